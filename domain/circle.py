@@ -1,0 +1,543 @@
+"""The circle: its aim and domain, how it decides, who takes part, and the hats they wear."""
+
+from __future__ import annotations
+
+import re
+from copy import deepcopy
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidRequest, NotFound, NotPermitted, WrongStage
+from domain.records import GoverningRules, HatDefinition, HatTerm, LegalEntity, Participant
+from domain.values import (
+    ACTING,
+    GONE,
+    AbsenteePolicy,
+    CircleKind,
+    CircleStatus,
+    DecisionMethod,
+    HatKind,
+    Level,
+    Membership,
+    Purpose,
+    Stage,
+)
+
+if TYPE_CHECKING:
+    from domain.proposal import Proposal
+
+FACILITATOR, SECRETARY, LEADER, DELEGATE = "facilitator", "secretary", "leader", "delegate"
+LINK_HATS = frozenset({LEADER, DELEGATE})
+
+STANDARD_HATS = (
+    HatDefinition(FACILITATOR, "Facilitator", "Hosts meetings and the consent process",
+                  ["Plan and host meetings", "Run rounds", "Escalate a deadlock"],
+                  ["meetings", "process"], 12, HatKind.PROCESS),
+    HatDefinition(SECRETARY, "Secretary", "Keeps the logbook: the circle's records",
+                  ["Record agreements, selections and minutes", "Keep review dates",
+                   "Record who joins and leaves"],
+                  ["logbook", "records", "membership"], 12, HatKind.PROCESS),
+    HatDefinition(LEADER, "Leader", "Links the broader circle to this one",
+                  ["Carry the broader circle's view", "Keep priorities in view"],
+                  ["priorities"], 12, HatKind.PROCESS),
+    HatDefinition(DELEGATE, "Delegate", "Carries this circle's voice to the broader circle",
+                  ["Take part in the broader circle's decisions", "Report back"],
+                  ["representation"], 12, HatKind.PROCESS),
+)
+
+
+def required_text(value: str | None, message: str) -> str:
+    """Return the stripped text, or refuse an empty one with `message`."""
+    text = (value or "").strip()
+    if not text:
+        raise InvalidRequest(message)
+    return text
+
+
+def choice(enum: Any, value: str, what: str) -> str:
+    """Return `value` as a member of `enum`, or refuse it naming the choices."""
+    try:
+        return enum(value)  # type: ignore[no-any-return]
+    except ValueError:
+        options = ", ".join(member.value for member in enum)
+        raise InvalidRequest(f"Unknown {what} {value!r}; choose one of: {options}") from None
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")
+
+
+class Circle(Aggregate):
+    """A sociocratic circle and its records of people and hats."""
+
+    # Founding and the status lifecycle.
+
+    @classmethod
+    def found(
+        cls,
+        *,
+        name: str,
+        aim: str,
+        domain: str,
+        founder_id: str,
+        today: date,
+        kind: str = CircleKind.GENERAL,
+        parent: str | None = None,
+        rules: GoverningRules | None = None,
+    ) -> Circle:
+        rules = rules or GoverningRules()
+        check_rules(rules)
+        return cls(
+            name=required_text(name, "A circle needs a name"),
+            aim=required_text(aim, "A circle needs an aim: what it is here to do"),
+            domain=required_text(domain, "A circle needs a domain: what it decides about"),
+            kind=choice(CircleKind, kind, "circle kind"),
+            parent=parent,
+            founder_id=required_text(founder_id, "A circle is founded by someone"),
+            founded_on=today,
+            rules=rules,
+            hats=[deepcopy(hat) for hat in STANDARD_HATS],
+        )
+
+    @event("Founded")
+    def __init__(
+        self,
+        name: str,
+        aim: str,
+        domain: str,
+        kind: str,
+        parent: str | None,
+        founder_id: str,
+        founded_on: date,
+        rules: GoverningRules,
+        hats: list[HatDefinition],
+    ) -> None:
+        self.name = name
+        self.aim = aim
+        self.domain = domain
+        self.kind = kind
+        self.parent = parent
+        self.founded_on = founded_on
+        self.rules = rules
+        self.status: str = CircleStatus.FORMING
+        self.legal_entity: LegalEntity | None = None
+        self.participants: dict[str, Participant] = {
+            founder_id: Participant(founder_id, Level.FULL, Membership.ACTIVE, founded_on)
+        }
+        self.hats: dict[str, HatDefinition] = {hat.hat_id: hat for hat in hats}
+        self.terms: list[HatTerm] = []
+
+    def activate(self, by: str, today: date) -> None:
+        self.check_full_participant(by, "start the circle's work")
+        if self.status != CircleStatus.FORMING:
+            raise WrongStage(f"The circle is already {self.status}")
+        for hat_id in (FACILITATOR, SECRETARY):
+            if not self.wearers(hat_id):
+                raise WrongStage(
+                    f"Select a {self.hats[hat_id].name.lower()} before the circle starts its work"
+                )
+        self._activated(today)
+
+    @event("Activated")
+    def _activated(self, today: date) -> None:
+        self.status = CircleStatus.ACTIVE
+
+    def revise_aim(self, proposal: Proposal) -> None:
+        self._check_carries(proposal, Purpose.CHANGE_AIM)
+        self._aim_revised(str(proposal.subject["aim"]), str(proposal.id))
+
+    @event("AimRevised")
+    def _aim_revised(self, aim: str, proposal_id: str) -> None:
+        self.aim = aim
+
+    def change_domain(self, proposal: Proposal) -> None:
+        self._check_carries(proposal, Purpose.CHANGE_DOMAIN)
+        self._domain_changed(str(proposal.subject["domain"]), str(proposal.id))
+
+    @event("DomainChanged")
+    def _domain_changed(self, domain: str, proposal_id: str) -> None:
+        self.domain = domain
+
+    def change_rules(self, proposal: Proposal) -> None:
+        self._check_carries(proposal, Purpose.CHANGE_RULES)
+        rules = rules_from_subject(self.rules, proposal.subject)
+        self._rules_changed(rules, str(proposal.id))
+
+    @event("RulesChanged")
+    def _rules_changed(self, rules: GoverningRules, proposal_id: str) -> None:
+        self.rules = rules
+
+    def incorporate(self, proposal: Proposal) -> None:
+        self._check_carries(proposal, Purpose.INCORPORATE)
+        if self.status != CircleStatus.ACTIVE:
+            raise WrongStage(f"Only an active circle can incorporate; this one is {self.status}")
+        subject = proposal.subject
+        entity = LegalEntity(
+            registered_name=str(subject["registered_name"]),
+            number=str(subject["number"]),
+            registry=str(subject["registry"]),
+        )
+        self._incorporated(entity, str(proposal.id))
+
+    @event("Incorporated")
+    def _incorporated(self, legal_entity: LegalEntity, proposal_id: str) -> None:
+        self.legal_entity = legal_entity
+        self.status = CircleStatus.INCORPORATED
+
+    def go_independent(self, proposal: Proposal) -> None:
+        self._check_carries(proposal, Purpose.GO_INDEPENDENT)
+        if self.status not in (CircleStatus.ACTIVE, CircleStatus.INCORPORATED):
+            raise WrongStage(f"A {self.status} circle cannot go its own way")
+        self._went_independent(str(proposal.id))
+
+    @event("WentIndependent")
+    def _went_independent(self, proposal_id: str) -> None:
+        self.status = CircleStatus.INDEPENDENT
+
+    def dissolve(self, proposal: Proposal) -> None:
+        self._check_carries(proposal, Purpose.DISSOLVE)
+        self._dissolved(str(proposal.id))
+
+    @event("Dissolved")
+    def _dissolved(self, proposal_id: str) -> None:
+        self.status = CircleStatus.DISSOLVED
+        self.terms = []
+
+    # People come and go.
+
+    def welcome_founder(self, by: str, person_id: str, level: str, today: date) -> None:
+        self.check_full_participant(by, "welcome a founding member")
+        if self.status != CircleStatus.FORMING:
+            raise WrongStage("Founding members join while the circle is forming; apply instead")
+        self._check_new(person_id)
+        self._participant_joined(person_id, choice(Level, level, "participation level"), today)
+
+    @event("FounderJoined")
+    def _participant_joined(self, person_id: str, level: str, today: date) -> None:
+        self.participants[person_id] = Participant(person_id, level, Membership.ACTIVE, today)
+
+    def receive_application(self, person_id: str, level: str, today: date) -> None:
+        self.check_open()
+        self._check_new(person_id)
+        self._applied(person_id, choice(Level, level, "participation level"), today)
+
+    @event("Applied")
+    def _applied(self, person_id: str, level: str, today: date) -> None:
+        self.participants[person_id] = Participant(person_id, level, Membership.APPLIED, today)
+
+    def start_trial(self, by: str, person_id: str, today: date) -> None:
+        self.check_records_keeper(by, "start a trial")
+        self._check_membership(person_id, {Membership.APPLIED}, "start a trial")
+        self._membership_changed(person_id, Membership.TRIAL, today, None)
+
+    def admit(self, by: str, person_id: str, level: str, today: date) -> None:
+        self.check_records_keeper(by, "admit someone")
+        self._check_membership(person_id, {Membership.APPLIED, Membership.TRIAL}, "be admitted")
+        self._admitted(person_id, choice(Level, level, "participation level"), today)
+
+    @event("Admitted")
+    def _admitted(self, person_id: str, level: str, today: date) -> None:
+        participant = self.participants[person_id]
+        participant.level = level
+        participant.status = Membership.ACTIVE
+        participant.since = today
+
+    def decline(self, by: str, person_id: str, today: date) -> None:
+        """Either side may end an application or a trial, without giving a reason."""
+        if by != person_id:
+            self.check_records_keeper(by, "decline an application")
+        self._check_membership(person_id, {Membership.APPLIED, Membership.TRIAL}, "be declined")
+        self._membership_changed(person_id, Membership.DECLINED, today, None)
+
+    def change_level(self, by: str, person_id: str, level: str) -> None:
+        self.check_records_keeper(by, "change someone's participation level")
+        self.check_can_act(person_id)
+        level = choice(Level, level, "participation level")
+        if level != Level.FULL:
+            for hat_id in LINK_HATS:
+                if self.wears(person_id, hat_id):
+                    raise NotPermitted(
+                        f"The {hat_id} must be a full participant; take off that hat first"
+                    )
+        self._level_changed(person_id, level)
+
+    @event("LevelChanged")
+    def _level_changed(self, person_id: str, level: str) -> None:
+        self.participants[person_id].level = level
+
+    def step_back(self, by: str, person_id: str, today: date, note: str | None = None) -> None:
+        if by != person_id:
+            self.check_records_keeper(by, "record that someone steps back")
+        self._check_membership(person_id, ACTING, "step back")
+        self._release_hats(person_id, "stepped back")
+        self._membership_changed(person_id, Membership.STEPPED_BACK, today, note)
+
+    def welcome_back(self, by: str, person_id: str, today: date) -> None:
+        if by != person_id:
+            self.check_records_keeper(by, "welcome someone back")
+        self._check_membership(person_id, {Membership.STEPPED_BACK}, "return")
+        self._membership_changed(person_id, Membership.RETURNED, today, None)
+
+    def leave(self, by: str, person_id: str, today: date, note: str | None = None) -> None:
+        """Someone leaves with dignity: their hats are released, a note of thanks is kept."""
+        if by != person_id:
+            self.check_records_keeper(by, "record that someone leaves")
+        self._check_membership(person_id, set(Membership) - GONE, "leave")
+        self._release_hats(person_id, "left the circle")
+        self._membership_changed(person_id, Membership.LEFT, today, note)
+
+    def remove(self, proposal: Proposal, today: date) -> None:
+        self._check_carries(proposal, Purpose.REMOVE_PARTICIPANT)
+        person_id = str(proposal.subject["person_id"])
+        self._check_membership(person_id, set(Membership) - GONE, "be removed")
+        self._release_hats(person_id, "removed by decision")
+        self._membership_changed(person_id, Membership.REMOVED, today, None)
+
+    @event("MembershipChanged")
+    def _membership_changed(
+        self, person_id: str, status: str, today: date, note: str | None
+    ) -> None:
+        participant = self.participants[person_id]
+        participant.status = status
+        participant.since = today
+        if note:
+            participant.note_of_appreciation = note
+
+    def _release_hats(self, person_id: str, reason: str) -> None:
+        for term in list(self.terms):
+            if term.person_id == person_id:
+                self._hat_taken_off(term.hat_id, person_id, reason)
+
+    # Hats.
+
+    def define_hat(
+        self,
+        by: str,
+        name: str,
+        purpose: str,
+        accountabilities: list[str],
+        domain: list[str],
+        default_term_months: int,
+        kind: str = HatKind.OPERATIONAL,
+    ) -> str:
+        self.check_full_participant(by, "define a hat")
+        name = required_text(name, "A hat needs a name")
+        hat_id = slug(name)
+        if not hat_id:
+            raise InvalidRequest("A hat's name needs letters or digits")
+        if hat_id in self.hats:
+            raise InvalidRequest(f"The circle already has a hat called {self.hats[hat_id].name}")
+        kind = choice(HatKind, kind, "hat kind")
+        areas = [area.strip() for area in domain if area.strip()]
+        if kind == HatKind.OPERATIONAL and not areas:
+            raise InvalidRequest(
+                "An operational hat needs a domain: the areas its wearer may decide in"
+            )
+        if not 1 <= default_term_months <= 60:
+            raise InvalidRequest("A hat's term is between 1 and 60 months")
+        hat = HatDefinition(
+            hat_id=hat_id,
+            name=name,
+            purpose=required_text(purpose, "A hat needs a purpose"),
+            accountabilities=[item.strip() for item in accountabilities if item.strip()],
+            domain=areas,
+            default_term_months=default_term_months,
+            kind=kind,
+        )
+        self._hat_defined(hat)
+        return hat_id
+
+    @event("HatDefined")
+    def _hat_defined(self, hat: HatDefinition) -> None:
+        self.hats[hat.hat_id] = hat
+
+    def check_can_wear(self, hat_id: str, person_id: str) -> None:
+        hat = self.hat(hat_id)
+        participant = self.check_can_act(person_id)
+        if participant.level == Level.GUEST:
+            raise NotPermitted("Guests do not wear hats")
+        if hat_id in LINK_HATS and participant.level != Level.FULL:
+            raise NotPermitted(f"The {hat.name.lower()} must be a full participant")
+        if self.wears(person_id, hat_id):
+            raise InvalidRequest(f"This person already wears the {hat.name.lower()} hat")
+        other = (LINK_HATS - {hat_id}) if hat_id in LINK_HATS else set()
+        if any(self.wears(person_id, other_hat) for other_hat in other):
+            raise NotPermitted("The leader and the delegate of a circle are never the same person")
+
+    def put_on_hat(
+        self,
+        hat_id: str,
+        person_id: str,
+        started: date,
+        review_date: date,
+        selection_id: str | None = None,
+    ) -> None:
+        """Give someone a hat for a term. A process hat is worn by one person at a time."""
+        self.check_open()
+        self.check_can_wear(hat_id, person_id)
+        if review_date <= started:
+            raise InvalidRequest("A term's review date comes after its start")
+        if self.hats[hat_id].kind == HatKind.PROCESS:
+            for wearer in self.wearers(hat_id):
+                self._hat_taken_off(hat_id, wearer, "handed on")
+        self._hat_put_on(HatTerm(hat_id, person_id, started, review_date, selection_id))
+
+    @event("HatPutOn")
+    def _hat_put_on(self, term: HatTerm) -> None:
+        self.terms.append(term)
+
+    def renew_hat(self, by: str, hat_id: str, person_id: str, review_date: date) -> None:
+        """Renew a term: the circle consented (recorded by the secretary) to a further term."""
+        self.check_records_keeper(by, "renew a hat's term")
+        term = self.term(hat_id, person_id)
+        if review_date <= term.review_date:
+            raise InvalidRequest("A renewed term must end after the current review date")
+        self._hat_renewed(hat_id, person_id, review_date)
+
+    @event("HatRenewed")
+    def _hat_renewed(self, hat_id: str, person_id: str, review_date: date) -> None:
+        self.term(hat_id, person_id).review_date = review_date
+
+    def take_off_hat(self, by: str, hat_id: str, person_id: str, reason: str) -> None:
+        """A hat can always be taken off: by its wearer, or recorded by the secretary."""
+        if by != person_id:
+            self.check_records_keeper(by, "take a hat off someone")
+        self.term(hat_id, person_id)
+        self._hat_taken_off(hat_id, person_id, required_text(reason, "Say why the hat comes off"))
+
+    @event("HatTakenOff")
+    def _hat_taken_off(self, hat_id: str, person_id: str, reason: str) -> None:
+        self.terms = [
+            t for t in self.terms if not (t.hat_id == hat_id and t.person_id == person_id)
+        ]
+
+    # Queries and guards used by the other aggregates.
+
+    def hat(self, hat_id: str) -> HatDefinition:
+        try:
+            return self.hats[hat_id]
+        except KeyError:
+            raise NotFound(f"The circle has no hat {hat_id!r}") from None
+
+    def term(self, hat_id: str, person_id: str) -> HatTerm:
+        for term in self.terms:
+            if term.hat_id == hat_id and term.person_id == person_id:
+                return term
+        raise NotFound(f"This person does not wear the {self.hat(hat_id).name.lower()} hat")
+
+    def wearers(self, hat_id: str) -> list[str]:
+        return [term.person_id for term in self.terms if term.hat_id == hat_id]
+
+    def wears(self, person_id: str, hat_id: str) -> bool:
+        return any(t.hat_id == hat_id and t.person_id == person_id for t in self.terms)
+
+    def hats_worn_by(self, person_id: str) -> list[str]:
+        return [term.hat_id for term in self.terms if term.person_id == person_id]
+
+    def terms_ending(self, today: date, within_days: int = 30) -> list[HatTerm]:
+        """Hat terms whose review date has come or comes within `within_days`."""
+        horizon = today + timedelta(days=within_days)
+        return sorted(
+            (t for t in self.terms if t.review_date <= horizon), key=lambda t: t.review_date
+        )
+
+    def participant(self, person_id: str) -> Participant:
+        try:
+            return self.participants[person_id]
+        except KeyError:
+            raise NotFound("This person is not a participant of the circle") from None
+
+    def full_participants(self) -> list[str]:
+        return [
+            p.person_id
+            for p in self.participants.values()
+            if p.status in ACTING and p.level == Level.FULL
+        ]
+
+    def acting_participants(self) -> list[str]:
+        return [p.person_id for p in self.participants.values() if p.status in ACTING]
+
+    def check_open(self) -> None:
+        if self.status == CircleStatus.DISSOLVED:
+            raise WrongStage("This circle is dissolved; its records are kept but nothing new happens")
+
+    def check_can_act(self, person_id: str) -> Participant:
+        self.check_open()
+        participant = self.participant(person_id)
+        if participant.status in ACTING:
+            return participant
+        if participant.status in GONE:
+            raise NotPermitted("This person has left the circle and can no longer act in it")
+        if participant.status == Membership.STEPPED_BACK:
+            raise NotPermitted("This person has stepped back; they can act again once they return")
+        raise NotPermitted("This person is not yet an active participant of the circle")
+
+    def check_full_participant(self, person_id: str, doing: str) -> Participant:
+        participant = self.check_can_act(person_id)
+        if participant.level != Level.FULL:
+            raise NotPermitted(f"Only full participants can {doing}")
+        return participant
+
+    def check_wears(self, person_id: str, hat_id: str, doing: str) -> None:
+        self.check_can_act(person_id)
+        if not self.wears(person_id, hat_id):
+            raise NotPermitted(f"Only the {self.hat(hat_id).name.lower()} can {doing}")
+
+    def check_facilitator(self, person_id: str, doing: str) -> None:
+        """The facilitator runs the process; while nobody wears that hat, any full participant."""
+        if self.wearers(FACILITATOR):
+            self.check_wears(person_id, FACILITATOR, doing)
+        else:
+            self.check_full_participant(person_id, doing)
+
+    def check_records_keeper(self, person_id: str, doing: str) -> None:
+        """The secretary keeps the records; while nobody wears that hat, any full participant."""
+        if self.wearers(SECRETARY):
+            self.check_wears(person_id, SECRETARY, doing)
+        else:
+            self.check_full_participant(person_id, doing)
+
+    def _check_new(self, person_id: str) -> None:
+        existing = self.participants.get(person_id)
+        if existing is not None and existing.status not in GONE:
+            raise InvalidRequest("This person is already part of the circle")
+
+    def _check_membership(self, person_id: str, allowed: set[str] | frozenset[str], doing: str) -> None:
+        self.check_open()
+        participant = self.participant(person_id)
+        if participant.status not in allowed:
+            status = participant.status.replace("_", " ")
+            raise WrongStage(f"Someone who is {status} cannot {doing}")
+
+    def _check_carries(self, proposal: Proposal, purpose: str) -> None:
+        self.check_open()
+        if proposal.circle_id != self.id:
+            raise InvalidRequest("That proposal belongs to another circle")
+        if proposal.purpose != purpose:
+            raise InvalidRequest(f"That proposal is to {proposal.purpose.replace('_', ' ')}")
+        if proposal.stage != Stage.CONSENTED:
+            raise WrongStage("Only a consented proposal binds the circle")
+
+
+def check_rules(rules: GoverningRules) -> None:
+    choice(DecisionMethod, rules.decision_method, "decision method")
+    choice(AbsenteePolicy, rules.absentee_policy, "absentee policy")
+    for topic, method in rules.methods_by_topic.items():
+        required_text(topic, "A topic with its own decision method needs a name")
+        choice(DecisionMethod, method, "decision method")
+
+
+def rules_from_subject(current: GoverningRules, subject: dict[str, Any]) -> GoverningRules:
+    """The governing rules a change-rules proposal would give the circle."""
+    methods = subject.get("methods_by_topic", current.methods_by_topic)
+    if not isinstance(methods, dict):
+        raise InvalidRequest("methods_by_topic maps a topic to a decision method")
+    rules = GoverningRules(
+        decision_method=str(subject.get("decision_method", current.decision_method)),
+        absentee_policy=str(subject.get("absentee_policy", current.absentee_policy)),
+        methods_by_topic={str(k): str(v) for k, v in methods.items()},
+    )
+    check_rules(rules)
+    return rules

@@ -1,0 +1,215 @@
+"""Proposals through the full consent process, from draft to consented (or not)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from domain.circle import Circle, choice, required_text, rules_from_subject
+from domain.consent import ConsentProcess, check_deadline
+from domain.errors import InvalidRequest, NotPermitted, WrongStage
+from domain.records import Question, Reaction, VoteResult
+from domain.values import DecisionMethod, Level, Mode, Purpose, Stage
+
+# What each kind of proposal must name, besides its title and text.
+SUBJECT_KEYS: dict[str, tuple[str, ...]] = {
+    Purpose.ADOPT_POLICY: (),
+    Purpose.AMEND_DECISION: ("decision_id",),
+    Purpose.RENEW_DECISION: ("decision_id",),
+    Purpose.REVOKE_DECISION: ("decision_id",),
+    Purpose.CHANGE_AIM: ("aim",),
+    Purpose.CHANGE_DOMAIN: ("domain",),
+    Purpose.CHANGE_RULES: (),
+    Purpose.REMOVE_PARTICIPANT: ("person_id",),
+    Purpose.INCORPORATE: ("registered_name", "number", "registry"),
+    Purpose.GO_INDEPENDENT: (),
+    Purpose.DISSOLVE: (),
+}
+
+
+class Proposal(ConsentProcess):
+    """A proposal: presented, questions, reactions, consent rounds, integration."""
+
+    ROUND_OPENS_FROM = frozenset({Stage.REACTIONS})
+    ADVANCE_STAGES = frozenset({Stage.PRESENTED, Stage.CLARIFYING, Stage.REACTIONS})
+
+    @classmethod
+    def draft(
+        cls,
+        circle: Circle,
+        by: str,
+        title: str,
+        text: str,
+        now: datetime,
+        *,
+        purpose: str = Purpose.ADOPT_POLICY,
+        subject: dict[str, Any] | None = None,
+        mode: str = Mode.MEETING,
+        deadline: datetime | None = None,
+        review_date: date | None = None,
+        topic: str | None = None,
+    ) -> Proposal:
+        participant = circle.check_can_act(by)
+        if participant.level == Level.GUEST:
+            raise NotPermitted("Guests take part in rounds; full and learning participants propose")
+        purpose = choice(Purpose, purpose, "proposal purpose")
+        subject = dict(subject or {})
+        for key in SUBJECT_KEYS[purpose]:
+            if not str(subject.get(key) or "").strip():
+                raise InvalidRequest(f"A proposal to {purpose.replace('_', ' ')} must name {key}")
+        if purpose == Purpose.CHANGE_RULES:
+            rules_from_subject(circle.rules, subject)
+        if purpose == Purpose.REMOVE_PARTICIPANT:
+            circle.participant(str(subject["person_id"]))
+        check_deadline(mode, deadline, now)
+        if review_date is not None and review_date <= now.date():
+            raise InvalidRequest("The review date must be in the future")
+        return cls(
+            circle_id=circle.id,
+            proposer=by,
+            title=required_text(title, "A proposal needs a title"),
+            text=required_text(text, "A proposal needs its text"),
+            purpose=purpose,
+            subject=subject,
+            mode=mode,
+            deadline=deadline,
+            review_date=review_date,
+            topic=topic,
+            method=circle.rules.method_for(topic),
+        )
+
+    @event("Drafted")
+    def __init__(
+        self,
+        circle_id: UUID,
+        proposer: str,
+        title: str,
+        text: str,
+        purpose: str,
+        subject: dict[str, Any],
+        mode: str,
+        deadline: datetime | None,
+        review_date: date | None,
+        topic: str | None,
+        method: str,
+    ) -> None:
+        self.circle_id = circle_id
+        self.title = title
+        self.text = text
+        self.purpose = purpose
+        self.subject = subject
+        self.topic = topic
+        self.stage = Stage.DRAFT
+        self.questions: list[Question] = []
+        self.reactions: list[Reaction] = []
+        self.amendments: list[str] = []
+        self.vote: VoteResult | None = None
+        self._init_consent(proposer, mode, deadline, review_date, method)
+
+    @property
+    def proposer(self) -> str:
+        return self.opened_by
+
+    def present(self, circle: Circle, by: str) -> None:
+        self.check_circle(circle)
+        circle.check_can_act(by)
+        if by != self.proposer:
+            raise NotPermitted("Only the proposer presents their proposal")
+        self.check_stage(Stage.DRAFT, doing="present it")
+        self._presented()
+
+    @event("Presented")
+    def _presented(self) -> None:
+        self.stage = Stage.PRESENTED
+
+    def ask_question(self, circle: Circle, by: str, question: str) -> int:
+        """Clarifying questions: anyone in the circle, guests included, may ask."""
+        self.check_circle(circle)
+        circle.check_can_act(by)
+        self.check_stage(Stage.PRESENTED, Stage.CLARIFYING, doing="ask a clarifying question")
+        self._question_asked(by, required_text(question, "A question needs its words"))
+        return len(self.questions)
+
+    @event("QuestionAsked")
+    def _question_asked(self, person_id: str, text: str) -> None:
+        self.stage = Stage.CLARIFYING
+        self.questions.append(Question(len(self.questions) + 1, person_id, text))
+
+    def answer_question(self, circle: Circle, by: str, number: int, answer: str) -> None:
+        self.check_circle(circle)
+        if by != self.proposer:
+            circle.check_facilitator(by, "answer for the proposer")
+        circle.check_can_act(by)
+        self.check_stage(Stage.CLARIFYING, doing="answer a question")
+        if not 1 <= number <= len(self.questions):
+            raise InvalidRequest(f"There is no question {number}")
+        self._question_answered(number, required_text(answer, "An answer needs its words"))
+
+    @event("QuestionAnswered")
+    def _question_answered(self, number: int, answer: str) -> None:
+        self.questions[number - 1].answer = answer
+
+    def open_reactions(self, circle: Circle, by: str) -> None:
+        self.check_circle(circle)
+        circle.check_facilitator(by, "open the reaction round")
+        self.check_stage(Stage.PRESENTED, Stage.CLARIFYING, doing="open the reaction round")
+        unanswered = [q.number for q in self.questions if q.answer is None]
+        if unanswered:
+            raise WrongStage(f"Answer question {unanswered[0]} before the reaction round")
+        self._reactions_opened()
+
+    @event("ReactionRoundOpened")
+    def _reactions_opened(self) -> None:
+        self.stage = Stage.REACTIONS
+
+    def react(self, circle: Circle, by: str, reaction: str) -> None:
+        self.check_circle(circle)
+        circle.check_can_act(by)
+        self.check_stage(Stage.REACTIONS, doing="react")
+        self._reacted(by, required_text(reaction, "A reaction needs its words"))
+
+    @event("Reacted")
+    def _reacted(self, person_id: str, text: str) -> None:
+        self.reactions.append(Reaction(person_id, text))
+
+    def amend(self, circle: Circle, by: str, text: str) -> None:
+        """The proposer may amend after questions and reactions, before the consent round."""
+        self.check_circle(circle)
+        circle.check_can_act(by)
+        if by != self.proposer:
+            raise NotPermitted("Only the proposer amends a proposal before the consent round")
+        self.check_stage(
+            Stage.PRESENTED, Stage.CLARIFYING, Stage.REACTIONS, doing="amend it before consent"
+        )
+        self._amended(required_text(text, "An amended proposal needs its text"))
+
+    @event("Amended")
+    def _amended(self, text: str) -> None:
+        self._amend(text)
+
+    def _amend(self, text: str) -> None:
+        self.amendments.append(self.text)
+        self.text = text
+
+    def record_vote(
+        self, circle: Circle, by: str, in_favour: int, against: int, abstentions: int
+    ) -> str:
+        """Where the circle's rules require a formal vote, the secretary records its result."""
+        self.check_circle(circle)
+        circle.check_records_keeper(by, "record a vote's result")
+        self.check_stage(Stage.CONSENT_ROUND, doing="record a vote")
+        if self.method != DecisionMethod.FORMAL_VOTE:
+            raise WrongStage("This proposal is decided by consent, not by vote")
+        if min(in_favour, against, abstentions) < 0:
+            raise InvalidRequest("Vote counts cannot be negative")
+        outcome = Stage.CONSENTED if in_favour > against else Stage.NOT_CARRIED
+        self._vote_recorded(VoteResult(in_favour, against, abstentions), outcome)
+        return outcome
+
+    @event("VoteRecorded")
+    def _vote_recorded(self, result: VoteResult, outcome: str) -> None:
+        self.vote = result
+        self.stage = outcome

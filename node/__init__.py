@@ -1,0 +1,1 @@
+"""The running circle node: the application joining domain and federation, its API and CLI."""

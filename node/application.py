@@ -1,0 +1,646 @@
+"""The circle node application: commands and queries over one circle's event store.
+
+Each command loads what it needs, asks the domain to decide, and saves every changed
+aggregate in one `save()`: all of it or nothing. A command that lost a race with another
+(optimistic concurrency conflict) is retried from a fresh load.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any, ParamSpec, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.utils import Environment, EnvType
+
+from domain.circle import Circle
+from domain.consent import ConsentProcess
+from domain.decision import Decision
+from domain.errors import InvalidRequest, NotFound
+from domain.meeting import Meeting
+from domain.person import PersonalDetails
+from domain.proposal import Proposal
+from domain.records import GoverningRules, HatTerm
+from domain.register import REGISTER_ID, Register
+from domain.selection import HatSelection
+from domain.values import Level, Mode, Purpose, Stage
+from node.transcodings import register_domain_transcodings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+A = TypeVar("A", bound=Aggregate)
+
+Clock = Callable[[], datetime]
+CONFLICT_RETRIES = 5
+FORMER_PARTICIPANT = "a former participant"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def command(method: Callable[P, R]) -> Callable[P, R]:
+    """Retry a command that lost an optimistic-concurrency race, from a fresh load."""
+
+    @functools.wraps(method)
+    def retrying(*args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                return method(*args, **kwargs)
+            except IntegrityError:
+                if attempt == CONFLICT_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    return retrying
+
+
+class CircleNode(Application[UUID]):
+    """One circle's node. Every method is a command (changes state) or a query (reads it)."""
+
+    name = "circle_node"
+    snapshotting_intervals = {  # noqa: RUF012 (eventsourcing reads this class attribute)
+        Circle: 50,
+        Proposal: 50,
+        HatSelection: 50,
+        Decision: 50,
+        Meeting: 50,
+        Register: 100,
+    }
+
+    def __init__(self, env: EnvType | None = None, clock: Clock = utc_now) -> None:
+        self.clock = clock
+        super().__init__(env)
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        # The node's settings are the only source of configuration: os.environ is not merged
+        # in behind them (eventsourcing would otherwise read PERSISTENCE_MODULE etc. from it).
+        merged = dict(type(self).env)
+        if type(self).snapshotting_intervals:
+            merged["IS_SNAPSHOTTING_ENABLED"] = "y"
+        merged.update(env or {})
+        return Environment(name, merged)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_domain_transcodings(transcoder)
+
+    # Loading.
+
+    def _get(self, cls: type[A], aggregate_id: UUID | str, what: str) -> A:
+        try:
+            aggregate = self.repository.get(UUID(str(aggregate_id)))
+        except (AggregateNotFoundError, ValueError):
+            raise NotFound(f"No {what} with id {aggregate_id}") from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"No {what} with id {aggregate_id}")
+        return aggregate
+
+    def _register(self) -> Register:
+        try:
+            register = self.repository.get(REGISTER_ID)
+        except AggregateNotFoundError:
+            raise NotFound("This node has no circle yet; found one first") from None
+        assert isinstance(register, Register)
+        return register
+
+    @property
+    def is_founded(self) -> bool:
+        return REGISTER_ID in self.repository
+
+    @property
+    def circle_id(self) -> UUID:
+        return self._register().circle_id
+
+    def get_circle(self) -> Circle:
+        return self._get(Circle, self.circle_id, "circle")
+
+    def get_proposal(self, proposal_id: UUID | str) -> Proposal:
+        return self._get(Proposal, proposal_id, "proposal")
+
+    def get_selection(self, selection_id: UUID | str) -> HatSelection:
+        return self._get(HatSelection, selection_id, "selection")
+
+    def get_decision(self, decision_id: UUID | str) -> Decision:
+        return self._get(Decision, decision_id, "decision")
+
+    def get_meeting(self, meeting_id: UUID | str) -> Meeting:
+        return self._get(Meeting, meeting_id, "meeting")
+
+    def _get_process(self, process_id: UUID | str) -> ConsentProcess:
+        return self._get(ConsentProcess, process_id, "proposal or selection")  # type: ignore[type-abstract]
+
+    def _now(self) -> datetime:
+        return self.clock()
+
+    def _today(self) -> date:
+        return self._now().date()
+
+    # The circle.
+
+    @command
+    def found_circle(
+        self,
+        *,
+        name: str,
+        aim: str,
+        domain: str,
+        founder_name: str,
+        founder_contact: str = "",
+        kind: str = "general",
+        parent: str | None = None,
+        rules: GoverningRules | None = None,
+    ) -> str:
+        """Found this node's circle; returns the founder's person id."""
+        if self.is_founded:
+            raise InvalidRequest("This node already has its circle")
+        person = PersonalDetails.register(founder_name, founder_contact)
+        circle = Circle.found(
+            name=name,
+            aim=aim,
+            domain=domain,
+            kind=kind,
+            parent=parent,
+            founder_id=str(person.id),
+            today=self._today(),
+            rules=rules,
+        )
+        register = Register(circle_id=circle.id)
+        register.file("person", person.id)
+        self.save(person, circle, register)
+        return str(person.id)
+
+    @command
+    def activate_circle(self, by: str) -> None:
+        circle = self.get_circle()
+        circle.activate(by, self._today())
+        self.save(circle)
+
+    # People.
+
+    def _new_person(self, name: str, contact: str) -> tuple[PersonalDetails, Register]:
+        person = PersonalDetails.register(name, contact)
+        register = self._register()
+        register.file("person", person.id)
+        return person, register
+
+    @command
+    def add_founding_member(self, by: str, name: str, level: str = Level.FULL, contact: str = "") -> str:
+        circle = self.get_circle()
+        person, register = self._new_person(name, contact)
+        circle.welcome_founder(by, str(person.id), level, self._today())
+        self.save(person, circle, register)
+        return str(person.id)
+
+    @command
+    def apply_to_join(self, name: str, level: str = Level.FULL, contact: str = "") -> str:
+        circle = self.get_circle()
+        person, register = self._new_person(name, contact)
+        circle.receive_application(str(person.id), level, self._today())
+        self.save(person, circle, register)
+        return str(person.id)
+
+    def _change_circle(self, change: Callable[[Circle], Any]) -> None:
+        circle = self.get_circle()
+        change(circle)
+        self.save(circle)
+
+    @command
+    def start_trial(self, by: str, person_id: str) -> None:
+        self._change_circle(lambda c: c.start_trial(by, person_id, self._today()))
+
+    @command
+    def admit(self, by: str, person_id: str, level: str = Level.FULL) -> None:
+        self._change_circle(lambda c: c.admit(by, person_id, level, self._today()))
+
+    @command
+    def decline(self, by: str, person_id: str) -> None:
+        self._change_circle(lambda c: c.decline(by, person_id, self._today()))
+
+    @command
+    def change_level(self, by: str, person_id: str, level: str) -> None:
+        self._change_circle(lambda c: c.change_level(by, person_id, level))
+
+    @command
+    def step_back(self, by: str, person_id: str, note: str | None = None) -> None:
+        self._change_circle(lambda c: c.step_back(by, person_id, self._today(), note))
+
+    @command
+    def welcome_back(self, by: str, person_id: str) -> None:
+        self._change_circle(lambda c: c.welcome_back(by, person_id, self._today()))
+
+    @command
+    def leave(self, by: str, person_id: str, note: str | None = None) -> None:
+        self._change_circle(lambda c: c.leave(by, person_id, self._today(), note))
+
+    def person_name(self, person_id: str) -> str:
+        try:
+            return self._get(PersonalDetails, person_id, "person").name
+        except NotFound:
+            return FORMER_PARTICIPANT
+
+    def people(self) -> dict[str, str]:
+        """Every person on file, by id, with their name."""
+        return {str(pid): self.person_name(str(pid)) for pid in self._register().ids("person")}
+
+    # Hats.
+
+    @command
+    def define_hat(
+        self,
+        by: str,
+        name: str,
+        purpose: str,
+        accountabilities: list[str],
+        domain: list[str],
+        default_term_months: int = 12,
+        kind: str = "operational",
+    ) -> str:
+        circle = self.get_circle()
+        hat_id = circle.define_hat(
+            by, name, purpose, accountabilities, domain, default_term_months, kind
+        )
+        self.save(circle)
+        return hat_id
+
+    @command
+    def open_selection(
+        self,
+        by: str,
+        hat_id: str,
+        review_date: date | None = None,
+        mode: str = Mode.MEETING,
+        deadline: datetime | None = None,
+    ) -> str:
+        circle = self.get_circle()
+        selection = HatSelection.open(
+            circle, by, hat_id, self._now(), review_date=review_date, mode=mode, deadline=deadline
+        )
+        register = self._register()
+        register.file("selection", selection.id)
+        self.save(selection, register)
+        return str(selection.id)
+
+    def _change_selection(self, selection_id: str, change: Callable[[Circle, HatSelection], Any]) -> Any:
+        circle = self.get_circle()
+        selection = self.get_selection(selection_id)
+        result = change(circle, selection)
+        self.save(selection)
+        return result
+
+    @command
+    def nominate(self, by: str, selection_id: str, nominee: str, reason: str) -> None:
+        self._change_selection(selection_id, lambda c, s: s.nominate(c, by, nominee, reason))
+
+    @command
+    def open_change_round(self, by: str, selection_id: str) -> None:
+        self._change_selection(selection_id, lambda c, s: s.open_change_round(c, by))
+
+    @command
+    def change_nomination(self, by: str, selection_id: str, nominee: str, reason: str) -> None:
+        self._change_selection(
+            selection_id, lambda c, s: s.change_nomination(c, by, nominee, reason)
+        )
+
+    @command
+    def propose_candidate(self, by: str, selection_id: str, candidate: str, reason: str) -> None:
+        self._change_selection(
+            selection_id, lambda c, s: s.propose_candidate(c, by, candidate, reason)
+        )
+
+    @command
+    def renew_hat(self, by: str, hat_id: str, person_id: str, review_date: date) -> None:
+        self._change_circle(lambda c: c.renew_hat(by, hat_id, person_id, review_date))
+
+    @command
+    def take_off_hat(self, by: str, hat_id: str, person_id: str, reason: str) -> None:
+        self._change_circle(lambda c: c.take_off_hat(by, hat_id, person_id, reason))
+
+    def hat_terms_ending(self, within_days: int = 30) -> list[HatTerm]:
+        return self.get_circle().terms_ending(self._today(), within_days)
+
+    # Proposals.
+
+    @command
+    def draft_proposal(
+        self,
+        by: str,
+        title: str,
+        text: str,
+        *,
+        purpose: str = Purpose.ADOPT_POLICY,
+        subject: dict[str, Any] | None = None,
+        mode: str = Mode.MEETING,
+        deadline: datetime | None = None,
+        review_date: date | None = None,
+        topic: str | None = None,
+    ) -> str:
+        circle = self.get_circle()
+        subject = dict(subject or {})
+        for key in ("decision_id", "supersedes"):
+            if subject.get(key):
+                self.get_decision(str(subject[key]))
+        proposal = Proposal.draft(
+            circle, by, title, text, self._now(), purpose=purpose, subject=subject, mode=mode,
+            deadline=deadline, review_date=review_date, topic=topic,
+        )
+        register = self._register()
+        register.file("proposal", proposal.id)
+        self.save(proposal, register)
+        return str(proposal.id)
+
+    def _change_proposal(self, proposal_id: str, change: Callable[[Circle, Proposal], R]) -> R:
+        circle = self.get_circle()
+        proposal = self.get_proposal(proposal_id)
+        result = change(circle, proposal)
+        self.save(proposal)
+        return result
+
+    @command
+    def present(self, by: str, proposal_id: str) -> None:
+        self._change_proposal(proposal_id, lambda c, p: p.present(c, by))
+
+    @command
+    def ask_question(self, by: str, proposal_id: str, question: str) -> int:
+        return self._change_proposal(proposal_id, lambda c, p: p.ask_question(c, by, question))
+
+    @command
+    def answer_question(self, by: str, proposal_id: str, number: int, answer: str) -> None:
+        self._change_proposal(proposal_id, lambda c, p: p.answer_question(c, by, number, answer))
+
+    @command
+    def open_reactions(self, by: str, proposal_id: str) -> None:
+        self._change_proposal(proposal_id, lambda c, p: p.open_reactions(c, by))
+
+    @command
+    def react(self, by: str, proposal_id: str, reaction: str) -> None:
+        self._change_proposal(proposal_id, lambda c, p: p.react(c, by, reaction))
+
+    @command
+    def amend(self, by: str, proposal_id: str, text: str) -> None:
+        self._change_proposal(proposal_id, lambda c, p: p.amend(c, by, text))
+
+    @command
+    def record_vote(
+        self, by: str, proposal_id: str, in_favour: int, against: int, abstentions: int = 0
+    ) -> str:
+        circle = self.get_circle()
+        proposal = self.get_proposal(proposal_id)
+        outcome = proposal.record_vote(circle, by, in_favour, against, abstentions)
+        self.save(proposal, *self._carry_out(circle, proposal, outcome))
+        return outcome
+
+    # The consent process, for proposals and selections alike.
+
+    def _change_process(self, process_id: str, change: Callable[[Circle, ConsentProcess], R]) -> R:
+        circle = self.get_circle()
+        process = self._get_process(process_id)
+        result = change(circle, process)
+        self.save(process)
+        return result
+
+    @command
+    def open_consent_round(self, by: str, process_id: str) -> None:
+        self._change_process(process_id, lambda c, p: p.open_consent_round(c, by, self._now()))
+
+    @command
+    def answer_in_advance(self, by: str, process_id: str, consents: bool, text: str = "") -> None:
+        self._change_process(
+            process_id,
+            lambda c, p: p.answer_in_advance(
+                c, by, consents, text, policy=c.rules.absentee_policy
+            ),
+        )
+
+    @command
+    def consent(self, by: str, process_id: str, concern: str = "") -> None:
+        self._change_process(process_id, lambda c, p: p.consent(c, by, self._now(), concern))
+
+    @command
+    def raise_objection(self, by: str, process_id: str, argument: str) -> int:
+        return self._change_process(
+            process_id, lambda c, p: p.raise_objection(c, by, argument, self._now())
+        )
+
+    @command
+    def withdraw_objection(self, by: str, process_id: str, number: int) -> None:
+        self._change_process(process_id, lambda c, p: p.withdraw_objection(c, by, number))
+
+    @command
+    def integrate(
+        self,
+        by: str,
+        process_id: str,
+        how: str,
+        text: str,
+        objections: list[int],
+        review_date: date | None = None,
+    ) -> None:
+        self._change_process(
+            process_id, lambda c, p: p.integrate(c, by, how, text, objections, review_date)
+        )
+
+    @command
+    def close_consent_round(self, by: str, process_id: str) -> str:
+        """Close the round. When it is consented, what it decides is carried out in the same save."""
+        circle = self.get_circle()
+        process = self._get_process(process_id)
+        outcome = process.close_consent_round(circle, by, self._now())
+        self.save(process, *self._carry_out(circle, process, outcome))
+        return outcome
+
+    @command
+    def escalate(self, by: str, process_id: str, reason: str) -> None:
+        self._change_process(process_id, lambda c, p: p.escalate(c, by, reason))
+
+    @command
+    def withdraw(self, by: str, process_id: str) -> None:
+        self._change_process(process_id, lambda c, p: p.withdraw(c, by))
+
+    def _carry_out(self, circle: Circle, process: ConsentProcess, outcome: str) -> list[Aggregate]:
+        """The aggregates a consented selection or proposal changes."""
+        if outcome != Stage.CONSENTED:
+            return []
+        today = self._today()
+        if isinstance(process, HatSelection):
+            assert process.candidate is not None and process.review_date is not None
+            circle.put_on_hat(
+                process.hat_id, process.candidate, today, process.review_date, str(process.id)
+            )
+            return [circle]
+        assert isinstance(process, Proposal)
+        purpose, subject = process.purpose, process.subject
+        if purpose == Purpose.ADOPT_POLICY:
+            decision = Decision.adopt(circle, process, today)
+            register = self._register()
+            register.file("decision", decision.id)
+            changed: list[Aggregate] = [decision, register]
+            if subject.get("supersedes"):
+                old = self.get_decision(str(subject["supersedes"]))
+                old.supersede(decision)
+                changed.append(old)
+            return changed
+        if purpose in (Purpose.AMEND_DECISION, Purpose.RENEW_DECISION, Purpose.REVOKE_DECISION):
+            decision = self.get_decision(str(subject["decision_id"]))
+            if purpose == Purpose.AMEND_DECISION:
+                decision.amend(circle, process, today)
+            elif purpose == Purpose.RENEW_DECISION:
+                decision.renew(circle, process, today)
+            else:
+                decision.revoke(circle, process)
+            return [decision]
+        circle_changes: dict[str, Callable[[], None]] = {
+            Purpose.CHANGE_AIM: lambda: circle.revise_aim(process),
+            Purpose.CHANGE_DOMAIN: lambda: circle.change_domain(process),
+            Purpose.CHANGE_RULES: lambda: circle.change_rules(process),
+            Purpose.REMOVE_PARTICIPANT: lambda: circle.remove(process, today),
+            Purpose.INCORPORATE: lambda: circle.incorporate(process),
+            Purpose.GO_INDEPENDENT: lambda: circle.go_independent(process),
+            Purpose.DISSOLVE: lambda: circle.dissolve(process),
+        }
+        circle_changes[purpose]()
+        return [circle]
+
+    # Decisions.
+
+    @command
+    def take_everyday_decision(
+        self,
+        by: str,
+        hat_id: str,
+        area: str,
+        title: str,
+        text: str,
+        review_date: date | None = None,
+        term_end: date | None = None,
+    ) -> str:
+        circle = self.get_circle()
+        decision = Decision.take_everyday(
+            circle, by, hat_id, area, title, text, self._today(),
+            review_date=review_date, term_end=term_end,
+        )
+        register = self._register()
+        register.file("decision", decision.id)
+        self.save(decision, register)
+        return str(decision.id)
+
+    @command
+    def challenge_decision(
+        self, by: str, decision_id: str, text: str, *, revoke: bool = False
+    ) -> str:
+        """Challenge an everyday decision: it opens a proposal to amend (or revoke) it."""
+        circle = self.get_circle()
+        decision = self.get_decision(decision_id)
+        proposal = Proposal.draft(
+            circle,
+            by,
+            f"Challenge: {decision.title}",
+            text,
+            self._now(),
+            purpose=Purpose.REVOKE_DECISION if revoke else Purpose.AMEND_DECISION,
+            subject={"decision_id": str(decision.id)},
+        )
+        decision.challenge(circle, by, proposal)
+        register = self._register()
+        register.file("proposal", proposal.id)
+        self.save(decision, proposal, register)
+        return str(proposal.id)
+
+    @command
+    def update_due_dates(self) -> dict[str, list[str]]:
+        """Mark reviews that came due, end decisions whose term is over, lapse late processes."""
+        now = self._now()
+        today = now.date()
+        changed: list[Aggregate] = []
+        summary: dict[str, list[str]] = {"review_due": [], "expired": [], "lapsed": []}
+        for decision in self.decisions():
+            if decision.in_force and decision.term_end is not None and decision.term_end <= today:
+                decision.expire(today)
+                summary["expired"].append(str(decision.id))
+                changed.append(decision)
+            elif decision.is_review_due(today) and decision.status != "review_due":
+                decision.mark_review_due(today)
+                summary["review_due"].append(str(decision.id))
+                changed.append(decision)
+        for process in [*self.proposals(), *self.selections()]:
+            if (
+                not process.is_final
+                and process.mode == Mode.ASYNC
+                and process.deadline is not None
+                and process.deadline < now
+                and process.stage != Stage.CONSENT_ROUND
+            ):
+                process.lapse(now)
+                summary["lapsed"].append(str(process.id))
+                changed.append(process)
+        if changed:
+            self.save(*changed)
+        return summary
+
+    def reviews_due(self) -> list[Decision]:
+        today = self._today()
+        return [d for d in self.decisions() if d.is_review_due(today)]
+
+    # Meetings.
+
+    @command
+    def schedule_meeting(self, by: str, title: str, when: datetime) -> str:
+        circle = self.get_circle()
+        meeting = Meeting.schedule(circle, by, title, when)
+        register = self._register()
+        register.file("meeting", meeting.id)
+        self.save(meeting, register)
+        return str(meeting.id)
+
+    def _change_meeting(self, meeting_id: str, change: Callable[[Circle, Meeting], Any]) -> None:
+        circle = self.get_circle()
+        meeting = self.get_meeting(meeting_id)
+        change(circle, meeting)
+        self.save(meeting)
+
+    @command
+    def record_attendance(self, by: str, meeting_id: str, present: list[str]) -> None:
+        self._change_meeting(meeting_id, lambda c, m: m.record_attendance(c, by, present))
+
+    @command
+    def consent_agenda(self, by: str, meeting_id: str, items: list[str]) -> None:
+        self._change_meeting(meeting_id, lambda c, m: m.consent_agenda(c, by, items))
+
+    @command
+    def record_item_decided(
+        self, by: str, meeting_id: str, number: int, outcome: str, reference: str | None = None
+    ) -> None:
+        self._change_meeting(
+            meeting_id, lambda c, m: m.record_item_decided(c, by, number, outcome, reference)
+        )
+
+    @command
+    def record_minutes(self, by: str, meeting_id: str, text: str) -> None:
+        self._change_meeting(meeting_id, lambda c, m: m.record_minutes(c, by, text))
+
+    @command
+    def consent_minutes(self, by: str, meeting_id: str) -> None:
+        self._change_meeting(meeting_id, lambda c, m: m.consent_minutes(c, by))
+
+    # Listings.
+
+    def _all(self, kind: str, cls: type[A]) -> Iterator[A]:
+        for record_id in self._register().ids(kind):
+            yield self._get(cls, record_id, kind)
+
+    def proposals(self) -> list[Proposal]:
+        return list(self._all("proposal", Proposal))
+
+    def selections(self) -> list[HatSelection]:
+        return list(self._all("selection", HatSelection))
+
+    def decisions(self) -> list[Decision]:
+        return list(self._all("decision", Decision))
+
+    def meetings(self) -> list[Meeting]:
+        return list(self._all("meeting", Meeting))

@@ -1,0 +1,207 @@
+"""The circle's logbook: its history told in sentences, read from the event store in order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from node.application import CircleNode
+
+PAGE = 500
+
+
+@dataclass(frozen=True)
+class LogbookEntry:
+    when: date  # the day the fact took effect (the event's own date when it carries one)
+    record_id: str
+    text: str
+
+
+class _Context:
+    """Resolves ids to names and titles while the logbook is told."""
+
+    def __init__(self, node: CircleNode) -> None:
+        self.node = node
+        self.titles: dict[str, str] = {}
+        self.hat_names: dict[str, str] = {}
+        self._names: dict[str, str] = {}
+
+    def name(self, person_id: str | None) -> str:
+        if not person_id:
+            return "someone"
+        if person_id not in self._names:
+            self._names[person_id] = self.node.person_name(person_id)
+        return self._names[person_id]
+
+    def title(self, record_id: Any) -> str:
+        return self.titles.get(str(record_id), "a record")
+
+    def hat(self, hat_id: str) -> str:
+        return self.hat_names.get(hat_id, hat_id)
+
+
+def _founded(e: Any, c: _Context) -> str:
+    for hat in e.hats:
+        c.hat_names[hat.hat_id] = hat.name.lower()
+    return f"{c.name(e.founder_id)} founded the circle {e.name!r} with the aim: {e.aim}"
+
+
+def _hat_defined(e: Any, c: _Context) -> str:
+    c.hat_names[e.hat.hat_id] = e.hat.name.lower()
+    return f"The {e.hat.name.lower()} hat was defined: {e.hat.purpose}"
+
+
+def _drafted(e: Any, c: _Context) -> str:
+    c.titles[str(e.originator_id)] = e.title
+    return f"{c.name(e.proposer)} drafted the proposal {e.title!r}"
+
+
+def _selection_opened(e: Any, c: _Context) -> str:
+    c.titles[str(e.originator_id)] = f"the selection of a {c.hat(e.hat_id)}"
+    return f"A selection for the {c.hat(e.hat_id)} hat opened (term until {e.review_date})"
+
+
+def _decision_taken(e: Any, c: _Context) -> str:
+    c.titles[str(e.originator_id)] = e.title
+    if e.kind == "operational":
+        return (
+            f"{c.name(e.taken_by)}, as {c.hat(e.hat_id)}, took an everyday decision on {e.area}: "
+            f"{e.title!r} (review by {e.review_date})"
+        )
+    return f"Policy in force: {e.title!r} (review by {e.review_date})"
+
+
+def _meeting_scheduled(e: Any, c: _Context) -> str:
+    c.titles[str(e.originator_id)] = e.title
+    return f"Meeting {e.title!r} scheduled for {e.when:%Y-%m-%d %H:%M}"
+
+
+def _membership(e: Any, c: _Context) -> str:
+    words = {
+        "trial": "began a trial",
+        "declined": "and the circle parted at the end of the trial",
+        "stepped_back": "stepped back",
+        "returned": "returned",
+        "left": "left the circle",
+        "removed": "was removed from the circle by decision",
+    }
+    text = f"{c.name(e.person_id)} {words.get(e.status, e.status)}"
+    if e.note:
+        text += f", with thanks: {e.note}"
+    return text
+
+
+def _round_closed(e: Any, c: _Context) -> str:
+    r = e.record
+    return (
+        f"Consent round {r.number} on {c.title(e.originator_id)} closed: {r.outcome.replace('_', ' ')}"
+        f" ({len(r.consents)} consent, {len(r.objections)} objection(s), {len(r.missing)} absent)"
+    )
+
+
+DESCRIBE: dict[str, Callable[[Any, _Context], str]] = {
+    "Founded": _founded,
+    "Activated": lambda e, c: "The circle began its work",
+    "AimRevised": lambda e, c: f"The circle's aim was revised by consent: {e.aim}",
+    "DomainChanged": lambda e, c: f"The circle's domain was changed by consent: {e.domain}",
+    "RulesChanged": lambda e, c: (
+        f"The circle's rules changed: decides by {e.rules.decision_method}, "
+        f"absentees: {e.rules.absentee_policy.replace('_', ' ')}"
+    ),
+    "Incorporated": lambda e, c: (
+        f"The circle incorporated as {e.legal_entity.registered_name} "
+        f"({e.legal_entity.registry} no. {e.legal_entity.number})"
+    ),
+    "WentIndependent": lambda e, c: "The circle went its own way",
+    "Dissolved": lambda e, c: "The circle dissolved",
+    "FounderJoined": lambda e, c: f"{c.name(e.person_id)} joined as a founding {e.level} participant",
+    "Applied": lambda e, c: f"{c.name(e.person_id)} applied to join as a {e.level} participant",
+    "Admitted": lambda e, c: f"{c.name(e.person_id)} was welcomed as a {e.level} participant",
+    "LevelChanged": lambda e, c: f"{c.name(e.person_id)} now takes part as a {e.level} participant",
+    "MembershipChanged": _membership,
+    "HatDefined": _hat_defined,
+    "HatPutOn": lambda e, c: (
+        f"{c.name(e.term.person_id)} put on the {c.hat(e.term.hat_id)} hat "
+        f"until {e.term.review_date}"
+    ),
+    "HatRenewed": lambda e, c: (
+        f"{c.name(e.person_id)}'s term as {c.hat(e.hat_id)} was renewed until {e.review_date}"
+    ),
+    "HatTakenOff": lambda e, c: f"{c.name(e.person_id)} took off the {c.hat(e.hat_id)} hat ({e.reason})",
+    "SelectionOpened": _selection_opened,
+    "Nominated": lambda e, c: (
+        f"{c.name(e.nomination.nominator)} {'changed their nomination to' if e.nomination.changed else 'nominated'} "
+        f"{c.name(e.nomination.nominee)}: {e.nomination.reason}"
+    ),
+    "ChangeRoundOpened": lambda e, c: f"Change round opened in {c.title(e.originator_id)}",
+    "CandidateProposed": lambda e, c: (
+        f"The facilitator proposed {c.name(e.candidate)} as candidate: {e.reason}"
+    ),
+    "Drafted": _drafted,
+    "Presented": lambda e, c: f"{c.title(e.originator_id)!r} was presented",
+    "QuestionAsked": lambda e, c: f"{c.name(e.person_id)} asked: {e.text}",
+    "QuestionAnswered": lambda e, c: f"Answered: {e.answer}",
+    "ReactionRoundOpened": lambda e, c: f"Reaction round on {c.title(e.originator_id)!r}",
+    "Reacted": lambda e, c: f"{c.name(e.person_id)} reacted: {e.text}",
+    "Amended": lambda e, c: f"{c.title(e.originator_id)!r} was amended",
+    "ConsentRoundOpened": lambda e, c: f"Consent round opened on {c.title(e.originator_id)!r}",
+    "AnsweredInAdvance": lambda e, c: f"{c.name(e.person_id)} answered in advance",
+    "ConsentGiven": lambda e, c: (
+        f"{c.name(e.person_id)} consented" + (f" (concern: {e.concern})" if e.concern else "")
+    ),
+    "ObjectionRaised": lambda e, c: f"{c.name(e.person_id)} objected: {e.argument}",
+    "ObjectionWithdrawn": lambda e, c: f"Objection {e.number} was withdrawn",
+    "ObjectionsIntegrated": lambda e, c: (
+        f"Objection(s) {', '.join(map(str, e.record.objections))} integrated "
+        f"({e.record.how.replace('_', ' ')}): {e.record.text}"
+    ),
+    "ConsentRoundClosed": _round_closed,
+    "VoteRecorded": lambda e, c: (
+        f"Formal vote on {c.title(e.originator_id)!r}: {e.result.in_favour} for, "
+        f"{e.result.against} against, {e.result.abstentions} abstaining"
+    ),
+    "Escalated": lambda e, c: f"{c.title(e.originator_id)!r} was passed to the broader circle: {e.reason}",
+    "Withdrawn": lambda e, c: f"{c.title(e.originator_id)!r} was withdrawn",
+    "Lapsed": lambda e, c: f"{c.title(e.originator_id)!r} lapsed at its deadline",
+    "Taken": _decision_taken,
+    "ReviewCameDue": lambda e, c: f"Review due: {c.title(e.originator_id)!r}",
+    "Renewed": lambda e, c: f"{c.title(e.originator_id)!r} renewed until {e.review_date}",
+    "Revoked": lambda e, c: f"{c.title(e.originator_id)!r} revoked",
+    "Superseded": lambda e, c: f"{c.title(e.originator_id)!r} superseded by {c.title(e.successor_id)!r}",
+    "Expired": lambda e, c: f"{c.title(e.originator_id)!r} ended with its term",
+    "Challenged": lambda e, c: f"{c.name(e.by)} challenged {c.title(e.originator_id)!r}",
+    "Scheduled": _meeting_scheduled,
+    "AttendanceRecorded": lambda e, c: (
+        f"{c.title(e.originator_id)}: present {', '.join(c.name(p) for p in e.present)}"
+        + (f"; absent {', '.join(c.name(p) for p in e.absent)}" if e.absent else "")
+    ),
+    "AgendaConsented": lambda e, c: f"Agenda consented: {'; '.join(e.items)}",
+    "ItemDecided": lambda e, c: f"Item {e.number}: {e.outcome}",
+    "MinutesRecorded": lambda e, c: f"Minutes of {c.title(e.originator_id)!r} recorded",
+    "MinutesConsented": lambda e, c: f"Minutes of {c.title(e.originator_id)!r} consented",
+}
+
+
+def read_logbook(node: CircleNode) -> Iterator[LogbookEntry]:
+    """Every recorded change of the circle, oldest first, as a sentence."""
+    context = _Context(node)
+    start = 1
+    while True:
+        notifications = node.recorder.select_notifications(start=start, limit=PAGE)
+        for notification in notifications:
+            event = node.mapper.to_domain_event(notification)
+            describe = DESCRIBE.get(type(event).__name__)
+            if describe is not None and _is_told(event):
+                when = getattr(event, "today", None) or event.timestamp.date()
+                yield LogbookEntry(when, str(event.originator_id), describe(event, context))
+        if len(notifications) < PAGE:
+            return
+        start = notifications[-1].id + 1
+
+
+def _is_told(event: Any) -> bool:
+    # Personal details and the register's bookkeeping are not part of the story.
+    qualname = type(event).__qualname__
+    return not qualname.startswith(("PersonalDetails.", "Register."))

@@ -1,0 +1,90 @@
+"""The event store's configuration: SQLite in the data folder, or PostgreSQL by URL."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+from eventsourcing.cryptography import AESCipher
+
+from node.keyfiles import read_or_create_secret
+from node.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from node.application import CircleNode
+
+
+def event_store_env(settings: Settings) -> dict[str, str]:
+    """The eventsourcing environment for these settings (no other source is consulted)."""
+    if settings.database_url:
+        env = postgres_env(settings.database_url)
+    else:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(settings.sqlite_path),
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+    if settings.encrypt:
+        key = read_or_create_secret(
+            settings.store_key_path, lambda: AESCipher.create_key(32).encode()
+        )
+        env.update(
+            CIPHER_TOPIC="eventsourcing.cryptography:AESCipher",
+            CIPHER_KEY=key.decode().strip(),
+            COMPRESSOR_TOPIC="eventsourcing.compressor:ZlibCompressor",
+        )
+    return env
+
+
+def postgres_env(url: str) -> dict[str, str]:
+    parsed = urlparse(url)
+    dbname = parsed.path.lstrip("/")
+    if not dbname:
+        raise SettingsError("The PostgreSQL URL must name a database, e.g. postgresql://host/circle")
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(dbname),
+        "POSTGRES_HOST": parsed.hostname or "localhost",
+        "POSTGRES_PORT": str(parsed.port or 5432),
+        "POSTGRES_USER": unquote(parsed.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parsed.password or ""),
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_POOL_SIZE": "5",
+    }
+    schema = parse_qs(parsed.query).get("schema", [""])[0]
+    if schema:
+        if not schema.replace("_", "").isalnum():
+            raise SettingsError("A schema name uses letters, digits and underscores only")
+        env["POSTGRES_SCHEMA"] = schema
+    return env
+
+
+def ensure_postgres_schema(env: dict[str, str]) -> None:
+    """Create the node's schema if the URL named one (eventsourcing expects it to exist)."""
+    schema = env.get("POSTGRES_SCHEMA")
+    if not schema:
+        return
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=int(env["POSTGRES_PORT"]),
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None,
+        connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
+        autocommit=True,
+    ) as connection:
+        connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+def open_node(settings: Settings, clock: Any = None) -> CircleNode:
+    """Open (or create) the node's event store as the settings say."""
+    from node.application import CircleNode, utc_now
+
+    env = event_store_env(settings)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        ensure_postgres_schema(env)
+    return CircleNode(env=env, clock=clock or utc_now)
