@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from copy import deepcopy
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -32,19 +33,46 @@ FACILITATOR, SECRETARY, LEADER, DELEGATE = "facilitator", "secretary", "leader",
 LINK_HATS = frozenset({LEADER, DELEGATE})
 
 STANDARD_HATS = (
-    HatDefinition(FACILITATOR, "Facilitator", "Hosts meetings and the consent process",
-                  ["Plan and host meetings", "Run rounds", "Escalate a deadlock"],
-                  ["meetings", "process"], 12, HatKind.PROCESS),
-    HatDefinition(SECRETARY, "Secretary", "Keeps the logbook: the circle's records",
-                  ["Record agreements, selections and minutes", "Keep review dates",
-                   "Record who joins and leaves"],
-                  ["logbook", "records", "membership"], 12, HatKind.PROCESS),
-    HatDefinition(LEADER, "Leader", "Links the broader circle to this one",
-                  ["Carry the broader circle's view", "Keep priorities in view"],
-                  ["priorities"], 12, HatKind.PROCESS),
-    HatDefinition(DELEGATE, "Delegate", "Carries this circle's voice to the broader circle",
-                  ["Take part in the broader circle's decisions", "Report back"],
-                  ["representation"], 12, HatKind.PROCESS),
+    HatDefinition(
+        FACILITATOR,
+        "Facilitator",
+        "Hosts meetings and the consent process",
+        ["Plan and host meetings", "Run rounds", "Escalate a deadlock"],
+        ["meetings", "process"],
+        12,
+        HatKind.PROCESS,
+    ),
+    HatDefinition(
+        SECRETARY,
+        "Secretary",
+        "Keeps the logbook: the circle's records",
+        [
+            "Record agreements, selections and minutes",
+            "Keep review dates",
+            "Record who joins and leaves",
+        ],
+        ["logbook", "records", "membership"],
+        12,
+        HatKind.PROCESS,
+    ),
+    HatDefinition(
+        LEADER,
+        "Leader",
+        "Links the broader circle to this one",
+        ["Carry the broader circle's view", "Keep priorities in view"],
+        ["priorities"],
+        12,
+        HatKind.PROCESS,
+    ),
+    HatDefinition(
+        DELEGATE,
+        "Delegate",
+        "Carries this circle's voice to the broader circle",
+        ["Take part in the broader circle's decisions", "Report back"],
+        ["representation"],
+        12,
+        HatKind.PROCESS,
+    ),
 )
 
 
@@ -461,7 +489,9 @@ class Circle(Aggregate):
 
     def check_open(self) -> None:
         if self.status == CircleStatus.DISSOLVED:
-            raise WrongStage("This circle is dissolved; its records are kept but nothing new happens")
+            raise WrongStage(
+                "This circle is dissolved; its records are kept but nothing new happens"
+            )
 
     def check_can_act(self, person_id: str) -> Participant:
         self.check_open()
@@ -504,7 +534,9 @@ class Circle(Aggregate):
         if existing is not None and existing.status not in GONE:
             raise InvalidRequest("This person is already part of the circle")
 
-    def _check_membership(self, person_id: str, allowed: set[str] | frozenset[str], doing: str) -> None:
+    def _check_membership(
+        self, person_id: str, allowed: Collection[str], doing: str
+    ) -> None:
         self.check_open()
         participant = self.participant(person_id)
         if participant.status not in allowed:

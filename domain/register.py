@@ -1,4 +1,4 @@
-"""The register: which proposals, selections, decisions, meetings and people a circle has on file."""
+"""The register: the proposals, selections, decisions, meetings and people a circle has."""
 
 from __future__ import annotations
 

@@ -70,9 +70,13 @@ class HatSelection(ConsentProcess):
         self._check_nominator(circle, by)
         self.check_stage(Stage.NOMINATING, doing="nominate")
         if by in self.nominations:
-            raise InvalidRequest("You have nominated already; you can change it in the change round")
+            raise InvalidRequest(
+                "You have nominated already; you can change it in the change round"
+            )
         circle.check_can_wear(self.hat_id, nominee)
-        self._nominated(Nomination(by, nominee, required_text(reason, "Give a reason for your nomination")))
+        self._nominated(
+            Nomination(by, nominee, required_text(reason, "Give a reason for your nomination"))
+        )
 
     def change_nomination(self, circle: Circle, by: str, nominee: str, reason: str) -> None:
         """The change round: having heard the reasons, anyone may change their nomination."""

@@ -133,8 +133,12 @@ class DecisionStatus(StrEnum):
 
 
 IN_FORCE = frozenset(
-    {DecisionStatus.IN_FORCE, DecisionStatus.REVIEW_DUE, DecisionStatus.RENEWED,
-     DecisionStatus.AMENDED}
+    {
+        DecisionStatus.IN_FORCE,
+        DecisionStatus.REVIEW_DUE,
+        DecisionStatus.RENEWED,
+        DecisionStatus.AMENDED,
+    }
 )
 
 

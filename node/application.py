@@ -64,7 +64,7 @@ class CircleNode(Application[UUID]):
     """One circle's node. Every method is a command (changes state) or a query (reads it)."""
 
     name = "circle_node"
-    snapshotting_intervals = {  # noqa: RUF012 (eventsourcing reads this class attribute)
+    snapshotting_intervals = {
         Circle: 50,
         Proposal: 50,
         HatSelection: 50,
@@ -94,7 +94,7 @@ class CircleNode(Application[UUID]):
 
     def _get(self, cls: type[A], aggregate_id: UUID | str, what: str) -> A:
         try:
-            aggregate = self.repository.get(UUID(str(aggregate_id)))
+            aggregate: Aggregate = self.repository.get(UUID(str(aggregate_id)))
         except (AggregateNotFoundError, ValueError):
             raise NotFound(f"No {what} with id {aggregate_id}") from None
         if not isinstance(aggregate, cls):
@@ -103,7 +103,7 @@ class CircleNode(Application[UUID]):
 
     def _register(self) -> Register:
         try:
-            register = self.repository.get(REGISTER_ID)
+            register: Aggregate = self.repository.get(REGISTER_ID)
         except AggregateNotFoundError:
             raise NotFound("This node has no circle yet; found one first") from None
         assert isinstance(register, Register)
@@ -190,7 +190,9 @@ class CircleNode(Application[UUID]):
         return person, register
 
     @command
-    def add_founding_member(self, by: str, name: str, level: str = Level.FULL, contact: str = "") -> str:
+    def add_founding_member(
+        self, by: str, name: str, level: str = Level.FULL, contact: str = ""
+    ) -> str:
         circle = self.get_circle()
         person, register = self._new_person(name, contact)
         circle.welcome_founder(by, str(person.id), level, self._today())
@@ -286,7 +288,9 @@ class CircleNode(Application[UUID]):
         self.save(selection, register)
         return str(selection.id)
 
-    def _change_selection(self, selection_id: str, change: Callable[[Circle, HatSelection], Any]) -> Any:
+    def _change_selection(
+        self, selection_id: str, change: Callable[[Circle, HatSelection], Any]
+    ) -> Any:
         circle = self.get_circle()
         selection = self.get_selection(selection_id)
         result = change(circle, selection)
@@ -346,8 +350,17 @@ class CircleNode(Application[UUID]):
             if subject.get(key):
                 self.get_decision(str(subject[key]))
         proposal = Proposal.draft(
-            circle, by, title, text, self._now(), purpose=purpose, subject=subject, mode=mode,
-            deadline=deadline, review_date=review_date, topic=topic,
+            circle,
+            by,
+            title,
+            text,
+            self._now(),
+            purpose=purpose,
+            subject=subject,
+            mode=mode,
+            deadline=deadline,
+            review_date=review_date,
+            topic=topic,
         )
         register = self._register()
         register.file("proposal", proposal.id)
@@ -412,9 +425,7 @@ class CircleNode(Application[UUID]):
     def answer_in_advance(self, by: str, process_id: str, consents: bool, text: str = "") -> None:
         self._change_process(
             process_id,
-            lambda c, p: p.answer_in_advance(
-                c, by, consents, text, policy=c.rules.absentee_policy
-            ),
+            lambda c, p: p.answer_in_advance(c, by, consents, text, policy=c.rules.absentee_policy),
         )
 
     @command
@@ -447,7 +458,7 @@ class CircleNode(Application[UUID]):
 
     @command
     def close_consent_round(self, by: str, process_id: str) -> str:
-        """Close the round. When it is consented, what it decides is carried out in the same save."""
+        """Close the round; once consented, what it decides is carried out in the same save."""
         circle = self.get_circle()
         process = self._get_process(process_id)
         outcome = process.close_consent_round(circle, by, self._now())
@@ -521,8 +532,15 @@ class CircleNode(Application[UUID]):
     ) -> str:
         circle = self.get_circle()
         decision = Decision.take_everyday(
-            circle, by, hat_id, area, title, text, self._today(),
-            review_date=review_date, term_end=term_end,
+            circle,
+            by,
+            hat_id,
+            area,
+            title,
+            text,
+            self._today(),
+            review_date=review_date,
+            term_end=term_end,
         )
         register = self._register()
         register.file("decision", decision.id)

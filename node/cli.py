@@ -20,7 +20,9 @@ app = typer.Typer(
 
 DataOption = Annotated[
     Path | None,
-    typer.Option("--data", help="The node's data folder (default: $CIRCLE_NODE_DATA or ./circle-node-data)"),
+    typer.Option(
+        "--data", help="The node's data folder (default: $CIRCLE_NODE_DATA or ./circle-node-data)"
+    ),
 ]
 
 

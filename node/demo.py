@@ -26,8 +26,13 @@ class StoryClock:
         self.offset += timedelta(days=days)
 
 
-def run_story(node: CircleNode, clock: StoryClock, say: Callable[[str], None]) -> None:
-    """A care circle is founded, selects its hats, decides by consent and lets someone go."""
+def run_story(
+    node: CircleNode, say: Callable[[str], None], advance_days: Callable[[int], None]
+) -> None:
+    """A care circle is founded, selects its hats, decides by consent and lets someone go.
+
+    `advance_days` moves the node's clock forward, so that a review can come due.
+    """
     say("Founding the circle")
     ada = node.found_circle(
         name="Calder Valley Care Circle",
@@ -125,12 +130,12 @@ def run_story(node: CircleNode, clock: StoryClock, say: Callable[[str], None]) -
         "cover",
         "Sunday cover from the helping circle",
         "Ask the helping circle for two people to cover Sundays this month.",
-        review_date=clock().date() + timedelta(days=30),
+        review_date=node.clock().date() + timedelta(days=30),
     )
     say("  Dev, as rota holder, arranged Sunday cover (inside the rota holder's domain)")
 
     say("A meeting")
-    meeting = node.schedule_meeting(facilitator, "Monthly circle meeting", clock())
+    meeting = node.schedule_meeting(facilitator, "Monthly circle meeting", node.clock())
     node.record_attendance(secretary, meeting, [ada, ben, cleo, dev])
     node.consent_agenda(facilitator, meeting, ["Rota for next month", "Travel budget check"])
     node.record_item_decided(secretary, meeting, 1, "Rota agreed; Sundays covered")
@@ -139,7 +144,7 @@ def run_story(node: CircleNode, clock: StoryClock, say: Callable[[str], None]) -
     node.consent_minutes(facilitator, meeting)
 
     say("Five weeks later, a review comes due")
-    clock.advance(35)
+    advance_days(35)
     due = node.update_due_dates()
     for decision in node.reviews_due():
         say(f"  Review due: {decision.title!r} (review date {decision.review_date})")
@@ -161,7 +166,7 @@ def main(say: Callable[[str], None] = print) -> Path:
     clock = StoryClock()
     node = open_node(settings, clock)
     say(f"A circle node in {folder} (SQLite: {settings.sqlite_path.name})\n")
-    run_story(node, clock, say)
+    run_story(node, say, clock.advance)
     node.close()
 
     # Reopen from the file: the logbook is read back from what was stored.

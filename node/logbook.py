@@ -96,7 +96,8 @@ def _membership(e: Any, c: _Context) -> str:
 def _round_closed(e: Any, c: _Context) -> str:
     r = e.record
     return (
-        f"Consent round {r.number} on {c.title(e.originator_id)} closed: {r.outcome.replace('_', ' ')}"
+        f"Consent round {r.number} on {c.title(e.originator_id)!r} closed: "
+        f"{r.outcome.replace('_', ' ')}"
         f" ({len(r.consents)} consent, {len(r.objections)} objection(s), {len(r.missing)} absent)"
     )
 
@@ -116,7 +117,9 @@ DESCRIBE: dict[str, Callable[[Any, _Context], str]] = {
     ),
     "WentIndependent": lambda e, c: "The circle went its own way",
     "Dissolved": lambda e, c: "The circle dissolved",
-    "FounderJoined": lambda e, c: f"{c.name(e.person_id)} joined as a founding {e.level} participant",
+    "FounderJoined": lambda e, c: (
+        f"{c.name(e.person_id)} joined as a founding {e.level} participant"
+    ),
     "Applied": lambda e, c: f"{c.name(e.person_id)} applied to join as a {e.level} participant",
     "Admitted": lambda e, c: f"{c.name(e.person_id)} was welcomed as a {e.level} participant",
     "LevelChanged": lambda e, c: f"{c.name(e.person_id)} now takes part as a {e.level} participant",
@@ -129,10 +132,13 @@ DESCRIBE: dict[str, Callable[[Any, _Context], str]] = {
     "HatRenewed": lambda e, c: (
         f"{c.name(e.person_id)}'s term as {c.hat(e.hat_id)} was renewed until {e.review_date}"
     ),
-    "HatTakenOff": lambda e, c: f"{c.name(e.person_id)} took off the {c.hat(e.hat_id)} hat ({e.reason})",
+    "HatTakenOff": lambda e, c: (
+        f"{c.name(e.person_id)} took off the {c.hat(e.hat_id)} hat ({e.reason})"
+    ),
     "SelectionOpened": _selection_opened,
     "Nominated": lambda e, c: (
-        f"{c.name(e.nomination.nominator)} {'changed their nomination to' if e.nomination.changed else 'nominated'} "
+        f"{c.name(e.nomination.nominator)} "
+        f"{'changed their nomination to' if e.nomination.changed else 'nominated'} "
         f"{c.name(e.nomination.nominee)}: {e.nomination.reason}"
     ),
     "ChangeRoundOpened": lambda e, c: f"Change round opened in {c.title(e.originator_id)}",
@@ -162,14 +168,18 @@ DESCRIBE: dict[str, Callable[[Any, _Context], str]] = {
         f"Formal vote on {c.title(e.originator_id)!r}: {e.result.in_favour} for, "
         f"{e.result.against} against, {e.result.abstentions} abstaining"
     ),
-    "Escalated": lambda e, c: f"{c.title(e.originator_id)!r} was passed to the broader circle: {e.reason}",
+    "Escalated": lambda e, c: (
+        f"{c.title(e.originator_id)!r} was passed to the broader circle: {e.reason}"
+    ),
     "Withdrawn": lambda e, c: f"{c.title(e.originator_id)!r} was withdrawn",
     "Lapsed": lambda e, c: f"{c.title(e.originator_id)!r} lapsed at its deadline",
     "Taken": _decision_taken,
     "ReviewCameDue": lambda e, c: f"Review due: {c.title(e.originator_id)!r}",
     "Renewed": lambda e, c: f"{c.title(e.originator_id)!r} renewed until {e.review_date}",
     "Revoked": lambda e, c: f"{c.title(e.originator_id)!r} revoked",
-    "Superseded": lambda e, c: f"{c.title(e.originator_id)!r} superseded by {c.title(e.successor_id)!r}",
+    "Superseded": lambda e, c: (
+        f"{c.title(e.originator_id)!r} superseded by {c.title(e.successor_id)!r}"
+    ),
     "Expired": lambda e, c: f"{c.title(e.originator_id)!r} ended with its term",
     "Challenged": lambda e, c: f"{c.name(e.by)} challenged {c.title(e.originator_id)!r}",
     "Scheduled": _meeting_scheduled,
@@ -191,7 +201,7 @@ def read_logbook(node: CircleNode) -> Iterator[LogbookEntry]:
     while True:
         notifications = node.recorder.select_notifications(start=start, limit=PAGE)
         for notification in notifications:
-            event = node.mapper.to_domain_event(notification)
+            event: Any = node.mapper.to_domain_event(notification)
             describe = DESCRIBE.get(type(event).__name__)
             if describe is not None and _is_told(event):
                 when = getattr(event, "today", None) or event.timestamp.date()

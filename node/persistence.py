@@ -41,7 +41,9 @@ def postgres_env(url: str) -> dict[str, str]:
     parsed = urlparse(url)
     dbname = parsed.path.lstrip("/")
     if not dbname:
-        raise SettingsError("The PostgreSQL URL must name a database, e.g. postgresql://host/circle")
+        raise SettingsError(
+            "The PostgreSQL URL must name a database, e.g. postgresql://host/circle"
+        )
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": unquote(dbname),

@@ -40,7 +40,9 @@ class Settings:
         return self.data_dir / "store.key"
 
     @classmethod
-    def load(cls, data_dir: Path | str | None = None, environ: dict[str, str] | None = None) -> Settings:
+    def load(
+        cls, data_dir: Path | str | None = None, environ: dict[str, str] | None = None
+    ) -> Settings:
         env = dict(os.environ if environ is None else environ)
         folder = Path(data_dir or env.get("CIRCLE_NODE_DATA") or DEFAULT_DATA_DIR)
         config: dict[str, object] = {}
@@ -55,7 +57,8 @@ class Settings:
             database_url = str(database_url)
             if not database_url.startswith(("postgresql://", "postgres://")):
                 raise SettingsError(
-                    "CIRCLE_NODE_DATABASE_URL must be a postgresql:// URL; leave it unset for SQLite"
+                    "CIRCLE_NODE_DATABASE_URL must be a postgresql:// URL; "
+                    "leave it unset for SQLite"
                 )
         encrypt = env.get("CIRCLE_NODE_ENCRYPT")
         return cls(

@@ -1,0 +1,261 @@
+"""The circle node application on every event store: memory, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from domain.errors import InvalidRequest, NotFound, NotPermitted, WrongStage
+from domain.register import REGISTER_ID
+from domain.values import DecisionStatus, Membership, Stage
+from node.application import FORMER_PARTICIPANT, CircleNode
+from node.demo import run_story
+from node.logbook import read_logbook
+from tests.conftest import Clock, NodeOpener
+
+
+def found(node: CircleNode) -> dict[str, str]:
+    """A small active circle: Ada (secretary), Ben (facilitator), Cleo full, Eli learning."""
+    ada = node.found_circle(
+        name="Kitchen circle",
+        aim="Feed the neighbourhood",
+        domain="The kitchen",
+        founder_name="Ada",
+        parent="Neighbourhood co-op",
+    )
+    ben = node.add_founding_member(ada, "Ben")
+    cleo = node.add_founding_member(ada, "Cleo")
+    eli = node.add_founding_member(ada, "Eli", level="learning")
+    people = {"ada": ada, "ben": ben, "cleo": cleo, "eli": eli}
+    for hat_id, wearer, host in (("facilitator", ben, ada), ("secretary", ada, ben)):
+        selection = node.open_selection(host, hat_id)
+        node.nominate(ada, selection, wearer, "Good at it")
+        node.open_change_round(host, selection)
+        node.propose_candidate(host, selection, wearer, "Nominated")
+        for person in (ada, ben, cleo):
+            node.consent(person, selection)
+        assert node.close_consent_round(host, selection) == Stage.CONSENTED
+    node.activate_circle(ada)
+    return people
+
+
+def notification_count(node: CircleNode) -> int:
+    return node.recorder.max_notification_id() or 0
+
+
+def state_of(node: CircleNode) -> dict[str, Any]:
+    """Every aggregate the node holds, as plain attribute values."""
+    ids: list[UUID] = [REGISTER_ID, node.circle_id]
+    register = node.repository.get(REGISTER_ID)
+    for kind_ids in register.entries.values():
+        ids.extend(kind_ids)
+    return {
+        str(aggregate_id): {
+            key: value
+            for key, value in vars(node.repository.get(aggregate_id)).items()
+            if key != "_pending_events"
+        }
+        for aggregate_id in ids
+    }
+
+
+def test_a_proposal_with_an_objection_is_integrated_then_consented(node: CircleNode) -> None:
+    p = found(node)
+    # Cleo proposes; questions, reactions, then the consent round.
+    proposal = node.draft_proposal(p["cleo"], "Compost", "We compost all kitchen waste.")
+    node.present(p["cleo"], proposal)
+    node.ask_question(p["eli"], proposal, "Where does the compost go?")
+    node.answer_question(p["cleo"], proposal, 1, "To the community garden.")
+    node.open_reactions(p["ben"], proposal)
+    node.react(p["eli"], proposal, "Lovely")
+    node.open_consent_round(p["ben"], proposal)
+    # Eli, a learning participant, speaks but does not block.
+    with pytest.raises(NotPermitted, match="Only full participants"):
+        node.raise_objection(p["eli"], proposal, "Smell")
+    node.consent(p["ada"], proposal)
+    node.consent(p["ben"], proposal)
+    number = node.raise_objection(p["cleo"], proposal, "Rats would harm our food safety")
+    assert node.close_consent_round(p["ben"], proposal) == Stage.INTEGRATING
+    # The round cannot repeat until the objection is integrated.
+    with pytest.raises(WrongStage, match="Integrate objection 1"):
+        node.open_consent_round(p["ben"], proposal)
+    node.integrate(p["ben"], proposal, "add_measure", "Sealed bins only", [number])
+    node.open_consent_round(p["ben"], proposal)
+    for person in ("ada", "ben", "cleo"):
+        node.consent(p[person], proposal)
+    assert node.close_consent_round(p["ben"], proposal) == Stage.CONSENTED
+    # The consented proposal became a policy in the same save.
+    (policy,) = node.decisions()
+    assert policy.title == "Compost"
+    assert policy.measures == ["Sealed bins only"]
+    assert policy.status == DecisionStatus.IN_FORCE
+
+
+def test_a_refused_command_stores_nothing(node: CircleNode) -> None:
+    p = found(node)
+    before = notification_count(node)
+    with pytest.raises(NotPermitted, match="outside the domain"):
+        node.take_everyday_decision(p["ben"], "facilitator", "budget", "Buy an oven", "Spend 900")
+    with pytest.raises(InvalidRequest, match="argument"):
+        proposal = node.draft_proposal(p["cleo"], "Open late", "Open until 10pm")
+        before = notification_count(node)
+        node.present(p["cleo"], proposal)
+        node.open_reactions(p["ben"], proposal)
+        node.open_consent_round(p["ben"], proposal)
+        before = notification_count(node)
+        node.raise_objection(p["ada"], proposal, "   ")
+    assert notification_count(node) == before
+    with pytest.raises(NotFound):
+        node.consent(p["ada"], "00000000-0000-0000-0000-000000000000")
+    with pytest.raises(NotFound):
+        node.consent(p["ada"], "not an id")
+    assert notification_count(node) == before
+
+
+def test_consented_proposals_bind_the_circle(node: CircleNode) -> None:
+    p = found(node)
+
+    def consent_to(purpose: str, subject: dict[str, str]) -> str:
+        proposal = node.draft_proposal(
+            p["ada"], purpose, "As discussed", purpose=purpose, subject=subject
+        )
+        node.present(p["ada"], proposal)
+        node.open_reactions(p["ben"], proposal)
+        node.open_consent_round(p["ben"], proposal)
+        for person in ("ada", "ben", "cleo"):
+            node.consent(p[person], proposal)
+        assert node.close_consent_round(p["ben"], proposal) == Stage.CONSENTED
+        return proposal
+
+    consent_to("change_aim", {"aim": "Feed and teach the neighbourhood"})
+    assert node.get_circle().aim == "Feed and teach the neighbourhood"
+    consent_to("remove_participant", {"person_id": p["eli"]})
+    assert node.get_circle().participants[p["eli"]].status == Membership.REMOVED
+    with pytest.raises(NotPermitted, match="left the circle"):
+        node.draft_proposal(p["eli"], "Back", "Let me back")
+    consent_to(
+        "incorporate",
+        {"registered_name": "Kitchen Co-op Ltd", "number": "RS0099", "registry": "FCA"},
+    )
+    circle = node.get_circle()
+    assert circle.status == "incorporated"
+    assert circle.legal_entity is not None and circle.legal_entity.number == "RS0099"
+
+
+def test_everyday_decision_review_comes_due_and_can_be_challenged(
+    node: CircleNode, clock: Clock
+) -> None:
+    p = found(node)
+    rota = node.define_hat(p["ada"], "Rota holder", "Keeps the rota", ["Publish it"], ["rota"])
+    node.get_circle().hat(rota)
+    selection = node.open_selection(p["ben"], rota)
+    node.nominate(p["ada"], selection, p["cleo"], "Organised")
+    node.open_change_round(p["ben"], selection)
+    node.propose_candidate(p["ben"], selection, p["cleo"], "Nominated")
+    for person in ("ada", "ben", "cleo"):
+        node.consent(p[person], selection)
+    node.close_consent_round(p["ben"], selection)
+    decision = node.take_everyday_decision(
+        p["cleo"],
+        rota,
+        "rota",
+        "Two-week rota",
+        "Publish fortnightly",
+        review_date=clock().date() + timedelta(days=14),
+    )
+    assert node.reviews_due() == []
+    # Two weeks on, the review is due and listed.
+    clock.advance(days=15)
+    assert node.update_due_dates()["review_due"] == [decision]
+    assert [d.title for d in node.reviews_due()] == ["Two-week rota"]
+    assert node.get_decision(decision).status == DecisionStatus.REVIEW_DUE
+    # Anyone may challenge it: that opens a proposal to amend it.
+    proposal = node.challenge_decision(p["eli"], decision, "Publish weekly instead")
+    assert node.get_proposal(proposal).purpose == "amend_decision"
+    assert node.get_decision(decision).challenges == [proposal]
+    # The hat's term ending is listed too.
+    assert [t.hat_id for t in node.hat_terms_ending(within_days=400)][-1] == rota
+
+
+def test_stepping_back_releases_hats_and_leaving_keeps_thanks(node: CircleNode) -> None:
+    p = found(node)
+    node.step_back(p["ada"], p["ben"], note="Thank you for hosting us")
+    circle = node.get_circle()
+    assert circle.participants[p["ben"]].status == Membership.STEPPED_BACK
+    assert circle.wearers("facilitator") == []
+    node.welcome_back(p["ben"], p["ben"])
+    node.leave(p["ben"], p["ben"], note="Thanks for everything, Ben")
+    participant = node.get_circle().participants[p["ben"]]
+    assert participant.status == Membership.LEFT
+    assert participant.note_of_appreciation == "Thanks for everything, Ben"
+    assert node.person_name(p["ben"]) == "Ben"
+    assert node.person_name("11111111-1111-1111-1111-111111111111") == FORMER_PARTICIPANT
+
+
+def test_async_proposal_lapses_after_its_deadline(node: CircleNode, clock: Clock) -> None:
+    p = found(node)
+    proposal = node.draft_proposal(
+        p["cleo"],
+        "New menu",
+        "Seasonal menu",
+        mode="async",
+        deadline=clock() + timedelta(days=7),
+    )
+    node.present(p["cleo"], proposal)
+    clock.advance(days=8)
+    assert node.update_due_dates()["lapsed"] == [proposal]
+    assert node.get_proposal(proposal).stage == Stage.LAPSED
+
+
+def tell(node: CircleNode, clock: Clock) -> None:
+    run_story(node, lambda line: None, lambda days: clock.advance(days=days))
+
+
+def test_the_logbook_tells_the_story(node: CircleNode, clock: Clock) -> None:
+    tell(node, clock)
+    lines = [entry.text for entry in read_logbook(node)]
+    assert lines[0].startswith("Ada Okafor founded the circle 'Calder Valley Care Circle'")
+    assert any("Cleo Marsh objected" in line for line in lines)
+    assert any("closed: consented" in line and "Paid travel time" in line for line in lines)
+    assert any(line.startswith("Review due: 'Sunday cover") for line in lines)
+    assert lines[-1].startswith("Dev Patel stepped back, with thanks")
+
+
+@pytest.mark.parametrize("open_store", ["sqlite", "postgres"], indirect=True)
+def test_a_rebuilt_node_has_exactly_the_state_it_had(open_store: NodeOpener, clock: Clock) -> None:
+    node = open_store()
+    tell(node, clock)
+    before = state_of(node)
+    logbook = [(e.when, e.text) for e in read_logbook(node)]
+    node.close()
+    reopened = open_store()
+    assert state_of(reopened) == before
+    assert [(e.when, e.text) for e in read_logbook(reopened)] == logbook
+
+
+@pytest.mark.parametrize("open_store", ["sqlite", "postgres"], indirect=True)
+def test_snapshots_give_the_same_state_as_a_full_replay(open_store: NodeOpener) -> None:
+    node = open_store()
+    p = found(node)
+    for number in range(60):
+        node.define_hat(p["ada"], f"Helper {number}", "Helps", [], [f"area {number}"])
+    assert node.snapshots is not None
+    snapshots = list(node.snapshots.get(node.circle_id))
+    assert snapshots, "the circle should have been snapshotted after 50 events"
+    from_snapshot = vars(node.repository.get(node.circle_id))
+    replayed = vars(_replay(node, node.circle_id))
+    ignore = {"_pending_events"}
+    assert {k: v for k, v in from_snapshot.items() if k not in ignore} == {
+        k: v for k, v in replayed.items() if k not in ignore
+    }
+
+
+def _replay(node: CircleNode, aggregate_id: UUID) -> Any:
+    """Rebuild an aggregate from its events alone, ignoring snapshots."""
+    aggregate = None
+    for event in node.events.get(aggregate_id):
+        aggregate = event.mutate(aggregate)
+    return aggregate

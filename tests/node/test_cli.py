@@ -1,0 +1,85 @@
+"""The command line: the demo, init and logbook, and clean failures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "node", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+
+
+def test_the_demo_tells_the_story_and_prints_the_logbook() -> None:
+    result = run("demo")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Cleo objected" in out
+    assert "The circle's logbook, read back from the store" in out
+    assert "Consent round 2 on Paid travel time closed: consented" in out
+    assert "Review due: 'Sunday cover from the helping circle'" in out
+    assert "stepped back, with thanks" in out
+
+
+def test_init_then_logbook(tmp_path: Path) -> None:
+    data = str(tmp_path / "node")
+    result = run(
+        "init",
+        "--data",
+        data,
+        "--name",
+        "Garden",
+        "--aim",
+        "Grow food",
+        "--domain",
+        "The garden",
+        "--founder",
+        "Ada",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Founded 'Garden'" in result.stdout
+    result = run("logbook", "--data", data)
+    assert result.returncode == 0, result.stderr
+    assert "Ada founded the circle 'Garden' with the aim: Grow food" in result.stdout
+
+
+def test_failures_exit_non_zero_with_a_message_and_no_traceback(tmp_path: Path) -> None:
+    data = str(tmp_path / "node")
+    args = (
+        "init",
+        "--data",
+        data,
+        "--name",
+        "Garden",
+        "--aim",
+        "Grow",
+        "--domain",
+        "D",
+        "--founder",
+        "Ada",
+    )
+    assert run(*args).returncode == 0
+    again = run(*args)
+    assert again.returncode == 1
+    assert "already has its circle" in again.stderr
+    assert "Traceback" not in again.stderr
+    empty = run("logbook", "--data", str(tmp_path / "empty"))
+    assert empty.returncode == 1 and "run `circle-node init` first" in empty.stderr
+    blank = run(
+        "init",
+        "--data",
+        str(tmp_path / "b"),
+        "--name",
+        " ",
+        "--aim",
+        "A",
+        "--domain",
+        "D",
+        "--founder",
+        "F",
+    )
+    assert blank.returncode == 1 and "needs a name" in blank.stderr
+    assert "Traceback" not in blank.stderr + empty.stderr

@@ -1,0 +1,127 @@
+"""Settings, SQLite/PostgreSQL configuration, encryption at rest and concurrent commands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from node.application import CircleNode
+from node.keyfiles import KeyFileError
+from node.persistence import event_store_env, open_node, postgres_env
+from node.settings import Settings, SettingsError
+from tests.conftest import Clock
+
+
+def test_settings_come_from_the_config_file_and_the_environment(tmp_path: Path) -> None:
+    (tmp_path / "circle-node.toml").write_text("encrypt = true\n")
+    settings = Settings.load(tmp_path, environ={})
+    assert settings.encrypt is True and settings.database_url is None
+    url = "postgresql://circle:secret@db.example:5433/coop?schema=kitchen"
+    settings = Settings.load(
+        tmp_path, environ={"CIRCLE_NODE_DATABASE_URL": url, "CIRCLE_NODE_ENCRYPT": "no"}
+    )
+    assert settings.database_url == url and settings.encrypt is False
+    env = postgres_env(url)
+    assert env["POSTGRES_HOST"] == "db.example" and env["POSTGRES_PORT"] == "5433"
+    assert env["POSTGRES_USER"] == "circle" and env["POSTGRES_PASSWORD"] == "secret"
+    assert env["POSTGRES_DBNAME"] == "coop" and env["POSTGRES_SCHEMA"] == "kitchen"
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"CIRCLE_NODE_DATABASE_URL": "mysql://x/y"}, "postgresql://"),
+        ({"CIRCLE_NODE_ENCRYPT": "perhaps"}, "yes/no"),
+    ],
+)
+def test_bad_settings_are_refused_with_a_reason(
+    tmp_path: Path, environ: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.load(tmp_path, environ=environ)
+
+
+def test_a_broken_config_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "circle-node.toml").write_text("encrypt = ")
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        Settings.load(tmp_path, environ={})
+
+
+def test_sqlite_is_the_default_in_the_data_folder(tmp_path: Path) -> None:
+    env = event_store_env(Settings(data_dir=tmp_path / "data"))
+    assert env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
+    assert env["SQLITE_DBNAME"] == str(tmp_path / "data" / "circle.sqlite")
+
+
+def test_the_node_ignores_eventsourcing_variables_in_its_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stray variable must not send the node's records to another store.
+    monkeypatch.setenv("PERSISTENCE_MODULE", "eventsourcing.popo")
+    monkeypatch.setenv("CIRCLE_NODE_PERSISTENCE_MODULE", "eventsourcing.popo")
+    node = open_node(Settings(data_dir=tmp_path))
+    node.found_circle(name="C", aim="A", domain="D", founder_name="F")
+    node.close()
+    assert (tmp_path / "circle.sqlite").stat().st_size > 0
+
+
+def test_encryption_at_rest_leaves_no_plaintext_in_the_file(tmp_path: Path, clock: Clock) -> None:
+    settings = Settings(data_dir=tmp_path, encrypt=True)
+    node = open_node(settings, clock)
+    node.found_circle(
+        name="Moonflower circle",
+        aim="Unmistakable aim text",
+        domain="Gardens",
+        founder_name="Philippa Quayle",
+    )
+    node.close()
+    stored = b"".join(path.read_bytes() for path in tmp_path.glob("circle.sqlite*"))
+    for plaintext in (b"Moonflower", b"Unmistakable aim text", b"Philippa Quayle"):
+        assert plaintext not in stored
+    # The key sits beside the store, readable by its owner only; the node reads it back.
+    assert os.stat(settings.store_key_path).st_mode & 0o777 == 0o600
+    reopened = open_node(settings, clock)
+    assert reopened.get_circle().name == "Moonflower circle"
+    reopened.close()
+    # Without encryption the same words are plainly there (so the check above can fail).
+    plain = tmp_path / "plain"
+    node = open_node(Settings(data_dir=plain), clock)
+    node.found_circle(name="Moonflower circle", aim="A", domain="D", founder_name="F")
+    node.close()
+    assert b"Moonflower" in (plain / "circle.sqlite").read_bytes()
+
+
+def test_a_store_key_others_can_read_is_refused(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, encrypt=True)
+    open_node(settings).close()
+    os.chmod(settings.store_key_path, 0o644)
+    with pytest.raises(KeyFileError, match="chmod 600"):
+        open_node(settings)
+
+
+def test_a_command_that_loses_a_race_is_retried(tmp_path: Path, clock: Clock) -> None:
+    settings = Settings(data_dir=tmp_path)
+    first = open_node(settings, clock)
+    second = open_node(settings, clock)
+    ada = first.found_circle(name="C", aim="A", domain="D", founder_name="Ada")
+    loads = 0
+    original = CircleNode.get_circle
+
+    def get_circle_then_race(self: CircleNode):  # type: ignore[no-untyped-def]
+        nonlocal loads
+        circle = original(self)
+        loads += 1
+        if loads == 1:
+            # Another process changes the circle between our load and our save.
+            second.define_hat(ada, "Gardener", "Grows food", [], ["garden"])
+        return circle
+
+    first.get_circle = get_circle_then_race.__get__(first)  # type: ignore[method-assign]
+    first.define_hat(ada, "Cook", "Cooks", [], ["kitchen"])
+    assert loads == 2
+    hats = second.get_circle().hats
+    assert "gardener" in hats and "cook" in hats
+    first.close()
+    second.close()
