@@ -19,7 +19,7 @@ def test_the_demo_tells_the_story_and_prints_the_logbook() -> None:
     out = result.stdout
     assert "Cleo objected" in out
     assert "The circle's logbook, read back from the store" in out
-    assert "Consent round 2 on Paid travel time closed: consented" in out
+    assert "Consent round 2 on 'Paid travel time' closed: consented" in out
     assert "Review due: 'Sunday cover from the helping circle'" in out
     assert "stepped back, with thanks" in out
 
