@@ -1,0 +1,131 @@
+"""A feed's state, and writing to one's own feed: inception, entries, key rotation."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, replace
+
+from federation.keys import NodeKeys, public_bytes
+from federation.wire import (
+    ENTRY_SIGNING_CONTEXT,
+    INCEPTION,
+    PROTOCOL_VERSION,
+    ROTATION,
+    Entry,
+    KeyState,
+    SignedEntry,
+    body_hash,
+    encode,
+)
+
+NODE_ID_PREFIX = "cn1"
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What is known of a feed after its latest entry: enough to check or write the next one."""
+
+    feed_id: bytes
+    next_seq: int
+    last_hash: bytes
+    key: bytes  # the public key that signs the next entry
+    next_digest: bytes  # the digest the next rotation must reveal a key for
+
+
+def node_id(feed_id: bytes) -> str:
+    """The printable form of a feed id (which is the node's identity)."""
+    return NODE_ID_PREFIX + base64.b32encode(feed_id).decode().rstrip("=").lower()
+
+
+def feed_id_from_node_id(text: str) -> bytes:
+    if not text.startswith(NODE_ID_PREFIX):
+        raise ValueError(f"A node id starts with {NODE_ID_PREFIX!r}")
+    body = text[len(NODE_ID_PREFIX) :].upper()
+    raw = base64.b32decode(body + "=" * (-len(body) % 8))
+    if len(raw) != 32:
+        raise ValueError("A node id names a 32-byte feed id")
+    return raw
+
+
+def _sign(keys_private: object, entry: Entry) -> SignedEntry:
+    encoded = encode(entry)
+    signature = keys_private.sign(ENTRY_SIGNING_CONTEXT + encoded)  # type: ignore[attr-defined]
+    return SignedEntry(encoded, signature)
+
+
+def incept(keys: NodeKeys, time_ms: int) -> tuple[SignedEntry, FeedState]:
+    """Start a feed. Its id is the hash of this signed entry."""
+    entry = Entry(
+        version=PROTOCOL_VERSION,
+        feed=b"",
+        seq=0,
+        prev=b"",
+        time=time_ms,
+        type=INCEPTION,
+        audience=[],
+        body_hash=b"",
+        body_size=0,
+        keys=KeyState(keys.current_public, keys.next_digest),
+    )
+    signed = _sign(keys.current, entry)
+    digest = signed.hash
+    return signed, FeedState(digest, 1, digest, keys.current_public, keys.next_digest)
+
+
+def append(
+    state: FeedState,
+    keys: NodeKeys,
+    type: str,
+    body: bytes | None,
+    time_ms: int,
+    audience: list[bytes] | None = None,
+) -> tuple[SignedEntry, FeedState]:
+    """Sign the next entry of one's own feed; returns it with the feed's new state."""
+    if keys.current_public != state.key:
+        raise ValueError("These keys do not sign this feed at its current seq")
+    entry = Entry(
+        version=PROTOCOL_VERSION,
+        feed=state.feed_id,
+        seq=state.next_seq,
+        prev=state.last_hash,
+        time=time_ms,
+        type=type,
+        audience=list(audience or []),
+        body_hash=body_hash(body) if body else b"",
+        body_size=len(body) if body else 0,
+    )
+    signed = _sign(keys.current, entry)
+    return signed, replace(state, next_seq=state.next_seq + 1, last_hash=signed.hash)
+
+
+def rotate(
+    state: FeedState, keys: NodeKeys, time_ms: int
+) -> tuple[SignedEntry, FeedState, NodeKeys]:
+    """Rotate: reveal the pre-committed key, commit to a fresh one; signed by the revealed key.
+
+    Returns the entry, the feed's new state and the keys to use from now on.
+    """
+    if keys.current_public != state.key or keys.next_digest != state.next_digest:
+        raise ValueError("These keys are not the feed's current and pre-committed keys")
+    new_keys = keys.rotated()
+    entry = Entry(
+        version=PROTOCOL_VERSION,
+        feed=state.feed_id,
+        seq=state.next_seq,
+        prev=state.last_hash,
+        time=time_ms,
+        type=ROTATION,
+        audience=[],
+        body_hash=b"",
+        body_size=0,
+        keys=KeyState(public_bytes(new_keys.current), new_keys.next_digest),
+    )
+    signed = _sign(new_keys.current, entry)
+    new_state = FeedState(
+        state.feed_id,
+        state.next_seq + 1,
+        signed.hash,
+        new_keys.current_public,
+        new_keys.next_digest,
+    )
+    return signed, new_state, new_keys

@@ -1,0 +1,310 @@
+"""Verification of other nodes' feeds: nothing is stored unless it passes these checks.
+
+Each check either accepts an entry (and gives the feed's next state), reports a duplicate or a
+gap, or raises `Rejected` with a machine-readable `Reason`. Decoders never let another exception
+escape: malformed bytes are a rejection like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+import msgspec
+from cryptography.exceptions import InvalidSignature
+
+from federation.feed import FeedState
+from federation.keys import load_public_key
+from federation.wire import (
+    DECODE_ERRORS,
+    DESCRIPTOR_DECODER,
+    ENTRY_DECODER,
+    ENTRY_SIGNING_CONTEXT,
+    FEED_PAGE_DECODER,
+    HASH_SIZE,
+    INCEPTION,
+    KEY_EVENT_TYPES,
+    MAX_BODY_BYTES,
+    MAX_ENTRY_BYTES,
+    MAX_PAGE_BYTES,
+    MAX_PAGE_ENTRIES,
+    MAX_PUSH_BYTES,
+    MAX_SIGNED_ENTRY_BYTES,
+    PROTOCOL_VERSION,
+    PUSH_DECODER,
+    PUSH_REPLY_DECODER,
+    ROTATION,
+    SIGNED_ENTRY_DECODER,
+    Entry,
+    FeedPage,
+    NodeDescriptor,
+    Push,
+    PushReply,
+    SignedEntry,
+    body_hash,
+    next_key_digest,
+)
+
+
+class Reason(StrEnum):
+    """Why an entry (or a page, or a body) was refused. Stable strings: part of the protocol."""
+
+    MALFORMED = "malformed"
+    OVERSIZE = "oversize"
+    UNKNOWN_VERSION = "unknown_version"
+    UNKNOWN_TYPE = "unknown_type"
+    WRONG_FEED = "wrong_feed"
+    BAD_SIGNATURE = "bad_signature"
+    PREV_MISMATCH = "prev_mismatch"
+    EQUIVOCATION = "equivocation"
+    BAD_KEY_EVENT = "bad_key_event"
+    NOT_CONTIGUOUS = "not_contiguous"
+    BODY_MISMATCH = "body_mismatch"
+    FEED_STOPPED = "feed_stopped"
+    UNKNOWN_NODE = "unknown_node"
+
+
+class Rejected(Exception):
+    """An entry, page or body failed verification; nothing of it may be stored."""
+
+    def __init__(self, reason: Reason, detail: str, seq: int | None = None) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+        self.seq = seq
+
+
+class Equivocation(Rejected):
+    """The feed signed two different entries at one seq: both are kept as the proof."""
+
+    def __init__(self, seq: int, held_hash: bytes, conflicting: SignedEntry) -> None:
+        super().__init__(Reason.EQUIVOCATION, f"two different entries signed at seq {seq}", seq)
+        self.held_hash = held_hash
+        self.conflicting = conflicting
+
+
+@dataclass(frozen=True)
+class Accepted:
+    state: FeedState  # the feed's state after this entry
+    entry: Entry
+    signed: SignedEntry
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    seq: int
+
+
+@dataclass(frozen=True)
+class Gap:
+    expected: int  # the next seq the receiver holds
+    got: int  # the seq that arrived: pull expected..got-1 first
+
+
+Verdict = Accepted | Duplicate | Gap
+HashAt = Callable[[int], bytes | None]
+
+
+def decode_signed_entry(raw: bytes) -> SignedEntry:
+    if len(raw) > MAX_SIGNED_ENTRY_BYTES:
+        raise Rejected(Reason.OVERSIZE, f"signed entry of {len(raw)} bytes")
+    try:
+        return SIGNED_ENTRY_DECODER.decode(raw)
+    except DECODE_ERRORS as error:
+        raise Rejected(Reason.MALFORMED, f"signed entry: {error}") from None
+
+
+def decode_entry(signed: SignedEntry) -> Entry:
+    """Decode the signed bytes into an Entry, refusing other versions and malformed bytes."""
+    raw = signed.entry
+    if len(raw) > MAX_ENTRY_BYTES:
+        raise Rejected(Reason.OVERSIZE, f"entry of {len(raw)} bytes")
+    try:
+        entry = ENTRY_DECODER.decode(raw)
+    except DECODE_ERRORS as error:
+        version = _version_of(raw)
+        if version is not None and version != PROTOCOL_VERSION:
+            raise Rejected(Reason.UNKNOWN_VERSION, f"protocol version {version}") from None
+        raise Rejected(Reason.MALFORMED, f"entry: {error}") from None
+    if entry.version != PROTOCOL_VERSION:
+        raise Rejected(Reason.UNKNOWN_VERSION, f"protocol version {entry.version}", entry.seq)
+    _check_shape(entry)
+    return entry
+
+
+def _version_of(raw: bytes) -> int | None:
+    try:
+        value = msgspec.msgpack.decode(raw)
+    except DECODE_ERRORS:
+        return None
+    if isinstance(value, list) and value and isinstance(value[0], int):
+        return value[0]
+    return None
+
+
+def _check_shape(entry: Entry) -> None:
+    """Rules the types alone cannot say."""
+    seq = entry.seq
+    if len(entry.body_hash) not in (0, HASH_SIZE) or (not entry.body_hash) != (
+        entry.body_size == 0
+    ):
+        raise Rejected(Reason.MALFORMED, "body hash and body size disagree", seq)
+    if entry.type in KEY_EVENT_TYPES:
+        if entry.keys is None:
+            raise Rejected(Reason.BAD_KEY_EVENT, f"a {entry.type} entry names its keys", seq)
+    elif entry.keys is not None:
+        raise Rejected(Reason.BAD_KEY_EVENT, "only key events carry keys", seq)
+    if (seq == 0) != (entry.type == INCEPTION):
+        raise Rejected(Reason.BAD_KEY_EVENT, "the inception entry is seq 0, and only it", seq)
+    if seq == 0:
+        if entry.feed or entry.prev:
+            raise Rejected(Reason.MALFORMED, "the inception entry has no feed id or prev", seq)
+    elif len(entry.feed) != HASH_SIZE or len(entry.prev) != HASH_SIZE:
+        raise Rejected(Reason.MALFORMED, "feed id and prev are hashes", seq)
+
+
+def _check_signature(key: bytes, signed: SignedEntry, seq: int) -> None:
+    try:
+        load_public_key(key).verify(signed.signature, ENTRY_SIGNING_CONTEXT + signed.entry)
+    except InvalidSignature:
+        raise Rejected(Reason.BAD_SIGNATURE, "signature does not verify", seq) from None
+
+
+def verify_inception(signed: SignedEntry, expected_feed: bytes | None = None) -> FeedState:
+    """Check an inception entry; its hash is the feed id (the node's identity)."""
+    entry = decode_entry(signed)
+    if entry.type != INCEPTION or entry.keys is None:
+        raise Rejected(Reason.BAD_KEY_EVENT, "not an inception entry", entry.seq)
+    _check_signature(entry.keys.current, signed, 0)
+    digest = signed.hash
+    if expected_feed is not None and digest != expected_feed:
+        raise Rejected(Reason.WRONG_FEED, "this inception entry is another node's", 0)
+    return FeedState(digest, 1, digest, entry.keys.current, entry.keys.next_digest)
+
+
+def _advance(
+    state: FeedState, entry: Entry, signed: SignedEntry, *, check_signature: bool
+) -> FeedState:
+    """Check `entry` as the next one of the feed; return the state after it."""
+    seq = entry.seq
+    if entry.feed != state.feed_id:
+        raise Rejected(Reason.WRONG_FEED, "entry names another feed", seq)
+    if entry.prev != state.last_hash:
+        raise Rejected(Reason.PREV_MISMATCH, "prev is not the hash of the entry before", seq)
+    key, next_digest = state.key, state.next_digest
+    if entry.type == ROTATION:
+        assert entry.keys is not None  # _check_shape
+        if next_key_digest(entry.keys.current) != state.next_digest:
+            raise Rejected(
+                Reason.BAD_KEY_EVENT, "rotation reveals a key the feed did not commit to", seq
+            )
+        key, next_digest = entry.keys.current, entry.keys.next_digest
+        check_signature = True  # key events are always checked on their own
+    if check_signature:
+        _check_signature(key, signed, seq)
+    return replace(state, next_seq=seq + 1, last_hash=signed.hash, key=key, next_digest=next_digest)
+
+
+def _check_type(entry: Entry, known_types: Collection[str]) -> None:
+    if entry.type not in known_types and entry.type not in KEY_EVENT_TYPES:
+        raise Rejected(Reason.UNKNOWN_TYPE, f"entry type {entry.type!r}", entry.seq)
+
+
+def check_entry(
+    state: FeedState, signed: SignedEntry, known_types: Collection[str], hash_at: HashAt
+) -> Verdict:
+    """Check one pushed entry against what is held of its feed.
+
+    `hash_at(seq)` gives the hash of an entry already held (for duplicates and forks).
+    """
+    entry = decode_entry(signed)
+    if entry.seq < state.next_seq:
+        held = hash_at(entry.seq)
+        if held == signed.hash:
+            return Duplicate(entry.seq)
+        if entry.feed != state.feed_id:
+            raise Rejected(Reason.WRONG_FEED, "entry names another feed", entry.seq)
+        # A different entry at a held seq is only proof of a fork if the feed signed it.
+        _check_signature(_key_at(state, entry), signed, entry.seq)
+        raise Equivocation(entry.seq, held or b"", signed)
+    if entry.seq > state.next_seq:
+        return Gap(state.next_seq, entry.seq)
+    _check_type(entry, known_types)
+    new_state = _advance(state, entry, signed, check_signature=True)
+    return Accepted(new_state, entry, signed)
+
+
+def _key_at(state: FeedState, entry: Entry) -> bytes:
+    # The current key signs every entry since the last rotation; an older entry's fork is
+    # checked against it too, and a fork signed by a retired key is still refused as a forgery
+    # (the retired key may have been stolen: that is what rotation is for).
+    return state.key
+
+
+def verify_page(
+    state: FeedState,
+    entries: list[SignedEntry],
+    known_types: Collection[str],
+    hash_at: HashAt,
+) -> tuple[FeedState, list[Entry]]:
+    """Verify a contiguous page by its hash chain and the signature of its last entry.
+
+    Entries already held are checked against their stored hash (duplicates are skipped, a
+    different entry is an equivocation). Key events are also checked on their own. Returns the
+    state after the page and the new entries, in order.
+    """
+    if len(entries) > MAX_PAGE_ENTRIES:
+        raise Rejected(Reason.OVERSIZE, f"page of {len(entries)} entries")
+    new: list[tuple[Entry, SignedEntry]] = []
+    expected = state.next_seq
+    for signed in entries:
+        entry = decode_entry(signed)
+        if entry.seq < state.next_seq and not new:
+            verdict = check_entry(state, signed, known_types, hash_at)
+            assert isinstance(verdict, Duplicate)  # otherwise check_entry raised
+            continue
+        if entry.seq != expected:
+            raise Rejected(Reason.NOT_CONTIGUOUS, f"expected seq {expected}", entry.seq)
+        _check_type(entry, known_types)
+        new.append((entry, signed))
+        expected += 1
+    current = state
+    last = len(new) - 1
+    for index, (entry, signed) in enumerate(new):
+        current = _advance(current, entry, signed, check_signature=index == last)
+    return current, [entry for entry, _ in new]
+
+
+def check_body(entry: Entry, body: bytes) -> None:
+    """A body is accepted only if it is the one the entry's hash names."""
+    if len(body) > MAX_BODY_BYTES:
+        raise Rejected(Reason.OVERSIZE, f"body of {len(body)} bytes", entry.seq)
+    if not entry.body_hash or body_hash(body) != entry.body_hash or len(body) != entry.body_size:
+        raise Rejected(Reason.BODY_MISMATCH, "body does not match the entry's hash", entry.seq)
+
+
+def decode_push(raw: bytes) -> Push:
+    return _decode_message(PUSH_DECODER, raw, MAX_PUSH_BYTES, "push")
+
+
+def decode_page(raw: bytes) -> FeedPage:
+    return _decode_message(FEED_PAGE_DECODER, raw, MAX_PAGE_BYTES, "feed page")
+
+
+def decode_descriptor(raw: bytes) -> NodeDescriptor:
+    return _decode_message(DESCRIPTOR_DECODER, raw, MAX_PAGE_BYTES, "node descriptor")
+
+
+def decode_push_reply(raw: bytes) -> PushReply:
+    return _decode_message(PUSH_REPLY_DECODER, raw, 4096, "push reply")
+
+
+def _decode_message(decoder: Any, raw: bytes, limit: int, what: str) -> Any:
+    if len(raw) > limit:
+        raise Rejected(Reason.OVERSIZE, f"{what} of {len(raw)} bytes")
+    try:
+        return decoder.decode(raw)
+    except DECODE_ERRORS as error:
+        raise Rejected(Reason.MALFORMED, f"{what}: {error}") from None

@@ -1,0 +1,145 @@
+"""The wire format: msgspec structs encoded as MessagePack arrays, and the protocol's limits.
+
+An entry is signed over its exact encoded bytes; the bytes travel as they were signed and are
+never re-encoded, so no canonical form is needed. See PROTOCOL.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+PROTOCOL_VERSION = 1
+
+# Domain separation: what a signature or a digest is for is part of what is signed or hashed.
+ENTRY_SIGNING_CONTEXT = b"circle-node/v1/entry\x00"
+ENTRY_HASH_CONTEXT = b"circle-node/v1/entry-hash\x00"
+NEXT_KEY_CONTEXT = b"circle-node/v1/next-key\x00"
+
+# Entry types the protocol itself defines; applications add their own (lowercase, dotted).
+INCEPTION = "inception"
+ROTATION = "rotation"
+KEY_EVENT_TYPES = frozenset({INCEPTION, ROTATION})
+
+# Limits: a receiver refuses anything larger before decoding it.
+MAX_ENTRY_BYTES = 4096  # one encoded Entry
+MAX_SIGNED_ENTRY_BYTES = MAX_ENTRY_BYTES + 128
+MAX_BODY_BYTES = 256 * 1024
+MAX_PAGE_ENTRIES = 1000
+MAX_PAGE_BYTES = 8 * 1024 * 1024
+MAX_PUSH_BYTES = 2 * 1024 * 1024
+MAX_TYPE_LENGTH = 64
+MAX_AUDIENCE = 256
+HASH_SIZE = 32
+KEY_SIZE = 32
+SIGNATURE_SIZE = 64
+
+
+Hash = Annotated[bytes, Meta(max_length=HASH_SIZE)]  # empty or exactly HASH_SIZE, checked later
+PublicKey = Annotated[bytes, Meta(min_length=KEY_SIZE, max_length=KEY_SIZE)]
+Digest = Annotated[bytes, Meta(min_length=HASH_SIZE, max_length=HASH_SIZE)]
+Count = Annotated[int, Meta(ge=0, le=2**53)]
+TypeName = Annotated[
+    str, Meta(min_length=1, max_length=MAX_TYPE_LENGTH, pattern=r"^[a-z][a-z0-9_.-]*$")
+]
+EntryBytes = Annotated[bytes, Meta(max_length=MAX_ENTRY_BYTES)]
+Signature = Annotated[bytes, Meta(min_length=SIGNATURE_SIZE, max_length=SIGNATURE_SIZE)]
+
+
+class KeyState(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=True):
+    """The keys an inception or rotation entry establishes."""
+
+    current: PublicKey  # Ed25519 public key that signs from this entry on
+    next_digest: Digest  # pre-rotation: digest of the public key that will replace it
+
+
+class Entry(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=True):
+    """One entry of a feed. Its encoded bytes are what the feed's key signs."""
+
+    version: Annotated[int, Meta(ge=1)]
+    feed: Hash  # the feed id; empty in the inception entry (whose hash becomes the id)
+    seq: Count  # 0 for the inception entry
+    prev: Hash  # hash of the previous signed entry; empty at seq 0
+    time: Count  # milliseconds since the Unix epoch, as the author's clock said
+    type: TypeName
+    # Empty: public; otherwise the feed ids that may read the body.
+    audience: Annotated[list[Digest], Meta(max_length=MAX_AUDIENCE)]
+    body_hash: Hash  # digest of the body stored apart; empty when there is none
+    body_size: Annotated[int, Meta(ge=0, le=MAX_BODY_BYTES)]
+    keys: KeyState | None = None  # only in inception and rotation entries
+
+
+class SignedEntry(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=True):
+    entry: EntryBytes  # the exact encoded Entry
+    signature: Signature  # Ed25519 over ENTRY_SIGNING_CONTEXT + entry
+
+    @property
+    def hash(self) -> bytes:
+        return entry_hash(self.entry, self.signature)
+
+
+class FeedPage(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=True):
+    """A contiguous run of a feed's entries, as served by a pull."""
+
+    feed: Digest
+    entries: Annotated[list[SignedEntry], Meta(max_length=MAX_PAGE_ENTRIES)]
+    head: Count  # the feed's latest seq on the serving node
+
+
+class Push(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=True):
+    """What a node pushes to a peer's inbox: entries of one feed, and the bodies they may read."""
+
+    feed: Digest
+    entries: Annotated[list[SignedEntry], Meta(max_length=MAX_PAGE_ENTRIES)]
+    bodies: list[Annotated[bytes, Meta(max_length=MAX_BODY_BYTES)]]
+
+
+class PushReply(msgspec.Struct, array_like=True, frozen=True):
+    accepted: Count  # how many entries were new
+    next_seq: Count  # the seq the receiver expects next from this feed
+    reason: str = ""  # empty, or the rejection reason for the first entry refused
+
+
+class NodeDescriptor(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=True):
+    """What a node says about itself: its inception and its latest key event."""
+
+    version: int
+    feed: Digest
+    inception: SignedEntry
+    key_events: list[SignedEntry]  # rotation entries, in order
+    head: Count
+    name: Annotated[str, Meta(max_length=200)]
+    url: Annotated[str, Meta(max_length=2000)]
+
+
+def entry_hash(entry: bytes, signature: bytes) -> bytes:
+    """The hash that names a signed entry; the next entry's `prev`, the inception's feed id."""
+    return hashlib.sha256(ENTRY_HASH_CONTEXT + entry + signature).digest()
+
+
+def body_hash(body: bytes) -> bytes:
+    return hashlib.sha256(body).digest()
+
+
+def next_key_digest(public_key: bytes) -> bytes:
+    return hashlib.sha256(NEXT_KEY_CONTEXT + public_key).digest()
+
+
+# What a decoder may raise on hostile bytes (msgspec raises UnicodeDecodeError, a ValueError,
+# for invalid UTF-8): callers turn these into a clean rejection.
+DECODE_ERRORS = (msgspec.DecodeError, ValueError, RecursionError)
+
+ENTRY_ENCODER = msgspec.msgpack.Encoder()
+ENTRY_DECODER = msgspec.msgpack.Decoder(Entry)
+SIGNED_ENTRY_DECODER = msgspec.msgpack.Decoder(SignedEntry)
+FEED_PAGE_DECODER = msgspec.msgpack.Decoder(FeedPage)
+PUSH_DECODER = msgspec.msgpack.Decoder(Push)
+PUSH_REPLY_DECODER = msgspec.msgpack.Decoder(PushReply)
+DESCRIPTOR_DECODER = msgspec.msgpack.Decoder(NodeDescriptor)
+
+
+def encode(value: msgspec.Struct) -> bytes:
+    return ENTRY_ENCODER.encode(value)
