@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, replace
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from federation.keys import NodeKeys, public_bytes
 from federation.wire import (
     ENTRY_SIGNING_CONTEXT,
@@ -47,10 +49,9 @@ def feed_id_from_node_id(text: str) -> bytes:
     return raw
 
 
-def _sign(keys_private: object, entry: Entry) -> SignedEntry:
+def _sign(key: Ed25519PrivateKey, entry: Entry) -> SignedEntry:
     encoded = encode(entry)
-    signature = keys_private.sign(ENTRY_SIGNING_CONTEXT + encoded)  # type: ignore[attr-defined]
-    return SignedEntry(encoded, signature)
+    return SignedEntry(encoded, key.sign(ENTRY_SIGNING_CONTEXT + encoded))
 
 
 def incept(keys: NodeKeys, time_ms: int) -> tuple[SignedEntry, FeedState]:
@@ -99,7 +100,10 @@ def append(
 
 
 def rotate(
-    state: FeedState, keys: NodeKeys, time_ms: int
+    state: FeedState,
+    keys: NodeKeys,
+    time_ms: int,
+    new_next: Ed25519PrivateKey | None = None,
 ) -> tuple[SignedEntry, FeedState, NodeKeys]:
     """Rotate: reveal the pre-committed key, commit to a fresh one; signed by the revealed key.
 
@@ -107,7 +111,7 @@ def rotate(
     """
     if keys.current_public != state.key or keys.next_digest != state.next_digest:
         raise ValueError("These keys are not the feed's current and pre-committed keys")
-    new_keys = keys.rotated()
+    new_keys = keys.rotated(new_next)
     entry = Entry(
         version=PROTOCOL_VERSION,
         feed=state.feed_id,

@@ -1,0 +1,134 @@
+"""Hypothesis feeds random and mutated bytes to every decoder and verifier.
+
+The only acceptable outcomes are a clean verdict or a `Rejected`: never another exception, and
+never a changed entry accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from federation.verify import (
+    Accepted,
+    Duplicate,
+    Gap,
+    Rejected,
+    check_entry,
+    decode_descriptor,
+    decode_entry,
+    decode_page,
+    decode_push,
+    decode_push_reply,
+    decode_signed_entry,
+    verify_inception,
+    verify_page,
+)
+from federation.wire import SignedEntry, encode
+from tests.federation.feeds import TYPES, Feed
+
+FEED = Feed.start()
+for _ in range(4):
+    FEED.add(body=b"a body")
+AUTHORED = FEED.entries
+RECEIVER = FEED.receiver()
+
+
+def mutate(data: bytes, draw: Callable[..., Any]) -> bytes:
+    """Flip, insert, delete or truncate bytes of valid data."""
+    buffer = bytearray(data)
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["flip", "insert", "delete", "truncate"]))
+        position = draw(st.integers(0, max(len(buffer) - 1, 0)))
+        if kind == "flip" and buffer:
+            buffer[position] ^= draw(st.integers(1, 255))
+        elif kind == "insert":
+            buffer.insert(position, draw(st.integers(0, 255)))
+        elif kind == "delete" and buffer:
+            del buffer[position]
+        else:
+            del buffer[position:]
+    return bytes(buffer)
+
+
+@st.composite
+def mutated_entries(draw: Callable[..., Any]) -> SignedEntry:
+    original = draw(st.sampled_from(AUTHORED))
+    if draw(st.booleans()):
+        return SignedEntry(mutate(original.entry, draw), original.signature)
+    return SignedEntry(original.entry, mutate(original.signature, draw))
+
+
+DECODERS = [
+    decode_signed_entry,
+    decode_push,
+    decode_page,
+    decode_descriptor,
+    decode_push_reply,
+    lambda raw: decode_entry(SignedEntry(raw, bytes(64))),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.binary(max_size=600), decoder=st.sampled_from(DECODERS))
+def test_random_bytes_are_decoded_or_cleanly_rejected(raw: bytes, decoder: Any) -> None:
+    try:
+        decoder(raw)
+    except Rejected:
+        pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), decoder=st.sampled_from(DECODERS))
+def test_mutated_encodings_are_decoded_or_cleanly_rejected(
+    data: st.DataObject, decoder: Any
+) -> None:
+    valid = data.draw(st.sampled_from([encode(AUTHORED[0]), AUTHORED[1].entry]))
+    try:
+        decoder(mutate(valid, data.draw))
+    except Rejected:
+        pass
+
+
+@settings(max_examples=400, deadline=None)
+@given(forged=mutated_entries())
+def test_a_mutated_entry_is_never_accepted(forged: SignedEntry) -> None:
+    try:
+        verdict = check_entry(RECEIVER, forged, TYPES, FEED.hash_at)
+    except Rejected:
+        return
+    if forged in AUTHORED:
+        return  # the mutation gave back the original bytes
+    assert isinstance(verdict, Gap | Duplicate) and not isinstance(verdict, Accepted)
+    if isinstance(verdict, Duplicate):
+        assert forged.hash == FEED.hash_at(verdict.seq)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_a_page_with_a_mutated_entry_is_refused(data: st.DataObject) -> None:
+    index = data.draw(st.integers(0, len(AUTHORED) - 1))
+    forged = data.draw(mutated_entries())
+    page = list(AUTHORED)
+    page[index] = forged
+    if page == AUTHORED:
+        return
+    try:
+        state, _ = verify_page(RECEIVER, page, TYPES, lambda seq: None)
+    except Rejected:
+        return
+    raise AssertionError(f"a changed page was accepted up to seq {state.next_seq - 1}")
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_a_mutated_inception_is_refused(data: st.DataObject) -> None:
+    forged = SignedEntry(mutate(FEED.inception.entry, data.draw), FEED.inception.signature)
+    try:
+        state = verify_inception(forged, FEED.state.feed_id)
+    except Rejected:
+        return
+    assert forged == FEED.inception and state.feed_id == FEED.state.feed_id

@@ -1,0 +1,103 @@
+"""Regenerate the golden test vectors: `python -m tests.vectors.generate`.
+
+Everything is deterministic (fixed seeds and times; Ed25519 signatures are deterministic), so
+running this again must give byte-identical files; the tests check that it does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from federation.feed import append, incept, node_id, rotate
+from federation.keys import NodeKeys, public_bytes
+from federation.wire import SignedEntry, body_hash
+
+HERE = Path(__file__).parent
+T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z in milliseconds
+
+CURRENT_SEED = bytes(range(32))
+NEXT_SEED = bytes(range(32, 64))
+AFTER_SEED = bytes(range(64, 96))
+READER_SEED = bytes(range(96, 128))
+
+
+def _signed(signed: SignedEntry, body: bytes | None = None) -> dict[str, Any]:
+    vector = {
+        "entry": signed.entry.hex(),
+        "signature": signed.signature.hex(),
+        "hash": signed.hash.hex(),
+    }
+    if body is not None:
+        vector["body"] = body.hex()
+        vector["body_hash"] = body_hash(body).hex()
+    return vector
+
+
+def build() -> dict[str, dict[str, Any]]:
+    """The vectors, file name to content."""
+    keys = NodeKeys.from_seeds(CURRENT_SEED, NEXT_SEED)
+    reader = Ed25519PrivateKey.from_private_bytes(READER_SEED)
+    inception, state = incept(keys, T0)
+    after_inception = state
+    files: dict[str, dict[str, Any]] = {}
+    files["inception.json"] = {
+        "description": "A feed's inception entry (seq 0). Its hash is the feed id.",
+        "current_seed": CURRENT_SEED.hex(),
+        "next_seed": NEXT_SEED.hex(),
+        "current_public": keys.current_public.hex(),
+        "next_public": public_bytes(keys.next).hex(),
+        "next_digest": keys.next_digest.hex(),
+        "feed_id": state.feed_id.hex(),
+        "node_id": node_id(state.feed_id),
+        "signed": _signed(inception),
+    }
+    public_body = b'{"title":"Paid travel time"}'
+    private_body = b'{"note":"for the reader only"}'
+    reader_feed = public_bytes(reader)  # stands in for a reader's feed id (32 bytes)
+    first, state = append(state, keys, "decision.taken", public_body, T0 + 1000)
+    second, state = append(state, keys, "note", private_body, T0 + 2000, [reader_feed])
+    third, state = append(state, keys, "note", None, T0 + 3000)
+    files["entries.json"] = {
+        "description": "Entries 1-3 after the inception: a public body, a body for one reader, "
+        "no body.",
+        "entries": [_signed(first, public_body), _signed(second, private_body), _signed(third)],
+        "audience_of_second": [reader_feed.hex()],
+    }
+    rotation, state, rotated = rotate(
+        state, keys, T0 + 4000, Ed25519PrivateKey.from_private_bytes(AFTER_SEED)
+    )
+    after, state = append(state, rotated, "note", b"signed by the new key", T0 + 5000)
+    files["rotation.json"] = {
+        "description": "Seq 4 rotates to the pre-committed key (next_seed) and commits to the "
+        "key from after_seed; seq 5 is signed by the new key.",
+        "after_seed": AFTER_SEED.hex(),
+        "rotation": _signed(rotation),
+        "after_rotation": _signed(after, b"signed by the new key"),
+        "new_current_public": rotated.current_public.hex(),
+        "new_next_digest": rotated.next_digest.hex(),
+    }
+    fork, _ = append(after_inception, keys, "decision.taken", b'{"title":"Unpaid"}', T0 + 1000)
+    files["equivocation.json"] = {
+        "description": "Two different entries signed by the feed at seq 1: the proof of a fork.",
+        "held": _signed(first),
+        "conflicting": _signed(fork),
+    }
+    return files
+
+
+def render(content: dict[str, Any]) -> str:
+    return json.dumps(content, indent=2, sort_keys=True) + "\n"
+
+
+def main() -> None:
+    for name, content in build().items():
+        (HERE / name).write_text(render(content))
+        print(f"wrote {HERE / name}")
+
+
+if __name__ == "__main__":
+    main()
