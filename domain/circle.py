@@ -28,6 +28,7 @@ from domain.values import (
 
 if TYPE_CHECKING:
     from domain.proposal import Proposal
+    from domain.selection import HatSelection
 
 FACILITATOR, SECRETARY, LEADER, DELEGATE = "facilitator", "secretary", "leader", "delegate"
 LINK_HATS = frozenset({LEADER, DELEGATE})
@@ -283,6 +284,8 @@ class Circle(Aggregate):
         self.check_records_keeper(by, "change someone's participation level")
         self.check_can_act(person_id)
         level = choice(Level, level, "participation level")
+        if level == Level.GUEST and self.hats_worn_by(person_id):
+            raise NotPermitted("Guests do not wear hats; take off this person's hats first")
         if level != Level.FULL:
             for hat_id in LINK_HATS:
                 if self.wears(person_id, hat_id):
@@ -381,14 +384,16 @@ class Circle(Aggregate):
     def _hat_defined(self, hat: HatDefinition) -> None:
         self.hats[hat.hat_id] = hat
 
-    def check_can_wear(self, hat_id: str, person_id: str) -> None:
+    def check_can_wear(self, hat_id: str, person_id: str, *, again: bool = False) -> None:
+        """Refuse someone who may not wear the hat; `again` allows its current wearer
+        (re-selected for a new term)."""
         hat = self.hat(hat_id)
         participant = self.check_can_act(person_id)
         if participant.level == Level.GUEST:
             raise NotPermitted("Guests do not wear hats")
         if hat_id in LINK_HATS and participant.level != Level.FULL:
             raise NotPermitted(f"The {hat.name.lower()} must be a full participant")
-        if self.wears(person_id, hat_id):
+        if self.wears(person_id, hat_id) and not again:
             raise InvalidRequest(f"This person already wears the {hat.name.lower()} hat")
         other = (LINK_HATS - {hat_id}) if hat_id in LINK_HATS else set()
         if any(self.wears(person_id, other_hat) for other_hat in other):
@@ -412,9 +417,32 @@ class Circle(Aggregate):
                 self._hat_taken_off(hat_id, wearer, "handed on")
         self._hat_put_on(HatTerm(hat_id, person_id, started, review_date, selection_id))
 
+    def give_selected_hat(self, selection: HatSelection, today: date) -> None:
+        """Carry out a consented selection: the candidate wears the hat until its review date.
+
+        Someone re-selected for the hat they wear carries on with the new review date.
+        """
+        self.check_open()
+        if selection.circle_id != self.id:
+            raise InvalidRequest("That selection belongs to another circle")
+        if selection.stage != Stage.CONSENTED or selection.candidate is None:
+            raise WrongStage("Only a consented selection gives a hat")
+        assert selection.review_date is not None
+        if self.wears(selection.candidate, selection.hat_id):
+            self._hat_renewed(selection.hat_id, selection.candidate, selection.review_date)
+        else:
+            self.put_on_hat(
+                selection.hat_id,
+                selection.candidate,
+                today,
+                selection.review_date,
+                str(selection.id),
+            )
+
     @event("HatPutOn")
     def _hat_put_on(self, term: HatTerm) -> None:
-        self.terms.append(term)
+        # A copy: the event's own term must never change when the term is later renewed.
+        self.terms.append(deepcopy(term))
 
     def renew_hat(self, by: str, hat_id: str, person_id: str, review_date: date) -> None:
         """Renew a term: the circle consented (recorded by the secretary) to a further term."""
@@ -534,9 +562,7 @@ class Circle(Aggregate):
         if existing is not None and existing.status not in GONE:
             raise InvalidRequest("This person is already part of the circle")
 
-    def _check_membership(
-        self, person_id: str, allowed: Collection[str], doing: str
-    ) -> None:
+    def _check_membership(self, person_id: str, allowed: Collection[str], doing: str) -> None:
         self.check_open()
         participant = self.participant(person_id)
         if participant.status not in allowed:

@@ -122,16 +122,22 @@ class ConsentProcess(Aggregate):
     def _round_opened(self) -> None:
         self.stage = Stage.CONSENT_ROUND
         self.round_number += 1
-        self.answers = dict(self.advance_answers) if self.round_number == 1 else {}
+        self.answers = {}
+        if self.round_number == 1:
+            # Answers given in advance count in the first round, objections included.
+            for answer in self.advance_answers.values():
+                self.answers[answer.person_id] = answer
+                if not answer.consents:
+                    self.objections.append(
+                        Objection(len(self.objections) + 1, answer.person_id, answer.text, 1)
+                    )
 
-    def answer_in_advance(
-        self, circle: Circle, by: str, consents: bool, text: str = "", *, policy: str
-    ) -> None:
+    def answer_in_advance(self, circle: Circle, by: str, consents: bool, text: str = "") -> None:
         """Record the answer of someone who will be absent, where the circle's policy allows."""
         self.check_circle(circle)
-        if policy != AbsenteePolicy.REACTED_IN_ADVANCE:
-            raise NotPermitted("This circle's absentee policy does not take answers in advance")
         self.check_stage(*self.ADVANCE_STAGES, doing="answer in advance")
+        if circle.rules.absentee_policy != AbsenteePolicy.REACTED_IN_ADVANCE:
+            raise NotPermitted("This circle's absentee policy does not take answers in advance")
         circle.check_full_participant(by, "consent or object")
         if not consents:
             required_text(text, "An objection needs its argument")
@@ -168,6 +174,8 @@ class ConsentProcess(Aggregate):
 
     def withdraw_objection(self, circle: Circle, by: str, number: int) -> None:
         self.check_circle(circle)
+        circle.check_can_act(by)
+        self.check_not_final("withdraw an objection")
         objection = self._objection(number)
         if objection.person_id != by:
             raise NotPermitted("Only the person who raised an objection can withdraw it")
@@ -286,6 +294,7 @@ class ConsentProcess(Aggregate):
 
     def withdraw(self, circle: Circle, by: str) -> None:
         self.check_circle(circle)
+        circle.check_can_act(by)
         self.check_not_final("withdraw it")
         if by != self.opened_by:
             circle.check_facilitator(by, "withdraw someone else's proposal")
@@ -300,6 +309,11 @@ class ConsentProcess(Aggregate):
         self.check_not_final("let it lapse")
         if self.mode != Mode.ASYNC or self.deadline is None or now <= self.deadline:
             raise WrongStage("Only an asynchronous process past its deadline lapses")
+        if self.stage == Stage.CONSENT_ROUND:
+            raise WrongStage(
+                "A consent round past its deadline is closed by the facilitator, who applies "
+                "the absentee policy; it does not lapse"
+            )
         self._lapsed()
 
     @event("Lapsed")

@@ -167,6 +167,8 @@ class Decision(Aggregate):
             raise WrongStage(f"This decision is already {self.status.replace('_', ' ')}")
         if successor.circle_id != self.circle_id or successor.id == self.id:
             raise InvalidRequest("A decision is superseded by another decision of its circle")
+        if successor.kind != DecisionKind.POLICY:
+            raise InvalidRequest("Only a policy the circle consented to supersedes a decision")
         self._superseded(str(successor.id))
 
     @event("Superseded")

@@ -73,7 +73,7 @@ class HatSelection(ConsentProcess):
             raise InvalidRequest(
                 "You have nominated already; you can change it in the change round"
             )
-        circle.check_can_wear(self.hat_id, nominee)
+        circle.check_can_wear(self.hat_id, nominee, again=True)
         self._nominated(
             Nomination(by, nominee, required_text(reason, "Give a reason for your nomination"))
         )
@@ -83,7 +83,7 @@ class HatSelection(ConsentProcess):
         self.check_circle(circle)
         self._check_nominator(circle, by)
         self.check_stage(Stage.CHANGE_ROUND, doing="change a nomination")
-        circle.check_can_wear(self.hat_id, nominee)
+        circle.check_can_wear(self.hat_id, nominee, again=True)
         reason = required_text(reason, "Give a reason for the change")
         self._nominated(Nomination(by, nominee, reason, changed=True))
 
@@ -115,7 +115,7 @@ class HatSelection(ConsentProcess):
             raise InvalidRequest("The candidate must be someone the circle nominated")
         if candidate == self.candidate:
             raise InvalidRequest("That is the current candidate")
-        circle.check_can_wear(self.hat_id, candidate)
+        circle.check_can_wear(self.hat_id, candidate, again=True)
         reason = required_text(reason, "Say why you propose this candidate")
         open_numbers = [o.number for o in self.open_objections()]
         if open_numbers:

@@ -81,6 +81,7 @@ class Equivocation(Rejected):
 
     def __init__(self, seq: int, held_hash: bytes, conflicting: SignedEntry) -> None:
         super().__init__(Reason.EQUIVOCATION, f"two different entries signed at seq {seq}", seq)
+        self.fork_seq = seq
         self.held_hash = held_hash
         self.conflicting = conflicting
 

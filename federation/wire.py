@@ -86,6 +86,7 @@ class FeedPage(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fiel
 
     feed: Digest
     entries: Annotated[list[SignedEntry], Meta(max_length=MAX_PAGE_ENTRIES)]
+    bodies: list[Annotated[bytes, Meta(max_length=MAX_BODY_BYTES)]]  # those the reader may read
     head: Count  # the feed's latest seq on the serving node
 
 
@@ -104,12 +105,12 @@ class PushReply(msgspec.Struct, array_like=True, frozen=True):
 
 
 class NodeDescriptor(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=True):
-    """What a node says about itself: its inception and its latest key event."""
+    """What a node says about itself. Its inception entry proves the feed id; the current key
+    is learnt by pulling the feed, whose rotations are ordinary (verified) entries."""
 
     version: int
     feed: Digest
     inception: SignedEntry
-    key_events: list[SignedEntry]  # rotation entries, in order
     head: Count
     name: Annotated[str, Meta(max_length=200)]
     url: Annotated[str, Meta(max_length=2000)]

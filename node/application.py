@@ -7,16 +7,16 @@ aggregate in one `save()`: all of it or nothing. A command that lost a race with
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+import msgspec
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.utils import EnvType
 
 from domain.circle import Circle
 from domain.consent import ConsentProcess
@@ -29,14 +29,19 @@ from domain.records import GoverningRules, HatTerm
 from domain.register import REGISTER_ID, Register
 from domain.selection import HatSelection
 from domain.values import Level, Mode, Purpose, Stage
+from federation.keys import NodeKeys
+from federation.wire import Entry
+from node import publishing
+from node.federated import Batch, FederatedApplication, Outgoing
+from node.peer_view import PeerView, peer_view_id
+from node.public_records import BODY_TYPES, CircleProfile, DecisionRecord, decode_body
+from node.retry import retry_on_conflict
 from node.transcodings import register_domain_transcodings
 
-P = ParamSpec("P")
 R = TypeVar("R")
 A = TypeVar("A", bound=Aggregate)
 
 Clock = Callable[[], datetime]
-CONFLICT_RETRIES = 5
 FORMER_PARTICIPANT = "a former participant"
 
 
@@ -44,24 +49,15 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def command(method: Callable[P, R]) -> Callable[P, R]:
-    """Retry a command that lost an optimistic-concurrency race, from a fresh load."""
-
-    @functools.wraps(method)
-    def retrying(*args: P.args, **kwargs: P.kwargs) -> R:
-        for attempt in range(CONFLICT_RETRIES):
-            try:
-                return method(*args, **kwargs)
-            except IntegrityError:
-                if attempt == CONFLICT_RETRIES - 1:
-                    raise
-        raise AssertionError("unreachable")
-
-    return retrying
+command = retry_on_conflict
 
 
-class CircleNode(Application[UUID]):
-    """One circle's node. Every method is a command (changes state) or a query (reads it)."""
+class CircleNode(FederatedApplication):
+    """One circle's node. Every method is a command (changes state) or a query (reads it).
+
+    With keys, it is federated: changes to the circle's public records are appended to its
+    signed feed in the same save, and its peers' records are taken from theirs.
+    """
 
     name = "circle_node"
     snapshotting_intervals = {
@@ -71,20 +67,34 @@ class CircleNode(Application[UUID]):
         Decision: 50,
         Meeting: 50,
         Register: 100,
+        **FederatedApplication.snapshotting_intervals,
+        PeerView: 100,
     }
+    KNOWN_TYPES = FederatedApplication.KNOWN_TYPES | frozenset(BODY_TYPES)
 
-    def __init__(self, env: EnvType | None = None, clock: Clock = utc_now) -> None:
-        self.clock = clock
-        super().__init__(env)
+    def __init__(
+        self, env: EnvType | None = None, clock: Clock = utc_now, keys: NodeKeys | None = None
+    ) -> None:
+        super().__init__(env, clock, keys)
 
-    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
-        # The node's settings are the only source of configuration: os.environ is not merged
-        # in behind them (eventsourcing would otherwise read PERSISTENCE_MODULE etc. from it).
-        merged = dict(type(self).env)
-        if type(self).snapshotting_intervals:
-            merged["IS_SNAPSHOTTING_ENABLED"] = "y"
-        merged.update(env or {})
-        return Environment(name, merged)
+    def outgoing(self, aggregates: Sequence[Aggregate]) -> list[Outgoing]:
+        return publishing.outgoing(aggregates)
+
+    def effects(self, peer: bytes, entry: Entry, body: bytes | None, batch: Batch) -> None:
+        record = decode_body(entry.type, body) if body is not None else None
+        if record is None:
+            return
+        view = batch.get(peer_view_id(peer), lambda: PeerView(feed_id=peer))
+        if isinstance(record, CircleProfile):
+            view.profile_seen(entry.seq, msgspec.to_builtins(record))
+        elif isinstance(record, DecisionRecord):
+            view.decision_seen(entry.seq, msgspec.to_builtins(record))
+
+    def peer_view(self, feed_id: bytes) -> PeerView | None:
+        try:
+            return self._get(PeerView, peer_view_id(feed_id), "peer")
+        except NotFound:
+            return None
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -425,7 +435,7 @@ class CircleNode(Application[UUID]):
     def answer_in_advance(self, by: str, process_id: str, consents: bool, text: str = "") -> None:
         self._change_process(
             process_id,
-            lambda c, p: p.answer_in_advance(c, by, consents, text, policy=c.rules.absentee_policy),
+            lambda c, p: p.answer_in_advance(c, by, consents, text),
         )
 
     @command
@@ -479,10 +489,7 @@ class CircleNode(Application[UUID]):
             return []
         today = self._today()
         if isinstance(process, HatSelection):
-            assert process.candidate is not None and process.review_date is not None
-            circle.put_on_hat(
-                process.hat_id, process.candidate, today, process.review_date, str(process.id)
-            )
+            circle.give_selected_hat(process, today)
             return [circle]
         assert isinstance(process, Proposal)
         purpose, subject = process.purpose, process.subject

@@ -82,11 +82,33 @@ def ensure_postgres_schema(env: dict[str, str]) -> None:
         connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
 
 
-def open_node(settings: Settings, clock: Any = None) -> CircleNode:
-    """Open (or create) the node's event store as the settings say."""
+def open_node(settings: Settings, clock: Any = None, *, federated: bool = True) -> CircleNode:
+    """Open (or create) the node's event store and identity as the settings say."""
     from node.application import CircleNode, utc_now
+    from node.federated import IdentityError
+    from node.identity import commit_rotation, discard_rotation, load_or_create_keys, pending_keys
 
     env = event_store_env(settings)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         ensure_postgres_schema(env)
-    return CircleNode(env=env, clock=clock or utc_now)
+    keys = load_or_create_keys(settings.data_dir) if federated else None
+    try:
+        node = CircleNode(env=env, clock=clock or utc_now, keys=keys)
+    except IdentityError:
+        # A rotation was saved but its keys not yet moved into place: finish it.
+        pending = pending_keys(settings.data_dir)
+        if pending is None:
+            raise
+        node = CircleNode(env=env, clock=clock or utc_now, keys=pending)
+        commit_rotation(settings.data_dir)
+        return node
+    discard_rotation(settings.data_dir)
+    return node
+
+
+def rotate_node_key(node: CircleNode, settings: Settings) -> None:
+    """Rotate the node's key: stage the new keys, save the rotation entry, then commit them."""
+    from node.identity import commit_rotation, stage_rotation
+
+    node.rotate_key(stage=lambda keys: stage_rotation(settings.data_dir, keys))
+    commit_rotation(settings.data_dir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from datetime import date
 from typing import Any
@@ -22,6 +23,17 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+class BytesAsBase64(Transcoding):
+    type = bytes
+    name = "b64"
+
+    def encode(self, obj: bytes) -> str:
+        return base64.b64encode(obj).decode()
+
+    def decode(self, data: str) -> bytes:
+        return base64.b64decode(data)
+
+
 class DataclassAsDict(Transcoding):
     """A domain record stored as a dict of its fields (values are transcoded in turn)."""
 
@@ -39,6 +51,7 @@ class DataclassAsDict(Transcoding):
 
 def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
     transcoder.register(DateAsISO())
+    transcoder.register(BytesAsBase64())
     for value in vars(records).values():
         if isinstance(value, type) and dataclasses.is_dataclass(value):
             transcoder.register(DataclassAsDict(value))

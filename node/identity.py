@@ -1,0 +1,54 @@
+"""The node's keys on disk: `node.keys` in the data folder (mode 0600), and key rotation.
+
+The file holds the 32-byte seeds of the current key and of the pre-committed next key. A
+rotation writes the new keys to `node.keys.pending` before the rotation entry is saved and
+moves them into place after, so a crash at any point leaves keys that match the feed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from federation.keys import NodeKeys, private_bytes
+from node.keyfiles import KeyFileError, read_secret, write_secret
+
+KEYS_FILE = "node.keys"
+PENDING_FILE = "node.keys.pending"
+
+
+def _decode(path: Path) -> NodeKeys:
+    raw = read_secret(path)
+    if len(raw) != 64:
+        raise KeyFileError(f"{path} is not a circle-node key file (expected 64 bytes)")
+    return NodeKeys.from_seeds(raw[:32], raw[32:])
+
+
+def _encode(keys: NodeKeys) -> bytes:
+    return private_bytes(keys.current) + private_bytes(keys.next)
+
+
+def load_or_create_keys(data_dir: Path) -> NodeKeys:
+    path = data_dir / KEYS_FILE
+    if not path.exists():
+        write_secret(path, _encode(NodeKeys.generate()))
+    return _decode(path)
+
+
+def pending_keys(data_dir: Path) -> NodeKeys | None:
+    path = data_dir / PENDING_FILE
+    return _decode(path) if path.exists() else None
+
+
+def stage_rotation(data_dir: Path, keys: NodeKeys) -> None:
+    path = data_dir / PENDING_FILE
+    path.unlink(missing_ok=True)
+    write_secret(path, _encode(keys))
+
+
+def commit_rotation(data_dir: Path) -> None:
+    os.replace(data_dir / PENDING_FILE, data_dir / KEYS_FILE)
+
+
+def discard_rotation(data_dir: Path) -> None:
+    (data_dir / PENDING_FILE).unlink(missing_ok=True)

@@ -1,0 +1,35 @@
+"""What this node knows of a peer circle: its profile and public decisions, from its feed."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+
+def peer_view_id(feed_id: bytes) -> UUID:
+    return uuid5(NAMESPACE_URL, f"circle-node:peer-view:{feed_id.hex()}")
+
+
+class PeerView(Aggregate):
+    @staticmethod
+    def create_id(feed_id: bytes, **kwargs: Any) -> UUID:
+        return peer_view_id(feed_id)
+
+    @event("Opened")
+    def __init__(self, feed_id: bytes) -> None:
+        self.feed_id = feed_id
+        self.profile: dict[str, Any] = {}
+        self.decisions: dict[str, dict[str, Any]] = {}
+        self.entries_applied = 0
+
+    @event("ProfileSeen")
+    def profile_seen(self, seq: int, profile: dict[str, Any]) -> None:
+        self.profile = profile
+        self.entries_applied += 1
+
+    @event("DecisionSeen")
+    def decision_seen(self, seq: int, decision: dict[str, Any]) -> None:
+        self.decisions[decision["decision_id"]] = decision
+        self.entries_applied += 1
