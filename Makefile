@@ -26,7 +26,7 @@ demo: $(STAMP)
 	$(BIN)/circle-node demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check domain federation node tests bench
+	$(BIN)/ruff check domain federation node tests
 	$(BIN)/mypy
 
 bench: $(STAMP)

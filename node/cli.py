@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from domain.errors import DomainError
+from node.federated import IdentityError
 from node.keyfiles import KeyFileError
 from node.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from node.application import CircleNode
 
 app = typer.Typer(
     help="circle-node: self-hosted software for sociocratic circles.",
@@ -29,6 +36,13 @@ DataOption = Annotated[
 def _fail(message: str) -> typer.Exit:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     return typer.Exit(code=1)
+
+
+class _Failure(Exception):
+    """A failure to report as one line and exit 1."""
+
+
+FAILURES = (DomainError, KeyFileError, SettingsError, IdentityError, _Failure)
 
 
 def _settings(data: Path | None) -> Settings:
@@ -63,37 +77,144 @@ def init(
     data: DataOption = None,
 ) -> None:
     """Create a node and found its circle."""
-    from node.persistence import open_node
-
-    settings = _settings(data)
-    try:
-        node = open_node(settings)
-        try:
-            founder_id = node.found_circle(
-                name=name, aim=aim, domain=domain, founder_name=founder, kind=kind, parent=parent
-            )
-        finally:
-            node.close()
-    except (DomainError, KeyFileError, SettingsError) as error:
-        raise _fail(str(error)) from None
-    typer.echo(f"Founded {name!r} in {settings.data_dir}; founder's person id: {founder_id}")
+    with _opened(data) as (node, settings):
+        founder_id = node.found_circle(
+            name=name, aim=aim, domain=domain, founder_name=founder, kind=kind, parent=parent
+        )
+        typer.echo(f"Founded {name!r} in {settings.data_dir}; node id {node.node_id}")
+        typer.echo(f"Founder's person id: {founder_id}")
 
 
 @app.command()
 def logbook(data: DataOption = None) -> None:
     """Print the circle's logbook."""
     from node.logbook import read_logbook
+
+    with _opened(data) as (node, settings):
+        if not node.is_founded:
+            raise _Failure(f"No circle in {settings.data_dir}; run `circle-node init` first")
+        for entry in read_logbook(node):
+            typer.echo(f"{entry.when:%Y-%m-%d}  {entry.text}")
+
+
+@contextlib.contextmanager
+def _opened(data: Path | None) -> Iterator[tuple[CircleNode, Settings]]:
+    """Open the node in the data folder; any known failure becomes a message and exit 1."""
     from node.persistence import open_node
 
     settings = _settings(data)
     try:
         node = open_node(settings)
-        try:
-            if not node.is_founded:
-                raise _fail(f"No circle in {settings.data_dir}; run `circle-node init` first")
-            for entry in read_logbook(node):
-                typer.echo(f"{entry.when:%Y-%m-%d}  {entry.text}")
-        finally:
-            node.close()
-    except (DomainError, KeyFileError, SettingsError) as error:
+    except FAILURES as error:
         raise _fail(str(error)) from None
+    try:
+        yield node, settings
+    except FAILURES as error:
+        raise _fail(str(error)) from None
+    finally:
+        node.close()
+
+
+@app.command("id")
+def show_id(data: DataOption = None) -> None:
+    """Print this node's id (the hash of its inception entry)."""
+    with _opened(data) as (node, _):
+        typer.echo(node.node_id)
+
+
+@app.command()
+def serve(
+    data: DataOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8470,
+    url: Annotated[
+        str | None, typer.Option(help="The URL peers reach this node at (default http://HOST:PORT)")
+    ] = None,
+    pull_interval: Annotated[float, typer.Option(help="Seconds between pulls from peers")] = 30.0,
+) -> None:
+    """Serve the node: the federation API, with delivery to and from peers."""
+    import uvicorn
+
+    from node.identity import KeyStore
+    from node.server import ServerOptions, create_app
+
+    with _opened(data) as (node, settings):
+        assert node.keys is not None
+        options = ServerOptions(
+            public_url=url or f"http://{host}:{port}", pull_interval=pull_interval
+        )
+        server_app = create_app(node, KeyStore(settings.data_dir, node.keys), options)
+        typer.echo(f"Serving node {node.node_id} at {options.public_url}")
+        uvicorn.run(server_app, host=host, port=port, log_level="warning")
+
+
+peer_app = typer.Typer(help="The nodes this one exchanges feeds with.", no_args_is_help=True)
+app.add_typer(peer_app, name="peer")
+
+
+@peer_app.command("add")
+def peer_add(
+    url: Annotated[str, typer.Argument(help="The peer's base URL, e.g. https://coop.example")],
+    expect: Annotated[
+        str | None, typer.Option(help="The node id you were given for it (checked)")
+    ] = None,
+    data: DataOption = None,
+) -> None:
+    """Add a peer by URL: its descriptor is fetched and its identity checked."""
+    from federation.feed import feed_id_from_node_id, node_id
+    from federation.verify import Rejected
+
+    with _opened(data) as (node, _):
+        try:
+            descriptor = asyncio.run(_fetch_descriptor(url.rstrip("/")))
+        except Exception as error:  # network errors of any kind: report, do not trace
+            raise _Failure(f"could not reach {url}: {error}") from None
+        if expect is not None:
+            try:
+                expected = feed_id_from_node_id(expect)
+            except ValueError as error:
+                raise _Failure(str(error)) from None
+            if expected != descriptor.feed:
+                raise _Failure(f"{url} is node {node_id(descriptor.feed)}, not {expect}")
+        try:
+            feed_id = node.add_peer(descriptor, url.rstrip("/"))
+        except (Rejected, ValueError) as error:
+            raise _Failure(f"{url} does not prove its identity: {error}") from None
+        typer.echo(f"Added peer {descriptor.name!r}: {node_id(feed_id)}")
+
+
+async def _fetch_descriptor(url: str) -> Any:
+    import aiohttp
+
+    from federation.client import FederationClient
+
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        return await FederationClient(session).descriptor(url)
+
+
+@peer_app.command("list")
+def peer_list(data: DataOption = None) -> None:
+    """List peers: status, how much of their feed is held, and how much of ours they have."""
+    from federation.feed import node_id
+
+    with _opened(data) as (node, _):
+        own_head = node.own_feed().head
+        for peer in node.peers():
+            held = node.peer_feed(peer.feed_id).next_seq - 1
+            status = "STOPPED (equivocation)" if peer.stopped else peer.status
+            line = f"{node_id(peer.feed_id)}  {status:10}  {peer.name or '-'}  {peer.url or '-'}"
+            line += f"  holds their seq {held}"
+            if peer.status == "peer":
+                delivered = node.delivery(peer.feed_id).next_seq - 1
+                line += f", delivered {delivered}/{own_head}"
+            typer.echo(line)
+
+
+@app.command("rotate-key")
+def rotate_key(data: DataOption = None) -> None:
+    """Rotate the node's signing key to the pre-committed next key."""
+    from node.persistence import rotate_node_key
+
+    with _opened(data) as (node, settings):
+        rotate_node_key(node, settings)
+        typer.echo(f"Rotated the key of node {node.node_id}; peers follow it from the feed")

@@ -401,6 +401,8 @@ class FederatedApplication(Application[UUID]):
             raise Rejected(
                 Reason.UNKNOWN_NODE, "an unknown node sends its inception and a join request"
             )
+        if decode_entry(entries[0]).seq != 0:
+            raise Rejected(Reason.UNKNOWN_NODE, "this node does not know yours; ask to join first")
         state = verify_inception(entries[0], push.feed)
         rest = entries[1:]
         for signed in rest:

@@ -52,3 +52,26 @@ def commit_rotation(data_dir: Path) -> None:
 
 def discard_rotation(data_dir: Path) -> None:
     (data_dir / PENDING_FILE).unlink(missing_ok=True)
+
+
+class KeyStore:
+    """The node's keys as the key file holds them now: re-read when another process (such as
+    `circle-node rotate-key`) replaced the file."""
+
+    def __init__(self, data_dir: Path, keys: NodeKeys) -> None:
+        self.path = data_dir / KEYS_FILE
+        self._keys = keys
+        self._stamp = self._mtime()
+
+    def _mtime(self) -> int:
+        try:
+            return self.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return 0
+
+    def current(self) -> NodeKeys:
+        stamp = self._mtime()
+        if stamp != self._stamp:
+            self._keys = _decode(self.path)
+            self._stamp = stamp
+        return self._keys

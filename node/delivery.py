@@ -1,0 +1,151 @@
+"""Delivery between nodes: the outbox pusher and the catch-up puller, on the event loop.
+
+The outbox is durable because it is derived: every own entry from a peer's delivery cursor on
+is still owed to it, and the cursor moves only when the peer acknowledges. Failed pushes are
+retried with exponential backoff and full jitter, for ever, and each failure is logged.
+Pulls run at start and periodically, so a lost push never loses anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import anyio
+
+from federation.backoff import Backoff
+from federation.client import FederationClient, TransportError
+from federation.feed import node_id
+from federation.verify import Rejected
+from federation.wire import MAX_PAGE_ENTRIES
+from node.application import CircleNode
+from node.peers import PEER, Peer
+
+log = logging.getLogger("circle_node.delivery")
+
+
+@dataclass
+class PeerLink:
+    """How delivery to one peer is going (kept in memory; the cursor itself is durable)."""
+
+    failures: int = 0
+    not_before: float = 0.0
+    last_error: str = ""
+    delivered_at: float | None = None
+
+
+@dataclass
+class Federator:
+    node: CircleNode
+    client: FederationClient
+    pull_interval: float = 30.0
+    poll_interval: float = 0.5
+    backoff: Backoff = field(default_factory=Backoff)
+    clock: Callable[[], float] = time.monotonic
+    rand: Callable[[], float] = random.random
+    refresh_keys: Callable[[], None] = lambda: None
+    links: dict[bytes, PeerLink] = field(default_factory=dict)
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run(self) -> None:
+        await asyncio.gather(self.push_forever(), self.pull_forever())
+
+    async def _peers(self) -> list[Peer]:
+        peers = await anyio.to_thread.run_sync(self.node.peers)
+        return [p for p in peers if p.status == PEER and not p.stopped and p.url]
+
+    # Pushing.
+
+    async def push_forever(self) -> None:
+        while True:
+            await self.push_round()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), self.poll_interval)
+            self.wakeup.clear()
+
+    async def push_round(self) -> None:
+        self.refresh_keys()
+        now = self.clock()
+        due = [p for p in await self._peers() if self.link(p.feed_id).not_before <= now]
+        await asyncio.gather(*(self.deliver(peer) for peer in due))
+
+    def link(self, feed_id: bytes) -> PeerLink:
+        return self.links.setdefault(feed_id, PeerLink())
+
+    async def deliver(self, peer: Peer) -> None:
+        """Push everything owed to `peer`, batch by batch, until it is up to date or fails."""
+        link = self.link(peer.feed_id)
+        while True:
+            push = await anyio.to_thread.run_sync(self.node.pending_push, peer.feed_id)
+            if push is None:
+                return
+            try:
+                reply = await self.client.push(peer.url, push)
+            except TransportError as error:
+                self._failed(peer, link, error.reason if error.status is None else str(error))
+                return
+            before = await anyio.to_thread.run_sync(
+                lambda: self.node.delivery(peer.feed_id).next_seq
+            )
+            await anyio.to_thread.run_sync(self.node.acknowledge, peer.feed_id, reply.next_seq)
+            link.failures = 0
+            link.last_error = reply.reason
+            link.delivered_at = self.clock()
+            if reply.reason:
+                log.warning(
+                    "peer %s refused part of a push: %s", node_id(peer.feed_id), reply.reason
+                )
+            if reply.next_seq <= before:
+                return  # no progress: the peer will pull what it misses
+
+    def _failed(self, peer: Peer, link: PeerLink, error: str) -> None:
+        link.failures += 1
+        link.last_error = error
+        delay = self.backoff.delay(link.failures, self.rand)
+        link.not_before = self.clock() + delay
+        log.warning(
+            "push to %s failed (attempt %d, retrying in %.1f s): %s",
+            node_id(peer.feed_id),
+            link.failures,
+            delay,
+            error,
+        )
+
+    # Pulling.
+
+    async def pull_forever(self) -> None:
+        while True:
+            for peer in await self._peers():
+                await self.catch_up(peer)
+            await asyncio.sleep(self.pull_interval)
+
+    async def catch_up(self, peer: Peer) -> int:
+        """Pull the peer's feed from what is held until its head; returns entries taken."""
+        taken = 0
+        while True:
+            held = await anyio.to_thread.run_sync(
+                lambda: self.node.peer_feed(peer.feed_id).next_seq
+            )
+            try:
+                page = await self.client.pull(peer.url, held - 1, MAX_PAGE_ENTRIES)
+            except TransportError as error:
+                log.warning("pull from %s failed: %s", node_id(peer.feed_id), error)
+                return taken
+            if page.feed != peer.feed_id:
+                log.warning("pull from %s returned another feed", node_id(peer.feed_id))
+                return taken
+            if not page.entries:
+                return taken
+            try:
+                new = await anyio.to_thread.run_sync(self.node.receive_page, page)
+            except Rejected as rejected:
+                log.warning("page from %s refused: %s", node_id(peer.feed_id), rejected)
+                return taken
+            taken += new
+            if new == 0 or held - 1 + len(page.entries) >= page.head:
+                return taken

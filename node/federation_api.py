@@ -1,0 +1,200 @@
+"""The federation API (`/federation/...`): MessagePack between nodes.
+
+- `GET  /federation/node`: the node's descriptor (its inception entry proves its id).
+- `GET  /federation/feed?after=N&limit=M`: a page of the node's own feed. A request signed by a
+  peer (HTTP Message Signatures) also gets the non-public bodies addressed to that peer.
+- `GET  /federation/bodies/{hash}`: one body; non-public ones only to a signed reader in their
+  audience.
+- `POST /federation/inbox`: a `Push` of entries from a peer; an unknown node may only send its
+  inception and a join request, and is rate limited.
+
+Errors are `application/problem+json` with a machine-readable `reason`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from federation.feed import feed_id_from_node_id
+from federation.httpsig import SignatureError, verify_request
+from federation.keys import load_public_key
+from federation.verify import Rejected, decode_push
+from federation.wire import HASH_SIZE, MAX_PAGE_ENTRIES, MAX_PUSH_BYTES, encode
+from node.application import CircleNode
+from node.federated import NotAPeer
+from node.ratelimit import RateLimiter
+
+MSGPACK = "application/msgpack"
+PROBLEM = "application/problem+json"
+
+
+class Problem(Exception):
+    """An error answered as RFC 9457 problem details."""
+
+    def __init__(
+        self, status: int, reason: str, detail: str, headers: dict[str, str] | None = None
+    ):
+        super().__init__(detail)
+        self.status = status
+        self.reason = reason
+        self.detail = detail
+        self.headers = headers or {}
+
+
+def problem_response(problem: Problem) -> JSONResponse:
+    return JSONResponse(
+        {
+            "type": "about:blank",
+            "title": problem.reason.replace("_", " "),
+            "status": problem.status,
+            "detail": problem.detail,
+            "reason": problem.reason,
+        },
+        status_code=problem.status,
+        media_type=PROBLEM,
+        headers=problem.headers,
+    )
+
+
+def msgpack_response(value: Any) -> Response:
+    return Response(encode(value), media_type=MSGPACK)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 past `limit` bytes (before reading it all)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Problem(413, "oversize", f"request body over {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Problem(413, "oversize", f"request body over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def request_url(request: Request) -> str:
+    """The URL as the client signed it: raw path and query, with the Host it sent."""
+    scope = request.scope
+    host = request.headers.get("host", "")
+    raw_path = scope.get("raw_path") or scope["path"].encode()
+    query = scope.get("query_string", b"")
+    url = f"{scope.get('scheme', 'http')}://{host}{raw_path.decode('latin-1')}"
+    return f"{url}?{query.decode('latin-1')}" if query else url
+
+
+def _node(request: Request) -> CircleNode:
+    node: CircleNode = request.app.state.node
+    return node
+
+
+async def signed_reader(request: Request, body: bytes = b"") -> bytes | None:
+    """The feed id of the peer that signed this request: None if unsigned or signed by a node
+    this one does not know (it reads what anyone may read); 401 if the signature fails."""
+    headers = request.headers
+    if "signature" not in headers and "signature-input" not in headers:
+        return None
+    node = _node(request)
+
+    def resolve(key_id: str) -> Any:
+        try:
+            feed_id = feed_id_from_node_id(key_id)
+        except ValueError:
+            return None
+        peer = node.peer(feed_id)
+        if peer is None:
+            return None
+        return load_public_key(node.peer_feed(feed_id).key)
+
+    def verify() -> str:
+        return verify_request(
+            request.method, request_url(request), headers, body, resolve_key=resolve
+        )
+
+    try:
+        key_id = await anyio.to_thread.run_sync(verify)
+    except SignatureError as error:
+        if error.reason == "unknown_key":
+            return None  # a node we do not know reads what anyone may read
+        raise Problem(401, f"signature_{error.reason}", str(error)) from None
+    return feed_id_from_node_id(key_id)
+
+
+def federation_router(
+    join_limiter: RateLimiter, describe: Callable[[CircleNode], tuple[str, str]]
+) -> APIRouter:
+    """The routes; `describe(node)` gives the (name, public URL) the descriptor announces."""
+    router = APIRouter(prefix="/federation", tags=["federation"])
+
+    @router.get("/node", response_class=Response, summary="The node's descriptor (MessagePack)")
+    async def descriptor(request: Request) -> Response:
+        node = _node(request)
+        name, url = describe(node)
+        return msgpack_response(await anyio.to_thread.run_sync(node.descriptor, name, url))
+
+    @router.get("/feed", response_class=Response, summary="A page of the node's own feed")
+    async def feed(
+        request: Request,
+        after: int = Query(0, ge=0, le=2**53, description="entries with seq greater than this"),
+        limit: int = Query(500, ge=1, le=MAX_PAGE_ENTRIES),
+    ) -> Response:
+        reader = await signed_reader(request)
+        node = _node(request)
+        page = await anyio.to_thread.run_sync(node.page, after, limit, reader)
+        return msgpack_response(page)
+
+    @router.get("/bodies/{digest}", response_class=Response, summary="One body, by its hash")
+    async def body(request: Request, digest: str) -> Response:
+        try:
+            raw = bytes.fromhex(digest)
+        except ValueError:
+            raw = b""
+        if len(raw) != HASH_SIZE:
+            raise Problem(400, "malformed", "a body is named by its 32-byte hash, in hex")
+        reader = await signed_reader(request)
+        node = _node(request)
+        try:
+            data = await anyio.to_thread.run_sync(node.body_for, raw, reader)
+        except PermissionError:
+            raise Problem(403, "not_in_audience", "this body is for its audience only") from None
+        if data is None:
+            raise Problem(404, "unknown_body", "no body with that hash here")
+        return Response(data, media_type="application/octet-stream")
+
+    @router.post("/inbox", response_class=Response, summary="Push entries to this node")
+    async def inbox(request: Request) -> Response:
+        raw = await read_body(request, MAX_PUSH_BYTES)
+        try:
+            push = decode_push(raw)
+        except Rejected as rejected:
+            raise Problem(400, rejected.reason, rejected.detail) from None
+        node = _node(request)
+        known = await anyio.to_thread.run_sync(node.peer, push.feed)
+        if known is None:
+            client = request.client.host if request.client else "unknown"
+            if not join_limiter.allow(client):
+                raise Problem(
+                    429,
+                    "rate_limited",
+                    "too many requests from unknown nodes",
+                    {"Retry-After": str(join_limiter.retry_after(client))},
+                )
+        try:
+            reply = await anyio.to_thread.run_sync(node.receive_push, push)
+        except Rejected as rejected:
+            status = 409 if rejected.reason == "feed_stopped" else 422
+            if rejected.reason == "unknown_node":
+                status = 403
+            raise Problem(status, rejected.reason, rejected.detail) from None
+        except NotAPeer as error:
+            raise Problem(403, "unknown_node", str(error)) from None
+        return msgpack_response(reply)
+
+    return router

@@ -1,0 +1,81 @@
+"""The node's HTTP server: the federation API, `/healthz`, and delivery running beside them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from federation.client import FederationClient
+from node.application import CircleNode
+from node.delivery import Federator
+from node.federation_api import Problem, federation_router, problem_response
+from node.identity import KeyStore
+from node.ratelimit import RateLimiter
+
+log = logging.getLogger("circle_node.server")
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    public_url: str
+    pull_interval: float = 30.0
+    poll_interval: float = 0.5
+    request_timeout: float = 10.0
+
+
+def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptions) -> FastAPI:
+    def describe(current: CircleNode) -> tuple[str, str]:
+        name = current.get_circle().name if current.is_founded else "circle-node"
+        return name, options.public_url
+
+    def refresh_keys() -> None:
+        if keystore is not None:
+            node.keys = keystore.current()
+
+    def signer() -> tuple[str, object]:
+        refresh_keys()
+        assert node.keys is not None
+        return node.node_id, node.keys.current
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        timeout = aiohttp.ClientTimeout(total=options.request_timeout)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            client = FederationClient(session, signer if node.keys else None)  # type: ignore[arg-type]
+            federator = Federator(
+                node,
+                client,
+                pull_interval=options.pull_interval,
+                poll_interval=options.poll_interval,
+                refresh_keys=refresh_keys,
+            )
+            app.state.federator = federator
+            task = asyncio.create_task(federator.run())
+            try:
+                yield
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    app = FastAPI(title="circle-node", lifespan=lifespan)
+    app.state.node = node
+    app.include_router(federation_router(RateLimiter(), describe))
+
+    @app.exception_handler(Problem)
+    async def on_problem(request: Request, problem: Problem) -> Response:
+        return problem_response(problem)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> JSONResponse:
+        own = node.own_feed()
+        return JSONResponse({"status": "ok", "node": node.node_id, "head": own.head})
+
+    return app
