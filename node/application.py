@@ -80,15 +80,19 @@ class CircleNode(FederatedApplication):
     def outgoing(self, aggregates: Sequence[Aggregate]) -> list[Outgoing]:
         return publishing.outgoing(aggregates)
 
-    def effects(self, peer: bytes, entry: Entry, body: bytes | None, batch: Batch) -> None:
-        record = decode_body(entry.type, body) if body is not None else None
-        if record is None:
-            return
-        view = batch.get(peer_view_id(peer), lambda: PeerView(feed_id=peer))
-        if isinstance(record, CircleProfile):
-            view.profile_seen(entry.seq, msgspec.to_builtins(record))
-        elif isinstance(record, DecisionRecord):
-            view.decision_seen(entry.seq, msgspec.to_builtins(record))
+    def effects(self, peer: bytes, run: list[tuple[Entry, bytes | None]], batch: Batch) -> None:
+        """A peer's public records update what this node shows of it (one event per run)."""
+        profile: dict[str, Any] | None = None
+        decisions: list[dict[str, Any]] = []
+        for entry, body in run:
+            record = decode_body(entry.type, body) if body is not None else None
+            if isinstance(record, CircleProfile):
+                profile = msgspec.to_builtins(record)
+            elif isinstance(record, DecisionRecord):
+                decisions.append(msgspec.to_builtins(record))
+        if profile is not None or decisions:
+            view = batch.get(peer_view_id(peer), lambda: PeerView(feed_id=peer))
+            view.seen(run[-1][0].seq, profile, decisions)
 
     def peer_view(self, feed_id: bytes) -> PeerView | None:
         try:

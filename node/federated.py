@@ -27,7 +27,6 @@ from federation.verify import (
     Gap,
     Reason,
     Rejected,
-    check_body,
     check_entry,
     decode_entry,
     decode_signed_entry,
@@ -43,18 +42,18 @@ from federation.wire import (
     PushReply,
     SignedEntry,
     body_hash,
+    encode,
 )
 from node.feeds import (
     OWN_FEED_ID,
-    Body,
     OwnFeed,
     PeerFeed,
-    body_id,
     delivery_id,
     peer_feed_id,
     peer_id,
 )
 from node.peers import APPLICANT, PEER, PEER_INDEX_ID, Delivery, Peer, PeerIndex
+from node.recorders import BodyRow, EntryRow, FeedRecorder
 from node.retry import retry_on_conflict
 
 A = TypeVar("A", bound=Aggregate)
@@ -150,8 +149,9 @@ class FederatedApplication(Application[UUID]):
         """The entries the pending events of `aggregates` cause (none by default)."""
         return []
 
-    def effects(self, peer: bytes, entry: Entry, body: bytes | None, batch: Batch) -> None:
-        """Apply what a verified entry of `peer` changes here, to aggregates got from `batch`."""
+    def effects(self, peer: bytes, run: list[tuple[Entry, bytes | None]], batch: Batch) -> None:
+        """Apply what a run of verified entries of `peer` (with the bodies that came with them)
+        changes here, to aggregates got from `batch`."""
 
     def _load(self, cls: type[A], aggregate_id: UUID) -> A:
         """Load an aggregate of a known class (AggregateNotFoundError if there is none)."""
@@ -166,8 +166,8 @@ class FederatedApplication(Application[UUID]):
         try:
             own = self.own_feed()
         except AggregateNotFoundError:
-            own = OwnFeed.incept(keys, millis(self.clock()))
-            super().save(own)
+            own, inception = OwnFeed.incept(keys, millis(self.clock()))
+            super().save(own, entries=[(own.feed_id, 0, encode(inception))])
         if own.key != keys.current_public:
             raise IdentityError(
                 "The node's key file does not hold the key its feed is signed with; "
@@ -193,19 +193,42 @@ class FederatedApplication(Application[UUID]):
             if outgoing:
                 own = self.own_feed()
                 now = millis(self.clock())
-                extra: list[Aggregate] = [own]
+                bodies = list(kwargs.pop("bodies", []))
+                entries = list(kwargs.pop("entries", []))
                 for item in outgoing:
-                    own.append(self.keys, item.type, item.body, now, item.audience)
+                    signed = own.append(self.keys, item.type, item.body, now, item.audience)
+                    entries.append((own.feed_id, own.head, encode(signed)))
                     if item.body:
-                        extra.extend(self._new_body(item.body, item.audience))
-                objs = (*objs, *extra)
+                        bodies.append(self._body_row(item.body, item.audience))
+                objs = (*objs, own)
+                kwargs.update(bodies=bodies, entries=entries)
         return super().save(*objs, **kwargs)
 
-    def _new_body(self, body: bytes, audience: list[bytes]) -> list[Aggregate]:
-        digest = body_hash(body)
-        if body_id(digest) in self.repository:
-            return []
-        return [Body(digest=digest, data=body, audience=audience)]
+    # Bodies, kept in the recorder's body table (encrypted like events when the store is).
+
+    @property
+    def _feeds(self) -> FeedRecorder:
+        return self.recorder  # type: ignore[return-value]
+
+    def _body_row(
+        self, body: bytes, audience: Sequence[bytes], digest: bytes | None = None
+    ) -> BodyRow:
+        cipher = self.mapper.cipher
+        data = cipher.encrypt(body) if cipher is not None else body
+        return (digest or body_hash(body), data, b"".join(audience))
+
+    def _stored_bodies(self, digests: Sequence[bytes]) -> dict[bytes, tuple[bytes, list[bytes]]]:
+        """Stored bodies by hash: (data, audience)."""
+        cipher = self.mapper.cipher
+        found = {}
+        for digest, data, audience in self._feeds.select_bodies(digests).values():
+            plain = cipher.decrypt(data) if cipher is not None else data
+            found[digest] = (plain, [audience[i : i + 32] for i in range(0, len(audience), 32)])
+        return found
+
+    def erase_bodies(self, digests: Sequence[bytes]) -> int:
+        """Delete bodies (their entries stay, and still verify); returns how many were held."""
+        return self._feeds.delete_bodies(digests)
 
     def rotate_key(self, stage: Callable[[NodeKeys], None]) -> NodeKeys:
         """Rotate to the pre-committed key. `stage` stores the new keys before the rotation
@@ -213,20 +236,22 @@ class FederatedApplication(Application[UUID]):
         if self.keys is None:
             raise IdentityError("This node has no keys")
         own = self.own_feed()
-        new_keys = own.rotate(self.keys, millis(self.clock()))
+        signed, new_keys = own.rotate(self.keys, millis(self.clock()))
         stage(new_keys)
-        super().save(own)
+        super().save(own, entries=[(own.feed_id, own.head, encode(signed))])
         self.keys = new_keys
         return new_keys
 
     def own_entries(self, after: int, limit: int) -> list[SignedEntry]:
         """Own entries with seq > `after`, oldest first (the inception is seq 0)."""
-        events = self.events.get(OWN_FEED_ID, gt=after + 1, limit=limit)
-        return [decode_signed_entry(event.signed) for event in events]  # type: ignore[attr-defined]
+        return [
+            decode_signed_entry(raw)
+            for raw in self._feeds.select_entries(self.feed_id, after, limit)
+        ]
 
     def inception(self) -> SignedEntry:
-        (first,) = self.events.get(OWN_FEED_ID, lte=1)
-        return decode_signed_entry(first.signed)  # type: ignore[attr-defined]
+        (raw,) = self._feeds.select_entries(self.feed_id, -1, 1)
+        return decode_signed_entry(raw)
 
     def descriptor(self, name: str, url: str) -> NodeDescriptor:
         own = self.own_feed()
@@ -239,29 +264,23 @@ class FederatedApplication(Application[UUID]):
         return FeedPage(self.feed_id, entries, bodies, self.own_feed().head)
 
     def _bodies_for(self, entries: Iterable[SignedEntry], reader: bytes | None) -> list[bytes]:
-        bodies = []
+        wanted = []
         for signed in entries:
             entry = decode_entry(signed)
             if entry.body_hash and (not entry.audience or reader in entry.audience):
-                body = self._body(entry.body_hash)
-                if body is not None:
-                    bodies.append(body.data)
-        return bodies
-
-    def _body(self, digest: bytes) -> Body | None:
-        try:
-            return self._load(Body, body_id(digest))
-        except AggregateNotFoundError:
-            return None
+                wanted.append(entry.body_hash)
+        stored = self._stored_bodies(wanted)
+        return [stored[digest][0] for digest in wanted if digest in stored]
 
     def body_for(self, digest: bytes, reader: bytes | None) -> bytes | None:
         """A stored body if `reader` may read it; None if unknown, PermissionError if not theirs."""
-        body = self._body(digest)
-        if body is None:
+        stored = self._stored_bodies([digest]).get(digest)
+        if stored is None:
             return None
-        if body.audience and reader not in body.audience:
+        data, audience = stored
+        if audience and reader not in audience:
             raise PermissionError("This body is for its audience only")
-        return body.data
+        return data
 
     # Peers.
 
@@ -285,9 +304,11 @@ class FederatedApplication(Application[UUID]):
             raise ValueError("A node cannot peer with itself")
         peer = self._peer(state.feed_id)
         changed: list[Aggregate] = []
+        rows: list[EntryRow] = []
         if peer is None:
             changed.append(Peer(feed_id=state.feed_id, url=url, name=descriptor.name, status=PEER))
-            changed.append(self._introduce(state, descriptor.inception))
+            changed.append(self._introduce(state))
+            rows.append((state.feed_id, 0, encode(descriptor.inception)))
             changed.append(Delivery(feed_id=state.feed_id))
             changed.extend(self._indexed(state.feed_id))
         else:
@@ -295,16 +316,11 @@ class FederatedApplication(Application[UUID]):
             changed.append(peer)
             if delivery_id(state.feed_id) not in self.repository:
                 changed.append(Delivery(feed_id=state.feed_id))
-        super().save(*changed)
+        super().save(*changed, entries=rows)
         return state.feed_id
 
-    def _introduce(self, state: FeedState, inception: SignedEntry) -> PeerFeed:
-        return PeerFeed(
-            feed_id=state.feed_id,
-            inception=inception.entry + inception.signature,
-            key=state.key,
-            next_digest=state.next_digest,
-        )
+    def _introduce(self, state: FeedState) -> PeerFeed:
+        return PeerFeed(feed_id=state.feed_id, key=state.key, next_digest=state.next_digest)
 
     def peers(self) -> list[Peer]:
         try:
@@ -322,26 +338,26 @@ class FederatedApplication(Application[UUID]):
         index.add(feed_id)
         return [index]
 
-    def _hash_at(self, feed_id: bytes) -> Callable[[int], bytes | None]:
-        aggregate_id = peer_feed_id(feed_id)
+    def _held_entry(self, feed: PeerFeed, seq: int) -> SignedEntry | None:
+        if not 0 <= seq < feed.next_seq:
+            return None
+        (raw,) = self._feeds.select_entries(feed.feed_id, seq - 1, 1)
+        return decode_signed_entry(raw)
 
+    def _hash_at(self, feed: PeerFeed) -> Callable[[int], bytes | None]:
         def hash_at(seq: int) -> bytes | None:
             if seq == 0:
-                return feed_id
-            events = list(self.events.get(aggregate_id, gt=seq, lte=seq + 1))
-            return events[0].hash if events else None  # type: ignore[attr-defined]
+                return feed.feed_id
+            held = self._held_entry(feed, seq)
+            return held.hash if held is not None else None
 
         return hash_at
 
-    def _held_entry(self, feed_id: bytes, seq: int) -> bytes:
-        events = list(self.events.get(peer_feed_id(feed_id), gt=seq, lte=seq + 1))
-        return events[0].signed if events else b""  # type: ignore[attr-defined]
-
-    def _record_equivocation(self, peer: Peer, proof: Equivocation) -> None:
-        from federation.wire import encode
-
-        held = self._held_entry(peer.feed_id, proof.fork_seq)
-        peer.record_equivocation(proof.fork_seq, held, encode(proof.conflicting))
+    def _record_equivocation(self, peer: Peer, feed: PeerFeed, proof: Equivocation) -> None:
+        held = self._held_entry(feed, proof.fork_seq)
+        peer.record_equivocation(
+            proof.fork_seq, encode(held) if held else b"", encode(proof.conflicting)
+        )
         super().save(peer)
 
     @retry_on_conflict
@@ -354,16 +370,14 @@ class FederatedApplication(Application[UUID]):
             raise Rejected(Reason.FEED_STOPPED, "this feed equivocated; nothing more is taken")
         feed = self.peer_feed(push.feed)
         state = feed.state
-        bodies = {body_hash(body): body for body in push.bodies}
-        hash_at = self._hash_at(push.feed)
-        batch = Batch(self)
-        accepted = 0
+        hash_at = self._hash_at(feed)
+        taken: list[tuple[SignedEntry, Entry]] = []
         reason = ""
         for signed in push.entries:
             try:
                 verdict = check_entry(state, signed, self.KNOWN_TYPES, hash_at)
             except Equivocation as proof:
-                self._record_equivocation(peer, proof)
+                self._record_equivocation(peer, feed, proof)
                 reason = proof.reason
                 break
             except Rejected as rejected:
@@ -375,24 +389,40 @@ class FederatedApplication(Application[UUID]):
                 reason = "gap"
                 break
             assert isinstance(verdict, Accepted)
-            feed.hold(signed)
+            taken.append((signed, verdict.entry))
             state = verdict.state
-            self._take_body_and_effects(push.feed, verdict.entry, bodies, batch)
-            accepted += 1
-        if accepted:
-            super().save(feed, *batch.aggregates())
-        return PushReply(accepted, state.next_seq, str(reason))
+        if taken:
+            self._take(peer.feed_id, feed, taken, state, push.bodies)
+        return PushReply(len(taken), state.next_seq, str(reason))
 
-    def _take_body_and_effects(
-        self, feed_id: bytes, entry: Entry, bodies: dict[bytes, bytes], batch: Batch
+    def _take(
+        self,
+        feed_id: bytes,
+        feed: PeerFeed,
+        taken: list[tuple[SignedEntry, Entry]],
+        after: FeedState,
+        bodies: Sequence[bytes],
+        *also: Aggregate,
+        extra_entries: Sequence[EntryRow] = (),
     ) -> None:
-        body = bodies.get(entry.body_hash) if entry.body_hash else None
-        if body is not None:
-            check_body(entry, body)
-            if body_id(entry.body_hash) not in batch:
-                for new in self._new_body(body, list(entry.audience)):
-                    batch.add(new)
-        self.effects(feed_id, entry, body, batch)
+        """Store verified entries with their bodies and effects, in one save."""
+        # A body is taken only if an entry names its hash (and its size matches).
+        by_hash = {body_hash(body): body for body in bodies}
+        batch = Batch(self)
+        rows: list[BodyRow] = []
+        entries: list[EntryRow] = list(extra_entries)
+        run: list[tuple[Entry, bytes | None]] = []
+        for signed, entry in taken:
+            entries.append((feed_id, entry.seq, encode(signed)))
+            body = by_hash.get(entry.body_hash) if entry.body_hash else None
+            if body is not None:
+                if len(body) != entry.body_size:
+                    raise Rejected(Reason.BODY_MISMATCH, "body size differs", entry.seq)
+                rows.append(self._body_row(body, entry.audience, entry.body_hash))
+            run.append((entry, body))
+        self.effects(feed_id, run, batch)
+        feed.hold(len(taken), after)
+        super().save(*also, feed, *batch.aggregates(), bodies=rows, entries=entries)
 
     def _receive_join_request(self, push: Push) -> PushReply:
         """An unknown node may only introduce itself and ask to join."""
@@ -408,18 +438,23 @@ class FederatedApplication(Application[UUID]):
         for signed in rest:
             if decode_entry(signed).type != JOIN_REQUEST:
                 raise Rejected(Reason.UNKNOWN_NODE, "an unknown node may only ask to join")
-        new_state, new_entries = verify_page(state, rest, {JOIN_REQUEST}, lambda seq: None)
+        after, new_entries = verify_page(state, rest, {JOIN_REQUEST}, lambda seq: None)
         if not new_entries:
             raise Rejected(Reason.UNKNOWN_NODE, "an unknown node sends a join request")
-        feed = self._introduce(state, entries[0])
-        bodies = {body_hash(body): body for body in push.bodies}
-        batch = Batch(self)
-        for signed, entry in zip(rest, new_entries, strict=True):
-            feed.hold(signed)
-            self._take_body_and_effects(push.feed, entry, bodies, batch)
+        feed = self._introduce(state)
         peer = Peer(feed_id=push.feed, url="", name="", status=APPLICANT)
-        super().save(peer, feed, *batch.aggregates(), *self._indexed(push.feed))
-        return PushReply(len(new_entries), new_state.next_seq)
+        taken = list(zip(rest, new_entries, strict=True))
+        self._take(
+            push.feed,
+            feed,
+            taken,
+            after,
+            push.bodies,
+            peer,
+            *self._indexed(push.feed),
+            extra_entries=[(push.feed, 0, encode(entries[0]))],
+        )
+        return PushReply(len(new_entries), after.next_seq)
 
     @retry_on_conflict
     def receive_page(self, page: FeedPage) -> int:
@@ -431,23 +466,16 @@ class FederatedApplication(Application[UUID]):
             raise Rejected(Reason.FEED_STOPPED, "this feed equivocated; nothing more is taken")
         feed = self.peer_feed(page.feed)
         try:
-            _, entries = verify_page(
-                feed.state, page.entries, self.KNOWN_TYPES, self._hash_at(page.feed)
+            after, entries = verify_page(
+                feed.state, page.entries, self.KNOWN_TYPES, self._hash_at(feed)
             )
         except Equivocation as proof:
-            self._record_equivocation(peer, proof)
+            self._record_equivocation(peer, feed, proof)
             raise
         if not entries:
             return 0
-        bodies = {body_hash(body): body for body in page.bodies}
-        batch = Batch(self)
-        first_new = entries[0].seq
-        for signed in page.entries:
-            if decode_entry(signed).seq >= first_new:
-                feed.hold(signed)
-        for entry in entries:
-            self._take_body_and_effects(page.feed, entry, bodies, batch)
-        super().save(feed, *batch.aggregates())
+        new = page.entries[len(page.entries) - len(entries) :]
+        self._take(page.feed, feed, list(zip(new, entries, strict=True)), after, page.bodies)
         return len(entries)
 
     # The outbox.

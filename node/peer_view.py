@@ -22,14 +22,15 @@ class PeerView(Aggregate):
         self.feed_id = feed_id
         self.profile: dict[str, Any] = {}
         self.decisions: dict[str, dict[str, Any]] = {}
-        self.entries_applied = 0
+        self.up_to_seq = 0
 
-    @event("ProfileSeen")
-    def profile_seen(self, seq: int, profile: dict[str, Any]) -> None:
-        self.profile = profile
-        self.entries_applied += 1
-
-    @event("DecisionSeen")
-    def decision_seen(self, seq: int, decision: dict[str, Any]) -> None:
-        self.decisions[decision["decision_id"]] = decision
-        self.entries_applied += 1
+    @event("RecordsSeen")
+    def seen(
+        self, up_to_seq: int, profile: dict[str, Any] | None, decisions: list[dict[str, Any]]
+    ) -> None:
+        """The peer's records as its entries up to `up_to_seq` say (latest record wins)."""
+        if profile is not None:
+            self.profile = profile
+        for decision in decisions:
+            self.decisions[decision["decision_id"]] = decision
+        self.up_to_seq = up_to_seq

@@ -22,6 +22,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "APPLICATION_RECORDER_TOPIC": "node.recorders:SQLiteFeedRecorder",
             "SQLITE_DBNAME": str(settings.sqlite_path),
             "SQLITE_LOCK_TIMEOUT": "10",
         }
@@ -46,6 +47,7 @@ def postgres_env(url: str) -> dict[str, str]:
         )
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "APPLICATION_RECORDER_TOPIC": "node.recorders:PostgresFeedRecorder",
         "POSTGRES_DBNAME": unquote(dbname),
         "POSTGRES_HOST": parsed.hostname or "localhost",
         "POSTGRES_PORT": str(parsed.port or 5432),

@@ -103,7 +103,7 @@ def open_store(
         if settings is None:
             if opened:
                 pytest.fail("an in-memory store cannot be reopened")
-            node = CircleNode(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock)
+            node = CircleNode(env={"PERSISTENCE_MODULE": "node.memory_store"}, clock=clock)
         else:
             node = open_node(settings, clock)
         opened.append(node)
