@@ -28,11 +28,17 @@ def _encode(keys: NodeKeys) -> bytes:
     return private_bytes(keys.current) + private_bytes(keys.next)
 
 
-def load_or_create_keys(data_dir: Path) -> NodeKeys:
+def load_or_create_keys(data_dir: Path) -> tuple[NodeKeys, bool]:
+    """The node's keys, made on first use; the flag says whether they were just made."""
     path = data_dir / KEYS_FILE
-    if not path.exists():
+    created = not path.exists()
+    if created:
         write_secret(path, _encode(NodeKeys.generate()))
-    return _decode(path)
+    return _decode(path), created
+
+
+def forget_new_keys(data_dir: Path) -> None:
+    (data_dir / KEYS_FILE).unlink(missing_ok=True)
 
 
 def pending_keys(data_dir: Path) -> NodeKeys | None:

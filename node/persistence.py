@@ -88,18 +88,30 @@ def open_node(settings: Settings, clock: Any = None, *, federated: bool = True) 
     """Open (or create) the node's event store and identity as the settings say."""
     from node.application import CircleNode, utc_now
     from node.federated import IdentityError
-    from node.identity import commit_rotation, discard_rotation, load_or_create_keys, pending_keys
+    from node.identity import (
+        commit_rotation,
+        discard_rotation,
+        forget_new_keys,
+        load_or_create_keys,
+        pending_keys,
+    )
 
     env = event_store_env(settings)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         ensure_postgres_schema(env)
-    keys = load_or_create_keys(settings.data_dir) if federated else None
+    keys, created = load_or_create_keys(settings.data_dir) if federated else (None, False)
     try:
         node = CircleNode(env=env, clock=clock or utc_now, keys=keys)
     except IdentityError:
         # A rotation was saved but its keys not yet moved into place: finish it.
         pending = pending_keys(settings.data_dir)
         if pending is None:
+            if created:
+                forget_new_keys(settings.data_dir)
+                raise IdentityError(
+                    f"{settings.data_dir / 'node.keys'} is missing but this node's feed exists; "
+                    "restore node.keys from a backup"
+                ) from None
             raise
         node = CircleNode(env=env, clock=clock or utc_now, keys=pending)
         commit_rotation(settings.data_dir)

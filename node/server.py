@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import aiohttp
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from federation.client import FederationClient
@@ -72,6 +73,13 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
     @app.exception_handler(Problem)
     async def on_problem(request: Request, problem: Problem) -> Response:
         return problem_response(problem)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, error: RequestValidationError) -> Response:
+        where = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in error.errors()
+        )
+        return problem_response(Problem(400, "malformed", where or "invalid request"))
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> JSONResponse:

@@ -29,7 +29,10 @@ def free_port() -> int:
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "node", *args],
-        capture_output=True, text=True, timeout=60, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
     )
 
 
@@ -57,9 +60,21 @@ class NodeProcess:
     def start(self, pull_interval: float = 1.0) -> None:
         log = self.log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "node", "serve", "--data", str(self.data),
-             "--port", str(self.port), "--pull-interval", str(pull_interval)],
-            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+            [
+                sys.executable,
+                "-m",
+                "node",
+                "serve",
+                "--data",
+                str(self.data),
+                "--port",
+                str(self.port),
+                "--pull-interval",
+                str(pull_interval),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         wait_for(self.healthy, 30, f"{self.name} to serve")

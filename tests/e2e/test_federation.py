@@ -3,10 +3,10 @@ rotation, and a peer that equivocates."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import aiohttp
-import asyncio
 import pytest
 
 from federation.feed import FeedState, append, node_id
@@ -112,8 +112,13 @@ def test_three_nodes_publish_catch_up_rotate_and_detect_equivocation(tmp_path: P
             fork_seq = store.own_feed().head
             entries = store.own_entries(fork_seq - 2, 2)
             previous, published = entries[0], entries[1]
-            state = FeedState(store.feed_id, fork_seq, previous.hash, store.keys.current_public,
-                              store.keys.next_digest)
+            state = FeedState(
+                store.feed_id,
+                fork_seq,
+                previous.hash,
+                store.keys.current_public,
+                store.keys.next_digest,
+            )
             fork, _ = append(state, store.keys, "decision.record", b"\x80", 1)
             kitchen_id = store.feed_id
         assert decode_entry(fork).seq == decode_entry(published).seq == fork_seq
@@ -142,8 +147,12 @@ def test_three_nodes_publish_catch_up_rotate_and_detect_equivocation(tmp_path: P
 
 
 async def _push(url: str, push: Push) -> tuple[int, bytes]:
-    async with aiohttp.ClientSession() as session, session.post(
-        f"{url}/federation/inbox", data=encode(push),
-        headers={"Content-Type": "application/msgpack"},
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{url}/federation/inbox",
+            data=encode(push),
+            headers={"Content-Type": "application/msgpack"},
+        ) as response,
+    ):
         return response.status, await response.read()

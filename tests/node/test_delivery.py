@@ -1,0 +1,114 @@
+"""The outbox pusher and the puller, driven by a controllable clock and a fake network."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import pytest
+
+from federation.backoff import Backoff
+from federation.client import TransportError
+from federation.wire import FeedPage, Push, PushReply
+from node.application import CircleNode
+from node.delivery import Federator
+from node.persistence import open_node
+from node.settings import Settings
+
+
+class FakeNetwork:
+    """Delivers pushes and pulls in process; can be switched off to fail like a dead peer."""
+
+    def __init__(self, nodes: dict[str, CircleNode]) -> None:
+        self.nodes = nodes
+        self.up = True
+        self.pushes = 0
+
+    async def push(self, url: str, push: Push) -> PushReply:
+        self.pushes += 1
+        if not self.up:
+            raise TransportError("Cannot connect")
+        return self.nodes[url].receive_push(push)
+
+    async def pull(self, url: str, after: int, limit: int) -> FeedPage:
+        if not self.up:
+            raise TransportError("Cannot connect")
+        return self.nodes[url].page(after, limit, None)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def pair(tmp_path: Path):  # type: ignore[no-untyped-def]
+    a = open_node(Settings(data_dir=tmp_path / "a"))
+    b = open_node(Settings(data_dir=tmp_path / "b"))
+    a.add_peer(b.descriptor("b", "b"), "b")
+    b.add_peer(a.descriptor("a", "a"), "a")
+    yield a, b
+    a.close()
+    b.close()
+
+
+def test_a_peer_down_for_long_gets_everything_when_it_returns(pair, caplog) -> None:  # type: ignore[no-untyped-def]
+    a, b = pair
+    network, clock = FakeNetwork({"a": a, "b": b}), Clock()
+    federator = Federator(
+        a,
+        network,
+        clock=clock,
+        rand=lambda: 1.0,  # type: ignore[arg-type]
+        backoff=Backoff(base=0.5, cap=300),
+    )
+    # The peer is down when the circle is founded (and its profile published).
+    network.up = False
+    a.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+    caplog.set_level(logging.WARNING, "circle_node.delivery")
+    # Each failure doubles the wait (full jitter, here at its ceiling), up to the cap.
+    waits = []
+    for _ in range(12):
+        asyncio.run(federator.push_round())
+        link = federator.links[b.feed_id]
+        waits.append(link.not_before - clock.now)
+        # Before the wait is over, nothing is tried.
+        tries = network.pushes
+        asyncio.run(federator.push_round())
+        assert network.pushes == tries
+        clock.now = link.not_before
+    assert waits == [0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]
+    assert federator.links[b.feed_id].failures == 12
+    # It never gives up silently: every failure is logged with the attempt.
+    failures = [r.getMessage() for r in caplog.records if "push to" in r.getMessage()]
+    assert len(failures) == 12 and "attempt 12" in failures[-1]
+    # When it returns, everything owed is delivered.
+    network.up = True
+    asyncio.run(federator.push_round())
+    assert b.peer_feed(a.feed_id).next_seq == a.own_feed().next_seq
+    assert a.delivery(b.feed_id).next_seq == a.own_feed().next_seq
+    assert federator.links[b.feed_id].failures == 0
+
+
+def test_jitter_spreads_retries_within_the_ceiling() -> None:
+    backoff = Backoff(base=0.5, cap=300)
+    values = [backoff.delay(6, rand=lambda v=v: v) for v in (0.0, 0.25, 0.999)]
+    assert values == [0.0, 4.0, pytest.approx(15.984)]
+    assert backoff.ceiling(30) == 300
+
+
+def test_a_lost_push_is_made_good_by_the_pull(pair) -> None:  # type: ignore[no-untyped-def]
+    a, b = pair
+    network = FakeNetwork({"a": a, "b": b})
+    a.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+    # Nothing was pushed (say the pushes were lost); B pulls from A.
+    puller = Federator(b, network)  # type: ignore[arg-type]
+    peer = b.peer(a.feed_id)
+    assert peer is not None
+    taken = asyncio.run(puller.catch_up(peer))
+    assert taken == a.own_feed().head
+    assert b.peer_view(a.feed_id).profile["name"] == "Kitchen"  # type: ignore[union-attr]

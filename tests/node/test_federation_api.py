@@ -1,0 +1,143 @@
+"""The federation HTTP API in process: descriptors, pages, bodies, the inbox and its refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from federation.httpsig import sign_request
+from federation.verify import decode_descriptor, decode_page, decode_push_reply, verify_inception
+from federation.wire import MAX_PUSH_BYTES, Push, encode
+from node.application import CircleNode
+from node.federated import JOIN_REQUEST
+from node.persistence import open_node
+from node.server import ServerOptions, create_app
+from node.settings import Settings
+
+MSGPACK = {"Content-Type": "application/msgpack"}
+
+
+@pytest.fixture
+def nodes(tmp_path: Path) -> Iterator[tuple[CircleNode, CircleNode, TestClient]]:
+    a = open_node(Settings(data_dir=tmp_path / "a"))
+    b = open_node(Settings(data_dir=tmp_path / "b"))
+    a.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+    a.add_peer(b.descriptor("b", "http://b.invalid"), "http://b.invalid")
+    b.add_peer(a.descriptor("a", "http://testserver"), "http://testserver")
+    # No `with`: the app's delivery loops do not run; requests are served all the same.
+    client = TestClient(create_app(a, None, ServerOptions(public_url="http://testserver")))
+    yield a, b, client
+    a.close()
+    b.close()
+
+
+def signed_get(client: TestClient, signer: CircleNode, path: str) -> object:
+    url = f"http://testserver{path}"
+    assert signer.keys is not None
+    headers = sign_request(
+        "GET", url, {}, b"", key_id=signer.node_id, private_key=signer.keys.current
+    )
+    return client.get(path, headers=headers)
+
+
+def test_the_descriptor_proves_the_node_id(nodes) -> None:  # type: ignore[no-untyped-def]
+    a, _, client = nodes
+    response = client.get("/federation/node")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/msgpack"
+    descriptor = decode_descriptor(response.content)
+    assert descriptor.name == "Kitchen" and descriptor.url == "http://testserver"
+    assert verify_inception(descriptor.inception, descriptor.feed).feed_id == a.feed_id
+
+
+def test_pages_are_served_and_bounded(nodes) -> None:  # type: ignore[no-untyped-def]
+    a, _, client = nodes
+    page = decode_page(client.get("/federation/feed?after=0&limit=10").content)
+    assert page.feed == a.feed_id and page.head == a.own_feed().head == len(page.entries)
+    assert len(page.bodies) == 1  # the circle's public profile
+    for query in ("after=-1", "limit=0", "limit=1001", "after=x"):
+        response = client.get(f"/federation/feed?{query}")
+        assert response.status_code == 400, query
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["reason"] == "malformed"
+
+
+def test_non_public_bodies_need_a_signed_reader_in_their_audience(nodes) -> None:  # type: ignore[no-untyped-def]
+    a, b, client = nodes
+    own = a.own_feed()
+    signed = own.append(a.keys, JOIN_REQUEST, b"to b", 1, [b.feed_id])  # type: ignore[arg-type]
+    a.save(
+        own,
+        entries=[(a.feed_id, own.head, encode(signed))],
+        bodies=[a._body_row(b"to b", [b.feed_id])],
+    )
+    from federation.verify import decode_entry
+
+    digest = decode_entry(signed).body_hash.hex()
+    assert client.get(f"/federation/bodies/{digest}").status_code == 403
+    response = signed_get(client, b, f"/federation/bodies/{digest}")
+    assert response.status_code == 200 and response.content == b"to b"  # type: ignore[attr-defined]
+    page = decode_page(signed_get(client, b, "/federation/feed?after=0&limit=10").content)  # type: ignore[attr-defined]
+    assert b"to b" in page.bodies
+    assert b"to b" not in decode_page(client.get("/federation/feed?after=0").content).bodies
+    assert client.get("/federation/bodies/00").json()["reason"] == "malformed"
+    assert client.get(f"/federation/bodies/{'00' * 32}").status_code == 404
+    # A signature that does not verify is refused, not ignored.
+    headers = sign_request(
+        "GET",
+        "http://testserver/federation/feed?after=1",
+        {},
+        b"",
+        key_id=b.node_id,
+        private_key=b.keys.current,
+    )  # type: ignore[union-attr]
+    response = client.get("/federation/feed?after=0", headers=headers)
+    assert response.status_code == 401
+    assert response.json()["reason"] == "signature_bad_signature"
+
+
+def test_the_inbox_refuses_bad_input_with_a_reason(nodes) -> None:  # type: ignore[no-untyped-def]
+    a, b, client = nodes
+    response = client.post("/federation/inbox", content=b"\xc1not msgpack", headers=MSGPACK)
+    assert response.status_code == 400 and response.json()["reason"] == "malformed"
+    response = client.post(
+        "/federation/inbox", content=b"\x00" * (MAX_PUSH_BYTES + 1), headers=MSGPACK
+    )
+    assert response.status_code == 413 and response.json()["reason"] == "oversize"
+    # A known peer's entries are taken.
+    b.found_circle(name="Garden", aim="Grow", domain="Land", founder_name="Bo")
+    push = b.pending_push(a.feed_id)
+    assert push is not None
+    reply = decode_push_reply(
+        client.post("/federation/inbox", content=encode(push), headers=MSGPACK).content
+    )
+    assert reply.accepted == len(push.entries) and reply.reason == ""
+    assert a.peer_view(b.feed_id).profile["name"] == "Garden"  # type: ignore[union-attr]
+
+
+def test_unknown_nodes_may_only_ask_to_join_and_are_rate_limited(nodes, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    a, _, client = nodes
+    strangers = [open_node(Settings(data_dir=tmp_path / f"s{n}")) for n in range(5)]
+    try:
+        # Entries other than a join request: refused.
+        stranger = strangers[0]
+        stranger.found_circle(name="S", aim="A", domain="D", founder_name="F")
+        push = Push(stranger.feed_id, [stranger.inception(), *stranger.own_entries(0, 10)], [])
+        response = client.post("/federation/inbox", content=encode(push), headers=MSGPACK)
+        assert response.status_code == 403 and response.json()["reason"] == "unknown_node"
+        statuses = []
+        for other in strangers[1:]:
+            own = other.own_feed()
+            request = own.append(other.keys, JOIN_REQUEST, None, 1)  # type: ignore[arg-type]
+            other.save(own, entries=[(own.feed_id, own.head, encode(request))])
+            push = Push(other.feed_id, [other.inception(), request], [])
+            response = client.post("/federation/inbox", content=encode(push), headers=MSGPACK)
+            statuses.append(response.status_code)
+        # A burst of three from one address, then 429 with Retry-After.
+        assert statuses == [200, 200, 429, 429]
+        assert [p.status for p in a.peers()].count("applicant") == 2
+    finally:
+        for node in strangers:
+            node.close()

@@ -1,0 +1,305 @@
+"""Two or three nodes exchanging feeds in one process (no HTTP): storage, exactly-once,
+bodies and audiences, equivocation, join requests, rotation and restarts."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from federation.feed import FeedState, append
+from federation.verify import (
+    Equivocation,
+    Reason,
+    Rejected,
+    decode_entry,
+    verify_inception,
+    verify_page,
+)
+from federation.wire import FeedPage, Push, encode
+from node.application import CircleNode
+from node.federated import JOIN_REQUEST, IdentityError
+from node.identity import KEYS_FILE, PENDING_FILE, stage_rotation
+from node.keyfiles import KeyFileError
+from node.persistence import open_node, rotate_node_key
+from node.settings import Settings
+from tests.conftest import Clock
+
+TYPES = CircleNode.KNOWN_TYPES
+
+
+@pytest.fixture
+def make(tmp_path: Path, clock: Clock):  # type: ignore[no-untyped-def]
+    opened: list[CircleNode] = []
+
+    def make(name: str) -> CircleNode:
+        node = open_node(Settings(data_dir=tmp_path / name), clock)
+        opened.append(node)
+        return node
+
+    yield make
+    for node in opened:
+        node.close()
+
+
+def connect(a: CircleNode, b: CircleNode) -> None:
+    a.add_peer(b.descriptor("b", "http://b.invalid"), "http://b.invalid")
+    b.add_peer(a.descriptor("a", "http://a.invalid"), "http://a.invalid")
+
+
+def deliver(sender: CircleNode, receiver: CircleNode) -> int:
+    """Push everything owed, as the outbox would; returns how many entries were new."""
+    total = 0
+    while (push := sender.pending_push(receiver.feed_id)) is not None:
+        reply = receiver.receive_push(push)
+        sender.acknowledge(receiver.feed_id, reply.next_seq)
+        total += reply.accepted
+        if reply.accepted == 0:
+            break
+    return total
+
+
+def publish(node: CircleNode, count: int) -> str:
+    """Found a circle (if needed) and take `count` everyday decisions; returns the founder."""
+    if not node.is_founded:
+        founder = node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        hat = node.define_hat(founder, "Cook", "Cooks", [], ["menu"])
+        selection = node.open_selection(founder, hat)
+        node.nominate(founder, selection, founder, "Me")
+        node.open_change_round(founder, selection)
+        node.propose_candidate(founder, selection, founder, "Me")
+        node.consent(founder, selection)
+        node.close_consent_round(founder, selection)
+    founder = next(iter(node.get_circle().participants))
+    for number in range(count):
+        node.take_everyday_decision(founder, "cook", "menu", f"Menu {number}", "Soup")
+    return founder
+
+
+def test_a_change_and_its_entry_are_saved_together(make) -> None:  # type: ignore[no-untyped-def]
+    node = make("a")
+    publish(node, 2)
+    # The circle's profile, and each decision, are entries of the feed.
+    types = [decode_entry(s).type for s in node.own_entries(0, 100)]
+    assert types.count("circle.profile") == 1 and types.count("decision.record") == 2
+    # A refused command appends nothing.
+    head = node.own_feed().head
+    with pytest.raises(Exception, match="outside the domain"):
+        node.take_everyday_decision(
+            next(iter(node.get_circle().participants)), "cook", "budget", "Oven", "Buy one"
+        )
+    assert node.own_feed().head == head
+
+
+def test_entries_are_taken_once_with_their_effects(make) -> None:  # type: ignore[no-untyped-def]
+    a, b = make("a"), make("b")
+    connect(a, b)
+    publish(a, 3)
+    assert deliver(a, b) == a.own_feed().head
+    view = b.peer_view(a.feed_id)
+    assert view is not None and {d["title"] for d in view.decisions.values()} == {
+        "Menu 0",
+        "Menu 1",
+        "Menu 2",
+    }
+    version = view.version
+    # Redelivered, and pulled again: nothing is stored twice, no effect applied twice.
+    everything = Push(a.feed_id, a.own_entries(0, 100), [])
+    reply = b.receive_push(everything)
+    assert reply.accepted == 0 and reply.next_seq == a.own_feed().next_seq
+    assert b.receive_page(a.page(0, 100, b.feed_id)) == 0
+    assert b.peer_view(a.feed_id).version == version  # type: ignore[union-attr]
+
+
+def test_two_workers_taking_the_same_page_store_it_once(make, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    a, b = make("a"), make("b")
+    connect(a, b)
+    publish(a, 20)
+    page = a.page(0, 1000, b.feed_id)
+    other = open_node(Settings(data_dir=tmp_path / "b"))
+    results: list[int] = []
+    workers = [
+        threading.Thread(target=lambda n=n: results.append(n.receive_page(page)))
+        for n in (b, other)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    other.close()
+    assert sorted(results) == [0, len(page.entries)]
+    assert b.peer_feed(a.feed_id).next_seq == a.own_feed().next_seq
+
+
+def test_a_gap_is_reported_and_filled_by_a_pull(make) -> None:  # type: ignore[no-untyped-def]
+    a, b = make("a"), make("b")
+    connect(a, b)
+    publish(a, 4)
+    entries = a.own_entries(0, 100)
+    reply = b.receive_push(Push(a.feed_id, entries[2:], []))
+    assert reply.accepted == 0 and reply.reason == "gap" and reply.next_seq == 1
+    assert b.receive_page(a.page(0, 100, b.feed_id)) == len(entries)
+
+
+def test_bodies_are_withheld_from_readers_outside_their_audience(make) -> None:  # type: ignore[no-untyped-def]
+    a, b, c = make("a"), make("b"), make("c")
+    connect(a, b)
+    connect(a, c)
+    own = a.own_feed()
+    signed = own.append(a.keys, "network.join_request", b"for b only", 1, [b.feed_id])
+    a.save(
+        own,
+        entries=[(a.feed_id, own.head, encode(signed))],
+        bodies=[a._body_row(b"for b only", [b.feed_id])],
+    )
+    digest = decode_entry(signed).body_hash
+    assert a.page(0, 10, b.feed_id).bodies == [b"for b only"]
+    assert a.page(0, 10, c.feed_id).bodies == []
+    assert a.page(0, 10, None).bodies == []
+    assert a.body_for(digest, b.feed_id) == b"for b only"
+    with pytest.raises(PermissionError):
+        a.body_for(digest, c.feed_id)
+    # C holds the entry without the body, and its copy of the feed still verifies.
+    assert c.receive_page(a.page(0, 10, c.feed_id)) == 1
+    assert c.body_for(digest, None) is None
+    # Erased at the source, the body is gone; the feed still verifies for a newcomer.
+    assert a.erase_bodies([digest]) == 1
+    assert a.body_for(digest, b.feed_id) is None
+    state, _ = verify_page(
+        verify_inception(a.inception()), a.own_entries(0, 10), TYPES, lambda seq: None
+    )
+    assert state.next_seq == a.own_feed().next_seq
+
+
+def test_an_equivocating_peer_is_stopped_and_the_proof_kept(make) -> None:  # type: ignore[no-untyped-def]
+    a, b = make("a"), make("b")
+    connect(a, b)
+    publish(a, 2)
+    deliver(a, b)
+    # A signs a second entry at its latest seq.
+    head = a.own_feed().head
+    previous, published = a.own_entries(head - 2, 2)
+    state = FeedState(a.feed_id, head, previous.hash, a.keys.current_public, a.keys.next_digest)
+    fork, _ = append(state, a.keys, "decision.record", b"\x80", 5)
+    reply = b.receive_push(Push(a.feed_id, [fork], []))
+    assert reply.reason == Reason.EQUIVOCATION and reply.accepted == 0
+    peer = b.peer(a.feed_id)
+    assert peer is not None and peer.stopped and peer.equivocation_seq == head
+    assert peer.equivocation_held == encode(published)
+    assert peer.equivocation_conflicting == encode(fork)
+    # Nothing more is taken from that feed, pushed or pulled.
+    publish(a, 1)
+    with pytest.raises(Rejected) as refused:
+        b.receive_push(a.pending_push(b.feed_id))  # type: ignore[arg-type]
+    assert refused.value.reason == Reason.FEED_STOPPED
+    with pytest.raises(Rejected):
+        b.receive_page(a.page(0, 100, b.feed_id))
+
+
+def test_a_fork_in_a_pulled_page_is_caught_too(make) -> None:  # type: ignore[no-untyped-def]
+    a, b = make("a"), make("b")
+    connect(a, b)
+    publish(a, 2)
+    deliver(a, b)
+    head = a.own_feed().head
+    previous, _ = a.own_entries(head - 2, 2)
+    state = FeedState(a.feed_id, head, previous.hash, a.keys.current_public, a.keys.next_digest)
+    fork, _ = append(state, a.keys, "decision.record", b"\x80", 5)
+    with pytest.raises(Equivocation):
+        b.receive_page(FeedPage(a.feed_id, [fork], [], head))
+    assert b.peer(a.feed_id).stopped  # type: ignore[union-attr]
+
+
+def test_an_unknown_node_may_only_ask_to_join(make) -> None:  # type: ignore[no-untyped-def]
+    a, stranger = make("a"), make("stranger")
+    own = stranger.own_feed()
+    request = own.append(stranger.keys, JOIN_REQUEST, b"please", 1)
+    stranger.save(
+        own,
+        entries=[(own.feed_id, own.head, encode(request))],
+        bodies=[stranger._body_row(b"please", [])],
+    )
+    inception = stranger.inception()
+    # Anything but its inception and a join request is refused.
+    publish(stranger, 1)
+    with pytest.raises(Rejected) as refused:
+        a.receive_push(Push(stranger.feed_id, stranger.own_entries(0, 100), []))
+    assert refused.value.reason == Reason.UNKNOWN_NODE
+    with pytest.raises(Rejected) as refused:
+        a.receive_push(Push(stranger.feed_id, [request], []))
+    assert refused.value.reason == Reason.UNKNOWN_NODE
+    assert a.peer(stranger.feed_id) is None
+    # Its inception and join request are taken: it is an applicant, nothing more.
+    reply = a.receive_push(Push(stranger.feed_id, [inception, request], [b"please"]))
+    assert reply.accepted == 1
+    applicant = a.peer(stranger.feed_id)
+    assert applicant is not None and applicant.status == "applicant"
+    assert [p.feed_id for p in a.peers()] == [stranger.feed_id]
+
+
+def test_the_outbox_survives_a_restart(make, tmp_path: Path, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    a, b = make("a"), make("b")
+    connect(a, b)
+    publish(a, 2)
+    owed = a.pending_push(b.feed_id)
+    assert owed is not None and len(owed.entries) == a.own_feed().head
+    a.close()
+    reopened = open_node(Settings(data_dir=tmp_path / "a"), clock)
+    again = reopened.pending_push(b.feed_id)
+    assert again is not None and again.entries == owed.entries
+    assert deliver(reopened, b) == len(owed.entries)
+    assert reopened.pending_push(b.feed_id) is None
+    reopened.close()
+
+
+def test_rotation_is_followed_and_a_crash_midway_is_finished(make, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(data_dir=tmp_path / "a")
+    a, b = make("a"), make("b")
+    connect(a, b)
+    publish(a, 1)
+    old_key = a.keys.current_public  # type: ignore[union-attr]
+    rotate_node_key(a, settings)
+    assert a.own_feed().key != old_key and not (settings.data_dir / PENDING_FILE).exists()
+    publish(a, 1)
+    deliver(a, b)
+    assert b.peer_feed(a.feed_id).key == a.own_feed().key
+    # A crash after the rotation entry was saved but before the new keys were moved in place:
+    # the next start finishes the rotation.
+    a.close()
+    node = open_node(settings)
+    staged = node.keys.rotated()  # type: ignore[union-attr]
+    stage_rotation(settings.data_dir, staged)
+    own = node.own_feed()
+    signed, _ = own.rotate(node.keys, 1)  # type: ignore[arg-type]
+    node.save(own, entries=[(own.feed_id, own.head, encode(signed))])
+    node.close()
+    restarted = open_node(settings)
+    assert restarted.keys is not None
+    assert restarted.keys.current_public == restarted.own_feed().key
+    assert not (settings.data_dir / PENDING_FILE).exists()
+    restarted.close()
+
+
+def test_keys_that_do_not_match_the_feed_or_that_others_can_read_are_refused(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path / "a")
+    open_node(settings).close()
+    keyfile = settings.data_dir / KEYS_FILE
+    assert os.stat(keyfile).st_mode & 0o777 == 0o600
+    os.chmod(keyfile, 0o640)
+    with pytest.raises(KeyFileError, match="chmod 600"):
+        open_node(settings)
+    keyfile.unlink()
+    # Without its key file, the node refuses to start (and makes no new identity).
+    with pytest.raises(IdentityError, match="node.keys is missing"):
+        open_node(settings)
+    assert not keyfile.exists()
+    # With another node's keys, it refuses too.
+    other = Settings(data_dir=tmp_path / "other")
+    open_node(other).close()
+    (other.data_dir / KEYS_FILE).rename(keyfile)
+    with pytest.raises(IdentityError, match="does not hold the key"):
+        open_node(settings)
