@@ -55,9 +55,7 @@ class FederationClient:
             async with self.session.request(
                 method, URL(url), data=body or None, headers=headers
             ) as response:
-                content = await response.content.read(limit + 1)
-                if len(content) > limit:
-                    raise TransportError("reply too large")
+                content = await _read_bounded(response, limit)
                 if response.status >= 400:
                     raise TransportError(_problem_reason(content), response.status)
                 return content
@@ -83,6 +81,21 @@ class FederationClient:
         return await self._request(
             "GET", f"{base_url}/federation/bodies/{digest.hex()}", limit=MAX_BODY_BYTES
         )
+
+
+async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The whole reply body, refusing one larger than `limit` before reading it all."""
+    declared = response.content_length
+    if declared is not None and declared > limit:
+        raise TransportError("reply too large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise TransportError("reply too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _decoded(decoder: Callable[[bytes], Any], raw: bytes) -> Any:

@@ -22,7 +22,7 @@ from federation.backoff import Backoff
 from federation.client import FederationClient, TransportError
 from federation.feed import node_id
 from federation.verify import Rejected
-from federation.wire import MAX_PAGE_ENTRIES
+from federation.wire import MAX_PAGE_ENTRIES, FeedPage
 from node.application import CircleNode
 from node.peers import PEER, Peer
 
@@ -125,27 +125,41 @@ class Federator:
             await asyncio.sleep(self.pull_interval)
 
     async def catch_up(self, peer: Peer) -> int:
-        """Pull the peer's feed from what is held until its head; returns entries taken."""
+        """Pull the peer's feed from what is held until its head; returns entries taken.
+
+        The next page is fetched while the current one is verified and stored.
+        """
+        held = await anyio.to_thread.run_sync(lambda: self.node.peer_feed(peer.feed_id).next_seq)
+        after = held - 1
         taken = 0
-        while True:
-            held = await anyio.to_thread.run_sync(
-                lambda: self.node.peer_feed(peer.feed_id).next_seq
-            )
-            try:
-                page = await self.client.pull(peer.url, held - 1, MAX_PAGE_ENTRIES)
-            except TransportError as error:
-                log.warning("pull from %s failed: %s", node_id(peer.feed_id), error)
-                return taken
-            if page.feed != peer.feed_id:
-                log.warning("pull from %s returned another feed", node_id(peer.feed_id))
-                return taken
-            if not page.entries:
-                return taken
-            try:
-                new = await anyio.to_thread.run_sync(self.node.receive_page, page)
-            except Rejected as rejected:
-                log.warning("page from %s refused: %s", node_id(peer.feed_id), rejected)
-                return taken
-            taken += new
-            if new == 0 or held - 1 + len(page.entries) >= page.head:
-                return taken
+        fetch = asyncio.create_task(self._pull(peer, after))
+        try:
+            while True:
+                page = await fetch
+                if page is None or not page.entries:
+                    return taken
+                after += len(page.entries)
+                if after < page.head:
+                    fetch = asyncio.create_task(self._pull(peer, after))
+                try:
+                    new = await anyio.to_thread.run_sync(self.node.receive_page, page)
+                except Rejected as rejected:
+                    log.warning("page from %s refused: %s", node_id(peer.feed_id), rejected)
+                    return taken
+                taken += new
+                if new == 0 or after >= page.head:
+                    return taken
+        finally:
+            if not fetch.done():
+                fetch.cancel()
+
+    async def _pull(self, peer: Peer, after: int) -> FeedPage | None:
+        try:
+            page = await self.client.pull(peer.url, after, MAX_PAGE_ENTRIES)
+        except TransportError as error:
+            log.warning("pull from %s failed: %s", node_id(peer.feed_id), error)
+            return None
+        if page.feed != peer.feed_id:
+            log.warning("pull from %s returned another feed", node_id(peer.feed_id))
+            return None
+        return page

@@ -77,7 +77,7 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, error: RequestValidationError) -> Response:
         where = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in error.errors()
+            f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg', '')}" for e in error.errors()
         )
         return problem_response(Problem(400, "malformed", where or "invalid request"))
 

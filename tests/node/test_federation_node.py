@@ -294,7 +294,7 @@ def test_keys_that_do_not_match_the_feed_or_that_others_can_read_are_refused(
         open_node(settings)
     keyfile.unlink()
     # Without its key file, the node refuses to start (and makes no new identity).
-    with pytest.raises(IdentityError, match="node.keys is missing"):
+    with pytest.raises(IdentityError, match=r"node\.keys is missing"):
         open_node(settings)
     assert not keyfile.exists()
     # With another node's keys, it refuses too.

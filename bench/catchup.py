@@ -1,0 +1,110 @@
+"""Catch-up: a fresh node pulls, verifies and stores a peer's feed over loopback HTTP into SQLite.
+
+The author's feed is built first (not timed): N entries of type `decision.record` with opaque
+250-byte bodies (so the scenario measures the protocol path: pull, decode, verify by hash chain
+and last signature, store entries and bodies; the bodies do not decode as records, so no peer
+view is updated). The author is served by a real `circle-node serve` process; the receiver runs
+the node's own catch-up code (`Federator.catch_up`).
+
+Baseline, same run: verifying the same N entries one signature at a time (Ed25519), which is
+what catch-up would cost without chain-plus-last-signature verification.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+from bench.report import Report, Row
+from bench.servers import served
+from federation.client import FederationClient
+from federation.keys import load_public_key
+from federation.verify import decode_entry, decode_signed_entry
+from federation.wire import ENTRY_SIGNING_CONTEXT, encode
+from node.delivery import Federator
+from node.persistence import open_node
+from node.settings import Settings
+
+TARGET = 50_000.0
+BODY_SIZE = 250
+
+
+def build_feed(folder: Path, count: int) -> None:
+    """The author's node with `count` entries, appended in batches of 1000 (setup, not timed)."""
+    node = open_node(Settings(data_dir=folder))
+    assert node.keys is not None
+    own = node.own_feed()
+    entries, bodies = [], []
+    for number in range(count):
+        body = number.to_bytes(8, "big") + os.urandom(BODY_SIZE - 8)
+        signed = own.append(node.keys, "decision.record", body, 1_767_225_600_000 + number)
+        entries.append((own.feed_id, own.head, encode(signed)))
+        bodies.append(node._body_row(body, []))
+        if len(entries) == 1000 or number == count - 1:
+            node.save(own, entries=entries, bodies=bodies)
+            own = node.own_feed()
+            entries, bodies = [], []
+    node.close()
+
+
+async def _catch_up(receiver_dir: Path, url: str) -> tuple[int, float]:
+    receiver = open_node(Settings(data_dir=receiver_dir))
+    try:
+        async with aiohttp.ClientSession() as session:
+            client = FederationClient(session)
+            descriptor = await client.descriptor(url)
+            receiver.add_peer(descriptor, url)
+            peer = receiver.peer(descriptor.feed)
+            assert peer is not None
+            federator = Federator(receiver, client)
+            start = time.perf_counter()
+            taken = await federator.catch_up(peer)
+            elapsed = time.perf_counter() - start
+            assert receiver.peer_feed(descriptor.feed).next_seq == taken + 1
+            return taken, elapsed
+    finally:
+        receiver.close()
+
+
+def _verify_each(author_dir: Path, count: int) -> float:
+    """Baseline: Ed25519-verify every entry on its own; returns entries per second."""
+    node = open_node(Settings(data_dir=author_dir))
+    signed = [
+        decode_signed_entry(raw) for raw in node._feeds.select_entries(node.feed_id, 0, count)
+    ]
+    key = load_public_key(node.own_feed().key)
+    node.close()
+    start = time.perf_counter()
+    for entry in signed:
+        decode_entry(entry)
+        key.verify(entry.signature, ENTRY_SIGNING_CONTEXT + entry.entry)
+    return len(signed) / (time.perf_counter() - start)
+
+
+def run(report: Report, count: int) -> None:
+    print(f"catch-up: {count:,} entries with {BODY_SIZE}-byte bodies")
+    with tempfile.TemporaryDirectory(prefix="bench-catchup-") as tmp:
+        author, receiver = Path(tmp) / "author", Path(tmp) / "receiver"
+        build_feed(author, count)
+        with served(author) as url:
+            taken, elapsed = asyncio.run(_catch_up(receiver, url))
+        assert taken == count, f"caught up {taken} of {count}"
+        baseline = _verify_each(author, count)
+    rate = taken / elapsed
+    report.add(
+        Row(
+            scenario="catch-up",
+            figure="entries/s, pull+verify+store over loopback HTTP into SQLite",
+            value=rate,
+            baseline_name="per-entry Ed25519 verify loop",
+            baseline=baseline,
+            target=">= 50,000/s",
+            met=rate >= TARGET,
+            note=f"{count:,} entries in {elapsed:.2f} s",
+        )
+    )
