@@ -62,7 +62,8 @@ class Report:
             "Absolute rates drift on a shared machine; the ratio to a baseline measured in the "
             "same run is the figure to compare.",
             "",
-            "| scenario | figure | value | baseline | baseline value | ratio | target | met | note |",
+            "| scenario | figure | value | baseline | baseline value | ratio | target | met "
+            "| note |",
             "|---|---|---:|---|---:|---:|---|---|---|",
         ]
         for r in self.rows:
