@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from federation.client import FederationClient
+from federation.feed import node_id
 from node.application import CircleNode
 from node.delivery import Federator
 from node.federation_api import Problem, federation_router, problem_response
@@ -83,7 +84,11 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> JSONResponse:
+        """Liveness, with what an operator must notice: peers stopped for equivocating."""
         own = node.own_feed()
-        return JSONResponse({"status": "ok", "node": node.node_id, "head": own.head})
+        stopped = [node_id(peer.feed_id) for peer in node.peers() if peer.stopped]
+        return JSONResponse(
+            {"status": "ok", "node": node.node_id, "head": own.head, "equivocating_peers": stopped}
+        )
 
     return app

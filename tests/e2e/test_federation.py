@@ -4,6 +4,8 @@ rotation, and a peer that equivocates."""
 from __future__ import annotations
 
 import asyncio
+import json
+import urllib.request
 from pathlib import Path
 
 import aiohttp
@@ -135,6 +137,8 @@ def test_three_nodes_publish_catch_up_rotate_and_detect_equivocation(tmp_path: P
             assert peer.equivocation_held == encode(published)
         listing = cli("peer", "list", "--data", str(garden.data))
         assert f"{node_id(kitchen_id)}  STOPPED (equivocation)" in listing.stdout
+        with urllib.request.urlopen(f"{garden.url}/healthz", timeout=5) as response:
+            assert json.load(response)["equivocating_peers"] == [node_id(kitchen_id)]
 
         # Pushed again, the kitchen's feed is refused outright.
         status, _ = asyncio.run(_push(garden.url, Push(kitchen_id, [fork], [])))
