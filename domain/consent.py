@@ -61,6 +61,8 @@ class ConsentProcess(Aggregate):
         self.integrations: list[IntegrationRecord] = []
         self.rounds: list[RoundRecord] = []
         self.measures: list[str] = []
+        # Linked circles whose consent this also needs, by reference (federated consent).
+        self.asked_circles: list[str] = []
 
     # Guards.
 
@@ -172,6 +174,32 @@ class ConsentProcess(Aggregate):
         number = len(self.objections) + 1
         self.objections.append(Objection(number, person_id, argument, self.round_number))
 
+    def record_circle_answer(
+        self, circle: Circle, other: str, round_number: int, consents: bool, argument: str = ""
+    ) -> None:
+        """A linked circle answers this round, by its own consent process (signed by its node).
+
+        Its objection blocks like a full participant's and is integrated the same way.
+        """
+        self.check_circle(circle)
+        if other not in self.asked_circles:
+            raise NotPermitted("That circle was not asked to consent to this")
+        self.check_stage(Stage.CONSENT_ROUND, doing="take a circle's answer")
+        if round_number != self.round_number:
+            raise WrongStage(
+                f"That answer is for consent round {round_number}; round {self.round_number} "
+                "is open"
+            )
+        seat = circle_seat(other)
+        if seat in self.answers:
+            raise InvalidRequest("That circle has already answered in this round")
+        if consents:
+            self._consented(seat, argument.strip())
+        else:
+            self._objection_raised(
+                seat, required_text(argument, "A circle's objection needs its argument")
+            )
+
     def withdraw_objection(self, circle: Circle, by: str, number: int) -> None:
         self.check_circle(circle)
         circle.check_can_act(by)
@@ -193,7 +221,13 @@ class ConsentProcess(Aggregate):
         self.check_stage(Stage.CONSENT_ROUND, doing="close the consent round")
         self._check_by_consent()
         circle.check_facilitator(by, "close the consent round")
-        full = circle.full_participants()
+        unanswered = [c for c in self.asked_circles if circle_seat(c) not in self.answers]
+        if unanswered and not (self.mode == Mode.ASYNC and self.deadline and now >= self.deadline):
+            raise WrongStage(
+                f"Waiting for {len(unanswered)} linked circle(s) to answer by their own consent "
+                "process"
+            )
+        full = [*circle.full_participants(), *map(circle_seat, self.asked_circles)]
         missing = sorted(set(full) - set(self.answers))
         blocking = [o.number for o in self.objections if o.round == self.round_number and o.is_open]
         policy = circle.rules.absentee_policy
@@ -324,6 +358,11 @@ class ConsentProcess(Aggregate):
         if not 1 <= number <= len(self.objections):
             raise InvalidRequest(f"There is no objection {number}")
         return self.objections[number - 1]
+
+
+def circle_seat(other: str) -> str:
+    """How a linked circle's answer is keyed among a round's answers."""
+    return f"circle:{other}"
 
 
 def check_deadline(mode: str, deadline: datetime | None, now: datetime) -> None:

@@ -12,7 +12,7 @@ from domain.circle import Circle, choice, required_text, rules_from_subject
 from domain.consent import ConsentProcess, check_deadline
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
 from domain.records import Question, Reaction, VoteResult
-from domain.values import DecisionMethod, Level, Mode, Purpose, Stage
+from domain.values import DecisionMethod, Level, Mode, Purpose, Stage, SupportKind
 
 # What each kind of proposal must name, besides its title and text.
 SUBJECT_KEYS: dict[str, tuple[str, ...]] = {
@@ -27,6 +27,18 @@ SUBJECT_KEYS: dict[str, tuple[str, ...]] = {
     Purpose.INCORPORATE: ("registered_name", "number", "registry"),
     Purpose.GO_INDEPENDENT: (),
     Purpose.DISSOLVE: (),
+    Purpose.REQUEST_PEERING: ("circle",),
+    Purpose.ACCEPT_PEERING: ("circle",),
+    Purpose.END_PEERING: ("circle",),
+    Purpose.ADMIT_TO_NETWORK: ("circle",),
+    Purpose.APPLY_TO_COOP: ("circle",),
+    Purpose.ADMIT_MEMBER: ("circle",),
+    Purpose.PROPOSE_LEADER: ("circle", "person"),
+    Purpose.AGREE_LEADER: ("circle", "person"),
+    Purpose.ANSWER_CONSENT_REQUEST: ("circle", "request"),
+    Purpose.REQUEST_SUPPORT: ("kind",),
+    Purpose.OFFER_SUPPORT: ("circle", "request"),
+    Purpose.ACCEPT_OFFER: ("request", "offer"),
 }
 
 
@@ -51,7 +63,10 @@ class Proposal(ConsentProcess):
         deadline: datetime | None = None,
         review_date: date | None = None,
         topic: str | None = None,
+        ask_circles: list[str] | None = None,
     ) -> Proposal:
+        """Draft a proposal. `ask_circles` names linked circles whose consent it also needs
+        (federated consent): each answers by its own consent process."""
         participant = circle.check_can_act(by)
         if participant.level == Level.GUEST:
             raise NotPermitted("Guests take part in rounds; full and learning participants propose")
@@ -64,6 +79,17 @@ class Proposal(ConsentProcess):
             rules_from_subject(circle.rules, subject)
         if purpose == Purpose.REMOVE_PARTICIPANT:
             circle.participant(str(subject["person_id"]))
+        if purpose == Purpose.ANSWER_CONSENT_REQUEST:
+            if not isinstance(subject.get("consents"), bool):
+                raise InvalidRequest("An answer to a consent request says whether we consent")
+            if not subject["consents"]:
+                required_text(
+                    str(subject.get("argument") or ""),
+                    "An objection to another circle's proposal needs its argument",
+                )
+        if purpose == Purpose.REQUEST_SUPPORT:
+            choice(SupportKind, str(subject["kind"]), "kind of support")
+        asked = sorted({ref.strip() for ref in ask_circles or [] if ref.strip()})
         check_deadline(mode, deadline, now)
         if review_date is not None and review_date <= now.date():
             raise InvalidRequest("The review date must be in the future")
@@ -79,6 +105,7 @@ class Proposal(ConsentProcess):
             review_date=review_date,
             topic=topic,
             method=circle.rules.method_for(topic),
+            ask_circles=asked,
         )
 
     @event("Drafted")
@@ -95,6 +122,7 @@ class Proposal(ConsentProcess):
         review_date: date | None,
         topic: str | None,
         method: str,
+        ask_circles: list[str] | None = None,
     ) -> None:
         self.circle_id = circle_id
         self.title = title
@@ -108,6 +136,7 @@ class Proposal(ConsentProcess):
         self.amendments: list[str] = []
         self.vote: VoteResult | None = None
         self._init_consent(proposer, mode, deadline, review_date, method)
+        self.asked_circles = list(ask_circles or [])
 
     @property
     def proposer(self) -> str:

@@ -115,6 +115,55 @@ class Purpose(StrEnum):
     INCORPORATE = "incorporate"
     GO_INDEPENDENT = "go_independent"
     DISSOLVE = "dissolve"
+    # Relationships with other circles (each names the other circle as `circle`).
+    REQUEST_PEERING = "request_peering"
+    ACCEPT_PEERING = "accept_peering"
+    END_PEERING = "end_peering"
+    ADMIT_TO_NETWORK = "admit_to_network"
+    APPLY_TO_COOP = "apply_to_coop"
+    ADMIT_MEMBER = "admit_member"
+    PROPOSE_LEADER = "propose_leader"
+    AGREE_LEADER = "agree_leader"
+    ANSWER_CONSENT_REQUEST = "answer_consent_request"
+    REQUEST_SUPPORT = "request_support"
+    OFFER_SUPPORT = "offer_support"
+    ACCEPT_OFFER = "accept_offer"
+
+
+class Peering(StrEnum):
+    """Peering between two circles, as one of them sees it."""
+
+    NONE = "none"
+    REQUESTED = "requested"  # we asked them
+    ASKED = "asked"  # they asked us
+    PEERS = "peers"
+    ENDED = "ended"
+
+
+class CoopLink(StrEnum):
+    """Whether one circle is part of the other (a member circle or a corporate member)."""
+
+    NONE = "none"
+    APPLYING = "applying"  # we applied to be part of them
+    APPLIED = "applied"  # they applied to be part of us
+    MEMBER_OF = "member_of"  # we are part of them
+    HAS_MEMBER = "has_member"  # they are part of us
+    WITHDRAWN = "withdrawn"
+
+
+class SupportKind(StrEnum):
+    RESOURCES = "resources"
+    EXPERIENCE = "experience"
+    LISTENING = "listening"
+    PEOPLE = "people"
+    HELPING_CIRCLE = "helping_circle"
+
+
+class SupportStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"  # an offer was accepted (ours, or the one made to us)
+    DELIVERED = "delivered"
+    CLOSED = "closed"  # another offer was taken, or the request was withdrawn
 
 
 class DecisionKind(StrEnum):

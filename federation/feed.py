@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass, replace
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -11,8 +12,13 @@ from federation.keys import NodeKeys, public_bytes
 from federation.wire import (
     ENTRY_SIGNING_CONTEXT,
     INCEPTION,
+    MAX_AUDIENCE,
+    MAX_BODY_BYTES,
+    MAX_ENTRY_BYTES,
+    MAX_TYPE_LENGTH,
     PROTOCOL_VERSION,
     ROTATION,
+    TYPE_PATTERN,
     Entry,
     KeyState,
     SignedEntry,
@@ -40,17 +46,33 @@ def node_id(feed_id: bytes) -> str:
 
 
 def feed_id_from_node_id(text: str) -> bytes:
+    """The feed id a node id names; one spelling only (lowercase, unpadded, canonical)."""
     if not text.startswith(NODE_ID_PREFIX):
         raise ValueError(f"A node id starts with {NODE_ID_PREFIX!r}")
-    body = text[len(NODE_ID_PREFIX) :].upper()
-    raw = base64.b32decode(body + "=" * (-len(body) % 8))
-    if len(raw) != 32:
-        raise ValueError("A node id names a 32-byte feed id")
+    body = text[len(NODE_ID_PREFIX) :]
+    try:
+        raw = base64.b32decode(body.upper() + "=" * (-len(body) % 8))
+    except ValueError:
+        raise ValueError("A node id is lowercase base32") from None
+    if len(raw) != 32 or node_id(raw) != text:
+        raise ValueError("Not a node id (cn1 and 52 lowercase base32 characters)")
     return raw
 
 
+class WontSign(ValueError):
+    """An entry peers would refuse (too large, a bad type name): it is never signed."""
+
+
 def _sign(key: Ed25519PrivateKey, entry: Entry) -> SignedEntry:
+    if not re.search(TYPE_PATTERN, entry.type) or len(entry.type) > MAX_TYPE_LENGTH:
+        raise WontSign(f"{entry.type!r} is not an entry type name")
+    if len(entry.audience) > MAX_AUDIENCE:
+        raise WontSign(f"an audience of {len(entry.audience)} is more than {MAX_AUDIENCE}")
+    if entry.body_size > MAX_BODY_BYTES:
+        raise WontSign(f"a body of {entry.body_size} bytes is more than {MAX_BODY_BYTES}")
     encoded = encode(entry)
+    if len(encoded) > MAX_ENTRY_BYTES:
+        raise WontSign(f"an entry of {len(encoded)} bytes is more than {MAX_ENTRY_BYTES}")
     return SignedEntry(encoded, key.sign(ENTRY_SIGNING_CONTEXT + encoded))
 
 

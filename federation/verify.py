@@ -64,6 +64,9 @@ class Reason(StrEnum):
     BODY_MISMATCH = "body_mismatch"
     FEED_STOPPED = "feed_stopped"
     UNKNOWN_NODE = "unknown_node"
+    # Not a rejection: a push reply's reason when an entry came before the ones it follows;
+    # the receiver pulls the missing range.
+    GAP = "gap"
 
 
 class Rejected(Exception):
@@ -304,11 +307,26 @@ def check_body(entry: Entry, body: bytes) -> None:
 
 
 def decode_push(raw: bytes) -> Push:
-    return _decode_message(PUSH_DECODER, raw, MAX_PUSH_BYTES, "push")
+    push: Push = _decode_message(PUSH_DECODER, raw, MAX_PUSH_BYTES, "push")
+    _check_run_sizes(push.entries, push.bodies, "push")
+    return push
 
 
 def decode_page(raw: bytes) -> FeedPage:
-    return _decode_message(FEED_PAGE_DECODER, raw, MAX_PAGE_BYTES, "feed page")
+    page: FeedPage = _decode_message(FEED_PAGE_DECODER, raw, MAX_PAGE_BYTES, "feed page")
+    _check_run_sizes(page.entries, page.bodies, "feed page")
+    return page
+
+
+def _check_run_sizes(entries: list[SignedEntry], bodies: list[bytes], what: str) -> None:
+    if len(entries) > MAX_PAGE_ENTRIES:
+        raise Rejected(Reason.OVERSIZE, f"{what} of {len(entries)} entries")
+    for signed in entries:
+        if len(signed.entry) > MAX_ENTRY_BYTES:
+            raise Rejected(Reason.OVERSIZE, f"entry of {len(signed.entry)} bytes in a {what}")
+    for body in bodies:
+        if len(body) > MAX_BODY_BYTES:
+            raise Rejected(Reason.OVERSIZE, f"body of {len(body)} bytes in a {what}")
 
 
 def decode_descriptor(raw: bytes) -> NodeDescriptor:

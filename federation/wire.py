@@ -22,6 +22,7 @@ NEXT_KEY_CONTEXT = b"circle-node/v1/next-key\x00"
 # Entry types the protocol itself defines; applications add their own (lowercase, dotted).
 INCEPTION = "inception"
 ROTATION = "rotation"
+JOIN_REQUEST = "network.join_request"  # the one entry an unknown node may send
 KEY_EVENT_TYPES = frozenset({INCEPTION, ROTATION})
 
 # Limits: a receiver refuses anything larger before decoding it.
@@ -32,20 +33,21 @@ MAX_PAGE_ENTRIES = 1000
 MAX_PAGE_BYTES = 8 * 1024 * 1024
 MAX_PUSH_BYTES = 2 * 1024 * 1024
 MAX_TYPE_LENGTH = 64
-MAX_AUDIENCE = 256
+MAX_AUDIENCE = 100  # 100 feed ids (34 bytes each, encoded) fit in one entry
 HASH_SIZE = 32
 KEY_SIZE = 32
 SIGNATURE_SIZE = 64
 
 
+# Lowercase, dotted; anchored at both ends (\Z: a trailing newline does not match).
+TYPE_PATTERN = r"\A[a-z][a-z0-9_.-]*\Z"
+# Sizes of entries, bodies and lists are checked after decoding (the raw message has a byte
+# limit first), so that a receiver can answer "oversize" rather than "malformed".
 Hash = Annotated[bytes, Meta(max_length=HASH_SIZE)]  # empty or exactly HASH_SIZE, checked later
 PublicKey = Annotated[bytes, Meta(min_length=KEY_SIZE, max_length=KEY_SIZE)]
 Digest = Annotated[bytes, Meta(min_length=HASH_SIZE, max_length=HASH_SIZE)]
 Count = Annotated[int, Meta(ge=0, le=2**53)]
-TypeName = Annotated[
-    str, Meta(min_length=1, max_length=MAX_TYPE_LENGTH, pattern=r"^[a-z][a-z0-9_.-]*$")
-]
-EntryBytes = Annotated[bytes, Meta(max_length=MAX_ENTRY_BYTES)]
+TypeName = Annotated[str, Meta(min_length=1, max_length=MAX_TYPE_LENGTH, pattern=TYPE_PATTERN)]
 Signature = Annotated[bytes, Meta(min_length=SIGNATURE_SIZE, max_length=SIGNATURE_SIZE)]
 
 
@@ -73,7 +75,7 @@ class Entry(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=
 
 
 class SignedEntry(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=True):
-    entry: EntryBytes  # the exact encoded Entry
+    entry: bytes  # the exact encoded Entry (at most MAX_ENTRY_BYTES)
     signature: Signature  # Ed25519 over ENTRY_SIGNING_CONTEXT + entry
 
     @property
@@ -85,8 +87,8 @@ class FeedPage(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fiel
     """A contiguous run of a feed's entries, as served by a pull."""
 
     feed: Digest
-    entries: Annotated[list[SignedEntry], Meta(max_length=MAX_PAGE_ENTRIES)]
-    bodies: list[Annotated[bytes, Meta(max_length=MAX_BODY_BYTES)]]  # those the reader may read
+    entries: list[SignedEntry]  # at most MAX_PAGE_ENTRIES
+    bodies: list[bytes]  # the bodies the reader may read, each at most MAX_BODY_BYTES
     head: Count  # the feed's latest seq on the serving node
 
 
@@ -94,14 +96,23 @@ class Push(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=T
     """What a node pushes to a peer's inbox: entries of one feed, and the bodies they may read."""
 
     feed: Digest
-    entries: Annotated[list[SignedEntry], Meta(max_length=MAX_PAGE_ENTRIES)]
-    bodies: list[Annotated[bytes, Meta(max_length=MAX_BODY_BYTES)]]
+    entries: list[SignedEntry]  # at most MAX_PAGE_ENTRIES
+    bodies: list[bytes]  # each at most MAX_BODY_BYTES
 
 
 class PushReply(msgspec.Struct, array_like=True, frozen=True):
     accepted: Count  # how many entries were new
     next_seq: Count  # the seq the receiver expects next from this feed
     reason: str = ""  # empty, or the rejection reason for the first entry refused
+
+
+class JoinRequest(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=True):
+    """The body of a join request: whom it asks, and where the asking node is served."""
+
+    to: Digest  # the feed id of the node asked (the entry's audience is that node alone)
+    url: Annotated[str, Meta(max_length=2000)]
+    name: Annotated[str, Meta(max_length=200)]
+    message: Annotated[str, Meta(max_length=4000)]
 
 
 class NodeDescriptor(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=True):
@@ -140,6 +151,7 @@ FEED_PAGE_DECODER = msgspec.msgpack.Decoder(FeedPage)
 PUSH_DECODER = msgspec.msgpack.Decoder(Push)
 PUSH_REPLY_DECODER = msgspec.msgpack.Decoder(PushReply)
 DESCRIPTOR_DECODER = msgspec.msgpack.Decoder(NodeDescriptor)
+JOIN_REQUEST_DECODER = msgspec.msgpack.Decoder(JoinRequest)
 
 
 def encode(value: msgspec.Struct) -> bytes:

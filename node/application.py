@@ -29,6 +29,7 @@ from domain.records import GoverningRules, HatTerm
 from domain.register import REGISTER_ID, Register
 from domain.selection import HatSelection
 from domain.values import Level, Mode, Purpose, Stage
+from federation.feed import WontSign
 from federation.keys import NodeKeys
 from federation.wire import Entry
 from node import publishing
@@ -79,6 +80,15 @@ class CircleNode(FederatedApplication):
 
     def outgoing(self, aggregates: Sequence[Aggregate]) -> list[Outgoing]:
         return publishing.outgoing(aggregates)
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        try:
+            return super().save(*objs, **kwargs)
+        except WontSign as error:
+            # Peers would refuse the entry this change causes: refuse the change instead.
+            raise InvalidRequest(
+                f"This is too large to share with other circles: {error}"
+            ) from None
 
     def effects(self, peer: bytes, run: list[tuple[Entry, bytes | None]], batch: Batch) -> None:
         """A peer's public records update what this node shows of it (one event per run)."""

@@ -51,6 +51,11 @@ class Federator:
     refresh_keys: Callable[[], None] = lambda: None
     links: dict[bytes, PeerLink] = field(default_factory=dict)
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    pull_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def pull_soon(self, feed_id: bytes) -> None:
+        """A push arrived ahead of what is held from that peer: catch up now."""
+        self.pull_wakeup.set()
 
     async def run(self) -> None:
         await asyncio.gather(self.push_forever(), self.pull_forever())
@@ -93,6 +98,10 @@ class Federator:
                 lambda: self.node.delivery(peer.feed_id).next_seq
             )
             await anyio.to_thread.run_sync(self.node.acknowledge, peer.feed_id, reply.next_seq)
+            if reply.next_seq <= before:
+                # No progress: back off like a failure (the peer pulls what it misses).
+                self._failed(peer, link, f"no progress: {reply.reason or 'nothing taken'}")
+                return
             link.failures = 0
             link.last_error = reply.reason
             link.delivered_at = self.clock()
@@ -100,8 +109,6 @@ class Federator:
                 log.warning(
                     "peer %s refused part of a push: %s", node_id(peer.feed_id), reply.reason
                 )
-            if reply.next_seq <= before:
-                return  # no progress: the peer will pull what it misses
 
     def _failed(self, peer: Peer, link: PeerLink, error: str) -> None:
         link.failures += 1
@@ -120,9 +127,11 @@ class Federator:
 
     async def pull_forever(self) -> None:
         while True:
+            self.pull_wakeup.clear()
             for peer in await self._peers():
                 await self.catch_up(peer)
-            await asyncio.sleep(self.pull_interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.pull_wakeup.wait(), self.pull_interval)
 
     async def catch_up(self, peer: Peer) -> int:
         """Pull the peer's feed from what is held until its head; returns entries taken.

@@ -8,7 +8,7 @@ the change that causes it, and a peer's entry is stored in the same save as its 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -34,9 +34,15 @@ from federation.verify import (
     verify_page,
 )
 from federation.wire import (
+    DECODE_ERRORS,
+    JOIN_REQUEST,
+    JOIN_REQUEST_DECODER,
+    MAX_PAGE_BYTES,
+    MAX_PUSH_BYTES,
     PROTOCOL_VERSION,
     Entry,
     FeedPage,
+    JoinRequest,
     NodeDescriptor,
     Push,
     PushReply,
@@ -59,8 +65,9 @@ from node.retry import retry_on_conflict
 A = TypeVar("A", bound=Aggregate)
 
 PUSH_BATCH = 200
-JOIN_REQUEST = "network.join_request"
-MAX_JOIN_ENTRIES = 3
+# An unknown node sends its feed from the inception up to its join request (its last entry).
+MAX_JOIN_ENTRIES = 50
+MESSAGE_OVERHEAD = 1024  # room for a page's or push's own framing
 
 
 class IdentityError(Exception):
@@ -258,19 +265,36 @@ class FederatedApplication(Application[UUID]):
         return NodeDescriptor(PROTOCOL_VERSION, own.feed_id, self.inception(), own.head, name, url)
 
     def page(self, after: int, limit: int, reader: bytes | None) -> FeedPage:
-        """Own entries after `after`, with the bodies `reader` (a feed id, or anyone) may read."""
-        entries = self.own_entries(after, limit)
-        bodies = self._bodies_for(entries, reader)
+        """Own entries after `after`, with the bodies `reader` (a feed id, or anyone) may read,
+        within the page's byte limit."""
+        entries, bodies = self._run(after, limit, reader, MAX_PAGE_BYTES)
         return FeedPage(self.feed_id, entries, bodies, self.own_feed().head)
 
-    def _bodies_for(self, entries: Iterable[SignedEntry], reader: bytes | None) -> list[bytes]:
-        wanted = []
+    def _run(
+        self, after: int, limit: int, reader: bytes | None, max_bytes: int
+    ) -> tuple[list[SignedEntry], list[bytes]]:
+        """Own entries after `after` with the bodies `reader` may read, cut short before the
+        encoded message would pass `max_bytes` (always at least one entry)."""
+        entries = self.own_entries(after, limit)
+        wanted: list[bytes | None] = []
         for signed in entries:
             entry = decode_entry(signed)
-            if entry.body_hash and (not entry.audience or reader in entry.audience):
-                wanted.append(entry.body_hash)
-        stored = self._stored_bodies(wanted)
-        return [stored[digest][0] for digest in wanted if digest in stored]
+            readable = entry.body_hash and (not entry.audience or reader in entry.audience)
+            wanted.append(entry.body_hash if readable else None)
+        stored = self._stored_bodies([digest for digest in wanted if digest])
+        budget = max_bytes - MESSAGE_OVERHEAD
+        kept: list[SignedEntry] = []
+        bodies: list[bytes] = []
+        for signed, digest in zip(entries, wanted, strict=True):
+            body = stored[digest][0] if digest and digest in stored else None
+            size = len(signed.entry) + len(signed.signature) + 16 + (len(body) + 8 if body else 0)
+            if kept and size > budget:
+                break
+            budget -= size
+            kept.append(signed)
+            if body is not None:
+                bodies.append(body)
+        return kept, bodies
 
     def body_for(self, digest: bytes, reader: bytes | None) -> bytes | None:
         """A stored body if `reader` may read it; None if unknown, PermissionError if not theirs."""
@@ -299,6 +323,8 @@ class FederatedApplication(Application[UUID]):
     @retry_on_conflict
     def add_peer(self, descriptor: NodeDescriptor, url: str) -> bytes:
         """Know a node as a peer, from the descriptor it serves (its inception proves its id)."""
+        if descriptor.version != PROTOCOL_VERSION:
+            raise Rejected(Reason.UNKNOWN_VERSION, f"protocol version {descriptor.version}")
         state = verify_inception(descriptor.inception, descriptor.feed)
         if state.feed_id == self.feed_id:
             raise ValueError("A node cannot peer with itself")
@@ -362,7 +388,11 @@ class FederatedApplication(Application[UUID]):
 
     @retry_on_conflict
     def receive_push(self, push: Push) -> PushReply:
-        """Take entries a node pushed: verified one by one, each stored once with its effects."""
+        """Take entries a node pushed: verified one by one, each stored once with its effects.
+
+        The reply says how many were new, the seq expected next, and why it stopped early."""
+        if push.feed == self.feed_id:
+            raise Rejected(Reason.WRONG_FEED, "that is this node's own feed")
         peer = self._peer(push.feed)
         if peer is None:
             return self._receive_join_request(push)
@@ -371,6 +401,7 @@ class FederatedApplication(Application[UUID]):
         feed = self.peer_feed(push.feed)
         state = feed.state
         hash_at = self._hash_at(feed)
+        sizes = {body_hash(body): len(body) for body in push.bodies}
         taken: list[tuple[SignedEntry, Entry]] = []
         reason = ""
         for signed in push.entries:
@@ -386,10 +417,17 @@ class FederatedApplication(Application[UUID]):
             if isinstance(verdict, Duplicate):
                 continue
             if isinstance(verdict, Gap):
-                reason = "gap"
+                reason = Reason.GAP
                 break
             assert isinstance(verdict, Accepted)
-            taken.append((signed, verdict.entry))
+            if peer.status == APPLICANT:
+                reason = Reason.UNKNOWN_NODE  # nothing more until the circle admits it
+                break
+            entry = verdict.entry
+            if entry.body_hash in sizes and sizes[entry.body_hash] != entry.body_size:
+                reason = Reason.BODY_MISMATCH
+                break
+            taken.append((signed, entry))
             state = verdict.state
         if taken:
             self._take(peer.feed_id, feed, taken, state, push.bodies)
@@ -425,24 +463,34 @@ class FederatedApplication(Application[UUID]):
         super().save(*also, feed, *batch.aggregates(), bodies=rows, entries=entries)
 
     def _receive_join_request(self, push: Push) -> PushReply:
-        """An unknown node may only introduce itself and ask to join."""
+        """An unknown node may only ask to join: it sends its feed from the inception up to a
+        join request addressed to this node (the last entry), with the request's body."""
         entries = push.entries
         if not entries or len(entries) > MAX_JOIN_ENTRIES:
             raise Rejected(
-                Reason.UNKNOWN_NODE, "an unknown node sends its inception and a join request"
+                Reason.UNKNOWN_NODE,
+                f"an unknown node sends its feed up to its join request ({MAX_JOIN_ENTRIES} "
+                "entries at most)",
             )
         if decode_entry(entries[0]).seq != 0:
             raise Rejected(Reason.UNKNOWN_NODE, "this node does not know yours; ask to join first")
         state = verify_inception(entries[0], push.feed)
         rest = entries[1:]
-        for signed in rest:
-            if decode_entry(signed).type != JOIN_REQUEST:
-                raise Rejected(Reason.UNKNOWN_NODE, "an unknown node may only ask to join")
-        after, new_entries = verify_page(state, rest, {JOIN_REQUEST}, lambda seq: None)
-        if not new_entries:
-            raise Rejected(Reason.UNKNOWN_NODE, "an unknown node sends a join request")
+        if not rest or decode_entry(rest[-1]).type != JOIN_REQUEST:
+            raise Rejected(Reason.UNKNOWN_NODE, "an unknown node may only ask to join")
+        after, new_entries = verify_page(state, rest, self.KNOWN_TYPES, lambda seq: None)
+        request = new_entries[-1]
+        body = {body_hash(b): b for b in push.bodies}.get(request.body_hash)
+        if body is None:
+            raise Rejected(Reason.MALFORMED, "a join request comes with its body")
+        try:
+            asked = JOIN_REQUEST_DECODER.decode(body)
+        except DECODE_ERRORS:
+            raise Rejected(Reason.MALFORMED, "a join request's body is not one") from None
+        if asked.to != self.feed_id or request.audience != [self.feed_id]:
+            raise Rejected(Reason.UNKNOWN_NODE, "that join request is addressed to another node")
         feed = self._introduce(state)
-        peer = Peer(feed_id=push.feed, url="", name="", status=APPLICANT)
+        peer = Peer(feed_id=push.feed, url=asked.url, name=asked.name, status=APPLICANT)
         taken = list(zip(rest, new_entries, strict=True))
         self._take(
             push.feed,
@@ -478,6 +526,31 @@ class FederatedApplication(Application[UUID]):
         self._take(page.feed, feed, list(zip(new, entries, strict=True)), after, page.bodies)
         return len(entries)
 
+    # Asking to join.
+
+    def ask_to_join(self, to: bytes, url: str, name: str, message: str) -> Push:
+        """Append a join request addressed to node `to`; returns the push that carries it (this
+        node's feed from the inception up to the request, with the request's body)."""
+        if self.keys is None:
+            raise IdentityError("This node has no keys")
+        if to == self.feed_id:
+            raise ValueError("A node does not ask itself to join")
+        body = encode(JoinRequest(to, url, name, message))
+        own = self.own_feed()
+        if own.next_seq > MAX_JOIN_ENTRIES:
+            raise ValueError(
+                f"This node's feed is longer than {MAX_JOIN_ENTRIES} entries; ask a node that "
+                "knows it to introduce it instead"
+            )
+        signed = own.append(self.keys, JOIN_REQUEST, body, millis(self.clock()), [to])
+        super().save(
+            own,
+            entries=[(own.feed_id, own.head, encode(signed))],
+            bodies=[self._body_row(body, [to])],
+        )
+        entries, bodies = self._run(-1, MAX_JOIN_ENTRIES, to, MAX_PUSH_BYTES)
+        return Push(self.feed_id, entries, bodies)
+
     # The outbox.
 
     def delivery(self, feed_id: bytes) -> Delivery:
@@ -486,10 +559,10 @@ class FederatedApplication(Application[UUID]):
     def pending_push(self, feed_id: bytes, limit: int = PUSH_BATCH) -> Push | None:
         """The next entries owed to a peer, with the bodies it may read; None when none."""
         delivery = self.delivery(feed_id)
-        entries = self.own_entries(delivery.next_seq - 1, limit)
+        entries, bodies = self._run(delivery.next_seq - 1, limit, feed_id, MAX_PUSH_BYTES)
         if not entries:
             return None
-        return Push(self.feed_id, entries, self._bodies_for(entries, feed_id))
+        return Push(self.feed_id, entries, bodies)
 
     @retry_on_conflict
     def acknowledge(self, feed_id: bytes, next_seq: int) -> None:

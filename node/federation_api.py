@@ -26,7 +26,6 @@ from federation.keys import load_public_key
 from federation.verify import Rejected, decode_push
 from federation.wire import HASH_SIZE, MAX_PAGE_ENTRIES, MAX_PUSH_BYTES, encode
 from node.application import CircleNode
-from node.federated import NotAPeer
 from node.ratelimit import RateLimiter
 
 MSGPACK = "application/msgpack"
@@ -102,6 +101,11 @@ async def signed_reader(request: Request, body: bytes = b"") -> bytes | None:
     if "signature" not in headers and "signature-input" not in headers:
         return None
     node = _node(request)
+    # A signature covers the authority the client addressed: it must be this node's own, or a
+    # request signed for another node could be replayed here to read what was meant for it.
+    own_authority: str = request.app.state.authority
+    if headers.get("host", "").lower() != own_authority:
+        raise Problem(401, "signature_wrong_authority", "this request was signed for another node")
 
     def resolve(key_id: str) -> Any:
         try:
@@ -109,8 +113,8 @@ async def signed_reader(request: Request, body: bytes = b"") -> bytes | None:
         except ValueError:
             return None
         peer = node.peer(feed_id)
-        if peer is None:
-            return None
+        if peer is None or peer.stopped:
+            return None  # unknown, or stopped for equivocating: reads what anyone may read
         return load_public_key(node.peer_feed(feed_id).key)
 
     def verify() -> str:
@@ -177,7 +181,7 @@ def federation_router(
             raise Problem(400, rejected.reason, rejected.detail) from None
         node = _node(request)
         known = await anyio.to_thread.run_sync(node.peer, push.feed)
-        if known is None:
+        if known is None or known.status == "applicant":
             client = request.client.host if request.client else "unknown"
             if not join_limiter.allow(client):
                 raise Problem(
@@ -189,12 +193,16 @@ def federation_router(
         try:
             reply = await anyio.to_thread.run_sync(node.receive_push, push)
         except Rejected as rejected:
-            status = 409 if rejected.reason == "feed_stopped" else 422
-            if rejected.reason == "unknown_node":
-                status = 403
+            # The whole push was refused, nothing of it stored.
+            status = {"feed_stopped": 409, "unknown_node": 403, "wrong_feed": 403}.get(
+                rejected.reason, 422
+            )
             raise Problem(status, rejected.reason, rejected.detail) from None
-        except NotAPeer as error:
-            raise Problem(403, "unknown_node", str(error)) from None
+        if reply.reason == "gap":
+            # Entries before these are missing here: pull them now rather than at the next round.
+            federator = getattr(request.app.state, "federator", None)
+            if federator is not None:
+                federator.pull_soon(push.feed)
         return msgpack_response(reply)
 
     return router

@@ -27,6 +27,12 @@ BodyRow = tuple[bytes, bytes, bytes]
 # An entry row: (feed id, seq, encoded SignedEntry).
 EntryRow = tuple[bytes, int, bytes]
 CHUNK = 500
+# The same body bound by two entries: public if either is, else readable by both audiences.
+_MERGED_AUDIENCE = (
+    "CASE WHEN length(excluded.audience) = 0 THEN excluded.audience "
+    "WHEN length({table}.audience) = 0 THEN {table}.audience "
+    "ELSE {table}.audience || excluded.audience END"
+)
 
 
 class FeedRecorder(Protocol):
@@ -62,7 +68,11 @@ class SQLiteFeedRecorder(SQLiteApplicationRecorder):
             c.executemany("INSERT INTO feed_entries VALUES (?, ?, ?)", entries)
         bodies: list[BodyRow] = kwargs.get("bodies") or []
         if bodies:
-            c.executemany("INSERT OR IGNORE INTO bodies VALUES (?, ?, ?)", bodies)
+            c.executemany(
+                "INSERT INTO bodies VALUES (?, ?, ?) ON CONFLICT (hash) DO UPDATE SET audience = "
+                f"{_MERGED_AUDIENCE.format(table='bodies')}",
+                bodies,
+            )
         return returning
 
     def select_entries(self, feed: bytes, after: int, limit: int) -> list[bytes]:
@@ -171,9 +181,10 @@ def _postgres_feed_recorder() -> type:
             bodies: list[BodyRow] = kwargs.get("bodies") or []
             if bodies:
                 curs.executemany(
-                    sql.SQL("INSERT INTO {}.{} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING").format(
-                        self.schema, self.bodies_table
-                    ),
+                    sql.SQL(
+                        "INSERT INTO {}.{} AS b VALUES (%s, %s, %s) ON CONFLICT (hash) DO UPDATE "
+                        "SET audience = " + _MERGED_AUDIENCE.format(table="b")
+                    ).format(self.schema, self.bodies_table),
                     bodies,
                 )
 

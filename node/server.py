@@ -7,11 +7,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import aiohttp
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from federation.client import FederationClient
 from federation.feed import node_id
@@ -69,11 +71,24 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
 
     app = FastAPI(title="circle-node", lifespan=lifespan)
     app.state.node = node
-    app.include_router(federation_router(RateLimiter(), describe))
+    app.state.authority = urlsplit(options.public_url).netloc.lower()
+    app.state.join_limiter = RateLimiter()
+    app.include_router(federation_router(app.state.join_limiter, describe))
 
     @app.exception_handler(Problem)
     async def on_problem(request: Request, problem: Problem) -> Response:
         return problem_response(problem)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, error: StarletteHTTPException) -> Response:
+        reason = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "error")
+        return problem_response(Problem(error.status_code, reason, str(error.detail)))
+
+    @app.exception_handler(Exception)
+    async def on_error(request: Request, error: Exception) -> Response:
+        # A bug or an outage: logged in full here, answered without a traceback.
+        log.exception("error serving %s %s", request.method, request.url.path)
+        return problem_response(Problem(500, "internal_error", "the node could not do that"))
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, error: RequestValidationError) -> Response:

@@ -14,7 +14,7 @@ from federation.wire import SignedEntry
 from tests.vectors.generate import build, render
 
 VECTORS = Path(__file__).parent.parent / "vectors"
-TYPES = {"note", "decision.taken"}
+TYPES = {"circle.profile", "decision.record", "network.join_request"}
 
 
 def load(name: str) -> dict:  # type: ignore[type-arg]
@@ -72,3 +72,18 @@ def test_the_equivocation_proof_is_recognised() -> None:
     with pytest.raises(Equivocation) as caught:
         check_entry(state, signed(proof["conflicting"]), TYPES, held.get)
     assert caught.value.held_hash.hex() == proof["held"]["hash"]
+
+
+def test_messages_decode_to_what_they_say() -> None:
+    from federation.verify import decode_descriptor, decode_page, decode_push, decode_push_reply
+
+    vector = load("messages.json")
+    entries = [signed(v) for v in load("entries.json")["entries"]]
+    push = decode_push(bytes.fromhex(vector["push"]))
+    assert push.entries == entries and len(push.bodies) == 1
+    reply = decode_push_reply(bytes.fromhex(vector["push_reply"]))
+    assert (reply.accepted, reply.next_seq, reply.reason) == (3, 4, "")
+    page = decode_page(bytes.fromhex(vector["feed_page"]))
+    assert page.entries == entries[:1] and page.head == 3
+    descriptor = decode_descriptor(bytes.fromhex(vector["descriptor"]))
+    assert verify_inception(descriptor.inception, descriptor.feed).feed_id == descriptor.feed

@@ -121,23 +121,72 @@ def test_unknown_nodes_may_only_ask_to_join_and_are_rate_limited(nodes, tmp_path
     a, _, client = nodes
     strangers = [open_node(Settings(data_dir=tmp_path / f"s{n}")) for n in range(5)]
     try:
-        # Entries other than a join request: refused.
+        # A founded circle's feed without a join request: refused, nothing stored.
         stranger = strangers[0]
         stranger.found_circle(name="S", aim="A", domain="D", founder_name="F")
         push = Push(stranger.feed_id, [stranger.inception(), *stranger.own_entries(0, 10)], [])
         response = client.post("/federation/inbox", content=encode(push), headers=MSGPACK)
         assert response.status_code == 403 and response.json()["reason"] == "unknown_node"
+        assert a.peer(stranger.feed_id) is None
         statuses = []
         for other in strangers[1:]:
-            own = other.own_feed()
-            request = own.append(other.keys, JOIN_REQUEST, None, 1)  # type: ignore[arg-type]
-            other.save(own, entries=[(own.feed_id, own.head, encode(request))])
-            push = Push(other.feed_id, [other.inception(), request], [])
+            other.found_circle(name="Orchard", aim="Fruit", domain="Trees", founder_name="Oz")
+            push = other.ask_to_join(a.feed_id, "http://orchard.invalid", "Orchard", "Hello")
             response = client.post("/federation/inbox", content=encode(push), headers=MSGPACK)
             statuses.append(response.status_code)
         # A burst of three from one address, then 429 with Retry-After.
         assert statuses == [200, 200, 429, 429]
-        assert [p.status for p in a.peers()].count("applicant") == 2
+        assert response.headers["retry-after"].isdigit()
+        applicants = [p for p in a.peers() if p.status == "applicant"]
+        assert [p.url for p in applicants] == ["http://orchard.invalid"] * 2
+        # An applicant pushes nothing more until its circle is admitted (and is rate limited).
+        other = strangers[1]
+        again = other.ask_to_join(a.feed_id, "http://orchard.invalid", "Orchard", "Still here")
+        response = client.post("/federation/inbox", content=encode(again), headers=MSGPACK)
+        assert response.status_code == 429
+        a_limiter = client.app.state.join_limiter  # type: ignore[attr-defined]
+        a_limiter.burst = 10.0
+        a_limiter._buckets.clear()
+        reply = decode_push_reply(
+            client.post("/federation/inbox", content=encode(again), headers=MSGPACK).content
+        )
+        assert reply.accepted == 0 and reply.reason == "unknown_node"
     finally:
         for node in strangers:
             node.close()
+
+
+def test_a_join_request_for_another_node_is_refused(nodes, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _, b, client = nodes
+    stranger = open_node(Settings(data_dir=tmp_path / "stranger"))
+    try:
+        push = stranger.ask_to_join(b.feed_id, "http://s.invalid", "S", "Hello B")
+        response = client.post("/federation/inbox", content=encode(push), headers=MSGPACK)
+        assert response.status_code == 403 and response.json()["reason"] == "unknown_node"
+        assert "addressed to another node" in response.json()["detail"]
+    finally:
+        stranger.close()
+
+
+def test_unknown_paths_and_methods_are_problems_too(nodes) -> None:  # type: ignore[no-untyped-def]
+    _, _, client = nodes
+    response = client.get("/federation/nothing")
+    assert response.status_code == 404 and response.json()["reason"] == "not_found"
+    response = client.delete("/federation/inbox")
+    assert response.status_code == 405 and response.json()["reason"] == "method_not_allowed"
+
+
+def test_a_signature_made_for_another_node_is_refused(nodes) -> None:  # type: ignore[no-untyped-def]
+    _, b, client = nodes
+    headers = sign_request(
+        "GET",
+        "http://elsewhere.example/federation/feed?after=0",
+        {},
+        b"",
+        key_id=b.node_id,
+        private_key=b.keys.current,  # type: ignore[union-attr]
+    )
+    response = client.get(
+        "/federation/feed?after=0", headers={**headers, "Host": "elsewhere.example"}
+    )
+    assert response.status_code == 401 and response.json()["reason"] == "signature_wrong_authority"

@@ -20,7 +20,7 @@ from federation.verify import (
 )
 from federation.wire import FeedPage, Push, encode
 from node.application import CircleNode
-from node.federated import JOIN_REQUEST, IdentityError
+from node.federated import IdentityError
 from node.identity import KEYS_FILE, PENDING_FILE, stage_rotation
 from node.keyfiles import KeyFileError
 from node.persistence import open_node, rotate_node_key
@@ -214,29 +214,36 @@ def test_a_fork_in_a_pulled_page_is_caught_too(make) -> None:  # type: ignore[no
 
 def test_an_unknown_node_may_only_ask_to_join(make) -> None:  # type: ignore[no-untyped-def]
     a, stranger = make("a"), make("stranger")
-    own = stranger.own_feed()
-    request = own.append(stranger.keys, JOIN_REQUEST, b"please", 1)
-    stranger.save(
-        own,
-        entries=[(own.feed_id, own.head, encode(request))],
-        bodies=[stranger._body_row(b"please", [])],
-    )
-    inception = stranger.inception()
-    # Anything but its inception and a join request is refused.
     publish(stranger, 1)
+    # Its feed without a join request is refused; nothing is stored.
     with pytest.raises(Rejected) as refused:
-        a.receive_push(Push(stranger.feed_id, stranger.own_entries(0, 100), []))
+        a.receive_push(
+            Push(stranger.feed_id, [stranger.inception(), *stranger.own_entries(0, 99)], [])
+        )
     assert refused.value.reason == Reason.UNKNOWN_NODE
+    # A join request without the feed before it cannot be verified: refused.
+    push = stranger.ask_to_join(a.feed_id, "http://stranger.invalid", "Stranger", "Hello")
     with pytest.raises(Rejected) as refused:
-        a.receive_push(Push(stranger.feed_id, [request], []))
+        a.receive_push(Push(stranger.feed_id, push.entries[-1:], push.bodies))
     assert refused.value.reason == Reason.UNKNOWN_NODE
+    # One without its body, or one with the chain broken, is refused too.
+    with pytest.raises(Rejected) as refused:
+        a.receive_push(Push(stranger.feed_id, push.entries, []))
+    assert refused.value.reason == Reason.MALFORMED
+    with pytest.raises(Rejected):
+        a.receive_push(Push(stranger.feed_id, [push.entries[0], *push.entries[2:]], push.bodies))
     assert a.peer(stranger.feed_id) is None
-    # Its inception and join request are taken: it is an applicant, nothing more.
-    reply = a.receive_push(Push(stranger.feed_id, [inception, request], [b"please"]))
-    assert reply.accepted == 1
+    # The whole request is taken: the node is an applicant, known by its URL, nothing more.
+    reply = a.receive_push(push)
+    assert reply.accepted == len(push.entries) - 1
     applicant = a.peer(stranger.feed_id)
     assert applicant is not None and applicant.status == "applicant"
+    assert applicant.url == "http://stranger.invalid" and applicant.name == "Stranger"
     assert [p.feed_id for p in a.peers()] == [stranger.feed_id]
+    # Until its circle is admitted, it pushes nothing more.
+    publish(stranger, 1)
+    reply = a.receive_push(Push(stranger.feed_id, stranger.own_entries(0, 99), []))
+    assert reply.accepted == 0 and reply.reason == Reason.UNKNOWN_NODE
 
 
 def test_the_outbox_survives_a_restart(make, tmp_path: Path, clock: Clock) -> None:  # type: ignore[no-untyped-def]
@@ -303,3 +310,64 @@ def test_keys_that_do_not_match_the_feed_or_that_others_can_read_are_refused(
     (other.data_dir / KEYS_FILE).rename(keyfile)
     with pytest.raises(IdentityError, match="does not hold the key"):
         open_node(settings)
+
+
+def test_a_change_peers_would_refuse_is_refused_and_nothing_stored(make) -> None:  # type: ignore[no-untyped-def]
+    from domain.errors import InvalidRequest
+
+    node = make("a")
+    founder = publish(node, 0)
+    head = node.own_feed().head
+    with pytest.raises(InvalidRequest, match="too large to share"):
+        node.take_everyday_decision(founder, "cook", "menu", "Huge", "x" * 300_000)
+    assert node.own_feed().head == head and len(node.decisions()) == 0
+
+
+def test_pages_and_pushes_stay_within_their_byte_limits(make) -> None:  # type: ignore[no-untyped-def]
+    from federation.wire import MAX_PAGE_BYTES, MAX_PUSH_BYTES
+
+    a, b = make("a"), make("b")
+    connect(a, b)
+    own = a.own_feed()
+    entries, bodies = [], []
+    for number in range(40):
+        body = number.to_bytes(4, "big") + b"x" * 250_000
+        signed = own.append(a.keys, "decision.record", body, 1)  # type: ignore[arg-type]
+        entries.append((a.feed_id, own.head, encode(signed)))
+        bodies.append(a._body_row(body, []))
+    a.save(own, entries=entries, bodies=bodies)
+    page = a.page(0, 1000, None)
+    assert 0 < len(page.entries) < 40 and len(encode(page)) <= MAX_PAGE_BYTES
+    push = a.pending_push(b.feed_id)
+    assert push is not None and len(encode(push)) <= MAX_PUSH_BYTES
+    # Delivered batch by batch, all of it arrives.
+    assert deliver(a, b) == 40
+
+
+def test_a_descriptor_of_another_version_is_refused(make) -> None:  # type: ignore[no-untyped-def]
+    from msgspec.structs import replace
+
+    a, b = make("a"), make("b")
+    with pytest.raises(Rejected) as refused:
+        a.add_peer(replace(b.descriptor("b", "http://b"), version=2), "http://b")
+    assert refused.value.reason == Reason.UNKNOWN_VERSION
+
+
+def test_a_body_bound_by_a_public_entry_is_public(make) -> None:  # type: ignore[no-untyped-def]
+    a, b, c = make("a"), make("b"), make("c")
+    connect(a, b)
+    own = a.own_feed()
+    rows, bodies = [], []
+    for audience in ([b.feed_id], []):
+        signed = own.append(a.keys, "decision.record", b"same words", 1, audience)  # type: ignore[arg-type]
+        rows.append((a.feed_id, own.head, encode(signed)))
+        bodies.append(a._body_row(b"same words", audience))
+    a.save(own, entries=rows, bodies=bodies)
+    digest = decode_entry(decode_signed(rows[0][2])).body_hash
+    assert a.body_for(digest, c.feed_id) == b"same words"
+
+
+def decode_signed(raw: bytes):  # type: ignore[no-untyped-def]
+    from federation.verify import decode_signed_entry
+
+    return decode_signed_entry(raw)

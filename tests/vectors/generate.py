@@ -10,11 +10,22 @@ import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from federation.feed import append, incept, node_id, rotate
 from federation.keys import NodeKeys, public_bytes
-from federation.wire import SignedEntry, body_hash
+from federation.wire import (
+    PROTOCOL_VERSION,
+    FeedPage,
+    JoinRequest,
+    NodeDescriptor,
+    Push,
+    PushReply,
+    SignedEntry,
+    body_hash,
+    encode,
+)
 
 HERE = Path(__file__).parent
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z in milliseconds
@@ -55,32 +66,59 @@ def build() -> dict[str, dict[str, Any]]:
         "node_id": node_id(state.feed_id),
         "signed": _signed(inception),
     }
-    public_body = b'{"title":"Paid travel time"}'
-    private_body = b'{"note":"for the reader only"}'
+    # Bodies are MessagePack maps (application records) or structs; see PROTOCOL.md section 11.
+    public_body = msgspec.msgpack.encode(
+        {
+            "name": "Calder Valley Care Circle",
+            "aim": "Good care at home",
+            "domain": "Care",
+            "kind": "local",
+            "parent": None,
+            "status": "active",
+            "legal_name": None,
+            "legal_number": None,
+            "legal_registry": None,
+        }
+    )
     reader_feed = public_bytes(reader)  # stands in for a reader's feed id (32 bytes)
-    first, state = append(state, keys, "decision.taken", public_body, T0 + 1000)
-    second, state = append(state, keys, "note", private_body, T0 + 2000, [reader_feed])
-    third, state = append(state, keys, "note", None, T0 + 3000)
+    private_body = encode(JoinRequest(reader_feed, "https://calder.example", "Calder", "Hello"))
+    first, state = append(state, keys, "circle.profile", public_body, T0 + 1000)
+    second, state = append(
+        state, keys, "network.join_request", private_body, T0 + 2000, [reader_feed]
+    )
+    third, state = append(state, keys, "decision.record", None, T0 + 3000)
     files["entries.json"] = {
-        "description": "Entries 1-3 after the inception: a public body, a body for one reader, "
-        "no body.",
+        "description": "Entries 1-3 after the inception: a public body, a body for one reader "
+        "(a join request addressed to it), no body.",
         "entries": [_signed(first, public_body), _signed(second, private_body), _signed(third)],
         "audience_of_second": [reader_feed.hex()],
+    }
+    files["messages.json"] = {
+        "description": "Federation messages, each the MessagePack of its struct: a push of "
+        "entries 1-3 with the public body, the reply, a page, and the node descriptor.",
+        "push": encode(Push(state.feed_id, [first, second, third], [public_body])).hex(),
+        "push_reply": encode(PushReply(3, 4, "")).hex(),
+        "feed_page": encode(FeedPage(state.feed_id, [first], [public_body], 3)).hex(),
+        "descriptor": encode(
+            NodeDescriptor(
+                PROTOCOL_VERSION, state.feed_id, inception, 3, "Calder", "https://calder.example"
+            )
+        ).hex(),
     }
     rotation, state, rotated = rotate(
         state, keys, T0 + 4000, Ed25519PrivateKey.from_private_bytes(AFTER_SEED)
     )
-    after, state = append(state, rotated, "note", b"signed by the new key", T0 + 5000)
+    after, state = append(state, rotated, "decision.record", b"\x80", T0 + 5000)
     files["rotation.json"] = {
         "description": "Seq 4 rotates to the pre-committed key (next_seed) and commits to the "
         "key from after_seed; seq 5 is signed by the new key.",
         "after_seed": AFTER_SEED.hex(),
         "rotation": _signed(rotation),
-        "after_rotation": _signed(after, b"signed by the new key"),
+        "after_rotation": _signed(after, b"\x80"),
         "new_current_public": rotated.current_public.hex(),
         "new_next_digest": rotated.next_digest.hex(),
     }
-    fork, _ = append(after_inception, keys, "decision.taken", b'{"title":"Unpaid"}', T0 + 1000)
+    fork, _ = append(after_inception, keys, "circle.profile", b"\x80", T0 + 1000)
     files["equivocation.json"] = {
         "description": "Two different entries signed by the feed at seq 1: the proof of a fork.",
         "held": _signed(first),

@@ -1,0 +1,271 @@
+"""A circle's relationship with another circle: peering, being part of a co-op, the double link.
+
+Each side keeps its own `Relationship`, a state machine driven from two directions: by this
+circle's own consent decisions (each command takes the consented proposal that binds it), and
+by what the other circle said (facts carried by its signed messages). A fact that does not fit
+the relationship's state is refused with a reason, and changes nothing.
+
+Other circles are referred to by an opaque reference (their node id); the domain knows nothing
+of nodes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.circle import LEADER, Circle, required_text
+from domain.errors import InvalidRequest, WrongStage
+from domain.proposal import Proposal
+from domain.records import LegalEntity
+from domain.values import CircleStatus, CoopLink, Peering, Purpose, Stage
+
+# How this circle came to know the other.
+ADMITTED = "admitted"  # this circle admitted it to the network
+INTRODUCED = "introduced"  # a circle this one trusts introduced it
+ADDED = "added"  # an operator added it by hand
+APPLIED = "applied"  # it asked to join through this circle
+
+
+def relationship_id(circle_id: UUID, other: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"circle-node:relationship:{circle_id}:{other}")
+
+
+class Relationship(Aggregate):
+    @staticmethod
+    def create_id(circle_id: UUID, other: str, **kwargs: Any) -> UUID:
+        return relationship_id(circle_id, other)
+
+    @classmethod
+    def meet(cls, circle: Circle, other: str, name: str, how: str) -> Relationship:
+        return cls(
+            circle_id=circle.id,
+            other=required_text(other, "Name the other circle"),
+            name=name.strip(),
+            how=how,
+        )
+
+    @event("Met")
+    def __init__(self, circle_id: UUID, other: str, name: str, how: str) -> None:
+        self.circle_id = circle_id
+        self.other = other
+        self.name = name
+        self.how = how
+        self.admitted_to_network = False
+        self.peering: str = Peering.NONE
+        self.coop: str = CoopLink.NONE
+        self.corporate = False
+        self.legal_entity: LegalEntity | None = None
+        # The member circle's delegate and leader, by their person id in the member circle
+        # (names travel separately, as personal data that can be erased).
+        self.delegate: str | None = None
+        self.leader: str | None = None
+        self.proposed_leader: str | None = None
+        self.refusals: list[str] = []
+
+    # Guards.
+
+    def _check(self, circle: Circle, proposal: Proposal, purpose: str) -> None:
+        circle.check_open()
+        if circle.id != self.circle_id or proposal.circle_id != circle.id:
+            raise InvalidRequest("That proposal belongs to another circle")
+        if proposal.purpose != purpose:
+            raise InvalidRequest(f"That proposal is to {proposal.purpose.replace('_', ' ')}")
+        if proposal.stage != Stage.CONSENTED:
+            raise WrongStage("Only a consented proposal binds the circle")
+        if proposal.subject.get("circle") != self.other:
+            raise InvalidRequest("That proposal is about another circle")
+
+    @staticmethod
+    def _refuse(message: str) -> WrongStage:
+        return WrongStage(message)
+
+    # Joining the network.
+
+    def admit_to_network(self, circle: Circle, proposal: Proposal) -> None:
+        """This circle consented to admit the other, which asked to join the network."""
+        self._check(circle, proposal, Purpose.ADMIT_TO_NETWORK)
+        if self.admitted_to_network:
+            raise self._refuse("That circle is already admitted to the network")
+        self._admitted_to_network(str(proposal.id))
+
+    @event("AdmittedToNetwork")
+    def _admitted_to_network(self, proposal_id: str) -> None:
+        self.admitted_to_network = True
+        # Admission is the start of peering: both sides exchange their records from now on.
+        self.peering = Peering.PEERS
+
+    def admitted_us(self) -> None:
+        """The other circle admitted this one to the network (its signed introduction)."""
+        if self.admitted_to_network or self.peering == Peering.PEERS:
+            raise self._refuse("This circle is already in the network through that circle")
+        self._was_admitted()
+
+    @event("WasAdmitted")
+    def _was_admitted(self) -> None:
+        self.admitted_to_network = True
+        self.peering = Peering.PEERS
+
+    # Peering.
+
+    def request_peering(self, circle: Circle, proposal: Proposal) -> None:
+        self._check(circle, proposal, Purpose.REQUEST_PEERING)
+        if self.peering in (Peering.PEERS, Peering.REQUESTED):
+            raise self._refuse(f"Peering with that circle is already {self.peering}")
+        if self.peering == Peering.ASKED:
+            raise self._refuse("That circle asked already: consent to accept its request")
+        self._peering_changed(Peering.REQUESTED, str(proposal.id))
+
+    def accept_peering(self, circle: Circle, proposal: Proposal) -> None:
+        self._check(circle, proposal, Purpose.ACCEPT_PEERING)
+        if self.peering != Peering.ASKED:
+            raise self._refuse("That circle has not asked to peer")
+        self._peering_changed(Peering.PEERS, str(proposal.id))
+
+    def end_peering(self, circle: Circle, proposal: Proposal) -> None:
+        self._check(circle, proposal, Purpose.END_PEERING)
+        if self.peering != Peering.PEERS:
+            raise self._refuse("This circle does not peer with that circle")
+        self._peering_changed(Peering.ENDED, str(proposal.id))
+
+    def peering_requested(self) -> None:
+        """The other circle consented to ask this one to peer."""
+        if self.peering == Peering.PEERS:
+            raise self._refuse("The circles already peer")
+        if self.peering == Peering.REQUESTED:
+            # Both asked at once: each side's consent to ask is consent to peer.
+            self._peering_changed(Peering.PEERS, None)
+            return
+        self._peering_changed(Peering.ASKED, None)
+
+    def peering_accepted(self) -> None:
+        if self.peering != Peering.REQUESTED:
+            raise self._refuse("This circle did not ask that circle to peer")
+        self._peering_changed(Peering.PEERS, None)
+
+    def peering_ended(self) -> None:
+        if self.peering not in (Peering.PEERS, Peering.REQUESTED, Peering.ASKED):
+            raise self._refuse("The circles do not peer")
+        self._peering_changed(Peering.ENDED, None)
+
+    @event("PeeringChanged")
+    def _peering_changed(self, peering: str, proposal_id: str | None) -> None:
+        self.peering = peering
+
+    # Being part of a co-op.
+
+    def apply_to_coop(self, circle: Circle, proposal: Proposal) -> LegalEntity | None:
+        """Apply to be part of the other circle: a member circle, or, once this circle is
+        incorporated, a corporate member. Returns the legal entity the application names."""
+        self._check(circle, proposal, Purpose.APPLY_TO_COOP)
+        if self.coop in (CoopLink.APPLYING, CoopLink.MEMBER_OF):
+            raise self._refuse(f"This circle is already {self.coop.replace('_', ' ')} that circle")
+        if self.coop in (CoopLink.APPLIED, CoopLink.HAS_MEMBER):
+            raise self._refuse("That circle is part of this one, not the other way round")
+        corporate = circle.status == CircleStatus.INCORPORATED
+        self._coop_changed(CoopLink.APPLYING, corporate, circle.legal_entity, str(proposal.id))
+        return circle.legal_entity if corporate else None
+
+    def applied_to_us(self, corporate: bool, legal_entity: LegalEntity | None) -> None:
+        """The other circle applied to be part of this one."""
+        if self.coop in (CoopLink.APPLIED, CoopLink.HAS_MEMBER):
+            raise self._refuse(f"That circle is already {self.coop.replace('_', ' ')}")
+        if self.coop in (CoopLink.APPLYING, CoopLink.MEMBER_OF):
+            raise self._refuse("This circle is part of that one, not the other way round")
+        if corporate and legal_entity is None:
+            raise InvalidRequest("A corporate member names its legal entity")
+        self._coop_changed(CoopLink.APPLIED, corporate, legal_entity, None)
+
+    def admit_member(self, circle: Circle, proposal: Proposal) -> None:
+        self._check(circle, proposal, Purpose.ADMIT_MEMBER)
+        if self.coop != CoopLink.APPLIED:
+            raise self._refuse("That circle has not applied to be part of this one")
+        self._coop_changed(CoopLink.HAS_MEMBER, self.corporate, self.legal_entity,
+                           str(proposal.id))
+
+    def admitted_as_member(self) -> None:
+        """The other circle admitted this one (an admission nobody applied for is refused)."""
+        if self.coop != CoopLink.APPLYING:
+            raise self._refuse("This circle did not apply to be part of that circle")
+        self._coop_changed(CoopLink.MEMBER_OF, self.corporate, self.legal_entity, None)
+
+    def withdraw_from_coop(self, circle: Circle, proposal: Proposal) -> None:
+        """Go its own way: a consented proposal to go independent that names the co-op."""
+        self._check(circle, proposal, Purpose.GO_INDEPENDENT)
+        if self.coop != CoopLink.MEMBER_OF:
+            raise self._refuse("This circle is not part of that circle")
+        self._coop_changed(CoopLink.WITHDRAWN, self.corporate, self.legal_entity,
+                           str(proposal.id))
+
+    def withdrew(self) -> None:
+        if self.coop != CoopLink.HAS_MEMBER:
+            raise self._refuse("That circle is not part of this one")
+        self._coop_changed(CoopLink.WITHDRAWN, self.corporate, self.legal_entity, None)
+
+    @event("CoopLinkChanged")
+    def _coop_changed(
+        self, coop: str, corporate: bool, legal_entity: LegalEntity | None, proposal_id: str | None
+    ) -> None:
+        self.coop = coop
+        self.corporate = corporate
+        self.legal_entity = legal_entity
+        if coop == CoopLink.WITHDRAWN:
+            self.delegate = None
+            self.leader = None
+            self.proposed_leader = None
+
+    # The double link: the member circle's delegate and leader sit in the co-op's circle too.
+
+    def delegate_named(self, person: str) -> None:
+        """The member circle selected its delegate (it tells the co-op)."""
+        if self.coop != CoopLink.HAS_MEMBER:
+            raise self._refuse("Only a circle that is part of this one sends a delegate")
+        self._link_changed("delegate", required_text(person, "Name the delegate"))
+
+    def propose_leader(self, circle: Circle, proposal: Proposal) -> str:
+        """The co-op proposes who leads its member circle; the circle must agree."""
+        self._check(circle, proposal, Purpose.PROPOSE_LEADER)
+        if self.coop != CoopLink.HAS_MEMBER:
+            raise self._refuse("Leaders are agreed with circles that are part of this one")
+        person = str(proposal.subject["person"])
+        self._link_changed("proposed_leader", person)
+        return person
+
+    def leader_proposed(self, person: str) -> None:
+        if self.coop != CoopLink.MEMBER_OF:
+            raise self._refuse("Only the co-op this circle is part of proposes its leader")
+        self._link_changed("proposed_leader", required_text(person, "Name the leader"))
+
+    def agree_leader(self, circle: Circle, proposal: Proposal) -> str:
+        """This circle consents to the leader the co-op proposed; returns their person id."""
+        self._check(circle, proposal, Purpose.AGREE_LEADER)
+        person = str(proposal.subject["person"])
+        if self.coop != CoopLink.MEMBER_OF or self.proposed_leader is None:
+            raise self._refuse("The co-op has not proposed a leader")
+        if self.proposed_leader != person:
+            raise InvalidRequest("That is not the leader the co-op proposed")
+        circle.check_can_wear(LEADER, person)
+        self._link_changed("leader", person)
+        return person
+
+    def leader_agreed(self, person: str) -> None:
+        if self.coop != CoopLink.HAS_MEMBER or self.proposed_leader is None:
+            raise self._refuse("This circle proposed no leader to that circle")
+        if self.proposed_leader != person:
+            raise self._refuse("That circle agreed to a leader this circle did not propose")
+        self._link_changed("leader", self.proposed_leader)
+
+    @event("LinkChanged")
+    def _link_changed(self, role: str, person: str) -> None:
+        setattr(self, role, person)
+        if role == "leader":
+            self.proposed_leader = None
+
+    # What did not fit.
+
+    @event("MessageRefused")
+    def record_refusal(self, what: str, reason: str) -> None:
+        """A message from the other circle did not fit; it changed nothing but this record."""
+        self.refusals.append(f"{what}: {reason}")
