@@ -469,6 +469,40 @@ class Circle(Aggregate):
             t for t in self.terms if not (t.hat_id == hat_id and t.person_id == person_id)
         ]
 
+    def record_erasure(self, by: str, person_id: str, bodies: list[str]) -> None:
+        """Someone who left asked for their personal data to be erased: the circle records
+        that it was (the record keeps their id only), and which published bodies named them."""
+        self.check_records_keeper(by, "erase someone's personal data")
+        participant = self.participant(person_id)
+        if participant.status not in GONE:
+            raise WrongStage("Personal data is erased once someone has left the circle")
+        self._erased(person_id, bodies)
+
+    @event("PersonalDataErased")
+    def _erased(self, person_id: str, bodies: list[str]) -> None:
+        self.participants[person_id].note_of_appreciation = None
+
+    # Seats of the double link: a member circle's delegate and leader sit in this circle.
+
+    def seat_linked(self, seat: str, today: date) -> None:
+        """A seat for a linked circle's delegate or leader: a full participant of this circle,
+        who answers through their own circle's node."""
+        self.check_open()
+        existing = self.participants.get(seat)
+        if existing is not None and existing.status in ACTING:
+            return
+        self._seated(seat, today)
+
+    @event("LinkedSeatTaken")
+    def _seated(self, seat: str, today: date) -> None:
+        self.participants[seat] = Participant(seat, Level.FULL, Membership.ACTIVE, today)
+
+    def unseat_linked(self, seat: str, today: date) -> None:
+        existing = self.participants.get(seat)
+        if existing is None or existing.status not in ACTING:
+            return
+        self._membership_changed(seat, Membership.LEFT, today, None)
+
     # Queries and guards used by the other aggregates.
 
     def hat(self, hat_id: str) -> HatDefinition:

@@ -36,6 +36,7 @@ class Decision(Aggregate):
             review_date=proposal.review_date or _default_review(DecisionKind.POLICY, today),
             term_end=None,
             measures=list(proposal.measures),
+            binding=bool(proposal.subject.get("binds_member_circles")),
         )
 
     @classmethod
@@ -96,6 +97,7 @@ class Decision(Aggregate):
         review_date: date,
         term_end: date | None,
         measures: list[str],
+        binding: bool = False,
     ) -> None:
         self.circle_id = circle_id
         self.kind = kind
@@ -109,6 +111,8 @@ class Decision(Aggregate):
         self.review_date = review_date
         self.term_end = term_end
         self.measures = measures
+        # A policy of a co-op that binds the circles that are part of it.
+        self.binding = binding
         self.status: str = DecisionStatus.IN_FORCE
         self.challenges: list[str] = []
         self.superseded_by: str | None = None

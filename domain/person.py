@@ -18,6 +18,16 @@ class PersonalDetails(Aggregate):
     def __init__(self, name: str, contact: str) -> None:
         self.name = name
         self.contact = contact
+        # Notes of appreciation, by the occasion (a membership status such as "left"): kept
+        # with the person, not in the circle's record, because they name the person.
+        self.notes: dict[str, str] = {}
+
+    def add_note(self, occasion: str, text: str) -> None:
+        self._noted(occasion, required_text(text, "A note needs its words"))
+
+    @event("Noted")
+    def _noted(self, occasion: str, text: str) -> None:
+        self.notes[occasion] = text
 
     def update(self, name: str, contact: str) -> None:
         self._updated(required_text(name, "A person needs a name"), contact.strip())

@@ -7,7 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-KINDS = ("proposal", "selection", "decision", "meeting", "person")
+KINDS = ("proposal", "selection", "decision", "meeting", "person", "relationship", "support")
 
 # A node keeps one circle, so its register sits at a well-known id from which the node
 # finds everything else.
@@ -28,7 +28,7 @@ class Register(Aggregate):
 
     @event("Filed")
     def file(self, kind: str, record_id: UUID) -> None:
-        self.entries[kind].append(record_id)
+        self.entries.setdefault(kind, []).append(record_id)
 
     def ids(self, kind: str) -> list[UUID]:
-        return list(self.entries[kind])
+        return list(self.entries.get(kind, []))

@@ -64,6 +64,9 @@ class Relationship(Aggregate):
         self.leader: str | None = None
         self.proposed_leader: str | None = None
         self.refusals: list[str] = []
+        # Requests from the other circle still to answer: its proposal id -> "round|title".
+        self.consent_requests: dict[str, dict[str, Any]] = {}
+        self.seat_requests: dict[str, dict[str, Any]] = {}
 
     # Guards.
 
@@ -182,8 +185,7 @@ class Relationship(Aggregate):
         self._check(circle, proposal, Purpose.ADMIT_MEMBER)
         if self.coop != CoopLink.APPLIED:
             raise self._refuse("That circle has not applied to be part of this one")
-        self._coop_changed(CoopLink.HAS_MEMBER, self.corporate, self.legal_entity,
-                           str(proposal.id))
+        self._coop_changed(CoopLink.HAS_MEMBER, self.corporate, self.legal_entity, str(proposal.id))
 
     def admitted_as_member(self) -> None:
         """The other circle admitted this one (an admission nobody applied for is refused)."""
@@ -196,8 +198,7 @@ class Relationship(Aggregate):
         self._check(circle, proposal, Purpose.GO_INDEPENDENT)
         if self.coop != CoopLink.MEMBER_OF:
             raise self._refuse("This circle is not part of that circle")
-        self._coop_changed(CoopLink.WITHDRAWN, self.corporate, self.legal_entity,
-                           str(proposal.id))
+        self._coop_changed(CoopLink.WITHDRAWN, self.corporate, self.legal_entity, str(proposal.id))
 
     def withdrew(self) -> None:
         if self.coop != CoopLink.HAS_MEMBER:
@@ -222,7 +223,7 @@ class Relationship(Aggregate):
         """The member circle selected its delegate (it tells the co-op)."""
         if self.coop != CoopLink.HAS_MEMBER:
             raise self._refuse("Only a circle that is part of this one sends a delegate")
-        self._link_changed("delegate", required_text(person, "Name the delegate"))
+        self._link_changed("delegate", required_text(person, "Name the delegate"), False)
 
     def propose_leader(self, circle: Circle, proposal: Proposal) -> str:
         """The co-op proposes who leads its member circle; the circle must agree."""
@@ -230,13 +231,13 @@ class Relationship(Aggregate):
         if self.coop != CoopLink.HAS_MEMBER:
             raise self._refuse("Leaders are agreed with circles that are part of this one")
         person = str(proposal.subject["person"])
-        self._link_changed("proposed_leader", person)
+        self._link_changed("proposed_leader", person, True)
         return person
 
     def leader_proposed(self, person: str) -> None:
         if self.coop != CoopLink.MEMBER_OF:
             raise self._refuse("Only the co-op this circle is part of proposes its leader")
-        self._link_changed("proposed_leader", required_text(person, "Name the leader"))
+        self._link_changed("proposed_leader", required_text(person, "Name the leader"), False)
 
     def agree_leader(self, circle: Circle, proposal: Proposal) -> str:
         """This circle consents to the leader the co-op proposed; returns their person id."""
@@ -247,7 +248,7 @@ class Relationship(Aggregate):
         if self.proposed_leader != person:
             raise InvalidRequest("That is not the leader the co-op proposed")
         circle.check_can_wear(LEADER, person)
-        self._link_changed("leader", person)
+        self._link_changed("leader", person, True)
         return person
 
     def leader_agreed(self, person: str) -> None:
@@ -255,13 +256,66 @@ class Relationship(Aggregate):
             raise self._refuse("This circle proposed no leader to that circle")
         if self.proposed_leader != person:
             raise self._refuse("That circle agreed to a leader this circle did not propose")
-        self._link_changed("leader", self.proposed_leader)
+        self._link_changed("leader", self.proposed_leader, False)
 
     @event("LinkChanged")
-    def _link_changed(self, role: str, person: str) -> None:
+    def _link_changed(self, role: str, person: str, by_us: bool) -> None:
         setattr(self, role, person)
         if role == "leader":
             self.proposed_leader = None
+
+    # Federated consent and the seats of the double link.
+
+    def consent_requested(
+        self, proposal: str, round_number: int, title: str, text: str, seat: str = ""
+    ) -> None:
+        """The other circle asks this one (or, for a seat, this circle's delegate or leader)
+        to consent to its proposal, in a given round."""
+        if seat:
+            if self.coop != CoopLink.MEMBER_OF or seat not in ("delegate", "leader"):
+                raise self._refuse("Only the co-op this circle is part of asks its seats")
+        elif self.peering != Peering.PEERS and self.coop not in (
+            CoopLink.MEMBER_OF,
+            CoopLink.HAS_MEMBER,
+        ):
+            raise self._refuse("Only linked circles ask for this circle's consent")
+        self._consent_requested(
+            proposal,
+            round_number,
+            required_text(title, "A request names the proposal"),
+            text,
+            seat,
+        )
+
+    @event("ConsentRequested")
+    def _consent_requested(
+        self, proposal: str, round_number: int, title: str, text: str, seat: str
+    ) -> None:
+        request = {"round": round_number, "title": title, "text": text, "seat": seat}
+        (self.seat_requests if seat else self.consent_requests)[f"{proposal}:{seat}"] = request
+
+    def check_consent_request(self, proposal: str, round_number: int, seat: str = "") -> None:
+        requests = self.seat_requests if seat else self.consent_requests
+        request = requests.get(f"{proposal}:{seat}")
+        if request is None:
+            raise InvalidRequest("That circle did not ask for this consent")
+        if request["round"] != round_number:
+            raise WrongStage("That request is for another consent round")
+
+    def answer_consent_request(
+        self, proposal: str, round_number: int, consents: bool, argument: str, seat: str = ""
+    ) -> None:
+        """Record this circle's answer (or its seat holder's) to the other circle's request."""
+        self.check_consent_request(proposal, round_number, seat)
+        if not consents:
+            argument = required_text(argument, "An objection needs its argument")
+        self._consent_request_answered(proposal, round_number, seat, consents, argument.strip())
+
+    @event("ConsentRequestAnswered")
+    def _consent_request_answered(
+        self, proposal: str, round_number: int, seat: str, consents: bool, argument: str
+    ) -> None:
+        (self.seat_requests if seat else self.consent_requests).pop(f"{proposal}:{seat}", None)
 
     # What did not fit.
 

@@ -152,8 +152,10 @@ class SupportRequest(Aggregate):
             raise WrongStage(f"That request is already {self.status}")
         if this_circle_accepted and self.our_offer is None:
             raise WrongStage("An acceptance came for an offer this circle never made")
-        self._outcome(accepted_helper,
-                      SupportStatus.ACCEPTED if this_circle_accepted else SupportStatus.CLOSED)
+        self._outcome(
+            accepted_helper,
+            SupportStatus.ACCEPTED if this_circle_accepted else SupportStatus.CLOSED,
+        )
 
     @event("OutcomeReceived")
     def _outcome(self, helper: str, status: str) -> None:
@@ -165,19 +167,21 @@ class SupportRequest(Aggregate):
     def record_delivery(self, circle: Circle, by: str, note: str) -> None:
         circle.check_records_keeper(by, "record that support was delivered")
         self._check_deliverable()
-        self._delivered(required_text(note, "Say what was delivered"))
+        self._delivered(required_text(note, "Say what was delivered"), True)
 
     def delivery_reported(self, note: str) -> None:
         """The other side recorded the delivery."""
         self._check_deliverable()
-        self._delivered(required_text(note, "Say what was delivered"))
+        self._delivered(required_text(note, "Say what was delivered"), False)
 
     def _check_deliverable(self) -> None:
         if self.status != SupportStatus.ACCEPTED:
-            raise WrongStage(f"Support is delivered once an offer is accepted; this is {self.status}")
+            raise WrongStage(
+                f"Support is delivered once an offer is accepted; this is {self.status}"
+            )
 
     @event("Delivered")
-    def _delivered(self, note: str) -> None:
+    def _delivered(self, note: str, by_us: bool) -> None:
         self.delivery = note
         self.status = SupportStatus.DELIVERED
 

@@ -7,16 +7,12 @@ aggregate in one `save()`: all of it or nothing. A command that lost a race with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-import msgspec
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder
-from eventsourcing.utils import EnvType
 
 from domain.circle import Circle
 from domain.consent import ConsentProcess
@@ -26,60 +22,33 @@ from domain.meeting import Meeting
 from domain.person import PersonalDetails
 from domain.proposal import Proposal
 from domain.records import GoverningRules, HatTerm
-from domain.register import REGISTER_ID, Register
+from domain.register import Register
 from domain.selection import HatSelection
 from domain.values import Level, Mode, Purpose, Stage
-from federation.feed import WontSign
-from federation.keys import NodeKeys
+from federation.feed import WontSign, feed_id_from_node_id
+from federation.verify import decode_entry, decode_signed_entry
 from federation.wire import Entry
-from node import publishing
-from node.federated import Batch, FederatedApplication, Outgoing
-from node.peer_view import PeerView, peer_view_id
-from node.public_records import BODY_TYPES, CircleProfile, DecisionRecord, decode_body
+from node import inbound, publishing
+from node.federated import Batch, Outgoing
+from node.messages import CIRCLE_SUMMARY, LINK_DELEGATE, LINK_LEADER_AGREED
+from node.peer_view import PeerView, RemotePerson, peer_view_id
+from node.relations import RELATION_PURPOSES, Relations
 from node.retry import retry_on_conflict
-from node.transcodings import register_domain_transcodings
 
 R = TypeVar("R")
-A = TypeVar("A", bound=Aggregate)
-
-Clock = Callable[[], datetime]
-FORMER_PARTICIPANT = "a former participant"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 command = retry_on_conflict
 
 
-class CircleNode(FederatedApplication):
+class CircleNode(Relations):
     """One circle's node. Every method is a command (changes state) or a query (reads it).
 
     With keys, it is federated: changes to the circle's public records are appended to its
     signed feed in the same save, and its peers' records are taken from theirs.
     """
 
-    name = "circle_node"
-    snapshotting_intervals = {
-        Circle: 50,
-        Proposal: 50,
-        HatSelection: 50,
-        Decision: 50,
-        Meeting: 50,
-        Register: 100,
-        **FederatedApplication.snapshotting_intervals,
-        PeerView: 100,
-    }
-    KNOWN_TYPES = FederatedApplication.KNOWN_TYPES | frozenset(BODY_TYPES)
-
-    def __init__(
-        self, env: EnvType | None = None, clock: Clock = utc_now, keys: NodeKeys | None = None
-    ) -> None:
-        super().__init__(env, clock, keys)
-
     def outgoing(self, aggregates: Sequence[Aggregate]) -> list[Outgoing]:
-        return publishing.outgoing(aggregates)
+        return publishing.outgoing(self, aggregates)
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         try:
@@ -91,79 +60,13 @@ class CircleNode(FederatedApplication):
             ) from None
 
     def effects(self, peer: bytes, run: list[tuple[Entry, bytes | None]], batch: Batch) -> None:
-        """A peer's public records update what this node shows of it (one event per run)."""
-        profile: dict[str, Any] | None = None
-        decisions: list[dict[str, Any]] = []
-        for entry, body in run:
-            record = decode_body(entry.type, body) if body is not None else None
-            if isinstance(record, CircleProfile):
-                profile = msgspec.to_builtins(record)
-            elif isinstance(record, DecisionRecord):
-                decisions.append(msgspec.to_builtins(record))
-        if profile is not None or decisions:
-            view = batch.get(peer_view_id(peer), lambda: PeerView(feed_id=peer))
-            view.seen(run[-1][0].seq, profile, decisions)
+        inbound.apply(self, peer, run, batch)
 
     def peer_view(self, feed_id: bytes) -> PeerView | None:
         try:
             return self._get(PeerView, peer_view_id(feed_id), "peer")
         except NotFound:
             return None
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        register_domain_transcodings(transcoder)
-
-    # Loading.
-
-    def _get(self, cls: type[A], aggregate_id: UUID | str, what: str) -> A:
-        try:
-            aggregate: Aggregate = self.repository.get(UUID(str(aggregate_id)))
-        except (AggregateNotFoundError, ValueError):
-            raise NotFound(f"No {what} with id {aggregate_id}") from None
-        if not isinstance(aggregate, cls):
-            raise NotFound(f"No {what} with id {aggregate_id}")
-        return aggregate
-
-    def _register(self) -> Register:
-        try:
-            register: Aggregate = self.repository.get(REGISTER_ID)
-        except AggregateNotFoundError:
-            raise NotFound("This node has no circle yet; found one first") from None
-        assert isinstance(register, Register)
-        return register
-
-    @property
-    def is_founded(self) -> bool:
-        return REGISTER_ID in self.repository
-
-    @property
-    def circle_id(self) -> UUID:
-        return self._register().circle_id
-
-    def get_circle(self) -> Circle:
-        return self._get(Circle, self.circle_id, "circle")
-
-    def get_proposal(self, proposal_id: UUID | str) -> Proposal:
-        return self._get(Proposal, proposal_id, "proposal")
-
-    def get_selection(self, selection_id: UUID | str) -> HatSelection:
-        return self._get(HatSelection, selection_id, "selection")
-
-    def get_decision(self, decision_id: UUID | str) -> Decision:
-        return self._get(Decision, decision_id, "decision")
-
-    def get_meeting(self, meeting_id: UUID | str) -> Meeting:
-        return self._get(Meeting, meeting_id, "meeting")
-
-    def _get_process(self, process_id: UUID | str) -> ConsentProcess:
-        return self._get(ConsentProcess, process_id, "proposal or selection")  # type: ignore[type-abstract]
-
-    def _now(self) -> datetime:
-        return self.clock()
-
-    def _today(self) -> date:
-        return self._now().date()
 
     # The circle.
 
@@ -254,7 +157,12 @@ class CircleNode(FederatedApplication):
 
     @command
     def step_back(self, by: str, person_id: str, note: str | None = None) -> None:
-        self._change_circle(lambda c: c.step_back(by, person_id, self._today(), note))
+        self._membership_with_note(
+            person_id,
+            "stepped_back",
+            note,
+            lambda c: c.step_back(by, person_id, self._today()),
+        )
 
     @command
     def welcome_back(self, by: str, person_id: str) -> None:
@@ -262,17 +170,70 @@ class CircleNode(FederatedApplication):
 
     @command
     def leave(self, by: str, person_id: str, note: str | None = None) -> None:
-        self._change_circle(lambda c: c.leave(by, person_id, self._today(), note))
+        self._membership_with_note(
+            person_id, "left", note, lambda c: c.leave(by, person_id, self._today())
+        )
 
-    def person_name(self, person_id: str) -> str:
+    def _membership_with_note(
+        self, person_id: str, occasion: str, note: str | None, change: Callable[[Circle], Any]
+    ) -> None:
+        """A note of appreciation names the person, so it is kept with their personal
+        details (erasable), not in the circle's record."""
+        circle = self.get_circle()
+        change(circle)
+        changed: list[Aggregate] = [circle]
+        if note and note.strip():
+            details = self._get(PersonalDetails, person_id, "person")
+            details.add_note(occasion, note)
+            changed.append(details)
+        self.save(*changed)
+
+    @command
+    def erase_person(self, by: str, person_id: str) -> int:
+        """Erase the personal data of someone who left, here and, through a signed message,
+        on the co-ops that hold copies. The record keeps their id; feeds still verify.
+        Returns how many of this node's published bodies that named them were erased."""
+        circle = self.get_circle()
+        named = self._bodies_naming(person_id)
+        circle.record_erasure(by, person_id, [digest.hex() for digest in named])
+        self.save(circle)
+        self.erase_bodies(named)
+        self._feeds.delete_events(UUID(person_id))
+        self._feeds.compact()
+        return len(named)
+
+    def _bodies_naming(self, person_id: str) -> list[bytes]:
+        """Hashes of the bodies this node published that carry someone's name."""
+        if self.keys is None:
+            return []  # a node that is not federated published nothing
+        naming = {CIRCLE_SUMMARY, LINK_DELEGATE, LINK_LEADER_AGREED}
+        wanted: list[bytes] = []
+        for signed in self.own_entries(0, 2**31):
+            entry = decode_entry(signed)
+            if entry.type in naming and entry.body_hash:
+                wanted.append(entry.body_hash)
+        found = []
+        for digest, (data, _) in self._stored_bodies(wanted).items():
+            if person_id.encode() in data:
+                found.append(digest)
+        return found
+
+    def erase_remote_person(self, other: str, person: str, bodies: list[bytes]) -> None:
+        """Another circle erased one of its people on their request: erase what we hold."""
+        feed_id = feed_id_from_node_id(other)
+        theirs = {
+            decode_entry(decode_signed_entry(raw)).body_hash
+            for raw in self._feeds.select_entries(feed_id, 0, 2**31)
+        }
+        self.erase_bodies([digest for digest in bodies if digest in theirs])
+        self._feeds.delete_events(RemotePerson.create_id(other, person))
+        self._feeds.compact()
+
+    def note_of_appreciation(self, person_id: str, occasion: str) -> str | None:
         try:
-            return self._get(PersonalDetails, person_id, "person").name
+            return self._get(PersonalDetails, person_id, "person").notes.get(occasion)
         except NotFound:
-            return FORMER_PARTICIPANT
-
-    def people(self) -> dict[str, str]:
-        """Every person on file, by id, with their name."""
-        return {str(pid): self.person_name(str(pid)) for pid in self._register().ids("person")}
+            return None
 
     # Hats.
 
@@ -367,12 +328,16 @@ class CircleNode(FederatedApplication):
         deadline: datetime | None = None,
         review_date: date | None = None,
         topic: str | None = None,
+        ask_circles: list[str] | None = None,
     ) -> str:
         circle = self.get_circle()
         subject = dict(subject or {})
         for key in ("decision_id", "supersedes"):
             if subject.get(key):
                 self.get_decision(str(subject[key]))
+        self._check_relation_draft(purpose, subject)
+        for ref in ask_circles or []:
+            self.relationship(ref)
         proposal = Proposal.draft(
             circle,
             by,
@@ -385,6 +350,7 @@ class CircleNode(FederatedApplication):
             deadline=deadline,
             review_date=review_date,
             topic=topic,
+            ask_circles=ask_circles,
         )
         register = self._register()
         register.file("proposal", proposal.id)
@@ -526,13 +492,16 @@ class CircleNode(FederatedApplication):
             else:
                 decision.revoke(circle, process)
             return [decision]
+        if purpose in RELATION_PURPOSES:
+            return self.carry_out_relation(circle, process, today)
+        if purpose == Purpose.GO_INDEPENDENT:
+            return self.go_independent_from(circle, process)
         circle_changes: dict[str, Callable[[], None]] = {
             Purpose.CHANGE_AIM: lambda: circle.revise_aim(process),
             Purpose.CHANGE_DOMAIN: lambda: circle.change_domain(process),
             Purpose.CHANGE_RULES: lambda: circle.change_rules(process),
             Purpose.REMOVE_PARTICIPANT: lambda: circle.remove(process, today),
             Purpose.INCORPORATE: lambda: circle.incorporate(process),
-            Purpose.GO_INDEPENDENT: lambda: circle.go_independent(process),
             Purpose.DISSOLVE: lambda: circle.dissolve(process),
         }
         circle_changes[purpose]()
@@ -665,21 +634,3 @@ class CircleNode(FederatedApplication):
     @command
     def consent_minutes(self, by: str, meeting_id: str) -> None:
         self._change_meeting(meeting_id, lambda c, m: m.consent_minutes(c, by))
-
-    # Listings.
-
-    def _all(self, kind: str, cls: type[A]) -> Iterator[A]:
-        for record_id in self._register().ids(kind):
-            yield self._get(cls, record_id, kind)
-
-    def proposals(self) -> list[Proposal]:
-        return list(self._all("proposal", Proposal))
-
-    def selections(self) -> list[HatSelection]:
-        return list(self._all("selection", HatSelection))
-
-    def decisions(self) -> list[Decision]:
-        return list(self._all("decision", Decision))
-
-    def meetings(self) -> list[Meeting]:
-        return list(self._all("meeting", Meeting))

@@ -24,7 +24,7 @@ from federation.feed import node_id
 from federation.verify import Rejected
 from federation.wire import MAX_PAGE_ENTRIES, FeedPage
 from node.application import CircleNode
-from node.peers import PEER, Peer
+from node.peers import JOINING, PEER, Peer
 
 log = logging.getLogger("circle_node.delivery")
 
@@ -60,9 +60,10 @@ class Federator:
     async def run(self) -> None:
         await asyncio.gather(self.push_forever(), self.pull_forever())
 
-    async def _peers(self) -> list[Peer]:
+    async def _peers(self, *statuses: str) -> list[Peer]:
         peers = await anyio.to_thread.run_sync(self.node.peers)
-        return [p for p in peers if p.status == PEER and not p.stopped and p.url]
+        wanted = statuses or (PEER,)
+        return [p for p in peers if p.status in wanted and not p.stopped and p.url]
 
     # Pushing.
 
@@ -128,7 +129,7 @@ class Federator:
     async def pull_forever(self) -> None:
         while True:
             self.pull_wakeup.clear()
-            for peer in await self._peers():
+            for peer in await self._peers(PEER, JOINING):
                 await self.catch_up(peer)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.pull_wakeup.wait(), self.pull_interval)

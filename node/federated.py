@@ -93,6 +93,8 @@ class Batch:
     def __init__(self, app: Application[UUID]) -> None:
         self._app = app
         self._items: dict[UUID, Aggregate] = {}
+        # Entry rows to store with the batch (inceptions of nodes it starts following).
+        self.entries: list[EntryRow] = []
 
     def get(self, aggregate_id: UUID, create: Callable[[], A]) -> A:
         """The batch's copy of an aggregate: loaded, or made by `create` if there is none."""
@@ -154,6 +156,10 @@ class FederatedApplication(Application[UUID]):
 
     def outgoing(self, aggregates: Sequence[Aggregate]) -> list[Outgoing]:
         """The entries the pending events of `aggregates` cause (none by default)."""
+        return []
+
+    def met(self, feed_id: bytes, name: str, how: str) -> list[Aggregate]:
+        """What meeting a node changes here besides the transport (nothing by default)."""
         return []
 
     def effects(self, peer: bytes, run: list[tuple[Entry, bytes | None]], batch: Batch) -> None:
@@ -321,8 +327,10 @@ class FederatedApplication(Application[UUID]):
         return self._load(PeerFeed, peer_feed_id(feed_id))
 
     @retry_on_conflict
-    def add_peer(self, descriptor: NodeDescriptor, url: str) -> bytes:
-        """Know a node as a peer, from the descriptor it serves (its inception proves its id)."""
+    def add_peer(self, descriptor: NodeDescriptor, url: str, status: str = PEER) -> bytes:
+        """Know a node as a peer, from the descriptor it serves (its inception proves its id).
+        With status JOINING, its feed is followed but nothing is pushed to it until it admits
+        this node."""
         if descriptor.version != PROTOCOL_VERSION:
             raise Rejected(Reason.UNKNOWN_VERSION, f"protocol version {descriptor.version}")
         state = verify_inception(descriptor.inception, descriptor.feed)
@@ -332,13 +340,16 @@ class FederatedApplication(Application[UUID]):
         changed: list[Aggregate] = []
         rows: list[EntryRow] = []
         if peer is None:
-            changed.append(Peer(feed_id=state.feed_id, url=url, name=descriptor.name, status=PEER))
+            changed.append(
+                Peer(feed_id=state.feed_id, url=url, name=descriptor.name, status=status)
+            )
             changed.append(self._introduce(state))
             rows.append((state.feed_id, 0, encode(descriptor.inception)))
             changed.append(Delivery(feed_id=state.feed_id))
             changed.extend(self._indexed(state.feed_id))
+            changed.extend(self.met(state.feed_id, descriptor.name, status))
         else:
-            peer.update(url, descriptor.name, PEER)
+            peer.update(url, descriptor.name, status if peer.status != PEER else PEER)
             changed.append(peer)
             if delivery_id(state.feed_id) not in self.repository:
                 changed.append(Delivery(feed_id=state.feed_id))
@@ -447,6 +458,8 @@ class FederatedApplication(Application[UUID]):
         # A body is taken only if an entry names its hash (and its size matches).
         by_hash = {body_hash(body): body for body in bodies}
         batch = Batch(self)
+        for aggregate in also:
+            batch.add(aggregate)  # effects see (and change) these, not fresh copies
         rows: list[BodyRow] = []
         entries: list[EntryRow] = list(extra_entries)
         run: list[tuple[Entry, bytes | None]] = []
@@ -460,7 +473,8 @@ class FederatedApplication(Application[UUID]):
             run.append((entry, body))
         self.effects(feed_id, run, batch)
         feed.hold(len(taken), after)
-        super().save(*also, feed, *batch.aggregates(), bodies=rows, entries=entries)
+        entries.extend(batch.entries)
+        self.save(feed, *batch.aggregates(), bodies=rows, entries=entries)
 
     def _receive_join_request(self, push: Push) -> PushReply:
         """An unknown node may only ask to join: it sends its feed from the inception up to a
@@ -500,6 +514,7 @@ class FederatedApplication(Application[UUID]):
             push.bodies,
             peer,
             *self._indexed(push.feed),
+            *self.met(push.feed, asked.name, APPLICANT),
             extra_entries=[(push.feed, 0, encode(entries[0]))],
         )
         return PushReply(len(new_entries), after.next_seq)
@@ -525,6 +540,36 @@ class FederatedApplication(Application[UUID]):
         new = page.entries[len(page.entries) - len(entries) :]
         self._take(page.feed, feed, list(zip(new, entries, strict=True)), after, page.bodies)
         return len(entries)
+
+    def make_peer(self, feed_id: bytes) -> list[Aggregate]:
+        """The transport side of admitting a node, or of being admitted: from now on feeds
+        flow both ways. Returns the aggregates to save with the decision that causes it."""
+        peer = self._peer(feed_id)
+        if peer is None:
+            raise NotAPeer("This node does not know that node")
+        changed: list[Aggregate] = []
+        if peer.status != PEER:
+            peer.update(peer.url, peer.name, PEER)
+            changed.append(peer)
+        if delivery_id(feed_id) not in self.repository:
+            changed.append(Delivery(feed_id=feed_id))
+        return changed
+
+    def follow(self, inception: SignedEntry, url: str, name: str, batch: Batch) -> bytes | None:
+        """Follow a node another one introduced (its inception proves its id); returns its feed
+        id, or None if it is this node or already known."""
+        state = verify_inception(inception)
+        if state.feed_id == self.feed_id or self._peer(state.feed_id) is not None:
+            return None
+        if peer_id(state.feed_id) in batch:
+            return None
+        batch.add(Peer(feed_id=state.feed_id, url=url, name=name, status=PEER))
+        batch.add(self._introduce(state))
+        batch.add(Delivery(feed_id=state.feed_id))
+        batch.entries.append((state.feed_id, 0, encode(inception)))
+        index = batch.get(PEER_INDEX_ID, PeerIndex)
+        index.add(state.feed_id)
+        return state.feed_id
 
     # Asking to join.
 

@@ -23,6 +23,7 @@ class PeerView(Aggregate):
         self.profile: dict[str, Any] = {}
         self.decisions: dict[str, dict[str, Any]] = {}
         self.up_to_seq = 0
+        self.summary: dict[str, Any] = {}
 
     @event("RecordsSeen")
     def seen(
@@ -34,3 +35,27 @@ class PeerView(Aggregate):
         for decision in decisions:
             self.decisions[decision["decision_id"]] = decision
         self.up_to_seq = up_to_seq
+
+    @event("SummarySeen")
+    def summary_seen(self, summary: dict[str, Any]) -> None:
+        """A member circle's logbook summary (hat holders by person id; names kept apart)."""
+        self.summary = summary
+
+
+class RemotePerson(Aggregate):
+    """The name of a person of another circle (a delegate, a hat wearer in a summary): kept
+    apart, so that it can be erased when that circle says they asked for it."""
+
+    @staticmethod
+    def create_id(other: str, person: str, **kwargs: Any) -> UUID:
+        return uuid5(NAMESPACE_URL, f"circle-node:remote-person:{other}:{person}")
+
+    @event("Named")
+    def __init__(self, other: str, person: str, name: str) -> None:
+        self.other = other
+        self.person = person
+        self.name = name
+
+    @event("Renamed")
+    def rename(self, name: str) -> None:
+        self.name = name

@@ -11,6 +11,7 @@ from node.feeds import delivery_id, peer_id
 
 PEER = "peer"  # a node we exchange feeds with
 APPLICANT = "applicant"  # an unknown node that asked to join; it may only send its request
+JOINING = "joining"  # a node we asked to join: we follow its feed, and push once admitted
 REMOVED = "removed"
 
 PEER_INDEX_ID = uuid5(NAMESPACE_URL, "circle-node:peer-index")

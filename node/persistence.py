@@ -86,7 +86,8 @@ def ensure_postgres_schema(env: dict[str, str]) -> None:
 
 def open_node(settings: Settings, clock: Any = None, *, federated: bool = True) -> CircleNode:
     """Open (or create) the node's event store and identity as the settings say."""
-    from node.application import CircleNode, utc_now
+    from node.application import CircleNode
+    from node.circle_store import utc_now
     from node.federated import IdentityError
     from node.identity import (
         commit_rotation,

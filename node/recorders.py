@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
@@ -41,6 +42,10 @@ class FeedRecorder(Protocol):
     def delete_bodies(self, hashes: Sequence[bytes]) -> int: ...
 
     def select_entries(self, feed: bytes, after: int, limit: int) -> list[bytes]: ...
+
+    def delete_events(self, originator_id: UUID) -> int: ...
+
+    def compact(self) -> None: ...
 
 
 def _chunks(items: Sequence[bytes]) -> Iterable[Sequence[bytes]]:
@@ -74,6 +79,22 @@ class SQLiteFeedRecorder(SQLiteApplicationRecorder):
                 bodies,
             )
         return returning
+
+    def delete_events(self, originator_id: UUID) -> int:
+        """Erase an aggregate (personal data) from the store: its events are gone."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"DELETE FROM {self.events_table_name} WHERE originator_id = ?",
+                (originator_id.hex,),
+            )
+            return int(c.sqlite_cursor.rowcount)
+
+    def compact(self) -> None:
+        """Rewrite the file so that erased data leaves no trace in it (nor in the WAL)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.sqlite_cursor.connection.commit()
+            c.execute("VACUUM")
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def select_entries(self, feed: bytes, after: int, limit: int) -> list[bytes]:
         with self.datastore.transaction(commit=False) as c:
@@ -122,6 +143,21 @@ class POPOFeedRecorder(POPOApplicationRecorder):
                 self._bodies.setdefault(row[0], row)
             return returning
 
+    def delete_events(self, originator_id: UUID) -> int:
+        # In memory, the notification positions of later events move up (nothing persists).
+        with self._database_lock:
+            kept = [e for e in self._stored_events if e.originator_id != originator_id]
+            deleted = len(self._stored_events) - len(kept)
+            self._stored_events[:] = kept
+            self._stored_events_index.clear()
+            for position, stored in enumerate(kept):
+                index = self._stored_events_index[str(stored.originator_id)]
+                index[stored.originator_version] = position
+            return deleted
+
+    def compact(self) -> None:
+        pass  # nothing of an in-memory store outlives the process
+
     def select_entries(self, feed: bytes, after: int, limit: int) -> list[bytes]:
         held = self._entries.get(feed, {})
         return [held[seq] for seq in sorted(s for s in held if s > after)[:limit]]
@@ -150,7 +186,8 @@ def _postgres_feed_recorder() -> type:
         def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
             super().__init__(datastore, events_table_name=events_table_name)
             prefix = events_table_name.replace("_events", "")
-            self.bodies_table = sql.Identifier(prefix + "_bodies")
+            self.bodies_table_name = prefix + "_bodies"
+            self.bodies_table = sql.Identifier(self.bodies_table_name)
             self.entries_table = sql.Identifier(prefix + "_feed_entries")
             self.schema = sql.Identifier(self.datastore.schema)
             self.sql_create_statements.append(
@@ -187,6 +224,26 @@ def _postgres_feed_recorder() -> type:
                     ).format(self.schema, self.bodies_table),
                     bodies,
                 )
+
+        def delete_events(self, originator_id: UUID) -> int:
+            query = sql.SQL("DELETE FROM {}.{} WHERE originator_id = %s").format(
+                self.schema, sql.Identifier(self.events_table_name)
+            )
+            with self.datastore.transaction(commit=True) as curs:
+                curs.execute(query, (originator_id,))
+                return int(curs.rowcount)
+
+        def compact(self) -> None:
+            # VACUUM cannot run in a transaction: use a connection in autocommit mode.
+            with self.datastore.get_connection() as conn:
+                conn.autocommit = True
+                try:
+                    for table in (self.events_table_name, self.bodies_table_name):
+                        conn.execute(
+                            sql.SQL("VACUUM {}.{}").format(self.schema, sql.Identifier(table))
+                        )
+                finally:
+                    conn.autocommit = False
 
         def select_entries(self, feed: bytes, after: int, limit: int) -> list[bytes]:
             query = sql.SQL(

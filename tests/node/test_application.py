@@ -11,7 +11,8 @@ import pytest
 from domain.errors import InvalidRequest, NotFound, NotPermitted, WrongStage
 from domain.register import REGISTER_ID
 from domain.values import DecisionStatus, Membership, Stage
-from node.application import FORMER_PARTICIPANT, CircleNode
+from node.application import CircleNode
+from node.circle_store import FORMER_PARTICIPANT
 from node.demo import run_story
 from node.logbook import read_logbook
 from tests.conftest import Clock, NodeOpener
@@ -190,9 +191,34 @@ def test_stepping_back_releases_hats_and_leaving_keeps_thanks(node: CircleNode) 
     node.leave(p["ben"], p["ben"], note="Thanks for everything, Ben")
     participant = node.get_circle().participants[p["ben"]]
     assert participant.status == Membership.LEFT
-    assert participant.note_of_appreciation == "Thanks for everything, Ben"
+    # The note names Ben, so it is kept with his personal details, not in the circle's record.
+    assert participant.note_of_appreciation is None
+    assert node.note_of_appreciation(p["ben"], "left") == "Thanks for everything, Ben"
+    assert node.note_of_appreciation(p["ben"], "stepped_back") == "Thank you for hosting us"
     assert node.person_name(p["ben"]) == "Ben"
     assert node.person_name("11111111-1111-1111-1111-111111111111") == FORMER_PARTICIPANT
+    assert any(
+        "Ben left the circle, with thanks: Thanks for everything, Ben" in e.text
+        for e in read_logbook(node)
+    )
+
+
+def test_someone_who_left_may_have_their_personal_data_erased(node: CircleNode) -> None:
+    p = found(node)
+    # Cleo is still here: her data is not erased.
+    with pytest.raises(WrongStage, match="once someone has left"):
+        node.erase_person(p["ada"], p["cleo"])
+    node.leave(p["cleo"], p["cleo"], note="Thank you, Cleo Marsh")
+    with pytest.raises(NotPermitted):
+        node.erase_person(p["eli"], p["cleo"])
+    node.erase_person(p["ada"], p["cleo"])
+    # Her name and the note naming her are gone; the record keeps her id and what she did.
+    assert node.person_name(p["cleo"]) == FORMER_PARTICIPANT
+    assert node.note_of_appreciation(p["cleo"], "left") is None
+    assert node.get_circle().participants[p["cleo"]].status == Membership.LEFT
+    lines = [e.text for e in read_logbook(node)]
+    assert not any("Cleo" in line for line in lines)
+    assert any(line.startswith("a former participant left the circle") for line in lines)
 
 
 def test_async_proposal_lapses_after_its_deadline(node: CircleNode, clock: Clock) -> None:

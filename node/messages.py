@@ -1,0 +1,205 @@
+"""What circles say to each other: the entry types a node publishes and their bodies.
+
+Each entry type has one body struct (a MessagePack map); a receiver decodes the body with
+exactly that struct and refuses anything else. Messages between two circles name the receiver
+in `to` (a node id) and have it alone as their entry's audience; public records (the circle's
+profile, its decisions, introductions, requests for support to the whole network) are public.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import msgspec
+
+CIRCLE_PROFILE = "circle.profile"
+DECISION_RECORD = "decision.record"
+
+
+class CircleProfile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    name: str
+    aim: str
+    domain: str
+    kind: str
+    parent: str | None
+    status: str
+    legal_name: str | None = None
+    legal_number: str | None = None
+    legal_registry: str | None = None
+
+
+class DecisionRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    decision_id: str
+    binding: bool  # a policy that binds the circles that are part of this one
+    kind: str
+    title: str
+    text: str
+    status: str
+    effective: date
+    review_date: date
+    area: str | None = None
+    hat_id: str | None = None
+    term_end: date | None = None
+    measures: list[str] = []
+
+
+# Relationships between circles.
+PEERING_REQUEST = "peering.request"
+PEERING_ACCEPT = "peering.accept"
+PEERING_END = "peering.end"
+INTRODUCTION = "network.introduction"
+COOP_APPLY = "coop.apply"
+COOP_ADMIT = "coop.admit"
+COOP_WITHDRAW = "coop.withdraw"
+LINK_DELEGATE = "link.delegate"
+LINK_LEADER_PROPOSED = "link.leader_proposed"
+LINK_LEADER_AGREED = "link.leader_agreed"
+CIRCLE_SUMMARY = "circle.summary"
+CONSENT_REQUEST = "consent.request"
+CONSENT_ANSWER = "consent.answer"
+SEAT_REQUEST = "seat.request"
+SEAT_ANSWER = "seat.answer"
+SUPPORT_REQUEST = "support.request"
+SUPPORT_OFFER = "support.offer"
+SUPPORT_OUTCOME = "support.outcome"
+SUPPORT_DELIVERED = "support.delivered"
+SUPPORT_REFLECTION = "support.reflection"
+PERSON_ERASED = "person.erased"
+
+
+class Addressed(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A message with nothing to say but that it happened (peering, admission, withdrawal)."""
+
+    to: str  # the receiving circle's node id
+
+
+class Introduction(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """This circle admitted a node to the network: others can check its inception."""
+
+    node: str
+    url: str
+    name: str
+    inception: bytes  # the admitted node's signed inception entry (encoded)
+
+
+class CoopApplication(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    to: str
+    corporate: bool
+    legal_name: str | None = None
+    legal_number: str | None = None
+    legal_registry: str | None = None
+
+
+class LinkPerson(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Who holds a seat of the double link (the name is personal data, erasable)."""
+
+    to: str
+    person: str
+    name: str = ""
+
+
+class HatHolder(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    hat: str
+    person: str
+    name: str
+    review_date: date
+
+
+class CircleSummary(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A member circle's logbook summary for its co-op: aim, hats, policies, reviews due."""
+
+    to: str
+    aim: str
+    status: str
+    hats: list[HatHolder]
+    policies: list[str]
+    reviews_due: list[str]
+
+
+class ConsentRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A proposal asks a linked circle for its consent (federated consent), or a seat holder
+    for their answer (the double link)."""
+
+    to: str
+    proposal: str
+    round: int
+    title: str
+    text: str
+    seat: str = ""  # for a seat request: "delegate" or "leader"
+
+
+class ConsentAnswer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    to: str
+    proposal: str
+    round: int
+    consents: bool
+    argument: str = ""
+    seat: str = ""
+
+
+class SupportRequestMessage(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    request: str  # the request's id on the asking node
+    kind: str
+    text: str
+    to: list[str]  # the circles asked, or ["network"]
+
+
+class SupportMessage(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An offer, an outcome, a delivery or a reflection about one request."""
+
+    to: str
+    request: str  # the request's id on the asking node
+    text: str = ""
+    accepted: str = ""  # for an outcome: the circle whose offer was accepted
+
+
+class PersonErased(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Someone asked for their personal data to be erased: delete what you hold of it."""
+
+    to: str
+    person: str
+    bodies: list[bytes]  # hashes of the bodies of ours that named them
+
+
+BODY_TYPES: dict[str, type[msgspec.Struct]] = {
+    CIRCLE_PROFILE: CircleProfile,
+    DECISION_RECORD: DecisionRecord,
+    PEERING_REQUEST: Addressed,
+    PEERING_ACCEPT: Addressed,
+    PEERING_END: Addressed,
+    INTRODUCTION: Introduction,
+    COOP_APPLY: CoopApplication,
+    COOP_ADMIT: Addressed,
+    COOP_WITHDRAW: Addressed,
+    LINK_DELEGATE: LinkPerson,
+    LINK_LEADER_PROPOSED: LinkPerson,
+    LINK_LEADER_AGREED: LinkPerson,
+    CIRCLE_SUMMARY: CircleSummary,
+    CONSENT_REQUEST: ConsentRequest,
+    CONSENT_ANSWER: ConsentAnswer,
+    SEAT_REQUEST: ConsentRequest,
+    SEAT_ANSWER: ConsentAnswer,
+    SUPPORT_REQUEST: SupportRequestMessage,
+    SUPPORT_OFFER: SupportMessage,
+    SUPPORT_OUTCOME: SupportMessage,
+    SUPPORT_DELIVERED: SupportMessage,
+    SUPPORT_REFLECTION: SupportMessage,
+    PERSON_ERASED: PersonErased,
+}
+_DECODERS = {name: msgspec.msgpack.Decoder(cls) for name, cls in BODY_TYPES.items()}
+_ENCODER = msgspec.msgpack.Encoder()
+
+
+def encode_body(record: msgspec.Struct) -> bytes:
+    return _ENCODER.encode(record)
+
+
+def decode_body(entry_type: str, body: bytes) -> msgspec.Struct | None:
+    """The record in a body, or None if the type has no body struct or the bytes do not fit it."""
+    decoder = _DECODERS.get(entry_type)
+    if decoder is None:
+        return None
+    try:
+        return decoder.decode(body)  # type: ignore[no-any-return]
+    except (msgspec.DecodeError, ValueError):
+        return None
