@@ -68,6 +68,8 @@ def _sign(key: Ed25519PrivateKey, entry: Entry) -> SignedEntry:
         raise WontSign(f"{entry.type!r} is not an entry type name")
     if len(entry.audience) > MAX_AUDIENCE:
         raise WontSign(f"an audience of {len(entry.audience)} is more than {MAX_AUDIENCE}")
+    if any(len(member) != 32 for member in entry.audience):
+        raise WontSign("an audience names feed ids (32 bytes each)")
     if entry.body_size > MAX_BODY_BYTES:
         raise WontSign(f"a body of {entry.body_size} bytes is more than {MAX_BODY_BYTES}")
     encoded = encode(entry)

@@ -31,7 +31,7 @@ from federation.wire import Entry
 from node import inbound, publishing
 from node.federated import Batch, Outgoing
 from node.messages import CIRCLE_SUMMARY, LINK_DELEGATE, LINK_LEADER_AGREED
-from node.peer_view import PeerView, RemotePerson, peer_view_id
+from node.peer_view import RemotePerson
 from node.relations import RELATION_PURPOSES, Relations
 from node.retry import retry_on_conflict
 
@@ -61,12 +61,6 @@ class CircleNode(Relations):
 
     def effects(self, peer: bytes, run: list[tuple[Entry, bytes | None]], batch: Batch) -> None:
         inbound.apply(self, peer, run, batch)
-
-    def peer_view(self, feed_id: bytes) -> PeerView | None:
-        try:
-            return self._get(PeerView, peer_view_id(feed_id), "peer")
-        except NotFound:
-            return None
 
     # The circle.
 

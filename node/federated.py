@@ -582,7 +582,7 @@ class FederatedApplication(Application[UUID]):
             raise ValueError("A node does not ask itself to join")
         body = encode(JoinRequest(to, url, name, message))
         own = self.own_feed()
-        if own.next_seq > MAX_JOIN_ENTRIES:
+        if own.next_seq + 1 > MAX_JOIN_ENTRIES:  # seq 0 .. the request, all sent
             raise ValueError(
                 f"This node's feed is longer than {MAX_JOIN_ENTRIES} entries; ask a node that "
                 "knows it to introduce it instead"
@@ -594,6 +594,11 @@ class FederatedApplication(Application[UUID]):
             bodies=[self._body_row(body, [to])],
         )
         entries, bodies = self._run(-1, MAX_JOIN_ENTRIES, to, MAX_PUSH_BYTES)
+        if entries[-1] != signed:
+            raise ValueError(
+                "This node's feed is too large to send with a join request; ask a node that "
+                "knows it to introduce it instead"
+            )
         return Push(self.feed_id, entries, bodies)
 
     # The outbox.

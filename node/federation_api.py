@@ -89,6 +89,13 @@ def request_url(request: Request) -> str:
     return f"{url}?{query.decode('latin-1')}" if query else url
 
 
+def authority(host: str, scheme: str) -> str:
+    """A host[:port] in one form: lowercase, without the scheme's default port."""
+    host = host.strip().lower()
+    default = {"http": ":80", "https": ":443"}.get(scheme, "")
+    return host[: -len(default)] if default and host.endswith(default) else host
+
+
 def _node(request: Request) -> CircleNode:
     node: CircleNode = request.app.state.node
     return node
@@ -104,8 +111,13 @@ async def signed_reader(request: Request, body: bytes = b"") -> bytes | None:
     # A signature covers the authority the client addressed: it must be this node's own, or a
     # request signed for another node could be replayed here to read what was meant for it.
     own_authority: str = request.app.state.authority
-    if headers.get("host", "").lower() != own_authority:
-        raise Problem(401, "signature_wrong_authority", "this request was signed for another node")
+    if authority(headers.get("host", ""), request.url.scheme) != own_authority:
+        raise Problem(
+            401,
+            "signature_wrong_authority",
+            "this request was signed for another node",
+            {"WWW-Authenticate": "Signature"},
+        )
 
     def resolve(key_id: str) -> Any:
         try:
@@ -127,7 +139,9 @@ async def signed_reader(request: Request, body: bytes = b"") -> bytes | None:
     except SignatureError as error:
         if error.reason == "unknown_key":
             return None  # a node we do not know reads what anyone may read
-        raise Problem(401, f"signature_{error.reason}", str(error)) from None
+        raise Problem(
+            401, f"signature_{error.reason}", str(error), {"WWW-Authenticate": "Signature"}
+        ) from None
     return feed_id_from_node_id(key_id)
 
 

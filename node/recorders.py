@@ -29,11 +29,14 @@ BodyRow = tuple[bytes, bytes, bytes]
 EntryRow = tuple[bytes, int, bytes]
 CHUNK = 500
 # The same body bound by two entries: public if either is, else readable by both audiences.
+# (SQLite's || makes text of two blobs, hence the cast back to a blob there.)
 _MERGED_AUDIENCE = (
     "CASE WHEN length(excluded.audience) = 0 THEN excluded.audience "
     "WHEN length({table}.audience) = 0 THEN {table}.audience "
-    "ELSE {table}.audience || excluded.audience END"
+    "ELSE {concat} END"
 )
+_SQLITE_CONCAT = "CAST({table}.audience || excluded.audience AS BLOB)"
+_POSTGRES_CONCAT = "{table}.audience || excluded.audience"
 
 
 class FeedRecorder(Protocol):
@@ -75,7 +78,9 @@ class SQLiteFeedRecorder(SQLiteApplicationRecorder):
         if bodies:
             c.executemany(
                 "INSERT INTO bodies VALUES (?, ?, ?) ON CONFLICT (hash) DO UPDATE SET audience = "
-                f"{_MERGED_AUDIENCE.format(table='bodies')}",
+                + _MERGED_AUDIENCE.format(
+                    table="bodies", concat=_SQLITE_CONCAT.format(table="bodies")
+                ),
                 bodies,
             )
         return returning
@@ -220,7 +225,10 @@ def _postgres_feed_recorder() -> type:
                 curs.executemany(
                     sql.SQL(
                         "INSERT INTO {}.{} AS b VALUES (%s, %s, %s) ON CONFLICT (hash) DO UPDATE "
-                        "SET audience = " + _MERGED_AUDIENCE.format(table="b")
+                        "SET audience = "
+                        + _MERGED_AUDIENCE.format(
+                            table="b", concat=_POSTGRES_CONCAT.format(table="b")
+                        )
                     ).format(self.schema, self.bodies_table),
                     bodies,
                 )

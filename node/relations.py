@@ -19,11 +19,11 @@ from domain.errors import InvalidRequest, NotFound
 from domain.proposal import Proposal
 from domain.relationships import ADDED, APPLIED, Relationship, relationship_id
 from domain.support import SupportRequest
-from domain.values import Purpose
+from domain.values import IN_FORCE, Purpose
 from federation.feed import feed_id_from_node_id, node_id
 from federation.wire import NodeDescriptor, Push
 from node.circle_store import CircleStore
-from node.peer_view import RemotePerson
+from node.peer_view import PeerView, RemotePerson, peer_view_id
 from node.peers import APPLICANT, JOINING
 
 A = TypeVar("A", bound=Aggregate)
@@ -68,6 +68,24 @@ class Relations(CircleStore):
             return self._get(Relationship, relationship_id(self.circle_id, other), "circle")
         except NotFound:
             raise NotFound(f"This circle does not know the circle {other}") from None
+
+    def policies_from_coops(self) -> list[dict[str, Any]]:
+        """The policies in force of the co-ops this circle is part of that bind its circles."""
+        policies = []
+        for rel in self.relationships():
+            if rel.coop != "member_of":
+                continue
+            view = self.peer_view(feed_id_from_node_id(rel.other))
+            for decision in view.decisions.values() if view else ():
+                if decision.get("binding") and decision["status"] in IN_FORCE:
+                    policies.append({**decision, "circle": rel.other, "circle_name": rel.name})
+        return policies
+
+    def peer_view(self, feed_id: bytes) -> PeerView | None:
+        try:
+            return self._get(PeerView, peer_view_id(feed_id), "peer")
+        except NotFound:
+            return None
 
     def support_requests(self) -> list[SupportRequest]:
         return list(self._all("support", SupportRequest))

@@ -19,7 +19,7 @@ from federation.client import FederationClient
 from federation.feed import node_id
 from node.application import CircleNode
 from node.delivery import Federator
-from node.federation_api import Problem, federation_router, problem_response
+from node.federation_api import Problem, authority, federation_router, problem_response
 from node.identity import KeyStore
 from node.ratelimit import RateLimiter
 
@@ -71,7 +71,8 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
 
     app = FastAPI(title="circle-node", lifespan=lifespan)
     app.state.node = node
-    app.state.authority = urlsplit(options.public_url).netloc.lower()
+    public = urlsplit(options.public_url)
+    app.state.authority = authority(public.netloc, public.scheme)
     app.state.join_limiter = RateLimiter()
     app.include_router(federation_router(app.state.join_limiter, describe))
 
@@ -82,7 +83,8 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, error: StarletteHTTPException) -> Response:
         reason = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "error")
-        return problem_response(Problem(error.status_code, reason, str(error.detail)))
+        headers = dict(error.headers or {})  # e.g. Allow, on a 405
+        return problem_response(Problem(error.status_code, reason, str(error.detail), headers))
 
     @app.exception_handler(Exception)
     async def on_error(request: Request, error: Exception) -> Response:

@@ -174,6 +174,7 @@ def test_unknown_paths_and_methods_are_problems_too(nodes) -> None:  # type: ign
     assert response.status_code == 404 and response.json()["reason"] == "not_found"
     response = client.delete("/federation/inbox")
     assert response.status_code == 405 and response.json()["reason"] == "method_not_allowed"
+    assert response.headers["allow"] == "POST"
 
 
 def test_a_signature_made_for_another_node_is_refused(nodes) -> None:  # type: ignore[no-untyped-def]
@@ -190,3 +191,16 @@ def test_a_signature_made_for_another_node_is_refused(nodes) -> None:  # type: i
         "/federation/feed?after=0", headers={**headers, "Host": "elsewhere.example"}
     )
     assert response.status_code == 401 and response.json()["reason"] == "signature_wrong_authority"
+
+
+def test_a_public_url_with_its_default_port_still_takes_signed_reads(tmp_path: Path) -> None:
+    a = open_node(Settings(data_dir=tmp_path / "a"))
+    b = open_node(Settings(data_dir=tmp_path / "b"))
+    try:
+        a.add_peer(b.descriptor("b", "http://b.invalid"), "http://b.invalid")
+        client = TestClient(create_app(a, None, ServerOptions(public_url="http://TestServer:80")))
+        response = signed_get(client, b, "/federation/feed?after=0")
+        assert response.status_code == 200  # type: ignore[attr-defined]
+    finally:
+        a.close()
+        b.close()

@@ -365,6 +365,20 @@ def test_a_body_bound_by_a_public_entry_is_public(make) -> None:  # type: ignore
     a.save(own, entries=rows, bodies=bodies)
     digest = decode_entry(decode_signed(rows[0][2])).body_hash
     assert a.body_for(digest, c.feed_id) == b"same words"
+    # Bound twice for different readers: each may read it, nobody else.
+    connect(a, c)
+    own = a.own_feed()
+    rows, bodies = [], []
+    for audience in ([b.feed_id], [c.feed_id]):
+        signed = own.append(a.keys, "decision.record", b"two readers", 1, audience)  # type: ignore[arg-type]
+        rows.append((a.feed_id, own.head, encode(signed)))
+        bodies.append(a._body_row(b"two readers", audience))
+    a.save(own, entries=rows, bodies=bodies)
+    digest = decode_entry(decode_signed(rows[0][2])).body_hash
+    assert a.body_for(digest, b.feed_id) == a.body_for(digest, c.feed_id) == b"two readers"
+    with pytest.raises(PermissionError):
+        a.body_for(digest, None)
+    assert b"two readers" in a.page(0, 100, c.feed_id).bodies
 
 
 def decode_signed(raw: bytes):  # type: ignore[no-untyped-def]
