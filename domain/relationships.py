@@ -57,6 +57,7 @@ class Relationship(Aggregate):
         self.peering: str = Peering.NONE
         self.coop: str = CoopLink.NONE
         self.corporate = False
+        self.corporate_pending = False  # a member circle's application to be a corporate member
         self.legal_entity: LegalEntity | None = None
         # The member circle's delegate and leader, by their person id in the member circle
         # (names travel separately, as personal data that can be erased).
@@ -163,6 +164,13 @@ class Relationship(Aggregate):
         """Apply to be part of the other circle: a member circle, or, once this circle is
         incorporated, a corporate member. Returns the legal entity the application names."""
         self._check(circle, proposal, Purpose.APPLY_TO_COOP)
+        incorporated = circle.status == CircleStatus.INCORPORATED
+        if self.coop == CoopLink.MEMBER_OF and incorporated and not self.corporate:
+            # Incorporated separately: apply to stay, as a corporate member (the link goes on).
+            if self.corporate_pending:
+                raise self._refuse("This circle has applied for corporate membership already")
+            self._corporate_changed(True, False, circle.legal_entity, str(proposal.id))
+            return circle.legal_entity
         if self.coop in (CoopLink.APPLYING, CoopLink.MEMBER_OF):
             raise self._refuse(f"This circle is already {self.coop.replace('_', ' ')} that circle")
         if self.coop in (CoopLink.APPLIED, CoopLink.HAS_MEMBER):
@@ -173,22 +181,33 @@ class Relationship(Aggregate):
 
     def applied_to_us(self, corporate: bool, legal_entity: LegalEntity | None) -> None:
         """The other circle applied to be part of this one."""
+        if corporate and legal_entity is None:
+            raise InvalidRequest("A corporate member names its legal entity")
+        if self.coop == CoopLink.HAS_MEMBER and corporate and not self.corporate:
+            if self.corporate_pending:
+                raise self._refuse("That circle has applied for corporate membership already")
+            self._corporate_changed(True, False, legal_entity, None)
+            return
         if self.coop in (CoopLink.APPLIED, CoopLink.HAS_MEMBER):
             raise self._refuse(f"That circle is already {self.coop.replace('_', ' ')}")
         if self.coop in (CoopLink.APPLYING, CoopLink.MEMBER_OF):
             raise self._refuse("This circle is part of that one, not the other way round")
-        if corporate and legal_entity is None:
-            raise InvalidRequest("A corporate member names its legal entity")
         self._coop_changed(CoopLink.APPLIED, corporate, legal_entity, None)
 
     def admit_member(self, circle: Circle, proposal: Proposal) -> None:
         self._check(circle, proposal, Purpose.ADMIT_MEMBER)
+        if self.coop == CoopLink.HAS_MEMBER and self.corporate_pending:
+            self._corporate_changed(False, True, self.legal_entity, str(proposal.id))
+            return
         if self.coop != CoopLink.APPLIED:
             raise self._refuse("That circle has not applied to be part of this one")
         self._coop_changed(CoopLink.HAS_MEMBER, self.corporate, self.legal_entity, str(proposal.id))
 
     def admitted_as_member(self) -> None:
         """The other circle admitted this one (an admission nobody applied for is refused)."""
+        if self.coop == CoopLink.MEMBER_OF and self.corporate_pending:
+            self._corporate_changed(False, True, self.legal_entity, None)
+            return
         if self.coop != CoopLink.APPLYING:
             raise self._refuse("This circle did not apply to be part of that circle")
         self._coop_changed(CoopLink.MEMBER_OF, self.corporate, self.legal_entity, None)
@@ -216,6 +235,18 @@ class Relationship(Aggregate):
             self.delegate = None
             self.leader = None
             self.proposed_leader = None
+
+    @event("CorporateMembershipChanged")
+    def _corporate_changed(
+        self,
+        pending: bool,
+        corporate: bool,
+        legal_entity: LegalEntity | None,
+        proposal_id: str | None,
+    ) -> None:
+        self.corporate_pending = pending
+        self.corporate = corporate
+        self.legal_entity = legal_entity
 
     # The double link: the member circle's delegate and leader sit in the co-op's circle too.
 

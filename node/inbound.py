@@ -26,6 +26,7 @@ from federation.wire import Entry
 from node import messages as m
 from node.federated import Batch
 from node.peer_view import PeerView, RemotePerson, peer_view_id
+from node.peers import APPLICANT
 from node.relations import seat_of
 
 if TYPE_CHECKING:
@@ -164,9 +165,11 @@ def _introduction(c: _Context, record: m.Introduction) -> None:
         for aggregate in c.node.make_peer(feed_id_from_node_id(c.other)):
             c.batch.add(aggregate)
         return
-    rel = c.relationship()
-    if rel.peering != "peers" and rel.coop not in ("member_of", "has_member"):
-        raise DomainError("Only a linked circle's introductions are followed")
+    # Introductions are followed from the nodes this one chose to follow (it asked to join
+    # them, or admitted them): not from a node that is itself still asking to join.
+    sender = c.node.peer(feed_id_from_node_id(c.other))
+    if sender is None or sender.status == APPLICANT:
+        raise DomainError("Introductions are followed only from nodes this one follows")
     inception = decode_signed_entry(record.inception)
     if c.node.follow(inception, record.url, record.name, c.batch) is not None:
         c.relationship(record.node, record.name)

@@ -190,6 +190,20 @@ def _relationship(node: CircleNode, rel: Relationship) -> list[Outgoing]:
                 out.append(_to(rel.other, COOP_ADMIT, Addressed(rel.other)))
             elif event.coop == CoopLink.WITHDRAWN:
                 out.append(_to(rel.other, COOP_WITHDRAW, Addressed(rel.other)))
+        elif name == "CorporateMembershipChanged" and event.proposal_id:
+            if event.pending:
+                entity = event.legal_entity
+                out.append(
+                    _to(
+                        rel.other,
+                        COOP_APPLY,
+                        CoopApplication(
+                            rel.other, True, entity.registered_name, entity.number, entity.registry
+                        ),
+                    )
+                )
+            else:
+                out.append(_to(rel.other, COOP_ADMIT, Addressed(rel.other)))
         elif name == "LinkChanged" and event.by_us:
             kind = LINK_LEADER_PROPOSED if event.role == "proposed_leader" else LINK_LEADER_AGREED
             person_name = node.person_name(event.person) if kind == LINK_LEADER_AGREED else ""

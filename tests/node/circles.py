@@ -3,6 +3,7 @@ one-person circle, and move entries between nodes as the outbox and the puller w
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from federation.verify import Rejected
@@ -74,11 +75,31 @@ def sync(nodes: dict[str, CircleNode], down: tuple[str, ...] = ()) -> int:
                     held = node.peer_feed(other.feed_id).next_seq - 1
                     page = other.page(held, 1000, node.feed_id)
                     if page.entries:
-                        try:
+                        with contextlib.suppress(Rejected):
                             moved += node.receive_page(page)
-                        except Rejected:
-                            pass
         total += moved
         if moved == 0:
             return total
     raise AssertionError("entries kept moving between the nodes")
+
+
+def select(node: CircleNode, hat: str, person: str) -> None:
+    """Select `person` for `hat` by the full selection process (everyone nominates them)."""
+    host = (node.get_circle().wearers("facilitator") or [founder(node)])[0]
+    selection = node.open_selection(host, hat)
+    for nominator in node.get_circle().full_participants():
+        if "/" not in nominator:
+            node.nominate(nominator, selection, person, "Willing and able")
+    node.open_change_round(host, selection)
+    node.propose_candidate(host, selection, person, "Nominated by everyone")
+    for member in node.get_circle().full_participants():
+        if "/" not in member:
+            node.consent(member, selection)
+    node.close_consent_round(host, selection)
+
+
+def make_active(node: CircleNode) -> None:
+    """The founder facilitates and keeps the logbook; the circle starts its work."""
+    select(node, "facilitator", founder(node))
+    select(node, "secretary", founder(node))
+    node.activate_circle(founder(node))

@@ -1,0 +1,350 @@
+"""Every flow between circles on four nodes in one process: a co-op, two of its circles and an
+independent co-op. Messages move as the outbox and the puller move them (tests/node/circles.py);
+the real processes are in tests/e2e/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from domain.errors import WrongStage
+from domain.values import CoopLink, Peering, Purpose, Stage, SupportStatus
+from federation.verify import decode_entry, verify_inception, verify_page
+from federation.wire import encode
+from node.application import CircleNode
+from node.messages import CONSENT_ANSWER, COOP_ADMIT, Addressed, ConsentAnswer, encode_body
+from node.persistence import open_node
+from node.settings import Settings
+from tests.conftest import Clock
+from tests.node.circles import consent_to, founder, make_active, select, sync
+
+NAMES = {
+    "coop": "Equal Care Co-op",
+    "kitchen": "Kitchen circle",
+    "garden": "Garden circle",
+    "orchard": "Orchard Co-op",
+}
+
+
+@pytest.fixture
+def nodes(tmp_path: Path, clock: Clock) -> Iterator[dict[str, CircleNode]]:
+    opened = {}
+    for key, name in NAMES.items():
+        node = open_node(Settings(data_dir=tmp_path / key), clock)
+        node.found_circle(
+            name=name, aim=f"The aim of {name}", domain="Care", founder_name=f"{key} founder"
+        )
+        make_active(node)
+        opened[key] = node
+    yield opened
+    for node in opened.values():
+        node.close()
+
+
+def join(nodes: dict[str, CircleNode], newcomer: str, via: str) -> None:
+    """`newcomer` asks `via` to join the network; `via`'s circle consents to admit it."""
+    asker, host = nodes[newcomer], nodes[via]
+    push = asker.ask_to_join_network(
+        host.descriptor(NAMES[via], f"http://{via}"),
+        f"http://{via}",
+        f"http://{newcomer}",
+        "We would like to join",
+    )
+    host.receive_push(push)
+    consent_to(host, Purpose.ADMIT_TO_NETWORK, {"circle": asker.node_id})
+
+
+def test_circles_across_four_nodes(
+    nodes: dict[str, CircleNode], clock: Clock, tmp_path: Path
+) -> None:
+    coop, kitchen, garden, orchard = (nodes[k] for k in ("coop", "kitchen", "garden", "orchard"))
+    ref = {key: node.node_id for key, node in nodes.items()}
+
+    # Joining the network: each asks the co-op; the co-op's circle consents to admit it and
+    # publishes a signed introduction, which the others follow.
+    for newcomer in ("kitchen", "garden", "orchard"):
+        join(nodes, newcomer, "coop")
+    sync(nodes)
+    for key in ("kitchen", "garden", "orchard"):
+        assert nodes[key].relationship(ref["coop"]).peering == Peering.PEERS
+        assert coop.relationship(ref[key]).peering == Peering.PEERS
+    # The introductions let the kitchen know the garden and the orchard, and vice versa.
+    assert kitchen.relationship(ref["orchard"]).how == "introduced"
+    assert orchard.relationship(ref["garden"]).how == "introduced"
+
+    # Part of a co-op: the kitchen and the garden apply; the co-op's circle admits them.
+    for key in ("kitchen", "garden"):
+        consent_to(nodes[key], Purpose.APPLY_TO_COOP, {"circle": ref["coop"]})
+    sync(nodes)
+    assert coop.relationship(ref["kitchen"]).coop == CoopLink.APPLIED
+    for key in ("kitchen", "garden"):
+        consent_to(coop, Purpose.ADMIT_MEMBER, {"circle": ref[key]})
+    sync(nodes)
+    assert kitchen.relationship(ref["coop"]).coop == CoopLink.MEMBER_OF
+    assert coop.relationship(ref["kitchen"]).coop == CoopLink.HAS_MEMBER
+
+    # The kitchen's public decisions and logbook summary reach the co-op ...
+    consent_to(kitchen, Purpose.ADOPT_POLICY, {}, text="Rotas are published a week ahead")
+    sync(nodes)
+    view = coop.peer_view(kitchen.feed_id)
+    assert view is not None and view.summary["aim"] == "The aim of Kitchen circle"
+    assert "adopt policy" in view.summary["policies"]
+    # ... and the co-op's policies that bind its circles flow down to them.
+    consent_to(
+        coop,
+        Purpose.ADOPT_POLICY,
+        {"binds_member_circles": True},
+        text="Every circle reviews its budget each quarter",
+    )
+    consent_to(coop, Purpose.ADOPT_POLICY, {}, text="The co-op's own office hours")
+    sync(nodes)
+    for member in (kitchen, garden):
+        binding = [p["text"] for p in member.policies_from_coops()]
+        assert binding == ["Every circle reviews its budget each quarter"]
+    assert orchard.policies_from_coops() == []  # not part of the co-op
+
+    # The double link: the kitchen selects its delegate ...
+    kitchen_founder = founder(kitchen)
+    cook = kitchen.apply_to_join("Kim Cook")
+    kitchen.admit(kitchen_founder, cook)
+    select(kitchen, "delegate", kitchen_founder)
+    # ... the co-op proposes its leader, and the kitchen agrees (both by consent).
+    consent_to(coop, Purpose.PROPOSE_LEADER, {"circle": ref["kitchen"], "person": cook})
+    sync(nodes)
+    assert kitchen.relationship(ref["coop"]).proposed_leader == cook
+    consent_to(kitchen, Purpose.AGREE_LEADER, {"circle": ref["coop"], "person": cook})
+    sync(nodes)
+    assert kitchen.get_circle().wears(cook, "leader")
+    seats = {f"{ref['kitchen']}/delegate", f"{ref['kitchen']}/leader"}
+    assert seats <= set(coop.get_circle().full_participants())
+    assert coop.seat_name(f"{ref['kitchen']}/leader") == "Kim Cook (leader of Kitchen circle)"
+
+    # Both seats take part in the co-op's consent rounds, answering from the kitchen's node.
+    proposal = consent_to(coop, Purpose.ADOPT_POLICY, {}, text="Shared training days", close=False)
+    sync(nodes)
+    kitchen.answer_seat(kitchen_founder, ref["coop"], proposal, True)
+    kitchen.answer_seat(cook, ref["coop"], proposal, False, "Not on rota days, please")
+    sync(nodes)
+    facilitator = founder(coop)
+    assert coop.close_consent_round(facilitator, proposal) == Stage.INTEGRATING
+    (objection,) = coop.get_proposal(proposal).open_objections()
+    assert objection.person_id == f"{ref['kitchen']}/leader"
+
+    # Incorporate separately and stay a corporate member: the garden incorporates, applies as
+    # a corporate member, and the co-op admits it; both record it.
+    consent_to(
+        garden,
+        Purpose.INCORPORATE,
+        {"registered_name": "Garden Co-op Ltd", "number": "RS00123", "registry": "FCA"},
+    )
+    consent_to(garden, Purpose.APPLY_TO_COOP, {"circle": ref["coop"]})
+    sync(nodes)
+    assert coop.relationship(ref["garden"]).corporate_pending
+    consent_to(coop, Purpose.ADMIT_MEMBER, {"circle": ref["garden"]})
+    sync(nodes)
+    for rel in (coop.relationship(ref["garden"]), garden.relationship(ref["coop"])):
+        assert rel.corporate and not rel.corporate_pending
+        assert rel.legal_entity is not None and rel.legal_entity.number == "RS00123"
+    assert garden.relationship(ref["coop"]).coop == CoopLink.MEMBER_OF  # the link continues
+    garden_view = coop.peer_view(garden.feed_id)
+    assert garden_view is not None and garden_view.profile["status"] == "incorporated"
+
+    # Support between circles: the kitchen asks the garden and the orchard for people.
+    consent_to(
+        kitchen,
+        Purpose.REQUEST_SUPPORT,
+        {"kind": "people", "circles": [ref["garden"], ref["orchard"]]},
+        text="Two people for Sunday visits in March",
+    )
+    sync(nodes)
+    (seen_by_orchard,) = orchard.support_requests()
+    (seen_by_garden,) = garden.support_requests()
+    assert seen_by_orchard.text == "Two people for Sunday visits in March"
+    assert coop.support_requests() == []  # not asked
+    for helper, request in ((orchard, seen_by_orchard), (garden, seen_by_garden)):
+        consent_to(
+            helper,
+            Purpose.OFFER_SUPPORT,
+            {"circle": ref["kitchen"], "request": str(request.id)},
+            text=f"{helper.get_circle().name} can send two people",
+        )
+    sync(nodes)
+    (ours,) = kitchen.support_requests()
+    assert set(ours.offers) == {ref["orchard"], ref["garden"]}
+    consent_to(kitchen, Purpose.ACCEPT_OFFER, {"request": str(ours.id), "offer": ref["orchard"]})
+    sync(nodes)
+    assert orchard.get_support_request(str(seen_by_orchard.id)).status == SupportStatus.ACCEPTED
+    assert garden.get_support_request(str(seen_by_garden.id)).status == SupportStatus.CLOSED
+    kitchen.record_support_delivery(kitchen_founder, str(ours.id), "Two visits covered")
+    sync(nodes)
+    kitchen.reflect_on_support(kitchen_founder, str(ours.id), "Warm and on time")
+    orchard.reflect_on_support(founder(orchard), str(seen_by_orchard.id), "We learnt a lot")
+    sync(nodes)
+    for node, request_id, other in (
+        (kitchen, ours.id, "orchard"),
+        (orchard, seen_by_orchard.id, "kitchen"),
+    ):
+        request = node.get_support_request(str(request_id))
+        assert request.status == SupportStatus.DELIVERED
+        assert request.delivery == "Two visits covered"
+        assert set(request.reflections) == {"us", ref[other]}
+
+    # Peering: the orchard asks the garden; the garden's circle consents; later it ends.
+    consent_to(orchard, Purpose.REQUEST_PEERING, {"circle": ref["garden"]})
+    sync(nodes)
+    assert garden.relationship(ref["orchard"]).peering == Peering.ASKED
+    consent_to(garden, Purpose.ACCEPT_PEERING, {"circle": ref["orchard"]})
+    sync(nodes)
+    assert orchard.relationship(ref["garden"]).peering == Peering.PEERS
+    consent_to(garden, Purpose.END_PEERING, {"circle": ref["orchard"]})
+    sync(nodes)
+    assert orchard.relationship(ref["garden"]).peering == Peering.ENDED
+
+    # Federated consent: the co-op asks its two circles; the garden objects, by its own
+    # consent process; the objection is integrated and both consent in the next round.
+    asking = consent_to(
+        coop,
+        Purpose.ADOPT_POLICY,
+        {},
+        text="One shared rota tool",
+        ask_circles=[ref["kitchen"], ref["garden"]],
+        close=False,
+    )
+    sync(nodes)
+    consent_to(
+        kitchen,
+        Purpose.ANSWER_CONSENT_REQUEST,
+        {"circle": ref["coop"], "request": asking, "round": 1, "consents": True},
+    )
+    consent_to(
+        garden,
+        Purpose.ANSWER_CONSENT_REQUEST,
+        {
+            "circle": ref["coop"],
+            "request": asking,
+            "round": 1,
+            "consents": False,
+            "argument": "Our volunteers have no smartphones",
+        },
+    )
+    sync(nodes)
+    assert coop.close_consent_round(facilitator, asking) == Stage.INTEGRATING
+    (objection,) = coop.get_proposal(asking).open_objections()
+    assert objection.person_id == f"circle:{ref['garden']}"
+    coop.integrate(
+        facilitator,
+        asking,
+        "add_measure",
+        "Paper rotas stay for those who want them",
+        [objection.number],
+    )
+    coop.open_consent_round(facilitator, asking)
+    for person in coop.get_circle().full_participants():
+        if "/" not in person:
+            coop.consent(person, asking)
+    sync(nodes)
+    with pytest.raises(WrongStage, match="linked circle"):
+        coop.close_consent_round(facilitator, asking)
+    for member in (kitchen, garden):
+        consent_to(
+            member,
+            Purpose.ANSWER_CONSENT_REQUEST,
+            {"circle": ref["coop"], "request": asking, "round": 2, "consents": True},
+        )
+    sync(nodes)
+    assert coop.close_consent_round(facilitator, asking) == Stage.CONSENTED
+
+    # Messages that do not fit are refused with a reason, recorded, and change nothing:
+    # an admission nobody applied for ...
+    _send(coop, ref["orchard"], COOP_ADMIT, encode_body(Addressed(ref["orchard"])))
+    sync(nodes)
+    rel = orchard.relationship(ref["coop"])
+    assert rel.coop == CoopLink.NONE
+    assert rel.refusals == ["coop.admit: This circle did not apply to be part of that circle"]
+    # ... and an answer from a circle that was not asked.
+    _send(
+        orchard,
+        ref["coop"],
+        CONSENT_ANSWER,
+        encode_body(ConsentAnswer(ref["coop"], asking, 2, False, "We object too")),
+    )
+    sync(nodes)
+    assert coop.relationship(ref["orchard"]).refusals[-1].startswith("consent.answer:")
+    assert coop.get_proposal(asking).stage == Stage.CONSENTED
+
+    # A node down during part of it catches up: the garden misses a co-op policy ...
+    consent_to(
+        coop,
+        Purpose.ADOPT_POLICY,
+        {"binds_member_circles": True},
+        text="Safeguarding training for everyone",
+    )
+    sync(nodes, down=("garden",))
+    assert "Safeguarding training for everyone" not in [
+        p["text"] for p in garden.policies_from_coops()
+    ]
+    sync(nodes)
+    assert "Safeguarding training for everyone" in [p["text"] for p in garden.policies_from_coops()]
+
+    # Erasure: Kim leaves the kitchen and asks for her personal data to be erased. The
+    # kitchen erases it and tells the co-op, which erases its copies; feeds still verify.
+    kitchen.leave(cook, cook, note="Thank you, Kim")
+    sync(nodes)
+    assert coop.remote_name(ref["kitchen"], cook) == "Kim Cook"
+    erased = kitchen.erase_person(kitchen_founder, cook)
+    assert erased >= 1
+    sync(nodes)
+    assert kitchen.person_name(cook) == "a former participant"
+    assert coop.remote_name(ref["kitchen"], cook) == "a former participant"
+    # Her name is in no file of any node (the stores were rewritten after the erasure).
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert b"Kim Cook" not in path.read_bytes(), path
+    held = coop._feeds.select_entries(kitchen.feed_id, -1, 10_000)
+    from federation.verify import decode_signed_entry
+
+    signed = [decode_signed_entry(raw) for raw in held]
+    state, _ = verify_page(
+        verify_inception(signed[0]), signed[1:], CircleNode.KNOWN_TYPES, lambda seq: None
+    )
+    assert state.next_seq == kitchen.own_feed().next_seq
+    kim_bodies = [decode_entry(s).body_hash for s in signed[1:] if decode_entry(s).body_hash]
+    assert all(
+        b"Kim Cook" not in (coop.body_for(d, coop.feed_id) or b"")
+        for d in kim_bodies
+        if _readable(coop, d)
+    )
+
+    # Go its own way: the kitchen withdraws from the co-op; both record it; they still peer.
+    consent_to(kitchen, Purpose.GO_INDEPENDENT, {"circle": ref["coop"]})
+    sync(nodes)
+    assert kitchen.get_circle().status == "independent"
+    assert kitchen.relationship(ref["coop"]).coop == CoopLink.WITHDRAWN
+    assert coop.relationship(ref["kitchen"]).coop == CoopLink.WITHDRAWN
+    assert kitchen.relationship(ref["coop"]).peering == Peering.PEERS
+    assert not seats & set(coop.get_circle().full_participants())
+    assert kitchen.policies_from_coops() == []
+
+
+def _readable(node: CircleNode, digest: bytes) -> bool:
+    try:
+        node.body_for(digest, node.feed_id)
+    except PermissionError:
+        return False
+    return True
+
+
+def _send(node: CircleNode, to: str, kind: str, body: bytes) -> None:
+    """Append a message straight to a node's feed, as a faulty or hostile node might."""
+    from federation.feed import feed_id_from_node_id
+
+    own = node.own_feed()
+    audience = [feed_id_from_node_id(to)]
+    signed = own.append(node.keys, kind, body, 1, audience)  # type: ignore[arg-type]
+    node.save(
+        own,
+        entries=[(node.feed_id, own.head, encode(signed))],
+        bodies=[node._body_row(body, audience)],
+    )
