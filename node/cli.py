@@ -210,6 +210,25 @@ def peer_list(data: DataOption = None) -> None:
             typer.echo(line)
 
 
+@app.command()
+def join(
+    url: Annotated[str, typer.Argument(help="The URL of a node of the network, e.g. a co-op's")],
+    own_url: Annotated[str, typer.Option("--url", help="The URL others reach this node at")],
+    message: Annotated[str, typer.Option(help="A word to the circle you ask")] = "",
+    data: DataOption = None,
+) -> None:
+    """Ask a node to admit this circle to the network (its circle decides by consent)."""
+    from federation.client import TransportError
+    from node.joining import join_network
+
+    with _opened(data) as (node, _):
+        try:
+            asyncio.run(join_network(node, url.rstrip("/"), own_url, message))
+        except (TransportError, ValueError) as error:
+            raise _Failure(f"could not ask {url}: {error}") from None
+        typer.echo(f"Asked {url} to admit {node.get_circle().name!r}; its circle will decide")
+
+
 @app.command("rotate-key")
 def rotate_key(data: DataOption = None) -> None:
     """Rotate the node's signing key to the pre-committed next key."""

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from federation.client import FederationClient
@@ -21,6 +21,7 @@ from node.application import CircleNode
 from node.delivery import Federator
 from node.federation_api import Problem, authority, federation_router, problem_response
 from node.identity import KeyStore
+from node.pages import network_page
 from node.ratelimit import RateLimiter
 
 log = logging.getLogger("circle_node.server")
@@ -98,6 +99,13 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
             f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg', '')}" for e in error.errors()
         )
         return problem_response(Problem(400, "malformed", where or "invalid request"))
+
+    @app.get("/", response_class=HTMLResponse, tags=["pages"])
+    def home() -> HTMLResponse:
+        """The circle's view of the network."""
+        if not node.is_founded:
+            return HTMLResponse("<p>This node has no circle yet.</p>")
+        return HTMLResponse(network_page(node))
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> JSONResponse:

@@ -1,51 +1,14 @@
-"""Helpers for tests of circles across nodes, in one process: consent to a proposal in a
-one-person circle, and move entries between nodes as the outbox and the puller would."""
+"""Helpers for tests of circles across nodes, in one process: move entries between nodes as
+the outbox and the puller would (and, from node.scripted, the consent process scripted)."""
 
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
 from federation.verify import Rejected
 from node.application import CircleNode
 from node.peers import JOINING, PEER
-
-
-def founder(node: CircleNode) -> str:
-    return next(iter(node.get_circle().participants))
-
-
-def consent_to(
-    node: CircleNode,
-    purpose: str,
-    subject: dict[str, Any],
-    text: str = "As discussed",
-    *,
-    ask_circles: list[str] | None = None,
-    by: str | None = None,
-    close: bool = True,
-) -> str:
-    """Take a proposal through the consent process in a circle whose full participants all
-    consent (each circle here has its founder, and maybe a few more, all consenting)."""
-    by = by or founder(node)
-    proposal = node.draft_proposal(
-        by,
-        purpose.replace("_", " "),
-        text,
-        purpose=purpose,
-        subject=subject,
-        ask_circles=ask_circles,
-    )
-    node.present(by, proposal)
-    facilitator = node.get_circle().wearers("facilitator") or [by]
-    node.open_reactions(facilitator[0], proposal)
-    node.open_consent_round(facilitator[0], proposal)
-    for person in node.get_circle().full_participants():
-        if "/" not in person:  # seats of linked circles answer from their own node
-            node.consent(person, proposal)
-    if close:
-        node.close_consent_round(facilitator[0], proposal)
-    return proposal
+from node.scripted import consent_to, founder, make_active, select
 
 
 def sync(nodes: dict[str, CircleNode], down: tuple[str, ...] = ()) -> int:
@@ -83,23 +46,4 @@ def sync(nodes: dict[str, CircleNode], down: tuple[str, ...] = ()) -> int:
     raise AssertionError("entries kept moving between the nodes")
 
 
-def select(node: CircleNode, hat: str, person: str) -> None:
-    """Select `person` for `hat` by the full selection process (everyone nominates them)."""
-    host = (node.get_circle().wearers("facilitator") or [founder(node)])[0]
-    selection = node.open_selection(host, hat)
-    for nominator in node.get_circle().full_participants():
-        if "/" not in nominator:
-            node.nominate(nominator, selection, person, "Willing and able")
-    node.open_change_round(host, selection)
-    node.propose_candidate(host, selection, person, "Nominated by everyone")
-    for member in node.get_circle().full_participants():
-        if "/" not in member:
-            node.consent(member, selection)
-    node.close_consent_round(host, selection)
-
-
-def make_active(node: CircleNode) -> None:
-    """The founder facilitates and keeps the logbook; the circle starts its work."""
-    select(node, "facilitator", founder(node))
-    select(node, "secretary", founder(node))
-    node.activate_circle(founder(node))
+__all__ = ["consent_to", "founder", "make_active", "select", "sync"]

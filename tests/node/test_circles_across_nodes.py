@@ -90,7 +90,7 @@ def test_circles_across_four_nodes(
     sync(nodes)
     view = coop.peer_view(kitchen.feed_id)
     assert view is not None and view.summary["aim"] == "The aim of Kitchen circle"
-    assert "adopt policy" in view.summary["policies"]
+    assert "Adopt policy" in view.summary["policies"]
     # ... and the co-op's policies that bind its circles flow down to them.
     consent_to(
         coop,
