@@ -54,14 +54,29 @@ def _settings(data: Path | None) -> Settings:
 
 @app.command()
 def demo(
+    one_circle: Annotated[
+        bool, typer.Option("--one-circle", help="One circle's story on a single node instead")
+    ] = False,
     keep: Annotated[bool, typer.Option(help="Keep the demo's data folder afterwards")] = False,
 ) -> None:
-    """Run a circle's story on a fresh node (SQLite in a temporary folder) and print its logbook."""
-    from node.demo import main
+    """A federation of four circle nodes on this machine tells its story, on SQLite in a
+    temporary folder; with --one-circle, one circle's consent story and its logbook."""
+    import sys
+    import tempfile
 
-    folder = main()
+    from node.demo import main, network_main
+
+    if one_circle:
+        folder = main()
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="circle-node-network-"))
+        try:
+            network_main(folder, linger=sys.stdin.isatty() and not keep)
+        except (TimeoutError, RuntimeError) as error:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise _fail(f"the demo could not finish: {error}") from None
     if keep:
-        typer.echo(f"\nThe node's data is kept in {folder}")
+        typer.echo(f"\nThe nodes' data is kept in {folder}")
     else:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -1,4 +1,6 @@
-"""The demo: a real circle's story run through a node on SQLite in a fresh temporary folder."""
+"""The demo: a federation of four circle nodes on this machine tells its story (the default),
+or one circle's story run through a single node (`--one-circle`). Both use SQLite in a fresh
+temporary folder."""
 
 from __future__ import annotations
 
@@ -159,8 +161,30 @@ def run_story(
     say("  Dev stepped back; the rota holder hat was released")
 
 
+def network_main(folder: Path, say: Callable[[str], None] = print, linger: bool = False) -> None:
+    """Four nodes on loopback ports tell the network's story, then show what each sees."""
+    from node.local_cluster import local_cluster
+    from node.network_story import Network, found_circles, network_views, run_story
+
+    with local_cluster(folder, "coop", "kitchen", "garden", "orchard") as nodes:
+        network = Network(nodes, say)
+        say(f"Four circle nodes in {folder}, each its own SQLite store:")
+        found_circles(network)
+        for key, process in nodes.items():
+            process.start()
+            say(f"  [{network.name(key)}] serving at {process.url} as {network.ref(key)}")
+        run_story(network, lambda key: nodes[key].stop(), lambda key: nodes[key].start())
+        say("\nEach node's view of the network:")
+        for line in network_views(network):
+            say(line)
+        if linger:
+            say("\nOpen the addresses above in a browser. Press Enter to stop the nodes.")
+            input()
+        say("\nStopping the nodes and removing their folders.")
+
+
 def main(say: Callable[[str], None] = print) -> Path:
-    """Run the story in a fresh folder, print the logbook; returns the folder."""
+    """Run one circle's story in a fresh folder, print the logbook; returns the folder."""
     folder = Path(tempfile.mkdtemp(prefix="circle-node-demo-"))
     settings = Settings(data_dir=folder)
     clock = StoryClock()

@@ -32,8 +32,12 @@ def consent_to(
     full participant consents; close it unless `close` is false. Returns its id."""
     by = by or founder(node)
     proposal = node.draft_proposal(
-        by, title or purpose.replace("_", " ").capitalize(), text, purpose=purpose,
-        subject=subject, ask_circles=ask_circles,
+        by,
+        title or purpose.replace("_", " ").capitalize(),
+        text,
+        purpose=purpose,
+        subject=subject,
+        ask_circles=ask_circles,
     )
     node.present(by, proposal)
     host = (node.get_circle().wearers("facilitator") or [by])[0]

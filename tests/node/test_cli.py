@@ -13,8 +13,8 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
     )
 
 
-def test_the_demo_tells_the_story_and_prints_the_logbook() -> None:
-    result = run("demo")
+def test_the_one_circle_demo_tells_its_story_and_prints_the_logbook() -> None:
+    result = run("demo", "--one-circle")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Cleo objected" in out
@@ -22,6 +22,32 @@ def test_the_demo_tells_the_story_and_prints_the_logbook() -> None:
     assert "Consent round 2 on 'Paid travel time' closed: consented" in out
     assert "Review due: 'Sunday cover from the helping circle'" in out
     assert "stepped back, with thanks" in out
+
+
+def test_the_demo_runs_a_federation_and_cleans_up(tmp_path: Path) -> None:
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-m", "node", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    for step in (
+        "1. Joining the network",
+        "5. A node down, and back",
+        "7. Federated consent",
+        "10. Going its own way",
+        "Each node's view of the network",
+    ):
+        assert step in out
+    assert "(signed, verified, stored)" in out
+    assert "http://127.0.0.1:" in out
+    assert list(tmp_path.iterdir()) == []  # it cleaned up after itself
 
 
 def test_init_then_logbook(tmp_path: Path) -> None:

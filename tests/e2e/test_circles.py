@@ -1,0 +1,71 @@
+"""Four real nodes on loopback walk every flow between circles (node/network_story.py): joining
+the network, co-op membership and binding policies, the double link, corporate membership, a
+node down and back, support, federated consent, peering, erasure, and going its own way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from domain.values import CoopLink, Peering, SupportStatus
+from federation.verify import decode_signed_entry, verify_inception, verify_page
+from node.application import CircleNode
+from node.local_cluster import local_cluster
+from node.network_story import Network, found_circles, network_views, run_story
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def test_every_flow_between_circles_on_four_real_nodes(tmp_path: Path) -> None:
+    told: list[str] = []
+    with local_cluster(tmp_path, "coop", "kitchen", "garden", "orchard") as nodes:
+        network = Network(nodes, told.append)
+        found_circles(network)
+        for process in nodes.values():
+            process.start()
+        run_story(network, lambda key: nodes[key].stop(), lambda key: nodes[key].start())
+        views = "\n".join(network_views(network))
+        ref = {key: network.ref(key) for key in nodes}
+        rel = network.relationship
+
+        # Each side of each flow recorded it.
+        assert rel("coop", "kitchen").coop == rel("kitchen", "coop").coop == CoopLink.WITHDRAWN
+        assert rel("kitchen", "coop").peering == Peering.PEERS  # they still peer
+        garden = rel("garden", "coop")
+        assert garden.coop == CoopLink.MEMBER_OF and garden.corporate
+        assert rel("coop", "garden").legal_entity.registered_name == "Todmorden Garden Co-op Ltd"
+        assert rel("orchard", "garden").peering == rel("garden", "orchard").peering == "peers"
+        with network.open("orchard") as orchard, network.open("kitchen") as kitchen:
+            (offered,) = orchard.support_requests()
+            (asked,) = kitchen.support_requests()
+            assert offered.status == asked.status == SupportStatus.DELIVERED
+            assert set(offered.reflections) == {"us", ref["kitchen"]}
+            assert set(asked.reflections) == {"us", ref["orchard"]}
+        assert "binds this circle: Safeguarding training for everyone" in views
+        assert any(
+            "closed the round, counting both circles' answers: consented" in line for line in told
+        )
+        assert any(
+            "✉ Calder Kitchen circle → Equal Care Co-op" in line and "person.erased" in line
+            for line in told
+        )
+
+        # Every node holds verified copies of the feeds it follows, erasures included.
+        for key in nodes:
+            with network.open(key) as node:
+                for peer in node.peers():
+                    _verify_held_feed(node, peer.feed_id)
+
+    # With the nodes stopped: Kim Cook's name is in no file of any node that held it.
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path.name != "serve.log":
+            assert b"Kim Cook" not in path.read_bytes(), path
+
+
+def _verify_held_feed(node: CircleNode, feed_id: bytes) -> None:
+    held = [decode_signed_entry(raw) for raw in node._feeds.select_entries(feed_id, -1, 100_000)]
+    state, _ = verify_page(
+        verify_inception(held[0]), held[1:], CircleNode.KNOWN_TYPES, lambda seq: None
+    )
+    assert state.next_seq == len(held)
