@@ -26,14 +26,23 @@ class _Context:
         self.node = node
         self.titles: dict[str, str] = {}
         self.hat_names: dict[str, str] = {}
+        self.circles: dict[str, str] = {}  # relationship id or node id -> the circle's name
         self._names: dict[str, str] = {}
 
     def name(self, person_id: str | None) -> str:
         if not person_id:
             return "someone"
         if person_id not in self._names:
-            self._names[person_id] = self.node.person_name(person_id)
+            if person_id.startswith("circle:"):
+                self._names[person_id] = self.circle(person_id.removeprefix("circle:"))
+            elif "/" in person_id:
+                self._names[person_id] = self.node.seat_name(person_id)
+            else:
+                self._names[person_id] = self.node.person_name(person_id)
         return self._names[person_id]
+
+    def circle(self, key: Any) -> str:
+        return self.circles.get(str(key), "another circle")
 
     def title(self, record_id: Any) -> str:
         return self.titles.get(str(record_id), "a record")
@@ -103,7 +112,99 @@ def _round_closed(e: Any, c: _Context) -> str:
     )
 
 
+def _met(e: Any, c: _Context) -> str:
+    name = e.name or "a circle"
+    c.circles[str(e.originator_id)] = c.circles[e.other] = name
+    how = {
+        "admitted": "asked to join the network through this circle",
+        "introduced": "was introduced by a circle this one follows",
+        "asked": "was asked by this circle to admit it to the network",
+        "applied": "asked to join the network through this circle",
+    }.get(e.how, "became known to this circle")
+    return f"{name} {how}"
+
+
+def _peering(e: Any, c: _Context) -> str:
+    other = c.circle(e.originator_id)
+    by = "by consent" if e.proposal_id else f"as {other} decided"
+    words = {
+        "requested": f"This circle asked {other} to peer ({by})",
+        "asked": f"{other} asked this circle to peer",
+        "peers": f"This circle and {other} now peer ({by})",
+        "ended": f"Peering with {other} ended ({by})",
+    }
+    return words.get(e.peering, f"Peering with {other}: {e.peering}")
+
+
+def _coop_link(e: Any, c: _Context) -> str:
+    other = c.circle(e.originator_id)
+    kind = "a corporate member" if e.corporate else "a member circle"
+    words = {
+        "applying": f"This circle applied, by consent, to be {kind} of {other}",
+        "applied": f"{other} applied to be {kind} of this circle",
+        "member_of": f"{other} welcomed this circle as {kind}",
+        "has_member": f"This circle welcomed {other} as {kind}, by consent",
+        "withdrawn": f"{other} and this circle parted: it goes its own way",
+    }
+    return words.get(e.coop, f"{other}: {e.coop}")
+
+
+def _corporate(e: Any, c: _Context) -> str:
+    other = c.circle(e.originator_id)
+    if e.pending:
+        return f"Application to stay with {other} as a corporate member " + (
+            "(by consent)" if e.proposal_id else "(received)"
+        )
+    return f"Corporate membership with {other} agreed"
+
+
+def _link(e: Any, c: _Context) -> str:
+    other = c.circle(e.originator_id)
+    role = {
+        "proposed_leader": "a leader proposed",
+        "leader": "the leader agreed",
+        "delegate": "the delegate named",
+    }.get(e.role, e.role)
+    return f"Double link with {other}: {role}"
+
+
 DESCRIBE: dict[str, Callable[[Any, _Context], str]] = {
+    "Met": _met,
+    "AdmittedToNetwork": lambda e, c: (
+        f"This circle admitted {c.circle(e.originator_id)} to the network, by consent; "
+        "its signed introduction went out"
+    ),
+    "WasAdmitted": lambda e, c: f"{c.circle(e.originator_id)} admitted this circle to the network",
+    "PeeringChanged": _peering,
+    "CoopLinkChanged": _coop_link,
+    "CorporateMembershipChanged": _corporate,
+    "LinkChanged": _link,
+    "ConsentRequested": lambda e, c: (
+        f"{c.circle(e.originator_id)} asks for consent to {e.title!r} (round {e.round_number})"
+    ),
+    "ConsentRequestAnswered": lambda e, c: (
+        f"Answered {c.circle(e.originator_id)}'s request: "
+        + ("consent" if e.consents else f"objection: {e.argument}")
+    ),
+    "MessageRefused": lambda e, c: (
+        f"Refused a message from {c.circle(e.originator_id)}: {e.what}: {e.reason}"
+    ),
+    "LinkedSeatTaken": lambda e, c: f"{c.name(e.seat)} took a seat in this circle",
+    "PersonalDataErased": lambda e, c: "A former participant's personal data was erased on request",
+    "SupportRequested": lambda e, c: (
+        f"{'This circle asked' if e.origin is None else c.circle(e.origin) + ' asks'} for "
+        f"support ({e.kind.replace('_', ' ')}): {e.text}"
+    ),
+    "OfferReceived": lambda e, c: f"{c.circle(e.helper)} offered: {e.text}",
+    "OfferMade": lambda e, c: f"This circle offered support, by consent: {e.text}",
+    "OfferAccepted": lambda e, c: f"This circle accepted {c.circle(e.helper)}'s offer, by consent",
+    "OutcomeReceived": lambda e, c: (
+        "Our offer was accepted" if e.status == "accepted" else "Another circle's offer was taken"
+    ),
+    "Delivered": lambda e, c: f"Support delivered: {e.note}",
+    "Reflected": lambda e, c: (
+        f"{'This circle' if e.who == 'us' else c.circle(e.who)} reflected: {e.text}"
+    ),
     "Founded": _founded,
     "Activated": lambda e, c: "The circle began its work",
     "AimRevised": lambda e, c: f"The circle's aim was revised by consent: {e.aim}",

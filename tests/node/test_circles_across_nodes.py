@@ -84,6 +84,9 @@ def test_circles_across_four_nodes(
     sync(nodes)
     assert kitchen.relationship(ref["coop"]).coop == CoopLink.MEMBER_OF
     assert coop.relationship(ref["kitchen"]).coop == CoopLink.HAS_MEMBER
+    # Both logbooks record it.
+    assert "Equal Care Co-op welcomed this circle as a member circle" in _logbook(kitchen)
+    assert "This circle welcomed Kitchen circle as a member circle, by consent" in _logbook(coop)
 
     # The kitchen's public decisions and logbook summary reach the co-op ...
     consent_to(kitchen, Purpose.ADOPT_POLICY, {}, text="Rotas are published a week ahead")
@@ -191,6 +194,17 @@ def test_circles_across_four_nodes(
         assert request.delivery == "Two visits covered"
         assert set(request.reflections) == {"us", ref[other]}
 
+    # A request to the whole network is open to every circle that follows the kitchen.
+    consent_to(
+        kitchen,
+        Purpose.REQUEST_SUPPORT,
+        {"kind": "experience", "circles": ["network"]},
+        text="How do you run a night rota?",
+    )
+    sync(nodes)
+    for node in (coop, garden, orchard):
+        assert "How do you run a night rota?" in [r.text for r in node.support_requests()]
+
     # Peering: the orchard asks the garden; the garden's circle consents; later it ends.
     consent_to(orchard, Purpose.REQUEST_PEERING, {"circle": ref["garden"]})
     sync(nodes)
@@ -263,6 +277,10 @@ def test_circles_across_four_nodes(
     rel = orchard.relationship(ref["coop"])
     assert rel.coop == CoopLink.NONE
     assert rel.refusals == ["coop.admit: This circle did not apply to be part of that circle"]
+    assert (
+        "Refused a message from Equal Care Co-op: coop.admit: This circle did not apply to be "
+        "part of that circle"
+    ) in _logbook(orchard)
     # ... and an answer from a circle that was not asked.
     _send(
         orchard,
@@ -326,6 +344,12 @@ def test_circles_across_four_nodes(
     assert kitchen.relationship(ref["coop"]).peering == Peering.PEERS
     assert not seats & set(coop.get_circle().full_participants())
     assert kitchen.policies_from_coops() == []
+
+
+def _logbook(node: CircleNode) -> list[str]:
+    from node.logbook import read_logbook
+
+    return [entry.text for entry in read_logbook(node)]
 
 
 def _readable(node: CircleNode, digest: bytes) -> bool:
