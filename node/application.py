@@ -12,23 +12,25 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from domain.circle import Circle
 from domain.consent import ConsentProcess
 from domain.decision import Decision
-from domain.errors import InvalidRequest, NotFound
+from domain.errors import InvalidRequest, NotFound, NotPermitted
 from domain.meeting import Meeting
 from domain.person import PersonalDetails
 from domain.proposal import Proposal
 from domain.records import GoverningRules, HatTerm
 from domain.register import Register
 from domain.selection import HatSelection
-from domain.values import Level, Mode, Purpose, Stage
+from domain.values import GONE, Level, Mode, Purpose, Stage
 from federation.feed import WontSign, feed_id_from_node_id
 from federation.verify import decode_entry, decode_signed_entry
 from federation.wire import Entry
 from node import inbound, publishing
+from node.credentials import CREDENTIALS_ID, Credentials
 from node.federated import Batch, Outgoing
 from node.messages import CIRCLE_SUMMARY, LINK_DELEGATE, LINK_LEADER_AGREED
 from node.peer_view import RemotePerson
@@ -181,6 +183,54 @@ class CircleNode(Relations):
             details.add_note(occasion, note)
             changed.append(details)
         self.save(*changed)
+
+    # Personal tokens (signing in).
+
+    def _credentials(self) -> Credentials:
+        try:
+            return self._load(Credentials, CREDENTIALS_ID)
+        except AggregateNotFoundError:
+            return Credentials()
+
+    @command
+    def issue_token(self, person_id: str, by: str | None = None) -> tuple[str, str]:
+        """A personal token for someone of the circle; returns (token id, token), the token
+        shown this once. `by` is the secretary (or, for the operator's CLI, None)."""
+        circle = self.get_circle()
+        if by is not None:
+            circle.check_records_keeper(by, "issue a sign-in token")
+        if circle.participant(person_id).status in GONE:
+            raise NotPermitted("Someone who has left the circle gets no sign-in token")
+        credentials = self._credentials()
+        token_id, token = credentials.issue(person_id, self._now())
+        self.save(credentials)
+        return token_id, token
+
+    @command
+    def revoke_token(self, token_id: str, by: str | None = None) -> None:
+        """Revoke a token: by its holder, or the secretary (or the operator: by None)."""
+        credentials = self._credentials()
+        record = credentials.tokens.get(token_id)
+        if record is None:
+            raise NotFound(f"No token {token_id}")
+        if by is not None and by != record["person"]:
+            self.get_circle().check_records_keeper(by, "revoke someone else's token")
+        if not record["revoked"]:
+            credentials.revoke(token_id)
+            self.save(credentials)
+
+    def person_for_token(self, token: str) -> str | None:
+        """Who signs in with this token: someone of the circle who has not left; else None."""
+        person = self._credentials().person_for(token)
+        if person is None or not self.is_founded:
+            return None
+        participant = self.get_circle().participants.get(person)
+        if participant is None or participant.status in GONE:
+            return None
+        return person
+
+    def tokens_of(self, person_id: str) -> list[str]:
+        return self._credentials().held_by(person_id)
 
     @command
     def erase_person(self, by: str, person_id: str) -> int:

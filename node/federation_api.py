@@ -18,46 +18,18 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from federation.feed import feed_id_from_node_id
 from federation.httpsig import SignatureError, verify_request
 from federation.keys import load_public_key
 from federation.verify import Rejected, decode_push
 from federation.wire import HASH_SIZE, MAX_PAGE_ENTRIES, MAX_PUSH_BYTES, encode
+from node.api.errors import Problem
 from node.application import CircleNode
 from node.ratelimit import RateLimiter
 
 MSGPACK = "application/msgpack"
-PROBLEM = "application/problem+json"
-
-
-class Problem(Exception):
-    """An error answered as RFC 9457 problem details."""
-
-    def __init__(
-        self, status: int, reason: str, detail: str, headers: dict[str, str] | None = None
-    ):
-        super().__init__(detail)
-        self.status = status
-        self.reason = reason
-        self.detail = detail
-        self.headers = headers or {}
-
-
-def problem_response(problem: Problem) -> JSONResponse:
-    return JSONResponse(
-        {
-            "type": "about:blank",
-            "title": problem.reason.replace("_", " "),
-            "status": problem.status,
-            "detail": problem.detail,
-            "reason": problem.reason,
-        },
-        status_code=problem.status,
-        media_type=PROBLEM,
-        headers=problem.headers,
-    )
 
 
 def msgpack_response(value: Any) -> Response:

@@ -15,11 +15,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from domain.errors import DomainError
 from federation.client import FederationClient
 from federation.feed import node_id
+from node.api import api_router
+from node.web import web_router
+from node.api.errors import Problem, domain_problem, problem_response
 from node.application import CircleNode
 from node.delivery import Federator
-from node.federation_api import Problem, authority, federation_router, problem_response
+from node.federation_api import authority, federation_router
 from node.identity import KeyStore
 from node.pages import network_page
 from node.ratelimit import RateLimiter
@@ -76,6 +80,12 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
     app.state.authority = authority(public.netloc, public.scheme)
     app.state.join_limiter = RateLimiter()
     app.include_router(federation_router(app.state.join_limiter, describe))
+    app.include_router(api_router())
+    app.include_router(web_router())
+
+    @app.exception_handler(DomainError)
+    async def on_refusal(request: Request, error: DomainError) -> Response:
+        return problem_response(domain_problem(error))
 
     @app.exception_handler(Problem)
     async def on_problem(request: Request, problem: Problem) -> Response:

@@ -26,8 +26,9 @@ from eventsourcing.domain import Aggregate
 from domain.circle import FACILITATOR, SECRETARY, Circle
 from domain.proposal import Proposal
 from domain.records import GoverningRules
+from domain.relationships import ADDED, Relationship
 from domain.selection import HatSelection
-from domain.values import Stage
+from domain.values import Purpose, Stage
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 FOUNDED = date(2026, 1, 5)
@@ -200,3 +201,68 @@ def unchanged() -> Callable[..., AbstractContextManager[None]]:
             assert _state(aggregate) == state
 
     return check
+
+
+# Relationships between circles: the kitchen circle and the circles it knows, each referred to
+# by an opaque reference (their node id). Every step that binds a circle is a consent decision.
+
+
+@pytest.fixture
+def other_circle(found_circle: CircleBuilder) -> Circle:
+    """A second circle with the same cast, on another node: the co-op's own circle, say.
+
+    Only its identity differs from the kitchen circle's, which is all a relationship needs.
+    """
+    return found_circle(parent=None)
+
+
+@pytest.fixture
+def decide(consented: ProposalBuilder) -> Callable[..., Proposal]:
+    """`decide(circle, purpose, **subject)`: a consented proposal of `purpose` whose subject is
+    the keyword arguments; `text` is the proposal's text (an offer's words, say)."""
+
+    def run(
+        circle: Circle,
+        purpose: str,
+        *,
+        text: str = "As the circle agreed in its meeting.",
+        **subject: Any,
+    ) -> Proposal:
+        title = f"We {purpose.replace('_', ' ')}"
+        return consented(circle, title=title, text=text, purpose=purpose, subject=subject)
+
+    return run
+
+
+@pytest.fixture
+def meet() -> Callable[..., Relationship]:
+    """`meet(circle, other)`: the circle's new relationship with the circle `other`, its
+    events collected."""
+
+    def run(circle: Circle, other: str, name: str = "", how: str = ADDED) -> Relationship:
+        relationship = Relationship.meet(circle, other, name or f"The {other} circle", how)
+        relationship.collect_events()
+        return relationship
+
+    return run
+
+
+@pytest.fixture
+def dissolve(decide: Callable[..., Proposal]) -> Callable[[Circle], None]:
+    """Dissolve a circle by consent (take any proposal it needs first: none can follow)."""
+
+    def run(circle: Circle) -> None:
+        circle.dissolve(decide(circle, Purpose.DISSOLVE))
+        circle.collect_events()
+
+    return run
+
+
+@pytest.fixture
+def event_names() -> Callable[[Aggregate], list[str]]:
+    """`event_names(aggregate)`: the names of its pending events, which are collected."""
+
+    def run(aggregate: Aggregate) -> list[str]:
+        return [type(event).__name__ for event in aggregate.collect_events()]
+
+    return run

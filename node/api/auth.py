@@ -1,0 +1,47 @@
+"""Who is calling: the person a personal token belongs to."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import anyio
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from node.api.errors import Problem
+from node.application import CircleNode
+
+_bearer = HTTPBearer(auto_error=False, description="A personal token (cn_...)")
+
+
+def node_of(request: Request) -> CircleNode:
+    node: CircleNode = request.app.state.node
+    return node
+
+
+async def person(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The person id of the caller; 401 without a valid token of someone still in the circle."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Problem(
+            401,
+            "unauthenticated",
+            "Sign in with your personal token",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    node = node_of(request)
+    found = await anyio.to_thread.run_sync(node.person_for_token, credentials.credentials)
+    if found is None:
+        raise Problem(
+            401,
+            "unauthenticated",
+            "That token is unknown, revoked, or belongs to someone who has left the circle",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    return found
+
+
+Node = Annotated[CircleNode, Depends(node_of)]
+Person = Annotated[str, Depends(person)]
