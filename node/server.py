@@ -19,7 +19,6 @@ from domain.errors import DomainError
 from federation.client import FederationClient
 from federation.feed import node_id
 from node.api import api_router
-from node.web import web_router
 from node.api.errors import Problem, domain_problem, problem_response
 from node.application import CircleNode
 from node.delivery import Federator
@@ -27,6 +26,7 @@ from node.federation_api import authority, federation_router
 from node.identity import KeyStore
 from node.pages import network_page
 from node.ratelimit import RateLimiter
+from node.web import web_router
 
 log = logging.getLogger("circle_node.server")
 
