@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -96,8 +97,10 @@ def init(
         founder_id = node.found_circle(
             name=name, aim=aim, domain=domain, founder_name=founder, kind=kind, parent=parent
         )
+        _, token = node.issue_token(founder_id)
         typer.echo(f"Founded {name!r} in {settings.data_dir}; node id {node.node_id}")
         typer.echo(f"Founder's person id: {founder_id}")
+        typer.echo(f"Founder's personal token (shown this once; keep it safe): {token}")
 
 
 @app.command()
@@ -252,3 +255,151 @@ def rotate_key(data: DataOption = None) -> None:
     with _opened(data) as (node, settings):
         rotate_node_key(node, settings)
         typer.echo(f"Rotated the key of node {node.node_id}; peers follow it from the feed")
+
+
+@peer_app.command("remove")
+def peer_remove(
+    node_id_text: Annotated[str, typer.Argument(metavar="NODE_ID", help="The peer's node id")],
+    data: DataOption = None,
+) -> None:
+    """Stop exchanging feeds with a peer (what is held of its feed stays, and still verifies)."""
+    from federation.feed import feed_id_from_node_id
+
+    with _opened(data) as (node, _):
+        try:
+            feed_id = feed_id_from_node_id(node_id_text)
+        except ValueError as error:
+            raise _Failure(str(error)) from None
+        if not node.remove_peer(feed_id):
+            raise _Failure(f"{node_id_text} is not a peer of this node")
+        typer.echo(f"Removed peer {node_id_text}")
+
+
+token_app = typer.Typer(help="Personal tokens with which members sign in.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("issue")
+def token_issue(
+    person: Annotated[str, typer.Argument(help="The person id (see `circle-node people`)")],
+    data: DataOption = None,
+) -> None:
+    """Issue a personal token for someone of the circle (shown this once)."""
+    with _opened(data) as (node, _):
+        token_id, token = node.issue_token(person)
+        typer.echo(f"Token {token_id} for {node.person_name(person)} (shown this once): {token}")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (its first 12 characters)")],
+    data: DataOption = None,
+) -> None:
+    """Revoke a personal token."""
+    with _opened(data) as (node, _):
+        node.revoke_token(token_id)
+        typer.echo(f"Revoked token {token_id}")
+
+
+@app.command()
+def people(data: DataOption = None) -> None:
+    """List the circle's people with their ids, levels and status."""
+    with _opened(data) as (node, _):
+        circle = node.get_circle()
+        for participant in circle.participants.values():
+            if "/" in participant.person_id:
+                continue
+            hats = ", ".join(circle.hats_worn_by(participant.person_id))
+            typer.echo(
+                f"{participant.person_id}  {node.person_name(participant.person_id):24} "
+                f"{participant.level:8} {participant.status:12} {hats}"
+            )
+
+
+def _progress_bar(label: str) -> Any:
+    """A progress callback drawing on the terminal (stderr), one bar per kind of work."""
+    bars: dict[str, Any] = {}
+
+    def progress(what: str, done: int, total: int) -> None:
+        bar = bars.get(what)
+        if bar is None:
+            bar = bars[what] = typer.progressbar(
+                length=total, label=f"{label} {what}", file=sys.stderr
+            )
+            bar.__enter__()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    return progress
+
+
+@app.command()
+def export(
+    path: Annotated[Path, typer.Argument(help="Where to write the archive (one file)")],
+    data: DataOption = None,
+) -> None:
+    """Write a portable archive of the circle's feed, bodies and logbook."""
+    from node.archive import export_archive
+
+    with _opened(data) as (node, _):
+        try:
+            manifest = export_archive(node, path, _progress_bar("exporting"))
+        except OSError as error:
+            raise _Failure(f"could not write {path}: {error}") from None
+        typer.echo(f"Wrote {path}: {manifest['entries']} entries, {manifest['bodies']} bodies")
+
+
+@app.command()
+def verify(
+    path: Annotated[Path, typer.Argument(help="An archive written by `circle-node export`")],
+) -> None:
+    """Check an exported archive offline; names the first thing that does not verify."""
+    from node.application import CircleNode
+    from node.archive import ArchiveError, verify_archive
+
+    try:
+        result = verify_archive(path, CircleNode.KNOWN_TYPES, _progress_bar("verifying"))
+    except ArchiveError as error:
+        raise _fail(f"{path} does not verify: {error}") from None
+    typer.echo(
+        f"{path} verifies: {result.entries} entries of node {result.node_id} "
+        f"({result.circle}), {result.bodies} bodies, {result.logbook_lines} logbook lines"
+    )
+
+
+@app.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="Where to write the backup (a .tar file)")],
+    data: DataOption = None,
+) -> None:
+    """Back up the node's data folder (the node may keep running)."""
+    from node.backup import BackupError
+    from node.backup import backup as write_backup
+
+    settings = _settings(data)
+    try:
+        names = write_backup(settings, path)
+    except (BackupError, OSError) as error:
+        raise _fail(f"could not back up {settings.data_dir}: {error}") from None
+    typer.echo(f"Wrote {path}: {', '.join(names)}")
+    if settings.database_url:
+        typer.echo("The PostgreSQL database is not in it: back it up with pg_dump.")
+
+
+@app.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="A backup written by `circle-node backup`")],
+    data: DataOption = None,
+) -> None:
+    """Restore a backup into an empty data folder, and check the node opens from it."""
+    from node.backup import BackupError
+    from node.backup import restore as read_backup
+
+    settings = _settings(data)
+    try:
+        names = read_backup(path, settings.data_dir)
+    except (BackupError, OSError) as error:
+        raise _fail(f"could not restore {path}: {error}") from None
+    with _opened(data) as (node, _):
+        typer.echo(f"Restored {', '.join(names)} into {settings.data_dir}: node {node.node_id}")

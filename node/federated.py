@@ -58,7 +58,7 @@ from node.feeds import (
     peer_feed_id,
     peer_id,
 )
-from node.peers import APPLICANT, PEER, PEER_INDEX_ID, Delivery, Peer, PeerIndex
+from node.peers import APPLICANT, PEER, PEER_INDEX_ID, REMOVED, Delivery, Peer, PeerIndex
 from node.recorders import BodyRow, EntryRow, FeedRecorder
 from node.retry import retry_on_conflict
 
@@ -540,6 +540,16 @@ class FederatedApplication(Application[UUID]):
         new = page.entries[len(page.entries) - len(entries) :]
         self._take(page.feed, feed, list(zip(new, entries, strict=True)), after, page.bodies)
         return len(entries)
+
+    @retry_on_conflict
+    def remove_peer(self, feed_id: bytes) -> bool:
+        """Stop exchanging feeds with a peer; returns False if it is not one."""
+        peer = self._peer(feed_id)
+        if peer is None or peer.status == REMOVED:
+            return False
+        peer.update(peer.url, peer.name, REMOVED)
+        super().save(peer)
+        return True
 
     def make_peer(self, feed_id: bytes) -> list[Aggregate]:
         """The transport side of admitting a node, or of being admitted: from now on feeds

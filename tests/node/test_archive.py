@@ -1,0 +1,148 @@
+"""Export and offline verification of a circle's archive; backup and restore of a node."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from node.application import CircleNode
+from node.archive import ArchiveError, export_archive, verify_archive
+from node.backup import BackupError, backup, restore
+from node.demo import run_story
+from node.logbook import read_logbook
+from node.persistence import open_node, rotate_node_key
+from node.settings import Settings
+from tests.conftest import Clock
+
+
+@pytest.fixture
+def told(tmp_path: Path, clock: Clock) -> Settings:
+    """A node whose circle has told its story, with a key rotation in the middle of it."""
+    settings = Settings(data_dir=tmp_path / "node")
+    node = open_node(settings, clock)
+    run_story(node, lambda line: None, lambda days: clock.advance(days=days))
+    rotate_node_key(node, settings)
+    node.take_everyday_decision(
+        next(
+            p for p in node.get_circle().participants if node.get_circle().wears(p, "facilitator")
+        ),
+        "facilitator",
+        "meetings",
+        "Meet on Tuesdays",
+        "From next month",
+    )
+    node.close()
+    return settings
+
+
+def test_an_export_verifies_offline(told: Settings, tmp_path: Path) -> None:
+    node = open_node(told)
+    archive = tmp_path / "kitchen.archive"
+    manifest = export_archive(node, archive)
+    node.close()
+    result = verify_archive(archive, CircleNode.KNOWN_TYPES)
+    assert result.entries == manifest["entries"] > 5
+    assert result.bodies == manifest["bodies"] > 0
+    assert result.logbook_lines > 50
+
+
+def test_any_single_byte_flipped_fails_and_is_named(told: Settings, tmp_path: Path) -> None:
+    node = open_node(told)
+    archive = tmp_path / "kitchen.archive"
+    export_archive(node, archive)
+    node.close()
+    original = archive.read_bytes()
+    positions = list(range(len(original)))
+    random.Random(7).shuffle(positions)
+    named: set[str] = set()
+    # Every byte of the small parts (framing, manifest, feed, trailer) and a sample of the rest.
+    for position in sorted(
+        set(positions[:400]) | set(range(0, 600)) | set(range(len(original) - 64, len(original)))
+    ):
+        damaged = bytearray(original)
+        damaged[position] ^= 0x5A
+        archive.write_bytes(bytes(damaged))
+        with pytest.raises(ArchiveError) as failed:
+            verify_archive(archive, CircleNode.KNOWN_TYPES)
+        named.add(str(failed.value).split(":")[0])
+    # The failures name what broke, not just "damaged".
+    assert any("does not match its digest" in reason for reason in named)
+    assert any("checksum" in reason for reason in named)
+
+
+def test_a_re_signed_forgery_with_matching_digests_still_fails(
+    told: Settings, tmp_path: Path
+) -> None:
+    # Someone rewrites a body and fixes every digest and the checksum: the entry binding the
+    # body by hash (under the feed's signatures) still catches it.
+    import hashlib
+    import json
+
+    import msgspec
+
+    node = open_node(told)
+    archive = tmp_path / "kitchen.archive"
+    export_archive(node, archive)
+    node.close()
+    raw = archive.read_bytes()
+    members = msgspec.msgpack.decode(raw[:-32], type=dict[str, bytes])
+    body_name = next(name for name in members if name.startswith("bodies/"))
+    members[body_name] = members[body_name].replace(b"a", b"o", 1)
+    manifest = json.loads(members["manifest.json"])
+    manifest["sha256"][body_name] = hashlib.sha256(members[body_name]).hexdigest()
+    members["manifest.json"] = json.dumps(manifest).encode()
+    document = msgspec.msgpack.encode(members)
+    archive.write_bytes(document + hashlib.sha256(document).digest())
+    with pytest.raises(ArchiveError, match=f"{body_name} is not the body entry"):
+        verify_archive(archive, CircleNode.KNOWN_TYPES)
+
+
+def test_backup_and_restore_round_trip(told: Settings, tmp_path: Path, clock: Clock) -> None:
+    node = open_node(told, clock)
+    before = (
+        [e.text for e in __import__("node.logbook").logbook.read_logbook(node)],
+        node.own_feed().head,
+        node.node_id,
+    )
+    node.close()
+    saved = tmp_path / "node.backup"
+    names = backup(told, saved)
+    assert set(names) == {"circle.sqlite", "node.keys"}
+    restored = Settings(data_dir=tmp_path / "restored")
+    restore(saved, restored.data_dir)
+    assert os.stat(restored.data_dir / "node.keys").st_mode & 0o777 == 0o600
+    again = open_node(restored, clock)
+    assert ([e.text for e in read_logbook(again)], again.own_feed().head, again.node_id) == before
+    again.close()
+    # Restoring over a node is refused; so is a file that is not a backup.
+    with pytest.raises(BackupError, match="already holds a node"):
+        restore(saved, restored.data_dir)
+    (tmp_path / "junk").write_bytes(b"not a backup")
+    with pytest.raises(BackupError, match="not a circle-node backup"):
+        restore(tmp_path / "junk", tmp_path / "elsewhere")
+
+
+def test_the_cli_exports_verifies_and_names_damage(told: Settings, tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "node", *args], capture_output=True, text=True, timeout=120
+        )
+
+    archive = tmp_path / "a.archive"
+    result = run("export", str(archive), "--data", str(told.data_dir))
+    assert result.returncode == 0, result.stderr
+    result = run("verify", str(archive))
+    assert result.returncode == 0 and "verifies" in result.stdout
+    raw = bytearray(archive.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    archive.write_bytes(bytes(raw))
+    result = run("verify", str(archive))
+    assert result.returncode == 1 and "does not verify" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = run("verify", str(tmp_path / "missing.archive"))
+    assert result.returncode == 1 and "cannot be read" in result.stderr
