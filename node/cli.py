@@ -143,12 +143,21 @@ def show_id(data: DataOption = None) -> None:
 @app.command()
 def serve(
     data: DataOption = None,
-    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on")] = 8470,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on", envvar="CIRCLE_NODE_HOST")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on", envvar="CIRCLE_NODE_PORT")] = 8470,
     url: Annotated[
-        str | None, typer.Option(help="The URL peers reach this node at (default http://HOST:PORT)")
+        str | None,
+        typer.Option(
+            help="The URL peers reach this node at (default http://HOST:PORT)",
+            envvar="CIRCLE_NODE_URL",
+        ),
     ] = None,
-    pull_interval: Annotated[float, typer.Option(help="Seconds between pulls from peers")] = 30.0,
+    pull_interval: Annotated[
+        float,
+        typer.Option(help="Seconds between pulls from peers", envvar="CIRCLE_NODE_PULL_INTERVAL"),
+    ] = 30.0,
 ) -> None:
     """Serve the node: the federation API, with delivery to and from peers."""
     import uvicorn
