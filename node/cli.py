@@ -163,6 +163,7 @@ def serve(
     import uvicorn
 
     from node.identity import KeyStore
+    from node.logs import configure as configure_logs
     from node.server import ServerOptions, create_app
 
     with _opened(data) as (node, settings):
@@ -172,7 +173,8 @@ def serve(
         )
         server_app = create_app(node, KeyStore(settings.data_dir, node.keys), options)
         typer.echo(f"Serving node {node.node_id} at {options.public_url}")
-        uvicorn.run(server_app, host=host, port=port, log_level="warning")
+        configure_logs(sys.stderr)
+        uvicorn.run(server_app, host=host, port=port, log_config=None, access_log=False)
 
 
 peer_app = typer.Typer(help="The nodes this one exchanges feeds with.", no_args_is_help=True)

@@ -8,6 +8,7 @@ the change that causes it, and a peer's entry is stored in the same save as its 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,6 +64,7 @@ from node.recorders import BodyRow, EntryRow, FeedRecorder
 from node.retry import retry_on_conflict
 
 A = TypeVar("A", bound=Aggregate)
+R = TypeVar("R")
 
 PUSH_BATCH = 200
 # An unknown node sends its feed from the inception up to its join request (its last entry).
@@ -115,6 +117,33 @@ class Batch:
         return list(self._items.values())
 
 
+class Observer:
+    """What the federation reports as it works (metrics); by default, nothing."""
+
+    def appended(self, count: int) -> None:
+        """Entries appended to the own feed."""
+
+    def received(self, peer: bytes, count: int) -> None:
+        """Entries of a peer's feed verified and stored."""
+
+    def rejected(self, reason: str) -> None:
+        """An entry, page or push refused, by its machine-readable reason."""
+
+
+def counting_refusals(method: Callable[..., R]) -> Callable[..., R]:
+    """Report a refusal of a whole push or page to the observer before it is raised."""
+
+    @functools.wraps(method)
+    def counted(self: FederatedApplication, *args: Any, **kwargs: Any) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except Rejected as rejected:
+            self.observer.rejected(str(rejected.reason))
+            raise
+
+    return counted
+
+
 def millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -139,6 +168,7 @@ class FederatedApplication(Application[UUID]):
     ) -> None:
         self.clock = clock
         self.keys = keys
+        self.observer = Observer()
         super().__init__(env)
         if keys is not None:
             self._ensure_inception(keys)
@@ -215,6 +245,9 @@ class FederatedApplication(Application[UUID]):
                         bodies.append(self._body_row(item.body, item.audience))
                 objs = (*objs, own)
                 kwargs.update(bodies=bodies, entries=entries)
+                recordings = super().save(*objs, **kwargs)
+                self.observer.appended(len(outgoing))
+                return recordings
         return super().save(*objs, **kwargs)
 
     # Bodies, kept in the recorder's body table (encrypted like events when the store is).
@@ -397,6 +430,7 @@ class FederatedApplication(Application[UUID]):
         )
         super().save(peer)
 
+    @counting_refusals
     @retry_on_conflict
     def receive_push(self, push: Push) -> PushReply:
         """Take entries a node pushed: verified one by one, each stored once with its effects.
@@ -442,6 +476,8 @@ class FederatedApplication(Application[UUID]):
             state = verdict.state
         if taken:
             self._take(peer.feed_id, feed, taken, state, push.bodies)
+        if reason:
+            self.observer.rejected(str(reason))
         return PushReply(len(taken), state.next_seq, str(reason))
 
     def _take(
@@ -475,6 +511,7 @@ class FederatedApplication(Application[UUID]):
         feed.hold(len(taken), after)
         entries.extend(batch.entries)
         self.save(feed, *batch.aggregates(), bodies=rows, entries=entries)
+        self.observer.received(feed_id, len(taken))
 
     def _receive_join_request(self, push: Push) -> PushReply:
         """An unknown node may only ask to join: it sends its feed from the inception up to a
@@ -519,6 +556,7 @@ class FederatedApplication(Application[UUID]):
         )
         return PushReply(len(new_entries), after.next_seq)
 
+    @counting_refusals
     @retry_on_conflict
     def receive_page(self, page: FeedPage) -> int:
         """Take a pulled page: verified by its chain and last signature, stored in one save."""

@@ -26,6 +26,11 @@ def event_store_env(settings: Settings) -> dict[str, str]:
             "SQLITE_DBNAME": str(settings.sqlite_path),
             "SQLITE_LOCK_TIMEOUT": "10",
         }
+    if not settings.encrypt and settings.store_key_path.exists():
+        raise SettingsError(
+            f"This node's store is encrypted ({settings.store_key_path} exists): set "
+            "encrypt = true in circle-node.toml, or CIRCLE_NODE_ENCRYPT=1"
+        )
     if settings.encrypt:
         key = read_or_create_secret(
             settings.store_key_path, lambda: AESCipher.create_key(32).encode()

@@ -24,6 +24,7 @@ from node.application import CircleNode
 from node.delivery import Federator
 from node.federation_api import authority, federation_router
 from node.identity import KeyStore
+from node.metrics import Metrics
 from node.pages import network_page
 from node.ratelimit import RateLimiter
 from node.web import web_router
@@ -76,6 +77,9 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
 
     app = FastAPI(title="circle-node", lifespan=lifespan)
     app.state.node = node
+    metrics = Metrics(node)
+    node.observer = metrics
+    app.middleware("http")(metrics.timing)
     public = urlsplit(options.public_url)
     app.state.authority = authority(public.netloc, public.scheme)
     app.state.join_limiter = RateLimiter()
@@ -116,6 +120,12 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
         if not node.is_founded:
             return HTMLResponse("<p>This node has no circle yet.</p>")
         return HTMLResponse(network_page(node))
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    def prometheus() -> Response:
+        """Prometheus metrics: entries appended and received, outbox depth per peer,
+        rejections by reason, request latency."""
+        return metrics.exposition()
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> JSONResponse:

@@ -93,6 +93,12 @@ def test_encryption_at_rest_leaves_no_plaintext_in_the_file(tmp_path: Path, cloc
     assert b"Moonflower" in (plain / "circle.sqlite").read_bytes()
 
 
+def test_an_encrypted_store_opened_without_encryption_is_refused_clearly(tmp_path: Path) -> None:
+    open_node(Settings(data_dir=tmp_path, encrypt=True)).close()
+    with pytest.raises(SettingsError, match="store is encrypted"):
+        open_node(Settings(data_dir=tmp_path))
+
+
 def test_a_store_key_others_can_read_is_refused(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, encrypt=True)
     open_node(settings).close()
