@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import urllib.error
 import urllib.request
@@ -82,10 +83,8 @@ def test_the_logs_of_a_run_hold_no_token_and_no_key(tmp_path: Path) -> None:
             {},
         ):
             request = urllib.request.Request(f"{node.url}/api/circle", headers=headers)
-            try:
+            with contextlib.suppress(urllib.error.HTTPError):
                 urllib.request.urlopen(request, timeout=5).read()
-            except urllib.error.HTTPError:
-                pass
         urllib.request.urlopen(f"{node.url}/metrics", timeout=5).read()
     finally:
         node.stop()
