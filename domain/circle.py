@@ -498,6 +498,7 @@ class Circle(Aggregate):
         self.participants[seat] = Participant(seat, Level.FULL, Membership.ACTIVE, today)
 
     def unseat_linked(self, seat: str, today: date) -> None:
+        self.check_open()
         existing = self.participants.get(seat)
         if existing is None or existing.status not in ACTING:
             return

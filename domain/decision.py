@@ -211,6 +211,8 @@ class Decision(Aggregate):
         self.challenges.append(proposal_id)
 
     def _check_changes_this(self, circle: Circle, proposal: Proposal, purpose: str) -> None:
+        if circle.id != self.circle_id:
+            raise InvalidRequest("That decision belongs to another circle")
         _check_consented(circle, proposal, purpose)
         if proposal.subject.get("decision_id") != str(self.id):
             raise InvalidRequest("That proposal is about another decision")

@@ -171,8 +171,10 @@ class Relationship(Aggregate):
                 raise self._refuse("This circle has applied for corporate membership already")
             self._corporate_changed(True, False, circle.legal_entity, str(proposal.id))
             return circle.legal_entity
-        if self.coop in (CoopLink.APPLYING, CoopLink.MEMBER_OF):
-            raise self._refuse(f"This circle is already {self.coop.replace('_', ' ')} that circle")
+        if self.coop == CoopLink.APPLYING:
+            raise self._refuse("This circle has already applied to be part of that circle")
+        if self.coop == CoopLink.MEMBER_OF:
+            raise self._refuse("This circle is already part of that circle")
         if self.coop in (CoopLink.APPLIED, CoopLink.HAS_MEMBER):
             raise self._refuse("That circle is part of this one, not the other way round")
         corporate = circle.status == CircleStatus.INCORPORATED
@@ -188,8 +190,10 @@ class Relationship(Aggregate):
                 raise self._refuse("That circle has applied for corporate membership already")
             self._corporate_changed(True, False, legal_entity, None)
             return
-        if self.coop in (CoopLink.APPLIED, CoopLink.HAS_MEMBER):
-            raise self._refuse(f"That circle is already {self.coop.replace('_', ' ')}")
+        if self.coop == CoopLink.APPLIED:
+            raise self._refuse("That circle has already applied to be part of this one")
+        if self.coop == CoopLink.HAS_MEMBER:
+            raise self._refuse("That circle is already part of this one")
         if self.coop in (CoopLink.APPLYING, CoopLink.MEMBER_OF):
             raise self._refuse("This circle is part of that one, not the other way round")
         self._coop_changed(CoopLink.APPLIED, corporate, legal_entity, None)
@@ -235,6 +239,8 @@ class Relationship(Aggregate):
             self.delegate = None
             self.leader = None
             self.proposed_leader = None
+            self.corporate_pending = False
+            self.seat_requests = {}
 
     @event("CorporateMembershipChanged")
     def _corporate_changed(

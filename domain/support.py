@@ -112,6 +112,7 @@ class SupportRequest(Aggregate):
     def accept_offer(self, circle: Circle, proposal: Proposal) -> str:
         """This circle consented to accept one offer; returns the circle whose it was."""
         _check_consented(circle, proposal, Purpose.ACCEPT_OFFER)
+        self._check_circle(circle)
         self._check_ours("accept an offer")
         if proposal.subject.get("request") != str(self.id):
             raise InvalidRequest("That proposal is about another request")
@@ -132,6 +133,7 @@ class SupportRequest(Aggregate):
 
     def make_offer(self, circle: Circle, proposal: Proposal) -> None:
         _check_consented(circle, proposal, Purpose.OFFER_SUPPORT)
+        self._check_circle(circle)
         self._check_theirs("offer support")
         if proposal.subject.get("request") != str(self.id):
             raise InvalidRequest("That proposal is about another request")
@@ -165,6 +167,7 @@ class SupportRequest(Aggregate):
     # Both sides: delivery and reflections.
 
     def record_delivery(self, circle: Circle, by: str, note: str) -> None:
+        self._check_circle(circle)
         circle.check_records_keeper(by, "record that support was delivered")
         self._check_deliverable()
         self._delivered(required_text(note, "Say what was delivered"), True)
@@ -186,6 +189,7 @@ class SupportRequest(Aggregate):
         self.status = SupportStatus.DELIVERED
 
     def reflect(self, circle: Circle, by: str, text: str) -> None:
+        self._check_circle(circle)
         circle.check_can_act(by)
         self._check_delivered()
         if "us" in self.reflections:
@@ -205,6 +209,10 @@ class SupportRequest(Aggregate):
     @event("Reflected")
     def _reflected(self, who: str, text: str) -> None:
         self.reflections[who] = text
+
+    def _check_circle(self, circle: Circle) -> None:
+        if circle.id != self.circle_id:
+            raise InvalidRequest("That request belongs to another circle")
 
     def _check_ours(self, doing: str) -> None:
         if not self.is_ours:

@@ -224,6 +224,7 @@ def decide(consented: ProposalBuilder) -> Callable[..., Proposal]:
     def run(
         circle: Circle,
         purpose: str,
+        /,
         *,
         text: str = "As the circle agreed in its meeting.",
         **subject: Any,
