@@ -567,7 +567,7 @@ def test_a_circle_applies_to_a_co_op_once(circle, meet, decide, unchanged, link)
     application = decide(circle, Purpose.APPLY_TO_COOP, circle=CO_OP)
     with (
         unchanged(rel, circle),
-        pytest.raises(WrongStage, match="This circle (is already part|has already applied)"),
+        pytest.raises(WrongStage, match=r"This circle (is already part|has already applied)"),
     ):
         rel.apply_to_coop(circle, application)
 
@@ -599,7 +599,7 @@ def test_a_circles_application_is_heard_once(other_circle, meet, decide, unchang
     # Another application from it does not fit.
     with (
         unchanged(rel),
-        pytest.raises(WrongStage, match="That circle (is already part|has already applied)"),
+        pytest.raises(WrongStage, match=r"That circle (is already part|has already applied)"),
     ):
         rel.applied_to_us(False, None)
 
