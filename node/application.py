@@ -263,15 +263,30 @@ class CircleNode(Relations):
         return found
 
     def erase_remote_person(self, other: str, person: str, bodies: list[bytes]) -> None:
-        """Another circle erased one of its people on their request: erase what we hold."""
+        """Another circle erased one of its people on their request: erase what we hold. Only
+        bodies that circle's own entries bind are erased, and none that another feed binds too
+        (a body is stored once for every entry naming its hash)."""
         feed_id = feed_id_from_node_id(other)
-        theirs = {
-            decode_entry(decode_signed_entry(raw)).body_hash
-            for raw in self._feeds.select_entries(feed_id, 0, 2**31)
-        }
-        self.erase_bodies([digest for digest in bodies if digest in theirs])
+        wanted = set(bodies) & self._bound_by(feed_id)
+        if wanted:
+            others = [self.feed_id] if self.keys else []
+            others += [p.feed_id for p in self.peers() if p.feed_id != feed_id]
+            for other_feed in others:
+                wanted -= self._bound_by(other_feed)
+        self.erase_bodies(sorted(wanted))
         self._feeds.delete_events(RemotePerson.create_id(other, person))
         self._feeds.compact()
+
+    def _bound_by(self, feed_id: bytes) -> set[bytes]:
+        """The body hashes the entries held of a feed bind."""
+        return {
+            entry.body_hash
+            for entry in (
+                decode_entry(decode_signed_entry(raw))
+                for raw in self._feeds.select_entries(feed_id, 0, 2**31)
+            )
+            if entry.body_hash
+        }
 
     def note_of_appreciation(self, person_id: str, occasion: str) -> str | None:
         try:

@@ -69,7 +69,10 @@ class Federator:
 
     async def push_forever(self) -> None:
         while True:
-            await self.push_round()
+            try:
+                await self.push_round()
+            except Exception:  # a store outage or a bug must not end delivery for every peer
+                log.exception("a push round failed; trying again")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), self.poll_interval)
             self.wakeup.clear()
@@ -129,8 +132,11 @@ class Federator:
     async def pull_forever(self) -> None:
         while True:
             self.pull_wakeup.clear()
-            for peer in await self._peers(PEER, JOINING):
-                await self.catch_up(peer)
+            try:
+                for peer in await self._peers(PEER, JOINING):
+                    await self.catch_up(peer)
+            except Exception:  # as above: the next round tries again
+                log.exception("a pull round failed; trying again")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.pull_wakeup.wait(), self.pull_interval)
 

@@ -97,6 +97,7 @@ class Batch:
         self._items: dict[UUID, Aggregate] = {}
         # Entry rows to store with the batch (inceptions of nodes it starts following).
         self.entries: list[EntryRow] = []
+        self.afterwards: list[Callable[[], None]] = []
 
     def get(self, aggregate_id: UUID, create: Callable[[], A]) -> A:
         """The batch's copy of an aggregate: loaded, or made by `create` if there is none."""
@@ -109,6 +110,10 @@ class Batch:
 
     def add(self, aggregate: Aggregate) -> None:
         self._items.setdefault(aggregate.id, aggregate)
+
+    def after_save(self, action: Callable[[], None]) -> None:
+        """Something to do once the batch is saved (e.g. an erasure of what it may bring)."""
+        self.afterwards.append(action)
 
     def __contains__(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self._items
@@ -441,6 +446,8 @@ class FederatedApplication(Application[UUID]):
         peer = self._peer(push.feed)
         if peer is None:
             return self._receive_join_request(push)
+        if peer.status == REMOVED:
+            raise Rejected(Reason.UNKNOWN_NODE, "this node no longer exchanges feeds with yours")
         if peer.stopped:
             raise Rejected(Reason.FEED_STOPPED, "this feed equivocated; nothing more is taken")
         feed = self.peer_feed(push.feed)
@@ -511,6 +518,8 @@ class FederatedApplication(Application[UUID]):
         feed.hold(len(taken), after)
         entries.extend(batch.entries)
         self.save(feed, *batch.aggregates(), bodies=rows, entries=entries)
+        for action in batch.afterwards:
+            action()
         self.observer.received(feed_id, len(taken))
 
     def _receive_join_request(self, push: Push) -> PushReply:

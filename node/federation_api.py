@@ -97,7 +97,7 @@ async def signed_reader(request: Request, body: bytes = b"") -> bytes | None:
         except ValueError:
             return None
         peer = node.peer(feed_id)
-        if peer is None or peer.stopped:
+        if peer is None or peer.stopped or peer.status != "peer":
             return None  # unknown, or stopped for equivocating: reads what anyone may read
         return load_public_key(node.peer_feed(feed_id).key)
 

@@ -26,7 +26,7 @@ from federation.wire import Entry
 from node import messages as m
 from node.federated import Batch
 from node.peer_view import PeerView, RemotePerson, peer_view_id
-from node.peers import APPLICANT
+from node.peers import JOINING, PEER
 from node.relations import seat_of
 
 if TYPE_CHECKING:
@@ -104,7 +104,10 @@ def apply(
     node: CircleNode, peer: bytes, run: list[tuple[Entry, bytes | None]], batch: Batch
 ) -> None:
     """Apply a run of a peer's verified entries (see the module's docstring)."""
-    founded = node.is_founded
+    # Messages between circles come from nodes this one exchanges feeds with, not from a node
+    # that is still asking to join (its public records are shown all the same).
+    sender = node.peer(peer)
+    founded = node.is_founded and sender is not None and sender.status in (PEER, JOINING)
     context = _Context(node, peer, batch)
     profile: dict[str, Any] | None = None
     decisions: list[dict[str, Any]] = []
@@ -168,9 +171,11 @@ def _introduction(c: _Context, record: m.Introduction) -> None:
     # Introductions are followed from the nodes this one chose to follow (it asked to join
     # them, or admitted them): not from a node that is itself still asking to join.
     sender = c.node.peer(feed_id_from_node_id(c.other))
-    if sender is None or sender.status == APPLICANT:
+    if sender is None or sender.status not in (PEER, JOINING):
         raise DomainError("Introductions are followed only from nodes this one follows")
     inception = decode_signed_entry(record.inception)
+    if node_id(inception.hash) != record.node:
+        raise DomainError("The introduction's inception is another node's than it names")
     if c.node.follow(inception, record.url, record.name, c.batch) is not None:
         c.relationship(record.node, record.name)
 
@@ -296,8 +301,10 @@ def _support_reflection(c: _Context, record: m.SupportMessage) -> None:
 
 
 def _person_erased(c: _Context, record: m.PersonErased) -> None:
-    """The other circle erased someone's personal data on their request: so do we."""
-    c.node.erase_remote_person(c.other, record.person, record.bodies)
+    """The other circle erased someone's personal data on their request: so do we, once the
+    run is saved (what the same run brings of them is erased too)."""
+    other, person, bodies = c.other, record.person, list(record.bodies)
+    c.batch.after_save(lambda: c.node.erase_remote_person(other, person, bodies))
 
 
 HANDLERS: dict[str, Callable[[_Context, Any], None]] = {

@@ -292,10 +292,9 @@ def _proposal(node: CircleNode, proposal: Proposal) -> list[Outgoing]:
                         )
                     )
         elif (
-            name == "ConsentRoundClosed"
-            and event.record.outcome == Stage.CONSENTED
-            and proposal.purpose == Purpose.ANSWER_CONSENT_REQUEST
-        ):
+            (name == "ConsentRoundClosed" and event.record.outcome == Stage.CONSENTED)
+            or (name == "VoteRecorded" and event.outcome == Stage.CONSENTED)
+        ) and proposal.purpose == Purpose.ANSWER_CONSENT_REQUEST:
             subject = proposal.subject
             ref = str(subject["circle"])
             out.append(
@@ -364,7 +363,10 @@ def _other_side(request: SupportRequest) -> tuple[str, str]:
 
 def _summaries(node: CircleNode, aggregates: Sequence[Aggregate]) -> list[Outgoing]:
     """A member circle keeps its co-op's copy of its logbook summary up to date."""
-    parents = [rel.other for rel in node.relationships() if rel.coop == CoopLink.MEMBER_OF]
+    # The relationships as this save leaves them (an admission may be in it).
+    current = {rel.other: rel for rel in node.relationships()}
+    current.update({a.other: a for a in aggregates if isinstance(a, Relationship)})
+    parents = [ref for ref, rel in current.items() if rel.coop == CoopLink.MEMBER_OF]
     if not parents:
         return []
     circle = next((a for a in aggregates if isinstance(a, Circle)), None) or node.get_circle()

@@ -84,6 +84,9 @@ def test_circles_across_four_nodes(
     sync(nodes)
     assert kitchen.relationship(ref["coop"]).coop == CoopLink.MEMBER_OF
     assert coop.relationship(ref["kitchen"]).coop == CoopLink.HAS_MEMBER
+    # The co-op has the kitchen's logbook summary from the admission on.
+    admitted_view = coop.peer_view(kitchen.feed_id)
+    assert admitted_view is not None and admitted_view.summary["aim"] == "The aim of Kitchen circle"
     # Both logbooks record it.
     assert "Equal Care Co-op welcomed this circle as a member circle" in _logbook(kitchen)
     assert "This circle welcomed Kitchen circle as a member circle, by consent" in _logbook(coop)

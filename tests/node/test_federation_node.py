@@ -385,3 +385,37 @@ def decode_signed(raw: bytes):  # type: ignore[no-untyped-def]
     from federation.verify import decode_signed_entry
 
     return decode_signed_entry(raw)
+
+
+def test_a_removed_peer_is_no_longer_heard(make) -> None:  # type: ignore[no-untyped-def]
+    a, b = make("a"), make("b")
+    connect(a, b)
+    publish(a, 1)
+    assert b.remove_peer(a.feed_id)
+    with pytest.raises(Rejected) as refused:
+        b.receive_push(a.pending_push(b.feed_id))  # type: ignore[arg-type]
+    assert refused.value.reason == Reason.UNKNOWN_NODE
+    assert not b.remove_peer(a.feed_id)  # removing twice says it was not a peer
+
+
+def test_erasure_on_request_spares_bodies_other_feeds_bind(make) -> None:  # type: ignore[no-untyped-def]
+    from node.messages import CIRCLE_PROFILE
+
+    a, b, c = make("a"), make("b"), make("c")
+    connect(a, c)
+    connect(b, c)
+    shared = b"the same words in two feeds"
+    for node in (a, b):
+        own = node.own_feed()
+        signed = own.append(node.keys, CIRCLE_PROFILE, shared, 1)
+        node.save(
+            own,
+            entries=[(node.feed_id, own.head, encode(signed))],
+            bodies=[node._body_row(shared, [])],
+        )
+    deliver(a, c)
+    deliver(b, c)
+    digest = decode_entry(a.own_entries(0, 10)[-1]).body_hash
+    # A asks C to erase a body that B's feed binds too: C keeps it.
+    c.erase_remote_person(a.node_id, "someone", [digest])
+    assert c.body_for(digest, None) == shared
