@@ -10,9 +10,24 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from node.api.circle import router as circle_routes
+from node.api.decisions import router as decision_routes
+from node.api.hats import router as hat_routes
+from node.api.logbook import router as logbook_routes
+from node.api.meetings import router as meeting_routes
+from node.api.proposals import router as proposal_routes
+from node.api.relations import router as relation_routes
 
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api")
-    router.include_router(circle_routes)
+    for routes in (
+        circle_routes,
+        hat_routes,
+        proposal_routes,
+        decision_routes,
+        meeting_routes,
+        relation_routes,
+        logbook_routes,
+    ):
+        router.include_router(routes)
     return router

@@ -1,0 +1,105 @@
+"""What the member API shows of a consent process, for proposals and hat selections alike:
+the current round's answers, objections, integrations, closed rounds and measures."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from domain.consent import ConsentProcess
+
+
+class AnswerOut(BaseModel):
+    person_id: str = Field(description="A person id, a linked seat, or circle:<node id>")
+    consents: bool
+    text: str = Field(description="The objection's argument, or a concern that does not block")
+    in_advance: bool
+
+
+class ObjectionOut(BaseModel):
+    number: int
+    person_id: str
+    argument: str
+    round: int
+    resolved_by: int | None = Field(description="The number of the integration that resolved it")
+    withdrawn: bool
+    open: bool
+
+
+class IntegrationOut(BaseModel):
+    number: int
+    how: str = Field(description="amend, shorten_term or add_measure")
+    text: str
+    objections: list[int]
+    by: str
+
+
+class RoundOut(BaseModel):
+    number: int
+    consents: list[str]
+    objections: list[int]
+    concerns: list[str]
+    missing: list[str]
+    outcome: str
+
+
+class ProcessFields(BaseModel):
+    """The fields every consent process has."""
+
+    id: str
+    stage: str
+    opened_by: str
+    method: str = Field(description="consent, or formal_vote where the circle's rules say so")
+    mode: str = Field(description="meeting or async")
+    deadline: datetime | None
+    review_date: date | None
+    round_number: int
+    answers: list[AnswerOut] = Field(description="Answers given in the current round")
+    advance_answers: list[AnswerOut] = Field(
+        description="Answers of absent full participants, given before the first round"
+    )
+    objections: list[ObjectionOut]
+    integrations: list[IntegrationOut]
+    rounds: list[RoundOut] = Field(description="Closed consent rounds")
+    measures: list[str]
+    asked_circles: list[str] = Field(
+        description="Linked circles whose consent this also needs (node ids)"
+    )
+
+
+def process_fields(process: ConsentProcess) -> dict[str, Any]:
+    """The common fields of a process view, as keyword arguments."""
+    return {
+        "id": str(process.id),
+        "stage": str(process.stage),
+        "opened_by": process.opened_by,
+        "method": str(process.method),
+        "mode": str(process.mode),
+        "deadline": process.deadline,
+        "review_date": process.review_date,
+        "round_number": process.round_number,
+        "answers": [_answer(a) for a in process.answers.values()],
+        "advance_answers": [_answer(a) for a in process.advance_answers.values()],
+        "objections": [
+            ObjectionOut(
+                number=o.number,
+                person_id=o.person_id,
+                argument=o.argument,
+                round=o.round,
+                resolved_by=o.resolved_by,
+                withdrawn=o.withdrawn,
+                open=o.is_open,
+            )
+            for o in process.objections
+        ],
+        "integrations": [IntegrationOut(**vars(i)) for i in process.integrations],
+        "rounds": [RoundOut(**vars(r)) for r in process.rounds],
+        "measures": list(process.measures),
+        "asked_circles": list(process.asked_circles),
+    }
+
+
+def _answer(answer: object) -> AnswerOut:
+    return AnswerOut(**vars(answer))
