@@ -529,6 +529,8 @@ class Circle(Aggregate):
 
     def terms_ending(self, today: date, within_days: int = 30) -> list[HatTerm]:
         """Hat terms whose review date has come or comes within `within_days`."""
+        if not 0 <= within_days <= 3660:
+            raise InvalidRequest("Look ahead between 0 and 3660 days")
         horizon = today + timedelta(days=within_days)
         return sorted(
             (t for t in self.terms if t.review_date <= horizon), key=lambda t: t.review_date

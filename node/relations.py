@@ -15,7 +15,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from domain.circle import LEADER, Circle
-from domain.errors import InvalidRequest, NotFound
+from domain.errors import InvalidRequest, NotFound, NotPermitted
 from domain.proposal import Proposal
 from domain.relationships import ADDED, APPLIED, Relationship, relationship_id
 from domain.support import SupportRequest
@@ -25,6 +25,7 @@ from federation.wire import NodeDescriptor, Push
 from node.circle_store import CircleStore
 from node.peer_view import PeerView, RemotePerson, peer_view_id
 from node.peers import APPLICANT, JOINING
+from node.retry import retry_on_conflict
 
 A = TypeVar("A", bound=Aggregate)
 ASKED = "asked"  # this circle asked the other to let it join the network
@@ -151,17 +152,26 @@ class Relations(CircleStore):
         """At drafting: the other circle, request or offer a proposal names must exist."""
         if purpose not in RELATION_PURPOSES:
             return
+        # What the subject must name, and in what form, is checked by the domain when the
+        # proposal is drafted; here only that what it names exists.
         other = subject.get("circle")
         if other:
             self.relationship(str(other))
-        if purpose == Purpose.ANSWER_CONSENT_REQUEST:
-            rel = self.relationship(str(other))
-            rel.check_consent_request(str(subject["request"]), int(subject.get("round", 1)))
-        if purpose in (Purpose.OFFER_SUPPORT, Purpose.ACCEPT_OFFER):
-            self.get_support_request(str(subject["request"]))
-        for ref in subject.get("circles") or []:
-            if ref != "network":
-                self.relationship(str(ref))
+        request = subject.get("request")
+        if purpose == Purpose.ANSWER_CONSENT_REQUEST and other and request:
+            round_number = subject.get("round", 1)
+            if not isinstance(round_number, int) or isinstance(round_number, bool):
+                raise InvalidRequest("The round answered is a number")
+            self.relationship(str(other)).check_consent_request(str(request), round_number)
+        if purpose in (Purpose.OFFER_SUPPORT, Purpose.ACCEPT_OFFER) and request:
+            self.get_support_request(str(request))
+        circles = subject.get("circles")
+        if circles is not None:
+            if not isinstance(circles, list) or not all(isinstance(c, str) for c in circles):
+                raise InvalidRequest("Name the circles to ask as a list, or ask the network")
+            for ref in circles:
+                if ref != "network":
+                    self.relationship(ref)
 
     def carry_out_relation(
         self, circle: Circle, proposal: Proposal, today: date
@@ -223,6 +233,7 @@ class Relations(CircleStore):
 
     # Steps that are recorded, not decided: answering a seat, delivering support, reflecting.
 
+    @retry_on_conflict
     def answer_seat(
         self, by: str, co_op: str, proposal: str, consents: bool, argument: str = ""
     ) -> None:
@@ -231,7 +242,7 @@ class Relations(CircleStore):
         rel = self.relationship(co_op)
         role = next((r for r in ("delegate", "leader") if circle.wears(by, r)), None)
         if role is None:
-            raise InvalidRequest("Only this circle's delegate or leader answers for its seat")
+            raise NotPermitted("Only this circle's delegate or leader answers for its seat")
         circle.check_full_participant(by, "answer for a seat in the co-op")
         request = rel.seat_requests.get(f"{proposal}:{role}")
         if request is None:
@@ -239,12 +250,14 @@ class Relations(CircleStore):
         rel.answer_consent_request(proposal, request["round"], consents, argument, role)
         self.save(rel)
 
+    @retry_on_conflict
     def record_support_delivery(self, by: str, request_id: str, note: str) -> None:
         circle = self.get_circle()
         request = self.get_support_request(request_id)
         request.record_delivery(circle, by, note)
         self.save(request)
 
+    @retry_on_conflict
     def reflect_on_support(self, by: str, request_id: str, text: str) -> None:
         circle = self.get_circle()
         request = self.get_support_request(request_id)

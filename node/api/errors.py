@@ -66,7 +66,11 @@ def domain_problem(error: DomainError) -> Problem:
 
 # Documented on every route that can refuse.
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    status: {"model": ProblemDetails, "description": description}
+    status: {
+        "model": ProblemDetails,
+        "description": description,
+        "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+    }
     for status, description in (
         (400, "Malformed request"),
         (401, "No valid personal token"),

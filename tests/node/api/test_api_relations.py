@@ -82,11 +82,11 @@ def test_relationships_and_a_seat_answering_the_coops_round(pair: tuple[Circle, 
             "seat": "delegate",
         }
     ]
-    # Only the delegate or the leader answers for a seat (the node refuses others with 422).
+    # Only the delegate or the leader answers for a seat.
     assert_problem(
         kitchen_circle.post("ben", f"/seats/{coop_id}/{proposal}", {"consents": True}),
-        422,
-        "invalid_request",
+        403,
+        "not_permitted",
         "Only this circle's delegate or leader answers for its seat",
     )
     assert_problem(
