@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The machine's PostgreSQL (trust auth); tests skip without it, except under CI=true.
 export CIRCLE_NODE_TEST_POSTGRES ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install test demo lint bench bench-quick clean
+.PHONY: install browser test demo lint bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium package (never a downloaded browser): install it
+# when it is missing and apt-get is there. Without it they skip, or fail under CI=true.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing the chromium package for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	      || echo "Could not install chromium; the browser tests will skip (fail under CI=true)" >&2; \
+	  else \
+	    echo "chromium is missing and there is no apt-get: install it to run the browser tests" >&2; \
+	  fi; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 demo: $(STAMP)

@@ -78,7 +78,8 @@ def test_openapi_documents_every_route_with_schemas_and_problems(circle: Circle)
         assert route.summary and operation["summary"] == route.summary, key
         assert operation["security"] == [{"HTTPBearer": []}], key
         for status in PROBLEMS:
-            problem = operation["responses"][status]["content"]["application/problem+json"]["schema"]
+            content = operation["responses"][status]["content"]
+            problem = content["application/problem+json"]["schema"]
             assert problem == {"$ref": "#/components/schemas/ProblemDetails"}, (key, status)
         successes = [s for s in operation["responses"] if s.startswith("2")]
         expected = "201" if key in CREATIONS else "204" if key[0] == "delete" else "200"

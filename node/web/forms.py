@@ -1,0 +1,113 @@
+"""Reading the forms the pages post: `application/x-www-form-urlencoded`, size-limited.
+
+Parsed here with the standard library (a browser posts these forms without JavaScript; no
+multipart uploads are needed, so no multipart parser is either).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+
+from domain.errors import InvalidRequest
+
+MAX_FORM_BYTES = 64 * 1024
+MAX_FIELDS = 200
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+class BadForm(Exception):
+    """A post that is not a form these pages send: answered with `status` and a sentence."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Form:
+    """The fields of a posted form. Missing or malformed values are refused with a sentence
+    (`InvalidRequest`, shown on the page like the circle's own refusals)."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+
+    def get(self, name: str, default: str = "") -> str:
+        for key, value in self.pairs:
+            if key == name:
+                return value
+        return default
+
+    def getlist(self, name: str) -> list[str]:
+        return [value for key, value in self.pairs if key == name]
+
+    def values(self) -> dict[str, str]:
+        """The fields as entered (the first of each name), to fill a form in again."""
+        entered: dict[str, str] = {}
+        for key, value in self.pairs:
+            entered.setdefault(key, value)
+        entered.pop("csrf", None)
+        return entered
+
+    def number(self, name: str, what: str) -> int:
+        value = self.get(name).strip()
+        try:
+            return int(value)
+        except ValueError:
+            raise InvalidRequest(f"Choose {what}") from None
+
+    def numbers(self, name: str, what: str) -> list[int]:
+        try:
+            return [int(value) for value in self.getlist(name)]
+        except ValueError:
+            raise InvalidRequest(f"Choose {what}") from None
+
+    def day(self, name: str, what: str) -> date | None:
+        """An optional date (YYYY-MM-DD, as a date field sends it)."""
+        value = self.get(name).strip()
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise InvalidRequest(f"The {what} is not a date (YYYY-MM-DD)") from None
+
+    def moment(self, name: str, what: str) -> datetime | None:
+        """An optional date and time (as a datetime-local field sends it), taken as UTC."""
+        value = self.get(name).strip()
+        if not value:
+            return None
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidRequest(f"The {what} is not a date and time") from None
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+async def read_form(request: Request) -> Form:
+    """The posted form (BadForm: 413 when too large). A post of anything else counts as a form
+    without fields, so that it fails the CSRF check like every post without the token."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != FORM_TYPE:
+        return Form([])
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        raise BadForm(413, "That form is too large")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise BadForm(413, "That form is too large")
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            strict_parsing=False,
+            max_num_fields=MAX_FIELDS,
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise BadForm(400, "That form could not be read") from None
+    # Browsers send line breaks in text areas as CRLF; keep them as the rest of the record does.
+    return Form([(key, value.replace("\r\n", "\n")) for key, value in pairs])

@@ -1,0 +1,155 @@
+"""Browser tests of the members' pages: Debian's `chromium` driven by Playwright.
+
+The browser is the one the `chromium` package installs (`make test` installs the package when it
+is missing); Playwright never downloads one. Without it these tests skip with the reason, except
+under CI=true, where they fail. Each test serves a real node with uvicorn on 127.0.0.1 and a free
+port, in a thread, and keeps a screenshot of each main step in tests/artifacts/web/.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from node.application import CircleNode
+from node.persistence import open_node
+from node.scripted import make_active
+from node.server import ServerOptions, create_app
+from node.settings import Settings
+from tests.conftest import UNDER_CI
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _no_browser(reason: str) -> NoReturn:
+    if UNDER_CI:
+        pytest.fail(f"CI=true requires the browser tests to run: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Chromium from the Debian package, headless, through Playwright."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        _no_browser(
+            "chromium is not installed (Debian package `chromium`; `make test` installs it)"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _no_browser("Playwright for Python is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@contextmanager
+def serving(make_app: Callable[[str], FastAPI]) -> Iterator[tuple[str, FastAPI]]:
+    """Serve the app made for its own URL with uvicorn on 127.0.0.1 and a free port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    app = make_app(url)
+    # log_config=None: uvicorn's loggers propagate to the root, where the tests read them.
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level="info"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield url, app
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        sock.close()
+
+
+def serve_node(node: CircleNode) -> Any:
+    """The node's whole app (member API, federation API, pages), served as `circle-node serve`
+    would, less the key store (its keys are in the node already)."""
+    return serving(lambda url: create_app(node, None, ServerOptions(public_url=url)))
+
+
+@dataclass
+class Circle:
+    """A served circle: Ann founded it and wears the facilitator and secretary hats; Ben and
+    Cat are full participants, Dan a learning participant. Each has a personal token."""
+
+    url: str
+    app: FastAPI
+    node: CircleNode
+    people: dict[str, str] = field(default_factory=dict)  # name -> person id
+    tokens: dict[str, str] = field(default_factory=dict)  # name -> token
+
+
+@pytest.fixture
+def circle(tmp_path: Path) -> Iterator[Circle]:
+    node = open_node(Settings(data_dir=tmp_path / "kitchen"))
+    ann = node.found_circle(
+        name="Kitchen circle",
+        aim="Good food for everyone who comes to the community centre",
+        domain="The kitchen, its rota and its budget",
+        founder_name="Ann Archer",
+    )
+    people = {
+        "Ann": ann,
+        "Ben": node.add_founding_member(ann, "Ben Baker"),
+        "Cat": node.add_founding_member(ann, "Cat Cook"),
+        "Dan": node.add_founding_member(ann, "Dan Dish", level="learning"),
+    }
+    make_active(node)
+    tokens = {name: node.issue_token(person)[1] for name, person in people.items()}
+    try:
+        with serve_node(node) as (url, app):
+            yield Circle(url, app, node, people, tokens)
+    finally:
+        node.close()
+
+
+@pytest.fixture
+def shot() -> Callable[[Any, str], None]:
+    """Keep a screenshot of a page as a test artefact (tests/artifacts/web/NAME.png)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page: Any, name: str) -> None:
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    return take
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """Every log record of the run, to check that no token is ever logged."""
+    caplog.set_level(logging.DEBUG)
+    return caplog

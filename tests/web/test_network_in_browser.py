@@ -1,0 +1,168 @@
+"""The network pages in a real browser: the map drawn as SVG (this circle in the middle, a line
+to each circle it knows, styled by relationship), peers and support, and the equivocation alert
+on every page. The relationships are real: five nodes in one process exchange their signed
+feeds (as tests/node/test_circles_across_nodes.py does), then the co-op's node is served."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from domain.values import CoopLink, Peering, Purpose
+from federation.feed import FeedState, append
+from federation.wire import Push
+from node.application import CircleNode
+from node.persistence import open_node
+from node.settings import Settings
+from tests.conftest import UNDER_CI
+from tests.node.circles import consent_to, founder, make_active, sync
+from tests.web.conftest import serve_node
+
+try:
+    from playwright.sync_api import Browser, Page, expect
+except ImportError:  # pragma: no cover - without Playwright, skip (fail under CI=true)
+    if UNDER_CI:
+        raise
+    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
+
+Shot = Callable[[Page, str], None]
+NAMES = {
+    "coop": "Equal Care Co-op",
+    "kitchen": "Kitchen circle",
+    "garden": "Garden circle",
+    "bakery": "Bakery <b>& Co</b>",  # shown as written, never as markup
+    "orchard": "Orchard Co-op",
+}
+# Nothing listens there: the served node's outbox fails fast and quietly retries.
+NOWHERE = "http://127.0.0.1:9"
+
+
+@pytest.fixture
+def network(tmp_path: Path) -> Iterator[dict[str, CircleNode]]:
+    nodes: dict[str, CircleNode] = {}
+    for key, name in NAMES.items():
+        node = open_node(Settings(data_dir=tmp_path / key))
+        node.found_circle(name=name, aim=f"The aim of {name}", domain="Care", founder_name=key)
+        make_active(node)
+        nodes[key] = node
+    try:
+        yield nodes
+    finally:
+        for node in nodes.values():
+            node.close()
+
+
+def join(coop: CircleNode, newcomer: CircleNode) -> None:
+    push = newcomer.ask_to_join_network(
+        coop.descriptor(NAMES["coop"], NOWHERE), NOWHERE, NOWHERE, "We would like to join"
+    )
+    coop.receive_push(push)
+    consent_to(coop, Purpose.ADMIT_TO_NETWORK, {"circle": newcomer.node_id})
+
+
+def equivocate(liar: CircleNode, victim: CircleNode) -> None:
+    """`liar` signs a second, different entry at its latest place; `victim` stops its feed."""
+    head = liar.own_feed().head
+    previous, _ = liar.own_entries(head - 2, 2)
+    assert liar.keys is not None
+    keys = liar.keys
+    state = FeedState(liar.feed_id, head, previous.hash, keys.current_public, keys.next_digest)
+    fork, _ = append(state, keys, "decision.record", b"\x80", 5)
+    victim.receive_push(Push(liar.feed_id, [fork], []))
+    peer = victim.peer(liar.feed_id)
+    assert peer is not None and peer.stopped
+
+
+def test_the_map_and_the_network_in_the_browser(
+    browser: Browser, network: dict[str, CircleNode], shot: Shot
+) -> None:
+    coop, kitchen, garden, bakery, orchard = (network[key] for key in NAMES)
+    for newcomer in (kitchen, garden, bakery, orchard):
+        join(coop, newcomer)
+    sync(network)
+    # The kitchen and the bakery become part of the co-op; the garden, incorporated
+    # separately, a corporate member; the kitchen later goes its own way. The orchard peers.
+    for member in (kitchen, bakery):
+        consent_to(member, Purpose.APPLY_TO_COOP, {"circle": coop.node_id})
+    consent_to(
+        garden,
+        Purpose.INCORPORATE,
+        {"registered_name": "Garden Co-op Ltd", "number": "RS00123", "registry": "FCA"},
+    )
+    consent_to(garden, Purpose.APPLY_TO_COOP, {"circle": coop.node_id})
+    sync(network)
+    for member in (kitchen, bakery, garden):
+        consent_to(coop, Purpose.ADMIT_MEMBER, {"circle": member.node_id})
+    sync(network)
+    consent_to(
+        kitchen,
+        Purpose.REQUEST_SUPPORT,
+        {"kind": "people", "circles": ["network"]},
+        text="Two people for Sunday visits in March",
+    )
+    consent_to(kitchen, Purpose.GO_INDEPENDENT, {"circle": coop.node_id})
+    sync(network)
+    assert coop.relationship(kitchen.node_id).coop == CoopLink.WITHDRAWN
+    assert coop.relationship(garden.node_id).corporate
+    assert coop.relationship(bakery.node_id).coop == CoopLink.HAS_MEMBER
+    assert coop.relationship(orchard.node_id).peering == Peering.PEERS
+    equivocate(orchard, coop)
+
+    _, token = coop.issue_token(founder(coop))
+    with serve_node(coop) as (url, _app):
+        page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+        page.set_default_timeout(15_000)
+        page.goto(url + "/map")
+        page.get_by_label("Personal token").fill(token)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(url + "/map")
+
+        svg = page.locator("svg#network-map")
+        expect(svg).to_be_visible()
+        expect(svg.locator(".this-circle title")).to_have_text("Equal Care Co-op (this circle)")
+        expect(svg.locator(".this-circle tspan")).to_have_text(["Equal Care", "Co-op"])
+        lines = {
+            key: svg.locator(f"line.link[data-circle='{network[key].node_id}']")
+            for key in ("kitchen", "garden", "bakery", "orchard")
+        }
+        expect(lines["bakery"]).to_have_class("link coop")
+        expect(lines["garden"]).to_have_class("link corporate")
+        expect(lines["orchard"]).to_have_class("link peers")
+        expect(lines["kitchen"]).to_have_class("link withdrawn")
+        # The styles differ as drawn, not only by name.
+        styles = {
+            key: line.evaluate(
+                "l => { const s = getComputedStyle(l);"
+                " return [s.stroke, s.strokeWidth, s.strokeDasharray].join(' '); }"
+            )
+            for key, line in lines.items()
+        }
+        assert len(set(styles.values())) == 4, styles
+        # Every circle it knows is drawn and named; names are text, never markup.
+        expect(svg.locator("g.known-circle")).to_have_count(4)
+        bakery_group = svg.locator(f"g.known-circle[data-circle='{bakery.node_id}']")
+        expect(bakery_group.locator("text.name")).to_have_text("Bakery <b>& Co</b>")
+        expect(svg.locator("b")).to_have_count(0)
+        expect(svg.locator(f"g.known-circle[data-circle='{garden.node_id}']")).to_contain_text(
+            "corporate member of this co-op"
+        )
+        # The equivocating peer is marked on the map ...
+        orchard_group = svg.locator(f"g.known-circle[data-circle='{orchard.node_id}']")
+        expect(orchard_group.locator("circle.stopped")).to_have_count(1)
+        expect(page.locator("#map-list")).to_contain_text("Orchard Co-op: peers (stopped")
+        shot(page, "16-map")
+
+        # ... and an alert on every page.
+        for link in ("Circle", "Proposals", "Decisions", "Hats", "Meetings", "Network", "Map"):
+            page.get_by_role("link", name=link, exact=True).click()
+            alert = page.locator("p.alert")
+            expect(alert).to_contain_text("Equivocation")
+            expect(alert).to_contain_text("Orchard Co-op")
+            expect(alert).to_contain_text(orchard.node_id)
+        page.get_by_role("link", name="Network", exact=True).click()
+        expect(page.locator("#peers")).to_contain_text("stopped: it signed two different entries")
+        expect(page.locator("#relationships")).to_contain_text("Garden Co-op Ltd")
+        expect(page.get_by_text("Two people for Sunday visits in March")).to_be_visible()
+        shot(page, "17-network")
