@@ -11,6 +11,7 @@ import os
 import sqlite3
 import tarfile
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from node.identity import KEYS_FILE
@@ -56,7 +57,9 @@ def backup(settings: Settings, destination: Path) -> list[str]:
     return names
 
 
-def restore(source: Path, data_dir: Path) -> list[str]:
+def restore(
+    source: Path, data_dir: Path, progress: Callable[[str, int, int], None] | None = None
+) -> list[str]:
     """Restore a backup into an empty (or new) data folder; returns the names restored."""
     if any((data_dir / name).exists() for name in KNOWN):
         raise BackupError(f"{data_dir} already holds a node; restore into an empty folder")
@@ -82,6 +85,8 @@ def restore(source: Path, data_dir: Path) -> list[str]:
             with os.fdopen(fd, "wb") as file:
                 file.write(content)
             restored.append(member.name)
+            if progress is not None:
+                progress("files", len(restored), len(members))
     if STORE in restored:
         _check_integrity(data_dir / STORE)
     return restored

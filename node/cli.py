@@ -409,8 +409,45 @@ def restore(
 
     settings = _settings(data)
     try:
-        names = read_backup(path, settings.data_dir)
+        names = read_backup(path, settings.data_dir, _progress_bar("restoring"))
     except (BackupError, OSError) as error:
         raise _fail(f"could not restore {path}: {error}") from None
     with _opened(data) as (node, _):
         typer.echo(f"Restored {', '.join(names)} into {settings.data_dir}: node {node.node_id}")
+
+
+@app.command("catch-up")
+def catch_up(data: DataOption = None) -> None:
+    """Pull every peer's feed now, verifying and storing it, with progress."""
+    with _opened(data) as (node, _):
+        try:
+            taken = asyncio.run(_catch_up_all(node))
+        except OSError as error:
+            raise _Failure(f"could not catch up: {error}") from None
+        typer.echo(f"Caught up: {taken} new entries")
+
+
+async def _catch_up_all(node: CircleNode) -> int:
+    import aiohttp
+
+    from federation.client import FederationClient
+    from federation.feed import node_id
+    from node.delivery import Federator
+    from node.peers import JOINING, PEER
+
+    assert node.keys is not None
+    keys = node.keys
+    taken = 0
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        client = FederationClient(session, lambda: (node.node_id, keys.current))
+        federator = Federator(node, client)
+        for peer in node.peers():
+            if peer.status not in (PEER, JOINING) or peer.stopped or not peer.url:
+                continue
+            bar = _progress_bar(f"from {peer.name or node_id(peer.feed_id)[:12]}")
+
+            def progress(held: int, head: int, bar: Any = bar) -> None:
+                bar("entries", held, max(head, 1))
+
+            taken += await federator.catch_up(peer, progress)
+    return taken

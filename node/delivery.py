@@ -140,10 +140,11 @@ class Federator:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.pull_wakeup.wait(), self.pull_interval)
 
-    async def catch_up(self, peer: Peer) -> int:
+    async def catch_up(self, peer: Peer, progress: Callable[[int, int], None] | None = None) -> int:
         """Pull the peer's feed from what is held until its head; returns entries taken.
 
-        The next page is fetched while the current one is verified and stored.
+        The next page is fetched while the current one is verified and stored; `progress`
+        hears (seq held, the peer's head) after each page.
         """
         held = await anyio.to_thread.run_sync(lambda: self.node.peer_feed(peer.feed_id).next_seq)
         after = held - 1
@@ -163,6 +164,8 @@ class Federator:
                     log.warning("page from %s refused: %s", node_id(peer.feed_id), rejected)
                     return taken
                 taken += new
+                if progress is not None:
+                    progress(after, page.head)
                 if new == 0 or after >= page.head:
                     return taken
         finally:

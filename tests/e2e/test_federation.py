@@ -160,3 +160,18 @@ async def _push(url: str, push: Push) -> tuple[int, bytes]:
         ) as response,
     ):
         return response.status, await response.read()
+
+
+def test_catch_up_from_the_command_line(tmp_path: Path) -> None:
+    with cluster(tmp_path, "coop", "kitchen") as nodes:
+        coop, kitchen = nodes["coop"], nodes["kitchen"]
+        with coop.handle() as store:
+            founder, hat = found_with_rota(store, "Coop")
+            decide(store, founder, hat, 30, "Rota")
+        coop.start()
+        result = cli("peer", "add", coop.url, "--data", str(kitchen.data))
+        assert result.returncode == 0, result.stderr
+        result = cli("catch-up", "--data", str(kitchen.data))
+        assert result.returncode == 0, result.stderr
+        assert held(kitchen, coop) == head(coop)
+        assert f"Caught up: {head(coop)} new entries" in result.stdout
