@@ -174,7 +174,7 @@ class Circle(Aggregate):
         self.status = CircleStatus.ACTIVE
 
     def revise_aim(self, proposal: Proposal) -> None:
-        self._check_carries(proposal, Purpose.CHANGE_AIM)
+        self.check_consented(proposal, Purpose.CHANGE_AIM)
         self._aim_revised(str(proposal.subject["aim"]), str(proposal.id))
 
     @event("AimRevised")
@@ -182,7 +182,7 @@ class Circle(Aggregate):
         self.aim = aim
 
     def change_domain(self, proposal: Proposal) -> None:
-        self._check_carries(proposal, Purpose.CHANGE_DOMAIN)
+        self.check_consented(proposal, Purpose.CHANGE_DOMAIN)
         self._domain_changed(str(proposal.subject["domain"]), str(proposal.id))
 
     @event("DomainChanged")
@@ -190,7 +190,7 @@ class Circle(Aggregate):
         self.domain = domain
 
     def change_rules(self, proposal: Proposal) -> None:
-        self._check_carries(proposal, Purpose.CHANGE_RULES)
+        self.check_consented(proposal, Purpose.CHANGE_RULES)
         rules = rules_from_subject(self.rules, proposal.subject)
         self._rules_changed(rules, str(proposal.id))
 
@@ -199,7 +199,7 @@ class Circle(Aggregate):
         self.rules = rules
 
     def incorporate(self, proposal: Proposal) -> None:
-        self._check_carries(proposal, Purpose.INCORPORATE)
+        self.check_consented(proposal, Purpose.INCORPORATE)
         if self.status != CircleStatus.ACTIVE:
             raise WrongStage(f"Only an active circle can incorporate; this one is {self.status}")
         subject = proposal.subject
@@ -216,7 +216,7 @@ class Circle(Aggregate):
         self.status = CircleStatus.INCORPORATED
 
     def go_independent(self, proposal: Proposal) -> None:
-        self._check_carries(proposal, Purpose.GO_INDEPENDENT)
+        self.check_consented(proposal, Purpose.GO_INDEPENDENT)
         if self.status not in (CircleStatus.ACTIVE, CircleStatus.INCORPORATED):
             raise WrongStage(f"A {self.status} circle cannot go its own way")
         self._went_independent(str(proposal.id))
@@ -226,7 +226,7 @@ class Circle(Aggregate):
         self.status = CircleStatus.INDEPENDENT
 
     def dissolve(self, proposal: Proposal) -> None:
-        self._check_carries(proposal, Purpose.DISSOLVE)
+        self.check_consented(proposal, Purpose.DISSOLVE)
         self._dissolved(str(proposal.id))
 
     @event("Dissolved")
@@ -320,7 +320,7 @@ class Circle(Aggregate):
         self._membership_changed(person_id, Membership.LEFT, today, note)
 
     def remove(self, proposal: Proposal, today: date) -> None:
-        self._check_carries(proposal, Purpose.REMOVE_PARTICIPANT)
+        self.check_consented(proposal, Purpose.REMOVE_PARTICIPANT)
         person_id = str(proposal.subject["person_id"])
         self._check_membership(person_id, set(Membership) - GONE, "be removed")
         self._release_hats(person_id, "removed by decision")
@@ -606,14 +606,18 @@ class Circle(Aggregate):
             status = participant.status.replace("_", " ")
             raise WrongStage(f"Someone who is {status} cannot {doing}")
 
-    def _check_carries(self, proposal: Proposal, purpose: str) -> None:
+    def check_consented(
+        self, proposal: Proposal, purpose: str, effect: str = "binds the circle"
+    ) -> None:
+        """Refuse anything but this circle's consented proposal of `purpose`: every step that
+        binds a circle is one of its consent decisions."""
         self.check_open()
         if proposal.circle_id != self.id:
             raise InvalidRequest("That proposal belongs to another circle")
         if proposal.purpose != purpose:
             raise InvalidRequest(f"That proposal is to {proposal.purpose.replace('_', ' ')}")
         if proposal.stage != Stage.CONSENTED:
-            raise WrongStage("Only a consented proposal binds the circle")
+            raise WrongStage(f"Only a consented proposal {effect}")
 
 
 def check_rules(rules: GoverningRules) -> None:

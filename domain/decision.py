@@ -10,7 +10,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.circle import Circle, required_text
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
 from domain.proposal import Proposal
-from domain.values import IN_FORCE, DecisionKind, DecisionStatus, Purpose, Stage
+from domain.values import IN_FORCE, DecisionKind, DecisionStatus, Purpose
 
 # Review dates when the proposal or the hat wearer names none.
 DEFAULT_REVIEW_DAYS = {DecisionKind.POLICY: 365, DecisionKind.OPERATIONAL: 183}
@@ -22,7 +22,7 @@ class Decision(Aggregate):
     @classmethod
     def adopt(cls, circle: Circle, proposal: Proposal, today: date) -> Decision:
         """A consented policy proposal becomes a policy of the circle."""
-        _check_consented(circle, proposal, Purpose.ADOPT_POLICY)
+        circle.check_consented(proposal, Purpose.ADOPT_POLICY, "makes or changes a policy")
         return cls(
             circle_id=circle.id,
             kind=DecisionKind.POLICY,
@@ -213,21 +213,11 @@ class Decision(Aggregate):
     def _check_changes_this(self, circle: Circle, proposal: Proposal, purpose: str) -> None:
         if circle.id != self.circle_id:
             raise InvalidRequest("That decision belongs to another circle")
-        _check_consented(circle, proposal, purpose)
+        circle.check_consented(proposal, purpose, "makes or changes a policy")
         if proposal.subject.get("decision_id") != str(self.id):
             raise InvalidRequest("That proposal is about another decision")
         if not self.in_force:
             raise WrongStage(f"This decision is already {self.status.replace('_', ' ')}")
-
-
-def _check_consented(circle: Circle, proposal: Proposal, purpose: str) -> None:
-    circle.check_open()
-    if proposal.circle_id != circle.id:
-        raise InvalidRequest("That proposal belongs to another circle")
-    if proposal.purpose != purpose:
-        raise InvalidRequest(f"That proposal is to {proposal.purpose.replace('_', ' ')}")
-    if proposal.stage != Stage.CONSENTED:
-        raise WrongStage("Only a consented proposal makes or changes a policy")
 
 
 def _default_review(kind: str, today: date) -> date:

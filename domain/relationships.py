@@ -20,7 +20,7 @@ from domain.circle import LEADER, Circle, required_text
 from domain.errors import InvalidRequest, WrongStage
 from domain.proposal import Proposal
 from domain.records import LegalEntity
-from domain.values import CircleStatus, CoopLink, Peering, Purpose, Stage
+from domain.values import CircleStatus, CoopLink, Peering, Purpose
 
 # How this circle came to know the other.
 ADMITTED = "admitted"  # this circle admitted it to the network
@@ -72,13 +72,9 @@ class Relationship(Aggregate):
     # Guards.
 
     def _check(self, circle: Circle, proposal: Proposal, purpose: str) -> None:
-        circle.check_open()
-        if circle.id != self.circle_id or proposal.circle_id != circle.id:
+        if circle.id != self.circle_id:
             raise InvalidRequest("That proposal belongs to another circle")
-        if proposal.purpose != purpose:
-            raise InvalidRequest(f"That proposal is to {proposal.purpose.replace('_', ' ')}")
-        if proposal.stage != Stage.CONSENTED:
-            raise WrongStage("Only a consented proposal binds the circle")
+        circle.check_consented(proposal, purpose)
         if proposal.subject.get("circle") != self.other:
             raise InvalidRequest("That proposal is about another circle")
 

@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.circle import Circle, choice, required_text
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
 from domain.proposal import Proposal
-from domain.values import Purpose, Stage, SupportKind, SupportStatus
+from domain.values import Purpose, SupportKind, SupportStatus
 
 NETWORK = "network"  # a request to every circle in the network rather than chosen ones
 
@@ -29,7 +29,7 @@ class SupportRequest(Aggregate):
     @classmethod
     def ask(cls, circle: Circle, proposal: Proposal) -> SupportRequest:
         """This circle consented to ask for support; the proposal names the kind and whom."""
-        _check_consented(circle, proposal, Purpose.REQUEST_SUPPORT)
+        circle.check_consented(proposal, Purpose.REQUEST_SUPPORT)
         to = proposal.subject.get("circles") or [NETWORK]
         if not isinstance(to, list) or not all(isinstance(ref, str) for ref in to):
             raise InvalidRequest("Name the circles to ask, or ask the network")
@@ -111,7 +111,7 @@ class SupportRequest(Aggregate):
 
     def accept_offer(self, circle: Circle, proposal: Proposal) -> str:
         """This circle consented to accept one offer; returns the circle whose it was."""
-        _check_consented(circle, proposal, Purpose.ACCEPT_OFFER)
+        circle.check_consented(proposal, Purpose.ACCEPT_OFFER)
         self._check_circle(circle)
         self._check_ours("accept an offer")
         if proposal.subject.get("request") != str(self.id):
@@ -132,7 +132,7 @@ class SupportRequest(Aggregate):
     # The offering circle's side.
 
     def make_offer(self, circle: Circle, proposal: Proposal) -> None:
-        _check_consented(circle, proposal, Purpose.OFFER_SUPPORT)
+        circle.check_consented(proposal, Purpose.OFFER_SUPPORT)
         self._check_circle(circle)
         self._check_theirs("offer support")
         if proposal.subject.get("request") != str(self.id):
@@ -221,13 +221,3 @@ class SupportRequest(Aggregate):
     def _check_theirs(self, doing: str) -> None:
         if self.is_ours:
             raise WrongStage(f"Only a circle that was asked can {doing}")
-
-
-def _check_consented(circle: Circle, proposal: Proposal, purpose: str) -> None:
-    circle.check_open()
-    if proposal.circle_id != circle.id:
-        raise InvalidRequest("That proposal belongs to another circle")
-    if proposal.purpose != purpose:
-        raise InvalidRequest(f"That proposal is to {proposal.purpose.replace('_', ' ')}")
-    if proposal.stage != Stage.CONSENTED:
-        raise WrongStage("Only a consented proposal binds the circle")
