@@ -1,22 +1,57 @@
-"""`python -m bench [--quick]`: run every scenario, write bench/RESULTS.md and results.json."""
+"""`python -m bench [--quick] [--only NAME,...]`: run the scenarios, write bench/RESULTS.md and
+bench/results.json.
+
+Sizes (full; `--quick` is a tenth, except where said):
+- catch-up: 100,000 entries (and hypercore, the same count)
+- append: 20,000 entries batched; 2,000 commands one by one
+- API: 16 clients x 125 consents (2,000 requests)
+- fan-out: N = 10, 25, 50 peers (quick: 2, 4, 6)
+- cold start: 1,000,000 events, a circle of 10,000 (quick: 100,000 and 1,000)
+- PostgreSQL: catch-up and API at the sizes above
+"""
 
 from __future__ import annotations
 
 import argparse
+import time
 
-from bench import catchup
+from bench import api, append, catchup, coldstart, fanout, postgres
 from bench.report import Report
+
+SCENARIOS = ("catch-up", "append", "api", "fan-out", "cold-start", "postgres")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="a tenth of the full size")
+    parser.add_argument(
+        "--only",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated scenarios to run (default all: {','.join(SCENARIOS)})",
+    )
     args = parser.parse_args()
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    unknown = only - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     scale = 10 if args.quick else 1
     report = Report(size="quick (1/10)" if args.quick else "full")
-    catchup.run(report, 100_000 // scale)
+    started = time.perf_counter()
+    pulled = served = None
+    if "catch-up" in only:
+        pulled = catchup.run(report, 100_000 // scale)
+    if "append" in only:
+        append.run(report, 20_000 // scale, 2_000 // scale)
+    if "api" in only:
+        served = api.run(report, 125 // scale)
+    if "fan-out" in only:
+        fanout.run(report, [2, 4, 6] if args.quick else [10, 25, 50])
+    if "cold-start" in only:
+        coldstart.run(report, 1_000_000 // scale, 10_000 // scale)
+    if "postgres" in only:
+        postgres.run(report, 100_000 // scale, 125 // scale, pulled, served)
     report.write()
-    print("wrote bench/RESULTS.md and bench/results.json")
+    print(f"wrote bench/RESULTS.md and bench/results.json in {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,13 @@ and last signature, store entries and bodies; the bodies do not decode as record
 view is updated). The author is served by a real `circle-node serve` process; the receiver runs
 the node's own catch-up code (`Federator.catch_up`).
 
-Baseline, same run: verifying the same N entries one signature at a time (Ed25519), which is
-what catch-up would cost without chain-plus-last-signature verification.
+Baselines, same run: verifying the same N entries one signature at a time (Ed25519), which is
+what catch-up would cost without chain-plus-last-signature verification; and the Node.js peer,
+hypercore 10 replicating N x 200-byte entries between two in-memory cores (bench/peers/, see
+bench/hypercore_peer.py), a second row.
+
+`measure(count, database_url)` is also used by the PostgreSQL scenario (both nodes' stores on
+PostgreSQL).
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ import asyncio
 import os
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 
+from bench import hypercore_peer
 from bench.report import Report, Row
 from bench.servers import served
 from federation.client import FederationClient
@@ -31,12 +38,24 @@ from node.persistence import open_node
 from node.settings import Settings
 
 TARGET = 50_000.0
+HYPERCORE_TARGET = 3.0
 BODY_SIZE = 250
 
 
-def build_feed(folder: Path, count: int) -> None:
+@dataclass(frozen=True)
+class CatchUp:
+    taken: int
+    seconds: float
+    verify_each_rate: float  # the per-entry Ed25519 baseline, entries/s
+
+    @property
+    def rate(self) -> float:
+        return self.taken / self.seconds
+
+
+def build_feed(folder: Path, count: int, database_url: str | None = None) -> None:
     """The author's node with `count` entries, appended in batches of 1000 (setup, not timed)."""
-    node = open_node(Settings(data_dir=folder))
+    node = open_node(Settings(data_dir=folder, database_url=database_url))
     assert node.keys is not None
     own = node.own_feed()
     entries, bodies = [], []
@@ -52,8 +71,10 @@ def build_feed(folder: Path, count: int) -> None:
     node.close()
 
 
-async def _catch_up(receiver_dir: Path, url: str) -> tuple[int, float]:
-    receiver = open_node(Settings(data_dir=receiver_dir))
+async def _catch_up(
+    receiver_dir: Path, url: str, database_url: str | None = None
+) -> tuple[int, float]:
+    receiver = open_node(Settings(data_dir=receiver_dir, database_url=database_url))
     try:
         async with aiohttp.ClientSession() as session:
             client = FederationClient(session)
@@ -71,9 +92,9 @@ async def _catch_up(receiver_dir: Path, url: str) -> tuple[int, float]:
         receiver.close()
 
 
-def _verify_each(author_dir: Path, count: int) -> float:
+def _verify_each(author_dir: Path, count: int, database_url: str | None = None) -> float:
     """Baseline: Ed25519-verify every entry on its own; returns entries per second."""
-    node = open_node(Settings(data_dir=author_dir))
+    node = open_node(Settings(data_dir=author_dir, database_url=database_url))
     signed = [
         decode_signed_entry(raw) for raw in node._feeds.select_entries(node.feed_id, 0, count)
     ]
@@ -86,25 +107,51 @@ def _verify_each(author_dir: Path, count: int) -> float:
     return len(signed) / (time.perf_counter() - start)
 
 
-def run(report: Report, count: int) -> None:
-    print(f"catch-up: {count:,} entries with {BODY_SIZE}-byte bodies")
+def measure(count: int, author_url: str | None = None, receiver_url: str | None = None) -> CatchUp:
+    """Build an author's feed of `count` entries, serve it, and catch a fresh node up with it.
+    The URLs put the author's or the receiver's store on PostgreSQL (default: SQLite)."""
     with tempfile.TemporaryDirectory(prefix="bench-catchup-") as tmp:
         author, receiver = Path(tmp) / "author", Path(tmp) / "receiver"
-        build_feed(author, count)
-        with served(author) as url:
-            taken, elapsed = asyncio.run(_catch_up(receiver, url))
+        build_feed(author, count, author_url)
+        with served(author, database_url=author_url) as url:
+            taken, elapsed = asyncio.run(_catch_up(receiver, url, receiver_url))
         assert taken == count, f"caught up {taken} of {count}"
-        baseline = _verify_each(author, count)
-    rate = taken / elapsed
+        baseline = _verify_each(author, count, author_url)
+    return CatchUp(taken, elapsed, baseline)
+
+
+def run(report: Report, count: int, *, hypercore: bool = True) -> CatchUp:
+    print(f"catch-up: {count:,} entries with {BODY_SIZE}-byte bodies")
+    result = measure(count)
     report.add(
         Row(
             scenario="catch-up",
             figure="entries/s, pull+verify+store over loopback HTTP into SQLite",
-            value=rate,
+            value=result.rate,
             baseline_name="per-entry Ed25519 verify loop",
-            baseline=baseline,
+            baseline=result.verify_each_rate,
             target=">= 50,000/s",
-            met=rate >= TARGET,
-            note=f"{count:,} entries in {elapsed:.2f} s",
+            met=result.rate >= TARGET,
+            note=f"{count:,} entries in {result.seconds:.2f} s",
         )
     )
+    if hypercore:
+        replication, problem = hypercore_peer.replicate(count)
+        report.add(
+            Row(
+                scenario="catch-up",
+                figure="entries/s, catch-up vs the Node.js peer",
+                value=result.rate,
+                baseline_name="hypercore 10, two in-memory cores, 200-byte entries",
+                baseline=replication.rate if replication else None,
+                target=">= 3x hypercore",
+                met=(result.rate >= HYPERCORE_TARGET * replication.rate) if replication else None,
+                note=(
+                    f"hypercore {replication.version}: {replication.entries:,} entries in "
+                    f"{replication.seconds:.2f} s"
+                    if replication
+                    else f"no hypercore figure: {problem}"
+                ),
+            )
+        )
+    return result

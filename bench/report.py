@@ -35,22 +35,26 @@ class Report:
     size: str
     rows: list[Row] = field(default_factory=list)
     started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    # The 1-minute load average when the run started (other work on the machine skews it).
+    load_at_start: float = field(default_factory=lambda: os.getloadavg()[0])
 
     def add(self, row: Row) -> None:
         self.rows.append(row)
         ratio = f"{row.ratio:.2f}x" if row.ratio is not None else "-"
         verdict = {True: "meets", False: "MISSES", None: ""}[row.met]
         print(
-            f"  {row.figure}: {row.value:,.1f} (baseline {row.baseline_name}: "
+            f"  {row.figure}: {_num(row.value)} (baseline {row.baseline_name}: "
             f"{_num(row.baseline)}; ratio {ratio}) target {row.target} {verdict}".rstrip()
         )
 
     def write(self) -> None:
         machine = machine_info()
+        load = f"{self.load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
         data = {
             "started": self.started,
             "size": self.size,
             "machine": machine,
+            "load_average": load,
             "rows": [{**asdict(r), "ratio": r.ratio} for r in self.rows],
         }
         (HERE / "results.json").write_text(json.dumps(data, indent=2) + "\n")
@@ -59,8 +63,8 @@ class Report:
             "",
             f"Run {self.started} ({self.size} size) on {machine['cpu']} "
             f"({machine['cores']} cores), Python {machine['python']}, {machine['system']}.",
-            "Absolute rates drift on a shared machine; the ratio to a baseline measured in the "
-            "same run is the figure to compare.",
+            f"Load average (1 min) {load}. Absolute rates drift on a shared machine; the ratio "
+            "to a baseline measured in the same run is the figure to compare.",
             "",
             "| scenario | figure | value | baseline | baseline value | ratio | target | met "
             "| note |",
@@ -70,14 +74,20 @@ class Report:
             ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
             met = {True: "yes", False: "**no**", None: "-"}[r.met]
             lines.append(
-                f"| {r.scenario} | {r.figure} | {r.value:,.1f} | {r.baseline_name} | "
+                f"| {r.scenario} | {r.figure} | {_num(r.value)} | {r.baseline_name} | "
                 f"{_num(r.baseline)} | {ratio} | {r.target} | {met} | {r.note} |"
             )
         (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
 
 
 def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.1f}"
+    if value is None:
+        return "-"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 1:
+        return f"{value:,.2f}"
+    return f"{value:.3g}"
 
 
 def machine_info() -> dict[str, str]:

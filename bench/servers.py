@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -21,8 +22,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(data: Path, pull_interval: float = 3600.0) -> Iterator[str]:
+def served(
+    data: Path, pull_interval: float = 3600.0, database_url: str | None = None
+) -> Iterator[str]:
+    """A `circle-node serve` process for `data` (its store on PostgreSQL if `database_url`)."""
     port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "CIRCLE_NODE_DATABASE_URL"}
+    if database_url:
+        env["CIRCLE_NODE_DATABASE_URL"] = database_url
     url = f"http://127.0.0.1:{port}"
     log = (data / "serve.log").open("ab")
     process = subprocess.Popen(
@@ -41,24 +48,45 @@ def served(data: Path, pull_interval: float = 3600.0) -> Iterator[str]:
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=ROOT,
+        env=env,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the node at {data} did not start; see {data / 'serve.log'}")
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the node did not answer in 30 s") from None
-                time.sleep(0.1)
+        wait_until_serving(process, url, data / "serve.log")
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
+
+
+def wait_until_serving(
+    process: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 30.0, poll: float = 0.1
+) -> None:
+    """Wait until `url`/healthz answers (RuntimeError if the process dies or never answers)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server did not start; see {log}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not answer in {timeout:.0f} s") from None
+            time.sleep(poll)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def rss_mb(pid: int) -> float:
+    """A process's resident set size, in MiB (from /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")

@@ -2,13 +2,69 @@
 
 from __future__ import annotations
 
-from bench import catchup
+import pytest
+
+from bench import api, append, catchup, coldstart, fanout, hypercore_peer, postgres
 from bench.report import Report
+
+pytestmark = pytest.mark.timeout(600)
 
 
 def test_catch_up_scenario_runs_over_several_pages() -> None:
     report = Report(size="smoke")
-    catchup.run(report, 2_500)  # three pages: exercises multi-page pulls of large replies
+    catchup.run(report, 2_500, hypercore=False)  # three pages: multi-page pulls of large replies
     (row,) = report.rows
     assert row.scenario == "catch-up" and row.value > 0 and row.baseline and row.baseline > 0
     assert "2,500 entries" in row.note
+
+
+def test_the_hypercore_peer_runs_or_says_why_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    if hypercore_peer.PEERS.joinpath("node_modules", "hypercore").exists():
+        # Installed already (by a bench run): replicate a little. Tests never run npm ci.
+        replication, problem = hypercore_peer.replicate(200)
+        assert replication is not None, problem
+        assert replication.entries == 200 and replication.rate > 0
+    monkeypatch.setattr(hypercore_peer.shutil, "which", lambda name: None)
+    replication, problem = hypercore_peer.replicate(200)
+    assert replication is None and problem == "Node.js is not installed"
+
+
+def test_append_scenario_runs() -> None:
+    report = Report(size="smoke")
+    append.run(report, 30, 5)
+    assert [row.scenario for row in report.rows] == ["append", "append"]
+    assert all(row.value > 0 and row.baseline for row in report.rows)
+
+
+def test_api_scenario_runs_against_the_node_and_the_bare_app() -> None:
+    report = Report(size="smoke")
+    result = api.run(report, 2)
+    assert result.node.requests == result.bare.requests == 2 * api.CLIENTS
+    assert [row.scenario for row in report.rows] == ["API", "API"]
+
+
+def test_fan_out_scenario_runs() -> None:
+    report = Report(size="smoke")
+    fanout.run(report, [1, 2])
+    assert [row.scenario for row in report.rows] == ["fan-out", "fan-out"]
+    assert all(row.value > 0 for row in report.rows)
+
+
+def test_cold_start_scenario_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(coldstart, "STARTS", 1)
+    report = Report(size="smoke")
+    coldstart.run(report, 2_000, 120)
+    assert len(report.rows) == 4 and all(row.value > 0 for row in report.rows)
+    assert "2,000 events" in report.rows[0].note
+
+
+def test_postgres_scenario_runs_or_says_why_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    report = Report(size="smoke")
+    if postgres.unavailable(postgres.server_url()) is None:
+        postgres.run(report, 300, 2)
+        assert [row.scenario for row in report.rows] == ["PostgreSQL"] * 3
+        assert all(row.value > 0 and row.baseline for row in report.rows)
+    monkeypatch.setenv("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:1/test")
+    report = Report(size="smoke")
+    postgres.run(report, 300, 2)
+    assert all(row.baseline is None and "no PostgreSQL" in row.note for row in report.rows)

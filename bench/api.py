@@ -1,0 +1,180 @@
+"""API: a consent-round command over HTTP, 16 concurrent clients, against a real
+`circle-node serve` process (uvicorn), store on SQLite (or PostgreSQL: see bench/postgres.py).
+
+Set-up (not timed): a circle of M full participants (founding members) with 16 proposals in
+their consent round, and a personal token for everyone (`issue_token`). Each client takes one
+proposal and sends `POST /api/processes/{id}/consents` for each participant in turn, with that
+participant's token: 16 x M requests, each one a command that loads the circle and the process
+and saves the answer (the member API authenticates the token first).
+
+Baseline, same run: a bare FastAPI endpoint doing one eventsourcing save (bench/bare_app.py),
+served by uvicorn in a subprocess the same way, with the same client and the same number of
+requests.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.load import LoadResult, Request, run_load
+from bench.report import Report, Row
+from bench.servers import ROOT, free_port, served, stop, wait_until_serving
+from node.persistence import open_node
+from node.settings import Settings
+
+CLIENTS = 16
+TARGET_RATE = 1_000.0
+TARGET_P99_MS = 50.0
+TARGET_RATIO = 0.6
+
+
+@dataclass(frozen=True)
+class ApiResult:
+    node: LoadResult
+    bare: LoadResult
+    members: int
+
+
+def build_circle(data: Path, members: int, database_url: str | None = None) -> list[list[Request]]:
+    """The node's store with its circle, proposals and tokens; returns each client's requests."""
+    node = open_node(Settings(data_dir=data, database_url=database_url))
+    try:
+        founder = node.found_circle(
+            name="Assembly", aim="Decide together", domain="Co-op", founder_name="Ada"
+        )
+        people = [founder] + [
+            node.add_founding_member(founder, f"Member {n}") for n in range(1, members)
+        ]
+        processes = []
+        for number in range(CLIENTS):
+            proposal = node.draft_proposal(founder, f"Policy {number}", "Share the rota fairly")
+            node.present(founder, proposal)
+            node.open_reactions(founder, proposal)
+            node.open_consent_round(founder, proposal)
+            processes.append(proposal)
+        tokens = {person: node.issue_token(person)[1] for person in people}
+    finally:
+        node.close()
+    return [
+        [
+            Request(
+                "POST",
+                f"/api/processes/{process}/consents",
+                {"Authorization": f"Bearer {tokens[person]}"},
+                {"concern": ""},
+            )
+            for person in people
+        ]
+        for process in processes
+    ]
+
+
+def measure_node(members: int, database_url: str | None = None) -> LoadResult:
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
+        data = Path(tmp) / "node"
+        clients = build_circle(data, members, database_url)
+        with served(data, database_url=database_url) as url:
+            result = run_load(url, clients)
+    if result.failures:
+        raise RuntimeError(f"{result.failures} requests failed, e.g. {result.first_failure}")
+    return result
+
+
+def measure_bare(requests_per_client: int, database_url: str | None = None) -> LoadResult:
+    with tempfile.TemporaryDirectory(prefix="bench-bare-") as tmp:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "BENCH_SQLITE": str(Path(tmp) / "bare.sqlite")}
+        if database_url:
+            env["BENCH_DATABASE_URL"] = database_url
+        log_path = Path(tmp) / "bare.log"
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    "bench.bare_app:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-access-log",
+                    "--log-level",
+                    "warning",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env=env,
+            )
+            try:
+                wait_until_serving(process, url, log_path)
+                clients = [
+                    [
+                        Request("POST", f"/api/processes/p{c}/consents", {}, {"concern": ""})
+                        for _ in range(requests_per_client)
+                    ]
+                    for c in range(CLIENTS)
+                ]
+                result = run_load(url, clients)
+            finally:
+                stop(process)
+    if result.failures:
+        raise RuntimeError(f"{result.failures} requests failed, e.g. {result.first_failure}")
+    return result
+
+
+def measure(members: int, database_url: str | None = None) -> ApiResult:
+    return ApiResult(
+        node=measure_node(members, database_url),
+        bare=measure_bare(members, database_url),
+        members=members,
+    )
+
+
+def run(report: Report, members: int) -> ApiResult:
+    print(f"API: {CLIENTS} clients x {members} consents, SQLite")
+    result = measure(members)
+    add_rows(report, result, "SQLite")
+    return result
+
+
+def add_rows(report: Report, result: ApiResult, store: str) -> None:
+    node, bare = result.node, result.bare
+    p99 = node.percentile(99)
+    note = (
+        f"{node.requests:,} requests in {node.seconds:.2f} s; p50 {node.percentile(50):.1f} ms, "
+        f"p99 {p99:.1f} ms; bare endpoint p99 {bare.percentile(99):.1f} ms"
+    )
+    scenario = "API" if store == "SQLite" else f"API ({store})"
+    report.add(
+        Row(
+            scenario=scenario,
+            figure=f"req/s, POST consents, {CLIENTS} clients, {store}",
+            value=node.rate,
+            baseline_name="bare FastAPI endpoint, one eventsourcing save",
+            baseline=bare.rate,
+            target=">= 1,000 req/s; >= 0.6x baseline",
+            met=node.rate >= TARGET_RATE and node.rate >= TARGET_RATIO * bare.rate,
+            note=note,
+        )
+    )
+    report.add(
+        Row(
+            scenario=scenario,
+            figure=f"p99 latency ms, POST consents, {CLIENTS} clients, {store}",
+            value=p99,
+            baseline_name="bare endpoint p99 ms",
+            baseline=bare.percentile(99),
+            target="< 50 ms",
+            met=p99 < TARGET_P99_MS,
+            note=f"p50 {node.percentile(50):.1f} ms, p90 {node.percentile(90):.1f} ms",
+        )
+    )

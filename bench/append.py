@@ -1,0 +1,152 @@
+"""Append: signed feed entries appended together with their domain events, into SQLite.
+
+- Batched: everyday decisions made in the domain (`Decision.take_everyday`), BATCH of them
+  saved in one `save()`: each decision's event, its `decision.record` entry (encoded, signed,
+  chained), the body, and the own feed's event, all in the one transaction. (The register is
+  not filed here: that is the per-command path below.)
+- One per command: `take_everyday_decision`, the node's own command: it loads the circle, the
+  register and the own feed, and saves the decision, the register's filing and the feed entry
+  in one save.
+
+Baselines, same run: the raw Ed25519 signing rate over entries of the same size (batched row);
+a bare eventsourcing save of the same size (a minimal aggregate, one event per save, SQLite;
+single row).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+from bench.circles import HAT_AREA, found_with_hat
+from bench.report import Report, Row
+from domain.decision import Decision
+from federation.keys import NodeKeys
+from federation.wire import ENTRY_DECODER, ENTRY_SIGNING_CONTEXT
+from node.persistence import open_node
+from node.settings import Settings
+
+BATCH = 1000
+TARGET_BATCHED = 20_000.0
+TARGET_SINGLE_RATIO = 0.5
+TEXT = "Cover the Sunday shifts in turn; swap by asking the rota holder first. " * 3
+
+
+def batched(folder: Path, count: int) -> tuple[float, bytes]:
+    """Entries per second appended in saves of BATCH decisions; also one signed entry's bytes."""
+    node = open_node(Settings(data_dir=folder))
+    try:
+        founder, hat = found_with_hat(node)
+        head = node.own_feed().head
+        start = time.perf_counter()
+        for first in range(0, count, BATCH):
+            circle = node.get_circle()
+            today = node.clock().date()
+            decisions = [
+                Decision.take_everyday(
+                    circle, founder, hat, HAT_AREA, f"Rota {number}", TEXT, today
+                )
+                for number in range(first, min(first + BATCH, count))
+            ]
+            node.save(*decisions)
+        elapsed = time.perf_counter() - start
+        appended = node.own_feed().head - head
+        assert appended == count, f"appended {appended} of {count}"
+        (sample,) = node.own_entries(head, 1)
+        return count / elapsed, sample.entry
+    finally:
+        node.close()
+
+
+def signing_rate(entry: bytes, count: int) -> float:
+    """Baseline: Ed25519 signatures per second over an entry of the same size."""
+    ENTRY_DECODER.decode(entry)  # a real entry, as signed
+    key = NodeKeys.generate().current
+    message = ENTRY_SIGNING_CONTEXT + entry
+    start = time.perf_counter()
+    for _ in range(count):
+        key.sign(message)
+    return count / (time.perf_counter() - start)
+
+
+def single(folder: Path, count: int) -> float:
+    """Commands per second: `take_everyday_decision`, one decision (and entry) per save."""
+    node = open_node(Settings(data_dir=folder))
+    try:
+        founder, hat = found_with_hat(node)
+        head = node.own_feed().head
+        start = time.perf_counter()
+        for number in range(count):
+            node.take_everyday_decision(founder, hat, HAT_AREA, f"Rota {number}", TEXT)
+        elapsed = time.perf_counter() - start
+        assert node.own_feed().head - head == count
+        return count / elapsed
+    finally:
+        node.close()
+
+
+class Note(Aggregate):
+    @event("Written")
+    def __init__(self, title: str, text: str) -> None:
+        self.title = title
+        self.text = text
+
+
+class Notes(Application[UUID]):
+    name = "bare"
+
+
+def bare_saves(folder: Path, count: int) -> float:
+    """Baseline: saves per second of a minimal aggregate, one event (of the decision's size)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    app = Notes(
+        env={
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(folder / "bare.sqlite"),
+        }
+    )
+    try:
+        start = time.perf_counter()
+        for number in range(count):
+            app.save(Note(title=f"Rota {number}", text=TEXT))
+        return count / (time.perf_counter() - start)
+    finally:
+        app.close()
+
+
+def run(report: Report, batched_count: int, single_count: int) -> None:
+    print(f"append: {batched_count:,} entries in saves of {BATCH}; {single_count:,} commands")
+    with tempfile.TemporaryDirectory(prefix="bench-append-") as tmp:
+        rate, sample = batched(Path(tmp) / "batched", batched_count)
+        signing = signing_rate(sample, batched_count)
+        single_rate = single(Path(tmp) / "single", single_count)
+        bare = bare_saves(Path(tmp) / "bare", single_count)
+    report.add(
+        Row(
+            scenario="append",
+            figure=f"entries/s, batched ({BATCH} decisions per save), SQLite",
+            value=rate,
+            baseline_name="raw Ed25519 signing rate, same entry size",
+            baseline=signing,
+            target=">= 20,000/s",
+            met=rate >= TARGET_BATCHED,
+            note=f"{batched_count:,} entries, each with its decision's event and body",
+        )
+    )
+    report.add(
+        Row(
+            scenario="append",
+            figure="commands/s, take_everyday_decision (one entry per save), SQLite",
+            value=single_rate,
+            baseline_name="bare eventsourcing save, one event",
+            baseline=bare,
+            target=">= 0.5x baseline",
+            met=single_rate >= TARGET_SINGLE_RATIO * bare,
+            note=f"{single_count:,} commands into a fresh store",
+        )
+    )

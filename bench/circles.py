@@ -1,0 +1,20 @@
+"""Circles the scenarios set up (not timed): a founder wearing an operational hat, members."""
+
+from __future__ import annotations
+
+from node.application import CircleNode
+
+HAT_AREA = "rota"
+
+
+def found_with_hat(node: CircleNode, name: str = "Kitchen") -> tuple[str, str]:
+    """Found a circle whose founder wears an operational hat; returns (founder, hat id)."""
+    founder = node.found_circle(name=name, aim=f"{name}'s aim", domain="Care", founder_name="Ada")
+    hat = node.define_hat(founder, "Rota holder", "Keeps the rota", [], [HAT_AREA])
+    selection = node.open_selection(founder, hat)
+    node.nominate(founder, selection, founder, "I keep it already")
+    node.open_change_round(founder, selection)
+    node.propose_candidate(founder, selection, founder, "Nominated")
+    node.consent(founder, selection)
+    node.close_consent_round(founder, selection)
+    return founder, hat

@@ -1,0 +1,197 @@
+"""Fan-out: a decision published by one node until all N peers have verified and stored it,
+N node processes (`circle-node serve`, node/local_cluster.py's LocalNode), all on loopback.
+
+Set-up (not timed): the publisher founds a circle whose founder wears a hat and gets a personal
+token; each peer's store knows the publisher and the publisher's store knows each peer
+(`add_peer` on each store, as `circle-node peer add` does). The sizes run in turn, the peers
+started in parallel batches as they are added (N = 10, then 15 more, then 25 more), so that
+while N is measured exactly N peers and the publisher run. Before each measurement every peer
+holds the publisher's whole feed.
+
+Measured: the founder takes an everyday decision through the member API
+(`POST /api/decisions`); from just before that request until every peer's store holds the
+entry it appends (each peer's SQLite file polled read-only every few milliseconds). The
+median of REPEATS decisions per N. Baseline: the time for the smallest N; the fitted slope
+(least squares over the sizes) says what each further peer costs.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import statistics
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from bench.circles import HAT_AREA, found_with_hat
+from bench.report import Report, Row
+from node.local_cluster import LocalNode
+from node.persistence import open_node
+from node.settings import Settings
+
+REPEATS = 3
+TARGET_S = 5.0
+PARALLEL_STARTS = 8
+PULL_INTERVAL = 3600.0  # delivery is by push; no periodic pull during the measurement
+POLL = 0.005
+
+
+def _post(url: str, path: str, token: str, body: dict[str, object]) -> dict[str, object]:
+    request = urllib.request.Request(
+        url + path,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        result: dict[str, object] = json.load(response)
+        return result
+
+
+def _head(node: LocalNode) -> int:
+    with urllib.request.urlopen(f"{node.url}/healthz", timeout=10) as response:
+        return int(json.load(response)["head"])
+
+
+class Watch:
+    """Read-only connections to the peers' stores: how far each holds the publisher's feed."""
+
+    def __init__(self, feed: bytes) -> None:
+        self.feed = feed
+        self.connections: list[sqlite3.Connection] = []
+
+    def add(self, node: LocalNode) -> None:
+        path = Settings(data_dir=node.data).sqlite_path
+        self.connections.append(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+
+    def held(self, connection: sqlite3.Connection) -> int:
+        row = connection.execute(
+            "SELECT max(seq) FROM feed_entries WHERE feed = ?", (self.feed,)
+        ).fetchone()
+        return int(row[0]) if row and row[0] is not None else -1
+
+    def wait_all(self, seq: int, timeout: float) -> float:
+        """Wait until every peer holds `seq`; returns the time it happened (perf_counter)."""
+        waiting = list(self.connections)
+        deadline = time.perf_counter() + timeout
+        while waiting:
+            waiting = [c for c in waiting if self.held(c) < seq]
+            if not waiting:
+                break
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"{len(waiting)} peers never got seq {seq}")
+            time.sleep(POLL)
+        return time.perf_counter()
+
+    def close(self) -> None:
+        for connection in self.connections:
+            connection.close()
+
+
+def _prepare_peer(node: LocalNode, publisher_descriptor: object, publisher_url: str) -> object:
+    store = open_node(Settings(data_dir=node.data))
+    try:
+        store.add_peer(publisher_descriptor, publisher_url)  # type: ignore[arg-type]
+        return store.descriptor(node.name, node.url)
+    finally:
+        store.close()
+
+
+def measure(root: Path, sizes: list[int]) -> dict[int, list[float]]:
+    publisher = LocalNode(root, "publisher", PULL_INTERVAL)
+    store = open_node(Settings(data_dir=publisher.data))
+    try:
+        founder, hat = found_with_hat(store, "Co-op")
+        _, token = store.issue_token(founder)
+        descriptor = store.descriptor("publisher", publisher.url)
+        feed = store.feed_id
+    finally:
+        store.close()
+    peers: list[LocalNode] = []
+    watch = Watch(feed)
+    times: dict[int, list[float]] = {}
+    publisher.start()
+    try:
+        for size in sizes:
+            new = [LocalNode(root, f"peer{n}", PULL_INTERVAL) for n in range(len(peers), size)]
+            descriptors = [_prepare_peer(node, descriptor, publisher.url) for node in new]
+            with ThreadPoolExecutor(PARALLEL_STARTS) as pool:
+                list(pool.map(LocalNode.start, new))
+            with publisher.handle() as running:  # a second worker on the publisher's store
+                for node, peer_descriptor in zip(new, descriptors, strict=True):
+                    running.add_peer(peer_descriptor, node.url)  # type: ignore[arg-type]
+            peers.extend(new)
+            for node in new:
+                watch.add(node)
+            watch.wait_all(_head(publisher), timeout=120)  # the new peers catch up first
+            times[size] = []
+            for number in range(REPEATS):
+                head = _head(publisher)
+                start = time.perf_counter()
+                _post(
+                    publisher.url,
+                    "/api/decisions",
+                    token,
+                    {
+                        "hat_id": hat,
+                        "area": HAT_AREA,
+                        "title": f"Rota {size}.{number}",
+                        "text": "Cover Sundays",
+                    },
+                )
+                done = watch.wait_all(head + 1, timeout=120)
+                times[size].append(done - start)
+                assert _head(publisher) == head + 1
+    finally:
+        watch.close()
+        for node in [publisher, *peers]:
+            node.stop()
+    return times
+
+
+def _fit(points: list[tuple[int, float]]) -> tuple[float, float]:
+    """Least-squares line through (N, seconds): (slope in s per peer, intercept in s)."""
+    mean_n = statistics.fmean(n for n, _ in points)
+    mean_t = statistics.fmean(t for _, t in points)
+    spread = sum((n - mean_n) ** 2 for n, _ in points)
+    slope = sum((n - mean_n) * (t - mean_t) for n, t in points) / spread
+    return slope, mean_t - slope * mean_n
+
+
+def run(report: Report, sizes: list[int]) -> None:
+    print(f"fan-out: one decision to N peers, N = {', '.join(map(str, sizes))}")
+    with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp:
+        times = measure(Path(tmp), sizes)
+    medians = {size: statistics.median(runs) for size, runs in times.items()}
+    smallest, largest = sizes[0], sizes[-1]
+    slope, intercept = _fit(sorted(medians.items()))
+    for size in sizes[1:]:
+        report.add(
+            Row(
+                scenario="fan-out",
+                figure=f"seconds until all {size} peers hold the decision",
+                value=medians[size],
+                baseline_name=f"time for N = {smallest}",
+                baseline=medians[smallest],
+                target="< 5 s" if size == largest else "(report)",
+                met=medians[size] < TARGET_S if size == largest else None,
+                note=f"median of {REPEATS}: " + ", ".join(f"{t:.2f}" for t in times[size]),
+            )
+        )
+    ratio = medians[largest] / medians[smallest]
+    report.add(
+        Row(
+            scenario="fan-out",
+            figure=f"time ratio N = {largest} / N = {smallest}",
+            value=ratio,
+            baseline_name=f"N ratio {largest}/{smallest}",
+            baseline=largest / smallest,
+            target="linear in N (ratio of times <= ratio of N)",
+            met=ratio <= largest / smallest,
+            note=f"fitted {slope * 1000:.1f} ms per peer + {intercept * 1000:.0f} ms; N = "
+            + ", ".join(f"{n}: {t:.2f} s" for n, t in medians.items()),
+        )
+    )
