@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The machine's PostgreSQL (trust auth); tests skip without it, except under CI=true.
 export CIRCLE_NODE_TEST_POSTGRES ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install browser test demo lint bench bench-quick clean
+.PHONY: install browser test demo lint bench bench-quick soak fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,16 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick
+
+# The long versions of the reliability tests (SIGKILLs, outages, faults): about 30 minutes.
+soak: $(STAMP)
+	CIRCLE_NODE_SOAK=1 $(BIN)/python -m pytest tests/reliability -q
+
+# Coverage-guided fuzzing of entry decoding (atheris), then schemathesis at length.
+fuzz: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[fuzz]'
+	$(BIN)/python fuzz/entries.py -max_total_time=300
+	CIRCLE_NODE_SCHEMATHESIS_EXAMPLES=200 $(BIN)/python -m pytest tests/test_schemathesis.py -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -15,8 +15,12 @@ class Backoff:
     base: float = 0.5
     cap: float = 300.0
 
+    # Past this many doublings the cap is reached anyway; unbounded, 2 ** 1024 overflows a
+    # float (a peer down for about two days at a 300 s cap), and backoff stopped working.
+    MAX_DOUBLINGS = 62
+
     def ceiling(self, attempt: int) -> float:
-        return min(self.cap, self.base * 2 ** max(attempt - 1, 0))
+        return min(self.cap, self.base * 2 ** min(max(attempt - 1, 0), self.MAX_DOUBLINGS))
 
     def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
         return self.ceiling(attempt) * rand()

@@ -134,7 +134,7 @@ def _verify_members(
         manifest = json.loads(members.pop("manifest.json"))
     except KeyError:
         raise ArchiveError("the archive has no manifest.json") from None
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
         raise ArchiveError(f"manifest.json is damaged: {error}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ArchiveError(f"manifest.json does not describe a {FORMAT} archive")
@@ -144,6 +144,8 @@ def _verify_members(
     for name, data in sorted(members.items()):
         if hashlib.sha256(data).hexdigest() != digests[name]:
             raise ArchiveError(f"{name} does not match its digest in manifest.json")
+    if "feed.msgpack" not in members:
+        raise ArchiveError("the archive has no feed.msgpack")
     signed = _feed(members["feed.msgpack"])
     if not signed:
         raise ArchiveError("feed.msgpack holds no entries")
@@ -169,7 +171,10 @@ def _verify_members(
     bound = {e.body_hash: e for e in entries if e.body_hash}
     bodies = {name: data for name, data in members.items() if name.startswith("bodies/")}
     for number, (name, data) in enumerate(sorted(bodies.items()), start=1):
-        digest = bytes.fromhex(name.removeprefix("bodies/"))
+        try:
+            digest = bytes.fromhex(name.removeprefix("bodies/"))
+        except ValueError:
+            raise ArchiveError(f"{name} is not named by the hash of a body") from None
         entry = bound.get(digest)
         if entry is None:
             raise ArchiveError(f"{name} is bound by no entry of the feed")
@@ -178,7 +183,7 @@ def _verify_members(
         progress("bodies", number, len(bodies))
     try:
         logbook = json.loads(members["logbook.json"])
-    except (KeyError, ValueError, UnicodeDecodeError) as error:
+    except (KeyError, ValueError, RecursionError) as error:
         raise ArchiveError(f"logbook.json is missing or damaged: {error}") from None
     return Verified(
         str(manifest["node_id"]),

@@ -33,7 +33,14 @@ def backup(settings: Settings, destination: Path) -> list[str]:
         raise BackupError(f"{folder} holds no node (no {KEYS_FILE})")
     names: list[str] = []
     tmp = destination.with_name(destination.name + ".part")
-    with tempfile.TemporaryDirectory() as scratch, tarfile.open(tmp, "w") as archive:
+    tmp.unlink(missing_ok=True)
+    # The backup holds the node's keys: it is its owner's alone, like the key files.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        os.fdopen(fd, "wb") as raw,
+        tarfile.open(fileobj=raw, mode="w") as archive,
+    ):
         if settings.database_url is None:
             copy = Path(scratch) / STORE
             source = sqlite3.connect(settings.sqlite_path)
@@ -75,7 +82,7 @@ def restore(
             n not in KNOWN or not m.isfile() for n, m in zip(names, members, strict=True)
         ):
             raise BackupError(f"{source} is not a circle-node backup")
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         for member in members:
             extracted = archive.extractfile(member)
             assert extracted is not None

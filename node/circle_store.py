@@ -24,6 +24,7 @@ from domain.relationships import Relationship
 from domain.selection import HatSelection
 from domain.support import SupportRequest
 from federation.keys import NodeKeys
+from node.credentials import Credentials
 from node.federated import FederatedApplication
 from node.messages import BODY_TYPES
 from node.peer_view import PeerView
@@ -54,12 +55,16 @@ class CircleStore(FederatedApplication):
         PeerView: 100,
         Relationship: 50,
         SupportRequest: 50,
+        Credentials: 50,
     }
     KNOWN_TYPES = FederatedApplication.KNOWN_TYPES | frozenset(BODY_TYPES)
 
     def __init__(
         self, env: EnvType | None = None, clock: Clock = utc_now, keys: NodeKeys | None = None
     ) -> None:
+        # The circle's id, once read from the register (it never changes once founded): a
+        # command then loads the circle without loading the whole register first.
+        self._circle_id: UUID | None = None
         super().__init__(env, clock, keys)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -87,11 +92,18 @@ class CircleStore(FederatedApplication):
 
     @property
     def is_founded(self) -> bool:
-        return REGISTER_ID in self.repository
+        if self._circle_id is None:
+            try:
+                self._circle_id = self._register().circle_id
+            except NotFound:
+                return False
+        return True
 
     @property
     def circle_id(self) -> UUID:
-        return self._register().circle_id
+        if self._circle_id is None:
+            self._circle_id = self._register().circle_id
+        return self._circle_id
 
     def get_circle(self) -> Circle:
         return self._get(Circle, self.circle_id, "circle")

@@ -118,6 +118,8 @@ def logbook(data: DataOption = None) -> None:
 @contextlib.contextmanager
 def _opened(data: Path | None) -> Iterator[tuple[CircleNode, Settings]]:
     """Open the node in the data folder; any known failure becomes a message and exit 1."""
+    from eventsourcing.persistence import InterfaceError, OperationalError
+
     from node.persistence import open_node
 
     settings = _settings(data)
@@ -125,12 +127,24 @@ def _opened(data: Path | None) -> Iterator[tuple[CircleNode, Settings]]:
         node = open_node(settings)
     except FAILURES as error:
         raise _fail(str(error)) from None
+    except (OperationalError, InterfaceError) as error:
+        raise _fail(_store_failure(error)) from None
     try:
         yield node, settings
     except FAILURES as error:
         raise _fail(str(error)) from None
+    except (OperationalError, InterfaceError) as error:
+        raise _fail(_store_failure(error)) from None
     finally:
         node.close()
+
+
+def _store_failure(error: Exception) -> str:
+    """A store that cannot be reached or written (database down, disk full, read-only)."""
+    return (
+        f"the node's store cannot be reached or written ({error}); nothing was changed. "
+        "Check the disk space and permissions of the data folder, or the database server."
+    )
 
 
 @app.command("id")
@@ -158,10 +172,20 @@ def serve(
         float,
         typer.Option(help="Seconds between pulls from peers", envvar="CIRCLE_NODE_PULL_INTERVAL"),
     ] = 30.0,
+    request_timeout: Annotated[
+        float,
+        typer.Option(
+            help="Seconds a request may take to arrive (headers and body); slower clients get "
+            "408 and are cut off",
+            envvar="CIRCLE_NODE_REQUEST_TIMEOUT",
+            min=0.1,
+        ),
+    ] = 30.0,
 ) -> None:
     """Serve the node: the federation API, with delivery to and from peers."""
     import uvicorn
 
+    from node.http_timeouts import KEEP_ALIVE_TIMEOUT, timed_protocol
     from node.identity import KeyStore
     from node.logs import configure as configure_logs
     from node.server import ServerOptions, create_app
@@ -174,7 +198,15 @@ def serve(
         server_app = create_app(node, KeyStore(settings.data_dir, node.keys), options)
         typer.echo(f"Serving node {node.node_id} at {options.public_url}")
         configure_logs(sys.stderr)
-        uvicorn.run(server_app, host=host, port=port, log_config=None, access_log=False)
+        uvicorn.run(
+            server_app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            http=timed_protocol(request_timeout),  # slow or stalled clients are cut off
+            timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+        )
 
 
 peer_app = typer.Typer(help="The nodes this one exchanges feeds with.", no_args_is_help=True)

@@ -87,7 +87,21 @@ class Federator:
         return self.links.setdefault(feed_id, PeerLink())
 
     async def deliver(self, peer: Peer) -> None:
-        """Push everything owed to `peer`, batch by batch, until it is up to date or fails."""
+        """Push everything owed to `peer`, batch by batch, until it is up to date or fails.
+
+        Several workers on one store take turns: only the one that claims the peer's outbox
+        pushes to it, from the cursor as the last one left it (so each entry is pushed once).
+        """
+        if await anyio.to_thread.run_sync(self.node.pending_push, peer.feed_id, 1) is None:
+            return  # nothing owed: no need to claim
+        if not await anyio.to_thread.run_sync(self.node.claim_outbox, peer.feed_id):
+            return
+        try:
+            await self._deliver(peer)
+        finally:
+            await anyio.to_thread.run_sync(self.node.release_outbox, peer.feed_id)
+
+    async def _deliver(self, peer: Peer) -> None:
         link = self.link(peer.feed_id)
         while True:
             push = await anyio.to_thread.run_sync(self.node.pending_push, peer.feed_id)

@@ -9,6 +9,7 @@ the change that causes it, and a peer's entry is stored in the same save as its 
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import PersistenceError
 from eventsourcing.utils import Environment
 
 from federation.feed import FeedState, node_id
@@ -62,6 +64,8 @@ from node.feeds import (
 from node.peers import APPLICANT, PEER, PEER_INDEX_ID, REMOVED, Delivery, Peer, PeerIndex
 from node.recorders import BodyRow, EntryRow, FeedRecorder
 from node.retry import retry_on_conflict
+
+log = logging.getLogger("circle_node.store")
 
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
@@ -157,11 +161,15 @@ class FederatedApplication(Application[UUID]):
     """An eventsourcing application with a signed feed of its own and the feeds of its peers."""
 
     KNOWN_TYPES: frozenset[str] = frozenset({JOIN_REQUEST})
+    # A load replays the events since the last snapshot: each push taken from a peer is one
+    # event of its PeerFeed, each push delivered one of its Delivery, so those are short. (The
+    # OwnFeed has one event per entry, and a batched save would take a snapshot at each
+    # multiple it crosses, reloading the feed each time.)
     snapshotting_intervals = {
         OwnFeed: 100,
-        PeerFeed: 500,
+        PeerFeed: 50,
         Peer: 50,
-        Delivery: 100,
+        Delivery: 20,
         PeerIndex: 100,
     }
 
@@ -254,6 +262,15 @@ class FederatedApplication(Application[UUID]):
                 self.observer.appended(len(outgoing))
                 return recordings
         return super().save(*objs, **kwargs)
+
+    def _take_snapshots(self, processing_event: Any) -> None:
+        """Snapshots are taken after the save is stored: failing to store one (the store went
+        away, the disk filled) must not fail a change that is already stored. The aggregate
+        is replayed from its events until the next snapshot."""
+        try:
+            super()._take_snapshots(processing_event)
+        except PersistenceError as error:
+            log.warning("could not store a snapshot (the change itself is stored): %s", error)
 
     # Bodies, kept in the recorder's body table (encrypted like events when the store is).
 
@@ -670,6 +687,25 @@ class FederatedApplication(Application[UUID]):
         if not entries:
             return None
         return Push(self.feed_id, entries, bodies)
+
+    def claim_outbox(self, feed_id: bytes) -> bool:
+        """Claim delivery to a peer for this process: False while another worker on the same
+        store delivers to it (so that each entry is pushed once). On PostgreSQL, a lock that
+        ends with the worker's connection, however the worker ends; other stores are served by
+        one process, which always has the claim."""
+        claim = getattr(self.recorder, "claim_outbox", None)
+        return True if claim is None else bool(claim(feed_id))
+
+    def release_outbox(self, feed_id: bytes) -> None:
+        release = getattr(self.recorder, "release_outbox", None)
+        if release is not None:
+            release(feed_id)
+
+    def close(self) -> None:
+        drop_claims = getattr(self.recorder, "drop_claims", None)
+        if drop_claims is not None:
+            drop_claims()
+        super().close()
 
     @retry_on_conflict
     def acknowledge(self, feed_id: bytes, next_seq: int) -> None:

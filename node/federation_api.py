@@ -19,17 +19,42 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from starlette.requests import ClientDisconnect
 
 from federation.feed import feed_id_from_node_id
 from federation.httpsig import SignatureError, verify_request
 from federation.keys import load_public_key
 from federation.verify import Rejected, decode_push
 from federation.wire import HASH_SIZE, MAX_PAGE_ENTRIES, MAX_PUSH_BYTES, encode
-from node.api.errors import Problem
+from node.api.errors import PROBLEM, Problem, ProblemDetails
 from node.application import CircleNode
 from node.ratelimit import RateLimiter
 
 MSGPACK = "application/msgpack"
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+def _documented(ok: str, *errors: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    """The responses of a federation route: MessagePack (or bytes) when it works, a problem
+    (RFC 9457) otherwise."""
+    media = "application/octet-stream" if ok == "body" else MSGPACK
+    responses: dict[int | str, dict[str, Any]] = {
+        200: {
+            "description": "The answer, in MessagePack" if ok != "body" else "The body",
+            "content": {media: BINARY},
+        },
+    }
+    for status, description in errors:
+        responses[status] = {
+            "model": ProblemDetails,
+            "description": description,
+            "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+        }
+    return responses
+
+
+MALFORMED = (400, "Malformed request (the reason says what)")
+BAD_SIGNATURE = (401, "A signature that does not verify, or was made for another node")
 
 
 def msgpack_response(value: Any) -> Response:
@@ -43,11 +68,14 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise Problem(413, "oversize", f"request body over {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise Problem(413, "oversize", f"request body over {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise Problem(413, "oversize", f"request body over {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:  # the client went away (or was cut off for stalling): no answer
+        raise Problem(400, "incomplete", "the request body did not arrive whole") from None
     return b"".join(chunks)
 
 
@@ -123,13 +151,23 @@ def federation_router(
     """The routes; `describe(node)` gives the (name, public URL) the descriptor announces."""
     router = APIRouter(prefix="/federation", tags=["federation"])
 
-    @router.get("/node", response_class=Response, summary="The node's descriptor (MessagePack)")
+    @router.get(
+        "/node",
+        response_class=Response,
+        summary="The node's descriptor (MessagePack)",
+        responses=_documented("descriptor"),
+    )
     async def descriptor(request: Request) -> Response:
         node = _node(request)
         name, url = describe(node)
         return msgpack_response(await anyio.to_thread.run_sync(node.descriptor, name, url))
 
-    @router.get("/feed", response_class=Response, summary="A page of the node's own feed")
+    @router.get(
+        "/feed",
+        response_class=Response,
+        summary="A page of the node's own feed",
+        responses=_documented("page", MALFORMED, BAD_SIGNATURE),
+    )
     async def feed(
         request: Request,
         after: int = Query(0, ge=0, le=2**53, description="entries with seq greater than this"),
@@ -140,7 +178,18 @@ def federation_router(
         page = await anyio.to_thread.run_sync(node.page, after, limit, reader)
         return msgpack_response(page)
 
-    @router.get("/bodies/{digest}", response_class=Response, summary="One body, by its hash")
+    @router.get(
+        "/bodies/{digest}",
+        response_class=Response,
+        summary="One body, by its hash",
+        responses=_documented(
+            "body",
+            MALFORMED,
+            BAD_SIGNATURE,
+            (403, "The body is for its audience only"),
+            (404, "No body with that hash here"),
+        ),
+    )
     async def body(request: Request, digest: str) -> Response:
         try:
             raw = bytes.fromhex(digest)
@@ -158,7 +207,23 @@ def federation_router(
             raise Problem(404, "unknown_body", "no body with that hash here")
         return Response(data, media_type="application/octet-stream")
 
-    @router.post("/inbox", response_class=Response, summary="Push entries to this node")
+    @router.post(
+        "/inbox",
+        response_class=Response,
+        summary="Push entries to this node",
+        responses=_documented(
+            "reply",
+            (400, "Not a push: malformed or oversize MessagePack (the reason says which)"),
+            (403, "An unknown node that does not ask to join, or a node no longer a peer"),
+            (409, "The feed equivocated: nothing more is taken from it"),
+            (413, "Larger than a push may be"),
+            (422, "The push was refused (the reason says why); nothing of it was stored"),
+            (429, "Too many pushes from unknown nodes (see Retry-After)"),
+        ),
+        openapi_extra={
+            "requestBody": {"required": True, "content": {MSGPACK: BINARY}},
+        },
+    )
     async def inbox(request: Request) -> Response:
         raw = await read_body(request, MAX_PUSH_BYTES)
         try:

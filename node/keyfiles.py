@@ -28,7 +28,7 @@ def read_secret(path: Path) -> bytes:
 
 def write_secret(path: Path, content: bytes) -> None:
     """Create a secret file with mode 0600; never overwrite an existing one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as file:
         file.write(content)

@@ -19,7 +19,8 @@ def event_store_env(settings: Settings) -> dict[str, str]:
     if settings.database_url:
         env = postgres_env(settings.database_url)
     else:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # A folder the node makes is its owner's alone: the store holds personal data.
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "APPLICATION_RECORDER_TOPIC": "node.recorders:SQLiteFeedRecorder",
@@ -60,6 +61,9 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_PASSWORD": unquote(parsed.password or ""),
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_POOL_SIZE": "5",
+        # Check a pooled connection before use: after a server restart, dead connections are
+        # replaced instead of failing the next commands.
+        "POSTGRES_PRE_PING": "y",
     }
     schema = parse_qs(parsed.query).get("schema", [""])[0]
     if schema:

@@ -14,12 +14,16 @@ takes, and their bodies are stored together or not at all.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Iterable, Sequence
+import hashlib
+import socket
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
@@ -184,12 +188,25 @@ def _first(row: Any) -> Any:
 
 @functools.cache
 def _postgres_feed_recorder() -> type:
+    import psycopg
     from eventsourcing.postgres import PostgresApplicationRecorder
     from psycopg import Cursor, sql
 
     class PostgresFeedRecorder(PostgresApplicationRecorder):
+        # eventsourcing retries a failed write; but when the server committed it and only the
+        # acknowledgement was lost, the retry conflicts with the write itself, and the command
+        # would be run again (a second decision). A failed write is reported instead: its
+        # outcome is unknown, and the caller hears that the store failed.
+        insert_events = PostgresApplicationRecorder.insert_events.__wrapped__
+
         def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
             super().__init__(datastore, events_table_name=events_table_name)
+            guard_outages(datastore)
+            # Outbox claims: advisory locks held on a connection of their own.
+            self._claims: set[bytes] = set()
+            self._claims_lock = threading.Lock()
+            self._claims_connection: psycopg.Connection[Any] | None = None
+            self._claims_scope = f"{self.datastore.schema}.{events_table_name}".encode()
             prefix = events_table_name.replace("_events", "")
             self.bodies_table_name = prefix + "_bodies"
             self.bodies_table = sql.Identifier(self.bodies_table_name)
@@ -212,6 +229,24 @@ def _postgres_feed_recorder() -> type:
             self, curs: Cursor[Any], stored_events: Sequence[StoredEvent], **kwargs: Any
         ) -> None:
             super()._insert_events(curs, stored_events, **kwargs)
+            if not stored_events:  # else they go with the events, below
+                self._insert_feed_rows(curs, **kwargs)
+
+        def _insert_stored_events(
+            self, curs: Cursor[Any], stored_events: Sequence[StoredEvent], **kwargs: Any
+        ) -> None:
+            # The events first, synced at once: two workers appending to the feed at once
+            # conflict on its version there, which is then reported as a conflict (and the
+            # command retried). Otherwise the pipeline is aborted by the first failure, and
+            # what surfaces is an unretried "pipeline aborted". The rows go on a cursor of
+            # their own (the events' cursor is read for their notification ids afterwards).
+            super()._insert_stored_events(curs, stored_events, **kwargs)
+            with curs.connection.pipeline() as pipeline:
+                pipeline.sync()
+            with curs.connection.cursor() as rows:
+                self._insert_feed_rows(rows, **kwargs)
+
+        def _insert_feed_rows(self, curs: Cursor[Any], **kwargs: Any) -> None:
             entries: list[EntryRow] = kwargs.get("entries") or []
             if entries:
                 curs.executemany(
@@ -232,6 +267,65 @@ def _postgres_feed_recorder() -> type:
                     ).format(self.schema, self.bodies_table),
                     bodies,
                 )
+
+        # Claiming the outbox towards a peer, so that several workers on one store push each
+        # entry once: a session-level advisory lock, on a connection kept for claims (not a
+        # pooled one, and no transaction is held open during a push). It is released by
+        # release_outbox, or by the server when the worker's connection ends (a crash, a
+        # SIGKILL, a lost connection), so a dead worker never keeps a peer's outbox.
+
+        def claim_outbox(self, peer: bytes) -> bool:
+            """Claim delivery to `peer`; False if another worker (or task) holds it."""
+            with self._claims_lock:
+                if peer in self._claims:
+                    return False
+                key = self._claim_key(peer)
+                try:
+                    connection = self._claims_session()
+                    row = connection.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+                except psycopg.Error as error:
+                    self.drop_claims()
+                    raise OperationalError(f"could not claim the outbox: {error}") from error
+                if row is None or not row[0]:
+                    return False
+                self._claims.add(peer)
+                return True
+
+        def release_outbox(self, peer: bytes) -> None:
+            with self._claims_lock:
+                if peer not in self._claims:
+                    return
+                self._claims.discard(peer)
+                if self._claims_connection is None:
+                    return
+                try:
+                    self._claims_connection.execute(
+                        "SELECT pg_advisory_unlock(%s)", (self._claim_key(peer),)
+                    )
+                except psycopg.Error:
+                    self.drop_claims()  # its locks ended with it
+
+        def _claim_key(self, peer: bytes) -> int:
+            digest = hashlib.sha256(self._claims_scope + b"/outbox/" + peer).digest()
+            return int.from_bytes(digest[:8], "big", signed=True)
+
+        def _claims_session(self) -> psycopg.Connection[Any]:
+            if self._claims_connection is None or self._claims_connection.closed:
+                self._claims.clear()  # the locks of a lost session are gone with it
+                pooled: Any = self.datastore.pool.kwargs or {}
+                kwargs = {k: v for k, v in pooled.items() if v is not None and k != "row_factory"}
+                self._claims_connection = psycopg.connect(
+                    **kwargs, autocommit=True, connect_timeout=5
+                )
+            return self._claims_connection
+
+        def drop_claims(self) -> None:
+            """End the claims session (its claims end with it)."""
+            self._claims.clear()
+            if self._claims_connection is not None:
+                with contextlib.suppress(psycopg.Error):
+                    self._claims_connection.close()
+            self._claims_connection = None
 
         def delete_events(self, originator_id: UUID) -> int:
             query = sql.SQL("DELETE FROM {}.{} WHERE originator_id = %s").format(
@@ -287,6 +381,58 @@ def _postgres_feed_recorder() -> type:
             return deleted
 
     return PostgresFeedRecorder
+
+
+# How long the pool keeps retrying one lost connection before it gives up (it starts again
+# when a command next needs one): a server that returns is found within seconds, not after
+# the pool's exponential backoff has grown to minutes.
+RECONNECT_WINDOW = 5.0
+PROBE_TIMEOUT = 1.0
+
+
+def guard_outages(datastore: Any) -> None:
+    """Fail fast while the PostgreSQL server cannot be reached, and find it again quickly.
+
+    eventsourcing retries every read ten times, each waiting out the pool's timeout, so that a
+    command would hang for minutes while the server is down. Once getting a connection has
+    failed, later attempts fail at once for as long as a plain TCP connection to the server is
+    refused. The store's own tables and the snapshots share the datastore, so both are guarded.
+    """
+    if getattr(datastore, "outage_guarded", False):
+        return
+    pool = datastore.pool
+    pool.reconnect_timeout = RECONNECT_WINDOW
+    host = str(pool.kwargs.get("host") or "localhost")
+    port = int(pool.kwargs.get("port") or 5432)
+    get_connection = datastore.get_connection
+    down = [False]
+
+    def reachable() -> bool:
+        if host.startswith("/"):
+            return True  # a Unix socket: leave it to the pool
+        try:
+            socket.create_connection((host, port), timeout=PROBE_TIMEOUT).close()
+        except OSError:
+            return False
+        return True
+
+    @contextlib.contextmanager
+    def guarded() -> Iterator[Any]:
+        if down[0] and not reachable():
+            raise OperationalError(f"The PostgreSQL server at {host}:{port} cannot be reached")
+        acquired = False
+        try:
+            with get_connection() as connection:
+                acquired = True
+                down[0] = False
+                yield connection
+        except OperationalError:
+            if not acquired:
+                down[0] = True
+            raise
+
+    datastore.get_connection = guarded
+    datastore.outage_guarded = True
 
 
 def __getattr__(name: str) -> Any:

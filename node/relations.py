@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 from domain.circle import LEADER, Circle
 from domain.errors import InvalidRequest, NotFound, NotPermitted
 from domain.proposal import Proposal
+from domain.register import Register
 from domain.relationships import ADDED, APPLIED, Relationship, relationship_id
 from domain.support import SupportRequest
 from domain.values import IN_FORCE, Purpose
@@ -57,10 +58,14 @@ class Relations(CircleStore):
 
     # Queries.
 
-    def relationships(self) -> list[Relationship]:
-        if not self.is_founded:
-            return []
-        return list(self._all("relationship", Relationship))
+    def relationships(self, register: Register | None = None) -> list[Relationship]:
+        """The circle's relationships; `register`, if given, is the one a save is about to
+        store (so that it is not loaded again)."""
+        if register is None:
+            if not self.is_founded:
+                return []
+            register = self._register()
+        return [self._get(Relationship, i, "relationship") for i in register.ids("relationship")]
 
     def relationship(self, other: str) -> Relationship:
         if not self.is_founded:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import aiohttp
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -20,8 +21,10 @@ from federation.client import FederationClient
 from federation.feed import node_id
 from node.api import api_router
 from node.api.errors import Problem, domain_problem, problem_response
+from node.api.limits import BodyLimit
 from node.application import CircleNode
 from node.delivery import Federator
+from node.federated import Observer
 from node.federation_api import authority, federation_router
 from node.identity import KeyStore
 from node.metrics import Metrics
@@ -30,6 +33,7 @@ from node.ratelimit import RateLimiter
 from node.web import web_router
 
 log = logging.getLogger("circle_node.server")
+STORE_RETRY_AFTER = 5  # seconds, in a 503's Retry-After when the store is unavailable
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,25 @@ class ServerOptions:
     pull_interval: float = 30.0
     poll_interval: float = 0.5
     request_timeout: float = 10.0
+
+
+class _WakingObserver(Observer):
+    """Reports to the metrics, and wakes delivery as soon as an own entry is appended (instead
+    of at the next poll); `wake` is called from whichever thread saved."""
+
+    def __init__(self, metrics: Metrics, wake: Callable[[], None]) -> None:
+        self.metrics = metrics
+        self.wake = wake
+
+    def appended(self, count: int) -> None:
+        self.metrics.appended(count)
+        self.wake()
+
+    def received(self, peer: bytes, count: int) -> None:
+        self.metrics.received(peer, count)
+
+    def rejected(self, reason: str) -> None:
+        self.metrics.rejected(reason)
 
 
 def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptions) -> FastAPI:
@@ -67,10 +90,17 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
                 refresh_keys=refresh_keys,
             )
             app.state.federator = federator
+            loop = asyncio.get_running_loop()
+
+            def wake() -> None:
+                loop.call_soon_threadsafe(federator.wakeup.set)
+
+            node.observer = _WakingObserver(metrics, wake)
             task = asyncio.create_task(federator.run())
             try:
                 yield
             finally:
+                node.observer = metrics
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -80,6 +110,7 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
     metrics = Metrics(node)
     node.observer = metrics
     app.middleware("http")(metrics.timing)
+    app.add_middleware(BodyLimit)  # 413 for bodies over the limit, before they are read
     public = urlsplit(options.public_url)
     app.state.authority = authority(public.netloc, public.scheme)
     app.state.join_limiter = RateLimiter()
@@ -97,9 +128,44 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, error: StarletteHTTPException) -> Response:
-        reason = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "error")
+        reason = {
+            400: "malformed",  # e.g. a body that does not parse
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "oversize",
+        }.get(error.status_code, "error")
         headers = dict(error.headers or {})  # e.g. Allow, on a 405
         return problem_response(Problem(error.status_code, reason, str(error.detail), headers))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(IntegrityError)
+    async def on_store_unavailable(request: Request, error: Exception) -> Response:
+        # The store cannot be reached or written (database down, disk full, read-only), or
+        # other writers kept winning the race for the same records (every retry conflicted):
+        # the request changed nothing; the client may try again shortly.
+        busy = isinstance(error, IntegrityError)
+        log.error(
+            "store %s serving %s %s: %s",
+            "busy" if busy else "unavailable",
+            request.method,
+            request.url.path,
+            error,
+        )
+        detail = (
+            "Too many changes are being made at once; nothing was changed. Try again shortly."
+            if busy
+            else "The node's store cannot be reached or written just now. Try again shortly "
+            "(if the store went away during the request, check whether it was done first)."
+        )
+        return problem_response(
+            Problem(
+                503,
+                "store_busy" if busy else "store_unavailable",
+                detail,
+                {"Retry-After": str(STORE_RETRY_AFTER)},
+            )
+        )
 
     @app.exception_handler(Exception)
     async def on_error(request: Request, error: Exception) -> Response:

@@ -77,6 +77,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         (403, "The circle's rules do not let this person do this"),
         (404, "No such record"),
         (409, "Not at a stage of its process where this can happen"),
+        (413, "The request body is larger than the member API takes (1 MiB)"),
         (422, "The request is incomplete or contradictory"),
     )
 }

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from urllib.parse import parse_qsl
 
 from fastapi import Request
+from starlette.requests import ClientDisconnect
 
 from domain.errors import InvalidRequest
 
@@ -96,10 +97,13 @@ async def read_form(request: Request) -> Form:
     if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
         raise BadForm(413, "That form is too large")
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise BadForm(413, "That form is too large")
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:
+                raise BadForm(413, "That form is too large")
+    except ClientDisconnect:  # the visitor went away (or was cut off for stalling)
+        raise BadForm(400, "The form did not arrive whole") from None
     try:
         pairs = parse_qsl(
             body.decode("utf-8"),

@@ -4,6 +4,8 @@ node down and back, support, federated consent, peering, erasure, and going its 
 
 from __future__ import annotations
 
+import base64
+import re
 from pathlib import Path
 
 import pytest
@@ -57,10 +59,36 @@ def test_every_flow_between_circles_on_four_real_nodes(tmp_path: Path) -> None:
                 for peer in node.peers():
                     _verify_held_feed(node, peer.feed_id)
 
-    # With the nodes stopped: Kim Cook's name is in no file of any node that held it.
-    for path in tmp_path.rglob("*"):
-        if path.is_file() and path.name != "serve.log":
-            assert b"Kim Cook" not in path.read_bytes(), path
+    # With the nodes stopped: Kim Cook's name is in no file of any node that held it, their
+    # logs included; and no log holds a private key or a personal token.
+    files = [path for path in tmp_path.rglob("*") if path.is_file()]
+    logs = [path for path in files if path.name == "serve.log"]
+    assert len(logs) == len(nodes) and all(path.stat().st_size > 0 for path in logs)
+    for path in files:
+        assert b"Kim Cook" not in path.read_bytes(), path
+    secrets = [secret for key in nodes for secret in _secrets_of(tmp_path / key)]
+    assert len(secrets) >= 4 * len(nodes)
+    for path in logs:
+        log = path.read_bytes()
+        for secret in secrets:
+            assert secret not in log, (path, "a key reached the log")
+        assert not re.search(rb"cn_[A-Za-z0-9_-]{20,}", log), (path, "a token reached the log")
+
+
+def _secrets_of(data: Path) -> list[bytes]:
+    """A node's private keys as they could appear in text: raw, hex and base64, of the key
+    file's seeds (current and next) and of the store key, if any."""
+    found = []
+    for name in ("node.keys", "store.key"):
+        path = data / name
+        if not path.exists():
+            continue
+        raw = path.read_bytes()
+        parts = [raw[:32], raw[32:]] if name == "node.keys" else [raw.strip()]
+        for part in filter(None, parts):
+            found += [part, part.hex().encode(), base64.b64encode(part).rstrip(b"=")]
+            found.append(base64.urlsafe_b64encode(part).rstrip(b"="))
+    return found
 
 
 def _verify_held_feed(node: CircleNode, feed_id: bytes) -> None:

@@ -7,6 +7,7 @@ never a changed entry accepted.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,7 @@ from federation.verify import (
 from federation.wire import SignedEntry, encode
 from tests.federation.feeds import TYPES, Feed
 
+SCALE = int(os.environ.get("CIRCLE_NODE_FUZZ_SCALE", "1"))  # `make fuzz` runs many more
 FEED = Feed.start()
 for _ in range(4):
     FEED.add(body=b"a body")
@@ -73,14 +75,14 @@ DECODERS = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300 * SCALE, deadline=None)
 @given(raw=st.binary(max_size=600), decoder=st.sampled_from(DECODERS))
 def test_random_bytes_are_decoded_or_cleanly_rejected(raw: bytes, decoder: Any) -> None:
     with contextlib.suppress(Rejected):
         decoder(raw)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300 * SCALE, deadline=None)
 @given(data=st.data(), decoder=st.sampled_from(DECODERS))
 def test_mutated_encodings_are_decoded_or_cleanly_rejected(
     data: st.DataObject, decoder: Any
@@ -90,7 +92,7 @@ def test_mutated_encodings_are_decoded_or_cleanly_rejected(
         decoder(mutate(valid, data.draw))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400 * SCALE, deadline=None)
 @given(forged=mutated_entries())
 def test_a_mutated_entry_is_never_accepted(forged: SignedEntry) -> None:
     try:
@@ -104,7 +106,7 @@ def test_a_mutated_entry_is_never_accepted(forged: SignedEntry) -> None:
         assert forged.hash == FEED.hash_at(verdict.seq)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200 * SCALE, deadline=None)
 @given(data=st.data())
 def test_a_page_with_a_mutated_entry_is_refused(data: st.DataObject) -> None:
     index = data.draw(st.integers(0, len(AUTHORED) - 1))
@@ -120,7 +122,7 @@ def test_a_page_with_a_mutated_entry_is_refused(data: st.DataObject) -> None:
     raise AssertionError(f"a changed page was accepted up to seq {state.next_seq - 1}")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200 * SCALE, deadline=None)
 @given(data=st.data())
 def test_a_mutated_inception_is_refused(data: st.DataObject) -> None:
     forged = SignedEntry(mutate(FEED.inception.entry, data.draw), FEED.inception.signature)

@@ -146,3 +146,45 @@ def test_the_cli_exports_verifies_and_names_damage(told: Settings, tmp_path: Pat
     assert "Traceback" not in result.stderr
     result = run("verify", str(tmp_path / "missing.archive"))
     assert result.returncode == 1 and "cannot be read" in result.stderr
+
+
+def test_every_single_byte_flipped_fails_and_names_what_broke(
+    told: Settings, tmp_path: Path
+) -> None:
+    # Every byte of the archive, flipped two ways (one bit, all bits): each damaged archive
+    # fails, and the failure names the member the byte was in (or the checksum, for the
+    # trailer and the manifest's unchecked fields; or the framing, for MessagePack's own bytes).
+    import msgspec
+
+    node = open_node(told)
+    archive = tmp_path / "kitchen.archive"
+    export_archive(node, archive)
+    node.close()
+    original = archive.read_bytes()
+    document = original[:-32]
+    members = msgspec.msgpack.decode(document, type=dict[str, bytes])
+    where: dict[int, str] = {}
+    for name, data in members.items():
+        start = document.index(data)  # each member's bytes are unique in the document
+        where.update(dict.fromkeys(range(start, start + len(data)), name))
+    where.update(dict.fromkeys(range(len(document), len(original)), "trailer"))
+    failures = 0
+    for position in range(len(original)):
+        part = where.get(position, "framing")
+        for pattern in (0x01, 0xFF):
+            damaged = bytearray(original)
+            damaged[position] ^= pattern
+            archive.write_bytes(bytes(damaged))
+            with pytest.raises(ArchiveError) as failed:
+                verify_archive(archive, CircleNode.KNOWN_TYPES)
+            failures += 1
+            message = str(failed.value)
+            if part == "trailer":
+                assert "checksum" in message, (position, message)
+            elif part == "manifest.json":
+                assert "manifest.json" in message or "checksum" in message, (position, message)
+            elif part != "framing":
+                assert part in message, (position, part, message)
+            else:
+                assert message, position
+    assert failures == 2 * len(original) > 10_000

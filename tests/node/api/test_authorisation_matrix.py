@@ -1,0 +1,835 @@
+"""The authorisation matrix: every endpoint of the app against everyone who might call it.
+
+Callers: anonymous; Gus (guest), Eli (learning), Cleo (full); the hat wearers Ben
+(facilitator) and Ada (secretary); Lee, who left (with the token he had); a peer node this one
+knows and a node it does not (requests signed with their node keys).
+
+The routes come from the app itself (its OpenAPI spec and its routers, hidden web pages
+included): a route missing from the tables below fails the first test, so a new route cannot go
+unchecked. Each cell's expected class of outcome follows the circle's rules (domain/): who may
+act at all (participants who have not left), who speaks but does not decide (guests, learning
+participants), and what only the facilitator or the secretary does. Every request reaches the
+rule: each route is called on a fresh circle in which its action is possible (a proposal at the
+right stage, a selection open, an applicant waiting, ...), with real ids. "allowed" means the
+rules let this person try: 2xx, or a refusal for another reason than who they are (409, 422),
+never 401 or 403; reads must answer 200. No cell may give a 5xx.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from starlette.routing import Route
+
+from federation.httpsig import sign_request
+from federation.verify import decode_entry, decode_page, decode_push_reply
+from federation.wire import JOIN_REQUEST, Push, encode
+from node.application import CircleNode
+from node.scripted import consent_to
+from node.server import ServerOptions, create_app
+from tests.node.api.everyone import START, Everyone, everyone, fill_path
+
+MEMBERS = ("gus", "eli", "cleo", "ben", "ada")
+ALL = frozenset(MEMBERS)
+SPEAKERS = frozenset({"eli", "cleo", "ben", "ada"})  # guests take part, they do not propose
+FULL = frozenset({"cleo", "ben", "ada"})  # only full participants consent or object
+FACILITATOR = frozenset({"ben"})
+SECRETARY = frozenset({"ada"})
+NOBODY: frozenset[str] = frozenset()
+OUTSIDERS = ("anonymous", "lee (left)", "peer node", "unknown node")
+DATE = (START + timedelta(days=200)).date().isoformat()
+WHEN = (START + timedelta(days=30)).isoformat()
+
+Setup = Callable[[Everyone], dict[str, str]]
+
+
+def app_for(world: Everyone) -> TestClient:
+    return TestClient(create_app(world.node, None, ServerOptions(public_url="http://testserver")))
+
+
+# Setups: bring a fresh circle to where a route's action is possible; return path parameters.
+
+
+def _p(w: Everyone) -> str:
+    return w.records["proposal_id"][0]
+
+
+def _sel(w: Everyone) -> str:
+    return w.records["selection_id"][0]
+
+
+def _meeting(w: Everyone) -> str:
+    return w.records["meeting_id"][0]
+
+
+def proposal_drafted(w: Everyone) -> dict[str, str]:
+    return {"proposal_id": _p(w), "process_id": _p(w)}
+
+
+def proposal_presented(w: Everyone) -> dict[str, str]:
+    w.node.present(w.ids["cleo"], _p(w))
+    return proposal_drafted(w)
+
+
+def proposal_questioned(w: Everyone) -> dict[str, str]:
+    params = proposal_presented(w)
+    number = w.node.ask_question(w.ids["eli"], _p(w), "Which days?")
+    return {**params, "number": str(number)}
+
+
+def proposal_in_reactions(w: Everyone) -> dict[str, str]:
+    params = proposal_presented(w)
+    w.node.open_reactions(w.ids["ben"], _p(w))
+    return params
+
+
+def proposal_in_consent_round(w: Everyone) -> dict[str, str]:
+    params = proposal_in_reactions(w)
+    w.node.open_consent_round(w.ids["ben"], _p(w))
+    return params
+
+
+def proposal_objected(w: Everyone) -> dict[str, str]:
+    params = proposal_in_consent_round(w)
+    number = w.node.raise_objection(w.ids["cleo"], _p(w), "Too often for the cooks")
+    return {**params, "number": str(number)}
+
+
+def proposal_integrating(w: Everyone) -> dict[str, str]:
+    params = proposal_objected(w)
+    w.node.close_consent_round(w.ids["ben"], _p(w))
+    return params
+
+
+def selection_open(w: Everyone) -> dict[str, str]:
+    return {"selection_id": _sel(w), "process_id": _sel(w)}
+
+
+def selection_in_change_round(w: Everyone) -> dict[str, str]:
+    for who in ("ada", "ben", "cleo"):
+        w.node.nominate(w.ids[who], _sel(w), w.ids["cleo"], "Cooks well")
+    w.node.open_change_round(w.ids["ben"], _sel(w))
+    return selection_open(w)
+
+
+def applicant(w: Everyone) -> dict[str, str]:
+    return {"person_id": w.node.apply_to_join("Dora")}
+
+
+def target(who: str) -> Setup:
+    return lambda w: {"person_id": w.ids[who]}
+
+
+def gus_stepped_back(w: Everyone) -> dict[str, str]:
+    w.node.step_back(w.ids["gus"], w.ids["gus"])
+    return {"person_id": w.ids["gus"]}
+
+
+def hat(hat_id: str) -> Setup:
+    return lambda w: {"hat_id": hat_id}
+
+
+def meeting(w: Everyone) -> dict[str, str]:
+    return {"meeting_id": _meeting(w)}
+
+
+def meeting_open(w: Everyone) -> dict[str, str]:
+    w.node.record_attendance(w.ids["ada"], _meeting(w), [w.ids[who] for who in MEMBERS])
+    return meeting(w)
+
+
+def meeting_with_agenda(w: Everyone) -> dict[str, str]:
+    meeting_open(w)
+    w.node.consent_agenda(w.ids["ben"], _meeting(w), ["The rota"])
+    return {"meeting_id": _meeting(w), "number": "1"}
+
+
+def meeting_with_minutes(w: Everyone) -> dict[str, str]:
+    meeting_with_agenda(w)
+    w.node.record_minutes(w.ids["ada"], _meeting(w), "We met.")
+    return meeting(w)
+
+
+def decision(w: Everyone) -> dict[str, str]:
+    return {"decision_id": w.records["decision_id"][0]}
+
+
+def support_request(w: Everyone) -> dict[str, str]:
+    consent_to(
+        w.node,
+        "request_support",
+        {"kind": "people", "circles": [w.records["other"][0]]},
+        "Two cooks for the festival",
+    )
+    (request,) = w.node.support_requests()
+    return {"request_id": str(request.id)}
+
+
+def peer(w: Everyone) -> dict[str, str]:
+    return {"other": w.records["other"][0]}
+
+
+def seat(w: Everyone) -> dict[str, str]:
+    return {"co_op": w.records["other"][0], "proposal": _p(w)}
+
+
+def token_of_gus(w: Everyone) -> dict[str, str]:
+    return {"token_id": w.token_ids["gus"]}
+
+
+def nothing(w: Everyone) -> dict[str, str]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may (members outside `allowed` get 403), where, and with what body."""
+
+    allowed: frozenset[str]
+    setup: Setup = nothing
+    body: Callable[[Everyone], Any] | dict[str, Any] | None = None
+    why: str = ""
+
+
+def read(setup: Setup = nothing) -> Rule:
+    return Rule(ALL, setup, why="every participant reads the circle's records")
+
+
+API: dict[tuple[str, str], Rule] = {
+    # Reads: everyone still in the circle.
+    ("GET", "/api/circle"): read(),
+    ("GET", "/api/people"): read(),
+    ("GET", "/api/hats"): read(),
+    ("GET", "/api/hats/{hat_id}"): read(hat("cook")),
+    ("GET", "/api/terms-ending"): read(),
+    ("GET", "/api/selections"): read(),
+    ("GET", "/api/selections/{selection_id}"): read(selection_open),
+    ("GET", "/api/proposals"): read(),
+    ("GET", "/api/proposals/{proposal_id}"): read(proposal_drafted),
+    ("GET", "/api/processes/{process_id}"): read(proposal_drafted),
+    ("GET", "/api/decisions"): read(),
+    ("GET", "/api/decisions/reviews-due"): read(),
+    ("GET", "/api/decisions/{decision_id}"): read(decision),
+    ("GET", "/api/meetings"): read(),
+    ("GET", "/api/meetings/{meeting_id}"): read(meeting),
+    ("GET", "/api/relationships"): read(),
+    ("GET", "/api/relationships/{other}"): read(peer),
+    ("GET", "/api/policies-from-coops"): read(),
+    ("GET", "/api/support-requests"): read(),
+    ("GET", "/api/support-requests/{request_id}"): read(support_request),
+    ("GET", "/api/peers"): read(),
+    ("GET", "/api/logbook"): read(),
+    # The circle and its people.
+    ("POST", "/api/circle/activate"): Rule(FULL, why="full participants start its work"),
+    ("POST", "/api/people"): Rule(SECRETARY, body={"name": "Dora"}, why="records keeper"),
+    ("POST", "/api/people/{person_id}/trial"): Rule(SECRETARY, applicant),
+    ("POST", "/api/people/{person_id}/admit"): Rule(SECRETARY, applicant, {"level": "full"}),
+    ("POST", "/api/people/{person_id}/decline"): Rule(SECRETARY, applicant),
+    ("POST", "/api/people/{person_id}/level"): Rule(
+        SECRETARY, target("cleo"), {"level": "learning"}
+    ),
+    ("POST", "/api/people/{person_id}/step-back"): Rule(
+        frozenset({"gus", "ada"}), target("gus"), {}, "oneself, or the secretary"
+    ),
+    ("POST", "/api/people/{person_id}/return"): Rule(
+        frozenset({"gus", "ada"}), gus_stepped_back, None, "oneself, or the secretary"
+    ),
+    ("POST", "/api/people/{person_id}/leave"): Rule(
+        frozenset({"gus", "ada"}), target("gus"), {}, "oneself, or the secretary"
+    ),
+    ("POST", "/api/people/{person_id}/erase"): Rule(SECRETARY, target("lee")),
+    ("POST", "/api/tokens"): Rule(SECRETARY, body=lambda w: {"person_id": w.ids["gus"]}),
+    ("DELETE", "/api/tokens/{token_id}"): Rule(
+        frozenset({"gus", "ada"}), token_of_gus, None, "its holder, or the secretary"
+    ),
+    # Hats and selections.
+    ("POST", "/api/hats"): Rule(FULL, body={"name": "Baker", "purpose": "Bread"}),
+    ("POST", "/api/hats/{hat_id}/renewals"): Rule(
+        SECRETARY,
+        hat("facilitator"),
+        lambda w: {"person_id": w.ids["ben"], "review_date": DATE},
+    ),
+    ("POST", "/api/hats/{hat_id}/take-off"): Rule(
+        frozenset({"ben", "ada"}),
+        hat("facilitator"),
+        lambda w: {"person_id": w.ids["ben"], "reason": "Rest"},
+        "its wearer, or the secretary",
+    ),
+    ("POST", "/api/selections"): Rule(FACILITATOR, body={"hat_id": "cook"}),
+    ("POST", "/api/selections/{selection_id}/nominations"): Rule(
+        SPEAKERS, selection_open, lambda w: {"nominee": w.ids["cleo"], "reason": "Cooks well"}
+    ),
+    ("POST", "/api/selections/{selection_id}/change-round"): Rule(FACILITATOR, selection_open),
+    ("POST", "/api/selections/{selection_id}/change-nomination"): Rule(
+        SPEAKERS,
+        selection_in_change_round,
+        lambda w: {"nominee": w.ids["ben"], "reason": "On reflection"},
+    ),
+    ("POST", "/api/selections/{selection_id}/candidate"): Rule(
+        FACILITATOR,
+        selection_in_change_round,
+        lambda w: {"candidate": w.ids["cleo"], "reason": "Most nominated"},
+    ),
+    # Proposals and the consent process.
+    ("POST", "/api/proposals"): Rule(SPEAKERS, body={"title": "Compost", "text": "Weekly"}),
+    ("POST", "/api/proposals/{proposal_id}/present"): Rule(
+        frozenset({"cleo"}), proposal_drafted, why="the proposer"
+    ),
+    ("POST", "/api/proposals/{proposal_id}/questions"): Rule(
+        ALL, proposal_presented, {"question": "Why?"}
+    ),
+    ("POST", "/api/proposals/{proposal_id}/questions/{number}/answer"): Rule(
+        frozenset({"cleo", "ben"}),
+        proposal_questioned,
+        {"answer": "Tuesdays"},
+        "the proposer, or the facilitator for them",
+    ),
+    ("POST", "/api/proposals/{proposal_id}/reaction-round"): Rule(FACILITATOR, proposal_presented),
+    ("POST", "/api/proposals/{proposal_id}/reactions"): Rule(
+        ALL, proposal_in_reactions, {"reaction": "Good"}
+    ),
+    ("POST", "/api/proposals/{proposal_id}/amend"): Rule(
+        frozenset({"cleo"}), proposal_presented, {"text": "Fortnightly"}, "the proposer"
+    ),
+    ("POST", "/api/proposals/{proposal_id}/vote"): Rule(
+        SECRETARY, proposal_in_consent_round, {"in_favour": 3, "against": 0}
+    ),
+    ("POST", "/api/processes/{process_id}/consent-round"): Rule(FACILITATOR, proposal_in_reactions),
+    ("POST", "/api/processes/{process_id}/answers-in-advance"): Rule(
+        NOBODY,
+        proposal_presented,
+        {"consents": True},
+        "the default absentee policy takes no answers in advance",
+    ),
+    ("POST", "/api/processes/{process_id}/consents"): Rule(FULL, proposal_in_consent_round, {}),
+    ("POST", "/api/processes/{process_id}/objections"): Rule(
+        FULL, proposal_in_consent_round, {"argument": "It harms the aim"}
+    ),
+    ("POST", "/api/processes/{process_id}/objections/{number}/withdraw"): Rule(
+        frozenset({"cleo"}), proposal_objected, why="who raised it"
+    ),
+    ("POST", "/api/processes/{process_id}/integrations"): Rule(
+        ALL,
+        proposal_integrating,
+        {"how": "amend", "text": "Fortnightly", "objections": [1]},
+        "anyone who can act integrates an objection",
+    ),
+    ("POST", "/api/processes/{process_id}/close"): Rule(FACILITATOR, proposal_in_consent_round),
+    ("POST", "/api/processes/{process_id}/escalate"): Rule(
+        FACILITATOR, proposal_in_consent_round, {"reason": "Beyond us"}
+    ),
+    ("POST", "/api/processes/{process_id}/withdraw"): Rule(
+        frozenset({"cleo", "ben"}), proposal_presented, why="the proposer, or the facilitator"
+    ),
+    # Decisions.
+    ("POST", "/api/decisions"): Rule(
+        FACILITATOR,
+        body={"hat_id": "facilitator", "area": "meetings", "title": "Start at 7", "text": "x"},
+        why="who wears the hat",
+    ),
+    ("POST", "/api/decisions/update-due-dates"): Rule(FULL),
+    ("POST", "/api/decisions/{decision_id}/challenge"): Rule(
+        SPEAKERS, decision, {"text": "Meet on Wednesdays"}, "a challenge is a proposal"
+    ),
+    # Meetings.
+    ("POST", "/api/meetings"): Rule(FACILITATOR, body={"title": "Extra", "when": WHEN}),
+    ("POST", "/api/meetings/{meeting_id}/attendance"): Rule(
+        SECRETARY, meeting, lambda w: {"present": [w.ids["ada"], w.ids["ben"]]}
+    ),
+    ("POST", "/api/meetings/{meeting_id}/agenda"): Rule(
+        FACILITATOR, meeting_open, {"items": ["The rota"]}
+    ),
+    ("POST", "/api/meetings/{meeting_id}/agenda/{number}/decided"): Rule(
+        SECRETARY, meeting_with_agenda, {"outcome": "Agreed"}
+    ),
+    ("POST", "/api/meetings/{meeting_id}/minutes"): Rule(
+        SECRETARY, meeting_with_agenda, {"text": "Met"}
+    ),
+    ("POST", "/api/meetings/{meeting_id}/minutes/consent"): Rule(FACILITATOR, meeting_with_minutes),
+    # Other circles.
+    ("POST", "/api/support-requests/{request_id}/delivery"): Rule(
+        SECRETARY, support_request, {"note": "Two cooks came"}
+    ),
+    ("POST", "/api/support-requests/{request_id}/reflection"): Rule(
+        ALL, support_request, {"text": "It helped"}
+    ),
+    ("POST", "/api/seats/{co_op}/{proposal}"): Rule(
+        NOBODY, seat, {"consents": True}, "only a delegate or leader seat answers; none here"
+    ),
+}
+
+PUBLIC = {
+    ("GET", "/"),
+    ("GET", "/metrics"),
+    ("GET", "/healthz"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/redoc"),
+}
+FEDERATION = {
+    ("GET", "/federation/node"),
+    ("GET", "/federation/feed"),
+    ("GET", "/federation/bodies/{digest}"),
+    ("POST", "/federation/inbox"),
+}
+# The members' web pages (hidden from the spec): sign-in and sign-out for anyone with the
+# form's CSRF token, every other page for members only.
+WEB_OPEN = {("GET", "/sign-in"), ("POST", "/sign-in"), ("POST", "/sign-out")}
+WEB_PAGES = {
+    ("GET", "/circle"): nothing,
+    ("GET", "/decisions"): nothing,
+    ("GET", "/hats"): nothing,
+    ("GET", "/meetings"): nothing,
+    ("GET", "/network"): nothing,
+    ("GET", "/map"): nothing,
+    ("GET", "/proposals"): nothing,
+    ("GET", "/proposals/new"): nothing,
+    ("GET", "/proposals/{proposal_id}"): proposal_drafted,
+}
+# Web forms that act: the same rules as the member API's routes that do the same.
+WEB_ACTIONS: dict[tuple[str, str], tuple[str, str]] = {
+    ("POST", "/meetings"): ("POST", "/api/meetings"),
+    ("POST", "/proposals"): ("POST", "/api/proposals"),
+}
+WEB_STEPS = {
+    "present": "/api/proposals/{proposal_id}/present",
+    "question": "/api/proposals/{proposal_id}/questions",
+    "answer": "/api/proposals/{proposal_id}/questions/{number}/answer",
+    "amend": "/api/proposals/{proposal_id}/amend",
+    "open-reactions": "/api/proposals/{proposal_id}/reaction-round",
+    "react": "/api/proposals/{proposal_id}/reactions",
+    "open-round": "/api/processes/{process_id}/consent-round",
+    "consent": "/api/processes/{process_id}/consents",
+    "object": "/api/processes/{process_id}/objections",
+    "close-round": "/api/processes/{process_id}/close",
+    "integrate": "/api/processes/{process_id}/integrations",
+    "withdraw-objection": "/api/processes/{process_id}/objections/{number}/withdraw",
+    "withdraw": "/api/processes/{process_id}/withdraw",
+}
+
+
+def _walk(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(method, path) of routes, into included routers (FastAPI keeps them nested since
+    0.16x; older versions flatten them into the app's routes)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context = getattr(route, "include_context", None)
+            yield from _walk(inner.routes, prefix + (getattr(context, "prefix", "") or ""))
+        elif isinstance(route, APIRoute | Route):
+            for method in route.methods or ():
+                if method != "HEAD":
+                    yield method, prefix + route.path
+
+
+def app_routes() -> set[tuple[str, str]]:
+    """(method, path) of every route the app serves: its routers' (the hidden web pages
+    included) and its spec's."""
+    world = everyone()
+    app = create_app(world.node, None, ServerOptions(public_url="http://testserver"))
+    found = set(_walk(app.routes))
+    spec = TestClient(app).get("/openapi.json").json()
+    for path, operations in spec["paths"].items():
+        found |= {(method.upper(), path) for method in operations}
+    return found
+
+
+def test_every_route_of_the_app_is_in_the_matrix() -> None:
+    routes = app_routes()
+    tabled = set(API) | PUBLIC | FEDERATION | WEB_OPEN | set(WEB_PAGES) | set(WEB_ACTIONS)
+    tabled.add(("POST", "/proposals/{proposal_id}/{step}"))
+    assert routes - tabled == set(), "routes the matrix does not check"
+    assert tabled - routes == set(), "the matrix names routes the app does not serve"
+    assert len(routes) >= 95
+    from node.web.proposal_pages import STEPS_BY_NAME
+
+    assert set(STEPS_BY_NAME) == set(WEB_STEPS)
+
+
+# The member API: every route, every caller.
+
+
+def signed_headers(world: Everyone, node: CircleNode, method: str, url: str, body: bytes) -> Any:
+    assert node.keys is not None
+    return sign_request(method, url, {}, body, key_id=node.node_id, private_key=node.keys.current)
+
+
+def call(client: TestClient, method: str, path: str, headers: dict[str, str], body: Any) -> Any:
+    content = json.dumps(body).encode() if body is not None else None
+    headers = {**headers, "Content-Type": "application/json"} if content is not None else headers
+    return client.request(method, path, headers=headers, content=content)
+
+
+def outsider_headers(world: Everyone, who: str, method: str, url: str, body: Any) -> dict[str, str]:
+    raw = json.dumps(body).encode() if body is not None else b""
+    if who == "anonymous":
+        return {}
+    if who == "lee (left)":
+        return world.bearer("lee")
+    node = world.peer if who == "peer node" else world.stranger
+    return dict(signed_headers(world, node, method, url, raw))
+
+
+@dataclass
+class Cells:
+    """What each caller got, and what was wrong with it."""
+
+    got: dict[str, int] = field(default_factory=dict)
+    wrong: list[str] = field(default_factory=list)
+
+    def expect(self, who: str, response: Any, expected: str) -> None:
+        status = response.status_code
+        self.got[who] = status
+        if status >= 500:
+            self.wrong.append(f"{who}: {status} (a server error) {response.text[:200]}")
+        elif expected == "401" and status != 401:
+            self.wrong.append(f"{who}: {status}, expected 401 {response.text[:200]}")
+        elif expected == "403" and status != 403:
+            self.wrong.append(f"{who}: {status}, expected 403 {response.text[:200]}")
+        elif expected == "200" and status != 200:
+            self.wrong.append(f"{who}: {status}, expected 200 {response.text[:200]}")
+        elif expected == "allowed" and status in (401, 403):
+            self.wrong.append(f"{who}: {status}, expected to be let through {response.text[:200]}")
+
+
+def body_of(rule: Rule, world: Everyone) -> Any:
+    return rule.body(world) if callable(rule.body) else rule.body
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(API), ids=[f"{m} {p}" for m, p in sorted(API)])
+def test_member_api_cells(method: str, path: str) -> None:
+    rule = API[(method, path)]
+    world = everyone()
+    client = app_for(world)
+    target_path = fill_path(path, rule.setup(world))
+    assert "{" not in target_path, target_path
+    body = body_of(rule, world)
+    url = f"http://testserver{target_path}"
+    cells = Cells()
+    for who in OUTSIDERS:  # no personal token of someone still in: 401, nothing happens
+        headers = outsider_headers(world, who, method, url, body)
+        cells.expect(who, call(client, method, target_path, headers, body), "401")
+    reading = method == "GET"
+    denied = [who for who in MEMBERS if who not in rule.allowed]
+    allowed = [who for who in MEMBERS if who in rule.allowed]
+    for who in denied + allowed:  # refusals first: they change nothing
+        response = call(client, method, target_path, world.bearer(who), body)
+        expected = ("200" if reading else "allowed") if who in rule.allowed else "403"
+        cells.expect(who, response, expected)
+        if expected == "403" and response.status_code == 403:
+            assert response.json()["reason"] == "not_permitted", response.text
+    assert not cells.wrong, f"{method} {path} ({rule.why}): {cells.wrong}; got {cells.got}"
+
+
+# The federation API: nodes, signed or not; personal tokens count for nothing here.
+
+
+def _private_body(world: Everyone) -> str:
+    """A body of the node's feed addressed to the peer alone; returns its hash in hex."""
+    node, peer = world.node, world.peer
+    assert node.keys is not None
+    own = node.own_feed()
+    body = b"for the garden only"
+    signed = own.append(node.keys, JOIN_REQUEST, body, 1, [peer.feed_id])
+    node.save(
+        own,
+        entries=[(node.feed_id, own.head, encode(signed))],
+        bodies=[node._body_row(body, [peer.feed_id])],
+    )
+    return decode_entry(signed).body_hash.hex()
+
+
+def test_federation_cells() -> None:
+    world = everyone()
+    client = app_for(world)
+    private = _private_body(world)
+    public = world.records["digest"][0]
+    callers = ["anonymous", "member (a personal token)", "lee (left)", "peer node", "unknown node"]
+
+    def headers(who: str, method: str, path: str, body: bytes = b"") -> dict[str, str]:
+        if who == "member (a personal token)":
+            return world.bearer("ada")
+        if who in ("peer node", "unknown node"):
+            node = world.peer if who == "peer node" else world.stranger
+            return dict(signed_headers(world, node, method, f"http://testserver{path}", body))
+        return outsider_headers(world, who, method, f"http://testserver{path}", None)
+
+    cells = Cells()
+    for who in callers:
+        cells.expect(
+            f"{who} node",
+            client.get("/federation/node", headers=headers(who, "GET", "/federation/node")),
+            "200",
+        )
+        path = "/federation/feed?after=0"
+        response = client.get(path, headers=headers(who, "GET", path))
+        cells.expect(f"{who} feed", response, "200")
+        bodies = decode_page(response.content).bodies
+        assert (b"for the garden only" in bodies) == (who == "peer node"), who
+        path = f"/federation/bodies/{public}"
+        cells.expect(
+            f"{who} public body", client.get(path, headers=headers(who, "GET", path)), "200"
+        )
+        path = f"/federation/bodies/{private}"
+        response = client.get(path, headers=headers(who, "GET", path))
+        cells.expect(f"{who} private body", response, "200" if who == "peer node" else "403")
+    # The inbox: what a push can do is what its entries' signatures allow, whoever sends it.
+    client.app.state.join_limiter.burst = 100.0  # type: ignore[attr-defined]
+    consent_to(world.peer, "adopt_policy", {}, "So that the garden has news", title="Water")
+    peer_next = world.peer.own_feed().next_seq  # all of the peer's feed, once taken
+    peer_push = world.peer.pending_push(world.node.feed_id)
+    assert peer_push is not None
+    stranger_push = Push(
+        world.stranger.feed_id,
+        [world.stranger.inception(), *world.stranger.own_entries(0, 10)],
+        [],
+    )
+    for who in callers:
+        raw = encode(stranger_push)
+        response = client.post(
+            "/federation/inbox",
+            content=raw,
+            headers={
+                **headers(who, "POST", "/federation/inbox", raw),
+                "Content-Type": "application/msgpack",
+            },
+        )
+        cells.expect(f"{who} pushes an unknown node's feed", response, "403")
+        assert response.json()["reason"] == "unknown_node"
+    for who in callers:
+        raw = encode(peer_push)
+        response = client.post(
+            "/federation/inbox",
+            content=raw,
+            headers={
+                **headers(who, "POST", "/federation/inbox", raw),
+                "Content-Type": "application/msgpack",
+            },
+        )
+        cells.expect(f"{who} pushes the peer's entries", response, "200")
+        reply = decode_push_reply(response.content)
+        # The peer's entries are taken once, whoever carries them; never twice.
+        assert reply.next_seq == peer_next, (who, reply)
+    assert world.node.peer(world.stranger.feed_id) is None
+    assert not cells.wrong, cells.wrong
+
+
+def test_public_routes_answer_everyone() -> None:
+    world = everyone()
+    client = app_for(world)
+    for method, path in sorted(PUBLIC):
+        for who in (*OUTSIDERS, *MEMBERS):
+            if who in MEMBERS:
+                headers = world.bearer(who)
+            else:
+                headers = outsider_headers(world, who, method, f"http://testserver{path}", None)
+            response = client.request(method, path, headers=headers)
+            assert response.status_code == 200, (method, path, who, response.status_code)
+
+
+# The web pages: members sign in with their token into a session; forms carry its CSRF token.
+
+
+def signed_in(client: TestClient, token: str) -> str:
+    """Sign in with a token (the visitor's cookie is kept by the client); returns the CSRF
+    token of the signed-in session."""
+    page = client.get("/sign-in")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None
+    response = client.post(
+        "/sign-in",
+        data={"csrf": csrf.group(1), "token": token, "next": "/circle"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    circle = client.get("/circle")
+    found = re.search(r'name="csrf" value="([^"]+)"', circle.text)
+    assert circle.status_code == 200 and found is not None
+    return found.group(1)
+
+
+def web_client(app: Any) -> TestClient:
+    """A browser of its own (its own cookie jar) on the app."""
+    return TestClient(app, follow_redirects=False)
+
+
+def test_web_page_cells() -> None:
+    """Every page, for every caller: members see it; everyone else is sent to sign in."""
+    world = everyone()
+    pages = {key: fill_path(key[1], setup(world)) for key, setup in WEB_PAGES.items()}
+    app = create_app(world.node, None, ServerOptions(public_url="http://testserver"))
+    sessions = {who: web_client(app) for who in MEMBERS}
+    for who, client in sessions.items():
+        signed_in(client, world.tokens[who])
+    # Someone signs in while still in the circle, then leaves: their session ends with it.
+    kim = world.node.apply_to_join("Kim")
+    world.node.admit(world.ids["ada"], kim)
+    gone = web_client(app)
+    signed_in(gone, world.node.issue_token(kim)[1])
+    world.node.leave(kim, kim)
+    wrong = []
+    for (method, _), path in sorted(pages.items()):
+        for who in ("anonymous", "someone who left", "peer node", "unknown node"):
+            client = gone if who == "someone who left" else web_client(app)
+            url = f"http://testserver{path}"
+            headers = (
+                {} if who == "someone who left" else outsider_headers(world, who, method, url, None)
+            )
+            response = client.request(method, path, headers=headers)
+            if response.status_code != 303 or not response.headers["location"].startswith(
+                "/sign-in"
+            ):
+                wrong.append(f"{path} {who}: {response.status_code}")
+        for who, client in sessions.items():
+            response = client.request(method, path)
+            if response.status_code != 200:
+                wrong.append(f"{path} {who}: {response.status_code} {response.text[:200]}")
+    assert not wrong, wrong
+
+
+WEB_FORMS = sorted(
+    [(method, path, None) for method, path in WEB_ACTIONS]
+    + [("POST", "/proposals/{proposal_id}/{step}", step) for step in WEB_STEPS]
+)
+
+
+FORM_FIELDS: dict[str, dict[str, str]] = {
+    "/api/meetings": {"title": "Extra", "when": "2026-04-01T18:00"},
+    "/api/proposals": {"title": "Compost", "text": "Weekly"},
+    "/api/proposals/{proposal_id}/questions": {"question": "Why?"},
+    "/api/proposals/{proposal_id}/questions/{number}/answer": {"number": "1", "answer": "Tue"},
+    "/api/proposals/{proposal_id}/amend": {"text": "Fortnightly"},
+    "/api/proposals/{proposal_id}/reactions": {"reaction": "Good"},
+    "/api/processes/{process_id}/objections": {"argument": "It harms the aim"},
+    "/api/processes/{process_id}/integrations": {
+        "how": "amend",
+        "text": "Fortnightly",
+        "objection": "1",
+    },
+    "/api/processes/{process_id}/objections/{number}/withdraw": {"number": "1"},
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "step"),
+    WEB_FORMS,
+    ids=[f"{m} {p} {s or ''}".strip() for m, p, s in WEB_FORMS],
+)
+def test_web_form_cells(method: str, path: str, step: str | None) -> None:
+    """A form of the web pages, posted by each member with their session's CSRF token: the
+    same who-may as the member API's route that does the same."""
+    api_path = WEB_STEPS[step] if step else WEB_ACTIONS[(method, path)][1]
+    rule = API[("POST", api_path)]
+    world = everyone()
+    params = rule.setup(world)
+    target_path = fill_path(path, {**params, "step": step or ""})
+    fields = FORM_FIELDS.get(api_path, {})
+    denied = [who for who in MEMBERS if who not in rule.allowed]
+    allowed = [who for who in MEMBERS if who in rule.allowed]
+    app = create_app(world.node, None, ServerOptions(public_url="http://testserver"))
+    wrong = []
+    for who in denied + allowed:
+        client = web_client(app)
+        csrf = signed_in(client, world.tokens[who])
+        response = client.post(target_path, data={**fields, "csrf": csrf})
+        status = response.status_code
+        if status >= 500 or (who in rule.allowed) == (status == 403) or status == 401:
+            wrong.append(f"{who}: {status} {response.text[:300]}")
+        if who not in rule.allowed and status == 403:
+            assert "This form cannot be accepted" not in response.text  # the rules, not CSRF
+    assert not wrong, f"{path} {step}: {wrong}"
+
+
+# CSRF: every form of the web pages, each posted without its session's token.
+
+
+def web_posts() -> list[tuple[str, str | None]]:
+    """(path, step) of every POST route of the web pages (node.web), steps spelled out."""
+    from node.web import web_router
+
+    posts: list[tuple[str, str | None]] = []
+    for method, path in sorted(set(_walk(web_router().routes))):
+        if method != "POST":
+            continue
+        if "{step}" in path:
+            posts += [(path, step) for step in sorted(WEB_STEPS)]
+        else:
+            posts.append((path, None))
+    return posts
+
+
+WEB_POSTS = web_posts()
+
+
+def test_the_web_posts_are_the_ones_checked() -> None:
+    assert {path for path, _ in WEB_POSTS} == {
+        path for method, path in (*WEB_OPEN, *WEB_ACTIONS) if method == "POST"
+    } | {"/proposals/{proposal_id}/{step}"}
+    assert len(WEB_POSTS) >= 17
+
+
+def _form_for(world: Everyone, path: str, step: str | None) -> tuple[str, dict[str, str], str]:
+    """Where to post, a complete form, and who may post it (the form's own rules)."""
+    if path == "/sign-in":
+        return path, {"token": world.tokens["ben"], "next": "/circle"}, "anyone"
+    if path == "/sign-out":
+        return path, {}, "ben"
+    api_path = WEB_STEPS[step] if step else WEB_ACTIONS[("POST", path)][1]
+    rule = API[("POST", api_path)]
+    params = rule.setup(world)
+    who = sorted(rule.allowed)[0]
+    return fill_path(path, {**params, "step": step or ""}), FORM_FIELDS.get(api_path, {}), who
+
+
+@pytest.mark.parametrize(
+    ("path", "step"), WEB_POSTS, ids=[f"POST {p} {s or ''}".strip() for p, s in WEB_POSTS]
+)
+def test_every_form_refuses_a_post_without_its_csrf_token(path: str, step: str | None) -> None:
+    world = everyone()
+    app = create_app(world.node, None, ServerOptions(public_url="http://testserver"))
+    target_path, fields, who = _form_for(world, path, step)
+    client = web_client(app)
+    if who == "anyone":
+        page = client.get("/sign-in")  # a session for the sign-in form, with its token
+        found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert found is not None
+        csrf = found.group(1)
+    else:
+        csrf = signed_in(client, world.tokens[who])
+    other = web_client(app)
+    other_csrf = signed_in(other, world.tokens["cleo"])  # another session's token
+    before = world.node.recorder.max_notification_id()
+    forged: dict[str, Any] = {
+        "no token": {"data": fields},
+        "an empty token": {"data": {**fields, "csrf": ""}},
+        "a wrong token": {"data": {**fields, "csrf": csrf[:-2] + "xx"}},
+        "another session's token": {"data": {**fields, "csrf": other_csrf}},
+        "the token in JSON, not a form": {"json": {**fields, "csrf": csrf}},
+        "the token in the query string": {"data": fields, "params": {"csrf": csrf}},
+    }
+    for case, request in forged.items():
+        response = client.post(target_path, **request)
+        assert response.status_code == 403, (case, response.status_code, response.text[:300])
+        assert "This form cannot be accepted" in response.text, case
+        assert world.node.recorder.max_notification_id() == before, case
+    # Without a session at all (a cross-site post from a page that never saw this node).
+    response = web_client(app).post(target_path, data={**fields, "csrf": csrf})
+    assert response.status_code in (403, 303), response.status_code
+    if response.status_code == 303:  # a member's form: sent to sign in, nothing done
+        assert response.headers["location"].startswith("/sign-in")
+    else:
+        assert "This form cannot be accepted" in response.text
+    assert world.node.recorder.max_notification_id() == before
+    # The same form with its token goes through (so the refusals above were the token's).
+    response = client.post(target_path, data={**fields, "csrf": csrf})
+    assert response.status_code in (200, 303), (response.status_code, response.text[:300])
+    assert "This form cannot be accepted" not in response.text
