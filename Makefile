@@ -38,7 +38,7 @@ demo: $(STAMP)
 	$(BIN)/circle-node demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check domain federation node tests bench
+	$(BIN)/ruff check domain federation node tests bench fuzz
 	$(BIN)/mypy
 
 bench: $(STAMP)
@@ -51,11 +51,15 @@ bench-quick: $(STAMP)
 soak: $(STAMP)
 	CIRCLE_NODE_SOAK=1 $(BIN)/python -m pytest tests/reliability -q
 
-# Coverage-guided fuzzing of entry decoding (atheris), then schemathesis at length.
+# Long runs of the hostile-input tests: atheris on entry decoding, schemathesis at 500
+# examples per operation, the Hypothesis properties at 20 times their examples (~30 min).
+FUZZ_SECONDS ?= 600
 fuzz: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[fuzz]'
-	$(BIN)/python fuzz/entries.py -max_total_time=300
-	CIRCLE_NODE_SCHEMATHESIS_EXAMPLES=200 $(BIN)/python -m pytest tests/test_schemathesis.py -q
+	$(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[fuzz]'
+	$(BIN)/python fuzz/entries.py -max_total_time=$(FUZZ_SECONDS)
+	CIRCLE_NODE_SCHEMATHESIS_EXAMPLES=500 $(BIN)/python -m pytest tests/test_schemathesis.py -q
+	CIRCLE_NODE_FUZZ_SCALE=20 $(BIN)/python -m pytest -q tests/federation/test_decoders_fuzz.py \
+	  tests/node/test_inbound_fuzz.py tests/node/test_archive_fuzz.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
