@@ -1,4 +1,5 @@
-"""The register: the proposals, selections, decisions, meetings and people a circle has."""
+"""The register: which circle a node keeps, and an index of its records by kind (proposals,
+selections, decisions, meetings, people, relationships, support requests)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,13 @@ KINDS = ("proposal", "selection", "decision", "meeting", "person", "relationship
 REGISTER_ID = uuid5(NAMESPACE_URL, "circle-node:register")
 
 
+def index_id(kind: str) -> UUID:
+    """Where the index of one kind of record sits."""
+    return uuid5(NAMESPACE_URL, f"circle-node:register:{kind}")
+
+
 class Register(Aggregate):
-    """An index kept beside the circle so that listing its records never scans the store."""
+    """The circle this node keeps (its id never changes once founded)."""
 
     @staticmethod
     def create_id(**kwargs: Any) -> UUID:
@@ -24,11 +30,34 @@ class Register(Aggregate):
     @event("Opened")
     def __init__(self, circle_id: UUID) -> None:
         self.circle_id = circle_id
-        self.entries: dict[str, list[UUID]] = {kind: [] for kind in KINDS}
 
-    @event("Filed")
-    def file(self, kind: str, record_id: UUID) -> None:
-        self.entries.setdefault(kind, []).append(record_id)
 
-    def ids(self, kind: str) -> list[UUID]:
-        return list(self.entries.get(kind, []))
+class Index(Aggregate):
+    """The records of one kind, in the order they were filed: listing them never scans the
+    store. One index per kind, so that filing a decision never touches the list of people.
+
+    Filing needs nothing of the index's state, only its version: a node may append a `Filed`
+    event at the next version without loading the index (two concurrent filings then
+    conflict, as any two changes of one aggregate do)."""
+
+    @staticmethod
+    def create_id(kind: str) -> UUID:
+        return index_id(kind)
+
+    @event("Opened")
+    def __init__(self, kind: str) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"No index of {kind!r}")
+        self.kind = kind
+        # Kept as text: a snapshot of thousands of ids then decodes as plain strings.
+        self.entries: list[str] = []
+
+    class Filed(Aggregate.Event):
+        record_id: UUID
+
+    @event(Filed)
+    def file(self, record_id: UUID) -> None:
+        self.entries.append(str(record_id))
+
+    def ids(self) -> list[UUID]:
+        return [UUID(entry) for entry in self.entries]

@@ -94,8 +94,7 @@ class CircleNode(Relations):
             rules=rules,
         )
         register = Register(circle_id=circle.id)
-        register.file("person", person.id)
-        self.save(person, circle, register)
+        self.save(person, circle, register, *self._filed("person", person.id))
         return str(person.id)
 
     @command
@@ -106,28 +105,26 @@ class CircleNode(Relations):
 
     # People.
 
-    def _new_person(self, name: str, contact: str) -> tuple[PersonalDetails, Register]:
+    def _new_person(self, name: str, contact: str) -> tuple[PersonalDetails, list[Any]]:
         person = PersonalDetails.register(name, contact)
-        register = self._register()
-        register.file("person", person.id)
-        return person, register
+        return person, self._filed("person", person.id)
 
     @command
     def add_founding_member(
         self, by: str, name: str, level: str = Level.FULL, contact: str = ""
     ) -> str:
         circle = self.get_circle()
-        person, register = self._new_person(name, contact)
+        person, filed = self._new_person(name, contact)
         circle.welcome_founder(by, str(person.id), level, self._today())
-        self.save(person, circle, register)
+        self.save(person, circle, *filed)
         return str(person.id)
 
     @command
     def apply_to_join(self, name: str, level: str = Level.FULL, contact: str = "") -> str:
         circle = self.get_circle()
-        person, register = self._new_person(name, contact)
+        person, filed = self._new_person(name, contact)
         circle.receive_application(str(person.id), level, self._today())
-        self.save(person, circle, register)
+        self.save(person, circle, *filed)
         return str(person.id)
 
     def _change_circle(self, change: Callable[[Circle], Any]) -> None:
@@ -327,9 +324,7 @@ class CircleNode(Relations):
         selection = HatSelection.open(
             circle, by, hat_id, self._now(), review_date=review_date, mode=mode, deadline=deadline
         )
-        register = self._register()
-        register.file("selection", selection.id)
-        self.save(selection, register)
+        self.save(selection, *self._filed("selection", selection.id))
         return str(selection.id)
 
     def _change_selection(
@@ -411,9 +406,7 @@ class CircleNode(Relations):
             topic=topic,
             ask_circles=ask_circles,
         )
-        register = self._register()
-        register.file("proposal", proposal.id)
-        self.save(proposal, register)
+        self.save(proposal, *self._filed("proposal", proposal.id))
         return str(proposal.id)
 
     def _change_proposal(self, proposal_id: str, change: Callable[[Circle, Proposal], R]) -> R:
@@ -522,7 +515,7 @@ class CircleNode(Relations):
     def withdraw(self, by: str, process_id: str) -> None:
         self._change_process(process_id, lambda c, p: p.withdraw(c, by))
 
-    def _carry_out(self, circle: Circle, process: ConsentProcess, outcome: str) -> list[Aggregate]:
+    def _carry_out(self, circle: Circle, process: ConsentProcess, outcome: str) -> list[Any]:
         """The aggregates a consented selection or proposal changes."""
         if outcome != Stage.CONSENTED:
             return []
@@ -534,9 +527,7 @@ class CircleNode(Relations):
         purpose, subject = process.purpose, process.subject
         if purpose == Purpose.ADOPT_POLICY:
             decision = Decision.adopt(circle, process, today)
-            register = self._register()
-            register.file("decision", decision.id)
-            changed: list[Aggregate] = [decision, register]
+            changed: list[Any] = [decision, *self._filed("decision", decision.id)]
             if subject.get("supersedes"):
                 old = self.get_decision(str(subject["supersedes"]))
                 old.supersede(decision)
@@ -591,9 +582,7 @@ class CircleNode(Relations):
             review_date=review_date,
             term_end=term_end,
         )
-        register = self._register()
-        register.file("decision", decision.id)
-        self.save(decision, register)
+        self.save(decision, *self._filed("decision", decision.id))
         return str(decision.id)
 
     @command
@@ -613,9 +602,7 @@ class CircleNode(Relations):
             subject={"decision_id": str(decision.id)},
         )
         decision.challenge(circle, by, proposal)
-        register = self._register()
-        register.file("proposal", proposal.id)
-        self.save(decision, proposal, register)
+        self.save(decision, proposal, *self._filed("proposal", proposal.id))
         return str(proposal.id)
 
     @command
@@ -659,9 +646,7 @@ class CircleNode(Relations):
     def schedule_meeting(self, by: str, title: str, when: datetime) -> str:
         circle = self.get_circle()
         meeting = Meeting.schedule(circle, by, title, when)
-        register = self._register()
-        register.file("meeting", meeting.id)
-        self.save(meeting, register)
+        self.save(meeting, *self._filed("meeting", meeting.id))
         return str(meeting.id)
 
     def _change_meeting(self, meeting_id: str, change: Callable[[Circle, Meeting], Any]) -> None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import JSONTranscoder, PersistenceError
 from eventsourcing.utils import EnvType
 
 from domain.circle import Circle
@@ -19,7 +20,7 @@ from domain.errors import NotFound
 from domain.meeting import Meeting
 from domain.person import PersonalDetails
 from domain.proposal import Proposal
-from domain.register import REGISTER_ID, Register
+from domain.register import REGISTER_ID, Index, Register, index_id
 from domain.relationships import Relationship
 from domain.selection import HatSelection
 from domain.support import SupportRequest
@@ -31,8 +32,10 @@ from node.peer_view import PeerView
 from node.transcodings import register_domain_transcodings
 
 A = TypeVar("A", bound=Aggregate)
+log = logging.getLogger("circle_node.store")
 Clock = Callable[[], datetime]
 FORMER_PARTICIPANT = "a former participant"
+INDEX_SNAPSHOTS = 100
 
 
 def utc_now() -> datetime:
@@ -51,6 +54,7 @@ class CircleStore(FederatedApplication):
         Decision: 50,
         Meeting: 50,
         Register: 100,
+        Index: INDEX_SNAPSHOTS,
         **FederatedApplication.snapshotting_intervals,
         PeerView: 100,
         Relationship: 50,
@@ -89,6 +93,52 @@ class CircleStore(FederatedApplication):
             raise NotFound("This node has no circle yet; found one first") from None
         assert isinstance(register, Register)
         return register
+
+    def _index(self, kind: str) -> Index:
+        """The index of one kind of record (an empty one, not yet stored, if none is)."""
+        try:
+            index: Aggregate = self.repository.get(index_id(kind))
+        except AggregateNotFoundError:
+            return Index(kind=kind)
+        assert isinstance(index, Index)
+        return index
+
+    def _ids(self, kind: str) -> list[UUID]:
+        return self._index(kind).ids() if self.is_founded else []
+
+    def _filed(self, kind: str, *record_ids: UUID) -> list[Aggregate | Index.Filed]:
+        """What to save to file records in their index, without loading it: `Filed` events
+        at the index's next versions (read from the store), or a new index."""
+        last = self.recorder.select_events(index_id(kind), desc=True, limit=1)
+        if not last:
+            index = Index(kind=kind)
+            for record_id in record_ids:
+                index.file(record_id)
+            return [index]
+        version = last[0].originator_version
+        return [
+            Index.Filed(  # type: ignore[call-arg]
+                originator_id=index_id(kind),
+                originator_version=version + number,
+                timestamp=Index.Filed.create_timestamp(),
+                record_id=record_id,
+            )
+            for number, record_id in enumerate(record_ids, 1)
+        ]
+
+    def _take_snapshots(self, processing_event: Any) -> None:
+        """Indexes filed by their events alone get their snapshot every INDEX_SNAPSHOTS."""
+        super()._take_snapshots(processing_event)
+        for filed in processing_event.events:
+            if (
+                isinstance(filed, Index.Filed)
+                and filed.originator_id not in processing_event.aggregates
+                and filed.originator_version % INDEX_SNAPSHOTS == 0
+            ):
+                try:
+                    self.take_snapshot(filed.originator_id, filed.originator_version)
+                except PersistenceError as error:
+                    log.warning("could not store a snapshot of an index: %s", error)
 
     @property
     def is_founded(self) -> bool:
@@ -137,12 +187,12 @@ class CircleStore(FederatedApplication):
 
     def people(self) -> dict[str, str]:
         """Every person on file, by id, with their name."""
-        return {str(pid): self.person_name(str(pid)) for pid in self._register().ids("person")}
+        return {str(pid): self.person_name(str(pid)) for pid in self._ids("person")}
 
     # Listings.
 
     def _all(self, kind: str, cls: type[A]) -> Iterator[A]:
-        for record_id in self._register().ids(kind):
+        for record_id in self._ids(kind):
             yield self._get(cls, record_id, kind)
 
     def proposals(self) -> list[Proposal]:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import PersistenceError
 from eventsourcing.utils import Environment
@@ -182,7 +182,17 @@ class FederatedApplication(Application[UUID]):
         self.clock = clock
         self.keys = keys
         self.observer = Observer()
+        self._feed_id: bytes | None = None
         super().__init__(env)
+        # The own feed is loaded by every command that says something to peers: it is kept
+        # in memory and brought up to date from the store at each load (fast-forwarded by
+        # the events saved since, by this process or another), then copied for the caller.
+        self._own_feeds: Repository[UUID] = Repository(
+            self.repository.event_store,
+            snapshot_store=self.repository.snapshot_store,
+            cache_maxsize=1,
+            fastforward=True,
+        )
         if keys is not None:
             self._ensure_inception(keys)
 
@@ -231,11 +241,17 @@ class FederatedApplication(Application[UUID]):
             )
 
     def own_feed(self) -> OwnFeed:
-        return self._load(OwnFeed, OWN_FEED_ID)
+        own: Aggregate = self._own_feeds.get(OWN_FEED_ID)
+        if not isinstance(own, OwnFeed):
+            raise AggregateNotFoundError(OWN_FEED_ID)
+        return own
 
     @property
     def feed_id(self) -> bytes:
-        return self.own_feed().feed_id
+        # A feed's id is the hash of its inception: it never changes once there is one.
+        if self._feed_id is None:
+            self._feed_id = self.own_feed().feed_id
+        return self._feed_id
 
     @property
     def node_id(self) -> str:

@@ -18,6 +18,7 @@ from domain.circle import Circle
 from domain.errors import DomainError
 from domain.proposal import Proposal
 from domain.records import LegalEntity
+from domain.register import Index, index_id
 from domain.relationships import INTRODUCED, Relationship, relationship_id
 from domain.support import NETWORK, SupportRequest, seen_request_id
 from federation.feed import feed_id_from_node_id, node_id
@@ -47,14 +48,16 @@ class _Context:
     def circle(self) -> Circle:
         return self.batch.get(self.node.circle_id, self.node.get_circle)
 
+    def index(self, kind: str) -> Index:
+        return self.batch.get(index_id(kind), lambda: Index(kind=kind))
+
     def relationship(self, other: str | None = None, name: str = "") -> Relationship:
         other = other or self.other
         rel_id = relationship_id(self.node.circle_id, other)
 
         def meet() -> Relationship:
             rel = Relationship.meet(self.circle(), other, name, INTRODUCED)
-            register = self.batch.get(self.node._register().id, self.node._register)
-            register.file("relationship", rel.id)
+            self.index("relationship").file(rel.id)
             return rel
 
         return self.batch.get(rel_id, meet)
@@ -260,8 +263,7 @@ def _support_request(c: _Context, record: m.SupportRequestMessage) -> None:
 
     def seen() -> SupportRequest:
         request = SupportRequest.seen(circle, c.other, record.request, record.kind, record.text)
-        register = c.batch.get(c.node._register().id, c.node._register)
-        register.file("support", request.id)
+        c.index("support").file(request.id)
         return request
 
     c.batch.get(request_id, seen)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from domain.values import CoopLink, Peering, Purpose, Stage, SupportStatus
-from federation.feed import feed_id_from_node_id
+from federation.feed import feed_id_from_node_id, node_id
 from federation.verify import decode_entry, decode_signed_entry
 from node.application import CircleNode
 from node.joining import join_network
@@ -60,7 +60,33 @@ class Network:
         return proposal
 
     def until(self, what: str, condition: Callable[..., bool], *args: Any) -> None:
-        wait_for(lambda: condition(*args), 45, what)
+        try:
+            wait_for(lambda: condition(*args), 45, what)
+        except TimeoutError as error:
+            raise TimeoutError(f"{error}\n{self.diagnosis()}") from None
+
+    def diagnosis(self) -> str:
+        """What each node refused and warned about: for a story that got stuck."""
+        lines = []
+        for key, local in self.nodes.items():
+            lines.append(f"--- {key} ({'running' if local.running else 'stopped'})")
+            try:
+                with self.open(key) as node:
+                    for rel in node.relationships():
+                        lines.append(
+                            f"  with {rel.other}: peering={rel.peering} coop={rel.coop} "
+                            f"refusals={rel.refusals}"
+                        )
+                    for peer in node.peers():
+                        held = node.peer_feed(peer.feed_id).next_seq - 1
+                        lines.append(f"  peer {node_id(peer.feed_id)} {peer.status} held {held}")
+                    lines.append(f"  own feed head {node.own_feed().head}")
+            except Exception as error:  # a diagnosis must not hide the timeout
+                lines.append(f"  (could not read its store: {error!r})")
+            if local.log.exists():
+                told = local.log.read_text(errors="replace").splitlines()
+                lines.extend(["  log: " + line for line in told if '"info"' not in line][-25:])
+        return "\n".join(lines)
 
     def crossed(self, sender: str, receiver: str) -> None:
         """Tell which signed entries of `sender` the receiver has verified since last told."""

@@ -17,7 +17,6 @@ from eventsourcing.domain import Aggregate
 from domain.circle import DELEGATE, Circle
 from domain.decision import Decision
 from domain.proposal import Proposal
-from domain.register import Register
 from domain.relationships import Relationship
 from domain.support import NETWORK, SupportRequest
 from domain.values import CoopLink, Peering, Purpose, Stage
@@ -365,8 +364,7 @@ def _other_side(request: SupportRequest) -> tuple[str, str]:
 def _summaries(node: CircleNode, aggregates: Sequence[Aggregate]) -> list[Outgoing]:
     """A member circle keeps its co-op's copy of its logbook summary up to date."""
     # The relationships as this save leaves them (an admission may be in it).
-    register = next((a for a in aggregates if isinstance(a, Register)), None)
-    current = {rel.other: rel for rel in node.relationships(register)}
+    current = {rel.other: rel for rel in node.relationships()}
     current.update({a.other: a for a in aggregates if isinstance(a, Relationship)})
     parents = [ref for ref, rel in current.items() if rel.coop == CoopLink.MEMBER_OF]
     if not parents:

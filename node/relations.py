@@ -17,7 +17,6 @@ from eventsourcing.domain import Aggregate
 from domain.circle import LEADER, Circle
 from domain.errors import InvalidRequest, NotFound, NotPermitted
 from domain.proposal import Proposal
-from domain.register import Register
 from domain.relationships import ADDED, APPLIED, Relationship, relationship_id
 from domain.support import SupportRequest
 from domain.values import IN_FORCE, Purpose
@@ -58,14 +57,9 @@ class Relations(CircleStore):
 
     # Queries.
 
-    def relationships(self, register: Register | None = None) -> list[Relationship]:
-        """The circle's relationships; `register`, if given, is the one a save is about to
-        store (so that it is not loaded again)."""
-        if register is None:
-            if not self.is_founded:
-                return []
-            register = self._register()
-        return [self._get(Relationship, i, "relationship") for i in register.ids("relationship")]
+    def relationships(self) -> list[Relationship]:
+        """The circle's relationships (as stored)."""
+        return [self._get(Relationship, i, "relationship") for i in self._ids("relationship")]
 
     def relationship(self, other: str) -> Relationship:
         if not self.is_founded:
@@ -134,11 +128,11 @@ class Relations(CircleStore):
         if relationship_id(self.circle_id, other) in self.repository:
             return []
         circle = self.get_circle()
-        register = self._register()
+        index = self._index("relationship")
         how = {APPLICANT: APPLIED, JOINING: ASKED}.get(how, ADDED)
         rel = Relationship.meet(circle, other, name, how)
-        register.file("relationship", rel.id)
-        return [rel, register]
+        index.file(rel.id)
+        return [rel, index]
 
     def ask_to_join_network(
         self, descriptor: NodeDescriptor, url: str, own_url: str, message: str
@@ -213,12 +207,10 @@ class Relations(CircleStore):
             return [rel]
         raise InvalidRequest(f"Nothing to carry out for {purpose}")
 
-    def _carry_out_support(self, circle: Circle, proposal: Proposal) -> list[Aggregate]:
+    def _carry_out_support(self, circle: Circle, proposal: Proposal) -> list[Any]:
         if proposal.purpose == Purpose.REQUEST_SUPPORT:
             request = SupportRequest.ask(circle, proposal)
-            register = self._register()
-            register.file("support", request.id)
-            return [request, register]
+            return [request, *self._filed("support", request.id)]
         request = self.get_support_request(str(proposal.subject["request"]))
         if proposal.purpose == Purpose.OFFER_SUPPORT:
             request.make_offer(circle, proposal)

@@ -8,7 +8,7 @@ import pytest
 
 from domain.errors import InvalidRequest
 from domain.person import PersonalDetails
-from domain.register import KINDS, REGISTER_ID, Register
+from domain.register import KINDS, REGISTER_ID, Index, Register, index_id
 
 
 def test_personal_details_are_kept_apart_and_can_be_updated(unchanged):
@@ -27,22 +27,29 @@ def test_personal_details_are_kept_apart_and_can_be_updated(unchanged):
         fay.update("", "fay@example.org")
 
 
-def test_the_register_files_a_circles_records_by_kind():
+def test_the_register_names_the_circle_and_indexes_its_records_by_kind():
     # The node opens its register beside its circle, at a well-known id.
     circle_id = uuid4()
     register = Register(circle_id=circle_id)
     assert register.id == REGISTER_ID
     assert register.circle_id == circle_id
-    assert all(register.ids(kind) == [] for kind in KINDS)
+
+    # One index per kind, each at a well-known id of its own.
+    proposals, decisions = Index(kind="proposal"), Index(kind="decision")
+    assert proposals.id == index_id("proposal") != decisions.id == index_id("decision")
+    assert len({index_id(kind) for kind in KINDS} | {REGISTER_ID}) == len(KINDS) + 1
+    assert proposals.ids() == decisions.ids() == []
+    with pytest.raises(ValueError, match="No index of 'votes'"):
+        Index(kind="votes")
 
     # Proposals and a decision are filed, in order.
     first, second, decision = uuid4(), uuid4(), uuid4()
-    register.file("proposal", first)
-    register.file("proposal", second)
-    register.file("decision", decision)
-    assert register.ids("proposal") == [first, second]
-    assert register.ids("decision") == [decision]
+    proposals.file(first)
+    proposals.file(second)
+    decisions.file(decision)
+    assert proposals.ids() == [first, second]
+    assert decisions.ids() == [decision]
 
-    # What it returns is a copy: the register cannot be changed behind its back.
-    register.ids("proposal").clear()
-    assert register.ids("proposal") == [first, second]
+    # What it returns is a copy: the index cannot be changed behind its back.
+    proposals.ids().clear()
+    assert proposals.ids() == [first, second]

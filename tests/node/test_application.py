@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 
 from domain.errors import InvalidRequest, NotFound, NotPermitted, WrongStage
-from domain.register import REGISTER_ID
+from domain.register import KINDS, REGISTER_ID, index_id
 from domain.values import DecisionStatus, Membership, Stage
 from node.application import CircleNode
 from node.circle_store import FORMER_PARTICIPANT
@@ -50,9 +50,10 @@ def notification_count(node: CircleNode) -> int:
 def state_of(node: CircleNode) -> dict[str, Any]:
     """Every aggregate the node holds, as plain attribute values."""
     ids: list[UUID] = [REGISTER_ID, node.circle_id]
-    register = node.repository.get(REGISTER_ID)
-    for kind_ids in register.entries.values():
-        ids.extend(kind_ids)
+    for kind in KINDS:
+        if index_id(kind) in node.repository:
+            ids.append(index_id(kind))
+            ids.extend(node.repository.get(index_id(kind)).ids())
     return {
         str(aggregate_id): {
             key: value
@@ -144,6 +145,43 @@ def test_consented_proposals_bind_the_circle(node: CircleNode) -> None:
     circle = node.get_circle()
     assert circle.status == "incorporated"
     assert circle.legal_entity is not None and circle.legal_entity.number == "RS0099"
+
+
+def test_records_are_filed_in_order_without_loading_their_index(open_store: NodeOpener) -> None:
+    """Commands file their records by appending to the kind's index at its next version
+    (the index is not loaded): across the index's snapshots, and with two handles on one
+    store filing in turn, every record is listed once, in the order it was filed."""
+    node = open_store()
+    p = found(node)
+    rota = node.define_hat(p["ada"], "Rota holder", "Keeps the rota", ["Publish it"], ["rota"])
+    selection = node.open_selection(p["ben"], rota)
+    node.nominate(p["ada"], selection, p["cleo"], "Organised")
+    node.open_change_round(p["ben"], selection)
+    node.propose_candidate(p["ben"], selection, p["cleo"], "Nominated")
+    for person in ("ada", "ben", "cleo"):
+        node.consent(p[person], selection)
+    node.close_consent_round(p["ben"], selection)
+    other = node if open_store.kind == "memory" else open_store()  # type: ignore[attr-defined]
+    made = [
+        (node, other)[number % 2].take_everyday_decision(
+            p["cleo"], rota, "rota", f"Rota {number}", "Publish fortnightly"
+        )
+        for number in range(230)
+    ]
+    for handle in {node, other}:
+        assert [str(d.id) for d in handle.decisions()] == made
+    index = index_id("decision")
+    assert node.repository.get(index).version == 231  # opened, then one filing per decision
+    assert node.snapshots is not None
+    snapshots = list(node.snapshots.get(index))
+    assert [s.originator_version for s in snapshots] == [100, 200]
+    # Selections have an index of their own, untouched by the decisions (the two of found()
+    # and the rota's).
+    assert [str(s) for s in node.repository.get(index_id("selection")).ids()] == [
+        str(s.id) for s in node.selections()
+    ]
+    assert node.repository.get(index_id("selection")).ids()[-1] == UUID(selection)
+    assert node.repository.get(index_id("selection")).version == 4
 
 
 def test_everyday_decision_review_comes_due_and_can_be_challenged(
