@@ -2,8 +2,9 @@
 
 A proposal passes when no full participant holds a paramount, reasoned objection. Only full
 participants consent or object; objections carry their argument and are integrated (amend,
-shorten the term, add a measure) before the round repeats. The circle's absentee policy says
-what the silence of an absent full participant means.
+shorten the term, add a measure) by a full or learning participant (guests take part in the
+rounds, not in changing what is decided) before the round repeats. The circle's absentee
+policy says what the silence of an absent full participant means.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from domain.values import (
     AbsenteePolicy,
     DecisionMethod,
     Integration,
+    Level,
     Mode,
     Stage,
 )
@@ -280,7 +282,13 @@ class ConsentProcess(Aggregate):
         """Integrate objections by amending, shortening the term or adding a measure."""
         self.check_circle(circle)
         self.check_stage(Stage.INTEGRATING, doing="integrate objections")
-        circle.check_can_act(by)
+        if circle.check_can_act(by).level == Level.GUEST:
+            # Integrating changes what is decided (the text, its term, its measures): guests
+            # take part in the rounds but do not propose, amend or nominate.
+            raise NotPermitted(
+                "Guests take part in the rounds; full and learning participants integrate "
+                "objections"
+            )
         how = choice(Integration, how, "way to integrate an objection")
         if not objections:
             raise InvalidRequest("Name the objection(s) this integrates")

@@ -87,8 +87,9 @@ def restore(
             extracted = archive.extractfile(member)
             assert extracted is not None
             content = extracted.read()
-            mode = 0o600 if member.name in SECRETS else 0o644
-            fd = os.open(data_dir / member.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            # The keys, and the store (personal data): the node's owner's alone. The settings
+            # file holds no secret, but nobody else needs to read it either.
+            fd = os.open(data_dir / member.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as file:
                 file.write(content)
             restored.append(member.name)

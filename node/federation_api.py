@@ -26,7 +26,7 @@ from federation.httpsig import SignatureError, verify_request
 from federation.keys import load_public_key
 from federation.verify import Rejected, decode_push
 from federation.wire import HASH_SIZE, MAX_PAGE_ENTRIES, MAX_PUSH_BYTES, encode
-from node.api.errors import PROBLEM, Problem, ProblemDetails
+from node.api.errors import STORE_UNAVAILABLE, Problem, problem_documented
 from node.application import CircleNode
 from node.ratelimit import RateLimiter
 
@@ -36,7 +36,8 @@ BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 def _documented(ok: str, *errors: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
     """The responses of a federation route: MessagePack (or bytes) when it works, a problem
-    (RFC 9457) otherwise."""
+    (RFC 9457) otherwise. Invalid parameters are answered 400 (node/server.py), never with
+    FastAPI's 422; the spec is cleared of that one there."""
     media = "application/octet-stream" if ok == "body" else MSGPACK
     responses: dict[int | str, dict[str, Any]] = {
         200: {
@@ -45,11 +46,8 @@ def _documented(ok: str, *errors: tuple[int, str]) -> dict[int | str, dict[str, 
         },
     }
     for status, description in errors:
-        responses[status] = {
-            "model": ProblemDetails,
-            "description": description,
-            "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
-        }
+        responses[status] = problem_documented(description)
+    responses[503] = STORE_UNAVAILABLE  # every route reads the store
     return responses
 
 

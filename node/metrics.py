@@ -4,12 +4,13 @@ rejections by reason, request latency. Each app has a registry of its own."""
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 
-from fastapi import Request, Response
+from fastapi import Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from federation.feed import node_id
 from node.application import CircleNode
@@ -60,15 +61,8 @@ class Metrics(Observer):
 
     # HTTP.
 
-    async def timing(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")  # the template, not the ids in the path
-        self.request_seconds.labels(request.method, path).observe(time.perf_counter() - start)
-        return response
+    def observe_request(self, method: str, path: str, seconds: float) -> None:
+        self.request_seconds.labels(method, path).observe(seconds)
 
     def exposition(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE)
@@ -93,3 +87,24 @@ class _OutboxDepth(Collector):
                     owed = head - (self.node.delivery(peer.feed_id).next_seq - 1)
                     gauge.add_metric([node_id(peer.feed_id)], max(owed, 0))
         yield gauge
+
+
+class RequestTiming:
+    """Request latency by method and route template: a plain ASGI middleware (Starlette's
+    BaseHTTPMiddleware would add a task and a stream to every request)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")  # the template, not the ids in the path
+            self.metrics.observe_request(scope["method"], path, time.perf_counter() - start)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import stat
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -13,6 +18,8 @@ from node.settings import Settings, SettingsError
 if TYPE_CHECKING:
     from node.application import CircleNode
 
+log = logging.getLogger("circle_node.store")
+
 
 def event_store_env(settings: Settings) -> dict[str, str]:
     """The eventsourcing environment for these settings (no other source is consulted)."""
@@ -21,6 +28,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
     else:
         # A folder the node makes is its owner's alone: the store holds personal data.
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_store(settings.sqlite_path)
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "APPLICATION_RECORDER_TOPIC": "node.recorders:SQLiteFeedRecorder",
@@ -42,6 +50,36 @@ def event_store_env(settings: Settings) -> dict[str, str]:
             COMPRESSOR_TOPIC="eventsourcing.compressor:ZlibCompressor",
         )
     return env
+
+
+# The SQLite store and the files SQLite keeps beside it (its write-ahead log and shared memory).
+STORE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def private_store(path: Path) -> None:
+    """The SQLite store holds the circle's personal data: it is its owner's alone (0600).
+
+    The file is created 0600 before SQLite opens it (SQLite gives the files it makes beside a
+    store, its -wal and -shm, the store's own mode). A store, or one of those files, that
+    group or others may read or write (one restored from a backup, or made by an older
+    version) is brought back to 0600."""
+    if not path.exists():
+        with contextlib.suppress(OSError):  # e.g. a read-only folder: SQLite will say so
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for suffix in STORE_SUFFIXES:
+        file = path.with_name(path.name + suffix)
+        try:
+            mode = stat.S_IMODE(file.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            private = mode & ~(stat.S_IRWXG | stat.S_IRWXO)
+            try:
+                os.chmod(file, private)
+            except OSError as error:  # not its owner, or a read-only file system
+                log.warning("%s can be read by others (mode %o): %s", file, mode, error)
+            else:
+                log.warning("%s could be read by others (mode %o): made %o", file, mode, private)
 
 
 def postgres_env(url: str) -> dict[str, str]:

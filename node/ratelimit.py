@@ -2,33 +2,75 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
 @dataclass
 class RateLimiter:
-    """Allow `burst` requests at once per key, refilled at `per_minute` a minute."""
+    """Allow `burst` requests at once per key, refilled at `per_minute` a minute.
+
+    At most `max_keys` clients are tracked. A client whose bucket has filled up again is
+    forgotten first (forgetting it changes nothing: it would start full anyway). A bucket that
+    still limits its client is never forgotten, so that no one can reset a limit by sending
+    from many addresses: while every tracked bucket is still refilling, clients not tracked
+    share one more bucket of the same size, which limits them all together.
+    """
 
     per_minute: float = 6.0
     burst: float = 3.0
     clock: Callable[[], float] = time.monotonic
     max_keys: int = 10_000
-    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # key -> (tokens, when last counted), the least recently counted first.
+    _buckets: OrderedDict[str, tuple[float, float]] = field(default_factory=OrderedDict)
+    _overflow: tuple[float, float] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def allow(self, key: str) -> bool:
-        now = self.clock()
-        tokens, last = self._buckets.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.per_minute / 60.0)
-        allowed = tokens >= 1.0
-        if allowed:
-            tokens -= 1.0
-        if len(self._buckets) >= self.max_keys and key not in self._buckets:
-            self._buckets.clear()  # forget old clients rather than grow without bound
-        self._buckets[key] = (tokens, now)
+        with self._lock:  # sign-in forms are served by a pool of threads
+            return self._allow(key, self.clock())
+
+    def _allow(self, key: str, now: float) -> bool:
+        self._forget_full(now)
+        if key in self._buckets:
+            bucket: tuple[float, float] | None = self._buckets.pop(key)
+        elif len(self._buckets) < self.max_keys:
+            bucket = None
+        else:
+            # Every tracked client is still limited: the untracked share one bucket.
+            allowed, self._overflow = self._take(self._overflow, now)
+            return allowed
+        allowed, self._buckets[key] = self._take(bucket, now)  # now the most recent
         return allowed
 
     def retry_after(self, key: str) -> int:
-        tokens, _ = self._buckets.get(key, (0.0, 0.0))
+        with self._lock:
+            bucket = self._buckets.get(key, self._overflow)
+        tokens = 0.0 if bucket is None else self._refilled(bucket, self.clock())
         return max(1, round((1.0 - tokens) * 60.0 / self.per_minute))
+
+    def _take(
+        self, bucket: tuple[float, float] | None, now: float
+    ) -> tuple[bool, tuple[float, float]]:
+        tokens = self.burst if bucket is None else self._refilled(bucket, now)
+        if tokens >= 1.0:
+            return True, (tokens - 1.0, now)
+        return False, (tokens, now)
+
+    def _refilled(self, bucket: tuple[float, float], now: float) -> float:
+        tokens, last = bucket
+        return min(self.burst, tokens + max(0.0, now - last) * self.per_minute / 60.0)
+
+    def _forget_full(self, now: float) -> None:
+        """Forget the clients whose buckets are full again, the least recently counted first, up
+        to the first one still refilling (any full ones after it go on a later call)."""
+        while self._buckets:
+            key, bucket = next(iter(self._buckets.items()))
+            if self._refilled(bucket, now) < self.burst:
+                break
+            del self._buckets[key]
+        if self._overflow is not None and self._refilled(self._overflow, now) >= self.burst:
+            self._overflow = None

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -20,14 +21,14 @@ from domain.errors import DomainError
 from federation.client import FederationClient
 from federation.feed import node_id
 from node.api import api_router
-from node.api.errors import Problem, domain_problem, problem_response
+from node.api.errors import STORE_UNAVAILABLE, Problem, domain_problem, problem_response
 from node.api.limits import BodyLimit
 from node.application import CircleNode
 from node.delivery import Federator
 from node.federated import Observer
 from node.federation_api import authority, federation_router
 from node.identity import KeyStore
-from node.metrics import Metrics
+from node.metrics import Metrics, RequestTiming
 from node.pages import network_page
 from node.ratelimit import RateLimiter
 from node.web import web_router
@@ -106,10 +107,17 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
                     await task
 
     app = FastAPI(title="circle-node", lifespan=lifespan)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            drop_automatic_422(FastAPI.openapi(app))
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.state.node = node
     metrics = Metrics(node)
     node.observer = metrics
-    app.middleware("http")(metrics.timing)
+    app.add_middleware(RequestTiming, metrics=metrics)
     app.add_middleware(BodyLimit)  # 413 for bodies over the limit, before they are read
     public = urlsplit(options.public_url)
     app.state.authority = authority(public.netloc, public.scheme)
@@ -152,12 +160,22 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
             request.url.path,
             error,
         )
-        detail = (
-            "Too many changes are being made at once; nothing was changed. Try again shortly."
-            if busy
-            else "The node's store cannot be reached or written just now. Try again shortly "
-            "(if the store went away during the request, check whether it was done first)."
-        )
+        if busy:
+            detail = (
+                "Too many changes are being made at once; nothing was changed. Try again shortly."
+            )
+        elif "readonly" in str(error) or "read-only" in str(error):
+            # The store file or its file system is read-only (SQLite: "attempt to write a
+            # readonly database"): waiting will not help until the operator fixes it.
+            detail = (
+                "The node's store is read-only, so nothing was changed; the node's operator must "
+                "make it writable again (reading works meanwhile)."
+            )
+        else:
+            detail = (
+                "The node's store cannot be reached or written just now. Try again shortly "
+                "(if the store went away during the request, check whether it was done first)."
+            )
         return problem_response(
             Problem(
                 503,
@@ -180,20 +198,22 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
         )
         return problem_response(Problem(400, "malformed", where or "invalid request"))
 
-    @app.get("/", response_class=HTMLResponse, tags=["pages"])
+    reads_store: dict[int | str, dict[str, Any]] = {503: STORE_UNAVAILABLE}
+
+    @app.get("/", response_class=HTMLResponse, tags=["pages"], responses=reads_store)
     def home() -> HTMLResponse:
         """The circle's view of the network."""
         if not node.is_founded:
             return HTMLResponse("<p>This node has no circle yet.</p>")
         return HTMLResponse(network_page(node))
 
-    @app.get("/metrics", tags=["operations"], response_class=Response)
+    @app.get("/metrics", tags=["operations"], response_class=Response, responses=reads_store)
     def prometheus() -> Response:
         """Prometheus metrics: entries appended and received, outbox depth per peer,
         rejections by reason, request latency."""
         return metrics.exposition()
 
-    @app.get("/healthz", tags=["operations"])
+    @app.get("/healthz", tags=["operations"], responses=reads_store)
     def healthz() -> JSONResponse:
         """Liveness, with what an operator must notice: peers stopped for equivocating."""
         own = node.own_feed()
@@ -203,3 +223,26 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
         )
 
     return app
+
+
+VALIDATION_ERROR = "#/components/schemas/HTTPValidationError"
+
+
+def drop_automatic_422(spec: dict[str, Any]) -> None:
+    """FastAPI documents a 422 (HTTPValidationError) on every route with parameters that does
+    not document its own; this node answers invalid parameters with 400 `malformed` (see
+    `on_invalid`), so that 422 is never given: take it out of the spec, and its schemas."""
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            content = responses.get("422", {}).get("content", {})
+            if any(
+                media.get("schema", {}).get("$ref") == VALIDATION_ERROR
+                for media in content.values()
+            ):
+                del responses["422"]
+    schemas = spec.get("components", {}).get("schemas", {})
+    if VALIDATION_ERROR not in str(spec.get("paths")):
+        schemas.pop("HTTPValidationError", None)
+        if "#/components/schemas/ValidationError" not in str(schemas):
+            schemas.pop("ValidationError", None)

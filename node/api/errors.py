@@ -64,20 +64,42 @@ def domain_problem(error: DomainError) -> Problem:
     return Problem(422, "refused", str(error))
 
 
-# Documented on every route that can refuse.
-ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    status: {
+def problem_documented(description: str, **extra: object) -> dict[str, object]:
+    """An OpenAPI response that is a problem (RFC 9457)."""
+    return {
         "model": ProblemDetails,
         "description": description,
         "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+        **extra,
     }
-    for status, description in (
-        (400, "Malformed request"),
-        (401, "No valid personal token"),
-        (403, "The circle's rules do not let this person do this"),
-        (404, "No such record"),
-        (409, "Not at a stage of its process where this can happen"),
-        (413, "The request body is larger than the member API takes (1 MiB)"),
-        (422, "The request is incomplete or contradictory"),
-    )
+
+
+# The store cannot be reached or written (database down, disk full, read-only), or is too busy:
+# any route that reads or writes the store may answer this (node/server.py).
+STORE_UNAVAILABLE = problem_documented(
+    "The node's store cannot be reached or written just now (store_unavailable), or too many "
+    "changes are being made at once (store_busy); try again after Retry-After seconds",
+    headers={
+        "Retry-After": {
+            "description": "Seconds to wait before trying again",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+)
+
+# Documented on every route that can refuse.
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    **{
+        status: problem_documented(description)
+        for status, description in (
+            (400, "Malformed request"),
+            (401, "No valid personal token"),
+            (403, "The circle's rules do not let this person do this"),
+            (404, "No such record"),
+            (409, "Not at a stage of its process where this can happen"),
+            (413, "The request body is larger than the member API takes (1 MiB)"),
+            (422, "The request is incomplete or contradictory"),
+        )
+    },
+    503: STORE_UNAVAILABLE,
 }

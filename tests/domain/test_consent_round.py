@@ -313,6 +313,36 @@ def test_integrating_by_adding_a_measure_appends_it(circle, now, to_consent_roun
     assert proposal.measures == ["Check the rota after four Sundays"]
 
 
+@pytest.mark.parametrize("how", ["amend", "shorten_term", "add_measure"])
+def test_guests_do_not_integrate_objections_learning_participants_do(
+    circle, now, to_consent_round, unchanged, how
+):
+    # Dan objects; the round goes to integration.
+    proposal = to_consent_round(circle)
+    proposal.raise_objection(circle, "dan", "Nobody holds the keys", now)
+    for person_id in ("ada", "ben", "cleo"):
+        proposal.consent(circle, person_id, now)
+    proposal.close_consent_round(circle, "ben", now)
+    review = date(2026, 5, 1)
+
+    # Gus, a guest, tries to integrate it: integrating changes what is decided, and guests
+    # take part in the rounds without proposing or amending. Refused, nothing changes.
+    with (
+        unchanged(proposal, circle),
+        pytest.raises(
+            NotPermitted,
+            match="Guests take part in the rounds; full and learning participants integrate",
+        ),
+    ):
+        proposal.integrate(circle, "gus", how, "A key holder on Sundays", [1], review)
+    assert proposal.objections[0].is_open and proposal.integrations == []
+
+    # Eli, a learning participant, may (learning participants propose too).
+    proposal.integrate(circle, "eli", how, "A key holder on Sundays", [1], review)
+    assert not proposal.objections[0].is_open
+    assert proposal.integrations[0].by == "eli"
+
+
 def test_integration_is_refused_when_incomplete_or_out_of_place(
     circle, now, to_consent_round, unchanged
 ):

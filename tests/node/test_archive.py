@@ -116,6 +116,8 @@ def test_backup_and_restore_round_trip(told: Settings, tmp_path: Path, clock: Cl
     restored = Settings(data_dir=tmp_path / "restored")
     restore(saved, restored.data_dir)
     assert os.stat(restored.data_dir / "node.keys").st_mode & 0o777 == 0o600
+    # The restored store holds personal data: its owner's alone, before the node opens it.
+    assert os.stat(restored.data_dir / "circle.sqlite").st_mode & 0o777 == 0o600
     again = open_node(restored, clock)
     assert ([e.text for e in read_logbook(again)], again.own_feed().head, again.node_id) == before
     again.close()

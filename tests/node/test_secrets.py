@@ -5,7 +5,8 @@
   the node holds one.
 - Secret files (node.keys, a staged rotation's node.keys.pending, store.key) are created 0600
   and refused, by the library and by the command line, when group or others have any access.
-- A data folder the node makes is its owner's alone.
+- A data folder the node makes is its owner's alone, and so is the SQLite store (0600), in
+  any folder.
 - Encryption at rest covers the bodies table (the node's own bodies and those peers sent) as
   well as the events: with it on, the SQLite file holds the feed's entries (public, signed
   bytes: they are kept as signed) and none of the plaintext.
@@ -132,6 +133,33 @@ def test_a_data_folder_the_node_makes_is_its_owners_alone(tmp_path: Path) -> Non
     assert stat.S_IMODE((data / KEYS_FILE).stat().st_mode) == 0o600
 
 
+def test_the_store_is_its_owners_alone(tmp_path: Path, clock: Clock) -> None:
+    """The SQLite store and its -wal and -shm are 0600, also in a folder the node did not make
+    (a Docker volume, made 0755 beforehand), and a store that others could read (restored from
+    an older backup, or made by an older version) is made 0600 when the node opens it."""
+    data = tmp_path / "volume"
+    data.mkdir(mode=0o755)
+    os.chmod(data, 0o755)
+    settings = Settings(data_dir=data)
+    store = data / "circle.sqlite"
+    files = [store, data / "circle.sqlite-wal", data / "circle.sqlite-shm"]
+    node = open_node(settings, clock)
+    node.found_circle(name="Moonflower circle", aim="A", domain="D", founder_name="Philippa")
+    try:
+        for path in files:  # while the node runs, SQLite keeps its log and shared memory
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    finally:
+        node.close()
+    os.chmod(store, 0o644)
+    node = open_node(settings, clock)
+    try:
+        assert node.get_circle().name == "Moonflower circle"
+        for path in files:
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    finally:
+        node.close()
+
+
 def test_encryption_at_rest_covers_bodies_and_the_entry_table(tmp_path: Path, clock: Clock) -> None:
     settings = Settings(data_dir=tmp_path / "kitchen", encrypt=True)
     node = open_node(settings, clock)
@@ -216,6 +244,40 @@ def test_rate_limits_refill_with_time_and_are_per_client() -> None:
     assert limiter.allow("a") and not limiter.allow("a")
     now[0] += 3600
     assert [limiter.allow("a") for _ in range(4)] == [True, True, True, False]  # burst, no more
+
+
+def test_many_addresses_reset_no_ones_limit() -> None:
+    """More addresses than the limiter tracks: no bucket that still limits its client is
+    forgotten (it used to forget them all at once past 10,000 addresses), the addresses it
+    cannot track share one bucket, and what it tracks stays bounded. Clients whose buckets
+    have filled up again make room."""
+    from node.ratelimit import RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter(per_minute=6.0, burst=3.0, clock=lambda: now[0], max_keys=100)
+    assert [limiter.allow("a") for _ in range(4)] == [True, True, True, False]
+    # A spray of 1,000 addresses, twice each: the 99 tracked get their two, the rest share 3.
+    sprayed = sum(limiter.allow(f"spray-{n}") for n in range(1000) for _ in range(2))
+    assert sprayed == 99 * 2 + 3
+    assert len(limiter._buckets) == 100
+    assert not limiter.allow("a")  # still limited
+    assert limiter.retry_after("a") == 10 and limiter.retry_after("spray-999") == 10
+    now[0] += 10.0
+    assert limiter.allow("a") and not limiter.allow("a")  # refilled at its rate, no more
+
+    # Cycling through one address more than are tracked never resets anyone: in all, each
+    # tracked address's burst and one shared burst, however many rounds.
+    cycling = RateLimiter(per_minute=6.0, burst=3.0, clock=lambda: now[0], max_keys=100)
+    allowed = sum(cycling.allow(f"c-{n}") for _ in range(20) for n in range(101))
+    assert allowed == 100 * 3 + 3
+    assert len(cycling._buckets) == 100
+
+    # Once their buckets are full again (30 s), the tracked clients are forgotten: new ones
+    # each get a bucket of their own.
+    now[0] += 30.0
+    fresh = sum(cycling.allow(f"new-{n}") for n in range(100) for _ in range(4))
+    assert fresh == 100 * 3
+    assert len(cycling._buckets) == 100
 
 
 def test_sign_in_and_join_limits_hold_over_http(tmp_path: Path) -> None:

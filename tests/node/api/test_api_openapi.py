@@ -7,8 +7,10 @@ import importlib
 import itertools
 import pkgutil
 import re
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
@@ -17,7 +19,7 @@ from domain.values import Purpose
 from node.scripted import consent_to
 from tests.node.api.world import Circle
 
-PROBLEMS = ("400", "401", "403", "404", "409", "422")
+PROBLEMS = ("400", "401", "403", "404", "409", "422", "503")
 CREATIONS = {
     ("post", "/api/people"),
     ("post", "/api/tokens"),
@@ -225,3 +227,86 @@ def test_no_request_gets_a_server_error(circle: Circle) -> None:
     ):
         response = c.client.post("/api/proposals", content=raw, headers=headers)
         assert response.status_code == 400, response.text
+
+
+# What the spec says the node answers is what it answers, when the store fails and when the
+# parameters are invalid.
+
+
+def test_the_spec_documents_store_failures_and_no_422_the_node_never_gives(
+    circle: Circle,
+) -> None:
+    """Every operation that reads or writes the store may answer 503 (the store cannot be
+    reached or written, or is too busy), with Retry-After; invalid parameters are answered
+    400, so FastAPI's automatic 422 (HTTPValidationError) is in no operation."""
+    spec = circle.client.get("/openapi.json").json()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            unavailable = responses.get("503")
+            assert unavailable is not None, (method, path)
+            schema = unavailable["content"]["application/problem+json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ProblemDetails"}, (method, path)
+            assert "Retry-After" in unavailable["headers"], (method, path)
+            assert "HTTPValidationError" not in str(responses), (method, path)
+            if operation.get("parameters") or "requestBody" in operation:
+                assert "400" in responses, (method, path)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    assert "ValidationError" not in spec["components"]["schemas"]
+    for query in ("after=-1", "limit=0", "after=x", "limit=100000"):
+        answer = circle.client.get(f"/federation/feed?{query}")
+        assert answer.status_code == 400, (query, answer.text)
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.json()["reason"] == "malformed"
+
+
+def test_with_the_store_failing_every_operation_answers_as_documented(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store fails every read and write (as when its disk fails or its server is gone):
+    every operation of the spec, called as the secretary with real records, answers a status
+    its spec documents, and those that reach the store answer 503 with a reason and
+    Retry-After (not 500)."""
+    from eventsourcing.persistence import OperationalError
+    from eventsourcing.sqlite import SQLiteConnectionPool
+    from fastapi.testclient import TestClient
+
+    from federation.wire import Push, encode
+    from node.persistence import event_store_env
+    from node.server import ServerOptions, create_app
+    from node.settings import Settings
+    from tests.node.api.everyone import everyone, fill_path, keyed_node
+
+    world = everyone(keyed_node(61, event_store_env(Settings(data_dir=tmp_path / "kitchen"))))
+    client = TestClient(create_app(world.node, None, ServerOptions("http://testserver")))
+    spec = client.get("/openapi.json").json()
+    # The peer pushes its feed: the node reads what it holds of it from the store first.
+    push = Push(world.peer.feed_id, [world.peer.inception(), *world.peer.own_entries(0, 10)], [])
+    values = {name: real[0] for name, real in world.records.items()}
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("disk I/O error")
+
+    monkeypatch.setattr(SQLiteConnectionPool, "get_connection", failing)
+    answered: dict[tuple[str, str], int] = {}
+    try:
+        for path, operations in spec["paths"].items():
+            for method, operation in operations.items():
+                kwargs: dict[str, Any] = {"headers": world.bearer("ada")}
+                if path == "/federation/inbox":
+                    kwargs["content"] = encode(push)
+                    kwargs["headers"]["content-type"] = "application/msgpack"
+                elif "requestBody" in operation:
+                    kwargs["json"] = {}
+                answer = client.request(method.upper(), fill_path(path, values), **kwargs)
+                status = answer.status_code
+                answered[(method, path)] = status
+                assert str(status) in operation["responses"], (method, path, answer.text)
+                if status == 503:
+                    assert answer.json()["reason"] == "store_unavailable"
+                    assert int(answer.headers["retry-after"]) >= 1
+    finally:
+        monkeypatch.undo()
+        world.node.close()
+    unavailable = [key for key, status in answered.items() if status == 503]
+    assert len(answered) >= 78 and len(unavailable) >= 70, answered

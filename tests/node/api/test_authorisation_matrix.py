@@ -317,10 +317,11 @@ API: dict[tuple[str, str], Rule] = {
         frozenset({"cleo"}), proposal_objected, why="who raised it"
     ),
     ("POST", "/api/processes/{process_id}/integrations"): Rule(
-        ALL,
+        SPEAKERS,
         proposal_integrating,
         {"how": "amend", "text": "Fortnightly", "objections": [1]},
-        "anyone who can act integrates an objection",
+        "full and learning participants integrate an objection; guests do not change what "
+        "is decided",
     ),
     ("POST", "/api/processes/{process_id}/close"): Rule(FACILITATOR, proposal_in_consent_round),
     ("POST", "/api/processes/{process_id}/escalate"): Rule(
