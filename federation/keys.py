@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -46,8 +46,10 @@ class NodeKeys:
             Ed25519PrivateKey.from_private_bytes(next),
         )
 
-    @property
+    @cached_property
     def current_public(self) -> bytes:
+        # Asked at every signature: worked out once (the keys never change; a rotation
+        # makes new NodeKeys).
         return public_bytes(self.current)
 
     @property

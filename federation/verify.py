@@ -44,6 +44,7 @@ from federation.wire import (
     PushReply,
     SignedEntry,
     body_hash,
+    entry_hash,
     next_key_digest,
 )
 
@@ -278,24 +279,53 @@ def verify_page(
     """
     if len(entries) > MAX_PAGE_ENTRIES:
         raise Rejected(Reason.OVERSIZE, f"page of {len(entries)} entries")
-    new: list[tuple[Entry, SignedEntry]] = []
-    expected = state.next_seq
+    # First pass: decode, skip the duplicates the page starts with, check contiguity and types.
+    new: list[Entry] = []
+    new_signed: list[SignedEntry] = []
+    held = state.next_seq
+    expected = held
     for signed in entries:
         entry = decode_entry(signed)
-        if entry.seq < state.next_seq and not new:
+        seq = entry.seq
+        if seq < held and not new:
             verdict = check_entry(state, signed, known_types, hash_at)
             assert isinstance(verdict, Duplicate)  # otherwise check_entry raised
             continue
-        if entry.seq != expected:
-            raise Rejected(Reason.NOT_CONTIGUOUS, f"expected seq {expected}", entry.seq)
-        _check_type(entry, known_types)
-        new.append((entry, signed))
+        if seq != expected:
+            raise Rejected(Reason.NOT_CONTIGUOUS, f"expected seq {expected}", seq)
+        if entry.type not in known_types and entry.type not in KEY_EVENT_TYPES:
+            raise Rejected(Reason.UNKNOWN_TYPE, f"entry type {entry.type!r}", seq)
+        new.append(entry)
+        new_signed.append(signed)
         expected += 1
-    chain = _Chain(state)
-    last = len(new) - 1
-    for index, (entry, signed) in enumerate(new):
-        chain.advance(entry, signed, check_signature=index == last)
-    return chain.state(), [entry for entry, _ in new]
+    if not new:
+        return state, new
+    # Second pass: the hash chain (7.2 steps 5-7) for every new entry; signatures (step 8) for
+    # key events and the last new entry. (_Chain.advance, unrolled: this is catch-up's loop.)
+    feed_id, last_hash = state.feed_id, state.last_hash
+    key, next_digest = state.key, state.next_digest
+    last = new[-1]
+    for entry, signed in zip(new, new_signed, strict=True):
+        if entry.feed != feed_id:
+            raise Rejected(Reason.WRONG_FEED, "entry names another feed", entry.seq)
+        if entry.prev != last_hash:
+            raise Rejected(
+                Reason.PREV_MISMATCH, "prev is not the hash of the entry before", entry.seq
+            )
+        if entry.type == ROTATION:
+            assert entry.keys is not None  # _check_shape
+            if next_key_digest(entry.keys.current) != next_digest:
+                raise Rejected(
+                    Reason.BAD_KEY_EVENT,
+                    "rotation reveals a key the feed did not commit to",
+                    entry.seq,
+                )
+            key, next_digest = entry.keys.current, entry.keys.next_digest
+            _check_signature(key, signed, entry.seq)  # key events are always checked
+        elif entry is last:
+            _check_signature(key, signed, entry.seq)
+        last_hash = entry_hash(signed.entry, signed.signature)
+    return FeedState(feed_id, expected, last_hash, key, next_digest), new
 
 
 def check_body(entry: Entry, body: bytes) -> None:

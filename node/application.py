@@ -22,7 +22,7 @@ from domain.errors import InvalidRequest, NotFound, NotPermitted
 from domain.meeting import Meeting
 from domain.person import PersonalDetails
 from domain.proposal import Proposal
-from domain.records import GoverningRules, HatTerm
+from domain.records import Answer, GoverningRules, HatTerm
 from domain.register import Register
 from domain.selection import HatSelection
 from domain.values import GONE, Level, Mode, Purpose, Stage
@@ -218,10 +218,14 @@ class CircleNode(Relations):
 
     def person_for_token(self, token: str) -> str | None:
         """Who signs in with this token: someone of the circle who has not left; else None."""
-        person = self._credentials().person_for(token)
+        try:
+            credentials: Credentials = self.kept.peek(CREDENTIALS_ID)
+        except AggregateNotFoundError:
+            return None
+        person = credentials.person_for(token)
         if person is None or not self.is_founded:
             return None
-        participant = self.get_circle().participants.get(person)
+        participant = self.peek_circle().participants.get(person)
         if participant is None or participant.status in GONE:
             return None
         return person
@@ -239,6 +243,7 @@ class CircleNode(Relations):
         circle.record_erasure(by, person_id, [digest.hex() for digest in named])
         self.save(circle)
         self.erase_bodies(named)
+        self.kept.forget(UUID(person_id))
         self._feeds.delete_events(UUID(person_id))
         self._feeds.compact()
         return len(named)
@@ -271,6 +276,7 @@ class CircleNode(Relations):
             for other_feed in others:
                 wanted -= self._bound_by(other_feed)
         self.erase_bodies(sorted(wanted))
+        self.kept.forget(RemotePerson.create_id(other, person))
         self._feeds.delete_events(RemotePerson.create_id(other, person))
         self._feeds.compact()
 
@@ -453,9 +459,14 @@ class CircleNode(Relations):
     # The consent process, for proposals and selections alike.
 
     def _change_process(self, process_id: str, change: Callable[[Circle, ConsentProcess], R]) -> R:
-        circle = self.get_circle()
+        """A change of a consent process, which reads the circle (the shared copy: changes of
+        the circle are for `_carry_out`, saved with it)."""
+        circle = self.peek_circle()
         process = self._get_process(process_id)
         result = change(circle, process)
+        if circle.pending_events:  # a bug: the shared circle must not change
+            self.kept.forget(circle.id)
+            raise RuntimeError("a change of a consent process changed the circle")
         self.save(process)
         return result
 
@@ -471,8 +482,14 @@ class CircleNode(Relations):
         )
 
     @command
-    def consent(self, by: str, process_id: str, concern: str = "") -> None:
-        self._change_process(process_id, lambda c, p: p.consent(c, by, self._now(), concern))
+    def consent(self, by: str, process_id: str, concern: str = "") -> Answer:
+        """Consent; returns the answer as recorded."""
+
+        def change(circle: Circle, process: ConsentProcess) -> Answer:
+            process.consent(circle, by, self._now(), concern)
+            return process.answers[by]
+
+        return self._change_process(process_id, change)
 
     @command
     def raise_objection(self, by: str, process_id: str, argument: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
@@ -28,7 +29,7 @@ from federation.keys import NodeKeys
 from node.credentials import Credentials
 from node.federated import FederatedApplication
 from node.messages import BODY_TYPES
-from node.peer_view import PeerView
+from node.peer_view import PeerView, RemotePerson
 from node.transcodings import register_domain_transcodings
 
 A = TypeVar("A", bound=Aggregate)
@@ -62,6 +63,7 @@ class CircleStore(FederatedApplication):
         Credentials: 50,
     }
     KNOWN_TYPES = FederatedApplication.KNOWN_TYPES | frozenset(BODY_TYPES)
+    NEVER_KEPT = (PersonalDetails, RemotePerson)
 
     def __init__(
         self, env: EnvType | None = None, clock: Clock = utc_now, keys: NodeKeys | None = None
@@ -79,7 +81,7 @@ class CircleStore(FederatedApplication):
 
     def _get(self, cls: type[A], aggregate_id: UUID | str, what: str) -> A:
         try:
-            aggregate: Aggregate = self.repository.get(UUID(str(aggregate_id)))
+            aggregate: Aggregate = self.kept.copy(UUID(str(aggregate_id)))
         except (AggregateNotFoundError, ValueError):
             raise NotFound(f"No {what} with id {aggregate_id}") from None
         if not isinstance(aggregate, cls):
@@ -156,7 +158,17 @@ class CircleStore(FederatedApplication):
         return self._circle_id
 
     def get_circle(self) -> Circle:
-        return self._get(Circle, self.circle_id, "circle")
+        """The circle, a copy of its own for a command to change."""
+        return copy.deepcopy(self.peek_circle())
+
+    def peek_circle(self) -> Circle:
+        """The circle as stored now, shared (see node/kept.py): read it, never change it."""
+        try:
+            circle: Aggregate = self.kept.peek(self.circle_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"No circle with id {self.circle_id}") from None
+        assert isinstance(circle, Circle)
+        return circle
 
     def get_proposal(self, proposal_id: UUID | str) -> Proposal:
         return self._get(Proposal, proposal_id, "proposal")

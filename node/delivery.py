@@ -28,6 +28,12 @@ from node.peers import JOINING, PEER, Peer
 
 log = logging.getLogger("circle_node.delivery")
 
+# Catch-up takes the pages at hand in one save, up to RUN_ENTRIES entries and RUN_BYTES (a
+# commit per page was most of the cost of storing: each one rewrites every page of the bodies'
+# hash index that it touches), and fetches up to as much ahead while it stores.
+RUN_ENTRIES = 8 * MAX_PAGE_ENTRIES
+RUN_BYTES = 16 * 1024 * 1024
+
 
 @dataclass
 class PeerLink:
@@ -157,34 +163,62 @@ class Federator:
     async def catch_up(self, peer: Peer, progress: Callable[[int, int], None] | None = None) -> int:
         """Pull the peer's feed from what is held until its head; returns entries taken.
 
-        The next page is fetched while the current one is verified and stored; `progress`
-        hears (seq held, the peer's head) after each page.
+        Pages are fetched ahead (up to a run's worth) while the ones already here are verified
+        and stored: those are taken together, in one save, each verified on its own
+        (`receive_pages`). `progress` hears (seq held, the peer's head) after each save.
         """
         held = await anyio.to_thread.run_sync(lambda: self.node.peer_feed(peer.feed_id).next_seq)
         after = held - 1
+        fetched = _Fetched()
+        fetch = asyncio.create_task(self._fetch(peer, after, fetched))
         taken = 0
-        fetch = asyncio.create_task(self._pull(peer, after))
+        alone = False  # one page per save
         try:
             while True:
-                page = await fetch
-                if page is None or not page.entries:
+                run = await fetched.take(1 if alone else None)
+                if not run:
                     return taken
-                after += len(page.entries)
-                if after < page.head:
-                    fetch = asyncio.create_task(self._pull(peer, after))
                 try:
-                    new = await anyio.to_thread.run_sync(self.node.receive_page, page)
+                    new, used = await anyio.to_thread.run_sync(self.node.receive_pages, run)
                 except Rejected as rejected:
                     log.warning("page from %s refused: %s", node_id(peer.feed_id), rejected)
                     return taken
+                except Exception:
+                    if len(run) == 1:
+                        raise
+                    # Taking them failed otherwise (5, A.29): page by page, the pages before
+                    # the one that fails are stored, as if they had come one at a time.
+                    fetched.give_back(run)
+                    alone = True
+                    continue
+                fetched.give_back(run[used:])
                 taken += new
+                after += sum(len(page.entries) for page in run[:used])
                 if progress is not None:
-                    progress(after, page.head)
-                if new == 0 or after >= page.head:
+                    progress(after, run[used - 1].head)
+                if new == 0:
                     return taken
         finally:
             if not fetch.done():
                 fetch.cancel()
+
+    async def _fetch(self, peer: Peer, after: int, fetched: _Fetched) -> None:
+        """Pull pages one after the other while there is room: to the end of the feed (the
+        peer's head), an empty page, or a failed pull (logged)."""
+        try:
+            while True:
+                await fetched.room()
+                page = await self._pull(peer, after)
+                if page is None or not page.entries:
+                    break
+                fetched.put(page)
+                after += len(page.entries)
+                if after >= page.head:
+                    break
+        except Exception as error:  # raised where the pages are taken
+            fetched.end(error)
+        else:
+            fetched.end()
 
     async def _pull(self, peer: Peer, after: int) -> FeedPage | None:
         try:
@@ -196,3 +230,66 @@ class Federator:
             log.warning("pull from %s returned another feed", node_id(peer.feed_id))
             return None
         return page
+
+
+def _size(page: FeedPage) -> int:
+    """About what a page takes in memory, as its encoded size."""
+    return sum(len(signed.entry) + 80 for signed in page.entries) + sum(
+        len(body) + 8 for body in page.bodies
+    )
+
+
+class _Fetched:
+    """The pages fetched and not yet taken: at most a run's worth (RUN_ENTRIES entries and
+    RUN_BYTES), and one page more, are fetched ahead of the run being taken."""
+
+    def __init__(self) -> None:
+        self.pages: list[tuple[FeedPage, int]] = []  # with their sizes
+        self.entries = 0
+        self.bytes = 0
+        self.ended = False
+        self.error: Exception | None = None
+        self.changed = asyncio.Event()
+
+    async def room(self) -> None:
+        while self.entries >= RUN_ENTRIES or self.bytes >= RUN_BYTES:
+            self.changed.clear()
+            await self.changed.wait()
+
+    def put(self, page: FeedPage) -> None:
+        self.pages.append((page, _size(page)))
+        self._count()
+
+    def end(self, error: Exception | None = None) -> None:
+        self.ended, self.error = True, error
+        self.changed.set()
+
+    async def take(self, most: int | None = None) -> list[FeedPage]:
+        """The next run: waits for a page, then takes the pages here, up to RUN_ENTRIES
+        entries and RUN_BYTES (and at least one page), and `most` pages; empty at the end."""
+        while not self.pages and not self.ended:
+            self.changed.clear()
+            await self.changed.wait()
+        if not self.pages and self.error is not None:
+            raise self.error
+        count, entries, size = 0, 0, 0
+        for page, page_size in self.pages:
+            entries += len(page.entries)
+            size += page_size
+            if count and (entries > RUN_ENTRIES or size > RUN_BYTES or count == most):
+                break
+            count += 1
+        run = [page for page, _ in self.pages[:count]]
+        del self.pages[:count]
+        self._count()
+        return run
+
+    def give_back(self, pages: list[FeedPage]) -> None:
+        """Pages of a run that were not taken: first in line again."""
+        self.pages[:0] = [(page, _size(page)) for page in pages]
+        self._count()
+
+    def _count(self) -> None:
+        self.entries = sum(len(page.entries) for page, _ in self.pages)
+        self.bytes = sum(size for _, size in self.pages)
+        self.changed.set()

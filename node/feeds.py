@@ -1,14 +1,16 @@
 """Feeds in the event store: the node's own feed and the feeds it holds of its peers.
 
 The aggregates keep each feed's state (next seq, last hash, keys); the signed entries
-themselves go to the recorder's entry table in the same save. The own feed's aggregate
-version is its entry's seq + 1, so two concurrent appends conflict instead of forking the
-feed; a peer feed advances by runs of verified entries, and the entry table's (feed, seq) key
-stores each entry once, whatever the races and redeliveries.
+themselves go to the recorder's entry table in the same save. Each save that appends to the
+own feed records one event of its aggregate (whatever the number of entries), so two
+concurrent appends, loading the same version, conflict instead of forking the feed; a peer
+feed advances by runs of verified entries, and the entry table's (feed, seq) key stores each
+entry once, whatever the races and redeliveries.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -72,8 +74,25 @@ class OwnFeed(Aggregate):
         audience: list[bytes] | None = None,
     ) -> SignedEntry:
         """Sign the next entry; the caller stores it with the save that records this."""
-        signed, state = feeds.append(self.state, keys, type, body, time_ms, audience)
-        self._appended(state.next_seq - 1, state.last_hash)
+        (signed,) = self.append_all(keys, [(type, body, audience)], time_ms)
+        return signed
+
+    def append_all(
+        self,
+        keys: NodeKeys,
+        items: Sequence[tuple[str, bytes | None, list[bytes] | None]],
+        time_ms: int,
+    ) -> list[SignedEntry]:
+        """Sign the next entries, (type, body, audience) each, recorded by one event: a
+        save that appends a thousand entries stores one event of the own feed, not a
+        thousand (the entries themselves go to the entry table)."""
+        state = self.state
+        signed = []
+        for type, body, audience in items:
+            entry, state = feeds.append(state, keys, type, body, time_ms, audience)
+            signed.append(entry)
+        if signed:
+            self._appended(state.next_seq - 1, state.last_hash)
         return signed
 
     @event("Appended")

@@ -366,8 +366,7 @@ class ConsentIn(BaseModel):
     summary="Consent: you can live with it (full participants)",
 )
 def consent(node: Node, by: Person, process_id: str, body: ConsentIn) -> AnswerOut:
-    node.consent(by, process_id, body.concern)
-    return AnswerOut(**vars(_process(node, process_id).answers[by]))
+    return AnswerOut(**vars(node.consent(by, process_id, body.concern)))
 
 
 class ObjectionIn(BaseModel):

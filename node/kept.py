@@ -1,0 +1,86 @@
+"""Aggregates nearly every command or request loads (the own feed, the circle, the sign-in
+credentials), kept in memory and brought up to date from the store at each use.
+
+A kept object is never changed once kept: when the store holds later events (saved by this
+process, another thread, or another worker on the same store), a copy brought up to date
+replaces it. So a reader may use a kept object as it is (`peek`), from any thread, while a
+command takes its own copy to change (`copy`). Each use costs one indexed read of the events
+after the kept version, instead of a load from the last snapshot.
+"""
+
+from __future__ import annotations
+
+import copy as copying
+import threading
+from collections import OrderedDict
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Repository
+from eventsourcing.domain import Aggregate
+
+KEPT = 64
+
+
+class Kept:
+    """`never`: classes of aggregates not to keep (personal details, whose events an erasure
+    deletes: a copy kept in memory would outlive them, in this worker or another)."""
+
+    def __init__(
+        self, repository: Repository[UUID], size: int = KEPT, never: tuple[type, ...] = ()
+    ) -> None:
+        self._repository = repository
+        self._size = size
+        self._never = never
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[UUID, Aggregate] = OrderedDict()
+
+    def peek(self, aggregate_id: UUID) -> Any:
+        """The aggregate as stored now, shared: read it, never change it.
+
+        Raises AggregateNotFoundError if the store has no such aggregate."""
+        with self._lock:
+            kept = self._kept.get(aggregate_id)
+        if kept is None:
+            fresh: Aggregate = self._repository.get(aggregate_id)
+            self._put(fresh)
+            return fresh
+        later = list(self._repository.event_store.get(aggregate_id, gt=kept.version))
+        if not later:
+            return kept
+        fresh = copying.deepcopy(kept)
+        for event in later:
+            mutate: Any = event
+            mutate.mutate(fresh)
+        self._put(fresh)
+        return fresh
+
+    def copy(self, aggregate_id: UUID) -> Any:
+        """The aggregate as stored now, a copy of its own for a command to change."""
+        return copying.deepcopy(self.peek(aggregate_id))
+
+    def keep(self, aggregate: Aggregate) -> None:
+        """An aggregate just saved: the next use starts from it (a copy, so that the caller
+        may go on changing its own)."""
+        if aggregate.pending_events:
+            return  # not as stored
+        self._put(copying.deepcopy(aggregate))
+
+    def forget(self, aggregate_id: UUID) -> None:
+        with self._lock:
+            self._kept.pop(aggregate_id, None)
+
+    def _put(self, aggregate: Aggregate) -> None:
+        if isinstance(aggregate, self._never):
+            return
+        with self._lock:
+            kept = self._kept.get(aggregate.id)
+            if kept is not None and kept.version >= aggregate.version:
+                return  # another thread kept a later one meanwhile
+            self._kept[aggregate.id] = aggregate
+            self._kept.move_to_end(aggregate.id)
+            while len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+
+
+__all__ = ["AggregateNotFoundError", "Kept"]

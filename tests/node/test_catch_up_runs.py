@@ -1,0 +1,218 @@
+"""Catch-up takes the pulled pages that are at hand in one save (`receive_pages`): each page is
+still verified on its own, from where the one before it ends, and binds only its own bodies,
+so the outcome is that of taking the pages one by one."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from federation.feed import FeedState, append
+from federation.verify import Equivocation, Reason, Rejected, decode_entry
+from federation.wire import FeedPage, SignedEntry
+from node.application import CircleNode
+from node.delivery import Federator
+from node.persistence import open_node
+from node.settings import Settings
+from tests.conftest import Clock
+from tests.node.test_federation_node import connect, publish
+
+
+@pytest.fixture
+def make(tmp_path: Path, clock: Clock):  # type: ignore[no-untyped-def]
+    opened: list[CircleNode] = []
+
+    def make(name: str) -> CircleNode:
+        node = open_node(Settings(data_dir=tmp_path / name), clock)
+        opened.append(node)
+        return node
+
+    yield make
+    for node in opened:
+        node.close()
+
+
+def pages_of(a: CircleNode, reader: CircleNode, size: int) -> list[FeedPage]:
+    pages, after = [], 0
+    while (page := a.page(after, size, reader.feed_id)).entries:
+        pages.append(page)
+        after += len(page.entries)
+    return pages
+
+
+def test_pages_taken_together_are_taken_as_one_by_one(make) -> None:  # type: ignore[no-untyped-def]
+    a, b, c = make("a"), make("b"), make("c")
+    connect(a, b)
+    connect(a, c)
+    publish(a, 5)
+    head = a.own_feed().head
+    assert b.receive_pages(pages_of(a, b, 3)) == (head, len(pages_of(a, b, 3)))
+    for page in pages_of(a, c, 3):
+        c.receive_page(page)
+    assert b.peer_feed(a.feed_id).state == c.peer_feed(a.feed_id).state
+    assert b.peer_view(a.feed_id).decisions == c.peer_view(a.feed_id).decisions  # type: ignore[union-attr]
+    assert b._feeds.select_entries(a.feed_id, -1, 1000) == a._feeds.select_entries(
+        a.feed_id, -1, 1000
+    )
+    # Pulled again: all duplicates, nothing taken.
+    assert b.receive_pages(pages_of(a, b, 3))[0] == 0
+
+
+def test_a_refused_page_ends_the_run_before_it(make) -> None:  # type: ignore[no-untyped-def]
+    a, b = make("a"), make("b")
+    connect(a, b)
+    publish(a, 5)
+    first, second, *rest = pages_of(a, b, 3)
+    last = second.entries[-1]
+    forged = FeedPage(
+        second.feed, [*second.entries[:-1], SignedEntry(last.entry, bytes(64))], [], second.head
+    )
+    # The first page alone is refused: raised, nothing stored.
+    with pytest.raises(Rejected) as refused:
+        b.receive_pages([forged, first])
+    assert refused.value.reason == Reason.NOT_CONTIGUOUS
+    assert b.peer_feed(a.feed_id).next_seq == 1
+    # A later one: the pages before it are stored, and it is refused when taken alone.
+    assert b.receive_pages([first, forged, *rest]) == (len(first.entries), 1)
+    assert b.peer_feed(a.feed_id).next_seq == 1 + len(first.entries)
+    with pytest.raises(Rejected) as refused:
+        b.receive_pages([forged, *rest])
+    assert refused.value.reason == Reason.BAD_SIGNATURE
+    assert b.receive_pages([second, *rest]) == (
+        a.own_feed().head - len(first.entries),
+        1 + len(rest),
+    )
+
+
+def test_a_page_overlapping_the_one_before_is_checked_against_it(make) -> None:  # type: ignore[no-untyped-def]
+    a, b = make("a"), make("b")
+    connect(a, b)
+    publish(a, 5)
+    entries = a.own_entries(0, 1000)
+    head = a.own_feed().head
+    first = FeedPage(a.feed_id, entries[:4], [], head)
+    # The next page repeats the last two entries of the first: duplicates, skipped.
+    overlapping = FeedPage(a.feed_id, entries[2:], [], head)
+    assert b.receive_pages([first, overlapping]) == (head, 2)
+
+
+def test_a_fork_against_an_earlier_page_of_the_run_is_caught(make) -> None:  # type: ignore[no-untyped-def]
+    a, b = make("a"), make("b")
+    connect(a, b)
+    publish(a, 5)
+    entries = a.own_entries(0, 1000)
+    head = a.own_feed().head
+    first = FeedPage(a.feed_id, entries[:4], [], head)
+    seq = decode_entry(entries[3]).seq
+    state = FeedState(a.feed_id, seq, entries[2].hash, a.keys.current_public, a.keys.next_digest)
+    fork, _ = append(state, a.keys, "decision.record", b"\x80", 5)
+    forked = FeedPage(a.feed_id, [fork], [], head)
+    # The run stops before the fork; taken alone, the fork is caught against the stored entry.
+    assert b.receive_pages([first, forked]) == (4, 1)
+    with pytest.raises(Equivocation):
+        b.receive_pages([forked])
+    peer = b.peer(a.feed_id)
+    assert peer is not None and peer.stopped and peer.equivocation_seq == seq
+
+
+def test_a_page_binds_only_its_own_bodies(make) -> None:  # type: ignore[no-untyped-def]
+    a, b = make("a"), make("b")
+    connect(a, b)
+    publish(a, 3)
+    first, second = pages_of(a, b, a.own_feed().head - 1)
+    assert first.bodies and second.bodies
+    without = FeedPage(first.feed, first.entries, [], first.head)
+    carrying = FeedPage(second.feed, second.entries, first.bodies + second.bodies, second.head)
+    assert b.receive_pages([without, carrying])[1] == 2
+    named = [decode_entry(s).body_hash for s in first.entries if decode_entry(s).body_hash]
+    assert named and all(b.body_for(digest, None) is None for digest in named)
+
+
+class PagedNetwork:
+    """Serves pulls in process, `size` entries a page."""
+
+    def __init__(self, node: CircleNode, size: int) -> None:
+        self.node, self.size = node, size
+
+    async def pull(self, url: str, after: int, limit: int) -> FeedPage:
+        return self.node.page(after, min(limit, self.size), None)
+
+
+def test_catch_up_takes_the_pages_at_hand_together(make) -> None:  # type: ignore[no-untyped-def]
+    a, b = make("a"), make("b")
+    connect(a, b)
+    publish(a, 12)
+    runs: list[int] = []  # pages per save
+    receive = b.receive_pages
+
+    def receiving(pages):  # type: ignore[no-untyped-def]
+        taken, used = receive(pages)
+        runs.append(used)
+        return taken, used
+
+    b.receive_pages = receiving  # type: ignore[method-assign]
+    seen: list[tuple[int, int]] = []
+    federator = Federator(b, PagedNetwork(a, 2))  # type: ignore[arg-type]
+    peer = b.peer(a.feed_id)
+    assert peer is not None
+    taken = asyncio.run(federator.catch_up(peer, lambda held, head: seen.append((held, head))))
+    head = a.own_feed().head
+    assert taken == head and b.peer_feed(a.feed_id).next_seq == head + 1
+    assert max(runs) > 1 and sum(runs) == -(-head // 2)
+    assert seen[-1] == (head, head)
+    # Nothing new: nothing taken.
+    assert asyncio.run(federator.catch_up(peer)) == 0
+
+
+class ForgingNetwork(PagedNetwork):
+    """Serves the page after `forged_after` with its last signature spoilt."""
+
+    def __init__(self, node: CircleNode, size: int, forged_after: int) -> None:
+        super().__init__(node, size)
+        self.forged_after = forged_after
+
+    async def pull(self, url: str, after: int, limit: int) -> FeedPage:
+        page = await super().pull(url, after, limit)
+        if after != self.forged_after:
+            return page
+        last = page.entries[-1]
+        spoilt = [*page.entries[:-1], SignedEntry(last.entry, bytes(64))]
+        return FeedPage(page.feed, spoilt, page.bodies, page.head)
+
+
+def test_catch_up_keeps_the_pages_before_a_refused_one(make, caplog) -> None:  # type: ignore[no-untyped-def]
+    a, b = make("a"), make("b")
+    connect(a, b)
+    publish(a, 12)
+    federator = Federator(b, ForgingNetwork(a, 2, forged_after=6))  # type: ignore[arg-type]
+    peer = b.peer(a.feed_id)
+    assert peer is not None
+    assert asyncio.run(federator.catch_up(peer)) == 6
+    assert b.peer_feed(a.feed_id).next_seq == 7
+    assert "bad_signature" in caplog.text
+    # Served properly, the rest is taken.
+    federator = Federator(b, PagedNetwork(a, 2))  # type: ignore[arg-type]
+    assert asyncio.run(federator.catch_up(peer)) == a.own_feed().head - 6
+
+
+def test_when_taking_fails_otherwise_the_pages_before_are_kept(make) -> None:  # type: ignore[no-untyped-def]
+    a, b = make("a"), make("b")
+    connect(a, b)
+    publish(a, 12)
+    effects = b.effects
+
+    def failing(peer, run, batch):  # type: ignore[no-untyped-def]
+        if any(entry.seq == 7 for entry, _ in run):
+            raise RuntimeError("a domain error")
+        return effects(peer, run, batch)
+
+    b.effects = failing  # type: ignore[method-assign]
+    federator = Federator(b, PagedNetwork(a, 2))  # type: ignore[arg-type]
+    peer = b.peer(a.feed_id)
+    assert peer is not None
+    with pytest.raises(RuntimeError):
+        asyncio.run(federator.catch_up(peer))
+    # As if the pages had come one at a time: those before the failing one are held.
+    assert b.peer_feed(a.feed_id).next_seq == 7

@@ -1,0 +1,70 @@
+"""Aggregates kept in memory (node/kept.py): up to date with the store, whoever wrote it,
+and never changed once kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from node.circle_store import FORMER_PARTICIPANT
+from node.credentials import CREDENTIALS_ID
+from node.persistence import open_node
+from node.scripted import make_active
+from node.settings import Settings
+
+
+def test_kept_aggregates_follow_the_store_and_are_never_changed_in_place(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path / "node")
+    first, second = open_node(settings), open_node(settings)
+    try:
+        ada = first.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        shared = first.peek_circle()
+        assert first.peek_circle() is shared  # nothing new in the store: the same object
+
+        # Another handle on the store (another worker) changes the circle: the next use
+        # here sees it, from a new object; the one handed out before is as it was.
+        ben = second.add_founding_member(ada, "Ben")
+        seen = first.peek_circle()
+        assert ben in seen.participants and seen is not shared
+        assert ben not in shared.participants and shared.version < seen.version
+
+        # A command's copy is its own: changing it changes nothing kept.
+        mine = first.get_circle()
+        assert mine is not seen
+        mine.define_hat(ada, "Rota holder", "Keeps the rota", [], ["rota"], 12, "operational")
+        assert mine.pending_events and len(first.peek_circle().hats) == len(seen.hats)
+
+        # The own feed: appended by one handle, the other signs after it, never beside it.
+        head = second.own_feed().head
+        make_active(first)
+        assert second.own_feed().head > head
+        assert second.peek_circle().status == "active"
+        assert first.own_feed().head == second.own_feed().head
+
+        # Sign-in follows revocations made by another handle at once.
+        token_id, token = first.issue_token(ben)
+        assert second.person_for_token(token) == ben
+        first.revoke_token(token_id)
+        assert second.person_for_token(token) is None
+        assert second.kept.peek(CREDENTIALS_ID).version == first._credentials().version
+    finally:
+        first.close()
+        second.close()
+
+
+def test_an_erased_name_is_not_served_from_memory_by_another_worker(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "node")
+    first, second = open_node(settings), open_node(settings)
+    try:
+        ada = first.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        cleo = first.add_founding_member(ada, "Cleo Marsh")
+        make_active(first)
+        first.leave(cleo, cleo)
+        assert second.person_name(cleo) == "Cleo Marsh"  # read (and not kept) by the other
+        first.erase_person(ada, cleo)
+        assert second.person_name(cleo) == first.person_name(cleo) == FORMER_PARTICIPANT
+        assert "Cleo Marsh" not in second.people().values()
+    finally:
+        first.close()
+        second.close()
