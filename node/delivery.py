@@ -153,10 +153,17 @@ class Federator:
         while True:
             self.pull_wakeup.clear()
             try:
-                for peer in await self._peers(PEER, JOINING):
-                    await self.catch_up(peer)
+                peers = await self._peers(PEER, JOINING)
             except Exception:  # as above: the next round tries again
                 log.exception("a pull round failed; trying again")
+                peers = []
+            for peer in peers:
+                # One peer whose entries cannot be taken (a store error, a bug) must not keep
+                # this node from catching up with the others.
+                try:
+                    await self.catch_up(peer)
+                except Exception:
+                    log.exception("pulling from %s failed; trying again", node_id(peer.feed_id))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.pull_wakeup.wait(), self.pull_interval)
 

@@ -112,3 +112,40 @@ def test_a_lost_push_is_made_good_by_the_pull(pair) -> None:  # type: ignore[no-
     taken = asyncio.run(puller.catch_up(peer))
     assert taken == a.own_feed().head
     assert b.peer_view(a.feed_id).profile["name"] == "Kitchen"  # type: ignore[union-attr]
+
+
+def test_a_peer_whose_pages_cannot_be_taken_does_not_stop_the_pulls_from_others(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Pulls go peer by peer: a failure with one (here its store answers an error the node
+    does not expect) is logged, and the others are still caught up in the same round."""
+    nodes = {name: open_node(Settings(data_dir=tmp_path / name)) for name in ("a", "b", "c")}
+    a, b, c = nodes["a"], nodes["b"], nodes["c"]
+    try:
+        for name, node in (("b", b), ("c", c)):
+            a.add_peer(node.descriptor(name, name), name)
+            node.found_circle(name=name.upper(), aim="Feed", domain="Food", founder_name="Ada")
+        first = a.peers()[0]
+        failing = "b" if first.feed_id == b.feed_id else "c"
+
+        class Broken(FakeNetwork):
+            async def pull(self, url: str, after: int, limit: int) -> FeedPage:
+                if url == failing:
+                    raise RuntimeError("the peer's page could not be taken")
+                return await super().pull(url, after, limit)
+
+        puller = Federator(a, Broken(nodes), pull_interval=3600)  # type: ignore[arg-type]
+
+        async def one_round() -> None:
+            task = asyncio.create_task(puller.pull_forever())
+            await asyncio.sleep(0.5)
+            task.cancel()
+
+        with caplog.at_level(logging.ERROR, logger="circle_node.delivery"):
+            asyncio.run(one_round())
+        other = c if failing == "b" else b
+        assert a.peer_feed(other.feed_id).next_seq == other.own_feed().next_seq
+        assert any("pulling from" in r.getMessage() for r in caplog.records)
+    finally:
+        for node in nodes.values():
+            node.close()
