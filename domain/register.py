@@ -30,6 +30,15 @@ class Register(Aggregate):
     @event("Opened")
     def __init__(self, circle_id: UUID) -> None:
         self.circle_id = circle_id
+        # Records filed here by nodes made before the per-kind indexes (the node moves them
+        # to the indexes when it opens such a store): empty for a register opened since.
+        self.entries: dict[str, list[UUID]] = {}
+
+    @event("Filed")
+    def filed_before_indexes(self, kind: str, record_id: UUID) -> None:
+        """How nodes made before the per-kind indexes filed a record (their stores hold
+        these events and must still open); a node no longer files anything here."""
+        self.entries.setdefault(kind, []).append(record_id)
 
 
 class Index(Aggregate):

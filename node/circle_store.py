@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, PersistenceError
+from eventsourcing.persistence import JSONTranscoder, PersistenceError, RecordConflictError
 from eventsourcing.utils import EnvType
 
 from domain.circle import Circle
@@ -72,6 +72,30 @@ class CircleStore(FederatedApplication):
         # command then loads the circle without loading the whole register first.
         self._circle_id: UUID | None = None
         super().__init__(env, clock, keys)
+        self._move_filings_to_indexes()
+
+    def _move_filings_to_indexes(self) -> None:
+        """A store made before the per-kind indexes filed its records in the register: they
+        are filed in the indexes, once, in one save (a store made since has nothing to move;
+        if another worker moves them at the same time, its save or this one is refused)."""
+        try:
+            register = self._register()
+        except NotFound:
+            return
+        filed = {kind: ids for kind, ids in register.entries.items() if ids}
+        if not filed or any(index_id(kind) in self.repository for kind in filed):
+            return
+        indexes = []
+        for kind, ids in filed.items():
+            index = Index(kind=kind)
+            for record_id in ids:
+                index.file(record_id)
+            indexes.append(index)
+        try:
+            self._save_collected(*indexes)
+        except RecordConflictError:
+            return  # moved by another worker meanwhile
+        log.info("moved %d filed records from the register to their indexes", len(indexes))
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -190,10 +190,9 @@ class FederatedApplication(Application[UUID]):
     KNOWN_TYPES: frozenset[str] = frozenset({JOIN_REQUEST})
     # Aggregates never kept in memory (see node/kept.py): those an erasure deletes.
     NEVER_KEPT: tuple[type, ...] = ()
-    # A load replays the events since the last snapshot: each push taken from a peer is one
-    # event of its PeerFeed, each push delivered one of its Delivery, so those are short. (The
-    # OwnFeed has one event per entry, and a batched save would take a snapshot at each
-    # multiple it crosses, reloading the feed each time.)
+    # A load replays the events since the last snapshot: each run taken from a peer is one
+    # event of its PeerFeed, each push delivered one of its Delivery, each save that appends
+    # one of the OwnFeed, so those are short. At most one snapshot per aggregate and save.
     snapshotting_intervals = {
         OwnFeed: 100,
         PeerFeed: 50,

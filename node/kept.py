@@ -41,6 +41,8 @@ class Kept:
         Raises AggregateNotFoundError if the store has no such aggregate."""
         with self._lock:
             kept = self._kept.get(aggregate_id)
+            if kept is not None:
+                self._kept.move_to_end(aggregate_id)  # the least recently used goes first
         if kept is None:
             fresh: Aggregate = self._repository.get(aggregate_id)
             self._put(fresh)

@@ -1,10 +1,11 @@
 """Aggregates kept in memory (node/kept.py): up to date with the store, whoever wrote it,
-and never changed once kept."""
+and never changed once kept; and stores made before the per-kind indexes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from domain.register import REGISTER_ID, index_id
 from node.circle_store import FORMER_PARTICIPANT
 from node.credentials import CREDENTIALS_ID
 from node.persistence import open_node
@@ -68,3 +69,38 @@ def test_an_erased_name_is_not_served_from_memory_by_another_worker(tmp_path: Pa
     finally:
         first.close()
         second.close()
+
+
+def test_a_store_made_before_the_indexes_opens_with_its_records_listed(tmp_path: Path) -> None:
+    """Nodes made before the per-kind indexes filed records in the register (`Register.Filed`
+    events): such a store still opens, and its records move to the indexes, once."""
+    settings = Settings(data_dir=tmp_path / "node")
+    node = open_node(settings)
+    ada = node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+    ben = node.add_founding_member(ada, "Ben")
+    proposals = [node.draft_proposal(ada, f"Policy {n}", "Share the rota") for n in range(3)]
+    # Make it look as an older node left it: no indexes, the records filed in the register.
+    filed = {kind: node.repository.get(index_id(kind)).ids() for kind in ("person", "proposal")}
+    for kind in filed:
+        node._feeds.delete_events(index_id(kind))
+    register = node.repository.get(REGISTER_ID)
+    for kind, ids in filed.items():
+        for record_id in ids:
+            register.filed_before_indexes(kind, record_id)
+    node.save(register)
+    node.close()
+
+    again = open_node(settings)
+    try:
+        assert [str(p.id) for p in again.proposals()] == proposals
+        assert set(again.people()) == {ada, ben}
+        versions = {kind: again.repository.get(index_id(kind)).version for kind in filed}
+        assert versions == {"person": 3, "proposal": 4}  # opened, then one per record
+    finally:
+        again.close()
+    once_more = open_node(settings)  # nothing is moved twice
+    try:
+        assert {k: once_more.repository.get(index_id(k)).version for k in filed} == versions
+        assert [str(p.id) for p in once_more.proposals()] == proposals
+    finally:
+        once_more.close()
