@@ -6,14 +6,39 @@ by their person id (a string); names live in `PersonalDetails`, apart from the r
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from domain.values import AbsenteePolicy, DecisionMethod
 
+_PLAIN = (str, int, float, bool, type(None), date)
+
+
+def _copied(value: Any, memo: dict[int, Any]) -> Any:
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is list:
+        return [_copied(item, memo) for item in value]
+    if kind is dict:
+        return {key: _copied(item, memo) for key, item in value.items()}
+    return copy.deepcopy(value, memo)
+
+
+class Record:
+    """A record's deep copy, field by field (the generic one goes through `__reduce_ex__`
+    for each record, and commands copy aggregates holding hundreds of them)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        new = object.__new__(type(self))
+        new.__dict__.update({name: _copied(v, memo) for name, v in self.__dict__.items()})
+        return new
+
 
 @dataclass
-class GoverningRules:
+class GoverningRules(Record):
     """How the circle decides: consent by default, another method for named topics."""
 
     decision_method: str = DecisionMethod.CONSENT
@@ -27,7 +52,7 @@ class GoverningRules:
 
 
 @dataclass
-class Participant:
+class Participant(Record):
     person_id: str
     level: str
     status: str
@@ -36,7 +61,7 @@ class Participant:
 
 
 @dataclass
-class HatDefinition:
+class HatDefinition(Record):
     hat_id: str
     name: str
     purpose: str
@@ -52,7 +77,7 @@ class HatDefinition:
 
 
 @dataclass
-class HatTerm:
+class HatTerm(Record):
     """Someone wearing a hat, from a start date until its review date."""
 
     hat_id: str
@@ -63,14 +88,14 @@ class HatTerm:
 
 
 @dataclass
-class LegalEntity:
+class LegalEntity(Record):
     registered_name: str
     number: str
     registry: str
 
 
 @dataclass
-class Question:
+class Question(Record):
     number: int
     person_id: str
     text: str
@@ -78,13 +103,13 @@ class Question:
 
 
 @dataclass
-class Reaction:
+class Reaction(Record):
     person_id: str
     text: str
 
 
 @dataclass
-class Answer:
+class Answer(Record):
     """A full participant's answer in a consent round."""
 
     person_id: str
@@ -94,7 +119,7 @@ class Answer:
 
 
 @dataclass
-class Objection:
+class Objection(Record):
     number: int
     person_id: str
     argument: str
@@ -108,7 +133,7 @@ class Objection:
 
 
 @dataclass
-class IntegrationRecord:
+class IntegrationRecord(Record):
     number: int
     how: str
     text: str
@@ -117,7 +142,7 @@ class IntegrationRecord:
 
 
 @dataclass
-class RoundRecord:
+class RoundRecord(Record):
     """The outcome of one closed consent round."""
 
     number: int
@@ -129,7 +154,7 @@ class RoundRecord:
 
 
 @dataclass
-class Nomination:
+class Nomination(Record):
     nominator: str
     nominee: str
     reason: str
@@ -137,14 +162,14 @@ class Nomination:
 
 
 @dataclass
-class VoteResult:
+class VoteResult(Record):
     in_favour: int
     against: int
     abstentions: int
 
 
 @dataclass
-class AgendaItem:
+class AgendaItem(Record):
     title: str
     outcome: str | None = None
     reference: str | None = None
