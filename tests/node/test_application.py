@@ -147,13 +147,11 @@ def test_consented_proposals_bind_the_circle(node: CircleNode) -> None:
     assert circle.legal_entity is not None and circle.legal_entity.number == "RS0099"
 
 
-def test_records_are_filed_in_order_without_loading_their_index(open_store: NodeOpener) -> None:
-    """Commands file their records by appending to the kind's index at its next version
-    (the index is not loaded): across the index's snapshots, and with two handles on one
-    store filing in turn, every record is listed once, in the order it was filed."""
-    node = open_store()
-    p = found(node)
+def select_rota_holder(node: CircleNode, p: dict[str, str]) -> tuple[str, str]:
+    """Cleo is selected to wear a new hat, the rota holder (domain: the rota); returns the
+    hat and the selection."""
     rota = node.define_hat(p["ada"], "Rota holder", "Keeps the rota", ["Publish it"], ["rota"])
+    node.get_circle().hat(rota)
     selection = node.open_selection(p["ben"], rota)
     node.nominate(p["ada"], selection, p["cleo"], "Organised")
     node.open_change_round(p["ben"], selection)
@@ -161,6 +159,16 @@ def test_records_are_filed_in_order_without_loading_their_index(open_store: Node
     for person in ("ada", "ben", "cleo"):
         node.consent(p[person], selection)
     node.close_consent_round(p["ben"], selection)
+    return rota, selection
+
+
+def test_records_are_filed_in_order_without_loading_their_index(open_store: NodeOpener) -> None:
+    """Commands file their records by appending to the kind's index at its next version
+    (the index is not loaded): across the index's snapshots, and with two handles on one
+    store filing in turn, every record is listed once, in the order it was filed."""
+    node = open_store()
+    p = found(node)
+    rota, selection = select_rota_holder(node, p)
     other = node if open_store.kind == "memory" else open_store()  # type: ignore[attr-defined]
     made = [
         (node, other)[number % 2].take_everyday_decision(
@@ -188,15 +196,7 @@ def test_everyday_decision_review_comes_due_and_can_be_challenged(
     node: CircleNode, clock: Clock
 ) -> None:
     p = found(node)
-    rota = node.define_hat(p["ada"], "Rota holder", "Keeps the rota", ["Publish it"], ["rota"])
-    node.get_circle().hat(rota)
-    selection = node.open_selection(p["ben"], rota)
-    node.nominate(p["ada"], selection, p["cleo"], "Organised")
-    node.open_change_round(p["ben"], selection)
-    node.propose_candidate(p["ben"], selection, p["cleo"], "Nominated")
-    for person in ("ada", "ben", "cleo"):
-        node.consent(p[person], selection)
-    node.close_consent_round(p["ben"], selection)
+    rota, _ = select_rota_holder(node, p)
     decision = node.take_everyday_decision(
         p["cleo"],
         rota,
