@@ -464,11 +464,15 @@ class CircleNode(Relations):
         circle = self.peek_circle()
         process = self._get_process(process_id)
         result = change(circle, process)
-        if circle.pending_events:  # a bug: the shared circle must not change
-            self.kept.forget(circle.id)
-            raise RuntimeError("a change of a consent process changed the circle")
+        self._check_unchanged(circle)
         self.save(process)
         return result
+
+    def _check_unchanged(self, circle: Circle) -> None:
+        """A command that reads the shared circle (`peek_circle`) must not change it."""
+        if circle.pending_events:  # a bug in the command
+            self.kept.forget(circle.id)
+            raise RuntimeError("a command changed the shared circle instead of its own copy")
 
     @command
     def open_consent_round(self, by: str, process_id: str) -> None:
@@ -587,7 +591,7 @@ class CircleNode(Relations):
         review_date: date | None = None,
         term_end: date | None = None,
     ) -> str:
-        circle = self.get_circle()
+        circle = self.peek_circle()  # read, not changed: the shared copy
         decision = Decision.take_everyday(
             circle,
             by,
@@ -599,6 +603,7 @@ class CircleNode(Relations):
             review_date=review_date,
             term_end=term_end,
         )
+        self._check_unchanged(circle)
         self.save(decision, *self._filed("decision", decision.id))
         return str(decision.id)
 
