@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import operator
 import random
 import time
 from collections.abc import Callable
@@ -241,9 +242,16 @@ class Federator:
 
 def _size(page: FeedPage) -> int:
     """About what a page takes in memory, as its encoded size."""
-    return sum(len(signed.entry) + 80 for signed in page.entries) + sum(
-        len(body) + 8 for body in page.bodies
+    entries, bodies = page.entries, page.bodies
+    return (
+        sum(map(len, map(_ENTRY_BYTES, entries)))
+        + 80 * len(entries)
+        + sum(map(len, bodies))
+        + 8 * len(bodies)
     )
+
+
+_ENTRY_BYTES = operator.attrgetter("entry")
 
 
 class _Fetched:

@@ -408,7 +408,8 @@ class FederatedApplication(Application[UUID]):
         """Own entries after `after`, with the bodies `reader` (a feed id, or anyone) may read,
         within the page's byte limit."""
         entries, bodies = self._run(after, limit, reader, MAX_PAGE_BYTES)
-        return FeedPage(self.feed_id, entries, bodies, self.own_feed().head)
+        own: OwnFeed = self.kept.peek(OWN_FEED_ID)  # read only: no copy
+        return FeedPage(self.feed_id, entries, bodies, own.head)
 
     def _run(
         self, after: int, limit: int, reader: bytes | None, max_bytes: int

@@ -18,20 +18,28 @@ import contextlib
 import functools
 import hashlib
 import socket
+import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
 from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
 # A body row: (hash, data, audience as concatenated 32-byte feed ids; empty for public).
 BodyRow = tuple[bytes, bytes, bytes]
 # An entry row: (feed id, seq, encoded SignedEntry).
 EntryRow = tuple[bytes, int, bytes]
 CHUNK = 500
+# The page size of a new SQLite store (SQLite's default is 4 KiB). A store's page size is fixed
+# once it holds anything: stores made before keep theirs. With larger pages, a save that takes
+# a run of pulled entries (some MiB of entries and bodies) spends about a quarter less time in
+# SQLite (fewer pages to write to the WAL and checkpoint), with the same durability (WAL,
+# synchronous FULL as before); small saves measured as fast as with 4 KiB pages.
+SQLITE_PAGE_SIZE = 16 * 1024
 # The same body bound by two entries: public if either is, else readable by both audiences.
 # (SQLite's || makes text of two blobs, hence the cast back to a blob there.)
 _MERGED_AUDIENCE = (
@@ -71,7 +79,56 @@ def _chunks(items: Sequence[bytes]) -> Iterable[Sequence[bytes]]:
         yield items[start : start + CHUNK]
 
 
+def _new_store_page_size(datastore: SQLiteDatastore) -> None:
+    """Give a new SQLite store (an empty file, not yet opened by the store's connections)
+    SQLITE_PAGE_SIZE pages; a store that holds anything is left as it is."""
+    pool = datastore.pool
+    if pool.is_sqlite_memory_mode:
+        return
+    try:
+        connection = sqlite3.connect(pool.db_name, uri=True, isolation_level=None)
+    except sqlite3.Error:
+        return  # the store's own connections will say what is wrong
+    try:
+        (pages,) = connection.execute("PRAGMA page_count").fetchone()
+        if pages == 0:
+            connection.execute(f"PRAGMA page_size = {SQLITE_PAGE_SIZE}")
+            connection.execute("PRAGMA journal_mode = WAL")  # writes the header: fixes the size
+    except sqlite3.Error:
+        pass  # e.g. a read-only store: it stays as it is
+    finally:
+        connection.close()
+
+
+_UPSERT = " ON CONFLICT (hash) DO UPDATE SET audience = " + _MERGED_AUDIENCE.format(
+    table="bodies", concat=_SQLITE_CONCAT.format(table="bodies")
+)
+# Rows of three values inserted by one statement (the multi-row VALUES of SQLite). Row by row
+# (executemany), Python takes and gives back the GIL around each one, and other threads (the
+# event loop fetching pages) make it wait for it; one statement per 1000 rows is also a fifth
+# to a quarter faster on its own.
+ROWS_PER_INSERT = 1000
+
+
+def _insert_rows(
+    cursor: sqlite3.Cursor, insert: str, rows: Sequence[tuple[Any, ...]], suffix: str
+) -> None:
+    """`insert` + VALUES for `rows` of three values + `suffix`, as a few statements."""
+    limit = cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 3
+    step = max(1, min(ROWS_PER_INSERT, limit))
+    for start in range(0, len(rows), step):
+        chunk = rows[start : start + step]
+        values = ",".join(["(?,?,?)"] * len(chunk))
+        cursor.execute(insert + values + suffix, list(chain.from_iterable(chunk)))
+
+
 class SQLiteFeedRecorder(SQLiteApplicationRecorder):
+    def __init__(
+        self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"
+    ) -> None:
+        _new_store_page_size(datastore)  # before the first connection of the store's pool
+        super().__init__(datastore, events_table_name)
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -88,16 +145,10 @@ class SQLiteFeedRecorder(SQLiteApplicationRecorder):
         returning = super()._insert_events(c, stored_events, **kwargs)
         entries: list[EntryRow] = kwargs.get("entries") or []
         if entries:
-            c.executemany("INSERT INTO feed_entries VALUES (?, ?, ?)", entries)
+            _insert_rows(c.sqlite_cursor, "INSERT INTO feed_entries VALUES ", entries, "")
         bodies: list[BodyRow] = kwargs.get("bodies") or []
         if bodies:
-            c.executemany(
-                "INSERT INTO bodies VALUES (?, ?, ?) ON CONFLICT (hash) DO UPDATE SET audience = "
-                + _MERGED_AUDIENCE.format(
-                    table="bodies", concat=_SQLITE_CONCAT.format(table="bodies")
-                ),
-                _by_hash(bodies),
-            )
+            _insert_rows(c.sqlite_cursor, "INSERT INTO bodies VALUES ", _by_hash(bodies), _UPSERT)
         return returning
 
     def delete_events(self, originator_id: UUID) -> int:
@@ -127,11 +178,15 @@ class SQLiteFeedRecorder(SQLiteApplicationRecorder):
     def select_bodies(self, hashes: Sequence[bytes]) -> dict[bytes, BodyRow]:
         found: dict[bytes, BodyRow] = {}
         with self.datastore.transaction(commit=False) as c:
-            for chunk in _chunks(list(hashes)):
+            cursor = c.sqlite_cursor
+            cursor.row_factory = None  # plain tuples of bytes
+            # In hash order, each chunk looks up one stretch of the hash index after the other.
+            for chunk in _chunks(sorted(set(hashes))):
                 marks = ",".join("?" * len(chunk))
-                c.execute(f"SELECT hash, data, audience FROM bodies WHERE hash IN ({marks})", chunk)
-                for row in c.fetchall():
-                    found[bytes(row[0])] = (bytes(row[0]), bytes(row[1]), bytes(row[2]))
+                query = f"SELECT hash, data, audience FROM bodies WHERE hash IN ({marks})"
+                cursor.execute(query, chunk)
+                for row in cursor.fetchall():
+                    found[row[0]] = row
         return found
 
     def delete_bodies(self, hashes: Sequence[bytes]) -> int:

@@ -269,3 +269,31 @@ def test_an_inception_names_its_feed() -> None:
     with pytest.raises(Rejected) as refused:
         verify_inception(feed.add())
     assert refused.value.reason == Reason.BAD_KEY_EVENT
+
+
+@pytest.mark.parametrize(
+    "type_name", ["Note", "note\n", "1note", "no te", "é", "x" * 65, "note.ok", "decision.taken"]
+)
+def test_type_names_are_checked_as_the_entry_struct_says(
+    type_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """decode_entry checks the type name's pattern once per name: it accepts and refuses
+    exactly what decoding with Entry alone does, with the same reason, remembered or not."""
+    feed = Feed.start()
+    entry = decode_entry(feed.add())
+    signed = resign(feed.keys, msgspec.structs.replace(entry, type=type_name))
+    try:
+        expected: dict[str, object] | str = msgspec.structs.asdict(
+            msgspec.msgpack.decode(signed.entry, type=Entry)
+        )
+    except msgspec.ValidationError as error:
+        expected = f"malformed: entry: {error}"
+    for remembered in (1024, 0):  # names remembered, or the set full
+        monkeypatch.setattr("federation.verify._MAX_MATCHING_TYPES", remembered)
+        for _ in range(2):  # the first time, and once seen
+            try:
+                got: dict[str, object] | str = msgspec.structs.asdict(decode_entry(signed))
+            except Rejected as rejected:
+                assert rejected.reason == Reason.MALFORMED
+                got = str(rejected)
+            assert got == expected

@@ -1,0 +1,79 @@
+"""The SQLite store of feed entries and bodies: new stores get larger pages (existing ones keep
+theirs), rows are inserted many per statement, bodies are looked up in hash order."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from federation.wire import body_hash, encode
+from node.persistence import open_node
+from node.settings import Settings
+from tests.conftest import Clock
+
+
+def page_size(path: Path) -> int:
+    connection = sqlite3.connect(path)
+    try:
+        (size,) = connection.execute("PRAGMA page_size").fetchone()
+        return int(size)
+    finally:
+        connection.close()
+
+
+def test_a_new_store_has_larger_pages_and_an_old_one_keeps_its_own(
+    tmp_path: Path, clock: Clock
+) -> None:
+    new = Settings(data_dir=tmp_path / "new")
+    open_node(new, clock).close()
+    assert page_size(new.sqlite_path) == 16 * 1024
+    # A store made with SQLite's default pages (by an earlier version): opened as it is.
+    old = Settings(data_dir=tmp_path / "old")
+    old.data_dir.mkdir(mode=0o700)
+    made = sqlite3.connect(old.sqlite_path)
+    made.execute("PRAGMA page_size = 4096")
+    made.execute("PRAGMA journal_mode = WAL")
+    made.execute("CREATE TABLE earlier (x)")
+    made.close()
+    node = open_node(old, clock)
+    try:
+        own = node.own_feed()
+        assert own.head == 0 and node.page(-1, 10, None).entries
+    finally:
+        node.close()
+    assert page_size(old.sqlite_path) == 4096
+
+
+def test_rows_go_in_several_statements_and_bodies_bound_twice_merge(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("node.recorders.ROWS_PER_INSERT", 3)
+    node = open_node(Settings(data_dir=tmp_path / "a"), clock)
+    try:
+        assert node.keys is not None
+        reader, other = bytes([1]) * 32, bytes([2]) * 32
+        own = node.own_feed()
+        entries, bodies = [], []
+        for number in range(10):
+            body = b"body %d" % number
+            audience = [reader] if number % 2 else []
+            signed = own.append(node.keys, "decision.record", body, 1_767_225_600_000, audience)
+            entries.append((own.feed_id, own.head, encode(signed)))
+            bodies.append(node._body_row(body, audience))
+        # The same body once more, for another audience: readable by both.
+        shared = b"body 1"
+        bodies.append(node._body_row(shared, [other]))
+        node.save(own, entries=entries, bodies=bodies)
+        assert len(node._feeds.select_entries(node.feed_id, 0, 100)) == 10
+        digests = [body_hash(b"body %d" % number) for number in range(10)]
+        found = node._feeds.select_bodies([*digests, *digests])  # asked twice: found once
+        assert sorted(found) == sorted(digests)
+        assert found[body_hash(shared)][2] == reader + other
+        assert found[body_hash(b"body 2")][2] == b""
+        # Serving goes by each entry's own audience.
+        assert node.page(0, 100, other).bodies == [b"body %d" % n for n in (0, 2, 4, 6, 8)]
+        assert len(node.page(0, 100, reader).bodies) == 10
+    finally:
+        node.close()
