@@ -5,7 +5,6 @@ so the outcome is that of taking the pages one by one."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
@@ -14,24 +13,7 @@ from federation.verify import Equivocation, Reason, Rejected, decode_entry
 from federation.wire import FeedPage, SignedEntry
 from node.application import CircleNode
 from node.delivery import Federator
-from node.persistence import open_node
-from node.settings import Settings
-from tests.conftest import Clock
 from tests.node.test_federation_node import connect, publish
-
-
-@pytest.fixture
-def make(tmp_path: Path, clock: Clock):  # type: ignore[no-untyped-def]
-    opened: list[CircleNode] = []
-
-    def make(name: str) -> CircleNode:
-        node = open_node(Settings(data_dir=tmp_path / name), clock)
-        opened.append(node)
-        return node
-
-    yield make
-    for node in opened:
-        node.close()
 
 
 def pages_of(a: CircleNode, reader: CircleNode, size: int) -> list[FeedPage]:

@@ -30,20 +30,6 @@ from tests.conftest import Clock
 TYPES = CircleNode.KNOWN_TYPES
 
 
-@pytest.fixture
-def make(tmp_path: Path, clock: Clock):  # type: ignore[no-untyped-def]
-    opened: list[CircleNode] = []
-
-    def make(name: str) -> CircleNode:
-        node = open_node(Settings(data_dir=tmp_path / name), clock)
-        opened.append(node)
-        return node
-
-    yield make
-    for node in opened:
-        node.close()
-
-
 def connect(a: CircleNode, b: CircleNode) -> None:
     a.add_peer(b.descriptor("b", "http://b.invalid"), "http://b.invalid")
     b.add_peer(a.descriptor("a", "http://a.invalid"), "http://a.invalid")
