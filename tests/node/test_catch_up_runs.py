@@ -68,25 +68,26 @@ def test_a_refused_page_ends_the_run_before_it(make) -> None:  # type: ignore[no
     )
 
 
-def test_a_page_overlapping_the_one_before_is_checked_against_it(make) -> None:  # type: ignore[no-untyped-def]
+def _first_page_of_four(make):  # type: ignore[no-untyped-def]
+    """A publishes five decisions to B; returns (a, b, A's entries, A's head, a page of the
+    first four entries)."""
     a, b = make("a"), make("b")
     connect(a, b)
     publish(a, 5)
     entries = a.own_entries(0, 1000)
     head = a.own_feed().head
-    first = FeedPage(a.feed_id, entries[:4], [], head)
+    return a, b, entries, head, FeedPage(a.feed_id, entries[:4], [], head)
+
+
+def test_a_page_overlapping_the_one_before_is_checked_against_it(make) -> None:  # type: ignore[no-untyped-def]
+    a, b, entries, head, first = _first_page_of_four(make)
     # The next page repeats the last two entries of the first: duplicates, skipped.
     overlapping = FeedPage(a.feed_id, entries[2:], [], head)
     assert b.receive_pages([first, overlapping]) == (head, 2)
 
 
 def test_a_fork_against_an_earlier_page_of_the_run_is_caught(make) -> None:  # type: ignore[no-untyped-def]
-    a, b = make("a"), make("b")
-    connect(a, b)
-    publish(a, 5)
-    entries = a.own_entries(0, 1000)
-    head = a.own_feed().head
-    first = FeedPage(a.feed_id, entries[:4], [], head)
+    a, b, entries, head, first = _first_page_of_four(make)
     seq = decode_entry(entries[3]).seq
     state = FeedState(a.feed_id, seq, entries[2].hash, a.keys.current_public, a.keys.next_digest)
     fork, _ = append(state, a.keys, "decision.record", b"\x80", 5)
