@@ -32,7 +32,7 @@ from node.local_cluster import LocalNode
 from node.persistence import open_node
 from node.settings import Settings
 
-REPEATS = 3
+REPEATS = 5
 TARGET_S = 5.0
 PARALLEL_STARTS = 8
 PULL_INTERVAL = 3600.0  # delivery is by push; no periodic pull during the measurement
