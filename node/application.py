@@ -29,7 +29,7 @@ from domain.values import GONE, Level, Mode, Purpose, Stage
 from federation.feed import WontSign, feed_id_from_node_id
 from federation.verify import decode_entry, decode_signed_entry
 from federation.wire import Entry
-from node import inbound, publishing
+from node import inbound, publishing, requests
 from node.credentials import CREDENTIALS_ID, Credentials
 from node.federated import Batch, Outgoing
 from node.messages import CIRCLE_SUMMARY, LINK_DELEGATE, LINK_LEADER_AGREED
@@ -53,13 +53,33 @@ class CircleNode(Relations):
         return publishing.outgoing(self, aggregates)
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
+        # A request with an Idempotency-Key is recorded as carried out in its first save (the
+        # change itself): both are stored, or neither (node/requests.py).
+        mark = requests.carrying_out.get()
+        if mark is not None and not mark.saved:
+            done = self.request_carried_out(mark.record_id)
+            if done is not None:
+                requests.carried_out(done, mark)  # a repeat that raced the first: refused
+            record = requests.CarriedOut(record_id=mark.record_id, fingerprint=mark.fingerprint)
+            objs = (*objs, record)
         try:
-            return super().save(*objs, **kwargs)
+            recordings = super().save(*objs, **kwargs)
         except WontSign as error:
             # Peers would refuse the entry this change causes: refuse the change instead.
             raise InvalidRequest(
                 f"This is too large to share with other circles: {error}"
             ) from None
+        if mark is not None:
+            mark.saved = True
+        return recordings
+
+    def request_carried_out(self, record_id: UUID) -> requests.CarriedOut | None:
+        """The record of a request carried out with an idempotency key, if there is one."""
+        try:
+            record: Aggregate = self.repository.get(record_id)
+        except AggregateNotFoundError:
+            return None
+        return record if isinstance(record, requests.CarriedOut) else None
 
     def effects(self, peer: bytes, run: list[tuple[Entry, bytes | None]], batch: Batch) -> None:
         inbound.apply(self, peer, run, batch)

@@ -316,4 +316,4 @@ def read_logbook(node: CircleNode) -> Iterator[LogbookEntry]:
 def _is_told(event: Any) -> bool:
     # Personal details and the register's bookkeeping are not part of the story.
     qualname = type(event).__qualname__
-    return not qualname.startswith(("PersonalDetails.", "Register.", "Index."))
+    return not qualname.startswith(("PersonalDetails.", "Register.", "Index.", "CarriedOut."))

@@ -7,19 +7,20 @@ do follows the domain: their participation level and the hats they wear. Errors 
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from node.api.circle import router as circle_routes
 from node.api.decisions import router as decision_routes
 from node.api.hats import router as hat_routes
 from node.api.logbook import router as logbook_routes
 from node.api.meetings import router as meeting_routes
+from node.api.once import once
 from node.api.proposals import router as proposal_routes
 from node.api.relations import router as relation_routes
 
 
 def api_router() -> APIRouter:
-    router = APIRouter(prefix="/api")
+    router = APIRouter(prefix="/api", dependencies=[Depends(once)])
     for routes in (
         circle_routes,
         hat_routes,

@@ -6,6 +6,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from domain.errors import DomainError, InvalidRequest, NotFound, NotPermitted, WrongStage
+from node.requests import AlreadyCarriedOut, KeyReused
 
 PROBLEM = "application/problem+json"
 
@@ -49,6 +50,8 @@ def problem_response(problem: Problem) -> JSONResponse:
 
 
 DOMAIN_STATUS: list[tuple[type[DomainError], int, str]] = [
+    (AlreadyCarriedOut, 409, "already_done"),
+    (KeyReused, 422, "key_reused"),
     (NotPermitted, 403, "not_permitted"),
     (NotFound, 404, "not_found"),
     (WrongStage, 409, "wrong_stage"),
