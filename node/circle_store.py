@@ -240,5 +240,10 @@ class CircleStore(FederatedApplication):
     def decisions(self) -> list[Decision]:
         return list(self._all("decision", Decision))
 
+    def peek_decisions(self) -> list[Decision]:
+        """The decisions as stored, shared (see node/kept.py): read them, never change them."""
+        found = [self.kept.peek(decision_id) for decision_id in self._ids("decision")]
+        return [decision for decision in found if isinstance(decision, Decision)]
+
     def meetings(self) -> list[Meeting]:
         return list(self._all("meeting", Meeting))

@@ -19,7 +19,9 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Repository
 from eventsourcing.domain import Aggregate
 
-KEPT = 64
+# Enough for a circle's working set (its circle, feed, credentials, open processes) and the
+# decisions a member circle's summary reads at each change of them.
+KEPT = 1024
 
 
 class Kept:
