@@ -8,6 +8,7 @@ Sizes (full; `--quick` is a tenth, except where said):
 - fan-out: N = 10, 25, 50 peers (quick: 2, 4, 6)
 - cold start: 1,000,000 events, a circle of 10,000 (quick: 100,000 and 1,000)
 - PostgreSQL: catch-up and API at the sizes above
+- member circle: 1,000 everyday decisions in a member circle of a co-op, and in a lone circle
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from bench import api, append, catchup, coldstart, fanout, postgres
+from bench import api, append, catchup, coldstart, fanout, member, postgres
 from bench.report import Report
 
-SCENARIOS = ("catch-up", "append", "api", "fan-out", "cold-start", "postgres")
+SCENARIOS = ("catch-up", "append", "api", "fan-out", "cold-start", "postgres", "member")
 
 
 def main() -> None:
@@ -50,6 +51,8 @@ def main() -> None:
         coldstart.run(report, 1_000_000 // scale, 10_000 // scale)
     if "postgres" in only:
         postgres.run(report, 100_000 // scale, 125 // scale, pulled, served)
+    if "member" in only:
+        member.run(report, 1_000 // scale)
     report.write()
     print(f"wrote bench/RESULTS.md and bench/results.json in {time.perf_counter() - started:.0f} s")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import api, append, catchup, coldstart, fanout, hypercore_peer, postgres
+from bench import api, append, catchup, coldstart, fanout, hypercore_peer, member, postgres
 from bench.report import Report
 
 pytestmark = pytest.mark.timeout(600)
@@ -68,3 +68,10 @@ def test_postgres_scenario_runs_or_says_why_not(monkeypatch: pytest.MonkeyPatch)
     report = Report(size="smoke")
     postgres.run(report, 300, 2)
     assert all(row.baseline is None and "no PostgreSQL" in row.note for row in report.rows)
+
+
+def test_member_circle_scenario_runs() -> None:
+    report = Report(size="smoke")
+    member.run(report, 20)
+    (row,) = report.rows
+    assert row.scenario == "member circle" and row.value > 0 and row.baseline
