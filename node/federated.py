@@ -152,6 +152,46 @@ class Batch:
     def aggregates(self) -> list[Aggregate]:
         return list(self._items.values())
 
+    def checkpoint(self) -> Checkpoint:
+        """Where the batch stands now, to roll back to if what follows is refused."""
+        pending = {key: len(aggregate.pending_events) for key, aggregate in self._items.items()}
+        return Checkpoint(pending, len(self.entries), len(self.afterwards))
+
+    def rollback(self, mark: Checkpoint) -> None:
+        """Undo everything done to the batch since `mark`: aggregates first got since are
+        dropped, and those changed since are rebuilt as they were then (as stored, with the
+        events that were pending then)."""
+        for key in list(self._items):
+            if key not in mark.pending:
+                del self._items[key]
+                continue
+            events = self._items[key].pending_events
+            if len(events) != mark.pending[key]:
+                self._items[key] = self._rebuilt(key, events[: mark.pending[key]])
+        del self.entries[mark.entries :]
+        del self.afterwards[mark.afterwards :]
+
+    def _rebuilt(self, aggregate_id: UUID, pending: list[Any]) -> Aggregate:
+        try:
+            aggregate: Any = self._app.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            aggregate = None  # made in this batch: its first pending event creates it
+        for pending_event in pending:
+            aggregate = pending_event.mutate(aggregate)
+        # eventsourcing keeps an aggregate's events to save in `_pending_events`.
+        aggregate._pending_events = list(pending)
+        assert isinstance(aggregate, Aggregate)
+        return aggregate
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A batch as it stood: its aggregates' counts of pending events, and its lists' lengths."""
+
+    pending: dict[UUID, int]
+    entries: int
+    afterwards: int
+
 
 class Observer:
     """What the federation reports as it works (metrics); by default, nothing."""

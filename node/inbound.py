@@ -136,9 +136,13 @@ def apply(
         handler = HANDLERS.get(entry.type)
         if handler is None or not founded:
             continue  # messages between circles need this node's circle
+        mark = batch.checkpoint()
         try:
             handler(context, record)
         except (DomainError, Rejected, ValueError) as error:
+            # A refused message changes nothing but the record of its refusal: whatever the
+            # handler changed before it was refused is undone.
+            batch.rollback(mark)
             _refuse(context, entry.type, str(error))
     if profile is not None or decisions:
         context.view().seen(run[-1][0].seq, profile, decisions)
