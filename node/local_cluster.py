@@ -19,6 +19,8 @@ from node.application import CircleNode
 from node.persistence import open_node
 from node.settings import Settings
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -38,7 +40,14 @@ def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "
 class LocalNode:
     """One node: `circle-node serve` in a subprocess, and handles on its store."""
 
-    def __init__(self, root: Path, name: str, pull_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        root: Path,
+        name: str,
+        pull_interval: float = 1.0,
+        env: dict[str, str] | None = None,
+        public_url: str | None = None,
+    ) -> None:
         self.name = name
         self.data = root / name
         self.data.mkdir(parents=True, exist_ok=True)
@@ -46,31 +55,39 @@ class LocalNode:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = self.data / "serve.log"
         self.pull_interval = pull_interval
+        self.env = env or {}  # more environment for the process (CIRCLE_NODE_DATABASE_URL...)
+        self.public_url = public_url
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def spawn(self) -> None:
+        """Start serving, without waiting for it to answer."""
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "node",
+                    "serve",
+                    "--data",
+                    str(self.data),
+                    "--port",
+                    str(self.port),
+                    "--pull-interval",
+                    str(self.pull_interval),
+                    *(["--url", self.public_url] if self.public_url else []),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
+                cwd=ROOT,
+            )
+
     def start(self) -> None:
-        log = self.log.open("ab")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "node",
-                "serve",
-                "--data",
-                str(self.data),
-                "--port",
-                str(self.port),
-                "--pull-interval",
-                str(self.pull_interval),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+        self.spawn()
         wait_for(self.healthy, 30, f"{self.name} to serve")
 
     def healthy(self) -> bool:

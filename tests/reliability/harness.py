@@ -15,8 +15,6 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -34,7 +32,7 @@ from federation.verify import check_body, decode_entry, verify_inception, verify
 from federation.wire import MAX_PAGE_ENTRIES, SignedEntry, encode
 from node.application import CircleNode
 from node.feeds import delivery_id, peer_feed_id
-from node.local_cluster import LocalNode, wait_for
+from node.local_cluster import LocalNode
 from node.messages import DECISION_RECORD, DecisionRecord, decode_body, encode_body
 from node.peer_view import peer_view_id
 from node.persistence import open_node
@@ -75,46 +73,16 @@ class Served(LocalNode):
         data: Path | None = None,
         public_url: str | None = None,
     ) -> None:
-        super().__init__(root, name, pull_interval)
-        self.public_url = public_url
+        super().__init__(root, name, pull_interval, env=env, public_url=public_url)
         if data is not None:
             self.data = data
             self.data.mkdir(parents=True, exist_ok=True)
             self.log = root / f"{name}.log"
-        self.env = env or {}
         self.kills = 0
 
     @property
     def settings(self) -> Settings:
         return Settings(data_dir=self.data, database_url=self.env.get("CIRCLE_NODE_DATABASE_URL"))
-
-    def spawn(self) -> None:
-        """Start serving without waiting for it to answer."""
-        log = self.log.open("ab")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "node",
-                "serve",
-                "--data",
-                str(self.data),
-                "--port",
-                str(self.port),
-                "--pull-interval",
-                str(self.pull_interval),
-                *(["--url", self.public_url] if self.public_url else []),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
-            cwd=ROOT,
-        )
-        log.close()
-
-    def start(self) -> None:
-        self.spawn()
-        wait_for(self.healthy, 30, f"{self.name} to serve")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, whatever the node was doing."""
