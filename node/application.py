@@ -654,23 +654,27 @@ class CircleNode(Relations):
         today = now.date()
         changed: list[Aggregate] = []
         summary: dict[str, list[str]] = {"review_due": [], "expired": [], "lapsed": []}
-        for decision in self.decisions():
-            if decision.in_force and decision.term_end is not None and decision.term_end <= today:
+        # The listings are shared: what changes is a copy of its own.
+        for listed in self.decisions():
+            if listed.in_force and listed.term_end is not None and listed.term_end <= today:
+                decision = self.get_decision(listed.id)
                 decision.expire(today)
                 summary["expired"].append(str(decision.id))
                 changed.append(decision)
-            elif decision.is_review_due(today) and decision.status != "review_due":
+            elif listed.is_review_due(today) and listed.status != "review_due":
+                decision = self.get_decision(listed.id)
                 decision.mark_review_due(today)
                 summary["review_due"].append(str(decision.id))
                 changed.append(decision)
-        for process in [*self.proposals(), *self.selections()]:
+        for shared in [*self.proposals(), *self.selections()]:
             if (
-                not process.is_final
-                and process.mode == Mode.ASYNC
-                and process.deadline is not None
-                and process.deadline < now
-                and process.stage != Stage.CONSENT_ROUND
+                not shared.is_final
+                and shared.mode == Mode.ASYNC
+                and shared.deadline is not None
+                and shared.deadline < now
+                and shared.stage != Stage.CONSENT_ROUND
             ):
+                process = self._get_process(shared.id)
                 process.lapse(now)
                 summary["lapsed"].append(str(process.id))
                 changed.append(process)

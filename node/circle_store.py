@@ -228,8 +228,15 @@ class CircleStore(FederatedApplication):
     # Listings.
 
     def _all(self, kind: str, cls: type[A]) -> Iterator[A]:
+        """The records of a kind as stored, shared (see node/kept.py): listings read them and
+        never change them (a command changes a copy: `get_decision`, `get_proposal`...)."""
         for record_id in self._ids(kind):
-            yield self._get(cls, record_id, kind)
+            try:
+                record = self.kept.peek(record_id)
+            except AggregateNotFoundError:
+                continue
+            if isinstance(record, cls):
+                yield record
 
     def proposals(self) -> list[Proposal]:
         return list(self._all("proposal", Proposal))
@@ -240,10 +247,7 @@ class CircleStore(FederatedApplication):
     def decisions(self) -> list[Decision]:
         return list(self._all("decision", Decision))
 
-    def peek_decisions(self) -> list[Decision]:
-        """The decisions as stored, shared (see node/kept.py): read them, never change them."""
-        found = [self.kept.peek(decision_id) for decision_id in self._ids("decision")]
-        return [decision for decision in found if isinstance(decision, Decision)]
+
 
     def meetings(self) -> list[Meeting]:
         return list(self._all("meeting", Meeting))

@@ -370,8 +370,8 @@ def _summaries(node: CircleNode, aggregates: Sequence[Aggregate]) -> list[Outgoi
     if not parents:
         return []
     circle = next((a for a in aggregates if isinstance(a, Circle)), None) or node.get_circle()
-    # Read, not changed: the shared copies (a member circle's every decision is read here).
-    decisions = {d.id: d for d in node.peek_decisions()}
+    # Read, not changed (listings are the shared copies): a member circle's every decision.
+    decisions = {d.id: d for d in node.decisions()}
     decisions.update({a.id: a for a in aggregates if isinstance(a, Decision)})
     today = node.clock().date()
     hats = [
