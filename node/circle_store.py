@@ -95,6 +95,9 @@ class CircleStore(FederatedApplication):
             self._save_collected(*indexes)
         except RecordConflictError:
             return  # moved by another worker meanwhile
+        except PersistenceError as error:  # e.g. a read-only copy of an old store: lists wait
+            log.warning("could not move filed records from the register: %s", error)
+            return
         log.info("moved %d filed records from the register to their indexes", len(indexes))
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
