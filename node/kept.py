@@ -16,7 +16,7 @@ from collections import OrderedDict
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Repository
+from eventsourcing.application import Repository
 from eventsourcing.domain import Aggregate
 
 # Enough for a circle's working set (its circle, feed, credentials, open processes) and the
@@ -40,7 +40,7 @@ class Kept:
     def peek(self, aggregate_id: UUID) -> Any:
         """The aggregate as stored now, shared: read it, never change it.
 
-        Raises AggregateNotFoundError if the store has no such aggregate."""
+        Raises eventsourcing's AggregateNotFoundError if the store has no such aggregate."""
         with self._lock:
             kept = self._kept.get(aggregate_id)
             if kept is not None:
@@ -86,5 +86,3 @@ class Kept:
             while len(self._kept) > self._size:
                 self._kept.popitem(last=False)
 
-
-__all__ = ["AggregateNotFoundError", "Kept"]
