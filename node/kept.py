@@ -85,4 +85,3 @@ class Kept:
             self._kept.move_to_end(aggregate.id)
             while len(self._kept) > self._size:
                 self._kept.popitem(last=False)
-
