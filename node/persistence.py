@@ -30,7 +30,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         private_store(settings.sqlite_path)
         env = {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "PERSISTENCE_MODULE": "node.sqlite_store",
             "APPLICATION_RECORDER_TOPIC": "node.recorders:SQLiteFeedRecorder",
             "SQLITE_DBNAME": str(settings.sqlite_path),
             "SQLITE_LOCK_TIMEOUT": "10",

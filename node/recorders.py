@@ -29,6 +29,8 @@ from eventsourcing.persistence import IntegrityError, OperationalError, StoredEv
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
+from node.sqlite_store import OwnReads
+
 # A body row: (hash, data, audience as concatenated 32-byte feed ids; empty for public).
 BodyRow = tuple[bytes, bytes, bytes]
 # An entry row: (feed id, seq, encoded SignedEntry).
@@ -122,7 +124,7 @@ def _insert_rows(
         cursor.execute(insert + values + suffix, list(chain.from_iterable(chunk)))
 
 
-class SQLiteFeedRecorder(SQLiteApplicationRecorder):
+class SQLiteFeedRecorder(OwnReads, SQLiteApplicationRecorder):
     def __init__(
         self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"
     ) -> None:

@@ -51,7 +51,7 @@ def test_a_broken_config_file_is_refused(tmp_path: Path) -> None:
 
 def test_sqlite_is_the_default_in_the_data_folder(tmp_path: Path) -> None:
     env = event_store_env(Settings(data_dir=tmp_path / "data"))
-    assert env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
+    assert env["PERSISTENCE_MODULE"] == "node.sqlite_store"
     assert env["SQLITE_DBNAME"] == str(tmp_path / "data" / "circle.sqlite")
 
 

@@ -274,6 +274,7 @@ def test_with_the_store_failing_every_operation_answers_as_documented(
     from federation.wire import Push, encode
     from node.persistence import event_store_env
     from node.server import ServerOptions, create_app
+    from node.sqlite_store import Readers
     from node.settings import Settings
     from tests.node.api.everyone import everyone, fill_path, keyed_node
 
@@ -288,6 +289,7 @@ def test_with_the_store_failing_every_operation_answers_as_documented(
         raise OperationalError("disk I/O error")
 
     monkeypatch.setattr(SQLiteConnectionPool, "get_connection", failing)
+    monkeypatch.setattr(Readers, "rows", failing)  # reads of events, on their own connections
     answered: dict[tuple[str, str], int] = {}
     try:
         for path, operations in spec["paths"].items():

@@ -1,0 +1,97 @@
+"""The SQLite store's reads of events, each thread on a connection of its own
+(node/sqlite_store.py): the same answers as the library's pooled reads, the last committed
+state whoever committed it, closed with the store, and errors the node answers 503."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.sqlite import SQLiteAggregateRecorder
+
+from domain.register import index_id
+from node.persistence import open_node
+from node.settings import Settings
+from node.sqlite_store import Readers, readers_of
+
+
+def _pooled(recorder: object, originator_id: object, **kwargs: object) -> list[object]:
+    """The library's own read, through its connection pool and a transaction."""
+    return list(SQLiteAggregateRecorder.select_events(recorder, originator_id, **kwargs))  # type: ignore[arg-type]
+
+
+def test_reads_of_events_answer_as_the_library_reads_them(tmp_path: Path) -> None:
+    node = open_node(Settings(data_dir=tmp_path / "node"))
+    try:
+        ada = node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        for number in range(5):
+            node.add_founding_member(ada, f"Member {number}")
+        circle_id = node.circle_id
+        recorder = node.recorder
+        assert readers_of(recorder.datastore) is not None  # type: ignore[attr-defined]
+        for kwargs in (
+            {},
+            {"gt": 2},
+            {"lte": 3},
+            {"gt": 1, "lte": 4},
+            {"desc": True, "limit": 1},
+            {"desc": True},
+            {"gt": 2, "limit": 2},
+            {"gt": 10_000},
+        ):
+            ours = list(recorder.select_events(circle_id, **kwargs))  # type: ignore[arg-type]
+            assert ours == _pooled(recorder, circle_id, **kwargs), kwargs
+        assert list(recorder.select_events(index_id("nothing"))) == []
+        # The snapshots' recorder reads the same way.
+        node.take_snapshot(circle_id)
+        snapshots = node.snapshots.recorder  # type: ignore[union-attr]
+        latest = list(snapshots.select_events(circle_id, desc=True, limit=1))
+        assert latest and latest == _pooled(snapshots, circle_id, desc=True, limit=1)
+    finally:
+        node.close()
+
+
+def test_a_thread_reads_what_another_handle_committed_and_each_thread_has_its_own_connection(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path / "node")
+    first, second = open_node(settings), open_node(settings)
+    try:
+        ada = first.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        version = first.peek_circle().version
+        readers = readers_of(first.recorder.datastore)  # type: ignore[attr-defined]
+        assert readers is not None
+        connections: list[object] = []
+
+        def read() -> None:
+            connections.append(readers._connection())
+            connections.append(readers._connection())
+            # Committed by another handle (another worker) after this node last read.
+            assert first.peek_circle().version > version
+
+        second.add_founding_member(ada, "Ben")
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join()
+        assert len(connections) == 2 and connections[0] is connections[1]
+        assert readers._connection() is not connections[0]
+    finally:
+        first.close()
+        second.close()
+    with pytest.raises(InterfaceError):
+        readers.rows("SELECT 1", [])  # closed with the store, in every thread
+
+
+def test_a_store_that_cannot_be_read_is_an_operational_error(tmp_path: Path) -> None:
+    readers = Readers(str(tmp_path / "no such folder" / "circle.sqlite"), timeout=1)
+    with pytest.raises(OperationalError):
+        readers.rows("SELECT 1", [])
+    readers.close()
+
+
+def test_an_in_memory_store_reads_through_the_pool() -> None:
+    from eventsourcing.sqlite import SQLiteDatastore
+
+    assert readers_of(SQLiteDatastore(":memory:")) is None
