@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from node.delivery import RUN_ENTRIES
 from tests.reliability.harness import (
     SOAK,
     Burst,
@@ -122,7 +123,9 @@ def test_sigkill_during_command_bursts_loses_no_acknowledged_command(
 
 
 def test_sigkill_during_catch_up_of_a_large_feed(tmp_path: Path, rng: random.Random) -> None:
-    size = scaled(5000, 30000)
+    # Catch-up stores up to RUN_ENTRIES per save: a feed of several runs, so that a kill can
+    # land between them.
+    size = scaled(30000, 60000)
     kills = scaled(2, 55)
     author = Served(tmp_path, "author")
     store = author.open()
@@ -144,9 +147,9 @@ def test_sigkill_during_catch_up_of_a_large_feed(tmp_path: Path, rng: random.Ran
                     fresh.add_peer(served.descriptor("author", author.url), author.url)
             path = follower.settings.sqlite_path
             held_before = held_count(path, author_feed) - 1
-            # Kill once it holds a random seq short of the end, a moment later (a page or
-            # less): mid-way through the catch-up.
-            target = rng.randint(held_before + 1, max(held_before + 1, head - 2000))
+            # Kill once it holds a random seq at least two runs short of the end, a moment
+            # later (less than a run's save): mid-way through the catch-up.
+            target = rng.randint(held_before + 1, max(held_before + 1, head - 2 * RUN_ENTRIES))
             follower.spawn()
             _wait_for_held(follower, path, author_feed, target)
             time.sleep(rng.uniform(0, 0.03))
