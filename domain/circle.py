@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidRequest, NotFound, NotPermitted, WrongStage
-from domain.records import GoverningRules, HatDefinition, HatTerm, LegalEntity, Participant
+from domain.records import Copied, GoverningRules, HatDefinition, HatTerm, LegalEntity, Participant
 from domain.values import (
     ACTING,
     GONE,
@@ -98,7 +98,7 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")
 
 
-class Circle(Aggregate):
+class Circle(Copied, Aggregate):
     """A sociocratic circle and its records of people and hats."""
 
     # Founding and the status lifecycle.

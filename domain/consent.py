@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.circle import FACILITATOR, Circle, choice, required_text
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
-from domain.records import Answer, IntegrationRecord, Objection, RoundRecord
+from domain.records import Answer, Copied, IntegrationRecord, Objection, RoundRecord
 from domain.values import (
     FINAL_STAGES,
     AbsenteePolicy,
@@ -29,7 +29,7 @@ from domain.values import (
 )
 
 
-class ConsentProcess(Aggregate):
+class ConsentProcess(Copied, Aggregate):
     """Base of aggregates decided by consent rounds. Subclasses set up the fields below."""
 
     # Subclasses set circle_id and stage in their __init__; _init_consent sets the rest.

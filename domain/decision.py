@@ -10,13 +10,14 @@ from eventsourcing.domain import Aggregate, event
 from domain.circle import Circle, required_text
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
 from domain.proposal import Proposal
+from domain.records import Copied
 from domain.values import IN_FORCE, DecisionKind, DecisionStatus, Purpose
 
 # Review dates when the proposal or the hat wearer names none.
 DEFAULT_REVIEW_DAYS = {DecisionKind.POLICY: 365, DecisionKind.OPERATIONAL: 183}
 
 
-class Decision(Aggregate):
+class Decision(Copied, Aggregate):
     """A decision in force until it is reviewed, renewed, amended, superseded or ends."""
 
     @classmethod

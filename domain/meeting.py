@@ -9,11 +9,11 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.circle import Circle, required_text
 from domain.errors import InvalidRequest, WrongStage
-from domain.records import AgendaItem
+from domain.records import AgendaItem, Copied
 from domain.values import MeetingStage
 
 
-class Meeting(Aggregate):
+class Meeting(Copied, Aggregate):
     @classmethod
     def schedule(cls, circle: Circle, by: str, title: str, when: datetime) -> Meeting:
         circle.check_facilitator(by, "schedule a meeting")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from eventsourcing.domain import Aggregate, event
 
 from domain.circle import required_text
+from domain.records import Copied
 
 
-class PersonalDetails(Aggregate):
+class PersonalDetails(Copied, Aggregate):
     """A person's name and contact. The record refers to people only by this aggregate's id."""
 
     @classmethod

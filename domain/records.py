@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from enum import Enum
 from typing import Any
+from uuid import UUID
 
 from domain.values import AbsenteePolicy, DecisionMethod
 
-_PLAIN = (str, int, float, bool, type(None), date)
+# Values copied as they are: immutable. Subclasses of the immutable kinds (the domain's
+# StrEnums) join the set when first met.
+_PLAIN: set[type] = {str, int, float, bool, type(None), date, datetime, UUID, bytes}
 
 
 def _copied(value: Any, memo: dict[int, Any]) -> Any:
@@ -24,17 +28,41 @@ def _copied(value: Any, memo: dict[int, Any]) -> Any:
         return [_copied(item, memo) for item in value]
     if kind is dict:
         return {key: _copied(item, memo) for key, item in value.items()}
+    if issubclass(kind, _IMMUTABLE):
+        _PLAIN.add(kind)
+        return value
     return copy.deepcopy(value, memo)
 
 
-class Record:
-    """A record's deep copy, field by field (the generic one goes through `__reduce_ex__`
-    for each record, and commands copy aggregates holding hundreds of them)."""
+class Copied:
+    """A deep copy, attribute by attribute: the generic one goes through `__reduce_ex__` and
+    the memo for every object, and commands copy aggregates holding hundreds of records.
+
+    Lists and dicts are copied afresh wherever they are held: an object holding the same
+    list or dict in two places would get two (the domain never does; every other object is
+    copied through the memo, shared where it was shared)."""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
         new = object.__new__(type(self))
+        memo[id(self)] = new
         new.__dict__.update({name: _copied(v, memo) for name, v in self.__dict__.items()})
         return new
+
+
+class Record(Copied):
+    """A small record held inside an aggregate."""
+
+
+class Unchanging(Record):
+    """A record never changed once made (a frozen dataclass of immutable values): a copy of
+    the aggregate holding it shares it. A consent round's answers are copied with their
+    process at every answer; shared, a copy costs nothing per answer already given."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return self
+
+
+_IMMUTABLE = (str, int, float, bytes, date, UUID, Enum, Unchanging)
 
 
 @dataclass
@@ -102,14 +130,14 @@ class Question(Record):
     answer: str | None = None
 
 
-@dataclass
-class Reaction(Record):
+@dataclass(frozen=True)
+class Reaction(Unchanging):
     person_id: str
     text: str
 
 
-@dataclass
-class Answer(Record):
+@dataclass(frozen=True)
+class Answer(Unchanging):
     """A full participant's answer in a consent round."""
 
     person_id: str

@@ -8,6 +8,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.records import Copied
+
 KINDS = ("proposal", "selection", "decision", "meeting", "person", "relationship", "support")
 
 # A node keeps one circle, so its register sits at a well-known id from which the node
@@ -20,7 +22,7 @@ def index_id(kind: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"circle-node:register:{kind}")
 
 
-class Register(Aggregate):
+class Register(Copied, Aggregate):
     """The circle this node keeps (its id never changes once founded)."""
 
     @staticmethod
@@ -41,7 +43,7 @@ class Register(Aggregate):
         self.entries.setdefault(kind, []).append(record_id)
 
 
-class Index(Aggregate):
+class Index(Copied, Aggregate):
     """The records of one kind, in the order they were filed: listing them never scans the
     store. One index per kind, so that filing a decision never touches the list of people.
 

@@ -19,7 +19,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.circle import LEADER, Circle, required_text
 from domain.errors import InvalidRequest, WrongStage
 from domain.proposal import Proposal
-from domain.records import LegalEntity
+from domain.records import Copied, LegalEntity
 from domain.values import CircleStatus, CoopLink, Peering, Purpose
 
 # How this circle came to know the other.
@@ -33,7 +33,7 @@ def relationship_id(circle_id: UUID, other: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"circle-node:relationship:{circle_id}:{other}")
 
 
-class Relationship(Aggregate):
+class Relationship(Copied, Aggregate):
     @staticmethod
     def create_id(circle_id: UUID, other: str, **kwargs: Any) -> UUID:
         return relationship_id(circle_id, other)

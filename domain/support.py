@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.circle import Circle, choice, required_text
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
 from domain.proposal import Proposal
+from domain.records import Copied
 from domain.values import Purpose, SupportKind, SupportStatus
 
 NETWORK = "network"  # a request to every circle in the network rather than chosen ones
@@ -25,7 +26,7 @@ def seen_request_id(circle_id: UUID, origin: str, origin_id: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"circle-node:support:{circle_id}:{origin}:{origin_id}")
 
 
-class SupportRequest(Aggregate):
+class SupportRequest(Copied, Aggregate):
     @classmethod
     def ask(cls, circle: Circle, proposal: Proposal) -> SupportRequest:
         """This circle consented to ask for support; the proposal names the kind and whom."""

@@ -486,6 +486,7 @@ class CircleNode(Relations):
         result = change(circle, process)
         self._check_unchanged(circle)
         self.save(process)
+        self.kept.adopt(process)  # done with: the next use starts from it
         return result
 
     def _check_unchanged(self, circle: Circle) -> None:

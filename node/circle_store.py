@@ -250,7 +250,5 @@ class CircleStore(FederatedApplication):
     def decisions(self) -> list[Decision]:
         return list(self._all("decision", Decision))
 
-
-
     def meetings(self) -> list[Meeting]:
         return list(self._all("meeting", Meeting))

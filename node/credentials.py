@@ -16,6 +16,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.records import Copied
+
 CREDENTIALS_ID = uuid5(NAMESPACE_URL, "circle-node:credentials")
 TOKEN_PREFIX = "cn_"
 
@@ -24,7 +26,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Credentials(Aggregate):
+class Credentials(Copied, Aggregate):
     """Every token issued on this node: by hash, whose it is, and whether it is revoked."""
 
     @staticmethod

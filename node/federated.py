@@ -339,7 +339,7 @@ class FederatedApplication(Application[UUID]):
                 objs = (*objs, own)
                 kwargs.update(bodies=bodies, entries=entries)
                 recordings = self._save_collected(*objs, **kwargs)
-                self.kept.keep(own)
+                self.kept.adopt(own)  # this save's own copy: no one changes it again
                 self.observer.appended(len(outgoing))
                 return recordings
         return self._save_collected(*objs, **kwargs)

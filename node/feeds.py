@@ -15,6 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.records import Copied
 from federation import feed as feeds
 from federation.feed import FeedState
 from federation.keys import NodeKeys
@@ -35,7 +36,7 @@ def delivery_id(feed_id: bytes) -> UUID:
     return uuid5(NAMESPACE_URL, f"circle-node:delivery:{feed_id.hex()}")
 
 
-class OwnFeed(Aggregate):
+class OwnFeed(Copied, Aggregate):
     """This node's feed: everything it says to others, signed, in order."""
 
     @staticmethod
@@ -115,7 +116,7 @@ class OwnFeed(Aggregate):
         self.rotation_seqs.append(seq)
 
 
-class PeerFeed(Aggregate):
+class PeerFeed(Copied, Aggregate):
     """What this node holds of a peer's feed: its state after the verified entries held.
 
     Each event records a contiguous run (a pulled page, or a push): catching up stores one

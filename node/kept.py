@@ -6,6 +6,10 @@ process, another thread, or another worker on the same store), a copy brought up
 replaces it. So a reader may use a kept object as it is (`peek`), from any thread, while a
 command takes its own copy to change (`copy`). Each use costs one indexed read of the events
 after the kept version, instead of a load from the last snapshot.
+
+A command done with its copy once saved hands it over (`adopt`): kept as it is, the next use
+finds nothing later in the store and copies nothing. Copies are cheap where it matters:
+records that never change once made (answers) are shared between copies (domain/records.py).
 """
 
 from __future__ import annotations
@@ -43,6 +47,10 @@ class Kept:
         Raises eventsourcing's AggregateNotFoundError if the store has no such aggregate."""
         with self._lock:
             kept = self._kept.get(aggregate_id)
+            if kept is not None and kept.pending_events:
+                # Adopted, then changed after all (a bug of the adopter): not as stored.
+                del self._kept[aggregate_id]
+                kept = None
             if kept is not None:
                 self._kept.move_to_end(aggregate_id)  # the least recently used goes first
         if kept is None:
@@ -63,12 +71,12 @@ class Kept:
         """The aggregate as stored now, a copy of its own for a command to change."""
         return copying.deepcopy(self.peek(aggregate_id))
 
-    def keep(self, aggregate: Aggregate) -> None:
-        """An aggregate just saved: the next use starts from it (a copy, so that the caller
-        may go on changing its own)."""
+    def adopt(self, aggregate: Aggregate) -> None:
+        """An aggregate just saved, which its caller will not change again (a command's own
+        copy, once the command is done): kept as it is, without a copy."""
         if aggregate.pending_events:
             return  # not as stored
-        self._put(copying.deepcopy(aggregate))
+        self._put(aggregate)
 
     def forget(self, aggregate_id: UUID) -> None:
         with self._lock:

@@ -7,12 +7,14 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.records import Copied
+
 
 def peer_view_id(feed_id: bytes) -> UUID:
     return uuid5(NAMESPACE_URL, f"circle-node:peer-view:{feed_id.hex()}")
 
 
-class PeerView(Aggregate):
+class PeerView(Copied, Aggregate):
     @staticmethod
     def create_id(feed_id: bytes, **kwargs: Any) -> UUID:
         return peer_view_id(feed_id)
@@ -42,7 +44,7 @@ class PeerView(Aggregate):
         self.summary = summary
 
 
-class RemotePerson(Aggregate):
+class RemotePerson(Copied, Aggregate):
     """The name of a person of another circle (a delegate, a hat wearer in a summary): kept
     apart, so that it can be erased when that circle says they asked for it."""
 

@@ -7,6 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.records import Copied
 from node.feeds import delivery_id, peer_id
 
 PEER = "peer"  # a node we exchange feeds with
@@ -17,7 +18,7 @@ REMOVED = "removed"
 PEER_INDEX_ID = uuid5(NAMESPACE_URL, "circle-node:peer-index")
 
 
-class PeerIndex(Aggregate):
+class PeerIndex(Copied, Aggregate):
     """The feed ids of every node this one knows, in the order it met them."""
 
     @staticmethod
@@ -37,7 +38,7 @@ class PeerIndex(Aggregate):
         self.feed_ids.append(feed_id)
 
 
-class Peer(Aggregate):
+class Peer(Copied, Aggregate):
     @staticmethod
     def create_id(feed_id: bytes, **kwargs: object) -> UUID:
         return peer_id(feed_id)
@@ -69,7 +70,7 @@ class Peer(Aggregate):
         self.equivocation_conflicting = conflicting
 
 
-class Delivery(Aggregate):
+class Delivery(Copied, Aggregate):
     """The durable outbox towards one peer: every entry from `next_seq` on is still owed."""
 
     @staticmethod

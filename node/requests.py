@@ -24,6 +24,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import WrongStage
+from domain.records import Copied
 
 
 class AlreadyCarriedOut(WrongStage):
@@ -68,7 +69,7 @@ class Mark:
 carrying_out: ContextVar[Mark | None] = ContextVar("circle_node_request", default=None)
 
 
-class CarriedOut(Aggregate):
+class CarriedOut(Copied, Aggregate):
     """A request carried out with an idempotency key (see the module's docstring)."""
 
     @staticmethod

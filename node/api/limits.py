@@ -21,6 +21,7 @@ MAX_API_BODY = 1024 * 1024
 LIMITS: tuple[tuple[str, int], ...] = (("/api/", MAX_API_BODY),)
 DEFAULT_LIMIT = MAX_PUSH_BYTES  # the largest body any route takes (a push of entries)
 
+
 def too_large(limit: int) -> Problem:
     return Problem(413, "oversize", f"request body over {limit} bytes")
 
