@@ -15,14 +15,15 @@ signed-in person (`by`). The read-only network page at / stays in node.server an
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import FastAPI
 
 from node.web import account, circle_pages, network_pages, proposal_pages
 
+PAGES = (account, circle_pages, proposal_pages, network_pages)
 
-def web_router() -> APIRouter:
-    """The members' pages."""
-    router = APIRouter(tags=["pages"])
-    for pages in (account, circle_pages, proposal_pages, network_pages):
-        router.include_router(pages.router)
-    return router
+
+def include_pages(app: FastAPI) -> None:
+    """The members' pages, each module's router included in the app itself (see
+    node.api.include_api)."""
+    for pages in PAGES:
+        app.include_router(pages.router, tags=["pages"])

@@ -274,8 +274,8 @@ def test_with_the_store_failing_every_operation_answers_as_documented(
     from federation.wire import Push, encode
     from node.persistence import event_store_env
     from node.server import ServerOptions, create_app
-    from node.sqlite_store import Readers
     from node.settings import Settings
+    from node.sqlite_store import Readers
     from tests.node.api.everyone import everyone, fill_path, keyed_node
 
     world = everyone(keyed_node(61, event_store_env(Settings(data_dir=tmp_path / "kitchen"))))

@@ -755,10 +755,11 @@ def test_web_form_cells(method: str, path: str, step: str | None) -> None:
 
 def web_posts() -> list[tuple[str, str | None]]:
     """(path, step) of every POST route of the web pages (node.web), steps spelled out."""
-    from node.web import web_router
+    from node.web import PAGES
 
     posts: list[tuple[str, str | None]] = []
-    for method, path in sorted(set(_walk(web_router().routes))):
+    routes = [route for pages in PAGES for route in pages.router.routes]
+    for method, path in sorted(set(_walk(routes))):
         if method != "POST":
             continue
         if "{step}" in path:
