@@ -25,12 +25,15 @@ from bench.load import LoadResult, Request, run_load
 from bench.report import Report, Row
 from bench.servers import ROOT, free_port, served, stop, wait_until_serving
 from node.persistence import open_node
+from node.server import ServerOptions
 from node.settings import Settings
 
 CLIENTS = 16
 TARGET_RATE = 1_000.0
 TARGET_P99_MS = 50.0
 TARGET_RATIO = 0.6
+DEFAULT_THREADS = ServerOptions.threads
+MANY_THREADS = 40
 
 
 @dataclass(frozen=True)
@@ -74,11 +77,13 @@ def build_circle(data: Path, members: int, database_url: str | None = None) -> l
     ]
 
 
-def measure_node(members: int, database_url: str | None = None) -> LoadResult:
+def measure_node(
+    members: int, database_url: str | None = None, threads: int | None = None
+) -> LoadResult:
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         data = Path(tmp) / "node"
         clients = build_circle(data, members, database_url)
-        with served(data, database_url=database_url) as url:
+        with served(data, database_url=database_url, threads=threads) as url:
             result = run_load(url, clients)
     if result.failures:
         raise RuntimeError(f"{result.failures} requests failed, e.g. {result.first_failure}")
@@ -143,6 +148,21 @@ def run(report: Report, members: int) -> ApiResult:
     print(f"API: {CLIENTS} clients x {members} consents, SQLite")
     result = measure(members)
     add_rows(report, result, "SQLite")
+    print(f"API: the same with {MANY_THREADS} request threads")
+    many = measure_node(members, threads=MANY_THREADS)
+    node = result.node
+    report.add(
+        Row(
+            scenario="API",
+            figure=f"p99 latency ms with {MANY_THREADS} request threads (anyio's default)",
+            value=many.percentile(99),
+            baseline_name=f"p99 ms with {DEFAULT_THREADS} (the node's default, `--threads`)",
+            baseline=node.percentile(99),
+            target="(report: why the default is few threads)",
+            met=None,
+            note=f"{many.rate:,.0f} req/s against {node.rate:,.0f} req/s",
+        )
+    )
     return result
 
 

@@ -23,9 +23,13 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def served(
-    data: Path, pull_interval: float = 3600.0, database_url: str | None = None
+    data: Path,
+    pull_interval: float = 3600.0,
+    database_url: str | None = None,
+    threads: int | None = None,
 ) -> Iterator[str]:
-    """A `circle-node serve` process for `data` (its store on PostgreSQL if `database_url`)."""
+    """A `circle-node serve` process for `data` (its store on PostgreSQL if `database_url`;
+    with `threads` request threads, else the node's default)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "CIRCLE_NODE_DATABASE_URL"}
     if database_url:
@@ -44,6 +48,7 @@ def served(
             str(port),
             "--pull-interval",
             str(pull_interval),
+            *(["--threads", str(threads)] if threads else []),
         ],
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -181,6 +181,16 @@ def serve(
             min=0.1,
         ),
     ] = 30.0,
+    threads: Annotated[
+        int,
+        typer.Option(
+            help="Threads that carry out requests (commands and queries); more only help a "
+            "store on PostgreSQL, whose reads wait on the network",
+            envvar="CIRCLE_NODE_THREADS",
+            min=1,
+            max=256,
+        ),
+    ] = 4,
 ) -> None:
     """Serve the node: the federation API, with delivery to and from peers."""
     import uvicorn
@@ -193,7 +203,9 @@ def serve(
     with _opened(data) as (node, settings):
         assert node.keys is not None
         options = ServerOptions(
-            public_url=url or f"http://{host}:{port}", pull_interval=pull_interval
+            public_url=url or f"http://{host}:{port}",
+            pull_interval=pull_interval,
+            threads=threads,
         )
         server_app = create_app(node, KeyStore(settings.data_dir, node.keys), options)
         typer.echo(f"Serving node {node.node_id} at {options.public_url}")

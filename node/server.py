@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import anyio.to_thread
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from domain.errors import DomainError
 from federation.client import FederationClient
 from federation.feed import node_id
-from node.api import api_router
+from node.api import include_api
 from node.api.errors import STORE_UNAVAILABLE, Problem, domain_problem, problem_response
 from node.api.limits import BodyLimit
 from node.application import CircleNode
@@ -31,7 +32,7 @@ from node.identity import KeyStore
 from node.metrics import Metrics, RequestTiming
 from node.pages import network_page
 from node.ratelimit import RateLimiter
-from node.web import web_router
+from node.web import include_pages
 
 log = logging.getLogger("circle_node.server")
 STORE_RETRY_AFTER = 5  # seconds, in a 503's Retry-After when the store is unavailable
@@ -43,6 +44,12 @@ class ServerOptions:
     pull_interval: float = 30.0
     poll_interval: float = 0.5
     request_timeout: float = 10.0
+    # Threads that run the commands and queries (FastAPI runs each route in one). Writes to
+    # the store take turns anyway, and a command is mostly Python holding the GIL: with a
+    # few threads, requests wait their turn in order; with anyio's default of 40 they
+    # contend for the GIL and the store's write lock, and the slowest wait longest
+    # (bench/RESULTS.md, API: with 40 threads, p99 about 1.5 times what it is with 4).
+    threads: int = 4
 
 
 class _WakingObserver(Observer):
@@ -80,6 +87,7 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = options.threads
         timeout = aiohttp.ClientTimeout(total=options.request_timeout)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             client = FederationClient(session, signer if node.keys else None)  # type: ignore[arg-type]
@@ -123,8 +131,8 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
     app.state.authority = authority(public.netloc, public.scheme)
     app.state.join_limiter = RateLimiter()
     app.include_router(federation_router(app.state.join_limiter, describe))
-    app.include_router(api_router())
-    app.include_router(web_router())
+    include_api(app)
+    include_pages(app)
 
     @app.exception_handler(DomainError)
     async def on_refusal(request: Request, error: DomainError) -> Response:

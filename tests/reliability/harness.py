@@ -130,9 +130,7 @@ def build_decision_feed(store: CircleNode, count: int, batch: int = 1000) -> Non
 def found_with_rota(store: CircleNode, name: str) -> tuple[str, str, str]:
     """Found a circle whose founder wears a hat with the area "rota"; returns (founder, hat,
     the founder's personal token)."""
-    founder = store.found_circle(
-        name=name, aim=f"{name}'s aim", domain="Care", founder_name="Ada"
-    )
+    founder = store.found_circle(name=name, aim=f"{name}'s aim", domain="Care", founder_name="Ada")
     hat = store.define_hat(founder, "Rota holder", "Keeps the rota", [], ["rota"])
     selection = store.open_selection(founder, hat)
     store.nominate(founder, selection, founder, "I keep it already")

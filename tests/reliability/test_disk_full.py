@@ -177,6 +177,4 @@ def test_a_snapshot_that_cannot_be_stored_does_not_fail_a_stored_change(
         check_replay(store)
     finally:
         store.close()
-    record(
-        "snapshot-write-fails", {"commands": len(titles), "snapshot_writes_failed": len(failed)}
-    )
+    record("snapshot-write-fails", {"commands": len(titles), "snapshot_writes_failed": len(failed)})

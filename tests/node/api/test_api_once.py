@@ -98,7 +98,8 @@ def test_the_same_key_sent_twice_at_once_is_carried_out_once(circle: Circle) -> 
     assert sorted(answers) == [201, 409, 409, 409]
     assert _titles(c) == ["Sunday pairs"]
     records = [
-        n for n in c.node.recorder.select_notifications(start=1, limit=10_000)
+        n
+        for n in c.node.recorder.select_notifications(start=1, limit=10_000)
         if n.topic.endswith("CarriedOut.Recorded")
     ]
     assert len(records) == 1  # one record of the key, with the one decision
