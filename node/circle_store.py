@@ -124,16 +124,25 @@ class CircleStore(FederatedApplication):
         return register
 
     def _index(self, kind: str) -> Index:
-        """The index of one kind of record (an empty one, not yet stored, if none is)."""
+        """The index of one kind of record, a copy of its own to change (an empty one, not
+        yet stored, if none is)."""
         try:
-            index: Aggregate = self.repository.get(index_id(kind))
+            index: Aggregate = self.kept.copy(index_id(kind))
         except AggregateNotFoundError:
             return Index(kind=kind)
         assert isinstance(index, Index)
         return index
 
     def _ids(self, kind: str) -> list[UUID]:
-        return self._index(kind).ids() if self.is_founded else []
+        """The ids of the records of one kind, in the order they were filed."""
+        if not self.is_founded:
+            return []
+        try:
+            index: Aggregate = self.kept.peek(index_id(kind))
+        except AggregateNotFoundError:
+            return []
+        assert isinstance(index, Index)
+        return index.ids()
 
     def _filed(self, kind: str, *record_ids: UUID) -> list[Aggregate | Index.Filed]:
         """What to save to file records in their index, without loading it: `Filed` events
@@ -165,9 +174,18 @@ class CircleStore(FederatedApplication):
                 and filed.originator_version % INDEX_SNAPSHOTS == 0
             ):
                 try:
-                    self.take_snapshot(filed.originator_id, filed.originator_version)
+                    self._snapshot_index(filed.originator_id, filed.originator_version)
                 except PersistenceError as error:
                     log.warning("could not store a snapshot of an index: %s", error)
+
+    def _snapshot_index(self, index: UUID, version: int) -> None:
+        """A snapshot of an index at `version`: from the kept index when it is at that version
+        (no replay of the events since the last snapshot), else as the library takes one."""
+        kept: Aggregate = self.kept.peek(index)
+        if kept.version == version:
+            self._store_snapshot(kept)
+        else:
+            self.take_snapshot(index, version)
 
     @property
     def is_founded(self) -> bool:

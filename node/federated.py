@@ -377,11 +377,16 @@ class FederatedApplication(Application[UUID]):
             if interval and saved.originator_version % interval == 0:
                 due[saved.originator_id] = aggregate
         for aggregate in due.values():
-            snapshot_class: Any = getattr(type(aggregate), "Snapshot", type(self).snapshot_class)
             try:
-                self.snapshots.put([snapshot_class.take(aggregate)])
+                self._store_snapshot(aggregate)
             except PersistenceError as error:
                 log.warning("could not store a snapshot (the change itself is stored): %s", error)
+
+    def _store_snapshot(self, aggregate: Aggregate) -> None:
+        """A snapshot of the aggregate as it is (which must be as stored)."""
+        assert self.snapshots is not None and not aggregate.pending_events
+        snapshot_class: Any = getattr(type(aggregate), "Snapshot", type(self).snapshot_class)
+        self.snapshots.put([snapshot_class.take(aggregate)])
 
     # Bodies, kept in the recorder's body table (encrypted like events when the store is).
 

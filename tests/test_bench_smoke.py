@@ -40,7 +40,8 @@ def test_api_scenario_runs_against_the_node_and_the_bare_app() -> None:
     report = Report(size="smoke")
     result = api.run(report, 2)
     assert result.node.requests == result.bare.requests == 2 * api.CLIENTS
-    assert [row.scenario for row in report.rows] == ["API", "API"]
+    assert [row.scenario for row in report.rows] == ["API", "API", "API"]
+    assert f"{api.MANY_THREADS} request threads" in report.rows[2].figure
 
 
 def test_fan_out_scenario_runs() -> None:
