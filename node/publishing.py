@@ -19,7 +19,7 @@ from domain.decision import Decision
 from domain.proposal import Proposal
 from domain.relationships import Relationship
 from domain.support import NETWORK, SupportRequest
-from domain.values import CoopLink, Peering, Purpose, Stage
+from domain.values import CoopLink, DecisionKind, Peering, Purpose, Stage
 from federation.feed import feed_id_from_node_id
 from node.federated import Outgoing
 from node.messages import (
@@ -139,7 +139,7 @@ def outgoing(node: CircleNode, aggregates: Sequence[Aggregate]) -> list[Outgoing
             summary_due |= bool(names & SUMMARY_EVENTS)
         elif isinstance(aggregate, Decision) and names:
             entries.append(_public(DECISION_RECORD, decision_record(aggregate)))
-            summary_due = True
+            summary_due |= _changes_summary(aggregate, names)
         elif isinstance(aggregate, Relationship):
             entries.extend(_relationship(node, aggregate))
             summary_due |= any(
@@ -359,6 +359,14 @@ def _other_side(request: SupportRequest) -> tuple[str, str]:
         return request.accepted, str(request.id)
     assert request.origin is not None and request.origin_id is not None
     return request.origin, request.origin_id
+
+
+def _changes_summary(decision: Decision, names: set[str]) -> bool:
+    """Whether a decision's change can change its circle's summary (the policies in force,
+    the decisions due for review). A new operational decision cannot: it is no policy, and
+    its review date is in the future. Everyday decisions are the most frequent change, and
+    the summary reads every decision of the circle: it is worked out when it can change."""
+    return names != {"Taken"} or decision.kind == DecisionKind.POLICY
 
 
 def _summaries(node: CircleNode, aggregates: Sequence[Aggregate]) -> list[Outgoing]:

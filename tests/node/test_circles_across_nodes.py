@@ -14,7 +14,14 @@ from domain.values import CoopLink, Peering, Purpose, Stage, SupportStatus
 from federation.verify import decode_entry, verify_inception, verify_page
 from federation.wire import encode
 from node.application import CircleNode
-from node.messages import CONSENT_ANSWER, COOP_ADMIT, Addressed, ConsentAnswer, encode_body
+from node.messages import (
+    CONSENT_ANSWER,
+    COOP_ADMIT,
+    DECISION_RECORD,
+    Addressed,
+    ConsentAnswer,
+    encode_body,
+)
 from node.persistence import open_node
 from node.settings import Settings
 from tests.conftest import Clock
@@ -97,6 +104,21 @@ def test_circles_across_four_nodes(
     view = coop.peer_view(kitchen.feed_id)
     assert view is not None and view.summary["aim"] == "The aim of Kitchen circle"
     assert "Adopt policy" in view.summary["policies"]
+    # An everyday decision changes nothing the summary holds (it is no policy and its review
+    # is ahead): the co-op gets its record, and no summary is worked out or sent again.
+    cook = kitchen.define_hat(founder(kitchen), "Cook", "Cooks", [], ["menus"])
+    select(kitchen, cook, founder(kitchen))
+    sync(nodes)
+    summary = coop.peer_view(kitchen.feed_id).summary  # type: ignore[union-attr]
+    assert "cook" in [hat["hat"] for hat in summary["hats"]]
+    head = kitchen.own_feed().head
+    kitchen.take_everyday_decision(founder(kitchen), cook, "menus", "Soup on Mondays", "Soup")
+    types = [decode_entry(signed).type for signed in kitchen.own_entries(head, 10)]
+    assert types == [DECISION_RECORD]
+    sync(nodes)
+    seen = coop.peer_view(kitchen.feed_id)
+    assert seen is not None and seen.summary == summary
+    assert "Soup on Mondays" in [d["title"] for d in seen.decisions.values()]
     # ... and the co-op's policies that bind its circles flow down to them.
     consent_to(
         coop,
