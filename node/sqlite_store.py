@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -53,15 +54,25 @@ def _translated(error: sqlite3.Error) -> Exception:
     return persistence.PersistenceError(error)  # pragma: no cover (sqlite3.Error is last)
 
 
+class _Held:
+    """A thread's read connection, held in that thread's local storage: when the thread ends
+    (anyio's worker threads end after a while idle), the holder goes and closes it."""
+
+    __slots__ = ("__weakref__", "connection")
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+
 class Readers:
     """A read connection per thread (autocommit: each statement reads the last committed
-    state), opened on first use and closed with the store."""
+    state), opened on first use, closed when its thread ends or the store closes."""
 
     def __init__(self, db_name: str, timeout: float) -> None:
         self._db_name = db_name
         self._timeout = timeout
         self._local = threading.local()
-        self._opened: list[sqlite3.Connection] = []
+        self._held: weakref.WeakSet[_Held] = weakref.WeakSet()
         self._lock = threading.Lock()
         self._closed = False
 
@@ -76,9 +87,9 @@ class Readers:
     def _connection(self) -> sqlite3.Connection:
         if self._closed:
             raise persistence.InterfaceError("the store is closed")
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is not None:
-            return connection
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is not None:
+            return held.connection
         with self._lock:
             if self._closed:
                 raise persistence.InterfaceError("the store is closed")
@@ -86,19 +97,21 @@ class Readers:
                 self._db_name,
                 uri=True,
                 isolation_level=None,  # autocommit: no transaction is left open
-                check_same_thread=False,  # used by its thread only; closed by the store's
+                check_same_thread=False,  # used by its thread only; closed by whoever ends it
                 timeout=self._timeout,
             )
-            self._opened.append(connection)
-        self._local.connection = connection
+            held = _Held(connection)
+            weakref.finalize(held, connection.close)
+            self._held.add(held)
+        self._local.held = held
         return connection
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            opened, self._opened = self._opened, []
-        for connection in opened:
-            connection.close()
+            held = list(self._held)
+        for each in held:
+            each.connection.close()
 
 
 def readers_of(datastore: SQLiteDatastore) -> Readers | None:

@@ -95,3 +95,27 @@ def test_an_in_memory_store_reads_through_the_pool() -> None:
     from eventsourcing.sqlite import SQLiteDatastore
 
     assert readers_of(SQLiteDatastore(":memory:")) is None
+
+
+def test_a_thread_that_ends_closes_its_read_connection(tmp_path: Path) -> None:
+    import gc
+    import sqlite3
+
+    readers = Readers(str(tmp_path / "circle.sqlite"), timeout=1)
+    held: list[sqlite3.Connection] = []
+
+    def read() -> None:
+        assert readers.rows("SELECT 1", []) == [(1,)]
+        held.append(readers._connection())
+
+    for _ in range(3):  # as anyio's idle worker threads end and new ones start
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join()
+    gc.collect()
+    assert len(held) == 3
+    for connection in held:
+        with pytest.raises(sqlite3.ProgrammingError):
+            connection.execute("SELECT 1")  # closed
+    assert len(readers._held) == 0
+    readers.close()
