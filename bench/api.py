@@ -9,7 +9,8 @@ and saves the answer (the member API authenticates the token first).
 
 Baseline, same run: a bare FastAPI endpoint doing one eventsourcing save (bench/bare_app.py),
 served by uvicorn in a subprocess the same way, with the same client and the same number of
-requests.
+requests. The node and the bare endpoint are each run REPEATS times, in turns; the rows give
+the run with the median rate of each.
 """
 
 from __future__ import annotations
@@ -34,13 +35,16 @@ TARGET_P99_MS = 50.0
 TARGET_RATIO = 0.6
 DEFAULT_THREADS = ServerOptions.threads
 MANY_THREADS = 40
+REPEATS = 3
 
 
 @dataclass(frozen=True)
 class ApiResult:
-    node: LoadResult
-    bare: LoadResult
+    node: LoadResult  # of the node's runs, the one with the median rate
+    bare: LoadResult  # likewise of the bare endpoint's
     members: int
+    node_rates: list[float]  # every run's, in order
+    bare_rates: list[float]
 
 
 def build_circle(data: Path, members: int, database_url: str | None = None) -> list[list[Request]]:
@@ -136,11 +140,23 @@ def measure_bare(requests_per_client: int, database_url: str | None = None) -> L
     return result
 
 
+def _median(runs: list[LoadResult]) -> LoadResult:
+    return sorted(runs, key=lambda run: run.rate)[len(runs) // 2]
+
+
 def measure(members: int, database_url: str | None = None) -> ApiResult:
+    """REPEATS runs of the node and of the bare endpoint, taken in turns (the machine's load
+    drifts: one run of each gave ratios from 0.51 to 0.65 within minutes)."""
+    nodes, bares = [], []
+    for _ in range(REPEATS):
+        nodes.append(measure_node(members, database_url))
+        bares.append(measure_bare(members, database_url))
     return ApiResult(
-        node=measure_node(members, database_url),
-        bare=measure_bare(members, database_url),
+        node=_median(nodes),
+        bare=_median(bares),
         members=members,
+        node_rates=[run.rate for run in nodes],
+        bare_rates=[run.rate for run in bares],
     )
 
 
@@ -169,9 +185,13 @@ def run(report: Report, members: int) -> ApiResult:
 def add_rows(report: Report, result: ApiResult, store: str) -> None:
     node, bare = result.node, result.bare
     p99 = node.percentile(99)
+    runs = ", ".join(
+        f"{n:,.0f}/{b:,.0f}" for n, b in zip(result.node_rates, result.bare_rates, strict=True)
+    )
     note = (
-        f"{node.requests:,} requests in {node.seconds:.2f} s; p50 {node.percentile(50):.1f} ms, "
-        f"p99 {p99:.1f} ms; bare endpoint p99 {bare.percentile(99):.1f} ms"
+        f"median of {len(result.node_rates)} runs of {node.requests:,} requests (node/bare "
+        f"req/s: {runs}); p50 {node.percentile(50):.1f} ms, p99 {p99:.1f} ms; bare endpoint "
+        f"p99 {bare.percentile(99):.1f} ms"
     )
     scenario = "API" if store == "SQLite" else f"API ({store})"
     report.add(

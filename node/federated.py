@@ -65,7 +65,7 @@ from node.feeds import (
 )
 from node.kept import Kept
 from node.peers import APPLICANT, PEER, PEER_INDEX_ID, REMOVED, Delivery, Peer, PeerIndex
-from node.recorders import BodyRow, EntryRow, FeedRecorder
+from node.recorders import BodyRow, EntryRow, FeedRecorder, POPOFeedRecorder, SQLiteFeedRecorder
 from node.retry import retry_on_conflict
 
 log = logging.getLogger("circle_node.store")
@@ -306,6 +306,12 @@ class FederatedApplication(Application[UUID]):
         if not isinstance(own, OwnFeed):
             raise AggregateNotFoundError(OWN_FEED_ID)
         return own
+
+    @property
+    def reads_are_local(self) -> bool:
+        """Whether the store is read in this process, in microseconds (SQLite, memory), not
+        across a network (PostgreSQL)."""
+        return isinstance(self.recorder, SQLiteFeedRecorder | POPOFeedRecorder)
 
     @property
     def feed_id(self) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import anyio.to_thread
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -36,3 +37,43 @@ def test_serve_refuses_a_number_of_threads_below_one(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "Invalid value for '--threads'" in result.output
     assert not (tmp_path / "circle.sqlite").exists()  # refused before opening anything
+
+
+def test_sign_in_reads_a_local_store_on_the_event_loop_and_a_remote_one_in_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from node.application import CircleNode
+
+    node = open_node(Settings(data_dir=tmp_path / "node"))
+    try:
+        ada = node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        _, token = node.issue_token(ada)
+        assert node.reads_are_local  # SQLite
+        threads: list[str] = []
+        looked_up = CircleNode.person_for_token
+
+        def person_for_token(self: CircleNode, token: str) -> str | None:
+            threads.append(threading.current_thread().name)
+            return looked_up(self, token)
+
+        monkeypatch.setattr(CircleNode, "person_for_token", person_for_token)
+        with TestClient(create_app(node, None, ServerOptions("http://testserver"))) as client:
+            loop = client.portal.call(_thread_name)  # type: ignore[union-attr]
+            headers = {"Authorization": f"Bearer {token}"}
+            assert client.get("/api/circle", headers=headers).status_code == 200
+            monkeypatch.setattr(CircleNode, "reads_are_local", property(lambda self: False))
+            assert client.get("/api/circle", headers=headers).status_code == 200
+            wrong = {"Authorization": "Bearer cn_wrong"}
+            assert client.get("/api/circle", headers=wrong).status_code == 401
+        assert threads[0] == loop
+        assert threads[1] != loop and threads[2] != loop
+    finally:
+        node.close()
+
+
+async def _thread_name() -> str:
+    import threading
+
+    return threading.current_thread().name
