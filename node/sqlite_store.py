@@ -82,6 +82,8 @@ class Readers:
         try:
             return self._connection().execute(statement, params).fetchall()
         except sqlite3.Error as error:
+            if self._closed:  # closed under it, as the node shuts down
+                raise persistence.InterfaceError("the store is closed") from error
             raise _translated(error) from error
 
     def _connection(self) -> sqlite3.Connection:
@@ -114,16 +116,23 @@ class Readers:
             each.connection.close()
 
 
+_READERS_MADE = threading.Lock()
+
+
 def readers_of(datastore: SQLiteDatastore) -> Readers | None:
-    """The datastore's read connections; None for an in-memory store."""
+    """The datastore's read connections (one set per datastore, made on first use); None for
+    an in-memory store."""
     pool = datastore.pool
     if pool.is_sqlite_memory_mode:
         return None
     readers: Readers | None = getattr(datastore, "readers", None)
     if readers is None:
-        timeout = pool.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT
-        readers = Readers(pool.db_name, timeout)
-        datastore.readers = readers  # type: ignore[attr-defined]
+        with _READERS_MADE:
+            readers = getattr(datastore, "readers", None)
+            if readers is None:
+                timeout = pool.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT
+                readers = Readers(pool.db_name, timeout)
+                datastore.readers = readers  # type: ignore[attr-defined]
     return readers
 
 
