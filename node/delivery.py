@@ -16,6 +16,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import anyio
 
@@ -34,6 +35,9 @@ log = logging.getLogger("circle_node.delivery")
 # hash index that it touches), and fetches up to as much ahead while it stores.
 RUN_ENTRIES = 8 * MAX_PAGE_ENTRIES
 RUN_BYTES = 16 * 1024 * 1024
+# Threads for delivery's store work (pushes to peers go out together, each a few reads).
+DELIVERY_THREADS = 2
+R = TypeVar("R")
 
 
 @dataclass
@@ -59,6 +63,9 @@ class Federator:
     links: dict[bytes, PeerLink] = field(default_factory=dict)
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     pull_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    threads: anyio.CapacityLimiter = field(
+        default_factory=lambda: anyio.CapacityLimiter(DELIVERY_THREADS)
+    )
 
     def pull_soon(self, feed_id: bytes) -> None:
         """A push arrived ahead of what is held from that peer: catch up now."""
@@ -67,8 +74,13 @@ class Federator:
     async def run(self) -> None:
         await asyncio.gather(self.push_forever(), self.pull_forever())
 
+    async def _in_thread(self, function: Callable[..., R], *args: Any) -> R:
+        """Store work, in a thread of delivery's own (`threads`): a long catch-up never takes
+        the threads that carry out requests (`serve --threads`), nor they its."""
+        return await anyio.to_thread.run_sync(function, *args, limiter=self.threads)
+
     async def _peers(self, *statuses: str) -> list[Peer]:
-        peers = await anyio.to_thread.run_sync(self.node.peers)
+        peers = await self._in_thread(self.node.peers)
         wanted = statuses or (PEER,)
         return [p for p in peers if p.status in wanted and not p.stopped and p.url]
 
@@ -99,19 +111,19 @@ class Federator:
         Several workers on one store take turns: only the one that claims the peer's outbox
         pushes to it, from the cursor as the last one left it (so each entry is pushed once).
         """
-        if await anyio.to_thread.run_sync(self.node.pending_push, peer.feed_id, 1) is None:
+        if await self._in_thread(self.node.pending_push, peer.feed_id, 1) is None:
             return  # nothing owed: no need to claim
-        if not await anyio.to_thread.run_sync(self.node.claim_outbox, peer.feed_id):
+        if not await self._in_thread(self.node.claim_outbox, peer.feed_id):
             return
         try:
             await self._deliver(peer)
         finally:
-            await anyio.to_thread.run_sync(self.node.release_outbox, peer.feed_id)
+            await self._in_thread(self.node.release_outbox, peer.feed_id)
 
     async def _deliver(self, peer: Peer) -> None:
         link = self.link(peer.feed_id)
         while True:
-            push = await anyio.to_thread.run_sync(self.node.pending_push, peer.feed_id)
+            push = await self._in_thread(self.node.pending_push, peer.feed_id)
             if push is None:
                 return
             try:
@@ -119,10 +131,8 @@ class Federator:
             except TransportError as error:
                 self._failed(peer, link, error.reason if error.status is None else str(error))
                 return
-            before = await anyio.to_thread.run_sync(
-                lambda: self.node.delivery(peer.feed_id).next_seq
-            )
-            await anyio.to_thread.run_sync(self.node.acknowledge, peer.feed_id, reply.next_seq)
+            before = await self._in_thread(lambda: self.node.delivery(peer.feed_id).next_seq)
+            await self._in_thread(self.node.acknowledge, peer.feed_id, reply.next_seq)
             if reply.next_seq <= before:
                 # No progress: back off like a failure (the peer pulls what it misses).
                 self._failed(peer, link, f"no progress: {reply.reason or 'nothing taken'}")
@@ -175,7 +185,7 @@ class Federator:
         and stored: those are taken together, in one save, each verified on its own
         (`receive_pages`). `progress` hears (seq held, the peer's head) after each save.
         """
-        held = await anyio.to_thread.run_sync(lambda: self.node.peer_feed(peer.feed_id).next_seq)
+        held = await self._in_thread(lambda: self.node.peer_feed(peer.feed_id).next_seq)
         after = held - 1
         fetched = _Fetched()
         fetch = asyncio.create_task(self._fetch(peer, after, fetched))
@@ -187,7 +197,7 @@ class Federator:
                 if not run:
                     return taken
                 try:
-                    new, used = await anyio.to_thread.run_sync(self.node.receive_pages, run)
+                    new, used = await self._in_thread(self.node.receive_pages, run)
                 except Rejected as rejected:
                     log.warning("page from %s refused: %s", node_id(peer.feed_id), rejected)
                     return taken

@@ -149,3 +149,35 @@ def test_a_peer_whose_pages_cannot_be_taken_does_not_stop_the_pulls_from_others(
     finally:
         for node in nodes.values():
             node.close()
+
+
+def test_delivery_has_threads_of_its_own_beside_the_requests(pair) -> None:  # type: ignore[no-untyped-def]
+    """Every request thread busy (a slow command in each) does not hold up a catch-up, and
+    a catch-up does not take a request's thread."""
+    import anyio.to_thread
+
+    a, b = pair
+    network = FakeNetwork({"a": a, "b": b})
+    a.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+
+    async def scenario() -> int:
+        requests = anyio.to_thread.current_default_thread_limiter()
+        requests.total_tokens = 2
+        release = asyncio.Event()
+
+        async def busy_request() -> None:
+            async with requests:  # holds one of the request threads until released
+                await release.wait()
+
+        busy = [asyncio.create_task(busy_request()) for _ in range(2)]
+        await asyncio.sleep(0)
+        assert requests.available_tokens == 0
+        puller = Federator(b, network)  # type: ignore[arg-type]
+        peer = b.peer(a.feed_id)
+        assert peer is not None
+        taken = await asyncio.wait_for(puller.catch_up(peer), timeout=30)
+        release.set()
+        await asyncio.gather(*busy)
+        return taken
+
+    assert asyncio.run(scenario()) == a.own_feed().head
