@@ -50,6 +50,8 @@ class ServerOptions:
     # contend for the GIL and the store's write lock, and the slowest wait longest
     # (bench/RESULTS.md, API: with 40 threads, p99 about 1.5 times what it is with 4).
     threads: int = 4
+    # Seconds between checks of the calendar (reviews due, terms over, processes lapsed).
+    due_interval: float = 3600.0
 
 
 class _WakingObserver(Observer):
@@ -69,6 +71,23 @@ class _WakingObserver(Observer):
 
     def rejected(self, reason: str) -> None:
         self.metrics.rejected(reason)
+
+
+async def _due_dates_forever(node: CircleNode, interval: float) -> None:
+    """Reviews come due, terms end and late processes lapse by the calendar, without anyone
+    asking (`update_due_dates`, also `POST /api/decisions/update-due-dates`): a decision whose
+    review came due is marked so, and a member circle's summary for its co-op says so."""
+
+    def check() -> None:
+        if node.is_founded:
+            node.update_due_dates()
+
+    while True:
+        try:
+            await anyio.to_thread.run_sync(check)
+        except Exception:  # a store outage must not end the checks for good
+            log.exception("checking due dates failed; trying again later")
+        await asyncio.sleep(interval)
 
 
 def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptions) -> FastAPI:
@@ -105,14 +124,19 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
                 loop.call_soon_threadsafe(federator.wakeup.set)
 
             node.observer = _WakingObserver(metrics, wake)
-            task = asyncio.create_task(federator.run())
+            tasks = [
+                asyncio.create_task(federator.run()),
+                asyncio.create_task(_due_dates_forever(node, options.due_interval)),
+            ]
             try:
                 yield
             finally:
                 node.observer = metrics
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     app = FastAPI(title="circle-node", lifespan=lifespan)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import anyio.to_thread
@@ -13,6 +14,8 @@ from node.cli import app as cli
 from node.persistence import open_node
 from node.server import ServerOptions, create_app
 from node.settings import Settings
+from tests.conftest import Clock
+from tests.node.circles import make_active, select
 
 
 def test_requests_are_carried_out_by_as_many_threads_as_set(tmp_path: Path) -> None:
@@ -77,3 +80,29 @@ async def _thread_name() -> str:
     import threading
 
     return threading.current_thread().name
+
+
+def test_reviews_come_due_by_the_calendar_while_the_node_serves(
+    tmp_path: Path, clock: Clock
+) -> None:
+    import time
+
+    node = open_node(Settings(data_dir=tmp_path / "node"), clock)
+    try:
+        ada = node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        make_active(node)
+        cook = node.define_hat(ada, "Cook", "Cooks", [], ["menus"])
+        select(node, cook, ada)
+        review = clock.now.date() + timedelta(days=2)
+        decision = node.take_everyday_decision(ada, cook, "menus", "Soup", "Soup", review)
+        options = ServerOptions("http://testserver", due_interval=0.05)
+        with TestClient(create_app(node, None, options)):
+            time.sleep(0.3)  # checked, and nothing is due yet
+            assert node.get_decision(decision).status == "in_force"
+            clock.advance(days=3)
+            deadline = time.monotonic() + 10
+            while node.get_decision(decision).status != "review_due":
+                assert time.monotonic() < deadline, "the review never came due"
+                time.sleep(0.05)
+    finally:
+        node.close()
