@@ -24,7 +24,8 @@ from pathlib import Path
 
 from bench.load import LoadResult, Request, run_load
 from bench.report import Report, Row
-from bench.servers import ROOT, free_port, served, stop, wait_until_serving
+from bench.servers import ROOT, served, stop, wait_until_serving
+from node.local_cluster import free_port
 from node.persistence import open_node
 from node.server import ServerOptions
 from node.settings import Settings

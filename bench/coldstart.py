@@ -31,10 +31,11 @@ from eventsourcing.persistence import StoredEvent
 
 from bench.circles import HAT_AREA, found_with_hat
 from bench.report import Report, Row
-from bench.servers import ROOT, free_port, rss_mb, stop
+from bench.servers import ROOT, rss_mb, stop
 from domain.decision import Decision
 from domain.values import Level
 from node.application import CircleNode
+from node.local_cluster import free_port
 from node.persistence import open_node
 from node.settings import Settings
 

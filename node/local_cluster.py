@@ -6,10 +6,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -22,10 +24,24 @@ from node.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 
 
+_HANDED_OUT: set[int] = set()
+_HANDING_OUT = threading.Lock()
+# How many times a node is started on a new port when another process took its port first.
+PORT_ATTEMPTS = 3
+_SERVING = re.compile(r"^Serving node (cn1[a-z2-7]+) at ", re.MULTILINE)
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A loopback port free now, and never handed out before by this process (the kernel may
+    give the same free port to two probes in a row)."""
+    with _HANDING_OUT:
+        while True:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = int(probe.getsockname()[1])
+            if port not in _HANDED_OUT:
+                _HANDED_OUT.add(port)
+                return port
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "it") -> None:
@@ -87,17 +103,32 @@ class LocalNode:
             )
 
     def start(self) -> None:
-        self.spawn()
-        wait_for(self.healthy, 30, f"{self.name} to serve")
+        """Serve, and wait until this node answers on its port. A port is only free when it is
+        probed: if another process binds it first (a node, or an outgoing connection's
+        ephemeral port), the node starts again on a new one (`url` changes)."""
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            self.spawn()
+            try:
+                wait_for(self.healthy, 30, f"{self.name} to serve")
+                return
+            except RuntimeError as error:
+                if "address already in use" not in str(error) or attempt == PORT_ATTEMPTS:
+                    raise
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
 
     def healthy(self) -> bool:
+        """Whether this node answers on its port: the node id /healthz gives must be the one
+        its process said it serves (another process on the same port answers for another)."""
         if self.process is not None and self.process.poll() is not None:
             raise RuntimeError(f"{self.name} exited:\n{self.log.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
-                return bool(json.load(response)["status"] == "ok")
+                answer = json.load(response)
         except OSError:
             return False
+        said = _SERVING.findall(self.log.read_text(errors="replace"))
+        return bool(answer.get("status") == "ok" and said and answer.get("node") == said[-1])
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
