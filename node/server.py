@@ -12,7 +12,12 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import anyio.to_thread
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    PersistenceError,
+)
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -85,7 +90,9 @@ async def _due_dates_forever(node: CircleNode, interval: float) -> None:
     while True:
         try:
             await anyio.to_thread.run_sync(check)
-        except Exception:  # a store outage must not end the checks for good
+        except PersistenceError as error:  # the store is down, full or read-only: one line
+            log.warning("could not check due dates (trying again later): %s", error)
+        except Exception:  # a bug: in full, and the checks go on
             log.exception("checking due dates failed; trying again later")
         await asyncio.sleep(interval)
 

@@ -106,3 +106,39 @@ def test_reviews_come_due_by_the_calendar_while_the_node_serves(
                 time.sleep(0.05)
     finally:
         node.close()
+
+
+def test_a_store_that_fails_the_calendar_check_is_one_warning_line_and_the_checks_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+    import time
+
+    from eventsourcing.persistence import OperationalError
+
+    from node.application import CircleNode
+
+    node = open_node(Settings(data_dir=tmp_path / "node"))
+    try:
+        node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        calls: list[int] = []
+
+        def failing(self: CircleNode) -> None:
+            calls.append(1)
+            raise OperationalError("attempt to write a readonly database")
+
+        monkeypatch.setattr(CircleNode, "update_due_dates", failing)
+        options = ServerOptions("http://testserver", due_interval=0.05)
+        with (
+            caplog.at_level(logging.WARNING, logger="circle_node.server"),
+            TestClient(create_app(node, None, options)),
+        ):
+            deadline = time.monotonic() + 10
+            while len(calls) < 3:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        warnings = [r for r in caplog.records if "could not check due dates" in r.getMessage()]
+        assert len(warnings) >= 3 and all(r.exc_info is None for r in warnings)
+        assert "readonly" in warnings[0].getMessage()
+    finally:
+        node.close()
