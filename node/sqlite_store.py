@@ -48,10 +48,8 @@ _ERRORS: tuple[tuple[type[sqlite3.Error], type[Exception]], ...] = (
 
 
 def _translated(error: sqlite3.Error) -> Exception:
-    for raw, ours in _ERRORS:
-        if isinstance(error, raw):
-            return ours(error)
-    return persistence.PersistenceError(error)  # pragma: no cover (sqlite3.Error is last)
+    # The first that matches (sqlite3.Error, last, matches every one).
+    return next(ours(error) for raw, ours in _ERRORS if isinstance(error, raw))
 
 
 class _Held:
