@@ -18,7 +18,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import PersistenceError
+from eventsourcing.persistence import Mapper, PersistenceError
 from eventsourcing.utils import Environment
 
 from federation.feed import FeedState, node_id
@@ -55,6 +55,7 @@ from federation.wire import (
     body_hash,
     encode,
 )
+from node.event_mapping import TypedMapper
 from node.feeds import (
     OWN_FEED_ID,
     OwnFeed,
@@ -256,6 +257,12 @@ class FederatedApplication(Application[UUID]):
         self.kept = Kept(self.repository, never=self.NEVER_KEPT)
         if keys is not None:
             self._ensure_inception(keys)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        # Events in MessagePack typed by their classes, JSON where that would not round-trip.
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=TypedMapper
+        )
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
         # The node's settings are the only source of configuration: os.environ is not merged
