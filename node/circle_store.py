@@ -30,6 +30,7 @@ from node.credentials import Credentials
 from node.federated import FederatedApplication
 from node.messages import BODY_TYPES
 from node.peer_view import PeerView, RemotePerson
+from node.repository import project_events
 from node.transcodings import register_domain_transcodings
 
 A = TypeVar("A", bound=Aggregate)
@@ -185,7 +186,7 @@ class CircleStore(FederatedApplication):
         if kept.version == version:
             self._store_snapshot(kept)
         else:
-            self.take_snapshot(index, version)
+            self.take_snapshot(index, version, projector_func=project_events)
 
     @property
     def is_founded(self) -> bool:

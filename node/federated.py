@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
+from eventsourcing import application
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Mapper, PersistenceError
@@ -67,6 +68,7 @@ from node.feeds import (
 from node.kept import Kept
 from node.peers import APPLICANT, PEER, PEER_INDEX_ID, REMOVED, Delivery, Peer, PeerIndex
 from node.recorders import BodyRow, EntryRow, FeedRecorder, POPOFeedRecorder, SQLiteFeedRecorder
+from node.repository import Repository
 from node.retry import retry_on_conflict
 
 log = logging.getLogger("circle_node.store")
@@ -258,11 +260,14 @@ class FederatedApplication(Application[UUID]):
         if keys is not None:
             self._ensure_inception(keys)
 
+    def construct_repository(self) -> application.Repository[UUID]:
+        # The library's Repository (no aggregate cache: node/kept.py keeps what is used often),
+        # replaying events without its runtime Protocol check per event.
+        return Repository(event_store=self.events, snapshot_store=self.snapshots)
+
     def construct_mapper(self) -> Mapper[UUID]:
         # Events in MessagePack typed by their classes, JSON where that would not round-trip.
-        return self.factory.mapper(
-            transcoder=self.construct_transcoder(), mapper_class=TypedMapper
-        )
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=TypedMapper)
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
         # The node's settings are the only source of configuration: os.environ is not merged

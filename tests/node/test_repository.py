@@ -1,0 +1,36 @@
+"""Aggregates are replayed from their events as the library does, without its per-event
+runtime Protocol check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eventsourcing.application import project_aggregate
+from eventsourcing.domain import CanMutateProtocol
+
+from domain.values import Level
+from node.application import CircleNode
+from node.repository import Repository
+
+
+def test_a_circle_replays_from_its_events_as_the_library_replays_it(
+    node: CircleNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada = node.found_circle(name="Kitchen", aim="Feed people", domain="Food", founder_name="Ada")
+    ben = node.add_founding_member(ada, "Ben")
+    for level in [Level.LEARNING, Level.FULL] * 60:
+        node.change_level(ada, ben, level)
+    assert isinstance(node.repository, Repository)
+    node.repository.snapshot_store = None  # from the events alone
+    ours = node.repository.get(node.circle_id)
+    library = node.repository.get(node.circle_id, projector_func=project_aggregate)
+    assert ours.version == library.version > 120
+    assert vars(ours) == vars(library)
+
+    # The Protocol check is not made: replay works with it refusing every event.
+    def refuse(cls: Any, instance: Any) -> bool:
+        raise AssertionError("checked")
+
+    monkeypatch.setattr(type(CanMutateProtocol), "__instancecheck__", refuse)
+    assert node.repository.get(node.circle_id).version == ours.version
