@@ -1,5 +1,6 @@
-"""The SQLite store of feed entries and bodies: new stores get larger pages (existing ones keep
-theirs), rows are inserted many per statement, bodies are looked up in hash order."""
+"""The SQLite store of feed entries and bodies: new stores get SQLite's default pages (stores
+made with larger ones keep theirs), rows are inserted many per statement, bodies are looked up
+in hash order."""
 
 from __future__ import annotations
 
@@ -23,17 +24,17 @@ def page_size(path: Path) -> int:
         connection.close()
 
 
-def test_a_new_store_has_larger_pages_and_an_old_one_keeps_its_own(
+def test_a_new_store_has_sqlite_pages_and_an_old_one_keeps_its_own(
     tmp_path: Path, clock: Clock
 ) -> None:
     new = Settings(data_dir=tmp_path / "new")
     open_node(new, clock).close()
-    assert page_size(new.sqlite_path) == 16 * 1024
-    # A store made with SQLite's default pages (by an earlier version): opened as it is.
+    assert page_size(new.sqlite_path) == 4096
+    # A store made with 16 KiB pages (by an earlier version): opened as it is.
     old = Settings(data_dir=tmp_path / "old")
     old.data_dir.mkdir(mode=0o700)
     made = sqlite3.connect(old.sqlite_path)
-    made.execute("PRAGMA page_size = 4096")
+    made.execute("PRAGMA page_size = 16384")
     made.execute("PRAGMA journal_mode = WAL")
     made.execute("CREATE TABLE earlier (x)")
     made.close()
@@ -43,7 +44,7 @@ def test_a_new_store_has_larger_pages_and_an_old_one_keeps_its_own(
         assert own.head == 0 and node.page(-1, 10, None).entries
     finally:
         node.close()
-    assert page_size(old.sqlite_path) == 4096
+    assert page_size(old.sqlite_path) == 16384
 
 
 def test_rows_go_in_several_statements_and_bodies_bound_twice_merge(
