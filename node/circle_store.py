@@ -72,6 +72,9 @@ class CircleStore(FederatedApplication):
         # The circle's id, once read from the register (it never changes once founded): a
         # command then loads the circle without loading the whole register first.
         self._circle_id: UUID | None = None
+        # Each index's ids as UUIDs, as last listed (an index only grows: a later one is
+        # the same list and more).
+        self._listed: dict[str, tuple[UUID, ...]] = {}
         super().__init__(env, clock, keys)
         self._move_filings_to_indexes()
 
@@ -134,16 +137,23 @@ class CircleStore(FederatedApplication):
         assert isinstance(index, Index)
         return index
 
-    def _ids(self, kind: str) -> list[UUID]:
+    def _ids(self, kind: str) -> tuple[UUID, ...]:
         """The ids of the records of one kind, in the order they were filed."""
         if not self.is_founded:
-            return []
+            return ()
         try:
             index: Aggregate = self.kept.peek(index_id(kind))
         except AggregateNotFoundError:
-            return []
+            return ()
         assert isinstance(index, Index)
-        return index.ids()
+        entries = index.entries
+        listed = self._listed.get(kind, ())
+        if len(listed) > len(entries) or (listed and str(listed[-1]) != entries[len(listed) - 1]):
+            listed = ()  # not the index listed before (a store restored under a running node)
+        if len(listed) < len(entries):
+            listed += tuple(UUID(entry) for entry in entries[len(listed) :])
+            self._listed[kind] = listed
+        return listed
 
     def _filed(self, kind: str, *record_ids: UUID) -> list[Aggregate | Index.Filed]:
         """What to save to file records in their index, without loading it: `Filed` events
@@ -252,11 +262,7 @@ class CircleStore(FederatedApplication):
     def _all(self, kind: str, cls: type[A]) -> Iterator[A]:
         """The records of a kind as stored, shared (see node/kept.py): listings read them and
         never change them (a command changes a copy: `get_decision`, `get_proposal`...)."""
-        for record_id in self._ids(kind):
-            try:
-                record = self.kept.peek(record_id)
-            except AggregateNotFoundError:
-                continue
+        for record in self.kept.peek_all(self._ids(kind)):
             if isinstance(record, cls):
                 yield record
 

@@ -5,7 +5,8 @@ A kept object is never changed once kept: when the store holds later events (sav
 process, another thread, or another worker on the same store), a copy brought up to date
 replaces it. So a reader may use a kept object as it is (`peek`), from any thread, while a
 command takes its own copy to change (`copy`). Each use costs one indexed read of the events
-after the kept version, instead of a load from the last snapshot.
+after the kept version, instead of a load from the last snapshot; a listing (`peek_all`) one
+read for all its records.
 
 A command done with its copy once saved hands it over (`adopt`): kept as it is, the next use
 finds nothing later in the store and copies nothing. Copies are cheap where it matters:
@@ -17,11 +18,13 @@ from __future__ import annotations
 import copy as copying
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Repository
+from eventsourcing.application import AggregateNotFoundError, Repository
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import StoredEvent
 
 # Enough for a circle's working set (its circle, feed, credentials, open processes) and the
 # decisions a member circle's summary reads at each change of them.
@@ -46,13 +49,7 @@ class Kept:
 
         Raises eventsourcing's AggregateNotFoundError if the store has no such aggregate."""
         with self._lock:
-            kept = self._kept.get(aggregate_id)
-            if kept is not None and kept.pending_events:
-                # Adopted, then changed after all (a bug of the adopter): not as stored.
-                del self._kept[aggregate_id]
-                kept = None
-            if kept is not None:
-                self._kept.move_to_end(aggregate_id)  # the least recently used goes first
+            kept = self._current(aggregate_id)
         if kept is None:
             fresh: Aggregate = self._repository.get(aggregate_id)
             self._put(fresh)
@@ -67,6 +64,42 @@ class Kept:
         self._put(fresh)
         return fresh
 
+    def peek_all(self, aggregate_ids: Sequence[UUID]) -> list[Any]:
+        """The aggregates as stored now, shared, in the order given (those the store does not
+        hold are left out): one read of the store for all the kept ones, however many, where
+        `peek` makes one each. The kept set grows to hold them all: a listing read once is
+        read again (a member circle's summary reads every decision at each policy), and with
+        more records than KEPT it would otherwise push out the circle, the feed and the
+        credentials, and load most of its records from the store every time."""
+        with self._lock:
+            self._size = max(self._size, len(aggregate_ids) + KEPT)
+            kept = {}
+            for aggregate_id in aggregate_ids:
+                found = self._current(aggregate_id)
+                if found is not None:
+                    kept[aggregate_id] = found
+        later: dict[UUID, list[Any]] = {}
+        store = self._repository.event_store
+        for stored in _later(store.recorder, [(i, a.version) for i, a in kept.items()]):
+            event: Any = store.mapper.to_domain_event(stored)
+            later.setdefault(event.originator_id, []).append(event)
+        aggregates = []
+        for aggregate_id in aggregate_ids:
+            aggregate = kept.get(aggregate_id)
+            if aggregate is None:
+                try:
+                    aggregate = self._repository.get(aggregate_id)
+                except AggregateNotFoundError:
+                    continue
+                self._put(aggregate)
+            elif aggregate_id in later:
+                aggregate = copying.deepcopy(aggregate)
+                for event in later[aggregate_id]:
+                    event.mutate(aggregate)
+                self._put(aggregate)
+            aggregates.append(aggregate)
+        return aggregates
+
     def copy(self, aggregate_id: UUID) -> Any:
         """The aggregate as stored now, a copy of its own for a command to change."""
         return copying.deepcopy(self.peek(aggregate_id))
@@ -77,6 +110,17 @@ class Kept:
         if aggregate.pending_events:
             return  # not as stored
         self._put(aggregate)
+
+    def _current(self, aggregate_id: UUID) -> Aggregate | None:
+        """The kept aggregate, if any, made the most recently used (under the lock)."""
+        kept = self._kept.get(aggregate_id)
+        if kept is not None and kept.pending_events:
+            # Adopted, then changed after all (a bug of the adopter): not as stored.
+            del self._kept[aggregate_id]
+            return None
+        if kept is not None:
+            self._kept.move_to_end(aggregate_id)  # the least recently used goes first
+        return kept
 
     def forget(self, aggregate_id: UUID) -> None:
         with self._lock:
@@ -93,3 +137,19 @@ class Kept:
             self._kept.move_to_end(aggregate.id)
             while len(self._kept) > self._size:
                 self._kept.popitem(last=False)
+
+
+def _later(recorder: Any, versions: list[tuple[UUID, int]]) -> Sequence[StoredEvent]:
+    """The events stored after each given version: in one read where the recorder can
+    (`select_later`, node/sqlite_store.py), else one read per aggregate."""
+    if not versions:
+        return []
+    select_later = getattr(recorder, "select_later", None)
+    if select_later is not None:
+        found: Sequence[StoredEvent] = select_later(versions)
+        return found
+    return [
+        stored
+        for aggregate_id, version in versions
+        for stored in recorder.select_events(aggregate_id, gt=version)
+    ]

@@ -176,6 +176,47 @@ class OwnReads(SQLiteAggregateRecorder):
             for row in readers.rows(statement, params)
         ]
 
+    def select_later(self, versions: Sequence[tuple[UUID, int]]) -> Sequence[StoredEvent]:
+        """The events stored after the given version of each aggregate, in one statement per
+        LATER_CHUNK aggregates (a listing checks hundreds of kept records at once)."""
+        readers = readers_of(self.datastore)
+        if readers is None:
+            return [
+                event
+                for aggregate_id, version in versions
+                for event in self.select_events(aggregate_id, gt=version)
+            ]
+        found: list[StoredEvent] = []
+        for start in range(0, len(versions), LATER_CHUNK):
+            chunk = versions[start : start + LATER_CHUNK]
+            # CROSS JOIN: the kept versions drive, each a seek in the events' primary key.
+            statement = (
+                "WITH kept(id, version) AS (VALUES "
+                + ",".join(["(?,?)"] * len(chunk))
+                + ") SELECT e.originator_id, e.originator_version, e.topic, e.state "
+                f"FROM kept CROSS JOIN {self.events_table_name} AS e "
+                "WHERE e.originator_id = kept.id AND e.originator_version > kept.version "
+                "ORDER BY e.originator_id, e.originator_version"
+            )
+            params = [
+                value for aggregate_id, version in chunk for value in (aggregate_id.hex, version)
+            ]
+            found.extend(
+                StoredEvent(
+                    originator_id=self.convert_originator_id(row[0]),
+                    originator_version=row[1],
+                    topic=row[2],
+                    state=row[3],
+                )
+                for row in readers.rows(statement, params)
+            )
+        return found
+
+
+# Aggregates checked by one statement of `select_later` (two parameters each: well under
+# SQLite's smallest limit of 999).
+LATER_CHUNK = 400
+
 
 class SnapshotRecorder(OwnReads):
     """The snapshots' recorder (eventsourcing's aggregate recorder, with `OwnReads`)."""

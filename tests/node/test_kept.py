@@ -4,10 +4,16 @@ and never changed once kept; and stores made before the per-kind indexes."""
 from __future__ import annotations
 
 from pathlib import Path
+from uuid import UUID, uuid4
 
+import pytest
+
+from bench.circles import HAT_AREA, found_with_hat
 from domain.register import REGISTER_ID, index_id
 from node.circle_store import FORMER_PARTICIPANT
 from node.credentials import CREDENTIALS_ID
+from node.feeds import OWN_FEED_ID
+from node.kept import Kept
 from node.persistence import open_node
 from node.scripted import make_active
 from node.settings import Settings
@@ -156,5 +162,90 @@ def test_a_copy_shares_only_what_never_changes(tmp_path: Path) -> None:
         circle = node.get_circle()
         assert copy.deepcopy(circle).participants == circle.participants
         assert copy.deepcopy(circle).participants is not circle.participants
+    finally:
+        node.close()
+
+
+
+def test_a_listing_reads_its_kept_records_at_once_and_follows_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path / "node")
+    first, second = open_node(settings), open_node(settings)
+    try:
+        ada, hat = found_with_hat(first)
+        taken = [
+            first.take_everyday_decision(ada, hat, HAT_AREA, f"Rota {n}", "Sundays")
+            for n in range(30)
+        ]
+        assert [str(d.id) for d in first.decisions()] == taken
+        # Another worker challenges two of them: the next listing here shows it.
+        second.challenge_decision(ada, taken[3], "Sundays are hard for some")
+        second.challenge_decision(ada, taken[17], "And for others")
+        reads: list[object] = []
+        select_events = first.recorder.select_events
+
+        def counted(originator_id: object, **options: object) -> object:
+            reads.append(originator_id)
+            return select_events(originator_id, **options)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(first.recorder, "select_events", counted)
+        listed = first.decisions()
+        assert [str(d.id) for d in listed] == taken
+        assert [n for n, d in enumerate(listed) if d.challenges] == [3, 17]
+        # One read for the thirty kept decisions, not one each (the index has its own).
+        assert not {UUID(t) for t in taken} & set(reads)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_listing_larger_than_the_kept_set_does_not_push_out_the_circle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = open_node(Settings(data_dir=tmp_path / "node"))
+    try:
+        ada, hat = found_with_hat(node)
+        taken = [
+            node.take_everyday_decision(ada, hat, HAT_AREA, f"Rota {n}", "Sundays")
+            for n in range(20)
+        ]
+        monkeypatch.setattr("node.kept.KEPT", 8)
+        small = Kept(node.repository, size=8)
+        monkeypatch.setattr(node, "kept", small)
+        node.peek_circle()
+        node.own_feed()
+        assert [str(d.id) for d in node.decisions()] == taken
+        kept = set(small._kept)
+        assert {node.circle_id, OWN_FEED_ID} <= kept and {UUID(t) for t in taken} <= kept
+    finally:
+        node.close()
+
+
+def test_events_after_many_versions_in_one_read_are_those_read_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = open_node(Settings(data_dir=tmp_path / "node"))
+    try:
+        ada, hat = found_with_hat(node)
+        for n in range(5):
+            node.take_everyday_decision(ada, hat, HAT_AREA, f"Rota {n}", "Sundays")
+        monkeypatch.setattr("node.sqlite_store.LATER_CHUNK", 3)  # several statements
+        recorder = node.recorder
+        versions = [
+            (aggregate_id, version)
+            for aggregate_id in (node.circle_id, OWN_FEED_ID, index_id("decision"), uuid4())
+            for version in (0, 1, 3)
+        ]
+        one_by_one = [
+            (e.originator_id, e.originator_version, e.topic, e.state)
+            for aggregate_id, version in versions
+            for e in recorder.select_events(aggregate_id, gt=version)
+        ]
+        at_once = [
+            (e.originator_id, e.originator_version, e.topic, e.state)
+            for e in recorder.select_later(versions)  # type: ignore[attr-defined]
+        ]
+        assert one_by_one and sorted(at_once, key=str) == sorted(one_by_one, key=str)
     finally:
         node.close()
