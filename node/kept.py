@@ -80,7 +80,7 @@ class Kept:
                     kept[aggregate_id] = found
         later: dict[UUID, list[Any]] = {}
         store = self._repository.event_store
-        for stored in _later(store.recorder, [(i, a.version) for i, a in kept.items()]):
+        for stored in events_after(store.recorder, [(i, a.version) for i, a in kept.items()]):
             event: Any = store.mapper.to_domain_event(stored)
             later.setdefault(event.originator_id, []).append(event)
         aggregates = []
@@ -139,9 +139,9 @@ class Kept:
                 self._kept.popitem(last=False)
 
 
-def _later(recorder: Any, versions: list[tuple[UUID, int]]) -> Sequence[StoredEvent]:
-    """The events stored after each given version: in one read where the recorder can
-    (`select_later`, node/sqlite_store.py), else one read per aggregate."""
+def events_after(recorder: Any, versions: list[tuple[UUID, int]]) -> Sequence[StoredEvent]:
+    """The events stored after each given version of its aggregate: in one read where the
+    recorder can (`select_later`: SQLite and PostgreSQL), else one read per aggregate."""
     if not versions:
         return []
     select_later = getattr(recorder, "select_later", None)

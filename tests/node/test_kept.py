@@ -13,10 +13,11 @@ from domain.register import REGISTER_ID, index_id
 from node.circle_store import FORMER_PARTICIPANT
 from node.credentials import CREDENTIALS_ID
 from node.feeds import OWN_FEED_ID
-from node.kept import Kept
+from node.kept import Kept, events_after
 from node.persistence import open_node
 from node.scripted import make_active
 from node.settings import Settings
+from tests.conftest import NodeOpener
 
 
 def test_kept_aggregates_follow_the_store_and_are_never_changed_in_place(
@@ -166,7 +167,6 @@ def test_a_copy_shares_only_what_never_changes(tmp_path: Path) -> None:
         node.close()
 
 
-
 def test_a_listing_reads_its_kept_records_at_once_and_follows_the_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -223,29 +223,28 @@ def test_a_listing_larger_than_the_kept_set_does_not_push_out_the_circle(
 
 
 def test_events_after_many_versions_in_one_read_are_those_read_one_by_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    open_store: NodeOpener, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    node = open_node(Settings(data_dir=tmp_path / "node"))
-    try:
-        ada, hat = found_with_hat(node)
-        for n in range(5):
-            node.take_everyday_decision(ada, hat, HAT_AREA, f"Rota {n}", "Sundays")
-        monkeypatch.setattr("node.sqlite_store.LATER_CHUNK", 3)  # several statements
-        recorder = node.recorder
-        versions = [
-            (aggregate_id, version)
-            for aggregate_id in (node.circle_id, OWN_FEED_ID, index_id("decision"), uuid4())
-            for version in (0, 1, 3)
-        ]
-        one_by_one = [
-            (e.originator_id, e.originator_version, e.topic, e.state)
-            for aggregate_id, version in versions
-            for e in recorder.select_events(aggregate_id, gt=version)
-        ]
-        at_once = [
-            (e.originator_id, e.originator_version, e.topic, e.state)
-            for e in recorder.select_later(versions)  # type: ignore[attr-defined]
-        ]
-        assert one_by_one and sorted(at_once, key=str) == sorted(one_by_one, key=str)
-    finally:
-        node.close()
+    node = open_store()
+    ada, hat = found_with_hat(node)
+    for n in range(5):
+        node.take_everyday_decision(ada, hat, HAT_AREA, f"Rota {n}", "Sundays")
+    monkeypatch.setattr("node.sqlite_store.LATER_CHUNK", 3)  # several statements
+    recorder = node.recorder
+    versions = [
+        (aggregate_id, version)
+        for aggregate_id in (node.circle_id, OWN_FEED_ID, index_id("decision"), uuid4())
+        for version in (0, 1, 3)
+    ]
+    one_by_one = [
+        (e.originator_id, e.originator_version, e.topic, e.state)
+        for aggregate_id, version in versions
+        for e in recorder.select_events(aggregate_id, gt=version)
+    ]
+    at_once = [
+        (e.originator_id, e.originator_version, e.topic, e.state)
+        for e in events_after(recorder, versions)
+    ]
+    assert one_by_one and sorted(at_once, key=str) == sorted(one_by_one, key=str)
+    # In one read where the store can.
+    assert hasattr(recorder, "select_later") == (open_store.kind != "memory")  # type: ignore[attr-defined]
