@@ -63,6 +63,7 @@ class LocalNode:
         pull_interval: float = 1.0,
         env: dict[str, str] | None = None,
         public_url: str | None = None,
+        nice: int = 0,
     ) -> None:
         self.name = name
         self.data = root / name
@@ -73,6 +74,7 @@ class LocalNode:
         self.pull_interval = pull_interval
         self.env = env or {}  # more environment for the process (CIRCLE_NODE_DATABASE_URL...)
         self.public_url = public_url
+        self.nice = nice  # how much lower its scheduling priority is than this process's
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -101,6 +103,9 @@ class LocalNode:
                 env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
                 cwd=ROOT,
             )
+        if self.nice:
+            ours = os.getpriority(os.PRIO_PROCESS, 0)
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, min(19, ours + self.nice))
 
     def start(self) -> None:
         """Serve, and wait until this node answers on its port. A port is only free when it is

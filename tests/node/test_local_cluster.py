@@ -5,6 +5,7 @@ never taken for it."""
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 from pathlib import Path
 
@@ -39,3 +40,14 @@ def test_a_node_whose_port_is_taken_starts_on_another(tmp_path: Path) -> None:
 def test_free_ports_are_never_handed_out_twice() -> None:
     ports = [free_port() for _ in range(200)]
     assert len(set(ports)) == len(ports)
+
+
+def test_a_node_may_run_at_a_lower_priority(tmp_path: Path) -> None:
+    node = LocalNode(tmp_path, "niced", nice=5)
+    node.start()
+    try:
+        assert node.process is not None
+        ours = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, node.process.pid) == min(19, ours + 5)
+    finally:
+        node.stop()
