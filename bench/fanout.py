@@ -42,8 +42,8 @@ POLL = 0.005
 # fair scheduler gives every runnable process an equal share: while 50 peers verify and store,
 # the publisher, still pushing to the last of them, would get a fiftieth of the two cores, and
 # the time would grow faster than N for a reason no co-op meets (each peer is another circle's
-# machine). Measured on the bench machine, 50 / 10 peers took 5.0 to 8.9 times as long at the
-# same priority (four runs), 3.2 to 3.6 times with the peers niced.
+# machine). Measured on the bench machine, 50 / 10 peers took 4.2 to 8.9 times as long at the
+# same priority (five runs), 3.2 to 3.6 times with the peers niced (three).
 PEER_NICE = 10
 
 
