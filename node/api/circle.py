@@ -10,9 +10,10 @@ from pydantic import BaseModel, Field
 from node.api.auth import Node, Person
 from node.api.errors import ERROR_RESPONSES
 from node.api.paging import Page, Paging, page_of
+from node.api.threaded import ThreadedRoute
 from node.application import CircleNode
 
-router = APIRouter(tags=["circle and people"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=ThreadedRoute, tags=["circle and people"], responses=ERROR_RESPONSES)
 
 
 class HatOut(BaseModel):

@@ -13,8 +13,9 @@ from node.api.auth import Node, Person
 from node.api.errors import ERROR_RESPONSES
 from node.api.fields import Body, Ref, Title
 from node.api.paging import Page, Paging, page_of
+from node.api.threaded import ThreadedRoute
 
-router = APIRouter(tags=["decisions"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=ThreadedRoute, tags=["decisions"], responses=ERROR_RESPONSES)
 
 
 class DecisionOut(BaseModel):

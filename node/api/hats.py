@@ -17,9 +17,10 @@ from node.api.consent import ProcessFields, process_fields
 from node.api.errors import ERROR_RESPONSES
 from node.api.fields import Ref, Say, Title, aware, name_of
 from node.api.paging import Page, Paging, page_of
+from node.api.threaded import ThreadedRoute
 from node.application import CircleNode
 
-router = APIRouter(tags=["hats"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=ThreadedRoute, tags=["hats"], responses=ERROR_RESPONSES)
 
 
 class Wearer(BaseModel):

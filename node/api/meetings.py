@@ -12,8 +12,9 @@ from node.api.auth import Node, Person
 from node.api.errors import ERROR_RESPONSES
 from node.api.fields import Body, Ref, Say, Title, aware
 from node.api.paging import Page, Paging, page_of
+from node.api.threaded import ThreadedRoute
 
-router = APIRouter(tags=["meetings"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=ThreadedRoute, tags=["meetings"], responses=ERROR_RESPONSES)
 
 
 class AgendaItemOut(BaseModel):

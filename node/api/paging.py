@@ -17,7 +17,7 @@ class PageRequest(BaseModel):
     limit: int
 
 
-def _paging(
+async def _paging(
     offset: Annotated[int, Query(ge=0, description="How many to skip")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many to return")] = 50,
 ) -> PageRequest:

@@ -27,10 +27,13 @@ from node.api.errors import ERROR_RESPONSES
 from node.api.fields import Body, Ref, Say, Subject, Title, aware
 from node.api.hats import SelectionOut, selection_out
 from node.api.paging import Page, Paging, page_of
+from node.api.threaded import ThreadedRoute
 from node.application import CircleNode
 from node.relations import RELATION_PURPOSES
 
-router = APIRouter(tags=["proposals and the consent process"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=ThreadedRoute, tags=["proposals and the consent process"], responses=ERROR_RESPONSES
+)
 
 MAX_COUNT = 1_000_000  # a vote count
 

@@ -18,10 +18,11 @@ from node.api.auth import Node, Person
 from node.api.errors import ERROR_RESPONSES
 from node.api.fields import Say
 from node.api.paging import Page, Paging, page_of
+from node.api.threaded import ThreadedRoute
 from node.application import CircleNode
 from node.peers import Peer
 
-router = APIRouter(tags=["other circles"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=ThreadedRoute, tags=["other circles"], responses=ERROR_RESPONSES)
 
 
 class LegalEntityOut(BaseModel):
