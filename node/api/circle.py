@@ -63,7 +63,7 @@ class CircleOut(BaseModel):
 
 
 def circle_out(node: CircleNode) -> CircleOut:
-    circle = node.get_circle()
+    circle = node.peek_circle()
     entity = circle.legal_entity
     today = node.clock().date()
     return CircleOut(
@@ -132,7 +132,7 @@ class PersonOut(BaseModel):
 
 @router.get("/people", summary="Everyone who takes or took part (paginated)")
 def list_people(node: Node, by: Person, paging: Paging) -> Page[PersonOut]:
-    circle = node.get_circle()
+    circle = node.peek_circle()
     people = [
         PersonOut(
             person_id=p.person_id,
@@ -163,7 +163,7 @@ class NewPerson(BaseModel):
     summary="Record someone's application to join (the secretary records it)",
 )
 def apply(node: Node, by: Person, body: Application) -> NewPerson:
-    node.get_circle().check_records_keeper(by, "record an application")
+    node.peek_circle().check_records_keeper(by, "record an application")
     return NewPerson(person_id=node.apply_to_join(body.name, body.level, body.contact))
 
 
@@ -244,7 +244,7 @@ def erase(node: Node, by: Person, person_id: str) -> Erased:
 
 
 def _person(node: CircleNode, person_id: str) -> PersonOut:
-    circle = node.get_circle()
+    circle = node.peek_circle()
     p = circle.participant(person_id)
     return PersonOut(
         person_id=person_id,

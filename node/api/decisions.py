@@ -98,7 +98,7 @@ class DueDates(BaseModel):
     summary="Mark reviews that came due, end decisions whose term is over, lapse late processes",
 )
 def update_due_dates(node: Node, by: Person) -> DueDates:
-    node.get_circle().check_full_participant(by, "update the circle's due dates")
+    node.peek_circle().check_full_participant(by, "update the circle's due dates")
     return DueDates(**node.update_due_dates())
 
 

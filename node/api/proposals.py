@@ -322,7 +322,7 @@ def _process(node: CircleNode, process_id: str) -> ConsentProcess:
 def process_out(node: CircleNode, process_id: str) -> ProposalOut | SelectionOut:
     process = _process(node, process_id)
     if isinstance(process, HatSelection):
-        return selection_out(node.get_circle(), process)
+        return selection_out(node.peek_circle(), process)
     assert isinstance(process, Proposal)
     return proposal_out(process)
 

@@ -111,13 +111,13 @@ def relationship_out(node: CircleNode, circle: Circle, rel: Relationship) -> Rel
     summary="The circles this one knows: peering, co-op links, seats, requests, refusals",
 )
 def list_relationships(node: Node, by: Person, paging: Paging) -> Page[RelationshipOut]:
-    circle = node.get_circle()
+    circle = node.peek_circle()
     return page_of([relationship_out(node, circle, r) for r in node.relationships()], paging)
 
 
 @router.get("/relationships/{other}", summary="This circle's relationship with another circle")
 def get_relationship(node: Node, by: Person, other: str) -> RelationshipOut:
-    return relationship_out(node, node.get_circle(), node.relationship(other))
+    return relationship_out(node, node.peek_circle(), node.relationship(other))
 
 
 class CoopPolicy(BaseModel):
@@ -247,7 +247,7 @@ def answer_seat(
     node: Node, by: Person, co_op: str, proposal: str, body: SeatAnswerIn
 ) -> RelationshipOut:
     node.answer_seat(by, co_op, proposal, body.consents, body.argument)
-    return relationship_out(node, node.get_circle(), node.relationship(co_op))
+    return relationship_out(node, node.peek_circle(), node.relationship(co_op))
 
 
 # Transport peers.

@@ -34,7 +34,7 @@ def facilitates(circle: Circle, person: str) -> bool:
 @router.get("/circle", include_in_schema=False)
 def circle_page(found: Member) -> Response:
     node = found.node
-    circle = node.get_circle()
+    circle = node.peek_circle()
     names = Names(node)
     people: list[dict[str, Any]] = []
     former: list[dict[str, Any]] = []
@@ -65,7 +65,7 @@ def circle_page(found: Member) -> Response:
 @router.get("/decisions", include_in_schema=False)
 def decisions_page(found: Member) -> Response:
     node = found.node
-    circle = node.get_circle()
+    circle = node.peek_circle()
     names = Names(node)
     today = node.clock().date()
     soon = today + timedelta(days=SOON_DAYS)
@@ -104,7 +104,7 @@ def decisions_page(found: Member) -> Response:
 @router.get("/hats", include_in_schema=False)
 def hats_page(found: Member) -> Response:
     node = found.node
-    circle = node.get_circle()
+    circle = node.peek_circle()
     names = Names(node)
     today = node.clock().date()
     hats = []
@@ -155,7 +155,7 @@ def hats_page(found: Member) -> Response:
 
 def _meetings_page(found: Visit, status: int = 200, **extra: Any) -> Response:
     node = found.node
-    circle = node.get_circle()
+    circle = node.peek_circle()
     names = Names(node)
     meetings = [
         {

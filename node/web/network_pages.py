@@ -79,7 +79,7 @@ def network_page(found: Member) -> Response:
 @router.get("/map", include_in_schema=False)
 def map_page(found: Member) -> Response:
     node = found.node
-    circle = node.get_circle()
+    circle = node.peek_circle()
     stopped = {
         node_id(peer.feed_id)
         for peer in (node.peers() if node.keys is not None else [])

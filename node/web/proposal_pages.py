@@ -115,7 +115,7 @@ def draft(posted: MemberPost) -> Response:
 def proposal_view(found: Visit, proposal: Proposal) -> dict[str, Any]:
     """What the proposal's page shows, and which forms it offers this person."""
     node = found.node
-    circle = node.get_circle()
+    circle = node.peek_circle()
     names = Names(node)
     me = found.person or ""
     participant = circle.participants.get(me)

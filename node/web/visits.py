@@ -108,7 +108,7 @@ class Visit:
         ]
         session = self.session
         return {
-            "circle_name": node.get_circle().name if founded else "circle-node",
+            "circle_name": node.peek_circle().name if founded else "circle-node",
             "nav": NAV if self.person else (),
             "path": self.request.url.path,
             "me": self.person,
@@ -143,7 +143,7 @@ def still_signed_in(node: CircleNode, session: Session) -> bool:
         return False
     if session.token_id not in node.tokens_of(person):
         return False
-    participant = node.get_circle().participants.get(person)
+    participant = node.peek_circle().participants.get(person)
     return participant is not None and participant.status not in GONE
 
 
