@@ -78,3 +78,30 @@ def test_rows_go_in_several_statements_and_bodies_bound_twice_merge(
         assert len(node.page(0, 100, reader).bodies) == 10
     finally:
         node.close()
+
+
+def test_events_go_in_several_statements_with_their_notification_ids(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("node.recorders.ROWS_PER_INSERT", 3)
+    node = open_node(Settings(data_dir=tmp_path / "a"), clock)
+    try:
+        ada = node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        circle = node.get_circle()
+        for number in range(7):
+            circle.define_hat(
+                ada, f"Hat {number}", "Does things", [], [f"area {number}"], 12, "operational"
+            )
+        recordings = node.save(circle)  # seven events: three statements
+        assert len(recordings) == 7
+        stored = node.recorder.select_notifications(start=1, limit=10_000)
+        by_id = {n.id: (n.originator_id, n.originator_version) for n in stored}
+        for recording in recordings:
+            event = recording.domain_event
+            assert by_id[recording.notification.id] == (
+                event.originator_id,
+                event.originator_version,
+            )
+        assert node.get_circle().version == circle.version
+    finally:
+        node.close()
