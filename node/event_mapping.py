@@ -12,9 +12,10 @@ Nothing is stored that would not come back the same: each encoding is decoded ag
 and compared with the event's values, as values and as JSON renderings of them; an event
 whose values its annotations do not describe (a `datetime` where a `date` is declared, a UUID
 where a `str` is, a time with its offset, which MessagePack reduces to UTC) is stored as JSON,
-as are events of classes the annotations cannot type (snapshots, whose state is an
-aggregate's attributes) and of classes with a `class_version` above 1 (upcasting works on the
-JSON dict, as the library does it).
+as are events msgspec cannot encode (an int beyond 64 bits) and events of classes with a
+`class_version` above 1 (upcasting works on the JSON dict, as the library does it). When a
+class's version rises, its rows already in MessagePack (version 1) are read without types,
+upcast, then typed by the class's annotations as they are now.
 
 A row says which it is by its first byte once decrypted and decompressed: JSON of an event's
 values is an object (`{`), MessagePack of them a map (0x80 to 0x8f, 0xde or 0xdf), so stores
@@ -49,14 +50,16 @@ _JSON = msgspec.json.Encoder()
 
 @dataclasses.dataclass(frozen=True)
 class _Typed:
-    """How the values of one event class are decoded: a TypedDict of its fields."""
+    """An event class's values as its annotations describe them: a TypedDict of its fields,
+    and the decoder of MessagePack into it."""
 
+    values: Any
     decoder: msgspec.msgpack.Decoder[Any]
 
 
 def _typed(cls: type) -> _Typed | None:
-    """The decoder of `cls`'s values from its annotations, or None: store its events as JSON."""
-    if getattr(cls, "class_version", 1) != 1 or not dataclasses.is_dataclass(cls):
+    """How `cls`'s values are typed from its annotations, or None: its events go as JSON."""
+    if not dataclasses.is_dataclass(cls):
         return None
     try:
         hints = typing.get_type_hints(cls)
@@ -66,9 +69,14 @@ def _typed(cls: type) -> _Typed | None:
             if field.name not in _COLUMNS
         }
         values = TypedDict(f"{cls.__qualname__}Values", fields, total=False)  # type: ignore[misc]
-        return _Typed(msgspec.msgpack.Decoder(values))
+        return _Typed(values, msgspec.msgpack.Decoder(values))
     except (NameError, KeyError, TypeError):
         return None  # an annotation msgspec cannot type (a TypeVar, a class of no fields)
+
+
+# What msgspec raises for values it cannot encode (an int beyond 64 bits, an object of no
+# known type): those events go as JSON, which takes them.
+_UNENCODABLE = (TypeError, ValueError, OverflowError, msgspec.EncodeError)
 
 
 class TypedMapper(Mapper[UUID]):
@@ -92,29 +100,35 @@ class TypedMapper(Mapper[UUID]):
         for column in _COLUMNS:
             values.pop(column)
         typed = self._typed(cls)
-        if typed is not None:
-            data = _ENCODER.encode(values)
+        class_version = getattr(cls, "class_version", 1)
+        if typed is not None and class_version == 1:
             try:
+                data = _ENCODER.encode(values)
                 back = typed.decoder.decode(data)
                 if back == values and _JSON.encode(back) == _JSON.encode(values):
                     return data
-            except msgspec.ValidationError:
+            except (msgspec.ValidationError, *_UNENCODABLE):
                 pass  # values the annotations do not describe: JSON keeps what they are
-        class_version = getattr(cls, "class_version", 1)
         if class_version > 1:
             values["class_version"] = class_version
         return self.transcoder.encode(values)
 
-    def decoded(self, cls: type, data: bytes) -> dict[str, Any]:
-        """An event's values from what `encoded` gave, or from the library's JSON."""
-        if data[:1] != b"{":
-            typed = self._typed(cls)
-            if typed is None:
-                raise ValueError(f"{get_topic(cls)} is not stored as MessagePack")
+    def decoded(self, cls: type, data: bytes) -> tuple[dict[str, Any], bool]:
+        """An event's values from what `encoded` gave, or from the library's JSON; and
+        whether they are still to be typed (after upcasting: see `to_domain_event`)."""
+        if data[:1] == b"{":
+            decoded: dict[str, Any] = self.transcoder.decode(data)
+            return decoded, False
+        typed = self._typed(cls)
+        if typed is None:
+            raise ValueError(f"{get_topic(cls)} has no annotations to read MessagePack by")
+        if getattr(cls, "class_version", 1) == 1:
             values: dict[str, Any] = typed.decoder.decode(data)
-            return values
-        decoded: dict[str, Any] = self.transcoder.decode(data)
-        return decoded
+            return values, False
+        # The class has a later version than the row (MessagePack is written for version 1
+        # only): the values as stored, plain, are upcast first, then typed.
+        plain: dict[str, Any] = msgspec.msgpack.decode(data)
+        return plain, True
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         state = self.encoded(domain_event)
@@ -137,13 +151,9 @@ class TypedMapper(Mapper[UUID]):
                 state = self.cipher.decrypt(state)
             if self.compressor:
                 state = self.compressor.decompress(state)
-            values = self.decoded(cls, state)
+            values, untyped = self.decoded(cls, state)
         except Exception as error:
-            raise MapperDeserialisationError(
-                f"Failed to deserialise state of stored event with topic "
-                f"'{stored_event.topic}', originator_id '{stored_event.originator_id}' and "
-                f"originator_version {stored_event.originator_version}: {error}"
-            ) from error
+            raise _unreadable(stored_event, error) from error
         convert = find_id_convertor(cls, cast(Hashable, type(stored_event.originator_id)))
         values["originator_id"] = convert(stored_event.originator_id)
         values["originator_version"] = stored_event.originator_version
@@ -152,6 +162,21 @@ class TypedMapper(Mapper[UUID]):
         while from_version < class_version:
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(values)
             from_version += 1
+        if untyped:
+            typed = self._typed(cls)
+            assert typed is not None
+            try:
+                values = msgspec.convert(values, typed.values, strict=False)
+            except msgspec.ValidationError as error:
+                raise _unreadable(stored_event, error) from error
         domain_event: DomainEventProtocol[UUID] = object.__new__(cls)
         object.__setattr__(domain_event, "__dict__", values)
         return domain_event
+
+
+def _unreadable(stored_event: StoredEvent, error: Exception) -> MapperDeserialisationError:
+    return MapperDeserialisationError(
+        f"Failed to deserialise state of stored event with topic "
+        f"'{stored_event.topic}', originator_id '{stored_event.originator_id}' and "
+        f"originator_version {stored_event.originator_version}: {error}"
+    )

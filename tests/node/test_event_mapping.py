@@ -22,7 +22,7 @@ from eventsourcing.persistence import (
     StoredEvent,
     UUIDAsHex,
 )
-from eventsourcing.utils import Environment
+from eventsourcing.utils import Environment, get_topic
 
 from bench.circles import HAT_AREA, found_with_hat
 from domain.decision import Decision
@@ -117,6 +117,53 @@ def test_values_their_annotations_do_not_describe_are_stored_as_json() -> None:
     )
     state, back = _round_trip(typed, untyped)
     assert state[:1] == b"{" and back.anything == date(2026, 12, 6)
+    # A value msgspec cannot encode at all (an int beyond 64 bits): JSON takes it.
+    huge = Untyped(  # type: ignore[call-arg]
+        originator_id=uuid4(), originator_version=1, timestamp=datetime.now(UTC), anything=10**30
+    )
+    state, back = _round_trip(typed, huge)
+    assert state[:1] == b"{" and back.anything == 10**30
+
+
+class Plan(Aggregate):
+    @event("Made")
+    def __init__(self, title: str, starts: date) -> None:
+        self.title = title
+        self.starts = starts
+
+
+class PlanLater(Aggregate):
+    """Plan, as its class would be once a field is added: version 2, with its upcaster."""
+
+    @event("Made")
+    def __init__(self, title: str, starts: date, room: str) -> None:
+        self.title = title
+        self.starts = starts
+        self.room = room
+
+
+PlanLater.Made.class_version = 2  # type: ignore[attr-defined]
+PlanLater.Made.upcast_v1_v2 = staticmethod(  # type: ignore[attr-defined]
+    lambda values: values.update(room="the hall")
+)
+
+
+def test_rows_in_messagepack_are_upcast_when_their_class_version_rises() -> None:
+    typed, _ = _mappers()
+    (made,) = Plan("Rota", date(2026, 12, 6)).collect_events()
+    stored = typed.to_stored_event(made)
+    assert stored.state[:1] != b"{"
+    # The same row, read once the class is at version 2: upcast, then typed as it is now.
+    later = StoredEvent(
+        stored.originator_id, stored.originator_version, get_topic(PlanLater.Made), stored.state
+    )
+    back = typed.to_domain_event(later)
+    assert type(back) is PlanLater.Made
+    assert (back.title, back.starts, back.room) == ("Rota", date(2026, 12, 6), "the hall")  # type: ignore[attr-defined]
+    # New events of the class go as JSON, with their version, as the library writes them.
+    (fresh,) = PlanLater("Keys", date(2026, 12, 7), "the porch").collect_events()
+    state, again = _round_trip(typed, fresh)
+    assert state[:1] == b"{" and b"class_version" in state and vars(again) == vars(fresh)
 
 
 def test_rows_the_library_wrote_as_json_are_read_as_they_were() -> None:
@@ -186,6 +233,17 @@ def test_a_store_written_as_json_opens_and_goes_on(
         assert isinstance(again.get_decision(second), Decision)
     finally:
         again.close()
+
+
+def test_a_proposal_may_say_what_messagepack_cannot(tmp_path: Path, clock: Clock) -> None:
+    node = open_node(Settings(data_dir=tmp_path / "node"), clock)
+    try:
+        ada = node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        subject = {"note": 10**30, "when": "2026-12-06"}
+        proposal = node.draft_proposal(ada, "Budget", "A large sum", subject=subject)
+        assert node.get_proposal(proposal).subject == subject
+    finally:
+        node.close()
 
 
 def _state_of(node: CircleNode) -> dict[str, Any]:
