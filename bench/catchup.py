@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import statistics
 import tempfile
 import time
 from dataclasses import dataclass
@@ -42,11 +43,15 @@ HYPERCORE_TARGET = 3.0
 BODY_SIZE = 250
 
 
+RUNS = 3  # catch-ups of the same feed (each by a fresh node), and hypercore replications
+
+
 @dataclass(frozen=True)
 class CatchUp:
     taken: int
-    seconds: float
-    verify_each_rate: float  # the per-entry Ed25519 baseline, entries/s
+    seconds: float  # the median run's
+    verify_each_rate: float  # the per-entry Ed25519 baseline, entries/s (median of the runs)
+    rates: tuple[float, ...] = ()  # every run's, in order
 
     @property
     def rate(self) -> float:
@@ -107,22 +112,31 @@ def _verify_each(author_dir: Path, count: int, database_url: str | None = None) 
     return len(signed) / (time.perf_counter() - start)
 
 
-def measure(count: int, author_url: str | None = None, receiver_url: str | None = None) -> CatchUp:
-    """Build an author's feed of `count` entries, serve it, and catch a fresh node up with it.
-    The URLs put the author's or the receiver's store on PostgreSQL (default: SQLite)."""
+def measure(
+    count: int, author_url: str | None = None, receiver_url: str | None = None, runs: int = 1
+) -> CatchUp:
+    """Build an author's feed of `count` entries, serve it, and catch a fresh node up with it,
+    `runs` times (a fresh node each time; the median run counts). The URLs put the author's
+    or the receiver's store on PostgreSQL (default: SQLite; a store on PostgreSQL is caught
+    up once)."""
+    runs = 1 if receiver_url else runs
     with tempfile.TemporaryDirectory(prefix="bench-catchup-") as tmp:
-        author, receiver = Path(tmp) / "author", Path(tmp) / "receiver"
+        author = Path(tmp) / "author"
         build_feed(author, count, author_url)
+        times = []
         with served(author, database_url=author_url) as url:
-            taken, elapsed = asyncio.run(_catch_up(receiver, url, receiver_url))
-        assert taken == count, f"caught up {taken} of {count}"
-        baseline = _verify_each(author, count, author_url)
-    return CatchUp(taken, elapsed, baseline)
+            for run in range(runs):
+                receiver = Path(tmp) / f"receiver{run}"
+                taken, elapsed = asyncio.run(_catch_up(receiver, url, receiver_url))
+                assert taken == count, f"caught up {taken} of {count}"
+                times.append(elapsed)
+        baseline = statistics.median(_verify_each(author, count, author_url) for _ in range(runs))
+    return CatchUp(count, statistics.median(times), baseline, tuple(count / t for t in times))
 
 
 def run(report: Report, count: int, *, hypercore: bool = True) -> CatchUp:
     print(f"catch-up: {count:,} entries with {BODY_SIZE}-byte bodies")
-    result = measure(count)
+    result = measure(count, runs=RUNS)
     report.add(
         Row(
             scenario="catch-up",
@@ -132,11 +146,12 @@ def run(report: Report, count: int, *, hypercore: bool = True) -> CatchUp:
             baseline=result.verify_each_rate,
             target=">= 50,000/s",
             met=result.rate >= TARGET,
-            note=f"{count:,} entries in {result.seconds:.2f} s",
+            note=f"{count:,} entries; median of {len(result.rates)} catch-ups: "
+            + ", ".join(f"{rate:,.0f}/s" for rate in result.rates),
         )
     )
     if hypercore:
-        replication, problem = hypercore_peer.replicate(count)
+        replication, problem = hypercore_peer.replicate(count, RUNS)
         report.add(
             Row(
                 scenario="catch-up",
@@ -148,7 +163,7 @@ def run(report: Report, count: int, *, hypercore: bool = True) -> CatchUp:
                 met=(result.rate >= HYPERCORE_TARGET * replication.rate) if replication else None,
                 note=(
                     f"hypercore {replication.version}: {replication.entries:,} entries in "
-                    f"{replication.seconds:.2f} s"
+                    f"{replication.seconds:.2f} s (the median of {RUNS} replications)"
                     if replication
                     else f"no hypercore figure: {problem}"
                 ),
