@@ -41,15 +41,17 @@ PULL_INTERVAL = 3600.0  # delivery is by push; no periodic pull during the measu
 POLL = 0.005
 # The peers run at a lower scheduling priority than the publisher. On one machine, Linux's
 # fair scheduler gives every runnable process an equal share: while 50 peers verify and store,
-# the publisher, still pushing to the last of them, would get a fiftieth of the two cores, and
-# the time would grow faster than N for a reason no co-op meets (each peer is another circle's
-# machine). Measured on the bench machine, 50 / 10 peers took 4.2 to 8.9 times as long at the
-# same priority (five runs), 3.2 to 3.6 times with the peers niced (three).
+# the publisher, still pushing to the last of them, gets a small share of the two cores, for a
+# reason no co-op meets (each peer is another circle's machine). On the bench machine, 50 / 10
+# peers took 4.2 to 8.9 times as long at the same priority (five runs), 3.2 to 5.3 times with
+# the peers niced (seven).
 PEER_NICE = 10
-# "Linear in N": the time per peer at the largest N within this much of that at the smallest.
-# A cost linear in N with no fixed part gives exactly the same time per peer, so asking for no
-# more at all would ask for less than linear; the median at N = 10 (about 50 ms) moves by 20 to
-# 30% from run to run on this machine. A cost growing with N squared would give 5 times as much.
+# "Linear in N": the time per peer at each larger N at most this much above the time per peer
+# at the smallest. A cost linear in N with no fixed part takes exactly 5 times as long for 5
+# times the peers, so the bound of 5 times used before sat right on it, and the noise of the
+# 50 ms or so at N = 10 (20 to 30% from run to run here) decided the row. This bound is looser
+# by that margin (up to 6.25 times at 50 peers): a part growing with N squared passes while it
+# is small at these sizes (under about a third of the time at 50) and fails beyond.
 LINEAR_TOLERANCE = 0.25
 
 
@@ -202,7 +204,7 @@ def run(report: Report, sizes: list[int]) -> None:
             )
         )
     per_peer = {size: medians[size] / size for size in sizes}
-    ratio = per_peer[largest] / per_peer[smallest]
+    worst = max(per_peer[size] / per_peer[smallest] for size in sizes[1:])
     report.add(
         Row(
             scenario="fan-out",
@@ -210,10 +212,12 @@ def run(report: Report, sizes: list[int]) -> None:
             value=per_peer[largest] * 1000,
             baseline_name=f"ms per peer at N = {smallest}",
             baseline=per_peer[smallest] * 1000,
-            target=f"linear in N: within {LINEAR_TOLERANCE:.0%} "
-            f"(a quadratic cost: x{largest // smallest})",
-            met=ratio <= 1 + LINEAR_TOLERANCE,
-            note=f"time ratio {medians[largest] / medians[smallest]:.2f} for "
+            target=f"linear in N: per peer at most {LINEAR_TOLERANCE:.0%} above N = {smallest}, "
+            "at every N",
+            met=worst <= 1 + LINEAR_TOLERANCE,
+            note="ms per peer: "
+            + ", ".join(f"N = {n}: {t * 1000:.2f}" for n, t in per_peer.items())
+            + f"; time ratio {medians[largest] / medians[smallest]:.2f} for "
             f"{largest // smallest}x the peers; fitted {slope * 1000:.1f} ms per peer "
             f"+ {intercept * 1000:.0f} ms; N = "
             + ", ".join(f"{n}: {t:.2f} s" for n, t in medians.items()),

@@ -163,12 +163,16 @@ class TypedMapper(Mapper[UUID]):
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(values)
             from_version += 1
         if untyped:
+            # Typed as the class is now (strictly: a value an upcaster left of the old type is
+            # an error, not coerced); the columns are set again, as the fields are typed alone.
             typed = self._typed(cls)
             assert typed is not None
             try:
-                values = msgspec.convert(values, typed.values, strict=False)
+                values = msgspec.convert(values, typed.values)
             except msgspec.ValidationError as error:
                 raise _unreadable(stored_event, error) from error
+            values["originator_id"] = convert(stored_event.originator_id)
+            values["originator_version"] = stored_event.originator_version
         domain_event: DomainEventProtocol[UUID] = object.__new__(cls)
         object.__setattr__(domain_event, "__dict__", values)
         return domain_event

@@ -45,7 +45,8 @@ CHUNK = 500
 # New SQLite stores have SQLite's default pages (4 KiB). Stores made with 16 KiB pages by
 # earlier versions keep theirs (a store's page size is fixed once it holds anything). Larger
 # pages cut the SQLite time of a catch-up's large saves, but a command's commit writes every
-# page it touched (six or seven: events, their index, entries, bodies and theirs) to the WAL:
+# page it touched (9.5 a command, counted in the WAL: events and their index, entries, bodies
+# and theirs) to the WAL:
 # with 4 KiB pages a command is about an eighth faster, and a catch-up as fast within the noise.
 # The same body bound by two entries: public if either is, else readable by both audiences.
 # (SQLite's || makes text of two blobs, hence the cast back to a blob there.)
@@ -99,8 +100,9 @@ ROWS_PER_INSERT = 1000
 def _insert_rows(
     cursor: sqlite3.Cursor, insert: str, rows: Sequence[tuple[Any, ...]], suffix: str = ""
 ) -> list[int]:
-    """`insert` + VALUES for `rows` (all of one width) + `suffix`, as a few statements; the
-    rowids given to them (consecutive in a statement: each new row takes the largest plus one)."""
+    """`insert` + VALUES for `rows` (all of one width) + `suffix`, as a few statements; for a
+    plain insert into a rowid table, the rowids given to the rows (consecutive in a statement:
+    each new row takes the largest plus one)."""
     width = len(rows[0])
     limit = cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width
     step = max(1, min(ROWS_PER_INSERT, limit))
@@ -111,7 +113,8 @@ def _insert_rows(
         cursor.execute(
             insert + ",".join([row] * len(chunk)) + suffix, list(chain.from_iterable(chunk))
         )
-        last = cursor.lastrowid or 0
+        last = cursor.lastrowid
+        assert last is not None  # sqlite3 gives one after every INSERT
         rowids.extend(range(last - len(chunk) + 1, last + 1))
     return rowids
 

@@ -159,6 +159,8 @@ def test_rows_in_messagepack_are_upcast_when_their_class_version_rises() -> None
     )
     back = typed.to_domain_event(later)
     assert type(back) is PlanLater.Made
+    assert (back.originator_id, back.originator_version) == (made.originator_id, 1)
+    assert back.mutate(None).title == "Rota"  # an event that can make its aggregate
     assert (back.title, back.starts, back.room) == ("Rota", date(2026, 12, 6), "the hall")  # type: ignore[attr-defined]
     # New events of the class go as JSON, with their version, as the library writes them.
     (fresh,) = PlanLater("Keys", date(2026, 12, 7), "the porch").collect_events()
