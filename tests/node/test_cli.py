@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -109,3 +111,46 @@ def test_failures_exit_non_zero_with_a_message_and_no_traceback(tmp_path: Path) 
     )
     assert blank.returncode == 1 and "needs a name" in blank.stderr
     assert "Traceback" not in blank.stderr + empty.stderr
+
+
+def test_serve_leaves_what_it_built_out_of_the_collectors_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from node.cli import app
+
+    data = str(tmp_path / "node")
+    runner = CliRunner()
+    founded = runner.invoke(
+        app,
+        [
+            "init",
+            "--data",
+            data,
+            "--name",
+            "Garden",
+            "--aim",
+            "Grow food",
+            "--domain",
+            "The garden",
+            "--founder",
+            "Ada",
+        ],
+    )
+    assert founded.exit_code == 0, founded.output
+    frozen: list[int] = []
+    monkeypatch.setattr("node.logs.configure", lambda stream: None)  # this process's logging
+    monkeypatch.setattr(
+        uvicorn, "run", lambda *args, **kwargs: frozen.append(gc.get_freeze_count())
+    )
+    try:
+        served = runner.invoke(app, ["serve", "--data", data, "--port", "0"])
+        assert served.exit_code == 0, served.output
+    finally:
+        gc.unfreeze()  # this test process goes on
+    # Everything the server was built from was frozen before it began to serve.
+    assert frozen and frozen[0] > 10_000
