@@ -166,15 +166,7 @@ class OwnReads(SQLiteAggregateRecorder):
         if limit is not None:
             statement += "LIMIT ? "
             params.append(limit)
-        return [
-            StoredEvent(
-                originator_id=self.convert_originator_id(row[0]),
-                originator_version=row[1],
-                topic=row[2],
-                state=row[3],
-            )
-            for row in readers.rows(statement, params)
-        ]
+        return [self._stored_event(row) for row in readers.rows(statement, params)]
 
     def select_later(self, versions: Sequence[tuple[UUID, int]]) -> Sequence[StoredEvent]:
         """The events stored after the given version of each aggregate, in one statement per
@@ -201,16 +193,17 @@ class OwnReads(SQLiteAggregateRecorder):
             params = [
                 value for aggregate_id, version in chunk for value in (aggregate_id.hex, version)
             ]
-            found.extend(
-                StoredEvent(
-                    originator_id=self.convert_originator_id(row[0]),
-                    originator_version=row[1],
-                    topic=row[2],
-                    state=row[3],
-                )
-                for row in readers.rows(statement, params)
-            )
+            found.extend(self._stored_event(row) for row in readers.rows(statement, params))
         return found
+
+    def _stored_event(self, row: tuple[Any, ...]) -> StoredEvent:
+        """A row of (originator_id, originator_version, topic, state) as a StoredEvent."""
+        return StoredEvent(
+            originator_id=self.convert_originator_id(row[0]),
+            originator_version=row[1],
+            topic=row[2],
+            state=row[3],
+        )
 
 
 # Aggregates checked by one statement of `select_later` (two parameters each: well under

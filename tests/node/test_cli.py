@@ -15,6 +15,14 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
     )
 
 
+def init_garden(data: str) -> list[str]:
+    """The arguments of `init` founding the Garden circle in `data`."""
+    return [
+        *("init", "--data", data, "--name", "Garden", "--aim", "Grow food"),
+        *("--domain", "The garden", "--founder", "Ada"),
+    ]
+
+
 def test_the_one_circle_demo_tells_its_story_and_prints_the_logbook() -> None:
     result = run("demo", "--one-circle")
     assert result.returncode == 0, result.stderr
@@ -54,19 +62,7 @@ def test_the_demo_runs_a_federation_and_cleans_up(tmp_path: Path) -> None:
 
 def test_init_then_logbook(tmp_path: Path) -> None:
     data = str(tmp_path / "node")
-    result = run(
-        "init",
-        "--data",
-        data,
-        "--name",
-        "Garden",
-        "--aim",
-        "Grow food",
-        "--domain",
-        "The garden",
-        "--founder",
-        "Ada",
-    )
+    result = run(*init_garden(data))
     assert result.returncode == 0, result.stderr
     assert "Founded 'Garden'" in result.stdout
     result = run("logbook", "--data", data)
@@ -76,19 +72,7 @@ def test_init_then_logbook(tmp_path: Path) -> None:
 
 def test_failures_exit_non_zero_with_a_message_and_no_traceback(tmp_path: Path) -> None:
     data = str(tmp_path / "node")
-    args = (
-        "init",
-        "--data",
-        data,
-        "--name",
-        "Garden",
-        "--aim",
-        "Grow",
-        "--domain",
-        "D",
-        "--founder",
-        "Ada",
-    )
+    args = init_garden(data)
     assert run(*args).returncode == 0
     again = run(*args)
     assert again.returncode == 1
@@ -125,22 +109,7 @@ def test_serve_leaves_what_it_built_out_of_the_collectors_way(
 
     data = str(tmp_path / "node")
     runner = CliRunner()
-    founded = runner.invoke(
-        app,
-        [
-            "init",
-            "--data",
-            data,
-            "--name",
-            "Garden",
-            "--aim",
-            "Grow food",
-            "--domain",
-            "The garden",
-            "--founder",
-            "Ada",
-        ],
-    )
+    founded = runner.invoke(app, init_garden(data))
     assert founded.exit_code == 0, founded.output
     frozen: list[int] = []
     monkeypatch.setattr("node.logs.configure", lambda stream: None)  # this process's logging
