@@ -25,9 +25,9 @@ from pathlib import Path
 from bench.load import LoadResult, Request, run_load
 from bench.report import Report, Row
 from bench.servers import ROOT, served, stop, wait_until_serving
-from node.local_cluster import free_port
-from node.persistence import open_node
-from node.server import ServerOptions
+from node.app.persistence import open_node
+from node.demo.local_cluster import free_port
+from node.http.server import ServerOptions
 from node.settings import Settings
 
 CLIENTS = 16

@@ -29,7 +29,7 @@ from bench.report import Report, Row
 from domain.decision import Decision
 from federation.keys import NodeKeys
 from federation.wire import ENTRY_DECODER, ENTRY_SIGNING_CONTEXT
-from node.persistence import open_node
+from node.app.persistence import open_node
 from node.settings import Settings
 
 BATCH = 1000

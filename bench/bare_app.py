@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate, event
 from fastapi import FastAPI, status
 from pydantic import BaseModel
 
-from node.persistence import ensure_postgres_schema, postgres_env
+from node.app.persistence import ensure_postgres_schema, postgres_env
 
 
 class Note(Aggregate):

@@ -34,8 +34,8 @@ from federation.client import FederationClient
 from federation.keys import load_public_key
 from federation.verify import decode_entry, decode_signed_entry
 from federation.wire import ENTRY_SIGNING_CONTEXT, encode
-from node.delivery import Federator
-from node.persistence import open_node
+from node.app.persistence import open_node
+from node.network.delivery import Federator
 from node.settings import Settings
 
 TARGET = 50_000.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from node.application import CircleNode
+from node.app.node import CircleNode
 
 HAT_AREA = "rota"
 

@@ -34,9 +34,9 @@ from bench.report import Report, Row
 from bench.servers import ROOT, rss_mb, stop
 from domain.decision import Decision
 from domain.values import Level
-from node.application import CircleNode
-from node.local_cluster import free_port
-from node.persistence import open_node
+from node.app.node import CircleNode
+from node.app.persistence import open_node
+from node.demo.local_cluster import free_port
 from node.settings import Settings
 
 TARGET_START_S = 3.0

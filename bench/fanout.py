@@ -1,5 +1,5 @@
 """Fan-out: a decision published by one node until all N peers have verified and stored it,
-N node processes (`circle-node serve`, node/local_cluster.py's LocalNode), all on loopback.
+N node processes (`circle-node serve`, node/demo/local_cluster.py's LocalNode), all on loopback.
 
 Set-up (not timed): the publisher founds a circle whose founder wears a hat and gets a personal
 token; each peer's store knows the publisher and the publisher's store knows each peer
@@ -30,8 +30,8 @@ from pathlib import Path
 
 from bench.circles import HAT_AREA, found_with_hat
 from bench.report import Report, Row
-from node.local_cluster import LocalNode
-from node.persistence import open_node
+from node.app.persistence import open_node
+from node.demo.local_cluster import LocalNode
 from node.settings import Settings
 
 REPEATS = 9  # decisions per N: the median counts (N = 10 takes some 50 ms, give or take 20)

@@ -2,7 +2,7 @@
 
 A member circle keeps its co-op's copy of its logbook summary up to date: a change that can
 change the summary publishes it again, and the summary lists the policies in force and the
-reviews due, read from all the circle's decisions (node/publishing.py). A new everyday decision
+reviews due, read from all the circle's decisions (node/app/publishing.py). A new everyday decision
 cannot change it (no policy, its review ahead), so it costs what it costs in a lone circle; a
 policy adopted does, and its cost grows with the number of decisions the circle has taken.
 
@@ -24,9 +24,9 @@ from pathlib import Path
 from bench.circles import HAT_AREA
 from bench.report import Report, Row
 from domain.values import CoopLink, Purpose
-from node.application import CircleNode
-from node.persistence import open_node
-from node.scripted import consent_to, founder, make_active, select
+from node.app.node import CircleNode
+from node.app.persistence import open_node
+from node.demo.scripted import consent_to, founder, make_active, select
 from node.settings import Settings
 
 POLICIES = 5

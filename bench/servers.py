@@ -11,7 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from node.local_cluster import free_port
+from node.demo.local_cluster import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

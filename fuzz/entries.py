@@ -10,7 +10,7 @@ valid encodings of every message the protocol defines. The first input byte pick
 
 0  decode_signed_entry                  4  decode_push, then every entry and body as a peer's
 1  decode_entry on the bytes as signed  5  decode_descriptor, then verify_inception
-2  check_entry against a known feed     6  node.messages.decode_body for every body type
+2  check_entry against a known feed     6  node.network.messages.decode_body for every body type
 3  decode_page, then verify_page        7  decode_push_reply
 
 Anything but a clean verdict or `federation.verify.Rejected` is a crash, and so is a changed
@@ -68,7 +68,7 @@ with atheris.instrument_imports():
         SignedEntry,
         encode,
     )
-    from node import messages
+    from node.network import messages
 
 TYPES = frozenset(messages.BODY_TYPES) | {"network.join_request"}
 BODY_TYPES = sorted(messages.BODY_TYPES)

@@ -1,5 +1,5 @@
 """`python -m node` runs the circle-node command line."""
 
-from node.cli import app
+from node.cli.main import app
 
 app()

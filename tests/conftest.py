@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from node.application import CircleNode
-from node.persistence import open_node
+from node.app.node import CircleNode
+from node.app.persistence import open_node
 from node.settings import Settings
 
 UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -103,7 +103,7 @@ def open_store(
         if settings is None:
             if opened:
                 pytest.fail("an in-memory store cannot be reopened")
-            node = CircleNode(env={"PERSISTENCE_MODULE": "node.memory_store"}, clock=clock)
+            node = CircleNode(env={"PERSISTENCE_MODULE": "node.store.memory_store"}, clock=clock)
         else:
             node = open_node(settings, clock)
         opened.append(node)

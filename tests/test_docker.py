@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import typer.main
 import yaml
 
-from node.cli import app
+from node.cli.main import app
 from node.settings import Settings
 
 DOCKER = Path(__file__).resolve().parents[1] / "docker"

@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-from node.server import ServerOptions, create_app  # noqa: E402
+from node.http.server import ServerOptions, create_app  # noqa: E402
 from tests.node.api.everyone import Everyone, everyone, keyed_node  # noqa: E402
 
 EXAMPLES = int(os.environ.get("CIRCLE_NODE_SCHEMATHESIS_EXAMPLES", "6"))

@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from node.local_cluster import LocalNode as NodeProcess
-from node.local_cluster import local_cluster as cluster
-from node.local_cluster import wait_for
+from node.demo.local_cluster import LocalNode as NodeProcess
+from node.demo.local_cluster import local_cluster as cluster
+from node.demo.local_cluster import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

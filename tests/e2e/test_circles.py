@@ -1,4 +1,4 @@
-"""Four real nodes on loopback walk every flow between circles (node/network_story.py): joining
+"""Four real nodes on loopback walk every flow between circles (node/demo/network_story.py): joining
 the network, co-op membership and binding policies, the double link, corporate membership, a
 node down and back, support, federated consent, peering, erasure, and going its own way."""
 
@@ -12,9 +12,9 @@ import pytest
 
 from domain.values import CoopLink, Peering, SupportStatus
 from federation.verify import decode_signed_entry, verify_inception, verify_page
-from node.application import CircleNode
-from node.local_cluster import local_cluster
-from node.network_story import Network, found_circles, network_views, run_story
+from node.app.node import CircleNode
+from node.demo.local_cluster import local_cluster
+from node.demo.network_story import Network, found_circles, network_views, run_story
 
 pytestmark = pytest.mark.timeout(300)
 

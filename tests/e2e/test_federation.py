@@ -14,7 +14,7 @@ import pytest
 from federation.feed import FeedState, append, node_id
 from federation.verify import decode_entry, decode_push_reply
 from federation.wire import Push, encode
-from node.application import CircleNode
+from node.app.node import CircleNode
 from tests.e2e.cluster import NodeProcess, cli, cluster, wait_for
 
 pytestmark = pytest.mark.timeout(240)

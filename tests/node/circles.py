@@ -1,14 +1,14 @@
 """Helpers for tests of circles across nodes, in one process: move entries between nodes as
-the outbox and the puller would (and, from node.scripted, the consent process scripted)."""
+the outbox and the puller would (and, from node.demo.scripted, the consent process scripted)."""
 
 from __future__ import annotations
 
 import contextlib
 
 from federation.verify import Rejected
-from node.application import CircleNode
-from node.peers import JOINING, PEER
-from node.scripted import consent_to, founder, make_active, select
+from node.app.node import CircleNode
+from node.demo.scripted import consent_to, founder, make_active, select
+from node.network.peers import JOINING, PEER
 
 
 def sync(nodes: dict[str, CircleNode], down: tuple[str, ...] = ()) -> int:

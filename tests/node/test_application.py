@@ -11,10 +11,10 @@ import pytest
 from domain.errors import InvalidRequest, NotFound, NotPermitted, WrongStage
 from domain.register import KINDS, REGISTER_ID, index_id
 from domain.values import DecisionStatus, Membership, Stage
-from node.application import CircleNode
-from node.circle_store import FORMER_PARTICIPANT
-from node.demo import run_story
-from node.logbook import read_logbook
+from node.app.circle_store import FORMER_PARTICIPANT
+from node.app.logbook import read_logbook
+from node.app.node import CircleNode
+from node.demo.story import run_story
 from tests.conftest import Clock, NodeOpener
 
 

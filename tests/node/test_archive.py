@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from node.application import CircleNode
-from node.archive import ArchiveError, export_archive, verify_archive
-from node.backup import BackupError, backup, restore
-from node.demo import run_story
-from node.logbook import read_logbook
-from node.persistence import open_node, rotate_node_key
+from node.app.archive import ArchiveError, export_archive, verify_archive
+from node.app.logbook import read_logbook
+from node.app.node import CircleNode
+from node.app.persistence import open_node, rotate_node_key
+from node.cli.backup import BackupError, backup, restore
+from node.demo.story import run_story
 from node.settings import Settings
 from tests.conftest import Clock
 
@@ -105,12 +105,12 @@ def test_a_re_signed_forgery_with_matching_digests_still_fails(
 def test_backup_and_restore_round_trip(told: Settings, tmp_path: Path, clock: Clock) -> None:
     node = open_node(told, clock)
     before = (
-        [e.text for e in __import__("node.logbook").logbook.read_logbook(node)],
+        [e.text for e in read_logbook(node)],
         node.own_feed().head,
         node.node_id,
     )
     node.close()
-    saved = tmp_path / "node.backup"
+    saved = tmp_path / "node.cli.backup"
     names = backup(told, saved)
     assert set(names) == {"circle.sqlite", "node.keys"}
     restored = Settings(data_dir=tmp_path / "restored")

@@ -1,4 +1,4 @@
-"""Hypothesis against the archive reader (`node.archive.verify_archive`).
+"""Hypothesis against the archive reader (`node.app.archive.verify_archive`).
 
 Whatever the file holds, reading it ends in a `Verified` or an `ArchiveError` that names what
 broke, never another exception. Besides random and mutated bytes (which the trailing checksum
@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 from federation.keys import NodeKeys
 from federation.verify import decode_signed_entry
 from federation.wire import body_hash
-from node.application import CircleNode
-from node.archive import ArchiveError, Verified, export_archive, verify_archive
-from node.demo import run_story
+from node.app.archive import ArchiveError, Verified, export_archive, verify_archive
+from node.app.node import CircleNode
+from node.demo.story import run_story
 from tests.federation.test_decoders_fuzz import mutate
 
 SCALE = int(os.environ.get("CIRCLE_NODE_FUZZ_SCALE", "1"))  # `make fuzz` runs many more
@@ -49,7 +49,7 @@ def original() -> bytes:
     moment = [datetime(2026, 3, 1, 9, 0, tzinfo=UTC)]
     keys = NodeKeys.from_seeds(bytes([51]) * 32, bytes([151]) * 32)
     node = CircleNode(
-        env={"PERSISTENCE_MODULE": "node.memory_store"}, clock=lambda: moment[0], keys=keys
+        env={"PERSISTENCE_MODULE": "node.store.memory_store"}, clock=lambda: moment[0], keys=keys
     )
 
     def advance(days: int) -> None:

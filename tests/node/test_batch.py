@@ -8,17 +8,17 @@ from uuid import uuid4
 
 from domain.register import Index, index_id
 from domain.values import Purpose
-from node.application import CircleNode
-from node.federated import Batch
-from node.persistence import open_node
-from node.scripted import consent_to, founder, make_active, select
+from node.app.node import CircleNode
+from node.app.persistence import open_node
+from node.demo.scripted import consent_to, founder, make_active, select
+from node.network.federated import Batch
 from node.settings import Settings
 from tests.conftest import Clock
 from tests.node.circles import sync
 
 
 def test_a_rollback_undoes_what_was_done_since_the_checkpoint_and_nothing_before() -> None:
-    node = CircleNode(env={"PERSISTENCE_MODULE": "node.memory_store"})
+    node = CircleNode(env={"PERSISTENCE_MODULE": "node.store.memory_store"})
     node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
     ada = founder(node)
     batch = Batch(node)
@@ -46,7 +46,7 @@ def test_a_rollback_undoes_what_was_done_since_the_checkpoint_and_nothing_before
 
 
 def test_an_aggregate_made_in_the_batch_is_rebuilt_from_its_own_events() -> None:
-    node = CircleNode(env={"PERSISTENCE_MODULE": "node.memory_store"})
+    node = CircleNode(env={"PERSISTENCE_MODULE": "node.store.memory_store"})
     batch = Batch(node)
     index = batch.get(index_id("person"), lambda: Index(kind="person"))
     first = uuid4()

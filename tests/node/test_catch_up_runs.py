@@ -11,8 +11,8 @@ import pytest
 from federation.feed import FeedState, append
 from federation.verify import Equivocation, Reason, Rejected, decode_entry
 from federation.wire import FeedPage, SignedEntry
-from node.application import CircleNode
-from node.delivery import Federator
+from node.app.node import CircleNode
+from node.network.delivery import Federator
 from tests.node.test_federation_node import connect, publish
 
 

@@ -13,8 +13,9 @@ from domain.errors import WrongStage
 from domain.values import CoopLink, Peering, Purpose, Stage, SupportStatus
 from federation.verify import decode_entry, verify_inception, verify_page
 from federation.wire import encode
-from node.application import CircleNode
-from node.messages import (
+from node.app.node import CircleNode
+from node.app.persistence import open_node
+from node.network.messages import (
     CONSENT_ANSWER,
     COOP_ADMIT,
     DECISION_RECORD,
@@ -22,7 +23,6 @@ from node.messages import (
     ConsentAnswer,
     encode_body,
 )
-from node.persistence import open_node
 from node.settings import Settings
 from tests.conftest import Clock
 from tests.node.circles import consent_to, founder, make_active, select, sync
@@ -372,7 +372,7 @@ def test_circles_across_four_nodes(
 
 
 def _logbook(node: CircleNode) -> list[str]:
-    from node.logbook import read_logbook
+    from node.app.logbook import read_logbook
 
     return [entry.text for entry in read_logbook(node)]
 

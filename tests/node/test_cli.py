@@ -105,7 +105,7 @@ def test_serve_leaves_what_it_built_out_of_the_collectors_way(
     import uvicorn
     from typer.testing import CliRunner
 
-    from node.cli import app
+    from node.cli.main import app
 
     data = str(tmp_path / "node")
     runner = CliRunner()

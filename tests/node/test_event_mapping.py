@@ -27,12 +27,12 @@ from eventsourcing.utils import Environment, get_topic
 from bench.circles import HAT_AREA, found_with_hat
 from domain.decision import Decision
 from domain.records import HatTerm
-from node.application import CircleNode
-from node.event_mapping import TypedMapper
-from node.federated import FederatedApplication
-from node.persistence import open_node
+from node.app.node import CircleNode
+from node.app.persistence import open_node
+from node.network.federated import FederatedApplication
 from node.settings import Settings
-from node.transcodings import register_domain_transcodings
+from node.store.event_mapping import TypedMapper
+from node.store.transcodings import register_domain_transcodings
 from tests.conftest import Clock
 
 

@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from federation.httpsig import sign_request
 from federation.verify import decode_descriptor, decode_page, decode_push_reply, verify_inception
 from federation.wire import MAX_PUSH_BYTES, Push, encode
-from node.application import CircleNode
-from node.federated import JOIN_REQUEST
-from node.persistence import open_node
-from node.server import ServerOptions, create_app
+from node.app.node import CircleNode
+from node.app.persistence import open_node
+from node.http.server import ServerOptions, create_app
+from node.network.federated import JOIN_REQUEST
 from node.settings import Settings
 
 MSGPACK = {"Content-Type": "application/msgpack"}

@@ -19,12 +19,12 @@ from federation.verify import (
     verify_page,
 )
 from federation.wire import FeedPage, Push, encode
-from node.application import CircleNode
-from node.federated import IdentityError
-from node.identity import KEYS_FILE, PENDING_FILE, stage_rotation
-from node.keyfiles import KeyFileError
-from node.persistence import open_node, rotate_node_key
+from node.app.node import CircleNode
+from node.app.persistence import open_node, rotate_node_key
+from node.network.federated import IdentityError
+from node.network.identity import KEYS_FILE, PENDING_FILE, stage_rotation
 from node.settings import Settings
+from node.store.keyfiles import KeyFileError
 from tests.conftest import Clock
 
 TYPES = CircleNode.KNOWN_TYPES
@@ -385,7 +385,7 @@ def test_a_removed_peer_is_no_longer_heard(make) -> None:  # type: ignore[no-unt
 
 
 def test_erasure_on_request_spares_bodies_other_feeds_bind(make) -> None:  # type: ignore[no-untyped-def]
-    from node.messages import CIRCLE_PROFILE
+    from node.network.messages import CIRCLE_PROFILE
 
     a, b, c = make("a"), make("b"), make("c")
     connect(a, c)

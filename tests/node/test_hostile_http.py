@@ -35,12 +35,12 @@ from federation.wire import (
     SignedEntry,
     encode,
 )
-from node.api.limits import MAX_API_BODY
-from node.local_cluster import LocalNode
-from node.persistence import open_node
-from node.server import ServerOptions, create_app
+from node.app.persistence import open_node
+from node.demo.local_cluster import LocalNode
+from node.http.api.limits import MAX_API_BODY
+from node.http.server import ServerOptions, create_app
+from node.http.web.forms import MAX_FORM_BYTES
 from node.settings import Settings
-from node.web.forms import MAX_FORM_BYTES
 from tests.node.api.everyone import Everyone, everyone
 
 MSGPACK = {"Content-Type": "application/msgpack"}

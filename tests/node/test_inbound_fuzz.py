@@ -1,6 +1,6 @@
 """Hypothesis against the node's own decoders and its intake of other nodes' feeds.
 
-- `node.messages.decode_body`, for every body type: random bytes, mutated encodings and
+- `node.network.messages.decode_body`, for every body type: random bytes, mutated encodings and
   generated records give a record of the type or None, never an exception.
 - `receive_push` and `receive_page`: random, mutated, reordered, replayed and foreign pushes and
   pages never raise anything but `Rejected`, and the receiver never holds an entry (or a body)
@@ -36,13 +36,13 @@ from federation.wire import (
     body_hash,
     encode,
 )
-from node import messages as m
-from node.application import CircleNode
-from node.server import ServerOptions, create_app
+from node.app.node import CircleNode
+from node.http.server import ServerOptions, create_app
+from node.network import messages as m
 from tests.federation.feeds import Feed
 from tests.federation.test_decoders_fuzz import mutate
 
-MEMORY = {"PERSISTENCE_MODULE": "node.memory_store"}
+MEMORY = {"PERSISTENCE_MODULE": "node.store.memory_store"}
 SCALE = int(os.environ.get("CIRCLE_NODE_FUZZ_SCALE", "1"))  # `make fuzz` runs many more
 MOMENT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -346,7 +346,7 @@ def test_hostile_pushes_over_http_are_never_a_server_error(data: st.DataObject, 
     assert_holds_only_what_verifies(node)
 
 
-# node.messages.decode_body, for every body type.
+# node.network.messages.decode_body, for every body type.
 
 BODY_TYPES = st.sampled_from(sorted(m.BODY_TYPES))
 

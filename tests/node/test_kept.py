@@ -1,4 +1,4 @@
-"""Aggregates kept in memory (node/kept.py): up to date with the store, whoever wrote it,
+"""Aggregates kept in memory (node/store/kept.py): up to date with the store, whoever wrote it,
 and never changed once kept; and stores made before the per-kind indexes."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ import pytest
 
 from bench.circles import HAT_AREA, found_with_hat
 from domain.register import REGISTER_ID, index_id
-from node.circle_store import FORMER_PARTICIPANT
-from node.credentials import CREDENTIALS_ID
-from node.feeds import OWN_FEED_ID
-from node.kept import Kept, events_after
-from node.persistence import open_node
-from node.scripted import make_active
+from node.app.circle_store import FORMER_PARTICIPANT
+from node.app.credentials import CREDENTIALS_ID
+from node.app.persistence import open_node
+from node.demo.scripted import make_active
+from node.network.feeds import OWN_FEED_ID
 from node.settings import Settings
+from node.store.kept import Kept, events_after
 from tests.conftest import NodeOpener
 
 
@@ -114,7 +114,7 @@ def test_a_store_made_before_the_indexes_opens_with_its_records_listed(tmp_path:
 
 
 def test_an_adopted_aggregate_is_kept_as_it_is_until_it_is_changed(tmp_path: Path) -> None:
-    from node.kept import Kept
+    from node.store.kept import Kept
 
     node = open_node(Settings(data_dir=tmp_path / "node"))
     try:
@@ -210,7 +210,7 @@ def test_a_listing_larger_than_the_kept_set_does_not_push_out_the_circle(
             node.take_everyday_decision(ada, hat, HAT_AREA, f"Rota {n}", "Sundays")
             for n in range(20)
         ]
-        monkeypatch.setattr("node.kept.KEPT", 8)
+        monkeypatch.setattr("node.store.kept.KEPT", 8)
         small = Kept(node.repository, size=8)
         monkeypatch.setattr(node, "kept", small)
         node.peek_circle()
@@ -229,7 +229,7 @@ def test_events_after_many_versions_in_one_read_are_those_read_one_by_one(
     ada, hat = found_with_hat(node)
     for n in range(5):
         node.take_everyday_decision(ada, hat, HAT_AREA, f"Rota {n}", "Sundays")
-    monkeypatch.setattr("node.sqlite_store.LATER_CHUNK", 3)  # several statements
+    monkeypatch.setattr("node.store.sqlite_store.LATER_CHUNK", 3)  # several statements
     recorder = node.recorder
     versions = [
         (aggregate_id, version)

@@ -1,4 +1,4 @@
-"""Nodes served on this machine (node/local_cluster.py): a node whose port another process
+"""Nodes served on this machine (node/demo/local_cluster.py): a node whose port another process
 took first is started again on a new one, and another process answering on a node's port is
 never taken for it."""
 
@@ -9,7 +9,7 @@ import os
 import urllib.request
 from pathlib import Path
 
-from node.local_cluster import LocalNode, free_port
+from node.demo.local_cluster import LocalNode, free_port
 
 
 def _served_id(node: LocalNode) -> str:

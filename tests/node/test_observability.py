@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 
 from federation.keys import private_bytes
 from federation.wire import Push, encode
-from node.identity import load_or_create_keys
-from node.local_cluster import LocalNode
-from node.persistence import open_node
-from node.server import ServerOptions, create_app
+from node.app.persistence import open_node
+from node.demo.local_cluster import LocalNode
+from node.http.server import ServerOptions, create_app
+from node.network.identity import load_or_create_keys
 from node.settings import Settings
 
 MSGPACK = {"Content-Type": "application/msgpack"}

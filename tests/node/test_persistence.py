@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from node.application import CircleNode
-from node.keyfiles import KeyFileError
-from node.persistence import event_store_env, open_node, postgres_env
+from node.app.node import CircleNode
+from node.app.persistence import event_store_env, open_node, postgres_env
 from node.settings import Settings, SettingsError
+from node.store.keyfiles import KeyFileError
 from tests.conftest import Clock
 
 
@@ -51,7 +51,7 @@ def test_a_broken_config_file_is_refused(tmp_path: Path) -> None:
 
 def test_sqlite_is_the_default_in_the_data_folder(tmp_path: Path) -> None:
     env = event_store_env(Settings(data_dir=tmp_path / "data"))
-    assert env["PERSISTENCE_MODULE"] == "node.sqlite_store"
+    assert env["PERSISTENCE_MODULE"] == "node.store.sqlite_store"
     assert env["SQLITE_DBNAME"] == str(tmp_path / "data" / "circle.sqlite")
 
 

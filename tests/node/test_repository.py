@@ -10,8 +10,8 @@ from eventsourcing.application import project_aggregate
 from eventsourcing.domain import CanMutateProtocol
 
 from domain.values import Level
-from node.application import CircleNode
-from node.repository import Repository
+from node.app.node import CircleNode
+from node.store.repository import Repository
 
 
 def test_a_circle_replays_from_its_events_as_the_library_replays_it(

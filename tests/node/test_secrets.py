@@ -26,12 +26,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from federation.wire import encode
-from node.credentials import token_hash
-from node.identity import KEYS_FILE, PENDING_FILE, stage_rotation
-from node.keyfiles import KeyFileError
-from node.persistence import open_node
-from node.server import ServerOptions, create_app
+from node.app.credentials import token_hash
+from node.app.persistence import open_node
+from node.http.server import ServerOptions, create_app
+from node.network.identity import KEYS_FILE, PENDING_FILE, stage_rotation
 from node.settings import Settings
+from node.store.keyfiles import KeyFileError
 from tests.conftest import Clock
 
 
@@ -231,7 +231,7 @@ def test_encryption_at_rest_covers_bodies_and_the_entry_table(tmp_path: Path, cl
 
 
 def test_rate_limits_refill_with_time_and_are_per_client() -> None:
-    from node.ratelimit import RateLimiter
+    from node.http.ratelimit import RateLimiter
 
     now = [0.0]
     limiter = RateLimiter(per_minute=6.0, burst=3.0, clock=lambda: now[0])
@@ -251,7 +251,7 @@ def test_many_addresses_reset_no_ones_limit() -> None:
     forgotten (it used to forget them all at once past 10,000 addresses), the addresses it
     cannot track share one bucket, and what it tracks stays bounded. Clients whose buckets
     have filled up again make room."""
-    from node.ratelimit import RateLimiter
+    from node.http.ratelimit import RateLimiter
 
     now = [0.0]
     limiter = RateLimiter(per_minute=6.0, burst=3.0, clock=lambda: now[0], max_keys=100)
@@ -315,7 +315,7 @@ def test_sign_in_and_join_limits_hold_over_http(tmp_path: Path) -> None:
 
 
 def test_a_backup_holds_keys_so_it_is_its_owners_alone(tmp_path: Path, clock: Clock) -> None:
-    from node.backup import backup, restore
+    from node.cli.backup import backup, restore
 
     settings = Settings(data_dir=tmp_path / "kitchen", encrypt=True)
     node = open_node(settings, clock)

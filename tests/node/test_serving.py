@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from node.cli import app as cli
-from node.persistence import open_node
-from node.server import ServerOptions, create_app
+from node.app.persistence import open_node
+from node.cli.main import app as cli
+from node.http.server import ServerOptions, create_app
 from node.settings import Settings
 from tests.conftest import Clock
 from tests.node.circles import make_active, select
@@ -47,7 +47,7 @@ def test_sign_in_reads_a_local_store_on_the_event_loop_and_a_remote_one_in_a_thr
 ) -> None:
     import threading
 
-    from node.application import CircleNode
+    from node.app.node import CircleNode
 
     node = open_node(Settings(data_dir=tmp_path / "node"))
     try:
@@ -116,7 +116,7 @@ def test_a_store_that_fails_the_calendar_check_is_one_warning_line_and_the_check
 
     from eventsourcing.persistence import OperationalError
 
-    from node.application import CircleNode
+    from node.app.node import CircleNode
 
     node = open_node(Settings(data_dir=tmp_path / "node"))
     try:

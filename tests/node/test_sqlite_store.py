@@ -1,5 +1,5 @@
 """The SQLite store's reads of events, each thread on a connection of its own
-(node/sqlite_store.py): the same answers as the library's pooled reads, the last committed
+(node/store/sqlite_store.py): the same answers as the library's pooled reads, the last committed
 state whoever committed it, closed with the store, and errors the node answers 503."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 
 from domain.register import index_id
-from node.persistence import open_node
+from node.app.persistence import open_node
 from node.settings import Settings
-from node.sqlite_store import Readers, readers_of
+from node.store.sqlite_store import Readers, readers_of
 
 
 def _pooled(recorder: object, originator_id: object, **kwargs: object) -> list[object]:

@@ -30,12 +30,12 @@ from eventsourcing.application import AggregateNotFoundError
 from federation.feed import FeedState
 from federation.verify import check_body, decode_entry, verify_inception, verify_page
 from federation.wire import MAX_PAGE_ENTRIES, SignedEntry, encode
-from node.application import CircleNode
-from node.feeds import delivery_id, peer_feed_id
-from node.local_cluster import LocalNode
-from node.messages import DECISION_RECORD, DecisionRecord, decode_body, encode_body
-from node.peer_view import peer_view_id
-from node.persistence import open_node
+from node.app.node import CircleNode
+from node.app.peer_view import peer_view_id
+from node.app.persistence import open_node
+from node.demo.local_cluster import LocalNode
+from node.network.feeds import delivery_id, peer_feed_id
+from node.network.messages import DECISION_RECORD, DecisionRecord, decode_body, encode_body
 from node.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

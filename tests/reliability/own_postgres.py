@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from node.local_cluster import free_port
+from node.demo.local_cluster import free_port
 from tests.reliability.harness import UNDER_CI
 
 

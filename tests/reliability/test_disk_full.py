@@ -150,7 +150,7 @@ def test_a_snapshot_that_cannot_be_stored_does_not_fail_a_stored_change(
     client would retry it, and it would happen twice). The aggregate replays from its events."""
     from eventsourcing.persistence import OperationalError
 
-    from node.persistence import open_node
+    from node.app.persistence import open_node
     from node.settings import Settings
 
     store = open_node(Settings(data_dir=tmp_path / "snap"))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from node.local_cluster import wait_for
+from node.demo.local_cluster import wait_for
 from tests.reliability.harness import (
     SOAK,
     Burst,

@@ -15,9 +15,9 @@ import pytest
 from federation.backoff import Backoff
 from federation.client import TransportError
 from federation.wire import FeedPage, Push, PushReply
-from node.application import CircleNode
-from node.delivery import Federator
-from node.persistence import open_node
+from node.app.node import CircleNode
+from node.app.persistence import open_node
+from node.network.delivery import Federator
 from node.settings import Settings
 from tests.reliability.harness import (
     SOAK,

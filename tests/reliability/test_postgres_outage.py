@@ -188,7 +188,7 @@ def test_a_commit_whose_acknowledgement_is_lost_is_not_applied_twice(
     the connection fails once, right after a commit). Retrying that write blindly would store
     the command a second time: the command must fail instead (its outcome is unknown to the
     client), and be stored exactly once."""
-    from node.persistence import open_node
+    from node.app.persistence import open_node
 
     node = Served(tmp_path, "ambiguous", env={"CIRCLE_NODE_DATABASE_URL": f"{server.url}"
                                                   "?schema=ambiguous"})  # fmt: skip

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from node import persistence
-from node.persistence import open_node
-from node.server import ServerOptions, create_app
+from node.app import persistence
+from node.app.persistence import open_node
+from node.http.server import ServerOptions, create_app
 from node.settings import Settings
 from tests.reliability.harness import ROOT, check_replay, found_with_rota, sqlite_integrity
 
@@ -33,14 +33,14 @@ PROBLEM = "application/problem+json"
 # The command line, with the store opened read-only as in `read_only` below.
 READ_ONLY_CLI = """
 import sys
-from node import persistence
+from node.app import persistence
 writable = persistence.event_store_env
 def read_only(settings):
     env = writable(settings)
     env["SQLITE_DBNAME"] = f"file:{env['SQLITE_DBNAME']}?mode=ro"
     return env
 persistence.event_store_env = read_only
-from node.cli import app
+from node.cli.main import app
 sys.argv[0] = "circle-node"
 app()
 """

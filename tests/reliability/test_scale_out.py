@@ -21,9 +21,9 @@ from aiohttp import web
 
 from federation.verify import decode_entry, decode_push
 from federation.wire import MAX_PAGE_ENTRIES, encode
-from node.application import CircleNode
-from node.local_cluster import wait_for
-from node.persistence import open_node
+from node.app.node import CircleNode
+from node.app.persistence import open_node
+from node.demo.local_cluster import wait_for
 from node.settings import Settings
 from tests.reliability.harness import (
     ROOT,
@@ -214,7 +214,7 @@ def test_many_concurrent_commands_in_one_process_never_fail_on_conflicts(
 CLAIMER = """
 import sys, time
 from pathlib import Path
-from node.persistence import open_node
+from node.app.persistence import open_node
 from node.settings import Settings
 node = open_node(Settings(data_dir=Path(sys.argv[1]), database_url=sys.argv[2]))
 assert node.claim_outbox(bytes.fromhex(sys.argv[3]))

@@ -23,10 +23,10 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from node.application import CircleNode
-from node.persistence import open_node
-from node.scripted import make_active
-from node.server import ServerOptions, create_app
+from node.app.node import CircleNode
+from node.app.persistence import open_node
+from node.demo.scripted import make_active
+from node.http.server import ServerOptions, create_app
 from node.settings import Settings
 from tests.conftest import UNDER_CI
 

@@ -13,8 +13,8 @@ import pytest
 from domain.values import CoopLink, Peering, Purpose
 from federation.feed import FeedState, append
 from federation.wire import Push
-from node.application import CircleNode
-from node.persistence import open_node
+from node.app.node import CircleNode
+from node.app.persistence import open_node
 from node.settings import Settings
 from tests.conftest import UNDER_CI
 from tests.node.circles import consent_to, founder, make_active, sync

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from domain.values import CoopLink, Peering
-from node.web.network_map import HEIGHT, WIDTH, centre_lines, lay_out, link_kind
+from node.http.web.network_map import HEIGHT, WIDTH, centre_lines, lay_out, link_kind
 
 
 def rel(name: str, peering: str = Peering.NONE, coop: str = CoopLink.NONE, **more: Any) -> Any:

@@ -11,12 +11,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from node.application import CircleNode
-from node.persistence import open_node
-from node.scripted import make_active
-from node.server import ServerOptions, create_app
+from node.app.node import CircleNode
+from node.app.persistence import open_node
+from node.demo.scripted import make_active
+from node.http.server import ServerOptions, create_app
+from node.http.web.sessions import IDLE, LIFETIME, SIGN_IN_LIFETIME, SessionStore
 from node.settings import Settings
-from node.web.sessions import IDLE, LIFETIME, SIGN_IN_LIFETIME, SessionStore
 
 
 class Tick:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from node.application import CircleNode
-from node.persistence import open_node
+from node.app.node import CircleNode
+from node.app.persistence import open_node
 from node.settings import Settings
 from tests.conftest import Clock
 from tests.node.api.world import Circle, kitchen

@@ -15,10 +15,10 @@ from typing import Any
 from federation.feed import node_id
 from federation.keys import NodeKeys
 from federation.verify import decode_entry
-from node.application import CircleNode
-from node.scripted import select
+from node.app.node import CircleNode
+from node.demo.scripted import select
 
-MEMORY = {"PERSISTENCE_MODULE": "node.memory_store"}
+MEMORY = {"PERSISTENCE_MODULE": "node.store.memory_store"}
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from node.logbook import read_logbook
+from node.app.logbook import read_logbook
 from tests.node.api.world import PROBLEM, Circle, assert_problem
 
 UNKNOWN = "3f1f1f1f-1111-4111-8111-111111111111"

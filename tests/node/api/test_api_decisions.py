@@ -4,7 +4,7 @@ proposal, reviews coming due, and who may update the due dates."""
 from __future__ import annotations
 
 from domain.values import Purpose
-from node.scripted import consent_to, select
+from node.demo.scripted import consent_to, select
 from tests.conftest import Clock
 from tests.node.api.world import Circle, assert_problem
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import OperationalError
 
-from node.requests import CarriedOut
+from node.app.idempotency import CarriedOut
 from tests.node.api.test_api_decisions import ORGANISER, organiser
 from tests.node.api.world import Circle, assert_problem
 

@@ -14,9 +14,9 @@ import pytest
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
-import node.api
+import node.http.api
 from domain.values import Purpose
-from node.scripted import consent_to
+from node.demo.scripted import consent_to
 from tests.node.api.world import Circle
 
 PROBLEMS = ("400", "401", "403", "404", "409", "422", "503")
@@ -40,10 +40,10 @@ CREATIONS = {
 
 
 def module_routes() -> dict[tuple[str, str], APIRoute]:
-    """Every route the modules of node.api define, by (method, path under /api)."""
+    """Every route the modules of node.http.api define, by (method, path under /api)."""
     routes = {}
-    for module in pkgutil.iter_modules(node.api.__path__):
-        router = getattr(importlib.import_module(f"node.api.{module.name}"), "router", None)
+    for module in pkgutil.iter_modules(node.http.api.__path__):
+        router = getattr(importlib.import_module(f"node.http.api.{module.name}"), "router", None)
         if isinstance(router, APIRouter):
             for route in router.routes:
                 assert isinstance(route, APIRoute)
@@ -272,10 +272,10 @@ def test_with_the_store_failing_every_operation_answers_as_documented(
     from fastapi.testclient import TestClient
 
     from federation.wire import Push, encode
-    from node.persistence import event_store_env
-    from node.server import ServerOptions, create_app
+    from node.app.persistence import event_store_env
+    from node.http.server import ServerOptions, create_app
     from node.settings import Settings
-    from node.sqlite_store import Readers
+    from node.store.sqlite_store import Readers
     from tests.node.api.everyone import everyone, fill_path, keyed_node
 
     world = everyone(keyed_node(61, event_store_env(Settings(data_dir=tmp_path / "kitchen"))))

@@ -13,9 +13,9 @@ from domain.values import Purpose
 from federation.feed import FeedState, append
 from federation.verify import Reason
 from federation.wire import Push, encode
-from node.application import CircleNode
-from node.persistence import open_node
-from node.scripted import consent_to, select
+from node.app.node import CircleNode
+from node.app.persistence import open_node
+from node.demo.scripted import consent_to, select
 from node.settings import Settings
 from tests.conftest import Clock
 from tests.node.api.world import Circle, assert_problem, kitchen

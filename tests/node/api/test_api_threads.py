@@ -1,5 +1,5 @@
 """Each member API request hands its command to a worker thread once: the command runs off
-the event loop, and FastAPI checks the answer where it is (node/api/threaded.py)."""
+the event loop, and FastAPI checks the answer where it is (node/http/api/threaded.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 import anyio.to_thread
 import pytest
 
-from node.api import ROUTERS
-from node.api.threaded import ThreadedRoute
+from node.http.api import ROUTERS
+from node.http.api.threaded import ThreadedRoute
 from tests.node.api.test_api_consent import draft, to_consent_round
 from tests.node.api.world import Circle
 

@@ -32,9 +32,9 @@ from starlette.routing import Route
 from federation.httpsig import sign_request
 from federation.verify import decode_entry, decode_page, decode_push_reply
 from federation.wire import JOIN_REQUEST, Push, encode
-from node.application import CircleNode
-from node.scripted import consent_to
-from node.server import ServerOptions, create_app
+from node.app.node import CircleNode
+from node.demo.scripted import consent_to
+from node.http.server import ServerOptions, create_app
 from tests.node.api.everyone import START, Everyone, everyone, fill_path
 
 MEMBERS = ("gus", "eli", "cleo", "ben", "ada")
@@ -451,7 +451,7 @@ def test_every_route_of_the_app_is_in_the_matrix() -> None:
     assert routes - tabled == set(), "routes the matrix does not check"
     assert tabled - routes == set(), "the matrix names routes the app does not serve"
     assert len(routes) >= 95
-    from node.web.proposal_pages import STEPS_BY_NAME
+    from node.http.web.proposal_pages import STEPS_BY_NAME
 
     assert set(STEPS_BY_NAME) == set(WEB_STEPS)
 
@@ -754,8 +754,8 @@ def test_web_form_cells(method: str, path: str, step: str | None) -> None:
 
 
 def web_posts() -> list[tuple[str, str | None]]:
-    """(path, step) of every POST route of the web pages (node.web), steps spelled out."""
-    from node.web import PAGES
+    """(path, step) of every POST route of the web pages (node.http.web), steps spelled out."""
+    from node.http.web import PAGES
 
     posts: list[tuple[str, str | None]] = []
     routes = [route for pages in PAGES for route in pages.router.routes]

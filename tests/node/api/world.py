@@ -9,9 +9,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from node.application import CircleNode
-from node.scripted import select
-from node.server import ServerOptions, create_app
+from node.app.node import CircleNode
+from node.demo.scripted import select
+from node.http.server import ServerOptions, create_app
 
 PROBLEM = "application/problem+json"
 

@@ -1,0 +1,279 @@
+"""The circle node's store: how its records are loaded and listed (the base of CircleNode)."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder, PersistenceError, RecordConflictError
+from eventsourcing.utils import EnvType
+
+from domain.circle import Circle
+from domain.consent import ConsentProcess
+from domain.decision import Decision
+from domain.errors import NotFound
+from domain.meeting import Meeting
+from domain.person import PersonalDetails
+from domain.proposal import Proposal
+from domain.register import REGISTER_ID, Index, Register, index_id
+from domain.relationships import Relationship
+from domain.selection import HatSelection
+from domain.support import SupportRequest
+from federation.keys import NodeKeys
+from node.app.credentials import Credentials
+from node.app.peer_view import PeerView, RemotePerson
+from node.network.federated import FederatedApplication
+from node.network.messages import BODY_TYPES
+from node.store.repository import project_events
+from node.store.transcodings import register_domain_transcodings
+
+A = TypeVar("A", bound=Aggregate)
+log = logging.getLogger("circle_node.store")
+Clock = Callable[[], datetime]
+FORMER_PARTICIPANT = "a former participant"
+INDEX_SNAPSHOTS = 100
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CircleStore(FederatedApplication):
+    """The circle node's store: loading the circle's records, listing them, naming people.
+    `CircleNode` adds the commands."""
+
+    name = "circle_node"
+    snapshotting_intervals = {
+        Circle: 50,
+        Proposal: 50,
+        HatSelection: 50,
+        Decision: 50,
+        Meeting: 50,
+        Register: 100,
+        Index: INDEX_SNAPSHOTS,
+        **FederatedApplication.snapshotting_intervals,
+        PeerView: 100,
+        Relationship: 50,
+        SupportRequest: 50,
+        Credentials: 50,
+    }
+    KNOWN_TYPES = FederatedApplication.KNOWN_TYPES | frozenset(BODY_TYPES)
+    NEVER_KEPT = (PersonalDetails, RemotePerson)
+
+    def __init__(
+        self, env: EnvType | None = None, clock: Clock = utc_now, keys: NodeKeys | None = None
+    ) -> None:
+        # The circle's id, once read from the register (it never changes once founded): a
+        # command then loads the circle without loading the whole register first.
+        self._circle_id: UUID | None = None
+        # Each index's ids as UUIDs, as last listed (an index only grows: a later one is
+        # the same list and more).
+        self._listed: dict[str, tuple[UUID, ...]] = {}
+        super().__init__(env, clock, keys)
+        self._move_filings_to_indexes()
+
+    def _move_filings_to_indexes(self) -> None:
+        """A store made before the per-kind indexes filed its records in the register: they
+        are filed in the indexes, once, in one save (a store made since has nothing to move;
+        if another worker moves them at the same time, its save or this one is refused)."""
+        try:
+            register = self._register()
+        except NotFound:
+            return
+        filed = {kind: ids for kind, ids in register.entries.items() if ids}
+        if not filed or any(index_id(kind) in self.repository for kind in filed):
+            return
+        indexes = []
+        for kind, ids in filed.items():
+            index = Index(kind=kind)
+            for record_id in ids:
+                index.file(record_id)
+            indexes.append(index)
+        try:
+            self._save_collected(*indexes)
+        except RecordConflictError:
+            return  # moved by another worker meanwhile
+        except PersistenceError as error:  # e.g. a read-only copy of an old store: lists wait
+            log.warning("could not move filed records from the register: %s", error)
+            return
+        log.info("moved %d filed records from the register to their indexes", len(indexes))
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_domain_transcodings(transcoder)
+
+    # Loading.
+
+    def _get(self, cls: type[A], aggregate_id: UUID | str, what: str) -> A:
+        try:
+            aggregate: Aggregate = self.kept.copy(UUID(str(aggregate_id)))
+        except (AggregateNotFoundError, ValueError):
+            raise NotFound(f"No {what} with id {aggregate_id}") from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"No {what} with id {aggregate_id}")
+        return aggregate
+
+    def _register(self) -> Register:
+        try:
+            register: Aggregate = self.repository.get(REGISTER_ID)
+        except AggregateNotFoundError:
+            raise NotFound("This node has no circle yet; found one first") from None
+        assert isinstance(register, Register)
+        return register
+
+    def _index(self, kind: str) -> Index:
+        """The index of one kind of record, a copy of its own to change (an empty one, not
+        yet stored, if none is)."""
+        try:
+            index: Aggregate = self.kept.copy(index_id(kind))
+        except AggregateNotFoundError:
+            return Index(kind=kind)
+        assert isinstance(index, Index)
+        return index
+
+    def _ids(self, kind: str) -> tuple[UUID, ...]:
+        """The ids of the records of one kind, in the order they were filed."""
+        if not self.is_founded:
+            return ()
+        try:
+            index: Aggregate = self.kept.peek(index_id(kind))
+        except AggregateNotFoundError:
+            return ()
+        assert isinstance(index, Index)
+        entries = index.entries
+        listed = self._listed.get(kind, ())
+        if len(listed) > len(entries) or (listed and str(listed[-1]) != entries[len(listed) - 1]):
+            listed = ()  # not the index listed before (a store restored under a running node)
+        if len(listed) < len(entries):
+            listed += tuple(UUID(entry) for entry in entries[len(listed) :])
+            self._listed[kind] = listed
+        return listed
+
+    def _filed(self, kind: str, *record_ids: UUID) -> list[Aggregate | Index.Filed]:
+        """What to save to file records in their index, without loading it: `Filed` events
+        at the index's next versions (read from the store), or a new index."""
+        last = self.recorder.select_events(index_id(kind), desc=True, limit=1)
+        if not last:
+            index = Index(kind=kind)
+            for record_id in record_ids:
+                index.file(record_id)
+            return [index]
+        version = last[0].originator_version
+        return [
+            Index.Filed(  # type: ignore[call-arg]
+                originator_id=index_id(kind),
+                originator_version=version + number,
+                timestamp=Index.Filed.create_timestamp(),
+                record_id=record_id,
+            )
+            for number, record_id in enumerate(record_ids, 1)
+        ]
+
+    def _take_snapshots(self, processing_event: Any) -> None:
+        """Indexes filed by their events alone get their snapshot every INDEX_SNAPSHOTS."""
+        super()._take_snapshots(processing_event)
+        for filed in processing_event.events:
+            if (
+                isinstance(filed, Index.Filed)
+                and filed.originator_id not in processing_event.aggregates
+                and filed.originator_version % INDEX_SNAPSHOTS == 0
+            ):
+                try:
+                    self._snapshot_index(filed.originator_id, filed.originator_version)
+                except PersistenceError as error:
+                    log.warning("could not store a snapshot of an index: %s", error)
+
+    def _snapshot_index(self, index: UUID, version: int) -> None:
+        """A snapshot of an index at `version`: from the kept index when it is at that version
+        (no replay of the events since the last snapshot), else as the library takes one."""
+        kept: Aggregate = self.kept.peek(index)
+        if kept.version == version:
+            self._store_snapshot(kept)
+        else:
+            self.take_snapshot(index, version, projector_func=project_events)
+
+    @property
+    def is_founded(self) -> bool:
+        if self._circle_id is None:
+            try:
+                self._circle_id = self._register().circle_id
+            except NotFound:
+                return False
+        return True
+
+    @property
+    def circle_id(self) -> UUID:
+        if self._circle_id is None:
+            self._circle_id = self._register().circle_id
+        return self._circle_id
+
+    def get_circle(self) -> Circle:
+        """The circle, a copy of its own for a command to change."""
+        return copy.deepcopy(self.peek_circle())
+
+    def peek_circle(self) -> Circle:
+        """The circle as stored now, shared (see node/store/kept.py): read it, never change it."""
+        try:
+            circle: Aggregate = self.kept.peek(self.circle_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"No circle with id {self.circle_id}") from None
+        assert isinstance(circle, Circle)
+        return circle
+
+    def get_proposal(self, proposal_id: UUID | str) -> Proposal:
+        return self._get(Proposal, proposal_id, "proposal")
+
+    def get_selection(self, selection_id: UUID | str) -> HatSelection:
+        return self._get(HatSelection, selection_id, "selection")
+
+    def get_decision(self, decision_id: UUID | str) -> Decision:
+        return self._get(Decision, decision_id, "decision")
+
+    def get_meeting(self, meeting_id: UUID | str) -> Meeting:
+        return self._get(Meeting, meeting_id, "meeting")
+
+    def _get_process(self, process_id: UUID | str) -> ConsentProcess:
+        return self._get(ConsentProcess, process_id, "proposal or selection")  # type: ignore[type-abstract]
+
+    def _now(self) -> datetime:
+        return self.clock()
+
+    def _today(self) -> date:
+        return self._now().date()
+
+    def person_name(self, person_id: str) -> str:
+        try:
+            return self._get(PersonalDetails, person_id, "person").name
+        except NotFound:
+            return FORMER_PARTICIPANT
+
+    def people(self) -> dict[str, str]:
+        """Every person on file, by id, with their name."""
+        return {str(pid): self.person_name(str(pid)) for pid in self._ids("person")}
+
+    # Listings.
+
+    def _all(self, kind: str, cls: type[A]) -> Iterator[A]:
+        """The records of a kind as stored, shared (see node/store/kept.py): listings read them and
+        never change them (a command changes a copy: `get_decision`, `get_proposal`...)."""
+        for record in self.kept.peek_all(self._ids(kind)):
+            if isinstance(record, cls):
+                yield record
+
+    def proposals(self) -> list[Proposal]:
+        return list(self._all("proposal", Proposal))
+
+    def selections(self) -> list[HatSelection]:
+        return list(self._all("selection", HatSelection))
+
+    def decisions(self) -> list[Decision]:
+        return list(self._all("decision", Decision))
+
+    def meetings(self) -> list[Meeting]:
+        return list(self._all("meeting", Meeting))

@@ -1,0 +1,338 @@
+"""What other circles' entries change here: their public records, and what they say to us.
+
+Called with a run of verified entries of one peer and the bodies that came with them. Every
+change goes into the batch and is saved with the entries. A message that does not fit this
+circle's state (an admission nobody applied for, an offer for a closed request, an answer from
+a circle that was not asked) is refused: the refusal, with its reason, is recorded on the
+relationship with that circle, and nothing else changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from domain.circle import Circle
+from domain.errors import DomainError
+from domain.proposal import Proposal
+from domain.records import LegalEntity
+from domain.register import Index, index_id
+from domain.relationships import INTRODUCED, Relationship, relationship_id
+from domain.support import NETWORK, SupportRequest, seen_request_id
+from federation.feed import feed_id_from_node_id, node_id
+from federation.verify import Rejected, decode_signed_entry
+from federation.wire import Entry
+from node.app.peer_view import PeerView, RemotePerson, peer_view_id
+from node.app.relations import seat_of
+from node.network import messages as m
+from node.network.federated import Batch
+from node.network.peers import JOINING, PEER
+
+if TYPE_CHECKING:
+    from node.app.node import CircleNode
+
+
+class _Context:
+    """One run of entries from one peer: the aggregates it touches, loaded once."""
+
+    def __init__(self, node: CircleNode, peer: bytes, batch: Batch) -> None:
+        self.node = node
+        self.batch = batch
+        self.other = node_id(peer)
+        self.me = node.node_id
+        self.today = node.clock().date()
+        self.now = node.clock()
+
+    def circle(self) -> Circle:
+        return self.batch.get(self.node.circle_id, self.node.get_circle)
+
+    def index(self, kind: str) -> Index:
+        return self.batch.get(index_id(kind), lambda: Index(kind=kind))
+
+    def relationship(self, other: str | None = None, name: str = "") -> Relationship:
+        other = other or self.other
+        rel_id = relationship_id(self.node.circle_id, other)
+
+        def meet() -> Relationship:
+            rel = Relationship.meet(self.circle(), other, name, INTRODUCED)
+            self.index("relationship").file(rel.id)
+            return rel
+
+        return self.batch.get(rel_id, meet)
+
+    def view(self) -> PeerView:
+        feed_id = feed_id_from_node_id(self.other)
+        return self.batch.get(peer_view_id(feed_id), lambda: PeerView(feed_id=feed_id))
+
+    def proposal(self, proposal_id: str) -> Proposal:
+        proposal = self.batch.get(_uuid(proposal_id), lambda: _missing("proposal"))
+        if not isinstance(proposal, Proposal):
+            raise DomainError("That is not a proposal of this circle")
+        return proposal
+
+    def support(self, request_id: str, create: Callable[[], Any] | None = None) -> SupportRequest:
+        request = self.batch.get(_uuid(request_id), create or (lambda: _missing("request")))
+        if not isinstance(request, SupportRequest):
+            raise DomainError("That is not a request for support")
+        return request
+
+    def name(self, person: str, name: str) -> None:
+        """Keep the name another circle gave for one of its people (erasable on request)."""
+        if not name:
+            return
+        person_id = RemotePerson.create_id(self.other, person)
+        details = self.batch.get(
+            person_id, lambda: RemotePerson(other=self.other, person=person, name=name)
+        )
+        if details.name != name:
+            details.rename(name)
+
+
+def _uuid(value: str) -> Any:
+    from uuid import UUID
+
+    try:
+        return UUID(value)
+    except ValueError:
+        raise DomainError("That names nothing here") from None
+
+
+def _missing(what: str) -> Any:
+    raise DomainError(f"No such {what} here")
+
+
+def apply(
+    node: CircleNode, peer: bytes, run: list[tuple[Entry, bytes | None]], batch: Batch
+) -> None:
+    """Apply a run of a peer's verified entries (see the module's docstring)."""
+    # Messages between circles come from nodes this one exchanges feeds with, not from a node
+    # that is still asking to join (its public records are shown all the same).
+    sender = node.peer(peer)
+    founded = node.is_founded and sender is not None and sender.status in (PEER, JOINING)
+    context = _Context(node, peer, batch)
+    profile: dict[str, Any] | None = None
+    decisions: list[dict[str, Any]] = []
+    for entry, body in run:
+        if body is None:
+            continue  # withheld from this node, or no body: nothing here to act on
+        if entry.type not in m.BODY_TYPES:
+            continue  # a protocol entry (a join request): the federation layer took it
+        record = m.decode_body(entry.type, body)
+        if record is None:
+            if founded:
+                _refuse(context, entry.type, "its body is not a valid message of its type")
+            continue
+        if isinstance(record, m.CircleProfile):
+            profile = msgspec.to_builtins(record)
+            continue
+        if isinstance(record, m.DecisionRecord):
+            decisions.append(msgspec.to_builtins(record))
+            continue
+        to = getattr(record, "to", None)
+        if isinstance(to, str) and to != context.me:
+            continue  # addressed to another circle
+        handler = HANDLERS.get(entry.type)
+        if handler is None or not founded:
+            continue  # messages between circles need this node's circle
+        mark = batch.checkpoint()
+        try:
+            handler(context, record)
+        except (DomainError, Rejected, ValueError) as error:
+            # A refused message changes nothing but the record of its refusal: whatever the
+            # handler changed before it was refused is undone.
+            batch.rollback(mark)
+            _refuse(context, entry.type, str(error))
+    if profile is not None or decisions:
+        context.view().seen(run[-1][0].seq, profile, decisions)
+
+
+def _refuse(context: _Context, what: str, reason: str) -> None:
+    context.relationship().record_refusal(what, reason)
+
+
+# Handlers, one per message type.
+
+
+def _peering_request(c: _Context, _: Any) -> None:
+    c.relationship().peering_requested()
+
+
+def _peering_accept(c: _Context, _: Any) -> None:
+    c.relationship().peering_accepted()
+
+
+def _peering_end(c: _Context, _: Any) -> None:
+    c.relationship().peering_ended()
+
+
+def _introduction(c: _Context, record: m.Introduction) -> None:
+    """A circle admitted a node to the network. If it is this one, this circle is in; else this
+    node follows the newcomer (the introducer vouches for it; its inception proves its id)."""
+    if record.node == c.me:
+        c.relationship().admitted_us()
+        for aggregate in c.node.make_peer(feed_id_from_node_id(c.other)):
+            c.batch.add(aggregate)
+        return
+    # Introductions are followed from the nodes this one chose to follow (it asked to join
+    # them, or admitted them): not from a node that is itself still asking to join.
+    sender = c.node.peer(feed_id_from_node_id(c.other))
+    if sender is None or sender.status not in (PEER, JOINING):
+        raise DomainError("Introductions are followed only from nodes this one follows")
+    inception = decode_signed_entry(record.inception)
+    if node_id(inception.hash) != record.node:
+        raise DomainError("The introduction's inception is another node's than it names")
+    if c.node.follow(inception, record.url, record.name, c.batch) is not None:
+        c.relationship(record.node, record.name)
+
+
+def _coop_apply(c: _Context, record: m.CoopApplication) -> None:
+    entity = None
+    if record.corporate:
+        if not (record.legal_name and record.legal_number and record.legal_registry):
+            raise DomainError("A corporate member names its legal entity")
+        entity = LegalEntity(record.legal_name, record.legal_number, record.legal_registry)
+    c.relationship().applied_to_us(record.corporate, entity)
+
+
+def _coop_admit(c: _Context, _: Any) -> None:
+    c.relationship().admitted_as_member()
+
+
+def _coop_withdraw(c: _Context, _: Any) -> None:
+    c.relationship().withdrew()
+    circle = c.circle()
+    for role in ("delegate", "leader"):
+        circle.unseat_linked(seat_of(c.other, role), c.today)
+
+
+def _delegate(c: _Context, record: m.LinkPerson) -> None:
+    c.relationship().delegate_named(record.person)
+    c.name(record.person, record.name)
+    c.circle().seat_linked(seat_of(c.other, "delegate"), c.today)
+
+
+def _leader_proposed(c: _Context, record: m.LinkPerson) -> None:
+    c.relationship().leader_proposed(record.person)
+
+
+def _leader_agreed(c: _Context, record: m.LinkPerson) -> None:
+    c.relationship().leader_agreed(record.person)
+    c.name(record.person, record.name)
+    c.circle().seat_linked(seat_of(c.other, "leader"), c.today)
+
+
+def _summary(c: _Context, record: m.CircleSummary) -> None:
+    if c.relationship().coop != "has_member":
+        raise DomainError("Only a circle that is part of this one sends its logbook summary")
+    for holder in record.hats:
+        c.name(holder.person, holder.name)
+    summary = msgspec.to_builtins(record)
+    for hat in summary["hats"]:
+        hat.pop("name")  # names are kept apart, as erasable personal data
+    c.view().summary_seen(summary)
+
+
+def _consent_request(c: _Context, record: m.ConsentRequest) -> None:
+    c.relationship().consent_requested(
+        record.proposal, record.round, record.title, record.text, record.seat
+    )
+
+
+def _consent_answer(c: _Context, record: m.ConsentAnswer) -> None:
+    c.proposal(record.proposal).record_circle_answer(
+        c.circle(), c.other, record.round, record.consents, record.argument
+    )
+
+
+def _seat_answer(c: _Context, record: m.ConsentAnswer) -> None:
+    if record.seat not in ("delegate", "leader"):
+        raise DomainError("There is no such seat")
+    proposal = c.proposal(record.proposal)
+    if proposal.round_number != record.round:
+        raise DomainError(f"That answer is for round {record.round}, not the open one")
+    seat = seat_of(c.other, record.seat)
+    if record.consents:
+        proposal.consent(c.circle(), seat, c.now, record.argument)
+    else:
+        proposal.raise_objection(c.circle(), seat, record.argument, c.now)
+
+
+def _support_request(c: _Context, record: m.SupportRequestMessage) -> None:
+    if NETWORK not in record.to and c.me not in record.to:
+        return
+    circle = c.circle()
+    request_id = seen_request_id(circle.id, c.other, record.request)
+
+    def seen() -> SupportRequest:
+        request = SupportRequest.seen(circle, c.other, record.request, record.kind, record.text)
+        c.index("support").file(request.id)
+        return request
+
+    c.batch.get(request_id, seen)
+
+
+def _support_offer(c: _Context, record: m.SupportMessage) -> None:
+    c.support(record.request).offer_received(c.other, record.text)
+
+
+def _theirs(c: _Context, record: m.SupportMessage) -> SupportRequest:
+    """The request (of the sender's) this message is about, as this circle holds it."""
+    request_id = seen_request_id(c.node.circle_id, c.other, record.request)
+    return c.support(str(request_id))
+
+
+def _support_outcome(c: _Context, record: m.SupportMessage) -> None:
+    _theirs(c, record).outcome_received(record.accepted, record.accepted == c.me)
+
+
+def _either(c: _Context, record: m.SupportMessage) -> SupportRequest:
+    """A delivery or reflection may be about our request or one of theirs."""
+    try:
+        request = c.support(record.request)
+        if request.is_ours and request.accepted == c.other:
+            return request
+    except DomainError:
+        pass
+    return _theirs(c, record)
+
+
+def _support_delivered(c: _Context, record: m.SupportMessage) -> None:
+    _either(c, record).delivery_reported(record.text)
+
+
+def _support_reflection(c: _Context, record: m.SupportMessage) -> None:
+    _either(c, record).reflection_received(c.other, record.text)
+
+
+def _person_erased(c: _Context, record: m.PersonErased) -> None:
+    """The other circle erased someone's personal data on their request: so do we, once the
+    run is saved (what the same run brings of them is erased too)."""
+    other, person, bodies = c.other, record.person, list(record.bodies)
+    c.batch.after_save(lambda: c.node.erase_remote_person(other, person, bodies))
+
+
+HANDLERS: dict[str, Callable[[_Context, Any], None]] = {
+    m.PEERING_REQUEST: _peering_request,
+    m.PEERING_ACCEPT: _peering_accept,
+    m.PEERING_END: _peering_end,
+    m.INTRODUCTION: _introduction,
+    m.COOP_APPLY: _coop_apply,
+    m.COOP_ADMIT: _coop_admit,
+    m.COOP_WITHDRAW: _coop_withdraw,
+    m.LINK_DELEGATE: _delegate,
+    m.LINK_LEADER_PROPOSED: _leader_proposed,
+    m.LINK_LEADER_AGREED: _leader_agreed,
+    m.CIRCLE_SUMMARY: _summary,
+    m.CONSENT_REQUEST: _consent_request,
+    m.CONSENT_ANSWER: _consent_answer,
+    m.SEAT_REQUEST: _consent_request,
+    m.SEAT_ANSWER: _seat_answer,
+    m.SUPPORT_REQUEST: _support_request,
+    m.SUPPORT_OFFER: _support_offer,
+    m.SUPPORT_OUTCOME: _support_outcome,
+    m.SUPPORT_DELIVERED: _support_delivered,
+    m.SUPPORT_REFLECTION: _support_reflection,
+    m.PERSON_ERASED: _person_erased,
+}

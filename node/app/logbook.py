@@ -1,0 +1,319 @@
+"""The circle's logbook: its history told in sentences, read from the event store in order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from node.app.node import CircleNode
+
+PAGE = 500
+
+
+@dataclass(frozen=True)
+class LogbookEntry:
+    when: date  # the day the fact took effect (the event's own date when it carries one)
+    record_id: str
+    text: str
+
+
+class _Context:
+    """Resolves ids to names and titles while the logbook is told."""
+
+    def __init__(self, node: CircleNode) -> None:
+        self.node = node
+        self.titles: dict[str, str] = {}
+        self.hat_names: dict[str, str] = {}
+        self.circles: dict[str, str] = {}  # relationship id or node id -> the circle's name
+        self._names: dict[str, str] = {}
+
+    def name(self, person_id: str | None) -> str:
+        if not person_id:
+            return "someone"
+        if person_id not in self._names:
+            if person_id.startswith("circle:"):
+                self._names[person_id] = self.circle(person_id.removeprefix("circle:"))
+            elif "/" in person_id:
+                self._names[person_id] = self.node.seat_name(person_id)
+            else:
+                self._names[person_id] = self.node.person_name(person_id)
+        return self._names[person_id]
+
+    def circle(self, key: Any) -> str:
+        return self.circles.get(str(key), "another circle")
+
+    def title(self, record_id: Any) -> str:
+        return self.titles.get(str(record_id), "a record")
+
+    def hat(self, hat_id: str) -> str:
+        return self.hat_names.get(hat_id, hat_id)
+
+
+def _founded(e: Any, c: _Context) -> str:
+    for hat in e.hats:
+        c.hat_names[hat.hat_id] = hat.name.lower()
+    return f"{c.name(e.founder_id)} founded the circle {e.name!r} with the aim: {e.aim}"
+
+
+def _hat_defined(e: Any, c: _Context) -> str:
+    c.hat_names[e.hat.hat_id] = e.hat.name.lower()
+    return f"The {e.hat.name.lower()} hat was defined: {e.hat.purpose}"
+
+
+def _drafted(e: Any, c: _Context) -> str:
+    c.titles[str(e.originator_id)] = e.title
+    return f"{c.name(e.proposer)} drafted the proposal {e.title!r}"
+
+
+def _selection_opened(e: Any, c: _Context) -> str:
+    c.titles[str(e.originator_id)] = f"the selection of a {c.hat(e.hat_id)}"
+    return f"A selection for the {c.hat(e.hat_id)} hat opened (term until {e.review_date})"
+
+
+def _decision_taken(e: Any, c: _Context) -> str:
+    c.titles[str(e.originator_id)] = e.title
+    if e.kind == "operational":
+        return (
+            f"{c.name(e.taken_by)}, as {c.hat(e.hat_id)}, took an everyday decision on {e.area}: "
+            f"{e.title!r} (review by {e.review_date})"
+        )
+    return f"Policy in force: {e.title!r} (review by {e.review_date})"
+
+
+def _meeting_scheduled(e: Any, c: _Context) -> str:
+    c.titles[str(e.originator_id)] = e.title
+    return f"Meeting {e.title!r} scheduled for {e.when:%Y-%m-%d %H:%M}"
+
+
+def _membership(e: Any, c: _Context) -> str:
+    words = {
+        "trial": "began a trial",
+        "declined": "and the circle parted at the end of the trial",
+        "stepped_back": "stepped back",
+        "returned": "returned",
+        "left": "left the circle",
+        "removed": "was removed from the circle by decision",
+    }
+    text = f"{c.name(e.person_id)} {words.get(e.status, e.status)}"
+    note = e.note or c.node.note_of_appreciation(e.person_id, e.status)
+    if note:
+        text += f", with thanks: {note}"
+    return text
+
+
+def _round_closed(e: Any, c: _Context) -> str:
+    r = e.record
+    return (
+        f"Consent round {r.number} on {c.title(e.originator_id)!r} closed: "
+        f"{r.outcome.replace('_', ' ')}"
+        f" ({len(r.consents)} consent, {len(r.objections)} objection(s), {len(r.missing)} absent)"
+    )
+
+
+def _met(e: Any, c: _Context) -> str:
+    name = e.name or "a circle"
+    c.circles[str(e.originator_id)] = c.circles[e.other] = name
+    how = {
+        "admitted": "asked to join the network through this circle",
+        "introduced": "was introduced by a circle this one follows",
+        "asked": "was asked by this circle to admit it to the network",
+        "applied": "asked to join the network through this circle",
+    }.get(e.how, "became known to this circle")
+    return f"{name} {how}"
+
+
+def _peering(e: Any, c: _Context) -> str:
+    other = c.circle(e.originator_id)
+    by = "by consent" if e.proposal_id else f"as {other} decided"
+    words = {
+        "requested": f"This circle asked {other} to peer ({by})",
+        "asked": f"{other} asked this circle to peer",
+        "peers": f"This circle and {other} now peer ({by})",
+        "ended": f"Peering with {other} ended ({by})",
+    }
+    return words.get(e.peering, f"Peering with {other}: {e.peering}")
+
+
+def _coop_link(e: Any, c: _Context) -> str:
+    other = c.circle(e.originator_id)
+    kind = "a corporate member" if e.corporate else "a member circle"
+    words = {
+        "applying": f"This circle applied, by consent, to be {kind} of {other}",
+        "applied": f"{other} applied to be {kind} of this circle",
+        "member_of": f"{other} welcomed this circle as {kind}",
+        "has_member": f"This circle welcomed {other} as {kind}, by consent",
+        "withdrawn": f"{other} and this circle parted: it goes its own way",
+    }
+    return words.get(e.coop, f"{other}: {e.coop}")
+
+
+def _corporate(e: Any, c: _Context) -> str:
+    other = c.circle(e.originator_id)
+    if e.pending:
+        return f"Application to stay with {other} as a corporate member " + (
+            "(by consent)" if e.proposal_id else "(received)"
+        )
+    return f"Corporate membership with {other} agreed"
+
+
+def _link(e: Any, c: _Context) -> str:
+    other = c.circle(e.originator_id)
+    role = {
+        "proposed_leader": "a leader proposed",
+        "leader": "the leader agreed",
+        "delegate": "the delegate named",
+    }.get(e.role, e.role)
+    return f"Double link with {other}: {role}"
+
+
+DESCRIBE: dict[str, Callable[[Any, _Context], str]] = {
+    "Met": _met,
+    "AdmittedToNetwork": lambda e, c: (
+        f"This circle admitted {c.circle(e.originator_id)} to the network, by consent; "
+        "its signed introduction went out"
+    ),
+    "WasAdmitted": lambda e, c: f"{c.circle(e.originator_id)} admitted this circle to the network",
+    "PeeringChanged": _peering,
+    "CoopLinkChanged": _coop_link,
+    "CorporateMembershipChanged": _corporate,
+    "LinkChanged": _link,
+    "ConsentRequested": lambda e, c: (
+        f"{c.circle(e.originator_id)} asks for consent to {e.title!r} (round {e.round_number})"
+    ),
+    "ConsentRequestAnswered": lambda e, c: (
+        f"Answered {c.circle(e.originator_id)}'s request: "
+        + ("consent" if e.consents else f"objection: {e.argument}")
+    ),
+    "MessageRefused": lambda e, c: (
+        f"Refused a message from {c.circle(e.originator_id)}: {e.what}: {e.reason}"
+    ),
+    "LinkedSeatTaken": lambda e, c: f"{c.name(e.seat)} took a seat in this circle",
+    "PersonalDataErased": lambda e, c: "A former participant's personal data was erased on request",
+    "SupportRequested": lambda e, c: (
+        f"{'This circle asked' if e.origin is None else c.circle(e.origin) + ' asks'} for "
+        f"support ({e.kind.replace('_', ' ')}): {e.text}"
+    ),
+    "OfferReceived": lambda e, c: f"{c.circle(e.helper)} offered: {e.text}",
+    "OfferMade": lambda e, c: f"This circle offered support, by consent: {e.text}",
+    "OfferAccepted": lambda e, c: f"This circle accepted {c.circle(e.helper)}'s offer, by consent",
+    "OutcomeReceived": lambda e, c: (
+        "Our offer was accepted" if e.status == "accepted" else "Another circle's offer was taken"
+    ),
+    "Delivered": lambda e, c: f"Support delivered: {e.note}",
+    "Reflected": lambda e, c: (
+        f"{'This circle' if e.who == 'us' else c.circle(e.who)} reflected: {e.text}"
+    ),
+    "Founded": _founded,
+    "Activated": lambda e, c: "The circle began its work",
+    "AimRevised": lambda e, c: f"The circle's aim was revised by consent: {e.aim}",
+    "DomainChanged": lambda e, c: f"The circle's domain was changed by consent: {e.domain}",
+    "RulesChanged": lambda e, c: (
+        f"The circle's rules changed: decides by {e.rules.decision_method}, "
+        f"absentees: {e.rules.absentee_policy.replace('_', ' ')}"
+    ),
+    "Incorporated": lambda e, c: (
+        f"The circle incorporated as {e.legal_entity.registered_name} "
+        f"({e.legal_entity.registry} no. {e.legal_entity.number})"
+    ),
+    "WentIndependent": lambda e, c: "The circle went its own way",
+    "Dissolved": lambda e, c: "The circle dissolved",
+    "FounderJoined": lambda e, c: (
+        f"{c.name(e.person_id)} joined as a founding {e.level} participant"
+    ),
+    "Applied": lambda e, c: f"{c.name(e.person_id)} applied to join as a {e.level} participant",
+    "Admitted": lambda e, c: f"{c.name(e.person_id)} was welcomed as a {e.level} participant",
+    "LevelChanged": lambda e, c: f"{c.name(e.person_id)} now takes part as a {e.level} participant",
+    "MembershipChanged": _membership,
+    "HatDefined": _hat_defined,
+    "HatPutOn": lambda e, c: (
+        f"{c.name(e.term.person_id)} put on the {c.hat(e.term.hat_id)} hat "
+        f"until {e.term.review_date}"
+    ),
+    "HatRenewed": lambda e, c: (
+        f"{c.name(e.person_id)}'s term as {c.hat(e.hat_id)} was renewed until {e.review_date}"
+    ),
+    "HatTakenOff": lambda e, c: (
+        f"{c.name(e.person_id)} took off the {c.hat(e.hat_id)} hat ({e.reason})"
+    ),
+    "SelectionOpened": _selection_opened,
+    "Nominated": lambda e, c: (
+        f"{c.name(e.nomination.nominator)} "
+        f"{'changed their nomination to' if e.nomination.changed else 'nominated'} "
+        f"{c.name(e.nomination.nominee)}: {e.nomination.reason}"
+    ),
+    "ChangeRoundOpened": lambda e, c: f"Change round opened in {c.title(e.originator_id)}",
+    "CandidateProposed": lambda e, c: (
+        f"The facilitator proposed {c.name(e.candidate)} as candidate: {e.reason}"
+    ),
+    "Drafted": _drafted,
+    "Presented": lambda e, c: f"{c.title(e.originator_id)!r} was presented",
+    "QuestionAsked": lambda e, c: f"{c.name(e.person_id)} asked: {e.text}",
+    "QuestionAnswered": lambda e, c: f"Answered: {e.answer}",
+    "ReactionRoundOpened": lambda e, c: f"Reaction round on {c.title(e.originator_id)!r}",
+    "Reacted": lambda e, c: f"{c.name(e.person_id)} reacted: {e.text}",
+    "Amended": lambda e, c: f"{c.title(e.originator_id)!r} was amended",
+    "ConsentRoundOpened": lambda e, c: f"Consent round opened on {c.title(e.originator_id)!r}",
+    "AnsweredInAdvance": lambda e, c: f"{c.name(e.person_id)} answered in advance",
+    "ConsentGiven": lambda e, c: (
+        f"{c.name(e.person_id)} consented" + (f" (concern: {e.concern})" if e.concern else "")
+    ),
+    "ObjectionRaised": lambda e, c: f"{c.name(e.person_id)} objected: {e.argument}",
+    "ObjectionWithdrawn": lambda e, c: f"Objection {e.number} was withdrawn",
+    "ObjectionsIntegrated": lambda e, c: (
+        f"Objection(s) {', '.join(map(str, e.record.objections))} integrated "
+        f"({e.record.how.replace('_', ' ')}): {e.record.text}"
+    ),
+    "ConsentRoundClosed": _round_closed,
+    "VoteRecorded": lambda e, c: (
+        f"Formal vote on {c.title(e.originator_id)!r}: {e.result.in_favour} for, "
+        f"{e.result.against} against, {e.result.abstentions} abstaining"
+    ),
+    "Escalated": lambda e, c: (
+        f"{c.title(e.originator_id)!r} was passed to the broader circle: {e.reason}"
+    ),
+    "Withdrawn": lambda e, c: f"{c.title(e.originator_id)!r} was withdrawn",
+    "Lapsed": lambda e, c: f"{c.title(e.originator_id)!r} lapsed at its deadline",
+    "Taken": _decision_taken,
+    "ReviewCameDue": lambda e, c: f"Review due: {c.title(e.originator_id)!r}",
+    "Renewed": lambda e, c: f"{c.title(e.originator_id)!r} renewed until {e.review_date}",
+    "Revoked": lambda e, c: f"{c.title(e.originator_id)!r} revoked",
+    "Superseded": lambda e, c: (
+        f"{c.title(e.originator_id)!r} superseded by {c.title(e.successor_id)!r}"
+    ),
+    "Expired": lambda e, c: f"{c.title(e.originator_id)!r} ended with its term",
+    "Challenged": lambda e, c: f"{c.name(e.by)} challenged {c.title(e.originator_id)!r}",
+    "Scheduled": _meeting_scheduled,
+    "AttendanceRecorded": lambda e, c: (
+        f"{c.title(e.originator_id)}: present {', '.join(c.name(p) for p in e.present)}"
+        + (f"; absent {', '.join(c.name(p) for p in e.absent)}" if e.absent else "")
+    ),
+    "AgendaConsented": lambda e, c: f"Agenda consented: {'; '.join(e.items)}",
+    "ItemDecided": lambda e, c: f"Item {e.number}: {e.outcome}",
+    "MinutesRecorded": lambda e, c: f"Minutes of {c.title(e.originator_id)!r} recorded",
+    "MinutesConsented": lambda e, c: f"Minutes of {c.title(e.originator_id)!r} consented",
+}
+
+
+def read_logbook(node: CircleNode) -> Iterator[LogbookEntry]:
+    """Every recorded change of the circle, oldest first, as a sentence."""
+    context = _Context(node)
+    start = 1
+    while True:
+        notifications = node.recorder.select_notifications(start=start, limit=PAGE)
+        for notification in notifications:
+            event: Any = node.mapper.to_domain_event(notification)
+            describe = DESCRIBE.get(type(event).__name__)
+            if describe is not None and _is_told(event):
+                when = getattr(event, "today", None) or event.timestamp.date()
+                yield LogbookEntry(when, str(event.originator_id), describe(event, context))
+        if len(notifications) < PAGE:
+            return
+        start = notifications[-1].id + 1
+
+
+def _is_told(event: Any) -> bool:
+    # Personal details and the register's bookkeeping are not part of the story.
+    qualname = type(event).__qualname__
+    return not qualname.startswith(("PersonalDetails.", "Register.", "Index.", "CarriedOut."))

@@ -1,0 +1,176 @@
+"""The event store's configuration: SQLite in the data folder, or PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import stat
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+from eventsourcing.cryptography import AESCipher
+
+from node.settings import Settings, SettingsError
+from node.store.keyfiles import read_or_create_secret
+
+if TYPE_CHECKING:
+    from node.app.node import CircleNode
+
+log = logging.getLogger("circle_node.store")
+
+
+def event_store_env(settings: Settings) -> dict[str, str]:
+    """The eventsourcing environment for these settings (no other source is consulted)."""
+    if settings.database_url:
+        env = postgres_env(settings.database_url)
+    else:
+        # A folder the node makes is its owner's alone: the store holds personal data.
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_store(settings.sqlite_path)
+        env = {
+            "PERSISTENCE_MODULE": "node.store.sqlite_store",
+            "APPLICATION_RECORDER_TOPIC": "node.store.recorders:SQLiteFeedRecorder",
+            "SQLITE_DBNAME": str(settings.sqlite_path),
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+    if not settings.encrypt and settings.store_key_path.exists():
+        raise SettingsError(
+            f"This node's store is encrypted ({settings.store_key_path} exists): set "
+            "encrypt = true in circle-node.toml, or CIRCLE_NODE_ENCRYPT=1"
+        )
+    if settings.encrypt:
+        key = read_or_create_secret(
+            settings.store_key_path, lambda: AESCipher.create_key(32).encode()
+        )
+        env.update(
+            CIPHER_TOPIC="eventsourcing.cryptography:AESCipher",
+            CIPHER_KEY=key.decode().strip(),
+            COMPRESSOR_TOPIC="eventsourcing.compressor:ZlibCompressor",
+        )
+    return env
+
+
+# The SQLite store and the files SQLite keeps beside it (its write-ahead log and shared memory).
+STORE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def private_store(path: Path) -> None:
+    """The SQLite store holds the circle's personal data: it is its owner's alone (0600).
+
+    The file is created 0600 before SQLite opens it (SQLite gives the files it makes beside a
+    store, its -wal and -shm, the store's own mode). A store, or one of those files, that
+    group or others may read or write (one restored from a backup, or made by an older
+    version) is brought back to 0600."""
+    if not path.exists():
+        with contextlib.suppress(OSError):  # e.g. a read-only folder: SQLite will say so
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for suffix in STORE_SUFFIXES:
+        file = path.with_name(path.name + suffix)
+        try:
+            mode = stat.S_IMODE(file.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            private = mode & ~(stat.S_IRWXG | stat.S_IRWXO)
+            try:
+                os.chmod(file, private)
+            except OSError as error:  # not its owner, or a read-only file system
+                log.warning("%s can be read by others (mode %o): %s", file, mode, error)
+            else:
+                log.warning("%s could be read by others (mode %o): made %o", file, mode, private)
+
+
+def postgres_env(url: str) -> dict[str, str]:
+    parsed = urlparse(url)
+    dbname = parsed.path.lstrip("/")
+    if not dbname:
+        raise SettingsError(
+            "The PostgreSQL URL must name a database, e.g. postgresql://host/circle"
+        )
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "APPLICATION_RECORDER_TOPIC": "node.store.recorders:PostgresFeedRecorder",
+        "POSTGRES_DBNAME": unquote(dbname),
+        "POSTGRES_HOST": parsed.hostname or "localhost",
+        "POSTGRES_PORT": str(parsed.port or 5432),
+        "POSTGRES_USER": unquote(parsed.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parsed.password or ""),
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_POOL_SIZE": "5",
+        # Check a pooled connection before use: after a server restart, dead connections are
+        # replaced instead of failing the next commands.
+        "POSTGRES_PRE_PING": "y",
+    }
+    schema = parse_qs(parsed.query).get("schema", [""])[0]
+    if schema:
+        if not schema.replace("_", "").isalnum():
+            raise SettingsError("A schema name uses letters, digits and underscores only")
+        env["POSTGRES_SCHEMA"] = schema
+    return env
+
+
+def ensure_postgres_schema(env: dict[str, str]) -> None:
+    """Create the node's schema if the URL named one (eventsourcing expects it to exist)."""
+    schema = env.get("POSTGRES_SCHEMA")
+    if not schema:
+        return
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=int(env["POSTGRES_PORT"]),
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None,
+        connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
+        autocommit=True,
+    ) as connection:
+        connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+def open_node(settings: Settings, clock: Any = None, *, federated: bool = True) -> CircleNode:
+    """Open (or create) the node's event store and identity as the settings say."""
+    from node.app.circle_store import utc_now
+    from node.app.node import CircleNode
+    from node.network.federated import IdentityError
+    from node.network.identity import (
+        commit_rotation,
+        discard_rotation,
+        forget_new_keys,
+        load_or_create_keys,
+        pending_keys,
+    )
+
+    env = event_store_env(settings)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        ensure_postgres_schema(env)
+    keys, created = load_or_create_keys(settings.data_dir) if federated else (None, False)
+    try:
+        node = CircleNode(env=env, clock=clock or utc_now, keys=keys)
+    except IdentityError:
+        # A rotation was saved but its keys not yet moved into place: finish it.
+        pending = pending_keys(settings.data_dir)
+        if pending is None:
+            if created:
+                forget_new_keys(settings.data_dir)
+                raise IdentityError(
+                    f"{settings.data_dir / 'node.keys'} is missing but this node's feed exists; "
+                    "restore node.keys from a backup"
+                ) from None
+            raise
+        node = CircleNode(env=env, clock=clock or utc_now, keys=pending)
+        commit_rotation(settings.data_dir)
+        return node
+    discard_rotation(settings.data_dir)
+    return node
+
+
+def rotate_node_key(node: CircleNode, settings: Settings) -> None:
+    """Rotate the node's key: stage the new keys, save the rotation entry, then commit them."""
+    from node.network.identity import commit_rotation, stage_rotation
+
+    node.rotate_key(stage=lambda keys: stage_rotation(settings.data_dir, keys))
+    commit_rotation(settings.data_dir)

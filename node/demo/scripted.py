@@ -1,0 +1,70 @@
+"""Scripted circles: the full consent process for circles whose members all consent, and a
+selection everyone agrees to. Used by the demo's story and by the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from node.app.node import CircleNode
+
+
+def founder(node: CircleNode) -> str:
+    return next(iter(node.get_circle().participants))
+
+
+def _members(node: CircleNode) -> list[str]:
+    # Seats of linked circles ("<node id>/delegate") answer from their own node.
+    return [p for p in node.get_circle().full_participants() if "/" not in p]
+
+
+def consent_to(
+    node: CircleNode,
+    purpose: str,
+    subject: dict[str, Any],
+    text: str = "As discussed",
+    *,
+    title: str | None = None,
+    ask_circles: list[str] | None = None,
+    by: str | None = None,
+    close: bool = True,
+) -> str:
+    """Take a proposal through presentation, reactions and a consent round in which every
+    full participant consents; close it unless `close` is false. Returns its id."""
+    by = by or founder(node)
+    proposal = node.draft_proposal(
+        by,
+        title or purpose.replace("_", " ").capitalize(),
+        text,
+        purpose=purpose,
+        subject=subject,
+        ask_circles=ask_circles,
+    )
+    node.present(by, proposal)
+    host = (node.get_circle().wearers("facilitator") or [by])[0]
+    node.open_reactions(host, proposal)
+    node.open_consent_round(host, proposal)
+    for person in _members(node):
+        node.consent(person, proposal)
+    if close:
+        node.close_consent_round(host, proposal)
+    return proposal
+
+
+def select(node: CircleNode, hat: str, person: str) -> None:
+    """Select `person` for `hat` by the full selection process (everyone nominates them)."""
+    host = (node.get_circle().wearers("facilitator") or [founder(node)])[0]
+    selection = node.open_selection(host, hat)
+    for nominator in _members(node):
+        node.nominate(nominator, selection, person, "Willing and able")
+    node.open_change_round(host, selection)
+    node.propose_candidate(host, selection, person, "Nominated by everyone")
+    for member in _members(node):
+        node.consent(member, selection)
+    node.close_consent_round(host, selection)
+
+
+def make_active(node: CircleNode) -> None:
+    """The founder facilitates and keeps the logbook; the circle starts its work."""
+    select(node, "facilitator", founder(node))
+    select(node, "secretary", founder(node))
+    node.activate_circle(founder(node))

@@ -1,0 +1,283 @@
+"""The circle and its people: who takes part, how, with which hats; coming and going; tokens."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+
+from node.app.node import CircleNode
+from node.http.api.auth import Node, Person
+from node.http.api.errors import ERROR_RESPONSES
+from node.http.api.paging import Page, Paging, page_of
+from node.http.api.threaded import ThreadedRoute
+
+router = APIRouter(route_class=ThreadedRoute, tags=["circle and people"], responses=ERROR_RESPONSES)
+
+
+class HatOut(BaseModel):
+    hat_id: str
+    name: str
+    purpose: str
+    accountabilities: list[str]
+    domain: list[str]
+    default_term_months: int
+    kind: str
+    wearers: list[str] = Field(description="Person ids of who wears it now")
+
+
+class TermOut(BaseModel):
+    hat_id: str
+    person_id: str
+    name: str
+    started: date
+    review_date: date
+
+
+class ParticipantOut(BaseModel):
+    person_id: str
+    name: str
+    level: str
+    status: str
+    since: date
+    hats: list[str]
+
+
+class CircleOut(BaseModel):
+    id: str
+    node_id: str
+    name: str
+    aim: str
+    domain: str
+    kind: str
+    parent: str | None
+    status: str
+    decision_method: str
+    absentee_policy: str
+    methods_by_topic: dict[str, str]
+    legal_name: str | None
+    participants: list[ParticipantOut]
+    hats: list[HatOut]
+    terms_ending: list[TermOut] = Field(description="Hat terms whose review comes within 30 days")
+
+
+def circle_out(node: CircleNode) -> CircleOut:
+    circle = node.peek_circle()
+    entity = circle.legal_entity
+    today = node.clock().date()
+    return CircleOut(
+        id=str(circle.id),
+        node_id=node.node_id if node.keys else "",
+        name=circle.name,
+        aim=circle.aim,
+        domain=circle.domain,
+        kind=str(circle.kind),
+        parent=circle.parent,
+        status=str(circle.status),
+        decision_method=str(circle.rules.decision_method),
+        absentee_policy=str(circle.rules.absentee_policy),
+        methods_by_topic=dict(circle.rules.methods_by_topic),
+        legal_name=entity.registered_name if entity else None,
+        participants=[
+            ParticipantOut(
+                person_id=p.person_id,
+                name=node.seat_name(p.person_id)
+                if "/" in p.person_id
+                else node.person_name(p.person_id),
+                level=str(p.level),
+                status=str(p.status),
+                since=p.since,
+                hats=circle.hats_worn_by(p.person_id),
+            )
+            for p in circle.participants.values()
+        ],
+        hats=[
+            HatOut(**{**vars(h), "kind": str(h.kind)}, wearers=circle.wearers(h.hat_id))
+            for h in circle.hats.values()
+        ],
+        terms_ending=[
+            TermOut(
+                hat_id=t.hat_id,
+                person_id=t.person_id,
+                name=node.person_name(t.person_id),
+                started=t.started,
+                review_date=t.review_date,
+            )
+            for t in circle.terms_ending(today)
+        ],
+    )
+
+
+@router.get("/circle", summary="The circle: aim, domain, rules, people and their hats")
+def get_circle(node: Node, by: Person) -> CircleOut:
+    return circle_out(node)
+
+
+@router.post(
+    "/circle/activate", summary="Start the circle's work (facilitator and secretary selected)"
+)
+def activate(node: Node, by: Person) -> CircleOut:
+    node.activate_circle(by)
+    return circle_out(node)
+
+
+class PersonOut(BaseModel):
+    person_id: str
+    name: str
+    level: str
+    status: str
+    hats: list[str]
+
+
+@router.get("/people", summary="Everyone who takes or took part (paginated)")
+def list_people(node: Node, by: Person, paging: Paging) -> Page[PersonOut]:
+    circle = node.peek_circle()
+    people = [
+        PersonOut(
+            person_id=p.person_id,
+            name=node.person_name(p.person_id),
+            level=str(p.level),
+            status=str(p.status),
+            hats=circle.hats_worn_by(p.person_id),
+        )
+        for p in circle.participants.values()
+        if "/" not in p.person_id
+    ]
+    return page_of(people, paging)
+
+
+class Application(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    contact: str = Field("", max_length=500)
+    level: str = Field("full", description="full, learning or guest")
+
+
+class NewPerson(BaseModel):
+    person_id: str
+
+
+@router.post(
+    "/people",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record someone's application to join (the secretary records it)",
+)
+def apply(node: Node, by: Person, body: Application) -> NewPerson:
+    node.peek_circle().check_records_keeper(by, "record an application")
+    return NewPerson(person_id=node.apply_to_join(body.name, body.level, body.contact))
+
+
+class Level(BaseModel):
+    level: str = Field("full", description="full, learning or guest")
+
+
+class Admitted(BaseModel):
+    person_id: str
+    token_id: str
+    token: str = Field(description="Their personal token, shown this once: hand it over safely")
+
+
+@router.post("/people/{person_id}/trial", summary="Start a trial")
+def start_trial(node: Node, by: Person, person_id: str) -> PersonOut:
+    node.start_trial(by, person_id)
+    return _person(node, person_id)
+
+
+@router.post(
+    "/people/{person_id}/admit",
+    summary="Admit someone (the secretary); returns their personal token, once",
+)
+def admit(node: Node, by: Person, person_id: str, body: Level) -> Admitted:
+    node.admit(by, person_id, body.level)
+    token_id, token = node.issue_token(person_id, by)
+    return Admitted(person_id=person_id, token_id=token_id, token=token)
+
+
+@router.post(
+    "/people/{person_id}/decline",
+    summary="End an application or trial (either side, without a reason)",
+)
+def decline(node: Node, by: Person, person_id: str) -> PersonOut:
+    node.decline(by, person_id)
+    return _person(node, person_id)
+
+
+@router.post("/people/{person_id}/level", summary="Change someone's participation level")
+def change_level(node: Node, by: Person, person_id: str, body: Level) -> PersonOut:
+    node.change_level(by, person_id, body.level)
+    return _person(node, person_id)
+
+
+class Note(BaseModel):
+    note: str = Field("", max_length=4000, description="A note of appreciation (optional)")
+
+
+@router.post("/people/{person_id}/step-back", summary="Step back (hats are released)")
+def step_back(node: Node, by: Person, person_id: str, body: Note) -> PersonOut:
+    node.step_back(by, person_id, body.note or None)
+    return _person(node, person_id)
+
+
+@router.post("/people/{person_id}/return", summary="Return after stepping back")
+def welcome_back(node: Node, by: Person, person_id: str) -> PersonOut:
+    node.welcome_back(by, person_id)
+    return _person(node, person_id)
+
+
+@router.post("/people/{person_id}/leave", summary="Leave, with a note of appreciation")
+def leave(node: Node, by: Person, person_id: str, body: Note) -> PersonOut:
+    node.leave(by, person_id, body.note or None)
+    return _person(node, person_id)
+
+
+class Erased(BaseModel):
+    person_id: str
+    bodies_erased: int
+
+
+@router.post(
+    "/people/{person_id}/erase",
+    summary="Erase the personal data of someone who left, here and on co-ops",
+)
+def erase(node: Node, by: Person, person_id: str) -> Erased:
+    return Erased(person_id=person_id, bodies_erased=node.erase_person(by, person_id))
+
+
+def _person(node: CircleNode, person_id: str) -> PersonOut:
+    circle = node.peek_circle()
+    p = circle.participant(person_id)
+    return PersonOut(
+        person_id=person_id,
+        name=node.person_name(person_id),
+        level=str(p.level),
+        status=str(p.status),
+        hats=circle.hats_worn_by(person_id),
+    )
+
+
+class TokenRequest(BaseModel):
+    person_id: str
+
+
+class Token(BaseModel):
+    token_id: str
+    token: str = Field(description="Shown this once")
+
+
+@router.post(
+    "/tokens",
+    status_code=status.HTTP_201_CREATED,
+    summary="Issue a new personal token for someone (the secretary)",
+)
+def issue_token(node: Node, by: Person, body: TokenRequest) -> Token:
+    token_id, token = node.issue_token(body.person_id, by)
+    return Token(token_id=token_id, token=token)
+
+
+@router.delete(
+    "/tokens/{token_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke a token (its holder, or the secretary)",
+)
+def revoke_token(node: Node, by: Person, token_id: str) -> None:
+    node.revoke_token(token_id, by)

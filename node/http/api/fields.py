@@ -1,0 +1,89 @@
+"""Shared pieces of the member API's requests: text fields, moments, and names for people.
+
+Text must be valid Unicode (a lone surrogate cannot be stored) and of a sensible length; both
+are refused as malformed (400) before the circle sees them. Moments must say their time zone:
+a naive one is refused by the circle's rules (422), since "9:00" means nothing across nodes.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any, overload
+
+from pydantic import AfterValidator, Field
+
+from domain.errors import InvalidRequest
+from node.app.node import CircleNode
+
+MAX_SUBJECT_CHARS = 20_000
+
+
+def _valid_unicode(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+def _valid_subject(value: dict[str, Any]) -> dict[str, Any]:
+    try:
+        encoded = json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+    if len(encoded) > MAX_SUBJECT_CHARS:
+        raise ValueError(f"a subject holds at most {MAX_SUBJECT_CHARS} bytes of JSON")
+    return value
+
+
+# An id of a record, a hat or a person (or a node id).
+Ref = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_valid_unicode)]
+# A title or a name.
+Title = Annotated[str, Field(max_length=300), AfterValidator(_valid_unicode)]
+# A sentence or a paragraph: a reason, a question, an argument.
+Say = Annotated[str, Field(max_length=4_000), AfterValidator(_valid_unicode)]
+# A proposal's or a decision's text, minutes.
+Body = Annotated[str, Field(max_length=20_000), AfterValidator(_valid_unicode)]
+# A subject: what a proposal names besides its title and text (free-form JSON).
+Subject = Annotated[
+    dict[str, Any],
+    Field(
+        description=(
+            "What the proposal names besides its title and text, by purpose: e.g. "
+            '{"decision_id": ...} to amend, renew or revoke a decision, {"aim": ...}, '
+            '{"domain": ...}, {"person_id": ...} to remove someone, {"circle": <node id>} '
+            'for relationships, {"kind": ..., "circles": [...]} to ask for support, '
+            '{"binds_member_circles": true} for a co-op policy that binds its circles'
+        )
+    ),
+    AfterValidator(_valid_subject),
+]
+
+
+@overload
+def aware(moment: datetime, what: str) -> datetime: ...
+@overload
+def aware(moment: None, what: str) -> None: ...
+@overload
+def aware(moment: datetime | None, what: str) -> datetime | None: ...
+def aware(moment: datetime | None, what: str) -> datetime | None:
+    """The moment, if it says its time zone; a naive one is refused (422)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidRequest(
+            f"The {what} needs a time zone, e.g. 2026-03-01T09:00:00+01:00 or ...Z"
+        )
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidRequest(f"The {what} is out of range") from None
+    return moment
+
+
+def name_of(node: CircleNode, person_id: str) -> str:
+    """A person's name as the circle knows it; a linked seat as its circle named them."""
+    if "/" in person_id:
+        return node.seat_name(person_id)
+    return node.person_name(person_id)

@@ -1,0 +1,31 @@
+"""The circle's logbook: its history told in sentences, oldest first."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from node.app.logbook import read_logbook
+from node.http.api.auth import Node, Person
+from node.http.api.errors import ERROR_RESPONSES
+from node.http.api.paging import Page, Paging, page_of
+from node.http.api.threaded import ThreadedRoute
+
+router = APIRouter(route_class=ThreadedRoute, tags=["logbook"], responses=ERROR_RESPONSES)
+
+
+class LogbookLine(BaseModel):
+    when: date = Field(description="The day it took effect")
+    record_id: str = Field(description="The record it is about (a proposal, a decision...)")
+    text: str
+
+
+@router.get("/logbook", summary="The circle's logbook, oldest first (paginated)")
+def logbook(node: Node, by: Person, paging: Paging) -> Page[LogbookLine]:
+    lines = [
+        LogbookLine(when=entry.when, record_id=entry.record_id, text=entry.text)
+        for entry in read_logbook(node)
+    ]
+    return page_of(lines, paging)

@@ -1,0 +1,257 @@
+"""The federation API (`/federation/...`): MessagePack between nodes.
+
+- `GET  /federation/node`: the node's descriptor (its inception entry proves its id).
+- `GET  /federation/feed?after=N&limit=M`: a page of the node's own feed. A request signed by a
+  peer (HTTP Message Signatures) also gets the non-public bodies addressed to that peer.
+- `GET  /federation/bodies/{hash}`: one body; non-public ones only to a signed reader in their
+  audience.
+- `POST /federation/inbox`: a `Push` of entries from a peer; an unknown node may only send its
+  inception and a join request, and is rate limited.
+
+Errors are `application/problem+json` with a machine-readable `reason`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from starlette.requests import ClientDisconnect
+
+from federation.feed import feed_id_from_node_id
+from federation.httpsig import SignatureError, verify_request
+from federation.keys import load_public_key
+from federation.verify import Rejected, decode_push
+from federation.wire import HASH_SIZE, MAX_PAGE_ENTRIES, MAX_PUSH_BYTES, encode
+from node.app.node import CircleNode
+from node.http.api.errors import STORE_UNAVAILABLE, Problem, problem_documented
+from node.http.ratelimit import RateLimiter
+
+MSGPACK = "application/msgpack"
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+def _documented(ok: str, *errors: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    """The responses of a federation route: MessagePack (or bytes) when it works, a problem
+    (RFC 9457) otherwise. Invalid parameters are answered 400 (node/http/server.py), never with
+    FastAPI's 422; the spec is cleared of that one there."""
+    media = "application/octet-stream" if ok == "body" else MSGPACK
+    responses: dict[int | str, dict[str, Any]] = {
+        200: {
+            "description": "The answer, in MessagePack" if ok != "body" else "The body",
+            "content": {media: BINARY},
+        },
+    }
+    for status, description in errors:
+        responses[status] = problem_documented(description)
+    responses[503] = STORE_UNAVAILABLE  # every route reads the store
+    return responses
+
+
+MALFORMED = (400, "Malformed request (the reason says what)")
+BAD_SIGNATURE = (401, "A signature that does not verify, or was made for another node")
+
+
+def msgpack_response(value: Any) -> Response:
+    return Response(encode(value), media_type=MSGPACK)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 past `limit` bytes (before reading it all)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Problem(413, "oversize", f"request body over {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise Problem(413, "oversize", f"request body over {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:  # the client went away (or was cut off for stalling): no answer
+        raise Problem(400, "incomplete", "the request body did not arrive whole") from None
+    return b"".join(chunks)
+
+
+def request_url(request: Request) -> str:
+    """The URL as the client signed it: raw path and query, with the Host it sent."""
+    scope = request.scope
+    host = request.headers.get("host", "")
+    raw_path = scope.get("raw_path") or scope["path"].encode()
+    query = scope.get("query_string", b"")
+    url = f"{scope.get('scheme', 'http')}://{host}{raw_path.decode('latin-1')}"
+    return f"{url}?{query.decode('latin-1')}" if query else url
+
+
+def authority(host: str, scheme: str) -> str:
+    """A host[:port] in one form: lowercase, without the scheme's default port."""
+    host = host.strip().lower()
+    default = {"http": ":80", "https": ":443"}.get(scheme, "")
+    return host[: -len(default)] if default and host.endswith(default) else host
+
+
+def _node(request: Request) -> CircleNode:
+    node: CircleNode = request.app.state.node
+    return node
+
+
+async def signed_reader(request: Request, body: bytes = b"") -> bytes | None:
+    """The feed id of the peer that signed this request: None if unsigned or signed by a node
+    this one does not know (it reads what anyone may read); 401 if the signature fails."""
+    headers = request.headers
+    if "signature" not in headers and "signature-input" not in headers:
+        return None
+    node = _node(request)
+    # A signature covers the authority the client addressed: it must be this node's own, or a
+    # request signed for another node could be replayed here to read what was meant for it.
+    own_authority: str = request.app.state.authority
+    if authority(headers.get("host", ""), request.url.scheme) != own_authority:
+        raise Problem(
+            401,
+            "signature_wrong_authority",
+            "this request was signed for another node",
+            {"WWW-Authenticate": "Signature"},
+        )
+
+    def resolve(key_id: str) -> Any:
+        try:
+            feed_id = feed_id_from_node_id(key_id)
+        except ValueError:
+            return None
+        peer = node.peer(feed_id)
+        if peer is None or peer.stopped or peer.status != "peer":
+            return None  # unknown, or stopped for equivocating: reads what anyone may read
+        return load_public_key(node.peer_feed(feed_id).key)
+
+    def verify() -> str:
+        return verify_request(
+            request.method, request_url(request), headers, body, resolve_key=resolve
+        )
+
+    try:
+        key_id = await anyio.to_thread.run_sync(verify)
+    except SignatureError as error:
+        if error.reason == "unknown_key":
+            return None  # a node we do not know reads what anyone may read
+        raise Problem(
+            401, f"signature_{error.reason}", str(error), {"WWW-Authenticate": "Signature"}
+        ) from None
+    return feed_id_from_node_id(key_id)
+
+
+def federation_router(
+    join_limiter: RateLimiter, describe: Callable[[CircleNode], tuple[str, str]]
+) -> APIRouter:
+    """The routes; `describe(node)` gives the (name, public URL) the descriptor announces."""
+    router = APIRouter(prefix="/federation", tags=["federation"])
+
+    @router.get(
+        "/node",
+        response_class=Response,
+        summary="The node's descriptor (MessagePack)",
+        responses=_documented("descriptor"),
+    )
+    async def descriptor(request: Request) -> Response:
+        node = _node(request)
+        name, url = describe(node)
+        return msgpack_response(await anyio.to_thread.run_sync(node.descriptor, name, url))
+
+    @router.get(
+        "/feed",
+        response_class=Response,
+        summary="A page of the node's own feed",
+        responses=_documented("page", MALFORMED, BAD_SIGNATURE),
+    )
+    async def feed(
+        request: Request,
+        after: int = Query(0, ge=0, le=2**53, description="entries with seq greater than this"),
+        limit: int = Query(500, ge=1, le=MAX_PAGE_ENTRIES),
+    ) -> Response:
+        reader = await signed_reader(request)
+        node = _node(request)
+        page = await anyio.to_thread.run_sync(node.page, after, limit, reader)
+        return msgpack_response(page)
+
+    @router.get(
+        "/bodies/{digest}",
+        response_class=Response,
+        summary="One body, by its hash",
+        responses=_documented(
+            "body",
+            MALFORMED,
+            BAD_SIGNATURE,
+            (403, "The body is for its audience only"),
+            (404, "No body with that hash here"),
+        ),
+    )
+    async def body(request: Request, digest: str) -> Response:
+        try:
+            raw = bytes.fromhex(digest)
+        except ValueError:
+            raw = b""
+        if len(raw) != HASH_SIZE:
+            raise Problem(400, "malformed", "a body is named by its 32-byte hash, in hex")
+        reader = await signed_reader(request)
+        node = _node(request)
+        try:
+            data = await anyio.to_thread.run_sync(node.body_for, raw, reader)
+        except PermissionError:
+            raise Problem(403, "not_in_audience", "this body is for its audience only") from None
+        if data is None:
+            raise Problem(404, "unknown_body", "no body with that hash here")
+        return Response(data, media_type="application/octet-stream")
+
+    @router.post(
+        "/inbox",
+        response_class=Response,
+        summary="Push entries to this node",
+        responses=_documented(
+            "reply",
+            (400, "Not a push: malformed or oversize MessagePack (the reason says which)"),
+            (403, "An unknown node that does not ask to join, or a node no longer a peer"),
+            (409, "The feed equivocated: nothing more is taken from it"),
+            (413, "Larger than a push may be"),
+            (422, "The push was refused (the reason says why); nothing of it was stored"),
+            (429, "Too many pushes from unknown nodes (see Retry-After)"),
+        ),
+        openapi_extra={
+            "requestBody": {"required": True, "content": {MSGPACK: BINARY}},
+        },
+    )
+    async def inbox(request: Request) -> Response:
+        raw = await read_body(request, MAX_PUSH_BYTES)
+        try:
+            push = decode_push(raw)
+        except Rejected as rejected:
+            raise Problem(400, rejected.reason, rejected.detail) from None
+        node = _node(request)
+        known = await anyio.to_thread.run_sync(node.peer, push.feed)
+        if known is None or known.status == "applicant":
+            client = request.client.host if request.client else "unknown"
+            if not join_limiter.allow(client):
+                raise Problem(
+                    429,
+                    "rate_limited",
+                    "too many requests from unknown nodes",
+                    {"Retry-After": str(join_limiter.retry_after(client))},
+                )
+        try:
+            reply = await anyio.to_thread.run_sync(node.receive_push, push)
+        except Rejected as rejected:
+            # The whole push was refused, nothing of it stored.
+            status = {"feed_stopped": 409, "unknown_node": 403, "wrong_feed": 403}.get(
+                rejected.reason, 422
+            )
+            raise Problem(status, rejected.reason, rejected.detail) from None
+        if reply.reason == "gap":
+            # Entries before these are missing here: pull them now rather than at the next round.
+            federator = getattr(request.app.state, "federator", None)
+            if federator is not None:
+                federator.pull_soon(push.feed)
+        return msgpack_response(reply)
+
+    return router

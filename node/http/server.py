@@ -1,0 +1,287 @@
+"""The node's HTTP server: the federation API, `/healthz`, and delivery running beside them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import anyio.to_thread
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    PersistenceError,
+)
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import DomainError
+from federation.client import FederationClient
+from federation.feed import node_id
+from node.app.node import CircleNode
+from node.http.api import include_api
+from node.http.api.errors import STORE_UNAVAILABLE, Problem, domain_problem, problem_response
+from node.http.api.limits import BodyLimit
+from node.http.federation_api import authority, federation_router
+from node.http.metrics import Metrics, RequestTiming
+from node.http.pages import network_page
+from node.http.ratelimit import RateLimiter
+from node.http.web import include_pages
+from node.network.delivery import Federator
+from node.network.federated import Observer
+from node.network.identity import KeyStore
+
+log = logging.getLogger("circle_node.server")
+STORE_RETRY_AFTER = 5  # seconds, in a 503's Retry-After when the store is unavailable
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    public_url: str
+    pull_interval: float = 30.0
+    poll_interval: float = 0.5
+    request_timeout: float = 10.0
+    # Threads that run the commands and queries (FastAPI runs each route in one). Writes to
+    # the store take turns anyway, and a command is mostly Python holding the GIL: with a
+    # few threads, requests wait their turn in order; with anyio's default of 40 they
+    # contend for the GIL and the store's write lock, and the slowest wait longest
+    # (bench/RESULTS.md, API: with 40 threads, p99 1.5 to 2 times what it is with 4).
+    threads: int = 4
+    # Seconds between checks of the calendar (reviews due, terms over, processes lapsed).
+    due_interval: float = 3600.0
+
+
+class _WakingObserver(Observer):
+    """Reports to the metrics, and wakes delivery as soon as an own entry is appended (instead
+    of at the next poll); `wake` is called from whichever thread saved."""
+
+    def __init__(self, metrics: Metrics, wake: Callable[[], None]) -> None:
+        self.metrics = metrics
+        self.wake = wake
+
+    def appended(self, count: int) -> None:
+        self.metrics.appended(count)
+        self.wake()
+
+    def received(self, peer: bytes, count: int) -> None:
+        self.metrics.received(peer, count)
+
+    def rejected(self, reason: str) -> None:
+        self.metrics.rejected(reason)
+
+
+async def _due_dates_forever(node: CircleNode, interval: float) -> None:
+    """Reviews come due, terms end and late processes lapse by the calendar, without anyone
+    asking (`update_due_dates`, also `POST /api/decisions/update-due-dates`): a decision whose
+    review came due is marked so, and a member circle's summary for its co-op says so."""
+
+    def check() -> None:
+        if node.is_founded:
+            node.update_due_dates()
+
+    while True:
+        try:
+            await anyio.to_thread.run_sync(check)
+        except PersistenceError as error:  # the store is down, full or read-only: one line
+            log.warning("could not check due dates (trying again later): %s", error)
+        except Exception:  # a bug: in full, and the checks go on
+            log.exception("checking due dates failed; trying again later")
+        await asyncio.sleep(interval)
+
+
+def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptions) -> FastAPI:
+    def describe(current: CircleNode) -> tuple[str, str]:
+        name = current.get_circle().name if current.is_founded else "circle-node"
+        return name, options.public_url
+
+    def refresh_keys() -> None:
+        if keystore is not None:
+            node.keys = keystore.current()
+
+    def signer() -> tuple[str, object]:
+        refresh_keys()
+        assert node.keys is not None
+        return node.node_id, node.keys.current
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = options.threads
+        timeout = aiohttp.ClientTimeout(total=options.request_timeout)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            client = FederationClient(session, signer if node.keys else None)  # type: ignore[arg-type]
+            federator = Federator(
+                node,
+                client,
+                pull_interval=options.pull_interval,
+                poll_interval=options.poll_interval,
+                refresh_keys=refresh_keys,
+            )
+            app.state.federator = federator
+            loop = asyncio.get_running_loop()
+
+            def wake() -> None:
+                loop.call_soon_threadsafe(federator.wakeup.set)
+
+            node.observer = _WakingObserver(metrics, wake)
+            tasks = [
+                asyncio.create_task(federator.run()),
+                asyncio.create_task(_due_dates_forever(node, options.due_interval)),
+            ]
+            try:
+                yield
+            finally:
+                node.observer = metrics
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+    app = FastAPI(title="circle-node", lifespan=lifespan)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            drop_automatic_422(FastAPI.openapi(app))
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.state.node = node
+    metrics = Metrics(node)
+    node.observer = metrics
+    app.add_middleware(RequestTiming, metrics=metrics)
+    app.add_middleware(BodyLimit)  # 413 for bodies over the limit, before they are read
+    public = urlsplit(options.public_url)
+    app.state.authority = authority(public.netloc, public.scheme)
+    app.state.join_limiter = RateLimiter()
+    app.include_router(federation_router(app.state.join_limiter, describe))
+    include_api(app)
+    include_pages(app)
+
+    @app.exception_handler(DomainError)
+    async def on_refusal(request: Request, error: DomainError) -> Response:
+        return problem_response(domain_problem(error))
+
+    @app.exception_handler(Problem)
+    async def on_problem(request: Request, problem: Problem) -> Response:
+        return problem_response(problem)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, error: StarletteHTTPException) -> Response:
+        reason = {
+            400: "malformed",  # e.g. a body that does not parse
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "oversize",
+        }.get(error.status_code, "error")
+        headers = dict(error.headers or {})  # e.g. Allow, on a 405
+        return problem_response(Problem(error.status_code, reason, str(error.detail), headers))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(IntegrityError)
+    async def on_store_unavailable(request: Request, error: Exception) -> Response:
+        # The store cannot be reached or written (database down, disk full, read-only), or
+        # other writers kept winning the race for the same records (every retry conflicted):
+        # the request changed nothing; the client may try again shortly.
+        busy = isinstance(error, IntegrityError)
+        log.error(
+            "store %s serving %s %s: %s",
+            "busy" if busy else "unavailable",
+            request.method,
+            request.url.path,
+            error,
+        )
+        if busy:
+            detail = (
+                "Too many changes are being made at once; nothing was changed. Try again shortly."
+            )
+        elif "readonly" in str(error) or "read-only" in str(error):
+            # The store file or its file system is read-only (SQLite: "attempt to write a
+            # readonly database"): waiting will not help until the operator fixes it.
+            detail = (
+                "The node's store is read-only, so nothing was changed; the node's operator must "
+                "make it writable again (reading works meanwhile)."
+            )
+        else:
+            detail = (
+                "The node's store cannot be reached or written just now. Try again shortly "
+                "(if the store went away during the request, check whether it was done first)."
+            )
+        return problem_response(
+            Problem(
+                503,
+                "store_busy" if busy else "store_unavailable",
+                detail,
+                {"Retry-After": str(STORE_RETRY_AFTER)},
+            )
+        )
+
+    @app.exception_handler(Exception)
+    async def on_error(request: Request, error: Exception) -> Response:
+        # A bug or an outage: logged in full here, answered without a traceback.
+        log.exception("error serving %s %s", request.method, request.url.path)
+        return problem_response(Problem(500, "internal_error", "the node could not do that"))
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, error: RequestValidationError) -> Response:
+        where = "; ".join(
+            f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg', '')}" for e in error.errors()
+        )
+        return problem_response(Problem(400, "malformed", where or "invalid request"))
+
+    reads_store: dict[int | str, dict[str, Any]] = {503: STORE_UNAVAILABLE}
+
+    @app.get("/", response_class=HTMLResponse, tags=["pages"], responses=reads_store)
+    def home() -> HTMLResponse:
+        """The circle's view of the network."""
+        if not node.is_founded:
+            return HTMLResponse("<p>This node has no circle yet.</p>")
+        return HTMLResponse(network_page(node))
+
+    @app.get("/metrics", tags=["operations"], response_class=Response, responses=reads_store)
+    def prometheus() -> Response:
+        """Prometheus metrics: entries appended and received, outbox depth per peer,
+        rejections by reason, request latency."""
+        return metrics.exposition()
+
+    @app.get("/healthz", tags=["operations"], responses=reads_store)
+    def healthz() -> JSONResponse:
+        """Liveness, with what an operator must notice: peers stopped for equivocating."""
+        own = node.own_feed()
+        stopped = [node_id(peer.feed_id) for peer in node.peers() if peer.stopped]
+        return JSONResponse(
+            {"status": "ok", "node": node.node_id, "head": own.head, "equivocating_peers": stopped}
+        )
+
+    return app
+
+
+VALIDATION_ERROR = "#/components/schemas/HTTPValidationError"
+
+
+def drop_automatic_422(spec: dict[str, Any]) -> None:
+    """FastAPI documents a 422 (HTTPValidationError) on every route with parameters that does
+    not document its own; this node answers invalid parameters with 400 `malformed` (see
+    `on_invalid`), so that 422 is never given: take it out of the spec, and its schemas."""
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            content = responses.get("422", {}).get("content", {})
+            if any(
+                media.get("schema", {}).get("$ref") == VALIDATION_ERROR
+                for media in content.values()
+            ):
+                del responses["422"]
+    schemas = spec.get("components", {}).get("schemas", {})
+    if VALIDATION_ERROR not in str(spec.get("paths")):
+        schemas.pop("HTTPValidationError", None)
+        if "#/components/schemas/ValidationError" not in str(schemas):
+            schemas.pop("ValidationError", None)

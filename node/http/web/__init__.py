@@ -1,0 +1,30 @@
+"""Web pages for members: server-rendered (Jinja2), usable without JavaScript.
+
+- `account`: sign in with a personal token (rate-limited per client address), sign out.
+- `sessions`: server-side sessions in process memory; the cookie holds a random id only
+  (HttpOnly, SameSite=Lax, Path=/, Secure over https).
+- `visits`: who is visiting, the CSRF check of every POST (a per-session token in a hidden
+  field; 403 page without it), and the readable pages for refusals and errors.
+- `circle_pages`: /circle, /decisions, /hats, /meetings.
+- `proposal_pages`: /proposals, /proposals/new, /proposals/{id} and the consent process's steps.
+- `network_pages` and `network_map`: /network (peers, relationships, support) and /map (SVG).
+
+Every page calls the node's commands and queries directly (node.app.node.CircleNode), as the
+signed-in person (`by`). The read-only network page at / stays in node.http.server and
+node.http.pages.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from node.http.web import account, circle_pages, network_pages, proposal_pages
+
+PAGES = (account, circle_pages, proposal_pages, network_pages)
+
+
+def include_pages(app: FastAPI) -> None:
+    """The members' pages, each module's router included in the app itself (see
+    node.http.api.include_api)."""
+    for pages in PAGES:
+        app.include_router(pages.router, tags=["pages"])

@@ -1,0 +1,87 @@
+"""Signing in with a personal token, and signing out.
+
+The token is posted in the sign-in form's body (never in a URL, never logged), looked up with
+`CircleNode.person_for_token`, and exchanged for a session (node.http.web.sessions). Attempts are
+rate-limited per client address.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from node.app.credentials import token_hash
+from node.http.web.visits import Anyone, PageRoute, Posted, set_session_cookie, web_state
+
+log = logging.getLogger("circle_node.web")
+
+router = APIRouter(route_class=PageRoute)
+
+UNKNOWN_TOKEN = "That token is unknown, revoked, or belongs to someone who has left the circle."
+
+
+def safe_next(target: str) -> str:
+    """Where to go after signing in: a path on this site only."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/circle"
+
+
+@router.get("/sign-in", include_in_schema=False)
+def sign_in_form(found: Anyone, next: str = "/circle") -> Response:
+    if found.person is not None:
+        return found.redirect(safe_next(next))
+    fresh = found.session is None
+    if found.session is None:
+        found.session = found.sessions.open()
+    response = found.page("sign_in.html", next=safe_next(next), error="")
+    if fresh:
+        set_session_cookie(response, found.request, found.session)
+    return response
+
+
+@router.post("/sign-in", include_in_schema=False)
+def sign_in(posted: Posted) -> Response:
+    found, form = posted.visit, posted.form
+    request = found.request
+    client = request.client.host if request.client else "unknown"
+    limiter = web_state(request.app).sign_in_limiter
+    target = safe_next(form.get("next", "/circle"))
+    if not limiter.allow(client):
+        wait = limiter.retry_after(client)
+        log.warning("sign-in attempts from %s are over the limit", client)
+        return found.page(
+            "sign_in.html",
+            429,
+            {"Retry-After": str(wait)},
+            next=target,
+            error=f"Too many sign-in attempts from your address; try again in {wait} seconds.",
+        )
+    token = form.get("token").strip()
+    person = found.node.person_for_token(token) if token else None
+    if person is None:
+        log.info("sign-in refused from %s", client)
+        return found.page("sign_in.html", 401, next=target, error=UNKNOWN_TOKEN)
+    assert found.session is not None
+    found.sessions.close(found.session.id)
+    session = found.sessions.open(person, token_hash(token)[:12])
+    session.notice = f"Welcome, {found.node.person_name(person)}."
+    log.info("%s signed in from %s", person, client)
+    response = found.redirect(target)
+    set_session_cookie(response, request, session)
+    return response
+
+
+@router.post("/sign-out", include_in_schema=False)
+def sign_out(posted: Posted) -> Response:
+    found = posted.visit
+    assert found.session is not None
+    found.sessions.close(found.session.id)
+    # A new session, without a person, for the sign-in form the visitor lands on.
+    session = found.sessions.open()
+    session.notice = "You have signed out."
+    response = found.redirect("/sign-in")
+    set_session_cookie(response, found.request, session)
+    return response

@@ -1,0 +1,198 @@
+"""The circle's own pages: the circle and its people, decisions and reviews, hats and terms,
+meetings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from domain.circle import FACILITATOR, Circle
+from domain.errors import DomainError, InvalidRequest
+from domain.values import ACTING, FINAL_STAGES, GONE, Level
+from node.http.api.errors import domain_problem
+from node.http.web.names import Names
+from node.http.web.visits import Member, MemberPost, PageRoute, Visit
+
+router = APIRouter(route_class=PageRoute)
+
+SOON_DAYS = 30
+
+
+def facilitates(circle: Circle, person: str) -> bool:
+    """Whether the circle's rules let this person run its processes: the facilitator, or
+    any full participant while nobody wears that hat (as domain.circle decides)."""
+    participant = circle.participants.get(person)
+    if participant is None or participant.status not in ACTING:
+        return False
+    wearers = circle.wearers(FACILITATOR)
+    return person in wearers if wearers else participant.level == Level.FULL
+
+
+@router.get("/circle", include_in_schema=False)
+def circle_page(found: Member) -> Response:
+    node = found.node
+    circle = node.peek_circle()
+    names = Names(node)
+    people: list[dict[str, Any]] = []
+    former: list[dict[str, Any]] = []
+    for participant in circle.participants.values():
+        entry = {
+            "name": names(participant.person_id),
+            "level": participant.level,
+            "status": participant.status,
+            "since": participant.since,
+            "hats": [circle.hats[h].name for h in circle.hats_worn_by(participant.person_id)],
+            "is_me": participant.person_id == found.person,
+        }
+        (former if participant.status in GONE else people).append(entry)
+    return found.page(
+        "circle.html",
+        circle=circle,
+        parent=names.circle(circle.parent) if circle.parent else "",
+        people=people,
+        former=former,
+        hats=[
+            {"name": hat.name, "wearers": [names(p) for p in circle.wearers(hat.hat_id)]}
+            for hat in circle.hats.values()
+        ],
+        node_id=node.node_id if node.keys is not None else "",
+    )
+
+
+@router.get("/decisions", include_in_schema=False)
+def decisions_page(found: Member) -> Response:
+    node = found.node
+    circle = node.peek_circle()
+    names = Names(node)
+    today = node.clock().date()
+    soon = today + timedelta(days=SOON_DAYS)
+    decisions = []
+    for decision in node.decisions():
+        decisions.append(
+            {
+                "id": str(decision.id),
+                "title": decision.title,
+                "text": decision.text,
+                "kind": decision.kind,
+                "status": decision.status,
+                "in_force": decision.in_force,
+                "effective": decision.effective,
+                "review_date": decision.review_date,
+                "term_end": decision.term_end,
+                "due": decision.is_review_due(today),
+                "soon": decision.in_force and decision.review_date <= soon,
+                "area": decision.area,
+                "hat": circle.hats[decision.hat_id].name if decision.hat_id in circle.hats else "",
+                "taken_by": names(decision.taken_by),
+                "proposal_id": decision.proposal_id,
+                "measures": decision.measures,
+            }
+        )
+    decisions.sort(key=lambda d: (not d["in_force"], d["review_date"], d["title"]))
+    return found.page(
+        "decisions.html",
+        decisions=decisions,
+        due=[d for d in decisions if d["due"]],
+        today=today,
+        soon_days=SOON_DAYS,
+    )
+
+
+@router.get("/hats", include_in_schema=False)
+def hats_page(found: Member) -> Response:
+    node = found.node
+    circle = node.peek_circle()
+    names = Names(node)
+    today = node.clock().date()
+    hats = []
+    for hat in circle.hats.values():
+        terms = [t for t in circle.terms if t.hat_id == hat.hat_id]
+        hats.append(
+            {
+                "name": hat.name,
+                "kind": hat.kind,
+                "purpose": hat.purpose,
+                "accountabilities": hat.accountabilities,
+                "domain": hat.domain,
+                "default_term_months": hat.default_term_months,
+                "terms": [
+                    {
+                        "name": names(t.person_id),
+                        "started": t.started,
+                        "review_date": t.review_date,
+                        "ending": t.review_date <= today + timedelta(days=SOON_DAYS),
+                    }
+                    for t in terms
+                ],
+            }
+        )
+    ending = [
+        {
+            "hat": circle.hats[t.hat_id].name if t.hat_id in circle.hats else t.hat_id,
+            "name": names(t.person_id),
+            "review_date": t.review_date,
+            "overdue": t.review_date <= today,
+        }
+        for t in node.hat_terms_ending(SOON_DAYS)
+    ]
+    selections = [
+        {
+            "hat": circle.hats[s.hat_id].name if s.hat_id in circle.hats else s.hat_id,
+            "stage": s.stage,
+            "candidate": names(s.candidate) if s.candidate else "",
+            "review_date": s.review_date,
+        }
+        for s in node.selections()
+        if s.stage not in FINAL_STAGES
+    ]
+    return found.page(
+        "hats.html", hats=hats, ending=ending, selections=selections, soon_days=SOON_DAYS
+    )
+
+
+def _meetings_page(found: Visit, status: int = 200, **extra: Any) -> Response:
+    node = found.node
+    circle = node.peek_circle()
+    names = Names(node)
+    meetings = [
+        {
+            "title": meeting.title,
+            "when": meeting.when,
+            "stage": meeting.stage,
+            "present": [names(p) for p in meeting.present],
+            "absent": [names(p) for p in meeting.absent],
+            "agenda": meeting.agenda,
+            "minutes": meeting.minutes,
+        }
+        for meeting in sorted(node.meetings(), key=lambda m: m.when, reverse=True)
+    ]
+    context: dict[str, Any] = {"refusal": "", "entered": {}, **extra}
+    return found.page(
+        "meetings.html",
+        status,
+        meetings=meetings,
+        can_schedule=facilitates(circle, found.person or ""),
+        **context,
+    )
+
+
+@router.get("/meetings", include_in_schema=False)
+def meetings_page(found: Member) -> Response:
+    return _meetings_page(found)
+
+
+@router.post("/meetings", include_in_schema=False)
+def schedule_meeting(posted: MemberPost) -> Response:
+    found, form = posted.visit, posted.form
+    try:
+        when = form.moment("when", "meeting's date and time")
+        if when is None:
+            raise InvalidRequest("Say when the meeting is")
+        found.node.schedule_meeting(posted.person, form.get("title"), when)
+    except DomainError as refusal:
+        problem = domain_problem(refusal)
+        return _meetings_page(found, problem.status, refusal=problem.detail, entered=form.values())
+    return found.redirect("/meetings", "The meeting is scheduled.")

@@ -1,0 +1,69 @@
+"""Rendering the pages: Jinja2 templates (node/http/web/templates/), always autoescaped."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,  # every template, whatever its name: everything shown is escaped
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+# The pages every member page links to, in the order of the nav.
+NAV = (
+    ("/circle", "Circle"),
+    ("/proposals", "Proposals"),
+    ("/decisions", "Decisions"),
+    ("/hats", "Hats"),
+    ("/meetings", "Meetings"),
+    ("/network", "Network"),
+    ("/map", "Map"),
+)
+
+# No script runs on these pages, nothing is framed, forms post only here.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def words(value: object) -> str:
+    """A stored value as words: `consent_round` -> `consent round`."""
+    return str(value).replace("_", " ")
+
+
+def when(value: datetime | date | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    return value.isoformat()
+
+
+TEMPLATES.filters["words"] = words
+TEMPLATES.filters["when"] = when
+
+
+def render(
+    template: str,
+    context: Mapping[str, Any],
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    html = TEMPLATES.get_template(template).render(**context)
+    return HTMLResponse(html, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})

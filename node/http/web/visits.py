@@ -1,0 +1,263 @@
+"""Who is visiting: the session behind the cookie, the signed-in person, checked forms.
+
+Every page handler takes a `Visit` (anyone) or a `Member` (signed in; others are sent to the
+sign-in page). Every POST handler takes a `Posted` form: its CSRF token must be the session's,
+or the post is refused with 403 before anything else happens. `PageRoute` turns what the
+handlers raise into readable pages: a refusal by the circle's rules shows the domain's own
+sentence with its 4xx status, and an unexpected error a page without a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import anyio
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+
+from domain.errors import DomainError
+from domain.values import GONE
+from federation.feed import node_id
+from node.app.node import CircleNode
+from node.http.api.errors import domain_problem
+from node.http.ratelimit import RateLimiter
+from node.http.web.forms import BadForm, Form, read_form
+from node.http.web.rendering import NAV, SECURITY_HEADERS, render
+from node.http.web.sessions import COOKIE, Session, SessionStore
+
+log = logging.getLogger("circle_node.web")
+
+_state_lock = threading.Lock()
+
+
+@dataclass
+class WebState:
+    """What the pages keep in the process: sessions, and sign-in attempts per client."""
+
+    sessions: SessionStore = field(default_factory=SessionStore)
+    # A client address may try 10 sign-ins at once, then one every 6 seconds.
+    sign_in_limiter: RateLimiter = field(
+        default_factory=lambda: RateLimiter(per_minute=10.0, burst=10.0)
+    )
+
+
+def web_state(app: FastAPI) -> WebState:
+    """The app's WebState, made on first use (a test may set `app.state.web` beforehand)."""
+    with _state_lock:
+        state = getattr(app.state, "web", None)
+        if state is None:
+            state = app.state.web = WebState()
+        assert isinstance(state, WebState)
+        return state
+
+
+# The heading of a page that shows a refusal by the circle's rules, by its kind.
+REFUSAL_TITLES = {
+    "not_permitted": "Not permitted",
+    "not_found": "Not found",
+    "wrong_stage": "Not at this stage",
+    "invalid_request": "Refused",
+}
+
+
+class SignInNeeded(Exception):
+    """The page is for members: the visitor is sent to the sign-in page."""
+
+
+class CsrfRefused(Exception):
+    """A post without this session's CSRF token."""
+
+
+@dataclass
+class Visit:
+    request: Request
+    node: CircleNode
+    session: Session | None
+    person: str | None
+
+    @property
+    def sessions(self) -> SessionStore:
+        return web_state(self.request.app).sessions
+
+    def page(
+        self,
+        template: str,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        **context: Any,
+    ) -> HTMLResponse:
+        return render(template, {**self.base_context(), **context}, status, headers)
+
+    def base_context(self) -> dict[str, Any]:
+        """What every page shows: the circle's name, the nav, who is signed in (with the
+        sign-out form's CSRF token), a notice left by the last post, and equivocation alerts."""
+        node = self.node
+        founded = node.is_founded
+        stopped = [
+            {"name": peer.name, "node_id": node_id(peer.feed_id), "seq": peer.equivocation_seq}
+            for peer in (node.peers() if node.keys is not None else [])
+            if peer.stopped
+        ]
+        session = self.session
+        return {
+            "circle_name": node.peek_circle().name if founded else "circle-node",
+            "nav": NAV if self.person else (),
+            "path": self.request.url.path,
+            "me": self.person,
+            "my_name": node.person_name(self.person) if self.person else "",
+            "csrf": session.csrf if session else "",
+            "notice": session.take_notice() if session else None,
+            "stopped": stopped,
+        }
+
+    def redirect(self, to: str, notice: str | None = None) -> RedirectResponse:
+        """After a post, to the page that shows its effect (303: the browser GETs it)."""
+        if notice and self.session is not None:
+            self.session.notice = notice
+        return RedirectResponse(to, status_code=303)
+
+
+def set_session_cookie(response: Response, request: Request, session: Session) -> None:
+    response.set_cookie(
+        COOKIE,
+        session.id,
+        httponly=True,
+        samesite="lax",
+        path="/",
+        secure=request.url.scheme == "https",
+    )
+
+
+def still_signed_in(node: CircleNode, session: Session) -> bool:
+    """The token the session was opened with is still held, and its person still in."""
+    person = session.person
+    if person is None or session.token_id is None or not node.is_founded:
+        return False
+    if session.token_id not in node.tokens_of(person):
+        return False
+    participant = node.peek_circle().participants.get(person)
+    return participant is not None and participant.status not in GONE
+
+
+def visit(request: Request) -> Visit:
+    node: CircleNode = request.app.state.node
+    sessions = web_state(request.app).sessions
+    session = sessions.get(request.cookies.get(COOKIE))
+    if session is not None and session.person is not None and not still_signed_in(node, session):
+        sessions.close(session.id)
+        session = None
+    found = Visit(request, node, session, session.person if session else None)
+    request.state.visit = found
+    return found
+
+
+def member(found: Annotated[Visit, Depends(visit)]) -> Visit:
+    if found.person is None:
+        raise SignInNeeded
+    return found
+
+
+async def _form(request: Request) -> Form:
+    return await read_form(request)
+
+
+@dataclass
+class PostedForm:
+    visit: Visit
+    form: Form
+
+    @property
+    def person(self) -> str:
+        assert self.visit.person is not None
+        return self.visit.person
+
+
+def posted(
+    found: Annotated[Visit, Depends(visit)], form: Annotated[Form, Depends(_form)]
+) -> PostedForm:
+    """A form whose CSRF token is the session's (anyone's: the sign-in form's too)."""
+    if found.session is None or not found.session.csrf_matches(form.get("csrf")):
+        raise CsrfRefused
+    return PostedForm(found, form)
+
+
+def posted_by_member(checked: Annotated[PostedForm, Depends(posted)]) -> PostedForm:
+    if checked.visit.person is None:
+        raise SignInNeeded
+    return checked
+
+
+Anyone = Annotated[Visit, Depends(visit)]
+Member = Annotated[Visit, Depends(member)]
+Posted = Annotated[PostedForm, Depends(posted)]
+MemberPost = Annotated[PostedForm, Depends(posted_by_member)]
+
+
+async def error_page(request: Request, status: int, title: str, message: str) -> Response:
+    """A readable page for a refusal or an error, with the nav when it can be drawn."""
+    found: Visit | None = getattr(request.state, "visit", None)
+    if found is None:
+        found = Visit(request, request.app.state.node, None, None)
+
+    def draw() -> Response:
+        return found.page("error.html", status, title=title, message=message)
+
+    try:
+        return await anyio.to_thread.run_sync(draw)
+    except Exception:
+        log.exception("error drawing the error page for %s", request.url.path)
+        return HTMLResponse(
+            "<!doctype html><title>circle-node</title><p>The node could not do that.</p>",
+            status_code=status,
+            headers=SECURITY_HEADERS,
+        )
+
+
+class PageRoute(APIRoute):
+    """A route of the web pages: what its handler raises becomes a page, never a traceback."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SignInNeeded:
+                target = "/sign-in"
+                if request.method == "GET":
+                    target += "?next=" + quote(request.url.path, safe="/")
+                return RedirectResponse(target, status_code=303)
+            except CsrfRefused:
+                return await error_page(
+                    request,
+                    403,
+                    "This form cannot be accepted",
+                    "It did not carry this session's security token: the page may have been "
+                    "open since before you signed in or out, or the form came from another "
+                    "site. Nothing was changed. Open the page again and send it from there.",
+                )
+            except BadForm as bad:
+                return await error_page(
+                    request, bad.status, "This form cannot be read", bad.message
+                )
+            except DomainError as refusal:
+                problem = domain_problem(refusal)
+                title = REFUSAL_TITLES.get(problem.reason, "Refused")
+                return await error_page(request, problem.status, title, problem.detail)
+            except (HTTPException, RequestValidationError):
+                raise
+            except Exception:
+                log.exception("error serving %s %s", request.method, request.url.path)
+                return await error_page(
+                    request, 500, "Something went wrong", "The node could not do that."
+                )
+
+        return handle

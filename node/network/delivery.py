@@ -1,0 +1,320 @@
+"""Delivery between nodes: the outbox pusher and the catch-up puller, on the event loop.
+
+The outbox is durable because it is derived: every own entry from a peer's delivery cursor on
+is still owed to it, and the cursor moves only when the peer acknowledges. Failed pushes are
+retried with exponential backoff and full jitter, for ever, and each failure is logged.
+Pulls run at start and periodically, so a lost push never loses anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import operator
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import anyio
+
+from federation.backoff import Backoff
+from federation.client import FederationClient, TransportError
+from federation.feed import node_id
+from federation.verify import Rejected
+from federation.wire import MAX_PAGE_ENTRIES, FeedPage
+from node.app.node import CircleNode
+from node.network.peers import JOINING, PEER, Peer
+
+log = logging.getLogger("circle_node.delivery")
+
+# Catch-up takes the pages at hand in one save, up to RUN_ENTRIES entries and RUN_BYTES (a
+# commit per page was most of the cost of storing: each one rewrites every page of the bodies'
+# hash index that it touches), and fetches up to as much ahead while it stores.
+RUN_ENTRIES = 8 * MAX_PAGE_ENTRIES
+RUN_BYTES = 16 * 1024 * 1024
+# Threads for delivery's store work (pushes to peers go out together, each a few reads).
+DELIVERY_THREADS = 2
+R = TypeVar("R")
+
+
+@dataclass
+class PeerLink:
+    """How delivery to one peer is going (kept in memory; the cursor itself is durable)."""
+
+    failures: int = 0
+    not_before: float = 0.0
+    last_error: str = ""
+    delivered_at: float | None = None
+
+
+@dataclass
+class Federator:
+    node: CircleNode
+    client: FederationClient
+    pull_interval: float = 30.0
+    poll_interval: float = 0.5
+    backoff: Backoff = field(default_factory=Backoff)
+    clock: Callable[[], float] = time.monotonic
+    rand: Callable[[], float] = random.random
+    refresh_keys: Callable[[], None] = lambda: None
+    links: dict[bytes, PeerLink] = field(default_factory=dict)
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    pull_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    threads: anyio.CapacityLimiter = field(
+        default_factory=lambda: anyio.CapacityLimiter(DELIVERY_THREADS)
+    )
+
+    def pull_soon(self, feed_id: bytes) -> None:
+        """A push arrived ahead of what is held from that peer: catch up now."""
+        self.pull_wakeup.set()
+
+    async def run(self) -> None:
+        await asyncio.gather(self.push_forever(), self.pull_forever())
+
+    async def _in_thread(self, function: Callable[..., R], *args: Any) -> R:
+        """Store work, in a thread of delivery's own (`threads`): a long catch-up never takes
+        the threads that carry out requests (`serve --threads`), nor they its."""
+        return await anyio.to_thread.run_sync(function, *args, limiter=self.threads)
+
+    async def _peers(self, *statuses: str) -> list[Peer]:
+        peers = await self._in_thread(self.node.peers)
+        wanted = statuses or (PEER,)
+        return [p for p in peers if p.status in wanted and not p.stopped and p.url]
+
+    # Pushing.
+
+    async def push_forever(self) -> None:
+        while True:
+            try:
+                await self.push_round()
+            except Exception:  # a store outage or a bug must not end delivery for every peer
+                log.exception("a push round failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), self.poll_interval)
+            self.wakeup.clear()
+
+    async def push_round(self) -> None:
+        self.refresh_keys()
+        now = self.clock()
+        due = [p for p in await self._peers() if self.link(p.feed_id).not_before <= now]
+        await asyncio.gather(*(self.deliver(peer) for peer in due))
+
+    def link(self, feed_id: bytes) -> PeerLink:
+        return self.links.setdefault(feed_id, PeerLink())
+
+    async def deliver(self, peer: Peer) -> None:
+        """Push everything owed to `peer`, batch by batch, until it is up to date or fails.
+
+        Several workers on one store take turns: only the one that claims the peer's outbox
+        pushes to it, from the cursor as the last one left it (so each entry is pushed once).
+        """
+        if await self._in_thread(self.node.pending_push, peer.feed_id, 1) is None:
+            return  # nothing owed: no need to claim
+        if not await self._in_thread(self.node.claim_outbox, peer.feed_id):
+            return
+        try:
+            await self._deliver(peer)
+        finally:
+            await self._in_thread(self.node.release_outbox, peer.feed_id)
+
+    async def _deliver(self, peer: Peer) -> None:
+        link = self.link(peer.feed_id)
+        while True:
+            push = await self._in_thread(self.node.pending_push, peer.feed_id)
+            if push is None:
+                return
+            try:
+                reply = await self.client.push(peer.url, push)
+            except TransportError as error:
+                self._failed(peer, link, error.reason if error.status is None else str(error))
+                return
+            before = await self._in_thread(lambda: self.node.delivery(peer.feed_id).next_seq)
+            await self._in_thread(self.node.acknowledge, peer.feed_id, reply.next_seq)
+            if reply.next_seq <= before:
+                # No progress: back off like a failure (the peer pulls what it misses).
+                self._failed(peer, link, f"no progress: {reply.reason or 'nothing taken'}")
+                return
+            link.failures = 0
+            link.last_error = reply.reason
+            link.delivered_at = self.clock()
+            if reply.reason:
+                log.warning(
+                    "peer %s refused part of a push: %s", node_id(peer.feed_id), reply.reason
+                )
+
+    def _failed(self, peer: Peer, link: PeerLink, error: str) -> None:
+        link.failures += 1
+        link.last_error = error
+        delay = self.backoff.delay(link.failures, self.rand)
+        link.not_before = self.clock() + delay
+        log.warning(
+            "push to %s failed (attempt %d, retrying in %.1f s): %s",
+            node_id(peer.feed_id),
+            link.failures,
+            delay,
+            error,
+        )
+
+    # Pulling.
+
+    async def pull_forever(self) -> None:
+        while True:
+            self.pull_wakeup.clear()
+            try:
+                peers = await self._peers(PEER, JOINING)
+            except Exception:  # as above: the next round tries again
+                log.exception("a pull round failed; trying again")
+                peers = []
+            for peer in peers:
+                # One peer whose entries cannot be taken (a store error, a bug) must not keep
+                # this node from catching up with the others.
+                try:
+                    await self.catch_up(peer)
+                except Exception:
+                    log.exception("pulling from %s failed; trying again", node_id(peer.feed_id))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.pull_wakeup.wait(), self.pull_interval)
+
+    async def catch_up(self, peer: Peer, progress: Callable[[int, int], None] | None = None) -> int:
+        """Pull the peer's feed from what is held until its head; returns entries taken.
+
+        Pages are fetched ahead (up to a run's worth) while the ones already here are verified
+        and stored: those are taken together, in one save, each verified on its own
+        (`receive_pages`). `progress` hears (seq held, the peer's head) after each save.
+        """
+        held = await self._in_thread(lambda: self.node.peer_feed(peer.feed_id).next_seq)
+        after = held - 1
+        fetched = _Fetched()
+        fetch = asyncio.create_task(self._fetch(peer, after, fetched))
+        taken = 0
+        alone = False  # one page per save
+        try:
+            while True:
+                run = await fetched.take(1 if alone else None)
+                if not run:
+                    return taken
+                try:
+                    new, used = await self._in_thread(self.node.receive_pages, run)
+                except Rejected as rejected:
+                    log.warning("page from %s refused: %s", node_id(peer.feed_id), rejected)
+                    return taken
+                except Exception:
+                    if len(run) == 1:
+                        raise
+                    # Taking them failed otherwise (5, A.29): page by page, the pages before
+                    # the one that fails are stored, as if they had come one at a time.
+                    fetched.give_back(run)
+                    alone = True
+                    continue
+                fetched.give_back(run[used:])
+                taken += new
+                after += sum(len(page.entries) for page in run[:used])
+                if progress is not None:
+                    progress(after, run[used - 1].head)
+                if new == 0:
+                    return taken
+        finally:
+            if not fetch.done():
+                fetch.cancel()
+
+    async def _fetch(self, peer: Peer, after: int, fetched: _Fetched) -> None:
+        """Pull pages one after the other while there is room: to the end of the feed (the
+        peer's head), an empty page, or a failed pull (logged)."""
+        try:
+            while True:
+                await fetched.room()
+                page = await self._pull(peer, after)
+                if page is None or not page.entries:
+                    break
+                fetched.put(page)
+                after += len(page.entries)
+                if after >= page.head:
+                    break
+        except Exception as error:  # raised where the pages are taken
+            fetched.end(error)
+        else:
+            fetched.end()
+
+    async def _pull(self, peer: Peer, after: int) -> FeedPage | None:
+        try:
+            page = await self.client.pull(peer.url, after, MAX_PAGE_ENTRIES)
+        except TransportError as error:
+            log.warning("pull from %s failed: %s", node_id(peer.feed_id), error)
+            return None
+        if page.feed != peer.feed_id:
+            log.warning("pull from %s returned another feed", node_id(peer.feed_id))
+            return None
+        return page
+
+
+def _size(page: FeedPage) -> int:
+    """About what a page takes in memory, as its encoded size."""
+    entries, bodies = page.entries, page.bodies
+    return (
+        sum(map(len, map(_ENTRY_BYTES, entries)))
+        + 80 * len(entries)
+        + sum(map(len, bodies))
+        + 8 * len(bodies)
+    )
+
+
+_ENTRY_BYTES = operator.attrgetter("entry")
+
+
+class _Fetched:
+    """The pages fetched and not yet taken: at most a run's worth (RUN_ENTRIES entries and
+    RUN_BYTES), and one page more, are fetched ahead of the run being taken."""
+
+    def __init__(self) -> None:
+        self.pages: list[tuple[FeedPage, int]] = []  # with their sizes
+        self.entries = 0
+        self.bytes = 0
+        self.ended = False
+        self.error: Exception | None = None
+        self.changed = asyncio.Event()
+
+    async def room(self) -> None:
+        while self.entries >= RUN_ENTRIES or self.bytes >= RUN_BYTES:
+            self.changed.clear()
+            await self.changed.wait()
+
+    def put(self, page: FeedPage) -> None:
+        self.pages.append((page, _size(page)))
+        self._count()
+
+    def end(self, error: Exception | None = None) -> None:
+        self.ended, self.error = True, error
+        self.changed.set()
+
+    async def take(self, most: int | None = None) -> list[FeedPage]:
+        """The next run: waits for a page, then takes the pages here, up to RUN_ENTRIES
+        entries and RUN_BYTES (and at least one page), and `most` pages; empty at the end."""
+        while not self.pages and not self.ended:
+            self.changed.clear()
+            await self.changed.wait()
+        if not self.pages and self.error is not None:
+            raise self.error
+        count, entries, size = 0, 0, 0
+        for page, page_size in self.pages:
+            entries += len(page.entries)
+            size += page_size
+            if count and (entries > RUN_ENTRIES or size > RUN_BYTES or count == most):
+                break
+            count += 1
+        run = [page for page, _ in self.pages[:count]]
+        del self.pages[:count]
+        self._count()
+        return run
+
+    def give_back(self, pages: list[FeedPage]) -> None:
+        """Pages of a run that were not taken: first in line again."""
+        self.pages[:0] = [(page, _size(page)) for page in pages]
+        self._count()
+
+    def _count(self) -> None:
+        self.entries = sum(len(page.entries) for page, _ in self.pages)
+        self.bytes = sum(size for _, size in self.pages)
+        self.changed.set()

@@ -1,0 +1,159 @@
+"""Feeds in the event store: the node's own feed and the feeds it holds of its peers.
+
+The aggregates keep each feed's state (next seq, last hash, keys); the signed entries
+themselves go to the recorder's entry table in the same save. Each save that appends to the
+own feed records one event of its aggregate (whatever the number of entries), so two
+concurrent appends, loading the same version, conflict instead of forking the feed; a peer
+feed advances by runs of verified entries, and the entry table's (feed, seq) key stores each
+entry once, whatever the races and redeliveries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.records import Copied
+from federation import feed as feeds
+from federation.feed import FeedState
+from federation.keys import NodeKeys
+from federation.wire import SignedEntry
+from node.store.topics import moved_from
+
+OWN_FEED_ID = uuid5(NAMESPACE_URL, "circle-node:own-feed")
+
+
+def peer_feed_id(feed_id: bytes) -> UUID:
+    return uuid5(NAMESPACE_URL, f"circle-node:peer-feed:{feed_id.hex()}")
+
+
+def peer_id(feed_id: bytes) -> UUID:
+    return uuid5(NAMESPACE_URL, f"circle-node:peer:{feed_id.hex()}")
+
+
+def delivery_id(feed_id: bytes) -> UUID:
+    return uuid5(NAMESPACE_URL, f"circle-node:delivery:{feed_id.hex()}")
+
+
+class OwnFeed(Copied, Aggregate):
+    """This node's feed: everything it says to others, signed, in order."""
+
+    @staticmethod
+    def create_id(**kwargs: object) -> UUID:
+        return OWN_FEED_ID
+
+    @classmethod
+    def incept(cls, keys: NodeKeys, time_ms: int) -> tuple[OwnFeed, SignedEntry]:
+        signed, state = feeds.incept(keys, time_ms)
+        own = cls(feed_id=state.feed_id, key=state.key, next_digest=state.next_digest)
+        return own, signed
+
+    @event("Incepted")
+    def __init__(self, feed_id: bytes, key: bytes, next_digest: bytes) -> None:
+        self.feed_id = feed_id
+        self.next_seq = 1
+        self.last_hash = feed_id
+        self.key = key
+        self.next_digest = next_digest
+        self.rotation_seqs: list[int] = []
+
+    @property
+    def state(self) -> FeedState:
+        return FeedState(self.feed_id, self.next_seq, self.last_hash, self.key, self.next_digest)
+
+    @property
+    def head(self) -> int:
+        return self.next_seq - 1
+
+    def append(
+        self,
+        keys: NodeKeys,
+        type: str,
+        body: bytes | None,
+        time_ms: int,
+        audience: list[bytes] | None = None,
+    ) -> SignedEntry:
+        """Sign the next entry; the caller stores it with the save that records this."""
+        (signed,) = self.append_all(keys, [(type, body, audience)], time_ms)
+        return signed
+
+    def append_all(
+        self,
+        keys: NodeKeys,
+        items: Sequence[tuple[str, bytes | None, list[bytes] | None]],
+        time_ms: int,
+    ) -> list[SignedEntry]:
+        """Sign the next entries, (type, body, audience) each, recorded by one event: a
+        save that appends a thousand entries stores one event of the own feed, not a
+        thousand (the entries themselves go to the entry table)."""
+        state = self.state
+        signed = []
+        for type, body, audience in items:
+            entry, state = feeds.append(state, keys, type, body, time_ms, audience)
+            signed.append(entry)
+        if signed:
+            self._appended(state.next_seq - 1, state.last_hash)
+        return signed
+
+    @event("Appended")
+    def _appended(self, seq: int, hash: bytes) -> None:
+        self.next_seq = seq + 1
+        self.last_hash = hash
+
+    def rotate(self, keys: NodeKeys, time_ms: int) -> tuple[SignedEntry, NodeKeys]:
+        """Rotate to the pre-committed key; returns the entry and the keys to sign with now."""
+        signed, state, new_keys = feeds.rotate(self.state, keys, time_ms)
+        self._rotated(state.next_seq - 1, state.last_hash, state.key, state.next_digest)
+        return signed, new_keys
+
+    @event("Rotated")
+    def _rotated(self, seq: int, hash: bytes, key: bytes, next_digest: bytes) -> None:
+        self.next_seq = seq + 1
+        self.last_hash = hash
+        self.key = key
+        self.next_digest = next_digest
+        self.rotation_seqs.append(seq)
+
+
+class PeerFeed(Copied, Aggregate):
+    """What this node holds of a peer's feed: its state after the verified entries held.
+
+    Each event records a contiguous run (a pulled page, or a push): catching up stores one
+    small event per page, and the entries themselves in the entry table.
+    """
+
+    @staticmethod
+    def create_id(feed_id: bytes, **kwargs: object) -> UUID:
+        return peer_feed_id(feed_id)
+
+    @event("Introduced")
+    def __init__(self, feed_id: bytes, key: bytes, next_digest: bytes) -> None:
+        self.feed_id = feed_id
+        self.next_seq = 1
+        self.last_hash = feed_id
+        self.key = key
+        self.next_digest = next_digest
+
+    @property
+    def state(self) -> FeedState:
+        return FeedState(self.feed_id, self.next_seq, self.last_hash, self.key, self.next_digest)
+
+    def hold(self, count: int, after: FeedState) -> None:
+        """Record that the next `count` entries, verified against `state`, are held, leading
+        to the state `after` (the caller stores the entries with the same save)."""
+        self._held(self.next_seq, count, after.last_hash, after.key, after.next_digest)
+
+    @event("Held")
+    def _held(
+        self, first_seq: int, count: int, last_hash: bytes, key: bytes, next_digest: bytes
+    ) -> None:
+        self.next_seq = first_seq + count
+        self.last_hash = last_hash
+        self.key = key
+        self.next_digest = next_digest
+
+
+# Stores written before the node was divided into rooms name these classes by their old path.
+moved_from("node.feeds", __name__)

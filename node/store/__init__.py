@@ -1,0 +1,1 @@
+"""Persistence: recorders, SQLite, PostgreSQL and memory stores, event mapping, the cache."""
