@@ -37,15 +37,15 @@ from domain.relationships import Relationship
 from domain.selection import HatSelection
 from domain.support import SupportRequest
 from federation.verify import Accepted, check_entry, decode_entry, verify_inception, verify_page
-from node.application import CircleNode
-from node.credentials import Credentials
-from node.feeds import OwnFeed, PeerFeed
-from node.logbook import read_logbook
-from node.messages import DECISION_RECORD
-from node.peer_view import PeerView, RemotePerson
-from node.peers import Delivery, Peer, PeerIndex
-from node.persistence import open_node
-from node.requests import CarriedOut
+from node.app.credentials import Credentials
+from node.app.idempotency import CarriedOut
+from node.app.logbook import read_logbook
+from node.app.node import CircleNode
+from node.app.peer_view import PeerView, RemotePerson
+from node.app.persistence import open_node
+from node.network.feeds import OwnFeed, PeerFeed
+from node.network.messages import DECISION_RECORD
+from node.network.peers import Delivery, Peer, PeerIndex
 from node.settings import Settings
 from tests.conftest import Clock, require_postgres
 
