@@ -52,20 +52,22 @@ def build_circle(data: Path, members: int, database_url: str | None = None) -> l
     """The node's store with its circle, proposals and tokens; returns each client's requests."""
     node = open_node(Settings(data_dir=data, database_url=database_url))
     try:
-        founder = node.found_circle(
+        founder = node.circle.found_circle(
             name="Assembly", aim="Decide together", domain="Co-op", founder_name="Ada"
         )
         people = [founder] + [
-            node.add_founding_member(founder, f"Member {n}") for n in range(1, members)
+            node.people.add_founding_member(founder, f"Member {n}") for n in range(1, members)
         ]
         processes = []
         for number in range(CLIENTS):
-            proposal = node.draft_proposal(founder, f"Policy {number}", "Share the rota fairly")
-            node.present(founder, proposal)
-            node.open_reactions(founder, proposal)
-            node.open_consent_round(founder, proposal)
+            proposal = node.proposals.draft_proposal(
+                founder, f"Policy {number}", "Share the rota fairly"
+            )
+            node.proposals.present(founder, proposal)
+            node.proposals.open_reactions(founder, proposal)
+            node.consent.open_consent_round(founder, proposal)
             processes.append(proposal)
-        tokens = {person: node.issue_token(person)[1] for person in people}
+        tokens = {person: node.tokens.issue_token(person)[1] for person in people}
     finally:
         node.close()
     return [

@@ -84,7 +84,7 @@ def single(folder: Path, count: int) -> float:
         head = node.own_feed().head
         start = time.perf_counter()
         for number in range(count):
-            node.take_everyday_decision(founder, hat, HAT_AREA, f"Rota {number}", TEXT)
+            node.decisions.take_everyday_decision(founder, hat, HAT_AREA, f"Rota {number}", TEXT)
         elapsed = time.perf_counter() - start
         assert node.own_feed().head - head == count
         return count / elapsed

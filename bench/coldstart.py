@@ -55,7 +55,7 @@ def build_store(folder: Path, events: int, circle_events: int) -> None:
     node = open_node(Settings(data_dir=folder))
     try:
         founder, hat = found_with_hat(node)
-        member = node.add_founding_member(founder, "Ben")
+        member = node.people.add_founding_member(founder, "Ben")
         circle = node.get_circle()
         level = Level.LEARNING
         while circle.version < circle_events:

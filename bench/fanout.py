@@ -124,7 +124,7 @@ def measure(root: Path, sizes: list[int]) -> dict[int, list[float]]:
     store = open_node(Settings(data_dir=publisher.data))
     try:
         founder, hat = found_with_hat(store, "Co-op")
-        _, token = store.issue_token(founder)
+        _, token = store.tokens.issue_token(founder)
         descriptor = store.descriptor("publisher", publisher.url)
         feed = store.feed_id
     finally:

@@ -50,7 +50,7 @@ def _carry(nodes: list[CircleNode]) -> None:
 
 def _circle(folder: Path, name: str) -> CircleNode:
     node = open_node(Settings(data_dir=folder / name))
-    node.found_circle(name=name, aim="Care", domain="Care", founder_name="Ada")
+    node.circle.found_circle(name=name, aim="Care", domain="Care", founder_name="Ada")
     make_active(node)
     return node
 
@@ -73,14 +73,14 @@ def _member_of_a_coop(folder: Path) -> tuple[CircleNode, CircleNode]:
 
 def _ms_per_decision(node: CircleNode, count: int, step: int) -> float:
     """Take `count` decisions; ms each over the last `step`."""
-    hat = node.define_hat(founder(node), "Cook", "Cooks", [], [HAT_AREA])
+    hat = node.hats.define_hat(founder(node), "Cook", "Cooks", [], [HAT_AREA])
     select(node, hat, founder(node))
     by = founder(node)
     for number in range(count - step):
-        node.take_everyday_decision(by, hat, HAT_AREA, f"Rota {number}", "Cover Sundays")
+        node.decisions.take_everyday_decision(by, hat, HAT_AREA, f"Rota {number}", "Cover Sundays")
     start = time.perf_counter()
     for number in range(count - step, count):
-        node.take_everyday_decision(by, hat, HAT_AREA, f"Rota {number}", "Cover Sundays")
+        node.decisions.take_everyday_decision(by, hat, HAT_AREA, f"Rota {number}", "Cover Sundays")
     return (time.perf_counter() - start) / step * 1000
 
 

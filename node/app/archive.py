@@ -76,7 +76,7 @@ def export_archive(node: CircleNode, path: Path, progress: Progress = _quiet) ->
         for entry in (decode_entry(decode_signed_entry(raw)) for raw in raw_entries)
         if entry.body_hash
     ]
-    stored = node._stored_bodies(digests)
+    stored = node.stored_bodies(digests)
     for number, digest in enumerate(digests, start=1):
         if digest in stored:
             members[f"bodies/{digest.hex()}"] = stored[digest][0]

@@ -110,7 +110,7 @@ class CircleStore(FederatedApplication):
 
     # Loading.
 
-    def _get(self, cls: type[A], aggregate_id: UUID | str, what: str) -> A:
+    def get_record(self, cls: type[A], aggregate_id: UUID | str, what: str) -> A:
         try:
             aggregate: Aggregate = self.kept.copy(UUID(str(aggregate_id)))
         except (AggregateNotFoundError, ValueError):
@@ -155,7 +155,7 @@ class CircleStore(FederatedApplication):
             self._listed[kind] = listed
         return listed
 
-    def _filed(self, kind: str, *record_ids: UUID) -> list[Aggregate | Index.Filed]:
+    def filed(self, kind: str, *record_ids: UUID) -> list[Aggregate | Index.Filed]:
         """What to save to file records in their index, without loading it: `Filed` events
         at the index's next versions (read from the store), or a new index."""
         last = self.recorder.select_events(index_id(kind), desc=True, limit=1)
@@ -227,33 +227,33 @@ class CircleStore(FederatedApplication):
         return circle
 
     def get_proposal(self, proposal_id: UUID | str) -> Proposal:
-        return self._get(Proposal, proposal_id, "proposal")
+        return self.get_record(Proposal, proposal_id, "proposal")
 
     def get_selection(self, selection_id: UUID | str) -> HatSelection:
-        return self._get(HatSelection, selection_id, "selection")
+        return self.get_record(HatSelection, selection_id, "selection")
 
     def get_decision(self, decision_id: UUID | str) -> Decision:
-        return self._get(Decision, decision_id, "decision")
+        return self.get_record(Decision, decision_id, "decision")
 
     def get_meeting(self, meeting_id: UUID | str) -> Meeting:
-        return self._get(Meeting, meeting_id, "meeting")
+        return self.get_record(Meeting, meeting_id, "meeting")
 
-    def _get_process(self, process_id: UUID | str) -> ConsentProcess:
-        return self._get(ConsentProcess, process_id, "proposal or selection")  # type: ignore[type-abstract]
+    def get_process(self, process_id: UUID | str) -> ConsentProcess:
+        return self.get_record(ConsentProcess, process_id, "proposal or selection")  # type: ignore[type-abstract]
 
-    def _now(self) -> datetime:
+    def now(self) -> datetime:
         return self.clock()
 
-    def _today(self) -> date:
-        return self._now().date()
+    def today(self) -> date:
+        return self.now().date()
 
     def person_name(self, person_id: str) -> str:
         try:
-            return self._get(PersonalDetails, person_id, "person").name
+            return self.get_record(PersonalDetails, person_id, "person").name
         except NotFound:
             return FORMER_PARTICIPANT
 
-    def people(self) -> dict[str, str]:
+    def list_people(self) -> dict[str, str]:
         """Every person on file, by id, with their name."""
         return {str(pid): self.person_name(str(pid)) for pid in self._ids("person")}
 
@@ -266,14 +266,14 @@ class CircleStore(FederatedApplication):
             if isinstance(record, cls):
                 yield record
 
-    def proposals(self) -> list[Proposal]:
+    def list_proposals(self) -> list[Proposal]:
         return list(self._all("proposal", Proposal))
 
-    def selections(self) -> list[HatSelection]:
+    def list_selections(self) -> list[HatSelection]:
         return list(self._all("selection", HatSelection))
 
-    def decisions(self) -> list[Decision]:
+    def list_decisions(self) -> list[Decision]:
         return list(self._all("decision", Decision))
 
-    def meetings(self) -> list[Meeting]:
+    def list_meetings(self) -> list[Meeting]:
         return list(self._all("meeting", Meeting))

@@ -10,9 +10,12 @@ relationship with that circle, and nothing else changes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
 
 import msgspec
+from eventsourcing.domain import Aggregate
 
 from domain.circle import Circle
 from domain.errors import DomainError
@@ -23,21 +26,48 @@ from domain.relationships import INTRODUCED, Relationship, relationship_id
 from domain.support import NETWORK, SupportRequest, seen_request_id
 from federation.feed import feed_id_from_node_id, node_id
 from federation.verify import Rejected, decode_signed_entry
-from federation.wire import Entry
+from federation.wire import Entry, SignedEntry
 from node.app.peer_view import PeerView, RemotePerson, peer_view_id
 from node.app.relations import seat_of
 from node.network import messages as m
 from node.network.federated import Batch
-from node.network.peers import JOINING, PEER
+from node.network.peers import JOINING, PEER, Peer
 
-if TYPE_CHECKING:
-    from node.app.node import CircleNode
+
+class RemoteErasure(Protocol):
+    def erase_remote_person(self, other: str, person: str, bodies: list[bytes]) -> None: ...
+
+
+class Receiving(Protocol):
+    """What taking another circle's entries needs of the node."""
+
+    @property
+    def erasure(self) -> RemoteErasure: ...
+
+    @property
+    def circle_id(self) -> UUID: ...
+
+    @property
+    def is_founded(self) -> bool: ...
+
+    @property
+    def node_id(self) -> str: ...
+
+    clock: Callable[[], datetime]
+
+    def get_circle(self) -> Circle: ...
+
+    def peer(self, feed_id: bytes) -> Peer | None: ...
+
+    def make_peer(self, feed_id: bytes) -> list[Aggregate]: ...
+
+    def follow(self, inception: SignedEntry, url: str, name: str, batch: Batch) -> bytes | None: ...
 
 
 class _Context:
     """One run of entries from one peer: the aggregates it touches, loaded once."""
 
-    def __init__(self, node: CircleNode, peer: bytes, batch: Batch) -> None:
+    def __init__(self, node: Receiving, peer: bytes, batch: Batch) -> None:
         self.node = node
         self.batch = batch
         self.other = node_id(peer)
@@ -104,7 +134,7 @@ def _missing(what: str) -> Any:
 
 
 def apply(
-    node: CircleNode, peer: bytes, run: list[tuple[Entry, bytes | None]], batch: Batch
+    node: Receiving, peer: bytes, run: list[tuple[Entry, bytes | None]], batch: Batch
 ) -> None:
     """Apply a run of a peer's verified entries (see the module's docstring)."""
     # Messages between circles come from nodes this one exchanges feeds with, not from a node
@@ -310,7 +340,7 @@ def _person_erased(c: _Context, record: m.PersonErased) -> None:
     """The other circle erased someone's personal data on their request: so do we, once the
     run is saved (what the same run brings of them is erased too)."""
     other, person, bodies = c.other, record.person, list(record.bodies)
-    c.batch.after_save(lambda: c.node.erase_remote_person(other, person, bodies))
+    c.batch.after_save(lambda: c.node.erasure.erase_remote_person(other, person, bodies))
 
 
 HANDLERS: dict[str, Callable[[_Context, Any], None]] = {

@@ -97,7 +97,7 @@ def _membership(e: Any, c: _Context) -> str:
         "removed": "was removed from the circle by decision",
     }
     text = f"{c.name(e.person_id)} {words.get(e.status, e.status)}"
-    note = e.note or c.node.note_of_appreciation(e.person_id, e.status)
+    note = e.note or c.node.people.note_of_appreciation(e.person_id, e.status)
     if note:
         text += f", with thanks: {note}"
     return text

@@ -8,8 +8,9 @@ messages between two circles go to the other circle alone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
 
 import msgspec
 from eventsourcing.domain import Aggregate
@@ -62,8 +63,22 @@ from node.network.messages import (
     encode_body,
 )
 
-if TYPE_CHECKING:
-    from node.app.node import CircleNode
+
+class Publishing(Protocol):
+    """What publishing reads of the node: its records, the people's names, the clock."""
+
+    clock: Callable[[], datetime]
+
+    def get_circle(self) -> Circle: ...
+
+    def relationships(self) -> list[Relationship]: ...
+
+    def list_decisions(self) -> list[Decision]: ...
+
+    def person_name(self, person_id: str) -> str: ...
+
+    def introduction_of(self, other: str) -> tuple[bytes, str]: ...
+
 
 # Circle events that change its public profile.
 PROFILE_EVENTS = frozenset(
@@ -125,7 +140,7 @@ def _events(aggregate: Aggregate) -> list[Any]:
     return list(aggregate.pending_events)
 
 
-def outgoing(node: CircleNode, aggregates: Sequence[Aggregate]) -> list[Outgoing]:
+def outgoing(node: Publishing, aggregates: Sequence[Aggregate]) -> list[Outgoing]:
     """The entries the pending events of `aggregates` cause, in order."""
     entries: list[Outgoing] = []
     summary_due = False
@@ -155,7 +170,7 @@ def outgoing(node: CircleNode, aggregates: Sequence[Aggregate]) -> list[Outgoing
     return entries
 
 
-def _relationship(node: CircleNode, rel: Relationship) -> list[Outgoing]:
+def _relationship(node: Publishing, rel: Relationship) -> list[Outgoing]:
     """Decisions of this circle about another circle, told to it."""
     out: list[Outgoing] = []
     for event in _events(rel):
@@ -227,7 +242,7 @@ def _relationship(node: CircleNode, rel: Relationship) -> list[Outgoing]:
     return out
 
 
-def _erasures(node: CircleNode, circle: Circle) -> list[Outgoing]:
+def _erasures(node: Publishing, circle: Circle) -> list[Outgoing]:
     """Someone's personal data was erased here: the co-ops that hold copies erase theirs."""
     out: list[Outgoing] = []
     for event in _events(circle):
@@ -240,7 +255,7 @@ def _erasures(node: CircleNode, circle: Circle) -> list[Outgoing]:
     return out
 
 
-def _delegates(node: CircleNode, circle: Circle) -> list[Outgoing]:
+def _delegates(node: Publishing, circle: Circle) -> list[Outgoing]:
     """A new delegate is told to each co-op this circle is part of (the double link)."""
     out: list[Outgoing] = []
     for event in _events(circle):
@@ -253,7 +268,7 @@ def _delegates(node: CircleNode, circle: Circle) -> list[Outgoing]:
     return out
 
 
-def _proposal(node: CircleNode, proposal: Proposal) -> list[Outgoing]:
+def _proposal(node: Publishing, proposal: Proposal) -> list[Outgoing]:
     out: list[Outgoing] = []
     for event in _events(proposal):
         name = type(event).__name__
@@ -369,7 +384,7 @@ def _changes_summary(decision: Decision, names: set[str]) -> bool:
     return names != {"Taken"} or decision.kind == DecisionKind.POLICY
 
 
-def _summaries(node: CircleNode, aggregates: Sequence[Aggregate]) -> list[Outgoing]:
+def _summaries(node: Publishing, aggregates: Sequence[Aggregate]) -> list[Outgoing]:
     """A member circle keeps its co-op's copy of its logbook summary up to date."""
     # The relationships as this save leaves them (an admission may be in it).
     current = {rel.other: rel for rel in node.relationships()}
@@ -379,7 +394,7 @@ def _summaries(node: CircleNode, aggregates: Sequence[Aggregate]) -> list[Outgoi
         return []
     circle = next((a for a in aggregates if isinstance(a, Circle)), None) or node.get_circle()
     # Read, not changed (listings are the shared copies): a member circle's every decision.
-    decisions = {d.id: d for d in node.decisions()}
+    decisions = {d.id: d for d in node.list_decisions()}
     decisions.update({a.id: a for a in aggregates if isinstance(a, Decision)})
     today = node.clock().date()
     hats = [

@@ -59,13 +59,13 @@ class Relations(CircleStore):
 
     def relationships(self) -> list[Relationship]:
         """The circle's relationships (as stored)."""
-        return [self._get(Relationship, i, "relationship") for i in self._ids("relationship")]
+        return [self.get_record(Relationship, i, "relationship") for i in self._ids("relationship")]
 
     def relationship(self, other: str) -> Relationship:
         if not self.is_founded:
             raise NotFound("This node has no circle yet")
         try:
-            return self._get(Relationship, relationship_id(self.circle_id, other), "circle")
+            return self.get_record(Relationship, relationship_id(self.circle_id, other), "circle")
         except NotFound:
             raise NotFound(f"This circle does not know the circle {other}") from None
 
@@ -83,7 +83,7 @@ class Relations(CircleStore):
 
     def peer_view(self, feed_id: bytes) -> PeerView | None:
         try:
-            return self._get(PeerView, peer_view_id(feed_id), "peer")
+            return self.get_record(PeerView, peer_view_id(feed_id), "peer")
         except NotFound:
             return None
 
@@ -91,7 +91,7 @@ class Relations(CircleStore):
         return list(self._all("support", SupportRequest))
 
     def get_support_request(self, request_id: str) -> SupportRequest:
-        return self._get(SupportRequest, request_id, "request for support")
+        return self.get_record(SupportRequest, request_id, "request for support")
 
     def introduction_of(self, other: str) -> tuple[bytes, str]:
         """The signed inception (encoded) and the URL of a node, to introduce it to others."""
@@ -102,7 +102,7 @@ class Relations(CircleStore):
 
     def remote_name(self, other: str, person: str) -> str:
         try:
-            details = self._load(RemotePerson, RemotePerson.create_id(other, person))
+            details = self.load(RemotePerson, RemotePerson.create_id(other, person))
         except AggregateNotFoundError:
             return "a former participant"
         return details.name
@@ -147,7 +147,11 @@ class Relations(CircleStore):
 
     # Carrying out consented decisions about other circles.
 
-    def _check_relation_draft(self, purpose: str, subject: dict[str, Any]) -> None:
+    def is_relation(self, purpose: str) -> bool:
+        """Whether a proposal of this purpose binds a relationship with another circle."""
+        return purpose in RELATION_PURPOSES
+
+    def check_relation_draft(self, purpose: str, subject: dict[str, Any]) -> None:
         """At drafting: the other circle, request or offer a proposal names must exist."""
         if purpose not in RELATION_PURPOSES:
             return
@@ -210,7 +214,7 @@ class Relations(CircleStore):
     def _carry_out_support(self, circle: Circle, proposal: Proposal) -> list[Any]:
         if proposal.purpose == Purpose.REQUEST_SUPPORT:
             request = SupportRequest.ask(circle, proposal)
-            return [request, *self._filed("support", request.id)]
+            return [request, *self.filed("support", request.id)]
         request = self.get_support_request(str(proposal.subject["request"]))
         if proposal.purpose == Purpose.OFFER_SUPPORT:
             request.make_offer(circle, proposal)

@@ -95,10 +95,10 @@ def init(
 ) -> None:
     """Create a node and found its circle."""
     with _opened(data) as (node, settings):
-        founder_id = node.found_circle(
+        founder_id = node.circle.found_circle(
             name=name, aim=aim, domain=domain, founder_name=founder, kind=kind, parent=parent
         )
-        _, token = node.issue_token(founder_id)
+        _, token = node.tokens.issue_token(founder_id)
         typer.echo(f"Founded {name!r} in {settings.data_dir}; node id {node.node_id}")
         typer.echo(f"Founder's person id: {founder_id}")
         typer.echo(f"Founder's personal token (shown this once; keep it safe): {token}")
@@ -352,7 +352,7 @@ def token_issue(
 ) -> None:
     """Issue a personal token for someone of the circle (shown this once)."""
     with _opened(data) as (node, _):
-        token_id, token = node.issue_token(person)
+        token_id, token = node.tokens.issue_token(person)
         typer.echo(f"Token {token_id} for {node.person_name(person)} (shown this once): {token}")
 
 
@@ -363,7 +363,7 @@ def token_revoke(
 ) -> None:
     """Revoke a personal token."""
     with _opened(data) as (node, _):
-        node.revoke_token(token_id)
+        node.tokens.revoke_token(token_id)
         typer.echo(f"Revoked token {token_id}")
 
 

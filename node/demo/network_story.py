@@ -116,7 +116,7 @@ class Network:
 def found_circles(network: Network) -> None:
     for key, (name, aim) in CIRCLES.items():
         with network.open(key) as node:
-            node.found_circle(
+            node.circle.found_circle(
                 name=name,
                 aim=aim,
                 domain="Care in the Calder Valley",
@@ -200,8 +200,8 @@ def run_story(
 
     say("\n3. The double link")
     with network.open(kitchen) as node:
-        cook = node.apply_to_join("Kim Cook")
-        node.admit(founder(node), cook)
+        cook = node.people.apply_to_join("Kim Cook")
+        node.people.admit(founder(node), cook)
         select(node, "delegate", founder(node))
     say(f"  [{network.name(kitchen)}] selected its delegate")
     network.decide(
@@ -331,7 +331,7 @@ def run_story(
     network.crossed(kitchen, coop)
     network.crossed(garden, coop)
     with network.open(coop) as node:
-        outcome = node.close_consent_round(founder(node), asking)
+        outcome = node.consent.close_consent_round(founder(node), asking)
     say(f"  [{network.name(coop)}] closed the round, counting both circles' answers: {outcome}")
     assert outcome == Stage.CONSENTED
 
@@ -350,8 +350,8 @@ def run_story(
 
     say("\n9. Someone leaves, and asks to be forgotten")
     with network.open(kitchen) as node:
-        node.leave(cook, cook, note="Thank you, Kim, for every Sunday")
-        erased = node.erase_person(founder(node), cook)
+        node.people.leave(cook, cook, note="Thank you, Kim, for every Sunday")
+        erased = node.erasure.erase_person(founder(node), cook)
     say(
         f"  [{network.name(kitchen)}] Kim Cook left with thanks; at her request her personal "
         f"data was erased here ({erased} published bodies)"

@@ -31,7 +31,7 @@ def consent_to(
     """Take a proposal through presentation, reactions and a consent round in which every
     full participant consents; close it unless `close` is false. Returns its id."""
     by = by or founder(node)
-    proposal = node.draft_proposal(
+    proposal = node.proposals.draft_proposal(
         by,
         title or purpose.replace("_", " ").capitalize(),
         text,
@@ -39,32 +39,32 @@ def consent_to(
         subject=subject,
         ask_circles=ask_circles,
     )
-    node.present(by, proposal)
+    node.proposals.present(by, proposal)
     host = (node.get_circle().wearers("facilitator") or [by])[0]
-    node.open_reactions(host, proposal)
-    node.open_consent_round(host, proposal)
+    node.proposals.open_reactions(host, proposal)
+    node.consent.open_consent_round(host, proposal)
     for person in _members(node):
-        node.consent(person, proposal)
+        node.consent.consent(person, proposal)
     if close:
-        node.close_consent_round(host, proposal)
+        node.consent.close_consent_round(host, proposal)
     return proposal
 
 
 def select(node: CircleNode, hat: str, person: str) -> None:
     """Select `person` for `hat` by the full selection process (everyone nominates them)."""
     host = (node.get_circle().wearers("facilitator") or [founder(node)])[0]
-    selection = node.open_selection(host, hat)
+    selection = node.hats.open_selection(host, hat)
     for nominator in _members(node):
-        node.nominate(nominator, selection, person, "Willing and able")
-    node.open_change_round(host, selection)
-    node.propose_candidate(host, selection, person, "Nominated by everyone")
+        node.hats.nominate(nominator, selection, person, "Willing and able")
+    node.hats.open_change_round(host, selection)
+    node.hats.propose_candidate(host, selection, person, "Nominated by everyone")
     for member in _members(node):
-        node.consent(member, selection)
-    node.close_consent_round(host, selection)
+        node.consent.consent(member, selection)
+    node.consent.close_consent_round(host, selection)
 
 
 def make_active(node: CircleNode) -> None:
     """The founder facilitates and keeps the logbook; the circle starts its work."""
     select(node, "facilitator", founder(node))
     select(node, "secretary", founder(node))
-    node.activate_circle(founder(node))
+    node.circle.activate_circle(founder(node))

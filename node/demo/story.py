@@ -36,7 +36,7 @@ def run_story(
     `advance_days` moves the node's clock forward, so that a review can come due.
     """
     say("Founding the circle")
-    ada = node.found_circle(
+    ada = node.circle.found_circle(
         name="Calder Valley Care Circle",
         aim="Good care at home for older people in the valley, arranged by those who give "
         "and receive it",
@@ -45,36 +45,38 @@ def run_story(
         kind="local",
         parent="Equal Care Co-op",
     )
-    ben = node.add_founding_member(ada, "Ben Hughes")
-    cleo = node.add_founding_member(ada, "Cleo Marsh")
+    ben = node.people.add_founding_member(ada, "Ben Hughes")
+    cleo = node.people.add_founding_member(ada, "Cleo Marsh")
     say("  Ada founded it; Ben and Cleo joined as founding members")
 
     say("People join")
-    dev = node.apply_to_join("Dev Patel", level="full")
-    node.start_trial(ada, dev)
-    node.admit(ada, dev, level="full")
-    eli = node.apply_to_join("Eli Brown", level="learning")
-    node.admit(ada, eli, level="learning")
+    dev = node.people.apply_to_join("Dev Patel", level="full")
+    node.people.start_trial(ada, dev)
+    node.people.admit(ada, dev, level="full")
+    eli = node.people.apply_to_join("Eli Brown", level="learning")
+    node.people.admit(ada, eli, level="learning")
     say("  Dev joined after a trial; Eli joined as a learning participant")
 
     say("Hats are selected")
     full = [ada, ben, cleo, dev]
 
     def select(hat_id: str, nominations: dict[str, str], candidate: str, host: str) -> None:
-        selection = node.open_selection(host, hat_id)
+        selection = node.hats.open_selection(host, hat_id)
         for nominator, nominee in nominations.items():
-            node.nominate(nominator, selection, nominee, "They listen well and keep us on track")
-        node.open_change_round(host, selection)
-        node.propose_candidate(host, selection, candidate, "Most nominations, and willing")
+            node.hats.nominate(
+                nominator, selection, nominee, "They listen well and keep us on track"
+            )
+        node.hats.open_change_round(host, selection)
+        node.hats.propose_candidate(host, selection, candidate, "Most nominations, and willing")
         for person in full:
-            node.consent(person, selection)
-        node.close_consent_round(host, selection)
+            node.consent.consent(person, selection)
+        node.consent.close_consent_round(host, selection)
 
     select("facilitator", {ada: ben, ben: cleo, cleo: ben, dev: ben}, ben, host=ada)
     facilitator = ben
     select("secretary", {ada: cleo, ben: cleo, cleo: dev, dev: cleo}, cleo, host=ben)
     secretary = cleo
-    rota = node.define_hat(
+    rota = node.hats.define_hat(
         ada,
         "Rota holder",
         "Keeps the care rota covered",
@@ -83,34 +85,38 @@ def run_story(
         default_term_months=6,
     )
     select(rota, {ada: dev, ben: dev, cleo: dev, dev: ada}, dev, host=ben)
-    node.activate_circle(ada)
+    node.circle.activate_circle(ada)
     say("  Ben facilitates, Cleo keeps the logbook, Dev holds the rota; the circle is active")
 
     say("A proposal meets an objection")
-    proposal = node.draft_proposal(
+    proposal = node.proposals.draft_proposal(
         ada,
         "Paid travel time",
         "Care workers are paid for travel time between visits at their usual rate.",
     )
-    node.present(ada, proposal)
-    question = node.ask_question(eli, proposal, "Does this include travel to the first visit?")
-    node.answer_question(ada, proposal, question, "Yes, from home to the first visit too.")
-    node.open_reactions(facilitator, proposal)
-    node.react(dev, proposal, "Long overdue.")
-    node.react(eli, proposal, "Will the budget hold?")
-    node.open_consent_round(facilitator, proposal)
-    node.consent(ada, proposal)
-    node.consent(ben, proposal)
-    node.consent(dev, proposal, concern="Let us watch the budget")
-    objection = node.raise_objection(
+    node.proposals.present(ada, proposal)
+    question = node.proposals.ask_question(
+        eli, proposal, "Does this include travel to the first visit?"
+    )
+    node.proposals.answer_question(
+        ada, proposal, question, "Yes, from home to the first visit too."
+    )
+    node.proposals.open_reactions(facilitator, proposal)
+    node.proposals.react(dev, proposal, "Long overdue.")
+    node.proposals.react(eli, proposal, "Will the budget hold?")
+    node.consent.open_consent_round(facilitator, proposal)
+    node.consent.consent(ada, proposal)
+    node.consent.consent(ben, proposal)
+    node.consent.consent(dev, proposal, concern="Let us watch the budget")
+    objection = node.consent.raise_objection(
         cleo,
         proposal,
         "Without a limit, a single long trip could use a month's budget and put the "
         "circle's other care at risk.",
     )
-    node.close_consent_round(facilitator, proposal)
+    node.consent.close_consent_round(facilitator, proposal)
     say("  Cleo objected: the budget could run out; the round moved to integration")
-    node.integrate(
+    node.consent.integrate(
         facilitator,
         proposal,
         "add_measure",
@@ -118,15 +124,15 @@ def run_story(
         "checked at every monthly meeting.",
         [objection],
     )
-    node.open_consent_round(facilitator, proposal)
+    node.consent.open_consent_round(facilitator, proposal)
     for person in full:
-        node.consent(person, proposal)
-    node.close_consent_round(facilitator, proposal)
-    policy = node.decisions()[-1]
+        node.consent.consent(person, proposal)
+    node.consent.close_consent_round(facilitator, proposal)
+    policy = node.list_decisions()[-1]
     say(f"  Consented after integration: {policy.title!r}, review by {policy.review_date}")
 
     say("An everyday decision")
-    node.take_everyday_decision(
+    node.decisions.take_everyday_decision(
         dev,
         rota,
         "cover",
@@ -137,23 +143,25 @@ def run_story(
     say("  Dev, as rota holder, arranged Sunday cover (inside the rota holder's domain)")
 
     say("A meeting")
-    meeting = node.schedule_meeting(facilitator, "Monthly circle meeting", node.clock())
-    node.record_attendance(secretary, meeting, [ada, ben, cleo, dev])
-    node.consent_agenda(facilitator, meeting, ["Rota for next month", "Travel budget check"])
-    node.record_item_decided(secretary, meeting, 1, "Rota agreed; Sundays covered")
-    node.record_item_decided(secretary, meeting, 2, "Travel spend within budget")
-    node.record_minutes(secretary, meeting, "Eli was absent with notice. All items done.")
-    node.consent_minutes(facilitator, meeting)
+    meeting = node.meetings.schedule_meeting(facilitator, "Monthly circle meeting", node.clock())
+    node.meetings.record_attendance(secretary, meeting, [ada, ben, cleo, dev])
+    node.meetings.consent_agenda(
+        facilitator, meeting, ["Rota for next month", "Travel budget check"]
+    )
+    node.meetings.record_item_decided(secretary, meeting, 1, "Rota agreed; Sundays covered")
+    node.meetings.record_item_decided(secretary, meeting, 2, "Travel spend within budget")
+    node.meetings.record_minutes(secretary, meeting, "Eli was absent with notice. All items done.")
+    node.meetings.consent_minutes(facilitator, meeting)
 
     say("Five weeks later, a review comes due")
     advance_days(35)
-    due = node.update_due_dates()
-    for decision in node.reviews_due():
+    due = node.decisions.update_due_dates()
+    for decision in node.decisions.reviews_due():
         say(f"  Review due: {decision.title!r} (review date {decision.review_date})")
     assert due["review_due"], "the everyday decision's review should have come due"
 
     say("Someone steps back, with thanks")
-    node.step_back(
+    node.people.step_back(
         secretary,
         dev,
         note="Thank you, Dev, for a year of rotas that never left anyone without care.",

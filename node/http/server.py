@@ -85,7 +85,7 @@ async def _due_dates_forever(node: CircleNode, interval: float) -> None:
 
     def check() -> None:
         if node.is_founded:
-            node.update_due_dates()
+            node.decisions.update_due_dates()
 
     while True:
         try:

@@ -14,9 +14,9 @@ import logging
 import operator
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio
 
@@ -24,9 +24,9 @@ from federation.backoff import Backoff
 from federation.client import FederationClient, TransportError
 from federation.feed import node_id
 from federation.verify import Rejected
-from federation.wire import MAX_PAGE_ENTRIES, FeedPage
-from node.app.node import CircleNode
-from node.network.peers import JOINING, PEER, Peer
+from federation.wire import MAX_PAGE_ENTRIES, FeedPage, Push
+from node.network.feeds import PeerFeed
+from node.network.peers import JOINING, PEER, Delivery, Peer
 
 log = logging.getLogger("circle_node.delivery")
 
@@ -38,6 +38,26 @@ RUN_BYTES = 16 * 1024 * 1024
 # Threads for delivery's store work (pushes to peers go out together, each a few reads).
 DELIVERY_THREADS = 2
 R = TypeVar("R")
+
+
+class Delivering(Protocol):
+    """What delivery needs of the node: its peers, its outbox and the intake of pulled pages."""
+
+    def peers(self) -> list[Peer]: ...
+
+    def peer_feed(self, feed_id: bytes) -> PeerFeed: ...
+
+    def delivery(self, feed_id: bytes) -> Delivery: ...
+
+    def pending_push(self, feed_id: bytes) -> Push | None: ...
+
+    def claim_outbox(self, feed_id: bytes) -> bool: ...
+
+    def release_outbox(self, feed_id: bytes) -> None: ...
+
+    def acknowledge(self, feed_id: bytes, next_seq: int) -> None: ...
+
+    def receive_pages(self, pages: Sequence[FeedPage]) -> tuple[int, int]: ...
 
 
 @dataclass
@@ -52,7 +72,7 @@ class PeerLink:
 
 @dataclass
 class Federator:
-    node: CircleNode
+    node: Delivering
     client: FederationClient
     pull_interval: float = 30.0
     poll_interval: float = 0.5

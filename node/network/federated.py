@@ -298,7 +298,7 @@ class FederatedApplication(Application[UUID]):
         """Apply what a run of verified entries of `peer` (with the bodies that came with them)
         changes here, to aggregates got from `batch`."""
 
-    def _load(self, cls: type[A], aggregate_id: UUID) -> A:
+    def load(self, cls: type[A], aggregate_id: UUID) -> A:
         """Load an aggregate of a known class (AggregateNotFoundError if there is none)."""
         aggregate: Aggregate = self.repository.get(aggregate_id)
         if not isinstance(aggregate, cls):
@@ -337,6 +337,11 @@ class FederatedApplication(Application[UUID]):
         if self._feed_id is None:
             self._feed_id = self.own_feed().feed_id
         return self._feed_id
+
+    @property
+    def is_federated(self) -> bool:
+        """Whether the node has keys: a feed of its own, and peers."""
+        return self.keys is not None
 
     @property
     def node_id(self) -> str:
@@ -425,7 +430,7 @@ class FederatedApplication(Application[UUID]):
         data = cipher.encrypt(body) if cipher is not None else body
         return (digest or body_hash(body), data, b"".join(audience))
 
-    def _stored_bodies(self, digests: Sequence[bytes]) -> dict[bytes, tuple[bytes, list[bytes]]]:
+    def stored_bodies(self, digests: Sequence[bytes]) -> dict[bytes, tuple[bytes, list[bytes]]]:
         """Stored bodies by hash: (data, audience)."""
         cipher = self.mapper.cipher
         found = {}
@@ -445,6 +450,16 @@ class FederatedApplication(Application[UUID]):
     def erase_bodies(self, digests: Sequence[bytes]) -> int:
         """Delete bodies (their entries stay, and still verify); returns how many were held."""
         return self._feeds.delete_bodies(digests)
+
+    def held_entries(self, feed_id: bytes) -> list[bytes]:
+        """Every entry held of a feed (encoded signed entries), oldest first."""
+        return list(self._feeds.select_entries(feed_id, 0, 2**31))
+
+    def delete_aggregate(self, aggregate_id: UUID) -> None:
+        """Delete an aggregate's events for good (erasure), and what the store kept of them."""
+        self.kept.forget(aggregate_id)
+        self._feeds.delete_events(aggregate_id)
+        self._feeds.compact()
 
     def rotate_key(self, stage: Callable[[NodeKeys], None]) -> NodeKeys:
         """Rotate to the pre-committed key. `stage` stores the new keys before the rotation
@@ -509,7 +524,7 @@ class FederatedApplication(Application[UUID]):
 
     def body_for(self, digest: bytes, reader: bytes | None) -> bytes | None:
         """A stored body if `reader` may read it; None if unknown, PermissionError if not theirs."""
-        stored = self._stored_bodies([digest]).get(digest)
+        stored = self.stored_bodies([digest]).get(digest)
         if stored is None:
             return None
         data, audience = stored
@@ -521,7 +536,7 @@ class FederatedApplication(Application[UUID]):
 
     def _peer(self, feed_id: bytes) -> Peer | None:
         try:
-            return self._load(Peer, peer_id(feed_id))
+            return self.load(Peer, peer_id(feed_id))
         except AggregateNotFoundError:
             return None
 
@@ -529,7 +544,7 @@ class FederatedApplication(Application[UUID]):
         return self._peer(feed_id)
 
     def peer_feed(self, feed_id: bytes) -> PeerFeed:
-        return self._load(PeerFeed, peer_feed_id(feed_id))
+        return self.load(PeerFeed, peer_feed_id(feed_id))
 
     @retry_on_conflict
     def add_peer(self, descriptor: NodeDescriptor, url: str, status: str = PEER) -> bytes:
@@ -566,7 +581,7 @@ class FederatedApplication(Application[UUID]):
 
     def peers(self) -> list[Peer]:
         try:
-            index = self._load(PeerIndex, PEER_INDEX_ID)
+            index = self.load(PeerIndex, PEER_INDEX_ID)
         except AggregateNotFoundError:
             return []
         return [peer for feed_id in index.feed_ids if (peer := self._peer(feed_id)) is not None]
@@ -574,7 +589,7 @@ class FederatedApplication(Application[UUID]):
     def _indexed(self, feed_id: bytes) -> list[Aggregate]:
         """The peer index with `feed_id` added (to save with the new peer)."""
         try:
-            index = self._load(PeerIndex, PEER_INDEX_ID)
+            index = self.load(PeerIndex, PEER_INDEX_ID)
         except AggregateNotFoundError:
             index = PeerIndex()
         index.add(feed_id)
@@ -900,7 +915,7 @@ class FederatedApplication(Application[UUID]):
     # The outbox.
 
     def delivery(self, feed_id: bytes) -> Delivery:
-        return self._load(Delivery, delivery_id(feed_id))
+        return self.load(Delivery, delivery_id(feed_id))
 
     def pending_push(self, feed_id: bytes, limit: int = PUSH_BATCH) -> Push | None:
         """The next entries owed to a peer, with the bodies it may read; None when none."""

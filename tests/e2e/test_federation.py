@@ -22,20 +22,24 @@ pytestmark = pytest.mark.timeout(240)
 
 def found_with_rota(node: CircleNode, name: str) -> tuple[str, str]:
     """Found a circle whose founder wears an operational hat; returns (founder, hat)."""
-    founder = node.found_circle(name=name, aim=f"{name}'s aim", domain="Care", founder_name="Ada")
-    hat = node.define_hat(founder, "Rota holder", "Keeps the rota", [], ["rota"])
-    selection = node.open_selection(founder, hat)
-    node.nominate(founder, selection, founder, "I keep it already")
-    node.open_change_round(founder, selection)
-    node.propose_candidate(founder, selection, founder, "Nominated")
-    node.consent(founder, selection)
-    node.close_consent_round(founder, selection)
+    founder = node.circle.found_circle(
+        name=name, aim=f"{name}'s aim", domain="Care", founder_name="Ada"
+    )
+    hat = node.hats.define_hat(founder, "Rota holder", "Keeps the rota", [], ["rota"])
+    selection = node.hats.open_selection(founder, hat)
+    node.hats.nominate(founder, selection, founder, "I keep it already")
+    node.hats.open_change_round(founder, selection)
+    node.hats.propose_candidate(founder, selection, founder, "Nominated")
+    node.consent.consent(founder, selection)
+    node.consent.close_consent_round(founder, selection)
     return founder, hat
 
 
 def decide(node: CircleNode, founder: str, hat: str, count: int, label: str) -> None:
     for number in range(count):
-        node.take_everyday_decision(founder, hat, "rota", f"{label} {number}", "Cover Sundays")
+        node.decisions.take_everyday_decision(
+            founder, hat, "rota", f"{label} {number}", "Cover Sundays"
+        )
 
 
 def held(node: NodeProcess, of: NodeProcess) -> int:

@@ -20,26 +20,26 @@ from tests.conftest import Clock, NodeOpener
 
 def found(node: CircleNode) -> dict[str, str]:
     """A small active circle: Ada (secretary), Ben (facilitator), Cleo full, Eli learning."""
-    ada = node.found_circle(
+    ada = node.circle.found_circle(
         name="Kitchen circle",
         aim="Feed the neighbourhood",
         domain="The kitchen",
         founder_name="Ada",
         parent="Neighbourhood co-op",
     )
-    ben = node.add_founding_member(ada, "Ben")
-    cleo = node.add_founding_member(ada, "Cleo")
-    eli = node.add_founding_member(ada, "Eli", level="learning")
+    ben = node.people.add_founding_member(ada, "Ben")
+    cleo = node.people.add_founding_member(ada, "Cleo")
+    eli = node.people.add_founding_member(ada, "Eli", level="learning")
     people = {"ada": ada, "ben": ben, "cleo": cleo, "eli": eli}
     for hat_id, wearer, host in (("facilitator", ben, ada), ("secretary", ada, ben)):
-        selection = node.open_selection(host, hat_id)
-        node.nominate(ada, selection, wearer, "Good at it")
-        node.open_change_round(host, selection)
-        node.propose_candidate(host, selection, wearer, "Nominated")
+        selection = node.hats.open_selection(host, hat_id)
+        node.hats.nominate(ada, selection, wearer, "Good at it")
+        node.hats.open_change_round(host, selection)
+        node.hats.propose_candidate(host, selection, wearer, "Nominated")
         for person in (ada, ben, cleo):
-            node.consent(person, selection)
-        assert node.close_consent_round(host, selection) == Stage.CONSENTED
-    node.activate_circle(ada)
+            node.consent.consent(person, selection)
+        assert node.consent.close_consent_round(host, selection) == Stage.CONSENTED
+    node.circle.activate_circle(ada)
     return people
 
 
@@ -67,30 +67,30 @@ def state_of(node: CircleNode) -> dict[str, Any]:
 def test_a_proposal_with_an_objection_is_integrated_then_consented(node: CircleNode) -> None:
     p = found(node)
     # Cleo proposes; questions, reactions, then the consent round.
-    proposal = node.draft_proposal(p["cleo"], "Compost", "We compost all kitchen waste.")
-    node.present(p["cleo"], proposal)
-    node.ask_question(p["eli"], proposal, "Where does the compost go?")
-    node.answer_question(p["cleo"], proposal, 1, "To the community garden.")
-    node.open_reactions(p["ben"], proposal)
-    node.react(p["eli"], proposal, "Lovely")
-    node.open_consent_round(p["ben"], proposal)
+    proposal = node.proposals.draft_proposal(p["cleo"], "Compost", "We compost all kitchen waste.")
+    node.proposals.present(p["cleo"], proposal)
+    node.proposals.ask_question(p["eli"], proposal, "Where does the compost go?")
+    node.proposals.answer_question(p["cleo"], proposal, 1, "To the community garden.")
+    node.proposals.open_reactions(p["ben"], proposal)
+    node.proposals.react(p["eli"], proposal, "Lovely")
+    node.consent.open_consent_round(p["ben"], proposal)
     # Eli, a learning participant, speaks but does not block.
     with pytest.raises(NotPermitted, match="Only full participants"):
-        node.raise_objection(p["eli"], proposal, "Smell")
-    node.consent(p["ada"], proposal)
-    node.consent(p["ben"], proposal)
-    number = node.raise_objection(p["cleo"], proposal, "Rats would harm our food safety")
-    assert node.close_consent_round(p["ben"], proposal) == Stage.INTEGRATING
+        node.consent.raise_objection(p["eli"], proposal, "Smell")
+    node.consent.consent(p["ada"], proposal)
+    node.consent.consent(p["ben"], proposal)
+    number = node.consent.raise_objection(p["cleo"], proposal, "Rats would harm our food safety")
+    assert node.consent.close_consent_round(p["ben"], proposal) == Stage.INTEGRATING
     # The round cannot repeat until the objection is integrated.
     with pytest.raises(WrongStage, match="Integrate objection 1"):
-        node.open_consent_round(p["ben"], proposal)
-    node.integrate(p["ben"], proposal, "add_measure", "Sealed bins only", [number])
-    node.open_consent_round(p["ben"], proposal)
+        node.consent.open_consent_round(p["ben"], proposal)
+    node.consent.integrate(p["ben"], proposal, "add_measure", "Sealed bins only", [number])
+    node.consent.open_consent_round(p["ben"], proposal)
     for person in ("ada", "ben", "cleo"):
-        node.consent(p[person], proposal)
-    assert node.close_consent_round(p["ben"], proposal) == Stage.CONSENTED
+        node.consent.consent(p[person], proposal)
+    assert node.consent.close_consent_round(p["ben"], proposal) == Stage.CONSENTED
     # The consented proposal became a policy in the same save.
-    (policy,) = node.decisions()
+    (policy,) = node.list_decisions()
     assert policy.title == "Compost"
     assert policy.measures == ["Sealed bins only"]
     assert policy.status == DecisionStatus.IN_FORCE
@@ -100,20 +100,22 @@ def test_a_refused_command_stores_nothing(node: CircleNode) -> None:
     p = found(node)
     before = notification_count(node)
     with pytest.raises(NotPermitted, match="outside the domain"):
-        node.take_everyday_decision(p["ben"], "facilitator", "budget", "Buy an oven", "Spend 900")
+        node.decisions.take_everyday_decision(
+            p["ben"], "facilitator", "budget", "Buy an oven", "Spend 900"
+        )
     with pytest.raises(InvalidRequest, match="argument"):
-        proposal = node.draft_proposal(p["cleo"], "Open late", "Open until 10pm")
+        proposal = node.proposals.draft_proposal(p["cleo"], "Open late", "Open until 10pm")
         before = notification_count(node)
-        node.present(p["cleo"], proposal)
-        node.open_reactions(p["ben"], proposal)
-        node.open_consent_round(p["ben"], proposal)
+        node.proposals.present(p["cleo"], proposal)
+        node.proposals.open_reactions(p["ben"], proposal)
+        node.consent.open_consent_round(p["ben"], proposal)
         before = notification_count(node)
-        node.raise_objection(p["ada"], proposal, "   ")
+        node.consent.raise_objection(p["ada"], proposal, "   ")
     assert notification_count(node) == before
     with pytest.raises(NotFound):
-        node.consent(p["ada"], "00000000-0000-0000-0000-000000000000")
+        node.consent.consent(p["ada"], "00000000-0000-0000-0000-000000000000")
     with pytest.raises(NotFound):
-        node.consent(p["ada"], "not an id")
+        node.consent.consent(p["ada"], "not an id")
     assert notification_count(node) == before
 
 
@@ -121,15 +123,15 @@ def test_consented_proposals_bind_the_circle(node: CircleNode) -> None:
     p = found(node)
 
     def consent_to(purpose: str, subject: dict[str, str]) -> str:
-        proposal = node.draft_proposal(
+        proposal = node.proposals.draft_proposal(
             p["ada"], purpose, "As discussed", purpose=purpose, subject=subject
         )
-        node.present(p["ada"], proposal)
-        node.open_reactions(p["ben"], proposal)
-        node.open_consent_round(p["ben"], proposal)
+        node.proposals.present(p["ada"], proposal)
+        node.proposals.open_reactions(p["ben"], proposal)
+        node.consent.open_consent_round(p["ben"], proposal)
         for person in ("ada", "ben", "cleo"):
-            node.consent(p[person], proposal)
-        assert node.close_consent_round(p["ben"], proposal) == Stage.CONSENTED
+            node.consent.consent(p[person], proposal)
+        assert node.consent.close_consent_round(p["ben"], proposal) == Stage.CONSENTED
         return proposal
 
     consent_to("change_aim", {"aim": "Feed and teach the neighbourhood"})
@@ -137,7 +139,7 @@ def test_consented_proposals_bind_the_circle(node: CircleNode) -> None:
     consent_to("remove_participant", {"person_id": p["eli"]})
     assert node.get_circle().participants[p["eli"]].status == Membership.REMOVED
     with pytest.raises(NotPermitted, match="left the circle"):
-        node.draft_proposal(p["eli"], "Back", "Let me back")
+        node.proposals.draft_proposal(p["eli"], "Back", "Let me back")
     consent_to(
         "incorporate",
         {"registered_name": "Kitchen Co-op Ltd", "number": "RS0099", "registry": "FCA"},
@@ -150,15 +152,15 @@ def test_consented_proposals_bind_the_circle(node: CircleNode) -> None:
 def select_rota_holder(node: CircleNode, p: dict[str, str]) -> tuple[str, str]:
     """Cleo is selected to wear a new hat, the rota holder (domain: the rota); returns the
     hat and the selection."""
-    rota = node.define_hat(p["ada"], "Rota holder", "Keeps the rota", ["Publish it"], ["rota"])
+    rota = node.hats.define_hat(p["ada"], "Rota holder", "Keeps the rota", ["Publish it"], ["rota"])
     node.get_circle().hat(rota)
-    selection = node.open_selection(p["ben"], rota)
-    node.nominate(p["ada"], selection, p["cleo"], "Organised")
-    node.open_change_round(p["ben"], selection)
-    node.propose_candidate(p["ben"], selection, p["cleo"], "Nominated")
+    selection = node.hats.open_selection(p["ben"], rota)
+    node.hats.nominate(p["ada"], selection, p["cleo"], "Organised")
+    node.hats.open_change_round(p["ben"], selection)
+    node.hats.propose_candidate(p["ben"], selection, p["cleo"], "Nominated")
     for person in ("ada", "ben", "cleo"):
-        node.consent(p[person], selection)
-    node.close_consent_round(p["ben"], selection)
+        node.consent.consent(p[person], selection)
+    node.consent.close_consent_round(p["ben"], selection)
     return rota, selection
 
 
@@ -171,13 +173,13 @@ def test_records_are_filed_in_order_without_loading_their_index(open_store: Node
     rota, selection = select_rota_holder(node, p)
     other = node if open_store.kind == "memory" else open_store()  # type: ignore[attr-defined]
     made = [
-        (node, other)[number % 2].take_everyday_decision(
+        (node, other)[number % 2].decisions.take_everyday_decision(
             p["cleo"], rota, "rota", f"Rota {number}", "Publish fortnightly"
         )
         for number in range(230)
     ]
     for handle in {node, other}:
-        assert [str(d.id) for d in handle.decisions()] == made
+        assert [str(d.id) for d in handle.list_decisions()] == made
     index = index_id("decision")
     assert node.repository.get(index).version == 231  # opened, then one filing per decision
     assert node.snapshots is not None
@@ -186,7 +188,7 @@ def test_records_are_filed_in_order_without_loading_their_index(open_store: Node
     # Selections have an index of their own, untouched by the decisions (the two of found()
     # and the rota's).
     assert [str(s) for s in node.repository.get(index_id("selection")).ids()] == [
-        str(s.id) for s in node.selections()
+        str(s.id) for s in node.list_selections()
     ]
     assert node.repository.get(index_id("selection")).ids()[-1] == UUID(selection)
     assert node.repository.get(index_id("selection")).version == 4
@@ -197,7 +199,7 @@ def test_everyday_decision_review_comes_due_and_can_be_challenged(
 ) -> None:
     p = found(node)
     rota, _ = select_rota_holder(node, p)
-    decision = node.take_everyday_decision(
+    decision = node.decisions.take_everyday_decision(
         p["cleo"],
         rota,
         "rota",
@@ -205,34 +207,34 @@ def test_everyday_decision_review_comes_due_and_can_be_challenged(
         "Publish fortnightly",
         review_date=clock().date() + timedelta(days=14),
     )
-    assert node.reviews_due() == []
+    assert node.decisions.reviews_due() == []
     # Two weeks on, the review is due and listed.
     clock.advance(days=15)
-    assert node.update_due_dates()["review_due"] == [decision]
-    assert [d.title for d in node.reviews_due()] == ["Two-week rota"]
+    assert node.decisions.update_due_dates()["review_due"] == [decision]
+    assert [d.title for d in node.decisions.reviews_due()] == ["Two-week rota"]
     assert node.get_decision(decision).status == DecisionStatus.REVIEW_DUE
     # Anyone may challenge it: that opens a proposal to amend it.
-    proposal = node.challenge_decision(p["eli"], decision, "Publish weekly instead")
+    proposal = node.decisions.challenge_decision(p["eli"], decision, "Publish weekly instead")
     assert node.get_proposal(proposal).purpose == "amend_decision"
     assert node.get_decision(decision).challenges == [proposal]
     # The hat's term ending is listed too.
-    assert [t.hat_id for t in node.hat_terms_ending(within_days=400)][-1] == rota
+    assert [t.hat_id for t in node.hats.hat_terms_ending(within_days=400)][-1] == rota
 
 
 def test_stepping_back_releases_hats_and_leaving_keeps_thanks(node: CircleNode) -> None:
     p = found(node)
-    node.step_back(p["ada"], p["ben"], note="Thank you for hosting us")
+    node.people.step_back(p["ada"], p["ben"], note="Thank you for hosting us")
     circle = node.get_circle()
     assert circle.participants[p["ben"]].status == Membership.STEPPED_BACK
     assert circle.wearers("facilitator") == []
-    node.welcome_back(p["ben"], p["ben"])
-    node.leave(p["ben"], p["ben"], note="Thanks for everything, Ben")
+    node.people.welcome_back(p["ben"], p["ben"])
+    node.people.leave(p["ben"], p["ben"], note="Thanks for everything, Ben")
     participant = node.get_circle().participants[p["ben"]]
     assert participant.status == Membership.LEFT
     # The note names Ben, so it is kept with his personal details, not in the circle's record.
     assert participant.note_of_appreciation is None
-    assert node.note_of_appreciation(p["ben"], "left") == "Thanks for everything, Ben"
-    assert node.note_of_appreciation(p["ben"], "stepped_back") == "Thank you for hosting us"
+    assert node.people.note_of_appreciation(p["ben"], "left") == "Thanks for everything, Ben"
+    assert node.people.note_of_appreciation(p["ben"], "stepped_back") == "Thank you for hosting us"
     assert node.person_name(p["ben"]) == "Ben"
     assert node.person_name("11111111-1111-1111-1111-111111111111") == FORMER_PARTICIPANT
     assert any(
@@ -245,14 +247,14 @@ def test_someone_who_left_may_have_their_personal_data_erased(node: CircleNode) 
     p = found(node)
     # Cleo is still here: her data is not erased.
     with pytest.raises(WrongStage, match="once someone has left"):
-        node.erase_person(p["ada"], p["cleo"])
-    node.leave(p["cleo"], p["cleo"], note="Thank you, Cleo Marsh")
+        node.erasure.erase_person(p["ada"], p["cleo"])
+    node.people.leave(p["cleo"], p["cleo"], note="Thank you, Cleo Marsh")
     with pytest.raises(NotPermitted):
-        node.erase_person(p["eli"], p["cleo"])
-    node.erase_person(p["ada"], p["cleo"])
+        node.erasure.erase_person(p["eli"], p["cleo"])
+    node.erasure.erase_person(p["ada"], p["cleo"])
     # Her name and the note naming her are gone; the record keeps her id and what she did.
     assert node.person_name(p["cleo"]) == FORMER_PARTICIPANT
-    assert node.note_of_appreciation(p["cleo"], "left") is None
+    assert node.people.note_of_appreciation(p["cleo"], "left") is None
     assert node.get_circle().participants[p["cleo"]].status == Membership.LEFT
     lines = [e.text for e in read_logbook(node)]
     assert not any("Cleo" in line for line in lines)
@@ -261,16 +263,16 @@ def test_someone_who_left_may_have_their_personal_data_erased(node: CircleNode) 
 
 def test_async_proposal_lapses_after_its_deadline(node: CircleNode, clock: Clock) -> None:
     p = found(node)
-    proposal = node.draft_proposal(
+    proposal = node.proposals.draft_proposal(
         p["cleo"],
         "New menu",
         "Seasonal menu",
         mode="async",
         deadline=clock() + timedelta(days=7),
     )
-    node.present(p["cleo"], proposal)
+    node.proposals.present(p["cleo"], proposal)
     clock.advance(days=8)
-    assert node.update_due_dates()["lapsed"] == [proposal]
+    assert node.decisions.update_due_dates()["lapsed"] == [proposal]
     assert node.get_proposal(proposal).stage == Stage.LAPSED
 
 
@@ -305,7 +307,7 @@ def test_snapshots_give_the_same_state_as_a_full_replay(open_store: NodeOpener) 
     node = open_store()
     p = found(node)
     for number in range(60):
-        node.define_hat(p["ada"], f"Helper {number}", "Helps", [], [f"area {number}"])
+        node.hats.define_hat(p["ada"], f"Helper {number}", "Helps", [], [f"area {number}"])
     assert node.snapshots is not None
     snapshots = list(node.snapshots.get(node.circle_id))
     assert snapshots, "the circle should have been snapshotted after 50 events"

@@ -27,7 +27,7 @@ def told(tmp_path: Path, clock: Clock) -> Settings:
     node = open_node(settings, clock)
     run_story(node, lambda line: None, lambda days: clock.advance(days=days))
     rotate_node_key(node, settings)
-    node.take_everyday_decision(
+    node.decisions.take_everyday_decision(
         next(
             p for p in node.get_circle().participants if node.get_circle().wears(p, "facilitator")
         ),

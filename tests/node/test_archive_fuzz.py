@@ -60,7 +60,7 @@ def original() -> bytes:
     circle = node.get_circle()
     facilitator = next(p for p in circle.participants if circle.wears(p, "facilitator"))
     for number in range(3):
-        node.take_everyday_decision(
+        node.decisions.take_everyday_decision(
             facilitator, "facilitator", "meetings", f"Meet on day {number}", "From next month"
         )
     with tempfile.TemporaryDirectory() as folder:

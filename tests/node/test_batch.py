@@ -19,7 +19,7 @@ from tests.node.circles import sync
 
 def test_a_rollback_undoes_what_was_done_since_the_checkpoint_and_nothing_before() -> None:
     node = CircleNode(env={"PERSISTENCE_MODULE": "node.store.memory_store"})
-    node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+    node.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
     ada = founder(node)
     batch = Batch(node)
     circle = batch.get(node.circle_id, node.get_circle)
@@ -69,7 +69,7 @@ def test_a_delegate_named_to_a_dissolved_co_op_leaves_no_trace_but_the_refusal(
     nodes = {}
     for key in ("coop", "kitchen"):
         node = open_node(Settings(data_dir=tmp_path / key), clock)
-        node.found_circle(name=key, aim="Care", domain="Care", founder_name=f"{key} founder")
+        node.circle.found_circle(name=key, aim="Care", domain="Care", founder_name=f"{key} founder")
         make_active(node)
         nodes[key] = node
     coop, kitchen = nodes["coop"], nodes["kitchen"]
@@ -86,8 +86,8 @@ def test_a_delegate_named_to_a_dissolved_co_op_leaves_no_trace_but_the_refusal(
         sync(nodes)
         consent_to(coop, Purpose.DISSOLVE, {})
         assert coop.get_circle().status == "dissolved"
-        cook = kitchen.apply_to_join("Kim Cook")
-        kitchen.admit(founder(kitchen), cook)
+        cook = kitchen.people.apply_to_join("Kim Cook")
+        kitchen.people.admit(founder(kitchen), cook)
         select(kitchen, "delegate", cook)
         sync(nodes)
         rel = coop.relationship(kitchen.node_id)

@@ -40,7 +40,7 @@ def nodes(tmp_path: Path, clock: Clock) -> Iterator[dict[str, CircleNode]]:
     opened = {}
     for key, name in NAMES.items():
         node = open_node(Settings(data_dir=tmp_path / key), clock)
-        node.found_circle(
+        node.circle.found_circle(
             name=name, aim=f"The aim of {name}", domain="Care", founder_name=f"{key} founder"
         )
         make_active(node)
@@ -106,13 +106,15 @@ def test_circles_across_four_nodes(
     assert "Adopt policy" in view.summary["policies"]
     # An everyday decision changes nothing the summary holds (it is no policy and its review
     # is ahead): the co-op gets its record, and no summary is worked out or sent again.
-    cook = kitchen.define_hat(founder(kitchen), "Cook", "Cooks", [], ["menus"])
+    cook = kitchen.hats.define_hat(founder(kitchen), "Cook", "Cooks", [], ["menus"])
     select(kitchen, cook, founder(kitchen))
     sync(nodes)
     summary = coop.peer_view(kitchen.feed_id).summary  # type: ignore[union-attr]
     assert "cook" in [hat["hat"] for hat in summary["hats"]]
     head = kitchen.own_feed().head
-    kitchen.take_everyday_decision(founder(kitchen), cook, "menus", "Soup on Mondays", "Soup")
+    kitchen.decisions.take_everyday_decision(
+        founder(kitchen), cook, "menus", "Soup on Mondays", "Soup"
+    )
     types = [decode_entry(signed).type for signed in kitchen.own_entries(head, 10)]
     assert types == [DECISION_RECORD]
     sync(nodes)
@@ -135,8 +137,8 @@ def test_circles_across_four_nodes(
 
     # The double link: the kitchen selects its delegate ...
     kitchen_founder = founder(kitchen)
-    cook = kitchen.apply_to_join("Kim Cook")
-    kitchen.admit(kitchen_founder, cook)
+    cook = kitchen.people.apply_to_join("Kim Cook")
+    kitchen.people.admit(kitchen_founder, cook)
     select(kitchen, "delegate", kitchen_founder)
     # ... the co-op proposes its leader, and the kitchen agrees (both by consent).
     consent_to(coop, Purpose.PROPOSE_LEADER, {"circle": ref["kitchen"], "person": cook})
@@ -156,7 +158,7 @@ def test_circles_across_four_nodes(
     kitchen.answer_seat(cook, ref["coop"], proposal, False, "Not on rota days, please")
     sync(nodes)
     facilitator = founder(coop)
-    assert coop.close_consent_round(facilitator, proposal) == Stage.INTEGRATING
+    assert coop.consent.close_consent_round(facilitator, proposal) == Stage.INTEGRATING
     (objection,) = coop.get_proposal(proposal).open_objections()
     assert objection.person_id == f"{ref['kitchen']}/leader"
 
@@ -269,23 +271,23 @@ def test_circles_across_four_nodes(
         },
     )
     sync(nodes)
-    assert coop.close_consent_round(facilitator, asking) == Stage.INTEGRATING
+    assert coop.consent.close_consent_round(facilitator, asking) == Stage.INTEGRATING
     (objection,) = coop.get_proposal(asking).open_objections()
     assert objection.person_id == f"circle:{ref['garden']}"
-    coop.integrate(
+    coop.consent.integrate(
         facilitator,
         asking,
         "add_measure",
         "Paper rotas stay for those who want them",
         [objection.number],
     )
-    coop.open_consent_round(facilitator, asking)
+    coop.consent.open_consent_round(facilitator, asking)
     for person in coop.get_circle().full_participants():
         if "/" not in person:
-            coop.consent(person, asking)
+            coop.consent.consent(person, asking)
     sync(nodes)
     with pytest.raises(WrongStage, match="linked circle"):
-        coop.close_consent_round(facilitator, asking)
+        coop.consent.close_consent_round(facilitator, asking)
     for member in (kitchen, garden):
         consent_to(
             member,
@@ -293,7 +295,7 @@ def test_circles_across_four_nodes(
             {"circle": ref["coop"], "request": asking, "round": 2, "consents": True},
         )
     sync(nodes)
-    assert coop.close_consent_round(facilitator, asking) == Stage.CONSENTED
+    assert coop.consent.close_consent_round(facilitator, asking) == Stage.CONSENTED
 
     # Messages that do not fit are refused with a reason, recorded, and change nothing:
     # an admission nobody applied for ...
@@ -333,10 +335,10 @@ def test_circles_across_four_nodes(
 
     # Erasure: Kim leaves the kitchen and asks for her personal data to be erased. The
     # kitchen erases it and tells the co-op, which erases its copies; feeds still verify.
-    kitchen.leave(cook, cook, note="Thank you, Kim")
+    kitchen.people.leave(cook, cook, note="Thank you, Kim")
     sync(nodes)
     assert coop.remote_name(ref["kitchen"], cook) == "Kim Cook"
-    erased = kitchen.erase_person(kitchen_founder, cook)
+    erased = kitchen.erasure.erase_person(kitchen_founder, cook)
     assert erased >= 1
     sync(nodes)
     assert kitchen.person_name(cook) == "a former participant"

@@ -68,7 +68,7 @@ def test_a_peer_down_for_long_gets_everything_when_it_returns(pair, caplog) -> N
     )
     # The peer is down when the circle is founded (and its profile published).
     network.up = False
-    a.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+    a.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
     caplog.set_level(logging.WARNING, "circle_node.delivery")
     # Each failure doubles the wait (full jitter, here at its ceiling), up to the cap.
     waits = []
@@ -104,7 +104,7 @@ def test_jitter_spreads_retries_within_the_ceiling() -> None:
 def test_a_lost_push_is_made_good_by_the_pull(pair) -> None:  # type: ignore[no-untyped-def]
     a, b = pair
     network = FakeNetwork({"a": a, "b": b})
-    a.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+    a.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
     # Nothing was pushed (say the pushes were lost); B pulls from A.
     puller = Federator(b, network)  # type: ignore[arg-type]
     peer = b.peer(a.feed_id)
@@ -124,7 +124,9 @@ def test_a_peer_whose_pages_cannot_be_taken_does_not_stop_the_pulls_from_others(
     try:
         for name, node in (("b", b), ("c", c)):
             a.add_peer(node.descriptor(name, name), name)
-            node.found_circle(name=name.upper(), aim="Feed", domain="Food", founder_name="Ada")
+            node.circle.found_circle(
+                name=name.upper(), aim="Feed", domain="Food", founder_name="Ada"
+            )
         first = a.peers()[0]
         failing = "b" if first.feed_id == b.feed_id else "c"
 
@@ -158,7 +160,7 @@ def test_delivery_has_threads_of_its_own_beside_the_requests(pair) -> None:  # t
 
     a, b = pair
     network = FakeNetwork({"a": a, "b": b})
-    a.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+    a.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
 
     async def scenario() -> int:
         requests = anyio.to_thread.current_default_thread_limiter()

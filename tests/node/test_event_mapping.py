@@ -210,7 +210,9 @@ def test_a_store_written_as_json_opens_and_goes_on(
         before = open_node(settings, clock)
         assert not isinstance(before.mapper, TypedMapper)
         founder, hat = found_with_hat(before)
-        first = before.take_everyday_decision(founder, hat, HAT_AREA, "Rota", "Sundays in turn")
+        first = before.decisions.take_everyday_decision(
+            founder, hat, HAT_AREA, "Rota", "Sundays in turn"
+        )
         seen = _state_of(before)
         before.close()
     # Opened by this version: the same circle, decisions and feed; new events in MessagePack.
@@ -219,19 +221,21 @@ def test_a_store_written_as_json_opens_and_goes_on(
         assert isinstance(node.mapper, TypedMapper)
         assert _state_of(node) == seen
         clock.advance(days=1)
-        second = node.take_everyday_decision(founder, hat, HAT_AREA, "Keys", "Keys by the door")
+        second = node.decisions.take_everyday_decision(
+            founder, hat, HAT_AREA, "Keys", "Keys by the door"
+        )
         (row,) = node.recorder.select_events(UUID(second))
         assert row.state[:1] != b"{"
         (old,) = node.recorder.select_events(UUID(first))
         assert old.state[:1] == b"{"
-        assert {d.title for d in node.decisions()} == {"Rota", "Keys"}
+        assert {d.title for d in node.list_decisions()} == {"Rota", "Keys"}
         assert node.own_feed().head == seen["head"] + 1
     finally:
         node.close()
     # And once more, from the mixed store.
     again = open_node(settings, clock)
     try:
-        assert {d.title for d in again.decisions()} == {"Rota", "Keys"}
+        assert {d.title for d in again.list_decisions()} == {"Rota", "Keys"}
         assert isinstance(again.get_decision(second), Decision)
     finally:
         again.close()
@@ -240,9 +244,11 @@ def test_a_store_written_as_json_opens_and_goes_on(
 def test_a_proposal_may_say_what_messagepack_cannot(tmp_path: Path, clock: Clock) -> None:
     node = open_node(Settings(data_dir=tmp_path / "node"), clock)
     try:
-        ada = node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        ada = node.circle.found_circle(
+            name="Kitchen", aim="Feed", domain="Food", founder_name="Ada"
+        )
         subject = {"note": 10**30, "when": "2026-12-06"}
-        proposal = node.draft_proposal(ada, "Budget", "A large sum", subject=subject)
+        proposal = node.proposals.draft_proposal(ada, "Budget", "A large sum", subject=subject)
         assert node.get_proposal(proposal).subject == subject
     finally:
         node.close()
@@ -252,7 +258,7 @@ def _state_of(node: CircleNode) -> dict[str, Any]:
     circle = node.get_circle()
     return {
         "circle": (circle.name, circle.aim, sorted(circle.participants), sorted(circle.hats)),
-        "decisions": sorted((d.title, d.effective, d.review_date) for d in node.decisions()),
+        "decisions": sorted((d.title, d.effective, d.review_date) for d in node.list_decisions()),
         "head": node.own_feed().head,
         "hash": node.own_feed().last_hash,
     }

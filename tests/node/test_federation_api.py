@@ -24,7 +24,7 @@ MSGPACK = {"Content-Type": "application/msgpack"}
 def nodes(tmp_path: Path) -> Iterator[tuple[CircleNode, CircleNode, TestClient]]:
     a = open_node(Settings(data_dir=tmp_path / "a"))
     b = open_node(Settings(data_dir=tmp_path / "b"))
-    a.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+    a.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
     a.add_peer(b.descriptor("b", "http://b.invalid"), "http://b.invalid")
     b.add_peer(a.descriptor("a", "http://testserver"), "http://testserver")
     # No `with`: the app's delivery loops do not run; requests are served all the same.
@@ -107,7 +107,7 @@ def test_the_inbox_refuses_bad_input_with_a_reason(nodes) -> None:  # type: igno
     )
     assert response.status_code == 413 and response.json()["reason"] == "oversize"
     # A known peer's entries are taken.
-    b.found_circle(name="Garden", aim="Grow", domain="Land", founder_name="Bo")
+    b.circle.found_circle(name="Garden", aim="Grow", domain="Land", founder_name="Bo")
     push = b.pending_push(a.feed_id)
     assert push is not None
     reply = decode_push_reply(
@@ -123,14 +123,16 @@ def test_unknown_nodes_may_only_ask_to_join_and_are_rate_limited(nodes, tmp_path
     try:
         # A founded circle's feed without a join request: refused, nothing stored.
         stranger = strangers[0]
-        stranger.found_circle(name="S", aim="A", domain="D", founder_name="F")
+        stranger.circle.found_circle(name="S", aim="A", domain="D", founder_name="F")
         push = Push(stranger.feed_id, [stranger.inception(), *stranger.own_entries(0, 10)], [])
         response = client.post("/federation/inbox", content=encode(push), headers=MSGPACK)
         assert response.status_code == 403 and response.json()["reason"] == "unknown_node"
         assert a.peer(stranger.feed_id) is None
         statuses = []
         for other in strangers[1:]:
-            other.found_circle(name="Orchard", aim="Fruit", domain="Trees", founder_name="Oz")
+            other.circle.found_circle(
+                name="Orchard", aim="Fruit", domain="Trees", founder_name="Oz"
+            )
             push = other.ask_to_join(a.feed_id, "http://orchard.invalid", "Orchard", "Hello")
             response = client.post("/federation/inbox", content=encode(push), headers=MSGPACK)
             statuses.append(response.status_code)

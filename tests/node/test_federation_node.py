@@ -50,17 +50,19 @@ def deliver(sender: CircleNode, receiver: CircleNode) -> int:
 def publish(node: CircleNode, count: int) -> str:
     """Found a circle (if needed) and take `count` everyday decisions; returns the founder."""
     if not node.is_founded:
-        founder = node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
-        hat = node.define_hat(founder, "Cook", "Cooks", [], ["menu"])
-        selection = node.open_selection(founder, hat)
-        node.nominate(founder, selection, founder, "Me")
-        node.open_change_round(founder, selection)
-        node.propose_candidate(founder, selection, founder, "Me")
-        node.consent(founder, selection)
-        node.close_consent_round(founder, selection)
+        founder = node.circle.found_circle(
+            name="Kitchen", aim="Feed", domain="Food", founder_name="Ada"
+        )
+        hat = node.hats.define_hat(founder, "Cook", "Cooks", [], ["menu"])
+        selection = node.hats.open_selection(founder, hat)
+        node.hats.nominate(founder, selection, founder, "Me")
+        node.hats.open_change_round(founder, selection)
+        node.hats.propose_candidate(founder, selection, founder, "Me")
+        node.consent.consent(founder, selection)
+        node.consent.close_consent_round(founder, selection)
     founder = next(iter(node.get_circle().participants))
     for number in range(count):
-        node.take_everyday_decision(founder, "cook", "menu", f"Menu {number}", "Soup")
+        node.decisions.take_everyday_decision(founder, "cook", "menu", f"Menu {number}", "Soup")
     return founder
 
 
@@ -73,7 +75,7 @@ def test_a_change_and_its_entry_are_saved_together(make) -> None:  # type: ignor
     # A refused command appends nothing.
     head = node.own_feed().head
     with pytest.raises(Exception, match="outside the domain"):
-        node.take_everyday_decision(
+        node.decisions.take_everyday_decision(
             next(iter(node.get_circle().participants)), "cook", "budget", "Oven", "Buy one"
         )
     assert node.own_feed().head == head
@@ -305,8 +307,8 @@ def test_a_change_peers_would_refuse_is_refused_and_nothing_stored(make) -> None
     founder = publish(node, 0)
     head = node.own_feed().head
     with pytest.raises(InvalidRequest, match="too large to share"):
-        node.take_everyday_decision(founder, "cook", "menu", "Huge", "x" * 300_000)
-    assert node.own_feed().head == head and len(node.decisions()) == 0
+        node.decisions.take_everyday_decision(founder, "cook", "menu", "Huge", "x" * 300_000)
+    assert node.own_feed().head == head and len(node.list_decisions()) == 0
 
 
 def test_pages_and_pushes_stay_within_their_byte_limits(make) -> None:  # type: ignore[no-untyped-def]
@@ -403,5 +405,5 @@ def test_erasure_on_request_spares_bodies_other_feeds_bind(make) -> None:  # typ
     deliver(b, c)
     digest = decode_entry(a.own_entries(0, 10)[-1]).body_hash
     # A asks C to erase a body that B's feed binds too: C keeps it.
-    c.erase_remote_person(a.node_id, "someone", [digest])
+    c.erasure.erase_remote_person(a.node_id, "someone", [digest])
     assert c.body_for(digest, None) == shared

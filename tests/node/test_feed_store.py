@@ -86,7 +86,9 @@ def test_events_go_in_several_statements_with_their_notification_ids(
     monkeypatch.setattr("node.store.recorders.ROWS_PER_INSERT", 3)
     node = open_node(Settings(data_dir=tmp_path / "a"), clock)
     try:
-        ada = node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        ada = node.circle.found_circle(
+            name="Kitchen", aim="Feed", domain="Food", founder_name="Ada"
+        )
         circle = node.get_circle()
         for number in range(7):
             circle.define_hat(

@@ -59,7 +59,7 @@ def receiver() -> CircleNode:
     """A founded circle's node in memory, with a fixed clock (so its node id never changes)."""
     keys = NodeKeys.from_seeds(bytes([41]) * 32, bytes([141]) * 32)
     node = CircleNode(env=MEMORY, clock=lambda: MOMENT, keys=keys)
-    node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+    node.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
     return node
 
 
@@ -151,7 +151,7 @@ def assert_holds_only_what_verifies(node: CircleNode) -> int:
     )
     assert state.next_seq == held_seq
     digests = [entry.body_hash for entry in entries if entry.body_hash]
-    for digest, (body, _) in node._stored_bodies(digests).items():
+    for digest, (body, _) in node.stored_bodies(digests).items():
         assert body_hash(body) == digest
     return held_seq
 

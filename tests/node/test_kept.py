@@ -26,13 +26,15 @@ def test_kept_aggregates_follow_the_store_and_are_never_changed_in_place(
     settings = Settings(data_dir=tmp_path / "node")
     first, second = open_node(settings), open_node(settings)
     try:
-        ada = first.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        ada = first.circle.found_circle(
+            name="Kitchen", aim="Feed", domain="Food", founder_name="Ada"
+        )
         shared = first.peek_circle()
         assert first.peek_circle() is shared  # nothing new in the store: the same object
 
         # Another handle on the store (another worker) changes the circle: the next use
         # here sees it, from a new object; the one handed out before is as it was.
-        ben = second.add_founding_member(ada, "Ben")
+        ben = second.people.add_founding_member(ada, "Ben")
         seen = first.peek_circle()
         assert ben in seen.participants and seen is not shared
         assert ben not in shared.participants and shared.version < seen.version
@@ -51,11 +53,11 @@ def test_kept_aggregates_follow_the_store_and_are_never_changed_in_place(
         assert first.own_feed().head == second.own_feed().head
 
         # Sign-in follows revocations made by another handle at once.
-        token_id, token = first.issue_token(ben)
-        assert second.person_for_token(token) == ben
-        first.revoke_token(token_id)
-        assert second.person_for_token(token) is None
-        assert second.kept.peek(CREDENTIALS_ID).version == first._credentials().version
+        token_id, token = first.tokens.issue_token(ben)
+        assert second.tokens.person_for_token(token) == ben
+        first.tokens.revoke_token(token_id)
+        assert second.tokens.person_for_token(token) is None
+        assert second.kept.peek(CREDENTIALS_ID).version == first.tokens._credentials().version
     finally:
         first.close()
         second.close()
@@ -65,14 +67,16 @@ def test_an_erased_name_is_not_served_from_memory_by_another_worker(tmp_path: Pa
     settings = Settings(data_dir=tmp_path / "node")
     first, second = open_node(settings), open_node(settings)
     try:
-        ada = first.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
-        cleo = first.add_founding_member(ada, "Cleo Marsh")
+        ada = first.circle.found_circle(
+            name="Kitchen", aim="Feed", domain="Food", founder_name="Ada"
+        )
+        cleo = first.people.add_founding_member(ada, "Cleo Marsh")
         make_active(first)
-        first.leave(cleo, cleo)
+        first.people.leave(cleo, cleo)
         assert second.person_name(cleo) == "Cleo Marsh"  # read (and not kept) by the other
-        first.erase_person(ada, cleo)
+        first.erasure.erase_person(ada, cleo)
         assert second.person_name(cleo) == first.person_name(cleo) == FORMER_PARTICIPANT
-        assert "Cleo Marsh" not in second.people().values()
+        assert "Cleo Marsh" not in second.list_people().values()
     finally:
         first.close()
         second.close()
@@ -83,9 +87,11 @@ def test_a_store_made_before_the_indexes_opens_with_its_records_listed(tmp_path:
     events): such a store still opens, and its records move to the indexes, once."""
     settings = Settings(data_dir=tmp_path / "node")
     node = open_node(settings)
-    ada = node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
-    ben = node.add_founding_member(ada, "Ben")
-    proposals = [node.draft_proposal(ada, f"Policy {n}", "Share the rota") for n in range(3)]
+    ada = node.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+    ben = node.people.add_founding_member(ada, "Ben")
+    proposals = [
+        node.proposals.draft_proposal(ada, f"Policy {n}", "Share the rota") for n in range(3)
+    ]
     # Make it look as an older node left it: no indexes, the records filed in the register.
     filed = {kind: node.repository.get(index_id(kind)).ids() for kind in ("person", "proposal")}
     for kind in filed:
@@ -99,8 +105,8 @@ def test_a_store_made_before_the_indexes_opens_with_its_records_listed(tmp_path:
 
     again = open_node(settings)
     try:
-        assert [str(p.id) for p in again.proposals()] == proposals
-        assert set(again.people()) == {ada, ben}
+        assert [str(p.id) for p in again.list_proposals()] == proposals
+        assert set(again.list_people()) == {ada, ben}
         versions = {kind: again.repository.get(index_id(kind)).version for kind in filed}
         assert versions == {"person": 3, "proposal": 4}  # opened, then one per record
     finally:
@@ -108,7 +114,7 @@ def test_a_store_made_before_the_indexes_opens_with_its_records_listed(tmp_path:
     once_more = open_node(settings)  # nothing is moved twice
     try:
         assert {k: once_more.repository.get(index_id(k)).version for k in filed} == versions
-        assert [str(p.id) for p in once_more.proposals()] == proposals
+        assert [str(p.id) for p in once_more.list_proposals()] == proposals
     finally:
         once_more.close()
 
@@ -118,7 +124,9 @@ def test_an_adopted_aggregate_is_kept_as_it_is_until_it_is_changed(tmp_path: Pat
 
     node = open_node(Settings(data_dir=tmp_path / "node"))
     try:
-        ada = node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        ada = node.circle.found_circle(
+            name="Kitchen", aim="Feed", domain="Food", founder_name="Ada"
+        )
         kept = Kept(node.repository)
         circle = node.get_circle()
         kept.adopt(circle)
@@ -141,14 +149,16 @@ def test_a_copy_shares_only_what_never_changes(tmp_path: Path) -> None:
 
     node = open_node(Settings(data_dir=tmp_path / "node"))
     try:
-        ada = node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
-        ben = node.add_founding_member(ada, "Ben")
-        proposal = node.draft_proposal(ada, "Rota", "Share the rota")
-        node.present(ada, proposal)
-        node.open_reactions(ada, proposal)
-        node.open_consent_round(ada, proposal)
-        node.consent(ada, proposal, "tight")
-        node.raise_objection(ben, proposal, "Ben cannot do Sundays")
+        ada = node.circle.found_circle(
+            name="Kitchen", aim="Feed", domain="Food", founder_name="Ada"
+        )
+        ben = node.people.add_founding_member(ada, "Ben")
+        proposal = node.proposals.draft_proposal(ada, "Rota", "Share the rota")
+        node.proposals.present(ada, proposal)
+        node.proposals.open_reactions(ada, proposal)
+        node.consent.open_consent_round(ada, proposal)
+        node.consent.consent(ada, proposal, "tight")
+        node.consent.raise_objection(ben, proposal, "Ben cannot do Sundays")
         process = node.get_proposal(proposal)
         twin = copy.deepcopy(process)
         # Answers are never changed once given: shared. Everything else is the copy's own.
@@ -175,13 +185,13 @@ def test_a_listing_reads_its_kept_records_at_once_and_follows_the_store(
     try:
         ada, hat = found_with_hat(first)
         taken = [
-            first.take_everyday_decision(ada, hat, HAT_AREA, f"Rota {n}", "Sundays")
+            first.decisions.take_everyday_decision(ada, hat, HAT_AREA, f"Rota {n}", "Sundays")
             for n in range(30)
         ]
-        assert [str(d.id) for d in first.decisions()] == taken
+        assert [str(d.id) for d in first.list_decisions()] == taken
         # Another worker challenges two of them: the next listing here shows it.
-        second.challenge_decision(ada, taken[3], "Sundays are hard for some")
-        second.challenge_decision(ada, taken[17], "And for others")
+        second.decisions.challenge_decision(ada, taken[3], "Sundays are hard for some")
+        second.decisions.challenge_decision(ada, taken[17], "And for others")
         reads: list[object] = []
         select_events = first.recorder.select_events
 
@@ -190,7 +200,7 @@ def test_a_listing_reads_its_kept_records_at_once_and_follows_the_store(
             return select_events(originator_id, **options)  # type: ignore[arg-type]
 
         monkeypatch.setattr(first.recorder, "select_events", counted)
-        listed = first.decisions()
+        listed = first.list_decisions()
         assert [str(d.id) for d in listed] == taken
         assert [n for n, d in enumerate(listed) if d.challenges] == [3, 17]
         # One read for the thirty kept decisions, not one each (the index has its own).
@@ -207,7 +217,7 @@ def test_a_listing_larger_than_the_kept_set_does_not_push_out_the_circle(
     try:
         ada, hat = found_with_hat(node)
         taken = [
-            node.take_everyday_decision(ada, hat, HAT_AREA, f"Rota {n}", "Sundays")
+            node.decisions.take_everyday_decision(ada, hat, HAT_AREA, f"Rota {n}", "Sundays")
             for n in range(20)
         ]
         monkeypatch.setattr("node.store.kept.KEPT", 8)
@@ -215,7 +225,7 @@ def test_a_listing_larger_than_the_kept_set_does_not_push_out_the_circle(
         monkeypatch.setattr(node, "kept", small)
         node.peek_circle()
         node.own_feed()
-        assert [str(d.id) for d in node.decisions()] == taken
+        assert [str(d.id) for d in node.list_decisions()] == taken
         kept = set(small._kept)
         assert {node.circle_id, OWN_FEED_ID} <= kept and {UUID(t) for t in taken} <= kept
     finally:
@@ -228,7 +238,7 @@ def test_events_after_many_versions_in_one_read_are_those_read_one_by_one(
     node = open_store()
     ada, hat = found_with_hat(node)
     for n in range(5):
-        node.take_everyday_decision(ada, hat, HAT_AREA, f"Rota {n}", "Sundays")
+        node.decisions.take_everyday_decision(ada, hat, HAT_AREA, f"Rota {n}", "Sundays")
     monkeypatch.setattr("node.store.sqlite_store.LATER_CHUNK", 3)  # several statements
     recorder = node.recorder
     versions = [

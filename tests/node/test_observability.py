@@ -33,8 +33,8 @@ def test_metrics_count_entries_outbox_rejections_and_latency(tmp_path: Path) -> 
     b.add_peer(a.descriptor("a", "http://testserver"), "http://testserver")
     client = TestClient(create_app(a, None, ServerOptions(public_url="http://testserver")))
     # A founds its circle (one entry owed to B); B founds its own and pushes it to A.
-    a.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
-    b.found_circle(name="Garden", aim="Grow", domain="Land", founder_name="Bo")
+    a.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+    b.circle.found_circle(name="Garden", aim="Grow", domain="Land", founder_name="Bo")
     push = b.pending_push(a.feed_id)
     assert push is not None
     assert (
@@ -65,10 +65,10 @@ def test_the_logs_of_a_run_hold_no_token_and_no_key(tmp_path: Path) -> None:
     (node.data / "circle-node.toml").write_text("encrypt = true\n")
     settings = Settings.load(node.data, environ={})
     with open_node_ctx(settings) as store:
-        founder = store.found_circle(
+        founder = store.circle.found_circle(
             name="Kitchen", aim="Feed", domain="Food", founder_name="Ada Lovelace"
         )
-        token_id, token = store.issue_token(founder)
+        token_id, token = store.tokens.issue_token(founder)
         # A peer that does not answer: delivery fails and is logged, again and again.
         other = open_node(Settings(data_dir=tmp_path / "other"))
         store.add_peer(other.descriptor("other", "http://127.0.0.1:9"), "http://127.0.0.1:9")

@@ -62,7 +62,7 @@ def test_the_node_ignores_eventsourcing_variables_in_its_environment(
     monkeypatch.setenv("PERSISTENCE_MODULE", "eventsourcing.popo")
     monkeypatch.setenv("CIRCLE_NODE_PERSISTENCE_MODULE", "eventsourcing.popo")
     node = open_node(Settings(data_dir=tmp_path))
-    node.found_circle(name="C", aim="A", domain="D", founder_name="F")
+    node.circle.found_circle(name="C", aim="A", domain="D", founder_name="F")
     node.close()
     assert (tmp_path / "circle.sqlite").stat().st_size > 0
 
@@ -70,7 +70,7 @@ def test_the_node_ignores_eventsourcing_variables_in_its_environment(
 def test_encryption_at_rest_leaves_no_plaintext_in_the_file(tmp_path: Path, clock: Clock) -> None:
     settings = Settings(data_dir=tmp_path, encrypt=True)
     node = open_node(settings, clock)
-    node.found_circle(
+    node.circle.found_circle(
         name="Moonflower circle",
         aim="Unmistakable aim text",
         domain="Gardens",
@@ -88,7 +88,7 @@ def test_encryption_at_rest_leaves_no_plaintext_in_the_file(tmp_path: Path, cloc
     # Without encryption the same words are plainly there (so the check above can fail).
     plain = tmp_path / "plain"
     node = open_node(Settings(data_dir=plain), clock)
-    node.found_circle(name="Moonflower circle", aim="A", domain="D", founder_name="F")
+    node.circle.found_circle(name="Moonflower circle", aim="A", domain="D", founder_name="F")
     node.close()
     assert b"Moonflower" in (plain / "circle.sqlite").read_bytes()
 
@@ -111,7 +111,7 @@ def test_a_command_that_loses_a_race_is_retried(tmp_path: Path, clock: Clock) ->
     settings = Settings(data_dir=tmp_path)
     first = open_node(settings, clock)
     second = open_node(settings, clock)
-    ada = first.found_circle(name="C", aim="A", domain="D", founder_name="Ada")
+    ada = first.circle.found_circle(name="C", aim="A", domain="D", founder_name="Ada")
     loads = 0
     original = CircleNode.get_circle
 
@@ -121,11 +121,11 @@ def test_a_command_that_loses_a_race_is_retried(tmp_path: Path, clock: Clock) ->
         loads += 1
         if loads == 1:
             # Another process changes the circle between our load and our save.
-            second.define_hat(ada, "Gardener", "Grows food", [], ["garden"])
+            second.hats.define_hat(ada, "Gardener", "Grows food", [], ["garden"])
         return circle
 
     first.get_circle = get_circle_then_race.__get__(first)  # type: ignore[method-assign]
-    first.define_hat(ada, "Cook", "Cooks", [], ["kitchen"])
+    first.hats.define_hat(ada, "Cook", "Cooks", [], ["kitchen"])
     assert loads == 2
     hats = second.get_circle().hats
     assert "gardener" in hats and "cook" in hats

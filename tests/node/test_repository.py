@@ -17,10 +17,12 @@ from node.store.repository import Repository
 def test_a_circle_replays_from_its_events_as_the_library_replays_it(
     node: CircleNode, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ada = node.found_circle(name="Kitchen", aim="Feed people", domain="Food", founder_name="Ada")
-    ben = node.add_founding_member(ada, "Ben")
+    ada = node.circle.found_circle(
+        name="Kitchen", aim="Feed people", domain="Food", founder_name="Ada"
+    )
+    ben = node.people.add_founding_member(ada, "Ben")
     for level in [Level.LEARNING, Level.FULL] * 60:
-        node.change_level(ada, ben, level)
+        node.people.change_level(ada, ben, level)
     assert isinstance(node.repository, Repository)
     node.repository.snapshot_store = None  # from the events alone
     ours = node.repository.get(node.circle_id)

@@ -52,7 +52,7 @@ def test_tokens_are_stored_only_as_hashes(tmp_path: Path) -> None:
     assert len(tokens) == 1
     node = open_node(Settings(data_dir=data))
     try:
-        ada = node.person_for_token(tokens[0])
+        ada = node.tokens.person_for_token(tokens[0])
         assert ada is not None
         client = TestClient(create_app(node, None, ServerOptions(public_url="http://testserver")))
         bearer = {"Authorization": f"Bearer {tokens[0]}"}
@@ -64,7 +64,7 @@ def test_tokens_are_stored_only_as_hashes(tmp_path: Path) -> None:
         issued = client.post("/api/tokens", json={"person_id": ada}, headers=bearer)
         assert issued.status_code == 201, issued.text
         tokens.append(issued.json()["token"])
-        tokens.append(node.issue_token(ada)[1])
+        tokens.append(node.tokens.issue_token(ada)[1])
         for token in tokens:  # each one works: for the API, and to sign in on the web
             response = client.get("/api/circle", headers={"Authorization": f"Bearer {token}"})
             assert response.status_code == 200
@@ -144,7 +144,7 @@ def test_the_store_is_its_owners_alone(tmp_path: Path, clock: Clock) -> None:
     store = data / "circle.sqlite"
     files = [store, data / "circle.sqlite-wal", data / "circle.sqlite-shm"]
     node = open_node(settings, clock)
-    node.found_circle(name="Moonflower circle", aim="A", domain="D", founder_name="Philippa")
+    node.circle.found_circle(name="Moonflower circle", aim="A", domain="D", founder_name="Philippa")
     try:
         for path in files:  # while the node runs, SQLite keeps its log and shared memory
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
@@ -165,19 +165,19 @@ def test_encryption_at_rest_covers_bodies_and_the_entry_table(tmp_path: Path, cl
     node = open_node(settings, clock)
     garden = open_node(Settings(data_dir=tmp_path / "garden"), clock)  # a peer, not encrypted
     try:
-        node.found_circle(
+        node.circle.found_circle(
             name="Moonflower circle",
             aim="Unmistakable aim text",
             domain="Gardens",
             founder_name="Philippa Quayle",
         )
-        gardener = garden.found_circle(
+        gardener = garden.circle.found_circle(
             name="Quinceharbour garden",
             aim="Xylophone orchards",
             domain="Land",
             founder_name="Bartholomew Nightingale",
         )
-        garden.define_hat(gardener, "Waterer", "Waters", [], ["water"])
+        garden.hats.define_hat(gardener, "Waterer", "Waters", [], ["water"])
         node.add_peer(garden.descriptor("g", "http://g.invalid"), "http://g.invalid")
         garden.add_peer(node.descriptor("k", "http://k.invalid"), "http://k.invalid")
         push = garden.pending_push(node.feed_id)
@@ -215,7 +215,7 @@ def test_encryption_at_rest_covers_bodies_and_the_entry_table(tmp_path: Path, cl
     # The same story without encryption has the words in plain sight (so the scan can fail).
     plain = Settings(data_dir=tmp_path / "plain")
     again = open_node(plain, clock)
-    again.found_circle(
+    again.circle.found_circle(
         name="Moonflower circle", aim="Unmistakable aim text", domain="D", founder_name="F"
     )
     again.close()
@@ -319,7 +319,7 @@ def test_a_backup_holds_keys_so_it_is_its_owners_alone(tmp_path: Path, clock: Cl
 
     settings = Settings(data_dir=tmp_path / "kitchen", encrypt=True)
     node = open_node(settings, clock)
-    node.found_circle(name="Moonflower circle", aim="A", domain="D", founder_name="Philippa")
+    node.circle.found_circle(name="Moonflower circle", aim="A", domain="D", founder_name="Philippa")
     node.close()
     (settings.data_dir / "circle-node.toml").write_text("encrypt = true\n")
     saved = tmp_path / "kitchen.backup"

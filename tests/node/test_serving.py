@@ -48,20 +48,23 @@ def test_sign_in_reads_a_local_store_on_the_event_loop_and_a_remote_one_in_a_thr
     import threading
 
     from node.app.node import CircleNode
+    from node.app.tokens import Tokens
 
     node = open_node(Settings(data_dir=tmp_path / "node"))
     try:
-        ada = node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
-        _, token = node.issue_token(ada)
+        ada = node.circle.found_circle(
+            name="Kitchen", aim="Feed", domain="Food", founder_name="Ada"
+        )
+        _, token = node.tokens.issue_token(ada)
         assert node.reads_are_local  # SQLite
         threads: list[str] = []
-        looked_up = CircleNode.person_for_token
+        looked_up = Tokens.person_for_token
 
-        def person_for_token(self: CircleNode, token: str) -> str | None:
+        def person_for_token(self: Tokens, token: str) -> str | None:
             threads.append(threading.current_thread().name)
             return looked_up(self, token)
 
-        monkeypatch.setattr(CircleNode, "person_for_token", person_for_token)
+        monkeypatch.setattr(Tokens, "person_for_token", person_for_token)
         with TestClient(create_app(node, None, ServerOptions("http://testserver"))) as client:
             loop = client.portal.call(_thread_name)  # type: ignore[union-attr]
             headers = {"Authorization": f"Bearer {token}"}
@@ -89,12 +92,14 @@ def test_reviews_come_due_by_the_calendar_while_the_node_serves(
 
     node = open_node(Settings(data_dir=tmp_path / "node"), clock)
     try:
-        ada = node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        ada = node.circle.found_circle(
+            name="Kitchen", aim="Feed", domain="Food", founder_name="Ada"
+        )
         make_active(node)
-        cook = node.define_hat(ada, "Cook", "Cooks", [], ["menus"])
+        cook = node.hats.define_hat(ada, "Cook", "Cooks", [], ["menus"])
         select(node, cook, ada)
         review = clock.now.date() + timedelta(days=2)
-        decision = node.take_everyday_decision(ada, cook, "menus", "Soup", "Soup", review)
+        decision = node.decisions.take_everyday_decision(ada, cook, "menus", "Soup", "Soup", review)
         options = ServerOptions("http://testserver", due_interval=0.05)
         with TestClient(create_app(node, None, options)):
             time.sleep(0.3)  # checked, and nothing is due yet
@@ -116,18 +121,18 @@ def test_a_store_that_fails_the_calendar_check_is_one_warning_line_and_the_check
 
     from eventsourcing.persistence import OperationalError
 
-    from node.app.node import CircleNode
+    from node.app.decisions import Decisions
 
     node = open_node(Settings(data_dir=tmp_path / "node"))
     try:
-        node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        node.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
         calls: list[int] = []
 
-        def failing(self: CircleNode) -> None:
+        def failing(self: Decisions) -> None:
             calls.append(1)
             raise OperationalError("attempt to write a readonly database")
 
-        monkeypatch.setattr(CircleNode, "update_due_dates", failing)
+        monkeypatch.setattr(Decisions, "update_due_dates", failing)
         options = ServerOptions("http://testserver", due_interval=0.05)
         with (
             caplog.at_level(logging.WARNING, logger="circle_node.server"),

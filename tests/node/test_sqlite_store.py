@@ -25,9 +25,11 @@ def _pooled(recorder: object, originator_id: object, **kwargs: object) -> list[o
 def test_reads_of_events_answer_as_the_library_reads_them(tmp_path: Path) -> None:
     node = open_node(Settings(data_dir=tmp_path / "node"))
     try:
-        ada = node.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        ada = node.circle.found_circle(
+            name="Kitchen", aim="Feed", domain="Food", founder_name="Ada"
+        )
         for number in range(5):
-            node.add_founding_member(ada, f"Member {number}")
+            node.people.add_founding_member(ada, f"Member {number}")
         circle_id = node.circle_id
         recorder = node.recorder
         assert readers_of(recorder.datastore) is not None  # type: ignore[attr-defined]
@@ -59,7 +61,9 @@ def test_a_thread_reads_what_another_handle_committed_and_each_thread_has_its_ow
     settings = Settings(data_dir=tmp_path / "node")
     first, second = open_node(settings), open_node(settings)
     try:
-        ada = first.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        ada = first.circle.found_circle(
+            name="Kitchen", aim="Feed", domain="Food", founder_name="Ada"
+        )
         version = first.peek_circle().version
         readers = readers_of(first.recorder.datastore)  # type: ignore[attr-defined]
         assert readers is not None
@@ -71,7 +75,7 @@ def test_a_thread_reads_what_another_handle_committed_and_each_thread_has_its_ow
             connections.append(readers._connection())
             seen.append(first.peek_circle().version)
 
-        second.add_founding_member(ada, "Ben")
+        second.people.add_founding_member(ada, "Ben")
         thread = threading.Thread(target=read)
         thread.start()
         thread.join()

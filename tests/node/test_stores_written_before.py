@@ -158,8 +158,8 @@ def everything_in_the_store_opens(node: CircleNode, clock: Clock) -> None:
     # And: the circle, its listings and its peer read as before.
     circle = node.get_circle()
     assert circle.name == "Calder Valley Care Circle"
-    assert len(node.proposals()) >= 100 and node.decisions() and node.meetings()
-    assert node.selections() and node.relationships() and node.support_requests()
+    assert len(node.list_proposals()) >= 100 and node.list_decisions() and node.list_meetings()
+    assert node.list_selections() and node.relationships() and node.support_requests()
     (kitchen,) = node.peers()
     assert kitchen.name == "Kitchen circle"
     assert node.peer_feed(kitchen.feed_id).next_seq > 1
@@ -182,7 +182,7 @@ def everything_in_the_store_opens(node: CircleNode, clock: Clock) -> None:
     rota = next(hat for hat, worn in circle.hats.items() if worn.name == "Rota holder")
     (holder,) = circle.wearers(rota)
     clock.advance(days=60)
-    node.take_everyday_decision(holder, rota, "rota", "Rota after the move", "As before")
+    node.decisions.take_everyday_decision(holder, rota, "rota", "Rota after the move", "As before")
 
     # Then: the feed has one entry more, signed with the node's key, chained to the entries
     # written before; and the whole feed verifies from its inception.

@@ -130,15 +130,17 @@ def build_decision_feed(store: CircleNode, count: int, batch: int = 1000) -> Non
 def found_with_rota(store: CircleNode, name: str) -> tuple[str, str, str]:
     """Found a circle whose founder wears a hat with the area "rota"; returns (founder, hat,
     the founder's personal token)."""
-    founder = store.found_circle(name=name, aim=f"{name}'s aim", domain="Care", founder_name="Ada")
-    hat = store.define_hat(founder, "Rota holder", "Keeps the rota", [], ["rota"])
-    selection = store.open_selection(founder, hat)
-    store.nominate(founder, selection, founder, "I keep it already")
-    store.open_change_round(founder, selection)
-    store.propose_candidate(founder, selection, founder, "Nominated")
-    store.consent(founder, selection)
-    store.close_consent_round(founder, selection)
-    _, token = store.issue_token(founder)
+    founder = store.circle.found_circle(
+        name=name, aim=f"{name}'s aim", domain="Care", founder_name="Ada"
+    )
+    hat = store.hats.define_hat(founder, "Rota holder", "Keeps the rota", [], ["rota"])
+    selection = store.hats.open_selection(founder, hat)
+    store.hats.nominate(founder, selection, founder, "I keep it already")
+    store.hats.open_change_round(founder, selection)
+    store.hats.propose_candidate(founder, selection, founder, "Nominated")
+    store.consent.consent(founder, selection)
+    store.consent.close_consent_round(founder, selection)
+    _, token = store.tokens.issue_token(founder)
     return founder, hat, token
 
 
@@ -264,7 +266,7 @@ def check_feed(store: CircleNode, feed_id: bytes, state: FeedState) -> list[Sign
         after, _ = verify_page(after, page, store.KNOWN_TYPES, lambda seq: None)
     assert after == state, "the feed's aggregate disagrees with the entries held"
     digests = [e.body_hash for e in map(decode_entry, entries) if e.body_hash]
-    stored = store._stored_bodies(digests)
+    stored = store.stored_bodies(digests)
     for entry in map(decode_entry, entries):
         if entry.body_hash and entry.body_hash in stored:
             check_body(entry, stored[entry.body_hash][0])
@@ -278,7 +280,7 @@ def check_own_feed(store: CircleNode) -> list[SignedEntry]:
 def check_decisions(store: CircleNode, burst: Burst, before: set[str]) -> dict[str, int]:
     """No acknowledged decision lost, none taken twice, none that was not asked for, and each
     published once on the feed, in the same save."""
-    decisions = store.decisions()
+    decisions = store.list_decisions()
     titles = Counter(d.title for d in decisions)
     twice = sorted(t for t, n in titles.items() if n > 1)
     assert not twice, f"decisions taken twice: {twice[:5]}"
@@ -292,7 +294,7 @@ def check_decisions(store: CircleNode, burst: Burst, before: set[str]) -> dict[s
     for entry in map(decode_entry, entries):
         if entry.type == DECISION_RECORD and entry.body_hash:
             wanted[entry.body_hash] = entry
-    bodies = store._stored_bodies(list(wanted))
+    bodies = store.stored_bodies(list(wanted))
     for digest in wanted:
         record_ = decode_body(DECISION_RECORD, bodies[digest][0])
         assert isinstance(record_, DecisionRecord)
@@ -327,7 +329,7 @@ def check_peer_feed(store: CircleNode, feed_id: bytes) -> dict[str, int]:
     for entry in map(decode_entry, entries):
         if entry.type == DECISION_RECORD and entry.body_hash:
             digests.append(entry.body_hash)
-    for data, _ in store._stored_bodies(digests).values():
+    for data, _ in store.stored_bodies(digests).values():
         record_ = decode_body(DECISION_RECORD, data)
         assert isinstance(record_, DecisionRecord)
         decision_ids.add(record_.decision_id)

@@ -47,7 +47,7 @@ def test_a_full_disk_fails_commands_cleanly_and_work_resumes(tmp_path: Path) -> 
     store = node.open()
     try:
         founder, hat, token = found_with_rota(store, "Kitchen")
-        before = {d.title for d in store.decisions()}
+        before = {d.title for d in store.list_decisions()}
     finally:
         store.close()
     total = Burst()
@@ -88,8 +88,8 @@ def test_a_full_disk_fails_commands_cleanly_and_work_resumes(tmp_path: Path) -> 
     try:
         figures = check_decisions(store, total, before)
         figures.update(check_replay(store))
-        applied = {d.title for d in store.decisions()}
-        tokens = len(store._credentials().held_by(founder))
+        applied = {d.title for d in store.list_decisions()}
+        tokens = len(store.tokens.tokens_of(founder))
     finally:
         store.close()
     sqlite_integrity(node.settings.sqlite_path)
@@ -156,7 +156,7 @@ def test_a_snapshot_that_cannot_be_stored_does_not_fail_a_stored_change(
     store = open_node(Settings(data_dir=tmp_path / "snap"))
     try:
         founder, hat, _ = found_with_rota(store, "Kitchen")
-        before = {d.title for d in store.decisions()}
+        before = {d.title for d in store.list_decisions()}
         assert store.snapshots is not None
         failed: list[int] = []
 
@@ -168,7 +168,7 @@ def test_a_snapshot_that_cannot_be_stored_does_not_fail_a_stored_change(
         titles: set[str] = set()
         while len(titles) < 300 and len(failed) < 3:  # until a few snapshots were due
             title = f"snap-{len(titles)}"
-            store.take_everyday_decision(founder, hat, "rota", title, "Cover Sundays")
+            store.decisions.take_everyday_decision(founder, hat, "rota", title, "Cover Sundays")
             titles.add(title)
         monkeypatch.undo()
         assert failed, "no snapshot was attempted: the test does not test anything"

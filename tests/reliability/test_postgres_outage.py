@@ -45,7 +45,7 @@ def test_commands_fail_cleanly_while_postgres_is_down_and_resume_after(
     store = node.open()
     try:
         _, hat, token = found_with_rota(store, "Kitchen")
-        before = {d.title for d in store.decisions()}
+        before = {d.title for d in store.list_decisions()}
     finally:
         store.close()
     total = Burst()
@@ -67,7 +67,7 @@ def test_commands_fail_cleanly_while_postgres_is_down_and_resume_after(
     try:
         figures = check_decisions(store, total, before)
         figures.update(check_replay(store))
-        applied = {d.title for d in store.decisions()}
+        applied = {d.title for d in store.list_decisions()}
     finally:
         store.close()
     refused = {t for t, status in total.refused.items() if status == 503}
@@ -224,11 +224,13 @@ def test_a_commit_whose_acknowledgement_is_lost_is_not_applied_twice(
         monkeypatch.setattr(store.recorder, "insert_events", insert_events)
         outcome = "stored"
         try:
-            store.take_everyday_decision(founder, hat, "rota", "Once only", "Cover Sundays")
+            store.decisions.take_everyday_decision(
+                founder, hat, "rota", "Once only", "Cover Sundays"
+            )
         except Exception as error:  # the outcome is unknown: a failure is the honest answer
             outcome = type(error).__name__
         monkeypatch.undo()
-        titles = [d.title for d in store.decisions()]
+        titles = [d.title for d in store.list_decisions()]
         assert titles.count("Once only") == 1, f"{outcome}: stored {titles.count('Once only')}x"
         record("postgres-lost-ack", {"outcome_reported": outcome, "stored": 1})
     finally:

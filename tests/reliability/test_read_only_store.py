@@ -70,9 +70,11 @@ def test_a_read_only_store_refuses_commands_clearly_and_nothing_is_written(
     try:
         founder, hat, token = found_with_rota(store, "Kitchen")
         for n in range(3):
-            store.take_everyday_decision(founder, hat, "rota", f"before-{n}", "Cover Sundays")
-        decisions = {d.title for d in store.decisions()}
-        tokens = store.tokens_of(founder)
+            store.decisions.take_everyday_decision(
+                founder, hat, "rota", f"before-{n}", "Cover Sundays"
+            )
+        decisions = {d.title for d in store.list_decisions()}
+        tokens = store.tokens.tokens_of(founder)
     finally:
         store.close()
     before = digest(settings.sqlite_path)
@@ -138,11 +140,11 @@ def test_a_read_only_store_refuses_commands_clearly_and_nothing_is_written(
     sqlite_integrity(settings.sqlite_path)
     store = open_node(settings)
     try:
-        assert {d.title for d in store.decisions()} == decisions
-        assert store.tokens_of(founder) == tokens
+        assert {d.title for d in store.list_decisions()} == decisions
+        assert store.tokens.tokens_of(founder) == tokens
         check_replay(store)
         # And once the store is writable again, commands succeed.
-        store.take_everyday_decision(founder, hat, "rota", "after", "Cover Mondays")
-        assert {d.title for d in store.decisions()} == decisions | {"after"}
+        store.decisions.take_everyday_decision(founder, hat, "rota", "after", "Cover Mondays")
+        assert {d.title for d in store.list_decisions()} == decisions | {"after"}
     finally:
         store.close()

@@ -115,7 +115,7 @@ def test_workers_on_one_postgres_store_never_fork_the_feed_nor_deliver_twice(
     coop = workers[0].open()
     try:
         _, hat, token = found_with_rota(coop, "Co-op")
-        before = {d.title for d in coop.decisions()}
+        before = {d.title for d in coop.list_decisions()}
         coop.add_peer(peer.node.descriptor("peer", peer.url), peer.url)
         peer.node.add_peer(coop.descriptor("co-op", ""), "")
         coop_feed = coop.feed_id
@@ -193,11 +193,11 @@ def test_many_concurrent_commands_in_one_process_never_fail_on_conflicts(
     store = open_node(Settings(data_dir=tmp_path / "busy"))
     try:
         founder, hat, _ = found_with_rota(store, "Busy")
-        before = {d.title for d in store.decisions()}
+        before = {d.title for d in store.list_decisions()}
 
         def take(number: int) -> str:
             title = f"busy-{number}"
-            store.take_everyday_decision(founder, hat, "rota", title, "Cover Sundays")
+            store.decisions.take_everyday_decision(founder, hat, "rota", title, "Cover Sundays")
             return title
 
         with ThreadPoolExecutor(threads) as pool:

@@ -63,8 +63,10 @@ def test_sigkill_during_command_bursts_loses_no_acknowledged_command(
                 # Past the snapshot intervals of the feed and the register, so that loads
                 # after a kill start from snapshots (and the replay check compares them).
                 for n in range(PRELOAD):
-                    store.take_everyday_decision(founder, hat, "rota", f"pre-{n}", "Earlier")
-                before = {d.title for d in store.decisions()}
+                    store.decisions.take_everyday_decision(
+                        founder, hat, "rota", f"pre-{n}", "Earlier"
+                    )
+                before = {d.title for d in store.list_decisions()}
             finally:
                 store.close()
             total = Burst()
@@ -79,7 +81,7 @@ def test_sigkill_during_command_bursts_loses_no_acknowledged_command(
         try:
             figures = check_decisions(store, total, before)
             figures.update(check_replay(store))
-            titles = {d.title for d in store.decisions()}
+            titles = {d.title for d in store.list_decisions()}
         finally:
             store.close()
         sqlite_integrity(node.settings.sqlite_path)

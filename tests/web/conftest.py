@@ -116,7 +116,7 @@ class Circle:
 @pytest.fixture
 def circle(tmp_path: Path) -> Iterator[Circle]:
     node = open_node(Settings(data_dir=tmp_path / "kitchen"))
-    ann = node.found_circle(
+    ann = node.circle.found_circle(
         name="Kitchen circle",
         aim="Good food for everyone who comes to the community centre",
         domain="The kitchen, its rota and its budget",
@@ -124,12 +124,12 @@ def circle(tmp_path: Path) -> Iterator[Circle]:
     )
     people = {
         "Ann": ann,
-        "Ben": node.add_founding_member(ann, "Ben Baker"),
-        "Cat": node.add_founding_member(ann, "Cat Cook"),
-        "Dan": node.add_founding_member(ann, "Dan Dish", level="learning"),
+        "Ben": node.people.add_founding_member(ann, "Ben Baker"),
+        "Cat": node.people.add_founding_member(ann, "Cat Cook"),
+        "Dan": node.people.add_founding_member(ann, "Dan Dish", level="learning"),
     }
     make_active(node)
-    tokens = {name: node.issue_token(person)[1] for name, person in people.items()}
+    tokens = {name: node.tokens.issue_token(person)[1] for name, person in people.items()}
     try:
         with serve_node(node) as (url, app):
             yield Circle(url, app, node, people, tokens)

@@ -25,17 +25,17 @@ def select_for_a_short_term(circle: Circle) -> str:
     """Cat is selected as tea maker, for a term whose review comes in 10 days."""
     node, people = circle.node, circle.people
     ann = people["Ann"]
-    hat = node.define_hat(ann, "Tea maker", "Keeps the tea flowing", ["Buy tea"], ["tea"])
+    hat = node.hats.define_hat(ann, "Tea maker", "Keeps the tea flowing", ["Buy tea"], ["tea"])
     review = datetime.now(UTC).date() + timedelta(days=10)
-    selection = node.open_selection(ann, hat, review_date=review)
+    selection = node.hats.open_selection(ann, hat, review_date=review)
     full = ("Ann", "Ben", "Cat")
     for name in full:
-        node.nominate(people[name], selection, people["Cat"], "She loves tea")
-    node.open_change_round(ann, selection)
-    node.propose_candidate(ann, selection, people["Cat"], "Nominated by everyone")
+        node.hats.nominate(people[name], selection, people["Cat"], "She loves tea")
+    node.hats.open_change_round(ann, selection)
+    node.hats.propose_candidate(ann, selection, people["Cat"], "Nominated by everyone")
     for name in full:
-        node.consent(people[name], selection)
-    node.close_consent_round(ann, selection)
+        node.consent.consent(people[name], selection)
+    node.consent.close_consent_round(ann, selection)
     return review.isoformat()
 
 
@@ -76,4 +76,4 @@ def test_hats_and_meetings(browser: Browser, circle: Circle, shot: Shot) -> None
     )
     assert refused.status == 403
     assert "Only the facilitator can schedule a meeting" in refused.text()
-    assert len(circle.node.meetings()) == 1
+    assert len(circle.node.list_meetings()) == 1

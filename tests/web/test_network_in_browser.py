@@ -44,7 +44,9 @@ def network(tmp_path: Path) -> Iterator[dict[str, CircleNode]]:
     nodes: dict[str, CircleNode] = {}
     for key, name in NAMES.items():
         node = open_node(Settings(data_dir=tmp_path / key))
-        node.found_circle(name=name, aim=f"The aim of {name}", domain="Care", founder_name=key)
+        node.circle.found_circle(
+            name=name, aim=f"The aim of {name}", domain="Care", founder_name=key
+        )
         make_active(node)
         nodes[key] = node
     try:
@@ -110,7 +112,7 @@ def test_the_map_and_the_network_in_the_browser(
     assert coop.relationship(orchard.node_id).peering == Peering.PEERS
     equivocate(orchard, coop)
 
-    _, token = coop.issue_token(founder(coop))
+    _, token = coop.tokens.issue_token(founder(coop))
     with serve_node(coop) as (url, _app):
         page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
         page.set_default_timeout(15_000)

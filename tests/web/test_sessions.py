@@ -86,8 +86,8 @@ Served = tuple[CircleNode, FastAPI, dict[str, str]]
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     node = open_node(Settings(data_dir=tmp_path / "node"))
-    ann = node.found_circle(name="Kitchen", aim="Food", domain="Kitchen", founder_name="Ann")
-    ben = node.add_founding_member(ann, "Ben <i>Baker</i>")
+    ann = node.circle.found_circle(name="Kitchen", aim="Food", domain="Kitchen", founder_name="Ann")
+    ben = node.people.add_founding_member(ann, "Ben <i>Baker</i>")
     make_active(node)
     people = {"ann": ann, "ben": ben}
     app = create_app(node, None, ServerOptions(public_url="http://testserver"))
@@ -97,7 +97,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
 
 def test_sign_in_sets_a_safe_cookie_and_attempts_are_limited(served: Served) -> None:
     node, app, people = served
-    _, token = node.issue_token(people["ann"])
+    _, token = node.tokens.issue_token(people["ann"])
     client = Browserless(app, "https://testserver")
     signed = client.sign_in(token)
     assert signed.status_code == 303 and signed.headers["location"] == "/circle"
@@ -118,22 +118,22 @@ def test_sign_in_sets_a_safe_cookie_and_attempts_are_limited(served: Served) -> 
 
 def test_a_revoked_token_or_leaving_ends_the_session(served: Served) -> None:
     node, app, people = served
-    token_id, token = node.issue_token(people["ben"])
+    token_id, token = node.tokens.issue_token(people["ben"])
     ben = Browserless(app)
     assert ben.sign_in(token).status_code == 303
     assert ben.client.get("/circle").status_code == 200
-    node.revoke_token(token_id)
+    node.tokens.revoke_token(token_id)
     gone = ben.client.get("/circle", follow_redirects=False)
     assert gone.status_code == 303 and gone.headers["location"] == "/sign-in?next=/circle"
-    _, token = node.issue_token(people["ben"])
+    _, token = node.tokens.issue_token(people["ben"])
     assert ben.sign_in(token).status_code == 303
-    node.leave(people["ben"], people["ben"], note="Thank you")
+    node.people.leave(people["ben"], people["ben"], note="Thank you")
     assert ben.client.get("/circle", follow_redirects=False).status_code == 303
 
 
 def test_everything_shown_is_escaped_and_forms_are_refused_readably(served: Served) -> None:
     node, app, people = served
-    _, token = node.issue_token(people["ann"])
+    _, token = node.tokens.issue_token(people["ann"])
     ann = Browserless(app)
     ann.sign_in(token)
     csrf = ann.csrf("/proposals/new")
@@ -158,7 +158,7 @@ def test_everything_shown_is_escaped_and_forms_are_refused_readably(served: Serv
     # Unknown records and steps are 404 pages, not problem documents.
     missing = ann.client.get("/proposals/00000000-0000-0000-0000-000000000000")
     assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
-    (proposal,) = node.proposals()
+    (proposal,) = node.list_proposals()
     step = ann.client.post(f"/proposals/{proposal.id}/explode", data={"csrf": csrf})
     assert step.status_code == 404 and "no step called" in step.text
     # Too large a form, a post of something else, or none from a page at all.
@@ -168,7 +168,7 @@ def test_everything_shown_is_escaped_and_forms_are_refused_readably(served: Serv
     assert ann.client.post("/sign-out").status_code == 403
     # Only this site's paths are followed after signing in.
     fresh = Browserless(app)
-    _, token = node.issue_token(people["ben"])
+    _, token = node.tokens.issue_token(people["ben"])
     sent = fresh.client.post(
         "/sign-in",
         data={"csrf": fresh.csrf("/sign-in"), "token": token, "next": "//evil.example/"},
@@ -181,14 +181,14 @@ def test_an_error_in_a_page_is_a_page_without_a_traceback(
     served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     node, app, people = served
-    _, token = node.issue_token(people["ann"])
+    _, token = node.tokens.issue_token(people["ann"])
     ann = Browserless(app)
     ann.sign_in(token)
 
     def broken() -> list[object]:
         raise RuntimeError("the disk is on fire")
 
-    monkeypatch.setattr(node, "decisions", broken)
+    monkeypatch.setattr(node, "list_decisions", broken)
     page = ann.client.get("/decisions")
     assert page.status_code == 500
     assert "The node could not do that." in page.text

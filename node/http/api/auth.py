@@ -36,9 +36,11 @@ async def person(
         # Two reads of kept aggregates, microseconds on SQLite: cheaper here than a hand-off
         # to a thread (the route's own hand-off follows). A store across a network is read
         # off the event loop.
-        found = node.person_for_token(credentials.credentials)
+        found = node.tokens.person_for_token(credentials.credentials)
     else:
-        found = await anyio.to_thread.run_sync(node.person_for_token, credentials.credentials)
+        found = await anyio.to_thread.run_sync(
+            node.tokens.person_for_token, credentials.credentials
+        )
     if found is None:
         raise Problem(
             401,

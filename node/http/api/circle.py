@@ -118,7 +118,7 @@ def get_circle(node: Node, by: Person) -> CircleOut:
     "/circle/activate", summary="Start the circle's work (facilitator and secretary selected)"
 )
 def activate(node: Node, by: Person) -> CircleOut:
-    node.activate_circle(by)
+    node.circle.activate_circle(by)
     return circle_out(node)
 
 
@@ -164,7 +164,7 @@ class NewPerson(BaseModel):
 )
 def apply(node: Node, by: Person, body: Application) -> NewPerson:
     node.peek_circle().check_records_keeper(by, "record an application")
-    return NewPerson(person_id=node.apply_to_join(body.name, body.level, body.contact))
+    return NewPerson(person_id=node.people.apply_to_join(body.name, body.level, body.contact))
 
 
 class Level(BaseModel):
@@ -179,7 +179,7 @@ class Admitted(BaseModel):
 
 @router.post("/people/{person_id}/trial", summary="Start a trial")
 def start_trial(node: Node, by: Person, person_id: str) -> PersonOut:
-    node.start_trial(by, person_id)
+    node.people.start_trial(by, person_id)
     return _person(node, person_id)
 
 
@@ -188,8 +188,8 @@ def start_trial(node: Node, by: Person, person_id: str) -> PersonOut:
     summary="Admit someone (the secretary); returns their personal token, once",
 )
 def admit(node: Node, by: Person, person_id: str, body: Level) -> Admitted:
-    node.admit(by, person_id, body.level)
-    token_id, token = node.issue_token(person_id, by)
+    node.people.admit(by, person_id, body.level)
+    token_id, token = node.tokens.issue_token(person_id, by)
     return Admitted(person_id=person_id, token_id=token_id, token=token)
 
 
@@ -198,13 +198,13 @@ def admit(node: Node, by: Person, person_id: str, body: Level) -> Admitted:
     summary="End an application or trial (either side, without a reason)",
 )
 def decline(node: Node, by: Person, person_id: str) -> PersonOut:
-    node.decline(by, person_id)
+    node.people.decline(by, person_id)
     return _person(node, person_id)
 
 
 @router.post("/people/{person_id}/level", summary="Change someone's participation level")
 def change_level(node: Node, by: Person, person_id: str, body: Level) -> PersonOut:
-    node.change_level(by, person_id, body.level)
+    node.people.change_level(by, person_id, body.level)
     return _person(node, person_id)
 
 
@@ -214,19 +214,19 @@ class Note(BaseModel):
 
 @router.post("/people/{person_id}/step-back", summary="Step back (hats are released)")
 def step_back(node: Node, by: Person, person_id: str, body: Note) -> PersonOut:
-    node.step_back(by, person_id, body.note or None)
+    node.people.step_back(by, person_id, body.note or None)
     return _person(node, person_id)
 
 
 @router.post("/people/{person_id}/return", summary="Return after stepping back")
 def welcome_back(node: Node, by: Person, person_id: str) -> PersonOut:
-    node.welcome_back(by, person_id)
+    node.people.welcome_back(by, person_id)
     return _person(node, person_id)
 
 
 @router.post("/people/{person_id}/leave", summary="Leave, with a note of appreciation")
 def leave(node: Node, by: Person, person_id: str, body: Note) -> PersonOut:
-    node.leave(by, person_id, body.note or None)
+    node.people.leave(by, person_id, body.note or None)
     return _person(node, person_id)
 
 
@@ -240,7 +240,7 @@ class Erased(BaseModel):
     summary="Erase the personal data of someone who left, here and on co-ops",
 )
 def erase(node: Node, by: Person, person_id: str) -> Erased:
-    return Erased(person_id=person_id, bodies_erased=node.erase_person(by, person_id))
+    return Erased(person_id=person_id, bodies_erased=node.erasure.erase_person(by, person_id))
 
 
 def _person(node: CircleNode, person_id: str) -> PersonOut:
@@ -270,7 +270,7 @@ class Token(BaseModel):
     summary="Issue a new personal token for someone (the secretary)",
 )
 def issue_token(node: Node, by: Person, body: TokenRequest) -> Token:
-    token_id, token = node.issue_token(body.person_id, by)
+    token_id, token = node.tokens.issue_token(body.person_id, by)
     return Token(token_id=token_id, token=token)
 
 
@@ -280,4 +280,4 @@ def issue_token(node: Node, by: Person, body: TokenRequest) -> Token:
     summary="Revoke a token (its holder, or the secretary)",
 )
 def revoke_token(node: Node, by: Person, token_id: str) -> None:
-    node.revoke_token(token_id, by)
+    node.tokens.revoke_token(token_id, by)

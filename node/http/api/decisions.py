@@ -75,7 +75,7 @@ def list_decisions(
     today = node.clock().date()
     decisions = [
         decision_out(d, today)
-        for d in node.decisions()
+        for d in node.list_decisions()
         if review_due is None or d.is_review_due(today) == review_due
     ]
     return page_of(decisions, paging)
@@ -84,7 +84,7 @@ def list_decisions(
 @router.get("/decisions/reviews-due", summary="Decisions in force whose review has come")
 def reviews_due(node: Node, by: Person, paging: Paging) -> Page[DecisionOut]:
     today = node.clock().date()
-    return page_of([decision_out(d, today) for d in node.reviews_due()], paging)
+    return page_of([decision_out(d, today) for d in node.decisions.reviews_due()], paging)
 
 
 class DueDates(BaseModel):
@@ -99,7 +99,7 @@ class DueDates(BaseModel):
 )
 def update_due_dates(node: Node, by: Person) -> DueDates:
     node.peek_circle().check_full_participant(by, "update the circle's due dates")
-    return DueDates(**node.update_due_dates())
+    return DueDates(**node.decisions.update_due_dates())
 
 
 @router.get("/decisions/{decision_id}", summary="One decision")
@@ -122,7 +122,7 @@ class EverydayDecisionIn(BaseModel):
     summary="Take an everyday decision within your hat's domain",
 )
 def take_everyday_decision(node: Node, by: Person, body: EverydayDecisionIn) -> DecisionOut:
-    decision_id = node.take_everyday_decision(
+    decision_id = node.decisions.take_everyday_decision(
         by,
         body.hat_id,
         body.area,
@@ -150,5 +150,5 @@ class Challenge(BaseModel):
     summary="Challenge an everyday decision: it becomes a proposal to amend or revoke it",
 )
 def challenge(node: Node, by: Person, decision_id: str, body: ChallengeIn) -> Challenge:
-    proposal_id = node.challenge_decision(by, decision_id, body.text, revoke=body.revoke)
+    proposal_id = node.decisions.challenge_decision(by, decision_id, body.text, revoke=body.revoke)
     return Challenge(decision_id=str(node.get_decision(decision_id).id), proposal_id=proposal_id)

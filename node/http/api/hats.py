@@ -100,7 +100,7 @@ class HatDefinitionIn(BaseModel):
     summary="Define a hat (a full participant); its id is made from its name",
 )
 def define_hat(node: Node, by: Person, body: HatDefinitionIn) -> HatView:
-    hat_id = node.define_hat(
+    hat_id = node.hats.define_hat(
         by,
         body.name,
         body.purpose,
@@ -122,7 +122,7 @@ class Renewal(BaseModel):
     summary="Renew someone's term (the secretary records the circle's consent)",
 )
 def renew_hat(node: Node, by: Person, hat_id: str, body: Renewal) -> HatView:
-    node.renew_hat(by, hat_id, body.person_id, body.review_date)
+    node.hats.renew_hat(by, hat_id, body.person_id, body.review_date)
     return hat_view(node, hat_id)
 
 
@@ -136,7 +136,7 @@ class TakeOff(BaseModel):
     summary="Take a hat off: its wearer, or the secretary records it",
 )
 def take_off_hat(node: Node, by: Person, hat_id: str, body: TakeOff) -> HatView:
-    node.take_off_hat(by, hat_id, body.person_id, body.reason)
+    node.hats.take_off_hat(by, hat_id, body.person_id, body.reason)
     return hat_view(node, hat_id)
 
 
@@ -168,7 +168,7 @@ def terms_ending(
             started=t.started,
             review_date=t.review_date,
         )
-        for t in node.hat_terms_ending(within_days)
+        for t in node.hats.hat_terms_ending(within_days)
     ]
     return page_of(terms, paging)
 
@@ -207,7 +207,7 @@ def selection_out(circle: Circle, selection: HatSelection) -> SelectionOut:
 @router.get("/selections", summary="Hat selections, open and past (paginated)")
 def list_selections(node: Node, by: Person, paging: Paging) -> Page[SelectionOut]:
     circle = node.peek_circle()
-    return page_of([selection_out(circle, s) for s in node.selections()], paging)
+    return page_of([selection_out(circle, s) for s in node.list_selections()], paging)
 
 
 @router.get(
@@ -235,7 +235,7 @@ class SelectionIn(BaseModel):
     summary="Open a selection for a hat (the facilitator)",
 )
 def open_selection(node: Node, by: Person, body: SelectionIn) -> SelectionOut:
-    selection_id = node.open_selection(
+    selection_id = node.hats.open_selection(
         by,
         body.hat_id,
         review_date=body.review_date,
@@ -256,7 +256,7 @@ class NominationIn(BaseModel):
     summary="Nominate someone, with a reason (full and learning participants)",
 )
 def nominate(node: Node, by: Person, selection_id: str, body: NominationIn) -> NominationOut:
-    node.nominate(by, selection_id, body.nominee, body.reason)
+    node.hats.nominate(by, selection_id, body.nominee, body.reason)
     return _nomination(node, selection_id, by)
 
 
@@ -265,7 +265,7 @@ def nominate(node: Node, by: Person, selection_id: str, body: NominationIn) -> N
     summary="Open the change round (the facilitator)",
 )
 def open_change_round(node: Node, by: Person, selection_id: str) -> SelectionOut:
-    node.open_change_round(by, selection_id)
+    node.hats.open_change_round(by, selection_id)
     return selection_out(node.peek_circle(), node.get_selection(selection_id))
 
 
@@ -276,7 +276,7 @@ def open_change_round(node: Node, by: Person, selection_id: str) -> SelectionOut
 def change_nomination(
     node: Node, by: Person, selection_id: str, body: NominationIn
 ) -> NominationOut:
-    node.change_nomination(by, selection_id, body.nominee, body.reason)
+    node.hats.change_nomination(by, selection_id, body.nominee, body.reason)
     return _nomination(node, selection_id, by)
 
 
@@ -294,5 +294,5 @@ class CandidateIn(BaseModel):
     summary="Propose a nominee as candidate (the facilitator); the consent round opens",
 )
 def propose_candidate(node: Node, by: Person, selection_id: str, body: CandidateIn) -> SelectionOut:
-    node.propose_candidate(by, selection_id, body.candidate, body.reason)
+    node.hats.propose_candidate(by, selection_id, body.candidate, body.reason)
     return selection_out(node.peek_circle(), node.get_selection(selection_id))

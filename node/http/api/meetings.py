@@ -53,7 +53,7 @@ def meeting_out(meeting: Meeting) -> MeetingOut:
 
 @router.get("/meetings", summary="Meetings, in the order they were scheduled (paginated)")
 def list_meetings(node: Node, by: Person, paging: Paging) -> Page[MeetingOut]:
-    return page_of([meeting_out(m) for m in node.meetings()], paging)
+    return page_of([meeting_out(m) for m in node.list_meetings()], paging)
 
 
 @router.get("/meetings/{meeting_id}", summary="One meeting: attendance, agenda, minutes")
@@ -72,7 +72,7 @@ class MeetingIn(BaseModel):
     summary="Schedule a meeting (the facilitator)",
 )
 def schedule_meeting(node: Node, by: Person, body: MeetingIn) -> MeetingOut:
-    meeting_id = node.schedule_meeting(by, body.title, aware(body.when, "meeting's time"))
+    meeting_id = node.meetings.schedule_meeting(by, body.title, aware(body.when, "meeting's time"))
     return meeting_out(node.get_meeting(meeting_id))
 
 
@@ -85,7 +85,7 @@ class AttendanceIn(BaseModel):
     summary="Record who came (the secretary); the others are recorded absent",
 )
 def record_attendance(node: Node, by: Person, meeting_id: str, body: AttendanceIn) -> MeetingOut:
-    node.record_attendance(by, meeting_id, body.present)
+    node.meetings.record_attendance(by, meeting_id, body.present)
     return meeting_out(node.get_meeting(meeting_id))
 
 
@@ -98,7 +98,7 @@ class AgendaIn(BaseModel):
     summary="Record the agenda the meeting consented to (the facilitator)",
 )
 def consent_agenda(node: Node, by: Person, meeting_id: str, body: AgendaIn) -> MeetingOut:
-    node.consent_agenda(by, meeting_id, body.items)
+    node.meetings.consent_agenda(by, meeting_id, body.items)
     return meeting_out(node.get_meeting(meeting_id))
 
 
@@ -114,7 +114,7 @@ class ItemDecidedIn(BaseModel):
 def record_item_decided(
     node: Node, by: Person, meeting_id: str, number: int, body: ItemDecidedIn
 ) -> MeetingOut:
-    node.record_item_decided(by, meeting_id, number, body.outcome, body.reference)
+    node.meetings.record_item_decided(by, meeting_id, number, body.outcome, body.reference)
     return meeting_out(node.get_meeting(meeting_id))
 
 
@@ -124,7 +124,7 @@ class MinutesIn(BaseModel):
 
 @router.post("/meetings/{meeting_id}/minutes", summary="Record the minutes (the secretary)")
 def record_minutes(node: Node, by: Person, meeting_id: str, body: MinutesIn) -> MeetingOut:
-    node.record_minutes(by, meeting_id, body.text)
+    node.meetings.record_minutes(by, meeting_id, body.text)
     return meeting_out(node.get_meeting(meeting_id))
 
 
@@ -133,5 +133,5 @@ def record_minutes(node: Node, by: Person, meeting_id: str, body: MinutesIn) -> 
     summary="Record that the minutes were consented (the facilitator); the meeting closes",
 )
 def consent_minutes(node: Node, by: Person, meeting_id: str) -> MeetingOut:
-    node.consent_minutes(by, meeting_id)
+    node.meetings.consent_minutes(by, meeting_id)
     return meeting_out(node.get_meeting(meeting_id))

@@ -124,7 +124,7 @@ def list_proposals(
     paging: Paging,
     stage: Annotated[Stage | None, Query(description="Only proposals at this stage")] = None,
 ) -> Page[ProposalSummary]:
-    proposals = [p for p in node.proposals() if stage is None or p.stage == stage]
+    proposals = [p for p in node.list_proposals() if stage is None or p.stage == stage]
     return page_of([_summary(p) for p in proposals], paging)
 
 
@@ -188,7 +188,7 @@ def check_subject(purpose: str, subject: dict[str, Any]) -> None:
 )
 def draft_proposal(node: Node, by: Person, body: ProposalIn) -> ProposalOut:
     check_subject(body.purpose, body.subject)
-    proposal_id = node.draft_proposal(
+    proposal_id = node.proposals.draft_proposal(
         by,
         body.title,
         body.text,
@@ -205,7 +205,7 @@ def draft_proposal(node: Node, by: Person, body: ProposalIn) -> ProposalOut:
 
 @router.post("/proposals/{proposal_id}/present", summary="Present your proposal to the circle")
 def present(node: Node, by: Person, proposal_id: str) -> ProposalOut:
-    node.present(by, proposal_id)
+    node.proposals.present(by, proposal_id)
     return proposal_out(node.get_proposal(proposal_id))
 
 
@@ -219,7 +219,7 @@ class QuestionIn(BaseModel):
     summary="Ask a clarifying question (anyone in the circle, guests included)",
 )
 def ask_question(node: Node, by: Person, proposal_id: str, body: QuestionIn) -> QuestionOut:
-    number = node.ask_question(by, proposal_id, body.question)
+    number = node.proposals.ask_question(by, proposal_id, body.question)
     return QuestionOut(**vars(node.get_proposal(proposal_id).questions[number - 1]))
 
 
@@ -234,7 +234,7 @@ class AnswerIn(BaseModel):
 def answer_question(
     node: Node, by: Person, proposal_id: str, number: int, body: AnswerIn
 ) -> QuestionOut:
-    node.answer_question(by, proposal_id, number, body.answer)
+    node.proposals.answer_question(by, proposal_id, number, body.answer)
     return QuestionOut(**vars(node.get_proposal(proposal_id).questions[number - 1]))
 
 
@@ -243,7 +243,7 @@ def answer_question(
     summary="Open the reaction round (the facilitator; every question answered)",
 )
 def open_reactions(node: Node, by: Person, proposal_id: str) -> ProposalOut:
-    node.open_reactions(by, proposal_id)
+    node.proposals.open_reactions(by, proposal_id)
     return proposal_out(node.get_proposal(proposal_id))
 
 
@@ -257,7 +257,7 @@ class ReactionIn(BaseModel):
     summary="React to a proposal in the reaction round",
 )
 def react(node: Node, by: Person, proposal_id: str, body: ReactionIn) -> ReactionOut:
-    node.react(by, proposal_id, body.reaction)
+    node.proposals.react(by, proposal_id, body.reaction)
     return ReactionOut(**vars(node.get_proposal(proposal_id).reactions[-1]))
 
 
@@ -270,7 +270,7 @@ class AmendmentIn(BaseModel):
     summary="Amend your proposal before the consent round (the proposer)",
 )
 def amend(node: Node, by: Person, proposal_id: str, body: AmendmentIn) -> ProposalOut:
-    node.amend(by, proposal_id, body.text)
+    node.proposals.amend(by, proposal_id, body.text)
     return proposal_out(node.get_proposal(proposal_id))
 
 
@@ -294,14 +294,16 @@ class Outcome(BaseModel):
     summary="Record a formal vote's result, where the rules require one (the secretary)",
 )
 def record_vote(node: Node, by: Person, proposal_id: str, body: VoteIn) -> Outcome:
-    outcome = node.record_vote(by, proposal_id, body.in_favour, body.against, body.abstentions)
+    outcome = node.proposals.record_vote(
+        by, proposal_id, body.in_favour, body.against, body.abstentions
+    )
     return _outcome(node, proposal_id, outcome)
 
 
 def _outcome(node: CircleNode, process_id: str, outcome: str) -> Outcome:
     made = None
     if outcome == Stage.CONSENTED and isinstance(_process(node, process_id), Proposal):
-        made = next((str(d.id) for d in node.decisions() if d.proposal_id == process_id), None)
+        made = next((str(d.id) for d in node.list_decisions() if d.proposal_id == process_id), None)
     return Outcome(outcome=str(outcome), decision_id=made)
 
 
@@ -340,7 +342,7 @@ def get_process(node: Node, by: Person, process_id: str) -> ProcessOut:
     summary="Open a consent round (the facilitator; objections integrated first)",
 )
 def open_consent_round(node: Node, by: Person, process_id: str) -> ProcessOut:
-    node.open_consent_round(by, process_id)
+    node.consent.open_consent_round(by, process_id)
     return process_out(node, process_id)
 
 
@@ -355,7 +357,7 @@ class AdvanceAnswerIn(BaseModel):
     summary="Answer in advance, for someone who will be absent (where the rules allow)",
 )
 def answer_in_advance(node: Node, by: Person, process_id: str, body: AdvanceAnswerIn) -> AnswerOut:
-    node.answer_in_advance(by, process_id, body.consents, body.text)
+    node.consent.answer_in_advance(by, process_id, body.consents, body.text)
     return AnswerOut(**vars(_process(node, process_id).advance_answers[by]))
 
 
@@ -369,7 +371,7 @@ class ConsentIn(BaseModel):
     summary="Consent: you can live with it (full participants)",
 )
 def consent(node: Node, by: Person, process_id: str, body: ConsentIn) -> AnswerOut:
-    return AnswerOut(**vars(node.consent(by, process_id, body.concern)))
+    return AnswerOut(**vars(node.consent.consent(by, process_id, body.concern)))
 
 
 class ObjectionIn(BaseModel):
@@ -382,7 +384,7 @@ class ObjectionIn(BaseModel):
     summary="Raise a paramount, reasoned objection (full participants); returns its number",
 )
 def raise_objection(node: Node, by: Person, process_id: str, body: ObjectionIn) -> ObjectionOut:
-    number = node.raise_objection(by, process_id, body.argument)
+    number = node.consent.raise_objection(by, process_id, body.argument)
     objection = _process(node, process_id).objections[number - 1]
     return ObjectionOut(**vars(objection), open=objection.is_open)
 
@@ -392,7 +394,7 @@ def raise_objection(node: Node, by: Person, process_id: str, body: ObjectionIn) 
     summary="Withdraw your objection",
 )
 def withdraw_objection(node: Node, by: Person, process_id: str, number: int) -> ProcessOut:
-    node.withdraw_objection(by, process_id, number)
+    node.consent.withdraw_objection(by, process_id, number)
     return process_out(node, process_id)
 
 
@@ -409,7 +411,7 @@ class IntegrationIn(BaseModel):
     summary="Integrate objections: amend, shorten the term, or add a measure",
 )
 def integrate(node: Node, by: Person, process_id: str, body: IntegrationIn) -> IntegrationOut:
-    node.integrate(by, process_id, body.how, body.text, body.objections, body.review_date)
+    node.consent.integrate(by, process_id, body.how, body.text, body.objections, body.review_date)
     return IntegrationOut(**vars(_process(node, process_id).integrations[-1]))
 
 
@@ -418,7 +420,7 @@ def integrate(node: Node, by: Person, process_id: str, body: IntegrationIn) -> I
     summary="Close the consent round (the facilitator); returns where it leads",
 )
 def close_consent_round(node: Node, by: Person, process_id: str) -> Outcome:
-    outcome = node.close_consent_round(by, process_id)
+    outcome = node.consent.close_consent_round(by, process_id)
     return _outcome(node, process_id, outcome)
 
 
@@ -431,7 +433,7 @@ class EscalationIn(BaseModel):
     summary="Pass a deadlocked decision to the broader circle (the facilitator)",
 )
 def escalate(node: Node, by: Person, process_id: str, body: EscalationIn) -> ProcessOut:
-    node.escalate(by, process_id, body.reason)
+    node.consent.escalate(by, process_id, body.reason)
     return process_out(node, process_id)
 
 
@@ -440,5 +442,5 @@ def escalate(node: Node, by: Person, process_id: str, body: EscalationIn) -> Pro
     summary="Withdraw a proposal or selection (who opened it, or the facilitator)",
 )
 def withdraw(node: Node, by: Person, process_id: str) -> ProcessOut:
-    node.withdraw(by, process_id)
+    node.consent.withdraw(by, process_id)
     return process_out(node, process_id)

@@ -60,7 +60,7 @@ def sign_in(posted: Posted) -> Response:
             error=f"Too many sign-in attempts from your address; try again in {wait} seconds.",
         )
     token = form.get("token").strip()
-    person = found.node.person_for_token(token) if token else None
+    person = found.node.tokens.person_for_token(token) if token else None
     if person is None:
         log.info("sign-in refused from %s", client)
         return found.page("sign_in.html", 401, next=target, error=UNKNOWN_TOKEN)

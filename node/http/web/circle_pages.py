@@ -70,7 +70,7 @@ def decisions_page(found: Member) -> Response:
     today = node.clock().date()
     soon = today + timedelta(days=SOON_DAYS)
     decisions = []
-    for decision in node.decisions():
+    for decision in node.list_decisions():
         decisions.append(
             {
                 "id": str(decision.id),
@@ -136,7 +136,7 @@ def hats_page(found: Member) -> Response:
             "review_date": t.review_date,
             "overdue": t.review_date <= today,
         }
-        for t in node.hat_terms_ending(SOON_DAYS)
+        for t in node.hats.hat_terms_ending(SOON_DAYS)
     ]
     selections = [
         {
@@ -145,7 +145,7 @@ def hats_page(found: Member) -> Response:
             "candidate": names(s.candidate) if s.candidate else "",
             "review_date": s.review_date,
         }
-        for s in node.selections()
+        for s in node.list_selections()
         if s.stage not in FINAL_STAGES
     ]
     return found.page(
@@ -167,7 +167,7 @@ def _meetings_page(found: Visit, status: int = 200, **extra: Any) -> Response:
             "agenda": meeting.agenda,
             "minutes": meeting.minutes,
         }
-        for meeting in sorted(node.meetings(), key=lambda m: m.when, reverse=True)
+        for meeting in sorted(node.list_meetings(), key=lambda m: m.when, reverse=True)
     ]
     context: dict[str, Any] = {"refusal": "", "entered": {}, **extra}
     return found.page(
@@ -191,7 +191,7 @@ def schedule_meeting(posted: MemberPost) -> Response:
         when = form.moment("when", "meeting's date and time")
         if when is None:
             raise InvalidRequest("Say when the meeting is")
-        found.node.schedule_meeting(posted.person, form.get("title"), when)
+        found.node.meetings.schedule_meeting(posted.person, form.get("title"), when)
     except DomainError as refusal:
         problem = domain_problem(refusal)
         return _meetings_page(found, problem.status, refusal=problem.detail, entered=form.values())

@@ -70,7 +70,7 @@ def proposals_page(found: Member) -> Response:
             "deadline": p.deadline,
             "round": p.round_number,
         }
-        for p in node.proposals()
+        for p in node.list_proposals()
     ]
     rows.sort(key=lambda r: (r["final"], STEPS.index(r["stage"]) if r["stage"] in STEPS else 99))
     return found.page("proposals.html", proposals=rows)
@@ -94,7 +94,7 @@ def draft(posted: MemberPost) -> Response:
     if purpose in SUBJECT_OF:
         subject[SUBJECT_OF[purpose]] = form.get("subject").strip()
     try:
-        proposal_id = found.node.draft_proposal(
+        proposal_id = found.node.proposals.draft_proposal(
             posted.person,
             form.get("title"),
             form.get("text"),
@@ -230,59 +230,59 @@ Step = Callable[[CircleNode, str, str, Form], str]
 
 
 def _present(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    node.present(by, pid)
+    node.proposals.present(by, pid)
     return "The proposal is presented. Clarifying questions come next."
 
 
 def _ask(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    number = node.ask_question(by, pid, form.get("question"))
+    number = node.proposals.ask_question(by, pid, form.get("question"))
     return f"Your question is recorded as question {number}."
 
 
 def _answer(node: CircleNode, by: str, pid: str, form: Form) -> str:
     number = form.number("number", "the question you answer")
-    node.answer_question(by, pid, number, form.get("answer"))
+    node.proposals.answer_question(by, pid, number, form.get("answer"))
     return f"Question {number} is answered."
 
 
 def _amend(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    node.amend(by, pid, form.get("text"))
+    node.proposals.amend(by, pid, form.get("text"))
     return "The proposal is amended."
 
 
 def _open_reactions(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    node.open_reactions(by, pid)
+    node.proposals.open_reactions(by, pid)
     return "The reaction round is open."
 
 
 def _react(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    node.react(by, pid, form.get("reaction"))
+    node.proposals.react(by, pid, form.get("reaction"))
     return "Your reaction is recorded."
 
 
 def _open_round(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    node.open_consent_round(by, pid)
+    node.consent.open_consent_round(by, pid)
     return "The consent round is open."
 
 
 def _consent(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    node.consent(by, pid, form.get("concern"))
+    node.consent.consent(by, pid, form.get("concern"))
     return "Your consent is recorded."
 
 
 def _object(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    number = node.raise_objection(by, pid, form.get("argument"))
+    number = node.consent.raise_objection(by, pid, form.get("argument"))
     return f"Your objection is recorded as objection {number}."
 
 
 def _close_round(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    outcome = node.close_consent_round(by, pid)
+    outcome = node.consent.close_consent_round(by, pid)
     return f"The consent round is closed: {words(outcome)}."
 
 
 def _integrate(node: CircleNode, by: str, pid: str, form: Form) -> str:
     numbers = form.numbers("objection", "the objections this integrates")
-    node.integrate(
+    node.consent.integrate(
         by,
         pid,
         form.get("how"),
@@ -296,12 +296,12 @@ def _integrate(node: CircleNode, by: str, pid: str, form: Form) -> str:
 
 def _withdraw_objection(node: CircleNode, by: str, pid: str, form: Form) -> str:
     number = form.number("number", "the objection to withdraw")
-    node.withdraw_objection(by, pid, number)
+    node.consent.withdraw_objection(by, pid, number)
     return f"Objection {number} is withdrawn."
 
 
 def _withdraw(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    node.withdraw(by, pid)
+    node.consent.withdraw(by, pid)
     return "The proposal is withdrawn."
 
 

@@ -141,7 +141,7 @@ def still_signed_in(node: CircleNode, session: Session) -> bool:
     person = session.person
     if person is None or session.token_id is None or not node.is_founded:
         return False
-    if session.token_id not in node.tokens_of(person):
+    if session.token_id not in node.tokens.tokens_of(person):
         return False
     participant = node.peek_circle().participants.get(person)
     return participant is not None and participant.status not in GONE

@@ -45,9 +45,9 @@ class Everyone:
 def everyone(node: CircleNode | None = None) -> Everyone:
     node = node or keyed_node(61)
     peer, stranger = keyed_node(62), keyed_node(63)
-    peer.found_circle(name="Garden", aim="Grow", domain="Land", founder_name="Bo")
-    stranger.found_circle(name="Stranger", aim="Roam", domain="Roads", founder_name="Sam")
-    ada = node.found_circle(
+    peer.circle.found_circle(name="Garden", aim="Grow", domain="Land", founder_name="Bo")
+    stranger.circle.found_circle(name="Stranger", aim="Roam", domain="Roads", founder_name="Sam")
+    ada = node.circle.found_circle(
         name="Kitchen", aim="Feed the neighbourhood", domain="Food", founder_name="Ada"
     )
     ids = {"ada": ada}
@@ -58,14 +58,14 @@ def everyone(node: CircleNode | None = None) -> Everyone:
         ("Gus", "guest"),
         ("Lee", "full"),
     ):
-        ids[name.lower()] = node.add_founding_member(ada, name, level)
+        ids[name.lower()] = node.people.add_founding_member(ada, name, level)
     select(node, "facilitator", ids["ben"])
     select(node, "secretary", ada)
-    node.activate_circle(ada)
+    node.circle.activate_circle(ada)
     world = Everyone(node, peer, stranger, ids)
     for who, person in ids.items():
-        world.token_ids[who], world.tokens[who] = node.issue_token(person)
-    node.leave(ids["lee"], ids["lee"])
+        world.token_ids[who], world.tokens[who] = node.tokens.issue_token(person)
+    node.people.leave(ids["lee"], ids["lee"])
 
     node.add_peer(peer.descriptor("Garden", "http://garden.invalid"), "http://garden.invalid")
     peer.add_peer(node.descriptor("Kitchen", "http://testserver"), "http://testserver")
@@ -73,11 +73,13 @@ def everyone(node: CircleNode | None = None) -> Everyone:
     assert push is not None
     node.receive_push(push)
 
-    hat = node.define_hat(ada, "Cook", "Cooks", [], ["menu"])
-    proposal = node.draft_proposal(ids["cleo"], "Rota", "A weekly rota")
-    selection = node.open_selection(ids["ben"], hat)
-    decision = node.take_everyday_decision(ids["ben"], "facilitator", "meetings", "Tuesdays", "x")
-    meeting = node.schedule_meeting(ids["ben"], "Monthly", START + timedelta(days=7))
+    hat = node.hats.define_hat(ada, "Cook", "Cooks", [], ["menu"])
+    proposal = node.proposals.draft_proposal(ids["cleo"], "Rota", "A weekly rota")
+    selection = node.hats.open_selection(ids["ben"], hat)
+    decision = node.decisions.take_everyday_decision(
+        ids["ben"], "facilitator", "meetings", "Tuesdays", "x"
+    )
+    meeting = node.meetings.schedule_meeting(ids["ben"], "Monthly", START + timedelta(days=7))
     bodies = [
         entry.body_hash.hex()
         for entry in map(decode_entry, node.own_entries(-1, 100))

@@ -28,7 +28,7 @@ def test_every_route_needs_a_valid_token_of_someone_still_in_the_circle(circle: 
     routes = api_routes(c)
     assert len(routes) >= 70
     leaver = c.tokens["eli"]
-    revoked_id, revoked = c.node.issue_token(ids["cleo"])
+    revoked_id, revoked = c.node.tokens.issue_token(ids["cleo"])
     assert c.client.delete(f"/api/tokens/{revoked_id}", headers=c.as_("cleo")).status_code == 204
     c.ok("eli", f"/people/{ids['eli']}/leave", {"note": "Thank you all"})
     cases = {
@@ -122,7 +122,7 @@ def test_unknown_ids_are_not_found(circle: Circle) -> None:
     ):
         assert_problem(c.get("ada", path), 404, "not_found", detail)
     # A decision's id is not a process's.
-    c.node.define_hat(c.ids["ada"], "Cook", "Cooks", [], ["menu"])
+    c.node.hats.define_hat(c.ids["ada"], "Cook", "Cooks", [], ["menu"])
     assert_problem(
         c.post("ben", f"/processes/{UNKNOWN}/consent-round"),
         404,

@@ -13,7 +13,7 @@ ORGANISER = "care-commons-organiser"
 
 def organiser(c: Circle) -> None:
     """Cleo wears the care commons organiser hat (rota, supplies)."""
-    c.node.define_hat(
+    c.node.hats.define_hat(
         c.ids["ada"], "Care commons organiser", "Keeps the rota", [], ["rota", "supplies"], 6
     )
     select(c.node, ORGANISER, c.ids["cleo"])

@@ -22,7 +22,7 @@ def _send(c: Circle, who: str, key: str | None, body: dict[str, Any]) -> Any:
 
 
 def _titles(c: Circle) -> list[str]:
-    return [d.title for d in c.node.decisions()]
+    return [d.title for d in c.node.list_decisions()]
 
 
 def test_a_change_sent_again_with_its_key_is_not_done_twice(circle: Circle) -> None:

@@ -172,14 +172,14 @@ def bodies(schema: dict[str, Any], ids: list[str]) -> list[Any]:
 def test_no_request_gets_a_server_error(circle: Circle) -> None:
     c, ids = circle, circle.ids
     node_ = c.node
-    node_.define_hat(ids["ada"], "Cook", "Cooks", [], ["menu"])
+    node_.hats.define_hat(ids["ada"], "Cook", "Cooks", [], ["menu"])
     consent_to(node_, Purpose.ADOPT_POLICY, {}, text="Soup on Sundays", by=ids["ada"])
     in_round = consent_to(node_, Purpose.ADOPT_POLICY, {}, text="Bread", close=False)
-    drafted = node_.draft_proposal(ids["cleo"], "Draft", "Text")
-    selection = node_.open_selection(ids["ben"], "cook")
-    meeting = node_.schedule_meeting(ids["ben"], "Meeting", node_.clock())
-    decision = node_.decisions()[0].id
-    token_id, _ = node_.issue_token(ids["gus"])
+    drafted = node_.proposals.draft_proposal(ids["cleo"], "Draft", "Text")
+    selection = node_.hats.open_selection(ids["ben"], "cook")
+    meeting = node_.meetings.schedule_meeting(ids["ben"], "Meeting", node_.clock())
+    decision = node_.list_decisions()[0].id
+    token_id, _ = node_.tokens.issue_token(ids["gus"])
     values = {
         "proposal_id": [in_round, drafted],
         "process_id": [in_round, selection],

@@ -32,13 +32,13 @@ def test_a_command_is_one_hand_off_to_a_worker_thread(
         return await run_sync(function, *args, **options)
 
     monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
-    consent = c.node.consent
+    consent = c.node.consent.consent
 
     def consent_here(*args: Any) -> Any:
         ran_in.append(threading.current_thread().name)
         return consent(*args)
 
-    monkeypatch.setattr(c.node, "consent", consent_here)
+    monkeypatch.setattr(c.node.consent, "consent", consent_here)
     answer = c.ok("ben", f"/processes/{proposal}/consents", {"concern": ""}, status=201)
     assert answer["person_id"] == c.ids["ben"] and answer["consents"] is True
     # One hand-off (the command; the answer is checked on the event loop), and the command

@@ -75,37 +75,37 @@ def proposal_drafted(w: Everyone) -> dict[str, str]:
 
 
 def proposal_presented(w: Everyone) -> dict[str, str]:
-    w.node.present(w.ids["cleo"], _p(w))
+    w.node.proposals.present(w.ids["cleo"], _p(w))
     return proposal_drafted(w)
 
 
 def proposal_questioned(w: Everyone) -> dict[str, str]:
     params = proposal_presented(w)
-    number = w.node.ask_question(w.ids["eli"], _p(w), "Which days?")
+    number = w.node.proposals.ask_question(w.ids["eli"], _p(w), "Which days?")
     return {**params, "number": str(number)}
 
 
 def proposal_in_reactions(w: Everyone) -> dict[str, str]:
     params = proposal_presented(w)
-    w.node.open_reactions(w.ids["ben"], _p(w))
+    w.node.proposals.open_reactions(w.ids["ben"], _p(w))
     return params
 
 
 def proposal_in_consent_round(w: Everyone) -> dict[str, str]:
     params = proposal_in_reactions(w)
-    w.node.open_consent_round(w.ids["ben"], _p(w))
+    w.node.consent.open_consent_round(w.ids["ben"], _p(w))
     return params
 
 
 def proposal_objected(w: Everyone) -> dict[str, str]:
     params = proposal_in_consent_round(w)
-    number = w.node.raise_objection(w.ids["cleo"], _p(w), "Too often for the cooks")
+    number = w.node.consent.raise_objection(w.ids["cleo"], _p(w), "Too often for the cooks")
     return {**params, "number": str(number)}
 
 
 def proposal_integrating(w: Everyone) -> dict[str, str]:
     params = proposal_objected(w)
-    w.node.close_consent_round(w.ids["ben"], _p(w))
+    w.node.consent.close_consent_round(w.ids["ben"], _p(w))
     return params
 
 
@@ -115,13 +115,13 @@ def selection_open(w: Everyone) -> dict[str, str]:
 
 def selection_in_change_round(w: Everyone) -> dict[str, str]:
     for who in ("ada", "ben", "cleo"):
-        w.node.nominate(w.ids[who], _sel(w), w.ids["cleo"], "Cooks well")
-    w.node.open_change_round(w.ids["ben"], _sel(w))
+        w.node.hats.nominate(w.ids[who], _sel(w), w.ids["cleo"], "Cooks well")
+    w.node.hats.open_change_round(w.ids["ben"], _sel(w))
     return selection_open(w)
 
 
 def applicant(w: Everyone) -> dict[str, str]:
-    return {"person_id": w.node.apply_to_join("Dora")}
+    return {"person_id": w.node.people.apply_to_join("Dora")}
 
 
 def target(who: str) -> Setup:
@@ -129,7 +129,7 @@ def target(who: str) -> Setup:
 
 
 def gus_stepped_back(w: Everyone) -> dict[str, str]:
-    w.node.step_back(w.ids["gus"], w.ids["gus"])
+    w.node.people.step_back(w.ids["gus"], w.ids["gus"])
     return {"person_id": w.ids["gus"]}
 
 
@@ -142,19 +142,19 @@ def meeting(w: Everyone) -> dict[str, str]:
 
 
 def meeting_open(w: Everyone) -> dict[str, str]:
-    w.node.record_attendance(w.ids["ada"], _meeting(w), [w.ids[who] for who in MEMBERS])
+    w.node.meetings.record_attendance(w.ids["ada"], _meeting(w), [w.ids[who] for who in MEMBERS])
     return meeting(w)
 
 
 def meeting_with_agenda(w: Everyone) -> dict[str, str]:
     meeting_open(w)
-    w.node.consent_agenda(w.ids["ben"], _meeting(w), ["The rota"])
+    w.node.meetings.consent_agenda(w.ids["ben"], _meeting(w), ["The rota"])
     return {"meeting_id": _meeting(w), "number": "1"}
 
 
 def meeting_with_minutes(w: Everyone) -> dict[str, str]:
     meeting_with_agenda(w)
-    w.node.record_minutes(w.ids["ada"], _meeting(w), "We met.")
+    w.node.meetings.record_minutes(w.ids["ada"], _meeting(w), "We met.")
     return meeting(w)
 
 
@@ -672,11 +672,11 @@ def test_web_page_cells() -> None:
     for who, client in sessions.items():
         signed_in(client, world.tokens[who])
     # Someone signs in while still in the circle, then leaves: their session ends with it.
-    kim = world.node.apply_to_join("Kim")
-    world.node.admit(world.ids["ada"], kim)
+    kim = world.node.people.apply_to_join("Kim")
+    world.node.people.admit(world.ids["ada"], kim)
     gone = web_client(app)
-    signed_in(gone, world.node.issue_token(kim)[1])
-    world.node.leave(kim, kim)
+    signed_in(gone, world.node.tokens.issue_token(kim)[1])
+    world.node.people.leave(kim, kim)
     wrong = []
     for (method, _), path in sorted(pages.items()):
         for who in ("anonymous", "someone who left", "peer node", "unknown node"):

@@ -49,16 +49,16 @@ def serve(node: CircleNode) -> TestClient:
 
 def kitchen(node: CircleNode, name: str = "Kitchen") -> Circle:
     """Found the circle on `node`, select its facilitator and secretary, start it."""
-    ada = node.found_circle(
+    ada = node.circle.found_circle(
         name=name, aim="Feed the neighbourhood", domain="Food", founder_name="Ada"
     )
     ids = {"ada": ada}
     for name, level in (("Ben", "full"), ("Cleo", "full"), ("Eli", "learning"), ("Gus", "guest")):
-        ids[name.lower()] = node.add_founding_member(ada, name, level)
+        ids[name.lower()] = node.people.add_founding_member(ada, name, level)
     select(node, "facilitator", ids["ben"])
     select(node, "secretary", ada)
-    node.activate_circle(ada)
-    tokens = {who: node.issue_token(person)[1] for who, person in ids.items()}
+    node.circle.activate_circle(ada)
+    tokens = {who: node.tokens.issue_token(person)[1] for who, person in ids.items()}
     return Circle(node, serve(node), ids, tokens)
 
 

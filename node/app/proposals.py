@@ -1,0 +1,108 @@
+"""Proposals: drafting one (of any purpose), presenting it, clarifying questions, reactions,
+amending, and a formal vote where the circle's rules require one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from domain.circle import Circle
+from domain.proposal import Proposal
+from domain.values import Mode, Purpose
+from node.app.outcomes import Outcomes, RelationOutcomes
+from node.app.work import Work
+from node.store.retry import retry_on_conflict as command
+
+R = TypeVar("R")
+
+
+class Proposals:
+    """A proposal's path up to its consent round (node/app/consent.py holds the round)."""
+
+    def __init__(self, work: Work, relations: RelationOutcomes, outcomes: Outcomes) -> None:
+        self._work = work
+        self._relations = relations
+        self._outcomes = outcomes
+
+    @command
+    def draft_proposal(
+        self,
+        by: str,
+        title: str,
+        text: str,
+        *,
+        purpose: str = Purpose.ADOPT_POLICY,
+        subject: dict[str, Any] | None = None,
+        mode: str = Mode.MEETING,
+        deadline: datetime | None = None,
+        review_date: date | None = None,
+        topic: str | None = None,
+        ask_circles: list[str] | None = None,
+    ) -> str:
+        work = self._work
+        circle = work.get_circle()
+        subject = dict(subject or {})
+        for key in ("decision_id", "supersedes"):
+            if subject.get(key):
+                work.get_decision(str(subject[key]))
+        self._relations.check_relation_draft(purpose, subject)
+        for ref in ask_circles or []:
+            work.relationship(ref)
+        proposal = Proposal.draft(
+            circle,
+            by,
+            title,
+            text,
+            work.now(),
+            purpose=purpose,
+            subject=subject,
+            mode=mode,
+            deadline=deadline,
+            review_date=review_date,
+            topic=topic,
+            ask_circles=ask_circles,
+        )
+        work.save(proposal, *work.filed("proposal", proposal.id))
+        return str(proposal.id)
+
+    def _change_proposal(self, proposal_id: str, change: Callable[[Circle, Proposal], R]) -> R:
+        circle = self._work.get_circle()
+        proposal = self._work.get_proposal(proposal_id)
+        result = change(circle, proposal)
+        self._work.save(proposal)
+        return result
+
+    @command
+    def present(self, by: str, proposal_id: str) -> None:
+        self._change_proposal(proposal_id, lambda c, p: p.present(c, by))
+
+    @command
+    def ask_question(self, by: str, proposal_id: str, question: str) -> int:
+        return self._change_proposal(proposal_id, lambda c, p: p.ask_question(c, by, question))
+
+    @command
+    def answer_question(self, by: str, proposal_id: str, number: int, answer: str) -> None:
+        self._change_proposal(proposal_id, lambda c, p: p.answer_question(c, by, number, answer))
+
+    @command
+    def open_reactions(self, by: str, proposal_id: str) -> None:
+        self._change_proposal(proposal_id, lambda c, p: p.open_reactions(c, by))
+
+    @command
+    def react(self, by: str, proposal_id: str, reaction: str) -> None:
+        self._change_proposal(proposal_id, lambda c, p: p.react(c, by, reaction))
+
+    @command
+    def amend(self, by: str, proposal_id: str, text: str) -> None:
+        self._change_proposal(proposal_id, lambda c, p: p.amend(c, by, text))
+
+    @command
+    def record_vote(
+        self, by: str, proposal_id: str, in_favour: int, against: int, abstentions: int = 0
+    ) -> str:
+        circle = self._work.get_circle()
+        proposal = self._work.get_proposal(proposal_id)
+        outcome = proposal.record_vote(circle, by, in_favour, against, abstentions)
+        self._work.save(proposal, *self._outcomes.carry_out(circle, proposal, outcome))
+        return outcome

@@ -1,0 +1,70 @@
+"""Personal tokens with which members sign in: issued by the secretary (or the operator's CLI),
+shown once, revoked by their holder or the secretary."""
+
+from __future__ import annotations
+
+from eventsourcing.application import AggregateNotFoundError
+
+from domain.errors import NotFound, NotPermitted
+from domain.values import GONE
+from node.app.credentials import CREDENTIALS_ID, Credentials
+from node.app.work import Work
+from node.store.retry import retry_on_conflict as command
+
+
+class Tokens:
+    """Issuing, revoking and checking personal tokens."""
+
+    def __init__(self, work: Work) -> None:
+        self._work = work
+
+    def _credentials(self) -> Credentials:
+        try:
+            credentials: Credentials = self._work.load(Credentials, CREDENTIALS_ID)
+        except AggregateNotFoundError:
+            return Credentials()
+        return credentials
+
+    @command
+    def issue_token(self, person_id: str, by: str | None = None) -> tuple[str, str]:
+        """A personal token for someone of the circle; returns (token id, token), the token
+        shown this once. `by` is the secretary (or, for the operator's CLI, None)."""
+        circle = self._work.get_circle()
+        if by is not None:
+            circle.check_records_keeper(by, "issue a sign-in token")
+        if circle.participant(person_id).status in GONE:
+            raise NotPermitted("Someone who has left the circle gets no sign-in token")
+        credentials = self._credentials()
+        token_id, token = credentials.issue(person_id, self._work.now())
+        self._work.save(credentials)
+        return token_id, token
+
+    @command
+    def revoke_token(self, token_id: str, by: str | None = None) -> None:
+        """Revoke a token: by its holder, or the secretary (or the operator: by None)."""
+        credentials = self._credentials()
+        record = credentials.tokens.get(token_id)
+        if record is None:
+            raise NotFound(f"No token {token_id}")
+        if by is not None and by != record["person"]:
+            self._work.get_circle().check_records_keeper(by, "revoke someone else's token")
+        if not record["revoked"]:
+            credentials.revoke(token_id)
+            self._work.save(credentials)
+
+    def person_for_token(self, token: str) -> str | None:
+        """Who signs in with this token: someone of the circle who has not left; else None."""
+        try:
+            credentials: Credentials = self._work.kept.peek(CREDENTIALS_ID)
+        except AggregateNotFoundError:
+            return None
+        person = credentials.person_for(token)
+        if person is None or not self._work.is_founded:
+            return None
+        participant = self._work.peek_circle().participants.get(person)
+        if participant is None or participant.status in GONE:
+            return None
+        return person
+
+    def tokens_of(self, person_id: str) -> list[str]:
+        return self._credentials().held_by(person_id)
