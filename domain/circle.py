@@ -6,92 +6,31 @@ import re
 from collections.abc import Collection
 from copy import deepcopy
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidRequest, NotFound, NotPermitted, WrongStage
+from domain.hats import (
+    FACILITATOR,
+    LINK_HATS,
+    SECRETARY,
+    STANDARD_HATS,
+    HatChoice,
+)
+from domain.inputs import choice, required_text
 from domain.records import Copied, GoverningRules, HatDefinition, HatTerm, LegalEntity, Participant
+from domain.rules import ConsentDecision, check_rules, rules_from_subject
 from domain.values import (
     ACTING,
     GONE,
-    AbsenteePolicy,
     CircleKind,
     CircleStatus,
-    DecisionMethod,
     HatKind,
     Level,
     Membership,
     Purpose,
     Stage,
 )
-
-if TYPE_CHECKING:
-    from domain.proposal import Proposal
-    from domain.selection import HatSelection
-
-FACILITATOR, SECRETARY, LEADER, DELEGATE = "facilitator", "secretary", "leader", "delegate"
-LINK_HATS = frozenset({LEADER, DELEGATE})
-
-STANDARD_HATS = (
-    HatDefinition(
-        FACILITATOR,
-        "Facilitator",
-        "Hosts meetings and the consent process",
-        ["Plan and host meetings", "Run rounds", "Escalate a deadlock"],
-        ["meetings", "process"],
-        12,
-        HatKind.PROCESS,
-    ),
-    HatDefinition(
-        SECRETARY,
-        "Secretary",
-        "Keeps the logbook: the circle's records",
-        [
-            "Record agreements, selections and minutes",
-            "Keep review dates",
-            "Record who joins and leaves",
-        ],
-        ["logbook", "records", "membership"],
-        12,
-        HatKind.PROCESS,
-    ),
-    HatDefinition(
-        LEADER,
-        "Leader",
-        "Links the broader circle to this one",
-        ["Carry the broader circle's view", "Keep priorities in view"],
-        ["priorities"],
-        12,
-        HatKind.PROCESS,
-    ),
-    HatDefinition(
-        DELEGATE,
-        "Delegate",
-        "Carries this circle's voice to the broader circle",
-        ["Take part in the broader circle's decisions", "Report back"],
-        ["representation"],
-        12,
-        HatKind.PROCESS,
-    ),
-)
-
-
-def required_text(value: str | None, message: str) -> str:
-    """Return the stripped text, or refuse an empty one with `message`."""
-    text = (value or "").strip()
-    if not text:
-        raise InvalidRequest(message)
-    return text
-
-
-def choice(enum: Any, value: str, what: str) -> str:
-    """Return `value` as a member of `enum`, or refuse it naming the choices."""
-    try:
-        return enum(value)  # type: ignore[no-any-return]
-    except ValueError:
-        options = ", ".join(member.value for member in enum)
-        raise InvalidRequest(f"Unknown {what} {value!r}; choose one of: {options}") from None
 
 
 def slug(name: str) -> str:
@@ -173,7 +112,7 @@ class Circle(Copied, Aggregate):
     def _activated(self, today: date) -> None:
         self.status = CircleStatus.ACTIVE
 
-    def revise_aim(self, proposal: Proposal) -> None:
+    def revise_aim(self, proposal: ConsentDecision) -> None:
         self.check_consented(proposal, Purpose.CHANGE_AIM)
         self._aim_revised(str(proposal.subject["aim"]), str(proposal.id))
 
@@ -181,7 +120,7 @@ class Circle(Copied, Aggregate):
     def _aim_revised(self, aim: str, proposal_id: str) -> None:
         self.aim = aim
 
-    def change_domain(self, proposal: Proposal) -> None:
+    def change_domain(self, proposal: ConsentDecision) -> None:
         self.check_consented(proposal, Purpose.CHANGE_DOMAIN)
         self._domain_changed(str(proposal.subject["domain"]), str(proposal.id))
 
@@ -189,7 +128,7 @@ class Circle(Copied, Aggregate):
     def _domain_changed(self, domain: str, proposal_id: str) -> None:
         self.domain = domain
 
-    def change_rules(self, proposal: Proposal) -> None:
+    def change_rules(self, proposal: ConsentDecision) -> None:
         self.check_consented(proposal, Purpose.CHANGE_RULES)
         rules = rules_from_subject(self.rules, proposal.subject)
         self._rules_changed(rules, str(proposal.id))
@@ -198,7 +137,7 @@ class Circle(Copied, Aggregate):
     def _rules_changed(self, rules: GoverningRules, proposal_id: str) -> None:
         self.rules = rules
 
-    def incorporate(self, proposal: Proposal) -> None:
+    def incorporate(self, proposal: ConsentDecision) -> None:
         self.check_consented(proposal, Purpose.INCORPORATE)
         if self.status != CircleStatus.ACTIVE:
             raise WrongStage(f"Only an active circle can incorporate; this one is {self.status}")
@@ -215,7 +154,7 @@ class Circle(Copied, Aggregate):
         self.legal_entity = legal_entity
         self.status = CircleStatus.INCORPORATED
 
-    def go_independent(self, proposal: Proposal) -> None:
+    def go_independent(self, proposal: ConsentDecision) -> None:
         self.check_consented(proposal, Purpose.GO_INDEPENDENT)
         if self.status not in (CircleStatus.ACTIVE, CircleStatus.INCORPORATED):
             raise WrongStage(f"A {self.status} circle cannot go its own way")
@@ -225,7 +164,7 @@ class Circle(Copied, Aggregate):
     def _went_independent(self, proposal_id: str) -> None:
         self.status = CircleStatus.INDEPENDENT
 
-    def dissolve(self, proposal: Proposal) -> None:
+    def dissolve(self, proposal: ConsentDecision) -> None:
         self.check_consented(proposal, Purpose.DISSOLVE)
         self._dissolved(str(proposal.id))
 
@@ -319,7 +258,7 @@ class Circle(Copied, Aggregate):
         self._release_hats(person_id, "left the circle")
         self._membership_changed(person_id, Membership.LEFT, today, note)
 
-    def remove(self, proposal: Proposal, today: date) -> None:
+    def remove(self, proposal: ConsentDecision, today: date) -> None:
         self.check_consented(proposal, Purpose.REMOVE_PARTICIPANT)
         person_id = str(proposal.subject["person_id"])
         self._check_membership(person_id, set(Membership) - GONE, "be removed")
@@ -417,7 +356,7 @@ class Circle(Copied, Aggregate):
                 self._hat_taken_off(hat_id, wearer, "handed on")
         self._hat_put_on(HatTerm(hat_id, person_id, started, review_date, selection_id))
 
-    def give_selected_hat(self, selection: HatSelection, today: date) -> None:
+    def give_selected_hat(self, selection: HatChoice, today: date) -> None:
         """Carry out a consented selection: the candidate wears the hat until its review date.
 
         Someone re-selected for the hat they wear carries on with the new review date.
@@ -607,7 +546,7 @@ class Circle(Copied, Aggregate):
             raise WrongStage(f"Someone who is {status} cannot {doing}")
 
     def check_consented(
-        self, proposal: Proposal, purpose: str, effect: str = "binds the circle"
+        self, proposal: ConsentDecision, purpose: str, effect: str = "binds the circle"
     ) -> None:
         """Refuse anything but this circle's consented proposal of `purpose`: every step that
         binds a circle is one of its consent decisions."""
@@ -618,25 +557,3 @@ class Circle(Copied, Aggregate):
             raise InvalidRequest(f"That proposal is to {proposal.purpose.replace('_', ' ')}")
         if proposal.stage != Stage.CONSENTED:
             raise WrongStage(f"Only a consented proposal {effect}")
-
-
-def check_rules(rules: GoverningRules) -> None:
-    choice(DecisionMethod, rules.decision_method, "decision method")
-    choice(AbsenteePolicy, rules.absentee_policy, "absentee policy")
-    for topic, method in rules.methods_by_topic.items():
-        required_text(topic, "A topic with its own decision method needs a name")
-        choice(DecisionMethod, method, "decision method")
-
-
-def rules_from_subject(current: GoverningRules, subject: dict[str, Any]) -> GoverningRules:
-    """The governing rules a change-rules proposal would give the circle."""
-    methods = subject.get("methods_by_topic", current.methods_by_topic)
-    if not isinstance(methods, dict):
-        raise InvalidRequest("methods_by_topic maps a topic to a decision method")
-    rules = GoverningRules(
-        decision_method=str(subject.get("decision_method", current.decision_method)),
-        absentee_policy=str(subject.get("absentee_policy", current.absentee_policy)),
-        methods_by_topic={str(k): str(v) for k, v in methods.items()},
-    )
-    check_rules(rules)
-    return rules

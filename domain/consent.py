@@ -15,8 +15,10 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.circle import FACILITATOR, Circle, choice, required_text
+from domain.circle import Circle
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
+from domain.hats import FACILITATOR
+from domain.inputs import choice, required_text
 from domain.records import Answer, Copied, IntegrationRecord, Objection, RoundRecord
 from domain.values import (
     FINAL_STAGES,

@@ -7,8 +7,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.circle import Circle, required_text
+from domain.circle import Circle
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
+from domain.inputs import required_text
 from domain.proposal import Proposal
 from domain.records import Copied
 from domain.values import IN_FORCE, DecisionKind, DecisionStatus, Purpose

@@ -7,8 +7,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.circle import Circle, required_text
+from domain.circle import Circle
 from domain.errors import InvalidRequest, WrongStage
+from domain.inputs import required_text
 from domain.records import AgendaItem, Copied
 from domain.values import MeetingStage
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.circle import required_text
+from domain.inputs import required_text
 from domain.records import Copied
 
 

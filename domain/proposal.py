@@ -8,10 +8,12 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from domain.circle import Circle, choice, required_text, rules_from_subject
+from domain.circle import Circle
 from domain.consent import ConsentProcess, check_deadline
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
+from domain.inputs import choice, required_text
 from domain.records import Question, Reaction, VoteResult
+from domain.rules import rules_from_subject
 from domain.values import DecisionMethod, Level, Mode, Purpose, Stage, SupportKind
 
 # What each kind of proposal must name, besides its title and text.

@@ -16,8 +16,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.circle import LEADER, Circle, required_text
+from domain.circle import Circle
 from domain.errors import InvalidRequest, WrongStage
+from domain.hats import LEADER
+from domain.inputs import required_text
 from domain.proposal import Proposal
 from domain.records import Copied, LegalEntity
 from domain.values import CircleStatus, CoopLink, Peering, Purpose

@@ -7,9 +7,10 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from domain.circle import Circle, required_text
+from domain.circle import Circle
 from domain.consent import ConsentProcess, check_deadline
 from domain.errors import InvalidRequest, NotPermitted
+from domain.inputs import required_text
 from domain.records import IntegrationRecord, Nomination
 from domain.values import Integration, Level, Mode, Stage
 

@@ -13,8 +13,9 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.circle import Circle, choice, required_text
+from domain.circle import Circle
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
+from domain.inputs import choice, required_text
 from domain.proposal import Proposal
 from domain.records import Copied
 from domain.values import Purpose, SupportKind, SupportStatus

@@ -15,8 +15,9 @@ from typing import Any, Protocol
 import msgspec
 from eventsourcing.domain import Aggregate
 
-from domain.circle import DELEGATE, Circle
+from domain.circle import Circle
 from domain.decision import Decision
+from domain.hats import DELEGATE
 from domain.proposal import Proposal
 from domain.relationships import Relationship
 from domain.support import NETWORK, SupportRequest

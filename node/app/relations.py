@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
-from domain.circle import LEADER, Circle
+from domain.circle import Circle
 from domain.errors import InvalidRequest, NotFound, NotPermitted
+from domain.hats import LEADER
 from domain.proposal import Proposal
 from domain.relationships import ADDED, APPLIED, Relationship, relationship_id
 from domain.support import SupportRequest

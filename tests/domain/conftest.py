@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 from eventsourcing.domain import Aggregate
 
-from domain.circle import FACILITATOR, SECRETARY, Circle
+from domain.circle import Circle
+from domain.hats import FACILITATOR, SECRETARY
 from domain.proposal import Proposal
 from domain.records import GoverningRules
 from domain.relationships import ADDED, Relationship

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from domain.circle import FACILITATOR, SECRETARY, Circle
+from domain.circle import Circle
 from domain.decision import Decision
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
+from domain.hats import FACILITATOR, SECRETARY
 from domain.meeting import Meeting
 from domain.proposal import Proposal
 from domain.records import GoverningRules, LegalEntity

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from domain.circle import DELEGATE, FACILITATOR, LEADER, SECRETARY
 from domain.errors import InvalidRequest, NotFound, NotPermitted, WrongStage
+from domain.hats import DELEGATE, FACILITATOR, LEADER, SECRETARY
 from domain.selection import HatSelection
 from domain.values import Integration, Stage
 

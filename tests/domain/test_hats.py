@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from domain.circle import DELEGATE, FACILITATOR, LEADER, SECRETARY
 from domain.errors import InvalidRequest, NotFound, NotPermitted
+from domain.hats import DELEGATE, FACILITATOR, LEADER, SECRETARY
 from domain.values import HatKind
 
 ORGANISER = "care-commons-organiser"

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from domain.circle import FACILITATOR, LEADER, SECRETARY
 from domain.errors import InvalidRequest, NotFound, NotPermitted, WrongStage
+from domain.hats import FACILITATOR, LEADER, SECRETARY
 from domain.values import Level, Membership, Purpose
 
 ORGANISER = "care-commons-organiser"

@@ -9,9 +9,9 @@ from datetime import date
 
 import pytest
 
-from domain.circle import DELEGATE, LEADER
 from domain.decision import Decision
 from domain.errors import InvalidRequest, NotFound, NotPermitted, WrongStage
+from domain.hats import DELEGATE, LEADER
 from domain.proposal import SUBJECT_KEYS, Proposal
 from domain.records import LegalEntity
 from domain.relationships import ADDED, APPLIED, Relationship, relationship_id

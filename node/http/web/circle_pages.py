@@ -9,8 +9,9 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from domain.circle import FACILITATOR, Circle
+from domain.circle import Circle
 from domain.errors import DomainError, InvalidRequest
+from domain.hats import FACILITATOR
 from domain.values import ACTING, FINAL_STAGES, GONE, Level
 from node.http.api.errors import domain_problem
 from node.http.web.names import Names
