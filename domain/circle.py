@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Collection
 from copy import deepcopy
-from datetime import date, timedelta
+from datetime import date
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import InvalidRequest, NotFound, NotPermitted, WrongStage
-from domain.hats import (
-    FACILITATOR,
-    LINK_HATS,
-    SECRETARY,
-    STANDARD_HATS,
-    HatChoice,
-)
+from domain import hats
+from domain.errors import InvalidRequest, WrongStage
 from domain.inputs import choice, required_text
+from domain.membership import (
+    acting,
+    check_can_act,
+    check_can_wear,
+    check_full_participant,
+    check_membership,
+    check_newcomer,
+    check_open,
+    check_records_keeper,
+    find_participant,
+)
 from domain.records import Copied, GoverningRules, HatDefinition, HatTerm, LegalEntity, Participant
-from domain.rules import ConsentDecision, check_rules, rules_from_subject
+from domain.rules import ConsentDecision, check_consented, check_rules, rules_from_subject
 from domain.values import (
     ACTING,
     GONE,
@@ -29,12 +32,7 @@ from domain.values import (
     Level,
     Membership,
     Purpose,
-    Stage,
 )
-
-
-def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")
 
 
 class Circle(Copied, Aggregate):
@@ -66,7 +64,7 @@ class Circle(Copied, Aggregate):
             founder_id=required_text(founder_id, "A circle is founded by someone"),
             founded_on=today,
             rules=rules,
-            hats=[deepcopy(hat) for hat in STANDARD_HATS],
+            hats=[deepcopy(hat) for hat in hats.STANDARD_HATS],
         )
 
     @event("Founded")
@@ -98,10 +96,10 @@ class Circle(Copied, Aggregate):
         self.terms: list[HatTerm] = []
 
     def activate(self, by: str, today: date) -> None:
-        self.check_full_participant(by, "start the circle's work")
+        check_full_participant(self, by, "start the circle's work")
         if self.status != CircleStatus.FORMING:
             raise WrongStage(f"The circle is already {self.status}")
-        for hat_id in (FACILITATOR, SECRETARY):
+        for hat_id in (hats.FACILITATOR, hats.SECRETARY):
             if not self.wearers(hat_id):
                 raise WrongStage(
                     f"Select a {self.hats[hat_id].name.lower()} before the circle starts its work"
@@ -113,7 +111,7 @@ class Circle(Copied, Aggregate):
         self.status = CircleStatus.ACTIVE
 
     def revise_aim(self, proposal: ConsentDecision) -> None:
-        self.check_consented(proposal, Purpose.CHANGE_AIM)
+        check_consented(self, proposal, Purpose.CHANGE_AIM)
         self._aim_revised(str(proposal.subject["aim"]), str(proposal.id))
 
     @event("AimRevised")
@@ -121,7 +119,7 @@ class Circle(Copied, Aggregate):
         self.aim = aim
 
     def change_domain(self, proposal: ConsentDecision) -> None:
-        self.check_consented(proposal, Purpose.CHANGE_DOMAIN)
+        check_consented(self, proposal, Purpose.CHANGE_DOMAIN)
         self._domain_changed(str(proposal.subject["domain"]), str(proposal.id))
 
     @event("DomainChanged")
@@ -129,7 +127,7 @@ class Circle(Copied, Aggregate):
         self.domain = domain
 
     def change_rules(self, proposal: ConsentDecision) -> None:
-        self.check_consented(proposal, Purpose.CHANGE_RULES)
+        check_consented(self, proposal, Purpose.CHANGE_RULES)
         rules = rules_from_subject(self.rules, proposal.subject)
         self._rules_changed(rules, str(proposal.id))
 
@@ -138,7 +136,7 @@ class Circle(Copied, Aggregate):
         self.rules = rules
 
     def incorporate(self, proposal: ConsentDecision) -> None:
-        self.check_consented(proposal, Purpose.INCORPORATE)
+        check_consented(self, proposal, Purpose.INCORPORATE)
         if self.status != CircleStatus.ACTIVE:
             raise WrongStage(f"Only an active circle can incorporate; this one is {self.status}")
         subject = proposal.subject
@@ -155,7 +153,7 @@ class Circle(Copied, Aggregate):
         self.status = CircleStatus.INCORPORATED
 
     def go_independent(self, proposal: ConsentDecision) -> None:
-        self.check_consented(proposal, Purpose.GO_INDEPENDENT)
+        check_consented(self, proposal, Purpose.GO_INDEPENDENT)
         if self.status not in (CircleStatus.ACTIVE, CircleStatus.INCORPORATED):
             raise WrongStage(f"A {self.status} circle cannot go its own way")
         self._went_independent(str(proposal.id))
@@ -165,7 +163,7 @@ class Circle(Copied, Aggregate):
         self.status = CircleStatus.INDEPENDENT
 
     def dissolve(self, proposal: ConsentDecision) -> None:
-        self.check_consented(proposal, Purpose.DISSOLVE)
+        check_consented(self, proposal, Purpose.DISSOLVE)
         self._dissolved(str(proposal.id))
 
     @event("Dissolved")
@@ -176,10 +174,10 @@ class Circle(Copied, Aggregate):
     # People come and go.
 
     def welcome_founder(self, by: str, person_id: str, level: str, today: date) -> None:
-        self.check_full_participant(by, "welcome a founding member")
+        check_full_participant(self, by, "welcome a founding member")
         if self.status != CircleStatus.FORMING:
             raise WrongStage("Founding members join while the circle is forming; apply instead")
-        self._check_new(person_id)
+        check_newcomer(self, person_id)
         self._participant_joined(person_id, choice(Level, level, "participation level"), today)
 
     @event("FounderJoined")
@@ -187,8 +185,8 @@ class Circle(Copied, Aggregate):
         self.participants[person_id] = Participant(person_id, level, Membership.ACTIVE, today)
 
     def receive_application(self, person_id: str, level: str, today: date) -> None:
-        self.check_open()
-        self._check_new(person_id)
+        check_open(self)
+        check_newcomer(self, person_id)
         self._applied(person_id, choice(Level, level, "participation level"), today)
 
     @event("Applied")
@@ -196,13 +194,13 @@ class Circle(Copied, Aggregate):
         self.participants[person_id] = Participant(person_id, level, Membership.APPLIED, today)
 
     def start_trial(self, by: str, person_id: str, today: date) -> None:
-        self.check_records_keeper(by, "start a trial")
-        self._check_membership(person_id, {Membership.APPLIED}, "start a trial")
+        check_records_keeper(self, by, "start a trial")
+        check_membership(self, person_id, {Membership.APPLIED}, "start a trial")
         self._membership_changed(person_id, Membership.TRIAL, today, None)
 
     def admit(self, by: str, person_id: str, level: str, today: date) -> None:
-        self.check_records_keeper(by, "admit someone")
-        self._check_membership(person_id, {Membership.APPLIED, Membership.TRIAL}, "be admitted")
+        check_records_keeper(self, by, "admit someone")
+        check_membership(self, person_id, {Membership.APPLIED, Membership.TRIAL}, "be admitted")
         self._admitted(person_id, choice(Level, level, "participation level"), today)
 
     @event("Admitted")
@@ -215,22 +213,15 @@ class Circle(Copied, Aggregate):
     def decline(self, by: str, person_id: str, today: date) -> None:
         """Either side may end an application or a trial, without giving a reason."""
         if by != person_id:
-            self.check_records_keeper(by, "decline an application")
-        self._check_membership(person_id, {Membership.APPLIED, Membership.TRIAL}, "be declined")
+            check_records_keeper(self, by, "decline an application")
+        check_membership(self, person_id, {Membership.APPLIED, Membership.TRIAL}, "be declined")
         self._membership_changed(person_id, Membership.DECLINED, today, None)
 
     def change_level(self, by: str, person_id: str, level: str) -> None:
-        self.check_records_keeper(by, "change someone's participation level")
-        self.check_can_act(person_id)
+        check_records_keeper(self, by, "change someone's participation level")
+        check_can_act(self, person_id)
         level = choice(Level, level, "participation level")
-        if level == Level.GUEST and self.hats_worn_by(person_id):
-            raise NotPermitted("Guests do not wear hats; take off this person's hats first")
-        if level != Level.FULL:
-            for hat_id in LINK_HATS:
-                if self.wears(person_id, hat_id):
-                    raise NotPermitted(
-                        f"The {hat_id} must be a full participant; take off that hat first"
-                    )
+        hats.check_level_for(self.hats_worn_by(person_id), level)
         self._level_changed(person_id, level)
 
     @event("LevelChanged")
@@ -239,29 +230,29 @@ class Circle(Copied, Aggregate):
 
     def step_back(self, by: str, person_id: str, today: date, note: str | None = None) -> None:
         if by != person_id:
-            self.check_records_keeper(by, "record that someone steps back")
-        self._check_membership(person_id, ACTING, "step back")
+            check_records_keeper(self, by, "record that someone steps back")
+        check_membership(self, person_id, ACTING, "step back")
         self._release_hats(person_id, "stepped back")
         self._membership_changed(person_id, Membership.STEPPED_BACK, today, note)
 
     def welcome_back(self, by: str, person_id: str, today: date) -> None:
         if by != person_id:
-            self.check_records_keeper(by, "welcome someone back")
-        self._check_membership(person_id, {Membership.STEPPED_BACK}, "return")
+            check_records_keeper(self, by, "welcome someone back")
+        check_membership(self, person_id, {Membership.STEPPED_BACK}, "return")
         self._membership_changed(person_id, Membership.RETURNED, today, None)
 
     def leave(self, by: str, person_id: str, today: date, note: str | None = None) -> None:
         """Someone leaves with dignity: their hats are released, a note of thanks is kept."""
         if by != person_id:
-            self.check_records_keeper(by, "record that someone leaves")
-        self._check_membership(person_id, set(Membership) - GONE, "leave")
+            check_records_keeper(self, by, "record that someone leaves")
+        check_membership(self, person_id, set(Membership) - GONE, "leave")
         self._release_hats(person_id, "left the circle")
         self._membership_changed(person_id, Membership.LEFT, today, note)
 
     def remove(self, proposal: ConsentDecision, today: date) -> None:
-        self.check_consented(proposal, Purpose.REMOVE_PARTICIPANT)
+        check_consented(self, proposal, Purpose.REMOVE_PARTICIPANT)
         person_id = str(proposal.subject["person_id"])
-        self._check_membership(person_id, set(Membership) - GONE, "be removed")
+        check_membership(self, person_id, set(Membership) - GONE, "be removed")
         self._release_hats(person_id, "removed by decision")
         self._membership_changed(person_id, Membership.REMOVED, today, None)
 
@@ -292,51 +283,16 @@ class Circle(Copied, Aggregate):
         default_term_months: int,
         kind: str = HatKind.OPERATIONAL,
     ) -> str:
-        self.check_full_participant(by, "define a hat")
-        name = required_text(name, "A hat needs a name")
-        hat_id = slug(name)
-        if not hat_id:
-            raise InvalidRequest("A hat's name needs letters or digits")
-        if hat_id in self.hats:
-            raise InvalidRequest(f"The circle already has a hat called {self.hats[hat_id].name}")
-        kind = choice(HatKind, kind, "hat kind")
-        areas = [area.strip() for area in domain if area.strip()]
-        if kind == HatKind.OPERATIONAL and not areas:
-            raise InvalidRequest(
-                "An operational hat needs a domain: the areas its wearer may decide in"
-            )
-        if not 1 <= default_term_months <= 60:
-            raise InvalidRequest("A hat's term is between 1 and 60 months")
-        hat = HatDefinition(
-            hat_id=hat_id,
-            name=name,
-            purpose=required_text(purpose, "A hat needs a purpose"),
-            accountabilities=[item.strip() for item in accountabilities if item.strip()],
-            domain=areas,
-            default_term_months=default_term_months,
-            kind=kind,
+        check_full_participant(self, by, "define a hat")
+        hat = hats.new_hat(
+            self.hats, name, purpose, accountabilities, domain, default_term_months, kind
         )
         self._hat_defined(hat)
-        return hat_id
+        return hat.hat_id
 
     @event("HatDefined")
     def _hat_defined(self, hat: HatDefinition) -> None:
         self.hats[hat.hat_id] = hat
-
-    def check_can_wear(self, hat_id: str, person_id: str, *, again: bool = False) -> None:
-        """Refuse someone who may not wear the hat; `again` allows its current wearer
-        (re-selected for a new term)."""
-        hat = self.hat(hat_id)
-        participant = self.check_can_act(person_id)
-        if participant.level == Level.GUEST:
-            raise NotPermitted("Guests do not wear hats")
-        if hat_id in LINK_HATS and participant.level != Level.FULL:
-            raise NotPermitted(f"The {hat.name.lower()} must be a full participant")
-        if self.wears(person_id, hat_id) and not again:
-            raise InvalidRequest(f"This person already wears the {hat.name.lower()} hat")
-        other = (LINK_HATS - {hat_id}) if hat_id in LINK_HATS else set()
-        if any(self.wears(person_id, other_hat) for other_hat in other):
-            raise NotPermitted("The leader and the delegate of a circle are never the same person")
 
     def put_on_hat(
         self,
@@ -347,8 +303,8 @@ class Circle(Copied, Aggregate):
         selection_id: str | None = None,
     ) -> None:
         """Give someone a hat for a term. A process hat is worn by one person at a time."""
-        self.check_open()
-        self.check_can_wear(hat_id, person_id)
+        check_open(self)
+        check_can_wear(self, hat_id, person_id)
         if review_date <= started:
             raise InvalidRequest("A term's review date comes after its start")
         if self.hats[hat_id].kind == HatKind.PROCESS:
@@ -356,27 +312,17 @@ class Circle(Copied, Aggregate):
                 self._hat_taken_off(hat_id, wearer, "handed on")
         self._hat_put_on(HatTerm(hat_id, person_id, started, review_date, selection_id))
 
-    def give_selected_hat(self, selection: HatChoice, today: date) -> None:
+    def give_selected_hat(self, selection: hats.HatChoice, today: date) -> None:
         """Carry out a consented selection: the candidate wears the hat until its review date.
 
         Someone re-selected for the hat they wear carries on with the new review date.
         """
-        self.check_open()
-        if selection.circle_id != self.id:
-            raise InvalidRequest("That selection belongs to another circle")
-        if selection.stage != Stage.CONSENTED or selection.candidate is None:
-            raise WrongStage("Only a consented selection gives a hat")
-        assert selection.review_date is not None
-        if self.wears(selection.candidate, selection.hat_id):
-            self._hat_renewed(selection.hat_id, selection.candidate, selection.review_date)
+        check_open(self)
+        candidate, review_date = hats.chosen(selection, self.id)
+        if self.wears(candidate, selection.hat_id):
+            self._hat_renewed(selection.hat_id, candidate, review_date)
         else:
-            self.put_on_hat(
-                selection.hat_id,
-                selection.candidate,
-                today,
-                selection.review_date,
-                str(selection.id),
-            )
+            self.put_on_hat(selection.hat_id, candidate, today, review_date, str(selection.id))
 
     @event("HatPutOn")
     def _hat_put_on(self, term: HatTerm) -> None:
@@ -385,7 +331,7 @@ class Circle(Copied, Aggregate):
 
     def renew_hat(self, by: str, hat_id: str, person_id: str, review_date: date) -> None:
         """Renew a term: the circle consented (recorded by the secretary) to a further term."""
-        self.check_records_keeper(by, "renew a hat's term")
+        check_records_keeper(self, by, "renew a hat's term")
         term = self.term(hat_id, person_id)
         if review_date <= term.review_date:
             raise InvalidRequest("A renewed term must end after the current review date")
@@ -398,7 +344,7 @@ class Circle(Copied, Aggregate):
     def take_off_hat(self, by: str, hat_id: str, person_id: str, reason: str) -> None:
         """A hat can always be taken off: by its wearer, or recorded by the secretary."""
         if by != person_id:
-            self.check_records_keeper(by, "take a hat off someone")
+            check_records_keeper(self, by, "take a hat off someone")
         self.term(hat_id, person_id)
         self._hat_taken_off(hat_id, person_id, required_text(reason, "Say why the hat comes off"))
 
@@ -411,7 +357,7 @@ class Circle(Copied, Aggregate):
     def record_erasure(self, by: str, person_id: str, bodies: list[str]) -> None:
         """Someone who left asked for their personal data to be erased: the circle records
         that it was (the record keeps their id only), and which published bodies named them."""
-        self.check_records_keeper(by, "erase someone's personal data")
+        check_records_keeper(self, by, "erase someone's personal data")
         participant = self.participant(person_id)
         if participant.status not in GONE:
             raise WrongStage("Personal data is erased once someone has left the circle")
@@ -426,7 +372,7 @@ class Circle(Copied, Aggregate):
     def seat_linked(self, seat: str, today: date) -> None:
         """A seat for a linked circle's delegate or leader: a full participant of this circle,
         who answers through their own circle's node."""
-        self.check_open()
+        check_open(self)
         existing = self.participants.get(seat)
         if existing is not None and existing.status in ACTING:
             return
@@ -437,123 +383,38 @@ class Circle(Copied, Aggregate):
         self.participants[seat] = Participant(seat, Level.FULL, Membership.ACTIVE, today)
 
     def unseat_linked(self, seat: str, today: date) -> None:
-        self.check_open()
+        check_open(self)
         existing = self.participants.get(seat)
         if existing is None or existing.status not in ACTING:
             return
         self._membership_changed(seat, Membership.LEFT, today, None)
 
-    # Queries and guards used by the other aggregates.
+    # Queries (the guards that read them are in domain.membership).
 
     def hat(self, hat_id: str) -> HatDefinition:
-        try:
-            return self.hats[hat_id]
-        except KeyError:
-            raise NotFound(f"The circle has no hat {hat_id!r}") from None
+        return hats.find_hat(self.hats, hat_id)
 
     def term(self, hat_id: str, person_id: str) -> HatTerm:
-        for term in self.terms:
-            if term.hat_id == hat_id and term.person_id == person_id:
-                return term
-        raise NotFound(f"This person does not wear the {self.hat(hat_id).name.lower()} hat")
+        return hats.find_term(self.hats, self.terms, hat_id, person_id)
 
     def wearers(self, hat_id: str) -> list[str]:
-        return [term.person_id for term in self.terms if term.hat_id == hat_id]
+        return hats.wearers(self.terms, hat_id)
 
     def wears(self, person_id: str, hat_id: str) -> bool:
-        return any(t.hat_id == hat_id and t.person_id == person_id for t in self.terms)
+        return hats.wears(self.terms, person_id, hat_id)
 
     def hats_worn_by(self, person_id: str) -> list[str]:
-        return [term.hat_id for term in self.terms if term.person_id == person_id]
+        return hats.worn_by(self.terms, person_id)
 
     def terms_ending(self, today: date, within_days: int = 30) -> list[HatTerm]:
         """Hat terms whose review date has come or comes within `within_days`."""
-        if not 0 <= within_days <= 3660:
-            raise InvalidRequest("Look ahead between 0 and 3660 days")
-        horizon = today + timedelta(days=within_days)
-        return sorted(
-            (t for t in self.terms if t.review_date <= horizon), key=lambda t: t.review_date
-        )
+        return hats.terms_ending(self.terms, today, within_days)
 
     def participant(self, person_id: str) -> Participant:
-        try:
-            return self.participants[person_id]
-        except KeyError:
-            raise NotFound("This person is not a participant of the circle") from None
+        return find_participant(self.participants, person_id)
 
     def full_participants(self) -> list[str]:
-        return [
-            p.person_id
-            for p in self.participants.values()
-            if p.status in ACTING and p.level == Level.FULL
-        ]
+        return acting(self.participants, full=True)
 
     def acting_participants(self) -> list[str]:
-        return [p.person_id for p in self.participants.values() if p.status in ACTING]
-
-    def check_open(self) -> None:
-        if self.status == CircleStatus.DISSOLVED:
-            raise WrongStage(
-                "This circle is dissolved; its records are kept but nothing new happens"
-            )
-
-    def check_can_act(self, person_id: str) -> Participant:
-        self.check_open()
-        participant = self.participant(person_id)
-        if participant.status in ACTING:
-            return participant
-        if participant.status in GONE:
-            raise NotPermitted("This person has left the circle and can no longer act in it")
-        if participant.status == Membership.STEPPED_BACK:
-            raise NotPermitted("This person has stepped back; they can act again once they return")
-        raise NotPermitted("This person is not yet an active participant of the circle")
-
-    def check_full_participant(self, person_id: str, doing: str) -> Participant:
-        participant = self.check_can_act(person_id)
-        if participant.level != Level.FULL:
-            raise NotPermitted(f"Only full participants can {doing}")
-        return participant
-
-    def check_wears(self, person_id: str, hat_id: str, doing: str) -> None:
-        self.check_can_act(person_id)
-        if not self.wears(person_id, hat_id):
-            raise NotPermitted(f"Only the {self.hat(hat_id).name.lower()} can {doing}")
-
-    def check_facilitator(self, person_id: str, doing: str) -> None:
-        """The facilitator runs the process; while nobody wears that hat, any full participant."""
-        if self.wearers(FACILITATOR):
-            self.check_wears(person_id, FACILITATOR, doing)
-        else:
-            self.check_full_participant(person_id, doing)
-
-    def check_records_keeper(self, person_id: str, doing: str) -> None:
-        """The secretary keeps the records; while nobody wears that hat, any full participant."""
-        if self.wearers(SECRETARY):
-            self.check_wears(person_id, SECRETARY, doing)
-        else:
-            self.check_full_participant(person_id, doing)
-
-    def _check_new(self, person_id: str) -> None:
-        existing = self.participants.get(person_id)
-        if existing is not None and existing.status not in GONE:
-            raise InvalidRequest("This person is already part of the circle")
-
-    def _check_membership(self, person_id: str, allowed: Collection[str], doing: str) -> None:
-        self.check_open()
-        participant = self.participant(person_id)
-        if participant.status not in allowed:
-            status = participant.status.replace("_", " ")
-            raise WrongStage(f"Someone who is {status} cannot {doing}")
-
-    def check_consented(
-        self, proposal: ConsentDecision, purpose: str, effect: str = "binds the circle"
-    ) -> None:
-        """Refuse anything but this circle's consented proposal of `purpose`: every step that
-        binds a circle is one of its consent decisions."""
-        self.check_open()
-        if proposal.circle_id != self.id:
-            raise InvalidRequest("That proposal belongs to another circle")
-        if proposal.purpose != purpose:
-            raise InvalidRequest(f"That proposal is to {proposal.purpose.replace('_', ' ')}")
-        if proposal.stage != Stage.CONSENTED:
-            raise WrongStage(f"Only a consented proposal {effect}")
+        return acting(self.participants)

@@ -19,6 +19,13 @@ from domain.circle import Circle
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
 from domain.hats import FACILITATOR
 from domain.inputs import choice, required_text
+from domain.membership import (
+    check_can_act,
+    check_facilitator,
+    check_full_participant,
+    check_open,
+    check_wears,
+)
 from domain.records import Answer, Copied, IntegrationRecord, Objection, RoundRecord
 from domain.values import (
     FINAL_STAGES,
@@ -80,7 +87,7 @@ class ConsentProcess(Copied, Aggregate):
     def check_circle(self, circle: Circle) -> None:
         if circle.id != self.circle_id:
             raise InvalidRequest("That belongs to another circle")
-        circle.check_open()
+        check_open(circle)
 
     def check_stage(self, *stages: str, doing: str) -> None:
         if self.stage not in stages:
@@ -105,8 +112,8 @@ class ConsentProcess(Copied, Aggregate):
         self.check_stage(Stage.CONSENT_ROUND, doing="answer the consent round")
         self._check_by_consent()
         self._check_before_deadline(now)
-        circle.check_full_participant(
-            by, "consent or object; learning participants and guests speak, not block"
+        check_full_participant(
+            circle, by, "consent or object; learning participants and guests speak, not block"
         )
         if by in self.answers:
             raise InvalidRequest("You have already answered in this round")
@@ -115,7 +122,7 @@ class ConsentProcess(Copied, Aggregate):
 
     def open_consent_round(self, circle: Circle, by: str, now: datetime) -> None:
         self.check_circle(circle)
-        circle.check_facilitator(by, "open the consent round")
+        check_facilitator(circle, by, "open the consent round")
         self.check_stage(*self.ROUND_OPENS_FROM, Stage.INTEGRATING, doing="open a consent round")
         self._check_before_deadline(now)
         unresolved = self.open_objections()
@@ -144,7 +151,7 @@ class ConsentProcess(Copied, Aggregate):
         self.check_stage(*self.ADVANCE_STAGES, doing="answer in advance")
         if circle.rules.absentee_policy != AbsenteePolicy.REACTED_IN_ADVANCE:
             raise NotPermitted("This circle's absentee policy does not take answers in advance")
-        circle.check_full_participant(by, "consent or object")
+        check_full_participant(circle, by, "consent or object")
         if not consents:
             required_text(text, "An objection needs its argument")
         self._answered_in_advance(by, consents, text.strip())
@@ -206,7 +213,7 @@ class ConsentProcess(Copied, Aggregate):
 
     def withdraw_objection(self, circle: Circle, by: str, number: int) -> None:
         self.check_circle(circle)
-        circle.check_can_act(by)
+        check_can_act(circle, by)
         self.check_not_final("withdraw an objection")
         objection = self._objection(number)
         if objection.person_id != by:
@@ -224,7 +231,7 @@ class ConsentProcess(Copied, Aggregate):
         self.check_circle(circle)
         self.check_stage(Stage.CONSENT_ROUND, doing="close the consent round")
         self._check_by_consent()
-        circle.check_facilitator(by, "close the consent round")
+        check_facilitator(circle, by, "close the consent round")
         unanswered = [c for c in self.asked_circles if circle_seat(c) not in self.answers]
         if unanswered and not (self.mode == Mode.ASYNC and self.deadline and now >= self.deadline):
             raise WrongStage(
@@ -284,7 +291,7 @@ class ConsentProcess(Copied, Aggregate):
         """Integrate objections by amending, shortening the term or adding a measure."""
         self.check_circle(circle)
         self.check_stage(Stage.INTEGRATING, doing="integrate objections")
-        if circle.check_can_act(by).level == Level.GUEST:
+        if check_can_act(circle, by).level == Level.GUEST:
             # Integrating changes what is decided (the text, its term, its measures): guests
             # take part in the rounds but do not propose, amend or nominate.
             raise NotPermitted(
@@ -327,7 +334,7 @@ class ConsentProcess(Copied, Aggregate):
         """Deadlock: the facilitator passes the decision to the broader circle."""
         self.check_circle(circle)
         self.check_stage(Stage.CONSENT_ROUND, Stage.INTEGRATING, doing="escalate")
-        circle.check_wears(by, FACILITATOR, "pass a decision to the broader circle")
+        check_wears(circle, by, FACILITATOR, "pass a decision to the broader circle")
         if not circle.parent:
             raise WrongStage("This circle has no broader circle to pass the decision to")
         self._escalated(circle.parent, required_text(reason, "Say why the circle is stuck"))
@@ -338,10 +345,10 @@ class ConsentProcess(Copied, Aggregate):
 
     def withdraw(self, circle: Circle, by: str) -> None:
         self.check_circle(circle)
-        circle.check_can_act(by)
+        check_can_act(circle, by)
         self.check_not_final("withdraw it")
         if by != self.opened_by:
-            circle.check_facilitator(by, "withdraw someone else's proposal")
+            check_facilitator(circle, by, "withdraw someone else's proposal")
         self._withdrawn(by)
 
     @event("Withdrawn")

@@ -10,8 +10,10 @@ from eventsourcing.domain import Aggregate, event
 from domain.circle import Circle
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
 from domain.inputs import required_text
+from domain.membership import check_can_act, check_wears
 from domain.proposal import Proposal
 from domain.records import Copied
+from domain.rules import check_consented
 from domain.values import IN_FORCE, DecisionKind, DecisionStatus, Purpose
 
 # Review dates when the proposal or the hat wearer names none.
@@ -24,7 +26,7 @@ class Decision(Copied, Aggregate):
     @classmethod
     def adopt(cls, circle: Circle, proposal: Proposal, today: date) -> Decision:
         """A consented policy proposal becomes a policy of the circle."""
-        circle.check_consented(proposal, Purpose.ADOPT_POLICY, "makes or changes a policy")
+        check_consented(circle, proposal, Purpose.ADOPT_POLICY, "makes or changes a policy")
         return cls(
             circle_id=circle.id,
             kind=DecisionKind.POLICY,
@@ -57,7 +59,7 @@ class Decision(Copied, Aggregate):
     ) -> Decision:
         """An everyday decision by a hat wearer, inside the hat's domain."""
         hat = circle.hat(hat_id)
-        circle.check_wears(by, hat_id, "take everyday decisions with this hat")
+        check_wears(circle, by, hat_id, "take everyday decisions with this hat")
         area = required_text(area, "Say which area of the hat's domain this decision is in")
         if not hat.covers(area):
             raise NotPermitted(
@@ -197,7 +199,7 @@ class Decision(Copied, Aggregate):
         """Anyone in the circle may challenge an everyday decision; it becomes a proposal."""
         if proposal.circle_id != circle.id or circle.id != self.circle_id:
             raise InvalidRequest("The challenge and the decision belong to different circles")
-        circle.check_can_act(by)
+        check_can_act(circle, by)
         if self.kind != DecisionKind.OPERATIONAL:
             raise WrongStage("A policy is changed by a proposal to amend it, not a challenge")
         if not self.in_force:
@@ -215,7 +217,7 @@ class Decision(Copied, Aggregate):
     def _check_changes_this(self, circle: Circle, proposal: Proposal, purpose: str) -> None:
         if circle.id != self.circle_id:
             raise InvalidRequest("That decision belongs to another circle")
-        circle.check_consented(proposal, purpose, "makes or changes a policy")
+        check_consented(circle, proposal, purpose, "makes or changes a policy")
         if proposal.subject.get("decision_id") != str(self.id):
             raise InvalidRequest("That proposal is about another decision")
         if not self.in_force:

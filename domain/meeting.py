@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.circle import Circle
 from domain.errors import InvalidRequest, WrongStage
 from domain.inputs import required_text
+from domain.membership import check_can_act, check_facilitator, check_open, check_records_keeper
 from domain.records import AgendaItem, Copied
 from domain.values import MeetingStage
 
@@ -17,7 +18,7 @@ from domain.values import MeetingStage
 class Meeting(Copied, Aggregate):
     @classmethod
     def schedule(cls, circle: Circle, by: str, title: str, when: datetime) -> Meeting:
-        circle.check_facilitator(by, "schedule a meeting")
+        check_facilitator(circle, by, "schedule a meeting")
         return cls(
             circle_id=circle.id,
             title=required_text(title, "A meeting needs a title"),
@@ -39,11 +40,11 @@ class Meeting(Copied, Aggregate):
     def record_attendance(self, circle: Circle, by: str, present: list[str]) -> None:
         """Who came; the participants who did not are recorded as absent."""
         self._check(circle, MeetingStage.PLANNED, "record attendance")
-        circle.check_records_keeper(by, "record attendance")
+        check_records_keeper(circle, by, "record attendance")
         if not present:
             raise InvalidRequest("A meeting needs someone present")
         for person_id in present:
-            circle.check_can_act(person_id)
+            check_can_act(circle, person_id)
         absent = [p for p in circle.acting_participants() if p not in present]
         self._attendance_recorded(sorted(set(present)), absent)
 
@@ -55,7 +56,7 @@ class Meeting(Copied, Aggregate):
 
     def consent_agenda(self, circle: Circle, by: str, items: list[str]) -> None:
         self._check(circle, MeetingStage.OPEN, "consent to the agenda")
-        circle.check_facilitator(by, "record the agenda's consent")
+        check_facilitator(circle, by, "record the agenda's consent")
         titles = [item.strip() for item in items if item.strip()]
         if not titles:
             raise InvalidRequest("An agenda needs at least one item")
@@ -70,7 +71,7 @@ class Meeting(Copied, Aggregate):
         self, circle: Circle, by: str, number: int, outcome: str, reference: str | None = None
     ) -> None:
         self._check(circle, MeetingStage.AGENDA_CONSENTED, "record an item's outcome")
-        circle.check_records_keeper(by, "record an item's outcome")
+        check_records_keeper(circle, by, "record an item's outcome")
         if not 1 <= number <= len(self.agenda):
             raise InvalidRequest(f"The agenda has no item {number}")
         self._item_decided(number, required_text(outcome, "Say what was decided"), reference)
@@ -83,7 +84,7 @@ class Meeting(Copied, Aggregate):
 
     def record_minutes(self, circle: Circle, by: str, text: str) -> None:
         self._check(circle, MeetingStage.AGENDA_CONSENTED, "record minutes")
-        circle.check_records_keeper(by, "record minutes")
+        check_records_keeper(circle, by, "record minutes")
         self._minutes_recorded(required_text(text, "Minutes need their text"))
 
     @event("MinutesRecorded")
@@ -93,7 +94,7 @@ class Meeting(Copied, Aggregate):
 
     def consent_minutes(self, circle: Circle, by: str) -> None:
         self._check(circle, MeetingStage.MINUTES_RECORDED, "consent to the minutes")
-        circle.check_facilitator(by, "record the minutes' consent")
+        check_facilitator(circle, by, "record the minutes' consent")
         self._minutes_consented()
 
     @event("MinutesConsented")
@@ -103,6 +104,6 @@ class Meeting(Copied, Aggregate):
     def _check(self, circle: Circle, stage: str, doing: str) -> None:
         if circle.id != self.circle_id:
             raise InvalidRequest("That meeting belongs to another circle")
-        circle.check_open()
+        check_open(circle)
         if self.stage != stage:
             raise WrongStage(f"Cannot {doing}: the meeting is {self.stage.replace('_', ' ')}")

@@ -12,6 +12,7 @@ from domain.circle import Circle
 from domain.consent import ConsentProcess, check_deadline
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
 from domain.inputs import choice, required_text
+from domain.membership import check_can_act, check_facilitator, check_records_keeper
 from domain.records import Question, Reaction, VoteResult
 from domain.rules import rules_from_subject
 from domain.values import DecisionMethod, Level, Mode, Purpose, Stage, SupportKind
@@ -69,7 +70,7 @@ class Proposal(ConsentProcess):
     ) -> Proposal:
         """Draft a proposal. `ask_circles` names linked circles whose consent it also needs
         (federated consent): each answers by its own consent process."""
-        participant = circle.check_can_act(by)
+        participant = check_can_act(circle, by)
         if participant.level == Level.GUEST:
             raise NotPermitted("Guests take part in rounds; full and learning participants propose")
         purpose = choice(Purpose, purpose, "proposal purpose")
@@ -146,7 +147,7 @@ class Proposal(ConsentProcess):
 
     def present(self, circle: Circle, by: str) -> None:
         self.check_circle(circle)
-        circle.check_can_act(by)
+        check_can_act(circle, by)
         if by != self.proposer:
             raise NotPermitted("Only the proposer presents their proposal")
         self.check_stage(Stage.DRAFT, doing="present it")
@@ -159,7 +160,7 @@ class Proposal(ConsentProcess):
     def ask_question(self, circle: Circle, by: str, question: str) -> int:
         """Clarifying questions: anyone in the circle, guests included, may ask."""
         self.check_circle(circle)
-        circle.check_can_act(by)
+        check_can_act(circle, by)
         self.check_stage(Stage.PRESENTED, Stage.CLARIFYING, doing="ask a clarifying question")
         self._question_asked(by, required_text(question, "A question needs its words"))
         return len(self.questions)
@@ -172,8 +173,8 @@ class Proposal(ConsentProcess):
     def answer_question(self, circle: Circle, by: str, number: int, answer: str) -> None:
         self.check_circle(circle)
         if by != self.proposer:
-            circle.check_facilitator(by, "answer for the proposer")
-        circle.check_can_act(by)
+            check_facilitator(circle, by, "answer for the proposer")
+        check_can_act(circle, by)
         self.check_stage(Stage.CLARIFYING, doing="answer a question")
         if not 1 <= number <= len(self.questions):
             raise InvalidRequest(f"There is no question {number}")
@@ -185,7 +186,7 @@ class Proposal(ConsentProcess):
 
     def open_reactions(self, circle: Circle, by: str) -> None:
         self.check_circle(circle)
-        circle.check_facilitator(by, "open the reaction round")
+        check_facilitator(circle, by, "open the reaction round")
         self.check_stage(Stage.PRESENTED, Stage.CLARIFYING, doing="open the reaction round")
         unanswered = [q.number for q in self.questions if q.answer is None]
         if unanswered:
@@ -198,7 +199,7 @@ class Proposal(ConsentProcess):
 
     def react(self, circle: Circle, by: str, reaction: str) -> None:
         self.check_circle(circle)
-        circle.check_can_act(by)
+        check_can_act(circle, by)
         self.check_stage(Stage.REACTIONS, doing="react")
         self._reacted(by, required_text(reaction, "A reaction needs its words"))
 
@@ -209,7 +210,7 @@ class Proposal(ConsentProcess):
     def amend(self, circle: Circle, by: str, text: str) -> None:
         """The proposer may amend after questions and reactions, before the consent round."""
         self.check_circle(circle)
-        circle.check_can_act(by)
+        check_can_act(circle, by)
         if by != self.proposer:
             raise NotPermitted("Only the proposer amends a proposal before the consent round")
         self.check_stage(
@@ -230,7 +231,7 @@ class Proposal(ConsentProcess):
     ) -> str:
         """Where the circle's rules require a formal vote, the secretary records its result."""
         self.check_circle(circle)
-        circle.check_records_keeper(by, "record a vote's result")
+        check_records_keeper(circle, by, "record a vote's result")
         self.check_stage(Stage.CONSENT_ROUND, doing="record a vote")
         if self.method != DecisionMethod.FORMAL_VOTE:
             raise WrongStage("This proposal is decided by consent, not by vote")

@@ -20,8 +20,10 @@ from domain.circle import Circle
 from domain.errors import InvalidRequest, WrongStage
 from domain.hats import LEADER
 from domain.inputs import required_text
+from domain.membership import check_can_wear
 from domain.proposal import Proposal
 from domain.records import Copied, LegalEntity
+from domain.rules import check_consented
 from domain.values import CircleStatus, CoopLink, Peering, Purpose
 
 # How this circle came to know the other.
@@ -76,7 +78,7 @@ class Relationship(Copied, Aggregate):
     def _check(self, circle: Circle, proposal: Proposal, purpose: str) -> None:
         if circle.id != self.circle_id:
             raise InvalidRequest("That proposal belongs to another circle")
-        circle.check_consented(proposal, purpose)
+        check_consented(circle, proposal, purpose)
         if proposal.subject.get("circle") != self.other:
             raise InvalidRequest("That proposal is about another circle")
 
@@ -282,7 +284,7 @@ class Relationship(Copied, Aggregate):
             raise self._refuse("The co-op has not proposed a leader")
         if self.proposed_leader != person:
             raise InvalidRequest("That is not the leader the co-op proposed")
-        circle.check_can_wear(LEADER, person)
+        check_can_wear(circle, LEADER, person)
         self._link_changed("leader", person, True)
         return person
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any, Protocol
 from uuid import UUID
 
-from domain.errors import InvalidRequest
+from domain.errors import InvalidRequest, WrongStage
 from domain.inputs import choice, required_text
+from domain.membership import CircleRecords, check_open
 from domain.records import GoverningRules
-from domain.values import AbsenteePolicy, DecisionMethod
+from domain.values import AbsenteePolicy, DecisionMethod, Stage
 
 
 class ConsentDecision(Protocol):
     """What a circle reads of one of its consent decisions (a `Proposal`): whose it is, what
-    it is for, how far it has come and what it names. The circle takes any object that has
-    these, so that it need not know the consent process (which knows the circle)."""
+    it is for, how far it has come and what it names. The circle and `check_consented` take
+    any object that has these, so that they need not know the consent process (which knows
+    the circle)."""
 
     @property
     def id(self) -> UUID: ...
@@ -30,6 +32,23 @@ class ConsentDecision(Protocol):
 
     @property
     def subject(self) -> dict[str, Any]: ...
+
+
+def check_consented(
+    circle: CircleRecords,
+    proposal: ConsentDecision,
+    purpose: str,
+    effect: str = "binds the circle",
+) -> None:
+    """Refuse anything but this circle's consented proposal of `purpose`: every step that
+    binds a circle is one of its consent decisions."""
+    check_open(circle)
+    if proposal.circle_id != circle.id:
+        raise InvalidRequest("That proposal belongs to another circle")
+    if proposal.purpose != purpose:
+        raise InvalidRequest(f"That proposal is to {proposal.purpose.replace('_', ' ')}")
+    if proposal.stage != Stage.CONSENTED:
+        raise WrongStage(f"Only a consented proposal {effect}")
 
 
 def check_rules(rules: GoverningRules) -> None:

@@ -11,6 +11,7 @@ from domain.circle import Circle
 from domain.consent import ConsentProcess, check_deadline
 from domain.errors import InvalidRequest, NotPermitted
 from domain.inputs import required_text
+from domain.membership import check_can_act, check_can_wear, check_facilitator
 from domain.records import IntegrationRecord, Nomination
 from domain.values import Integration, Level, Mode, Stage
 
@@ -31,7 +32,7 @@ class HatSelection(ConsentProcess):
         deadline: datetime | None = None,
     ) -> HatSelection:
         hat = circle.hat(hat_id)
-        circle.check_facilitator(by, "open a selection")
+        check_facilitator(circle, by, "open a selection")
         check_deadline(mode, deadline, now)
         today = now.date()
         if review_date is None:
@@ -74,7 +75,7 @@ class HatSelection(ConsentProcess):
             raise InvalidRequest(
                 "You have nominated already; you can change it in the change round"
             )
-        circle.check_can_wear(self.hat_id, nominee, again=True)
+        check_can_wear(circle, self.hat_id, nominee, again=True)
         self._nominated(
             Nomination(by, nominee, required_text(reason, "Give a reason for your nomination"))
         )
@@ -84,7 +85,7 @@ class HatSelection(ConsentProcess):
         self.check_circle(circle)
         self._check_nominator(circle, by)
         self.check_stage(Stage.CHANGE_ROUND, doing="change a nomination")
-        circle.check_can_wear(self.hat_id, nominee, again=True)
+        check_can_wear(circle, self.hat_id, nominee, again=True)
         reason = required_text(reason, "Give a reason for the change")
         self._nominated(Nomination(by, nominee, reason, changed=True))
 
@@ -94,7 +95,7 @@ class HatSelection(ConsentProcess):
 
     def open_change_round(self, circle: Circle, by: str) -> None:
         self.check_circle(circle)
-        circle.check_facilitator(by, "open the change round")
+        check_facilitator(circle, by, "open the change round")
         self.check_stage(Stage.NOMINATING, doing="open the change round")
         if not self.nominations:
             raise InvalidRequest("Nobody has been nominated yet")
@@ -110,13 +111,13 @@ class HatSelection(ConsentProcess):
         After objections, proposing another nominee integrates every open objection.
         """
         self.check_circle(circle)
-        circle.check_facilitator(by, "propose a candidate")
+        check_facilitator(circle, by, "propose a candidate")
         self.check_stage(Stage.CHANGE_ROUND, Stage.INTEGRATING, doing="propose a candidate")
         if candidate not in {n.nominee for n in self.nominations.values()}:
             raise InvalidRequest("The candidate must be someone the circle nominated")
         if candidate == self.candidate:
             raise InvalidRequest("That is the current candidate")
-        circle.check_can_wear(self.hat_id, candidate, again=True)
+        check_can_wear(circle, self.hat_id, candidate, again=True)
         reason = required_text(reason, "Say why you propose this candidate")
         open_numbers = [o.number for o in self.open_objections()]
         if open_numbers:
@@ -141,5 +142,5 @@ class HatSelection(ConsentProcess):
         self.answers = {}
 
     def _check_nominator(self, circle: Circle, by: str) -> None:
-        if circle.check_can_act(by).level == Level.GUEST:
+        if check_can_act(circle, by).level == Level.GUEST:
             raise NotPermitted("Guests do not nominate; full and learning participants do")

@@ -16,8 +16,10 @@ from eventsourcing.domain import Aggregate, event
 from domain.circle import Circle
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
 from domain.inputs import choice, required_text
+from domain.membership import check_can_act, check_records_keeper
 from domain.proposal import Proposal
 from domain.records import Copied
+from domain.rules import check_consented
 from domain.values import Purpose, SupportKind, SupportStatus
 
 NETWORK = "network"  # a request to every circle in the network rather than chosen ones
@@ -31,7 +33,7 @@ class SupportRequest(Copied, Aggregate):
     @classmethod
     def ask(cls, circle: Circle, proposal: Proposal) -> SupportRequest:
         """This circle consented to ask for support; the proposal names the kind and whom."""
-        circle.check_consented(proposal, Purpose.REQUEST_SUPPORT)
+        check_consented(circle, proposal, Purpose.REQUEST_SUPPORT)
         to = proposal.subject.get("circles") or [NETWORK]
         if not isinstance(to, list) or not all(isinstance(ref, str) for ref in to):
             raise InvalidRequest("Name the circles to ask, or ask the network")
@@ -113,7 +115,7 @@ class SupportRequest(Copied, Aggregate):
 
     def accept_offer(self, circle: Circle, proposal: Proposal) -> str:
         """This circle consented to accept one offer; returns the circle whose it was."""
-        circle.check_consented(proposal, Purpose.ACCEPT_OFFER)
+        check_consented(circle, proposal, Purpose.ACCEPT_OFFER)
         self._check_circle(circle)
         self._check_ours("accept an offer")
         if proposal.subject.get("request") != str(self.id):
@@ -134,7 +136,7 @@ class SupportRequest(Copied, Aggregate):
     # The offering circle's side.
 
     def make_offer(self, circle: Circle, proposal: Proposal) -> None:
-        circle.check_consented(proposal, Purpose.OFFER_SUPPORT)
+        check_consented(circle, proposal, Purpose.OFFER_SUPPORT)
         self._check_circle(circle)
         self._check_theirs("offer support")
         if proposal.subject.get("request") != str(self.id):
@@ -170,7 +172,7 @@ class SupportRequest(Copied, Aggregate):
 
     def record_delivery(self, circle: Circle, by: str, note: str) -> None:
         self._check_circle(circle)
-        circle.check_records_keeper(by, "record that support was delivered")
+        check_records_keeper(circle, by, "record that support was delivered")
         self._check_deliverable()
         self._delivered(required_text(note, "Say what was delivered"), True)
 
@@ -192,7 +194,7 @@ class SupportRequest(Copied, Aggregate):
 
     def reflect(self, circle: Circle, by: str, text: str) -> None:
         self._check_circle(circle)
-        circle.check_can_act(by)
+        check_can_act(circle, by)
         self._check_delivered()
         if "us" in self.reflections:
             raise InvalidRequest("This circle has recorded its reflection")

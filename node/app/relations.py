@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 from domain.circle import Circle
 from domain.errors import InvalidRequest, NotFound, NotPermitted
 from domain.hats import LEADER
+from domain.membership import check_full_participant
 from domain.proposal import Proposal
 from domain.relationships import ADDED, APPLIED, Relationship, relationship_id
 from domain.support import SupportRequest
@@ -245,7 +246,7 @@ class Relations(CircleStore):
         role = next((r for r in ("delegate", "leader") if circle.wears(by, r)), None)
         if role is None:
             raise NotPermitted("Only this circle's delegate or leader answers for its seat")
-        circle.check_full_participant(by, "answer for a seat in the co-op")
+        check_full_participant(circle, by, "answer for a seat in the co-op")
         request = rel.seat_requests.get(f"{proposal}:{role}")
         if request is None:
             raise NotFound("The co-op has not asked this seat about that proposal")

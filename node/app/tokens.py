@@ -6,6 +6,7 @@ from __future__ import annotations
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.errors import NotFound, NotPermitted
+from domain.membership import check_records_keeper
 from domain.values import GONE
 from node.app.credentials import CREDENTIALS_ID, Credentials
 from node.app.work import Work
@@ -31,7 +32,7 @@ class Tokens:
         shown this once. `by` is the secretary (or, for the operator's CLI, None)."""
         circle = self._work.get_circle()
         if by is not None:
-            circle.check_records_keeper(by, "issue a sign-in token")
+            check_records_keeper(circle, by, "issue a sign-in token")
         if circle.participant(person_id).status in GONE:
             raise NotPermitted("Someone who has left the circle gets no sign-in token")
         credentials = self._credentials()
@@ -47,7 +48,7 @@ class Tokens:
         if record is None:
             raise NotFound(f"No token {token_id}")
         if by is not None and by != record["person"]:
-            self._work.get_circle().check_records_keeper(by, "revoke someone else's token")
+            check_records_keeper(self._work.get_circle(), by, "revoke someone else's token")
         if not record["revoked"]:
             credentials.revoke(token_id)
             self._work.save(credentials)

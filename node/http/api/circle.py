@@ -7,6 +7,7 @@ from datetime import date
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
+from domain.membership import check_records_keeper
 from node.app.node import CircleNode
 from node.http.api.auth import Node, Person
 from node.http.api.errors import ERROR_RESPONSES
@@ -163,7 +164,7 @@ class NewPerson(BaseModel):
     summary="Record someone's application to join (the secretary records it)",
 )
 def apply(node: Node, by: Person, body: Application) -> NewPerson:
-    node.peek_circle().check_records_keeper(by, "record an application")
+    check_records_keeper(node.peek_circle(), by, "record an application")
     return NewPerson(person_id=node.people.apply_to_join(body.name, body.level, body.contact))
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
 from domain.decision import Decision
+from domain.membership import check_full_participant
 from node.http.api.auth import Node, Person
 from node.http.api.errors import ERROR_RESPONSES
 from node.http.api.fields import Body, Ref, Title
@@ -98,7 +99,7 @@ class DueDates(BaseModel):
     summary="Mark reviews that came due, end decisions whose term is over, lapse late processes",
 )
 def update_due_dates(node: Node, by: Person) -> DueDates:
-    node.peek_circle().check_full_participant(by, "update the circle's due dates")
+    check_full_participant(node.peek_circle(), by, "update the circle's due dates")
     return DueDates(**node.decisions.update_due_dates())
 
 

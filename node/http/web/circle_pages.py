@@ -24,7 +24,7 @@ SOON_DAYS = 30
 
 def facilitates(circle: Circle, person: str) -> bool:
     """Whether the circle's rules let this person run its processes: the facilitator, or
-    any full participant while nobody wears that hat (as domain.circle decides)."""
+    any full participant while nobody wears that hat (as domain.membership decides)."""
     participant = circle.participants.get(person)
     if participant is None or participant.status not in ACTING:
         return False
