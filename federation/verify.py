@@ -2,12 +2,12 @@
 
 Each check either accepts an entry (and gives the feed's next state), reports a duplicate or a
 gap, or raises `Rejected` with a machine-readable `Reason`. Decoders never let another exception
-escape: malformed bytes are a rejection like any other.
+escape: malformed bytes are a rejection like any other. A pulled page is verified as a whole by
+`federation.pages`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -23,7 +23,6 @@ from federation.wire import (
     DECODE_ERRORS,
     DESCRIPTOR_DECODER,
     ENTRY_DECODER,
-    ENTRY_HASH_CONTEXT,
     ENTRY_SIGNING_CONTEXT,
     FEED_PAGE_DECODER,
     HASH_SIZE,
@@ -203,7 +202,8 @@ def _check_shape(entry: Entry) -> None:
         raise Rejected(Reason.MALFORMED, "feed id and prev are hashes", seq)
 
 
-def _check_signature(key: bytes, signed: SignedEntry, seq: int) -> None:
+def verify_signature(key: bytes, signed: SignedEntry, seq: int) -> None:
+    """Refuse an entry whose signature `key` does not verify."""
     try:
         load_public_key(key).verify(signed.signature, ENTRY_SIGNING_CONTEXT + signed.entry)
     except InvalidSignature:
@@ -215,7 +215,7 @@ def verify_inception(signed: SignedEntry, expected_feed: bytes | None = None) ->
     entry = decode_entry(signed)
     if entry.type != INCEPTION or entry.keys is None:
         raise Rejected(Reason.BAD_KEY_EVENT, "not an inception entry", entry.seq)
-    _check_signature(entry.keys.current, signed, 0)
+    verify_signature(entry.keys.current, signed, 0)
     digest = signed.hash
     if expected_feed is not None and digest != expected_feed:
         raise Rejected(Reason.WRONG_FEED, "this inception entry is another node's", 0)
@@ -254,7 +254,7 @@ class _Chain:
             key, next_digest = entry.keys.current, entry.keys.next_digest
             check_signature = True  # key events are always checked on their own
         if check_signature:
-            _check_signature(key, signed, seq)
+            verify_signature(key, signed, seq)
         self.next_seq = seq + 1
         self.last_hash = signed.hash
         self.key = key
@@ -281,7 +281,7 @@ def check_entry(
         if entry.feed != state.feed_id:
             raise Rejected(Reason.WRONG_FEED, "entry names another feed", entry.seq)
         # A different entry at a held seq is only proof of a fork if the feed signed it.
-        _check_signature(_key_at(state, entry), signed, entry.seq)
+        verify_signature(_key_at(state, entry), signed, entry.seq)
         raise Equivocation(entry.seq, held or b"", signed)
     if entry.seq > state.next_seq:
         return Gap(state.next_seq, entry.seq)
@@ -296,70 +296,6 @@ def _key_at(state: FeedState, entry: Entry) -> bytes:
     # checked against it too, and a fork signed by a retired key is still refused as a forgery
     # (the retired key may have been stolen: that is what rotation is for).
     return state.key
-
-
-def verify_page(
-    state: FeedState,
-    entries: list[SignedEntry],
-    known_types: Collection[str],
-    hash_at: HashAt,
-) -> tuple[FeedState, list[Entry]]:
-    """Verify a contiguous page by its hash chain and the signature of its last entry.
-
-    Entries already held are checked against their stored hash (duplicates are skipped, a
-    different entry is an equivocation). Key events are also checked on their own. Returns the
-    state after the page and the new entries, in order.
-    """
-    if len(entries) > MAX_PAGE_ENTRIES:
-        raise Rejected(Reason.OVERSIZE, f"page of {len(entries)} entries")
-    # First pass: decode, skip the duplicates the page starts with, check contiguity and types.
-    new: list[Entry] = []
-    new_signed: list[SignedEntry] = []
-    held = state.next_seq
-    expected = held
-    for signed in entries:
-        entry = decode_entry(signed)
-        seq = entry.seq
-        if seq < held and not new:
-            verdict = check_entry(state, signed, known_types, hash_at)
-            assert isinstance(verdict, Duplicate)  # otherwise check_entry raised
-            continue
-        if seq != expected:
-            raise Rejected(Reason.NOT_CONTIGUOUS, f"expected seq {expected}", seq)
-        if entry.type not in known_types and entry.type not in KEY_EVENT_TYPES:
-            raise Rejected(Reason.UNKNOWN_TYPE, f"entry type {entry.type!r}", seq)
-        new.append(entry)
-        new_signed.append(signed)
-        expected += 1
-    if not new:
-        return state, new
-    # Second pass: the hash chain (7.2 steps 5-7) for every new entry; signatures (step 8) for
-    # key events and the last new entry. (_Chain.advance, unrolled: this is catch-up's loop.)
-    feed_id, last_hash = state.feed_id, state.last_hash
-    key, next_digest = state.key, state.next_digest
-    last = new[-1]
-    sha256, context = hashlib.sha256, ENTRY_HASH_CONTEXT
-    for entry, signed in zip(new, new_signed, strict=True):
-        if entry.feed != feed_id:
-            raise Rejected(Reason.WRONG_FEED, "entry names another feed", entry.seq)
-        if entry.prev != last_hash:
-            raise Rejected(
-                Reason.PREV_MISMATCH, "prev is not the hash of the entry before", entry.seq
-            )
-        if entry.type == ROTATION:
-            assert entry.keys is not None  # _check_shape
-            if next_key_digest(entry.keys.current) != next_digest:
-                raise Rejected(
-                    Reason.BAD_KEY_EVENT,
-                    "rotation reveals a key the feed did not commit to",
-                    entry.seq,
-                )
-            key, next_digest = entry.keys.current, entry.keys.next_digest
-            _check_signature(key, signed, entry.seq)  # key events are always checked
-        elif entry is last:
-            _check_signature(key, signed, entry.seq)
-        last_hash = sha256(context + signed.entry + signed.signature).digest()  # entry_hash
-    return FeedState(feed_id, expected, last_hash, key, next_digest), new
 
 
 def check_body(entry: Entry, body: bytes) -> None:

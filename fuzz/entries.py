@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 with atheris.instrument_imports():
     from federation.feed import append, incept, rotate
     from federation.keys import NodeKeys
+    from federation.pages import verify_page
     from federation.verify import (
         Accepted,
         Duplicate,
@@ -57,7 +58,6 @@ with atheris.instrument_imports():
         decode_push_reply,
         decode_signed_entry,
         verify_inception,
-        verify_page,
     )
     from federation.wire import (
         PROTOCOL_VERSION,

@@ -29,13 +29,8 @@ from cryptography.exceptions import InvalidSignature
 
 from federation.feed import node_id
 from federation.keys import load_public_key
-from federation.verify import (
-    Rejected,
-    decode_entry,
-    decode_signed_entry,
-    verify_inception,
-    verify_page,
-)
+from federation.pages import verify_page
+from federation.verify import Rejected, decode_entry, decode_signed_entry, verify_inception
 from federation.wire import (
     ENTRY_SIGNING_CONTEXT,
     MAX_PAGE_ENTRIES,

@@ -24,6 +24,7 @@ from eventsourcing.utils import Environment
 
 from federation.feed import FeedState, node_id
 from federation.keys import NodeKeys
+from federation.pages import verify_page
 from federation.verify import (
     Accepted,
     Duplicate,
@@ -36,7 +37,6 @@ from federation.verify import (
     decode_entry,
     decode_signed_entry,
     verify_inception,
-    verify_page,
 )
 from federation.wire import (
     BODY_REF_DECODER,

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from domain.values import CoopLink, Peering, SupportStatus
-from federation.verify import decode_signed_entry, verify_inception, verify_page
+from federation.pages import verify_page
+from federation.verify import decode_signed_entry, verify_inception
 from node.app.node import CircleNode
 from node.demo.local_cluster import local_cluster
 from node.demo.network_story import Network, found_circles, network_views, run_story

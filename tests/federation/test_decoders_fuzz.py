@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from federation.httpsig import SignatureError, sign_request, verify_request
+from federation.pages import verify_page
 from federation.verify import (
     Accepted,
     Duplicate,
@@ -29,7 +30,6 @@ from federation.verify import (
     decode_push_reply,
     decode_signed_entry,
     verify_inception,
-    verify_page,
 )
 from federation.wire import SignedEntry, encode
 from tests.federation.feeds import TYPES, Feed

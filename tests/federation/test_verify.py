@@ -9,6 +9,7 @@ import pytest
 
 from federation.feed import append
 from federation.keys import NodeKeys
+from federation.pages import verify_page
 from federation.verify import (
     Accepted,
     Duplicate,
@@ -21,7 +22,6 @@ from federation.verify import (
     decode_entry,
     decode_signed_entry,
     verify_inception,
-    verify_page,
 )
 from federation.wire import (
     ENTRY_SIGNING_CONTEXT,

@@ -11,7 +11,8 @@ import pytest
 
 from domain.errors import WrongStage
 from domain.values import CoopLink, Peering, Purpose, Stage, SupportStatus
-from federation.verify import decode_entry, verify_inception, verify_page
+from federation.pages import verify_page
+from federation.verify import decode_entry, verify_inception
 from federation.wire import encode
 from node.app.node import CircleNode
 from node.app.persistence import open_node

@@ -10,14 +10,8 @@ from pathlib import Path
 import pytest
 
 from federation.feed import FeedState, append
-from federation.verify import (
-    Equivocation,
-    Reason,
-    Rejected,
-    decode_entry,
-    verify_inception,
-    verify_page,
-)
+from federation.pages import verify_page
+from federation.verify import Equivocation, Reason, Rejected, decode_entry, verify_inception
 from federation.wire import FeedPage, Push, encode
 from node.app.node import CircleNode
 from node.app.persistence import open_node, rotate_node_key

@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 from domain.values import SupportKind
 from federation.feed import node_id
 from federation.keys import NodeKeys
-from federation.verify import Rejected, decode_signed_entry, verify_inception, verify_page
+from federation.pages import verify_page
+from federation.verify import Rejected, decode_signed_entry, verify_inception
 from federation.wire import (
     PROTOCOL_VERSION,
     FeedPage,

@@ -36,7 +36,8 @@ from domain.register import Index, Register
 from domain.relationships import Relationship
 from domain.selection import HatSelection
 from domain.support import SupportRequest
-from federation.verify import Accepted, check_entry, decode_entry, verify_inception, verify_page
+from federation.pages import verify_page
+from federation.verify import Accepted, check_entry, decode_entry, verify_inception
 from node.app.credentials import Credentials
 from node.app.idempotency import CarriedOut
 from node.app.logbook import read_logbook

@@ -28,7 +28,8 @@ import aiohttp
 from eventsourcing.application import AggregateNotFoundError
 
 from federation.feed import FeedState
-from federation.verify import check_body, decode_entry, verify_inception, verify_page
+from federation.pages import verify_page
+from federation.verify import check_body, decode_entry, verify_inception
 from federation.wire import MAX_PAGE_ENTRIES, SignedEntry, encode
 from node.app.node import CircleNode
 from node.app.peer_view import peer_view_id

@@ -1,0 +1,94 @@
+"""Verifying a pulled page of a feed (catch-up, PROTOCOL.md 7.5): by its hash chain, with the
+signatures of its key events and of its last new entry only. That is what makes catch-up fast;
+a pushed entry is checked on its own by `federation.verify.check_entry`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
+
+from federation.feed import FeedState
+from federation.verify import (
+    Duplicate,
+    HashAt,
+    Reason,
+    Rejected,
+    check_entry,
+    decode_entry,
+    verify_signature,
+)
+from federation.wire import (
+    ENTRY_HASH_CONTEXT,
+    KEY_EVENT_TYPES,
+    MAX_PAGE_ENTRIES,
+    ROTATION,
+    Entry,
+    SignedEntry,
+    next_key_digest,
+)
+
+
+def verify_page(
+    state: FeedState,
+    entries: list[SignedEntry],
+    known_types: Collection[str],
+    hash_at: HashAt,
+) -> tuple[FeedState, list[Entry]]:
+    """Verify a contiguous page by its hash chain and the signature of its last entry.
+
+    Entries already held are checked against their stored hash (duplicates are skipped, a
+    different entry is an equivocation). Key events are also checked on their own. Returns the
+    state after the page and the new entries, in order.
+    """
+    if len(entries) > MAX_PAGE_ENTRIES:
+        raise Rejected(Reason.OVERSIZE, f"page of {len(entries)} entries")
+    # First pass: decode, skip the duplicates the page starts with, check contiguity and types.
+    new: list[Entry] = []
+    new_signed: list[SignedEntry] = []
+    held = state.next_seq
+    expected = held
+    for signed in entries:
+        entry = decode_entry(signed)
+        seq = entry.seq
+        if seq < held and not new:
+            verdict = check_entry(state, signed, known_types, hash_at)
+            assert isinstance(verdict, Duplicate)  # otherwise check_entry raised
+            continue
+        if seq != expected:
+            raise Rejected(Reason.NOT_CONTIGUOUS, f"expected seq {expected}", seq)
+        if entry.type not in known_types and entry.type not in KEY_EVENT_TYPES:
+            raise Rejected(Reason.UNKNOWN_TYPE, f"entry type {entry.type!r}", seq)
+        new.append(entry)
+        new_signed.append(signed)
+        expected += 1
+    if not new:
+        return state, new
+    # Second pass: the hash chain (7.2 steps 5-7) for every new entry; signatures (step 8) for
+    # key events and the last new entry. (What `check_entry` does entry by entry, unrolled:
+    # this is catch-up's loop.)
+    feed_id, last_hash = state.feed_id, state.last_hash
+    key, next_digest = state.key, state.next_digest
+    last = new[-1]
+    sha256, context = hashlib.sha256, ENTRY_HASH_CONTEXT
+    for entry, signed in zip(new, new_signed, strict=True):
+        if entry.feed != feed_id:
+            raise Rejected(Reason.WRONG_FEED, "entry names another feed", entry.seq)
+        if entry.prev != last_hash:
+            raise Rejected(
+                Reason.PREV_MISMATCH, "prev is not the hash of the entry before", entry.seq
+            )
+        if entry.type == ROTATION:
+            assert entry.keys is not None  # _check_shape
+            if next_key_digest(entry.keys.current) != next_digest:
+                raise Rejected(
+                    Reason.BAD_KEY_EVENT,
+                    "rotation reveals a key the feed did not commit to",
+                    entry.seq,
+                )
+            key, next_digest = entry.keys.current, entry.keys.next_digest
+            verify_signature(key, signed, entry.seq)  # key events are always checked
+        elif entry is last:
+            verify_signature(key, signed, entry.seq)
+        last_hash = sha256(context + signed.entry + signed.signature).digest()  # entry_hash
+    return FeedState(feed_id, expected, last_hash, key, next_digest), new
