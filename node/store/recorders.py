@@ -438,7 +438,10 @@ def _postgres_feed_recorder() -> type:
 
         def compact(self) -> None:
             # VACUUM cannot run in a transaction: use a connection in autocommit mode.
+            # The pool's connections are in autocommit mode already (eventsourcing's datastore
+            # asserts it); one goes back to the pool as it came.
             with self.datastore.get_connection() as conn:
+                was = conn.autocommit
                 conn.autocommit = True
                 try:
                     for table in (self.events_table_name, self.bodies_table_name):
@@ -446,7 +449,7 @@ def _postgres_feed_recorder() -> type:
                             sql.SQL("VACUUM {}.{}").format(self.schema, sql.Identifier(table))
                         )
                 finally:
-                    conn.autocommit = False
+                    conn.autocommit = was
 
         def select_entries(self, feed: bytes, after: int, limit: int) -> list[bytes]:
             query = sql.SQL(

@@ -325,3 +325,29 @@ def _replay(node: CircleNode, aggregate_id: UUID) -> Any:
     for event in node.events.get(aggregate_id):
         aggregate = event.mutate(aggregate)
     return aggregate
+
+
+@pytest.mark.parametrize("open_store", ["sqlite", "postgres"], indirect=True)
+def test_after_an_erasure_the_store_takes_snapshots_and_commands_as_before(
+    open_store: NodeOpener,
+) -> None:
+    # Given: someone left and asked for their personal data to be erased (the store is
+    # compacted afterwards: VACUUM on PostgreSQL, which needs autocommit on its connection).
+    node = open_store()
+    p = found(node)
+    node.people.leave(p["eli"], p["eli"], "Thank you all")
+    node.erasure.erase_person(p["ada"], p["eli"])
+    # When: the circle changes often enough for snapshots to be taken, and snapshots are
+    # stored on every pooled connection the store hands out.
+    for number in range(60):
+        node.hats.define_hat(p["ada"], f"Helper {number}", "Helps", [], [f"area {number}"])
+    for number in range(4):
+        node.hats.define_hat(p["ada"], f"Keeper {number}", "Keeps", [], [f"keeping {number}"])
+        node.take_snapshot(node.circle_id)
+    # Then: every change was stored, and the circle loads from its snapshot as from its events.
+    assert node.snapshots is not None and list(node.snapshots.get(node.circle_id))
+    assert len(node.get_circle().hats) >= 64
+    assert (
+        vars(node.repository.get(node.circle_id)).keys()
+        == vars(_replay(node, node.circle_id)).keys()
+    )
