@@ -44,10 +44,10 @@ def batched(folder: Path, count: int) -> tuple[float, bytes]:
     node = open_node(Settings(data_dir=folder))
     try:
         founder, hat = found_with_hat(node)
-        head = node.own_feed().head
+        head = node.feed.own_feed().head
         start = time.perf_counter()
         for first in range(0, count, BATCH):
-            circle = node.get_circle()
+            circle = node.records.get_circle()
             today = node.clock().date()
             decisions = [
                 Decision.take_everyday(
@@ -57,9 +57,9 @@ def batched(folder: Path, count: int) -> tuple[float, bytes]:
             ]
             node.save(*decisions)
         elapsed = time.perf_counter() - start
-        appended = node.own_feed().head - head
+        appended = node.feed.own_feed().head - head
         assert appended == count, f"appended {appended} of {count}"
-        (sample,) = node.own_entries(head, 1)
+        (sample,) = node.feed.own_entries(head, 1)
         return count / elapsed, sample.entry
     finally:
         node.close()
@@ -81,12 +81,12 @@ def single(folder: Path, count: int) -> float:
     node = open_node(Settings(data_dir=folder))
     try:
         founder, hat = found_with_hat(node)
-        head = node.own_feed().head
+        head = node.feed.own_feed().head
         start = time.perf_counter()
         for number in range(count):
             node.decisions.take_everyday_decision(founder, hat, HAT_AREA, f"Rota {number}", TEXT)
         elapsed = time.perf_counter() - start
-        assert node.own_feed().head - head == count
+        assert node.feed.own_feed().head - head == count
         return count / elapsed
     finally:
         node.close()

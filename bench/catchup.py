@@ -61,17 +61,17 @@ class CatchUp:
 def build_feed(folder: Path, count: int, database_url: str | None = None) -> None:
     """The author's node with `count` entries, appended in batches of 1000 (setup, not timed)."""
     node = open_node(Settings(data_dir=folder, database_url=database_url))
-    assert node.keys is not None
-    own = node.own_feed()
+    assert node.feed.keys is not None
+    own = node.feed.own_feed()
     entries, bodies = [], []
     for number in range(count):
         body = number.to_bytes(8, "big") + os.urandom(BODY_SIZE - 8)
-        signed = own.append(node.keys, "decision.record", body, 1_767_225_600_000 + number)
+        signed = own.append(node.feed.keys, "decision.record", body, 1_767_225_600_000 + number)
         entries.append((own.feed_id, own.head, encode(signed)))
-        bodies.append(node._body_row(body, []))
+        bodies.append(node.store.body_row(body, []))
         if len(entries) == 1000 or number == count - 1:
             node.save(own, entries=entries, bodies=bodies)
-            own = node.own_feed()
+            own = node.feed.own_feed()
             entries, bodies = [], []
     node.close()
 
@@ -84,14 +84,14 @@ async def _catch_up(
         async with aiohttp.ClientSession() as session:
             client = FederationClient(session)
             descriptor = await client.descriptor(url)
-            receiver.add_peer(descriptor, url)
-            peer = receiver.peer(descriptor.feed)
+            receiver.peering.add_peer(descriptor, url)
+            peer = receiver.peering.peer(descriptor.feed)
             assert peer is not None
             federator = Federator(receiver, client)
             start = time.perf_counter()
             taken = await federator.catch_up(peer)
             elapsed = time.perf_counter() - start
-            assert receiver.peer_feed(descriptor.feed).next_seq == taken + 1
+            assert receiver.peering.peer_feed(descriptor.feed).next_seq == taken + 1
             return taken, elapsed
     finally:
         receiver.close()
@@ -101,9 +101,10 @@ def _verify_each(author_dir: Path, count: int, database_url: str | None = None) 
     """Baseline: Ed25519-verify every entry on its own; returns entries per second."""
     node = open_node(Settings(data_dir=author_dir, database_url=database_url))
     signed = [
-        decode_signed_entry(raw) for raw in node._feeds.select_entries(node.feed_id, 0, count)
+        decode_signed_entry(raw)
+        for raw in node.store.feeds.select_entries(node.feed.feed_id, 0, count)
     ]
-    key = load_public_key(node.own_feed().key)
+    key = load_public_key(node.feed.own_feed().key)
     node.close()
     start = time.perf_counter()
     for entry in signed:

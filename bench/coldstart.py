@@ -56,7 +56,7 @@ def build_store(folder: Path, events: int, circle_events: int) -> None:
     try:
         founder, hat = found_with_hat(node)
         member = node.people.add_founding_member(founder, "Ben")
-        circle = node.get_circle()
+        circle = node.records.get_circle()
         level = Level.LEARNING
         while circle.version < circle_events:
             circle.change_level(founder, member, level)
@@ -67,7 +67,7 @@ def build_store(folder: Path, events: int, circle_events: int) -> None:
         # Filler: real decision events, copied under fresh ids.
         today = node.clock().date()
         templates = [
-            node.mapper.to_stored_event(
+            node.store.mapper.to_stored_event(
                 Decision.take_everyday(
                     circle, founder, hat, HAT_AREA, f"Rota {n}", "Cover Sundays", today
                 ).collect_events()[0]
@@ -84,7 +84,7 @@ def build_store(folder: Path, events: int, circle_events: int) -> None:
                     strict=True,
                 )
             ]
-            node.recorder.insert_events(batch)
+            node.store.recorder.insert_events(batch)
             left -= len(batch)
     finally:
         node.close()
@@ -169,16 +169,16 @@ def _timed(action: object, repeat: int) -> float:
 def load_circle(folder: Path) -> dict[str, float]:
     node: CircleNode = open_node(Settings(data_dir=folder))
     try:
-        circle_id = node.circle_id
-        version = node.get_circle().version
-        with_snapshot = _timed(lambda: node.repository.get(circle_id), 5)
-        snapshot_store = node.repository.snapshot_store
-        node.repository.snapshot_store = None
+        circle_id = node.records.circle_id
+        version = node.records.get_circle().version
+        with_snapshot = _timed(lambda: node.store.repository.get(circle_id), 5)
+        snapshot_store = node.store.repository.snapshot_store
+        node.store.repository.snapshot_store = None
         try:
-            without = _timed(lambda: node.repository.get(circle_id), 3)
-            assert node.repository.get(circle_id).version == version
+            without = _timed(lambda: node.store.repository.get(circle_id), 3)
+            assert node.store.repository.get(circle_id).version == version
         finally:
-            node.repository.snapshot_store = snapshot_store
+            node.store.repository.snapshot_store = snapshot_store
     finally:
         node.close()
     db = sqlite3.connect(folder / "circle.sqlite")

@@ -113,8 +113,8 @@ class Watch:
 def _prepare_peer(node: LocalNode, publisher_descriptor: object, publisher_url: str) -> object:
     store = open_node(Settings(data_dir=node.data))
     try:
-        store.add_peer(publisher_descriptor, publisher_url)  # type: ignore[arg-type]
-        return store.descriptor(node.name, node.url)
+        store.peering.add_peer(publisher_descriptor, publisher_url)  # type: ignore[arg-type]
+        return store.feed.descriptor(node.name, node.url)
     finally:
         store.close()
 
@@ -125,8 +125,8 @@ def measure(root: Path, sizes: list[int]) -> dict[int, list[float]]:
     try:
         founder, hat = found_with_hat(store, "Co-op")
         _, token = store.tokens.issue_token(founder)
-        descriptor = store.descriptor("publisher", publisher.url)
-        feed = store.feed_id
+        descriptor = store.feed.descriptor("publisher", publisher.url)
+        feed = store.feed.feed_id
     finally:
         store.close()
     peers: list[LocalNode] = []
@@ -144,7 +144,7 @@ def measure(root: Path, sizes: list[int]) -> dict[int, list[float]]:
                 list(pool.map(LocalNode.start, new))
             with publisher.handle() as running:  # a second worker on the publisher's store
                 for node, peer_descriptor in zip(new, descriptors, strict=True):
-                    running.add_peer(peer_descriptor, node.url)  # type: ignore[arg-type]
+                    running.peering.add_peer(peer_descriptor, node.url)  # type: ignore[arg-type]
             peers.extend(new)
             for node in new:
                 watch.add(node)

@@ -34,17 +34,17 @@ POLICIES = 5
 
 def _carry(nodes: list[CircleNode]) -> None:
     """Push every entry owed between the nodes until nothing moves."""
-    by_feed = {node.feed_id: node for node in nodes}
+    by_feed = {node.feed.feed_id: node for node in nodes}
     moved = True
     while moved:
         moved = False
         for node in nodes:
-            for peer in node.peers():
+            for peer in node.peering.peers():
                 other = by_feed.get(peer.feed_id)
-                push = node.pending_push(peer.feed_id) if other is not None else None
+                push = node.outbox.pending_push(peer.feed_id) if other is not None else None
                 if other is not None and push is not None:
-                    reply = other.receive_push(push)
-                    node.acknowledge(peer.feed_id, reply.next_seq)
+                    reply = other.intake.receive_push(push)
+                    node.outbox.acknowledge(peer.feed_id, reply.next_seq)
                     moved |= reply.accepted > 0
 
 
@@ -57,17 +57,17 @@ def _circle(folder: Path, name: str) -> CircleNode:
 
 def _member_of_a_coop(folder: Path) -> tuple[CircleNode, CircleNode]:
     coop, kitchen = _circle(folder, "coop"), _circle(folder, "kitchen")
-    push = kitchen.ask_to_join_network(
-        coop.descriptor("coop", "http://coop"), "http://coop", "http://kitchen", "May we join?"
+    push = kitchen.relations.ask_to_join_network(
+        coop.feed.descriptor("coop", "http://coop"), "http://coop", "http://kitchen", "May we join?"
     )
-    coop.receive_push(push)
-    consent_to(coop, Purpose.ADMIT_TO_NETWORK, {"circle": kitchen.node_id})
+    coop.intake.receive_push(push)
+    consent_to(coop, Purpose.ADMIT_TO_NETWORK, {"circle": kitchen.feed.node_id})
     _carry([coop, kitchen])
-    consent_to(kitchen, Purpose.APPLY_TO_COOP, {"circle": coop.node_id})
+    consent_to(kitchen, Purpose.APPLY_TO_COOP, {"circle": coop.feed.node_id})
     _carry([coop, kitchen])
-    consent_to(coop, Purpose.ADMIT_MEMBER, {"circle": kitchen.node_id})
+    consent_to(coop, Purpose.ADMIT_MEMBER, {"circle": kitchen.feed.node_id})
     _carry([coop, kitchen])
-    assert kitchen.relationship(coop.node_id).coop == CoopLink.MEMBER_OF
+    assert kitchen.relations.relationship(coop.feed.node_id).coop == CoopLink.MEMBER_OF
     return coop, kitchen
 
 

@@ -57,9 +57,9 @@ def _quiet(what: str, done: int, total: int) -> None:
 def export_archive(node: CircleNode, path: Path, progress: Progress = _quiet) -> dict[str, Any]:
     """Write the archive of the node's own feed, bodies and logbook to `path`."""
     raw_entries: list[bytes] = []
-    after, head = -1, node.own_feed().head
+    after, head = -1, node.feed.own_feed().head
     while True:
-        page = node._feeds.select_entries(node.feed_id, after, MAX_PAGE_ENTRIES)
+        page = node.store.feeds.select_entries(node.feed.feed_id, after, MAX_PAGE_ENTRIES)
         if not page:
             break
         raw_entries.extend(page)
@@ -71,7 +71,7 @@ def export_archive(node: CircleNode, path: Path, progress: Progress = _quiet) ->
         for entry in (decode_entry(decode_signed_entry(raw)) for raw in raw_entries)
         if entry.body_hash
     ]
-    stored = node.stored_bodies(digests)
+    stored = node.store.stored_bodies(digests)
     for number, digest in enumerate(digests, start=1):
         if digest in stored:
             members[f"bodies/{digest.hex()}"] = stored[digest][0]
@@ -80,8 +80,8 @@ def export_archive(node: CircleNode, path: Path, progress: Progress = _quiet) ->
     members["logbook.json"] = json.dumps(logbook, indent=1, ensure_ascii=False).encode()
     manifest = {
         "format": FORMAT,
-        "node_id": node.node_id,
-        "circle": node.get_circle().name if node.is_founded else "",
+        "node_id": node.feed.node_id,
+        "circle": node.records.get_circle().name if node.records.is_founded else "",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "entries": len(raw_entries),
         "bodies": sum(name.startswith("bodies/") for name in members),

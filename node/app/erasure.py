@@ -9,9 +9,11 @@ from uuid import UUID
 
 from federation.feed import feed_id_from_node_id
 from federation.verify import decode_entry, decode_signed_entry
+from federation.wire import SignedEntry
 from node.app.peer_view import RemotePerson
 from node.app.work import Work
 from node.network.messages import CIRCLE_SUMMARY, LINK_DELEGATE, LINK_LEADER_AGREED
+from node.network.peers import Peer
 from node.store.retry import retry_on_conflict as command
 
 # Bodies this node publishes that can carry a person's name.
@@ -30,12 +32,30 @@ class Bodies(Protocol):
     def delete_aggregate(self, aggregate_id: UUID) -> None: ...
 
 
+class OwnEntries(Protocol):
+    """What erasure reads of the own feed."""
+
+    @property
+    def is_federated(self) -> bool: ...
+
+    @property
+    def feed_id(self) -> bytes: ...
+
+    def own_entries(self, after: int, limit: int) -> list[SignedEntry]: ...
+
+
+class KnownNodes(Protocol):
+    def peers(self) -> list[Peer]: ...
+
+
 class Erasure:
     """Erasing personal data while the record and the feeds stay whole and verifiable."""
 
-    def __init__(self, work: Work, bodies: Bodies) -> None:
+    def __init__(self, work: Work, bodies: Bodies, own: OwnEntries, nodes: KnownNodes) -> None:
         self._work = work
         self._bodies = bodies
+        self._own = own
+        self._nodes = nodes
 
     @command
     def erase_person(self, by: str, person_id: str) -> int:
@@ -52,10 +72,10 @@ class Erasure:
 
     def _bodies_naming(self, person_id: str) -> list[bytes]:
         """Hashes of the bodies this node published that carry someone's name."""
-        if not self._work.is_federated:
+        if not self._own.is_federated:
             return []  # a node that is not federated published nothing
         wanted: list[bytes] = []
-        for signed in self._work.own_entries(0, 2**31):
+        for signed in self._own.own_entries(0, 2**31):
             entry = decode_entry(signed)
             if entry.type in NAMING and entry.body_hash:
                 wanted.append(entry.body_hash)
@@ -72,8 +92,8 @@ class Erasure:
         feed_id = feed_id_from_node_id(other)
         wanted = set(bodies) & self._bound_by(feed_id)
         if wanted:
-            others = [self._work.feed_id] if self._work.is_federated else []
-            others += [p.feed_id for p in self._work.peers() if p.feed_id != feed_id]
+            others = [self._own.feed_id] if self._own.is_federated else []
+            others += [p.feed_id for p in self._nodes.peers() if p.feed_id != feed_id]
             for other_feed in others:
                 wanted -= self._bound_by(other_feed)
         self._bodies.erase_bodies(sorted(wanted))

@@ -30,7 +30,7 @@ from federation.wire import Entry, SignedEntry
 from node.app.peer_view import PeerView, RemotePerson, peer_view_id
 from node.app.relations import seat_of
 from node.network import messages as m
-from node.network.federated import Batch
+from node.network.batch import Batch
 from node.network.peers import JOINING, PEER, Peer
 
 
@@ -57,8 +57,6 @@ class Receiving(Protocol):
 
     def get_circle(self) -> Circle: ...
 
-    def peer(self, feed_id: bytes) -> Peer | None: ...
-
     def make_peer(self, feed_id: bytes) -> list[Aggregate]: ...
 
     def follow(self, inception: SignedEntry, url: str, name: str, batch: Batch) -> bytes | None: ...
@@ -67,10 +65,11 @@ class Receiving(Protocol):
 class _Context:
     """One run of entries from one peer: the aggregates it touches, loaded once."""
 
-    def __init__(self, node: Receiving, peer: bytes, batch: Batch) -> None:
+    def __init__(self, node: Receiving, sender: Peer, batch: Batch) -> None:
         self.node = node
+        self.sender = sender
         self.batch = batch
-        self.other = node_id(peer)
+        self.other = node_id(sender.feed_id)
         self.me = node.node_id
         self.today = node.clock().date()
         self.now = node.clock()
@@ -134,14 +133,13 @@ def _missing(what: str) -> Any:
 
 
 def apply(
-    node: Receiving, peer: bytes, run: list[tuple[Entry, bytes | None]], batch: Batch
+    node: Receiving, sender: Peer, run: list[tuple[Entry, bytes | None]], batch: Batch
 ) -> None:
     """Apply a run of a peer's verified entries (see the module's docstring)."""
     # Messages between circles come from nodes this one exchanges feeds with, not from a node
     # that is still asking to join (its public records are shown all the same).
-    sender = node.peer(peer)
-    founded = node.is_founded and sender is not None and sender.status in (PEER, JOINING)
-    context = _Context(node, peer, batch)
+    founded = node.is_founded and sender.status in (PEER, JOINING)
+    context = _Context(node, sender, batch)
     profile: dict[str, Any] | None = None
     decisions: list[dict[str, Any]] = []
     for entry, body in run:
@@ -207,8 +205,7 @@ def _introduction(c: _Context, record: m.Introduction) -> None:
         return
     # Introductions are followed from the nodes this one chose to follow (it asked to join
     # them, or admitted them): not from a node that is itself still asking to join.
-    sender = c.node.peer(feed_id_from_node_id(c.other))
-    if sender is None or sender.status not in (PEER, JOINING):
+    if c.sender.status not in (PEER, JOINING):
         raise DomainError("Introductions are followed only from nodes this one follows")
     inception = decode_signed_entry(record.inception)
     if node_id(inception.hash) != record.node:

@@ -15,7 +15,7 @@ async def join_network(node: CircleNode, url: str, own_url: str, message: str) -
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
         client = FederationClient(session)
         descriptor = await client.descriptor(url)
-        push = node.ask_to_join_network(descriptor, url, own_url, message)
+        push = node.relations.ask_to_join_network(descriptor, url, own_url, message)
         reply: PushReply = await client.push(url, push)
         if reply.reason:
             raise TransportError(f"the join request was refused: {reply.reason}")

@@ -36,9 +36,9 @@ class _Context:
             if person_id.startswith("circle:"):
                 self._names[person_id] = self.circle(person_id.removeprefix("circle:"))
             elif "/" in person_id:
-                self._names[person_id] = self.node.seat_name(person_id)
+                self._names[person_id] = self.node.relations.seat_name(person_id)
             else:
-                self._names[person_id] = self.node.person_name(person_id)
+                self._names[person_id] = self.node.records.person_name(person_id)
         return self._names[person_id]
 
     def circle(self, key: Any) -> str:
@@ -301,9 +301,9 @@ def read_logbook(node: CircleNode) -> Iterator[LogbookEntry]:
     context = _Context(node)
     start = 1
     while True:
-        notifications = node.recorder.select_notifications(start=start, limit=PAGE)
+        notifications = node.store.recorder.select_notifications(start=start, limit=PAGE)
         for notification in notifications:
-            event: Any = node.mapper.to_domain_event(notification)
+            event: Any = node.store.mapper.to_domain_event(notification)
             describe = DESCRIBE.get(type(event).__name__)
             if describe is not None and _is_told(event):
                 when = getattr(event, "today", None) or event.timestamp.date()

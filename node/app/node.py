@@ -1,19 +1,22 @@
-"""The circle node: one circle's node, composed of its areas of use cases.
+"""The circle node, composed here from its parts: the one place that knows them all.
 
-Each area (node/app/circle.py, people.py, tokens.py, hats.py, proposals.py, consent.py,
-decisions.py, meetings.py, erasure.py) is a small class that takes what it needs (a `Work`:
-node/app/work.py) and is reached as an attribute: `node.people.admit(...)`,
-`node.consent.raise_objection(...)`. A new use case is a method of its area's class.
+- `store` (node/store/application.py): the event store, its cache, bodies and feed tables;
+- `feed` (node/network/own_feed.py): the node's own signed feed and what it serves;
+- `peering`, `intake`, `outbox` (node/network/): the nodes it knows, taking their entries,
+  what it owes them;
+- `records` (node/app/records.py): the circle's records, loaded and listed;
+- the areas of use cases, each a small class taking what it needs: `circle`, `people`,
+  `tokens`, `hats`, `proposals`, `consent`, `decisions`, `meetings`, `erasure`, `relations`.
+  A use case is reached as `node.<area>.<method>`, e.g. `node.people.admit(...)`.
 
-With keys, the node is federated: changes to the circle's public records are appended to its
-signed feed in the same save (node/app/publishing.py), and its peers' entries change its
-records in the save that stores them (node/app/inbound.py).
+`save` is the unit of work every command ends with: the changed aggregates, an idempotency
+record if the request carries a key, and the entries of the own feed the change causes
+(node/app/publishing.py), signed and stored in the same transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -21,48 +24,125 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import EnvType
 
+from domain.circle import Circle
+from domain.decision import Decision
 from domain.errors import InvalidRequest
+from domain.meeting import Meeting
+from domain.person import PersonalDetails
+from domain.proposal import Proposal
+from domain.register import Index, Register
+from domain.relationships import Relationship
+from domain.selection import HatSelection
+from domain.support import SupportRequest
 from federation.feed import WontSign
 from federation.keys import NodeKeys
-from federation.wire import Entry
+from federation.wire import JOIN_REQUEST, SignedEntry
 from node.app import idempotency, inbound, publishing
 from node.app.circle import CircleCommands
-from node.app.circle_store import Clock, utc_now
 from node.app.consent import ConsentRounds
+from node.app.credentials import Credentials
 from node.app.decisions import Decisions
 from node.app.erasure import Erasure
 from node.app.hats import Hats
 from node.app.meetings import Meetings
 from node.app.outcomes import Outcomes
+from node.app.peer_view import PeerView, RemotePerson
 from node.app.people import People
 from node.app.proposals import Proposals
+from node.app.records import CircleRecords, Clock, utc_now
 from node.app.relations import Relations
 from node.app.tokens import Tokens
-from node.network.federated import Batch, Outgoing
+from node.network.batch import Batch
+from node.network.feeds import OwnFeed, PeerFeed
+from node.network.intake import Intake, Run
+from node.network.messages import BODY_TYPES
+from node.network.observing import Observer, Reports
+from node.network.outbox import Outbox
+from node.network.own_feed import OwnFeedWriter
+from node.network.peer_book import PeerBook
+from node.network.peers import Delivery, Peer, PeerIndex
+from node.store.application import NodeStore
+
+# A load replays the events since the last snapshot: each run taken from a peer is one event
+# of its PeerFeed, each push delivered one of its Delivery, each save that appends one of the
+# OwnFeed, so those are short. At most one snapshot per aggregate and save.
+SNAPSHOT_INTERVALS: dict[type[Aggregate], int] = {
+    Circle: 50,
+    Proposal: 50,
+    HatSelection: 50,
+    Decision: 50,
+    Meeting: 50,
+    Register: 100,
+    Index: 100,
+    OwnFeed: 100,
+    PeerFeed: 50,
+    Peer: 50,
+    Delivery: 20,
+    PeerIndex: 100,
+    PeerView: 100,
+    Relationship: 50,
+    SupportRequest: 50,
+    Credentials: 50,
+}
+# Indexes are filed by their `Filed` events alone (no load): snapshotted all the same.
+EVENT_SNAPSHOT_INTERVALS: dict[type, int] = {Index.Filed: 100}
+# Aggregates an erasure deletes are never kept in memory (node/store/kept.py).
+NEVER_KEPT = (PersonalDetails, RemotePerson)
+# The entry types this node takes from others.
+KNOWN_TYPES = frozenset({JOIN_REQUEST}) | frozenset(BODY_TYPES)
 
 
-class CircleNode(Relations):
-    """One circle's node: its records and feeds, and its areas of use cases."""
+class CircleNode:
+    """One circle's node: its parts, composed (see the module's docstring)."""
 
     def __init__(
         self, env: EnvType | None = None, clock: Clock = utc_now, keys: NodeKeys | None = None
     ) -> None:
-        super().__init__(env, clock, keys)
-        self.circle = CircleCommands(self)
-        self.people = People(self)
-        self.tokens = Tokens(self)
-        self.erasure = Erasure(self, self)
-        self.hats = Hats(self)
-        outcomes = Outcomes(self, self)
-        self.proposals = Proposals(self, self, outcomes)
-        self.consent = ConsentRounds(self, outcomes)
-        self.decisions = Decisions(self)
-        self.meetings = Meetings(self)
+        self.clock = clock
+        self.reports = Reports()
+        self.store = NodeStore(
+            env,
+            intervals=SNAPSHOT_INTERVALS,
+            event_intervals=EVENT_SNAPSHOT_INTERVALS,
+            never_kept=NEVER_KEPT,
+        )
+        self.feed = OwnFeedWriter(self.store, keys, clock)
+        self.records = CircleRecords(self.store, clock, self.save)
+        self.peering = PeerBook(self.store, self.feed, self._met)
+        self.relations = Relations(self.records, self.store, self.peering, self.feed)
+        self.outbox = Outbox(self.store, self.feed)
+        self.intake = Intake(
+            self.store, self.feed, self.peering, self._effects, self.save, self.reports, KNOWN_TYPES
+        )
+        self.circle = CircleCommands(self.records)
+        self.people = People(self.records)
+        self.tokens = Tokens(self.records)
+        self.erasure = Erasure(self.records, self.store, self.feed, self.peering)
+        self.hats = Hats(self.records)
+        outcomes = Outcomes(self.records, self.relations)
+        self.proposals = Proposals(self.records, self.relations, outcomes)
+        self.consent = ConsentRounds(self.records, outcomes)
+        self.decisions = Decisions(self.records)
+        self.meetings = Meetings(self.records)
+        self._publishing = _PublishingView(self.records, self.relations)
+        self._receiving = _ReceivingView(self.records, self.feed, self.peering, self.erasure, clock)
 
-    def outgoing(self, aggregates: Sequence[Aggregate]) -> list[Outgoing]:
-        return publishing.outgoing(self, aggregates)
+    @property
+    def observer(self) -> Observer:
+        """What the node reports as it works (metrics); the server sets its own."""
+        return self.reports.observer
+
+    @observer.setter
+    def observer(self, observer: Observer) -> None:
+        self.reports.observer = observer
+
+    def close(self) -> None:
+        self.store.close()
+
+    # The unit of work.
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """Save what changed, in one transaction, with what goes with it (module docstring)."""
         # A request with an Idempotency-Key is recorded as carried out in its first save (the
         # change itself): both are stored, or neither (node/app/idempotency.py).
         mark = idempotency.carrying_out.get()
@@ -73,7 +153,7 @@ class CircleNode(Relations):
             record = idempotency.CarriedOut(record_id=mark.record_id, fingerprint=mark.fingerprint)
             objs = (*objs, record)
         try:
-            recordings = super().save(*objs, **kwargs)
+            recordings = self._save_with_entries(objs, kwargs)
         except WontSign as error:
             # Peers would refuse the entry this change causes: refuse the change instead.
             raise InvalidRequest(
@@ -83,16 +163,100 @@ class CircleNode(Relations):
             mark.saved = True
         return recordings
 
+    def _save_with_entries(self, objs: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        """Save, appending to the own feed the entries the changes cause, in the same save."""
+        if self.feed.is_federated:
+            aggregates = [obj for obj in objs if isinstance(obj, Aggregate)]
+            outgoing = publishing.outgoing(self._publishing, aggregates)
+            if outgoing:
+                own, entries, bodies = self.feed.sign(outgoing)
+                kwargs = {
+                    **kwargs,
+                    "entries": [*kwargs.get("entries", []), *entries],
+                    "bodies": [*kwargs.get("bodies", []), *bodies],
+                }
+                recordings = self.store.save(*objs, own, **kwargs)
+                self.store.kept.adopt(own)  # this save's own copy: no one changes it again
+                self.reports.observer.appended(len(outgoing))
+                return recordings
+        return self.store.save(*objs, **kwargs)
+
     def request_carried_out(self, record_id: UUID) -> idempotency.CarriedOut | None:
         """The record of a request carried out with an idempotency key, if there is one."""
         try:
-            record: Aggregate = self.repository.get(record_id)
+            record: Aggregate = self.store.repository.get(record_id)
         except AggregateNotFoundError:
             return None
         return record if isinstance(record, idempotency.CarriedOut) else None
 
-    def effects(self, peer: bytes, run: list[tuple[Entry, bytes | None]], batch: Batch) -> None:
-        inbound.apply(self, peer, run, batch)
+    # What the network parts call back: meeting a node, and a peer's entries taking effect.
+
+    def _met(self, feed_id: bytes, name: str, how: str) -> list[Aggregate]:
+        return self.relations.met(feed_id, name, how)
+
+    def _effects(self, sender: Peer, run: Run, batch: Batch) -> None:
+        inbound.apply(self._receiving, sender, run, batch)
 
 
-__all__ = ["CircleNode", "datetime"]
+class _PublishingView:
+    """What publishing reads of the node (node/app/publishing.py, `Publishing`)."""
+
+    def __init__(self, records: CircleRecords, relations: Relations) -> None:
+        self._records = records
+        self._relations = relations
+        self.clock = records.clock
+
+    def get_circle(self) -> Circle:
+        return self._records.get_circle()
+
+    def list_decisions(self) -> list[Decision]:
+        return self._records.list_decisions()
+
+    def person_name(self, person_id: str) -> str:
+        return self._records.person_name(person_id)
+
+    def relationships(self) -> list[Relationship]:
+        return self._relations.relationships()
+
+    def introduction_of(self, other: str) -> tuple[bytes, str]:
+        return self._relations.introduction_of(other)
+
+
+class _ReceivingView:
+    """What taking a peer's entries reads and changes of the node (node/app/inbound.py,
+    `Receiving`)."""
+
+    def __init__(
+        self,
+        records: CircleRecords,
+        feed: OwnFeedWriter,
+        peering: PeerBook,
+        erasure: Erasure,
+        clock: Clock,
+    ) -> None:
+        self._records = records
+        self._feed = feed
+        self._peering = peering
+        self.erasure = erasure
+        self.clock = clock
+
+    @property
+    def circle_id(self) -> UUID:
+        return self._records.circle_id
+
+    @property
+    def is_founded(self) -> bool:
+        return self._records.is_founded
+
+    @property
+    def node_id(self) -> str:
+        return self._feed.node_id
+
+    def get_circle(self) -> Circle:
+        return self._records.get_circle()
+
+    def make_peer(self, feed_id: bytes) -> list[Aggregate]:
+        return self._peering.make_peer(feed_id)
+
+    def follow(self, inception: SignedEntry, url: str, name: str, batch: Batch) -> bytes | None:
+        return self._peering.follow(inception, url, name, batch)

@@ -10,6 +10,7 @@ from domain.circle import Circle
 from domain.consent import ConsentProcess
 from domain.decision import Decision
 from domain.proposal import Proposal
+from domain.relationships import Relationship
 from domain.selection import HatSelection
 from domain.values import Purpose, Stage
 from node.app.work import Work
@@ -21,6 +22,8 @@ class RelationOutcomes(Protocol):
     """What a consented proposal about another circle changes (node/app/relations.py)."""
 
     def is_relation(self, purpose: str) -> bool: ...
+
+    def relationship(self, other: str) -> Relationship: ...
 
     def check_relation_draft(self, purpose: str, subject: dict[str, Any]) -> None: ...
 

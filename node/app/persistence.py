@@ -133,9 +133,8 @@ def ensure_postgres_schema(env: dict[str, str]) -> None:
 
 def open_node(settings: Settings, clock: Any = None, *, federated: bool = True) -> CircleNode:
     """Open (or create) the node's event store and identity as the settings say."""
-    from node.app.circle_store import utc_now
     from node.app.node import CircleNode
-    from node.network.federated import IdentityError
+    from node.app.records import utc_now
     from node.network.identity import (
         commit_rotation,
         discard_rotation,
@@ -143,6 +142,7 @@ def open_node(settings: Settings, clock: Any = None, *, federated: bool = True) 
         load_or_create_keys,
         pending_keys,
     )
+    from node.network.own_feed import IdentityError
 
     env = event_store_env(settings)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
@@ -172,5 +172,5 @@ def rotate_node_key(node: CircleNode, settings: Settings) -> None:
     """Rotate the node's key: stage the new keys, save the rotation entry, then commit them."""
     from node.network.identity import commit_rotation, stage_rotation
 
-    node.rotate_key(stage=lambda keys: stage_rotation(settings.data_dir, keys))
+    node.feed.rotate_key(stage=lambda keys: stage_rotation(settings.data_dir, keys))
     commit_rotation(settings.data_dir)

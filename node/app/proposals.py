@@ -48,7 +48,7 @@ class Proposals:
                 work.get_decision(str(subject[key]))
         self._relations.check_relation_draft(purpose, subject)
         for ref in ask_circles or []:
-            work.relationship(ref)
+            self._relations.relationship(ref)
         proposal = Proposal.draft(
             circle,
             by,

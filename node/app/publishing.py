@@ -23,7 +23,7 @@ from domain.relationships import Relationship
 from domain.support import NETWORK, SupportRequest
 from domain.values import CoopLink, DecisionKind, Peering, Purpose, Stage
 from federation.feed import feed_id_from_node_id
-from node.network.federated import Outgoing
+from node.network.batch import Outgoing
 from node.network.messages import (
     CIRCLE_PROFILE,
     CIRCLE_SUMMARY,

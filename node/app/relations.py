@@ -1,6 +1,6 @@
 """The circle's relationships with other circles, as commands and queries of the node.
 
-Mixed into `CircleNode`. Every step that binds the circle is a consent decision: a proposal of
+Every step that binds the circle is a consent decision: a proposal of
 the matching purpose, carried out here when it is consented (`carry_out_relation`), in the same
 save as the message it causes. What other circles say arrives through `node.app.inbound`.
 """
@@ -24,9 +24,12 @@ from domain.support import SupportRequest
 from domain.values import IN_FORCE, Purpose
 from federation.feed import feed_id_from_node_id, node_id
 from federation.wire import NodeDescriptor, Push
-from node.app.circle_store import CircleStore
 from node.app.peer_view import PeerView, RemotePerson, peer_view_id
+from node.app.records import CircleRecords
+from node.network.own_feed import OwnFeedWriter
+from node.network.peer_book import PeerBook
 from node.network.peers import APPLICANT, JOINING
+from node.store.application import NodeStore
 from node.store.retry import retry_on_conflict
 
 A = TypeVar("A", bound=Aggregate)
@@ -54,20 +57,34 @@ def seat_of(other: str, role: str) -> str:
     return f"{other}/{role}"
 
 
-class Relations(CircleStore):
-    """Relationship commands and queries (a mixin of CircleNode)."""
+class Relations:
+    """The circle's relationships with other circles: queries, the steps recorded (seat
+    answers, support delivered, reflections), and what consented relation proposals change."""
+
+    def __init__(
+        self, records: CircleRecords, store: NodeStore, peers: PeerBook, own: OwnFeedWriter
+    ) -> None:
+        self._records = records
+        self._store = store
+        self._peers = peers
+        self._own = own
 
     # Queries.
 
     def relationships(self) -> list[Relationship]:
         """The circle's relationships (as stored)."""
-        return [self.get_record(Relationship, i, "relationship") for i in self._ids("relationship")]
+        return [
+            self._records.get_record(Relationship, i, "relationship")
+            for i in self._records.ids("relationship")
+        ]
 
     def relationship(self, other: str) -> Relationship:
-        if not self.is_founded:
+        if not self._records.is_founded:
             raise NotFound("This node has no circle yet")
         try:
-            return self.get_record(Relationship, relationship_id(self.circle_id, other), "circle")
+            return self._records.get_record(
+                Relationship, relationship_id(self._records.circle_id, other), "circle"
+            )
         except NotFound:
             raise NotFound(f"This circle does not know the circle {other}") from None
 
@@ -85,26 +102,26 @@ class Relations(CircleStore):
 
     def peer_view(self, feed_id: bytes) -> PeerView | None:
         try:
-            return self.get_record(PeerView, peer_view_id(feed_id), "peer")
+            return self._records.get_record(PeerView, peer_view_id(feed_id), "peer")
         except NotFound:
             return None
 
     def support_requests(self) -> list[SupportRequest]:
-        return list(self._all("support", SupportRequest))
+        return list(self._records.all("support", SupportRequest))
 
     def get_support_request(self, request_id: str) -> SupportRequest:
-        return self.get_record(SupportRequest, request_id, "request for support")
+        return self._records.get_record(SupportRequest, request_id, "request for support")
 
     def introduction_of(self, other: str) -> tuple[bytes, str]:
         """The signed inception (encoded) and the URL of a node, to introduce it to others."""
         feed_id = feed_id_from_node_id(other)
-        (inception,) = self._feeds.select_entries(feed_id, -1, 1)
-        peer = self.peer(feed_id)
+        (inception,) = self._store.feeds.select_entries(feed_id, -1, 1)
+        peer = self._peers.peer(feed_id)
         return inception, peer.url if peer else ""
 
     def remote_name(self, other: str, person: str) -> str:
         try:
-            details = self.load(RemotePerson, RemotePerson.create_id(other, person))
+            details = self._records.load(RemotePerson, RemotePerson.create_id(other, person))
         except AggregateNotFoundError:
             return "a former participant"
         return details.name
@@ -124,13 +141,13 @@ class Relations(CircleStore):
 
     def met(self, feed_id: bytes, name: str, how: str) -> list[Aggregate]:
         """A node became known: the circle records a relationship with it (once)."""
-        if not self.is_founded:
+        if not self._records.is_founded:
             return []
         other = node_id(feed_id)
-        if relationship_id(self.circle_id, other) in self.repository:
+        if relationship_id(self._records.circle_id, other) in self._store.repository:
             return []
-        circle = self.get_circle()
-        index = self._index("relationship")
+        circle = self._records.get_circle()
+        index = self._records.index("relationship")
         how = {APPLICANT: APPLIED, JOINING: ASKED}.get(how, ADDED)
         rel = Relationship.meet(circle, other, name, how)
         index.file(rel.id)
@@ -141,11 +158,11 @@ class Relations(CircleStore):
     ) -> Push:
         """Ask the node at `url` to admit this circle to the network. Returns the push to send
         it (the circle's feed up to a join request addressed to it)."""
-        if not self.is_founded:
+        if not self._records.is_founded:
             raise InvalidRequest("Found the circle before it asks to join the network")
-        feed_id = self.add_peer(descriptor, url, JOINING)
-        name = self.get_circle().name
-        return self.ask_to_join(feed_id, own_url, name, message)
+        feed_id = self._peers.add_peer(descriptor, url, JOINING)
+        name = self._records.get_circle().name
+        return self._own.ask_to_join(feed_id, own_url, name, message)
 
     # Carrying out consented decisions about other circles.
 
@@ -198,7 +215,7 @@ class Relations(CircleStore):
             return [rel]
         if purpose == Purpose.ADMIT_TO_NETWORK:
             rel.admit_to_network(circle, proposal)
-            return [rel, *self.make_peer(feed_id_from_node_id(rel.other))]
+            return [rel, *self._peers.make_peer(feed_id_from_node_id(rel.other))]
         if purpose == Purpose.AGREE_LEADER:
             person = rel.agree_leader(circle, proposal)
             circle.put_on_hat(LEADER, person, today, today + timedelta(days=365), str(proposal.id))
@@ -216,7 +233,7 @@ class Relations(CircleStore):
     def _carry_out_support(self, circle: Circle, proposal: Proposal) -> list[Any]:
         if proposal.purpose == Purpose.REQUEST_SUPPORT:
             request = SupportRequest.ask(circle, proposal)
-            return [request, *self.filed("support", request.id)]
+            return [request, *self._records.filed("support", request.id)]
         request = self.get_support_request(str(proposal.subject["request"]))
         if proposal.purpose == Purpose.OFFER_SUPPORT:
             request.make_offer(circle, proposal)
@@ -241,7 +258,7 @@ class Relations(CircleStore):
         self, by: str, co_op: str, proposal: str, consents: bool, argument: str = ""
     ) -> None:
         """This circle's delegate or leader answers the co-op's consent round from here."""
-        circle = self.get_circle()
+        circle = self._records.get_circle()
         rel = self.relationship(co_op)
         role = next((r for r in ("delegate", "leader") if circle.wears(by, r)), None)
         if role is None:
@@ -251,18 +268,18 @@ class Relations(CircleStore):
         if request is None:
             raise NotFound("The co-op has not asked this seat about that proposal")
         rel.answer_consent_request(proposal, request["round"], consents, argument, role)
-        self.save(rel)
+        self._records.save(rel)
 
     @retry_on_conflict
     def record_support_delivery(self, by: str, request_id: str, note: str) -> None:
-        circle = self.get_circle()
+        circle = self._records.get_circle()
         request = self.get_support_request(request_id)
         request.record_delivery(circle, by, note)
-        self.save(request)
+        self._records.save(request)
 
     @retry_on_conflict
     def reflect_on_support(self, by: str, request_id: str, text: str) -> None:
-        circle = self.get_circle()
+        circle = self._records.get_circle()
         request = self.get_support_request(request_id)
         request.reflect(circle, by, text)
-        self.save(request)
+        self._records.save(request)

@@ -20,27 +20,18 @@ from domain.consent import ConsentProcess
 from domain.decision import Decision
 from domain.meeting import Meeting
 from domain.proposal import Proposal
-from domain.relationships import Relationship
 from domain.selection import HatSelection
-from domain.support import SupportRequest
-from federation.wire import SignedEntry
-from node.network.peers import Peer
 from node.store.kept import Kept
 
 
 class Work(Protocol):
     """The circle's records and the save that stores a change of them at once."""
 
-    kept: Kept
+    @property
+    def kept(self) -> Kept: ...
 
     @property
     def is_founded(self) -> bool: ...
-
-    @property
-    def feed_id(self) -> bytes: ...
-
-    @property
-    def is_federated(self) -> bool: ...
 
     def now(self) -> datetime: ...
 
@@ -69,14 +60,6 @@ class Work(Protocol):
     def list_proposals(self) -> list[Proposal]: ...
 
     def list_selections(self) -> list[HatSelection]: ...
-
-    def relationship(self, other: str) -> Relationship: ...
-
-    def get_support_request(self, request_id: str) -> SupportRequest: ...
-
-    def peers(self) -> list[Peer]: ...
-
-    def own_entries(self, after: int, limit: int) -> list[SignedEntry]: ...
 
     def filed(self, kind: str, *record_ids: UUID) -> list[Any]: ...
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from domain.errors import DomainError
-from node.network.federated import IdentityError
+from node.network.own_feed import IdentityError
 from node.settings import Settings, SettingsError
 from node.store.keyfiles import KeyFileError
 
@@ -99,7 +99,7 @@ def init(
             name=name, aim=aim, domain=domain, founder_name=founder, kind=kind, parent=parent
         )
         _, token = node.tokens.issue_token(founder_id)
-        typer.echo(f"Founded {name!r} in {settings.data_dir}; node id {node.node_id}")
+        typer.echo(f"Founded {name!r} in {settings.data_dir}; node id {node.feed.node_id}")
         typer.echo(f"Founder's person id: {founder_id}")
         typer.echo(f"Founder's personal token (shown this once; keep it safe): {token}")
 
@@ -110,7 +110,7 @@ def logbook(data: DataOption = None) -> None:
     from node.app.logbook import read_logbook
 
     with _opened(data) as (node, settings):
-        if not node.is_founded:
+        if not node.records.is_founded:
             raise _Failure(f"No circle in {settings.data_dir}; run `circle-node init` first")
         for entry in read_logbook(node):
             typer.echo(f"{entry.when:%Y-%m-%d}  {entry.text}")
@@ -152,7 +152,7 @@ def _store_failure(error: Exception) -> str:
 def show_id(data: DataOption = None) -> None:
     """Print this node's id (the hash of its inception entry)."""
     with _opened(data) as (node, _):
-        typer.echo(node.node_id)
+        typer.echo(node.feed.node_id)
 
 
 @app.command()
@@ -202,14 +202,14 @@ def serve(
     from node.network.identity import KeyStore
 
     with _opened(data) as (node, settings):
-        assert node.keys is not None
+        assert node.feed.keys is not None
         options = ServerOptions(
             public_url=url or f"http://{host}:{port}",
             pull_interval=pull_interval,
             threads=threads,
         )
-        server_app = create_app(node, KeyStore(settings.data_dir, node.keys), options)
-        typer.echo(f"Serving node {node.node_id} at {options.public_url}")
+        server_app = create_app(node, KeyStore(settings.data_dir, node.feed.keys), options)
+        typer.echo(f"Serving node {node.feed.node_id} at {options.public_url}")
         configure_logs(sys.stderr)
         out_of_the_collectors_way()
         uvicorn.run(
@@ -261,7 +261,7 @@ def peer_add(
             if expected != descriptor.feed:
                 raise _Failure(f"{url} is node {node_id(descriptor.feed)}, not {expect}")
         try:
-            feed_id = node.add_peer(descriptor, url.rstrip("/"))
+            feed_id = node.peering.add_peer(descriptor, url.rstrip("/"))
         except (Rejected, ValueError) as error:
             raise _Failure(f"{url} does not prove its identity: {error}") from None
         typer.echo(f"Added peer {descriptor.name!r}: {node_id(feed_id)}")
@@ -282,14 +282,14 @@ def peer_list(data: DataOption = None) -> None:
     from federation.feed import node_id
 
     with _opened(data) as (node, _):
-        own_head = node.own_feed().head
-        for peer in node.peers():
-            held = node.peer_feed(peer.feed_id).next_seq - 1
+        own_head = node.feed.own_feed().head
+        for peer in node.peering.peers():
+            held = node.peering.peer_feed(peer.feed_id).next_seq - 1
             status = "STOPPED (equivocation)" if peer.stopped else peer.status
             line = f"{node_id(peer.feed_id)}  {status:10}  {peer.name or '-'}  {peer.url or '-'}"
             line += f"  holds their seq {held}"
             if peer.status == "peer":
-                delivered = node.delivery(peer.feed_id).next_seq - 1
+                delivered = node.outbox.delivery(peer.feed_id).next_seq - 1
                 line += f", delivered {delivered}/{own_head}"
             typer.echo(line)
 
@@ -310,7 +310,9 @@ def join(
             asyncio.run(join_network(node, url.rstrip("/"), own_url, message))
         except (TransportError, ValueError) as error:
             raise _Failure(f"could not ask {url}: {error}") from None
-        typer.echo(f"Asked {url} to admit {node.get_circle().name!r}; its circle will decide")
+        typer.echo(
+            f"Asked {url} to admit {node.records.get_circle().name!r}; its circle will decide"
+        )
 
 
 @app.command("rotate-key")
@@ -320,7 +322,7 @@ def rotate_key(data: DataOption = None) -> None:
 
     with _opened(data) as (node, settings):
         rotate_node_key(node, settings)
-        typer.echo(f"Rotated the key of node {node.node_id}; peers follow it from the feed")
+        typer.echo(f"Rotated the key of node {node.feed.node_id}; peers follow it from the feed")
 
 
 @peer_app.command("remove")
@@ -336,7 +338,7 @@ def peer_remove(
             feed_id = feed_id_from_node_id(node_id_text)
         except ValueError as error:
             raise _Failure(str(error)) from None
-        if not node.remove_peer(feed_id):
+        if not node.peering.remove_peer(feed_id):
             raise _Failure(f"{node_id_text} is not a peer of this node")
         typer.echo(f"Removed peer {node_id_text}")
 
@@ -353,7 +355,9 @@ def token_issue(
     """Issue a personal token for someone of the circle (shown this once)."""
     with _opened(data) as (node, _):
         token_id, token = node.tokens.issue_token(person)
-        typer.echo(f"Token {token_id} for {node.person_name(person)} (shown this once): {token}")
+        typer.echo(
+            f"Token {token_id} for {node.records.person_name(person)} (shown this once): {token}"
+        )
 
 
 @token_app.command("revoke")
@@ -371,13 +375,13 @@ def token_revoke(
 def people(data: DataOption = None) -> None:
     """List the circle's people with their ids, levels and status."""
     with _opened(data) as (node, _):
-        circle = node.get_circle()
+        circle = node.records.get_circle()
         for participant in circle.participants.values():
             if "/" in participant.person_id:
                 continue
             hats = ", ".join(circle.hats_worn_by(participant.person_id))
             typer.echo(
-                f"{participant.person_id}  {node.person_name(participant.person_id):24} "
+                f"{participant.person_id}  {node.records.person_name(participant.person_id):24} "
                 f"{participant.level:8} {participant.status:12} {hats}"
             )
 
@@ -422,10 +426,10 @@ def verify(
 ) -> None:
     """Check an exported archive offline; names the first thing that does not verify."""
     from node.app.archive import ArchiveError, verify_archive
-    from node.app.node import CircleNode
+    from node.app.node import KNOWN_TYPES
 
     try:
-        result = verify_archive(path, CircleNode.KNOWN_TYPES, _progress_bar("verifying"))
+        result = verify_archive(path, KNOWN_TYPES, _progress_bar("verifying"))
     except ArchiveError as error:
         raise _fail(f"{path} does not verify: {error}") from None
     typer.echo(
@@ -468,7 +472,9 @@ def restore(
     except (BackupError, OSError) as error:
         raise _fail(f"could not restore {path}: {error}") from None
     with _opened(data) as (node, _):
-        typer.echo(f"Restored {', '.join(names)} into {settings.data_dir}: node {node.node_id}")
+        typer.echo(
+            f"Restored {', '.join(names)} into {settings.data_dir}: node {node.feed.node_id}"
+        )
 
 
 @app.command("catch-up")
@@ -490,13 +496,13 @@ async def _catch_up_all(node: CircleNode) -> int:
     from node.network.delivery import Federator
     from node.network.peers import JOINING, PEER
 
-    assert node.keys is not None
-    keys = node.keys
+    assert node.feed.keys is not None
+    keys = node.feed.keys
     taken = 0
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
-        client = FederationClient(session, lambda: (node.node_id, keys.current))
+        client = FederationClient(session, lambda: (node.feed.node_id, keys.current))
         federator = Federator(node, client)
-        for peer in node.peers():
+        for peer in node.peering.peers():
             if peer.status not in (PEER, JOINING) or peer.stopped or not peer.url:
                 continue
             bar = _progress_bar(f"from {peer.name or node_id(peer.feed_id)[:12]}")

@@ -49,7 +49,7 @@ class Network:
     def ref(self, key: str) -> str:
         if key not in self.refs:
             with self.open(key) as node:
-                self.refs[key] = node.node_id
+                self.refs[key] = node.feed.node_id
         return self.refs[key]
 
     def decide(self, key: str, purpose: str, subject: dict[str, Any], text: str, **kw: Any) -> str:
@@ -72,15 +72,15 @@ class Network:
             lines.append(f"--- {key} ({'running' if local.running else 'stopped'})")
             try:
                 with self.open(key) as node:
-                    for rel in node.relationships():
+                    for rel in node.relations.relationships():
                         lines.append(
                             f"  with {rel.other}: peering={rel.peering} coop={rel.coop} "
                             f"refusals={rel.refusals}"
                         )
-                    for peer in node.peers():
-                        held = node.peer_feed(peer.feed_id).next_seq - 1
+                    for peer in node.peering.peers():
+                        held = node.peering.peer_feed(peer.feed_id).next_seq - 1
                         lines.append(f"  peer {node_id(peer.feed_id)} {peer.status} held {held}")
-                    lines.append(f"  own feed head {node.own_feed().head}")
+                    lines.append(f"  own feed head {node.feed.own_feed().head}")
             except Exception as error:  # a diagnosis must not hide the timeout
                 lines.append(f"  (could not read its store: {error!r})")
             if local.log.exists():
@@ -93,8 +93,8 @@ class Network:
         with self.open(receiver) as node:
             feed_id = feed_id_from_node_id(self.ref(sender))
             after = self.heard.get((sender, receiver), 0)
-            raw = node._feeds.select_entries(feed_id, after, 1000)
-            me = node.feed_id
+            raw = node.store.feeds.select_entries(feed_id, after, 1000)
+            me = node.feed.feed_id
         entries = [decode_entry(decode_signed_entry(r)) for r in raw]
         if entries:
             self.heard[(sender, receiver)] = entries[-1].seq
@@ -110,7 +110,7 @@ class Network:
 
     def relationship(self, key: str, other: str) -> Any:
         with self.open(key) as node:
-            return node.relationship(self.ref(other))
+            return node.relations.relationship(self.ref(other))
 
 
 def found_circles(network: Network) -> None:
@@ -278,7 +278,7 @@ def run_story(
     network.until("the request", lambda: _seen_requests(network, orchard) == 1)
     network.crossed(kitchen, orchard)
     with network.open(orchard) as node:
-        seen = node.support_requests()[0]
+        seen = node.relations.support_requests()[0]
     network.decide(
         orchard,
         Purpose.OFFER_SUPPORT,
@@ -287,7 +287,7 @@ def run_story(
     )
     network.until("the offer", lambda: _offers(network) == 1)
     with network.open(kitchen) as node:
-        ours = node.support_requests()[0]
+        ours = node.relations.support_requests()[0]
     network.decide(
         kitchen,
         Purpose.ACCEPT_OFFER,
@@ -296,11 +296,17 @@ def run_story(
     )
     network.until("the acceptance", lambda: _status(network, orchard) == SupportStatus.ACCEPTED)
     with network.open(kitchen) as node:
-        node.record_support_delivery(founder(node), str(ours.id), "Four Sunday visits covered")
-        node.reflect_on_support(founder(node), str(ours.id), "Warm, on time, and they stayed")
+        node.relations.record_support_delivery(
+            founder(node), str(ours.id), "Four Sunday visits covered"
+        )
+        node.relations.reflect_on_support(
+            founder(node), str(ours.id), "Warm, on time, and they stayed"
+        )
     network.until("the delivery", lambda: _status(network, orchard) == SupportStatus.DELIVERED)
     with network.open(orchard) as node:
-        node.reflect_on_support(founder(node), str(seen.id), "We learnt how they run rotas")
+        node.relations.reflect_on_support(
+            founder(node), str(seen.id), "We learnt how they run rotas"
+        )
     network.until("both reflections", lambda: len(_reflections(network)) == 2)
     network.crossed(kitchen, orchard)
     network.crossed(orchard, kitchen)
@@ -376,47 +382,47 @@ def run_story(
 
 def _knows(network: Network, key: str, other: str) -> bool:
     with network.open(key) as node:
-        return node.peer(feed_id_from_node_id(network.ref(other))) is not None
+        return node.peering.peer(feed_id_from_node_id(network.ref(other))) is not None
 
 
 def _binding(network: Network, key: str) -> list[str]:
     with network.open(key) as node:
-        return [p["text"] for p in node.policies_from_coops()]
+        return [p["text"] for p in node.relations.policies_from_coops()]
 
 
 def _seats(network: Network) -> int:
     with network.open("coop") as node:
-        return sum("/" in p for p in node.get_circle().full_participants())
+        return sum("/" in p for p in node.records.get_circle().full_participants())
 
 
 def _seen_requests(network: Network, key: str) -> int:
     with network.open(key) as node:
-        return len(node.support_requests())
+        return len(node.relations.support_requests())
 
 
 def _offers(network: Network) -> int:
     with network.open("kitchen") as node:
-        return sum(len(r.offers) for r in node.support_requests())
+        return sum(len(r.offers) for r in node.relations.support_requests())
 
 
 def _status(network: Network, key: str) -> str:
     with network.open(key) as node:
-        return str(node.support_requests()[0].status)
+        return str(node.relations.support_requests()[0].status)
 
 
 def _reflections(network: Network) -> dict[str, str]:
     with network.open("orchard") as node:
-        return dict(node.support_requests()[0].reflections)
+        return dict(node.relations.support_requests()[0].reflections)
 
 
 def _answered(network: Network, proposal: str) -> int:
     with network.open("coop") as node:
-        return sum(p.startswith("circle:") for p in node.get_proposal(proposal).answers)
+        return sum(p.startswith("circle:") for p in node.records.get_proposal(proposal).answers)
 
 
 def _remote_name(network: Network, person: str) -> str:
     with network.open("coop") as node:
-        return node.remote_name(network.ref("kitchen"), person)
+        return node.relations.remote_name(network.ref("kitchen"), person)
 
 
 def network_views(network: Network) -> list[str]:
@@ -425,13 +431,13 @@ def network_views(network: Network) -> list[str]:
     for key, node_process in network.nodes.items():
         with network.open(key) as node:
             lines.append(f"\n{network.name(key)}  ({node_process.url}/)")
-            for rel in node.relationships():
+            for rel in node.relations.relationships():
                 coop = rel.coop.replace("_", " ")
                 extra = " (corporate)" if rel.corporate else ""
                 lines.append(
                     f"  {rel.name or rel.other[:12]:28} peering: {rel.peering:9} "
                     f"co-op: {coop}{extra}"
                 )
-            for policy in node.policies_from_coops():
+            for policy in node.relations.policies_from_coops():
                 lines.append(f"  binds this circle: {policy['text']}")
     return lines

@@ -9,12 +9,12 @@ from node.app.node import CircleNode
 
 
 def founder(node: CircleNode) -> str:
-    return next(iter(node.get_circle().participants))
+    return next(iter(node.records.get_circle().participants))
 
 
 def _members(node: CircleNode) -> list[str]:
     # Seats of linked circles ("<node id>/delegate") answer from their own node.
-    return [p for p in node.get_circle().full_participants() if "/" not in p]
+    return [p for p in node.records.get_circle().full_participants() if "/" not in p]
 
 
 def consent_to(
@@ -40,7 +40,7 @@ def consent_to(
         ask_circles=ask_circles,
     )
     node.proposals.present(by, proposal)
-    host = (node.get_circle().wearers("facilitator") or [by])[0]
+    host = (node.records.get_circle().wearers("facilitator") or [by])[0]
     node.proposals.open_reactions(host, proposal)
     node.consent.open_consent_round(host, proposal)
     for person in _members(node):
@@ -52,7 +52,7 @@ def consent_to(
 
 def select(node: CircleNode, hat: str, person: str) -> None:
     """Select `person` for `hat` by the full selection process (everyone nominates them)."""
-    host = (node.get_circle().wearers("facilitator") or [founder(node)])[0]
+    host = (node.records.get_circle().wearers("facilitator") or [founder(node)])[0]
     selection = node.hats.open_selection(host, hat)
     for nominator in _members(node):
         node.hats.nominate(nominator, selection, person, "Willing and able")

@@ -128,7 +128,7 @@ def run_story(
     for person in full:
         node.consent.consent(person, proposal)
     node.consent.close_consent_round(facilitator, proposal)
-    policy = node.list_decisions()[-1]
+    policy = node.records.list_decisions()[-1]
     say(f"  Consented after integration: {policy.title!r}, review by {policy.review_date}")
 
     say("An everyday decision")

@@ -122,10 +122,10 @@ async def signed_reader(request: Request, body: bytes = b"") -> bytes | None:
             feed_id = feed_id_from_node_id(key_id)
         except ValueError:
             return None
-        peer = node.peer(feed_id)
+        peer = node.peering.peer(feed_id)
         if peer is None or peer.stopped or peer.status != "peer":
             return None  # unknown, or stopped for equivocating: reads what anyone may read
-        return load_public_key(node.peer_feed(feed_id).key)
+        return load_public_key(node.peering.peer_feed(feed_id).key)
 
     def verify() -> str:
         return verify_request(
@@ -158,7 +158,7 @@ def federation_router(
     async def descriptor(request: Request) -> Response:
         node = _node(request)
         name, url = describe(node)
-        return msgpack_response(await anyio.to_thread.run_sync(node.descriptor, name, url))
+        return msgpack_response(await anyio.to_thread.run_sync(node.feed.descriptor, name, url))
 
     @router.get(
         "/feed",
@@ -173,7 +173,7 @@ def federation_router(
     ) -> Response:
         reader = await signed_reader(request)
         node = _node(request)
-        page = await anyio.to_thread.run_sync(node.page, after, limit, reader)
+        page = await anyio.to_thread.run_sync(node.feed.page, after, limit, reader)
         return msgpack_response(page)
 
     @router.get(
@@ -198,7 +198,7 @@ def federation_router(
         reader = await signed_reader(request)
         node = _node(request)
         try:
-            data = await anyio.to_thread.run_sync(node.body_for, raw, reader)
+            data = await anyio.to_thread.run_sync(node.feed.body_for, raw, reader)
         except PermissionError:
             raise Problem(403, "not_in_audience", "this body is for its audience only") from None
         if data is None:
@@ -229,7 +229,7 @@ def federation_router(
         except Rejected as rejected:
             raise Problem(400, rejected.reason, rejected.detail) from None
         node = _node(request)
-        known = await anyio.to_thread.run_sync(node.peer, push.feed)
+        known = await anyio.to_thread.run_sync(node.peering.peer, push.feed)
         if known is None or known.status == "applicant":
             client = request.client.host if request.client else "unknown"
             if not join_limiter.allow(client):
@@ -240,7 +240,7 @@ def federation_router(
                     {"Retry-After": str(join_limiter.retry_after(client))},
                 )
         try:
-            reply = await anyio.to_thread.run_sync(node.receive_push, push)
+            reply = await anyio.to_thread.run_sync(node.intake.receive_push, push)
         except Rejected as rejected:
             # The whole push was refused, nothing of it stored.
             status = {"feed_stopped": 409, "unknown_node": 403, "wrong_feed": 403}.get(

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from federation.feed import node_id
 from node.app.node import CircleNode
-from node.network.federated import Observer
+from node.network.observing import Observer
 from node.network.peers import PEER
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -80,11 +80,11 @@ class _OutboxDepth(Collector):
             "Own entries not yet acknowledged, per peer",
             labels=["peer"],
         )
-        if self.node.keys is not None:
-            head = self.node.own_feed().head
-            for peer in self.node.peers():
+        if self.node.feed.keys is not None:
+            head = self.node.feed.own_feed().head
+            for peer in self.node.peering.peers():
                 if peer.status == PEER:
-                    owed = head - (self.node.delivery(peer.feed_id).next_seq - 1)
+                    owed = head - (self.node.outbox.delivery(peer.feed_id).next_seq - 1)
                     gauge.add_metric([node_id(peer.feed_id)], max(owed, 0))
         yield gauge
 

@@ -18,7 +18,7 @@ TEMPLATES = Environment(
 
 def network_page(node: CircleNode) -> str:
     """The circle, the circles it knows and how, co-op policies that bind it, and support."""
-    relationships = node.relationships()
+    relationships = node.relations.relationships()
     names = {rel.other: rel.name or rel.other for rel in relationships}
     support: list[dict[str, Any]] = [
         {
@@ -30,13 +30,13 @@ def network_page(node: CircleNode) -> str:
             if request.is_ours
             else names.get(request.origin or "", ""),
         }
-        for request in node.support_requests()
+        for request in node.relations.support_requests()
     ]
     return TEMPLATES.get_template("network.html").render(
-        circle=node.get_circle(),
-        node_id=node.node_id,
+        circle=node.records.get_circle(),
+        node_id=node.feed.node_id,
         relationships=relationships,
-        policies=node.policies_from_coops(),
+        policies=node.relations.policies_from_coops(),
         support=support,
-        stopped=[node_id(peer.feed_id) for peer in node.peers() if peer.stopped],
+        stopped=[node_id(peer.feed_id) for peer in node.peering.peers() if peer.stopped],
     )

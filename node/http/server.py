@@ -36,8 +36,8 @@ from node.http.pages import network_page
 from node.http.ratelimit import RateLimiter
 from node.http.web import include_pages
 from node.network.delivery import Federator
-from node.network.federated import Observer
 from node.network.identity import KeyStore
+from node.network.observing import Observer
 
 log = logging.getLogger("circle_node.server")
 STORE_RETRY_AFTER = 5  # seconds, in a 503's Retry-After when the store is unavailable
@@ -84,7 +84,7 @@ async def _due_dates_forever(node: CircleNode, interval: float) -> None:
     review came due is marked so, and a member circle's summary for its co-op says so."""
 
     def check() -> None:
-        if node.is_founded:
+        if node.records.is_founded:
             node.decisions.update_due_dates()
 
     while True:
@@ -99,24 +99,24 @@ async def _due_dates_forever(node: CircleNode, interval: float) -> None:
 
 def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptions) -> FastAPI:
     def describe(current: CircleNode) -> tuple[str, str]:
-        name = current.get_circle().name if current.is_founded else "circle-node"
+        name = current.records.get_circle().name if current.records.is_founded else "circle-node"
         return name, options.public_url
 
     def refresh_keys() -> None:
         if keystore is not None:
-            node.keys = keystore.current()
+            node.feed.keys = keystore.current()
 
     def signer() -> tuple[str, object]:
         refresh_keys()
-        assert node.keys is not None
-        return node.node_id, node.keys.current
+        assert node.feed.keys is not None
+        return node.feed.node_id, node.feed.keys.current
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = options.threads
         timeout = aiohttp.ClientTimeout(total=options.request_timeout)
         async with aiohttp.ClientSession(timeout=timeout) as session:
-            client = FederationClient(session, signer if node.keys else None)  # type: ignore[arg-type]
+            client = FederationClient(session, signer if node.feed.keys else None)  # type: ignore[arg-type]
             federator = Federator(
                 node,
                 client,
@@ -242,7 +242,7 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
     @app.get("/", response_class=HTMLResponse, tags=["pages"], responses=reads_store)
     def home() -> HTMLResponse:
         """The circle's view of the network."""
-        if not node.is_founded:
+        if not node.records.is_founded:
             return HTMLResponse("<p>This node has no circle yet.</p>")
         return HTMLResponse(network_page(node))
 
@@ -255,10 +255,15 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
     @app.get("/healthz", tags=["operations"], responses=reads_store)
     def healthz() -> JSONResponse:
         """Liveness, with what an operator must notice: peers stopped for equivocating."""
-        own = node.own_feed()
-        stopped = [node_id(peer.feed_id) for peer in node.peers() if peer.stopped]
+        own = node.feed.own_feed()
+        stopped = [node_id(peer.feed_id) for peer in node.peering.peers() if peer.stopped]
         return JSONResponse(
-            {"status": "ok", "node": node.node_id, "head": own.head, "equivocating_peers": stopped}
+            {
+                "status": "ok",
+                "node": node.feed.node_id,
+                "head": own.head,
+                "equivocating_peers": stopped,
+            }
         )
 
     return app

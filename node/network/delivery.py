@@ -40,13 +40,13 @@ DELIVERY_THREADS = 2
 R = TypeVar("R")
 
 
-class Delivering(Protocol):
-    """What delivery needs of the node: its peers, its outbox and the intake of pulled pages."""
-
+class Peering(Protocol):
     def peers(self) -> list[Peer]: ...
 
     def peer_feed(self, feed_id: bytes) -> PeerFeed: ...
 
+
+class Owing(Protocol):
     def delivery(self, feed_id: bytes) -> Delivery: ...
 
     def pending_push(self, feed_id: bytes) -> Push | None: ...
@@ -57,7 +57,22 @@ class Delivering(Protocol):
 
     def acknowledge(self, feed_id: bytes, next_seq: int) -> None: ...
 
+
+class Taking(Protocol):
     def receive_pages(self, pages: Sequence[FeedPage]) -> tuple[int, int]: ...
+
+
+class Delivering(Protocol):
+    """What delivery needs of the node: its peers, its outbox and the intake of pulled pages."""
+
+    @property
+    def peering(self) -> Peering: ...
+
+    @property
+    def outbox(self) -> Owing: ...
+
+    @property
+    def intake(self) -> Taking: ...
 
 
 @dataclass
@@ -100,7 +115,7 @@ class Federator:
         return await anyio.to_thread.run_sync(function, *args, limiter=self.threads)
 
     async def _peers(self, *statuses: str) -> list[Peer]:
-        peers = await self._in_thread(self.node.peers)
+        peers = await self._in_thread(self.node.peering.peers)
         wanted = statuses or (PEER,)
         return [p for p in peers if p.status in wanted and not p.stopped and p.url]
 
@@ -131,19 +146,19 @@ class Federator:
         Several workers on one store take turns: only the one that claims the peer's outbox
         pushes to it, from the cursor as the last one left it (so each entry is pushed once).
         """
-        if await self._in_thread(self.node.pending_push, peer.feed_id, 1) is None:
+        if await self._in_thread(self.node.outbox.pending_push, peer.feed_id, 1) is None:
             return  # nothing owed: no need to claim
-        if not await self._in_thread(self.node.claim_outbox, peer.feed_id):
+        if not await self._in_thread(self.node.outbox.claim_outbox, peer.feed_id):
             return
         try:
             await self._deliver(peer)
         finally:
-            await self._in_thread(self.node.release_outbox, peer.feed_id)
+            await self._in_thread(self.node.outbox.release_outbox, peer.feed_id)
 
     async def _deliver(self, peer: Peer) -> None:
         link = self.link(peer.feed_id)
         while True:
-            push = await self._in_thread(self.node.pending_push, peer.feed_id)
+            push = await self._in_thread(self.node.outbox.pending_push, peer.feed_id)
             if push is None:
                 return
             try:
@@ -151,8 +166,8 @@ class Federator:
             except TransportError as error:
                 self._failed(peer, link, error.reason if error.status is None else str(error))
                 return
-            before = await self._in_thread(lambda: self.node.delivery(peer.feed_id).next_seq)
-            await self._in_thread(self.node.acknowledge, peer.feed_id, reply.next_seq)
+            before = await self._in_thread(lambda: self.node.outbox.delivery(peer.feed_id).next_seq)
+            await self._in_thread(self.node.outbox.acknowledge, peer.feed_id, reply.next_seq)
             if reply.next_seq <= before:
                 # No progress: back off like a failure (the peer pulls what it misses).
                 self._failed(peer, link, f"no progress: {reply.reason or 'nothing taken'}")
@@ -205,7 +220,7 @@ class Federator:
         and stored: those are taken together, in one save, each verified on its own
         (`receive_pages`). `progress` hears (seq held, the peer's head) after each save.
         """
-        held = await self._in_thread(lambda: self.node.peer_feed(peer.feed_id).next_seq)
+        held = await self._in_thread(lambda: self.node.peering.peer_feed(peer.feed_id).next_seq)
         after = held - 1
         fetched = _Fetched()
         fetch = asyncio.create_task(self._fetch(peer, after, fetched))
@@ -217,7 +232,7 @@ class Federator:
                 if not run:
                     return taken
                 try:
-                    new, used = await self._in_thread(self.node.receive_pages, run)
+                    new, used = await self._in_thread(self.node.intake.receive_pages, run)
                 except Rejected as rejected:
                     log.warning("page from %s refused: %s", node_id(peer.feed_id), rejected)
                     return taken

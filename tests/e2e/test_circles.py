@@ -13,7 +13,7 @@ import pytest
 from domain.values import CoopLink, Peering, SupportStatus
 from federation.pages import verify_page
 from federation.verify import decode_signed_entry, verify_inception
-from node.app.node import CircleNode
+from node.app.node import KNOWN_TYPES, CircleNode
 from node.demo.local_cluster import local_cluster
 from node.demo.network_story import Network, found_circles, network_views, run_story
 
@@ -40,8 +40,8 @@ def test_every_flow_between_circles_on_four_real_nodes(tmp_path: Path) -> None:
         assert rel("coop", "garden").legal_entity.registered_name == "Todmorden Garden Co-op Ltd"
         assert rel("orchard", "garden").peering == rel("garden", "orchard").peering == "peers"
         with network.open("orchard") as orchard, network.open("kitchen") as kitchen:
-            (offered,) = orchard.support_requests()
-            (asked,) = kitchen.support_requests()
+            (offered,) = orchard.relations.support_requests()
+            (asked,) = kitchen.relations.support_requests()
             assert offered.status == asked.status == SupportStatus.DELIVERED
             assert set(offered.reflections) == {"us", ref["kitchen"]}
             assert set(asked.reflections) == {"us", ref["orchard"]}
@@ -57,7 +57,7 @@ def test_every_flow_between_circles_on_four_real_nodes(tmp_path: Path) -> None:
         # Every node holds verified copies of the feeds it follows, erasures included.
         for key in nodes:
             with network.open(key) as node:
-                for peer in node.peers():
+                for peer in node.peering.peers():
                     _verify_held_feed(node, peer.feed_id)
 
     # With the nodes stopped: Kim Cook's name is in no file of any node that held it, their
@@ -93,8 +93,8 @@ def _secrets_of(data: Path) -> list[bytes]:
 
 
 def _verify_held_feed(node: CircleNode, feed_id: bytes) -> None:
-    held = [decode_signed_entry(raw) for raw in node._feeds.select_entries(feed_id, -1, 100_000)]
-    state, _ = verify_page(
-        verify_inception(held[0]), held[1:], CircleNode.KNOWN_TYPES, lambda seq: None
-    )
+    held = [
+        decode_signed_entry(raw) for raw in node.store.feeds.select_entries(feed_id, -1, 100_000)
+    ]
+    state, _ = verify_page(verify_inception(held[0]), held[1:], KNOWN_TYPES, lambda seq: None)
     assert state.next_seq == len(held)

@@ -45,17 +45,17 @@ def decide(node: CircleNode, founder: str, hat: str, count: int, label: str) -> 
 def held(node: NodeProcess, of: NodeProcess) -> int:
     """The highest seq of `of`'s feed that `node` holds and has verified."""
     with node.handle() as store, of.handle() as author:
-        return store.peer_feed(author.feed_id).next_seq - 1
+        return store.peering.peer_feed(author.feed.feed_id).next_seq - 1
 
 
 def head(node: NodeProcess) -> int:
     with node.handle() as store:
-        return store.own_feed().head
+        return store.feed.own_feed().head
 
 
 def decisions_seen(node: NodeProcess, of: NodeProcess) -> set[str]:
     with node.handle() as store, of.handle() as author:
-        view = store.peer_view(author.feed_id)
+        view = store.relations.peer_view(author.feed.feed_id)
         return {d["title"] for d in view.decisions.values()} if view else set()
 
 
@@ -104,29 +104,29 @@ def test_three_nodes_publish_catch_up_rotate_and_detect_equivocation(tmp_path: P
         result = cli("rotate-key", "--data", str(coop.data))
         assert result.returncode == 0, result.stderr
         with coop.handle() as store:
-            new_key = store.own_feed().key
+            new_key = store.feed.own_feed().key
             decide(store, *authors["coop"], 2, "After rotation")
         for node in (kitchen, garden):
             wait_for(lambda node=node: held(node, coop) == head(coop), what="rotation to propagate")
             with node.handle() as store, coop.handle() as author:
-                assert store.peer_feed(author.feed_id).key == new_key
+                assert store.peering.peer_feed(author.feed.feed_id).key == new_key
         assert {"After rotation 0", "After rotation 1"} <= decisions_seen(kitchen, coop)
 
         # The kitchen equivocates: it signs a second, different entry at a seq it already
         # published, and pushes it to the garden.
         with kitchen.handle() as store:
-            fork_seq = store.own_feed().head
-            entries = store.own_entries(fork_seq - 2, 2)
+            fork_seq = store.feed.own_feed().head
+            entries = store.feed.own_entries(fork_seq - 2, 2)
             previous, published = entries[0], entries[1]
             state = FeedState(
-                store.feed_id,
+                store.feed.feed_id,
                 fork_seq,
                 previous.hash,
-                store.keys.current_public,
-                store.keys.next_digest,
+                store.feed.keys.current_public,
+                store.feed.keys.next_digest,
             )
-            fork, _ = append(state, store.keys, "decision.record", b"\x80", 1)
-            kitchen_id = store.feed_id
+            fork, _ = append(state, store.feed.keys, "decision.record", b"\x80", 1)
+            kitchen_id = store.feed.feed_id
         assert decode_entry(fork).seq == decode_entry(published).seq == fork_seq
         status, reply = asyncio.run(_push(garden.url, Push(kitchen_id, [fork], [])))
         assert status == 200
@@ -134,7 +134,7 @@ def test_three_nodes_publish_catch_up_rotate_and_detect_equivocation(tmp_path: P
 
         # The garden keeps both signed entries as proof, stops taking the feed, and says so.
         with garden.handle() as store:
-            peer = store.peer(kitchen_id)
+            peer = store.peering.peer(kitchen_id)
             assert peer is not None and peer.stopped
             assert peer.equivocation_seq == fork_seq
             assert peer.equivocation_conflicting == encode(fork)

@@ -11,9 +11,9 @@ import pytest
 from domain.errors import InvalidRequest, NotFound, NotPermitted, WrongStage
 from domain.register import KINDS, REGISTER_ID, index_id
 from domain.values import DecisionStatus, Membership, Stage
-from node.app.circle_store import FORMER_PARTICIPANT
 from node.app.logbook import read_logbook
 from node.app.node import CircleNode
+from node.app.records import FORMER_PARTICIPANT
 from node.demo.story import run_story
 from tests.conftest import Clock, NodeOpener
 
@@ -44,20 +44,20 @@ def found(node: CircleNode) -> dict[str, str]:
 
 
 def notification_count(node: CircleNode) -> int:
-    return node.recorder.max_notification_id() or 0
+    return node.store.recorder.max_notification_id() or 0
 
 
 def state_of(node: CircleNode) -> dict[str, Any]:
     """Every aggregate the node holds, as plain attribute values."""
-    ids: list[UUID] = [REGISTER_ID, node.circle_id]
+    ids: list[UUID] = [REGISTER_ID, node.records.circle_id]
     for kind in KINDS:
-        if index_id(kind) in node.repository:
+        if index_id(kind) in node.store.repository:
             ids.append(index_id(kind))
-            ids.extend(node.repository.get(index_id(kind)).ids())
+            ids.extend(node.store.repository.get(index_id(kind)).ids())
     return {
         str(aggregate_id): {
             key: value
-            for key, value in vars(node.repository.get(aggregate_id)).items()
+            for key, value in vars(node.store.repository.get(aggregate_id)).items()
             if key != "_pending_events"
         }
         for aggregate_id in ids
@@ -90,7 +90,7 @@ def test_a_proposal_with_an_objection_is_integrated_then_consented(node: CircleN
         node.consent.consent(p[person], proposal)
     assert node.consent.close_consent_round(p["ben"], proposal) == Stage.CONSENTED
     # The consented proposal became a policy in the same save.
-    (policy,) = node.list_decisions()
+    (policy,) = node.records.list_decisions()
     assert policy.title == "Compost"
     assert policy.measures == ["Sealed bins only"]
     assert policy.status == DecisionStatus.IN_FORCE
@@ -135,16 +135,16 @@ def test_consented_proposals_bind_the_circle(node: CircleNode) -> None:
         return proposal
 
     consent_to("change_aim", {"aim": "Feed and teach the neighbourhood"})
-    assert node.get_circle().aim == "Feed and teach the neighbourhood"
+    assert node.records.get_circle().aim == "Feed and teach the neighbourhood"
     consent_to("remove_participant", {"person_id": p["eli"]})
-    assert node.get_circle().participants[p["eli"]].status == Membership.REMOVED
+    assert node.records.get_circle().participants[p["eli"]].status == Membership.REMOVED
     with pytest.raises(NotPermitted, match="left the circle"):
         node.proposals.draft_proposal(p["eli"], "Back", "Let me back")
     consent_to(
         "incorporate",
         {"registered_name": "Kitchen Co-op Ltd", "number": "RS0099", "registry": "FCA"},
     )
-    circle = node.get_circle()
+    circle = node.records.get_circle()
     assert circle.status == "incorporated"
     assert circle.legal_entity is not None and circle.legal_entity.number == "RS0099"
 
@@ -153,7 +153,7 @@ def select_rota_holder(node: CircleNode, p: dict[str, str]) -> tuple[str, str]:
     """Cleo is selected to wear a new hat, the rota holder (domain: the rota); returns the
     hat and the selection."""
     rota = node.hats.define_hat(p["ada"], "Rota holder", "Keeps the rota", ["Publish it"], ["rota"])
-    node.get_circle().hat(rota)
+    node.records.get_circle().hat(rota)
     selection = node.hats.open_selection(p["ben"], rota)
     node.hats.nominate(p["ada"], selection, p["cleo"], "Organised")
     node.hats.open_change_round(p["ben"], selection)
@@ -179,19 +179,19 @@ def test_records_are_filed_in_order_without_loading_their_index(open_store: Node
         for number in range(230)
     ]
     for handle in {node, other}:
-        assert [str(d.id) for d in handle.list_decisions()] == made
+        assert [str(d.id) for d in handle.records.list_decisions()] == made
     index = index_id("decision")
-    assert node.repository.get(index).version == 231  # opened, then one filing per decision
-    assert node.snapshots is not None
-    snapshots = list(node.snapshots.get(index))
+    assert node.store.repository.get(index).version == 231  # opened, then one filing per decision
+    assert node.store.snapshots is not None
+    snapshots = list(node.store.snapshots.get(index))
     assert [s.originator_version for s in snapshots] == [100, 200]
     # Selections have an index of their own, untouched by the decisions (the two of found()
     # and the rota's).
-    assert [str(s) for s in node.repository.get(index_id("selection")).ids()] == [
-        str(s.id) for s in node.list_selections()
+    assert [str(s) for s in node.store.repository.get(index_id("selection")).ids()] == [
+        str(s.id) for s in node.records.list_selections()
     ]
-    assert node.repository.get(index_id("selection")).ids()[-1] == UUID(selection)
-    assert node.repository.get(index_id("selection")).version == 4
+    assert node.store.repository.get(index_id("selection")).ids()[-1] == UUID(selection)
+    assert node.store.repository.get(index_id("selection")).version == 4
 
 
 def test_everyday_decision_review_comes_due_and_can_be_challenged(
@@ -212,11 +212,11 @@ def test_everyday_decision_review_comes_due_and_can_be_challenged(
     clock.advance(days=15)
     assert node.decisions.update_due_dates()["review_due"] == [decision]
     assert [d.title for d in node.decisions.reviews_due()] == ["Two-week rota"]
-    assert node.get_decision(decision).status == DecisionStatus.REVIEW_DUE
+    assert node.records.get_decision(decision).status == DecisionStatus.REVIEW_DUE
     # Anyone may challenge it: that opens a proposal to amend it.
     proposal = node.decisions.challenge_decision(p["eli"], decision, "Publish weekly instead")
-    assert node.get_proposal(proposal).purpose == "amend_decision"
-    assert node.get_decision(decision).challenges == [proposal]
+    assert node.records.get_proposal(proposal).purpose == "amend_decision"
+    assert node.records.get_decision(decision).challenges == [proposal]
     # The hat's term ending is listed too.
     assert [t.hat_id for t in node.hats.hat_terms_ending(within_days=400)][-1] == rota
 
@@ -224,19 +224,19 @@ def test_everyday_decision_review_comes_due_and_can_be_challenged(
 def test_stepping_back_releases_hats_and_leaving_keeps_thanks(node: CircleNode) -> None:
     p = found(node)
     node.people.step_back(p["ada"], p["ben"], note="Thank you for hosting us")
-    circle = node.get_circle()
+    circle = node.records.get_circle()
     assert circle.participants[p["ben"]].status == Membership.STEPPED_BACK
     assert circle.wearers("facilitator") == []
     node.people.welcome_back(p["ben"], p["ben"])
     node.people.leave(p["ben"], p["ben"], note="Thanks for everything, Ben")
-    participant = node.get_circle().participants[p["ben"]]
+    participant = node.records.get_circle().participants[p["ben"]]
     assert participant.status == Membership.LEFT
     # The note names Ben, so it is kept with his personal details, not in the circle's record.
     assert participant.note_of_appreciation is None
     assert node.people.note_of_appreciation(p["ben"], "left") == "Thanks for everything, Ben"
     assert node.people.note_of_appreciation(p["ben"], "stepped_back") == "Thank you for hosting us"
-    assert node.person_name(p["ben"]) == "Ben"
-    assert node.person_name("11111111-1111-1111-1111-111111111111") == FORMER_PARTICIPANT
+    assert node.records.person_name(p["ben"]) == "Ben"
+    assert node.records.person_name("11111111-1111-1111-1111-111111111111") == FORMER_PARTICIPANT
     assert any(
         "Ben left the circle, with thanks: Thanks for everything, Ben" in e.text
         for e in read_logbook(node)
@@ -253,9 +253,9 @@ def test_someone_who_left_may_have_their_personal_data_erased(node: CircleNode) 
         node.erasure.erase_person(p["eli"], p["cleo"])
     node.erasure.erase_person(p["ada"], p["cleo"])
     # Her name and the note naming her are gone; the record keeps her id and what she did.
-    assert node.person_name(p["cleo"]) == FORMER_PARTICIPANT
+    assert node.records.person_name(p["cleo"]) == FORMER_PARTICIPANT
     assert node.people.note_of_appreciation(p["cleo"], "left") is None
-    assert node.get_circle().participants[p["cleo"]].status == Membership.LEFT
+    assert node.records.get_circle().participants[p["cleo"]].status == Membership.LEFT
     lines = [e.text for e in read_logbook(node)]
     assert not any("Cleo" in line for line in lines)
     assert any(line.startswith("a former participant left the circle") for line in lines)
@@ -273,7 +273,7 @@ def test_async_proposal_lapses_after_its_deadline(node: CircleNode, clock: Clock
     node.proposals.present(p["cleo"], proposal)
     clock.advance(days=8)
     assert node.decisions.update_due_dates()["lapsed"] == [proposal]
-    assert node.get_proposal(proposal).stage == Stage.LAPSED
+    assert node.records.get_proposal(proposal).stage == Stage.LAPSED
 
 
 def tell(node: CircleNode, clock: Clock) -> None:
@@ -308,11 +308,11 @@ def test_snapshots_give_the_same_state_as_a_full_replay(open_store: NodeOpener) 
     p = found(node)
     for number in range(60):
         node.hats.define_hat(p["ada"], f"Helper {number}", "Helps", [], [f"area {number}"])
-    assert node.snapshots is not None
-    snapshots = list(node.snapshots.get(node.circle_id))
+    assert node.store.snapshots is not None
+    snapshots = list(node.store.snapshots.get(node.records.circle_id))
     assert snapshots, "the circle should have been snapshotted after 50 events"
-    from_snapshot = vars(node.repository.get(node.circle_id))
-    replayed = vars(_replay(node, node.circle_id))
+    from_snapshot = vars(node.store.repository.get(node.records.circle_id))
+    replayed = vars(_replay(node, node.records.circle_id))
     ignore = {"_pending_events"}
     assert {k: v for k, v in from_snapshot.items() if k not in ignore} == {
         k: v for k, v in replayed.items() if k not in ignore
@@ -322,7 +322,7 @@ def test_snapshots_give_the_same_state_as_a_full_replay(open_store: NodeOpener) 
 def _replay(node: CircleNode, aggregate_id: UUID) -> Any:
     """Rebuild an aggregate from its events alone, ignoring snapshots."""
     aggregate = None
-    for event in node.events.get(aggregate_id):
+    for event in node.store.events.get(aggregate_id):
         aggregate = event.mutate(aggregate)
     return aggregate
 
@@ -343,11 +343,13 @@ def test_after_an_erasure_the_store_takes_snapshots_and_commands_as_before(
         node.hats.define_hat(p["ada"], f"Helper {number}", "Helps", [], [f"area {number}"])
     for number in range(4):
         node.hats.define_hat(p["ada"], f"Keeper {number}", "Keeps", [], [f"keeping {number}"])
-        node.take_snapshot(node.circle_id)
+        node.store.take_snapshot(node.records.circle_id)
     # Then: every change was stored, and the circle loads from its snapshot as from its events.
-    assert node.snapshots is not None and list(node.snapshots.get(node.circle_id))
-    assert len(node.get_circle().hats) >= 64
+    assert node.store.snapshots is not None and list(
+        node.store.snapshots.get(node.records.circle_id)
+    )
+    assert len(node.records.get_circle().hats) >= 64
     assert (
-        vars(node.repository.get(node.circle_id)).keys()
-        == vars(_replay(node, node.circle_id)).keys()
+        vars(node.store.repository.get(node.records.circle_id)).keys()
+        == vars(_replay(node, node.records.circle_id)).keys()
     )

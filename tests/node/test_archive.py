@@ -12,7 +12,7 @@ import pytest
 
 from node.app.archive import ArchiveError, export_archive, verify_archive
 from node.app.logbook import read_logbook
-from node.app.node import CircleNode
+from node.app.node import KNOWN_TYPES
 from node.app.persistence import open_node, rotate_node_key
 from node.cli.backup import BackupError, backup, restore
 from node.demo.story import run_story
@@ -29,7 +29,9 @@ def told(tmp_path: Path, clock: Clock) -> Settings:
     rotate_node_key(node, settings)
     node.decisions.take_everyday_decision(
         next(
-            p for p in node.get_circle().participants if node.get_circle().wears(p, "facilitator")
+            p
+            for p in node.records.get_circle().participants
+            if node.records.get_circle().wears(p, "facilitator")
         ),
         "facilitator",
         "meetings",
@@ -45,7 +47,7 @@ def test_an_export_verifies_offline(told: Settings, tmp_path: Path) -> None:
     archive = tmp_path / "kitchen.archive"
     manifest = export_archive(node, archive)
     node.close()
-    result = verify_archive(archive, CircleNode.KNOWN_TYPES)
+    result = verify_archive(archive, KNOWN_TYPES)
     assert result.entries == manifest["entries"] > 5
     assert result.bodies == manifest["bodies"] > 0
     assert result.logbook_lines > 50
@@ -68,7 +70,7 @@ def test_any_single_byte_flipped_fails_and_is_named(told: Settings, tmp_path: Pa
         damaged[position] ^= 0x5A
         archive.write_bytes(bytes(damaged))
         with pytest.raises(ArchiveError) as failed:
-            verify_archive(archive, CircleNode.KNOWN_TYPES)
+            verify_archive(archive, KNOWN_TYPES)
         named.add(str(failed.value).split(":")[0])
     # The failures name what broke, not just "damaged".
     assert any("does not match its digest" in reason for reason in named)
@@ -99,15 +101,15 @@ def test_a_re_signed_forgery_with_matching_digests_still_fails(
     document = msgspec.msgpack.encode(members)
     archive.write_bytes(document + hashlib.sha256(document).digest())
     with pytest.raises(ArchiveError, match=f"{body_name} is not the body entry"):
-        verify_archive(archive, CircleNode.KNOWN_TYPES)
+        verify_archive(archive, KNOWN_TYPES)
 
 
 def test_backup_and_restore_round_trip(told: Settings, tmp_path: Path, clock: Clock) -> None:
     node = open_node(told, clock)
     before = (
         [e.text for e in read_logbook(node)],
-        node.own_feed().head,
-        node.node_id,
+        node.feed.own_feed().head,
+        node.feed.node_id,
     )
     node.close()
     saved = tmp_path / "node.cli.backup"
@@ -119,7 +121,11 @@ def test_backup_and_restore_round_trip(told: Settings, tmp_path: Path, clock: Cl
     # The restored store holds personal data: its owner's alone, before the node opens it.
     assert os.stat(restored.data_dir / "circle.sqlite").st_mode & 0o777 == 0o600
     again = open_node(restored, clock)
-    assert ([e.text for e in read_logbook(again)], again.own_feed().head, again.node_id) == before
+    assert (
+        [e.text for e in read_logbook(again)],
+        again.feed.own_feed().head,
+        again.feed.node_id,
+    ) == before
     again.close()
     # Restoring over a node is refused; so is a file that is not a backup.
     with pytest.raises(BackupError, match="already holds a node"):
@@ -178,7 +184,7 @@ def test_every_single_byte_flipped_fails_and_names_what_broke(
             damaged[position] ^= pattern
             archive.write_bytes(bytes(damaged))
             with pytest.raises(ArchiveError) as failed:
-                verify_archive(archive, CircleNode.KNOWN_TYPES)
+                verify_archive(archive, KNOWN_TYPES)
             failures += 1
             message = str(failed.value)
             if part == "trailer":

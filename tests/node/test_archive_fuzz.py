@@ -27,7 +27,7 @@ from federation.keys import NodeKeys
 from federation.verify import decode_signed_entry
 from federation.wire import body_hash
 from node.app.archive import ArchiveError, Verified, export_archive, verify_archive
-from node.app.node import CircleNode
+from node.app.node import KNOWN_TYPES, CircleNode
 from node.demo.story import run_story
 from tests.federation.test_decoders_fuzz import mutate
 
@@ -56,8 +56,8 @@ def original() -> bytes:
         moment[0] += timedelta(days=days)
 
     run_story(node, lambda line: None, advance)
-    node.rotate_key(stage=lambda keys: None)
-    circle = node.get_circle()
+    node.feed.rotate_key(stage=lambda keys: None)
+    circle = node.records.get_circle()
     facilitator = next(p for p in circle.participants if circle.wears(p, "facilitator"))
     for number in range(3):
         node.decisions.take_everyday_decision(
@@ -105,7 +105,7 @@ def read(raw: bytes) -> Verified | None:
         path = Path(folder) / "archive"
         path.write_bytes(raw)
         try:
-            return verify_archive(path, CircleNode.KNOWN_TYPES)
+            return verify_archive(path, KNOWN_TYPES)
         except ArchiveError as error:
             assert str(error), "an archive error names what broke"
             return None

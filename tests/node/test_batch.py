@@ -11,7 +11,7 @@ from domain.values import Purpose
 from node.app.node import CircleNode
 from node.app.persistence import open_node
 from node.demo.scripted import consent_to, founder, make_active, select
-from node.network.federated import Batch
+from node.network.batch import Batch
 from node.settings import Settings
 from tests.conftest import Clock
 from tests.node.circles import sync
@@ -21,8 +21,8 @@ def test_a_rollback_undoes_what_was_done_since_the_checkpoint_and_nothing_before
     node = CircleNode(env={"PERSISTENCE_MODULE": "node.store.memory_store"})
     node.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
     ada = founder(node)
-    batch = Batch(node)
-    circle = batch.get(node.circle_id, node.get_circle)
+    batch = Batch(node.store.repository)
+    circle = batch.get(node.records.circle_id, node.records.get_circle)
     before = circle.define_hat(ada, "Cook", "Cooks", [], ["menu"], 12, "operational")
     batch.entries.append((b"f" * 32, 1, b"entry"))
     mark = batch.checkpoint()
@@ -35,19 +35,21 @@ def test_a_rollback_undoes_what_was_done_since_the_checkpoint_and_nothing_before
     batch.after_save(lambda: None)
     batch.rollback(mark)
 
-    again = batch.get(node.circle_id, node.get_circle)
-    assert set(again.hats) == set(node.get_circle().hats) | {before}
+    again = batch.get(node.records.circle_id, node.records.get_circle)
+    assert set(again.hats) == set(node.records.get_circle().hats) | {before}
     assert [type(e).__name__ for e in again.pending_events] == ["HatDefined"]
     assert index_id("support") not in batch
     assert batch.entries == [(b"f" * 32, 1, b"entry")] and batch.afterwards == []
     # What was done before the checkpoint is saved as it was.
     node.save(*batch.aggregates())
-    assert before in node.get_circle().hats and len(node.get_circle().hats) == len(again.hats)
+    assert before in node.records.get_circle().hats and len(node.records.get_circle().hats) == len(
+        again.hats
+    )
 
 
 def test_an_aggregate_made_in_the_batch_is_rebuilt_from_its_own_events() -> None:
     node = CircleNode(env={"PERSISTENCE_MODULE": "node.store.memory_store"})
-    batch = Batch(node)
+    batch = Batch(node.store.repository)
     index = batch.get(index_id("person"), lambda: Index(kind="person"))
     first = uuid4()
     index.file(first)
@@ -57,7 +59,7 @@ def test_an_aggregate_made_in_the_batch_is_rebuilt_from_its_own_events() -> None
     rebuilt = batch.get(index_id("person"), lambda: Index(kind="person"))
     assert rebuilt.ids() == [first] and len(rebuilt.pending_events) == 2
     node.save(rebuilt)
-    assert node.repository.get(index_id("person")).ids() == [first]
+    assert node.store.repository.get(index_id("person")).ids() == [first]
 
 
 def test_a_delegate_named_to_a_dissolved_co_op_leaves_no_trace_but_the_refusal(
@@ -74,26 +76,26 @@ def test_a_delegate_named_to_a_dissolved_co_op_leaves_no_trace_but_the_refusal(
         nodes[key] = node
     coop, kitchen = nodes["coop"], nodes["kitchen"]
     try:
-        push = kitchen.ask_to_join_network(
-            coop.descriptor("coop", "http://coop"), "http://coop", "http://kitchen", "Hello"
+        push = kitchen.relations.ask_to_join_network(
+            coop.feed.descriptor("coop", "http://coop"), "http://coop", "http://kitchen", "Hello"
         )
-        coop.receive_push(push)
-        consent_to(coop, Purpose.ADMIT_TO_NETWORK, {"circle": kitchen.node_id})
+        coop.intake.receive_push(push)
+        consent_to(coop, Purpose.ADMIT_TO_NETWORK, {"circle": kitchen.feed.node_id})
         sync(nodes)
-        consent_to(kitchen, Purpose.APPLY_TO_COOP, {"circle": coop.node_id})
+        consent_to(kitchen, Purpose.APPLY_TO_COOP, {"circle": coop.feed.node_id})
         sync(nodes)
-        consent_to(coop, Purpose.ADMIT_MEMBER, {"circle": kitchen.node_id})
+        consent_to(coop, Purpose.ADMIT_MEMBER, {"circle": kitchen.feed.node_id})
         sync(nodes)
         consent_to(coop, Purpose.DISSOLVE, {})
-        assert coop.get_circle().status == "dissolved"
+        assert coop.records.get_circle().status == "dissolved"
         cook = kitchen.people.apply_to_join("Kim Cook")
         kitchen.people.admit(founder(kitchen), cook)
         select(kitchen, "delegate", cook)
         sync(nodes)
-        rel = coop.relationship(kitchen.node_id)
+        rel = coop.relations.relationship(kitchen.feed.node_id)
         assert any(r.startswith("link.delegate: This circle is dissolved") for r in rel.refusals)
         assert rel.delegate is None
-        assert f"{kitchen.node_id}/delegate" not in coop.get_circle().participants
+        assert f"{kitchen.feed.node_id}/delegate" not in coop.records.get_circle().participants
     finally:
         for node in nodes.values():
             node.close()

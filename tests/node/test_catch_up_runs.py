@@ -18,7 +18,7 @@ from tests.node.test_federation_node import connect, publish
 
 def pages_of(a: CircleNode, reader: CircleNode, size: int) -> list[FeedPage]:
     pages, after = [], 0
-    while (page := a.page(after, size, reader.feed_id)).entries:
+    while (page := a.feed.page(after, size, reader.feed.feed_id)).entries:
         pages.append(page)
         after += len(page.entries)
     return pages
@@ -29,17 +29,20 @@ def test_pages_taken_together_are_taken_as_one_by_one(make) -> None:  # type: ig
     connect(a, b)
     connect(a, c)
     publish(a, 5)
-    head = a.own_feed().head
-    assert b.receive_pages(pages_of(a, b, 3)) == (head, len(pages_of(a, b, 3)))
+    head = a.feed.own_feed().head
+    assert b.intake.receive_pages(pages_of(a, b, 3)) == (head, len(pages_of(a, b, 3)))
     for page in pages_of(a, c, 3):
-        c.receive_page(page)
-    assert b.peer_feed(a.feed_id).state == c.peer_feed(a.feed_id).state
-    assert b.peer_view(a.feed_id).decisions == c.peer_view(a.feed_id).decisions  # type: ignore[union-attr]
-    assert b._feeds.select_entries(a.feed_id, -1, 1000) == a._feeds.select_entries(
-        a.feed_id, -1, 1000
+        c.intake.receive_page(page)
+    assert b.peering.peer_feed(a.feed.feed_id).state == c.peering.peer_feed(a.feed.feed_id).state
+    assert (
+        b.relations.peer_view(a.feed.feed_id).decisions
+        == c.relations.peer_view(a.feed.feed_id).decisions
+    )  # type: ignore[union-attr]
+    assert b.store.feeds.select_entries(a.feed.feed_id, -1, 1000) == a.store.feeds.select_entries(
+        a.feed.feed_id, -1, 1000
     )
     # Pulled again: all duplicates, nothing taken.
-    assert b.receive_pages(pages_of(a, b, 3))[0] == 0
+    assert b.intake.receive_pages(pages_of(a, b, 3))[0] == 0
 
 
 def test_a_refused_page_ends_the_run_before_it(make) -> None:  # type: ignore[no-untyped-def]
@@ -53,17 +56,17 @@ def test_a_refused_page_ends_the_run_before_it(make) -> None:  # type: ignore[no
     )
     # The first page alone is refused: raised, nothing stored.
     with pytest.raises(Rejected) as refused:
-        b.receive_pages([forged, first])
+        b.intake.receive_pages([forged, first])
     assert refused.value.reason == Reason.NOT_CONTIGUOUS
-    assert b.peer_feed(a.feed_id).next_seq == 1
+    assert b.peering.peer_feed(a.feed.feed_id).next_seq == 1
     # A later one: the pages before it are stored, and it is refused when taken alone.
-    assert b.receive_pages([first, forged, *rest]) == (len(first.entries), 1)
-    assert b.peer_feed(a.feed_id).next_seq == 1 + len(first.entries)
+    assert b.intake.receive_pages([first, forged, *rest]) == (len(first.entries), 1)
+    assert b.peering.peer_feed(a.feed.feed_id).next_seq == 1 + len(first.entries)
     with pytest.raises(Rejected) as refused:
-        b.receive_pages([forged, *rest])
+        b.intake.receive_pages([forged, *rest])
     assert refused.value.reason == Reason.BAD_SIGNATURE
-    assert b.receive_pages([second, *rest]) == (
-        a.own_feed().head - len(first.entries),
+    assert b.intake.receive_pages([second, *rest]) == (
+        a.feed.own_feed().head - len(first.entries),
         1 + len(rest),
     )
 
@@ -74,29 +77,31 @@ def _first_page_of_four(make):  # type: ignore[no-untyped-def]
     a, b = make("a"), make("b")
     connect(a, b)
     publish(a, 5)
-    entries = a.own_entries(0, 1000)
-    head = a.own_feed().head
-    return a, b, entries, head, FeedPage(a.feed_id, entries[:4], [], head)
+    entries = a.feed.own_entries(0, 1000)
+    head = a.feed.own_feed().head
+    return a, b, entries, head, FeedPage(a.feed.feed_id, entries[:4], [], head)
 
 
 def test_a_page_overlapping_the_one_before_is_checked_against_it(make) -> None:  # type: ignore[no-untyped-def]
     a, b, entries, head, first = _first_page_of_four(make)
     # The next page repeats the last two entries of the first: duplicates, skipped.
-    overlapping = FeedPage(a.feed_id, entries[2:], [], head)
-    assert b.receive_pages([first, overlapping]) == (head, 2)
+    overlapping = FeedPage(a.feed.feed_id, entries[2:], [], head)
+    assert b.intake.receive_pages([first, overlapping]) == (head, 2)
 
 
 def test_a_fork_against_an_earlier_page_of_the_run_is_caught(make) -> None:  # type: ignore[no-untyped-def]
     a, b, entries, head, first = _first_page_of_four(make)
     seq = decode_entry(entries[3]).seq
-    state = FeedState(a.feed_id, seq, entries[2].hash, a.keys.current_public, a.keys.next_digest)
-    fork, _ = append(state, a.keys, "decision.record", b"\x80", 5)
-    forked = FeedPage(a.feed_id, [fork], [], head)
+    state = FeedState(
+        a.feed.feed_id, seq, entries[2].hash, a.feed.keys.current_public, a.feed.keys.next_digest
+    )
+    fork, _ = append(state, a.feed.keys, "decision.record", b"\x80", 5)
+    forked = FeedPage(a.feed.feed_id, [fork], [], head)
     # The run stops before the fork; taken alone, the fork is caught against the stored entry.
-    assert b.receive_pages([first, forked]) == (4, 1)
+    assert b.intake.receive_pages([first, forked]) == (4, 1)
     with pytest.raises(Equivocation):
-        b.receive_pages([forked])
-    peer = b.peer(a.feed_id)
+        b.intake.receive_pages([forked])
+    peer = b.peering.peer(a.feed.feed_id)
     assert peer is not None and peer.stopped and peer.equivocation_seq == seq
 
 
@@ -104,13 +109,13 @@ def test_a_page_binds_only_its_own_bodies(make) -> None:  # type: ignore[no-unty
     a, b = make("a"), make("b")
     connect(a, b)
     publish(a, 3)
-    first, second = pages_of(a, b, a.own_feed().head - 1)
+    first, second = pages_of(a, b, a.feed.own_feed().head - 1)
     assert first.bodies and second.bodies
     without = FeedPage(first.feed, first.entries, [], first.head)
     carrying = FeedPage(second.feed, second.entries, first.bodies + second.bodies, second.head)
-    assert b.receive_pages([without, carrying])[1] == 2
+    assert b.intake.receive_pages([without, carrying])[1] == 2
     named = [decode_entry(s).body_hash for s in first.entries if decode_entry(s).body_hash]
-    assert named and all(b.body_for(digest, None) is None for digest in named)
+    assert named and all(b.feed.body_for(digest, None) is None for digest in named)
 
 
 class PagedNetwork:
@@ -120,7 +125,7 @@ class PagedNetwork:
         self.node, self.size = node, size
 
     async def pull(self, url: str, after: int, limit: int) -> FeedPage:
-        return self.node.page(after, min(limit, self.size), None)
+        return self.node.feed.page(after, min(limit, self.size), None)
 
 
 def test_catch_up_takes_the_pages_at_hand_together(make) -> None:  # type: ignore[no-untyped-def]
@@ -128,21 +133,21 @@ def test_catch_up_takes_the_pages_at_hand_together(make) -> None:  # type: ignor
     connect(a, b)
     publish(a, 12)
     runs: list[int] = []  # pages per save
-    receive = b.receive_pages
+    receive = b.intake.receive_pages
 
     def receiving(pages):  # type: ignore[no-untyped-def]
         taken, used = receive(pages)
         runs.append(used)
         return taken, used
 
-    b.receive_pages = receiving  # type: ignore[method-assign]
+    b.intake.receive_pages = receiving  # type: ignore[method-assign]
     seen: list[tuple[int, int]] = []
     federator = Federator(b, PagedNetwork(a, 2))  # type: ignore[arg-type]
-    peer = b.peer(a.feed_id)
+    peer = b.peering.peer(a.feed.feed_id)
     assert peer is not None
     taken = asyncio.run(federator.catch_up(peer, lambda held, head: seen.append((held, head))))
-    head = a.own_feed().head
-    assert taken == head and b.peer_feed(a.feed_id).next_seq == head + 1
+    head = a.feed.own_feed().head
+    assert taken == head and b.peering.peer_feed(a.feed.feed_id).next_seq == head + 1
     assert max(runs) > 1 and sum(runs) == -(-head // 2)
     assert seen[-1] == (head, head)
     # Nothing new: nothing taken.
@@ -170,32 +175,32 @@ def test_catch_up_keeps_the_pages_before_a_refused_one(make, caplog) -> None:  #
     connect(a, b)
     publish(a, 12)
     federator = Federator(b, ForgingNetwork(a, 2, forged_after=6))  # type: ignore[arg-type]
-    peer = b.peer(a.feed_id)
+    peer = b.peering.peer(a.feed.feed_id)
     assert peer is not None
     assert asyncio.run(federator.catch_up(peer)) == 6
-    assert b.peer_feed(a.feed_id).next_seq == 7
+    assert b.peering.peer_feed(a.feed.feed_id).next_seq == 7
     assert "bad_signature" in caplog.text
     # Served properly, the rest is taken.
     federator = Federator(b, PagedNetwork(a, 2))  # type: ignore[arg-type]
-    assert asyncio.run(federator.catch_up(peer)) == a.own_feed().head - 6
+    assert asyncio.run(federator.catch_up(peer)) == a.feed.own_feed().head - 6
 
 
 def test_when_taking_fails_otherwise_the_pages_before_are_kept(make) -> None:  # type: ignore[no-untyped-def]
     a, b = make("a"), make("b")
     connect(a, b)
     publish(a, 12)
-    effects = b.effects
+    effects = b.intake._effects
 
     def failing(peer, run, batch):  # type: ignore[no-untyped-def]
         if any(entry.seq == 7 for entry, _ in run):
             raise RuntimeError("a domain error")
         return effects(peer, run, batch)
 
-    b.effects = failing  # type: ignore[method-assign]
+    b.intake._effects = failing
     federator = Federator(b, PagedNetwork(a, 2))  # type: ignore[arg-type]
-    peer = b.peer(a.feed_id)
+    peer = b.peering.peer(a.feed.feed_id)
     assert peer is not None
     with pytest.raises(RuntimeError):
         asyncio.run(federator.catch_up(peer))
     # As if the pages had come one at a time: those before the failing one are held.
-    assert b.peer_feed(a.feed_id).next_seq == 7
+    assert b.peering.peer_feed(a.feed.feed_id).next_seq == 7

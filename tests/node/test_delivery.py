@@ -29,12 +29,12 @@ class FakeNetwork:
         self.pushes += 1
         if not self.up:
             raise TransportError("Cannot connect")
-        return self.nodes[url].receive_push(push)
+        return self.nodes[url].intake.receive_push(push)
 
     async def pull(self, url: str, after: int, limit: int) -> FeedPage:
         if not self.up:
             raise TransportError("Cannot connect")
-        return self.nodes[url].page(after, limit, None)
+        return self.nodes[url].feed.page(after, limit, None)
 
 
 class Clock:
@@ -49,8 +49,8 @@ class Clock:
 def pair(tmp_path: Path):  # type: ignore[no-untyped-def]
     a = open_node(Settings(data_dir=tmp_path / "a"))
     b = open_node(Settings(data_dir=tmp_path / "b"))
-    a.add_peer(b.descriptor("b", "b"), "b")
-    b.add_peer(a.descriptor("a", "a"), "a")
+    a.peering.add_peer(b.feed.descriptor("b", "b"), "b")
+    b.peering.add_peer(a.feed.descriptor("a", "a"), "a")
     yield a, b
     a.close()
     b.close()
@@ -74,7 +74,7 @@ def test_a_peer_down_for_long_gets_everything_when_it_returns(pair, caplog) -> N
     waits = []
     for _ in range(12):
         asyncio.run(federator.push_round())
-        link = federator.links[b.feed_id]
+        link = federator.links[b.feed.feed_id]
         waits.append(link.not_before - clock.now)
         # Before the wait is over, nothing is tried.
         tries = network.pushes
@@ -82,16 +82,16 @@ def test_a_peer_down_for_long_gets_everything_when_it_returns(pair, caplog) -> N
         assert network.pushes == tries
         clock.now = link.not_before
     assert waits == [0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]
-    assert federator.links[b.feed_id].failures == 12
+    assert federator.links[b.feed.feed_id].failures == 12
     # It never gives up silently: every failure is logged with the attempt.
     failures = [r.getMessage() for r in caplog.records if "push to" in r.getMessage()]
     assert len(failures) == 12 and "attempt 12" in failures[-1]
     # When it returns, everything owed is delivered.
     network.up = True
     asyncio.run(federator.push_round())
-    assert b.peer_feed(a.feed_id).next_seq == a.own_feed().next_seq
-    assert a.delivery(b.feed_id).next_seq == a.own_feed().next_seq
-    assert federator.links[b.feed_id].failures == 0
+    assert b.peering.peer_feed(a.feed.feed_id).next_seq == a.feed.own_feed().next_seq
+    assert a.outbox.delivery(b.feed.feed_id).next_seq == a.feed.own_feed().next_seq
+    assert federator.links[b.feed.feed_id].failures == 0
 
 
 def test_jitter_spreads_retries_within_the_ceiling() -> None:
@@ -107,11 +107,11 @@ def test_a_lost_push_is_made_good_by_the_pull(pair) -> None:  # type: ignore[no-
     a.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
     # Nothing was pushed (say the pushes were lost); B pulls from A.
     puller = Federator(b, network)  # type: ignore[arg-type]
-    peer = b.peer(a.feed_id)
+    peer = b.peering.peer(a.feed.feed_id)
     assert peer is not None
     taken = asyncio.run(puller.catch_up(peer))
-    assert taken == a.own_feed().head
-    assert b.peer_view(a.feed_id).profile["name"] == "Kitchen"  # type: ignore[union-attr]
+    assert taken == a.feed.own_feed().head
+    assert b.relations.peer_view(a.feed.feed_id).profile["name"] == "Kitchen"  # type: ignore[union-attr]
 
 
 def test_a_peer_whose_pages_cannot_be_taken_does_not_stop_the_pulls_from_others(
@@ -123,12 +123,12 @@ def test_a_peer_whose_pages_cannot_be_taken_does_not_stop_the_pulls_from_others(
     a, b, c = nodes["a"], nodes["b"], nodes["c"]
     try:
         for name, node in (("b", b), ("c", c)):
-            a.add_peer(node.descriptor(name, name), name)
+            a.peering.add_peer(node.feed.descriptor(name, name), name)
             node.circle.found_circle(
                 name=name.upper(), aim="Feed", domain="Food", founder_name="Ada"
             )
-        first = a.peers()[0]
-        failing = "b" if first.feed_id == b.feed_id else "c"
+        first = a.peering.peers()[0]
+        failing = "b" if first.feed_id == b.feed.feed_id else "c"
 
         class Broken(FakeNetwork):
             async def pull(self, url: str, after: int, limit: int) -> FeedPage:
@@ -146,7 +146,7 @@ def test_a_peer_whose_pages_cannot_be_taken_does_not_stop_the_pulls_from_others(
         with caplog.at_level(logging.ERROR, logger="circle_node.delivery"):
             asyncio.run(one_round())
         other = c if failing == "b" else b
-        assert a.peer_feed(other.feed_id).next_seq == other.own_feed().next_seq
+        assert a.peering.peer_feed(other.feed.feed_id).next_seq == other.feed.own_feed().next_seq
         assert any("pulling from" in r.getMessage() for r in caplog.records)
     finally:
         for node in nodes.values():
@@ -175,11 +175,11 @@ def test_delivery_has_threads_of_its_own_beside_the_requests(pair) -> None:  # t
         await asyncio.sleep(0)
         assert requests.available_tokens == 0
         puller = Federator(b, network)  # type: ignore[arg-type]
-        peer = b.peer(a.feed_id)
+        peer = b.peering.peer(a.feed.feed_id)
         assert peer is not None
         taken = await asyncio.wait_for(puller.catch_up(peer), timeout=30)
         release.set()
         await asyncio.gather(*busy)
         return taken
 
-    assert asyncio.run(scenario()) == a.own_feed().head
+    assert asyncio.run(scenario()) == a.feed.own_feed().head

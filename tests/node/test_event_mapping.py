@@ -29,8 +29,8 @@ from domain.decision import Decision
 from domain.records import HatTerm
 from node.app.node import CircleNode
 from node.app.persistence import open_node
-from node.network.federated import FederatedApplication
 from node.settings import Settings
+from node.store.application import NodeStore
 from node.store.event_mapping import TypedMapper
 from node.store.transcodings import register_domain_transcodings
 from tests.conftest import Clock
@@ -206,9 +206,9 @@ def test_a_store_written_as_json_opens_and_goes_on(
     settings = Settings(data_dir=tmp_path / "node")
     # A node of the version before: every event in the library's JSON.
     with monkeypatch.context() as patched:
-        patched.setattr(FederatedApplication, "construct_mapper", Application.construct_mapper)
+        patched.setattr(NodeStore, "construct_mapper", Application.construct_mapper)
         before = open_node(settings, clock)
-        assert not isinstance(before.mapper, TypedMapper)
+        assert not isinstance(before.store.mapper, TypedMapper)
         founder, hat = found_with_hat(before)
         first = before.decisions.take_everyday_decision(
             founder, hat, HAT_AREA, "Rota", "Sundays in turn"
@@ -218,25 +218,25 @@ def test_a_store_written_as_json_opens_and_goes_on(
     # Opened by this version: the same circle, decisions and feed; new events in MessagePack.
     node = open_node(settings, clock)
     try:
-        assert isinstance(node.mapper, TypedMapper)
+        assert isinstance(node.store.mapper, TypedMapper)
         assert _state_of(node) == seen
         clock.advance(days=1)
         second = node.decisions.take_everyday_decision(
             founder, hat, HAT_AREA, "Keys", "Keys by the door"
         )
-        (row,) = node.recorder.select_events(UUID(second))
+        (row,) = node.store.recorder.select_events(UUID(second))
         assert row.state[:1] != b"{"
-        (old,) = node.recorder.select_events(UUID(first))
+        (old,) = node.store.recorder.select_events(UUID(first))
         assert old.state[:1] == b"{"
-        assert {d.title for d in node.list_decisions()} == {"Rota", "Keys"}
-        assert node.own_feed().head == seen["head"] + 1
+        assert {d.title for d in node.records.list_decisions()} == {"Rota", "Keys"}
+        assert node.feed.own_feed().head == seen["head"] + 1
     finally:
         node.close()
     # And once more, from the mixed store.
     again = open_node(settings, clock)
     try:
-        assert {d.title for d in again.list_decisions()} == {"Rota", "Keys"}
-        assert isinstance(again.get_decision(second), Decision)
+        assert {d.title for d in again.records.list_decisions()} == {"Rota", "Keys"}
+        assert isinstance(again.records.get_decision(second), Decision)
     finally:
         again.close()
 
@@ -249,16 +249,18 @@ def test_a_proposal_may_say_what_messagepack_cannot(tmp_path: Path, clock: Clock
         )
         subject = {"note": 10**30, "when": "2026-12-06"}
         proposal = node.proposals.draft_proposal(ada, "Budget", "A large sum", subject=subject)
-        assert node.get_proposal(proposal).subject == subject
+        assert node.records.get_proposal(proposal).subject == subject
     finally:
         node.close()
 
 
 def _state_of(node: CircleNode) -> dict[str, Any]:
-    circle = node.get_circle()
+    circle = node.records.get_circle()
     return {
         "circle": (circle.name, circle.aim, sorted(circle.participants), sorted(circle.hats)),
-        "decisions": sorted((d.title, d.effective, d.review_date) for d in node.list_decisions()),
-        "head": node.own_feed().head,
-        "hash": node.own_feed().last_hash,
+        "decisions": sorted(
+            (d.title, d.effective, d.review_date) for d in node.records.list_decisions()
+        ),
+        "head": node.feed.own_feed().head,
+        "hash": node.feed.own_feed().last_hash,
     }

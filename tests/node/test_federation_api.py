@@ -10,11 +10,10 @@ from fastapi.testclient import TestClient
 
 from federation.httpsig import sign_request
 from federation.verify import decode_descriptor, decode_page, decode_push_reply, verify_inception
-from federation.wire import MAX_PUSH_BYTES, Push, encode
+from federation.wire import JOIN_REQUEST, MAX_PUSH_BYTES, Push, encode
 from node.app.node import CircleNode
 from node.app.persistence import open_node
 from node.http.server import ServerOptions, create_app
-from node.network.federated import JOIN_REQUEST
 from node.settings import Settings
 
 MSGPACK = {"Content-Type": "application/msgpack"}
@@ -25,8 +24,8 @@ def nodes(tmp_path: Path) -> Iterator[tuple[CircleNode, CircleNode, TestClient]]
     a = open_node(Settings(data_dir=tmp_path / "a"))
     b = open_node(Settings(data_dir=tmp_path / "b"))
     a.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
-    a.add_peer(b.descriptor("b", "http://b.invalid"), "http://b.invalid")
-    b.add_peer(a.descriptor("a", "http://testserver"), "http://testserver")
+    a.peering.add_peer(b.feed.descriptor("b", "http://b.invalid"), "http://b.invalid")
+    b.peering.add_peer(a.feed.descriptor("a", "http://testserver"), "http://testserver")
     # No `with`: the app's delivery loops do not run; requests are served all the same.
     client = TestClient(create_app(a, None, ServerOptions(public_url="http://testserver")))
     yield a, b, client
@@ -36,9 +35,9 @@ def nodes(tmp_path: Path) -> Iterator[tuple[CircleNode, CircleNode, TestClient]]
 
 def signed_get(client: TestClient, signer: CircleNode, path: str) -> object:
     url = f"http://testserver{path}"
-    assert signer.keys is not None
+    assert signer.feed.keys is not None
     headers = sign_request(
-        "GET", url, {}, b"", key_id=signer.node_id, private_key=signer.keys.current
+        "GET", url, {}, b"", key_id=signer.feed.node_id, private_key=signer.feed.keys.current
     )
     return client.get(path, headers=headers)
 
@@ -49,13 +48,13 @@ def test_the_descriptor_proves_the_node_id(nodes) -> None:  # type: ignore[no-un
     assert response.status_code == 200 and response.headers["content-type"] == "application/msgpack"
     descriptor = decode_descriptor(response.content)
     assert descriptor.name == "Kitchen" and descriptor.url == "http://testserver"
-    assert verify_inception(descriptor.inception, descriptor.feed).feed_id == a.feed_id
+    assert verify_inception(descriptor.inception, descriptor.feed).feed_id == a.feed.feed_id
 
 
 def test_pages_are_served_and_bounded(nodes) -> None:  # type: ignore[no-untyped-def]
     a, _, client = nodes
     page = decode_page(client.get("/federation/feed?after=0&limit=10").content)
-    assert page.feed == a.feed_id and page.head == a.own_feed().head == len(page.entries)
+    assert page.feed == a.feed.feed_id and page.head == a.feed.own_feed().head == len(page.entries)
     assert len(page.bodies) == 1  # the circle's public profile
     for query in ("after=-1", "limit=0", "limit=1001", "after=x"):
         response = client.get(f"/federation/feed?{query}")
@@ -66,12 +65,12 @@ def test_pages_are_served_and_bounded(nodes) -> None:  # type: ignore[no-untyped
 
 def test_non_public_bodies_need_a_signed_reader_in_their_audience(nodes) -> None:  # type: ignore[no-untyped-def]
     a, b, client = nodes
-    own = a.own_feed()
-    signed = own.append(a.keys, JOIN_REQUEST, b"to b", 1, [b.feed_id])  # type: ignore[arg-type]
+    own = a.feed.own_feed()
+    signed = own.append(a.feed.keys, JOIN_REQUEST, b"to b", 1, [b.feed.feed_id])  # type: ignore[arg-type]
     a.save(
         own,
-        entries=[(a.feed_id, own.head, encode(signed))],
-        bodies=[a._body_row(b"to b", [b.feed_id])],
+        entries=[(a.feed.feed_id, own.head, encode(signed))],
+        bodies=[a.store.body_row(b"to b", [b.feed.feed_id])],
     )
     from federation.verify import decode_entry
 
@@ -90,8 +89,8 @@ def test_non_public_bodies_need_a_signed_reader_in_their_audience(nodes) -> None
         "http://testserver/federation/feed?after=1",
         {},
         b"",
-        key_id=b.node_id,
-        private_key=b.keys.current,
+        key_id=b.feed.node_id,
+        private_key=b.feed.keys.current,
     )  # type: ignore[union-attr]
     response = client.get("/federation/feed?after=0", headers=headers)
     assert response.status_code == 401
@@ -108,13 +107,13 @@ def test_the_inbox_refuses_bad_input_with_a_reason(nodes) -> None:  # type: igno
     assert response.status_code == 413 and response.json()["reason"] == "oversize"
     # A known peer's entries are taken.
     b.circle.found_circle(name="Garden", aim="Grow", domain="Land", founder_name="Bo")
-    push = b.pending_push(a.feed_id)
+    push = b.outbox.pending_push(a.feed.feed_id)
     assert push is not None
     reply = decode_push_reply(
         client.post("/federation/inbox", content=encode(push), headers=MSGPACK).content
     )
     assert reply.accepted == len(push.entries) and reply.reason == ""
-    assert a.peer_view(b.feed_id).profile["name"] == "Garden"  # type: ignore[union-attr]
+    assert a.relations.peer_view(b.feed.feed_id).profile["name"] == "Garden"  # type: ignore[union-attr]
 
 
 def test_unknown_nodes_may_only_ask_to_join_and_are_rate_limited(nodes, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -124,26 +123,34 @@ def test_unknown_nodes_may_only_ask_to_join_and_are_rate_limited(nodes, tmp_path
         # A founded circle's feed without a join request: refused, nothing stored.
         stranger = strangers[0]
         stranger.circle.found_circle(name="S", aim="A", domain="D", founder_name="F")
-        push = Push(stranger.feed_id, [stranger.inception(), *stranger.own_entries(0, 10)], [])
+        push = Push(
+            stranger.feed.feed_id,
+            [stranger.feed.inception(), *stranger.feed.own_entries(0, 10)],
+            [],
+        )
         response = client.post("/federation/inbox", content=encode(push), headers=MSGPACK)
         assert response.status_code == 403 and response.json()["reason"] == "unknown_node"
-        assert a.peer(stranger.feed_id) is None
+        assert a.peering.peer(stranger.feed.feed_id) is None
         statuses = []
         for other in strangers[1:]:
             other.circle.found_circle(
                 name="Orchard", aim="Fruit", domain="Trees", founder_name="Oz"
             )
-            push = other.ask_to_join(a.feed_id, "http://orchard.invalid", "Orchard", "Hello")
+            push = other.feed.ask_to_join(
+                a.feed.feed_id, "http://orchard.invalid", "Orchard", "Hello"
+            )
             response = client.post("/federation/inbox", content=encode(push), headers=MSGPACK)
             statuses.append(response.status_code)
         # A burst of three from one address, then 429 with Retry-After.
         assert statuses == [200, 200, 429, 429]
         assert response.headers["retry-after"].isdigit()
-        applicants = [p for p in a.peers() if p.status == "applicant"]
+        applicants = [p for p in a.peering.peers() if p.status == "applicant"]
         assert [p.url for p in applicants] == ["http://orchard.invalid"] * 2
         # An applicant pushes nothing more until its circle is admitted (and is rate limited).
         other = strangers[1]
-        again = other.ask_to_join(a.feed_id, "http://orchard.invalid", "Orchard", "Still here")
+        again = other.feed.ask_to_join(
+            a.feed.feed_id, "http://orchard.invalid", "Orchard", "Still here"
+        )
         response = client.post("/federation/inbox", content=encode(again), headers=MSGPACK)
         assert response.status_code == 429
         a_limiter = client.app.state.join_limiter  # type: ignore[attr-defined]
@@ -162,7 +169,7 @@ def test_a_join_request_for_another_node_is_refused(nodes, tmp_path: Path) -> No
     _, b, client = nodes
     stranger = open_node(Settings(data_dir=tmp_path / "stranger"))
     try:
-        push = stranger.ask_to_join(b.feed_id, "http://s.invalid", "S", "Hello B")
+        push = stranger.feed.ask_to_join(b.feed.feed_id, "http://s.invalid", "S", "Hello B")
         response = client.post("/federation/inbox", content=encode(push), headers=MSGPACK)
         assert response.status_code == 403 and response.json()["reason"] == "unknown_node"
         assert "addressed to another node" in response.json()["detail"]
@@ -186,8 +193,8 @@ def test_a_signature_made_for_another_node_is_refused(nodes) -> None:  # type: i
         "http://elsewhere.example/federation/feed?after=0",
         {},
         b"",
-        key_id=b.node_id,
-        private_key=b.keys.current,  # type: ignore[union-attr]
+        key_id=b.feed.node_id,
+        private_key=b.feed.keys.current,  # type: ignore[union-attr]
     )
     response = client.get(
         "/federation/feed?after=0", headers={**headers, "Host": "elsewhere.example"}
@@ -199,7 +206,7 @@ def test_a_public_url_with_its_default_port_still_takes_signed_reads(tmp_path: P
     a = open_node(Settings(data_dir=tmp_path / "a"))
     b = open_node(Settings(data_dir=tmp_path / "b"))
     try:
-        a.add_peer(b.descriptor("b", "http://b.invalid"), "http://b.invalid")
+        a.peering.add_peer(b.feed.descriptor("b", "http://b.invalid"), "http://b.invalid")
         client = TestClient(create_app(a, None, ServerOptions(public_url="http://TestServer:80")))
         response = signed_get(client, b, "/federation/feed?after=0")
         assert response.status_code == 200  # type: ignore[attr-defined]

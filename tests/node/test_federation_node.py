@@ -13,28 +13,28 @@ from federation.feed import FeedState, append
 from federation.pages import verify_page
 from federation.verify import Equivocation, Reason, Rejected, decode_entry, verify_inception
 from federation.wire import FeedPage, Push, encode
-from node.app.node import CircleNode
+from node.app.node import KNOWN_TYPES, CircleNode
 from node.app.persistence import open_node, rotate_node_key
-from node.network.federated import IdentityError
 from node.network.identity import KEYS_FILE, PENDING_FILE, stage_rotation
+from node.network.own_feed import IdentityError
 from node.settings import Settings
 from node.store.keyfiles import KeyFileError
 from tests.conftest import Clock
 
-TYPES = CircleNode.KNOWN_TYPES
+TYPES = KNOWN_TYPES
 
 
 def connect(a: CircleNode, b: CircleNode) -> None:
-    a.add_peer(b.descriptor("b", "http://b.invalid"), "http://b.invalid")
-    b.add_peer(a.descriptor("a", "http://a.invalid"), "http://a.invalid")
+    a.peering.add_peer(b.feed.descriptor("b", "http://b.invalid"), "http://b.invalid")
+    b.peering.add_peer(a.feed.descriptor("a", "http://a.invalid"), "http://a.invalid")
 
 
 def deliver(sender: CircleNode, receiver: CircleNode) -> int:
     """Push everything owed, as the outbox would; returns how many entries were new."""
     total = 0
-    while (push := sender.pending_push(receiver.feed_id)) is not None:
-        reply = receiver.receive_push(push)
-        sender.acknowledge(receiver.feed_id, reply.next_seq)
+    while (push := sender.outbox.pending_push(receiver.feed.feed_id)) is not None:
+        reply = receiver.intake.receive_push(push)
+        sender.outbox.acknowledge(receiver.feed.feed_id, reply.next_seq)
         total += reply.accepted
         if reply.accepted == 0:
             break
@@ -43,7 +43,7 @@ def deliver(sender: CircleNode, receiver: CircleNode) -> int:
 
 def publish(node: CircleNode, count: int) -> str:
     """Found a circle (if needed) and take `count` everyday decisions; returns the founder."""
-    if not node.is_founded:
+    if not node.records.is_founded:
         founder = node.circle.found_circle(
             name="Kitchen", aim="Feed", domain="Food", founder_name="Ada"
         )
@@ -54,7 +54,7 @@ def publish(node: CircleNode, count: int) -> str:
         node.hats.propose_candidate(founder, selection, founder, "Me")
         node.consent.consent(founder, selection)
         node.consent.close_consent_round(founder, selection)
-    founder = next(iter(node.get_circle().participants))
+    founder = next(iter(node.records.get_circle().participants))
     for number in range(count):
         node.decisions.take_everyday_decision(founder, "cook", "menu", f"Menu {number}", "Soup")
     return founder
@@ -64,23 +64,23 @@ def test_a_change_and_its_entry_are_saved_together(make) -> None:  # type: ignor
     node = make("a")
     publish(node, 2)
     # The circle's profile, and each decision, are entries of the feed.
-    types = [decode_entry(s).type for s in node.own_entries(0, 100)]
+    types = [decode_entry(s).type for s in node.feed.own_entries(0, 100)]
     assert types.count("circle.profile") == 1 and types.count("decision.record") == 2
     # A refused command appends nothing.
-    head = node.own_feed().head
+    head = node.feed.own_feed().head
     with pytest.raises(Exception, match="outside the domain"):
         node.decisions.take_everyday_decision(
-            next(iter(node.get_circle().participants)), "cook", "budget", "Oven", "Buy one"
+            next(iter(node.records.get_circle().participants)), "cook", "budget", "Oven", "Buy one"
         )
-    assert node.own_feed().head == head
+    assert node.feed.own_feed().head == head
 
 
 def test_entries_are_taken_once_with_their_effects(make) -> None:  # type: ignore[no-untyped-def]
     a, b = make("a"), make("b")
     connect(a, b)
     publish(a, 3)
-    assert deliver(a, b) == a.own_feed().head
-    view = b.peer_view(a.feed_id)
+    assert deliver(a, b) == a.feed.own_feed().head
+    view = b.relations.peer_view(a.feed.feed_id)
     assert view is not None and {d["title"] for d in view.decisions.values()} == {
         "Menu 0",
         "Menu 1",
@@ -88,22 +88,22 @@ def test_entries_are_taken_once_with_their_effects(make) -> None:  # type: ignor
     }
     version = view.version
     # Redelivered, and pulled again: nothing is stored twice, no effect applied twice.
-    everything = Push(a.feed_id, a.own_entries(0, 100), [])
-    reply = b.receive_push(everything)
-    assert reply.accepted == 0 and reply.next_seq == a.own_feed().next_seq
-    assert b.receive_page(a.page(0, 100, b.feed_id)) == 0
-    assert b.peer_view(a.feed_id).version == version  # type: ignore[union-attr]
+    everything = Push(a.feed.feed_id, a.feed.own_entries(0, 100), [])
+    reply = b.intake.receive_push(everything)
+    assert reply.accepted == 0 and reply.next_seq == a.feed.own_feed().next_seq
+    assert b.intake.receive_page(a.feed.page(0, 100, b.feed.feed_id)) == 0
+    assert b.relations.peer_view(a.feed.feed_id).version == version  # type: ignore[union-attr]
 
 
 def test_two_workers_taking_the_same_page_store_it_once(make, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     a, b = make("a"), make("b")
     connect(a, b)
     publish(a, 20)
-    page = a.page(0, 1000, b.feed_id)
+    page = a.feed.page(0, 1000, b.feed.feed_id)
     other = open_node(Settings(data_dir=tmp_path / "b"))
     results: list[int] = []
     workers = [
-        threading.Thread(target=lambda n=n: results.append(n.receive_page(page)))
+        threading.Thread(target=lambda n=n: results.append(n.intake.receive_page(page)))
         for n in (b, other)
     ]
     for worker in workers:
@@ -112,47 +112,47 @@ def test_two_workers_taking_the_same_page_store_it_once(make, tmp_path: Path) ->
         worker.join()
     other.close()
     assert sorted(results) == [0, len(page.entries)]
-    assert b.peer_feed(a.feed_id).next_seq == a.own_feed().next_seq
+    assert b.peering.peer_feed(a.feed.feed_id).next_seq == a.feed.own_feed().next_seq
 
 
 def test_a_gap_is_reported_and_filled_by_a_pull(make) -> None:  # type: ignore[no-untyped-def]
     a, b = make("a"), make("b")
     connect(a, b)
     publish(a, 4)
-    entries = a.own_entries(0, 100)
-    reply = b.receive_push(Push(a.feed_id, entries[2:], []))
+    entries = a.feed.own_entries(0, 100)
+    reply = b.intake.receive_push(Push(a.feed.feed_id, entries[2:], []))
     assert reply.accepted == 0 and reply.reason == "gap" and reply.next_seq == 1
-    assert b.receive_page(a.page(0, 100, b.feed_id)) == len(entries)
+    assert b.intake.receive_page(a.feed.page(0, 100, b.feed.feed_id)) == len(entries)
 
 
 def test_bodies_are_withheld_from_readers_outside_their_audience(make) -> None:  # type: ignore[no-untyped-def]
     a, b, c = make("a"), make("b"), make("c")
     connect(a, b)
     connect(a, c)
-    own = a.own_feed()
-    signed = own.append(a.keys, "network.join_request", b"for b only", 1, [b.feed_id])
+    own = a.feed.own_feed()
+    signed = own.append(a.feed.keys, "network.join_request", b"for b only", 1, [b.feed.feed_id])
     a.save(
         own,
-        entries=[(a.feed_id, own.head, encode(signed))],
-        bodies=[a._body_row(b"for b only", [b.feed_id])],
+        entries=[(a.feed.feed_id, own.head, encode(signed))],
+        bodies=[a.store.body_row(b"for b only", [b.feed.feed_id])],
     )
     digest = decode_entry(signed).body_hash
-    assert a.page(0, 10, b.feed_id).bodies == [b"for b only"]
-    assert a.page(0, 10, c.feed_id).bodies == []
-    assert a.page(0, 10, None).bodies == []
-    assert a.body_for(digest, b.feed_id) == b"for b only"
+    assert a.feed.page(0, 10, b.feed.feed_id).bodies == [b"for b only"]
+    assert a.feed.page(0, 10, c.feed.feed_id).bodies == []
+    assert a.feed.page(0, 10, None).bodies == []
+    assert a.feed.body_for(digest, b.feed.feed_id) == b"for b only"
     with pytest.raises(PermissionError):
-        a.body_for(digest, c.feed_id)
+        a.feed.body_for(digest, c.feed.feed_id)
     # C holds the entry without the body, and its copy of the feed still verifies.
-    assert c.receive_page(a.page(0, 10, c.feed_id)) == 1
-    assert c.body_for(digest, None) is None
+    assert c.intake.receive_page(a.feed.page(0, 10, c.feed.feed_id)) == 1
+    assert c.feed.body_for(digest, None) is None
     # Erased at the source, the body is gone; the feed still verifies for a newcomer.
-    assert a.erase_bodies([digest]) == 1
-    assert a.body_for(digest, b.feed_id) is None
+    assert a.store.erase_bodies([digest]) == 1
+    assert a.feed.body_for(digest, b.feed.feed_id) is None
     state, _ = verify_page(
-        verify_inception(a.inception()), a.own_entries(0, 10), TYPES, lambda seq: None
+        verify_inception(a.feed.inception()), a.feed.own_entries(0, 10), TYPES, lambda seq: None
     )
-    assert state.next_seq == a.own_feed().next_seq
+    assert state.next_seq == a.feed.own_feed().next_seq
 
 
 def test_an_equivocating_peer_is_stopped_and_the_proof_kept(make) -> None:  # type: ignore[no-untyped-def]
@@ -161,23 +161,25 @@ def test_an_equivocating_peer_is_stopped_and_the_proof_kept(make) -> None:  # ty
     publish(a, 2)
     deliver(a, b)
     # A signs a second entry at its latest seq.
-    head = a.own_feed().head
-    previous, published = a.own_entries(head - 2, 2)
-    state = FeedState(a.feed_id, head, previous.hash, a.keys.current_public, a.keys.next_digest)
-    fork, _ = append(state, a.keys, "decision.record", b"\x80", 5)
-    reply = b.receive_push(Push(a.feed_id, [fork], []))
+    head = a.feed.own_feed().head
+    previous, published = a.feed.own_entries(head - 2, 2)
+    state = FeedState(
+        a.feed.feed_id, head, previous.hash, a.feed.keys.current_public, a.feed.keys.next_digest
+    )
+    fork, _ = append(state, a.feed.keys, "decision.record", b"\x80", 5)
+    reply = b.intake.receive_push(Push(a.feed.feed_id, [fork], []))
     assert reply.reason == Reason.EQUIVOCATION and reply.accepted == 0
-    peer = b.peer(a.feed_id)
+    peer = b.peering.peer(a.feed.feed_id)
     assert peer is not None and peer.stopped and peer.equivocation_seq == head
     assert peer.equivocation_held == encode(published)
     assert peer.equivocation_conflicting == encode(fork)
     # Nothing more is taken from that feed, pushed or pulled.
     publish(a, 1)
     with pytest.raises(Rejected) as refused:
-        b.receive_push(a.pending_push(b.feed_id))  # type: ignore[arg-type]
+        b.intake.receive_push(a.outbox.pending_push(b.feed.feed_id))  # type: ignore[arg-type]
     assert refused.value.reason == Reason.FEED_STOPPED
     with pytest.raises(Rejected):
-        b.receive_page(a.page(0, 100, b.feed_id))
+        b.intake.receive_page(a.feed.page(0, 100, b.feed.feed_id))
 
 
 def test_a_fork_in_a_pulled_page_is_caught_too(make) -> None:  # type: ignore[no-untyped-def]
@@ -185,13 +187,15 @@ def test_a_fork_in_a_pulled_page_is_caught_too(make) -> None:  # type: ignore[no
     connect(a, b)
     publish(a, 2)
     deliver(a, b)
-    head = a.own_feed().head
-    previous, _ = a.own_entries(head - 2, 2)
-    state = FeedState(a.feed_id, head, previous.hash, a.keys.current_public, a.keys.next_digest)
-    fork, _ = append(state, a.keys, "decision.record", b"\x80", 5)
+    head = a.feed.own_feed().head
+    previous, _ = a.feed.own_entries(head - 2, 2)
+    state = FeedState(
+        a.feed.feed_id, head, previous.hash, a.feed.keys.current_public, a.feed.keys.next_digest
+    )
+    fork, _ = append(state, a.feed.keys, "decision.record", b"\x80", 5)
     with pytest.raises(Equivocation):
-        b.receive_page(FeedPage(a.feed_id, [fork], [], head))
-    assert b.peer(a.feed_id).stopped  # type: ignore[union-attr]
+        b.intake.receive_page(FeedPage(a.feed.feed_id, [fork], [], head))
+    assert b.peering.peer(a.feed.feed_id).stopped  # type: ignore[union-attr]
 
 
 def test_an_unknown_node_may_only_ask_to_join(make) -> None:  # type: ignore[no-untyped-def]
@@ -199,32 +203,38 @@ def test_an_unknown_node_may_only_ask_to_join(make) -> None:  # type: ignore[no-
     publish(stranger, 1)
     # Its feed without a join request is refused; nothing is stored.
     with pytest.raises(Rejected) as refused:
-        a.receive_push(
-            Push(stranger.feed_id, [stranger.inception(), *stranger.own_entries(0, 99)], [])
+        a.intake.receive_push(
+            Push(
+                stranger.feed.feed_id,
+                [stranger.feed.inception(), *stranger.feed.own_entries(0, 99)],
+                [],
+            )
         )
     assert refused.value.reason == Reason.UNKNOWN_NODE
     # A join request without the feed before it cannot be verified: refused.
-    push = stranger.ask_to_join(a.feed_id, "http://stranger.invalid", "Stranger", "Hello")
+    push = stranger.feed.ask_to_join(a.feed.feed_id, "http://stranger.invalid", "Stranger", "Hello")
     with pytest.raises(Rejected) as refused:
-        a.receive_push(Push(stranger.feed_id, push.entries[-1:], push.bodies))
+        a.intake.receive_push(Push(stranger.feed.feed_id, push.entries[-1:], push.bodies))
     assert refused.value.reason == Reason.UNKNOWN_NODE
     # One without its body, or one with the chain broken, is refused too.
     with pytest.raises(Rejected) as refused:
-        a.receive_push(Push(stranger.feed_id, push.entries, []))
+        a.intake.receive_push(Push(stranger.feed.feed_id, push.entries, []))
     assert refused.value.reason == Reason.MALFORMED
     with pytest.raises(Rejected):
-        a.receive_push(Push(stranger.feed_id, [push.entries[0], *push.entries[2:]], push.bodies))
-    assert a.peer(stranger.feed_id) is None
+        a.intake.receive_push(
+            Push(stranger.feed.feed_id, [push.entries[0], *push.entries[2:]], push.bodies)
+        )
+    assert a.peering.peer(stranger.feed.feed_id) is None
     # The whole request is taken: the node is an applicant, known by its URL, nothing more.
-    reply = a.receive_push(push)
+    reply = a.intake.receive_push(push)
     assert reply.accepted == len(push.entries) - 1
-    applicant = a.peer(stranger.feed_id)
+    applicant = a.peering.peer(stranger.feed.feed_id)
     assert applicant is not None and applicant.status == "applicant"
     assert applicant.url == "http://stranger.invalid" and applicant.name == "Stranger"
-    assert [p.feed_id for p in a.peers()] == [stranger.feed_id]
+    assert [p.feed_id for p in a.peering.peers()] == [stranger.feed.feed_id]
     # Until its circle is admitted, it pushes nothing more.
     publish(stranger, 1)
-    reply = a.receive_push(Push(stranger.feed_id, stranger.own_entries(0, 99), []))
+    reply = a.intake.receive_push(Push(stranger.feed.feed_id, stranger.feed.own_entries(0, 99), []))
     assert reply.accepted == 0 and reply.reason == Reason.UNKNOWN_NODE
 
 
@@ -232,14 +242,14 @@ def test_the_outbox_survives_a_restart(make, tmp_path: Path, clock: Clock) -> No
     a, b = make("a"), make("b")
     connect(a, b)
     publish(a, 2)
-    owed = a.pending_push(b.feed_id)
-    assert owed is not None and len(owed.entries) == a.own_feed().head
+    owed = a.outbox.pending_push(b.feed.feed_id)
+    assert owed is not None and len(owed.entries) == a.feed.own_feed().head
     a.close()
     reopened = open_node(Settings(data_dir=tmp_path / "a"), clock)
-    again = reopened.pending_push(b.feed_id)
+    again = reopened.outbox.pending_push(b.feed.feed_id)
     assert again is not None and again.entries == owed.entries
     assert deliver(reopened, b) == len(owed.entries)
-    assert reopened.pending_push(b.feed_id) is None
+    assert reopened.outbox.pending_push(b.feed.feed_id) is None
     reopened.close()
 
 
@@ -248,25 +258,25 @@ def test_rotation_is_followed_and_a_crash_midway_is_finished(make, tmp_path: Pat
     a, b = make("a"), make("b")
     connect(a, b)
     publish(a, 1)
-    old_key = a.keys.current_public  # type: ignore[union-attr]
+    old_key = a.feed.keys.current_public  # type: ignore[union-attr]
     rotate_node_key(a, settings)
-    assert a.own_feed().key != old_key and not (settings.data_dir / PENDING_FILE).exists()
+    assert a.feed.own_feed().key != old_key and not (settings.data_dir / PENDING_FILE).exists()
     publish(a, 1)
     deliver(a, b)
-    assert b.peer_feed(a.feed_id).key == a.own_feed().key
+    assert b.peering.peer_feed(a.feed.feed_id).key == a.feed.own_feed().key
     # A crash after the rotation entry was saved but before the new keys were moved in place:
     # the next start finishes the rotation.
     a.close()
     node = open_node(settings)
-    staged = node.keys.rotated()  # type: ignore[union-attr]
+    staged = node.feed.keys.rotated()  # type: ignore[union-attr]
     stage_rotation(settings.data_dir, staged)
-    own = node.own_feed()
-    signed, _ = own.rotate(node.keys, 1)  # type: ignore[arg-type]
+    own = node.feed.own_feed()
+    signed, _ = own.rotate(node.feed.keys, 1)  # type: ignore[arg-type]
     node.save(own, entries=[(own.feed_id, own.head, encode(signed))])
     node.close()
     restarted = open_node(settings)
-    assert restarted.keys is not None
-    assert restarted.keys.current_public == restarted.own_feed().key
+    assert restarted.feed.keys is not None
+    assert restarted.feed.keys.current_public == restarted.feed.own_feed().key
     assert not (settings.data_dir / PENDING_FILE).exists()
     restarted.close()
 
@@ -299,10 +309,10 @@ def test_a_change_peers_would_refuse_is_refused_and_nothing_stored(make) -> None
 
     node = make("a")
     founder = publish(node, 0)
-    head = node.own_feed().head
+    head = node.feed.own_feed().head
     with pytest.raises(InvalidRequest, match="too large to share"):
         node.decisions.take_everyday_decision(founder, "cook", "menu", "Huge", "x" * 300_000)
-    assert node.own_feed().head == head and len(node.list_decisions()) == 0
+    assert node.feed.own_feed().head == head and len(node.records.list_decisions()) == 0
 
 
 def test_pages_and_pushes_stay_within_their_byte_limits(make) -> None:  # type: ignore[no-untyped-def]
@@ -310,17 +320,17 @@ def test_pages_and_pushes_stay_within_their_byte_limits(make) -> None:  # type: 
 
     a, b = make("a"), make("b")
     connect(a, b)
-    own = a.own_feed()
+    own = a.feed.own_feed()
     entries, bodies = [], []
     for number in range(40):
         body = number.to_bytes(4, "big") + b"x" * 250_000
-        signed = own.append(a.keys, "decision.record", body, 1)  # type: ignore[arg-type]
-        entries.append((a.feed_id, own.head, encode(signed)))
-        bodies.append(a._body_row(body, []))
+        signed = own.append(a.feed.keys, "decision.record", body, 1)  # type: ignore[arg-type]
+        entries.append((a.feed.feed_id, own.head, encode(signed)))
+        bodies.append(a.store.body_row(body, []))
     a.save(own, entries=entries, bodies=bodies)
-    page = a.page(0, 1000, None)
+    page = a.feed.page(0, 1000, None)
     assert 0 < len(page.entries) < 40 and len(encode(page)) <= MAX_PAGE_BYTES
-    push = a.pending_push(b.feed_id)
+    push = a.outbox.pending_push(b.feed.feed_id)
     assert push is not None and len(encode(push)) <= MAX_PUSH_BYTES
     # Delivered batch by batch, all of it arrives.
     assert deliver(a, b) == 40
@@ -331,36 +341,40 @@ def test_a_descriptor_of_another_version_is_refused(make) -> None:  # type: igno
 
     a, b = make("a"), make("b")
     with pytest.raises(Rejected) as refused:
-        a.add_peer(replace(b.descriptor("b", "http://b"), version=2), "http://b")
+        a.peering.add_peer(replace(b.feed.descriptor("b", "http://b"), version=2), "http://b")
     assert refused.value.reason == Reason.UNKNOWN_VERSION
 
 
 def test_a_body_bound_by_a_public_entry_is_public(make) -> None:  # type: ignore[no-untyped-def]
     a, b, c = make("a"), make("b"), make("c")
     connect(a, b)
-    own = a.own_feed()
+    own = a.feed.own_feed()
     rows, bodies = [], []
-    for audience in ([b.feed_id], []):
-        signed = own.append(a.keys, "decision.record", b"same words", 1, audience)  # type: ignore[arg-type]
-        rows.append((a.feed_id, own.head, encode(signed)))
-        bodies.append(a._body_row(b"same words", audience))
+    for audience in ([b.feed.feed_id], []):
+        signed = own.append(a.feed.keys, "decision.record", b"same words", 1, audience)  # type: ignore[arg-type]
+        rows.append((a.feed.feed_id, own.head, encode(signed)))
+        bodies.append(a.store.body_row(b"same words", audience))
     a.save(own, entries=rows, bodies=bodies)
     digest = decode_entry(decode_signed(rows[0][2])).body_hash
-    assert a.body_for(digest, c.feed_id) == b"same words"
+    assert a.feed.body_for(digest, c.feed.feed_id) == b"same words"
     # Bound twice for different readers: each may read it, nobody else.
     connect(a, c)
-    own = a.own_feed()
+    own = a.feed.own_feed()
     rows, bodies = [], []
-    for audience in ([b.feed_id], [c.feed_id]):
-        signed = own.append(a.keys, "decision.record", b"two readers", 1, audience)  # type: ignore[arg-type]
-        rows.append((a.feed_id, own.head, encode(signed)))
-        bodies.append(a._body_row(b"two readers", audience))
+    for audience in ([b.feed.feed_id], [c.feed.feed_id]):
+        signed = own.append(a.feed.keys, "decision.record", b"two readers", 1, audience)  # type: ignore[arg-type]
+        rows.append((a.feed.feed_id, own.head, encode(signed)))
+        bodies.append(a.store.body_row(b"two readers", audience))
     a.save(own, entries=rows, bodies=bodies)
     digest = decode_entry(decode_signed(rows[0][2])).body_hash
-    assert a.body_for(digest, b.feed_id) == a.body_for(digest, c.feed_id) == b"two readers"
+    assert (
+        a.feed.body_for(digest, b.feed.feed_id)
+        == a.feed.body_for(digest, c.feed.feed_id)
+        == b"two readers"
+    )
     with pytest.raises(PermissionError):
-        a.body_for(digest, None)
-    assert b"two readers" in a.page(0, 100, c.feed_id).bodies
+        a.feed.body_for(digest, None)
+    assert b"two readers" in a.feed.page(0, 100, c.feed.feed_id).bodies
 
 
 def decode_signed(raw: bytes):  # type: ignore[no-untyped-def]
@@ -373,11 +387,11 @@ def test_a_removed_peer_is_no_longer_heard(make) -> None:  # type: ignore[no-unt
     a, b = make("a"), make("b")
     connect(a, b)
     publish(a, 1)
-    assert b.remove_peer(a.feed_id)
+    assert b.peering.remove_peer(a.feed.feed_id)
     with pytest.raises(Rejected) as refused:
-        b.receive_push(a.pending_push(b.feed_id))  # type: ignore[arg-type]
+        b.intake.receive_push(a.outbox.pending_push(b.feed.feed_id))  # type: ignore[arg-type]
     assert refused.value.reason == Reason.UNKNOWN_NODE
-    assert not b.remove_peer(a.feed_id)  # removing twice says it was not a peer
+    assert not b.peering.remove_peer(a.feed.feed_id)  # removing twice says it was not a peer
 
 
 def test_erasure_on_request_spares_bodies_other_feeds_bind(make) -> None:  # type: ignore[no-untyped-def]
@@ -388,16 +402,16 @@ def test_erasure_on_request_spares_bodies_other_feeds_bind(make) -> None:  # typ
     connect(b, c)
     shared = b"the same words in two feeds"
     for node in (a, b):
-        own = node.own_feed()
-        signed = own.append(node.keys, CIRCLE_PROFILE, shared, 1)
+        own = node.feed.own_feed()
+        signed = own.append(node.feed.keys, CIRCLE_PROFILE, shared, 1)
         node.save(
             own,
-            entries=[(node.feed_id, own.head, encode(signed))],
-            bodies=[node._body_row(shared, [])],
+            entries=[(node.feed.feed_id, own.head, encode(signed))],
+            bodies=[node.store.body_row(shared, [])],
         )
     deliver(a, c)
     deliver(b, c)
-    digest = decode_entry(a.own_entries(0, 10)[-1]).body_hash
+    digest = decode_entry(a.feed.own_entries(0, 10)[-1]).body_hash
     # A asks C to erase a body that B's feed binds too: C keeps it.
-    c.erasure.erase_remote_person(a.node_id, "someone", [digest])
-    assert c.body_for(digest, None) == shared
+    c.erasure.erase_remote_person(a.feed.node_id, "someone", [digest])
+    assert c.feed.body_for(digest, None) == shared

@@ -40,8 +40,8 @@ def test_a_new_store_has_sqlite_pages_and_an_old_one_keeps_its_own(
     made.close()
     node = open_node(old, clock)
     try:
-        own = node.own_feed()
-        assert own.head == 0 and node.page(-1, 10, None).entries
+        own = node.feed.own_feed()
+        assert own.head == 0 and node.feed.page(-1, 10, None).entries
     finally:
         node.close()
     assert page_size(old.sqlite_path) == 16384
@@ -53,29 +53,31 @@ def test_rows_go_in_several_statements_and_bodies_bound_twice_merge(
     monkeypatch.setattr("node.store.recorders.ROWS_PER_INSERT", 3)
     node = open_node(Settings(data_dir=tmp_path / "a"), clock)
     try:
-        assert node.keys is not None
+        assert node.feed.keys is not None
         reader, other = bytes([1]) * 32, bytes([2]) * 32
-        own = node.own_feed()
+        own = node.feed.own_feed()
         entries, bodies = [], []
         for number in range(10):
             body = b"body %d" % number
             audience = [reader] if number % 2 else []
-            signed = own.append(node.keys, "decision.record", body, 1_767_225_600_000, audience)
+            signed = own.append(
+                node.feed.keys, "decision.record", body, 1_767_225_600_000, audience
+            )
             entries.append((own.feed_id, own.head, encode(signed)))
-            bodies.append(node._body_row(body, audience))
+            bodies.append(node.store.body_row(body, audience))
         # The same body once more, for another audience: readable by both.
         shared = b"body 1"
-        bodies.append(node._body_row(shared, [other]))
+        bodies.append(node.store.body_row(shared, [other]))
         node.save(own, entries=entries, bodies=bodies)
-        assert len(node._feeds.select_entries(node.feed_id, 0, 100)) == 10
+        assert len(node.store.feeds.select_entries(node.feed.feed_id, 0, 100)) == 10
         digests = [body_hash(b"body %d" % number) for number in range(10)]
-        found = node._feeds.select_bodies([*digests, *digests])  # asked twice: found once
+        found = node.store.feeds.select_bodies([*digests, *digests])  # asked twice: found once
         assert sorted(found) == sorted(digests)
         assert found[body_hash(shared)][2] == reader + other
         assert found[body_hash(b"body 2")][2] == b""
         # Serving goes by each entry's own audience.
-        assert node.page(0, 100, other).bodies == [b"body %d" % n for n in (0, 2, 4, 6, 8)]
-        assert len(node.page(0, 100, reader).bodies) == 10
+        assert node.feed.page(0, 100, other).bodies == [b"body %d" % n for n in (0, 2, 4, 6, 8)]
+        assert len(node.feed.page(0, 100, reader).bodies) == 10
     finally:
         node.close()
 
@@ -89,14 +91,14 @@ def test_events_go_in_several_statements_with_their_notification_ids(
         ada = node.circle.found_circle(
             name="Kitchen", aim="Feed", domain="Food", founder_name="Ada"
         )
-        circle = node.get_circle()
+        circle = node.records.get_circle()
         for number in range(7):
             circle.define_hat(
                 ada, f"Hat {number}", "Does things", [], [f"area {number}"], 12, "operational"
             )
         recordings = node.save(circle)  # seven events: three statements
         assert len(recordings) == 7
-        stored = node.recorder.select_notifications(start=1, limit=10_000)
+        stored = node.store.recorder.select_notifications(start=1, limit=10_000)
         by_id = {n.id: (n.originator_id, n.originator_version) for n in stored}
         for recording in recordings:
             event = recording.domain_event
@@ -104,6 +106,6 @@ def test_events_go_in_several_statements_with_their_notification_ids(
                 event.originator_id,
                 event.originator_version,
             )
-        assert node.get_circle().version == circle.version
+        assert node.records.get_circle().version == circle.version
     finally:
         node.close()

@@ -60,7 +60,9 @@ def world(tmp_path: Path) -> Iterator[tuple[Everyone, TestClient]]:
 def held(world: Everyone) -> tuple[int, int]:
     """What the node holds: its store's last notification id, and the peer feed's next seq."""
     node = world.node
-    return node.recorder.max_notification_id() or 0, node.peer_feed(world.peer.feed_id).next_seq
+    return node.store.recorder.max_notification_id() or 0, node.peering.peer_feed(
+        world.peer.feed.feed_id
+    ).next_seq
 
 
 def assert_refused(response: Any, status: int, reason: str) -> None:
@@ -161,7 +163,7 @@ def test_malformed_msgpack_gets_400_with_a_reason_and_changes_nothing(
 
 
 def _peer_keys(world: Everyone) -> NodeKeys:
-    keys = world.peer.keys
+    keys = world.peer.feed.keys
     assert keys is not None
     return keys
 
@@ -177,7 +179,7 @@ def test_unknown_versions_and_types_forged_replayed_and_reordered_entries_are_re
     found, client = world
     garden = found.peer
     keys = _peer_keys(found)
-    state = garden.own_feed().state
+    state = garden.feed.own_feed().state
     next_entry = Entry(
         version=PROTOCOL_VERSION,
         feed=state.feed_id,
@@ -192,21 +194,21 @@ def test_unknown_versions_and_types_forged_replayed_and_reordered_entries_are_re
     stranger = NodeKeys.from_seeds(bytes([99]) * 32, bytes([199]) * 32)
     one, after_one = append(state, keys, "peering.request", None, 1_800_000_000_000)
     two, _ = append(after_one, keys, "peering.request", None, 1_800_000_000_001)
-    held_entries = [garden.inception(), *garden.own_entries(0, 100)]
+    held_entries = [garden.feed.inception(), *garden.feed.own_entries(0, 100)]
     other = found.stranger
-    other_entry = other.own_entries(0, 1)
+    other_entry = other.feed.own_entries(0, 1)
     cases = {
         "unknown_version": [_sign(_replace(next_entry, version=PROTOCOL_VERSION + 1), keys)],
         "unknown_type": [_sign(_replace(next_entry, type="no.such.type"), keys)],
         "bad_signature": [_sign(next_entry, stranger)],  # forged: another key signed it
         "prev_mismatch": [_sign(_replace(next_entry, prev=bytes(32)), keys)],
-        "wrong_feed": [_sign(_replace(next_entry, feed=other.feed_id), keys)],
+        "wrong_feed": [_sign(_replace(next_entry, feed=other.feed.feed_id), keys)],
         "gap": [two, one],  # reordered: the second before the first
         "": held_entries[1:],  # replayed: entries already held are taken once only
     }
     before = held(found)
     for reason, entries in cases.items():
-        push = Push(garden.feed_id, entries, [])
+        push = Push(garden.feed.feed_id, entries, [])
         response = client.post("/federation/inbox", content=encode(push), headers=MSGPACK)
         assert response.status_code == 200, (reason, response.text)
         reply = decode_push_reply(response.content)
@@ -214,16 +216,16 @@ def test_unknown_versions_and_types_forged_replayed_and_reordered_entries_are_re
         assert reply.next_seq == before[1]
         assert held(found) == before, reason
     # Another node's entries pushed as if they were this peer's are refused whole.
-    push = Push(garden.feed_id, other_entry, [])
+    push = Push(garden.feed.feed_id, other_entry, [])
     response = client.post("/federation/inbox", content=encode(push), headers=MSGPACK)
     assert decode_push_reply(response.content).reason == "wrong_feed"
     # A push of this node's own feed, back to it, is refused.
-    push = Push(found.node.feed_id, [found.node.inception()], [])
+    push = Push(found.node.feed.feed_id, [found.node.feed.inception()], [])
     response = client.post("/federation/inbox", content=encode(push), headers=MSGPACK)
     assert_refused(response, 403, "wrong_feed")
     assert held(found) == before
     # The same entries in order are taken (so the refusals above were for what they said).
-    push = Push(garden.feed_id, [one, two], [])
+    push = Push(garden.feed.feed_id, [one, two], [])
     reply = decode_push_reply(
         client.post("/federation/inbox", content=encode(push), headers=MSGPACK).content
     )
@@ -276,7 +278,7 @@ def test_slow_and_stalled_clients_are_cut_off(
     served.start()
     try:
         with served.handle() as store:
-            before = store.recorder.max_notification_id()
+            before = store.store.recorder.max_notification_id()
         inbox = (
             b"POST /federation/inbox HTTP/1.1\r\nHost: x\r\n"
             b"Content-Type: application/msgpack\r\nContent-Length: 1000\r\n\r\n"
@@ -341,7 +343,7 @@ def test_slow_and_stalled_clients_are_cut_off(
         with urllib.request.urlopen(f"{served.url}/healthz", timeout=5) as response:
             assert response.status == 200
         with served.handle() as store:
-            assert store.recorder.max_notification_id() == before  # nothing was stored
+            assert store.store.recorder.max_notification_id() == before  # nothing was stored
     finally:
         served.stop()
     log = served.log.read_text()

@@ -37,7 +37,7 @@ from federation.wire import (
     body_hash,
     encode,
 )
-from node.app.node import CircleNode
+from node.app.node import KNOWN_TYPES, CircleNode
 from node.http.server import ServerOptions, create_app
 from node.network import messages as m
 from tests.federation.feeds import Feed
@@ -64,7 +64,7 @@ def receiver() -> CircleNode:
     return node
 
 
-RECEIVER_FEED = receiver().feed_id
+RECEIVER_FEED = receiver().feed.feed_id
 RECEIVER_ID = node_id(RECEIVER_FEED)
 
 
@@ -129,9 +129,9 @@ def with_peer(held: int = 0) -> CircleNode:
     descriptor = NodeDescriptor(
         PROTOCOL_VERSION, PEER.state.feed_id, PEER.inception, 0, "Garden", "http://g.invalid"
     )
-    node.add_peer(descriptor, "http://g.invalid")
+    node.peering.add_peer(descriptor, "http://g.invalid")
     if held:
-        reply = node.receive_push(
+        reply = node.intake.receive_push(
             Push(PEER.state.feed_id, AUTHENTIC[:held], list(PEER_BODIES.values()))
         )
         assert reply.next_seq == held + 1, reply
@@ -142,17 +142,15 @@ def assert_holds_only_what_verifies(node: CircleNode) -> int:
     """What the node holds of the peer's feed is a prefix of what the peer signed, verifies
     from its inception, and every body held for it is the one its entry binds."""
     feed_id = PEER.state.feed_id
-    held_seq = node.peer_feed(feed_id).next_seq
-    raw = node._feeds.select_entries(feed_id, -1, 10_000)
+    held_seq = node.peering.peer_feed(feed_id).next_seq
+    raw = node.store.feeds.select_entries(feed_id, -1, 10_000)
     assert len(raw) == held_seq
     held = [decode_signed_entry(item) for item in raw]
     assert held == [PEER.inception, *AUTHENTIC[: held_seq - 1]]
-    state, entries = verify_page(
-        verify_inception(held[0]), held[1:], CircleNode.KNOWN_TYPES, lambda seq: None
-    )
+    state, entries = verify_page(verify_inception(held[0]), held[1:], KNOWN_TYPES, lambda seq: None)
     assert state.next_seq == held_seq
     digests = [entry.body_hash for entry in entries if entry.body_hash]
-    for digest, (body, _) in node.stored_bodies(digests).items():
+    for digest, (body, _) in node.store.stored_bodies(digests).items():
         assert body_hash(body) == digest
     return held_seq
 
@@ -206,7 +204,7 @@ FEEDS = st.sampled_from(["peer"] * 6 + ["own", "other", "random"])
 def feed_of(choice: str, node: CircleNode, draw: Callable[..., Any]) -> bytes:
     return {
         "peer": PEER.state.feed_id,
-        "own": node.feed_id,
+        "own": node.feed.feed_id,
         "other": OTHER.state.feed_id,
         "random": draw(st.binary(min_size=32, max_size=32)),
     }[choice]
@@ -221,7 +219,7 @@ def test_hostile_pushes_are_refused_and_nothing_unverified_is_held(
     entries, bodies = data.draw(hostile_runs())
     push = Push(feed_of(which, node, data.draw), entries, bodies)
     try:
-        reply = node.receive_push(push)
+        reply = node.intake.receive_push(push)
     except Rejected:
         reply = None
     now_held = assert_holds_only_what_verifies(node)
@@ -231,7 +229,7 @@ def test_hostile_pushes_are_refused_and_nothing_unverified_is_held(
         assert reply.accepted == now_held - held - 1
     if push.feed != PEER.state.feed_id:
         assert now_held == held + 1  # another feed's push takes nothing of the peer's
-        assert node.peer(push.feed) is None  # nor makes its sender known
+        assert node.peering.peer(push.feed) is None  # nor makes its sender known
 
 
 @fuzz(200)
@@ -243,7 +241,7 @@ def test_hostile_pages_are_refused_and_nothing_unverified_is_held(
     entries, bodies = data.draw(hostile_runs())
     page = FeedPage(PEER.state.feed_id, entries, bodies, data.draw(st.integers(0, 2**53)))
     try:
-        taken = node.receive_page(page)
+        taken = node.intake.receive_page(page)
     except Rejected:
         taken = 0
     assert assert_holds_only_what_verifies(node) == held + 1 + taken
@@ -312,15 +310,15 @@ def test_a_hostile_peers_signed_messages_never_break_the_receiver(
         if sent:
             bodies.append(body)
     try:
-        reply = node.receive_push(Push(feed.state.feed_id, feed.entries, bodies))
+        reply = node.intake.receive_push(Push(feed.state.feed_id, feed.entries, bodies))
     except Rejected as rejected:
         raise AssertionError(f"a validly signed push was refused: {rejected}") from None
     assert reply.accepted == len(messages), reply
-    assert node.peer_feed(feed.state.feed_id).next_seq == len(messages) + 1
+    assert node.peering.peer_feed(feed.state.feed_id).next_seq == len(messages) + 1
     # The receiver's own state still loads and reads.
-    assert node.get_circle().name == "Kitchen"
-    node.relationships()
-    node.support_requests()
+    assert node.records.get_circle().name == "Kitchen"
+    node.relations.relationships()
+    node.relations.support_requests()
 
 
 APP = create_app(receiver(), None, ServerOptions(public_url="http://testserver"))

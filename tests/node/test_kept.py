@@ -10,9 +10,9 @@ import pytest
 
 from bench.circles import HAT_AREA, found_with_hat
 from domain.register import REGISTER_ID, index_id
-from node.app.circle_store import FORMER_PARTICIPANT
 from node.app.credentials import CREDENTIALS_ID
 from node.app.persistence import open_node
+from node.app.records import FORMER_PARTICIPANT
 from node.demo.scripted import make_active
 from node.network.feeds import OWN_FEED_ID
 from node.settings import Settings
@@ -29,35 +29,35 @@ def test_kept_aggregates_follow_the_store_and_are_never_changed_in_place(
         ada = first.circle.found_circle(
             name="Kitchen", aim="Feed", domain="Food", founder_name="Ada"
         )
-        shared = first.peek_circle()
-        assert first.peek_circle() is shared  # nothing new in the store: the same object
+        shared = first.records.peek_circle()
+        assert first.records.peek_circle() is shared  # nothing new in the store: the same object
 
         # Another handle on the store (another worker) changes the circle: the next use
         # here sees it, from a new object; the one handed out before is as it was.
         ben = second.people.add_founding_member(ada, "Ben")
-        seen = first.peek_circle()
+        seen = first.records.peek_circle()
         assert ben in seen.participants and seen is not shared
         assert ben not in shared.participants and shared.version < seen.version
 
         # A command's copy is its own: changing it changes nothing kept.
-        mine = first.get_circle()
+        mine = first.records.get_circle()
         assert mine is not seen
         mine.define_hat(ada, "Rota holder", "Keeps the rota", [], ["rota"], 12, "operational")
-        assert mine.pending_events and len(first.peek_circle().hats) == len(seen.hats)
+        assert mine.pending_events and len(first.records.peek_circle().hats) == len(seen.hats)
 
         # The own feed: appended by one handle, the other signs after it, never beside it.
-        head = second.own_feed().head
+        head = second.feed.own_feed().head
         make_active(first)
-        assert second.own_feed().head > head
-        assert second.peek_circle().status == "active"
-        assert first.own_feed().head == second.own_feed().head
+        assert second.feed.own_feed().head > head
+        assert second.records.peek_circle().status == "active"
+        assert first.feed.own_feed().head == second.feed.own_feed().head
 
         # Sign-in follows revocations made by another handle at once.
         token_id, token = first.tokens.issue_token(ben)
         assert second.tokens.person_for_token(token) == ben
         first.tokens.revoke_token(token_id)
         assert second.tokens.person_for_token(token) is None
-        assert second.kept.peek(CREDENTIALS_ID).version == first.tokens._credentials().version
+        assert second.store.kept.peek(CREDENTIALS_ID).version == first.tokens._credentials().version
     finally:
         first.close()
         second.close()
@@ -73,10 +73,14 @@ def test_an_erased_name_is_not_served_from_memory_by_another_worker(tmp_path: Pa
         cleo = first.people.add_founding_member(ada, "Cleo Marsh")
         make_active(first)
         first.people.leave(cleo, cleo)
-        assert second.person_name(cleo) == "Cleo Marsh"  # read (and not kept) by the other
+        assert second.records.person_name(cleo) == "Cleo Marsh"  # read (and not kept) by the other
         first.erasure.erase_person(ada, cleo)
-        assert second.person_name(cleo) == first.person_name(cleo) == FORMER_PARTICIPANT
-        assert "Cleo Marsh" not in second.list_people().values()
+        assert (
+            second.records.person_name(cleo)
+            == first.records.person_name(cleo)
+            == FORMER_PARTICIPANT
+        )
+        assert "Cleo Marsh" not in second.records.list_people().values()
     finally:
         first.close()
         second.close()
@@ -93,10 +97,12 @@ def test_a_store_made_before_the_indexes_opens_with_its_records_listed(tmp_path:
         node.proposals.draft_proposal(ada, f"Policy {n}", "Share the rota") for n in range(3)
     ]
     # Make it look as an older node left it: no indexes, the records filed in the register.
-    filed = {kind: node.repository.get(index_id(kind)).ids() for kind in ("person", "proposal")}
+    filed = {
+        kind: node.store.repository.get(index_id(kind)).ids() for kind in ("person", "proposal")
+    }
     for kind in filed:
-        node._feeds.delete_events(index_id(kind))
-    register = node.repository.get(REGISTER_ID)
+        node.store.feeds.delete_events(index_id(kind))
+    register = node.store.repository.get(REGISTER_ID)
     for kind, ids in filed.items():
         for record_id in ids:
             register.filed_before_indexes(kind, record_id)
@@ -105,16 +111,16 @@ def test_a_store_made_before_the_indexes_opens_with_its_records_listed(tmp_path:
 
     again = open_node(settings)
     try:
-        assert [str(p.id) for p in again.list_proposals()] == proposals
-        assert set(again.list_people()) == {ada, ben}
-        versions = {kind: again.repository.get(index_id(kind)).version for kind in filed}
+        assert [str(p.id) for p in again.records.list_proposals()] == proposals
+        assert set(again.records.list_people()) == {ada, ben}
+        versions = {kind: again.store.repository.get(index_id(kind)).version for kind in filed}
         assert versions == {"person": 3, "proposal": 4}  # opened, then one per record
     finally:
         again.close()
     once_more = open_node(settings)  # nothing is moved twice
     try:
-        assert {k: once_more.repository.get(index_id(k)).version for k in filed} == versions
-        assert [str(p.id) for p in once_more.list_proposals()] == proposals
+        assert {k: once_more.store.repository.get(index_id(k)).version for k in filed} == versions
+        assert [str(p.id) for p in once_more.records.list_proposals()] == proposals
     finally:
         once_more.close()
 
@@ -127,8 +133,8 @@ def test_an_adopted_aggregate_is_kept_as_it_is_until_it_is_changed(tmp_path: Pat
         ada = node.circle.found_circle(
             name="Kitchen", aim="Feed", domain="Food", founder_name="Ada"
         )
-        kept = Kept(node.repository)
-        circle = node.get_circle()
+        kept = Kept(node.store.repository)
+        circle = node.records.get_circle()
         kept.adopt(circle)
         assert kept.peek(circle.id) is circle  # no copy, no reload
         # Its adopter changed it after all (a bug): it is no longer as stored, so the next
@@ -159,7 +165,7 @@ def test_a_copy_shares_only_what_never_changes(tmp_path: Path) -> None:
         node.consent.open_consent_round(ada, proposal)
         node.consent.consent(ada, proposal, "tight")
         node.consent.raise_objection(ben, proposal, "Ben cannot do Sundays")
-        process = node.get_proposal(proposal)
+        process = node.records.get_proposal(proposal)
         twin = copy.deepcopy(process)
         # Answers are never changed once given: shared. Everything else is the copy's own.
         assert twin.answers[ada] is process.answers[ada]
@@ -170,7 +176,7 @@ def test_a_copy_shares_only_what_never_changes(tmp_path: Path) -> None:
         twin.objections[0].withdrawn = True
         del twin.answers[ada]
         assert not process.objections[0].withdrawn and ada in process.answers
-        circle = node.get_circle()
+        circle = node.records.get_circle()
         assert copy.deepcopy(circle).participants == circle.participants
         assert copy.deepcopy(circle).participants is not circle.participants
     finally:
@@ -188,19 +194,19 @@ def test_a_listing_reads_its_kept_records_at_once_and_follows_the_store(
             first.decisions.take_everyday_decision(ada, hat, HAT_AREA, f"Rota {n}", "Sundays")
             for n in range(30)
         ]
-        assert [str(d.id) for d in first.list_decisions()] == taken
+        assert [str(d.id) for d in first.records.list_decisions()] == taken
         # Another worker challenges two of them: the next listing here shows it.
         second.decisions.challenge_decision(ada, taken[3], "Sundays are hard for some")
         second.decisions.challenge_decision(ada, taken[17], "And for others")
         reads: list[object] = []
-        select_events = first.recorder.select_events
+        select_events = first.store.recorder.select_events
 
         def counted(originator_id: object, **options: object) -> object:
             reads.append(originator_id)
             return select_events(originator_id, **options)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(first.recorder, "select_events", counted)
-        listed = first.list_decisions()
+        monkeypatch.setattr(first.store.recorder, "select_events", counted)
+        listed = first.records.list_decisions()
         assert [str(d.id) for d in listed] == taken
         assert [n for n, d in enumerate(listed) if d.challenges] == [3, 17]
         # One read for the thirty kept decisions, not one each (the index has its own).
@@ -221,13 +227,13 @@ def test_a_listing_larger_than_the_kept_set_does_not_push_out_the_circle(
             for n in range(20)
         ]
         monkeypatch.setattr("node.store.kept.KEPT", 8)
-        small = Kept(node.repository, size=8)
-        monkeypatch.setattr(node, "kept", small)
-        node.peek_circle()
-        node.own_feed()
-        assert [str(d.id) for d in node.list_decisions()] == taken
+        small = Kept(node.store.repository, size=8)
+        monkeypatch.setattr(node.store, "kept", small)
+        node.records.peek_circle()
+        node.feed.own_feed()
+        assert [str(d.id) for d in node.records.list_decisions()] == taken
         kept = set(small._kept)
-        assert {node.circle_id, OWN_FEED_ID} <= kept and {UUID(t) for t in taken} <= kept
+        assert {node.records.circle_id, OWN_FEED_ID} <= kept and {UUID(t) for t in taken} <= kept
     finally:
         node.close()
 
@@ -240,10 +246,10 @@ def test_events_after_many_versions_in_one_read_are_those_read_one_by_one(
     for n in range(5):
         node.decisions.take_everyday_decision(ada, hat, HAT_AREA, f"Rota {n}", "Sundays")
     monkeypatch.setattr("node.store.sqlite_store.LATER_CHUNK", 3)  # several statements
-    recorder = node.recorder
+    recorder = node.store.recorder
     versions = [
         (aggregate_id, version)
-        for aggregate_id in (node.circle_id, OWN_FEED_ID, index_id("decision"), uuid4())
+        for aggregate_id in (node.records.circle_id, OWN_FEED_ID, index_id("decision"), uuid4())
         for version in (0, 1, 3)
     ]
     one_by_one = [

@@ -28,8 +28,8 @@ def test_a_node_whose_port_is_taken_starts_on_another(tmp_path: Path) -> None:
         try:
             assert second.port != first.port and second.running
             with first.handle() as a, second.handle() as b:
-                assert _served_id(first) == a.node_id
-                assert _served_id(second) == b.node_id != a.node_id
+                assert _served_id(first) == a.feed.node_id
+                assert _served_id(second) == b.feed.node_id != a.feed.node_id
             assert "address already in use" in second.log.read_text()
         finally:
             second.stop()

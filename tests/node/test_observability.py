@@ -29,13 +29,13 @@ def _metric(text: str, name: str) -> list[str]:
 def test_metrics_count_entries_outbox_rejections_and_latency(tmp_path: Path) -> None:
     a = open_node(Settings(data_dir=tmp_path / "a"))
     b = open_node(Settings(data_dir=tmp_path / "b"))
-    a.add_peer(b.descriptor("b", "http://b.invalid"), "http://b.invalid")
-    b.add_peer(a.descriptor("a", "http://testserver"), "http://testserver")
+    a.peering.add_peer(b.feed.descriptor("b", "http://b.invalid"), "http://b.invalid")
+    b.peering.add_peer(a.feed.descriptor("a", "http://testserver"), "http://testserver")
     client = TestClient(create_app(a, None, ServerOptions(public_url="http://testserver")))
     # A founds its circle (one entry owed to B); B founds its own and pushes it to A.
     a.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
     b.circle.found_circle(name="Garden", aim="Grow", domain="Land", founder_name="Bo")
-    push = b.pending_push(a.feed_id)
+    push = b.outbox.pending_push(a.feed.feed_id)
     assert push is not None
     assert (
         client.post("/federation/inbox", content=encode(push), headers=MSGPACK).status_code == 200
@@ -49,13 +49,13 @@ def test_metrics_count_entries_outbox_rejections_and_latency(tmp_path: Path) -> 
         "circle_node_entries_appended_total 1.0"
     ]
     (received,) = _metric(text, "circle_node_entries_received_total")
-    assert b.node_id in received and received.endswith(f" {float(len(push.entries))}")
+    assert b.feed.node_id in received and received.endswith(f" {float(len(push.entries))}")
     (depth,) = _metric(text, "circle_node_outbox_depth")
-    assert b.node_id in depth and depth.endswith(" 1.0")
+    assert b.feed.node_id in depth and depth.endswith(" 1.0")
     assert 'circle_node_rejections_total{reason="unknown_node"} 1.0' in text
     assert 'route="/federation/inbox"' in text and "circle_node_request_seconds_bucket" in text
     health = client.get("/healthz").json()
-    assert health["status"] == "ok" and health["head"] == a.own_feed().head
+    assert health["status"] == "ok" and health["head"] == a.feed.own_feed().head
     a.close()
     b.close()
 
@@ -71,7 +71,9 @@ def test_the_logs_of_a_run_hold_no_token_and_no_key(tmp_path: Path) -> None:
         token_id, token = store.tokens.issue_token(founder)
         # A peer that does not answer: delivery fails and is logged, again and again.
         other = open_node(Settings(data_dir=tmp_path / "other"))
-        store.add_peer(other.descriptor("other", "http://127.0.0.1:9"), "http://127.0.0.1:9")
+        store.peering.add_peer(
+            other.feed.descriptor("other", "http://127.0.0.1:9"), "http://127.0.0.1:9"
+        )
         other.close()
     keys, _ = load_or_create_keys(node.data)
     store_key = (node.data / "store.key").read_bytes()

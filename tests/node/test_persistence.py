@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from node.app.node import CircleNode
 from node.app.persistence import event_store_env, open_node, postgres_env
+from node.app.records import CircleRecords
 from node.settings import Settings, SettingsError
 from node.store.keyfiles import KeyFileError
 from tests.conftest import Clock
@@ -83,7 +83,7 @@ def test_encryption_at_rest_leaves_no_plaintext_in_the_file(tmp_path: Path, cloc
     # The key sits beside the store, readable by its owner only; the node reads it back.
     assert os.stat(settings.store_key_path).st_mode & 0o777 == 0o600
     reopened = open_node(settings, clock)
-    assert reopened.get_circle().name == "Moonflower circle"
+    assert reopened.records.get_circle().name == "Moonflower circle"
     reopened.close()
     # Without encryption the same words are plainly there (so the check above can fail).
     plain = tmp_path / "plain"
@@ -113,9 +113,9 @@ def test_a_command_that_loses_a_race_is_retried(tmp_path: Path, clock: Clock) ->
     second = open_node(settings, clock)
     ada = first.circle.found_circle(name="C", aim="A", domain="D", founder_name="Ada")
     loads = 0
-    original = CircleNode.get_circle
+    original = CircleRecords.get_circle
 
-    def get_circle_then_race(self: CircleNode):  # type: ignore[no-untyped-def]
+    def get_circle_then_race(self: CircleRecords):  # type: ignore[no-untyped-def]
         nonlocal loads
         circle = original(self)
         loads += 1
@@ -124,10 +124,10 @@ def test_a_command_that_loses_a_race_is_retried(tmp_path: Path, clock: Clock) ->
             second.hats.define_hat(ada, "Gardener", "Grows food", [], ["garden"])
         return circle
 
-    first.get_circle = get_circle_then_race.__get__(first)  # type: ignore[method-assign]
+    first.records.get_circle = get_circle_then_race.__get__(first.records)  # type: ignore[method-assign]
     first.hats.define_hat(ada, "Cook", "Cooks", [], ["kitchen"])
     assert loads == 2
-    hats = second.get_circle().hats
+    hats = second.records.get_circle().hats
     assert "gardener" in hats and "cook" in hats
     first.close()
     second.close()

@@ -23,10 +23,10 @@ def test_a_circle_replays_from_its_events_as_the_library_replays_it(
     ben = node.people.add_founding_member(ada, "Ben")
     for level in [Level.LEARNING, Level.FULL] * 60:
         node.people.change_level(ada, ben, level)
-    assert isinstance(node.repository, Repository)
-    node.repository.snapshot_store = None  # from the events alone
-    ours = node.repository.get(node.circle_id)
-    library = node.repository.get(node.circle_id, projector_func=project_aggregate)
+    assert isinstance(node.store.repository, Repository)
+    node.store.repository.snapshot_store = None  # from the events alone
+    ours = node.store.repository.get(node.records.circle_id)
+    library = node.store.repository.get(node.records.circle_id, projector_func=project_aggregate)
     assert ours.version == library.version > 120
     assert vars(ours) == vars(library)
 
@@ -35,4 +35,4 @@ def test_a_circle_replays_from_its_events_as_the_library_replays_it(
         raise AssertionError("checked")
 
     monkeypatch.setattr(type(CanMutateProtocol), "__instancecheck__", refuse)
-    assert node.repository.get(node.circle_id).version == ours.version
+    assert node.store.repository.get(node.records.circle_id).version == ours.version

@@ -95,10 +95,10 @@ def test_key_files_others_can_touch_are_refused(tmp_path: Path, mode: int) -> No
     (settings.data_dir / "circle-node.toml").write_text("encrypt = true\n")  # for the CLI
     # A rotation staged but not finished (as after a crash midway): its keys wait in
     # node.keys.pending, which the next start reads.
-    assert node.keys is not None
-    stage_rotation(settings.data_dir, node.keys.rotated())
-    own = node.own_feed()
-    signed, _ = own.rotate(node.keys, 1)
+    assert node.feed.keys is not None
+    stage_rotation(settings.data_dir, node.feed.keys.rotated())
+    own = node.feed.own_feed()
+    signed, _ = own.rotate(node.feed.keys, 1)
     node.save(own, entries=[(own.feed_id, own.head, encode(signed))])
     node.close()
     secrets = [settings.data_dir / KEYS_FILE, settings.data_dir / PENDING_FILE]
@@ -121,7 +121,7 @@ def test_key_files_others_can_touch_are_refused(tmp_path: Path, mode: int) -> No
         os.chmod(path, 0o600)
     # With every file back to 0600, the node opens and finishes the rotation.
     node = open_node(settings)
-    assert node.keys is not None and node.keys.current_public == node.own_feed().key
+    assert node.feed.keys is not None and node.feed.keys.current_public == node.feed.own_feed().key
     node.close()
     assert not (settings.data_dir / PENDING_FILE).exists()
 
@@ -153,7 +153,7 @@ def test_the_store_is_its_owners_alone(tmp_path: Path, clock: Clock) -> None:
     os.chmod(store, 0o644)
     node = open_node(settings, clock)
     try:
-        assert node.get_circle().name == "Moonflower circle"
+        assert node.records.get_circle().name == "Moonflower circle"
         for path in files:
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     finally:
@@ -178,13 +178,13 @@ def test_encryption_at_rest_covers_bodies_and_the_entry_table(tmp_path: Path, cl
             founder_name="Bartholomew Nightingale",
         )
         garden.hats.define_hat(gardener, "Waterer", "Waters", [], ["water"])
-        node.add_peer(garden.descriptor("g", "http://g.invalid"), "http://g.invalid")
-        garden.add_peer(node.descriptor("k", "http://k.invalid"), "http://k.invalid")
-        push = garden.pending_push(node.feed_id)
+        node.peering.add_peer(garden.feed.descriptor("g", "http://g.invalid"), "http://g.invalid")
+        garden.peering.add_peer(node.feed.descriptor("k", "http://k.invalid"), "http://k.invalid")
+        push = garden.outbox.pending_push(node.feed.feed_id)
         assert push is not None and push.bodies
-        assert node.receive_push(push).accepted == len(push.entries)
-        own_entries = node.own_entries(-1, 100)
-        peer_entries = [garden.inception(), *garden.own_entries(0, 100)]
+        assert node.intake.receive_push(push).accepted == len(push.entries)
+        own_entries = node.feed.own_entries(-1, 100)
+        peer_entries = [garden.feed.inception(), *garden.feed.own_entries(0, 100)]
     finally:
         node.close()
         garden.close()
@@ -223,9 +223,9 @@ def test_encryption_at_rest_covers_bodies_and_the_entry_table(tmp_path: Path, cl
     # And the encrypted node reads it all back.
     reopened = open_node(settings, clock)
     try:
-        view = reopened.peer_view(peer_entries[0].hash)
+        view = reopened.relations.peer_view(peer_entries[0].hash)
         assert view is not None and view.profile["name"] == "Quinceharbour garden"
-        assert reopened.get_circle().name == "Moonflower circle"
+        assert reopened.records.get_circle().name == "Moonflower circle"
     finally:
         reopened.close()
 
@@ -300,13 +300,17 @@ def test_sign_in_and_join_limits_hold_over_http(tmp_path: Path) -> None:
     # Unknown nodes: three pushes at once from one address, then 429; a known peer's pushes
     # are never limited.
     msgpack = {"Content-Type": "application/msgpack"}
-    stranger = Push(world.stranger.feed_id, [world.stranger.inception()], [])
+    stranger = Push(world.stranger.feed.feed_id, [world.stranger.feed.inception()], [])
     codes = [
         client.post("/federation/inbox", content=encode(stranger), headers=msgpack).status_code
         for _ in range(5)
     ]
     assert codes == [403, 403, 403, 429, 429]
-    peer = Push(world.peer.feed_id, [world.peer.inception(), *world.peer.own_entries(0, 10)], [])
+    peer = Push(
+        world.peer.feed.feed_id,
+        [world.peer.feed.inception(), *world.peer.feed.own_entries(0, 10)],
+        [],
+    )
     codes = [
         client.post("/federation/inbox", content=encode(peer), headers=msgpack).status_code
         for _ in range(10)
@@ -335,5 +339,5 @@ def test_a_backup_holds_keys_so_it_is_its_owners_alone(tmp_path: Path, clock: Cl
     for name in ("node.keys", "store.key"):
         assert stat.S_IMODE((target / name).stat().st_mode) == 0o600
     again = open_node(Settings.load(target, environ={}), clock)
-    assert again.get_circle().name == "Moonflower circle"
+    assert again.records.get_circle().name == "Moonflower circle"
     again.close()

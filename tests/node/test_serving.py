@@ -47,8 +47,8 @@ def test_sign_in_reads_a_local_store_on_the_event_loop_and_a_remote_one_in_a_thr
 ) -> None:
     import threading
 
-    from node.app.node import CircleNode
     from node.app.tokens import Tokens
+    from node.store.application import NodeStore
 
     node = open_node(Settings(data_dir=tmp_path / "node"))
     try:
@@ -56,7 +56,7 @@ def test_sign_in_reads_a_local_store_on_the_event_loop_and_a_remote_one_in_a_thr
             name="Kitchen", aim="Feed", domain="Food", founder_name="Ada"
         )
         _, token = node.tokens.issue_token(ada)
-        assert node.reads_are_local  # SQLite
+        assert node.store.reads_are_local  # SQLite
         threads: list[str] = []
         looked_up = Tokens.person_for_token
 
@@ -69,7 +69,7 @@ def test_sign_in_reads_a_local_store_on_the_event_loop_and_a_remote_one_in_a_thr
             loop = client.portal.call(_thread_name)  # type: ignore[union-attr]
             headers = {"Authorization": f"Bearer {token}"}
             assert client.get("/api/circle", headers=headers).status_code == 200
-            monkeypatch.setattr(CircleNode, "reads_are_local", property(lambda self: False))
+            monkeypatch.setattr(NodeStore, "reads_are_local", property(lambda self: False))
             assert client.get("/api/circle", headers=headers).status_code == 200
             wrong = {"Authorization": "Bearer cn_wrong"}
             assert client.get("/api/circle", headers=wrong).status_code == 401
@@ -103,10 +103,10 @@ def test_reviews_come_due_by_the_calendar_while_the_node_serves(
         options = ServerOptions("http://testserver", due_interval=0.05)
         with TestClient(create_app(node, None, options)):
             time.sleep(0.3)  # checked, and nothing is due yet
-            assert node.get_decision(decision).status == "in_force"
+            assert node.records.get_decision(decision).status == "in_force"
             clock.advance(days=3)
             deadline = time.monotonic() + 10
-            while node.get_decision(decision).status != "review_due":
+            while node.records.get_decision(decision).status != "review_due":
                 assert time.monotonic() < deadline, "the review never came due"
                 time.sleep(0.05)
     finally:

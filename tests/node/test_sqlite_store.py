@@ -30,8 +30,8 @@ def test_reads_of_events_answer_as_the_library_reads_them(tmp_path: Path) -> Non
         )
         for number in range(5):
             node.people.add_founding_member(ada, f"Member {number}")
-        circle_id = node.circle_id
-        recorder = node.recorder
+        circle_id = node.records.circle_id
+        recorder = node.store.recorder
         assert readers_of(recorder.datastore) is not None  # type: ignore[attr-defined]
         for kwargs in (
             {},
@@ -47,8 +47,8 @@ def test_reads_of_events_answer_as_the_library_reads_them(tmp_path: Path) -> Non
             assert ours == _pooled(recorder, circle_id, **kwargs), kwargs
         assert list(recorder.select_events(index_id("nothing"))) == []
         # The snapshots' recorder reads the same way.
-        node.take_snapshot(circle_id)
-        snapshots = node.snapshots.recorder  # type: ignore[union-attr]
+        node.store.take_snapshot(circle_id)
+        snapshots = node.store.snapshots.recorder  # type: ignore[union-attr]
         latest = list(snapshots.select_events(circle_id, desc=True, limit=1))
         assert latest and latest == _pooled(snapshots, circle_id, desc=True, limit=1)
     finally:
@@ -64,8 +64,8 @@ def test_a_thread_reads_what_another_handle_committed_and_each_thread_has_its_ow
         ada = first.circle.found_circle(
             name="Kitchen", aim="Feed", domain="Food", founder_name="Ada"
         )
-        version = first.peek_circle().version
-        readers = readers_of(first.recorder.datastore)  # type: ignore[attr-defined]
+        version = first.records.peek_circle().version
+        readers = readers_of(first.store.recorder.datastore)  # type: ignore[attr-defined]
         assert readers is not None
         connections: list[object] = []
         seen: list[int] = []
@@ -73,7 +73,7 @@ def test_a_thread_reads_what_another_handle_committed_and_each_thread_has_its_ow
         def read() -> None:
             connections.append(readers._connection())
             connections.append(readers._connection())
-            seen.append(first.peek_circle().version)
+            seen.append(first.records.peek_circle().version)
 
         second.people.add_founding_member(ada, "Ben")
         thread = threading.Thread(target=read)

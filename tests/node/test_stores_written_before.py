@@ -92,7 +92,7 @@ def _stored(node: CircleNode) -> tuple[dict[UUID, str], set[str]]:
     topics: set[str] = set()
     start = 1
     while True:
-        rows = node.recorder.select_notifications(start=start, limit=PAGE)
+        rows = node.store.recorder.select_notifications(start=start, limit=PAGE)
         for row in rows:
             topics.add(row.topic)
             if row.originator_version == 1:
@@ -131,9 +131,9 @@ def everything_in_the_store_opens(node: CircleNode, clock: Clock) -> None:
     unresolved = _unresolved(event_topics)
     assert not unresolved, f"stored topics that no longer resolve:\n{unresolved}"
     for aggregate_id, stored_as in aggregates.items():
-        loaded: Aggregate = node.repository.get(aggregate_id)
+        loaded: Aggregate = node.store.repository.get(aggregate_id)
         assert type(loaded) is CLASSES[stored_as], (aggregate_id, stored_as)
-        events: list[Any] = list(node.events.get(aggregate_id))
+        events: list[Any] = list(node.store.events.get(aggregate_id))
         replayed: Any = None
         for event in events:
             replayed = event.mutate(replayed)
@@ -142,10 +142,10 @@ def everything_in_the_store_opens(node: CircleNode, clock: Clock) -> None:
 
     # And: the snapshots are there, one kind at least for each kind the node snapshots, and
     # each becomes the aggregate, at its version, of the class it names.
-    assert node.snapshots is not None
+    assert node.store.snapshots is not None
     snapshotted: set[str] = set()
     for aggregate_id, stored_as in aggregates.items():
-        snapshots: list[Any] = list(node.snapshots.get(aggregate_id))
+        snapshots: list[Any] = list(node.store.snapshots.get(aggregate_id))
         for snapshot in snapshots:
             assert snapshot.topic == stored_as
             unresolved = _unresolved({snapshot.topic})
@@ -157,13 +157,21 @@ def everything_in_the_store_opens(node: CircleNode, clock: Clock) -> None:
     assert snapshotted == set(CLASSES) - NEVER_SNAPSHOTTED
 
     # And: the circle, its listings and its peer read as before.
-    circle = node.get_circle()
+    circle = node.records.get_circle()
     assert circle.name == "Calder Valley Care Circle"
-    assert len(node.list_proposals()) >= 100 and node.list_decisions() and node.list_meetings()
-    assert node.list_selections() and node.relationships() and node.support_requests()
-    (kitchen,) = node.peers()
+    assert (
+        len(node.records.list_proposals()) >= 100
+        and node.records.list_decisions()
+        and node.records.list_meetings()
+    )
+    assert (
+        node.records.list_selections()
+        and node.relations.relationships()
+        and node.relations.support_requests()
+    )
+    (kitchen,) = node.peering.peers()
     assert kitchen.name == "Kitchen circle"
-    assert node.peer_feed(kitchen.feed_id).next_seq > 1
+    assert node.peering.peer_feed(kitchen.feed_id).next_seq > 1
 
     # When: the logbook is read (as /api/logbook reads it).
     logbook = [entry.text for entry in read_logbook(node)]
@@ -178,7 +186,7 @@ def everything_in_the_store_opens(node: CircleNode, clock: Clock) -> None:
     assert len(logbook) > 500
 
     # When: someone takes an everyday decision, which the node publishes on its feed.
-    own = node.own_feed()
+    own = node.feed.own_feed()
     before = own.state
     rota = next(hat for hat, worn in circle.hats.items() if worn.name == "Rota holder")
     (holder,) = circle.wearers(rota)
@@ -187,17 +195,19 @@ def everything_in_the_store_opens(node: CircleNode, clock: Clock) -> None:
 
     # Then: the feed has one entry more, signed with the node's key, chained to the entries
     # written before; and the whole feed verifies from its inception.
-    assert node.own_feed().head == own.head + 1
-    (signed,) = node.own_entries(own.head, 10)
+    assert node.feed.own_feed().head == own.head + 1
+    (signed,) = node.feed.own_entries(own.head, 10)
     assert decode_entry(signed).type == DECISION_RECORD
-    verdict = check_entry(before, signed, node.KNOWN_TYPES, lambda seq: None)
+    verdict = check_entry(before, signed, node.intake.known_types, lambda seq: None)
     assert isinstance(verdict, Accepted)
-    state = verify_inception(node.inception(), node.feed_id)
-    entries = node.own_entries(0, 2**31)
+    state = verify_inception(node.feed.inception(), node.feed.feed_id)
+    entries = node.feed.own_entries(0, 2**31)
     for at in range(0, len(entries), 1000):
-        state, _ = verify_page(state, entries[at : at + 1000], node.KNOWN_TYPES, lambda seq: None)
-    assert state.next_seq == node.own_feed().next_seq
-    assert state.last_hash == node.own_feed().last_hash
+        state, _ = verify_page(
+            state, entries[at : at + 1000], node.intake.known_types, lambda seq: None
+        )
+    assert state.next_seq == node.feed.own_feed().next_seq
+    assert state.last_hash == node.feed.own_feed().last_hash
 
 
 def test_a_sqlite_store_written_before_the_move_opens(tmp_path: Path, clock: Clock) -> None:

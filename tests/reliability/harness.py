@@ -101,8 +101,8 @@ def build_decision_feed(store: CircleNode, count: int, batch: int = 1000) -> Non
     """Append `count` public decision records to the node's own feed, fast (no commands: the
     entries, signed, and their bodies, a thousand per save). A peer that takes them keeps the
     decisions in its view of this node, so effects can be counted."""
-    assert store.keys is not None
-    own = store.own_feed()
+    assert store.feed.keys is not None
+    own = store.feed.own_feed()
     entries: list[tuple[bytes, int, bytes]] = []
     bodies: list[tuple[bytes, bytes, bytes]] = []
     for number in range(count):
@@ -119,12 +119,12 @@ def build_decision_feed(store: CircleNode, count: int, batch: int = 1000) -> Non
             hat_id="rota",
         )
         body = encode_body(record_)
-        signed = own.append(store.keys, DECISION_RECORD, body, 1_772_000_000_000 + number)
+        signed = own.append(store.feed.keys, DECISION_RECORD, body, 1_772_000_000_000 + number)
         entries.append((own.feed_id, own.head, encode(signed)))
-        bodies.append(store._body_row(body, []))
+        bodies.append(store.store.body_row(body, []))
         if len(entries) == batch or number == count - 1:
             store.save(own, entries=entries, bodies=bodies)
-            own = store.own_feed()
+            own = store.feed.own_feed()
             entries, bodies = [], []
 
 
@@ -246,7 +246,7 @@ def held_entries(store: CircleNode, feed_id: bytes) -> list[SignedEntry]:
     entries: list[SignedEntry] = []
     after = -1
     while True:
-        raws = store._feeds.select_entries(feed_id, after, 5000)
+        raws = store.store.feeds.select_entries(feed_id, after, 5000)
         if not raws:
             return entries
         entries.extend(decode_signed_entry(raw) for raw in raws)
@@ -264,10 +264,10 @@ def check_feed(store: CircleNode, feed_id: bytes, state: FeedState) -> list[Sign
     after = verify_inception(entries[0], feed_id)
     for start in range(1, len(entries), MAX_PAGE_ENTRIES):
         page = entries[start : start + MAX_PAGE_ENTRIES]
-        after, _ = verify_page(after, page, store.KNOWN_TYPES, lambda seq: None)
+        after, _ = verify_page(after, page, store.intake.known_types, lambda seq: None)
     assert after == state, "the feed's aggregate disagrees with the entries held"
     digests = [e.body_hash for e in map(decode_entry, entries) if e.body_hash]
-    stored = store.stored_bodies(digests)
+    stored = store.store.stored_bodies(digests)
     for entry in map(decode_entry, entries):
         if entry.body_hash and entry.body_hash in stored:
             check_body(entry, stored[entry.body_hash][0])
@@ -275,13 +275,13 @@ def check_feed(store: CircleNode, feed_id: bytes, state: FeedState) -> list[Sign
 
 
 def check_own_feed(store: CircleNode) -> list[SignedEntry]:
-    return check_feed(store, store.feed_id, store.own_feed().state)
+    return check_feed(store, store.feed.feed_id, store.feed.own_feed().state)
 
 
 def check_decisions(store: CircleNode, burst: Burst, before: set[str]) -> dict[str, int]:
     """No acknowledged decision lost, none taken twice, none that was not asked for, and each
     published once on the feed, in the same save."""
-    decisions = store.list_decisions()
+    decisions = store.records.list_decisions()
     titles = Counter(d.title for d in decisions)
     twice = sorted(t for t, n in titles.items() if n > 1)
     assert not twice, f"decisions taken twice: {twice[:5]}"
@@ -295,7 +295,7 @@ def check_decisions(store: CircleNode, burst: Burst, before: set[str]) -> dict[s
     for entry in map(decode_entry, entries):
         if entry.type == DECISION_RECORD and entry.body_hash:
             wanted[entry.body_hash] = entry
-    bodies = store.stored_bodies(list(wanted))
+    bodies = store.store.stored_bodies(list(wanted))
     for digest in wanted:
         record_ = decode_body(DECISION_RECORD, bodies[digest][0])
         assert isinstance(record_, DecisionRecord)
@@ -316,9 +316,9 @@ def check_peer_feed(store: CircleNode, feed_id: bytes) -> dict[str, int]:
     """A peer's feed as held: verified, each entry stored once, each run's effects once (the
     runs recorded by the feed's aggregate are contiguous; the node's view of the peer saw each
     run once, and holds exactly the decisions of the entries held)."""
-    feed = store.peer_feed(feed_id)
+    feed = store.peering.peer_feed(feed_id)
     entries = check_feed(store, feed_id, feed.state)
-    runs = [e for e in store.events.get(peer_feed_id(feed_id)) if type(e).__name__ == "Held"]
+    runs = [e for e in store.store.events.get(peer_feed_id(feed_id)) if type(e).__name__ == "Held"]
     expected = 1
     for run in runs:
         assert run.first_seq == expected, f"run from {run.first_seq}, expected {expected}"
@@ -330,19 +330,19 @@ def check_peer_feed(store: CircleNode, feed_id: bytes) -> dict[str, int]:
     for entry in map(decode_entry, entries):
         if entry.type == DECISION_RECORD and entry.body_hash:
             digests.append(entry.body_hash)
-    for data, _ in store.stored_bodies(digests).values():
+    for data, _ in store.store.stored_bodies(digests).values():
         record_ = decode_body(DECISION_RECORD, data)
         assert isinstance(record_, DecisionRecord)
         decision_ids.add(record_.decision_id)
     seen: list[int] = []
     try:
-        view = store.repository.get(peer_view_id(feed_id))
+        view = store.store.repository.get(peer_view_id(feed_id))
     except AggregateNotFoundError:
         view = None
     else:
         seen = [
             e.up_to_seq
-            for e in store.events.get(peer_view_id(feed_id))
+            for e in store.store.events.get(peer_view_id(feed_id))
             if type(e).__name__ == "RecordsSeen"
         ]
     assert seen == sorted(set(seen)), "a run of entries was applied twice"
@@ -357,11 +357,11 @@ def check_cursor(store: CircleNode, peer: bytes) -> int:
     """The outbox cursor towards a peer never went backwards; returns where it is."""
     moves = [
         e.next_seq
-        for e in store.events.get(delivery_id(peer))
+        for e in store.store.events.get(delivery_id(peer))
         if type(e).__name__ == "Acknowledged"
     ]
     assert moves == sorted(set(moves)), f"the delivery cursor went backwards: {moves}"
-    return int(store.delivery(peer).next_seq)
+    return int(store.outbox.delivery(peer).next_seq)
 
 
 def check_replay(store: CircleNode) -> dict[str, int]:
@@ -370,7 +370,7 @@ def check_replay(store: CircleNode) -> dict[str, int]:
     ids: set[UUID] = set()
     start = 1
     while True:
-        notifications = store.recorder.select_notifications(start, 5000)
+        notifications = store.store.recorder.select_notifications(start, 5000)
         if not notifications:
             break
         ids.update(UUID(str(n.originator_id)) for n in notifications)
@@ -378,14 +378,16 @@ def check_replay(store: CircleNode) -> dict[str, int]:
     snapshotted = 0
     for aggregate_id in ids:
         try:
-            loaded = store.repository.get(aggregate_id)
+            loaded = store.store.repository.get(aggregate_id)
         except AggregateNotFoundError:
             continue
         replayed: Any = None
-        for event in store.events.get(aggregate_id):
+        for event in store.store.events.get(aggregate_id):
             replayed = event.mutate(replayed)
         assert _state(loaded) == _state(replayed), f"{type(loaded).__name__} {aggregate_id}"
-        if store.snapshots is not None and list(store.snapshots.get(aggregate_id, limit=1)):
+        if store.store.snapshots is not None and list(
+            store.store.snapshots.get(aggregate_id, limit=1)
+        ):
             snapshotted += 1
     return {"aggregates": len(ids), "snapshotted": snapshotted}
 

@@ -47,7 +47,7 @@ def test_a_full_disk_fails_commands_cleanly_and_work_resumes(tmp_path: Path) -> 
     store = node.open()
     try:
         founder, hat, token = found_with_rota(store, "Kitchen")
-        before = {d.title for d in store.list_decisions()}
+        before = {d.title for d in store.records.list_decisions()}
     finally:
         store.close()
     total = Burst()
@@ -88,7 +88,7 @@ def test_a_full_disk_fails_commands_cleanly_and_work_resumes(tmp_path: Path) -> 
     try:
         figures = check_decisions(store, total, before)
         figures.update(check_replay(store))
-        applied = {d.title for d in store.list_decisions()}
+        applied = {d.title for d in store.records.list_decisions()}
         tokens = len(store.tokens.tokens_of(founder))
     finally:
         store.close()
@@ -156,15 +156,15 @@ def test_a_snapshot_that_cannot_be_stored_does_not_fail_a_stored_change(
     store = open_node(Settings(data_dir=tmp_path / "snap"))
     try:
         founder, hat, _ = found_with_rota(store, "Kitchen")
-        before = {d.title for d in store.list_decisions()}
-        assert store.snapshots is not None
+        before = {d.title for d in store.records.list_decisions()}
+        assert store.store.snapshots is not None
         failed: list[int] = []
 
         def no_space(*args: Any, **kwargs: Any) -> Any:
             failed.append(1)
             raise OperationalError("database or disk is full")
 
-        monkeypatch.setattr(store.snapshots.recorder, "insert_events", no_space)
+        monkeypatch.setattr(store.store.snapshots.recorder, "insert_events", no_space)
         titles: set[str] = set()
         while len(titles) < 300 and len(failed) < 3:  # until a few snapshots were due
             title = f"snap-{len(titles)}"

@@ -163,10 +163,10 @@ def test_entries_cross_a_proxy_that_drops_delays_and_cuts(
         node.public_url = proxies[name].url  # peers reach it only through its proxy
         with node.handle() as store:
             authors[name] = found_with_rota(store, name.upper())
-            feeds[name] = store.feed_id
+            feeds[name] = store.feed.feed_id
     with nodes["a"].handle() as a, nodes["b"].handle() as b:
-        a.add_peer(b.descriptor("b", proxies["b"].url), proxies["b"].url)
-        b.add_peer(a.descriptor("a", proxies["a"].url), proxies["a"].url)
+        a.peering.add_peer(b.feed.descriptor("b", proxies["b"].url), proxies["b"].url)
+        b.peering.add_peer(a.feed.descriptor("a", proxies["a"].url), proxies["a"].url)
     bursts: dict[str, Burst] = {}
     started = time.monotonic()
     try:
@@ -199,7 +199,7 @@ def test_entries_cross_a_proxy_that_drops_delays_and_cuts(
             found = {}
             for name, node in nodes.items():
                 with node.handle() as store:
-                    found[name] = store.own_feed().head
+                    found[name] = store.feed.own_feed().head
             return found
 
         def converged() -> bool:
@@ -207,7 +207,7 @@ def test_entries_cross_a_proxy_that_drops_delays_and_cuts(
             for name, node in nodes.items():
                 other = "b" if name == "a" else "a"
                 with node.handle() as store:
-                    if store.peer_feed(feeds[other]).next_seq - 1 < own[other]:
+                    if store.peering.peer_feed(feeds[other]).next_seq - 1 < own[other]:
                         return False
             return True
 
@@ -225,7 +225,7 @@ def test_entries_cross_a_proxy_that_drops_delays_and_cuts(
             check_own_feed(store)
             held[name] = check_peer_feed(store, feeds[other])
             check_replay(store)
-            view = store.peer_view(feeds[other])
+            view = store.relations.peer_view(feeds[other])
             assert view is not None
             titles = {d["title"] for d in view.decisions.values()}
             assert bursts[other].acknowledged <= titles, "a decision did not cross"

@@ -52,7 +52,7 @@ class Network:
         if not self.up or self.rng.random() < self.flaky:
             self.failed += 1
             raise TransportError("Cannot connect")
-        reply = self.nodes[url].receive_push(push)
+        reply = self.nodes[url].intake.receive_push(push)
         if self.rng.random() < self.lose_replies:
             self.replies_lost += 1
             raise TransportError("Connection reset")  # taken there, but we never hear it
@@ -61,7 +61,7 @@ class Network:
     async def pull(self, url: str, after: int, limit: int) -> FeedPage:
         if not self.up:
             raise TransportError("Cannot connect")
-        return self.nodes[url].page(after, limit, None)
+        return self.nodes[url].feed.page(after, limit, None)
 
 
 class Clock:
@@ -80,8 +80,8 @@ def test_a_peer_down_for_hours_gets_every_entry_once_when_it_returns(
     a = open_node(Settings(data_dir=tmp_path / "a"))
     b = open_node(Settings(data_dir=tmp_path / "b"))
     try:
-        a.add_peer(b.descriptor("b", "b"), "b")
-        b.add_peer(a.descriptor("a", "a"), "a")
+        a.peering.add_peer(b.feed.descriptor("b", "b"), "b")
+        b.peering.add_peer(a.feed.descriptor("a", "a"), "a")
         network, clock = Network({"a": a, "b": b}, rng), Clock()
         backoff = Backoff(base=0.5, cap=300)
         federator = Federator(
@@ -107,7 +107,7 @@ def test_a_peer_down_for_hours_gets_every_entry_once_when_it_returns(
             tries = network.pushes
             asyncio.run(federator.push_round())
             assert network.pushes == tries + 1, "one attempt per due round"
-            link = federator.links[b.feed_id]
+            link = federator.links[b.feed.feed_id]
             wait = link.not_before - clock.now
             assert 0 <= wait <= backoff.ceiling(link.failures) <= backoff.cap
             waits.append(wait)
@@ -118,38 +118,40 @@ def test_a_peer_down_for_hours_gets_every_entry_once_when_it_returns(
                 early += 1
                 assert network.pushes == tries + 1, "a push was tried before its time"
             clock.now = link.not_before
-        failures = federator.links[b.feed_id].failures
+        failures = federator.links[b.feed.feed_id].failures
         assert failures == len(waits)
         assert backoff.ceiling(failures) == backoff.cap, "the backoff never reached its cap"
         assert max(waits) > backoff.cap / 2
         logged = [r.getMessage() for r in caplog.records if "push to" in r.getMessage()]
         assert len(logged) == failures and f"attempt {failures}" in logged[-1]
-        assert a.delivery(b.feed_id).next_seq == 1, "nothing was delivered while it was down"
-        head = a.own_feed().head
+        assert a.outbox.delivery(b.feed.feed_id).next_seq == 1, (
+            "nothing was delivered while it was down"
+        )
+        head = a.feed.own_feed().head
 
         # It returns: at the next attempt everything owed is delivered.
         network.up = True
         asyncio.run(federator.push_round())
         delivered_at_once = network.pushes
-        assert a.delivery(b.feed_id).next_seq == head + 1
-        held = check_peer_feed(b, a.feed_id)
+        assert a.outbox.delivery(b.feed.feed_id).next_seq == head + 1
+        held = check_peer_feed(b, a.feed.feed_id)
         assert held["held"] == head
-        assert federator.links[b.feed_id].failures == 0
+        assert federator.links[b.feed.feed_id].failures == 0
 
         # A flaky link: a third of pushes fail, a third of replies are lost. More piles up
         # and is delivered all the same, each entry stored once.
         network.flaky, network.lose_replies = 0.3, 0.3
         build_decision_feed(a, owed // 2)
-        head = a.own_feed().head
+        head = a.feed.own_feed().head
         rounds = 0
-        while a.delivery(b.feed_id).next_seq <= head:
+        while a.outbox.delivery(b.feed.feed_id).next_seq <= head:
             rounds += 1
             assert rounds < 10_000, "delivery over a flaky link never finished"
-            clock.now = max(clock.now, federator.links[b.feed_id].not_before)
+            clock.now = max(clock.now, federator.links[b.feed.feed_id].not_before)
             asyncio.run(federator.push_round())
         check_own_feed(a)
-        check_cursor(a, b.feed_id)
-        held = check_peer_feed(b, a.feed_id)
+        check_cursor(a, b.feed.feed_id)
+        held = check_peer_feed(b, a.feed.feed_id)
         assert held["held"] == head
         for store in (a, b):
             check_replay(store)

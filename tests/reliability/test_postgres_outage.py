@@ -45,7 +45,7 @@ def test_commands_fail_cleanly_while_postgres_is_down_and_resume_after(
     store = node.open()
     try:
         _, hat, token = found_with_rota(store, "Kitchen")
-        before = {d.title for d in store.list_decisions()}
+        before = {d.title for d in store.records.list_decisions()}
     finally:
         store.close()
     total = Burst()
@@ -67,7 +67,7 @@ def test_commands_fail_cleanly_while_postgres_is_down_and_resume_after(
     try:
         figures = check_decisions(store, total, before)
         figures.update(check_replay(store))
-        applied = {d.title for d in store.list_decisions()}
+        applied = {d.title for d in store.records.list_decisions()}
     finally:
         store.close()
     refused = {t for t, status in total.refused.items() if status == 503}
@@ -195,7 +195,7 @@ def test_a_commit_whose_acknowledgement_is_lost_is_not_applied_twice(
     store = open_node(node.settings)
     try:
         founder, hat, _ = found_with_rota(store, "Kitchen")
-        datastore = store.recorder.datastore  # type: ignore[attr-defined]
+        datastore = store.store.recorder.datastore  # type: ignore[attr-defined]
         original = datastore.get_connection
         lose_next_ack = [True]
 
@@ -211,7 +211,7 @@ def test_a_commit_whose_acknowledgement_is_lost_is_not_applied_twice(
                 raise _lost_ack()
 
         writing = [False]
-        insert = store.recorder.insert_events
+        insert = store.store.recorder.insert_events
 
         def insert_events(*args: Any, **kwargs: Any) -> Any:
             writing[0] = True
@@ -221,7 +221,7 @@ def test_a_commit_whose_acknowledgement_is_lost_is_not_applied_twice(
                 writing[0] = False
 
         monkeypatch.setattr(datastore, "get_connection", flaky_connection)
-        monkeypatch.setattr(store.recorder, "insert_events", insert_events)
+        monkeypatch.setattr(store.store.recorder, "insert_events", insert_events)
         outcome = "stored"
         try:
             store.decisions.take_everyday_decision(
@@ -230,7 +230,7 @@ def test_a_commit_whose_acknowledgement_is_lost_is_not_applied_twice(
         except Exception as error:  # the outcome is unknown: a failure is the honest answer
             outcome = type(error).__name__
         monkeypatch.undo()
-        titles = [d.title for d in store.list_decisions()]
+        titles = [d.title for d in store.records.list_decisions()]
         assert titles.count("Once only") == 1, f"{outcome}: stored {titles.count('Once only')}x"
         record("postgres-lost-ack", {"outcome_reported": outcome, "stored": 1})
     finally:

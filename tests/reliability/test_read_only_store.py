@@ -73,7 +73,7 @@ def test_a_read_only_store_refuses_commands_clearly_and_nothing_is_written(
             store.decisions.take_everyday_decision(
                 founder, hat, "rota", f"before-{n}", "Cover Sundays"
             )
-        decisions = {d.title for d in store.list_decisions()}
+        decisions = {d.title for d in store.records.list_decisions()}
         tokens = store.tokens.tokens_of(founder)
     finally:
         store.close()
@@ -140,11 +140,11 @@ def test_a_read_only_store_refuses_commands_clearly_and_nothing_is_written(
     sqlite_integrity(settings.sqlite_path)
     store = open_node(settings)
     try:
-        assert {d.title for d in store.list_decisions()} == decisions
+        assert {d.title for d in store.records.list_decisions()} == decisions
         assert store.tokens.tokens_of(founder) == tokens
         check_replay(store)
         # And once the store is writable again, commands succeed.
         store.decisions.take_everyday_decision(founder, hat, "rota", "after", "Cover Mondays")
-        assert {d.title for d in store.list_decisions()} == decisions | {"after"}
+        assert {d.title for d in store.records.list_decisions()} == decisions | {"after"}
     finally:
         store.close()

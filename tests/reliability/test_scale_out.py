@@ -90,12 +90,12 @@ class CountingPeer:
             self.pushes += 1
             for signed in push.entries:
                 self.pushed[decode_entry(signed).seq] += 1
-            return self.node.receive_push(push)
+            return self.node.intake.receive_push(push)
 
     async def _feed(self, request: web.Request) -> web.Response:
         after = int(request.query.get("after", "0"))
         limit = min(int(request.query.get("limit", "500")), MAX_PAGE_ENTRIES)
-        page = await asyncio.to_thread(self.node.page, after, limit, None)
+        page = await asyncio.to_thread(self.node.feed.page, after, limit, None)
         return web.Response(body=encode(page), content_type="application/msgpack")
 
 
@@ -115,10 +115,10 @@ def test_workers_on_one_postgres_store_never_fork_the_feed_nor_deliver_twice(
     coop = workers[0].open()
     try:
         _, hat, token = found_with_rota(coop, "Co-op")
-        before = {d.title for d in coop.list_decisions()}
-        coop.add_peer(peer.node.descriptor("peer", peer.url), peer.url)
-        peer.node.add_peer(coop.descriptor("co-op", ""), "")
-        coop_feed = coop.feed_id
+        before = {d.title for d in coop.records.list_decisions()}
+        coop.peering.add_peer(peer.node.feed.descriptor("peer", peer.url), peer.url)
+        peer.node.peering.add_peer(coop.feed.descriptor("co-op", ""), "")
+        coop_feed = coop.feed.feed_id
     finally:
         coop.close()
     total = Burst()
@@ -144,8 +144,8 @@ def test_workers_on_one_postgres_store_never_fork_the_feed_nor_deliver_twice(
         try:
 
             def delivered() -> bool:
-                head = watcher.own_feed().head
-                return bool(peer.node.peer_feed(coop_feed).next_seq - 1 == head)
+                head = watcher.feed.own_feed().head
+                return bool(peer.node.peering.peer_feed(coop_feed).next_seq - 1 == head)
 
             wait_for(delivered, scaled(60, 600), "the peer to hold the co-op's whole feed")
         finally:
@@ -157,7 +157,7 @@ def test_workers_on_one_postgres_store_never_fork_the_feed_nor_deliver_twice(
     coop = workers[0].open()
     try:
         figures = check_decisions(coop, total, before)  # the feed verifies: 0..n, once each
-        cursor = check_cursor(coop, peer.node.feed_id)
+        cursor = check_cursor(coop, peer.node.feed.feed_id)
         figures.update(check_replay(coop))
     finally:
         coop.close()
@@ -193,7 +193,7 @@ def test_many_concurrent_commands_in_one_process_never_fail_on_conflicts(
     store = open_node(Settings(data_dir=tmp_path / "busy"))
     try:
         founder, hat, _ = found_with_rota(store, "Busy")
-        before = {d.title for d in store.list_decisions()}
+        before = {d.title for d in store.records.list_decisions()}
 
         def take(number: int) -> str:
             title = f"busy-{number}"
@@ -217,7 +217,7 @@ from pathlib import Path
 from node.app.persistence import open_node
 from node.settings import Settings
 node = open_node(Settings(data_dir=Path(sys.argv[1]), database_url=sys.argv[2]))
-assert node.claim_outbox(bytes.fromhex(sys.argv[3]))
+assert node.outbox.claim_outbox(bytes.fromhex(sys.argv[3]))
 print("claimed", flush=True)
 time.sleep(120)
 """
@@ -239,16 +239,16 @@ def test_a_killed_workers_outbox_claim_ends_with_it(server: OwnPostgres, tmp_pat
     try:
         assert worker.stdout is not None
         assert worker.stdout.readline().strip() == b"claimed"
-        assert not store.claim_outbox(peer), "two workers hold the same outbox"
+        assert not store.outbox.claim_outbox(peer), "two workers hold the same outbox"
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
         killed = time.monotonic()
-        wait_for(lambda: store.claim_outbox(peer), 10, "the claim to end with its worker")
+        wait_for(lambda: store.outbox.claim_outbox(peer), 10, "the claim to end with its worker")
         freed_after = time.monotonic() - killed
-        assert not other.claim_outbox(peer)
-        store.release_outbox(peer)
-        assert other.claim_outbox(peer)
-        other.release_outbox(peer)
+        assert not other.outbox.claim_outbox(peer)
+        store.outbox.release_outbox(peer)
+        assert other.outbox.claim_outbox(peer)
+        other.outbox.release_outbox(peer)
     finally:
         if worker.poll() is None:
             worker.kill()

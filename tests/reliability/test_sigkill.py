@@ -66,7 +66,7 @@ def test_sigkill_during_command_bursts_loses_no_acknowledged_command(
                     store.decisions.take_everyday_decision(
                         founder, hat, "rota", f"pre-{n}", "Earlier"
                     )
-                before = {d.title for d in store.list_decisions()}
+                before = {d.title for d in store.records.list_decisions()}
             finally:
                 store.close()
             total = Burst()
@@ -81,7 +81,7 @@ def test_sigkill_during_command_bursts_loses_no_acknowledged_command(
         try:
             figures = check_decisions(store, total, before)
             figures.update(check_replay(store))
-            titles = {d.title for d in store.list_decisions()}
+            titles = {d.title for d in store.records.list_decisions()}
         finally:
             store.close()
         sqlite_integrity(node.settings.sqlite_path)
@@ -133,8 +133,8 @@ def test_sigkill_during_catch_up_of_a_large_feed(tmp_path: Path, rng: random.Ran
     store = author.open()
     try:
         build_decision_feed(store, size)
-        author_feed = store.feed_id
-        head = store.own_feed().head
+        author_feed = store.feed.feed_id
+        head = store.feed.own_feed().head
     finally:
         store.close()
     author.start()
@@ -146,7 +146,7 @@ def test_sigkill_during_catch_up_of_a_large_feed(tmp_path: Path, rng: random.Ran
             if follower is None:
                 follower = Served(tmp_path, f"follower{number}")
                 with author.handle() as served, follower.handle() as fresh:
-                    fresh.add_peer(served.descriptor("author", author.url), author.url)
+                    fresh.peering.add_peer(served.feed.descriptor("author", author.url), author.url)
             path = follower.settings.sqlite_path
             held_before = held_count(path, author_feed) - 1
             # Kill once it holds a random seq at least two runs short of the end, a moment
@@ -203,8 +203,8 @@ def test_sigkill_during_outbox_delivery(tmp_path: Path, rng: random.Random) -> N
     store = sender.open()
     try:
         build_decision_feed(store, size)
-        sender_feed = store.feed_id
-        head = store.own_feed().head
+        sender_feed = store.feed.feed_id
+        head = store.feed.own_feed().head
     finally:
         store.close()
     rounds: list[dict[str, Any]] = []
@@ -243,7 +243,7 @@ def test_sigkill_during_outbox_delivery(tmp_path: Path, rng: random.Random) -> N
                 completed += 1
                 receiver.stop()
                 with sender.handle() as sender_store:
-                    sender_store.remove_peer(receiver_feed)
+                    sender_store.peering.remove_peer(receiver_feed)
                 receiver = None
     finally:
         sender.stop()
@@ -269,9 +269,11 @@ def _new_receiver(root: Path, name: str, sender: Served) -> tuple[Served, bytes]
     URL, so it never pulls: everything it gets comes through the sender's outbox."""
     receiver = Served(root, name)
     with sender.handle() as sender_store, receiver.handle() as receiver_store:
-        receiver_store.add_peer(sender_store.descriptor("sender", ""), "")
-        sender_store.add_peer(receiver_store.descriptor(name, receiver.url), receiver.url)
-        feed = receiver_store.feed_id
+        receiver_store.peering.add_peer(sender_store.feed.descriptor("sender", ""), "")
+        sender_store.peering.add_peer(
+            receiver_store.feed.descriptor(name, receiver.url), receiver.url
+        )
+        feed = receiver_store.feed.feed_id
     receiver.start()
     return receiver, feed
 

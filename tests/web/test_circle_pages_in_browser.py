@@ -76,4 +76,4 @@ def test_hats_and_meetings(browser: Browser, circle: Circle, shot: Shot) -> None
     )
     assert refused.status == 403
     assert "Only the facilitator can schedule a meeting" in refused.text()
-    assert len(circle.node.list_meetings()) == 1
+    assert len(circle.node.records.list_meetings()) == 1

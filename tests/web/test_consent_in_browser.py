@@ -123,7 +123,7 @@ def test_a_full_consent_process_in_the_browser(
         "I would rather have coffee."
     )
     shot(dan, "07-refused-learning-participant")
-    assert len(circle.node.get_proposal(proposal_id).objections) == 1
+    assert len(circle.node.records.get_proposal(proposal_id).objections) == 1
 
     # Ann closes the round: the objection sends the proposal to integration.
     ann.reload()
@@ -161,10 +161,10 @@ def test_a_full_consent_process_in_the_browser(
     row = ann.locator("#decisions tr", has_text="Tea rota")
     expect(row).to_contain_text(amended)
     expect(row).to_contain_text("in force")
-    (decision,) = circle.node.list_decisions()
+    (decision,) = circle.node.records.list_decisions()
     expect(row).to_contain_text(decision.review_date.isoformat())
     shot(ann, "12-decisions")
-    assert circle.node.get_proposal(proposal_id).stage == Stage.CONSENTED
+    assert circle.node.records.get_proposal(proposal_id).stage == Stage.CONSENTED
 
     # No token ever reached a log (uvicorn's access log included).
     assert any("POST /sign-in" in record.getMessage() for record in logs.records)
@@ -187,7 +187,7 @@ def test_a_post_without_the_csrf_token_is_refused(
     expect(ben.locator("h1")).to_have_text("This form cannot be accepted")
     expect(ben.locator(".refusal")).to_contain_text("security token")
     shot(ben, "13-csrf-refused")
-    assert circle.node.list_proposals() == []
+    assert circle.node.records.list_proposals() == []
     # A post with a wrong token, and one from outside any page, are refused too.
     refused = ben.request.post(
         circle.url + "/proposals",
@@ -197,7 +197,7 @@ def test_a_post_without_the_csrf_token_is_refused(
     assert refused.status == 403
     outsider = browser.new_context()
     assert outsider.request.post(circle.url + "/sign-out", max_redirects=0).status == 403
-    assert circle.node.list_proposals() == []
+    assert circle.node.records.list_proposals() == []
 
 
 def test_signing_out_ends_the_session(browser: Browser, circle: Circle, shot: Shot) -> None:

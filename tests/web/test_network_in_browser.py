@@ -57,23 +57,23 @@ def network(tmp_path: Path) -> Iterator[dict[str, CircleNode]]:
 
 
 def join(coop: CircleNode, newcomer: CircleNode) -> None:
-    push = newcomer.ask_to_join_network(
-        coop.descriptor(NAMES["coop"], NOWHERE), NOWHERE, NOWHERE, "We would like to join"
+    push = newcomer.relations.ask_to_join_network(
+        coop.feed.descriptor(NAMES["coop"], NOWHERE), NOWHERE, NOWHERE, "We would like to join"
     )
-    coop.receive_push(push)
-    consent_to(coop, Purpose.ADMIT_TO_NETWORK, {"circle": newcomer.node_id})
+    coop.intake.receive_push(push)
+    consent_to(coop, Purpose.ADMIT_TO_NETWORK, {"circle": newcomer.feed.node_id})
 
 
 def equivocate(liar: CircleNode, victim: CircleNode) -> None:
     """`liar` signs a second, different entry at its latest place; `victim` stops its feed."""
-    head = liar.own_feed().head
-    previous, _ = liar.own_entries(head - 2, 2)
-    assert liar.keys is not None
-    keys = liar.keys
-    state = FeedState(liar.feed_id, head, previous.hash, keys.current_public, keys.next_digest)
+    head = liar.feed.own_feed().head
+    previous, _ = liar.feed.own_entries(head - 2, 2)
+    assert liar.feed.keys is not None
+    keys = liar.feed.keys
+    state = FeedState(liar.feed.feed_id, head, previous.hash, keys.current_public, keys.next_digest)
     fork, _ = append(state, keys, "decision.record", b"\x80", 5)
-    victim.receive_push(Push(liar.feed_id, [fork], []))
-    peer = victim.peer(liar.feed_id)
+    victim.intake.receive_push(Push(liar.feed.feed_id, [fork], []))
+    peer = victim.peering.peer(liar.feed.feed_id)
     assert peer is not None and peer.stopped
 
 
@@ -87,16 +87,16 @@ def test_the_map_and_the_network_in_the_browser(
     # The kitchen and the bakery become part of the co-op; the garden, incorporated
     # separately, a corporate member; the kitchen later goes its own way. The orchard peers.
     for member in (kitchen, bakery):
-        consent_to(member, Purpose.APPLY_TO_COOP, {"circle": coop.node_id})
+        consent_to(member, Purpose.APPLY_TO_COOP, {"circle": coop.feed.node_id})
     consent_to(
         garden,
         Purpose.INCORPORATE,
         {"registered_name": "Garden Co-op Ltd", "number": "RS00123", "registry": "FCA"},
     )
-    consent_to(garden, Purpose.APPLY_TO_COOP, {"circle": coop.node_id})
+    consent_to(garden, Purpose.APPLY_TO_COOP, {"circle": coop.feed.node_id})
     sync(network)
     for member in (kitchen, bakery, garden):
-        consent_to(coop, Purpose.ADMIT_MEMBER, {"circle": member.node_id})
+        consent_to(coop, Purpose.ADMIT_MEMBER, {"circle": member.feed.node_id})
     sync(network)
     consent_to(
         kitchen,
@@ -104,12 +104,12 @@ def test_the_map_and_the_network_in_the_browser(
         {"kind": "people", "circles": ["network"]},
         text="Two people for Sunday visits in March",
     )
-    consent_to(kitchen, Purpose.GO_INDEPENDENT, {"circle": coop.node_id})
+    consent_to(kitchen, Purpose.GO_INDEPENDENT, {"circle": coop.feed.node_id})
     sync(network)
-    assert coop.relationship(kitchen.node_id).coop == CoopLink.WITHDRAWN
-    assert coop.relationship(garden.node_id).corporate
-    assert coop.relationship(bakery.node_id).coop == CoopLink.HAS_MEMBER
-    assert coop.relationship(orchard.node_id).peering == Peering.PEERS
+    assert coop.relations.relationship(kitchen.feed.node_id).coop == CoopLink.WITHDRAWN
+    assert coop.relations.relationship(garden.feed.node_id).corporate
+    assert coop.relations.relationship(bakery.feed.node_id).coop == CoopLink.HAS_MEMBER
+    assert coop.relations.relationship(orchard.feed.node_id).peering == Peering.PEERS
     equivocate(orchard, coop)
 
     _, token = coop.tokens.issue_token(founder(coop))
@@ -126,7 +126,7 @@ def test_the_map_and_the_network_in_the_browser(
         expect(svg.locator(".this-circle title")).to_have_text("Equal Care Co-op (this circle)")
         expect(svg.locator(".this-circle tspan")).to_have_text(["Equal Care", "Co-op"])
         lines = {
-            key: svg.locator(f"line.link[data-circle='{network[key].node_id}']")
+            key: svg.locator(f"line.link[data-circle='{network[key].feed.node_id}']")
             for key in ("kitchen", "garden", "bakery", "orchard")
         }
         expect(lines["bakery"]).to_have_class("link coop")
@@ -144,14 +144,14 @@ def test_the_map_and_the_network_in_the_browser(
         assert len(set(styles.values())) == 4, styles
         # Every circle it knows is drawn and named; names are text, never markup.
         expect(svg.locator("g.known-circle")).to_have_count(4)
-        bakery_group = svg.locator(f"g.known-circle[data-circle='{bakery.node_id}']")
+        bakery_group = svg.locator(f"g.known-circle[data-circle='{bakery.feed.node_id}']")
         expect(bakery_group.locator("text.name")).to_have_text("Bakery <b>& Co</b>")
         expect(svg.locator("b")).to_have_count(0)
-        expect(svg.locator(f"g.known-circle[data-circle='{garden.node_id}']")).to_contain_text(
+        expect(svg.locator(f"g.known-circle[data-circle='{garden.feed.node_id}']")).to_contain_text(
             "corporate member of this co-op"
         )
         # The equivocating peer is marked on the map ...
-        orchard_group = svg.locator(f"g.known-circle[data-circle='{orchard.node_id}']")
+        orchard_group = svg.locator(f"g.known-circle[data-circle='{orchard.feed.node_id}']")
         expect(orchard_group.locator("circle.stopped")).to_have_count(1)
         expect(page.locator("#map-list")).to_contain_text("Orchard Co-op: peers (stopped")
         shot(page, "16-map")
@@ -162,7 +162,7 @@ def test_the_map_and_the_network_in_the_browser(
             alert = page.locator("p.alert")
             expect(alert).to_contain_text("Equivocation")
             expect(alert).to_contain_text("Orchard Co-op")
-            expect(alert).to_contain_text(orchard.node_id)
+            expect(alert).to_contain_text(orchard.feed.node_id)
         page.get_by_role("link", name="Network", exact=True).click()
         expect(page.locator("#peers")).to_contain_text("stopped: it signed two different entries")
         expect(page.locator("#relationships")).to_contain_text("Garden Co-op Ltd")

@@ -32,7 +32,7 @@ async def person(
             {"WWW-Authenticate": "Bearer"},
         )
     node = node_of(request)
-    if node.reads_are_local:
+    if node.store.reads_are_local:
         # Two reads of kept aggregates, microseconds on SQLite: cheaper here than a hand-off
         # to a thread (the route's own hand-off follows). A store across a network is read
         # off the event loop.

@@ -64,12 +64,12 @@ class CircleOut(BaseModel):
 
 
 def circle_out(node: CircleNode) -> CircleOut:
-    circle = node.peek_circle()
+    circle = node.records.peek_circle()
     entity = circle.legal_entity
     today = node.clock().date()
     return CircleOut(
         id=str(circle.id),
-        node_id=node.node_id if node.keys else "",
+        node_id=node.feed.node_id if node.feed.keys else "",
         name=circle.name,
         aim=circle.aim,
         domain=circle.domain,
@@ -83,9 +83,9 @@ def circle_out(node: CircleNode) -> CircleOut:
         participants=[
             ParticipantOut(
                 person_id=p.person_id,
-                name=node.seat_name(p.person_id)
+                name=node.relations.seat_name(p.person_id)
                 if "/" in p.person_id
-                else node.person_name(p.person_id),
+                else node.records.person_name(p.person_id),
                 level=str(p.level),
                 status=str(p.status),
                 since=p.since,
@@ -101,7 +101,7 @@ def circle_out(node: CircleNode) -> CircleOut:
             TermOut(
                 hat_id=t.hat_id,
                 person_id=t.person_id,
-                name=node.person_name(t.person_id),
+                name=node.records.person_name(t.person_id),
                 started=t.started,
                 review_date=t.review_date,
             )
@@ -133,11 +133,11 @@ class PersonOut(BaseModel):
 
 @router.get("/people", summary="Everyone who takes or took part (paginated)")
 def list_people(node: Node, by: Person, paging: Paging) -> Page[PersonOut]:
-    circle = node.peek_circle()
+    circle = node.records.peek_circle()
     people = [
         PersonOut(
             person_id=p.person_id,
-            name=node.person_name(p.person_id),
+            name=node.records.person_name(p.person_id),
             level=str(p.level),
             status=str(p.status),
             hats=circle.hats_worn_by(p.person_id),
@@ -164,7 +164,7 @@ class NewPerson(BaseModel):
     summary="Record someone's application to join (the secretary records it)",
 )
 def apply(node: Node, by: Person, body: Application) -> NewPerson:
-    check_records_keeper(node.peek_circle(), by, "record an application")
+    check_records_keeper(node.records.peek_circle(), by, "record an application")
     return NewPerson(person_id=node.people.apply_to_join(body.name, body.level, body.contact))
 
 
@@ -245,11 +245,11 @@ def erase(node: Node, by: Person, person_id: str) -> Erased:
 
 
 def _person(node: CircleNode, person_id: str) -> PersonOut:
-    circle = node.peek_circle()
+    circle = node.records.peek_circle()
     p = circle.participant(person_id)
     return PersonOut(
         person_id=person_id,
-        name=node.person_name(person_id),
+        name=node.records.person_name(person_id),
         level=str(p.level),
         status=str(p.status),
         hats=circle.hats_worn_by(person_id),

@@ -76,7 +76,7 @@ def list_decisions(
     today = node.clock().date()
     decisions = [
         decision_out(d, today)
-        for d in node.list_decisions()
+        for d in node.records.list_decisions()
         if review_due is None or d.is_review_due(today) == review_due
     ]
     return page_of(decisions, paging)
@@ -99,13 +99,13 @@ class DueDates(BaseModel):
     summary="Mark reviews that came due, end decisions whose term is over, lapse late processes",
 )
 def update_due_dates(node: Node, by: Person) -> DueDates:
-    check_full_participant(node.peek_circle(), by, "update the circle's due dates")
+    check_full_participant(node.records.peek_circle(), by, "update the circle's due dates")
     return DueDates(**node.decisions.update_due_dates())
 
 
 @router.get("/decisions/{decision_id}", summary="One decision")
 def get_decision(node: Node, by: Person, decision_id: str) -> DecisionOut:
-    return decision_out(node.get_decision(decision_id), node.clock().date())
+    return decision_out(node.records.get_decision(decision_id), node.clock().date())
 
 
 class EverydayDecisionIn(BaseModel):
@@ -132,7 +132,7 @@ def take_everyday_decision(node: Node, by: Person, body: EverydayDecisionIn) -> 
         review_date=body.review_date,
         term_end=body.term_end,
     )
-    return decision_out(node.get_decision(decision_id), node.clock().date())
+    return decision_out(node.records.get_decision(decision_id), node.clock().date())
 
 
 class ChallengeIn(BaseModel):
@@ -152,4 +152,6 @@ class Challenge(BaseModel):
 )
 def challenge(node: Node, by: Person, decision_id: str, body: ChallengeIn) -> Challenge:
     proposal_id = node.decisions.challenge_decision(by, decision_id, body.text, revoke=body.revoke)
-    return Challenge(decision_id=str(node.get_decision(decision_id).id), proposal_id=proposal_id)
+    return Challenge(
+        decision_id=str(node.records.get_decision(decision_id).id), proposal_id=proposal_id
+    )

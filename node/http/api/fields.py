@@ -85,5 +85,5 @@ def aware(moment: datetime | None, what: str) -> datetime | None:
 def name_of(node: CircleNode, person_id: str) -> str:
     """A person's name as the circle knows it; a linked seat as its circle named them."""
     if "/" in person_id:
-        return node.seat_name(person_id)
-    return node.person_name(person_id)
+        return node.relations.seat_name(person_id)
+    return node.records.person_name(person_id)

@@ -43,7 +43,7 @@ class HatView(BaseModel):
 
 
 def hat_view(node: CircleNode, hat_id: str) -> HatView:
-    circle = node.peek_circle()
+    circle = node.records.peek_circle()
     return _hat_view(node, circle, circle.hat(hat_id))
 
 
@@ -72,7 +72,7 @@ def _wearer(node: CircleNode, term: HatTerm) -> Wearer:
 
 @router.get("/hats", summary="The circle's hats, with who wears them until when (paginated)")
 def list_hats(node: Node, by: Person, paging: Paging) -> Page[HatView]:
-    circle = node.peek_circle()
+    circle = node.records.peek_circle()
     return page_of([_hat_view(node, circle, h) for h in circle.hats.values()], paging)
 
 
@@ -158,7 +158,7 @@ def terms_ending(
         int, Query(ge=0, le=3660, description="How far ahead to look, in days")
     ] = 30,
 ) -> Page[TermEnding]:
-    circle = node.peek_circle()
+    circle = node.records.peek_circle()
     terms = [
         TermEnding(
             hat_id=t.hat_id,
@@ -206,8 +206,8 @@ def selection_out(circle: Circle, selection: HatSelection) -> SelectionOut:
 
 @router.get("/selections", summary="Hat selections, open and past (paginated)")
 def list_selections(node: Node, by: Person, paging: Paging) -> Page[SelectionOut]:
-    circle = node.peek_circle()
-    return page_of([selection_out(circle, s) for s in node.list_selections()], paging)
+    circle = node.records.peek_circle()
+    return page_of([selection_out(circle, s) for s in node.records.list_selections()], paging)
 
 
 @router.get(
@@ -215,7 +215,7 @@ def list_selections(node: Node, by: Person, paging: Paging) -> Page[SelectionOut
     summary="One selection: nominations, candidate, consent rounds",
 )
 def get_selection(node: Node, by: Person, selection_id: str) -> SelectionOut:
-    return selection_out(node.peek_circle(), node.get_selection(selection_id))
+    return selection_out(node.records.peek_circle(), node.records.get_selection(selection_id))
 
 
 class SelectionIn(BaseModel):
@@ -242,7 +242,7 @@ def open_selection(node: Node, by: Person, body: SelectionIn) -> SelectionOut:
         mode=body.mode,
         deadline=aware(body.deadline, "deadline"),
     )
-    return selection_out(node.peek_circle(), node.get_selection(selection_id))
+    return selection_out(node.records.peek_circle(), node.records.get_selection(selection_id))
 
 
 class NominationIn(BaseModel):
@@ -266,7 +266,7 @@ def nominate(node: Node, by: Person, selection_id: str, body: NominationIn) -> N
 )
 def open_change_round(node: Node, by: Person, selection_id: str) -> SelectionOut:
     node.hats.open_change_round(by, selection_id)
-    return selection_out(node.peek_circle(), node.get_selection(selection_id))
+    return selection_out(node.records.peek_circle(), node.records.get_selection(selection_id))
 
 
 @router.post(
@@ -281,7 +281,7 @@ def change_nomination(
 
 
 def _nomination(node: CircleNode, selection_id: str, nominator: str) -> NominationOut:
-    return NominationOut(**vars(node.get_selection(selection_id).nominations[nominator]))
+    return NominationOut(**vars(node.records.get_selection(selection_id).nominations[nominator]))
 
 
 class CandidateIn(BaseModel):
@@ -295,4 +295,4 @@ class CandidateIn(BaseModel):
 )
 def propose_candidate(node: Node, by: Person, selection_id: str, body: CandidateIn) -> SelectionOut:
     node.hats.propose_candidate(by, selection_id, body.candidate, body.reason)
-    return selection_out(node.peek_circle(), node.get_selection(selection_id))
+    return selection_out(node.records.peek_circle(), node.records.get_selection(selection_id))

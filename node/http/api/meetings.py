@@ -53,12 +53,12 @@ def meeting_out(meeting: Meeting) -> MeetingOut:
 
 @router.get("/meetings", summary="Meetings, in the order they were scheduled (paginated)")
 def list_meetings(node: Node, by: Person, paging: Paging) -> Page[MeetingOut]:
-    return page_of([meeting_out(m) for m in node.list_meetings()], paging)
+    return page_of([meeting_out(m) for m in node.records.list_meetings()], paging)
 
 
 @router.get("/meetings/{meeting_id}", summary="One meeting: attendance, agenda, minutes")
 def get_meeting(node: Node, by: Person, meeting_id: str) -> MeetingOut:
-    return meeting_out(node.get_meeting(meeting_id))
+    return meeting_out(node.records.get_meeting(meeting_id))
 
 
 class MeetingIn(BaseModel):
@@ -73,7 +73,7 @@ class MeetingIn(BaseModel):
 )
 def schedule_meeting(node: Node, by: Person, body: MeetingIn) -> MeetingOut:
     meeting_id = node.meetings.schedule_meeting(by, body.title, aware(body.when, "meeting's time"))
-    return meeting_out(node.get_meeting(meeting_id))
+    return meeting_out(node.records.get_meeting(meeting_id))
 
 
 class AttendanceIn(BaseModel):
@@ -86,7 +86,7 @@ class AttendanceIn(BaseModel):
 )
 def record_attendance(node: Node, by: Person, meeting_id: str, body: AttendanceIn) -> MeetingOut:
     node.meetings.record_attendance(by, meeting_id, body.present)
-    return meeting_out(node.get_meeting(meeting_id))
+    return meeting_out(node.records.get_meeting(meeting_id))
 
 
 class AgendaIn(BaseModel):
@@ -99,7 +99,7 @@ class AgendaIn(BaseModel):
 )
 def consent_agenda(node: Node, by: Person, meeting_id: str, body: AgendaIn) -> MeetingOut:
     node.meetings.consent_agenda(by, meeting_id, body.items)
-    return meeting_out(node.get_meeting(meeting_id))
+    return meeting_out(node.records.get_meeting(meeting_id))
 
 
 class ItemDecidedIn(BaseModel):
@@ -115,7 +115,7 @@ def record_item_decided(
     node: Node, by: Person, meeting_id: str, number: int, body: ItemDecidedIn
 ) -> MeetingOut:
     node.meetings.record_item_decided(by, meeting_id, number, body.outcome, body.reference)
-    return meeting_out(node.get_meeting(meeting_id))
+    return meeting_out(node.records.get_meeting(meeting_id))
 
 
 class MinutesIn(BaseModel):
@@ -125,7 +125,7 @@ class MinutesIn(BaseModel):
 @router.post("/meetings/{meeting_id}/minutes", summary="Record the minutes (the secretary)")
 def record_minutes(node: Node, by: Person, meeting_id: str, body: MinutesIn) -> MeetingOut:
     node.meetings.record_minutes(by, meeting_id, body.text)
-    return meeting_out(node.get_meeting(meeting_id))
+    return meeting_out(node.records.get_meeting(meeting_id))
 
 
 @router.post(
@@ -134,4 +134,4 @@ def record_minutes(node: Node, by: Person, meeting_id: str, body: MinutesIn) -> 
 )
 def consent_minutes(node: Node, by: Person, meeting_id: str) -> MeetingOut:
     node.meetings.consent_minutes(by, meeting_id)
-    return meeting_out(node.get_meeting(meeting_id))
+    return meeting_out(node.records.get_meeting(meeting_id))

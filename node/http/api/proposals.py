@@ -124,7 +124,7 @@ def list_proposals(
     paging: Paging,
     stage: Annotated[Stage | None, Query(description="Only proposals at this stage")] = None,
 ) -> Page[ProposalSummary]:
-    proposals = [p for p in node.list_proposals() if stage is None or p.stage == stage]
+    proposals = [p for p in node.records.list_proposals() if stage is None or p.stage == stage]
     return page_of([_summary(p) for p in proposals], paging)
 
 
@@ -133,7 +133,7 @@ def list_proposals(
     summary="One proposal: questions, reactions, answers, objections, integrations, rounds",
 )
 def get_proposal(node: Node, by: Person, proposal_id: str) -> ProposalOut:
-    return proposal_out(node.get_proposal(proposal_id))
+    return proposal_out(node.records.get_proposal(proposal_id))
 
 
 class ProposalIn(BaseModel):
@@ -200,13 +200,13 @@ def draft_proposal(node: Node, by: Person, body: ProposalIn) -> ProposalOut:
         topic=body.topic,
         ask_circles=body.ask_circles,
     )
-    return proposal_out(node.get_proposal(proposal_id))
+    return proposal_out(node.records.get_proposal(proposal_id))
 
 
 @router.post("/proposals/{proposal_id}/present", summary="Present your proposal to the circle")
 def present(node: Node, by: Person, proposal_id: str) -> ProposalOut:
     node.proposals.present(by, proposal_id)
-    return proposal_out(node.get_proposal(proposal_id))
+    return proposal_out(node.records.get_proposal(proposal_id))
 
 
 class QuestionIn(BaseModel):
@@ -220,7 +220,7 @@ class QuestionIn(BaseModel):
 )
 def ask_question(node: Node, by: Person, proposal_id: str, body: QuestionIn) -> QuestionOut:
     number = node.proposals.ask_question(by, proposal_id, body.question)
-    return QuestionOut(**vars(node.get_proposal(proposal_id).questions[number - 1]))
+    return QuestionOut(**vars(node.records.get_proposal(proposal_id).questions[number - 1]))
 
 
 class AnswerIn(BaseModel):
@@ -235,7 +235,7 @@ def answer_question(
     node: Node, by: Person, proposal_id: str, number: int, body: AnswerIn
 ) -> QuestionOut:
     node.proposals.answer_question(by, proposal_id, number, body.answer)
-    return QuestionOut(**vars(node.get_proposal(proposal_id).questions[number - 1]))
+    return QuestionOut(**vars(node.records.get_proposal(proposal_id).questions[number - 1]))
 
 
 @router.post(
@@ -244,7 +244,7 @@ def answer_question(
 )
 def open_reactions(node: Node, by: Person, proposal_id: str) -> ProposalOut:
     node.proposals.open_reactions(by, proposal_id)
-    return proposal_out(node.get_proposal(proposal_id))
+    return proposal_out(node.records.get_proposal(proposal_id))
 
 
 class ReactionIn(BaseModel):
@@ -258,7 +258,7 @@ class ReactionIn(BaseModel):
 )
 def react(node: Node, by: Person, proposal_id: str, body: ReactionIn) -> ReactionOut:
     node.proposals.react(by, proposal_id, body.reaction)
-    return ReactionOut(**vars(node.get_proposal(proposal_id).reactions[-1]))
+    return ReactionOut(**vars(node.records.get_proposal(proposal_id).reactions[-1]))
 
 
 class AmendmentIn(BaseModel):
@@ -271,7 +271,7 @@ class AmendmentIn(BaseModel):
 )
 def amend(node: Node, by: Person, proposal_id: str, body: AmendmentIn) -> ProposalOut:
     node.proposals.amend(by, proposal_id, body.text)
-    return proposal_out(node.get_proposal(proposal_id))
+    return proposal_out(node.records.get_proposal(proposal_id))
 
 
 class VoteIn(BaseModel):
@@ -303,7 +303,9 @@ def record_vote(node: Node, by: Person, proposal_id: str, body: VoteIn) -> Outco
 def _outcome(node: CircleNode, process_id: str, outcome: str) -> Outcome:
     made = None
     if outcome == Stage.CONSENTED and isinstance(_process(node, process_id), Proposal):
-        made = next((str(d.id) for d in node.list_decisions() if d.proposal_id == process_id), None)
+        made = next(
+            (str(d.id) for d in node.records.list_decisions() if d.proposal_id == process_id), None
+        )
     return Outcome(outcome=str(outcome), decision_id=made)
 
 
@@ -312,11 +314,11 @@ def _outcome(node: CircleNode, process_id: str, outcome: str) -> Outcome:
 
 def _process(node: CircleNode, process_id: str) -> ConsentProcess:
     try:
-        return node.get_proposal(process_id)
+        return node.records.get_proposal(process_id)
     except NotFound:
         pass
     try:
-        return node.get_selection(process_id)
+        return node.records.get_selection(process_id)
     except NotFound:
         raise NotFound(f"No proposal or selection with id {process_id}") from None
 
@@ -324,7 +326,7 @@ def _process(node: CircleNode, process_id: str) -> ConsentProcess:
 def process_out(node: CircleNode, process_id: str) -> ProposalOut | SelectionOut:
     process = _process(node, process_id)
     if isinstance(process, HatSelection):
-        return selection_out(node.peek_circle(), process)
+        return selection_out(node.records.peek_circle(), process)
     assert isinstance(process, Proposal)
     return proposal_out(process)
 

@@ -71,8 +71,8 @@ def relationship_out(node: CircleNode, circle: Circle, rel: Relationship) -> Rel
         if person is None:
             return None
         if person in circle.participants:
-            return LinkedPerson(person_id=person, name=node.person_name(person))
-        return LinkedPerson(person_id=person, name=node.remote_name(rel.other, person))
+            return LinkedPerson(person_id=person, name=node.records.person_name(person))
+        return LinkedPerson(person_id=person, name=node.relations.remote_name(rel.other, person))
 
     def requests(held: dict[str, dict[str, Any]]) -> list[ConsentRequestOut]:
         return [
@@ -111,13 +111,15 @@ def relationship_out(node: CircleNode, circle: Circle, rel: Relationship) -> Rel
     summary="The circles this one knows: peering, co-op links, seats, requests, refusals",
 )
 def list_relationships(node: Node, by: Person, paging: Paging) -> Page[RelationshipOut]:
-    circle = node.peek_circle()
-    return page_of([relationship_out(node, circle, r) for r in node.relationships()], paging)
+    circle = node.records.peek_circle()
+    return page_of(
+        [relationship_out(node, circle, r) for r in node.relations.relationships()], paging
+    )
 
 
 @router.get("/relationships/{other}", summary="This circle's relationship with another circle")
 def get_relationship(node: Node, by: Person, other: str) -> RelationshipOut:
-    return relationship_out(node, node.peek_circle(), node.relationship(other))
+    return relationship_out(node, node.records.peek_circle(), node.relations.relationship(other))
 
 
 class CoopPolicy(BaseModel):
@@ -142,7 +144,7 @@ class CoopPolicy(BaseModel):
     summary="Policies in force of the co-ops this circle is part of that bind it (paginated)",
 )
 def policies_from_coops(node: Node, by: Person, paging: Paging) -> Page[CoopPolicy]:
-    return page_of([CoopPolicy(**p) for p in node.policies_from_coops()], paging)
+    return page_of([CoopPolicy(**p) for p in node.relations.policies_from_coops()], paging)
 
 
 # Support between circles.
@@ -197,12 +199,12 @@ def support_out(request: SupportRequest) -> SupportRequestOut:
     summary="Requests for support: this circle's, and other circles' it was asked (paginated)",
 )
 def list_support_requests(node: Node, by: Person, paging: Paging) -> Page[SupportRequestOut]:
-    return page_of([support_out(r) for r in node.support_requests()], paging)
+    return page_of([support_out(r) for r in node.relations.support_requests()], paging)
 
 
 @router.get("/support-requests/{request_id}", summary="One request for support")
 def get_support_request(node: Node, by: Person, request_id: str) -> SupportRequestOut:
-    return support_out(node.get_support_request(request_id))
+    return support_out(node.relations.get_support_request(request_id))
 
 
 class DeliveryIn(BaseModel):
@@ -214,8 +216,8 @@ class DeliveryIn(BaseModel):
     summary="Record that the support was delivered (the secretary)",
 )
 def record_delivery(node: Node, by: Person, request_id: str, body: DeliveryIn) -> SupportRequestOut:
-    node.record_support_delivery(by, request_id, body.note)
-    return support_out(node.get_support_request(request_id))
+    node.relations.record_support_delivery(by, request_id, body.note)
+    return support_out(node.relations.get_support_request(request_id))
 
 
 class ReflectionIn(BaseModel):
@@ -227,8 +229,8 @@ class ReflectionIn(BaseModel):
     summary="Record this circle's reflection on support delivered",
 )
 def reflect(node: Node, by: Person, request_id: str, body: ReflectionIn) -> SupportRequestOut:
-    node.reflect_on_support(by, request_id, body.text)
-    return support_out(node.get_support_request(request_id))
+    node.relations.reflect_on_support(by, request_id, body.text)
+    return support_out(node.relations.get_support_request(request_id))
 
 
 # The seats of the double link.
@@ -246,8 +248,8 @@ class SeatAnswerIn(BaseModel):
 def answer_seat(
     node: Node, by: Person, co_op: str, proposal: str, body: SeatAnswerIn
 ) -> RelationshipOut:
-    node.answer_seat(by, co_op, proposal, body.consents, body.argument)
-    return relationship_out(node, node.peek_circle(), node.relationship(co_op))
+    node.relations.answer_seat(by, co_op, proposal, body.consents, body.argument)
+    return relationship_out(node, node.records.peek_circle(), node.relations.relationship(co_op))
 
 
 # Transport peers.
@@ -274,11 +276,11 @@ class PeerOut(BaseModel):
 
 def peer_out(node: CircleNode, peer: Peer) -> PeerOut:
     try:
-        held = node.peer_feed(peer.feed_id).next_seq - 1
+        held = node.peering.peer_feed(peer.feed_id).next_seq - 1
     except AggregateNotFoundError:
         held = 0
     try:
-        delivered: int | None = node.delivery(peer.feed_id).next_seq - 1
+        delivered: int | None = node.outbox.delivery(peer.feed_id).next_seq - 1
     except AggregateNotFoundError:
         delivered = None  # an applicant: nothing goes to it until the circle admits it
     proof = None
@@ -311,7 +313,7 @@ class PeersOut(Page[PeerOut]):
     summary="The nodes this one exchanges feeds with; equivocating peers are flagged (paginated)",
 )
 def list_peers(node: Node, by: Person, paging: Paging) -> PeersOut:
-    peers = [peer_out(node, p) for p in node.peers()]
+    peers = [peer_out(node, p) for p in node.peering.peers()]
     page = page_of(peers, paging)
     return PeersOut(
         **page.model_dump(exclude={"items"}),

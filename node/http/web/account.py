@@ -67,7 +67,7 @@ def sign_in(posted: Posted) -> Response:
     assert found.session is not None
     found.sessions.close(found.session.id)
     session = found.sessions.open(person, token_hash(token)[:12])
-    session.notice = f"Welcome, {found.node.person_name(person)}."
+    session.notice = f"Welcome, {found.node.records.person_name(person)}."
     log.info("%s signed in from %s", person, client)
     response = found.redirect(target)
     set_session_cookie(response, request, session)

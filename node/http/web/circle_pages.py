@@ -35,7 +35,7 @@ def facilitates(circle: Circle, person: str) -> bool:
 @router.get("/circle", include_in_schema=False)
 def circle_page(found: Member) -> Response:
     node = found.node
-    circle = node.peek_circle()
+    circle = node.records.peek_circle()
     names = Names(node)
     people: list[dict[str, Any]] = []
     former: list[dict[str, Any]] = []
@@ -59,19 +59,19 @@ def circle_page(found: Member) -> Response:
             {"name": hat.name, "wearers": [names(p) for p in circle.wearers(hat.hat_id)]}
             for hat in circle.hats.values()
         ],
-        node_id=node.node_id if node.keys is not None else "",
+        node_id=node.feed.node_id if node.feed.keys is not None else "",
     )
 
 
 @router.get("/decisions", include_in_schema=False)
 def decisions_page(found: Member) -> Response:
     node = found.node
-    circle = node.peek_circle()
+    circle = node.records.peek_circle()
     names = Names(node)
     today = node.clock().date()
     soon = today + timedelta(days=SOON_DAYS)
     decisions = []
-    for decision in node.list_decisions():
+    for decision in node.records.list_decisions():
         decisions.append(
             {
                 "id": str(decision.id),
@@ -105,7 +105,7 @@ def decisions_page(found: Member) -> Response:
 @router.get("/hats", include_in_schema=False)
 def hats_page(found: Member) -> Response:
     node = found.node
-    circle = node.peek_circle()
+    circle = node.records.peek_circle()
     names = Names(node)
     today = node.clock().date()
     hats = []
@@ -146,7 +146,7 @@ def hats_page(found: Member) -> Response:
             "candidate": names(s.candidate) if s.candidate else "",
             "review_date": s.review_date,
         }
-        for s in node.list_selections()
+        for s in node.records.list_selections()
         if s.stage not in FINAL_STAGES
     ]
     return found.page(
@@ -156,7 +156,7 @@ def hats_page(found: Member) -> Response:
 
 def _meetings_page(found: Visit, status: int = 200, **extra: Any) -> Response:
     node = found.node
-    circle = node.peek_circle()
+    circle = node.records.peek_circle()
     names = Names(node)
     meetings = [
         {
@@ -168,7 +168,7 @@ def _meetings_page(found: Visit, status: int = 200, **extra: Any) -> Response:
             "agenda": meeting.agenda,
             "minutes": meeting.minutes,
         }
-        for meeting in sorted(node.list_meetings(), key=lambda m: m.when, reverse=True)
+        for meeting in sorted(node.records.list_meetings(), key=lambda m: m.when, reverse=True)
     ]
     context: dict[str, Any] = {"refusal": "", "entered": {}, **extra}
     return found.page(

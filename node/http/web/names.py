@@ -28,11 +28,11 @@ class Names:
         if ref.startswith(CIRCLE_SEAT):
             return self.circle(ref[len(CIRCLE_SEAT) :])
         if "/" in ref:
-            return self.node.seat_name(ref)
-        return self.node.person_name(ref)
+            return self.node.relations.seat_name(ref)
+        return self.node.records.person_name(ref)
 
     def circle(self, other: str) -> str:
         try:
-            return self.node.relationship(other).name or other
+            return self.node.relations.relationship(other).name or other
         except NotFound:
             return other

@@ -17,7 +17,7 @@ router = APIRouter(route_class=PageRoute)
 def network_page(found: Member) -> Response:
     node = found.node
     names = Names(node)
-    relationships = node.relationships()
+    relationships = node.relations.relationships()
     peers = [
         {
             "name": peer.name,
@@ -27,10 +27,10 @@ def network_page(found: Member) -> Response:
             "stopped": peer.stopped,
             "seq": peer.equivocation_seq,
         }
-        for peer in (node.peers() if node.keys is not None else [])
+        for peer in (node.peering.peers() if node.feed.keys is not None else [])
     ]
     support = []
-    for request in node.support_requests():
+    for request in node.relations.support_requests():
         support.append(
             {
                 "ours": request.is_ours,
@@ -72,24 +72,24 @@ def network_page(found: Member) -> Response:
             for rel in relationships
         ],
         support=support,
-        policies=node.policies_from_coops(),
+        policies=node.relations.policies_from_coops(),
     )
 
 
 @router.get("/map", include_in_schema=False)
 def map_page(found: Member) -> Response:
     node = found.node
-    circle = node.peek_circle()
+    circle = node.records.peek_circle()
     stopped = {
         node_id(peer.feed_id)
-        for peer in (node.peers() if node.keys is not None else [])
+        for peer in (node.peering.peers() if node.feed.keys is not None else [])
         if peer.stopped
     }
     return found.page(
         "map.html",
         circle=circle,
         centre_lines=network_map.centre_lines(circle.name),
-        nodes=network_map.lay_out(node.relationships(), stopped),
+        nodes=network_map.lay_out(node.relations.relationships(), stopped),
         styles=network_map.LINK_STYLES,
         width=network_map.WIDTH,
         height=network_map.HEIGHT,

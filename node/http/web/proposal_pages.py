@@ -70,7 +70,7 @@ def proposals_page(found: Member) -> Response:
             "deadline": p.deadline,
             "round": p.round_number,
         }
-        for p in node.list_proposals()
+        for p in node.records.list_proposals()
     ]
     rows.sort(key=lambda r: (r["final"], STEPS.index(r["stage"]) if r["stage"] in STEPS else 99))
     return found.page("proposals.html", proposals=rows)
@@ -115,7 +115,7 @@ def draft(posted: MemberPost) -> Response:
 def proposal_view(found: Visit, proposal: Proposal) -> dict[str, Any]:
     """What the proposal's page shows, and which forms it offers this person."""
     node = found.node
-    circle = node.peek_circle()
+    circle = node.records.peek_circle()
     names = Names(node)
     me = found.person or ""
     participant = circle.participants.get(me)
@@ -221,7 +221,7 @@ def _proposal_page(found: Visit, proposal: Proposal, status: int = 200, **extra:
 
 @router.get("/proposals/{proposal_id}", include_in_schema=False)
 def proposal_page(found: Member, proposal_id: str) -> Response:
-    return _proposal_page(found, found.node.get_proposal(proposal_id))
+    return _proposal_page(found, found.node.records.get_proposal(proposal_id))
 
 
 # The steps a proposal's page can post: each takes the node, who, the proposal and the form,
@@ -326,7 +326,7 @@ STEPS_BY_NAME: dict[str, Step] = {
 def take_step(posted: MemberPost, proposal_id: str, step: str) -> Response:
     found, form = posted.visit, posted.form
     node = found.node
-    proposal = node.get_proposal(proposal_id)  # NotFound: a 404 page
+    proposal = node.records.get_proposal(proposal_id)  # NotFound: a 404 page
     action = STEPS_BY_NAME.get(step)
     if action is None:
         raise NotFound(f"A proposal has no step called {step!r}")
@@ -336,7 +336,7 @@ def take_step(posted: MemberPost, proposal_id: str, step: str) -> Response:
         problem = domain_problem(refusal)
         return _proposal_page(
             found,
-            node.get_proposal(proposal_id),
+            node.records.get_proposal(proposal_id),
             problem.status,
             refusal=problem.detail,
             failed=step,

@@ -100,19 +100,19 @@ class Visit:
         """What every page shows: the circle's name, the nav, who is signed in (with the
         sign-out form's CSRF token), a notice left by the last post, and equivocation alerts."""
         node = self.node
-        founded = node.is_founded
+        founded = node.records.is_founded
         stopped = [
             {"name": peer.name, "node_id": node_id(peer.feed_id), "seq": peer.equivocation_seq}
-            for peer in (node.peers() if node.keys is not None else [])
+            for peer in (node.peering.peers() if node.feed.keys is not None else [])
             if peer.stopped
         ]
         session = self.session
         return {
-            "circle_name": node.peek_circle().name if founded else "circle-node",
+            "circle_name": node.records.peek_circle().name if founded else "circle-node",
             "nav": NAV if self.person else (),
             "path": self.request.url.path,
             "me": self.person,
-            "my_name": node.person_name(self.person) if self.person else "",
+            "my_name": node.records.person_name(self.person) if self.person else "",
             "csrf": session.csrf if session else "",
             "notice": session.take_notice() if session else None,
             "stopped": stopped,
@@ -139,11 +139,11 @@ def set_session_cookie(response: Response, request: Request, session: Session) -
 def still_signed_in(node: CircleNode, session: Session) -> bool:
     """The token the session was opened with is still held, and its person still in."""
     person = session.person
-    if person is None or session.token_id is None or not node.is_founded:
+    if person is None or session.token_id is None or not node.records.is_founded:
         return False
     if session.token_id not in node.tokens.tokens_of(person):
         return False
-    participant = node.peek_circle().participants.get(person)
+    participant = node.records.peek_circle().participants.get(person)
     return participant is not None and participant.status not in GONE
 
 

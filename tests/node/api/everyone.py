@@ -67,11 +67,13 @@ def everyone(node: CircleNode | None = None) -> Everyone:
         world.token_ids[who], world.tokens[who] = node.tokens.issue_token(person)
     node.people.leave(ids["lee"], ids["lee"])
 
-    node.add_peer(peer.descriptor("Garden", "http://garden.invalid"), "http://garden.invalid")
-    peer.add_peer(node.descriptor("Kitchen", "http://testserver"), "http://testserver")
-    push = peer.pending_push(node.feed_id)
+    node.peering.add_peer(
+        peer.feed.descriptor("Garden", "http://garden.invalid"), "http://garden.invalid"
+    )
+    peer.peering.add_peer(node.feed.descriptor("Kitchen", "http://testserver"), "http://testserver")
+    push = peer.outbox.pending_push(node.feed.feed_id)
     assert push is not None
-    node.receive_push(push)
+    node.intake.receive_push(push)
 
     hat = node.hats.define_hat(ada, "Cook", "Cooks", [], ["menu"])
     proposal = node.proposals.draft_proposal(ids["cleo"], "Rota", "A weekly rota")
@@ -82,10 +84,10 @@ def everyone(node: CircleNode | None = None) -> Everyone:
     meeting = node.meetings.schedule_meeting(ids["ben"], "Monthly", START + timedelta(days=7))
     bodies = [
         entry.body_hash.hex()
-        for entry in map(decode_entry, node.own_entries(-1, 100))
+        for entry in map(decode_entry, node.feed.own_entries(-1, 100))
         if entry.body_hash
     ]
-    others = [node_id(peer.feed_id), node_id(stranger.feed_id)]
+    others = [node_id(peer.feed.feed_id), node_id(stranger.feed.feed_id)]
     world.records = {
         "person_id": [ids[who] for who in ("ben", "cleo", "eli", "gus", "lee")],
         "proposal_id": [proposal],

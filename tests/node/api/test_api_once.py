@@ -22,7 +22,7 @@ def _send(c: Circle, who: str, key: str | None, body: dict[str, Any]) -> Any:
 
 
 def _titles(c: Circle) -> list[str]:
-    return [d.title for d in c.node.list_decisions()]
+    return [d.title for d in c.node.records.list_decisions()]
 
 
 def test_a_change_sent_again_with_its_key_is_not_done_twice(circle: Circle) -> None:
@@ -52,7 +52,7 @@ def test_a_change_sent_again_with_its_key_is_not_done_twice(circle: Circle) -> N
     # What the node keeps of a key holds neither the key nor the sender nor the request.
     stored = b"".join(
         bytes(n.state)
-        for n in c.node.recorder.select_notifications(start=1, limit=10_000)
+        for n in c.node.store.recorder.select_notifications(start=1, limit=10_000)
         if n.topic.endswith("CarriedOut.Recorded")
     )
     assert stored and b"k-1" not in stored and c.tokens["cleo"].encode() not in stored
@@ -67,13 +67,13 @@ def test_a_change_stored_but_answered_503_is_not_done_again(
     c = circle
     organiser(c)
     node = c.node
-    real = type(node).get_decision
+    real = type(node.records).get_decision
 
     def gone(self: Any, decision_id: str) -> Any:
-        monkeypatch.setattr(type(node), "get_decision", real)
+        monkeypatch.setattr(type(node.records), "get_decision", real)
         raise OperationalError("the store went away")
 
-    monkeypatch.setattr(type(node), "get_decision", gone)
+    monkeypatch.setattr(type(node.records), "get_decision", gone)
     assert_problem(_send(c, "cleo", "k-503", EVERYDAY), 503, "store_unavailable")
     assert _titles(c) == ["Sunday pairs"]
     assert_problem(_send(c, "cleo", "k-503", EVERYDAY), 409, "already_done")
@@ -99,8 +99,8 @@ def test_the_same_key_sent_twice_at_once_is_carried_out_once(circle: Circle) -> 
     assert _titles(c) == ["Sunday pairs"]
     records = [
         n
-        for n in c.node.recorder.select_notifications(start=1, limit=10_000)
+        for n in c.node.store.recorder.select_notifications(start=1, limit=10_000)
         if n.topic.endswith("CarriedOut.Recorded")
     ]
     assert len(records) == 1  # one record of the key, with the one decision
-    assert isinstance(c.node.repository.get(records[0].originator_id), CarriedOut)
+    assert isinstance(c.node.store.repository.get(records[0].originator_id), CarriedOut)

@@ -178,7 +178,7 @@ def test_no_request_gets_a_server_error(circle: Circle) -> None:
     drafted = node_.proposals.draft_proposal(ids["cleo"], "Draft", "Text")
     selection = node_.hats.open_selection(ids["ben"], "cook")
     meeting = node_.meetings.schedule_meeting(ids["ben"], "Meeting", node_.clock())
-    decision = node_.list_decisions()[0].id
+    decision = node_.records.list_decisions()[0].id
     token_id, _ = node_.tokens.issue_token(ids["gus"])
     values = {
         "proposal_id": [in_round, drafted],
@@ -282,7 +282,11 @@ def test_with_the_store_failing_every_operation_answers_as_documented(
     client = TestClient(create_app(world.node, None, ServerOptions("http://testserver")))
     spec = client.get("/openapi.json").json()
     # The peer pushes its feed: the node reads what it holds of it from the store first.
-    push = Push(world.peer.feed_id, [world.peer.inception(), *world.peer.own_entries(0, 10)], [])
+    push = Push(
+        world.peer.feed.feed_id,
+        [world.peer.feed.inception(), *world.peer.feed.own_entries(0, 10)],
+        [],
+    )
     values = {name: real[0] for name, real in world.records.items()}
 
     def failing(*args: Any, **kwargs: Any) -> Any:

@@ -30,18 +30,18 @@ def pair(tmp_path: Path, clock: Clock) -> Iterator[tuple[Circle, Circle]]:
         key: open_node(Settings(data_dir=tmp_path / key), clock) for key in ("coop", "kitchen")
     }
     coop, kitchen_circle = kitchen(nodes["coop"], "Equal Care Co-op"), kitchen(nodes["kitchen"])
-    push = nodes["kitchen"].ask_to_join_network(
-        nodes["coop"].descriptor("Equal Care Co-op", "http://coop"),
+    push = nodes["kitchen"].relations.ask_to_join_network(
+        nodes["coop"].feed.descriptor("Equal Care Co-op", "http://coop"),
         "http://coop",
         "http://kitchen",
         "We would like to join",
     )
-    nodes["coop"].receive_push(push)
-    consent_to(nodes["coop"], Purpose.ADMIT_TO_NETWORK, {"circle": nodes["kitchen"].node_id})
+    nodes["coop"].intake.receive_push(push)
+    consent_to(nodes["coop"], Purpose.ADMIT_TO_NETWORK, {"circle": nodes["kitchen"].feed.node_id})
     sync(nodes)
-    consent_to(nodes["kitchen"], Purpose.APPLY_TO_COOP, {"circle": nodes["coop"].node_id})
+    consent_to(nodes["kitchen"], Purpose.APPLY_TO_COOP, {"circle": nodes["coop"].feed.node_id})
     sync(nodes)
-    consent_to(nodes["coop"], Purpose.ADMIT_MEMBER, {"circle": nodes["kitchen"].node_id})
+    consent_to(nodes["coop"], Purpose.ADMIT_MEMBER, {"circle": nodes["kitchen"].feed.node_id})
     sync(nodes)
     select(nodes["kitchen"], "delegate", kitchen_circle.ids["ada"])
     sync(nodes)
@@ -56,7 +56,7 @@ def nodes_of(*circles: Circle) -> dict[str, CircleNode]:
 
 def test_relationships_and_a_seat_answering_the_coops_round(pair: tuple[Circle, Circle]) -> None:
     coop, kitchen_circle = pair
-    coop_id, kitchen_id = coop.node.node_id, kitchen_circle.node.node_id
+    coop_id, kitchen_id = coop.node.feed.node_id, kitchen_circle.node.feed.node_id
     ada = kitchen_circle.ids["ada"]
 
     seen_from_coop = coop.get("gus", f"/relationships/{kitchen_id}").json()
@@ -156,7 +156,7 @@ def test_relationships_and_a_seat_answering_the_coops_round(pair: tuple[Circle, 
 
 def test_support_between_circles(pair: tuple[Circle, Circle]) -> None:
     coop, kitchen_circle = pair
-    coop_id, kitchen_id = coop.node.node_id, kitchen_circle.node.node_id
+    coop_id, kitchen_id = coop.node.feed.node_id, kitchen_circle.node.feed.node_id
     both = nodes_of(coop, kitchen_circle)
     consent_to(
         kitchen_circle.node,
@@ -218,28 +218,30 @@ def test_peers_show_how_far_feeds_went_and_flag_equivocation(pair: tuple[Circle,
     assert peers["total"] == 1 and peers["equivocating"] == []
     (peer,) = peers["items"]
     assert peer == {
-        "node_id": coop_node.node_id,
+        "node_id": coop_node.feed.node_id,
         "name": "Equal Care Co-op",
         "url": "http://coop",
         "status": "peer",
         "stopped": False,
         "equivocation": None,
-        "held_seq": coop_node.own_feed().head,
-        "delivered_seq": kitchen_node.own_feed().head,
+        "held_seq": coop_node.feed.own_feed().head,
+        "delivered_seq": kitchen_node.feed.own_feed().head,
     }
 
     # The co-op's node signs a second entry at its latest seq: the kitchen stops taking its
     # feed and keeps both entries as proof; the member API flags it.
-    head = coop_node.own_feed().head
-    previous, published = coop_node.own_entries(head - 2, 2)
-    keys = coop_node.keys
+    head = coop_node.feed.own_feed().head
+    previous, published = coop_node.feed.own_entries(head - 2, 2)
+    keys = coop_node.feed.keys
     assert keys is not None
-    state = FeedState(coop_node.feed_id, head, previous.hash, keys.current_public, keys.next_digest)
+    state = FeedState(
+        coop_node.feed.feed_id, head, previous.hash, keys.current_public, keys.next_digest
+    )
     fork, _ = append(state, keys, "decision.record", b"\x80", 5)
-    reply = kitchen_node.receive_push(Push(coop_node.feed_id, [fork], []))
+    reply = kitchen_node.intake.receive_push(Push(coop_node.feed.feed_id, [fork], []))
     assert reply.reason == Reason.EQUIVOCATION
     peers = kitchen_circle.get("ada", "/peers").json()
-    assert peers["equivocating"] == [coop_node.node_id]
+    assert peers["equivocating"] == [coop_node.feed.node_id]
     (peer,) = peers["items"]
     assert peer["stopped"] is True
     assert peer["equivocation"] == {

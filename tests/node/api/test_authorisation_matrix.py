@@ -169,7 +169,7 @@ def support_request(w: Everyone) -> dict[str, str]:
         {"kind": "people", "circles": [w.records["other"][0]]},
         "Two cooks for the festival",
     )
-    (request,) = w.node.support_requests()
+    (request,) = w.node.relations.support_requests()
     return {"request_id": str(request.id)}
 
 
@@ -460,8 +460,10 @@ def test_every_route_of_the_app_is_in_the_matrix() -> None:
 
 
 def signed_headers(world: Everyone, node: CircleNode, method: str, url: str, body: bytes) -> Any:
-    assert node.keys is not None
-    return sign_request(method, url, {}, body, key_id=node.node_id, private_key=node.keys.current)
+    assert node.feed.keys is not None
+    return sign_request(
+        method, url, {}, body, key_id=node.feed.node_id, private_key=node.feed.keys.current
+    )
 
 
 def call(client: TestClient, method: str, path: str, headers: dict[str, str], body: Any) -> Any:
@@ -537,14 +539,14 @@ def test_member_api_cells(method: str, path: str) -> None:
 def _private_body(world: Everyone) -> str:
     """A body of the node's feed addressed to the peer alone; returns its hash in hex."""
     node, peer = world.node, world.peer
-    assert node.keys is not None
-    own = node.own_feed()
+    assert node.feed.keys is not None
+    own = node.feed.own_feed()
     body = b"for the garden only"
-    signed = own.append(node.keys, JOIN_REQUEST, body, 1, [peer.feed_id])
+    signed = own.append(node.feed.keys, JOIN_REQUEST, body, 1, [peer.feed.feed_id])
     node.save(
         own,
-        entries=[(node.feed_id, own.head, encode(signed))],
-        bodies=[node._body_row(body, [peer.feed_id])],
+        entries=[(node.feed.feed_id, own.head, encode(signed))],
+        bodies=[node.store.body_row(body, [peer.feed.feed_id])],
     )
     return decode_entry(signed).body_hash.hex()
 
@@ -586,12 +588,12 @@ def test_federation_cells() -> None:
     # The inbox: what a push can do is what its entries' signatures allow, whoever sends it.
     client.app.state.join_limiter.burst = 100.0  # type: ignore[attr-defined]
     consent_to(world.peer, "adopt_policy", {}, "So that the garden has news", title="Water")
-    peer_next = world.peer.own_feed().next_seq  # all of the peer's feed, once taken
-    peer_push = world.peer.pending_push(world.node.feed_id)
+    peer_next = world.peer.feed.own_feed().next_seq  # all of the peer's feed, once taken
+    peer_push = world.peer.outbox.pending_push(world.node.feed.feed_id)
     assert peer_push is not None
     stranger_push = Push(
-        world.stranger.feed_id,
-        [world.stranger.inception(), *world.stranger.own_entries(0, 10)],
+        world.stranger.feed.feed_id,
+        [world.stranger.feed.inception(), *world.stranger.feed.own_entries(0, 10)],
         [],
     )
     for who in callers:
@@ -620,7 +622,7 @@ def test_federation_cells() -> None:
         reply = decode_push_reply(response.content)
         # The peer's entries are taken once, whoever carries them; never twice.
         assert reply.next_seq == peer_next, (who, reply)
-    assert world.node.peer(world.stranger.feed_id) is None
+    assert world.node.peering.peer(world.stranger.feed.feed_id) is None
     assert not cells.wrong, cells.wrong
 
 
@@ -809,7 +811,7 @@ def test_every_form_refuses_a_post_without_its_csrf_token(path: str, step: str |
         csrf = signed_in(client, world.tokens[who])
     other = web_client(app)
     other_csrf = signed_in(other, world.tokens["cleo"])  # another session's token
-    before = world.node.recorder.max_notification_id()
+    before = world.node.store.recorder.max_notification_id()
     forged: dict[str, Any] = {
         "no token": {"data": fields},
         "an empty token": {"data": {**fields, "csrf": ""}},
@@ -822,7 +824,7 @@ def test_every_form_refuses_a_post_without_its_csrf_token(path: str, step: str |
         response = client.post(target_path, **request)
         assert response.status_code == 403, (case, response.status_code, response.text[:300])
         assert "This form cannot be accepted" in response.text, case
-        assert world.node.recorder.max_notification_id() == before, case
+        assert world.node.store.recorder.max_notification_id() == before, case
     # Without a session at all (a cross-site post from a page that never saw this node).
     response = web_client(app).post(target_path, data={**fields, "csrf": csrf})
     assert response.status_code in (403, 303), response.status_code
@@ -830,7 +832,7 @@ def test_every_form_refuses_a_post_without_its_csrf_token(path: str, step: str |
         assert response.headers["location"].startswith("/sign-in")
     else:
         assert "This form cannot be accepted" in response.text
-    assert world.node.recorder.max_notification_id() == before
+    assert world.node.store.recorder.max_notification_id() == before
     # The same form with its token goes through (so the refusals above were the token's).
     response = client.post(target_path, data={**fields, "csrf": csrf})
     assert response.status_code in (200, 303), (response.status_code, response.text[:300])

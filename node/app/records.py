@@ -1,4 +1,4 @@
-"""The circle node's store: how its records are loaded and listed (the base of CircleNode)."""
+"""The circle's records: how they are loaded, listed and filed (the use cases' `Work`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, PersistenceError, RecordConflictError
-from eventsourcing.utils import EnvType
+from eventsourcing.persistence import PersistenceError, RecordConflictError
 
 from domain.circle import Circle
 from domain.consent import ConsentProcess
@@ -22,61 +21,42 @@ from domain.meeting import Meeting
 from domain.person import PersonalDetails
 from domain.proposal import Proposal
 from domain.register import REGISTER_ID, Index, Register, index_id
-from domain.relationships import Relationship
 from domain.selection import HatSelection
-from domain.support import SupportRequest
-from federation.keys import NodeKeys
-from node.app.credentials import Credentials
-from node.app.peer_view import PeerView, RemotePerson
-from node.network.federated import FederatedApplication
-from node.network.messages import BODY_TYPES
-from node.store.repository import project_events
-from node.store.transcodings import register_domain_transcodings
+from node.network.intake import Saving
+from node.store.application import NodeStore
+from node.store.kept import Kept
 
 A = TypeVar("A", bound=Aggregate)
 log = logging.getLogger("circle_node.store")
 Clock = Callable[[], datetime]
 FORMER_PARTICIPANT = "a former participant"
-INDEX_SNAPSHOTS = 100
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class CircleStore(FederatedApplication):
-    """The circle node's store: loading the circle's records, listing them, naming people.
-    `CircleNode` adds the commands."""
+class CircleRecords:
+    """The circle's records: loaded (a copy of its own for a command to change, or the shared
+    copy to read), listed, and filed in their indexes; and the node's save, for the use cases
+    (node/app/work.py)."""
 
-    name = "circle_node"
-    snapshotting_intervals = {
-        Circle: 50,
-        Proposal: 50,
-        HatSelection: 50,
-        Decision: 50,
-        Meeting: 50,
-        Register: 100,
-        Index: INDEX_SNAPSHOTS,
-        **FederatedApplication.snapshotting_intervals,
-        PeerView: 100,
-        Relationship: 50,
-        SupportRequest: 50,
-        Credentials: 50,
-    }
-    KNOWN_TYPES = FederatedApplication.KNOWN_TYPES | frozenset(BODY_TYPES)
-    NEVER_KEPT = (PersonalDetails, RemotePerson)
-
-    def __init__(
-        self, env: EnvType | None = None, clock: Clock = utc_now, keys: NodeKeys | None = None
-    ) -> None:
+    def __init__(self, store: NodeStore, clock: Clock, save: Saving) -> None:
+        self._store = store
+        self.clock = clock
+        self.save = save
         # The circle's id, once read from the register (it never changes once founded): a
         # command then loads the circle without loading the whole register first.
         self._circle_id: UUID | None = None
         # Each index's ids as UUIDs, as last listed (an index only grows: a later one is
         # the same list and more).
         self._listed: dict[str, tuple[UUID, ...]] = {}
-        super().__init__(env, clock, keys)
         self._move_filings_to_indexes()
+
+    @property
+    def kept(self) -> Kept:
+        """The store's kept aggregates (node/store/kept.py)."""
+        return self._store.kept
 
     def _move_filings_to_indexes(self) -> None:
         """A store made before the per-kind indexes filed its records in the register: they
@@ -87,7 +67,7 @@ class CircleStore(FederatedApplication):
         except NotFound:
             return
         filed = {kind: ids for kind, ids in register.entries.items() if ids}
-        if not filed or any(index_id(kind) in self.repository for kind in filed):
+        if not filed or any(index_id(kind) in self._store.repository for kind in filed):
             return
         indexes = []
         for kind, ids in filed.items():
@@ -96,17 +76,13 @@ class CircleStore(FederatedApplication):
                 index.file(record_id)
             indexes.append(index)
         try:
-            self._save_collected(*indexes)
+            self._store.save(*indexes)
         except RecordConflictError:
             return  # moved by another worker meanwhile
         except PersistenceError as error:  # e.g. a read-only copy of an old store: lists wait
             log.warning("could not move filed records from the register: %s", error)
             return
         log.info("moved %d filed records from the register to their indexes", len(indexes))
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        register_domain_transcodings(transcoder)
 
     # Loading.
 
@@ -121,13 +97,13 @@ class CircleStore(FederatedApplication):
 
     def _register(self) -> Register:
         try:
-            register: Aggregate = self.repository.get(REGISTER_ID)
+            register: Aggregate = self._store.repository.get(REGISTER_ID)
         except AggregateNotFoundError:
             raise NotFound("This node has no circle yet; found one first") from None
         assert isinstance(register, Register)
         return register
 
-    def _index(self, kind: str) -> Index:
+    def index(self, kind: str) -> Index:
         """The index of one kind of record, a copy of its own to change (an empty one, not
         yet stored, if none is)."""
         try:
@@ -137,7 +113,7 @@ class CircleStore(FederatedApplication):
         assert isinstance(index, Index)
         return index
 
-    def _ids(self, kind: str) -> tuple[UUID, ...]:
+    def ids(self, kind: str) -> tuple[UUID, ...]:
         """The ids of the records of one kind, in the order they were filed."""
         if not self.is_founded:
             return ()
@@ -158,7 +134,7 @@ class CircleStore(FederatedApplication):
     def filed(self, kind: str, *record_ids: UUID) -> list[Aggregate | Index.Filed]:
         """What to save to file records in their index, without loading it: `Filed` events
         at the index's next versions (read from the store), or a new index."""
-        last = self.recorder.select_events(index_id(kind), desc=True, limit=1)
+        last = self._store.recorder.select_events(index_id(kind), desc=True, limit=1)
         if not last:
             index = Index(kind=kind)
             for record_id in record_ids:
@@ -174,29 +150,6 @@ class CircleStore(FederatedApplication):
             )
             for number, record_id in enumerate(record_ids, 1)
         ]
-
-    def _take_snapshots(self, processing_event: Any) -> None:
-        """Indexes filed by their events alone get their snapshot every INDEX_SNAPSHOTS."""
-        super()._take_snapshots(processing_event)
-        for filed in processing_event.events:
-            if (
-                isinstance(filed, Index.Filed)
-                and filed.originator_id not in processing_event.aggregates
-                and filed.originator_version % INDEX_SNAPSHOTS == 0
-            ):
-                try:
-                    self._snapshot_index(filed.originator_id, filed.originator_version)
-                except PersistenceError as error:
-                    log.warning("could not store a snapshot of an index: %s", error)
-
-    def _snapshot_index(self, index: UUID, version: int) -> None:
-        """A snapshot of an index at `version`: from the kept index when it is at that version
-        (no replay of the events since the last snapshot), else as the library takes one."""
-        kept: Aggregate = self.kept.peek(index)
-        if kept.version == version:
-            self._store_snapshot(kept)
-        else:
-            self.take_snapshot(index, version, projector_func=project_events)
 
     @property
     def is_founded(self) -> bool:
@@ -244,6 +197,10 @@ class CircleStore(FederatedApplication):
     def now(self) -> datetime:
         return self.clock()
 
+    def load(self, cls: type[Any], aggregate_id: UUID) -> Any:
+        """Load an aggregate of a known class (AggregateNotFoundError if there is none)."""
+        return self._store.load(cls, aggregate_id)
+
     def today(self) -> date:
         return self.now().date()
 
@@ -255,25 +212,25 @@ class CircleStore(FederatedApplication):
 
     def list_people(self) -> dict[str, str]:
         """Every person on file, by id, with their name."""
-        return {str(pid): self.person_name(str(pid)) for pid in self._ids("person")}
+        return {str(pid): self.person_name(str(pid)) for pid in self.ids("person")}
 
     # Listings.
 
-    def _all(self, kind: str, cls: type[A]) -> Iterator[A]:
+    def all(self, kind: str, cls: type[A]) -> Iterator[A]:
         """The records of a kind as stored, shared (see node/store/kept.py): listings read them and
         never change them (a command changes a copy: `get_decision`, `get_proposal`...)."""
-        for record in self.kept.peek_all(self._ids(kind)):
+        for record in self.kept.peek_all(self.ids(kind)):
             if isinstance(record, cls):
                 yield record
 
     def list_proposals(self) -> list[Proposal]:
-        return list(self._all("proposal", Proposal))
+        return list(self.all("proposal", Proposal))
 
     def list_selections(self) -> list[HatSelection]:
-        return list(self._all("selection", HatSelection))
+        return list(self.all("selection", HatSelection))
 
     def list_decisions(self) -> list[Decision]:
-        return list(self._all("decision", Decision))
+        return list(self.all("decision", Decision))
 
     def list_meetings(self) -> list[Meeting]:
-        return list(self._all("meeting", Meeting))
+        return list(self.all("meeting", Meeting))

@@ -1,0 +1,331 @@
+"""Taking other nodes' entries: pushes to the inbox, pulled pages, and join requests.
+
+Every entry is verified before anything is stored (federation.verify): its signature against
+the sender's key at that seq, its seq, its `prev`. A run of verified entries is stored in one
+save with the bodies it binds and what it changes here (`effects`, given by whoever composes
+the node), keyed by (peer, seq): each entry is taken once, however often it arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from eventsourcing.domain import Aggregate
+
+from federation.feed import FeedState
+from federation.pages import verify_page
+from federation.verify import (
+    Accepted,
+    Duplicate,
+    Equivocation,
+    Gap,
+    HashAt,
+    Reason,
+    Rejected,
+    check_entry,
+    decode_entry,
+    decode_signed_entry,
+    verify_inception,
+)
+from federation.wire import (
+    DECODE_ERRORS,
+    JOIN_REQUEST,
+    JOIN_REQUEST_DECODER,
+    Entry,
+    FeedPage,
+    Push,
+    PushReply,
+    SignedEntry,
+    body_hash,
+    encode,
+)
+from node.network.batch import Batch
+from node.network.feeds import PeerFeed
+from node.network.observing import Reports, counting_refusals
+from node.network.own_feed import MAX_JOIN_ENTRIES
+from node.network.peer_book import NotAPeer, PeerBook, introduce
+from node.network.peers import APPLICANT, REMOVED, Peer
+from node.store.application import NodeStore
+from node.store.recorders import BodyRow, EntryRow
+from node.store.retry import retry_on_conflict
+
+Run = list[tuple[Entry, bytes | None]]
+
+
+class Effects(Protocol):
+    """What a run of a peer's verified entries (with the bodies that came with them) changes
+    here, applied to aggregates got from `batch`. `sender` is the peer as loaded for the run."""
+
+    def __call__(self, sender: Peer, run: Run, batch: Batch) -> None: ...
+
+
+class Saving(Protocol):
+    """The node's save: the aggregates with the entries and bodies given, and the entries of
+    its own feed the change causes, in one transaction."""
+
+    def __call__(self, *objs: Any, **kwargs: Any) -> Any: ...
+
+
+class OwnId(Protocol):
+    @property
+    def feed_id(self) -> bytes: ...
+
+
+@dataclass
+class _Run:
+    """Verified entries of one peer's feed, ready to store in one save: their rows, the rows of
+    the bodies they bind, and the run the effects see (entries with their bodies)."""
+
+    entries: list[EntryRow] = field(default_factory=list)
+    bodies: list[BodyRow] = field(default_factory=list)
+    run: Run = field(default_factory=list)
+
+    def cut(self, entries: int, bodies: int, run: int) -> None:
+        """Drop what was added after these lengths (a page refused after being bound)."""
+        del self.entries[entries:], self.bodies[bodies:], self.run[run:]
+
+
+@dataclass(frozen=True)
+class _Verified:
+    """Consecutive pulled pages of a feed, verified: the feed's state after them, what to
+    store, and how many of the pages given that is."""
+
+    after: FeedState
+    run: _Run
+    pages: int
+
+
+class Intake:
+    """The inbox and the puller's side of the store: verify, then store once with effects."""
+
+    def __init__(
+        self,
+        store: NodeStore,
+        own: OwnId,
+        peers: PeerBook,
+        effects: Effects,
+        save: Saving,
+        reports: Reports,
+        known_types: frozenset[str],
+    ) -> None:
+        self._store = store
+        self._own = own
+        self._peers = peers
+        self._effects = effects
+        self._save = save
+        self.reports = reports
+        self.known_types = known_types
+
+    @counting_refusals
+    @retry_on_conflict
+    def receive_push(self, push: Push) -> PushReply:
+        """Take entries a node pushed: verified one by one, each stored once with its effects.
+
+        The reply says how many were new, the seq expected next, and why it stopped early."""
+        if push.feed == self._own.feed_id:
+            raise Rejected(Reason.WRONG_FEED, "that is this node's own feed")
+        peer = self._peers.peer(push.feed)
+        if peer is None:
+            return self._receive_join_request(push)
+        if peer.status == REMOVED:
+            raise Rejected(Reason.UNKNOWN_NODE, "this node no longer exchanges feeds with yours")
+        if peer.stopped:
+            raise Rejected(Reason.FEED_STOPPED, "this feed equivocated; nothing more is taken")
+        feed = self._peers.peer_feed(push.feed)
+        state = feed.state
+        hash_at = self._peers.hash_at(feed)
+        sizes = {body_hash(body): len(body) for body in push.bodies}
+        taken: list[tuple[SignedEntry, Entry]] = []
+        reason = ""
+        for signed in push.entries:
+            try:
+                verdict = check_entry(state, signed, self.known_types, hash_at)
+            except Equivocation as proof:
+                self._peers.record_equivocation(peer, feed, proof)
+                reason = proof.reason
+                break
+            except Rejected as rejected:
+                reason = rejected.reason
+                break
+            if isinstance(verdict, Duplicate):
+                continue
+            if isinstance(verdict, Gap):
+                reason = Reason.GAP
+                break
+            assert isinstance(verdict, Accepted)
+            if peer.status == APPLICANT:
+                reason = Reason.UNKNOWN_NODE  # nothing more until the circle admits it
+                break
+            entry = verdict.entry
+            if entry.body_hash in sizes and sizes[entry.body_hash] != entry.body_size:
+                reason = Reason.BODY_MISMATCH
+                break
+            taken.append((signed, entry))
+            state = verdict.state
+        if taken:
+            run = _Run()
+            self._bind(run, peer.feed_id, taken, push.bodies)
+            self._store_run(peer, feed, run, state)
+        if reason:
+            self.reports.observer.rejected(str(reason))
+        return PushReply(len(taken), state.next_seq, str(reason))
+
+    def _bind(
+        self,
+        run: _Run,
+        feed_id: bytes,
+        taken: list[tuple[SignedEntry, Entry]],
+        bodies: Sequence[bytes],
+    ) -> None:
+        """Add verified entries to `run`, with the bodies that came with them: a body is taken
+        only if one of these entries names its hash (a body whose size differs refuses them)."""
+        by_hash = {body_hash(body): body for body in bodies} if bodies else {}
+        cipher = self._store.mapper.cipher
+        entry_rows, body_rows, effects_run = run.entries, run.bodies, run.run
+        for signed, entry in taken:
+            entry_rows.append((feed_id, entry.seq, encode(signed)))
+            body = by_hash.get(entry.body_hash) if entry.body_hash else None
+            if body is not None:
+                if len(body) != entry.body_size:
+                    raise Rejected(Reason.BODY_MISMATCH, "body size differs", entry.seq)
+                data = cipher.encrypt(body) if cipher is not None else body
+                body_rows.append((entry.body_hash, data, b"".join(entry.audience)))
+            effects_run.append((entry, body))
+
+    def _store_run(
+        self,
+        sender: Peer,
+        feed: PeerFeed,
+        run: _Run,
+        after: FeedState,
+        *also: Aggregate,
+        extra_entries: Sequence[EntryRow] = (),
+    ) -> None:
+        """Store a run of verified entries (`_bind`) with their effects, in one save."""
+        batch = Batch(self._store.repository)
+        for aggregate in also:
+            batch.add(aggregate)  # effects see (and change) these, not fresh copies
+        self._effects(sender, run.run, batch)
+        feed.hold(len(run.run), after)
+        entries = [*extra_entries, *run.entries, *batch.entries]
+        self._save(feed, *batch.aggregates(), bodies=run.bodies, entries=entries)
+        for action in batch.afterwards:
+            action()
+        self.reports.observer.received(sender.feed_id, len(run.run))
+
+    def _receive_join_request(self, push: Push) -> PushReply:
+        """An unknown node may only ask to join: it sends its feed from the inception up to a
+        join request addressed to this node (the last entry), with the request's body."""
+        entries = push.entries
+        if not entries or len(entries) > MAX_JOIN_ENTRIES:
+            raise Rejected(
+                Reason.UNKNOWN_NODE,
+                f"an unknown node sends its feed up to its join request ({MAX_JOIN_ENTRIES} "
+                "entries at most)",
+            )
+        if decode_entry(entries[0]).seq != 0:
+            raise Rejected(Reason.UNKNOWN_NODE, "this node does not know yours; ask to join first")
+        state = verify_inception(entries[0], push.feed)
+        rest = entries[1:]
+        if not rest or decode_entry(rest[-1]).type != JOIN_REQUEST:
+            raise Rejected(Reason.UNKNOWN_NODE, "an unknown node may only ask to join")
+        after, new_entries = verify_page(state, rest, self.known_types, lambda seq: None)
+        request = new_entries[-1]
+        body = {body_hash(b): b for b in push.bodies}.get(request.body_hash)
+        if body is None:
+            raise Rejected(Reason.MALFORMED, "a join request comes with its body")
+        try:
+            asked = JOIN_REQUEST_DECODER.decode(body)
+        except DECODE_ERRORS:
+            raise Rejected(Reason.MALFORMED, "a join request's body is not one") from None
+        if asked.to != self._own.feed_id or request.audience != [self._own.feed_id]:
+            raise Rejected(Reason.UNKNOWN_NODE, "that join request is addressed to another node")
+        feed = introduce(state)
+        peer = Peer(feed_id=push.feed, url=asked.url, name=asked.name, status=APPLICANT)
+        run = _Run()
+        self._bind(run, push.feed, list(zip(rest, new_entries, strict=True)), push.bodies)
+        self._store_run(
+            peer,
+            feed,
+            run,
+            after,
+            peer,
+            *self._peers.indexed(push.feed),
+            *self._peers.met(push.feed, asked.name, APPLICANT),
+            extra_entries=[(push.feed, 0, encode(entries[0]))],
+        )
+        return PushReply(len(new_entries), after.next_seq)
+
+    @counting_refusals
+    @retry_on_conflict
+    def receive_page(self, page: FeedPage) -> int:
+        """Take a pulled page: verified by its chain and last signature, stored in one save."""
+        return self._receive_pages([page])[0]
+
+    @counting_refusals
+    @retry_on_conflict
+    def receive_pages(self, pages: Sequence[FeedPage]) -> tuple[int, int]:
+        """Take consecutive pulled pages of one feed in one save (catch-up: one commit, not one
+        per page). Returns (entries taken, pages taken). Each page is verified on its own, by
+        its chain and last signature, from where the page before it ends, and binds only its own
+        bodies: as if each were taken alone, in turn. A refusal of the first page is raised and
+        nothing is stored; a later page that is refused (or names another feed) ends the run
+        before it: the pages before it are stored, and taking it alone raises the refusal."""
+        return self._receive_pages(pages)
+
+    def _receive_pages(self, pages: Sequence[FeedPage]) -> tuple[int, int]:
+        feed_id = pages[0].feed
+        peer = self._peers.peer(feed_id)
+        if peer is None:
+            raise NotAPeer("Pull only from peers")
+        if peer.stopped:
+            raise Rejected(Reason.FEED_STOPPED, "this feed equivocated; nothing more is taken")
+        feed = self._peers.peer_feed(feed_id)
+        try:
+            verified = self._verified(feed.state, pages, self._peers.hash_at(feed))
+        except Equivocation as proof:
+            self._peers.record_equivocation(peer, feed, proof)
+            raise
+        if verified.run.run:
+            self._store_run(peer, feed, verified.run, verified.after)
+        return len(verified.run.run), verified.pages
+
+    def _verified(
+        self, state: FeedState, pages: Sequence[FeedPage], stored_hash_at: HashAt
+    ) -> _Verified:
+        """Verify consecutive pages from `state` (`receive_pages`): a refusal of the first page
+        is raised, a later refusal ends the run before that page."""
+        held, run = state.next_seq, _Run()
+
+        def hash_at(seq: int) -> bytes | None:
+            # The entries of the pages before this one are held too (in this save, not stored).
+            if seq < held:
+                return stored_hash_at(seq)
+            index = seq - held
+            if index >= len(run.entries):
+                return None
+            return decode_signed_entry(run.entries[index][2]).hash
+
+        used = 0
+        for page in pages:
+            if page.feed != state.feed_id:
+                if not used:
+                    raise Rejected(Reason.WRONG_FEED, "a page of another feed")
+                break
+            lengths = len(run.entries), len(run.bodies), len(run.run)
+            try:
+                after, entries = verify_page(state, page.entries, self.known_types, hash_at)
+                new = page.entries[len(page.entries) - len(entries) :]
+                self._bind(run, state.feed_id, list(zip(new, entries, strict=True)), page.bodies)
+            except Rejected:
+                if not used:
+                    raise
+                run.cut(*lengths)
+                break
+            state = after
+            used += 1
+            if not entries:
+                break  # nothing new: catch-up stops here
+        return _Verified(state, run, used)

@@ -1,0 +1,208 @@
+"""The node's own feed: its inception, the entries its changes cause (signed as they are saved),
+key rotation, and what it serves: pages of entries with the bodies a reader may read, single
+bodies, its descriptor, and a join request with the feed up to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+
+from federation.feed import node_id
+from federation.keys import NodeKeys
+from federation.verify import decode_signed_entry
+from federation.wire import (
+    BODY_REF_DECODER,
+    JOIN_REQUEST,
+    MAX_PAGE_BYTES,
+    MAX_PUSH_BYTES,
+    PROTOCOL_VERSION,
+    FeedPage,
+    JoinRequest,
+    NodeDescriptor,
+    Push,
+    SignedEntry,
+    encode,
+)
+from node.network.batch import Outgoing
+from node.network.feeds import OWN_FEED_ID, OwnFeed
+from node.store.application import NodeStore
+from node.store.recorders import BodyRow, EntryRow
+
+# An unknown node sends its feed from the inception up to its join request (its last entry).
+MAX_JOIN_ENTRIES = 50
+MESSAGE_OVERHEAD = 1024  # room for a page's or push's own framing
+
+
+class IdentityError(Exception):
+    """The node's keys and its feed disagree; it must not sign anything."""
+
+
+def millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+class OwnFeedWriter:
+    """The node's own feed, signed with its keys (none: a node that is not federated)."""
+
+    def __init__(
+        self, store: NodeStore, keys: NodeKeys | None, clock: Callable[[], datetime]
+    ) -> None:
+        self._store = store
+        self.keys = keys
+        self._clock = clock
+        self._feed_id: bytes | None = None
+        if keys is not None:
+            self._ensure_inception(keys)
+
+    def _ensure_inception(self, keys: NodeKeys) -> None:
+        try:
+            own = self.own_feed()
+        except AggregateNotFoundError:
+            own, inception = OwnFeed.incept(keys, millis(self._clock()))
+            self._store.save(own, entries=[(own.feed_id, 0, encode(inception))])
+        if own.key != keys.current_public:
+            raise IdentityError(
+                "The node's key file does not hold the key its feed is signed with; "
+                "restore the right node.keys from a backup"
+            )
+
+    def own_feed(self) -> OwnFeed:
+        own: Aggregate = self._store.kept.copy(OWN_FEED_ID)
+        if not isinstance(own, OwnFeed):
+            raise AggregateNotFoundError(OWN_FEED_ID)
+        return own
+
+    @property
+    def is_federated(self) -> bool:
+        """Whether the node has keys: a feed of its own, and peers."""
+        return self.keys is not None
+
+    @property
+    def feed_id(self) -> bytes:
+        # A feed's id is the hash of its inception: it never changes once there is one.
+        if self._feed_id is None:
+            self._feed_id = self.own_feed().feed_id
+        return self._feed_id
+
+    @property
+    def node_id(self) -> str:
+        return node_id(self.feed_id)
+
+    def sign(self, outgoing: Sequence[Outgoing]) -> tuple[OwnFeed, list[EntryRow], list[BodyRow]]:
+        """Append the entries a change causes: the own feed to save with the change, and the
+        rows of the entries and of their bodies (federation.feed.WontSign if peers would
+        refuse one)."""
+        assert self.keys is not None
+        own = self.own_feed()
+        now = millis(self._clock())
+        first = own.next_seq
+        signed = own.append_all(self.keys, [(i.type, i.body, i.audience) for i in outgoing], now)
+        entries: list[EntryRow] = []
+        bodies: list[BodyRow] = []
+        for seq, (item, entry) in enumerate(zip(outgoing, signed, strict=True), first):
+            entries.append((own.feed_id, seq, encode(entry)))
+            if item.body:
+                bodies.append(self._store.body_row(item.body, item.audience))
+        return own, entries, bodies
+
+    def rotate_key(self, stage: Callable[[NodeKeys], None]) -> NodeKeys:
+        """Rotate to the pre-committed key. `stage` stores the new keys before the rotation
+        entry is saved (so that a crash never leaves a feed signed by keys nobody has)."""
+        if self.keys is None:
+            raise IdentityError("This node has no keys")
+        own = self.own_feed()
+        signed, new_keys = own.rotate(self.keys, millis(self._clock()))
+        stage(new_keys)
+        self._store.save(own, entries=[(own.feed_id, own.head, encode(signed))])
+        self.keys = new_keys
+        return new_keys
+
+    def own_entries(self, after: int, limit: int) -> list[SignedEntry]:
+        """Own entries with seq > `after`, oldest first (the inception is seq 0)."""
+        return [
+            decode_signed_entry(raw)
+            for raw in self._store.feeds.select_entries(self.feed_id, after, limit)
+        ]
+
+    def inception(self) -> SignedEntry:
+        (raw,) = self._store.feeds.select_entries(self.feed_id, -1, 1)
+        return decode_signed_entry(raw)
+
+    def descriptor(self, name: str, url: str) -> NodeDescriptor:
+        own = self.own_feed()
+        return NodeDescriptor(PROTOCOL_VERSION, own.feed_id, self.inception(), own.head, name, url)
+
+    def page(self, after: int, limit: int, reader: bytes | None) -> FeedPage:
+        """Own entries after `after`, with the bodies `reader` (a feed id, or anyone) may read,
+        within the page's byte limit."""
+        entries, bodies = self.run(after, limit, reader, MAX_PAGE_BYTES)
+        own: OwnFeed = self._store.kept.peek(OWN_FEED_ID)  # read only: no copy
+        return FeedPage(self.feed_id, entries, bodies, own.head)
+
+    def run(
+        self, after: int, limit: int, reader: bytes | None, max_bytes: int
+    ) -> tuple[list[SignedEntry], list[bytes]]:
+        """Own entries after `after` with the bodies `reader` may read, cut short before the
+        encoded message would pass `max_bytes` (always at least one entry)."""
+        entries = self.own_entries(after, limit)
+        wanted: list[bytes | None] = []
+        for signed in entries:
+            # Own entries, checked when signed: only what names the body is decoded.
+            entry = BODY_REF_DECODER.decode(signed.entry)
+            readable = entry.body_hash and (not entry.audience or reader in entry.audience)
+            wanted.append(entry.body_hash if readable else None)
+        stored = self._store.stored_data([digest for digest in wanted if digest])
+        budget = max_bytes - MESSAGE_OVERHEAD
+        kept: list[SignedEntry] = []
+        bodies: list[bytes] = []
+        for signed, digest in zip(entries, wanted, strict=True):
+            body = stored.get(digest) if digest else None
+            size = len(signed.entry) + len(signed.signature) + 16 + (len(body) + 8 if body else 0)
+            if kept and size > budget:
+                break
+            budget -= size
+            kept.append(signed)
+            if body is not None:
+                bodies.append(body)
+        return kept, bodies
+
+    def body_for(self, digest: bytes, reader: bytes | None) -> bytes | None:
+        """A stored body if `reader` may read it; None if unknown, PermissionError if not theirs."""
+        stored = self._store.stored_bodies([digest]).get(digest)
+        if stored is None:
+            return None
+        data, audience = stored
+        if audience and reader not in audience:
+            raise PermissionError("This body is for its audience only")
+        return data
+
+    def ask_to_join(self, to: bytes, url: str, name: str, message: str) -> Push:
+        """Append a join request addressed to node `to`; returns the push that carries it (this
+        node's feed from the inception up to the request, with the request's body)."""
+        if self.keys is None:
+            raise IdentityError("This node has no keys")
+        if to == self.feed_id:
+            raise ValueError("A node does not ask itself to join")
+        body = encode(JoinRequest(to, url, name, message))
+        own = self.own_feed()
+        if own.next_seq + 1 > MAX_JOIN_ENTRIES:  # seq 0 .. the request, all sent
+            raise ValueError(
+                f"This node's feed is longer than {MAX_JOIN_ENTRIES} entries; ask a node that "
+                "knows it to introduce it instead"
+            )
+        signed = own.append(self.keys, JOIN_REQUEST, body, millis(self._clock()), [to])
+        self._store.save(
+            own,
+            entries=[(own.feed_id, own.head, encode(signed))],
+            bodies=[self._store.body_row(body, [to])],
+        )
+        entries, bodies = self.run(-1, MAX_JOIN_ENTRIES, to, MAX_PUSH_BYTES)
+        if entries[-1] != signed:
+            raise ValueError(
+                "This node's feed is too large to send with a join request; ask a node that "
+                "knows it to introduce it instead"
+            )
+        return Push(self.feed_id, entries, bodies)

@@ -1,0 +1,176 @@
+"""The nodes this one knows: peers, nodes asking to join or asked, nodes introduced by others.
+
+Knowing a node means holding its inception (which proves its id), following its feed
+(`PeerFeed`), and a delivery cursor for what this node owes it (`Delivery`). A node that is
+met for the first time is also met by the circle (`met`: a relationship, recorded in the
+same save)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+
+from federation.feed import FeedState
+from federation.verify import Equivocation, Reason, Rejected, decode_signed_entry, verify_inception
+from federation.wire import PROTOCOL_VERSION, NodeDescriptor, SignedEntry, encode
+from node.network.batch import Batch
+from node.network.feeds import PeerFeed, delivery_id, peer_feed_id, peer_id
+from node.network.peers import PEER, PEER_INDEX_ID, REMOVED, Delivery, Peer, PeerIndex
+from node.store.application import NodeStore
+from node.store.recorders import EntryRow
+from node.store.retry import retry_on_conflict
+
+
+class NotAPeer(Exception):
+    """The request needs a known peer."""
+
+
+class Meeting(Protocol):
+    """What meeting a node changes here besides the transport (the circle's relationship)."""
+
+    def __call__(self, feed_id: bytes, name: str, how: str) -> list[Aggregate]: ...
+
+
+class OwnId(Protocol):
+    @property
+    def feed_id(self) -> bytes: ...
+
+
+class PeerBook:
+    """Peers and the feeds followed, for the intake, the outbox and the circle's relations."""
+
+    def __init__(self, store: NodeStore, own: OwnId, met: Meeting) -> None:
+        self._store = store
+        self._own = own
+        self._met = met
+
+    def peer(self, feed_id: bytes) -> Peer | None:
+        try:
+            peer: Peer = self._store.load(Peer, peer_id(feed_id))
+        except AggregateNotFoundError:
+            return None
+        return peer
+
+    def peer_feed(self, feed_id: bytes) -> PeerFeed:
+        feed: PeerFeed = self._store.load(PeerFeed, peer_feed_id(feed_id))
+        return feed
+
+    @retry_on_conflict
+    def add_peer(self, descriptor: NodeDescriptor, url: str, status: str = PEER) -> bytes:
+        """Know a node as a peer, from the descriptor it serves (its inception proves its id).
+        With status JOINING, its feed is followed but nothing is pushed to it until it admits
+        this node."""
+        if descriptor.version != PROTOCOL_VERSION:
+            raise Rejected(Reason.UNKNOWN_VERSION, f"protocol version {descriptor.version}")
+        state = verify_inception(descriptor.inception, descriptor.feed)
+        if state.feed_id == self._own.feed_id:
+            raise ValueError("A node cannot peer with itself")
+        peer = self.peer(state.feed_id)
+        changed: list[Aggregate] = []
+        rows: list[EntryRow] = []
+        if peer is None:
+            changed.append(
+                Peer(feed_id=state.feed_id, url=url, name=descriptor.name, status=status)
+            )
+            changed.append(introduce(state))
+            rows.append((state.feed_id, 0, encode(descriptor.inception)))
+            changed.append(Delivery(feed_id=state.feed_id))
+            changed.extend(self.indexed(state.feed_id))
+            changed.extend(self._met(state.feed_id, descriptor.name, status))
+        else:
+            peer.update(url, descriptor.name, status if peer.status != PEER else PEER)
+            changed.append(peer)
+            if delivery_id(state.feed_id) not in self._store.repository:
+                changed.append(Delivery(feed_id=state.feed_id))
+        self._store.save(*changed, entries=rows)
+        return state.feed_id
+
+    def met(self, feed_id: bytes, name: str, how: str) -> list[Aggregate]:
+        """What meeting a node changes here besides the transport (to save with it)."""
+        return self._met(feed_id, name, how)
+
+    def peers(self) -> list[Peer]:
+        try:
+            index: PeerIndex = self._store.load(PeerIndex, PEER_INDEX_ID)
+        except AggregateNotFoundError:
+            return []
+        return [peer for feed_id in index.feed_ids if (peer := self.peer(feed_id)) is not None]
+
+    def indexed(self, feed_id: bytes) -> list[Aggregate]:
+        """The peer index with `feed_id` added (to save with the new peer)."""
+        try:
+            index: PeerIndex = self._store.load(PeerIndex, PEER_INDEX_ID)
+        except AggregateNotFoundError:
+            index = PeerIndex()
+        index.add(feed_id)
+        return [index]
+
+    def held_entry(self, feed: PeerFeed, seq: int) -> SignedEntry | None:
+        if not 0 <= seq < feed.next_seq:
+            return None
+        (raw,) = self._store.feeds.select_entries(feed.feed_id, seq - 1, 1)
+        return decode_signed_entry(raw)
+
+    def hash_at(self, feed: PeerFeed) -> Callable[[int], bytes | None]:
+        def hash_at(seq: int) -> bytes | None:
+            if seq == 0:
+                return feed.feed_id
+            held = self.held_entry(feed, seq)
+            return held.hash if held is not None else None
+
+        return hash_at
+
+    def record_equivocation(self, peer: Peer, feed: PeerFeed, proof: Equivocation) -> None:
+        held = self.held_entry(feed, proof.fork_seq)
+        peer.record_equivocation(
+            proof.fork_seq, encode(held) if held else b"", encode(proof.conflicting)
+        )
+        self._store.save(peer)
+
+    @retry_on_conflict
+    def remove_peer(self, feed_id: bytes) -> bool:
+        """Stop exchanging feeds with a peer; returns False if it is not one."""
+        peer = self.peer(feed_id)
+        if peer is None or peer.status == REMOVED:
+            return False
+        peer.update(peer.url, peer.name, REMOVED)
+        self._store.save(peer)
+        return True
+
+    def make_peer(self, feed_id: bytes) -> list[Aggregate]:
+        """The transport side of admitting a node, or of being admitted: from now on feeds
+        flow both ways. Returns the aggregates to save with the decision that causes it."""
+        peer = self.peer(feed_id)
+        if peer is None:
+            raise NotAPeer("This node does not know that node")
+        changed: list[Aggregate] = []
+        if peer.status != PEER:
+            peer.update(peer.url, peer.name, PEER)
+            changed.append(peer)
+        if delivery_id(feed_id) not in self._store.repository:
+            changed.append(Delivery(feed_id=feed_id))
+        return changed
+
+    def follow(self, inception: SignedEntry, url: str, name: str, batch: Batch) -> bytes | None:
+        """Follow a node another one introduced (its inception proves its id); returns its feed
+        id, or None if it is this node or already known."""
+        state = verify_inception(inception)
+        if state.feed_id == self._own.feed_id or self.peer(state.feed_id) is not None:
+            return None
+        if peer_id(state.feed_id) in batch:
+            return None
+        batch.add(Peer(feed_id=state.feed_id, url=url, name=name, status=PEER))
+        batch.add(introduce(state))
+        batch.add(Delivery(feed_id=state.feed_id))
+        batch.entries.append((state.feed_id, 0, encode(inception)))
+        index = batch.get(PEER_INDEX_ID, PeerIndex)
+        index.add(state.feed_id)
+        return state.feed_id
+
+
+def introduce(state: FeedState) -> PeerFeed:
+    """The feed of a node met, from its verified inception."""
+    return PeerFeed(feed_id=state.feed_id, key=state.key, next_digest=state.next_digest)
