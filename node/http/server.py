@@ -20,7 +20,7 @@ from eventsourcing.persistence import (
 )
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError
@@ -32,7 +32,6 @@ from node.http.api.errors import STORE_UNAVAILABLE, Problem, domain_problem, pro
 from node.http.api.limits import BodyLimit
 from node.http.federation_api import authority, federation_router
 from node.http.metrics import Metrics, RequestTiming
-from node.http.pages import network_page
 from node.http.ratelimit import RateLimiter
 from node.http.web import include_pages
 from node.network.delivery import Federator
@@ -238,13 +237,6 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
         return problem_response(Problem(400, "malformed", where or "invalid request"))
 
     reads_store: dict[int | str, dict[str, Any]] = {503: STORE_UNAVAILABLE}
-
-    @app.get("/", response_class=HTMLResponse, tags=["pages"], responses=reads_store)
-    def home() -> HTMLResponse:
-        """The circle's view of the network."""
-        if not node.records.is_founded:
-            return HTMLResponse("<p>This node has no circle yet.</p>")
-        return HTMLResponse(network_page(node))
 
     @app.get("/metrics", tags=["operations"], response_class=Response, responses=reads_store)
     def prometheus() -> Response:

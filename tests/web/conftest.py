@@ -23,9 +23,12 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from domain.values import Purpose
+from federation.feed import FeedState, append
+from federation.wire import Push
 from node.app.node import CircleNode
 from node.app.persistence import open_node
-from node.demo.scripted import make_active
+from node.demo.scripted import consent_to, make_active
 from node.http.server import ServerOptions, create_app
 from node.settings import Settings
 from tests.conftest import UNDER_CI
@@ -153,3 +156,32 @@ def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Every log record of the run, to check that no token is ever logged."""
     caplog.set_level(logging.DEBUG)
     return caplog
+
+
+# Nothing listens there: a served node's outbox fails fast and quietly retries.
+NOWHERE = "http://127.0.0.1:9"
+
+
+def join_network(host: CircleNode, newcomer: CircleNode) -> None:
+    """`newcomer` asks `host` to join the network; `host`'s circle consents to admit it."""
+    push = newcomer.relations.ask_to_join_network(
+        host.feed.descriptor(host.records.get_circle().name, NOWHERE),
+        NOWHERE,
+        NOWHERE,
+        "We would like to join",
+    )
+    host.intake.receive_push(push)
+    consent_to(host, Purpose.ADMIT_TO_NETWORK, {"circle": newcomer.feed.node_id})
+
+
+def equivocate(liar: CircleNode, victim: CircleNode) -> None:
+    """`liar` signs a second, different entry at its latest place; `victim` stops its feed."""
+    head = liar.feed.own_feed().head
+    previous, _ = liar.feed.own_entries(head - 2, 2)
+    assert liar.feed.keys is not None
+    keys = liar.feed.keys
+    state = FeedState(liar.feed.feed_id, head, previous.hash, keys.current_public, keys.next_digest)
+    fork, _ = append(state, keys, "decision.record", b"\x80", 5)
+    victim.intake.receive_push(Push(liar.feed.feed_id, [fork], []))
+    peer = victim.peering.peer(liar.feed.feed_id)
+    assert peer is not None and peer.stopped

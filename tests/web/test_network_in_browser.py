@@ -11,14 +11,12 @@ from pathlib import Path
 import pytest
 
 from domain.values import CoopLink, Peering, Purpose
-from federation.feed import FeedState, append
-from federation.wire import Push
 from node.app.node import CircleNode
 from node.app.persistence import open_node
 from node.settings import Settings
 from tests.conftest import UNDER_CI
 from tests.node.circles import consent_to, founder, make_active, sync
-from tests.web.conftest import serve_node
+from tests.web.conftest import equivocate, join_network, serve_node
 
 try:
     from playwright.sync_api import Browser, Page, expect
@@ -35,8 +33,6 @@ NAMES = {
     "bakery": "Bakery <b>& Co</b>",  # shown as written, never as markup
     "orchard": "Orchard Co-op",
 }
-# Nothing listens there: the served node's outbox fails fast and quietly retries.
-NOWHERE = "http://127.0.0.1:9"
 
 
 @pytest.fixture
@@ -56,33 +52,12 @@ def network(tmp_path: Path) -> Iterator[dict[str, CircleNode]]:
             node.close()
 
 
-def join(coop: CircleNode, newcomer: CircleNode) -> None:
-    push = newcomer.relations.ask_to_join_network(
-        coop.feed.descriptor(NAMES["coop"], NOWHERE), NOWHERE, NOWHERE, "We would like to join"
-    )
-    coop.intake.receive_push(push)
-    consent_to(coop, Purpose.ADMIT_TO_NETWORK, {"circle": newcomer.feed.node_id})
-
-
-def equivocate(liar: CircleNode, victim: CircleNode) -> None:
-    """`liar` signs a second, different entry at its latest place; `victim` stops its feed."""
-    head = liar.feed.own_feed().head
-    previous, _ = liar.feed.own_entries(head - 2, 2)
-    assert liar.feed.keys is not None
-    keys = liar.feed.keys
-    state = FeedState(liar.feed.feed_id, head, previous.hash, keys.current_public, keys.next_digest)
-    fork, _ = append(state, keys, "decision.record", b"\x80", 5)
-    victim.intake.receive_push(Push(liar.feed.feed_id, [fork], []))
-    peer = victim.peering.peer(liar.feed.feed_id)
-    assert peer is not None and peer.stopped
-
-
 def test_the_map_and_the_network_in_the_browser(
     browser: Browser, network: dict[str, CircleNode], shot: Shot
 ) -> None:
     coop, kitchen, garden, bakery, orchard = (network[key] for key in NAMES)
     for newcomer in (kitchen, garden, bakery, orchard):
-        join(coop, newcomer)
+        join_network(coop, newcomer)
     sync(network)
     # The kitchen and the bakery become part of the co-op; the garden, incorporated
     # separately, a corporate member; the kitchen later goes its own way. The orchard peers.

@@ -7,11 +7,12 @@
   field; 403 page without it), and the readable pages for refusals and errors.
 - `circle_pages`: /circle, /decisions, /hats, /meetings.
 - `proposal_pages`: /proposals, /proposals/new, /proposals/{id} and the consent process's steps.
-- `network_pages` and `network_map`: /network (peers, relationships, support) and /map (SVG).
+- `network_pages` and `network_map`: the overview at / (anyone), /network (peers,
+  relationships, support) and /map (SVG).
+- `rendering`: the one Jinja2 environment, over templates/, and the pages' security headers.
 
 Every page calls the node's commands and queries directly (node.app.node.CircleNode), as the
-signed-in person (`by`). The read-only network page at / stays in node.http.server and
-node.http.pages.
+signed-in person (`by`).
 """
 
 from __future__ import annotations
@@ -28,3 +29,4 @@ def include_pages(app: FastAPI) -> None:
     node.http.api.include_api)."""
     for pages in PAGES:
         app.include_router(pages.router, tags=["pages"])
+    app.include_router(network_pages.overview_router, tags=["pages"])

@@ -1,23 +1,49 @@
-"""The circle among others: peers, relationships and support requests, and the map."""
+"""The circle among others: the overview at `/` (anyone may read it), the network (/network:
+relationships, peers, support) and the map (/map) for members.
+
+The overview and the network are one page: the same records, drawn by templates/network.html.
+The overview leaves out what is for members only (the peers' addresses, how each circle was
+met, to whom support was asked and what was said about it).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from federation.feed import node_id
+from node.app.node import CircleNode
+from node.http.api.errors import STORE_UNAVAILABLE
 from node.http.web import network_map
 from node.http.web.names import Names
-from node.http.web.visits import Member, PageRoute
+from node.http.web.visits import Anyone, Member, PageRoute
 
 router = APIRouter(route_class=PageRoute)
+# The overview is in the spec with the operations: like them, it answers 503 (from the app's
+# handlers) when the store fails, rather than the members' pages' error page.
+overview_router = APIRouter()
+
+
+@overview_router.get("/", response_class=HTMLResponse, responses={503: STORE_UNAVAILABLE})
+def home(found: Anyone) -> HTMLResponse:
+    """The circle's view of the network."""
+    node = found.node
+    if not node.records.is_founded:
+        return found.page("network.html", overview=True, circle=None)
+    return found.page(
+        "network.html",
+        overview=True,
+        circle=node.records.get_circle(),
+        node_id=node.feed.node_id,
+        **among_others(node),
+    )
 
 
 @router.get("/network", include_in_schema=False)
 def network_page(found: Member) -> Response:
     node = found.node
-    names = Names(node)
-    relationships = node.relations.relationships()
     peers = [
         {
             "name": peer.name,
@@ -29,51 +55,61 @@ def network_page(found: Member) -> Response:
         }
         for peer in (node.peering.peers() if node.feed.keys is not None else [])
     ]
-    support = []
-    for request in node.relations.support_requests():
-        support.append(
-            {
-                "ours": request.is_ours,
-                "origin": "this circle" if request.is_ours else names.circle(request.origin or ""),
-                "kind": request.kind,
-                "text": request.text,
-                "status": request.status,
-                "to": [
-                    "the whole network" if ref == "network" else names.circle(ref)
-                    for ref in request.to
-                ],
-                "offers": [
-                    {"from": names.circle(helper), "text": text}
-                    for helper, text in request.offers.items()
-                ],
-                "accepted": names.circle(request.accepted) if request.accepted else "",
-                "our_offer": request.our_offer or "",
-                "delivery": request.delivery or "",
-                "reflections": [
-                    {"from": "this circle" if who == "us" else names.circle(who), "text": text}
-                    for who, text in request.reflections.items()
-                ],
-            }
-        )
     return found.page(
         "network.html",
+        overview=False,
+        circle=node.records.peek_circle(),
         peers=peers,
-        relationships=[
-            {
-                "name": rel.name or rel.other,
-                "other": rel.other,
-                "how": rel.how,
-                "description": network_map.describe(rel),
-                "legal_name": rel.legal_entity.registered_name if rel.legal_entity else "",
-                "delegate": rel.delegate is not None,
-                "leader": rel.leader is not None,
-                "refusals": rel.refusals,
-            }
-            for rel in relationships
-        ],
-        support=support,
-        policies=node.relations.policies_from_coops(),
+        **among_others(node),
     )
+
+
+def among_others(node: CircleNode) -> dict[str, Any]:
+    """What the overview and the network page show alike: the circles this one knows and how,
+    support between circles, and the policies of the co-op that bind this circle."""
+    names = Names(node)
+    relationships = [
+        {
+            "name": rel.name or rel.other,
+            "other": rel.other,
+            "how": rel.how,
+            "description": network_map.describe(rel),
+            "legal_name": rel.legal_entity.registered_name if rel.legal_entity else "",
+            "delegate": rel.delegate is not None,
+            "leader": rel.leader is not None,
+            "refusals": rel.refusals,
+        }
+        for rel in node.relations.relationships()
+    ]
+    support = [
+        {
+            "ours": request.is_ours,
+            "origin": "this circle" if request.is_ours else names.circle(request.origin or ""),
+            "kind": request.kind,
+            "text": request.text,
+            "status": request.status,
+            "to": [
+                "the whole network" if ref == "network" else names.circle(ref) for ref in request.to
+            ],
+            "offers": [
+                {"from": names.circle(helper), "text": text}
+                for helper, text in request.offers.items()
+            ],
+            "accepted": names.circle(request.accepted) if request.accepted else "",
+            "our_offer": request.our_offer or "",
+            "delivery": request.delivery or "",
+            "reflections": [
+                {"from": "this circle" if who == "us" else names.circle(who), "text": text}
+                for who, text in request.reflections.items()
+            ],
+        }
+        for request in node.relations.support_requests()
+    ]
+    return {
+        "relationships": relationships,
+        "support": support,
+        "policies": node.relations.policies_from_coops(),
+    }
 
 
 @router.get("/map", include_in_schema=False)
