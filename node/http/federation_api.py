@@ -25,7 +25,7 @@ from federation.feed import feed_id_from_node_id
 from federation.httpsig import SignatureError, verify_request
 from federation.keys import load_public_key
 from federation.verify import Rejected, decode_push
-from federation.wire import HASH_SIZE, MAX_PAGE_ENTRIES, MAX_PUSH_BYTES, encode
+from federation.wire import HASH_SIZE, MAX_PAGE_ENTRIES, encode
 from node.app.node import CircleNode
 from node.http.api.errors import STORE_UNAVAILABLE, Problem, problem_documented
 from node.http.ratelimit import RateLimiter
@@ -59,22 +59,12 @@ def msgpack_response(value: Any) -> Response:
     return Response(encode(value), media_type=MSGPACK)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 past `limit` bytes (before reading it all)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise Problem(413, "oversize", f"request body over {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
+async def read_body(request: Request) -> bytes:
+    """The request body (its size is limited before it is read: node.http.body_limits)."""
     try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise Problem(413, "oversize", f"request body over {limit} bytes")
-            chunks.append(chunk)
+        return await request.body()
     except ClientDisconnect:  # the client went away (or was cut off for stalling): no answer
         raise Problem(400, "incomplete", "the request body did not arrive whole") from None
-    return b"".join(chunks)
 
 
 def request_url(request: Request) -> str:
@@ -223,7 +213,7 @@ def federation_router(
         },
     )
     async def inbox(request: Request) -> Response:
-        raw = await read_body(request, MAX_PUSH_BYTES)
+        raw = await read_body(request)
         try:
             push = decode_push(raw)
         except Rejected as rejected:

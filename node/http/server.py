@@ -29,7 +29,7 @@ from federation.feed import node_id
 from node.app.node import CircleNode
 from node.http.api import include_api
 from node.http.api.errors import STORE_UNAVAILABLE, Problem, domain_problem, problem_response
-from node.http.api.limits import BodyLimit
+from node.http.body_limits import LimitBodies
 from node.http.federation_api import authority, federation_router
 from node.http.metrics import Metrics, RequestTiming
 from node.http.ratelimit import RateLimiter
@@ -156,7 +156,7 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
     metrics = Metrics(node)
     node.observer = metrics
     app.add_middleware(RequestTiming, metrics=metrics)
-    app.add_middleware(BodyLimit)  # 413 for bodies over the limit, before they are read
+    app.add_middleware(LimitBodies)  # 413 for bodies over their route's limit, before reading
     public = urlsplit(options.public_url)
     app.state.authority = authority(public.netloc, public.scheme)
     app.state.join_limiter = RateLimiter()

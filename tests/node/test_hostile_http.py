@@ -12,6 +12,7 @@ feed's next seq stay as they were).
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -21,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from starlette.routing import Route
 
 from federation.feed import append
 from federation.keys import NodeKeys
@@ -38,8 +41,10 @@ from federation.wire import (
 from node.app.persistence import open_node
 from node.demo.local_cluster import LocalNode
 from node.http.api.limits import MAX_API_BODY
+from node.http.body_limits import BODY_LIMITS, OTHERWISE, Refusal, limit_for
 from node.http.server import ServerOptions, create_app
 from node.http.web.forms import MAX_FORM_BYTES
+from node.http.web.visits import PageRoute
 from node.settings import Settings
 from tests.node.api.everyone import Everyone, everyone
 
@@ -109,6 +114,70 @@ def test_oversized_bodies_get_413_and_change_nothing(
     assert ok.status_code == 201, ok.text
     after = held(found)
     assert after[1] == before[1] and after[0] > before[0]  # only the proposal was stored
+
+
+def served_routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, str, Any]]:
+    """(method, path, route) of every route the app serves, into included routers (FastAPI
+    keeps them nested since 0.16x; older versions flatten them into the app's routes)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context = getattr(route, "include_context", None)
+            yield from served_routes(inner.routes, prefix + (getattr(context, "prefix", "") or ""))
+        elif isinstance(route, APIRoute | Route):
+            for method in route.methods or ():
+                yield method, prefix + route.path, route
+
+
+def test_the_table_of_body_limits_covers_every_route_that_takes_a_body(
+    world: tuple[Everyone, TestClient],
+) -> None:
+    _, client = world
+    takes_a_body = [
+        (method, path, route)
+        for method, path, route in served_routes(client.app.routes)  # type: ignore[attr-defined]
+        if method in ("POST", "PUT", "PATCH")
+    ]
+    assert len(takes_a_body) >= 50
+    for method, path, route in takes_a_body:
+        limit = limit_for(path)
+        assert limit in BODY_LIMITS, f"{method} {path} has no row in BODY_LIMITS"
+        # The pages refuse with a page, the APIs with a problem.
+        expected = Refusal.PAGE if isinstance(route, PageRoute) else Refusal.PROBLEM
+        assert limit.refusal == expected, (method, path, limit)
+    # Every row is some route's, and the routes' limits are the ones the surfaces name.
+    for row in BODY_LIMITS:
+        assert any(row.covers(path) for _, path, _ in takes_a_body), row
+    assert limit_for("/federation/inbox").max_bytes == MAX_PUSH_BYTES
+    assert limit_for("/api/proposals").max_bytes == MAX_API_BODY
+    assert limit_for("/proposals/x/consent").max_bytes == MAX_FORM_BYTES
+    assert limit_for("/healthz") == OTHERWISE and OTHERWISE.max_bytes == MAX_PUSH_BYTES
+
+
+def test_an_oversized_form_gets_a_page_whether_declared_or_chunked(
+    world: tuple[Everyone, TestClient],
+) -> None:
+    found, client = world
+    before = held(found)
+    # Signed in through the form, as a browser would.
+    page = client.get("/sign-in")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None
+    signed = client.post(
+        "/sign-in",
+        data={"csrf": csrf.group(1), "token": found.tokens["cleo"], "next": "/proposals"},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303, signed.text
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for body in (b"a=" + b"b" * MAX_FORM_BYTES, chunks(MAX_FORM_BYTES + 10)):
+        response = client.post("/proposals", content=body, headers=form)
+        assert response.status_code == 413, response.text
+        assert response.headers["content-type"].startswith("text/html")
+        assert "That form is too large" in response.text
+        assert "Sign out" in response.text  # drawn for the member, as their other pages
+        assert response.headers["X-Frame-Options"] == "DENY"
+    assert held(found) == before
 
 
 MALFORMED_JSON = [

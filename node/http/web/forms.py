@@ -1,7 +1,8 @@
-"""Reading the forms the pages post: `application/x-www-form-urlencoded`, size-limited.
+"""Reading the forms the pages post: `application/x-www-form-urlencoded`.
 
 Parsed here with the standard library (a browser posts these forms without JavaScript; no
-multipart uploads are needed, so no multipart parser is either).
+multipart uploads are needed, so no multipart parser is either). A form's size is limited
+before it is read, with every route's body (node.http.body_limits).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from starlette.requests import ClientDisconnect
 
 from domain.errors import InvalidRequest
 
-MAX_FORM_BYTES = 64 * 1024
+MAX_FORM_BYTES = 64 * 1024  # the most a form may hold (applied by node.http.body_limits)
 MAX_FIELDS = 200
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -88,20 +89,13 @@ class Form:
 
 
 async def read_form(request: Request) -> Form:
-    """The posted form (BadForm: 413 when too large). A post of anything else counts as a form
-    without fields, so that it fails the CSRF check like every post without the token."""
+    """The posted form. A post of anything else counts as a form without fields, so that it
+    fails the CSRF check like every post without the token."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != FORM_TYPE:
         return Form([])
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-        raise BadForm(413, "That form is too large")
-    body = bytearray()
     try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_FORM_BYTES:
-                raise BadForm(413, "That form is too large")
+        body = await request.body()
     except ClientDisconnect:  # the visitor went away (or was cut off for stalling)
         raise BadForm(400, "The form did not arrive whole") from None
     try:

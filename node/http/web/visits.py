@@ -9,6 +9,7 @@ sentence with its 4xx status, and an unexpected error a page without a traceback
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Coroutine
@@ -219,6 +220,15 @@ async def error_page(request: Request, status: int, title: str, message: str) ->
             status_code=status,
             headers=SECURITY_HEADERS,
         )
+
+
+async def form_too_large(request: Request) -> Response:
+    """The page that refuses a body over the pages' limit (node.http.body_limits), drawn for
+    the visitor (signed in or not) as every other page is."""
+    if getattr(request.state, "visit", None) is None:
+        with contextlib.suppress(Exception):  # then drawn as for a visitor not signed in
+            await anyio.to_thread.run_sync(visit, request)
+    return await error_page(request, 413, "This form cannot be read", "That form is too large")
 
 
 class PageRoute(APIRoute):
