@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import msgspec
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from domain.membership import check_records_keeper
 from node.app.node import CircleNode
+from node.app.publishing import circle_profile
 from node.http.api.auth import Node, Person
 from node.http.api.errors import ERROR_RESPONSES
 from node.http.api.paging import Page, Paging, page_of
@@ -45,6 +47,9 @@ class ParticipantOut(BaseModel):
     hats: list[str]
 
 
+# The fields of the circle's public profile (node.network.messages.CircleProfile) but the legal
+# entity's number and registry, and more; tests/node/api/test_api_wire_records.py keeps them
+# the profile's.
 class CircleOut(BaseModel):
     id: str
     node_id: str
@@ -64,22 +69,20 @@ class CircleOut(BaseModel):
 
 
 def circle_out(node: CircleNode) -> CircleOut:
+    """The circle as its public profile says it (the one the feed publishes), with its rules,
+    people and hats."""
     circle = node.records.peek_circle()
-    entity = circle.legal_entity
+    profile = msgspec.structs.asdict(circle_profile(circle))
+    # Of the legal entity, the member API shows the registered name only.
+    del profile["legal_number"], profile["legal_registry"]
     today = node.clock().date()
     return CircleOut(
         id=str(circle.id),
         node_id=node.feed.node_id if node.feed.keys else "",
-        name=circle.name,
-        aim=circle.aim,
-        domain=circle.domain,
-        kind=str(circle.kind),
-        parent=circle.parent,
-        status=str(circle.status),
+        **profile,
         decision_method=str(circle.rules.decision_method),
         absentee_policy=str(circle.rules.absentee_policy),
         methods_by_topic=dict(circle.rules.methods_by_topic),
-        legal_name=entity.registered_name if entity else None,
         participants=[
             ParticipantOut(
                 person_id=p.person_id,

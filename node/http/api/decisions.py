@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
+import msgspec
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
 from domain.decision import Decision
 from domain.membership import check_full_participant
+from node.app.publishing import decision_record
 from node.http.api.auth import Node, Person
 from node.http.api.errors import ERROR_RESPONSES
 from node.http.api.fields import Body, Ref, Title
@@ -19,6 +21,8 @@ from node.http.api.threaded import ThreadedRoute
 router = APIRouter(route_class=ThreadedRoute, tags=["decisions"], responses=ERROR_RESPONSES)
 
 
+# The fields of the decision's wire record (node.network.messages.DecisionRecord, `id` for its
+# `decision_id`) and more; tests/node/api/test_api_wire_records.py keeps them the record's.
 class DecisionOut(BaseModel):
     id: str
     kind: str = Field(description="policy (by consent) or operational (everyday, by a hat)")
@@ -42,21 +46,14 @@ class DecisionOut(BaseModel):
 
 
 def decision_out(decision: Decision, today: date) -> DecisionOut:
+    """The decision as its record says it (the one the feed publishes), with what only its own
+    circle knows of it."""
+    record = msgspec.structs.asdict(decision_record(decision))
     return DecisionOut(
-        id=str(decision.id),
-        kind=str(decision.kind),
-        title=decision.title,
-        text=decision.text,
-        area=decision.area,
-        hat_id=decision.hat_id,
+        id=record.pop("decision_id"),
+        **record,
         taken_by=decision.taken_by,
         proposal_id=decision.proposal_id,
-        effective=decision.effective,
-        review_date=decision.review_date,
-        term_end=decision.term_end,
-        measures=list(decision.measures),
-        binding=decision.binding,
-        status=str(decision.status),
         review_due=decision.is_review_due(today),
         challenges=list(decision.challenges),
         superseded_by=decision.superseded_by,

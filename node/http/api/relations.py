@@ -122,6 +122,9 @@ def get_relationship(node: Node, by: Person, other: str) -> RelationshipOut:
     return relationship_out(node, node.records.peek_circle(), node.relations.relationship(other))
 
 
+# A co-op's policy as its wire record says it (node.network.messages.DecisionRecord, stored as
+# received), with the co-op's id and name; tests/node/api/test_api_wire_records.py keeps the
+# fields the record's.
 class CoopPolicy(BaseModel):
     circle: str = Field(description="The co-op's node id")
     circle_name: str
