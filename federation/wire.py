@@ -101,7 +101,7 @@ class BodyRef(msgspec.Struct, array_like=True, frozen=True):
 class TypeUncheckedEntry(Entry, frozen=True, gc=False):
     """An Entry decoded without checking its type name against TYPE_PATTERN (every other
     constraint is Entry's): `federation.verify.decode_entry` checks each name once, then
-    remembers it (the pattern is a third of the cost of decoding an entry). Not tracked by
+    remembers it (the pattern is much of the cost of decoding an entry). Not tracked by
     the garbage collector: its fields are bytes, numbers, a string, a list of bytes and keys,
     which cannot form a cycle."""
 

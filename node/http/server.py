@@ -52,7 +52,7 @@ class ServerOptions:
     # the store take turns anyway, and a command is mostly Python holding the GIL: with a
     # few threads, requests wait their turn in order; with anyio's default of 40 they
     # contend for the GIL and the store's write lock, and the slowest wait longest
-    # (bench/RESULTS.md, API: with 40 threads, p99 1.5 to 2 times what it is with 4).
+    # (bench/RESULTS.md, "API": the p99 latency with 40 threads against 4).
     threads: int = 4
     # Seconds between checks of the calendar (reviews due, terms over, processes lapsed).
     due_interval: float = 3600.0

@@ -11,6 +11,12 @@ read for all its records.
 A command done with its copy once saved hands it over (`adopt`): kept as it is, the next use
 finds nothing later in the store and copies nothing. Copies are cheap where it matters:
 records that never change once made (answers) are shared between copies (domain/records.py).
+
+Why not eventsourcing's own aggregate cache (`AGGREGATE_CACHE_MAXSIZE`): it brings a cached
+aggregate up to date by changing it in place, so it hands out a deep copy on every `get` for
+safety (or, without the copy, an object that changes under its reader); it reads the store
+once per aggregate, where a listing here reads once for all its records; and it cannot leave
+out the classes an erasure deletes. Only public parts of the library are used here.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 eventsourcing's default projector asserts `isinstance(event, CanMutateProtocol)` before it
 applies each event: a runtime check against a typing Protocol, which walks the protocol's
-attributes every time (about 15 µs an event on Python 3.11, two thirds of the time to load a
-circle of 10,000 events from its events alone). Every event the node stores is an aggregate's
+attributes every time (most of the time to load a circle from its events alone:
+bench/RESULTS.md, "cold start"). Every event the node stores is an aggregate's
 event, which has `mutate`; applying one that had not would fail at once, as clearly.
 """
 

@@ -4,11 +4,11 @@ connection of each thread's own.
 Every command reads a few aggregates' latest events (is the kept circle still current? what
 is the last version of this index?), and eventsourcing reads each through its connection
 pool: a pooled connection taken and given back under the pool's locks, a BEGIN, the query,
-a ROLLBACK. On SQLite that is about nine tenths of the cost of such a read (50 µs against
-6 µs on the bench machine). Reads of events outside a transaction need none of it: in WAL
-mode a statement on a connection in autocommit mode reads the last committed state, by
-whichever connection or process it was committed. So each thread that reads events gets a
-connection of its own (`Readers`), and writes still go through the pool, in transactions.
+a ROLLBACK. On SQLite that is most of the cost of such a read. Reads of events outside a
+transaction need none of it: in WAL mode a statement on a connection in autocommit mode reads
+the last committed state, by whichever connection or process it was committed. So each thread
+that reads events gets a connection of its own (`Readers`), and writes still go through the
+pool, in transactions.
 
 An in-memory store (`:memory:`, `mode=memory`) has no WAL and a connection shares nothing
 with another: its reads stay on the pool.

@@ -32,7 +32,7 @@ ROUTERS = (
 def include_api(app: FastAPI) -> None:
     """The member API's routers, each included in the app itself (under /api, with the
     Idempotency-Key dependency), not nested in one router of their own: FastAPI matches a
-    request again at each level of nesting, and a nested router cost a consent about a
-    tenth of the server's time per request."""
+    request again at each level of nesting, which the API bench showed in every consent
+    (bench/RESULTS.md, "API")."""
     for routes in ROUTERS:
         app.include_router(routes, prefix="/api", dependencies=[Depends(once)])

@@ -33,7 +33,7 @@ async def person(
         )
     node = node_of(request)
     if node.store.reads_are_local:
-        # Two reads of kept aggregates, microseconds on SQLite: cheaper here than a hand-off
+        # Two reads of kept aggregates, quick on SQLite: cheaper here than a hand-off
         # to a thread (the route's own hand-off follows). A store across a network is read
         # off the event loop.
         found = node.tokens.person_for_token(credentials.credentials)
@@ -53,7 +53,7 @@ async def person(
 
 async def _node(request: Request) -> CircleNode:
     # A coroutine: FastAPI runs a plain function dependency in a worker thread, a hand-off
-    # per request (about a tenth of a request's time on the bench) for an attribute lookup.
+    # per request (bench/RESULTS.md, "API") for an attribute lookup.
     return node_of(request)
 
 
