@@ -3,7 +3,8 @@
 `outgoing` looks at the events a save is about to store and returns the entries they cause,
 which the node appends to its feed in that same save. Public records (the circle's profile and
 its decisions, introductions, requests for support to the whole network) go to everyone;
-messages between two circles go to the other circle alone.
+messages between two circles go to the other circle alone. What an event causes is chosen by
+its class: the circle's profile and summary events, and a teller per event class (`TELL`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import msgspec
 from eventsourcing.domain import Aggregate
 
 from domain.circle import Circle
+from domain.consent import ConsentProcess
 from domain.decision import Decision
 from domain.hats import DELEGATE
 from domain.proposal import Proposal
@@ -81,20 +83,34 @@ class Publishing(Protocol):
     def introduction_of(self, other: str) -> tuple[bytes, str]: ...
 
 
+# The domain's event classes are made by its `@event("...")` decorators when its modules load,
+# where type checkers cannot see them: the tables below name them through these aliases.
+_Circle: Any = Circle
+_ConsentProcess: Any = ConsentProcess
+_Decision: Any = Decision
+_Proposal: Any = Proposal
+_Relationship: Any = Relationship
+_SupportRequest: Any = SupportRequest
+
 # Circle events that change its public profile.
-PROFILE_EVENTS = frozenset(
+PROFILE_EVENTS: frozenset[type[Any]] = frozenset(
     {
-        "Founded",
-        "Activated",
-        "AimRevised",
-        "DomainChanged",
-        "Incorporated",
-        "WentIndependent",
-        "Dissolved",
+        _Circle.Founded,
+        _Circle.Activated,
+        _Circle.AimRevised,
+        _Circle.DomainChanged,
+        _Circle.Incorporated,
+        _Circle.WentIndependent,
+        _Circle.Dissolved,
     }
 )
 # Changes a co-op hears about in its member circle's summary.
-SUMMARY_EVENTS = PROFILE_EVENTS | {"HatPutOn", "HatTakenOff", "HatRenewed", "MembershipChanged"}
+SUMMARY_EVENTS = PROFILE_EVENTS | {
+    _Circle.HatPutOn,
+    _Circle.HatTakenOff,
+    _Circle.HatRenewed,
+    _Circle.MembershipChanged,
+}
 
 
 def circle_profile(circle: Circle) -> CircleProfile:
@@ -137,236 +153,257 @@ def _public(kind: str, body: msgspec.Struct) -> Outgoing:
     return Outgoing(kind, encode_body(body), [])
 
 
-def _events(aggregate: Aggregate) -> list[Any]:
-    return list(aggregate.pending_events)
-
-
 def outgoing(node: Publishing, aggregates: Sequence[Aggregate]) -> list[Outgoing]:
     """The entries the pending events of `aggregates` cause, in order."""
     entries: list[Outgoing] = []
     summary_due = False
     for aggregate in aggregates:
-        names = {type(event).__name__ for event in aggregate.pending_events}
+        events: list[Any] = list(aggregate.pending_events)
+        classes = {type(event) for event in events}
         if isinstance(aggregate, Circle):
-            if names & PROFILE_EVENTS:
+            if classes & PROFILE_EVENTS:
                 entries.append(_public(CIRCLE_PROFILE, circle_profile(aggregate)))
-            entries.extend(_delegates(node, aggregate))
-            entries.extend(_erasures(node, aggregate))
-            summary_due |= bool(names & SUMMARY_EVENTS)
-        elif isinstance(aggregate, Decision) and names:
+            summary_due |= bool(classes & SUMMARY_EVENTS)
+        elif isinstance(aggregate, Decision) and events:
             entries.append(_public(DECISION_RECORD, decision_record(aggregate)))
-            summary_due |= _changes_summary(aggregate, names)
+            summary_due |= _changes_summary(aggregate, classes)
         elif isinstance(aggregate, Relationship):
-            entries.extend(_relationship(node, aggregate))
             summary_due |= any(
-                type(e).__name__ == "CoopLinkChanged" and e.coop == CoopLink.MEMBER_OF
-                for e in _events(aggregate)
+                isinstance(e, _Relationship.CoopLinkChanged) and e.coop == CoopLink.MEMBER_OF
+                for e in events
             )
-        elif isinstance(aggregate, Proposal):
-            entries.extend(_proposal(node, aggregate))
-        elif isinstance(aggregate, SupportRequest):
-            entries.extend(_support(aggregate))
+        for event in events:
+            tell = teller(type(aggregate), type(event))
+            if tell is not None:
+                entries.extend(tell(node, aggregate, event))
     if summary_due:
         entries.extend(_summaries(node, aggregates))
     return entries
 
 
-def _relationship(node: Publishing, rel: Relationship) -> list[Outgoing]:
-    """Decisions of this circle about another circle, told to it."""
-    out: list[Outgoing] = []
-    for event in _events(rel):
-        name = type(event).__name__
-        if name == "PeeringChanged" and event.proposal_id:
-            kind = {
-                Peering.REQUESTED: PEERING_REQUEST,
-                Peering.PEERS: PEERING_ACCEPT,
-                Peering.ENDED: PEERING_END,
-            }[event.peering]
-            out.append(_to(rel.other, kind, Addressed(rel.other)))
-        elif name == "AdmittedToNetwork":
-            inception, url = node.introduction_of(rel.other)
-            out.append(_public(INTRODUCTION, Introduction(rel.other, url, rel.name, inception)))
-        elif name == "CoopLinkChanged" and event.proposal_id:
-            if event.coop == CoopLink.APPLYING:
-                entity = event.legal_entity
-                out.append(
-                    _to(
-                        rel.other,
-                        COOP_APPLY,
-                        CoopApplication(
-                            rel.other,
-                            event.corporate,
-                            entity.registered_name if entity else None,
-                            entity.number if entity else None,
-                            entity.registry if entity else None,
-                        ),
-                    )
-                )
-            elif event.coop == CoopLink.HAS_MEMBER:
-                out.append(_to(rel.other, COOP_ADMIT, Addressed(rel.other)))
-            elif event.coop == CoopLink.WITHDRAWN:
-                out.append(_to(rel.other, COOP_WITHDRAW, Addressed(rel.other)))
-        elif name == "CorporateMembershipChanged" and event.proposal_id:
-            if event.pending:
-                entity = event.legal_entity
-                out.append(
-                    _to(
-                        rel.other,
-                        COOP_APPLY,
-                        CoopApplication(
-                            rel.other, True, entity.registered_name, entity.number, entity.registry
-                        ),
-                    )
-                )
-            else:
-                out.append(_to(rel.other, COOP_ADMIT, Addressed(rel.other)))
-        elif name == "LinkChanged" and event.by_us:
-            kind = LINK_LEADER_PROPOSED if event.role == "proposed_leader" else LINK_LEADER_AGREED
-            person_name = node.person_name(event.person) if kind == LINK_LEADER_AGREED else ""
-            out.append(_to(rel.other, kind, LinkPerson(rel.other, event.person, person_name)))
-        elif name == "ConsentRequestAnswered" and event.seat:
-            # A seat holder of this circle answered the co-op's consent round.
-            out.append(
-                _to(
-                    rel.other,
-                    SEAT_ANSWER,
-                    ConsentAnswer(
-                        rel.other,
-                        event.proposal,
-                        event.round_number,
-                        event.consents,
-                        event.argument,
-                        event.seat,
-                    ),
-                )
-            )
-    return out
+# What one event tells other circles: the entries it causes, chosen by the event's class.
+# Each teller gets the node, the aggregate as the save leaves it, and the event.
 
 
-def _erasures(node: Publishing, circle: Circle) -> list[Outgoing]:
+def _peering_changed(node: Publishing, rel: Relationship, event: Any) -> list[Outgoing]:
+    """This circle decided, by consent, to ask for, accept or end peering: told to the other."""
+    if not event.proposal_id:
+        return []
+    kind = {
+        Peering.REQUESTED: PEERING_REQUEST,
+        Peering.PEERS: PEERING_ACCEPT,
+        Peering.ENDED: PEERING_END,
+    }[event.peering]
+    return [_to(rel.other, kind, Addressed(rel.other))]
+
+
+def _admitted_to_network(node: Publishing, rel: Relationship, event: Any) -> list[Outgoing]:
+    """This circle admitted another to the network: its signed introduction goes to everyone."""
+    inception, url = node.introduction_of(rel.other)
+    return [_public(INTRODUCTION, Introduction(rel.other, url, rel.name, inception))]
+
+
+def _coop_link_changed(node: Publishing, rel: Relationship, event: Any) -> list[Outgoing]:
+    """This circle applied to a co-op, admitted a member circle or withdrew, by consent."""
+    if not event.proposal_id:
+        return []
+    if event.coop == CoopLink.APPLYING:
+        entity = event.legal_entity
+        application = CoopApplication(
+            rel.other,
+            event.corporate,
+            entity.registered_name if entity else None,
+            entity.number if entity else None,
+            entity.registry if entity else None,
+        )
+        return [_to(rel.other, COOP_APPLY, application)]
+    if event.coop == CoopLink.HAS_MEMBER:
+        return [_to(rel.other, COOP_ADMIT, Addressed(rel.other))]
+    if event.coop == CoopLink.WITHDRAWN:
+        return [_to(rel.other, COOP_WITHDRAW, Addressed(rel.other))]
+    return []
+
+
+def _corporate_membership_changed(
+    node: Publishing, rel: Relationship, event: Any
+) -> list[Outgoing]:
+    """This circle applied to stay as a corporate member, or agreed to one, by consent."""
+    if not event.proposal_id:
+        return []
+    if event.pending:
+        entity = event.legal_entity
+        application = CoopApplication(
+            rel.other, True, entity.registered_name, entity.number, entity.registry
+        )
+        return [_to(rel.other, COOP_APPLY, application)]
+    return [_to(rel.other, COOP_ADMIT, Addressed(rel.other))]
+
+
+def _link_changed(node: Publishing, rel: Relationship, event: Any) -> list[Outgoing]:
+    """This circle proposed or agreed a leader for the double link."""
+    if not event.by_us:
+        return []
+    kind = LINK_LEADER_PROPOSED if event.role == "proposed_leader" else LINK_LEADER_AGREED
+    person_name = node.person_name(event.person) if kind == LINK_LEADER_AGREED else ""
+    return [_to(rel.other, kind, LinkPerson(rel.other, event.person, person_name))]
+
+
+def _consent_request_answered(node: Publishing, rel: Relationship, event: Any) -> list[Outgoing]:
+    """A seat holder of this circle answered the co-op's consent round."""
+    if not event.seat:
+        return []
+    answer = ConsentAnswer(
+        rel.other, event.proposal, event.round_number, event.consents, event.argument, event.seat
+    )
+    return [_to(rel.other, SEAT_ANSWER, answer)]
+
+
+def _personal_data_erased(node: Publishing, circle: Circle, event: Any) -> list[Outgoing]:
     """Someone's personal data was erased here: the co-ops that hold copies erase theirs."""
     out: list[Outgoing] = []
-    for event in _events(circle):
-        if type(event).__name__ == "PersonalDataErased":
-            bodies = [bytes.fromhex(digest) for digest in event.bodies]
-            for rel in node.relationships():
-                if rel.coop in (CoopLink.MEMBER_OF, CoopLink.WITHDRAWN):
-                    body = PersonErased(rel.other, event.person_id, bodies)
-                    out.append(_to(rel.other, PERSON_ERASED, body))
+    bodies = [bytes.fromhex(digest) for digest in event.bodies]
+    for rel in node.relationships():
+        if rel.coop in (CoopLink.MEMBER_OF, CoopLink.WITHDRAWN):
+            body = PersonErased(rel.other, event.person_id, bodies)
+            out.append(_to(rel.other, PERSON_ERASED, body))
     return out
 
 
-def _delegates(node: Publishing, circle: Circle) -> list[Outgoing]:
+def _hat_put_on(node: Publishing, circle: Circle, event: Any) -> list[Outgoing]:
     """A new delegate is told to each co-op this circle is part of (the double link)."""
+    if event.term.hat_id != DELEGATE:
+        return []
     out: list[Outgoing] = []
-    for event in _events(circle):
-        if type(event).__name__ == "HatPutOn" and event.term.hat_id == DELEGATE:
-            person = event.term.person_id
-            for rel in node.relationships():
-                if rel.coop == CoopLink.MEMBER_OF:
-                    body = LinkPerson(rel.other, person, node.person_name(person))
-                    out.append(_to(rel.other, LINK_DELEGATE, body))
+    person = event.term.person_id
+    for rel in node.relationships():
+        if rel.coop == CoopLink.MEMBER_OF:
+            body = LinkPerson(rel.other, person, node.person_name(person))
+            out.append(_to(rel.other, LINK_DELEGATE, body))
     return out
 
 
-def _proposal(node: Publishing, proposal: Proposal) -> list[Outgoing]:
+def _consent_round_opened(node: Publishing, proposal: Proposal, event: Any) -> list[Outgoing]:
     out: list[Outgoing] = []
-    for event in _events(proposal):
-        name = type(event).__name__
-        if name == "ConsentRoundOpened":
-            # Federated consent: each linked circle asked answers by its own process.
-            for ref in proposal.asked_circles:
-                out.append(
-                    _to(
-                        ref,
-                        CONSENT_REQUEST,
-                        ConsentRequest(
-                            ref,
-                            str(proposal.id),
-                            proposal.round_number,
-                            proposal.title,
-                            proposal.text,
-                        ),
-                    )
-                )
-            # The double link: member circles' delegates and leaders sit in this round.
-            for seat in node.get_circle().participants:
-                if "/" in seat and seat in node.get_circle().full_participants():
-                    ref, role = seat.rsplit("/", 1)
-                    out.append(
-                        _to(
-                            ref,
-                            SEAT_REQUEST,
-                            ConsentRequest(
-                                ref,
-                                str(proposal.id),
-                                proposal.round_number,
-                                proposal.title,
-                                proposal.text,
-                                role,
-                            ),
-                        )
-                    )
-        elif (
-            (name == "ConsentRoundClosed" and event.record.outcome == Stage.CONSENTED)
-            or (name == "VoteRecorded" and event.outcome == Stage.CONSENTED)
-        ) and proposal.purpose == Purpose.ANSWER_CONSENT_REQUEST:
-            subject = proposal.subject
-            ref = str(subject["circle"])
-            out.append(
-                _to(
-                    ref,
-                    CONSENT_ANSWER,
-                    ConsentAnswer(
-                        ref,
-                        str(subject["request"]),
-                        int(subject.get("round", 1)),
-                        bool(subject["consents"]),
-                        str(subject.get("argument") or ""),
-                    ),
-                )
+    # Federated consent: each linked circle asked answers by its own process.
+    for ref in proposal.asked_circles:
+        request = ConsentRequest(
+            ref, str(proposal.id), proposal.round_number, proposal.title, proposal.text
+        )
+        out.append(_to(ref, CONSENT_REQUEST, request))
+    # The double link: member circles' delegates and leaders sit in this round.
+    for seat in node.get_circle().participants:
+        if "/" in seat and seat in node.get_circle().full_participants():
+            ref, role = seat.rsplit("/", 1)
+            request = ConsentRequest(
+                ref, str(proposal.id), proposal.round_number, proposal.title, proposal.text, role
             )
+            out.append(_to(ref, SEAT_REQUEST, request))
     return out
 
 
-def _support(request: SupportRequest) -> list[Outgoing]:
-    out: list[Outgoing] = []
-    for event in _events(request):
-        name = type(event).__name__
-        if name == "SupportRequested" and request.is_ours:
-            body = SupportRequestMessage(str(request.id), request.kind, request.text, request.to)
-            if NETWORK in request.to:
-                out.append(_public(SUPPORT_REQUEST, body))
-            else:
-                audience = [feed_id_from_node_id(ref) for ref in request.to]
-                out.append(Outgoing(SUPPORT_REQUEST, encode_body(body), audience))
-        elif name == "OfferMade":
-            assert request.origin is not None and request.origin_id is not None
-            out.append(
-                _to(
-                    request.origin,
-                    SUPPORT_OFFER,
-                    SupportMessage(request.origin, request.origin_id, event.text),
-                )
-            )
-        elif name == "OfferAccepted":
-            for helper in request.offers:
-                out.append(
-                    _to(
-                        helper,
-                        SUPPORT_OUTCOME,
-                        SupportMessage(helper, str(request.id), accepted=event.helper),
-                    )
-                )
-        elif name == "Delivered" and event.by_us:
-            other, request_id = _other_side(request)
-            out.append(_to(other, SUPPORT_DELIVERED, SupportMessage(other, request_id, event.note)))
-        elif name == "Reflected" and event.who == "us":
-            other, request_id = _other_side(request)
-            out.append(
-                _to(other, SUPPORT_REFLECTION, SupportMessage(other, request_id, event.text))
-            )
-    return out
+def _consent_round_closed(node: Publishing, proposal: Proposal, event: Any) -> list[Outgoing]:
+    if event.record.outcome != Stage.CONSENTED:
+        return []
+    return _answer_consent_request(proposal)
+
+
+def _vote_recorded(node: Publishing, proposal: Proposal, event: Any) -> list[Outgoing]:
+    if event.outcome != Stage.CONSENTED:
+        return []
+    return _answer_consent_request(proposal)
+
+
+def _answer_consent_request(proposal: Proposal) -> list[Outgoing]:
+    """This circle consented to its answer to another circle's request: the answer goes out."""
+    if proposal.purpose != Purpose.ANSWER_CONSENT_REQUEST:
+        return []
+    subject = proposal.subject
+    ref = str(subject["circle"])
+    answer = ConsentAnswer(
+        ref,
+        str(subject["request"]),
+        int(subject.get("round", 1)),
+        bool(subject["consents"]),
+        str(subject.get("argument") or ""),
+    )
+    return [_to(ref, CONSENT_ANSWER, answer)]
+
+
+def _support_requested(node: Publishing, request: SupportRequest, event: Any) -> list[Outgoing]:
+    if not request.is_ours:
+        return []
+    body = SupportRequestMessage(str(request.id), request.kind, request.text, request.to)
+    if NETWORK in request.to:
+        return [_public(SUPPORT_REQUEST, body)]
+    audience = [feed_id_from_node_id(ref) for ref in request.to]
+    return [Outgoing(SUPPORT_REQUEST, encode_body(body), audience)]
+
+
+def _offer_made(node: Publishing, request: SupportRequest, event: Any) -> list[Outgoing]:
+    assert request.origin is not None and request.origin_id is not None
+    body = SupportMessage(request.origin, request.origin_id, event.text)
+    return [_to(request.origin, SUPPORT_OFFER, body)]
+
+
+def _offer_accepted(node: Publishing, request: SupportRequest, event: Any) -> list[Outgoing]:
+    return [
+        _to(helper, SUPPORT_OUTCOME, SupportMessage(helper, str(request.id), accepted=event.helper))
+        for helper in request.offers
+    ]
+
+
+def _delivered(node: Publishing, request: SupportRequest, event: Any) -> list[Outgoing]:
+    if not event.by_us:
+        return []
+    other, request_id = _other_side(request)
+    return [_to(other, SUPPORT_DELIVERED, SupportMessage(other, request_id, event.note))]
+
+
+def _reflected(node: Publishing, request: SupportRequest, event: Any) -> list[Outgoing]:
+    if event.who != "us":
+        return []
+    other, request_id = _other_side(request)
+    return [_to(other, SUPPORT_REFLECTION, SupportMessage(other, request_id, event.text))]
+
+
+Teller = Callable[[Publishing, Any, Any], list[Outgoing]]
+
+# The tellers of each aggregate's events, by the aggregate's class and the event's. A proposal
+# records the consent process's own events (`ConsentProcess.ConsentRoundOpened`): its table
+# names those, and `teller` finds an event's teller by the classes it derives from.
+TELL: dict[type[Aggregate], dict[type[Any], Teller]] = {
+    Relationship: {
+        _Relationship.PeeringChanged: _peering_changed,
+        _Relationship.AdmittedToNetwork: _admitted_to_network,
+        _Relationship.CoopLinkChanged: _coop_link_changed,
+        _Relationship.CorporateMembershipChanged: _corporate_membership_changed,
+        _Relationship.LinkChanged: _link_changed,
+        _Relationship.ConsentRequestAnswered: _consent_request_answered,
+    },
+    Circle: {
+        _Circle.HatPutOn: _hat_put_on,
+        _Circle.PersonalDataErased: _personal_data_erased,
+    },
+    Proposal: {
+        _ConsentProcess.ConsentRoundOpened: _consent_round_opened,
+        _ConsentProcess.ConsentRoundClosed: _consent_round_closed,
+        _Proposal.VoteRecorded: _vote_recorded,
+    },
+    SupportRequest: {
+        _SupportRequest.SupportRequested: _support_requested,
+        _SupportRequest.OfferMade: _offer_made,
+        _SupportRequest.OfferAccepted: _offer_accepted,
+        _SupportRequest.Delivered: _delivered,
+        _SupportRequest.Reflected: _reflected,
+    },
+}
+
+
+def teller(aggregate_class: type[Aggregate], event_class: type[Any]) -> Teller | None:
+    """What an event of `event_class`, recorded by an aggregate of `aggregate_class`, tells
+    other circles; None if it tells them nothing by itself."""
+    tellers = TELL.get(aggregate_class, {})
+    return next((tellers[cls] for cls in event_class.__mro__ if cls in tellers), None)
 
 
 def _other_side(request: SupportRequest) -> tuple[str, str]:
@@ -377,12 +414,12 @@ def _other_side(request: SupportRequest) -> tuple[str, str]:
     return request.origin, request.origin_id
 
 
-def _changes_summary(decision: Decision, names: set[str]) -> bool:
+def _changes_summary(decision: Decision, classes: set[type[Any]]) -> bool:
     """Whether a decision's change can change its circle's summary (the policies in force,
     the decisions due for review). A new operational decision cannot: it is no policy, and
     its review date is in the future. Everyday decisions are the most frequent change, and
     the summary reads every decision of the circle: it is worked out when it can change."""
-    return names != {"Taken"} or decision.kind == DecisionKind.POLICY
+    return classes != {_Decision.Taken} or decision.kind == DecisionKind.POLICY
 
 
 def _summaries(node: Publishing, aggregates: Sequence[Aggregate]) -> list[Outgoing]:

@@ -1,0 +1,128 @@
+"""Publishing chooses what an event does by its class, from tables keyed by the domain's event
+classes (`node/app/publishing.py`): a renamed event class fails at import, and these tests hold
+the tables against the event classes of each aggregate, so that a new event, or an entry taken
+out of a table, does not go unnoticed.
+
+The rules, as the code has them:
+
+- Publishing reads the events of the circle, its decisions, relationships, proposals and
+  requests for support. Every event of a decision publishes the decision's record. Every event
+  of the others either has a teller (`publishing.teller`), or, for the circle, changes its
+  profile or summary (`SUMMARY_EVENTS`, which holds `PROFILE_EVENTS`), or is named in
+  `SAYS_NOTHING` below: what it changes stays in this circle. Never both.
+- No table names a class that is not an event of the aggregates it is for (such an entry would
+  never be used).
+
+The events of an aggregate are found by walking its class and the aggregate classes it derives
+from (a proposal records the consent process's own events): among the attributes of each, the
+subclasses of its `Event`, without `Event` itself and the library's default `Created` (every
+aggregate here is created by an event of its own: `Founded`, `Drafted`, `Met`, ...). A class
+derived from one that a table names counts as named, as `teller` looks them up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+from domain.circle import Circle
+from domain.consent import ConsentProcess
+from domain.proposal import Proposal
+from domain.relationships import Relationship
+from domain.support import SupportRequest
+from node.app.publishing import PROFILE_EVENTS, SUMMARY_EVENTS, TELL, teller
+
+# The events of the aggregates that publish which say nothing to other circles.
+SAYS_NOTHING: dict[type[Aggregate], set[type[Any]]] = {
+    Circle: {
+        Circle.Applied,
+        Circle.Admitted,
+        Circle.FounderJoined,
+        Circle.LevelChanged,
+        Circle.HatDefined,
+        Circle.LinkedSeatTaken,
+        Circle.RulesChanged,
+    },
+    Relationship: {
+        Relationship.Met,
+        Relationship.WasAdmitted,
+        Relationship.ConsentRequested,
+        Relationship.MessageRefused,
+    },
+    Proposal: {
+        Proposal.Drafted,
+        Proposal.Presented,
+        Proposal.QuestionAsked,
+        Proposal.QuestionAnswered,
+        Proposal.ReactionRoundOpened,
+        Proposal.Reacted,
+        Proposal.Amended,
+        ConsentProcess.AnsweredInAdvance,
+        ConsentProcess.ConsentGiven,
+        ConsentProcess.ObjectionRaised,
+        ConsentProcess.ObjectionWithdrawn,
+        ConsentProcess.ObjectionsIntegrated,
+        ConsentProcess.Escalated,
+        ConsentProcess.Withdrawn,
+        ConsentProcess.Lapsed,
+    },
+    SupportRequest: {
+        SupportRequest.OfferReceived,
+        SupportRequest.OutcomeReceived,
+    },
+}
+
+
+def events_of(aggregate: type[Aggregate]) -> set[type[Any]]:
+    """The event classes of `aggregate`, as the module's docstring says."""
+    found: set[type[Any]] = set()
+    for cls in aggregate.__mro__:
+        if not issubclass(cls, Aggregate) or cls is Aggregate:
+            continue
+        for value in vars(cls).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, cls.Event)
+                and value not in (cls.Event, cls.Created)
+            ):
+                found.add(value)
+    return found
+
+
+def _named(event_class: type[Any], classes: set[type[Any]]) -> bool:
+    return any(cls in classes for cls in event_class.__mro__)
+
+
+def test_every_event_of_an_aggregate_that_publishes_is_told_or_known_to_say_nothing() -> None:
+    # Given: the aggregates publishing reads (those with tellers), and their events.
+    assert set(TELL) == set(SAYS_NOTHING)
+    unsorted, both = [], []
+    for aggregate, says_nothing in SAYS_NOTHING.items():
+        for event_class in events_of(aggregate):
+            # When: publishing is asked what the event tells other circles.
+            told = teller(aggregate, event_class) is not None
+            if aggregate is Circle:
+                told = told or event_class in SUMMARY_EVENTS
+            quiet = _named(event_class, says_nothing)
+
+            # Then: it tells something, or is known to say nothing; never both.
+            if not (told or quiet):
+                unsorted.append(event_class.__qualname__)
+            if told and quiet:
+                both.append(event_class.__qualname__)
+    assert not unsorted, f"events that publish nothing and are not in SAYS_NOTHING: {unsorted}"
+    assert not both, f"events in SAYS_NOTHING that publish: {both}"
+
+
+def test_the_publishing_tables_name_only_events_of_their_aggregates() -> None:
+    # Given: the teller tables, one per aggregate, and the circle's profile and summary events.
+    tables = {aggregate: set(tellers) for aggregate, tellers in TELL.items()}
+    tables[Circle] |= SUMMARY_EVENTS
+
+    # Then: each names events of its own aggregate only (an entry for another would never be
+    # used), and the profile's events are among the summary's.
+    for aggregate, named in tables.items():
+        strangers = {cls.__qualname__ for cls in named - events_of(aggregate)}
+        assert not strangers, f"{aggregate.__name__}'s table names: {sorted(strangers)}"
+    assert PROFILE_EVENTS <= SUMMARY_EVENTS
