@@ -7,6 +7,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from domain.circle import Circle
+from domain.consent import ConsentProcess
+from domain.decision import Decision
+from domain.meeting import Meeting
+from domain.proposal import Proposal
+from domain.relationships import Relationship
+from domain.selection import HatSelection
+from domain.support import SupportRequest
 from node.app.node import CircleNode
 
 PAGE = 500
@@ -112,6 +120,10 @@ def _round_closed(e: Any, c: _Context) -> str:
     )
 
 
+def _amended(e: Any, c: _Context) -> str:
+    return f"{c.title(e.originator_id)!r} was amended"
+
+
 def _met(e: Any, c: _Context) -> str:
     name = e.name or "a circle"
     c.circles[str(e.originator_id)] = c.circles[e.other] = name
@@ -168,131 +180,163 @@ def _link(e: Any, c: _Context) -> str:
     return f"Double link with {other}: {role}"
 
 
-DESCRIBE: dict[str, Callable[[Any, _Context], str]] = {
-    "Met": _met,
-    "AdmittedToNetwork": lambda e, c: (
+# The domain's event classes are made by its `@event("...")` decorators when its modules load,
+# where type checkers cannot see them: the table below names them through these aliases.
+_Circle: Any = Circle
+_ConsentProcess: Any = ConsentProcess
+_Decision: Any = Decision
+_HatSelection: Any = HatSelection
+_Meeting: Any = Meeting
+_Proposal: Any = Proposal
+_Relationship: Any = Relationship
+_SupportRequest: Any = SupportRequest
+
+Describe = Callable[[Any, _Context], str]
+
+# What each kind of event says, by its class. Proposals and hat selections record the consent
+# process's own events (`ConsentProcess.ConsentGiven`): the table names them once for both.
+# Personal details, the register and the node's own bookkeeping are not part of the story:
+# their events have no description, and are left out.
+DESCRIBE: dict[type[Any], Describe] = {
+    _Relationship.Met: _met,
+    _Relationship.AdmittedToNetwork: lambda e, c: (
         f"This circle admitted {c.circle(e.originator_id)} to the network, by consent; "
         "its signed introduction went out"
     ),
-    "WasAdmitted": lambda e, c: f"{c.circle(e.originator_id)} admitted this circle to the network",
-    "PeeringChanged": _peering,
-    "CoopLinkChanged": _coop_link,
-    "CorporateMembershipChanged": _corporate,
-    "LinkChanged": _link,
-    "ConsentRequested": lambda e, c: (
+    _Relationship.WasAdmitted: lambda e, c: (
+        f"{c.circle(e.originator_id)} admitted this circle to the network"
+    ),
+    _Relationship.PeeringChanged: _peering,
+    _Relationship.CoopLinkChanged: _coop_link,
+    _Relationship.CorporateMembershipChanged: _corporate,
+    _Relationship.LinkChanged: _link,
+    _Relationship.ConsentRequested: lambda e, c: (
         f"{c.circle(e.originator_id)} asks for consent to {e.title!r} (round {e.round_number})"
     ),
-    "ConsentRequestAnswered": lambda e, c: (
+    _Relationship.ConsentRequestAnswered: lambda e, c: (
         f"Answered {c.circle(e.originator_id)}'s request: "
         + ("consent" if e.consents else f"objection: {e.argument}")
     ),
-    "MessageRefused": lambda e, c: (
+    _Relationship.MessageRefused: lambda e, c: (
         f"Refused a message from {c.circle(e.originator_id)}: {e.what}: {e.reason}"
     ),
-    "LinkedSeatTaken": lambda e, c: f"{c.name(e.seat)} took a seat in this circle",
-    "PersonalDataErased": lambda e, c: "A former participant's personal data was erased on request",
-    "SupportRequested": lambda e, c: (
+    _Circle.LinkedSeatTaken: lambda e, c: f"{c.name(e.seat)} took a seat in this circle",
+    _Circle.PersonalDataErased: lambda e, c: (
+        "A former participant's personal data was erased on request"
+    ),
+    _SupportRequest.SupportRequested: lambda e, c: (
         f"{'This circle asked' if e.origin is None else c.circle(e.origin) + ' asks'} for "
         f"support ({e.kind.replace('_', ' ')}): {e.text}"
     ),
-    "OfferReceived": lambda e, c: f"{c.circle(e.helper)} offered: {e.text}",
-    "OfferMade": lambda e, c: f"This circle offered support, by consent: {e.text}",
-    "OfferAccepted": lambda e, c: f"This circle accepted {c.circle(e.helper)}'s offer, by consent",
-    "OutcomeReceived": lambda e, c: (
+    _SupportRequest.OfferReceived: lambda e, c: f"{c.circle(e.helper)} offered: {e.text}",
+    _SupportRequest.OfferMade: lambda e, c: f"This circle offered support, by consent: {e.text}",
+    _SupportRequest.OfferAccepted: lambda e, c: (
+        f"This circle accepted {c.circle(e.helper)}'s offer, by consent"
+    ),
+    _SupportRequest.OutcomeReceived: lambda e, c: (
         "Our offer was accepted" if e.status == "accepted" else "Another circle's offer was taken"
     ),
-    "Delivered": lambda e, c: f"Support delivered: {e.note}",
-    "Reflected": lambda e, c: (
+    _SupportRequest.Delivered: lambda e, c: f"Support delivered: {e.note}",
+    _SupportRequest.Reflected: lambda e, c: (
         f"{'This circle' if e.who == 'us' else c.circle(e.who)} reflected: {e.text}"
     ),
-    "Founded": _founded,
-    "Activated": lambda e, c: "The circle began its work",
-    "AimRevised": lambda e, c: f"The circle's aim was revised by consent: {e.aim}",
-    "DomainChanged": lambda e, c: f"The circle's domain was changed by consent: {e.domain}",
-    "RulesChanged": lambda e, c: (
+    _Circle.Founded: _founded,
+    _Circle.Activated: lambda e, c: "The circle began its work",
+    _Circle.AimRevised: lambda e, c: f"The circle's aim was revised by consent: {e.aim}",
+    _Circle.DomainChanged: lambda e, c: f"The circle's domain was changed by consent: {e.domain}",
+    _Circle.RulesChanged: lambda e, c: (
         f"The circle's rules changed: decides by {e.rules.decision_method}, "
         f"absentees: {e.rules.absentee_policy.replace('_', ' ')}"
     ),
-    "Incorporated": lambda e, c: (
+    _Circle.Incorporated: lambda e, c: (
         f"The circle incorporated as {e.legal_entity.registered_name} "
         f"({e.legal_entity.registry} no. {e.legal_entity.number})"
     ),
-    "WentIndependent": lambda e, c: "The circle went its own way",
-    "Dissolved": lambda e, c: "The circle dissolved",
-    "FounderJoined": lambda e, c: (
+    _Circle.WentIndependent: lambda e, c: "The circle went its own way",
+    _Circle.Dissolved: lambda e, c: "The circle dissolved",
+    _Circle.FounderJoined: lambda e, c: (
         f"{c.name(e.person_id)} joined as a founding {e.level} participant"
     ),
-    "Applied": lambda e, c: f"{c.name(e.person_id)} applied to join as a {e.level} participant",
-    "Admitted": lambda e, c: f"{c.name(e.person_id)} was welcomed as a {e.level} participant",
-    "LevelChanged": lambda e, c: f"{c.name(e.person_id)} now takes part as a {e.level} participant",
-    "MembershipChanged": _membership,
-    "HatDefined": _hat_defined,
-    "HatPutOn": lambda e, c: (
+    _Circle.Applied: lambda e, c: (
+        f"{c.name(e.person_id)} applied to join as a {e.level} participant"
+    ),
+    _Circle.Admitted: lambda e, c: f"{c.name(e.person_id)} was welcomed as a {e.level} participant",
+    _Circle.LevelChanged: lambda e, c: (
+        f"{c.name(e.person_id)} now takes part as a {e.level} participant"
+    ),
+    _Circle.MembershipChanged: _membership,
+    _Circle.HatDefined: _hat_defined,
+    _Circle.HatPutOn: lambda e, c: (
         f"{c.name(e.term.person_id)} put on the {c.hat(e.term.hat_id)} hat "
         f"until {e.term.review_date}"
     ),
-    "HatRenewed": lambda e, c: (
+    _Circle.HatRenewed: lambda e, c: (
         f"{c.name(e.person_id)}'s term as {c.hat(e.hat_id)} was renewed until {e.review_date}"
     ),
-    "HatTakenOff": lambda e, c: (
+    _Circle.HatTakenOff: lambda e, c: (
         f"{c.name(e.person_id)} took off the {c.hat(e.hat_id)} hat ({e.reason})"
     ),
-    "SelectionOpened": _selection_opened,
-    "Nominated": lambda e, c: (
+    _HatSelection.SelectionOpened: _selection_opened,
+    _HatSelection.Nominated: lambda e, c: (
         f"{c.name(e.nomination.nominator)} "
         f"{'changed their nomination to' if e.nomination.changed else 'nominated'} "
         f"{c.name(e.nomination.nominee)}: {e.nomination.reason}"
     ),
-    "ChangeRoundOpened": lambda e, c: f"Change round opened in {c.title(e.originator_id)}",
-    "CandidateProposed": lambda e, c: (
+    _HatSelection.ChangeRoundOpened: lambda e, c: (
+        f"Change round opened in {c.title(e.originator_id)}"
+    ),
+    _HatSelection.CandidateProposed: lambda e, c: (
         f"The facilitator proposed {c.name(e.candidate)} as candidate: {e.reason}"
     ),
-    "Drafted": _drafted,
-    "Presented": lambda e, c: f"{c.title(e.originator_id)!r} was presented",
-    "QuestionAsked": lambda e, c: f"{c.name(e.person_id)} asked: {e.text}",
-    "QuestionAnswered": lambda e, c: f"Answered: {e.answer}",
-    "ReactionRoundOpened": lambda e, c: f"Reaction round on {c.title(e.originator_id)!r}",
-    "Reacted": lambda e, c: f"{c.name(e.person_id)} reacted: {e.text}",
-    "Amended": lambda e, c: f"{c.title(e.originator_id)!r} was amended",
-    "ConsentRoundOpened": lambda e, c: f"Consent round opened on {c.title(e.originator_id)!r}",
-    "AnsweredInAdvance": lambda e, c: f"{c.name(e.person_id)} answered in advance",
-    "ConsentGiven": lambda e, c: (
+    _Proposal.Drafted: _drafted,
+    _Proposal.Presented: lambda e, c: f"{c.title(e.originator_id)!r} was presented",
+    _Proposal.QuestionAsked: lambda e, c: f"{c.name(e.person_id)} asked: {e.text}",
+    _Proposal.QuestionAnswered: lambda e, c: f"Answered: {e.answer}",
+    _Proposal.ReactionRoundOpened: lambda e, c: f"Reaction round on {c.title(e.originator_id)!r}",
+    _Proposal.Reacted: lambda e, c: f"{c.name(e.person_id)} reacted: {e.text}",
+    _Proposal.Amended: _amended,
+    _Decision.Amended: _amended,
+    _ConsentProcess.ConsentRoundOpened: lambda e, c: (
+        f"Consent round opened on {c.title(e.originator_id)!r}"
+    ),
+    _ConsentProcess.AnsweredInAdvance: lambda e, c: f"{c.name(e.person_id)} answered in advance",
+    _ConsentProcess.ConsentGiven: lambda e, c: (
         f"{c.name(e.person_id)} consented" + (f" (concern: {e.concern})" if e.concern else "")
     ),
-    "ObjectionRaised": lambda e, c: f"{c.name(e.person_id)} objected: {e.argument}",
-    "ObjectionWithdrawn": lambda e, c: f"Objection {e.number} was withdrawn",
-    "ObjectionsIntegrated": lambda e, c: (
+    _ConsentProcess.ObjectionRaised: lambda e, c: f"{c.name(e.person_id)} objected: {e.argument}",
+    _ConsentProcess.ObjectionWithdrawn: lambda e, c: f"Objection {e.number} was withdrawn",
+    _ConsentProcess.ObjectionsIntegrated: lambda e, c: (
         f"Objection(s) {', '.join(map(str, e.record.objections))} integrated "
         f"({e.record.how.replace('_', ' ')}): {e.record.text}"
     ),
-    "ConsentRoundClosed": _round_closed,
-    "VoteRecorded": lambda e, c: (
+    _ConsentProcess.ConsentRoundClosed: _round_closed,
+    _Proposal.VoteRecorded: lambda e, c: (
         f"Formal vote on {c.title(e.originator_id)!r}: {e.result.in_favour} for, "
         f"{e.result.against} against, {e.result.abstentions} abstaining"
     ),
-    "Escalated": lambda e, c: (
+    _ConsentProcess.Escalated: lambda e, c: (
         f"{c.title(e.originator_id)!r} was passed to the broader circle: {e.reason}"
     ),
-    "Withdrawn": lambda e, c: f"{c.title(e.originator_id)!r} was withdrawn",
-    "Lapsed": lambda e, c: f"{c.title(e.originator_id)!r} lapsed at its deadline",
-    "Taken": _decision_taken,
-    "ReviewCameDue": lambda e, c: f"Review due: {c.title(e.originator_id)!r}",
-    "Renewed": lambda e, c: f"{c.title(e.originator_id)!r} renewed until {e.review_date}",
-    "Revoked": lambda e, c: f"{c.title(e.originator_id)!r} revoked",
-    "Superseded": lambda e, c: (
+    _ConsentProcess.Withdrawn: lambda e, c: f"{c.title(e.originator_id)!r} was withdrawn",
+    _ConsentProcess.Lapsed: lambda e, c: f"{c.title(e.originator_id)!r} lapsed at its deadline",
+    _Decision.Taken: _decision_taken,
+    _Decision.ReviewCameDue: lambda e, c: f"Review due: {c.title(e.originator_id)!r}",
+    _Decision.Renewed: lambda e, c: f"{c.title(e.originator_id)!r} renewed until {e.review_date}",
+    _Decision.Revoked: lambda e, c: f"{c.title(e.originator_id)!r} revoked",
+    _Decision.Superseded: lambda e, c: (
         f"{c.title(e.originator_id)!r} superseded by {c.title(e.successor_id)!r}"
     ),
-    "Expired": lambda e, c: f"{c.title(e.originator_id)!r} ended with its term",
-    "Challenged": lambda e, c: f"{c.name(e.by)} challenged {c.title(e.originator_id)!r}",
-    "Scheduled": _meeting_scheduled,
-    "AttendanceRecorded": lambda e, c: (
+    _Decision.Expired: lambda e, c: f"{c.title(e.originator_id)!r} ended with its term",
+    _Decision.Challenged: lambda e, c: f"{c.name(e.by)} challenged {c.title(e.originator_id)!r}",
+    _Meeting.Scheduled: _meeting_scheduled,
+    _Meeting.AttendanceRecorded: lambda e, c: (
         f"{c.title(e.originator_id)}: present {', '.join(c.name(p) for p in e.present)}"
         + (f"; absent {', '.join(c.name(p) for p in e.absent)}" if e.absent else "")
     ),
-    "AgendaConsented": lambda e, c: f"Agenda consented: {'; '.join(e.items)}",
-    "ItemDecided": lambda e, c: f"Item {e.number}: {e.outcome}",
-    "MinutesRecorded": lambda e, c: f"Minutes of {c.title(e.originator_id)!r} recorded",
-    "MinutesConsented": lambda e, c: f"Minutes of {c.title(e.originator_id)!r} consented",
+    _Meeting.AgendaConsented: lambda e, c: f"Agenda consented: {'; '.join(e.items)}",
+    _Meeting.ItemDecided: lambda e, c: f"Item {e.number}: {e.outcome}",
+    _Meeting.MinutesRecorded: lambda e, c: f"Minutes of {c.title(e.originator_id)!r} recorded",
+    _Meeting.MinutesConsented: lambda e, c: f"Minutes of {c.title(e.originator_id)!r} consented",
 }
 
 
@@ -304,8 +348,8 @@ def read_logbook(node: CircleNode) -> Iterator[LogbookEntry]:
         notifications = node.store.recorder.select_notifications(start=start, limit=PAGE)
         for notification in notifications:
             event: Any = node.store.mapper.to_domain_event(notification)
-            describe = DESCRIBE.get(type(event).__name__)
-            if describe is not None and _is_told(event):
+            describe = describer(type(event))
+            if describe is not None:
                 when = getattr(event, "today", None) or event.timestamp.date()
                 yield LogbookEntry(when, str(event.originator_id), describe(event, context))
         if len(notifications) < PAGE:
@@ -313,7 +357,7 @@ def read_logbook(node: CircleNode) -> Iterator[LogbookEntry]:
         start = notifications[-1].id + 1
 
 
-def _is_told(event: Any) -> bool:
-    # Personal details and the register's bookkeeping are not part of the story.
-    qualname = type(event).__qualname__
-    return not qualname.startswith(("PersonalDetails.", "Register.", "Index.", "CarriedOut."))
+def describer(event_class: type[Any]) -> Describe | None:
+    """The description of events of `event_class`, or of the nearest class it derives from
+    that has one; None if the event is not told."""
+    return next((DESCRIBE[cls] for cls in event_class.__mro__ if cls in DESCRIBE), None)

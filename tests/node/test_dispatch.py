@@ -1,7 +1,7 @@
-"""Publishing chooses what an event does by its class, from tables keyed by the domain's event
-classes (`node/app/publishing.py`): a renamed event class fails at import, and these tests hold
-the tables against the event classes of each aggregate, so that a new event, or an entry taken
-out of a table, does not go unnoticed.
+"""Publishing and the logbook choose what an event does by its class, from tables keyed by the
+domain's event classes (`node/app/publishing.py`, `node/app/logbook.py`): a renamed event class
+fails at import, and these tests hold the tables against the event classes of each aggregate,
+so that a new event, or an entry taken out of a table, does not go unnoticed.
 
 The rules, as the code has them:
 
@@ -10,6 +10,12 @@ The rules, as the code has them:
   of the others either has a teller (`publishing.teller`), or, for the circle, changes its
   profile or summary (`SUMMARY_EVENTS`, which holds `PROFILE_EVENTS`), or is named in
   `SAYS_NOTHING` below: what it changes stays in this circle. Never both.
+- The logbook tells the story of the circle, its proposals and hat selections (and the consent
+  process they share), decisions, meetings, relationships and requests for support: every event
+  of those has a description (`logbook.describer`). Personal details, the register and its
+  indexes, and the node's own records (credentials, requests carried out, feeds, peers,
+  deliveries, what peers published) are not part of it: none of their events has one. Every
+  aggregate of the domain and of the node is on one side or the other.
 - No table names a class that is not an event of the aggregates it is for (such an entry would
   never be used).
 
@@ -17,7 +23,7 @@ The events of an aggregate are found by walking its class and the aggregate clas
 from (a proposal records the consent process's own events): among the attributes of each, the
 subclasses of its `Event`, without `Event` itself and the library's default `Created` (every
 aggregate here is created by an event of its own: `Founded`, `Drafted`, `Met`, ...). A class
-derived from one that a table names counts as named, as `teller` looks them up.
+derived from one that a table names counts as named, as `teller` and `describer` look them up.
 """
 
 from __future__ import annotations
@@ -28,10 +34,21 @@ from eventsourcing.domain import Aggregate
 
 from domain.circle import Circle
 from domain.consent import ConsentProcess
+from domain.decision import Decision
+from domain.meeting import Meeting
+from domain.person import PersonalDetails
 from domain.proposal import Proposal
+from domain.register import Index, Register
 from domain.relationships import Relationship
+from domain.selection import HatSelection
 from domain.support import SupportRequest
+from node.app.credentials import Credentials
+from node.app.idempotency import CarriedOut
+from node.app.logbook import DESCRIBE, describer
+from node.app.peer_view import PeerView, RemotePerson
 from node.app.publishing import PROFILE_EVENTS, SUMMARY_EVENTS, TELL, teller
+from node.network.feeds import OwnFeed, PeerFeed
+from node.network.peers import Delivery, Peer, PeerIndex
 
 # The events of the aggregates that publish which say nothing to other circles.
 SAYS_NOTHING: dict[type[Aggregate], set[type[Any]]] = {
@@ -73,6 +90,32 @@ SAYS_NOTHING: dict[type[Aggregate], set[type[Any]]] = {
     },
 }
 
+# The aggregates whose story the logbook tells, and those it leaves out.
+TOLD: set[type[Aggregate]] = {
+    Circle,
+    ConsentProcess,
+    Proposal,
+    HatSelection,
+    Decision,
+    Meeting,
+    Relationship,
+    SupportRequest,
+}
+NOT_TOLD: set[type[Aggregate]] = {
+    PersonalDetails,
+    Register,
+    Index,
+    CarriedOut,
+    Credentials,
+    RemotePerson,
+    PeerView,
+    OwnFeed,
+    PeerFeed,
+    Peer,
+    PeerIndex,
+    Delivery,
+}
+
 
 def events_of(aggregate: type[Aggregate]) -> set[type[Any]]:
     """The event classes of `aggregate`, as the module's docstring says."""
@@ -92,6 +135,19 @@ def events_of(aggregate: type[Aggregate]) -> set[type[Any]]:
 
 def _named(event_class: type[Any], classes: set[type[Any]]) -> bool:
     return any(cls in classes for cls in event_class.__mro__)
+
+
+def _aggregate_classes() -> set[type[Aggregate]]:
+    """Every aggregate class of the domain and of the node (those of the tests left aside):
+    the logbook imports the node as it is composed, which imports them all."""
+    found: set[type[Aggregate]] = set()
+    unseen: list[type[Aggregate]] = [Aggregate]
+    while unseen:
+        for sub in unseen.pop().__subclasses__():
+            unseen.append(sub)
+            if sub.__module__.startswith(("domain.", "node.")):
+                found.add(sub)
+    return found
 
 
 def test_every_event_of_an_aggregate_that_publishes_is_told_or_known_to_say_nothing() -> None:
@@ -126,3 +182,49 @@ def test_the_publishing_tables_name_only_events_of_their_aggregates() -> None:
         strangers = {cls.__qualname__ for cls in named - events_of(aggregate)}
         assert not strangers, f"{aggregate.__name__}'s table names: {sorted(strangers)}"
     assert PROFILE_EVENTS <= SUMMARY_EVENTS
+
+
+def test_every_event_of_an_aggregate_the_logbook_tells_has_a_description() -> None:
+    # Given: the aggregates whose story the logbook tells.
+    undescribed = sorted(
+        event_class.__qualname__
+        for aggregate in TOLD
+        for event_class in events_of(aggregate)
+        # When: the logbook looks up the event's description.
+        if describer(event_class) is None
+    )
+
+    # Then: every one of their events has one.
+    assert not undescribed, f"events the logbook cannot tell: {undescribed}"
+
+
+def test_personal_details_and_bookkeeping_stay_out_of_the_logbook() -> None:
+    # Given: the aggregates that are not part of the circle's story.
+    told = sorted(
+        event_class.__qualname__
+        for aggregate in NOT_TOLD
+        for event_class in events_of(aggregate)
+        if describer(event_class) is not None
+    )
+
+    # Then: none of their events has a description.
+    assert not told, f"events the logbook should leave out: {told}"
+
+
+def test_every_aggregate_is_either_in_the_logbook_or_left_out() -> None:
+    # Given: every aggregate class of the domain and of the node.
+    aggregates = _aggregate_classes()
+
+    # Then: each is on one side, none on both.
+    assert not TOLD & NOT_TOLD
+    unsorted = sorted(a.__qualname__ for a in aggregates - TOLD - NOT_TOLD)
+    assert not unsorted, f"aggregates neither in TOLD nor in NOT_TOLD: {unsorted}"
+
+
+def test_the_logbook_names_only_events_of_the_aggregates_it_tells() -> None:
+    # Given: the classes the logbook's table names, and the events of the told aggregates.
+    events = set().union(*(events_of(aggregate) for aggregate in TOLD))
+
+    # Then: every class it names is one of them.
+    strangers = sorted(cls.__qualname__ for cls in set(DESCRIBE) - events)
+    assert not strangers, f"the logbook's table names: {strangers}"
