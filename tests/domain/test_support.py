@@ -5,6 +5,9 @@ the other circle that do not fit are refused and change nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
 import pytest
 
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
@@ -116,35 +119,96 @@ def test_a_request_names_circles_by_their_references(circle, decide, unchanged, 
         SupportRequest.ask(circle, proposal)
 
 
-def test_only_a_consented_request_for_support_is_sent(
-    circle, other_circle, decide, to_consent_round, dissolve, unchanged
+# Every step of support that binds a circle takes one of its consent decisions: its own
+# proposal of that step's purpose, consented, while the circle is open. One table holds the
+# steps and the proposals that do not bind, each with the refusal it meets.
+
+
+class Step(NamedTuple):
+    """A step set up to be taken by `circle` on a proposal of `purpose` about `subject`:
+    `take(proposal)` takes it, and would change `changes`. `other` is another circle."""
+
+    circle: Any
+    other: Any
+    purpose: str
+    subject: dict[str, str]
+    changes: list[Any]
+    take: Callable[[Any], object]
+
+
+def _asking(circle, other_circle, ask, seen):
+    # The kitchen circle asks for support.
+    return Step(
+        circle,
+        other_circle,
+        Purpose.REQUEST_SUPPORT,
+        {"kind": "people"},
+        [circle],
+        lambda proposal: SupportRequest.ask(circle, proposal),
+    )
+
+
+def _accepting(circle, other_circle, ask, seen):
+    # The garden circle offered; the kitchen circle accepts its offer.
+    request = ask(circle)
+    request.offer_received(GARDEN, "Sam and Kit")
+    request.collect_events()
+    return Step(
+        circle,
+        other_circle,
+        Purpose.ACCEPT_OFFER,
+        {"request": str(request.id), "offer": GARDEN},
+        [request, circle],
+        lambda proposal: request.accept_offer(circle, proposal),
+    )
+
+
+def _offering(circle, other_circle, ask, seen):
+    # The garden circle (`other_circle`) offers for the kitchen circle's request.
+    garden, request = other_circle, seen()
+    return Step(
+        garden,
+        circle,
+        Purpose.OFFER_SUPPORT,
+        {"circle": KITCHEN, "request": str(request.id)},
+        [request, garden],
+        lambda proposal: request.make_offer(garden, proposal),
+    )
+
+
+STEPS = {"ask": _asking, "accept_offer": _accepting, "make_offer": _offering}
+REFUSALS = {
+    "in-consent-round": (WrongStage, "Only a consented proposal binds the circle"),
+    "another-purpose": (InvalidRequest, "That proposal is to adopt policy"),
+    "another-circle": (InvalidRequest, "That proposal belongs to another circle"),
+    "dissolved": (WrongStage, "dissolved; its records are kept but nothing new happens"),
+}
+
+
+@pytest.mark.parametrize("refusal", list(REFUSALS))
+@pytest.mark.parametrize("command", list(STEPS))
+def test_only_a_consented_proposal_of_its_purpose_takes_a_step_of_support(
+    circle, other_circle, ask, seen, decide, to_consent_round, dissolve, unchanged, command, refusal
 ):
-    # A request still in its consent round opens nothing.
-    pending = to_consent_round(circle, purpose=Purpose.REQUEST_SUPPORT, subject={"kind": "people"})
-    with (
-        unchanged(circle, pending),
-        pytest.raises(WrongStage, match="Only a consented proposal binds the circle"),
-    ):
-        SupportRequest.ask(circle, pending)
+    step = STEPS[command](circle, other_circle, ask, seen)
+    if refusal == "in-consent-round":
+        # The step's proposal is still in its consent round.
+        proposal = to_consent_round(step.circle, purpose=step.purpose, subject=step.subject)
+    elif refusal == "another-purpose":
+        # The circle consented to a proposal of another purpose.
+        proposal = decide(step.circle, Purpose.ADOPT_POLICY, **step.subject)
+    elif refusal == "another-circle":
+        # Another circle consented to the step.
+        proposal = decide(step.other, step.purpose, **step.subject)
+    else:
+        # The circle consented to the step, then dissolved.
+        proposal = decide(step.circle, step.purpose, **step.subject)
+        dissolve(step.circle)
 
-    # Nor does a consented proposal of another purpose.
-    policy = decide(circle, Purpose.ADOPT_POLICY)
-    with unchanged(circle), pytest.raises(InvalidRequest, match="That proposal is to adopt policy"):
-        SupportRequest.ask(circle, policy)
-
-    # Nor another circle's consent.
-    theirs = decide(other_circle, Purpose.REQUEST_SUPPORT, kind="people")
-    with (
-        unchanged(circle, other_circle),
-        pytest.raises(InvalidRequest, match="That proposal belongs to another circle"),
-    ):
-        SupportRequest.ask(circle, theirs)
-
-    # Nor a consent given before the circle dissolved.
-    proposal = decide(circle, Purpose.REQUEST_SUPPORT, kind="people")
-    dissolve(circle)
-    with unchanged(circle), pytest.raises(WrongStage, match="dissolved"):
-        SupportRequest.ask(circle, proposal)
+    # The step is refused, and nothing changes.
+    error, message = REFUSALS[refusal]
+    with unchanged(*step.changes, proposal, step.other), pytest.raises(error, match=message):
+        step.take(proposal)
 
 
 @pytest.mark.parametrize(
@@ -301,38 +365,6 @@ def test_an_acceptance_is_about_this_request(circle, decide, ask, unchanged):
         request.accept_offer(circle, acceptance)
 
 
-def test_only_a_consented_acceptance_accepts_an_offer(
-    circle, decide, ask, to_consent_round, dissolve, unchanged
-):
-    # The garden circle offered.
-    request = ask(circle)
-    request.offer_received(GARDEN, "Sam and Kit")
-    request.collect_events()
-    subject = {"request": str(request.id), "offer": GARDEN}
-
-    # An acceptance still in its consent round accepts nothing.
-    pending = to_consent_round(circle, purpose=Purpose.ACCEPT_OFFER, subject=subject)
-    with (
-        unchanged(request, circle),
-        pytest.raises(WrongStage, match="Only a consented proposal binds the circle"),
-    ):
-        request.accept_offer(circle, pending)
-
-    # Nor does a consented proposal of another purpose.
-    policy = decide(circle, Purpose.ADOPT_POLICY, **subject)
-    with (
-        unchanged(request, circle),
-        pytest.raises(InvalidRequest, match="That proposal is to adopt policy"),
-    ):
-        request.accept_offer(circle, policy)
-
-    # Nor a consent given before the circle dissolved.
-    acceptance = decide(circle, Purpose.ACCEPT_OFFER, **subject)
-    dissolve(circle)
-    with unchanged(request, circle), pytest.raises(WrongStage, match="dissolved"):
-        request.accept_offer(circle, acceptance)
-
-
 # The offering circle's side.
 
 
@@ -432,36 +464,6 @@ def test_an_offer_is_about_this_request(other_circle, decide, seen, unchanged):
     ):
         request.make_offer(garden, proposal)
     assert request.our_offer is None
-
-
-def test_only_a_consented_offer_is_made(
-    other_circle, decide, seen, to_consent_round, dissolve, unchanged
-):
-    garden = other_circle
-    request = seen()
-    subject = {"circle": KITCHEN, "request": str(request.id)}
-
-    # An offer still in its consent round is not made.
-    pending = to_consent_round(garden, purpose=Purpose.OFFER_SUPPORT, subject=subject)
-    with (
-        unchanged(request, garden),
-        pytest.raises(WrongStage, match="Only a consented proposal binds the circle"),
-    ):
-        request.make_offer(garden, pending)
-
-    # Nor is a consented proposal of another purpose an offer.
-    policy = decide(garden, Purpose.ADOPT_POLICY, **subject)
-    with (
-        unchanged(request, garden),
-        pytest.raises(InvalidRequest, match="That proposal is to adopt policy"),
-    ):
-        request.make_offer(garden, policy)
-
-    # Nor is a consent given before the circle dissolved.
-    proposal = decide(garden, Purpose.OFFER_SUPPORT, **subject)
-    dissolve(garden)
-    with unchanged(request, garden), pytest.raises(WrongStage, match="dissolved"):
-        request.make_offer(garden, proposal)
 
 
 def test_each_side_does_only_its_part(circle, other_circle, decide, ask, seen, unchanged):
