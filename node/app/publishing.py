@@ -10,8 +10,7 @@ its class: the circle's profile and summary events, and a teller per event class
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 from eventsourcing.domain import Aggregate
@@ -23,12 +22,21 @@ from domain.hats import DELEGATE
 from domain.proposal import Proposal
 from domain.relationships import Relationship
 from domain.support import NETWORK, SupportRequest
-from domain.values import CoopLink, DecisionKind, Peering, Purpose, Stage
+from domain.values import CoopLink, Peering, Purpose, Stage
 from federation.feed import feed_id_from_node_id
+from node.app.published_records import (
+    PROFILE_EVENTS,
+    SUMMARY_EVENTS,
+    Publishing,
+    addressed_to,
+    changes_summary,
+    circle_profile,
+    decision_record,
+    summaries,
+)
 from node.network.batch import Outgoing
 from node.network.messages import (
     CIRCLE_PROFILE,
-    CIRCLE_SUMMARY,
     CONSENT_ANSWER,
     CONSENT_REQUEST,
     COOP_ADMIT,
@@ -51,13 +59,9 @@ from node.network.messages import (
     SUPPORT_REFLECTION,
     SUPPORT_REQUEST,
     Addressed,
-    CircleProfile,
-    CircleSummary,
     ConsentAnswer,
     ConsentRequest,
     CoopApplication,
-    DecisionRecord,
-    HatHolder,
     Introduction,
     LinkPerson,
     PersonErased,
@@ -65,23 +69,6 @@ from node.network.messages import (
     SupportRequestMessage,
     encode_body,
 )
-
-
-class Publishing(Protocol):
-    """What publishing reads of the node: its records, the people's names, the clock."""
-
-    clock: Callable[[], datetime]
-
-    def get_circle(self) -> Circle: ...
-
-    def relationships(self) -> list[Relationship]: ...
-
-    def list_decisions(self) -> list[Decision]: ...
-
-    def person_name(self, person_id: str) -> str: ...
-
-    def introduction_of(self, other: str) -> tuple[bytes, str]: ...
-
 
 # The domain's event classes are made by its `@event("...")` decorators when its modules load,
 # where type checkers cannot see them: the tables below name them through these aliases.
@@ -91,62 +78,6 @@ _Decision: Any = Decision
 _Proposal: Any = Proposal
 _Relationship: Any = Relationship
 _SupportRequest: Any = SupportRequest
-
-# Circle events that change its public profile.
-PROFILE_EVENTS: frozenset[type[Any]] = frozenset(
-    {
-        _Circle.Founded,
-        _Circle.Activated,
-        _Circle.AimRevised,
-        _Circle.DomainChanged,
-        _Circle.Incorporated,
-        _Circle.WentIndependent,
-        _Circle.Dissolved,
-    }
-)
-# Changes a co-op hears about in its member circle's summary.
-SUMMARY_EVENTS = PROFILE_EVENTS | {
-    _Circle.HatPutOn,
-    _Circle.HatTakenOff,
-    _Circle.HatRenewed,
-    _Circle.MembershipChanged,
-}
-
-
-def circle_profile(circle: Circle) -> CircleProfile:
-    entity = circle.legal_entity
-    return CircleProfile(
-        name=circle.name,
-        aim=circle.aim,
-        domain=circle.domain,
-        kind=str(circle.kind),
-        parent=circle.parent,
-        status=str(circle.status),
-        legal_name=entity.registered_name if entity else None,
-        legal_number=entity.number if entity else None,
-        legal_registry=entity.registry if entity else None,
-    )
-
-
-def decision_record(decision: Decision) -> DecisionRecord:
-    return DecisionRecord(
-        decision_id=str(decision.id),
-        binding=decision.binding,
-        kind=str(decision.kind),
-        title=decision.title,
-        text=decision.text,
-        status=str(decision.status),
-        effective=decision.effective,
-        review_date=decision.review_date,
-        area=decision.area,
-        hat_id=decision.hat_id,
-        term_end=decision.term_end,
-        measures=list(decision.measures),
-    )
-
-
-def _to(ref: str, kind: str, body: msgspec.Struct) -> Outgoing:
-    return Outgoing(kind, encode_body(body), [feed_id_from_node_id(ref)])
 
 
 def _public(kind: str, body: msgspec.Struct) -> Outgoing:
@@ -166,7 +97,7 @@ def outgoing(node: Publishing, aggregates: Sequence[Aggregate]) -> list[Outgoing
             summary_due |= bool(classes & SUMMARY_EVENTS)
         elif isinstance(aggregate, Decision) and events:
             entries.append(_public(DECISION_RECORD, decision_record(aggregate)))
-            summary_due |= _changes_summary(aggregate, classes)
+            summary_due |= changes_summary(aggregate, classes)
         elif isinstance(aggregate, Relationship):
             summary_due |= any(
                 isinstance(e, _Relationship.CoopLinkChanged) and e.coop == CoopLink.MEMBER_OF
@@ -177,7 +108,7 @@ def outgoing(node: Publishing, aggregates: Sequence[Aggregate]) -> list[Outgoing
             if tell is not None:
                 entries.extend(tell(node, aggregate, event))
     if summary_due:
-        entries.extend(_summaries(node, aggregates))
+        entries.extend(summaries(node, aggregates))
     return entries
 
 
@@ -194,7 +125,7 @@ def _peering_changed(node: Publishing, rel: Relationship, event: Any) -> list[Ou
         Peering.PEERS: PEERING_ACCEPT,
         Peering.ENDED: PEERING_END,
     }[event.peering]
-    return [_to(rel.other, kind, Addressed(rel.other))]
+    return [addressed_to(rel.other, kind, Addressed(rel.other))]
 
 
 def _admitted_to_network(node: Publishing, rel: Relationship, event: Any) -> list[Outgoing]:
@@ -216,11 +147,11 @@ def _coop_link_changed(node: Publishing, rel: Relationship, event: Any) -> list[
             entity.number if entity else None,
             entity.registry if entity else None,
         )
-        return [_to(rel.other, COOP_APPLY, application)]
+        return [addressed_to(rel.other, COOP_APPLY, application)]
     if event.coop == CoopLink.HAS_MEMBER:
-        return [_to(rel.other, COOP_ADMIT, Addressed(rel.other))]
+        return [addressed_to(rel.other, COOP_ADMIT, Addressed(rel.other))]
     if event.coop == CoopLink.WITHDRAWN:
-        return [_to(rel.other, COOP_WITHDRAW, Addressed(rel.other))]
+        return [addressed_to(rel.other, COOP_WITHDRAW, Addressed(rel.other))]
     return []
 
 
@@ -235,8 +166,8 @@ def _corporate_membership_changed(
         application = CoopApplication(
             rel.other, True, entity.registered_name, entity.number, entity.registry
         )
-        return [_to(rel.other, COOP_APPLY, application)]
-    return [_to(rel.other, COOP_ADMIT, Addressed(rel.other))]
+        return [addressed_to(rel.other, COOP_APPLY, application)]
+    return [addressed_to(rel.other, COOP_ADMIT, Addressed(rel.other))]
 
 
 def _link_changed(node: Publishing, rel: Relationship, event: Any) -> list[Outgoing]:
@@ -245,7 +176,7 @@ def _link_changed(node: Publishing, rel: Relationship, event: Any) -> list[Outgo
         return []
     kind = LINK_LEADER_PROPOSED if event.role == "proposed_leader" else LINK_LEADER_AGREED
     person_name = node.person_name(event.person) if kind == LINK_LEADER_AGREED else ""
-    return [_to(rel.other, kind, LinkPerson(rel.other, event.person, person_name))]
+    return [addressed_to(rel.other, kind, LinkPerson(rel.other, event.person, person_name))]
 
 
 def _consent_request_answered(node: Publishing, rel: Relationship, event: Any) -> list[Outgoing]:
@@ -255,7 +186,7 @@ def _consent_request_answered(node: Publishing, rel: Relationship, event: Any) -
     answer = ConsentAnswer(
         rel.other, event.proposal, event.round_number, event.consents, event.argument, event.seat
     )
-    return [_to(rel.other, SEAT_ANSWER, answer)]
+    return [addressed_to(rel.other, SEAT_ANSWER, answer)]
 
 
 def _personal_data_erased(node: Publishing, circle: Circle, event: Any) -> list[Outgoing]:
@@ -265,7 +196,7 @@ def _personal_data_erased(node: Publishing, circle: Circle, event: Any) -> list[
     for rel in node.relationships():
         if rel.coop in (CoopLink.MEMBER_OF, CoopLink.WITHDRAWN):
             body = PersonErased(rel.other, event.person_id, bodies)
-            out.append(_to(rel.other, PERSON_ERASED, body))
+            out.append(addressed_to(rel.other, PERSON_ERASED, body))
     return out
 
 
@@ -278,7 +209,7 @@ def _hat_put_on(node: Publishing, circle: Circle, event: Any) -> list[Outgoing]:
     for rel in node.relationships():
         if rel.coop == CoopLink.MEMBER_OF:
             body = LinkPerson(rel.other, person, node.person_name(person))
-            out.append(_to(rel.other, LINK_DELEGATE, body))
+            out.append(addressed_to(rel.other, LINK_DELEGATE, body))
     return out
 
 
@@ -289,7 +220,7 @@ def _consent_round_opened(node: Publishing, proposal: Proposal, event: Any) -> l
         request = ConsentRequest(
             ref, str(proposal.id), proposal.round_number, proposal.title, proposal.text
         )
-        out.append(_to(ref, CONSENT_REQUEST, request))
+        out.append(addressed_to(ref, CONSENT_REQUEST, request))
     # The double link: member circles' delegates and leaders sit in this round.
     for seat in node.get_circle().participants:
         if "/" in seat and seat in node.get_circle().full_participants():
@@ -297,7 +228,7 @@ def _consent_round_opened(node: Publishing, proposal: Proposal, event: Any) -> l
             request = ConsentRequest(
                 ref, str(proposal.id), proposal.round_number, proposal.title, proposal.text, role
             )
-            out.append(_to(ref, SEAT_REQUEST, request))
+            out.append(addressed_to(ref, SEAT_REQUEST, request))
     return out
 
 
@@ -326,7 +257,7 @@ def _answer_consent_request(proposal: Proposal) -> list[Outgoing]:
         bool(subject["consents"]),
         str(subject.get("argument") or ""),
     )
-    return [_to(ref, CONSENT_ANSWER, answer)]
+    return [addressed_to(ref, CONSENT_ANSWER, answer)]
 
 
 def _support_requested(node: Publishing, request: SupportRequest, event: Any) -> list[Outgoing]:
@@ -342,12 +273,14 @@ def _support_requested(node: Publishing, request: SupportRequest, event: Any) ->
 def _offer_made(node: Publishing, request: SupportRequest, event: Any) -> list[Outgoing]:
     assert request.origin is not None and request.origin_id is not None
     body = SupportMessage(request.origin, request.origin_id, event.text)
-    return [_to(request.origin, SUPPORT_OFFER, body)]
+    return [addressed_to(request.origin, SUPPORT_OFFER, body)]
 
 
 def _offer_accepted(node: Publishing, request: SupportRequest, event: Any) -> list[Outgoing]:
     return [
-        _to(helper, SUPPORT_OUTCOME, SupportMessage(helper, str(request.id), accepted=event.helper))
+        addressed_to(
+            helper, SUPPORT_OUTCOME, SupportMessage(helper, str(request.id), accepted=event.helper)
+        )
         for helper in request.offers
     ]
 
@@ -356,14 +289,14 @@ def _delivered(node: Publishing, request: SupportRequest, event: Any) -> list[Ou
     if not event.by_us:
         return []
     other, request_id = _other_side(request)
-    return [_to(other, SUPPORT_DELIVERED, SupportMessage(other, request_id, event.note))]
+    return [addressed_to(other, SUPPORT_DELIVERED, SupportMessage(other, request_id, event.note))]
 
 
 def _reflected(node: Publishing, request: SupportRequest, event: Any) -> list[Outgoing]:
     if event.who != "us":
         return []
     other, request_id = _other_side(request)
-    return [_to(other, SUPPORT_REFLECTION, SupportMessage(other, request_id, event.text))]
+    return [addressed_to(other, SUPPORT_REFLECTION, SupportMessage(other, request_id, event.text))]
 
 
 Teller = Callable[[Publishing, Any, Any], list[Outgoing]]
@@ -412,40 +345,3 @@ def _other_side(request: SupportRequest) -> tuple[str, str]:
         return request.accepted, str(request.id)
     assert request.origin is not None and request.origin_id is not None
     return request.origin, request.origin_id
-
-
-def _changes_summary(decision: Decision, classes: set[type[Any]]) -> bool:
-    """Whether a decision's change can change its circle's summary (the policies in force,
-    the decisions due for review). A new operational decision cannot: it is no policy, and
-    its review date is in the future. Everyday decisions are the most frequent change, and
-    the summary reads every decision of the circle: it is worked out when it can change."""
-    return classes != {_Decision.Taken} or decision.kind == DecisionKind.POLICY
-
-
-def _summaries(node: Publishing, aggregates: Sequence[Aggregate]) -> list[Outgoing]:
-    """A member circle keeps its co-op's copy of its logbook summary up to date."""
-    # The relationships as this save leaves them (an admission may be in it).
-    current = {rel.other: rel for rel in node.relationships()}
-    current.update({a.other: a for a in aggregates if isinstance(a, Relationship)})
-    parents = [ref for ref, rel in current.items() if rel.coop == CoopLink.MEMBER_OF]
-    if not parents:
-        return []
-    circle = next((a for a in aggregates if isinstance(a, Circle)), None) or node.get_circle()
-    # Read, not changed (listings are the shared copies): a member circle's every decision.
-    decisions = {d.id: d for d in node.list_decisions()}
-    decisions.update({a.id: a for a in aggregates if isinstance(a, Decision)})
-    today = node.clock().date()
-    hats = [
-        HatHolder(term.hat_id, term.person_id, node.person_name(term.person_id), term.review_date)
-        for term in circle.terms
-    ]
-    policies = sorted(d.title for d in decisions.values() if d.in_force and d.kind == "policy")
-    due = sorted(d.title for d in decisions.values() if d.is_review_due(today))
-    return [
-        _to(
-            ref,
-            CIRCLE_SUMMARY,
-            CircleSummary(ref, circle.aim, str(circle.status), hats, policies, due),
-        )
-        for ref in parents
-    ]

@@ -46,7 +46,8 @@ from node.app.credentials import Credentials
 from node.app.idempotency import CarriedOut
 from node.app.logbook import DESCRIBE, describer
 from node.app.peer_view import PeerView, RemotePerson
-from node.app.publishing import PROFILE_EVENTS, SUMMARY_EVENTS, TELL, teller
+from node.app.published_records import PROFILE_EVENTS, SUMMARY_EVENTS
+from node.app.publishing import TELL, teller
 from node.network.feeds import OwnFeed, PeerFeed
 from node.network.peers import Delivery, Peer, PeerIndex
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from domain.membership import check_records_keeper
 from node.app.node import CircleNode
-from node.app.publishing import circle_profile
+from node.app.published_records import circle_profile
 from node.http.api.auth import Node, Person
 from node.http.api.errors import ERROR_RESPONSES
 from node.http.api.paging import Page, Paging, page_of

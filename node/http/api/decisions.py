@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from domain.decision import Decision
 from domain.membership import check_full_participant
-from node.app.publishing import decision_record
+from node.app.published_records import decision_record
 from node.http.api.auth import Node, Person
 from node.http.api.errors import ERROR_RESPONSES
 from node.http.api.fields import Body, Ref, Title

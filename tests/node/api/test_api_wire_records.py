@@ -18,7 +18,7 @@ import msgspec
 from pydantic import BaseModel
 
 from domain.values import Purpose
-from node.app.publishing import circle_profile, decision_record
+from node.app.published_records import circle_profile, decision_record
 from node.demo.scripted import consent_to, select
 from node.http.api.circle import CircleOut
 from node.http.api.decisions import DecisionOut
