@@ -6,7 +6,8 @@
   what it owes them;
 - `records` (node/app/records.py): the circle's records, loaded and listed;
 - the areas of use cases, each a small class taking what it needs: `circle`, `people`,
-  `tokens`, `hats`, `proposals`, `consent`, `decisions`, `meetings`, `erasure`, `relations`.
+  `tokens`, `hats`, `proposals`, `consent`, `decisions`, `meetings`, `erasure`, `relations`,
+  `support`.
   A use case is reached as `node.<area>.<method>`, e.g. `node.people.admit(...)`.
 
 `save` is the unit of work every command ends with: the changed aggregates, an idempotency
@@ -51,6 +52,7 @@ from node.app.people import People
 from node.app.proposals import Proposals
 from node.app.records import CircleRecords, Clock, utc_now
 from node.app.relations import Relations
+from node.app.support import Support
 from node.app.tokens import Tokens
 from node.network.batch import Batch
 from node.network.feeds import OwnFeed, PeerFeed
@@ -109,7 +111,8 @@ class CircleNode:
         self.feed = OwnFeedWriter(self.store, keys, clock)
         self.records = CircleRecords(self.store, clock, self.save)
         self.peering = PeerBook(self.store, self.feed, self._met)
-        self.relations = Relations(self.records, self.store, self.peering, self.feed)
+        self.support = Support(self.records)
+        self.relations = Relations(self.records, self.store, self.peering, self.feed, self.support)
         self.outbox = Outbox(self.store, self.feed)
         self.intake = Intake(
             self.store, self.feed, self.peering, self._effects, self.save, self.reports, KNOWN_TYPES

@@ -20,12 +20,12 @@ from domain.hats import LEADER
 from domain.membership import check_full_participant
 from domain.proposal import Proposal
 from domain.relationships import ADDED, APPLIED, Relationship, relationship_id
-from domain.support import SupportRequest
 from domain.values import IN_FORCE, Purpose
 from federation.feed import feed_id_from_node_id, node_id
 from federation.wire import NodeDescriptor, Push
 from node.app.peer_view import PeerView, RemotePerson, peer_view_id
 from node.app.records import CircleRecords
+from node.app.support import Support
 from node.network.own_feed import OwnFeedWriter
 from node.network.peer_book import PeerBook
 from node.network.peers import APPLICANT, JOINING
@@ -58,13 +58,19 @@ def seat_of(other: str, role: str) -> str:
 
 
 class Relations:
-    """The circle's relationships with other circles: queries, the steps recorded (seat
-    answers, support delivered, reflections), and what consented relation proposals change."""
+    """The circle's relationships with other circles: queries, seat answers, and what
+    consented relation proposals change."""
 
     def __init__(
-        self, records: CircleRecords, store: NodeStore, peers: PeerBook, own: OwnFeedWriter
+        self,
+        records: CircleRecords,
+        store: NodeStore,
+        peers: PeerBook,
+        own: OwnFeedWriter,
+        support: Support,
     ) -> None:
         self._records = records
+        self._support = support
         self._store = store
         self._peers = peers
         self._own = own
@@ -105,12 +111,6 @@ class Relations:
             return self._records.get_record(PeerView, peer_view_id(feed_id), "peer")
         except NotFound:
             return None
-
-    def support_requests(self) -> list[SupportRequest]:
-        return list(self._records.all("support", SupportRequest))
-
-    def get_support_request(self, request_id: str) -> SupportRequest:
-        return self._records.get_record(SupportRequest, request_id, "request for support")
 
     def introduction_of(self, other: str) -> tuple[bytes, str]:
         """The signed inception (encoded) and the URL of a node, to introduce it to others."""
@@ -186,7 +186,7 @@ class Relations:
                 raise InvalidRequest("The round answered is a number")
             self.relationship(str(other)).check_consent_request(str(request), round_number)
         if purpose in (Purpose.OFFER_SUPPORT, Purpose.ACCEPT_OFFER) and request:
-            self.get_support_request(str(request))
+            self._support.get_support_request(str(request))
         circles = subject.get("circles")
         if circles is not None:
             if not isinstance(circles, list) or not all(isinstance(c, str) for c in circles):
@@ -200,7 +200,7 @@ class Relations:
     ) -> list[Aggregate]:
         purpose, subject = proposal.purpose, proposal.subject
         if purpose in (Purpose.REQUEST_SUPPORT, Purpose.OFFER_SUPPORT, Purpose.ACCEPT_OFFER):
-            return self._carry_out_support(circle, proposal)
+            return self._support.carry_out(circle, proposal)
         rel = self.relationship(str(subject["circle"]))
         changes: dict[str, Callable[[], object]] = {
             Purpose.REQUEST_PEERING: lambda: rel.request_peering(circle, proposal),
@@ -230,17 +230,6 @@ class Relations:
             return [rel]
         raise InvalidRequest(f"Nothing to carry out for {purpose}")
 
-    def _carry_out_support(self, circle: Circle, proposal: Proposal) -> list[Any]:
-        if proposal.purpose == Purpose.REQUEST_SUPPORT:
-            request = SupportRequest.ask(circle, proposal)
-            return [request, *self._records.filed("support", request.id)]
-        request = self.get_support_request(str(proposal.subject["request"]))
-        if proposal.purpose == Purpose.OFFER_SUPPORT:
-            request.make_offer(circle, proposal)
-        else:
-            request.accept_offer(circle, proposal)
-        return [request]
-
     def go_independent_from(self, circle: Circle, proposal: Proposal) -> list[Aggregate]:
         """Going its own way: the circle's status, and leaving the co-op it names (if any)."""
         circle.go_independent(proposal)
@@ -251,7 +240,7 @@ class Relations:
         rel.withdraw_from_coop(circle, proposal)
         return [circle, rel]
 
-    # Steps that are recorded, not decided: answering a seat, delivering support, reflecting.
+    # A step that is recorded, not decided: answering for a seat in the co-op.
 
     @retry_on_conflict
     def answer_seat(
@@ -269,17 +258,3 @@ class Relations:
             raise NotFound("The co-op has not asked this seat about that proposal")
         rel.answer_consent_request(proposal, request["round"], consents, argument, role)
         self._records.save(rel)
-
-    @retry_on_conflict
-    def record_support_delivery(self, by: str, request_id: str, note: str) -> None:
-        circle = self._records.get_circle()
-        request = self.get_support_request(request_id)
-        request.record_delivery(circle, by, note)
-        self._records.save(request)
-
-    @retry_on_conflict
-    def reflect_on_support(self, by: str, request_id: str, text: str) -> None:
-        circle = self._records.get_circle()
-        request = self.get_support_request(request_id)
-        request.reflect(circle, by, text)
-        self._records.save(request)

@@ -278,7 +278,7 @@ def run_story(
     network.until("the request", lambda: _seen_requests(network, orchard) == 1)
     network.crossed(kitchen, orchard)
     with network.open(orchard) as node:
-        seen = node.relations.support_requests()[0]
+        seen = node.support.support_requests()[0]
     network.decide(
         orchard,
         Purpose.OFFER_SUPPORT,
@@ -287,7 +287,7 @@ def run_story(
     )
     network.until("the offer", lambda: _offers(network) == 1)
     with network.open(kitchen) as node:
-        ours = node.relations.support_requests()[0]
+        ours = node.support.support_requests()[0]
     network.decide(
         kitchen,
         Purpose.ACCEPT_OFFER,
@@ -296,17 +296,15 @@ def run_story(
     )
     network.until("the acceptance", lambda: _status(network, orchard) == SupportStatus.ACCEPTED)
     with network.open(kitchen) as node:
-        node.relations.record_support_delivery(
+        node.support.record_support_delivery(
             founder(node), str(ours.id), "Four Sunday visits covered"
         )
-        node.relations.reflect_on_support(
+        node.support.reflect_on_support(
             founder(node), str(ours.id), "Warm, on time, and they stayed"
         )
     network.until("the delivery", lambda: _status(network, orchard) == SupportStatus.DELIVERED)
     with network.open(orchard) as node:
-        node.relations.reflect_on_support(
-            founder(node), str(seen.id), "We learnt how they run rotas"
-        )
+        node.support.reflect_on_support(founder(node), str(seen.id), "We learnt how they run rotas")
     network.until("both reflections", lambda: len(_reflections(network)) == 2)
     network.crossed(kitchen, orchard)
     network.crossed(orchard, kitchen)
@@ -397,22 +395,22 @@ def _seats(network: Network) -> int:
 
 def _seen_requests(network: Network, key: str) -> int:
     with network.open(key) as node:
-        return len(node.relations.support_requests())
+        return len(node.support.support_requests())
 
 
 def _offers(network: Network) -> int:
     with network.open("kitchen") as node:
-        return sum(len(r.offers) for r in node.relations.support_requests())
+        return sum(len(r.offers) for r in node.support.support_requests())
 
 
 def _status(network: Network, key: str) -> str:
     with network.open(key) as node:
-        return str(node.relations.support_requests()[0].status)
+        return str(node.support.support_requests()[0].status)
 
 
 def _reflections(network: Network) -> dict[str, str]:
     with network.open("orchard") as node:
-        return dict(node.relations.support_requests()[0].reflections)
+        return dict(node.support.support_requests()[0].reflections)
 
 
 def _answered(network: Network, proposal: str) -> int:

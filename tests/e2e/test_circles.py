@@ -40,8 +40,8 @@ def test_every_flow_between_circles_on_four_real_nodes(tmp_path: Path) -> None:
         assert rel("coop", "garden").legal_entity.registered_name == "Todmorden Garden Co-op Ltd"
         assert rel("orchard", "garden").peering == rel("garden", "orchard").peering == "peers"
         with network.open("orchard") as orchard, network.open("kitchen") as kitchen:
-            (offered,) = orchard.relations.support_requests()
-            (asked,) = kitchen.relations.support_requests()
+            (offered,) = orchard.support.support_requests()
+            (asked,) = kitchen.support.support_requests()
             assert offered.status == asked.status == SupportStatus.DELIVERED
             assert set(offered.reflections) == {"us", ref["kitchen"]}
             assert set(asked.reflections) == {"us", ref["orchard"]}

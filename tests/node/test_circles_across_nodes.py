@@ -198,10 +198,10 @@ def test_circles_across_four_nodes(
         text="Two people for Sunday visits in March",
     )
     sync(nodes)
-    (seen_by_orchard,) = orchard.relations.support_requests()
-    (seen_by_garden,) = garden.relations.support_requests()
+    (seen_by_orchard,) = orchard.support.support_requests()
+    (seen_by_garden,) = garden.support.support_requests()
     assert seen_by_orchard.text == "Two people for Sunday visits in March"
-    assert coop.relations.support_requests() == []  # not asked
+    assert coop.support.support_requests() == []  # not asked
     for helper, request in ((orchard, seen_by_orchard), (garden, seen_by_garden)):
         consent_to(
             helper,
@@ -210,29 +210,25 @@ def test_circles_across_four_nodes(
             text=f"{helper.records.get_circle().name} can send two people",
         )
     sync(nodes)
-    (ours,) = kitchen.relations.support_requests()
+    (ours,) = kitchen.support.support_requests()
     assert set(ours.offers) == {ref["orchard"], ref["garden"]}
     consent_to(kitchen, Purpose.ACCEPT_OFFER, {"request": str(ours.id), "offer": ref["orchard"]})
     sync(nodes)
     assert (
-        orchard.relations.get_support_request(str(seen_by_orchard.id)).status
+        orchard.support.get_support_request(str(seen_by_orchard.id)).status
         == SupportStatus.ACCEPTED
     )
-    assert (
-        garden.relations.get_support_request(str(seen_by_garden.id)).status == SupportStatus.CLOSED
-    )
-    kitchen.relations.record_support_delivery(kitchen_founder, str(ours.id), "Two visits covered")
+    assert garden.support.get_support_request(str(seen_by_garden.id)).status == SupportStatus.CLOSED
+    kitchen.support.record_support_delivery(kitchen_founder, str(ours.id), "Two visits covered")
     sync(nodes)
-    kitchen.relations.reflect_on_support(kitchen_founder, str(ours.id), "Warm and on time")
-    orchard.relations.reflect_on_support(
-        founder(orchard), str(seen_by_orchard.id), "We learnt a lot"
-    )
+    kitchen.support.reflect_on_support(kitchen_founder, str(ours.id), "Warm and on time")
+    orchard.support.reflect_on_support(founder(orchard), str(seen_by_orchard.id), "We learnt a lot")
     sync(nodes)
     for node, request_id, other in (
         (kitchen, ours.id, "orchard"),
         (orchard, seen_by_orchard.id, "kitchen"),
     ):
-        request = node.relations.get_support_request(str(request_id))
+        request = node.support.get_support_request(str(request_id))
         assert request.status == SupportStatus.DELIVERED
         assert request.delivery == "Two visits covered"
         assert set(request.reflections) == {"us", ref[other]}
@@ -246,7 +242,7 @@ def test_circles_across_four_nodes(
     )
     sync(nodes)
     for node in (coop, garden, orchard):
-        assert "How do you run a night rota?" in [r.text for r in node.relations.support_requests()]
+        assert "How do you run a night rota?" in [r.text for r in node.support.support_requests()]
 
     # Peering: the orchard asks the garden; the garden's circle consents; later it ends.
     consent_to(orchard, Purpose.REQUEST_PEERING, {"circle": ref["garden"]})

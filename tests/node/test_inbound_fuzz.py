@@ -318,7 +318,7 @@ def test_a_hostile_peers_signed_messages_never_break_the_receiver(
     # The receiver's own state still loads and reads.
     assert node.records.get_circle().name == "Kitchen"
     node.relations.relationships()
-    node.relations.support_requests()
+    node.support.support_requests()
 
 
 APP = create_app(receiver(), None, ServerOptions(public_url="http://testserver"))

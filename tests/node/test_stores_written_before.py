@@ -167,7 +167,7 @@ def everything_in_the_store_opens(node: CircleNode, clock: Clock) -> None:
     assert (
         node.records.list_selections()
         and node.relations.relationships()
-        and node.relations.support_requests()
+        and node.support.support_requests()
     )
     (kitchen,) = node.peering.peers()
     assert kitchen.name == "Kitchen circle"

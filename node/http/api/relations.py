@@ -202,12 +202,12 @@ def support_out(request: SupportRequest) -> SupportRequestOut:
     summary="Requests for support: this circle's, and other circles' it was asked (paginated)",
 )
 def list_support_requests(node: Node, by: Person, paging: Paging) -> Page[SupportRequestOut]:
-    return page_of([support_out(r) for r in node.relations.support_requests()], paging)
+    return page_of([support_out(r) for r in node.support.support_requests()], paging)
 
 
 @router.get("/support-requests/{request_id}", summary="One request for support")
 def get_support_request(node: Node, by: Person, request_id: str) -> SupportRequestOut:
-    return support_out(node.relations.get_support_request(request_id))
+    return support_out(node.support.get_support_request(request_id))
 
 
 class DeliveryIn(BaseModel):
@@ -219,8 +219,8 @@ class DeliveryIn(BaseModel):
     summary="Record that the support was delivered (the secretary)",
 )
 def record_delivery(node: Node, by: Person, request_id: str, body: DeliveryIn) -> SupportRequestOut:
-    node.relations.record_support_delivery(by, request_id, body.note)
-    return support_out(node.relations.get_support_request(request_id))
+    node.support.record_support_delivery(by, request_id, body.note)
+    return support_out(node.support.get_support_request(request_id))
 
 
 class ReflectionIn(BaseModel):
@@ -232,8 +232,8 @@ class ReflectionIn(BaseModel):
     summary="Record this circle's reflection on support delivered",
 )
 def reflect(node: Node, by: Person, request_id: str, body: ReflectionIn) -> SupportRequestOut:
-    node.relations.reflect_on_support(by, request_id, body.text)
-    return support_out(node.relations.get_support_request(request_id))
+    node.support.reflect_on_support(by, request_id, body.text)
+    return support_out(node.support.get_support_request(request_id))
 
 
 # The seats of the double link.

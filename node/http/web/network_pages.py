@@ -103,7 +103,7 @@ def among_others(node: CircleNode) -> dict[str, Any]:
                 for who, text in request.reflections.items()
             ],
         }
-        for request in node.relations.support_requests()
+        for request in node.support.support_requests()
     ]
     return {
         "relationships": relationships,

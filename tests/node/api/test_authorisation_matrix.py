@@ -169,7 +169,7 @@ def support_request(w: Everyone) -> dict[str, str]:
         {"kind": "people", "circles": [w.records["other"][0]]},
         "Two cooks for the festival",
     )
-    (request,) = w.node.relations.support_requests()
+    (request,) = w.node.support.support_requests()
     return {"request_id": str(request.id)}
 
 
