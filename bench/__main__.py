@@ -18,7 +18,7 @@ import time
 
 from bench import api, append, catchup, coldstart, fanout, member, postgres
 from bench.report import Report
-from node.cli.main import out_of_the_collectors_way
+from node.cli.serving import out_of_the_collectors_way
 
 SCENARIOS = ("catch-up", "append", "api", "fan-out", "cold-start", "postgres", "member")
 

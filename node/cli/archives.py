@@ -1,0 +1,81 @@
+"""The commands that write and read archives: `export` and `verify` the circle's portable
+archive, `backup` and `restore` the node's data folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from node.cli.opening import DataOption, Failure, fail, load_settings, opened
+from node.cli.progress import progress_bar
+
+
+def export(
+    path: Annotated[Path, typer.Argument(help="Where to write the archive (one file)")],
+    data: DataOption = None,
+) -> None:
+    """Write a portable archive of the circle's feed, bodies and logbook."""
+    from node.app.archive import export_archive
+
+    with opened(data) as (node, _):
+        try:
+            manifest = export_archive(node, path, progress_bar("exporting"))
+        except OSError as error:
+            raise Failure(f"could not write {path}: {error}") from None
+        typer.echo(f"Wrote {path}: {manifest['entries']} entries, {manifest['bodies']} bodies")
+
+
+def verify(
+    path: Annotated[Path, typer.Argument(help="An archive written by `circle-node export`")],
+) -> None:
+    """Check an exported archive offline; names the first thing that does not verify."""
+    from node.app.archive import ArchiveError, verify_archive
+    from node.app.node import KNOWN_TYPES
+
+    try:
+        result = verify_archive(path, KNOWN_TYPES, progress_bar("verifying"))
+    except ArchiveError as error:
+        raise fail(f"{path} does not verify: {error}") from None
+    typer.echo(
+        f"{path} verifies: {result.entries} entries of node {result.node_id} "
+        f"({result.circle}), {result.bodies} bodies, {result.logbook_lines} logbook lines"
+    )
+
+
+def backup(
+    path: Annotated[Path, typer.Argument(help="Where to write the backup (a .tar file)")],
+    data: DataOption = None,
+) -> None:
+    """Back up the node's data folder (the node may keep running)."""
+    from node.cli.backup import BackupError
+    from node.cli.backup import backup as write_backup
+
+    settings = load_settings(data)
+    try:
+        names = write_backup(settings, path)
+    except (BackupError, OSError) as error:
+        raise fail(f"could not back up {settings.data_dir}: {error}") from None
+    typer.echo(f"Wrote {path}: {', '.join(names)}")
+    if settings.database_url:
+        typer.echo("The PostgreSQL database is not in it: back it up with pg_dump.")
+
+
+def restore(
+    path: Annotated[Path, typer.Argument(help="A backup written by `circle-node backup`")],
+    data: DataOption = None,
+) -> None:
+    """Restore a backup into an empty data folder, and check the node opens from it."""
+    from node.cli.backup import BackupError
+    from node.cli.backup import restore as read_backup
+
+    settings = load_settings(data)
+    try:
+        names = read_backup(path, settings.data_dir, progress_bar("restoring"))
+    except (BackupError, OSError) as error:
+        raise fail(f"could not restore {path}: {error}") from None
+    with opened(data) as (node, _):
+        typer.echo(
+            f"Restored {', '.join(names)} into {settings.data_dir}: node {node.feed.node_id}"
+        )

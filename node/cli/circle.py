@@ -1,0 +1,82 @@
+"""The commands about the circle and its people: found it, list its people, issue and revoke
+their tokens, print its logbook."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from node.cli.opening import DataOption, Failure, opened
+
+
+def init(
+    name: Annotated[str, typer.Option(help="The circle's name")],
+    aim: Annotated[str, typer.Option(help="The circle's aim")],
+    domain: Annotated[str, typer.Option(help="What the circle decides about")],
+    founder: Annotated[str, typer.Option(help="The founder's name")],
+    kind: Annotated[str, typer.Option(help="general, purpose, team, local or helping")] = "general",
+    parent: Annotated[str | None, typer.Option(help="The broader circle, if any")] = None,
+    data: DataOption = None,
+) -> None:
+    """Create a node and found its circle."""
+    with opened(data) as (node, settings):
+        founder_id = node.circle.found_circle(
+            name=name, aim=aim, domain=domain, founder_name=founder, kind=kind, parent=parent
+        )
+        _, token = node.tokens.issue_token(founder_id)
+        typer.echo(f"Founded {name!r} in {settings.data_dir}; node id {node.feed.node_id}")
+        typer.echo(f"Founder's person id: {founder_id}")
+        typer.echo(f"Founder's personal token (shown this once; keep it safe): {token}")
+
+
+def logbook(data: DataOption = None) -> None:
+    """Print the circle's logbook."""
+    from node.app.logbook import read_logbook
+
+    with opened(data) as (node, settings):
+        if not node.records.is_founded:
+            raise Failure(f"No circle in {settings.data_dir}; run `circle-node init` first")
+        for entry in read_logbook(node):
+            typer.echo(f"{entry.when:%Y-%m-%d}  {entry.text}")
+
+
+def people(data: DataOption = None) -> None:
+    """List the circle's people with their ids, levels and status."""
+    with opened(data) as (node, _):
+        circle = node.records.get_circle()
+        for participant in circle.participants.values():
+            if "/" in participant.person_id:
+                continue
+            hats = ", ".join(circle.hats_worn_by(participant.person_id))
+            typer.echo(
+                f"{participant.person_id}  {node.records.person_name(participant.person_id):24} "
+                f"{participant.level:8} {participant.status:12} {hats}"
+            )
+
+
+token_app = typer.Typer(help="Personal tokens with which members sign in.", no_args_is_help=True)
+
+
+@token_app.command("issue")
+def token_issue(
+    person: Annotated[str, typer.Argument(help="The person id (see `circle-node people`)")],
+    data: DataOption = None,
+) -> None:
+    """Issue a personal token for someone of the circle (shown this once)."""
+    with opened(data) as (node, _):
+        token_id, token = node.tokens.issue_token(person)
+        typer.echo(
+            f"Token {token_id} for {node.records.person_name(person)} (shown this once): {token}"
+        )
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (its first 12 characters)")],
+    data: DataOption = None,
+) -> None:
+    """Revoke a personal token."""
+    with opened(data) as (node, _):
+        node.tokens.revoke_token(token_id)
+        typer.echo(f"Revoked token {token_id}")

@@ -1,0 +1,77 @@
+"""Opening the node for one command: the data folder option, and the failures a command reports
+as one line and exit 1."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from domain.errors import DomainError
+from node.network.own_feed import IdentityError
+from node.settings import Settings, SettingsError
+from node.store.keyfiles import KeyFileError
+
+if TYPE_CHECKING:
+    from node.app.node import CircleNode
+
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data", help="The node's data folder (default: $CIRCLE_NODE_DATA or ./circle-node-data)"
+    ),
+]
+
+
+def fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+class Failure(Exception):
+    """A failure to report as one line and exit 1."""
+
+
+FAILURES = (DomainError, KeyFileError, SettingsError, IdentityError, Failure)
+
+
+def load_settings(data: Path | None) -> Settings:
+    try:
+        return Settings.load(data)
+    except SettingsError as error:
+        raise fail(str(error)) from None
+
+
+@contextlib.contextmanager
+def opened(data: Path | None) -> Iterator[tuple[CircleNode, Settings]]:
+    """Open the node in the data folder; any known failure becomes a message and exit 1."""
+    from eventsourcing.persistence import InterfaceError, OperationalError
+
+    from node.app.persistence import open_node
+
+    settings = load_settings(data)
+    try:
+        node = open_node(settings)
+    except FAILURES as error:
+        raise fail(str(error)) from None
+    except (OperationalError, InterfaceError) as error:
+        raise fail(_store_failure(error)) from None
+    try:
+        yield node, settings
+    except FAILURES as error:
+        raise fail(str(error)) from None
+    except (OperationalError, InterfaceError) as error:
+        raise fail(_store_failure(error)) from None
+    finally:
+        node.close()
+
+
+def _store_failure(error: Exception) -> str:
+    """A store that cannot be reached or written (database down, disk full, read-only)."""
+    return (
+        f"the node's store cannot be reached or written ({error}); nothing was changed. "
+        "Check the disk space and permissions of the data folder, or the database server."
+    )
