@@ -172,7 +172,8 @@ def run_story(
 def network_main(folder: Path, say: Callable[[str], None] = print, linger: bool = False) -> None:
     """Four nodes on loopback ports tell the network's story, then show what each sees."""
     from node.demo.local_cluster import local_cluster
-    from node.demo.network_story import Network, found_circles, network_views, run_story
+    from node.demo.network_cast import Network, found_circles, network_views
+    from node.demo.network_story import run_story
 
     with local_cluster(folder, "coop", "kitchen", "garden", "orchard") as nodes:
         network = Network(nodes, say)

@@ -15,7 +15,8 @@ from federation.pages import verify_page
 from federation.verify import decode_signed_entry, verify_inception
 from node.app.node import KNOWN_TYPES, CircleNode
 from node.demo.local_cluster import local_cluster
-from node.demo.network_story import Network, found_circles, network_views, run_story
+from node.demo.network_cast import Network, found_circles, network_views
+from node.demo.network_story import run_story
 
 pytestmark = pytest.mark.timeout(300)
 
