@@ -15,6 +15,7 @@ from node.http.api.hats import router as hat_routes
 from node.http.api.logbook import router as logbook_routes
 from node.http.api.meetings import router as meeting_routes
 from node.http.api.once import once
+from node.http.api.processes import router as process_routes
 from node.http.api.proposals import router as proposal_routes
 from node.http.api.relations import router as relation_routes
 
@@ -22,6 +23,7 @@ ROUTERS = (
     circle_routes,
     hat_routes,
     proposal_routes,
+    process_routes,
     decision_routes,
     meeting_routes,
     relation_routes,

@@ -1,5 +1,6 @@
 """What the member API shows of a consent process, for proposals and hat selections alike:
-the current round's answers, objections, integrations, closed rounds and measures."""
+the current round's answers, objections, integrations, closed rounds and measures, and where a
+round led; and the process with a given id, whichever of the two it is."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from domain.consent import ConsentProcess
+from domain.errors import NotFound
+from domain.proposal import Proposal
+from domain.values import Stage
+from node.app.node import CircleNode
 
 
 class AnswerOut(BaseModel):
@@ -103,3 +108,34 @@ def process_fields(process: ConsentProcess) -> dict[str, Any]:
 
 def _answer(answer: object) -> AnswerOut:
     return AnswerOut(**vars(answer))
+
+
+class Outcome(BaseModel):
+    outcome: str = Field(
+        description="What the round led to: consented, integrating, lapsed or not_carried"
+    )
+    decision_id: str | None = Field(
+        description="The policy a consented proposal to adopt one made, if any"
+    )
+
+
+def process_by_id(node: CircleNode, process_id: str) -> ConsentProcess:
+    """The proposal or the hat selection with this id."""
+    try:
+        return node.records.get_proposal(process_id)
+    except NotFound:
+        pass
+    try:
+        return node.records.get_selection(process_id)
+    except NotFound:
+        raise NotFound(f"No proposal or selection with id {process_id}") from None
+
+
+def outcome_out(node: CircleNode, process_id: str, outcome: str) -> Outcome:
+    """Where a closed round or a vote led, with the policy a consented proposal made."""
+    made = None
+    if outcome == Stage.CONSENTED and isinstance(process_by_id(node, process_id), Proposal):
+        made = next(
+            (str(d.id) for d in node.records.list_decisions() if d.proposal_id == process_id), None
+        )
+    return Outcome(outcome=str(outcome), decision_id=made)

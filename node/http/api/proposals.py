@@ -1,6 +1,6 @@
-"""Proposals and the consent process: drafting, presenting, questions, reactions, amending, a
-vote where the rules require one; and, for proposals and hat selections alike, the consent
-round, objections and their integration, closing, escalating and withdrawing."""
+"""Proposals before their consent round: drafting, presenting, questions, reactions, amending,
+and a vote where the rules require one. The consent process they share with hat selections is
+in `processes.py`."""
 
 from __future__ import annotations
 
@@ -10,24 +10,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
-from domain.consent import ConsentProcess
-from domain.errors import InvalidRequest, NotFound
+from domain.errors import InvalidRequest
 from domain.proposal import SUBJECT_KEYS, Proposal
-from domain.selection import HatSelection
 from domain.values import Purpose, Stage
-from node.app.node import CircleNode
 from node.app.relations import RELATION_PURPOSES
 from node.http.api.auth import Node, Person
-from node.http.api.consent import (
-    AnswerOut,
-    IntegrationOut,
-    ObjectionOut,
-    ProcessFields,
-    process_fields,
-)
+from node.http.api.consent import Outcome, ProcessFields, outcome_out, process_fields
 from node.http.api.errors import ERROR_RESPONSES
 from node.http.api.fields import Body, Ref, Say, Subject, Title, aware
-from node.http.api.hats import SelectionOut, selection_out
 from node.http.api.paging import Page, Paging, page_of
 from node.http.api.threaded import ThreadedRoute
 
@@ -81,9 +71,6 @@ class ProposalOut(ProcessFields):
     reactions: list[ReactionOut]
     amendments: list[str] = Field(description="Earlier texts, oldest first")
     vote: VoteOut | None = Field(description="A formal vote's result, where one was recorded")
-
-
-ProcessOut = Annotated[ProposalOut | SelectionOut, Field(discriminator="kind")]
 
 
 def proposal_out(proposal: Proposal) -> ProposalOut:
@@ -280,15 +267,6 @@ class VoteIn(BaseModel):
     abstentions: int = Field(0, ge=0, le=MAX_COUNT)
 
 
-class Outcome(BaseModel):
-    outcome: str = Field(
-        description="What the round led to: consented, integrating, lapsed or not_carried"
-    )
-    decision_id: str | None = Field(
-        description="The policy a consented proposal to adopt one made, if any"
-    )
-
-
 @router.post(
     "/proposals/{proposal_id}/vote",
     summary="Record a formal vote's result, where the rules require one (the secretary)",
@@ -297,152 +275,4 @@ def record_vote(node: Node, by: Person, proposal_id: str, body: VoteIn) -> Outco
     outcome = node.proposals.record_vote(
         by, proposal_id, body.in_favour, body.against, body.abstentions
     )
-    return _outcome(node, proposal_id, outcome)
-
-
-def _outcome(node: CircleNode, process_id: str, outcome: str) -> Outcome:
-    made = None
-    if outcome == Stage.CONSENTED and isinstance(_process(node, process_id), Proposal):
-        made = next(
-            (str(d.id) for d in node.records.list_decisions() if d.proposal_id == process_id), None
-        )
-    return Outcome(outcome=str(outcome), decision_id=made)
-
-
-# The consent process, shared by proposals and selections.
-
-
-def _process(node: CircleNode, process_id: str) -> ConsentProcess:
-    try:
-        return node.records.get_proposal(process_id)
-    except NotFound:
-        pass
-    try:
-        return node.records.get_selection(process_id)
-    except NotFound:
-        raise NotFound(f"No proposal or selection with id {process_id}") from None
-
-
-def process_out(node: CircleNode, process_id: str) -> ProposalOut | SelectionOut:
-    process = _process(node, process_id)
-    if isinstance(process, HatSelection):
-        return selection_out(node.records.peek_circle(), process)
-    assert isinstance(process, Proposal)
-    return proposal_out(process)
-
-
-@router.get(
-    "/processes/{process_id}",
-    summary="A proposal or a selection, by id: where its consent process stands",
-)
-def get_process(node: Node, by: Person, process_id: str) -> ProcessOut:
-    return process_out(node, process_id)
-
-
-@router.post(
-    "/processes/{process_id}/consent-round",
-    summary="Open a consent round (the facilitator; objections integrated first)",
-)
-def open_consent_round(node: Node, by: Person, process_id: str) -> ProcessOut:
-    node.consent.open_consent_round(by, process_id)
-    return process_out(node, process_id)
-
-
-class AdvanceAnswerIn(BaseModel):
-    consents: bool
-    text: Say = Field("", description="An objection's argument (required), or a concern")
-
-
-@router.post(
-    "/processes/{process_id}/answers-in-advance",
-    status_code=status.HTTP_201_CREATED,
-    summary="Answer in advance, for someone who will be absent (where the rules allow)",
-)
-def answer_in_advance(node: Node, by: Person, process_id: str, body: AdvanceAnswerIn) -> AnswerOut:
-    node.consent.answer_in_advance(by, process_id, body.consents, body.text)
-    return AnswerOut(**vars(_process(node, process_id).advance_answers[by]))
-
-
-class ConsentIn(BaseModel):
-    concern: Say = Field("", description="A concern to record; it does not block")
-
-
-@router.post(
-    "/processes/{process_id}/consents",
-    status_code=status.HTTP_201_CREATED,
-    summary="Consent: you can live with it (full participants)",
-)
-def consent(node: Node, by: Person, process_id: str, body: ConsentIn) -> AnswerOut:
-    return AnswerOut(**vars(node.consent.consent(by, process_id, body.concern)))
-
-
-class ObjectionIn(BaseModel):
-    argument: Say = Field(description="How it would harm the circle's ability to reach its aim")
-
-
-@router.post(
-    "/processes/{process_id}/objections",
-    status_code=status.HTTP_201_CREATED,
-    summary="Raise a paramount, reasoned objection (full participants); returns its number",
-)
-def raise_objection(node: Node, by: Person, process_id: str, body: ObjectionIn) -> ObjectionOut:
-    number = node.consent.raise_objection(by, process_id, body.argument)
-    objection = _process(node, process_id).objections[number - 1]
-    return ObjectionOut(**vars(objection), open=objection.is_open)
-
-
-@router.post(
-    "/processes/{process_id}/objections/{number}/withdraw",
-    summary="Withdraw your objection",
-)
-def withdraw_objection(node: Node, by: Person, process_id: str, number: int) -> ProcessOut:
-    node.consent.withdraw_objection(by, process_id, number)
-    return process_out(node, process_id)
-
-
-class IntegrationIn(BaseModel):
-    how: str = Field(description="amend, shorten_term or add_measure")
-    text: Body = Field(description="The amended text, the measure, or how the term is shortened")
-    objections: list[int] = Field(max_length=1000, description="The objections it integrates")
-    review_date: date | None = Field(None, description="The earlier review date (shorten_term)")
-
-
-@router.post(
-    "/processes/{process_id}/integrations",
-    status_code=status.HTTP_201_CREATED,
-    summary="Integrate objections: amend, shorten the term, or add a measure",
-)
-def integrate(node: Node, by: Person, process_id: str, body: IntegrationIn) -> IntegrationOut:
-    node.consent.integrate(by, process_id, body.how, body.text, body.objections, body.review_date)
-    return IntegrationOut(**vars(_process(node, process_id).integrations[-1]))
-
-
-@router.post(
-    "/processes/{process_id}/close",
-    summary="Close the consent round (the facilitator); returns where it leads",
-)
-def close_consent_round(node: Node, by: Person, process_id: str) -> Outcome:
-    outcome = node.consent.close_consent_round(by, process_id)
-    return _outcome(node, process_id, outcome)
-
-
-class EscalationIn(BaseModel):
-    reason: Say
-
-
-@router.post(
-    "/processes/{process_id}/escalate",
-    summary="Pass a deadlocked decision to the broader circle (the facilitator)",
-)
-def escalate(node: Node, by: Person, process_id: str, body: EscalationIn) -> ProcessOut:
-    node.consent.escalate(by, process_id, body.reason)
-    return process_out(node, process_id)
-
-
-@router.post(
-    "/processes/{process_id}/withdraw",
-    summary="Withdraw a proposal or selection (who opened it, or the facilitator)",
-)
-def withdraw(node: Node, by: Person, process_id: str) -> ProcessOut:
-    node.consent.withdraw(by, process_id)
-    return process_out(node, process_id)
+    return outcome_out(node, proposal_id, outcome)
