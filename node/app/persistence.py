@@ -31,7 +31,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
         private_store(settings.sqlite_path)
         env = {
             "PERSISTENCE_MODULE": "node.store.sqlite_store",
-            "APPLICATION_RECORDER_TOPIC": "node.store.recorders:SQLiteFeedRecorder",
+            "APPLICATION_RECORDER_TOPIC": "node.store.sqlite_recorder:SQLiteFeedRecorder",
             "SQLITE_DBNAME": str(settings.sqlite_path),
             "SQLITE_LOCK_TIMEOUT": "10",
         }
@@ -91,7 +91,7 @@ def postgres_env(url: str) -> dict[str, str]:
         )
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "APPLICATION_RECORDER_TOPIC": "node.store.recorders:PostgresFeedRecorder",
+        "APPLICATION_RECORDER_TOPIC": "node.store.postgres_recorder:PostgresFeedRecorder",
         "POSTGRES_DBNAME": unquote(dbname),
         "POSTGRES_HOST": parsed.hostname or "localhost",
         "POSTGRES_PORT": str(parsed.port or 5432),

@@ -25,8 +25,10 @@ from federation.wire import body_hash
 from node.store.collected_save import notify, record
 from node.store.event_mapping import TypedMapper
 from node.store.kept import Kept
-from node.store.recorders import BodyRow, FeedRecorder, POPOFeedRecorder, SQLiteFeedRecorder
+from node.store.memory_store import POPOFeedRecorder
+from node.store.recorders import BodyRow, FeedRecorder
 from node.store.repository import Repository, project_events
+from node.store.sqlite_recorder import SQLiteFeedRecorder
 from node.store.transcodings import register_domain_transcodings
 
 log = logging.getLogger("circle_node.store")

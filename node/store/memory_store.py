@@ -1,5 +1,66 @@
-"""`PERSISTENCE_MODULE=node.store.memory_store`: the in-memory event store, with feed bodies."""
+"""`PERSISTENCE_MODULE=node.store.memory_store`: the in-memory event store, with the feed-entry
+and body tables (`recorders.py`) as dictionaries."""
 
-from node.store.recorders import MemoryFactory as Factory
+from __future__ import annotations
 
-__all__ = ["Factory"]
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing import popo
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from node.store.recorders import BodyRow, EntryRow
+
+
+class POPOFeedRecorder(popo.POPOApplicationRecorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self._bodies: dict[bytes, BodyRow] = {}
+        self._entries: dict[bytes, dict[int, bytes]] = {}
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        with self._database_lock:
+            entries: list[EntryRow] = kwargs.get("entries") or []
+            for feed, seq, _ in entries:
+                if seq in self._entries.get(feed, {}):
+                    raise IntegrityError(f"entry {seq} of that feed is already held")
+            returning = super().insert_events(stored_events, **kwargs)
+            for feed, seq, signed in entries:
+                self._entries.setdefault(feed, {})[seq] = signed
+            for row in kwargs.get("bodies") or []:
+                self._bodies.setdefault(row[0], row)
+            return returning
+
+    def delete_events(self, originator_id: UUID) -> int:
+        # In memory, the notification positions of later events move up (nothing persists).
+        with self._database_lock:
+            kept = [e for e in self._stored_events if e.originator_id != originator_id]
+            deleted = len(self._stored_events) - len(kept)
+            self._stored_events[:] = kept
+            self._stored_events_index.clear()
+            for position, stored in enumerate(kept):
+                index = self._stored_events_index[str(stored.originator_id)]
+                index[stored.originator_version] = position
+            return deleted
+
+    def compact(self) -> None:
+        pass  # nothing of an in-memory store outlives the process
+
+    def select_entries(self, feed: bytes, after: int, limit: int) -> list[bytes]:
+        held = self._entries.get(feed, {})
+        return [held[seq] for seq in sorted(s for s in held if s > after)[:limit]]
+
+    def select_bodies(self, hashes: Sequence[bytes]) -> dict[bytes, BodyRow]:
+        return {h: self._bodies[h] for h in hashes if h in self._bodies}
+
+    def delete_bodies(self, hashes: Sequence[bytes]) -> int:
+        return sum(self._bodies.pop(h, None) is not None for h in hashes)
+
+
+# The one factory class of this module (eventsourcing looks for exactly one).
+class Factory(popo.POPOFactory):
+    """In-memory event store with a body table (PERSISTENCE_MODULE=node.store.memory_store)."""
+
+    def application_recorder(self) -> POPOFeedRecorder:  # type: ignore[override]
+        return POPOFeedRecorder()

@@ -50,7 +50,7 @@ def test_a_new_store_has_sqlite_pages_and_an_old_one_keeps_its_own(
 def test_rows_go_in_several_statements_and_bodies_bound_twice_merge(
     tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("node.store.recorders.ROWS_PER_INSERT", 3)
+    monkeypatch.setattr("node.store.sqlite_recorder.ROWS_PER_INSERT", 3)
     node = open_node(Settings(data_dir=tmp_path / "a"), clock)
     try:
         assert node.feed.keys is not None
@@ -85,7 +85,7 @@ def test_rows_go_in_several_statements_and_bodies_bound_twice_merge(
 def test_events_go_in_several_statements_with_their_notification_ids(
     tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("node.store.recorders.ROWS_PER_INSERT", 3)
+    monkeypatch.setattr("node.store.sqlite_recorder.ROWS_PER_INSERT", 3)
     node = open_node(Settings(data_dir=tmp_path / "a"), clock)
     try:
         ada = node.circle.found_circle(

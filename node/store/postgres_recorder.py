@@ -1,0 +1,301 @@
+"""The PostgreSQL recorder
+(`APPLICATION_RECORDER_TOPIC=node.store.postgres_recorder:PostgresFeedRecorder`): eventsourcing's,
+with the feed-entry and body tables (`recorders.py`), writes that are not retried blindly,
+claims on the outbox towards each peer, and a datastore that fails fast while the server is
+down. Only a store on PostgreSQL imports it (through that topic): SQLite-only installs never
+import psycopg."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import socket
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import retry
+from psycopg import Cursor, sql
+
+from node.store.recorders import MERGED_AUDIENCE, BodyRow, EntryRow, by_hash, chunks
+
+_POSTGRES_CONCAT = "{table}.audience || excluded.audience"
+
+
+def _values(row: Any) -> list[Any]:
+    return list(row.values()) if isinstance(row, dict) else list(row)
+
+
+def _first(row: Any) -> Any:
+    return _values(row)[0]
+
+
+class PostgresFeedRecorder(PostgresApplicationRecorder):
+    # eventsourcing retries a failed write; but when the server committed it and only the
+    # acknowledgement was lost, the retry conflicts with the write itself, and the command
+    # would be run again (a second decision). A failed write is reported instead: its
+    # outcome is unknown, and the caller hears that the store failed.
+    insert_events = PostgresApplicationRecorder.insert_events.__wrapped__
+
+    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        guard_outages(datastore)
+        # Outbox claims: advisory locks held on a connection of their own.
+        self._claims: set[bytes] = set()
+        self._claims_lock = threading.Lock()
+        self._claims_connection: psycopg.Connection[Any] | None = None
+        self._claims_scope = f"{self.datastore.schema}.{events_table_name}".encode()
+        prefix = events_table_name.replace("_events", "")
+        self.bodies_table_name = prefix + "_bodies"
+        self.bodies_table = sql.Identifier(self.bodies_table_name)
+        self.entries_table = sql.Identifier(prefix + "_feed_entries")
+        self.schema = sql.Identifier(self.datastore.schema)
+        self.sql_create_statements.append(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {}.{} (feed bytea NOT NULL, seq bigint NOT NULL, "
+                "signed bytea NOT NULL, PRIMARY KEY (feed, seq))"
+            ).format(self.schema, self.entries_table)
+        )
+        self.sql_create_statements.append(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {}.{} "
+                "(hash bytea PRIMARY KEY, data bytea NOT NULL, audience bytea NOT NULL)"
+            ).format(self.schema, self.bodies_table)
+        )
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as select_events
+    def select_later(self, versions: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
+        """The events stored after the given version of each aggregate, in one query (a
+        listing checks hundreds of kept records at once: one round trip, not hundreds)."""
+        as_uuid = self.datastore.originator_id_type == "uuid"
+        statement = sql.SQL(
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+            "FROM unnest(%s::{}[], %s::bigint[]) AS kept(id, version) "
+            "JOIN {}.{} AS e ON e.originator_id = kept.id "
+            "AND e.originator_version > kept.version "
+            "ORDER BY e.originator_id, e.originator_version"
+        ).format(
+            sql.SQL("uuid" if as_uuid else "text"),
+            self.schema,
+            sql.Identifier(self.events_table_name),
+        )
+        ids = [i if as_uuid else str(i) for i, _ in versions]
+        with self.datastore.get_connection() as connection, connection.cursor() as curs:
+            curs.execute(statement, [ids, [version for _, version in versions]])
+            return [
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
+    def _insert_events(
+        self, curs: Cursor[Any], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        if not stored_events:  # else they go with the events, below
+            self._insert_feed_rows(curs, **kwargs)
+
+    def _insert_stored_events(
+        self, curs: Cursor[Any], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        # The events first, synced at once: two workers appending to the feed at once
+        # conflict on its version there, which is then reported as a conflict (and the
+        # command retried). Otherwise the pipeline is aborted by the first failure, and
+        # what surfaces is an unretried "pipeline aborted". The rows go on a cursor of
+        # their own (the events' cursor is read for their notification ids afterwards).
+        super()._insert_stored_events(curs, stored_events, **kwargs)
+        with curs.connection.pipeline() as pipeline:
+            pipeline.sync()
+        with curs.connection.cursor() as rows:
+            self._insert_feed_rows(rows, **kwargs)
+
+    def _insert_feed_rows(self, curs: Cursor[Any], **kwargs: Any) -> None:
+        entries: list[EntryRow] = kwargs.get("entries") or []
+        if entries:
+            curs.executemany(
+                sql.SQL("INSERT INTO {}.{} VALUES (%s, %s, %s)").format(
+                    self.schema, self.entries_table
+                ),
+                entries,
+            )
+        bodies: list[BodyRow] = kwargs.get("bodies") or []
+        if bodies:
+            curs.executemany(
+                sql.SQL(
+                    "INSERT INTO {}.{} AS b VALUES (%s, %s, %s) ON CONFLICT (hash) DO UPDATE "
+                    "SET audience = "
+                    + MERGED_AUDIENCE.format(table="b", concat=_POSTGRES_CONCAT.format(table="b"))
+                ).format(self.schema, self.bodies_table),
+                by_hash(bodies),
+            )
+
+    # Claiming the outbox towards a peer, so that several workers on one store push each
+    # entry once: a session-level advisory lock, on a connection kept for claims (not a
+    # pooled one, and no transaction is held open during a push). It is released by
+    # release_outbox, or by the server when the worker's connection ends (a crash, a
+    # SIGKILL, a lost connection), so a dead worker never keeps a peer's outbox.
+
+    def claim_outbox(self, peer: bytes) -> bool:
+        """Claim delivery to `peer`; False if another worker (or task) holds it."""
+        with self._claims_lock:
+            if peer in self._claims:
+                return False
+            key = self._claim_key(peer)
+            try:
+                connection = self._claims_session()
+                row = connection.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+            except psycopg.Error as error:
+                self.drop_claims()
+                raise OperationalError(f"could not claim the outbox: {error}") from error
+            if row is None or not row[0]:
+                return False
+            self._claims.add(peer)
+            return True
+
+    def release_outbox(self, peer: bytes) -> None:
+        with self._claims_lock:
+            if peer not in self._claims:
+                return
+            self._claims.discard(peer)
+            if self._claims_connection is None:
+                return
+            try:
+                self._claims_connection.execute(
+                    "SELECT pg_advisory_unlock(%s)", (self._claim_key(peer),)
+                )
+            except psycopg.Error:
+                self.drop_claims()  # its locks ended with it
+
+    def _claim_key(self, peer: bytes) -> int:
+        digest = hashlib.sha256(self._claims_scope + b"/outbox/" + peer).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
+
+    def _claims_session(self) -> psycopg.Connection[Any]:
+        if self._claims_connection is None or self._claims_connection.closed:
+            self._claims.clear()  # the locks of a lost session are gone with it
+            pooled: Any = self.datastore.pool.kwargs or {}
+            kwargs = {k: v for k, v in pooled.items() if v is not None and k != "row_factory"}
+            self._claims_connection = psycopg.connect(**kwargs, autocommit=True, connect_timeout=5)
+        return self._claims_connection
+
+    def drop_claims(self) -> None:
+        """End the claims session (its claims end with it)."""
+        self._claims.clear()
+        if self._claims_connection is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._claims_connection.close()
+        self._claims_connection = None
+
+    def delete_events(self, originator_id: UUID) -> int:
+        query = sql.SQL("DELETE FROM {}.{} WHERE originator_id = %s").format(
+            self.schema, sql.Identifier(self.events_table_name)
+        )
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(query, (originator_id,))
+            return int(curs.rowcount)
+
+    def compact(self) -> None:
+        # VACUUM cannot run in a transaction: use a connection in autocommit mode.
+        # The pool's connections are in autocommit mode already (eventsourcing's datastore
+        # asserts it); one goes back to the pool as it came.
+        with self.datastore.get_connection() as conn:
+            was = conn.autocommit
+            conn.autocommit = True
+            try:
+                for table in (self.events_table_name, self.bodies_table_name):
+                    conn.execute(sql.SQL("VACUUM {}.{}").format(self.schema, sql.Identifier(table)))
+            finally:
+                conn.autocommit = was
+
+    def select_entries(self, feed: bytes, after: int, limit: int) -> list[bytes]:
+        query = sql.SQL(
+            "SELECT signed FROM {}.{} WHERE feed = %s AND seq > %s ORDER BY seq LIMIT %s"
+        ).format(self.schema, self.entries_table)
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (feed, after, limit))
+            return [bytes(_first(row)) for row in curs.fetchall()]
+
+    def select_bodies(self, hashes: Sequence[bytes]) -> dict[bytes, BodyRow]:
+        found: dict[bytes, BodyRow] = {}
+        query = sql.SQL("SELECT hash, data, audience FROM {}.{} WHERE hash = ANY(%s)").format(
+            self.schema, self.bodies_table
+        )
+        with self.datastore.transaction(commit=False) as curs:
+            for chunk in chunks(list(hashes)):
+                curs.execute(query, (list(chunk),))
+                for row in curs.fetchall():
+                    values = _values(row)
+                    key = bytes(values[0])
+                    found[key] = (key, bytes(values[1]), bytes(values[2]))
+        return found
+
+    def delete_bodies(self, hashes: Sequence[bytes]) -> int:
+        query = sql.SQL("DELETE FROM {}.{} WHERE hash = ANY(%s)").format(
+            self.schema, self.bodies_table
+        )
+        deleted = 0
+        with self.datastore.transaction(commit=True) as curs:
+            for chunk in chunks(list(hashes)):
+                curs.execute(query, (list(chunk),))
+                deleted += curs.rowcount
+        return deleted
+
+
+# How long the pool keeps retrying one lost connection before it gives up (it starts again
+# when a command next needs one): a server that returns is found within seconds, not after
+# the pool's exponential backoff has grown to minutes.
+RECONNECT_WINDOW = 5.0
+PROBE_TIMEOUT = 1.0
+
+
+def guard_outages(datastore: Any) -> None:
+    """Fail fast while the PostgreSQL server cannot be reached, and find it again quickly.
+
+    eventsourcing retries every read ten times, each waiting out the pool's timeout, so that a
+    command would hang for minutes while the server is down. Once getting a connection has
+    failed, later attempts fail at once for as long as a plain TCP connection to the server is
+    refused. The store's own tables and the snapshots share the datastore, so both are guarded.
+    """
+    if getattr(datastore, "outage_guarded", False):
+        return
+    pool = datastore.pool
+    pool.reconnect_timeout = RECONNECT_WINDOW
+    host = str(pool.kwargs.get("host") or "localhost")
+    port = int(pool.kwargs.get("port") or 5432)
+    get_connection = datastore.get_connection
+    down = [False]
+
+    def reachable() -> bool:
+        if host.startswith("/"):
+            return True  # a Unix socket: leave it to the pool
+        try:
+            socket.create_connection((host, port), timeout=PROBE_TIMEOUT).close()
+        except OSError:
+            return False
+        return True
+
+    @contextlib.contextmanager
+    def guarded() -> Iterator[Any]:
+        if down[0] and not reachable():
+            raise OperationalError(f"The PostgreSQL server at {host}:{port} cannot be reached")
+        acquired = False
+        try:
+            with get_connection() as connection:
+                acquired = True
+                down[0] = False
+                yield connection
+        except OperationalError:
+            if not acquired:
+                down[0] = True
+            raise
+
+    datastore.get_connection = guarded
+    datastore.outage_guarded = True
