@@ -111,6 +111,6 @@ def out_of_the_collectors_way() -> None:
     """What exists once the server is built lives as long as the process (the libraries, the
     app, the node and its kept circle): the garbage collector leaves it alone from now on. Its
     full collections would otherwise walk all of it, and a command that makes many objects
-    waits on them (a policy adopted at 1,000 decisions: 24 ms instead of 13, measured)."""
+    waits on them (bench/RESULTS.md, "member circle": a policy adopted at 1,000 decisions)."""
     gc.collect()  # garbage now is not kept for ever
     gc.freeze()

@@ -19,9 +19,8 @@ from node.store.sqlite_store import OwnReads
 # New SQLite stores have SQLite's default pages (4 KiB). Stores made with 16 KiB pages by
 # earlier versions keep theirs (a store's page size is fixed once it holds anything). Larger
 # pages cut the SQLite time of a catch-up's large saves, but a command's commit writes every
-# page it touched (9.5 a command, counted in the WAL: events and their index, entries, bodies
-# and theirs) to the WAL:
-# with 4 KiB pages a command is about an eighth faster, and a catch-up as fast within the noise.
+# page it touched (events and their index, entries, bodies and theirs) to the WAL: with 4 KiB
+# pages a command is faster, and a catch-up as fast within the noise (bench/RESULTS.md).
 
 # Bodies bound twice merge their audiences (`MERGED_AUDIENCE`). SQLite's || makes text of two
 # blobs, hence the cast back to a blob.
@@ -32,7 +31,7 @@ _UPSERT = " ON CONFLICT (hash) DO UPDATE SET audience = " + MERGED_AUDIENCE.form
 # Rows inserted by one statement (the multi-row VALUES of SQLite): events, entries, bodies.
 # Row by row (executemany, or eventsourcing's statement per event), Python takes and gives
 # back the GIL around each one, and other threads (the event loop fetching pages) make it
-# wait for it; one statement per 1000 rows is also a fifth to a quarter faster on its own.
+# wait for it; one statement per 1000 rows is also faster on its own.
 ROWS_PER_INSERT = 1000
 
 
