@@ -7,7 +7,7 @@ from domain.errors import InvalidRequest
 from domain.person import PersonalDetails
 from domain.records import GoverningRules
 from domain.register import Register
-from node.app.work import Work, change_circle
+from node.app.work import UnitOfWork, Work
 from node.store.retry import retry_on_conflict as command
 
 
@@ -31,24 +31,25 @@ class CircleCommands:
         rules: GoverningRules | None = None,
     ) -> str:
         """Found this node's circle; returns the founder's person id."""
-        work = self._work
-        if work.is_founded:
+        if self._work.is_founded:
             raise InvalidRequest("This node already has its circle")
-        person = PersonalDetails.register(founder_name, founder_contact)
-        circle = Circle.found(
-            name=name,
-            aim=aim,
-            domain=domain,
-            kind=kind,
-            parent=parent,
-            founder_id=str(person.id),
-            today=work.today(),
-            rules=rules,
-        )
-        register = Register(circle_id=circle.id)
-        work.save(person, circle, register, *work.filed("person", person.id))
-        return str(person.id)
+        with UnitOfWork(self._work) as uow:
+            person = PersonalDetails.register(founder_name, founder_contact)
+            circle = Circle.found(
+                name=name,
+                aim=aim,
+                domain=domain,
+                kind=kind,
+                parent=parent,
+                founder_id=str(person.id),
+                today=uow.today,
+                rules=rules,
+            )
+            uow.add(person, circle, Register(circle_id=circle.id))
+            uow.add(*self._work.filed("person", person.id))
+            return str(person.id)
 
     @command
     def activate_circle(self, by: str) -> None:
-        change_circle(self._work, lambda c: c.activate(by, self._work.today()))
+        with UnitOfWork(self._work) as uow:
+            uow.circle().activate(by, uow.today)

@@ -11,7 +11,7 @@ from domain.circle import Circle
 from domain.consent import ConsentProcess
 from domain.records import Answer
 from node.app.outcomes import Outcomes
-from node.app.work import Work, check_unchanged
+from node.app.work import UnitOfWork, Work
 from node.store.retry import retry_on_conflict as command
 
 R = TypeVar("R")
@@ -27,13 +27,12 @@ class ConsentRounds:
     def _change_process(self, process_id: str, change: Callable[[Circle, ConsentProcess], R]) -> R:
         """A change of a consent process, which reads the circle (the shared copy: changes of
         the circle are for `Outcomes.carry_out`, saved with it)."""
-        circle = self._work.peek_circle()
-        process = self._work.get_process(process_id)
-        result = change(circle, process)
-        check_unchanged(self._work, circle)
-        self._work.save(process)
-        self._work.kept.adopt(process)  # done with: the next use starts from it
-        return result
+        with UnitOfWork(self._work) as uow:
+            circle = uow.shared_circle()
+            process = uow.process(process_id)
+            # Done with once saved: the next use starts from it.
+            uow.after_commit(lambda: self._work.kept.adopt(process))
+            return change(circle, process)
 
     @command
     def open_consent_round(self, by: str, process_id: str) -> None:
@@ -83,11 +82,12 @@ class ConsentRounds:
     @command
     def close_consent_round(self, by: str, process_id: str) -> str:
         """Close the round; once consented, what it decides is carried out in the same save."""
-        circle = self._work.get_circle()
-        process = self._work.get_process(process_id)
-        outcome = process.close_consent_round(circle, by, self._work.now())
-        self._work.save(process, *self._outcomes.carry_out(circle, process, outcome))
-        return outcome
+        with UnitOfWork(self._work) as uow:
+            circle = self._work.get_circle()
+            process = uow.process(process_id)
+            outcome = process.close_consent_round(circle, by, uow.now)
+            uow.add(*self._outcomes.carry_out(circle, process, outcome))
+            return outcome
 
     @command
     def escalate(self, by: str, process_id: str, reason: str) -> None:

@@ -11,7 +11,7 @@ from federation.feed import feed_id_from_node_id
 from federation.verify import decode_entry, decode_signed_entry
 from federation.wire import SignedEntry
 from node.app.peer_view import RemotePerson
-from node.app.work import Work
+from node.app.work import UnitOfWork, Work
 from node.network.messages import CIRCLE_SUMMARY, LINK_DELEGATE, LINK_LEADER_AGREED
 from node.network.peers import Peer
 from node.store.retry import retry_on_conflict as command
@@ -62,10 +62,9 @@ class Erasure:
         """Erase the personal data of someone who left, here and, through a signed message,
         on the co-ops that hold copies. The record keeps their id; feeds still verify.
         Returns how many of this node's published bodies that named them were erased."""
-        circle = self._work.get_circle()
-        named = self._bodies_naming(person_id)
-        circle.record_erasure(by, person_id, [digest.hex() for digest in named])
-        self._work.save(circle)
+        with UnitOfWork(self._work) as uow:
+            named = self._bodies_naming(person_id)
+            uow.circle().record_erasure(by, person_id, [digest.hex() for digest in named])
         self._bodies.erase_bodies(named)
         self._bodies.delete_aggregate(UUID(person_id))
         return len(named)

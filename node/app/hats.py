@@ -11,7 +11,7 @@ from domain.circle import Circle
 from domain.records import HatTerm
 from domain.selection import HatSelection
 from domain.values import Mode
-from node.app.work import Work, change_circle
+from node.app.work import UnitOfWork, Work
 from node.store.retry import retry_on_conflict as command
 
 
@@ -32,12 +32,10 @@ class Hats:
         default_term_months: int = 12,
         kind: str = "operational",
     ) -> str:
-        circle = self._work.get_circle()
-        hat_id = circle.define_hat(
-            by, name, purpose, accountabilities, domain, default_term_months, kind
-        )
-        self._work.save(circle)
-        return hat_id
+        with UnitOfWork(self._work) as uow:
+            return uow.circle().define_hat(
+                by, name, purpose, accountabilities, domain, default_term_months, kind
+            )
 
     @command
     def open_selection(
@@ -48,27 +46,25 @@ class Hats:
         mode: str = Mode.MEETING,
         deadline: datetime | None = None,
     ) -> str:
-        circle = self._work.get_circle()
-        selection = HatSelection.open(
-            circle,
-            by,
-            hat_id,
-            self._work.now(),
-            review_date=review_date,
-            mode=mode,
-            deadline=deadline,
-        )
-        self._work.save(selection, *self._work.filed("selection", selection.id))
-        return str(selection.id)
+        with UnitOfWork(self._work) as uow:
+            selection = HatSelection.open(
+                self._work.get_circle(),
+                by,
+                hat_id,
+                uow.now,
+                review_date=review_date,
+                mode=mode,
+                deadline=deadline,
+            )
+            uow.file("selection", selection)
+            return str(selection.id)
 
     def _change_selection(
         self, selection_id: str, change: Callable[[Circle, HatSelection], Any]
     ) -> Any:
-        circle = self._work.get_circle()
-        selection = self._work.get_selection(selection_id)
-        result = change(circle, selection)
-        self._work.save(selection)
-        return result
+        with UnitOfWork(self._work) as uow:
+            circle = self._work.get_circle()
+            return change(circle, uow.selection(selection_id))
 
     @command
     def nominate(self, by: str, selection_id: str, nominee: str, reason: str) -> None:
@@ -92,11 +88,13 @@ class Hats:
 
     @command
     def renew_hat(self, by: str, hat_id: str, person_id: str, review_date: date) -> None:
-        change_circle(self._work, lambda c: c.renew_hat(by, hat_id, person_id, review_date))
+        with UnitOfWork(self._work) as uow:
+            uow.circle().renew_hat(by, hat_id, person_id, review_date)
 
     @command
     def take_off_hat(self, by: str, hat_id: str, person_id: str, reason: str) -> None:
-        change_circle(self._work, lambda c: c.take_off_hat(by, hat_id, person_id, reason))
+        with UnitOfWork(self._work) as uow:
+            uow.circle().take_off_hat(by, hat_id, person_id, reason)
 
     def hat_terms_ending(self, within_days: int = 30) -> list[HatTerm]:
         return self._work.get_circle().terms_ending(self._work.today(), within_days)

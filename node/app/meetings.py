@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.circle import Circle
 from domain.meeting import Meeting
-from node.app.work import Work
+from node.app.work import UnitOfWork, Work
 from node.store.retry import retry_on_conflict as command
 
 
@@ -20,16 +20,15 @@ class Meetings:
 
     @command
     def schedule_meeting(self, by: str, title: str, when: datetime) -> str:
-        circle = self._work.get_circle()
-        meeting = Meeting.schedule(circle, by, title, when)
-        self._work.save(meeting, *self._work.filed("meeting", meeting.id))
-        return str(meeting.id)
+        with UnitOfWork(self._work) as uow:
+            meeting = Meeting.schedule(self._work.get_circle(), by, title, when)
+            uow.file("meeting", meeting)
+            return str(meeting.id)
 
     def _change_meeting(self, meeting_id: str, change: Callable[[Circle, Meeting], Any]) -> None:
-        circle = self._work.get_circle()
-        meeting = self._work.get_meeting(meeting_id)
-        change(circle, meeting)
-        self._work.save(meeting)
+        with UnitOfWork(self._work) as uow:
+            circle = self._work.get_circle()
+            change(circle, uow.meeting(meeting_id))
 
     @command
     def record_attendance(self, by: str, meeting_id: str, present: list[str]) -> None:

@@ -11,7 +11,7 @@ from domain.circle import Circle
 from domain.proposal import Proposal
 from domain.values import Mode, Purpose
 from node.app.outcomes import Outcomes, RelationOutcomes
-from node.app.work import Work
+from node.app.work import UnitOfWork, Work
 from node.store.retry import retry_on_conflict as command
 
 R = TypeVar("R")
@@ -42,6 +42,7 @@ class Proposals:
     ) -> str:
         work = self._work
         circle = work.get_circle()
+        now = work.now()
         subject = dict(subject or {})
         for key in ("decision_id", "supersedes"):
             if subject.get(key):
@@ -54,7 +55,7 @@ class Proposals:
             by,
             title,
             text,
-            work.now(),
+            now,
             purpose=purpose,
             subject=subject,
             mode=mode,
@@ -63,15 +64,14 @@ class Proposals:
             topic=topic,
             ask_circles=ask_circles,
         )
-        work.save(proposal, *work.filed("proposal", proposal.id))
+        with UnitOfWork(work) as uow:
+            uow.file("proposal", proposal)
         return str(proposal.id)
 
     def _change_proposal(self, proposal_id: str, change: Callable[[Circle, Proposal], R]) -> R:
-        circle = self._work.get_circle()
-        proposal = self._work.get_proposal(proposal_id)
-        result = change(circle, proposal)
-        self._work.save(proposal)
-        return result
+        with UnitOfWork(self._work) as uow:
+            circle = self._work.get_circle()
+            return change(circle, uow.proposal(proposal_id))
 
     @command
     def present(self, by: str, proposal_id: str) -> None:
@@ -101,8 +101,9 @@ class Proposals:
     def record_vote(
         self, by: str, proposal_id: str, in_favour: int, against: int, abstentions: int = 0
     ) -> str:
-        circle = self._work.get_circle()
-        proposal = self._work.get_proposal(proposal_id)
-        outcome = proposal.record_vote(circle, by, in_favour, against, abstentions)
-        self._work.save(proposal, *self._outcomes.carry_out(circle, proposal, outcome))
-        return outcome
+        with UnitOfWork(self._work) as uow:
+            circle = self._work.get_circle()
+            proposal = uow.proposal(proposal_id)
+            outcome = proposal.record_vote(circle, by, in_favour, against, abstentions)
+            uow.add(*self._outcomes.carry_out(circle, proposal, outcome))
+            return outcome

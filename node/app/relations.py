@@ -26,6 +26,7 @@ from federation.wire import NodeDescriptor, Push
 from node.app.peer_view import PeerView, RemotePerson, peer_view_id
 from node.app.records import CircleRecords
 from node.app.support import Support
+from node.app.work import UnitOfWork
 from node.network.own_feed import OwnFeedWriter
 from node.network.peer_book import PeerBook
 from node.network.peers import APPLICANT, JOINING
@@ -248,7 +249,20 @@ class Relations:
     ) -> None:
         """This circle's delegate or leader answers the co-op's consent round from here."""
         circle = self._records.get_circle()
-        rel = self.relationship(co_op)
+        with UnitOfWork(self._records) as uow:
+            rel = self.relationship(co_op)
+            uow.add(rel)
+            self._answer_seat(circle, rel, by, proposal, consents, argument)
+
+    def _answer_seat(
+        self,
+        circle: Circle,
+        rel: Relationship,
+        by: str,
+        proposal: str,
+        consents: bool,
+        argument: str,
+    ) -> None:
         role = next((r for r in ("delegate", "leader") if circle.wears(by, r)), None)
         if role is None:
             raise NotPermitted("Only this circle's delegate or leader answers for its seat")
@@ -257,4 +271,3 @@ class Relations:
         if request is None:
             raise NotFound("The co-op has not asked this seat about that proposal")
         rel.answer_consent_request(proposal, request["round"], consents, argument, role)
-        self._records.save(rel)

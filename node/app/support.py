@@ -11,6 +11,7 @@ from domain.proposal import Proposal
 from domain.support import SupportRequest
 from domain.values import Purpose
 from node.app.records import CircleRecords
+from node.app.work import UnitOfWork
 from node.store.retry import retry_on_conflict
 
 
@@ -41,13 +42,13 @@ class Support:
     @retry_on_conflict
     def record_support_delivery(self, by: str, request_id: str, note: str) -> None:
         circle = self._records.get_circle()
-        request = self.get_support_request(request_id)
-        request.record_delivery(circle, by, note)
-        self._records.save(request)
+        with UnitOfWork(self._records) as uow:
+            request = uow.record(SupportRequest, request_id, "request for support")
+            request.record_delivery(circle, by, note)
 
     @retry_on_conflict
     def reflect_on_support(self, by: str, request_id: str, text: str) -> None:
         circle = self._records.get_circle()
-        request = self.get_support_request(request_id)
-        request.reflect(circle, by, text)
-        self._records.save(request)
+        with UnitOfWork(self._records) as uow:
+            request = uow.record(SupportRequest, request_id, "request for support")
+            request.reflect(circle, by, text)

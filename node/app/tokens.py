@@ -9,7 +9,7 @@ from domain.errors import NotFound, NotPermitted
 from domain.membership import check_records_keeper
 from domain.values import GONE
 from node.app.credentials import CREDENTIALS_ID, Credentials
-from node.app.work import Work
+from node.app.work import UnitOfWork, Work
 from node.store.retry import retry_on_conflict as command
 
 
@@ -35,10 +35,10 @@ class Tokens:
             check_records_keeper(circle, by, "issue a sign-in token")
         if circle.participant(person_id).status in GONE:
             raise NotPermitted("Someone who has left the circle gets no sign-in token")
-        credentials = self._credentials()
-        token_id, token = credentials.issue(person_id, self._work.now())
-        self._work.save(credentials)
-        return token_id, token
+        with UnitOfWork(self._work) as uow:
+            credentials = self._credentials()
+            uow.add(credentials)
+            return credentials.issue(person_id, uow.now)
 
     @command
     def revoke_token(self, token_id: str, by: str | None = None) -> None:
@@ -50,8 +50,9 @@ class Tokens:
         if by is not None and by != record["person"]:
             check_records_keeper(self._work.get_circle(), by, "revoke someone else's token")
         if not record["revoked"]:
-            credentials.revoke(token_id)
-            self._work.save(credentials)
+            with UnitOfWork(self._work) as uow:
+                uow.add(credentials)
+                credentials.revoke(token_id)
 
     def person_for_token(self, token: str) -> str | None:
         """Who signs in with this token: someone of the circle who has not left; else None."""
