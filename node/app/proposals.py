@@ -41,32 +41,31 @@ class Proposals:
         ask_circles: list[str] | None = None,
     ) -> str:
         work = self._work
-        circle = work.get_circle()
-        now = work.now()
-        subject = dict(subject or {})
-        for key in ("decision_id", "supersedes"):
-            if subject.get(key):
-                work.get_decision(str(subject[key]))
-        self._relations.check_relation_draft(purpose, subject)
-        for ref in ask_circles or []:
-            self._relations.relationship(ref)
-        proposal = Proposal.draft(
-            circle,
-            by,
-            title,
-            text,
-            now,
-            purpose=purpose,
-            subject=subject,
-            mode=mode,
-            deadline=deadline,
-            review_date=review_date,
-            topic=topic,
-            ask_circles=ask_circles,
-        )
         with UnitOfWork(work) as uow:
+            circle = work.get_circle()
+            subject = dict(subject or {})
+            for key in ("decision_id", "supersedes"):
+                if subject.get(key):
+                    work.get_decision(str(subject[key]))
+            self._relations.check_relation_draft(purpose, subject)
+            for ref in ask_circles or []:
+                self._relations.relationship(ref)
+            proposal = Proposal.draft(
+                circle,
+                by,
+                title,
+                text,
+                uow.now,
+                purpose=purpose,
+                subject=subject,
+                mode=mode,
+                deadline=deadline,
+                review_date=review_date,
+                topic=topic,
+                ask_circles=ask_circles,
+            )
             uow.file("proposal", proposal)
-        return str(proposal.id)
+            return str(proposal.id)
 
     def _change_proposal(self, proposal_id: str, change: Callable[[Circle, Proposal], R]) -> R:
         with UnitOfWork(self._work) as uow:

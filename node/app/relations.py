@@ -252,22 +252,11 @@ class Relations:
         with UnitOfWork(self._records) as uow:
             rel = self.relationship(co_op)
             uow.add(rel)
-            self._answer_seat(circle, rel, by, proposal, consents, argument)
-
-    def _answer_seat(
-        self,
-        circle: Circle,
-        rel: Relationship,
-        by: str,
-        proposal: str,
-        consents: bool,
-        argument: str,
-    ) -> None:
-        role = next((r for r in ("delegate", "leader") if circle.wears(by, r)), None)
-        if role is None:
-            raise NotPermitted("Only this circle's delegate or leader answers for its seat")
-        check_full_participant(circle, by, "answer for a seat in the co-op")
-        request = rel.seat_requests.get(f"{proposal}:{role}")
-        if request is None:
-            raise NotFound("The co-op has not asked this seat about that proposal")
-        rel.answer_consent_request(proposal, request["round"], consents, argument, role)
+            role = next((r for r in ("delegate", "leader") if circle.wears(by, r)), None)
+            if role is None:
+                raise NotPermitted("Only this circle's delegate or leader answers for its seat")
+            check_full_participant(circle, by, "answer for a seat in the co-op")
+            request = rel.seat_requests.get(f"{proposal}:{role}")
+            if request is None:
+                raise NotFound("The co-op has not asked this seat about that proposal")
+            rel.answer_consent_request(proposal, request["round"], consents, argument, role)

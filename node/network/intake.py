@@ -45,7 +45,7 @@ from node.network.batch import Batch
 from node.network.feeds import PeerFeed
 from node.network.observing import Reports, counting_refusals
 from node.network.own_feed import MAX_JOIN_ENTRIES
-from node.network.peer_book import NotAPeer, PeerBook, introduce
+from node.network.peer_book import NotAPeer, OwnId, PeerBook, introduce
 from node.network.peers import APPLICANT, REMOVED, Peer
 from node.store.application import NodeStore
 from node.store.recorders import BodyRow, EntryRow
@@ -66,11 +66,6 @@ class Saving(Protocol):
     its own feed the change causes, in one transaction."""
 
     def __call__(self, *objs: Any, **kwargs: Any) -> Any: ...
-
-
-class OwnId(Protocol):
-    @property
-    def feed_id(self) -> bytes: ...
 
 
 @dataclass

@@ -162,6 +162,25 @@ def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 NOWHERE = "http://127.0.0.1:9"
 
 
+@contextmanager
+def founded_circles(folder: Path, names: dict[str, str]) -> Iterator[dict[str, CircleNode]]:
+    """A node for each key of `names`, its circle founded under that name and active; closed
+    afterwards."""
+    nodes: dict[str, CircleNode] = {}
+    try:
+        for key, name in names.items():
+            node = open_node(Settings(data_dir=folder / key))
+            nodes[key] = node
+            node.circle.found_circle(
+                name=name, aim=f"The aim of {name}", domain="Care", founder_name=key
+            )
+            make_active(node)
+        yield nodes
+    finally:
+        for node in nodes.values():
+            node.close()
+
+
 def join_network(host: CircleNode, newcomer: CircleNode) -> None:
     """`newcomer` asks `host` to join the network; `host`'s circle consents to admit it."""
     push = newcomer.relations.ask_to_join_network(

@@ -12,11 +12,9 @@ import pytest
 
 from domain.values import CoopLink, Peering, Purpose
 from node.app.node import CircleNode
-from node.app.persistence import open_node
-from node.settings import Settings
 from tests.conftest import UNDER_CI
-from tests.node.circles import consent_to, founder, make_active, sync
-from tests.web.conftest import equivocate, join_network, serve_node
+from tests.node.circles import consent_to, founder, sync
+from tests.web.conftest import equivocate, founded_circles, join_network, serve_node
 
 try:
     from playwright.sync_api import Browser, Page, expect
@@ -37,19 +35,8 @@ NAMES = {
 
 @pytest.fixture
 def network(tmp_path: Path) -> Iterator[dict[str, CircleNode]]:
-    nodes: dict[str, CircleNode] = {}
-    for key, name in NAMES.items():
-        node = open_node(Settings(data_dir=tmp_path / key))
-        node.circle.found_circle(
-            name=name, aim=f"The aim of {name}", domain="Care", founder_name=key
-        )
-        make_active(node)
-        nodes[key] = node
-    try:
+    with founded_circles(tmp_path, NAMES) as nodes:
         yield nodes
-    finally:
-        for node in nodes.values():
-            node.close()
 
 
 def test_the_map_and_the_network_in_the_browser(

@@ -22,8 +22,8 @@ from node.app.persistence import open_node
 from node.http.server import ServerOptions, create_app
 from node.http.web.rendering import SECURITY_HEADERS
 from node.settings import Settings
-from tests.node.circles import consent_to, founder, make_active, sync
-from tests.web.conftest import equivocate, join_network
+from tests.node.circles import consent_to, founder, sync
+from tests.web.conftest import equivocate, founded_circles, join_network
 
 NAMES = {
     "kitchen": "Kitchen <b>& Co</b>",  # shown as written, never as markup
@@ -36,19 +36,8 @@ ASKED = "Two people for Sunday visits in March"
 
 @pytest.fixture
 def network(tmp_path: Path) -> Iterator[dict[str, CircleNode]]:
-    nodes: dict[str, CircleNode] = {}
-    for key, name in NAMES.items():
-        node = open_node(Settings(data_dir=tmp_path / key))
-        node.circle.found_circle(
-            name=name, aim=f"The aim of {name}", domain="Care", founder_name=key
-        )
-        make_active(node)
-        nodes[key] = node
-    try:
+    with founded_circles(tmp_path, NAMES) as nodes:
         yield nodes
-    finally:
-        for node in nodes.values():
-            node.close()
 
 
 def test_the_overview_shows_anyone_the_circle_among_others(
