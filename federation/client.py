@@ -1,4 +1,5 @@
-"""The aiohttp client of the federation API: descriptor, pull, push and bodies.
+"""The aiohttp client of the federation API: descriptor, pull, push, bodies, and a node's own
+feed as a peer holds it (taking it back after a restore).
 
 Requests are signed with the node's key (HTTP Message Signatures) so that a peer can give it
 the bodies addressed to it. Every failure is a `TransportError` with a short reason.
@@ -76,6 +77,14 @@ class FederationClient:
     async def push(self, base_url: str, push: Push) -> Any:
         raw = await self._request("POST", f"{base_url}/federation/inbox", encode(push), 4096)
         return _decoded(decode_push_reply, raw)
+
+    async def held_copy(self, base_url: str, after: int, limit: int) -> FeedPage:
+        """The peer's held copy of this node's own feed: entries after `after`, with every
+        body of them the peer holds (a signed read: the signer must be the feed's node)."""
+        if self.signer is None:
+            raise TransportError("only a node with keys can take back its own feed")
+        url = f"{base_url}/federation/held?after={after}&limit={limit}"
+        return _decoded(decode_page, await self._request("GET", url))
 
     async def body(self, base_url: str, digest: bytes) -> bytes:
         return await self._request(

@@ -1,6 +1,7 @@
 """Verifying a pulled page of a feed (catch-up, PROTOCOL.md 7.5): by its hash chain, with the
 signatures of its key events and of its last new entry only. That is what makes catch-up fast;
-a pushed entry is checked on its own by `federation.verify.check_entry`.
+a pushed entry is checked on its own by `federation.verify.check_entry`. A node taking back its
+own feed from a peer's held copy (7.7) checks every entry and every body (`verify_own_copy`).
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from collections.abc import Collection
 
 from federation.feed import FeedState
 from federation.verify import (
+    Accepted,
     Duplicate,
+    Gap,
     HashAt,
     Reason,
     Rejected,
+    check_body,
     check_entry,
     decode_entry,
     verify_signature,
@@ -25,6 +29,7 @@ from federation.wire import (
     ROTATION,
     Entry,
     SignedEntry,
+    body_hash,
     next_key_digest,
 )
 
@@ -92,3 +97,44 @@ def verify_page(
             verify_signature(key, signed, entry.seq)
         last_hash = sha256(context + signed.entry + signed.signature).digest()  # entry_hash
     return FeedState(feed_id, expected, last_hash, key, next_digest), new
+
+
+def verify_own_copy(
+    state: FeedState,
+    entries: list[SignedEntry],
+    bodies: list[bytes],
+    known_types: Collection[str],
+    hash_at: HashAt,
+) -> tuple[FeedState, list[Entry], list[SignedEntry], dict[bytes, bytes]]:
+    """Verify a peer's held copy of the reader's own feed (PROTOCOL.md 7.7), entry by entry:
+    each signature, the hash chain, key events; a held seq with another entry is an
+    `Equivocation`. A body is kept only if an entry of the page names it and it matches.
+
+    Returns the state after the page, the new entries with their signed forms, and the bodies
+    by hash.
+    """
+    if len(entries) > MAX_PAGE_ENTRIES:
+        raise Rejected(Reason.OVERSIZE, f"page of {len(entries)} entries")
+    new: list[Entry] = []
+    new_signed: list[SignedEntry] = []
+    named: dict[bytes, Entry] = {}
+    for signed in entries:
+        verdict = check_entry(state, signed, known_types, hash_at)
+        if isinstance(verdict, Gap):
+            raise Rejected(Reason.NOT_CONTIGUOUS, f"expected seq {verdict.expected}", verdict.got)
+        entry = verdict.entry if isinstance(verdict, Accepted) else decode_entry(signed)
+        if isinstance(verdict, Accepted):
+            state = verdict.state
+            new.append(entry)
+            new_signed.append(signed)
+        if entry.body_hash:
+            named[entry.body_hash] = entry
+    kept: dict[bytes, bytes] = {}
+    for body in bodies:
+        digest = body_hash(body)
+        naming = named.get(digest)
+        if naming is None:
+            raise Rejected(Reason.BODY_MISMATCH, "a body no entry of the page names")
+        check_body(naming, body)
+        kept[digest] = body
+    return state, new, new_signed, kept

@@ -16,6 +16,7 @@ from domain.relationships import Relationship
 from domain.selection import HatSelection
 from domain.support import SupportRequest
 from node.app.node import CircleNode
+from node.network.feeds import OwnFeed
 
 PAGE = 500
 
@@ -180,6 +181,24 @@ def _link(e: Any, c: _Context) -> str:
     return f"Double link with {other}: {role}"
 
 
+def _took_back(e: Any, c: _Context) -> str:
+    if e.last_seq < e.first_seq:
+        came_back = "its peers held no entry of its feed that it lacked"
+    else:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(e.types.items()))
+        came_back = (
+            f"entries {e.first_seq} to {e.last_seq} of its feed came back from "
+            f"{', '.join(e.peers)} ({kinds})"
+        )
+        if e.missing_bodies:
+            came_back += f"; {e.missing_bodies} of their bodies no peer held"
+    return (
+        f"This node was restored from a backup: {came_back}. The circle's own records made "
+        "between the backup and the restore are lost; only what those entries told other "
+        "circles remains, in the feed"
+    )
+
+
 # The domain's event classes are made by its `@event("...")` decorators when its modules load,
 # where type checkers cannot see them: the table below names them through these aliases.
 _Circle: Any = Circle
@@ -190,14 +209,17 @@ _Meeting: Any = Meeting
 _Proposal: Any = Proposal
 _Relationship: Any = Relationship
 _SupportRequest: Any = SupportRequest
+_OwnFeed: Any = OwnFeed
 
 Describe = Callable[[Any, _Context], str]
 
 # What each kind of event says, by its class. Proposals and hat selections record the consent
 # process's own events (`ConsentProcess.ConsentGiven`): the table names them once for both.
 # Personal details, the register and the node's own bookkeeping are not part of the story:
-# their events have no description, and are left out.
+# their events have no description, and are left out; a restore's take-back is (its
+# `OwnFeed.TookBack` says what came back, and what was lost).
 DESCRIBE: dict[type[Any], Describe] = {
+    _OwnFeed.TookBack: _took_back,
     _Relationship.Met: _met,
     _Relationship.AdmittedToNetwork: lambda e, c: (
         f"This circle admitted {c.circle(e.originator_id)} to the network, by consent; "

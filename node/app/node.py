@@ -3,7 +3,8 @@
 - `store` (node/store/application.py): the event store, its cache, bodies and feed tables;
 - `feed` (node/network/own_feed.py): the node's own signed feed and what it serves;
 - `peering`, `intake`, `outbox` (node/network/): the nodes it knows, taking their entries,
-  what it owes them;
+  what it owes them; `take_back` (node/network/take_back.py): after a restore, its own feed
+  taken back from its peers before it signs again;
 - `records` (node/app/records.py): the circle's records, loaded and listed;
 - the areas of use cases, each a small class taking what it needs: `circle`, `people`,
   `tokens`, `hats`, `proposals`, `consent`, `decisions`, `meetings`, `erasure`, `relations`,
@@ -18,6 +19,7 @@ record if the request carries a key, and the entries of the own feed the change 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -63,6 +65,7 @@ from node.network.outbox import Outbox
 from node.network.own_feed import OwnFeedWriter
 from node.network.peer_book import PeerBook
 from node.network.peers import Delivery, Peer, PeerIndex
+from node.network.take_back import TakeBack
 from node.store.application import NodeStore
 
 # A load replays the events since the last snapshot: each run taken from a peer is one event
@@ -98,7 +101,11 @@ class CircleNode:
     """One circle's node: its parts, composed (see the module's docstring)."""
 
     def __init__(
-        self, env: EnvType | None = None, clock: Clock = utc_now, keys: NodeKeys | None = None
+        self,
+        env: EnvType | None = None,
+        clock: Clock = utc_now,
+        keys: NodeKeys | None = None,
+        take_back_flag: Path | None = None,
     ) -> None:
         self.clock = clock
         self.reports = Reports()
@@ -109,6 +116,8 @@ class CircleNode:
             never_kept=NEVER_KEPT,
         )
         self.feed = OwnFeedWriter(self.store, keys, clock)
+        # A node restored from a backup signs nothing until it has taken its feed back.
+        self.take_back = TakeBack(self.store, self.feed, KNOWN_TYPES, take_back_flag)
         self.records = CircleRecords(self.store, clock, self.save)
         self.peering = PeerBook(self.store, self.feed, self._met)
         self.support = Support(self.records)

@@ -147,9 +147,12 @@ def open_node(settings: Settings, clock: Any = None, *, federated: bool = True) 
     env = event_store_env(settings)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         ensure_postgres_schema(env)
+    from node.network.take_back import TAKE_BACK_FILE
+
     keys, created = load_or_create_keys(settings.data_dir) if federated else (None, False)
+    flag = settings.data_dir / TAKE_BACK_FILE
     try:
-        node = CircleNode(env=env, clock=clock or utc_now, keys=keys)
+        node = CircleNode(env=env, clock=clock or utc_now, keys=keys, take_back_flag=flag)
     except IdentityError:
         # A rotation was saved but its keys not yet moved into place: finish it.
         pending = pending_keys(settings.data_dir)
@@ -161,7 +164,7 @@ def open_node(settings: Settings, clock: Any = None, *, federated: bool = True) 
                     "restore node.keys from a backup"
                 ) from None
             raise
-        node = CircleNode(env=env, clock=clock or utc_now, keys=pending)
+        node = CircleNode(env=env, clock=clock or utc_now, keys=pending, take_back_flag=flag)
         commit_rotation(settings.data_dir)
         return node
     discard_rotation(settings.data_dir)

@@ -79,3 +79,8 @@ def restore(
         typer.echo(
             f"Restored {', '.join(names)} into {settings.data_dir}: node {node.feed.node_id}"
         )
+        if node.take_back.pending:
+            typer.echo(
+                "When it is next served (circle-node serve) it takes back, from its peers, the "
+                "entries it published after this backup; until then it publishes nothing."
+            )

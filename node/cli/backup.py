@@ -3,6 +3,11 @@
 A backup is a tar file of the SQLite store (copied with SQLite's online backup, so the node may
 keep running), the node's key file, the store's encryption key and the config file. A node on
 PostgreSQL backs up its keys and config here; its database is backed up with `pg_dump`.
+
+Every backup also holds the take-back flag (node/network/take_back.py): a store restored from
+it may lack entries the node published after it was taken, so the node restored takes them
+back from its peers before it signs again. `restore` leaves the flag in the data folder (also
+for a backup made before the flag existed), as does a backup unpacked by hand.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from node.network.identity import KEYS_FILE
+from node.network.take_back import FLAG_TEXT, TAKE_BACK_FILE
 from node.settings import CONFIG_FILE, Settings
 
 SECRETS = (KEYS_FILE, "store.key")
 STORE = "circle.sqlite"
-KNOWN = (STORE, *SECRETS, CONFIG_FILE)
+KNOWN = (STORE, *SECRETS, CONFIG_FILE, TAKE_BACK_FILE)
 
 
 class BackupError(Exception):
@@ -60,6 +66,13 @@ def backup(settings: Settings, destination: Path) -> list[str]:
                 with path.open("rb") as file:
                     archive.addfile(info, file)
                 names.append(name)
+        flag = Path(scratch) / TAKE_BACK_FILE
+        flag.write_text(FLAG_TEXT)
+        info = archive.gettarinfo(str(flag), TAKE_BACK_FILE)
+        info.mode = 0o600
+        with flag.open("rb") as file:
+            archive.addfile(info, file)
+        names.append(TAKE_BACK_FILE)
     tmp.replace(destination)
     return names
 
@@ -97,6 +110,10 @@ def restore(
                 progress("files", len(restored), len(members))
     if STORE in restored:
         _check_integrity(data_dir / STORE)
+    if TAKE_BACK_FILE not in restored:  # a backup made before the flag existed
+        fd = os.open(data_dir / TAKE_BACK_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as flag_file:
+            flag_file.write(FLAG_TEXT)
     return restored
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from domain.errors import DomainError
-from node.network.own_feed import IdentityError
+from node.network.own_feed import FeedBehind, IdentityError
 from node.settings import Settings, SettingsError
 from node.store.keyfiles import KeyFileError
 
@@ -36,6 +36,7 @@ class Failure(Exception):
 
 
 FAILURES = (DomainError, KeyFileError, SettingsError, IdentityError, Failure)
+SERVE_TO_TAKE_BACK = " (It takes its feed back from its peers while served: circle-node serve.)"
 
 
 def load_settings(data: Path | None) -> Settings:
@@ -61,6 +62,8 @@ def opened(data: Path | None) -> Iterator[tuple[CircleNode, Settings]]:
         raise fail(_store_failure(error)) from None
     try:
         yield node, settings
+    except FeedBehind as error:
+        raise fail(str(error) + SERVE_TO_TAKE_BACK) from None
     except FAILURES as error:
         raise fail(str(error)) from None
     except (OperationalError, InterfaceError) as error:

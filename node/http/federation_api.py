@@ -5,8 +5,11 @@
   peer (HTTP Message Signatures) also gets the non-public bodies addressed to that peer.
 - `GET  /federation/bodies/{hash}`: one body; non-public ones only to a signed reader in their
   audience.
+- `GET  /federation/held?after=N&limit=M`: the requester's own feed as this node holds it, with
+  every body of it held here: a signed read, for a node taking its feed back after a restore.
 - `POST /federation/inbox`: a `Push` of entries from a peer; an unknown node may only send its
-  inception and a join request, and is rate limited.
+  inception and a join request, and is rate limited. A node taking its own feed back answers
+  503 until it has.
 
 Errors are `application/problem+json` with a machine-readable `reason`.
 """
@@ -17,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
+from eventsourcing.application import AggregateNotFoundError
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.requests import ClientDisconnect
@@ -31,6 +35,7 @@ from node.http.api.errors import STORE_UNAVAILABLE, Problem, problem_documented
 from node.http.ratelimit import RateLimiter
 
 MSGPACK = "application/msgpack"
+TAKING_BACK_RETRY_AFTER = 30  # seconds
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 
@@ -89,6 +94,19 @@ def _node(request: Request) -> CircleNode:
     return node
 
 
+def _check_authority(request: Request) -> None:
+    """A signature covers the authority the client addressed: it must be this node's own, or a
+    request signed for another node could be replayed here to read what was meant for it."""
+    own_authority: str = request.app.state.authority
+    if authority(request.headers.get("host", ""), request.url.scheme) != own_authority:
+        raise Problem(
+            401,
+            "signature_wrong_authority",
+            "this request was signed for another node",
+            {"WWW-Authenticate": "Signature"},
+        )
+
+
 async def signed_reader(request: Request, body: bytes = b"") -> bytes | None:
     """The feed id of the peer that signed this request: None if unsigned or signed by a node
     this one does not know (it reads what anyone may read); 401 if the signature fails."""
@@ -96,16 +114,7 @@ async def signed_reader(request: Request, body: bytes = b"") -> bytes | None:
     if "signature" not in headers and "signature-input" not in headers:
         return None
     node = _node(request)
-    # A signature covers the authority the client addressed: it must be this node's own, or a
-    # request signed for another node could be replayed here to read what was meant for it.
-    own_authority: str = request.app.state.authority
-    if authority(headers.get("host", ""), request.url.scheme) != own_authority:
-        raise Problem(
-            401,
-            "signature_wrong_authority",
-            "this request was signed for another node",
-            {"WWW-Authenticate": "Signature"},
-        )
+    _check_authority(request)
 
     def resolve(key_id: str) -> Any:
         try:
@@ -129,6 +138,40 @@ async def signed_reader(request: Request, body: bytes = b"") -> bytes | None:
             return None  # a node we do not know reads what anyone may read
         raise Problem(
             401, f"signature_{error.reason}", str(error), {"WWW-Authenticate": "Signature"}
+        ) from None
+    return feed_id_from_node_id(key_id)
+
+
+async def feed_owner(request: Request) -> bytes:
+    """The feed id of the node that signed this request, verified against the key this node
+    holds for that node's feed (whatever the peer's status): 401 for any request that is not
+    signed so, a node whose feed is not held here included."""
+    node = _node(request)
+    _check_authority(request)
+
+    def resolve(key_id: str) -> Any:
+        try:
+            feed_id = feed_id_from_node_id(key_id)
+        except ValueError:
+            return None
+        try:
+            return load_public_key(node.peering.peer_feed(feed_id).key)
+        except AggregateNotFoundError:
+            return None
+
+    def verify() -> str:
+        return verify_request(
+            request.method, request_url(request), request.headers, b"", resolve_key=resolve
+        )
+
+    try:
+        key_id = await anyio.to_thread.run_sync(verify)
+    except SignatureError as error:
+        detail = str(error)
+        if error.reason == "unknown_key":
+            detail = "only a node whose feed is held here can read it back, signing as itself"
+        raise Problem(
+            401, f"signature_{error.reason}", detail, {"WWW-Authenticate": "Signature"}
         ) from None
     return feed_id_from_node_id(key_id)
 
@@ -164,6 +207,26 @@ def federation_router(
         reader = await signed_reader(request)
         node = _node(request)
         page = await anyio.to_thread.run_sync(node.feed.page, after, limit, reader)
+        return msgpack_response(page)
+
+    @router.get(
+        "/held",
+        response_class=Response,
+        summary="The requester's own feed as this node holds it (taking it back)",
+        responses=_documented(
+            "page", MALFORMED, (401, "Not signed by a node whose feed is held here")
+        ),
+    )
+    async def held(
+        request: Request,
+        after: int = Query(0, ge=0, le=2**53, description="entries with seq greater than this"),
+        limit: int = Query(500, ge=1, le=MAX_PAGE_ENTRIES),
+    ) -> Response:
+        owner = await feed_owner(request)
+        node = _node(request)
+        page = await anyio.to_thread.run_sync(node.peering.held_copy, owner, after, limit)
+        if page is None:  # its record went between the signature check and now
+            raise Problem(401, "signature_unknown_key", "this node holds no such feed")
         return msgpack_response(page)
 
     @router.get(
@@ -214,11 +277,19 @@ def federation_router(
     )
     async def inbox(request: Request) -> Response:
         raw = await read_body(request)
+        node = _node(request)
+        if node.take_back.pending:
+            # What a peer's entries cause may need new entries of this node's own feed.
+            raise Problem(
+                503,
+                "taking_back",
+                "this node is taking its own feed back after a restore; push again later",
+                {"Retry-After": str(TAKING_BACK_RETRY_AFTER)},
+            )
         try:
             push = decode_push(raw)
         except Rejected as rejected:
             raise Problem(400, rejected.reason, rejected.detail) from None
-        node = _node(request)
         known = await anyio.to_thread.run_sync(node.peering.peer, push.feed)
         if known is None or known.status == "applicant":
             client = request.client.host if request.client else "unknown"

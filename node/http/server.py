@@ -30,13 +30,14 @@ from node.app.node import CircleNode
 from node.http.api import include_api
 from node.http.api.errors import STORE_UNAVAILABLE, Problem, domain_problem, problem_response
 from node.http.body_limits import LimitBodies
-from node.http.federation_api import authority, federation_router
+from node.http.federation_api import TAKING_BACK_RETRY_AFTER, authority, federation_router
 from node.http.metrics import Metrics, RequestTiming
 from node.http.ratelimit import RateLimiter
 from node.http.web import include_pages
 from node.network.delivery import Federator
 from node.network.identity import KeyStore
 from node.network.observing import Observer
+from node.network.own_feed import FeedBehind
 
 log = logging.getLogger("circle_node.server")
 STORE_RETRY_AFTER = 5  # seconds, in a 503's Retry-After when the store is unavailable
@@ -183,6 +184,14 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
         headers = dict(error.headers or {})  # e.g. Allow, on a 405
         return problem_response(Problem(error.status_code, reason, str(error.detail), headers))
 
+    @app.exception_handler(FeedBehind)
+    async def on_feed_behind(request: Request, error: FeedBehind) -> Response:
+        # Restored from a backup: the change would publish an entry, and the node signs nothing
+        # until its own feed is taken back from its peers (node/network/take_back.py).
+        return problem_response(
+            Problem(503, "taking_back", str(error), {"Retry-After": str(TAKING_BACK_RETRY_AFTER)})
+        )
+
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     @app.exception_handler(IntegrityError)
@@ -246,15 +255,19 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
 
     @app.get("/healthz", tags=["operations"], responses=reads_store)
     def healthz() -> JSONResponse:
-        """Liveness, with what an operator must notice: peers stopped for equivocating."""
+        """Liveness, with what an operator must notice: peers stopped for equivocating, and a
+        node restored from a backup that has not yet taken its own feed back (`taking_back`:
+        it publishes nothing until it has)."""
         own = node.feed.own_feed()
         stopped = [node_id(peer.feed_id) for peer in node.peering.peers() if peer.stopped]
+        taking_back = node.take_back.pending
         return JSONResponse(
             {
-                "status": "ok",
+                "status": "taking_back" if taking_back else "ok",
                 "node": node.feed.node_id,
                 "head": own.head,
                 "equivocating_peers": stopped,
+                "taking_back": node.take_back.status if taking_back else None,
             }
         )
 

@@ -27,6 +27,7 @@ from federation.verify import Rejected
 from federation.wire import MAX_PAGE_ENTRIES, FeedPage, Push
 from node.network.feeds import PeerFeed
 from node.network.peers import JOINING, PEER, Delivery, Peer
+from node.network.take_back import TakeBack, take_back_from_peers
 
 log = logging.getLogger("circle_node.delivery")
 
@@ -63,7 +64,8 @@ class Taking(Protocol):
 
 
 class Delivering(Protocol):
-    """What delivery needs of the node: its peers, its outbox and the intake of pulled pages."""
+    """What delivery needs of the node: its peers, its outbox, the intake of pulled pages, and
+    taking its own feed back after a restore."""
 
     @property
     def peering(self) -> Peering: ...
@@ -73,6 +75,9 @@ class Delivering(Protocol):
 
     @property
     def intake(self) -> Taking: ...
+
+    @property
+    def take_back(self) -> TakeBack: ...
 
 
 @dataclass
@@ -107,7 +112,23 @@ class Federator:
         self.pull_wakeup.set()
 
     async def run(self) -> None:
+        await self.take_back_first()
         await asyncio.gather(self.push_forever(), self.pull_forever())
+
+    async def take_back_first(self) -> None:
+        """A node restored from a backup takes its own feed back from its peers before it
+        pushes or pulls anything (node/network/take_back.py); it asks again every
+        `pull_interval` until it has."""
+        while self.node.take_back.pending:
+            try:
+                peers = await self._peers(PEER, JOINING)
+                if await take_back_from_peers(
+                    self.node.take_back, peers, self.client, self._in_thread
+                ):
+                    return
+            except Exception:  # a store outage or a bug: try again
+                log.exception("taking back this node's own feed failed; trying again")
+            await asyncio.sleep(self.pull_interval)
 
     async def _in_thread(self, function: Callable[..., R], *args: Any) -> R:
         """Store work, in a thread of delivery's own (`threads`): a long catch-up never takes

@@ -116,6 +116,50 @@ class OwnFeed(Copied, Aggregate):
         self.next_digest = next_digest
         self.rotation_seqs.append(seq)
 
+    def take_back(
+        self,
+        first_seq: int,
+        after: FeedState,
+        rotation_seqs: list[int],
+        types: dict[str, int],
+        peers: list[str],
+        missing_bodies: int,
+    ) -> None:
+        """Hold again the entries this feed signed before a restore, verified against its
+        state, as peers hold them (the caller stores them with the same save). `types`
+        counts them by type, `peers` names the nodes they came from and `missing_bodies`
+        counts the bodies no peer held: what the logbook says of the restore."""
+        self._took_back(
+            first_seq,
+            after.next_seq - 1,
+            after.last_hash,
+            after.key,
+            after.next_digest,
+            rotation_seqs,
+            types,
+            peers,
+            missing_bodies,
+        )
+
+    @event("TookBack")
+    def _took_back(
+        self,
+        first_seq: int,
+        last_seq: int,
+        hash: bytes,
+        key: bytes,
+        next_digest: bytes,
+        rotation_seqs: list[int],
+        types: dict[str, int],
+        peers: list[str],
+        missing_bodies: int,
+    ) -> None:
+        self.next_seq = last_seq + 1
+        self.last_hash = hash
+        self.key = key
+        self.next_digest = next_digest
+        self.rotation_seqs.extend(rotation_seqs)
+
 
 class PeerFeed(Copied, Aggregate):
     """What this node holds of a peer's feed: its state after the verified entries held.

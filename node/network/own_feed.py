@@ -40,6 +40,12 @@ class IdentityError(Exception):
     """The node's keys and its feed disagree; it must not sign anything."""
 
 
+class FeedBehind(Exception):
+    """The node's store may lack entries it already published (it was restored from a
+    backup): it signs nothing until it has taken them back from its peers. The message is
+    the sentence members and operators read."""
+
+
 def millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -54,6 +60,7 @@ class OwnFeedWriter:
         self.keys = keys
         self._clock = clock
         self._feed_id: bytes | None = None
+        self.held_back: str | None = None  # why it may not sign now (FeedBehind)
         if keys is not None:
             self._ensure_inception(keys)
 
@@ -74,6 +81,17 @@ class OwnFeedWriter:
         if not isinstance(own, OwnFeed):
             raise AggregateNotFoundError(OWN_FEED_ID)
         return own
+
+    def hold_back(self, reason: str) -> None:
+        """Sign nothing until `release`: every signing raises FeedBehind(reason)."""
+        self.held_back = reason
+
+    def release(self) -> None:
+        self.held_back = None
+
+    def _check_may_sign(self) -> None:
+        if self.held_back is not None:
+            raise FeedBehind(self.held_back)
 
     @property
     def is_federated(self) -> bool:
@@ -96,6 +114,7 @@ class OwnFeedWriter:
         rows of the entries and of their bodies (federation.feed.WontSign if peers would
         refuse one)."""
         assert self.keys is not None
+        self._check_may_sign()
         own = self.own_feed()
         now = millis(self._clock())
         first = own.next_seq
@@ -113,6 +132,7 @@ class OwnFeedWriter:
         entry is saved (so that a crash never leaves a feed signed by keys nobody has)."""
         if self.keys is None:
             raise IdentityError("This node has no keys")
+        self._check_may_sign()
         own = self.own_feed()
         signed, new_keys = own.rotate(self.keys, millis(self._clock()))
         stage(new_keys)
@@ -186,6 +206,7 @@ class OwnFeedWriter:
             raise IdentityError("This node has no keys")
         if to == self.feed_id:
             raise ValueError("A node does not ask itself to join")
+        self._check_may_sign()
         body = encode(JoinRequest(to, url, name, message))
         own = self.own_feed()
         if own.next_seq + 1 > MAX_JOIN_ENTRIES:  # seq 0 .. the request, all sent

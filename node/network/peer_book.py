@@ -15,9 +15,18 @@ from eventsourcing.domain import Aggregate
 
 from federation.feed import FeedState
 from federation.verify import Equivocation, Reason, Rejected, decode_signed_entry, verify_inception
-from federation.wire import PROTOCOL_VERSION, NodeDescriptor, SignedEntry, encode
+from federation.wire import (
+    BODY_REF_DECODER,
+    MAX_PAGE_BYTES,
+    PROTOCOL_VERSION,
+    FeedPage,
+    NodeDescriptor,
+    SignedEntry,
+    encode,
+)
 from node.network.batch import Batch
 from node.network.feeds import PeerFeed, delivery_id, peer_feed_id, peer_id
+from node.network.own_feed import MESSAGE_OVERHEAD
 from node.network.peers import PEER, PEER_INDEX_ID, REMOVED, Delivery, Peer, PeerIndex
 from node.store.application import NodeStore
 from node.store.recorders import EntryRow
@@ -113,6 +122,33 @@ class PeerBook:
             return None
         (raw,) = self._store.feeds.select_entries(feed.feed_id, seq - 1, 1)
         return decode_signed_entry(raw)
+
+    def held_copy(self, feed_id: bytes, after: int, limit: int) -> FeedPage | None:
+        """What this node holds of a feed, for that feed's own node taking it back after a
+        restore: entries after `after` with every body of them held here, whatever its
+        audience (the reader wrote them), within a page's byte limit; None if not held."""
+        try:
+            feed = self.peer_feed(feed_id)
+        except AggregateNotFoundError:
+            return None
+        raws = self._store.feeds.select_entries(feed_id, after, limit)
+        signed = [decode_signed_entry(raw) for raw in raws]
+        named = [digest for s in signed if (digest := BODY_REF_DECODER.decode(s.entry).body_hash)]
+        stored = self._store.stored_data(named)
+        budget = MAX_PAGE_BYTES - MESSAGE_OVERHEAD
+        entries: list[SignedEntry] = []
+        bodies: list[bytes] = []
+        for item in signed:
+            digest = BODY_REF_DECODER.decode(item.entry).body_hash
+            body = stored.get(digest) if digest else None
+            size = len(item.entry) + len(item.signature) + 16 + (len(body) + 8 if body else 0)
+            if entries and size > budget:
+                break
+            budget -= size
+            entries.append(item)
+            if body is not None:
+                bodies.append(body)
+        return FeedPage(feed_id, entries, bodies, feed.next_seq - 1)
 
     def hash_at(self, feed: PeerFeed) -> Callable[[int], bytes | None]:
         def hash_at(seq: int) -> bytes | None:

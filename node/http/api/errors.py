@@ -81,7 +81,9 @@ def problem_documented(description: str, **extra: object) -> dict[str, object]:
 # any route that reads or writes the store may answer this (node/http/server.py).
 STORE_UNAVAILABLE = problem_documented(
     "The node's store cannot be reached or written just now (store_unavailable), or too many "
-    "changes are being made at once (store_busy); try again after Retry-After seconds",
+    "changes are being made at once (store_busy), or the node, restored from a backup, is "
+    "taking back its own feed from its peers and cannot publish yet (taking_back); try again "
+    "after Retry-After seconds",
     headers={
         "Retry-After": {
             "description": "Seconds to wait before trying again",

@@ -33,6 +33,7 @@ from node.http.ratelimit import RateLimiter
 from node.http.web.forms import BadForm, Form, read_form
 from node.http.web.rendering import NAV, SECURITY_HEADERS, render
 from node.http.web.sessions import COOKIE, Session, SessionStore
+from node.network.own_feed import FeedBehind
 
 log = logging.getLogger("circle_node.web")
 
@@ -99,7 +100,8 @@ class Visit:
 
     def base_context(self) -> dict[str, Any]:
         """What every page shows: the circle's name, the nav, who is signed in (with the
-        sign-out form's CSRF token), a notice left by the last post, and equivocation alerts."""
+        sign-out form's CSRF token), a notice left by the last post, equivocation alerts, and
+        whether the node, restored from a backup, is still taking its own feed back."""
         node = self.node
         founded = node.records.is_founded
         stopped = [
@@ -117,6 +119,7 @@ class Visit:
             "csrf": session.csrf if session else "",
             "notice": session.take_notice() if session else None,
             "stopped": stopped,
+            "taking_back": node.take_back.status if node.take_back.pending else "",
         }
 
     def redirect(self, to: str, notice: str | None = None) -> RedirectResponse:
@@ -257,6 +260,10 @@ class PageRoute(APIRoute):
             except BadForm as bad:
                 return await error_page(
                     request, bad.status, "This form cannot be read", bad.message
+                )
+            except FeedBehind as held_back:
+                return await error_page(
+                    request, 503, "Not yet: the node was restored from a backup", str(held_back)
                 )
             except DomainError as refusal:
                 problem = domain_problem(refusal)

@@ -1,0 +1,174 @@
+"""A node restored from a backup takes back, from its peers, the entries it published after
+the backup, before it signs anything new: its peers never see a fork.
+
+The cast: `a` publishes, is backed up, publishes more, and dies; `a2` is `a` restored from the
+backup; `b` and `c` are its peers, each holding its feed (`c` also a body only it may read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from federation.verify import decode_entry
+from federation.wire import JOIN_REQUEST, FeedPage, encode
+from node.app.logbook import read_logbook
+from node.app.node import CircleNode
+from node.cli.backup import backup, restore
+from node.network.own_feed import FeedBehind
+from node.network.take_back import FORKED, NO_PEER, TAKE_BACK_FILE
+from node.settings import Settings
+from tests.node.test_federation_node import connect, deliver, publish
+
+Make = Callable[[str], CircleNode]
+
+
+def held_pages(holder: CircleNode, node: CircleNode) -> list[FeedPage]:
+    """What `holder` serves `node` of its own feed after what `node` holds (in process)."""
+    page = holder.peering.held_copy(node.feed.feed_id, node.take_back.base(), 1000)
+    assert page is not None
+    return [page]
+
+
+def take_back(node: CircleNode, *holders: CircleNode) -> int:
+    return node.take_back.take([(f"peer {i}", held_pages(h, node)) for i, h in enumerate(holders)])
+
+
+def only_for(node: CircleNode, reader: CircleNode, body: bytes) -> bytes:
+    """Append an entry whose body only `reader` may read; returns its body hash."""
+    own = node.feed.own_feed()
+    signed = own.append(node.feed.keys, JOIN_REQUEST, body, 1, [reader.feed.feed_id])  # type: ignore[arg-type]
+    node.save(
+        own,
+        entries=[(node.feed.feed_id, own.head, encode(signed))],
+        bodies=[node.store.body_row(body, [reader.feed.feed_id])],
+    )
+    return decode_entry(signed).body_hash
+
+
+def restored(make: Make, tmp_path: Path, archive: Path) -> CircleNode:
+    restore(archive, tmp_path / "a2")
+    return make("a2")
+
+
+@pytest.fixture
+def backed_up(make: Make, tmp_path: Path) -> tuple[CircleNode, CircleNode, CircleNode, Path]:
+    """a, b and c peer; a published two decisions that both hold, then was backed up."""
+    a, b, c = make("a"), make("b"), make("c")
+    connect(a, b)
+    connect(a, c)
+    publish(a, 2)
+    deliver(a, b)
+    deliver(a, c)
+    archive = tmp_path / "a.tar"
+    backup(Settings(data_dir=tmp_path / "a"), archive)
+    return a, b, c, archive
+
+
+def test_a_restored_node_takes_back_what_it_published_and_never_forks(
+    backed_up: tuple[CircleNode, CircleNode, CircleNode, Path], make: Make, tmp_path: Path
+) -> None:
+    a, b, c, archive = backed_up
+    # Given a published three more decisions and an entry only c may read, then died.
+    backup_head = a.feed.own_feed().head
+    founder = publish(a, 3)
+    secret = only_for(a, c, b"for c only")
+    assert deliver(a, b) == 4 and deliver(a, c) == 4
+    last = a.feed.own_feed()
+    published = a.feed.own_entries(0, 1000)
+    a.close()
+    # When it is restored from the backup, it holds back: nothing that would publish is done.
+    a2 = restored(make, tmp_path, archive)
+    assert (tmp_path / "a2" / TAKE_BACK_FILE).exists()
+    assert a2.take_back.pending and a2.feed.own_feed().head == backup_head
+    with pytest.raises(FeedBehind, match="restored from a backup"):
+        a2.decisions.take_everyday_decision(founder, "cook", "menu", "Too soon", "Soup")
+    assert a2.feed.own_feed().head == backup_head
+    # When it takes back its feed from b and c, every entry it published is its own again,
+    # with every body, the one only c held included; the flag is gone.
+    assert take_back(a2, b, c) == last.head - backup_head
+    assert a2.feed.own_entries(0, 1000) == published
+    assert a2.feed.own_feed().state == last.state
+    assert a2.feed.body_for(secret, c.feed.feed_id) == b"for c only"
+    assert not a2.take_back.pending and not (tmp_path / "a2" / TAKE_BACK_FILE).exists()
+    # Then its next entry follows the last it published, and its peers take it: no fork.
+    a2.decisions.take_everyday_decision(founder, "cook", "menu", "After", "Bread")
+    assert a2.feed.own_feed().head == last.head + 1
+    assert deliver(a2, b) == 1 and deliver(a2, c) == 1
+    for peer in (b, c):
+        held = peer.peering.peer(a2.feed.feed_id)
+        assert held is not None and not held.stopped
+        assert peer.peering.peer_feed(a2.feed.feed_id).next_seq == last.head + 2
+    # And the logbook says what came back, and what was lost.
+    (line,) = [e.text for e in read_logbook(a2) if "restored from a backup" in e.text]
+    assert f"entries {backup_head + 1} to {last.head}" in line
+    assert "3 decision.record" in line and "records made between the backup" in line
+
+
+def test_with_no_peer_reachable_it_stays_held_back(
+    backed_up: tuple[CircleNode, CircleNode, CircleNode, Path], make: Make, tmp_path: Path
+) -> None:
+    a, _, _, archive = backed_up
+    founder = publish(a, 1)
+    a.close()
+    a2 = restored(make, tmp_path, archive)
+    # No peer answered: the node stays held back, says so, and the flag stays.
+    assert take_back(a2) == 0
+    assert a2.take_back.pending and a2.take_back.status == NO_PEER
+    assert "circle-node recover" in a2.take_back.status
+    with pytest.raises(FeedBehind, match="no peer could be reached"):
+        a2.decisions.take_everyday_decision(founder, "cook", "menu", "Too soon", "Soup")
+    assert (tmp_path / "a2" / TAKE_BACK_FILE).exists()
+    # Reopened, it still holds back.
+    a2.close()
+    assert make("a2").take_back.pending
+
+
+def test_a_copy_that_does_not_verify_is_left_out(
+    backed_up: tuple[CircleNode, CircleNode, CircleNode, Path], make: Make, tmp_path: Path
+) -> None:
+    a, b, c, archive = backed_up
+    publish(a, 2)
+    deliver(a, b)
+    a.close()
+    a2 = restored(make, tmp_path, archive)
+    (page,) = held_pages(b, a2)
+    forged = page.entries[-1].__class__(page.entries[-1].entry, bytes(64))
+    bad = FeedPage(page.feed, [*page.entries[:-1], forged], page.bodies, page.head)
+    # b's copy, with a signature forged, is left out: no copy that verifies, it holds back.
+    assert a2.take_back.take([("b", [bad])]) == 0
+    assert a2.take_back.pending and a2.take_back.status == NO_PEER
+    # With c's copy (which ends at the backup) beside it, nothing of b's forged copy is stored.
+    head = a2.feed.own_feed().head
+    assert a2.take_back.take([("b", [bad]), ("c", held_pages(c, a2))]) == 0
+    assert a2.feed.own_feed().head == head and not a2.take_back.pending
+
+
+def test_a_fork_already_made_keeps_it_held_back(
+    backed_up: tuple[CircleNode, CircleNode, CircleNode, Path], make: Make, tmp_path: Path
+) -> None:
+    a, b, _, archive = backed_up
+    founder = publish(a, 1)
+    deliver(a, b)
+    a.close()
+    # Restored, and (before take-back existed) it signed another entry at the same seq.
+    a2 = restored(make, tmp_path, archive)
+    a2.feed.release()
+    a2.decisions.take_everyday_decision(founder, "cook", "menu", "Other", "Rice")
+    a2.feed.hold_back("restored")
+    assert take_back(a2, b) == 0
+    assert a2.take_back.pending and a2.take_back.status == FORKED
+
+
+def test_a_peer_serves_a_node_its_held_copy_only_to_that_node(
+    backed_up: tuple[CircleNode, CircleNode, CircleNode, Path],
+) -> None:
+    a, _, c, _ = backed_up
+    only_for(a, c, b"for c only")
+    deliver(a, c)
+    page = c.peering.held_copy(a.feed.feed_id, 0, 1000)
+    assert page is not None and page.head == a.feed.own_feed().head
+    assert page.entries == a.feed.own_entries(0, 1000) and b"for c only" in page.bodies
+    assert c.peering.held_copy(b"\x01" * 32, 0, 1000) is None
