@@ -114,7 +114,7 @@ def test_backup_and_restore_round_trip(told: Settings, tmp_path: Path, clock: Cl
     node.close()
     saved = tmp_path / "node.cli.backup"
     names = backup(told, saved)
-    assert set(names) == {"circle.sqlite", "node.keys"}
+    assert set(names) == {"circle.sqlite", "node.keys", "take-back.pending"}
     restored = Settings(data_dir=tmp_path / "restored")
     restore(saved, restored.data_dir)
     assert os.stat(restored.data_dir / "node.keys").st_mode & 0o777 == 0o600

@@ -330,7 +330,13 @@ def test_a_backup_holds_keys_so_it_is_its_owners_alone(tmp_path: Path, clock: Cl
     saved.write_bytes(b"an older backup, readable by all")
     os.chmod(saved, 0o644)
     names = backup(settings, saved)
-    assert set(names) == {"circle.sqlite", "node.keys", "store.key", "circle-node.toml"}
+    assert set(names) == {
+        "circle.sqlite",
+        "node.keys",
+        "store.key",
+        "circle-node.toml",
+        "take-back.pending",
+    }
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     assert b"Moonflower" not in saved.read_bytes()  # the store inside is still encrypted
     target = tmp_path / "restored" / "kitchen"
