@@ -1,7 +1,7 @@
 """Verifying a pulled page of a feed (catch-up, PROTOCOL.md 7.5): by its hash chain, with the
 signatures of its key events and of its last new entry only. That is what makes catch-up fast;
 a pushed entry is checked on its own by `federation.verify.check_entry`. A node taking back its
-own feed from a peer's held copy (7.7) checks every entry and every body (`verify_own_copy`).
+own feed from a peer's held copy (PROTOCOL.md 10.6) checks every entry and every body (`verify_own_copy`).
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def verify_own_copy(
     known_types: Collection[str],
     hash_at: HashAt,
 ) -> tuple[FeedState, list[Entry], list[SignedEntry], dict[bytes, bytes]]:
-    """Verify a peer's held copy of the reader's own feed (PROTOCOL.md 7.7), entry by entry:
+    """Verify a peer's held copy of the reader's own feed (PROTOCOL.md 10.6), entry by entry:
     each signature, the hash chain, key events; a held seq with another entry is an
     `Equivocation`. A body is kept only if an entry of the page names it and it matches.
 

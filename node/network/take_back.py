@@ -1,4 +1,4 @@
-"""Taking back the node's own feed from its peers after a restore (PROTOCOL.md 7.7).
+"""Taking back the node's own feed from its peers after a restore (PROTOCOL.md 10.6).
 
 A node restored from a backup may lack entries it published after the backup was taken; its
 peers hold them. Signing again at those seqs would fork its feed (its peers would stop it for
