@@ -1,7 +1,8 @@
 """Verifying a pulled page of a feed (catch-up, PROTOCOL.md 7.5): by its hash chain, with the
 signatures of its key events and of its last new entry only. That is what makes catch-up fast;
 a pushed entry is checked on its own by `federation.verify.check_entry`. A node taking back its
-own feed from a peer's held copy (PROTOCOL.md 10.6) checks every entry and every body (`verify_own_copy`).
+own feed from a peer's held copy (PROTOCOL.md 10.6) checks every entry and every body
+(`verify_own_copy`).
 """
 
 from __future__ import annotations

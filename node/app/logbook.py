@@ -192,6 +192,11 @@ def _took_back(e: Any, c: _Context) -> str:
         )
         if e.missing_bodies:
             came_back += f"; {e.missing_bodies} of their bodies no peer held"
+        if e.erased_again:
+            came_back += (
+                f"; the personal data of {e.erased_again} former participant(s), erased after "
+                "the backup, was erased again"
+            )
     return (
         f"This node was restored from a backup: {came_back}. The circle's own records made "
         "between the backup and the restore are lost; only what those entries told other "

@@ -124,11 +124,13 @@ class OwnFeed(Copied, Aggregate):
         types: dict[str, int],
         peers: list[str],
         missing_bodies: int,
+        erased_again: int = 0,
     ) -> None:
         """Hold again the entries this feed signed before a restore, verified against its
         state, as peers hold them (the caller stores them with the same save). `types`
-        counts them by type, `peers` names the nodes they came from and `missing_bodies`
-        counts the bodies no peer held: what the logbook says of the restore."""
+        counts them by type, `peers` names the nodes they came from, `missing_bodies`
+        counts the bodies no peer held and `erased_again` the people whose erasure among them
+        is done again: what the logbook says of the restore."""
         self._took_back(
             first_seq,
             after.next_seq - 1,
@@ -139,6 +141,7 @@ class OwnFeed(Copied, Aggregate):
             types,
             peers,
             missing_bodies,
+            erased_again,
         )
 
     @event("TookBack")
@@ -153,6 +156,7 @@ class OwnFeed(Copied, Aggregate):
         types: dict[str, int],
         peers: list[str],
         missing_bodies: int,
+        erased_again: int = 0,
     ) -> None:
         self.next_seq = last_seq + 1
         self.last_hash = hash

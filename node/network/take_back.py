@@ -9,22 +9,33 @@ and body, and stored what its store lacked, with a logbook event (`OwnFeed.TookB
 `restore` leaves the flag file `TAKE_BACK_FILE` in the data folder (a backup carries it as a
 member, so a backup unpacked by hand leaves it too); the node holds back while it is there,
 and removes it once the take-back is stored. Only the feed and its bodies come back: the
-circle's own records made between the backup and the restore are not rebuilt from them.
+circle's own records made between the backup and the restore are not rebuilt from them, with
+one exception: an erasure (`person.erased`) among them is carried out here again, so that a
+restore never brings back personal data that was erased.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from federation.client import FederationClient, TransportError
 from federation.feed import node_id
 from federation.pages import verify_own_copy
-from federation.verify import Equivocation, Reason, Rejected, decode_signed_entry
+from federation.verify import (
+    Equivocation,
+    Reason,
+    Rejected,
+    decode_entry,
+    decode_signed_entry,
+)
 from federation.wire import MAX_PAGE_ENTRIES, ROTATION, FeedPage, encode
+from node.network.messages import PERSON_ERASED, PersonErased, decode_body
 from node.network.own_feed import OwnFeedWriter
 from node.network.peers import Peer
 from node.store.application import NodeStore
@@ -161,7 +172,8 @@ class TakeBack:
             self.none_reached([*not_asked, *(name for name, _ in answers)])
             return 0
         missing = sum(1 for digest in audiences if digest not in bodies)
-        own.take_back(first, state, rotations, dict(types), peers, missing)
+        erasures = _erasures(taken, bodies)
+        own.take_back(first, state, rotations, dict(types), peers, missing, len(erasures))
         entries: list[EntryRow] = [(feed_id, seq, raw) for seq, (_, raw) in sorted(taken.items())]
         rows: list[BodyRow] = [
             self._store.body_row(body, audiences[digest], digest)
@@ -169,6 +181,12 @@ class TakeBack:
             if digest in audiences
         ]
         self._store.save(own, entries=entries, bodies=rows)
+        # An erasure the node published after the backup: its effect here, as `erase_person`
+        # had it (the bodies of ours that named the person, and their personal details), is
+        # undone by the restore; do it again, so that a restore never brings erased data back.
+        for person, named in erasures:
+            self._store.erase_bodies(named)
+            self._store.delete_aggregate(UUID(person))
         log.info(
             "took back %d entries of this node's own feed (seq %d to %d) from %s%s",
             len(taken),
@@ -191,6 +209,22 @@ class TakeBack:
     def _hold(self, reason: str) -> None:
         self._feed.hold_back(reason)
         self.status = reason
+
+
+def _erasures(
+    taken: dict[int, tuple[bytes, bytes]], bodies: dict[bytes, bytes]
+) -> list[tuple[str, list[bytes]]]:
+    """The people whose erasure (`person.erased`) is among the entries taken back, with the
+    hashes of the bodies it erased: (person id, hashes), once per person."""
+    found: dict[str, list[bytes]] = {}
+    for _, raw in taken.values():
+        entry = decode_entry(decode_signed_entry(raw))
+        body = bodies.get(entry.body_hash) if entry.type == PERSON_ERASED else None
+        erased = decode_body(PERSON_ERASED, body) if body is not None else None
+        if isinstance(erased, PersonErased):
+            with contextlib.suppress(ValueError):  # not a person id this node could hold
+                found.setdefault(str(UUID(erased.person)), []).extend(erased.bodies)
+    return list(found.items())
 
 
 async def take_back_from_peers(

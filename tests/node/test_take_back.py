@@ -172,3 +172,41 @@ def test_a_peer_serves_a_node_its_held_copy_only_to_that_node(
     assert page is not None and page.head == a.feed.own_feed().head
     assert page.entries == a.feed.own_entries(0, 1000) and b"for c only" in page.bodies
     assert c.peering.held_copy(b"\x01" * 32, 0, 1000) is None
+
+
+def test_an_erasure_published_after_the_backup_is_carried_out_again(
+    make: Make, tmp_path: Path
+) -> None:
+    from node.demo.scripted import make_active
+    from node.network.messages import PERSON_ERASED, PersonErased, encode_body
+
+    a, b = make("a"), make("b")
+    ada = a.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+    cleo = a.people.add_founding_member(ada, "Cleo Marsh")
+    make_active(a)
+    connect(a, b)
+    deliver(a, b)
+    archive = tmp_path / "a.tar"
+    backup(Settings(data_dir=tmp_path / "a"), archive)
+    # After the backup, Cleo leaves and her personal data is erased; the erasure is published
+    # to b (as to a co-op the circle is part of).
+    a.people.leave(cleo, cleo)
+    a.erasure.erase_person(ada, cleo)
+    own = a.feed.own_feed()
+    body = encode_body(PersonErased(b.feed.node_id, cleo, []))
+    signed = own.append(a.feed.keys, PERSON_ERASED, body, 1, [b.feed.feed_id])  # type: ignore[arg-type]
+    a.save(
+        own,
+        entries=[(a.feed.feed_id, own.head, encode(signed))],
+        bodies=[a.store.body_row(body, [b.feed.feed_id])],
+    )
+    deliver(a, b)
+    assert a.records.person_name(cleo) != "Cleo Marsh"
+    a.close()
+    # Restored, the backup brings her name back; taking the feed back erases it again.
+    a2 = restored(make, tmp_path, archive)
+    assert a2.records.person_name(cleo) == "Cleo Marsh"
+    assert take_back(a2, b) >= 1
+    assert a2.records.person_name(cleo) != "Cleo Marsh"
+    (line,) = [e.text for e in read_logbook(a2) if "restored from a backup" in e.text]
+    assert "1 former participant(s), erased after the backup, was erased again" in line
