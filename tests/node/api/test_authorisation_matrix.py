@@ -381,6 +381,7 @@ FEDERATION = {
     ("GET", "/federation/feed"),
     ("GET", "/federation/bodies/{digest}"),
     ("POST", "/federation/inbox"),
+    ("GET", "/federation/held"),
 }
 # The members' web pages (hidden from the spec): sign-in and sign-out for anyone with the
 # form's CSRF token, every other page for members only.
@@ -585,6 +586,12 @@ def test_federation_cells() -> None:
         path = f"/federation/bodies/{private}"
         response = client.get(path, headers=headers(who, "GET", path))
         cells.expect(f"{who} private body", response, "200" if who == "peer node" else "403")
+        # A node's own feed as held here: to that node alone (PROTOCOL.md 9.10).
+        path = "/federation/held?after=0"
+        response = client.get(path, headers=headers(who, "GET", path))
+        cells.expect(f"{who} held copy", response, "200" if who == "peer node" else "401")
+        if who == "peer node":
+            assert decode_page(response.content).feed == world.peer.feed.feed_id
     # The inbox: what a push can do is what its entries' signatures allow, whoever sends it.
     client.app.state.join_limiter.burst = 100.0  # type: ignore[attr-defined]
     consent_to(world.peer, "adopt_policy", {}, "So that the garden has news", title="Water")
