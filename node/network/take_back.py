@@ -140,6 +140,7 @@ class TakeBack:
             return decode_signed_entry(raws[0]).hash if raws else None
 
         for name, pages in answers:
+            verified = 0  # pages of this peer's copy that verified (they stand)
             try:
                 for page in pages:
                     if page.feed != feed_id:
@@ -155,6 +156,7 @@ class TakeBack:
                         if entry.body_hash:
                             audiences[entry.body_hash] = list(entry.audience)
                     bodies.update(kept)
+                    verified += 1
             except Equivocation as fork:
                 self._hold(FORKED)
                 log.error(
@@ -166,8 +168,8 @@ class TakeBack:
                 return 0
             except Rejected as rejected:
                 log.warning("%s's copy of this node's feed does not verify: %s", name, rejected)
-                continue
-            peers.append(name)
+            if verified or not pages:  # an empty copy is an answer too: it holds no more
+                peers.append(name)
         if not peers:
             self.none_reached([*not_asked, *(name for name, _ in answers)])
             return 0

@@ -210,3 +210,28 @@ def test_an_erasure_published_after_the_backup_is_carried_out_again(
     assert a2.records.person_name(cleo) != "Cleo Marsh"
     (line,) = [e.text for e in read_logbook(a2) if "restored from a backup" in e.text]
     assert "1 former participant(s), erased after the backup, was erased again" in line
+
+
+def test_the_pages_of_a_copy_before_one_that_fails_stand(
+    backed_up: tuple[CircleNode, CircleNode, CircleNode, Path], make: Make, tmp_path: Path
+) -> None:
+    a, b, _, archive = backed_up
+    publish(a, 4)
+    deliver(a, b)
+    a.close()
+    a2 = restored(make, tmp_path, archive)
+    base = a2.take_back.base()
+    first = b.peering.held_copy(a2.feed.feed_id, base, 3)
+    assert first is not None and len(first.entries) == 3
+    second = b.peering.held_copy(a2.feed.feed_id, base + 3, 1000)
+    assert second is not None and second.entries
+    forged = FeedPage(
+        second.feed,
+        [*second.entries[:-1], second.entries[-1].__class__(second.entries[-1].entry, bytes(64))],
+        second.bodies,
+        second.head,
+    )
+    # The first page verifies and is taken; the forged one is not (nor anything after it).
+    head = a2.feed.own_feed().head
+    assert a2.take_back.take([("b", [first, forged])]) == base + 3 - head
+    assert a2.feed.own_feed().head == base + 3 and not a2.take_back.pending
