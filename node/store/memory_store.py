@@ -29,7 +29,7 @@ class POPOFeedRecorder(popo.POPOApplicationRecorder):
             for feed, seq, signed in entries:
                 self._entries.setdefault(feed, {})[seq] = signed
             for row in kwargs.get("bodies") or []:
-                self._bodies.setdefault(row[0], row)
+                self._bodies[row[0]] = _merged(self._bodies.get(row[0]), row)
             return returning
 
     def delete_events(self, originator_id: UUID) -> int:
@@ -56,6 +56,19 @@ class POPOFeedRecorder(popo.POPOApplicationRecorder):
 
     def delete_bodies(self, hashes: Sequence[bytes]) -> int:
         return sum(self._bodies.pop(h, None) is not None for h in hashes)
+
+
+def _merged(held: BodyRow | None, row: BodyRow) -> BodyRow:
+    """One row per hash, as the SQL recorders keep it (`MERGED_AUDIENCE`): public if either
+    binding is, else the two audiences one after the other; the data stays as first stored."""
+    if held is None:
+        return row
+    digest, data, audience = held
+    if not audience:
+        return held
+    if not row[2]:
+        return (digest, data, row[2])
+    return (digest, data, audience + row[2])
 
 
 # The one factory class of this module (eventsourcing looks for exactly one).
