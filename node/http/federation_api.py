@@ -72,19 +72,21 @@ async def read_body(request: Request) -> bytes:
         raise Problem(400, "incomplete", "the request body did not arrive whole") from None
 
 
-def request_url(request: Request) -> str:
-    """The URL as the client signed it: raw path and query, with the Host it sent."""
+def request_url(request: Request, scheme: str) -> str:
+    """The URL as the client signed it: raw path and query, with the Host it sent, under the
+    scheme of the node's public URL (behind a TLS-terminating proxy the server sees http)."""
     scope = request.scope
     host = request.headers.get("host", "")
     raw_path = scope.get("raw_path") or scope["path"].encode()
     query = scope.get("query_string", b"")
-    url = f"{scope.get('scheme', 'http')}://{host}{raw_path.decode('latin-1')}"
+    url = f"{scheme}://{host}{raw_path.decode('latin-1')}"
     return f"{url}?{query.decode('latin-1')}" if query else url
 
 
-def authority(host: str, scheme: str) -> str:
-    """A host[:port] in one form: lowercase, without the scheme's default port."""
-    host = host.strip().lower()
+def authority(netloc: str, scheme: str) -> str:
+    """A host[:port] in one form: lowercase, without user information or the scheme's
+    default port."""
+    host = netloc.strip().lower().rpartition("@")[2]
     default = {"http": ":80", "https": ":443"}.get(scheme, "")
     return host[: -len(default)] if default and host.endswith(default) else host
 
@@ -98,7 +100,8 @@ def _check_authority(request: Request) -> None:
     """A signature covers the authority the client addressed: it must be this node's own, or a
     request signed for another node could be replayed here to read what was meant for it."""
     own_authority: str = request.app.state.authority
-    if authority(request.headers.get("host", ""), request.url.scheme) != own_authority:
+    scheme: str = request.app.state.public_scheme
+    if authority(request.headers.get("host", ""), scheme) != own_authority:
         raise Problem(
             401,
             "signature_wrong_authority",
@@ -115,6 +118,7 @@ async def signed_reader(request: Request, body: bytes = b"") -> bytes | None:
         return None
     node = _node(request)
     _check_authority(request)
+    scheme: str = request.app.state.public_scheme
 
     def resolve(key_id: str) -> Any:
         try:
@@ -128,7 +132,7 @@ async def signed_reader(request: Request, body: bytes = b"") -> bytes | None:
 
     def verify() -> str:
         return verify_request(
-            request.method, request_url(request), headers, body, resolve_key=resolve
+            request.method, request_url(request, scheme), headers, body, resolve_key=resolve
         )
 
     try:
@@ -161,7 +165,11 @@ async def feed_owner(request: Request) -> bytes:
 
     def verify() -> str:
         return verify_request(
-            request.method, request_url(request), request.headers, b"", resolve_key=resolve
+            request.method,
+            request_url(request, request.app.state.public_scheme),
+            request.headers,
+            b"",
+            resolve_key=resolve,
         )
 
     try:

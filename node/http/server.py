@@ -160,6 +160,7 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
     app.add_middleware(LimitBodies)  # 413 for bodies over their route's limit, before reading
     public = urlsplit(options.public_url)
     app.state.authority = authority(public.netloc, public.scheme)
+    app.state.public_scheme = public.scheme
     app.state.join_limiter = RateLimiter()
     app.include_router(federation_router(app.state.join_limiter, describe))
     include_api(app)

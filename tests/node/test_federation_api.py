@@ -213,3 +213,43 @@ def test_a_public_url_with_its_default_port_still_takes_signed_reads(tmp_path: P
     finally:
         a.close()
         b.close()
+
+
+def test_own_authority_drops_user_information_and_judges_ports_by_the_public_url(
+    tmp_path: Path,
+) -> None:
+    a = open_node(Settings(data_dir=tmp_path / "a"))
+    b = open_node(Settings(data_dir=tmp_path / "b"))
+    try:
+        a.peering.add_peer(b.feed.descriptor("b", "http://b.invalid"), "http://b.invalid")
+        # Behind a TLS-terminating proxy the server sees http; its public URL names a user.
+        options = ServerOptions(public_url="https://user@Node.Example")
+        client = TestClient(create_app(a, None, options))
+        assert b.feed.keys is not None
+        for host in ("node.example", "node.example:443"):
+            headers = sign_request(
+                "GET",
+                f"https://{host}/federation/feed?after=0",
+                {},
+                b"",
+                key_id=b.feed.node_id,
+                private_key=b.feed.keys.current,
+            )
+            response = client.get("/federation/feed?after=0", headers={**headers, "Host": host})
+            assert response.status_code == 200, (host, response.text)
+        # Port 80 is not https's default: that is another authority.
+        headers = sign_request(
+            "GET",
+            "https://node.example:80/federation/feed?after=0",
+            {},
+            b"",
+            key_id=b.feed.node_id,
+            private_key=b.feed.keys.current,
+        )
+        response = client.get(
+            "/federation/feed?after=0", headers={**headers, "Host": "node.example:80"}
+        )
+        assert response.json()["reason"] == "signature_wrong_authority"
+    finally:
+        a.close()
+        b.close()
