@@ -33,6 +33,7 @@ from federation.wire import HASH_SIZE, MAX_PAGE_ENTRIES, encode
 from node.app.node import CircleNode
 from node.http.api.errors import STORE_UNAVAILABLE, Problem, problem_documented
 from node.http.ratelimit import RateLimiter
+from node.network.peers import APPLICANT, JOINING, PEER, REMOVED, Peer
 
 MSGPACK = "application/msgpack"
 TAKING_BACK_RETRY_AFTER = 30  # seconds
@@ -110,9 +111,16 @@ def _check_authority(request: Request) -> None:
         )
 
 
+# The nodes whose signed reads read as their own: those this node exchanges feeds with, or will
+# (it asked them to join, or they asked it). A removed node, or one stopped for equivocating,
+# reads what anyone may read.
+READERS = frozenset({PEER, JOINING, APPLICANT})
+
+
 async def signed_reader(request: Request, body: bytes = b"") -> bytes | None:
-    """The feed id of the peer that signed this request: None if unsigned or signed by a node
-    this one does not know (it reads what anyone may read); 401 if the signature fails."""
+    """The feed id of the node that signed this request, if it reads as itself (`READERS`,
+    not stopped); None if unsigned, signed by a node this one does not know, or by one that
+    reads as anyone; 401 if the signature fails, whoever it claims to be."""
     headers = request.headers
     if "signature" not in headers and "signature-input" not in headers:
         return None
@@ -120,14 +128,19 @@ async def signed_reader(request: Request, body: bytes = b"") -> bytes | None:
     _check_authority(request)
     scheme: str = request.app.state.public_scheme
 
+    signers: dict[str, Peer] = {}
+
     def resolve(key_id: str) -> Any:
+        # Every node with a peer record is checked against the key held for it, so that a
+        # signature that does not verify is refused whatever the node's status.
         try:
             feed_id = feed_id_from_node_id(key_id)
         except ValueError:
             return None
         peer = node.peering.peer(feed_id)
-        if peer is None or peer.stopped or peer.status != "peer":
-            return None  # unknown, or stopped for equivocating: reads what anyone may read
+        if peer is None:
+            return None
+        signers[key_id] = peer
         return load_public_key(node.peering.peer_feed(feed_id).key)
 
     def verify() -> str:
@@ -143,7 +156,10 @@ async def signed_reader(request: Request, body: bytes = b"") -> bytes | None:
         raise Problem(
             401, f"signature_{error.reason}", str(error), {"WWW-Authenticate": "Signature"}
         ) from None
-    return feed_id_from_node_id(key_id)
+    peer = signers[key_id]
+    if peer.stopped or peer.status not in READERS:
+        return None
+    return peer.feed_id
 
 
 async def feed_owner(request: Request) -> bytes:
@@ -273,11 +289,11 @@ def federation_router(
         responses=_documented(
             "reply",
             (400, "Not a push: malformed or oversize MessagePack (the reason says which)"),
-            (403, "An unknown node that does not ask to join, or a node no longer a peer"),
+            (403, "An unknown node that does not ask to join, or a removed one"),
             (409, "The feed equivocated: nothing more is taken from it"),
             (413, "Larger than a push may be"),
             (422, "The push was refused (the reason says why); nothing of it was stored"),
-            (429, "Too many pushes from unknown nodes (see Retry-After)"),
+            (429, "Too many pushes from unknown, applying or removed nodes (see Retry-After)"),
         ),
         openapi_extra={
             "requestBody": {"required": True, "content": {MSGPACK: BINARY}},
@@ -299,7 +315,7 @@ def federation_router(
         except Rejected as rejected:
             raise Problem(400, rejected.reason, rejected.detail) from None
         known = await anyio.to_thread.run_sync(node.peering.peer, push.feed)
-        if known is None or known.status == "applicant":
+        if known is None or known.status in (APPLICANT, REMOVED):
             client = request.client.host if request.client else "unknown"
             if not join_limiter.allow(client):
                 raise Problem(

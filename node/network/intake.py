@@ -275,6 +275,8 @@ class Intake:
         peer = self._peers.peer(feed_id)
         if peer is None:
             raise NotAPeer("Pull only from peers")
+        if peer.status == REMOVED:
+            raise Rejected(Reason.UNKNOWN_NODE, "this node no longer exchanges feeds with yours")
         if peer.stopped:
             raise Rejected(Reason.FEED_STOPPED, "this feed equivocated; nothing more is taken")
         feed = self._peers.peer_feed(feed_id)

@@ -253,3 +253,76 @@ def test_own_authority_drops_user_information_and_judges_ports_by_the_public_url
     finally:
         a.close()
         b.close()
+
+
+def test_signed_reads_are_verified_for_peers_joining_nodes_and_applicants(  # type: ignore[no-untyped-def]
+    nodes, tmp_path: Path
+) -> None:
+    from federation.verify import decode_entry
+
+    a, b, client = nodes
+    applicant = open_node(Settings(data_dir=tmp_path / "applicant"))
+    try:
+        # Given an applicant at A, and a body of A's addressed to it.
+        applicant.circle.found_circle(name="Orchard", aim="Fruit", domain="Trees", founder_name="Oz")
+        push = applicant.feed.ask_to_join(a.feed.feed_id, "http://o.invalid", "Orchard", "Hi")
+        assert client.post("/federation/inbox", content=encode(push), headers=MSGPACK).is_success
+        assert a.peering.peer(applicant.feed.feed_id).status == "applicant"  # type: ignore[union-attr]
+        own = a.feed.own_feed()
+        signed = own.append(a.feed.keys, JOIN_REQUEST, b"to you", 1, [applicant.feed.feed_id])  # type: ignore[arg-type]
+        a.save(
+            own,
+            entries=[(a.feed.feed_id, own.head, encode(signed))],
+            bodies=[a.store.body_row(b"to you", [applicant.feed.feed_id])],
+        )
+        digest = decode_entry(signed).body_hash.hex()
+        # Then its signed reads get it: in a page, and alone.
+        page = decode_page(signed_get(client, applicant, "/federation/feed?after=0").content)  # type: ignore[attr-defined]
+        assert b"to you" in page.bodies
+        response = signed_get(client, applicant, f"/federation/bodies/{digest}")
+        assert response.status_code == 200 and response.content == b"to you"  # type: ignore[attr-defined]
+        # A signature that does not verify is refused, whoever it claims to be: the applicant,
+        # a peer, a removed peer.
+        for claimed in (applicant, b):
+            headers = sign_request(
+                "GET",
+                "http://testserver/federation/feed?after=1",
+                {},
+                b"",
+                key_id=claimed.feed.node_id,
+                private_key=claimed.feed.keys.current,  # type: ignore[union-attr]
+            )
+            response = client.get("/federation/feed?after=0", headers=headers)
+            assert response.status_code == 401, claimed.feed.node_id
+            assert response.json()["reason"] == "signature_bad_signature"
+        # A removed node reads what anyone may read; its bad signatures are refused all the same.
+        assert a.peering.remove_peer(applicant.feed.feed_id)
+        response = signed_get(client, applicant, f"/federation/bodies/{digest}")
+        assert response.status_code == 403  # type: ignore[attr-defined]
+        page = decode_page(signed_get(client, applicant, "/federation/feed?after=0").content)  # type: ignore[attr-defined]
+        assert b"to you" not in page.bodies
+        headers = sign_request(
+            "GET",
+            "http://testserver/federation/feed?after=1",
+            {},
+            b"",
+            key_id=applicant.feed.node_id,
+            private_key=applicant.feed.keys.current,  # type: ignore[union-attr]
+        )
+        assert client.get("/federation/feed?after=0", headers=headers).status_code == 401
+    finally:
+        applicant.close()
+
+
+def test_a_removed_node_is_refused_and_rate_limited_like_an_unknown_one(nodes) -> None:  # type: ignore[no-untyped-def]
+    a, b, client = nodes
+    b.circle.found_circle(name="Garden", aim="Grow", domain="Land", founder_name="Bo")
+    push = b.outbox.pending_push(a.feed.feed_id)
+    assert push is not None
+    assert a.peering.remove_peer(b.feed.feed_id)
+    statuses = []
+    for _ in range(4):
+        response = client.post("/federation/inbox", content=encode(push), headers=MSGPACK)
+        statuses.append((response.status_code, response.json()["reason"]))
+    assert statuses == [(403, "unknown_node")] * 3 + [(429, "rate_limited")]
+    assert a.peering.peer_feed(b.feed.feed_id).next_seq == 1  # nothing of it taken

@@ -391,6 +391,11 @@ def test_a_removed_peer_is_no_longer_heard(make) -> None:  # type: ignore[no-unt
     with pytest.raises(Rejected) as refused:
         b.intake.receive_push(a.outbox.pending_push(b.feed.feed_id))  # type: ignore[arg-type]
     assert refused.value.reason == Reason.UNKNOWN_NODE
+    # Nor are its pages taken, should anything still pull them.
+    with pytest.raises(Rejected) as refused:
+        b.intake.receive_page(a.feed.page(0, 100, b.feed.feed_id))
+    assert refused.value.reason == Reason.UNKNOWN_NODE
+    assert b.peering.peer_feed(a.feed.feed_id).next_seq == 1
     assert not b.peering.remove_peer(a.feed.feed_id)  # removing twice says it was not a peer
 
 
