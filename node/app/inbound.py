@@ -9,13 +9,15 @@ relationship with that circle, and nothing else changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
 import msgspec
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import PersistenceError
 
 from domain.circle import Circle
 from domain.errors import DomainError
@@ -24,7 +26,7 @@ from domain.records import LegalEntity
 from domain.register import Index, index_id
 from domain.relationships import INTRODUCED, Relationship, relationship_id
 from domain.support import NETWORK, SupportRequest, seen_request_id
-from federation.feed import feed_id_from_node_id, node_id
+from federation.feed import WontSign, feed_id_from_node_id, node_id
 from federation.verify import Rejected, decode_signed_entry
 from federation.wire import Entry, SignedEntry
 from node.app.peer_view import PeerView, RemotePerson, peer_view_id
@@ -32,6 +34,8 @@ from node.app.relations import seat_of
 from node.network import messages as m
 from node.network.batch import Batch
 from node.network.peers import JOINING, PEER, Peer
+
+log = logging.getLogger("circle_node.inbound")
 
 
 class RemoteErasure(Protocol):
@@ -54,6 +58,9 @@ class Receiving(Protocol):
     def node_id(self) -> str: ...
 
     clock: Callable[[], datetime]
+
+    # Raises WontSign if an own entry that changes of these aggregates cause cannot be signed.
+    check_outgoing: Callable[[Sequence[Aggregate]], None]
 
     def get_circle(self) -> Circle: ...
 
@@ -133,9 +140,16 @@ def _missing(what: str) -> Any:
 
 
 def apply(
-    node: Receiving, sender: Peer, run: list[tuple[Entry, bytes | None]], batch: Batch
+    node: Receiving,
+    sender: Peer,
+    run: list[tuple[Entry, bytes | None]],
+    batch: Batch,
+    *,
+    careful: bool = False,
 ) -> None:
-    """Apply a run of a peer's verified entries (see the module's docstring)."""
+    """Apply a run of a peer's verified entries (see the module's docstring). `careful`: after
+    each message, check that the own entries its changes cause can be signed, and refuse it if
+    not (the intake asks for this when the run's save failed so)."""
     # Messages between circles come from nodes this one exchanges feeds with, not from a node
     # that is still asking to join (its public records are shown all the same).
     founded = node.is_founded and sender.status in (PEER, JOINING)
@@ -167,11 +181,24 @@ def apply(
         mark = batch.checkpoint()
         try:
             handler(context, record)
+            if careful:
+                node.check_outgoing(batch.aggregates())
+        except WontSign as error:
+            batch.rollback(mark)
+            _refuse(context, entry.type, f"This is too large to share with other circles: {error}")
         except (DomainError, Rejected, ValueError) as error:
             # A refused message changes nothing but the record of its refusal: whatever the
             # handler changed before it was refused is undone.
             batch.rollback(mark)
             _refuse(context, entry.type, str(error))
+        except PersistenceError:
+            raise  # the store failed: nothing of the run is stored, and it comes again
+        except Exception:
+            # A fault of this node's (a bug), not of the message: refused all the same, so the
+            # peer's feed is taken and the fault logged, never a failed push or pull.
+            log.exception("a %s message could not be applied", entry.type)
+            batch.rollback(mark)
+            _refuse(context, entry.type, "This node could not apply it (an error of its own)")
     if profile is not None or decisions:
         context.view().seen(run[-1][0].seq, profile, decisions)
 

@@ -18,7 +18,7 @@ record if the request carries a key, and the entries of the own feed the change 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -124,7 +124,13 @@ class CircleNode:
         self.relations = Relations(self.records, self.store, self.peering, self.feed, self.support)
         self.outbox = Outbox(self.store, self.feed)
         self.intake = Intake(
-            self.store, self.feed, self.peering, self._effects, self.save, self.reports, KNOWN_TYPES
+            self.store,
+            self.feed,
+            self.peering,
+            self._effects,
+            self._save_taken,
+            self.reports,
+            KNOWN_TYPES,
         )
         self.circle = CircleCommands(self.records)
         self.people = People(self.records)
@@ -137,7 +143,9 @@ class CircleNode:
         self.decisions = Decisions(self.records)
         self.meetings = Meetings(self.records)
         self._publishing = _PublishingView(self.records, self.relations)
-        self._receiving = _ReceivingView(self.records, self.feed, self.peering, self.erasure, clock)
+        self._receiving = _ReceivingView(
+            self.records, self.feed, self.peering, self.erasure, clock, self._check_outgoing
+        )
 
     @property
     def observer(self) -> Observer:
@@ -193,6 +201,20 @@ class CircleNode:
                 return recordings
         return self.store.save(*objs, **kwargs)
 
+    def _save_taken(self, *objs: Any, **kwargs: Any) -> Any:
+        """The save of a run taken from a peer: as `save`, but an own entry the run causes that
+        cannot be signed is raised as WontSign, for the intake to refuse the message causing
+        it (node/network/intake.py) rather than the whole run."""
+        return self._save_with_entries(objs, kwargs)
+
+    def _check_outgoing(self, aggregates: Sequence[Aggregate]) -> None:
+        """Raise WontSign if an own entry the changes of `aggregates` cause cannot be signed
+        (nothing is stored)."""
+        if self.feed.is_federated:
+            outgoing = publishing.outgoing(self._publishing, aggregates)
+            if outgoing:
+                self.feed.sign(outgoing)
+
     def request_carried_out(self, record_id: UUID) -> idempotency.CarriedOut | None:
         """The record of a request carried out with an idempotency key, if there is one."""
         try:
@@ -206,8 +228,8 @@ class CircleNode:
     def _met(self, feed_id: bytes, name: str, how: str) -> list[Aggregate]:
         return self.relations.met(feed_id, name, how)
 
-    def _effects(self, sender: Peer, run: Run, batch: Batch) -> None:
-        inbound.apply(self._receiving, sender, run, batch)
+    def _effects(self, sender: Peer, run: Run, batch: Batch, *, careful: bool = False) -> None:
+        inbound.apply(self._receiving, sender, run, batch, careful=careful)
 
 
 class _PublishingView:
@@ -245,12 +267,14 @@ class _ReceivingView:
         peering: PeerBook,
         erasure: Erasure,
         clock: Clock,
+        check_outgoing: Callable[[Sequence[Aggregate]], None],
     ) -> None:
         self._records = records
         self._feed = feed
         self._peering = peering
         self.erasure = erasure
         self.clock = clock
+        self.check_outgoing = check_outgoing
 
     @property
     def circle_id(self) -> UUID:

@@ -88,6 +88,9 @@ class PeerLink:
     not_before: float = 0.0
     last_error: str = ""
     delivered_at: float | None = None
+    # Pulls from the peer that failed in a row (not refusals: errors), and when to try again.
+    pull_failures: int = 0
+    pull_not_before: float = 0.0
 
 
 @dataclass
@@ -97,6 +100,9 @@ class Federator:
     pull_interval: float = 30.0
     poll_interval: float = 0.5
     backoff: Backoff = field(default_factory=Backoff)
+    # A peer whose pages cannot be taken is pulled less and less often (full jitter, from one
+    # pull interval up to an hour), while the others are pulled every round.
+    pull_backoff: Backoff = field(default_factory=lambda: Backoff(base=30.0, cap=3600.0))
     clock: Callable[[], float] = time.monotonic
     rand: Callable[[], float] = random.random
     refresh_keys: Callable[[], None] = lambda: None
@@ -220,19 +226,35 @@ class Federator:
         while True:
             self.pull_wakeup.clear()
             try:
-                peers = await self._peers(PEER, JOINING)
+                await self.pull_round()
             except Exception:  # as above: the next round tries again
                 log.exception("a pull round failed; trying again")
-                peers = []
-            for peer in peers:
-                # One peer whose entries cannot be taken (a store error, a bug) must not keep
-                # this node from catching up with the others.
-                try:
-                    await self.catch_up(peer)
-                except Exception:
-                    log.exception("pulling from %s failed; trying again", node_id(peer.feed_id))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.pull_wakeup.wait(), self.pull_interval)
+
+    async def pull_round(self) -> None:
+        """Catch up with every peer followed, in turn, but those backing off."""
+        now = self.clock()
+        for peer in await self._peers(PEER, JOINING):
+            link = self.link(peer.feed_id)
+            if link.pull_not_before > now:
+                continue
+            # One peer whose entries cannot be taken (a store error, a bug) must not keep
+            # this node from catching up with the others; it is tried again after a while.
+            try:
+                await self.catch_up(peer)
+            except Exception:
+                link.pull_failures += 1
+                delay = self.pull_backoff.delay(link.pull_failures, self.rand)
+                link.pull_not_before = self.clock() + delay
+                log.exception(
+                    "pulling from %s failed (attempt %d, trying again in %.1f s)",
+                    node_id(peer.feed_id),
+                    link.pull_failures,
+                    delay,
+                )
+            else:
+                link.pull_failures, link.pull_not_before = 0, 0.0
 
     async def catch_up(self, peer: Peer, progress: Callable[[int, int], None] | None = None) -> int:
         """Pull the peer's feed from what is held until its head; returns entries taken.

@@ -8,13 +8,13 @@ the node), keyed by (peer, seq): each entry is taken once, however often it arri
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from eventsourcing.domain import Aggregate
 
-from federation.feed import FeedState
+from federation.feed import FeedState, WontSign
 from federation.pages import verify_page
 from federation.verify import (
     Accepted,
@@ -56,14 +56,16 @@ Run = list[tuple[Entry, bytes | None]]
 
 class Effects(Protocol):
     """What a run of a peer's verified entries (with the bodies that came with them) changes
-    here, applied to aggregates got from `batch`. `sender` is the peer as loaded for the run."""
+    here, applied to aggregates got from `batch`. `sender` is the peer as loaded for the run.
+    `careful`: check after each message that the own entries its changes cause can be signed,
+    and refuse the message if not (the run's save failed with WontSign)."""
 
-    def __call__(self, sender: Peer, run: Run, batch: Batch) -> None: ...
+    def __call__(self, sender: Peer, run: Run, batch: Batch, *, careful: bool = False) -> None: ...
 
 
 class Saving(Protocol):
     """The node's save: the aggregates with the entries and bodies given, and the entries of
-    its own feed the change causes, in one transaction."""
+    its own feed the change causes, in one transaction (WontSign if one cannot be signed)."""
 
     def __call__(self, *objs: Any, **kwargs: Any) -> Any: ...
 
@@ -162,7 +164,7 @@ class Intake:
         if taken:
             run = _Run()
             self._bind(run, peer.feed_id, taken, push.bodies)
-            self._store_run(peer, feed, run, state)
+            self._store_run(peer, run, state, self._stored_feed(feed))
         if reason:
             self.reports.observer.rejected(str(reason))
         return PushReply(len(taken), state.next_seq, str(reason))
@@ -192,23 +194,53 @@ class Intake:
     def _store_run(
         self,
         sender: Peer,
-        feed: PeerFeed,
         run: _Run,
         after: FeedState,
-        *also: Aggregate,
+        fresh: Callable[[], tuple[PeerFeed, list[Aggregate]]],
         extra_entries: Sequence[EntryRow] = (),
     ) -> None:
-        """Store a run of verified entries (`_bind`) with their effects, in one save."""
-        batch = Batch(self._store.repository)
-        for aggregate in also:
-            batch.add(aggregate)  # effects see (and change) these, not fresh copies
-        self._effects(sender, run.run, batch)
-        feed.hold(len(run.run), after)
-        entries = [*extra_entries, *run.entries, *batch.entries]
-        self._save(feed, *batch.aggregates(), bodies=run.bodies, entries=entries)
+        """Store a run of verified entries (`_bind`) with their effects, in one save. `fresh()`
+        gives the sender's feed and any aggregates to save with it, as stored or new.
+
+        If an entry of this node's own that the effects cause cannot be signed (WontSign: peers
+        would refuse it), the run is taken again from fresh copies, checking each message as it
+        is applied: the message that causes it is refused (and the refusal recorded) like any
+        that does not fit, and the others take effect. The entries are taken either way."""
+        try:
+            batch = self._save_run(sender, run, after, fresh, extra_entries, careful=False)
+        except WontSign:
+            batch = self._save_run(sender, run, after, fresh, extra_entries, careful=True)
         for action in batch.afterwards:
             action()
         self.reports.observer.received(sender.feed_id, len(run.run))
+
+    def _save_run(
+        self,
+        sender: Peer,
+        run: _Run,
+        after: FeedState,
+        fresh: Callable[[], tuple[PeerFeed, list[Aggregate]]],
+        extra_entries: Sequence[EntryRow],
+        *,
+        careful: bool,
+    ) -> Batch:
+        feed, also = fresh()
+        batch = Batch(self._store.repository)
+        for aggregate in also:
+            batch.add(aggregate)  # effects see (and change) these, not fresh copies
+        if careful:
+            self._effects(sender, run.run, batch, careful=True)
+        else:
+            self._effects(sender, run.run, batch)
+        feed.hold(len(run.run), after)
+        entries = [*extra_entries, *run.entries, *batch.entries]
+        self._save(feed, *batch.aggregates(), bodies=run.bodies, entries=entries)
+        return batch
+
+    def _stored_feed(self, held: PeerFeed) -> Callable[[], tuple[PeerFeed, list[Aggregate]]]:
+        """`fresh` for a feed already followed: as loaded, then as stored again."""
+        copies = [held]
+        return lambda: (copies.pop() if copies else self._peers.peer_feed(held.feed_id), [])
 
     def _receive_join_request(self, push: Push) -> PushReply:
         """An unknown node may only ask to join: it sends its feed from the inception up to a
@@ -237,19 +269,17 @@ class Intake:
             raise Rejected(Reason.MALFORMED, "a join request's body is not one") from None
         if asked.to != self._own.feed_id or request.audience != [self._own.feed_id]:
             raise Rejected(Reason.UNKNOWN_NODE, "that join request is addressed to another node")
-        feed = introduce(state)
         peer = Peer(feed_id=push.feed, url=asked.url, name=asked.name, status=APPLICANT)
+
+        def fresh() -> tuple[PeerFeed, list[Aggregate]]:
+            new_peer = Peer(feed_id=push.feed, url=asked.url, name=asked.name, status=APPLICANT)
+            met = self._peers.met(push.feed, asked.name, APPLICANT)
+            return introduce(state), [new_peer, *self._peers.indexed(push.feed), *met]
+
         run = _Run()
         self._bind(run, push.feed, list(zip(rest, new_entries, strict=True)), push.bodies)
         self._store_run(
-            peer,
-            feed,
-            run,
-            after,
-            peer,
-            *self._peers.indexed(push.feed),
-            *self._peers.met(push.feed, asked.name, APPLICANT),
-            extra_entries=[(push.feed, 0, encode(entries[0]))],
+            peer, run, after, fresh, extra_entries=[(push.feed, 0, encode(entries[0]))]
         )
         return PushReply(len(new_entries), after.next_seq)
 
@@ -286,7 +316,7 @@ class Intake:
             self._peers.record_equivocation(peer, feed, proof)
             raise
         if verified.run.run:
-            self._store_run(peer, feed, verified.run, verified.after)
+            self._store_run(peer, verified.run, verified.after, self._stored_feed(feed))
         return len(verified.run.run), verified.pages
 
     def _verified(

@@ -183,3 +183,45 @@ def test_delivery_has_threads_of_its_own_beside_the_requests(pair) -> None:  # t
         return taken
 
     assert asyncio.run(scenario()) == a.feed.own_feed().head
+
+
+def test_a_peer_whose_pulls_fail_is_backed_off_and_the_others_pulled(tmp_path: Path) -> None:
+    nodes = {name: open_node(Settings(data_dir=tmp_path / name)) for name in ("a", "b", "c")}
+    a, b, c = nodes["a"], nodes["b"], nodes["c"]
+    try:
+        for name, node in (("b", b), ("c", c)):
+            a.peering.add_peer(node.feed.descriptor(name, name), name)
+            node.circle.found_circle(
+                name=name.upper(), aim="Feed", domain="Food", founder_name="Ada"
+            )
+        pulls: list[str] = []
+
+        class Broken(FakeNetwork):
+            async def pull(self, url: str, after: int, limit: int) -> FeedPage:
+                pulls.append(url)
+                if url == "b":
+                    raise RuntimeError("the peer's page could not be taken")
+                return await super().pull(url, after, limit)
+
+        clock = Clock()
+        puller = Federator(a, Broken(nodes), clock=clock, rand=lambda: 1.0)  # type: ignore[arg-type]
+        # B fails: it waits out its backoff (30 s, then 60 s), while C is pulled every round.
+        asyncio.run(puller.pull_round())
+        assert sorted(pulls) == ["b", "c"]
+        clock.now += 29
+        pulls.clear()
+        asyncio.run(puller.pull_round())
+        assert pulls == ["c"]
+        clock.now += 2
+        pulls.clear()
+        asyncio.run(puller.pull_round())
+        assert sorted(pulls) == ["b", "c"]
+        assert puller.link(b.feed.feed_id).pull_failures == 2
+        clock.now += 59
+        pulls.clear()
+        asyncio.run(puller.pull_round())
+        assert pulls == ["c"]
+        assert a.peering.peer_feed(c.feed.feed_id).next_seq == c.feed.own_feed().next_seq
+    finally:
+        for node in nodes.values():
+            node.close()

@@ -420,3 +420,84 @@ def test_erasure_on_request_spares_bodies_other_feeds_bind(make) -> None:  # typ
     # A asks C to erase a body that B's feed binds too: C keeps it.
     c.erasure.erase_remote_person(a.feed.node_id, "someone", [digest])
     assert c.feed.body_for(digest, None) == shared
+
+
+def say(node: CircleNode, type_: str, body: bytes, audience: list[bytes]) -> None:
+    """Append an entry of `type_` with `body` to the node's feed, as its writer would."""
+    own = node.feed.own_feed()
+    signed = own.append(node.feed.keys, type_, body, 1, audience)  # type: ignore[arg-type]
+    node.save(
+        own,
+        entries=[(node.feed.feed_id, own.head, encode(signed))],
+        bodies=[node.store.body_row(body, audience)],
+    )
+
+
+def test_an_own_entry_that_cannot_be_signed_refuses_the_message_not_the_push(  # type: ignore[no-untyped-def]
+    make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from domain.relationships import Relationship
+    from federation.wire import MAX_BODY_BYTES
+    from node.app import publishing
+    from node.network import messages as m
+    from node.network.batch import Outgoing
+
+    a, b = make("a"), make("b")
+    connect(a, b)
+    b.circle.found_circle(name="Garden", aim="Grow", domain="Land", founder_name="Bo")
+    # Given: A asks B to peer, then records a decision; and taking the request at B would make
+    # B write an entry too large to sign (as a summary of a co-op's many circles could be).
+    say(a, m.PEERING_REQUEST, encode(m.Addressed(to=b.feed.node_id)), [b.feed.feed_id])
+    publish(a, 1)
+    outgoing = publishing.outgoing
+
+    def too_large(node, aggregates):  # type: ignore[no-untyped-def]
+        entries = outgoing(node, aggregates)
+        if any(isinstance(x, Relationship) and x.peering == "asked" for x in aggregates):
+            entries.append(Outgoing(m.CIRCLE_SUMMARY, b"x" * (MAX_BODY_BYTES + 1), []))
+        return entries
+
+    monkeypatch.setattr(publishing, "outgoing", too_large)
+    # When A's entries are pushed to B.
+    push = a.outbox.pending_push(b.feed.feed_id)
+    assert push is not None
+    reply = b.intake.receive_push(push)
+    # Then every entry is taken, the request refused with its reason, the decision taken.
+    assert (reply.accepted, reply.reason) == (len(push.entries), "")
+    relationship = b.relations.relationship(a.feed.node_id)
+    assert relationship.peering == "none"
+    assert relationship.refusals == [
+        f"{m.PEERING_REQUEST}: This is too large to share with other circles: a body of "
+        f"{MAX_BODY_BYTES + 1} bytes is more than {MAX_BODY_BYTES}"
+    ]
+    assert len(b.relations.peer_view(a.feed.feed_id).decisions) == 1  # type: ignore[union-attr]
+    assert b.feed.own_feed().head == 1  # B's profile, and nothing of the refused summary
+
+
+def test_a_fault_of_the_receiver_while_applying_refuses_the_message_not_the_push(  # type: ignore[no-untyped-def]
+    make, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from node.app import inbound
+    from node.network import messages as m
+
+    a, b = make("a"), make("b")
+    connect(a, b)
+    b.circle.found_circle(name="Garden", aim="Grow", domain="Land", founder_name="Bo")
+    say(a, m.PEERING_REQUEST, encode(m.Addressed(to=b.feed.node_id)), [b.feed.feed_id])
+    publish(a, 1)
+
+    def broken(context, record):  # type: ignore[no-untyped-def]
+        context.relationship().peering_requested()
+        raise KeyError("a bug")
+
+    monkeypatch.setitem(inbound.HANDLERS, m.PEERING_REQUEST, broken)
+    push = a.outbox.pending_push(b.feed.feed_id)
+    assert push is not None
+    reply = b.intake.receive_push(push)
+    assert (reply.accepted, reply.reason) == (len(push.entries), "")
+    relationship = b.relations.relationship(a.feed.node_id)
+    assert relationship.peering == "none"  # what the handler did before it failed is undone
+    assert relationship.refusals == [
+        f"{m.PEERING_REQUEST}: This node could not apply it (an error of its own)"
+    ]
+    assert "could not be applied" in caplog.text
