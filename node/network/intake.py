@@ -133,7 +133,6 @@ class Intake:
         feed = self._peers.peer_feed(push.feed)
         state = feed.state
         hash_at = self._peers.hash_at(feed)
-        sizes = {body_hash(body): len(body) for body in push.bodies}
         taken: list[tuple[SignedEntry, Entry]] = []
         reason = ""
         for signed in push.entries:
@@ -155,11 +154,7 @@ class Intake:
             if peer.status == APPLICANT:
                 reason = Reason.UNKNOWN_NODE  # nothing more until the circle admits it
                 break
-            entry = verdict.entry
-            if entry.body_hash in sizes and sizes[entry.body_hash] != entry.body_size:
-                reason = Reason.BODY_MISMATCH
-                break
-            taken.append((signed, entry))
+            taken.append((signed, verdict.entry))
             state = verdict.state
         if taken:
             run = _Run()
@@ -177,16 +172,18 @@ class Intake:
         bodies: Sequence[bytes],
     ) -> None:
         """Add verified entries to `run`, with the bodies that came with them: a body is taken
-        only if one of these entries names its hash (a body whose size differs refuses them)."""
+        only if one of these entries names its hash and its size. An entry whose body has
+        another length than its `body_size` is taken as if its body were withheld: the same
+        whether or not the body was sent (a node not sent it cannot tell)."""
         by_hash = {body_hash(body): body for body in bodies} if bodies else {}
         cipher = self._store.mapper.cipher
         entry_rows, body_rows, effects_run = run.entries, run.bodies, run.run
         for signed, entry in taken:
             entry_rows.append((feed_id, entry.seq, encode(signed)))
             body = by_hash.get(entry.body_hash) if entry.body_hash else None
+            if body is not None and len(body) != entry.body_size:
+                body = None
             if body is not None:
-                if len(body) != entry.body_size:
-                    raise Rejected(Reason.BODY_MISMATCH, "body size differs", entry.seq)
                 data = cipher.encrypt(body) if cipher is not None else body
                 body_rows.append((entry.body_hash, data, b"".join(entry.audience)))
             effects_run.append((entry, body))
@@ -263,6 +260,8 @@ class Intake:
         body = {body_hash(b): b for b in push.bodies}.get(request.body_hash)
         if body is None:
             raise Rejected(Reason.MALFORMED, "a join request comes with its body")
+        if len(body) != request.body_size:
+            raise Rejected(Reason.BODY_MISMATCH, "the join request's body has another length")
         try:
             asked = JOIN_REQUEST_DECODER.decode(body)
         except DECODE_ERRORS:

@@ -501,3 +501,36 @@ def test_a_fault_of_the_receiver_while_applying_refuses_the_message_not_the_push
         f"{m.PEERING_REQUEST}: This node could not apply it (an error of its own)"
     ]
     assert "could not be applied" in caplog.text
+
+
+def test_a_body_of_another_length_than_its_entry_says_is_never_taken(make) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace as replaced
+
+    from federation.feed import append
+    from federation.wire import ENTRY_SIGNING_CONTEXT, Entry, SignedEntry, body_hash
+    from node.network import messages as m
+
+    a, b, c = make("a"), make("b"), make("c")
+    connect(a, b)
+    connect(a, c)
+    # Given: A's writer (another implementation's) gives an entry a body_size one byte more
+    # than its body has, then writes an ordinary entry.
+    assert a.feed.keys is not None
+    body = encode(m.CircleProfile("Kitchen", "Feed", "Food", "team", None, "active"))
+    state = a.feed.own_feed().state
+    lying = Entry(1, state.feed_id, state.next_seq, state.last_hash, 1, m.CIRCLE_PROFILE, [],
+                  body_hash(body), len(body) + 1)  # fmt: skip
+    encoded = encode(lying)
+    first = SignedEntry(encoded, a.feed.keys.current.sign(ENTRY_SIGNING_CONTEXT + encoded))
+    after_first = replaced(state, next_seq=state.next_seq + 1, last_hash=first.hash)
+    second, _ = append(after_first, a.feed.keys, m.DECISION_RECORD, None, 2)
+    # When B is pushed both with the body, and C pulls them in a page with the body.
+    reply = b.intake.receive_push(Push(a.feed.feed_id, [first, second], [body]))
+    taken = c.intake.receive_page(FeedPage(a.feed.feed_id, [first, second], [body], 2))
+    # Then both take both entries, as a node not sent the body does, and neither the body.
+    assert (reply.accepted, reply.reason) == (2, "")
+    assert taken == 2
+    for node in (b, c):
+        assert node.peering.peer_feed(a.feed.feed_id).next_seq == 3
+        assert node.store.stored_bodies([body_hash(body)]) == {}
+        assert node.relations.peer_view(a.feed.feed_id) is None  # the profile had no effect
