@@ -10,133 +10,25 @@ relationship with that circle, and nothing else changes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import Any, Protocol
-from uuid import UUID
+from collections.abc import Callable
+from typing import Any
 
 import msgspec
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import PersistenceError
 
-from domain.circle import Circle
 from domain.errors import DomainError
-from domain.proposal import Proposal
 from domain.records import LegalEntity
-from domain.register import Index, index_id
-from domain.relationships import INTRODUCED, Relationship, relationship_id
 from domain.support import NETWORK, SupportRequest, seen_request_id
 from federation.feed import WontSign, feed_id_from_node_id, node_id
 from federation.verify import Rejected, decode_signed_entry
-from federation.wire import Entry, SignedEntry
-from node.app.peer_view import PeerView, RemotePerson, peer_view_id
+from federation.wire import Entry
+from node.app.receiving import Receiving, RunContext
 from node.app.relations import seat_of
 from node.network import messages as m
 from node.network.batch import Batch
-from node.network.peers import JOINING, PEER, Peer
+from node.network.peers import APPLICANT, JOINING, PEER, Peer
 
 log = logging.getLogger("circle_node.inbound")
-
-
-class RemoteErasure(Protocol):
-    def erase_remote_person(self, other: str, person: str, bodies: list[bytes]) -> None: ...
-
-
-class Receiving(Protocol):
-    """What taking another circle's entries needs of the node."""
-
-    @property
-    def erasure(self) -> RemoteErasure: ...
-
-    @property
-    def circle_id(self) -> UUID: ...
-
-    @property
-    def is_founded(self) -> bool: ...
-
-    @property
-    def node_id(self) -> str: ...
-
-    clock: Callable[[], datetime]
-
-    # Raises WontSign if an own entry that changes of these aggregates cause cannot be signed.
-    check_outgoing: Callable[[Sequence[Aggregate]], None]
-
-    def get_circle(self) -> Circle: ...
-
-    def make_peer(self, feed_id: bytes) -> list[Aggregate]: ...
-
-    def follow(self, inception: SignedEntry, url: str, name: str, batch: Batch) -> bytes | None: ...
-
-
-class _Context:
-    """One run of entries from one peer: the aggregates it touches, loaded once."""
-
-    def __init__(self, node: Receiving, sender: Peer, batch: Batch) -> None:
-        self.node = node
-        self.sender = sender
-        self.batch = batch
-        self.other = node_id(sender.feed_id)
-        self.me = node.node_id
-        self.today = node.clock().date()
-        self.now = node.clock()
-
-    def circle(self) -> Circle:
-        return self.batch.get(self.node.circle_id, self.node.get_circle)
-
-    def index(self, kind: str) -> Index:
-        return self.batch.get(index_id(kind), lambda: Index(kind=kind))
-
-    def relationship(self, other: str | None = None, name: str = "") -> Relationship:
-        other = other or self.other
-        rel_id = relationship_id(self.node.circle_id, other)
-
-        def meet() -> Relationship:
-            rel = Relationship.meet(self.circle(), other, name, INTRODUCED)
-            self.index("relationship").file(rel.id)
-            return rel
-
-        return self.batch.get(rel_id, meet)
-
-    def view(self) -> PeerView:
-        feed_id = feed_id_from_node_id(self.other)
-        return self.batch.get(peer_view_id(feed_id), lambda: PeerView(feed_id=feed_id))
-
-    def proposal(self, proposal_id: str) -> Proposal:
-        proposal = self.batch.get(_uuid(proposal_id), lambda: _missing("proposal"))
-        if not isinstance(proposal, Proposal):
-            raise DomainError("That is not a proposal of this circle")
-        return proposal
-
-    def support(self, request_id: str, create: Callable[[], Any] | None = None) -> SupportRequest:
-        request = self.batch.get(_uuid(request_id), create or (lambda: _missing("request")))
-        if not isinstance(request, SupportRequest):
-            raise DomainError("That is not a request for support")
-        return request
-
-    def name(self, person: str, name: str) -> None:
-        """Keep the name another circle gave for one of its people (erasable on request)."""
-        if not name:
-            return
-        person_id = RemotePerson.create_id(self.other, person)
-        details = self.batch.get(
-            person_id, lambda: RemotePerson(other=self.other, person=person, name=name)
-        )
-        if details.name != name:
-            details.rename(name)
-
-
-def _uuid(value: str) -> Any:
-    from uuid import UUID
-
-    try:
-        return UUID(value)
-    except ValueError:
-        raise DomainError("That names nothing here") from None
-
-
-def _missing(what: str) -> Any:
-    raise DomainError(f"No such {what} here")
 
 
 def apply(
@@ -146,24 +38,27 @@ def apply(
     batch: Batch,
     *,
     careful: bool = False,
+    released: bool = False,
 ) -> None:
     """Apply a run of a peer's verified entries (see the module's docstring). `careful`: after
     each message, check that the own entries its changes cause can be signed, and refuse it if
-    not (the intake asks for this when the run's save failed so)."""
-    # Messages between circles come from nodes this one exchanges feeds with, not from a node
-    # that is still asking to join (its public records are shown all the same).
-    founded = node.is_founded and sender.status in (PEER, JOINING)
-    context = _Context(node, sender, batch)
+    not (the intake asks for this when the run's save failed so). `released`: the run is of
+    messages held earlier (node/app/held_messages.py), whose public records were shown then."""
+    context = RunContext(node, sender, batch)
     profile: dict[str, Any] | None = None
     decisions: list[dict[str, Any]] = []
+    still_held: set[int] = set()
     for entry, body in run:
         if body is None:
             continue  # withheld from this node, or no body: nothing here to act on
         if entry.type not in m.BODY_TYPES:
             continue  # a protocol entry (a join request): the federation layer took it
-        record = m.decode_body(entry.type, body)
-        if record is None:
-            if founded:
+        if entry.type not in HANDLERS and released:
+            continue
+        held = entry.type in HANDLERS and _held_back(context)
+        record = None if held else m.decode_body(entry.type, body)
+        if not held and record is None:
+            if _heard(context):
                 _refuse(context, entry.type, "its body is not a valid message of its type")
             continue
         if isinstance(record, m.CircleProfile):
@@ -172,63 +67,97 @@ def apply(
         if isinstance(record, m.DecisionRecord):
             decisions.append(msgspec.to_builtins(record))
             continue
+        if isinstance(record, m.Introduction) and _not_yet_admitted(context, record):
+            held = True
+        if held:
+            still_held.add(entry.seq)
+            if not released:
+                context.held().hold(context.other, entry.seq)
+            continue
         to = getattr(record, "to", None)
         if isinstance(to, str) and to != context.me:
             continue  # addressed to another circle
-        handler = HANDLERS.get(entry.type)
-        if handler is None or not founded:
-            continue  # messages between circles need this node's circle
-        mark = batch.checkpoint()
-        try:
-            handler(context, record)
-            if careful:
-                node.check_outgoing(batch.aggregates())
-        except WontSign as error:
-            batch.rollback(mark)
-            _refuse(context, entry.type, f"This is too large to share with other circles: {error}")
-        except (DomainError, Rejected, ValueError) as error:
-            # A refused message changes nothing but the record of its refusal: whatever the
-            # handler changed before it was refused is undone.
-            batch.rollback(mark)
-            _refuse(context, entry.type, str(error))
-        except PersistenceError:
-            raise  # the store failed: nothing of the run is stored, and it comes again
-        except Exception:
-            # A fault of this node's (a bug), not of the message: refused all the same, so the
-            # peer's feed is taken and the fault logged, never a failed push or pull.
-            log.exception("a %s message could not be applied", entry.type)
-            batch.rollback(mark)
-            _refuse(context, entry.type, "This node could not apply it (an error of its own)")
+        if not _heard(context):
+            continue
+        _handle(context, entry.type, record, careful)
+    if released:  # what was held and is no longer: applied, refused, or nothing to apply
+        context.held().release(
+            context.other, [entry.seq for entry, _ in run if entry.seq not in still_held]
+        )
     if profile is not None or decisions:
         context.view().seen(run[-1][0].seq, profile, decisions)
 
 
-def _refuse(context: _Context, what: str, reason: str) -> None:
+def _heard(c: RunContext) -> bool:
+    """Whether messages from the sender may take effect here now."""
+    return c.node.is_founded and c.sender.status in (PEER, JOINING)
+
+
+def _held_back(c: RunContext) -> bool:
+    """Messages wait while this node has no circle to change, and an applicant's until its
+    circle is admitted (PROTOCOL.md 11.2)."""
+    return not c.node.is_founded or c.sender.status == APPLICANT
+
+
+def _not_yet_admitted(c: RunContext, record: m.Introduction) -> bool:
+    """A node this one asked to join introduces others: followed once it admits this one."""
+    return c.sender.status == JOINING and not c.admitted and record.node != c.me
+
+
+def _handle(c: RunContext, type_: str, record: Any, careful: bool) -> None:
+    """Apply one message; refused (and the refusal recorded) if it does not fit."""
+    batch = c.batch
+    mark = batch.checkpoint()
+    try:
+        HANDLERS[type_](c, record)
+        if careful:
+            c.node.check_outgoing(batch.aggregates())
+    except WontSign as error:
+        batch.rollback(mark)
+        _refuse(c, type_, f"This is too large to share with other circles: {error}")
+    except (DomainError, Rejected, ValueError) as error:
+        # A refused message changes nothing but the record of its refusal: whatever the
+        # handler changed before it was refused is undone.
+        batch.rollback(mark)
+        _refuse(c, type_, str(error))
+    except PersistenceError:
+        raise  # the store failed: nothing of the run is stored, and it comes again
+    except Exception:
+        # A fault of this node's (a bug), not of the message: refused all the same, so the
+        # peer's feed is taken and the fault logged, never a failed push or pull.
+        log.exception("a %s message could not be applied", type_)
+        batch.rollback(mark)
+        _refuse(c, type_, "This node could not apply it (an error of its own)")
+
+
+def _refuse(context: RunContext, what: str, reason: str) -> None:
     context.relationship().record_refusal(what, reason)
 
 
 # Handlers, one per message type.
 
 
-def _peering_request(c: _Context, _: Any) -> None:
+def _peering_request(c: RunContext, _: Any) -> None:
     c.relationship().peering_requested()
 
 
-def _peering_accept(c: _Context, _: Any) -> None:
+def _peering_accept(c: RunContext, _: Any) -> None:
     c.relationship().peering_accepted()
 
 
-def _peering_end(c: _Context, _: Any) -> None:
+def _peering_end(c: RunContext, _: Any) -> None:
     c.relationship().peering_ended()
 
 
-def _introduction(c: _Context, record: m.Introduction) -> None:
+def _introduction(c: RunContext, record: m.Introduction) -> None:
     """A circle admitted a node to the network. If it is this one, this circle is in; else this
     node follows the newcomer (the introducer vouches for it; its inception proves its id)."""
     if record.node == c.me:
         c.relationship().admitted_us()
         for aggregate in c.node.make_peer(feed_id_from_node_id(c.other)):
             c.batch.add(aggregate)
+        c.admitted = True
+        c.batch.after_save(c.node.release_held)  # the introductions it made before
         return
     # Introductions are followed from the nodes this one chose to follow (it asked to join
     # them, or admitted them): not from a node that is itself still asking to join.
@@ -241,7 +170,7 @@ def _introduction(c: _Context, record: m.Introduction) -> None:
         c.relationship(record.node, record.name)
 
 
-def _coop_apply(c: _Context, record: m.CoopApplication) -> None:
+def _coop_apply(c: RunContext, record: m.CoopApplication) -> None:
     entity = None
     if record.corporate:
         if not (record.legal_name and record.legal_number and record.legal_registry):
@@ -250,34 +179,34 @@ def _coop_apply(c: _Context, record: m.CoopApplication) -> None:
     c.relationship().applied_to_us(record.corporate, entity)
 
 
-def _coop_admit(c: _Context, _: Any) -> None:
+def _coop_admit(c: RunContext, _: Any) -> None:
     c.relationship().admitted_as_member()
 
 
-def _coop_withdraw(c: _Context, _: Any) -> None:
+def _coop_withdraw(c: RunContext, _: Any) -> None:
     c.relationship().withdrew()
     circle = c.circle()
     for role in ("delegate", "leader"):
         circle.unseat_linked(seat_of(c.other, role), c.today)
 
 
-def _delegate(c: _Context, record: m.LinkPerson) -> None:
+def _delegate(c: RunContext, record: m.LinkPerson) -> None:
     c.relationship().delegate_named(record.person)
     c.name(record.person, record.name)
     c.circle().seat_linked(seat_of(c.other, "delegate"), c.today)
 
 
-def _leader_proposed(c: _Context, record: m.LinkPerson) -> None:
+def _leader_proposed(c: RunContext, record: m.LinkPerson) -> None:
     c.relationship().leader_proposed(record.person)
 
 
-def _leader_agreed(c: _Context, record: m.LinkPerson) -> None:
+def _leader_agreed(c: RunContext, record: m.LinkPerson) -> None:
     c.relationship().leader_agreed(record.person)
     c.name(record.person, record.name)
     c.circle().seat_linked(seat_of(c.other, "leader"), c.today)
 
 
-def _summary(c: _Context, record: m.CircleSummary) -> None:
+def _summary(c: RunContext, record: m.CircleSummary) -> None:
     if c.relationship().coop != "has_member":
         raise DomainError("Only a circle that is part of this one sends its logbook summary")
     for holder in record.hats:
@@ -288,19 +217,19 @@ def _summary(c: _Context, record: m.CircleSummary) -> None:
     c.view().summary_seen(summary)
 
 
-def _consent_request(c: _Context, record: m.ConsentRequest) -> None:
+def _consent_request(c: RunContext, record: m.ConsentRequest) -> None:
     c.relationship().consent_requested(
         record.proposal, record.round, record.title, record.text, record.seat
     )
 
 
-def _consent_answer(c: _Context, record: m.ConsentAnswer) -> None:
+def _consent_answer(c: RunContext, record: m.ConsentAnswer) -> None:
     c.proposal(record.proposal).record_circle_answer(
         c.circle(), c.other, record.round, record.consents, record.argument
     )
 
 
-def _seat_answer(c: _Context, record: m.ConsentAnswer) -> None:
+def _seat_answer(c: RunContext, record: m.ConsentAnswer) -> None:
     if record.seat not in ("delegate", "leader"):
         raise DomainError("There is no such seat")
     proposal = c.proposal(record.proposal)
@@ -313,7 +242,7 @@ def _seat_answer(c: _Context, record: m.ConsentAnswer) -> None:
         proposal.raise_objection(c.circle(), seat, record.argument, c.now)
 
 
-def _support_request(c: _Context, record: m.SupportRequestMessage) -> None:
+def _support_request(c: RunContext, record: m.SupportRequestMessage) -> None:
     if NETWORK not in record.to and c.me not in record.to:
         return
     circle = c.circle()
@@ -327,21 +256,21 @@ def _support_request(c: _Context, record: m.SupportRequestMessage) -> None:
     c.batch.get(request_id, seen)
 
 
-def _support_offer(c: _Context, record: m.SupportMessage) -> None:
+def _support_offer(c: RunContext, record: m.SupportMessage) -> None:
     c.support(record.request).offer_received(c.other, record.text)
 
 
-def _theirs(c: _Context, record: m.SupportMessage) -> SupportRequest:
+def _theirs(c: RunContext, record: m.SupportMessage) -> SupportRequest:
     """The request (of the sender's) this message is about, as this circle holds it."""
     request_id = seen_request_id(c.node.circle_id, c.other, record.request)
     return c.support(str(request_id))
 
 
-def _support_outcome(c: _Context, record: m.SupportMessage) -> None:
+def _support_outcome(c: RunContext, record: m.SupportMessage) -> None:
     _theirs(c, record).outcome_received(record.accepted, record.accepted == c.me)
 
 
-def _either(c: _Context, record: m.SupportMessage) -> SupportRequest:
+def _either(c: RunContext, record: m.SupportMessage) -> SupportRequest:
     """A delivery or reflection may be about our request or one of theirs."""
     try:
         request = c.support(record.request)
@@ -352,22 +281,22 @@ def _either(c: _Context, record: m.SupportMessage) -> SupportRequest:
     return _theirs(c, record)
 
 
-def _support_delivered(c: _Context, record: m.SupportMessage) -> None:
+def _support_delivered(c: RunContext, record: m.SupportMessage) -> None:
     _either(c, record).delivery_reported(record.text)
 
 
-def _support_reflection(c: _Context, record: m.SupportMessage) -> None:
+def _support_reflection(c: RunContext, record: m.SupportMessage) -> None:
     _either(c, record).reflection_received(c.other, record.text)
 
 
-def _person_erased(c: _Context, record: m.PersonErased) -> None:
+def _person_erased(c: RunContext, record: m.PersonErased) -> None:
     """The other circle erased someone's personal data on their request: so do we, once the
     run is saved (what the same run brings of them is erased too)."""
     other, person, bodies = c.other, record.person, list(record.bodies)
     c.batch.after_save(lambda: c.node.erasure.erase_remote_person(other, person, bodies))
 
 
-HANDLERS: dict[str, Callable[[_Context, Any], None]] = {
+HANDLERS: dict[str, Callable[[RunContext, Any], None]] = {
     m.PEERING_REQUEST: _peering_request,
     m.PEERING_ACCEPT: _peering_accept,
     m.PEERING_END: _peering_end,

@@ -18,6 +18,7 @@ record if the request carries a key, and the entries of the own feed the change 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,9 @@ from domain.register import Index, Register
 from domain.relationships import Relationship
 from domain.selection import HatSelection
 from domain.support import SupportRequest
-from federation.feed import WontSign
+from federation.feed import WontSign, feed_id_from_node_id
 from federation.keys import NodeKeys
+from federation.verify import decode_entry, decode_signed_entry
 from federation.wire import JOIN_REQUEST, SignedEntry
 from node.app import idempotency, inbound, publishing
 from node.app.circle import CircleCommands
@@ -47,6 +49,7 @@ from node.app.credentials import Credentials
 from node.app.decisions import Decisions
 from node.app.erasure import Erasure
 from node.app.hats import Hats
+from node.app.held_messages import HELD_MESSAGES_ID, HeldMessages
 from node.app.meetings import Meetings
 from node.app.outcomes import Outcomes
 from node.app.peer_view import PeerView, RemotePerson
@@ -64,9 +67,12 @@ from node.network.observing import Observer, Reports
 from node.network.outbox import Outbox
 from node.network.own_feed import OwnFeedWriter
 from node.network.peer_book import PeerBook
-from node.network.peers import Delivery, Peer, PeerIndex
+from node.network.peers import PEER, Delivery, Peer, PeerIndex
 from node.network.take_back import TakeBack
 from node.store.application import NodeStore
+from node.store.retry import retry_on_conflict
+
+log = logging.getLogger("circle_node.node")
 
 # A load replays the events since the last snapshot: each run taken from a peer is one event
 # of its PeerFeed, each push delivered one of its Delivery, each save that appends one of the
@@ -85,6 +91,7 @@ SNAPSHOT_INTERVALS: dict[type[Aggregate], int] = {
     Delivery: 20,
     PeerIndex: 100,
     PeerView: 100,
+    HeldMessages: 50,
     Relationship: 50,
     SupportRequest: 50,
     Credentials: 50,
@@ -142,9 +149,16 @@ class CircleNode:
         self.consent = ConsentRounds(self.records, outcomes)
         self.decisions = Decisions(self.records)
         self.meetings = Meetings(self.records)
+        self._releasing = False
         self._publishing = _PublishingView(self.records, self.relations)
         self._receiving = _ReceivingView(
-            self.records, self.feed, self.peering, self.erasure, clock, self._check_outgoing
+            self.records,
+            self.feed,
+            self.peering,
+            self.erasure,
+            clock,
+            self._check_outgoing,
+            self.release_held,
         )
 
     @property
@@ -181,6 +195,7 @@ class CircleNode:
             ) from None
         if mark is not None:
             mark.saved = True
+        self.release_held()  # the change may let messages held back take effect (founding)
         return recordings
 
     def _save_with_entries(self, objs: Sequence[Any], kwargs: dict[str, Any]) -> Any:
@@ -214,6 +229,49 @@ class CircleNode:
             outgoing = publishing.outgoing(self._publishing, aggregates)
             if outgoing:
                 self.feed.sign(outgoing)
+
+    def release_held(self) -> None:
+        """Apply the messages held back (node/app/held_messages.py) that may take effect now,
+        each sender's in a save of their own. Called after every save that may change that:
+        a command's (founding the circle, admitting an applicant), taking an admission, adding
+        a peer. A failure is logged (the change that called it is stored already); they stay
+        held, and the next call tries again."""
+        if self._releasing or not self.records.is_founded:
+            return
+        self._releasing = True
+        try:
+            for other in self._held_senders():
+                self._release(other)
+        except Exception:
+            log.exception("messages held back could not be applied yet")
+        finally:
+            self._releasing = False
+
+    def _held_senders(self) -> list[str]:
+        try:
+            held: HeldMessages = self.store.kept.peek(HELD_MESSAGES_ID)
+        except AggregateNotFoundError:
+            return []
+        return list(held.held)
+
+    @retry_on_conflict
+    def _release(self, other: str) -> None:
+        feed_id = feed_id_from_node_id(other)
+        sender = self.peering.peer(feed_id)
+        if sender is None or sender.stopped or sender.status != PEER:
+            return  # held until it is a peer (or for ever, if it never is)
+        held: HeldMessages = self.store.load(HeldMessages, HELD_MESSAGES_ID)
+        run: Run = []
+        for seq in held.held.get(other, []):
+            (signed,) = self.store.feeds.select_entries(feed_id, seq - 1, 1)
+            run.append((decode_entry(decode_signed_entry(signed)), None))
+        bodies = self.store.stored_data([entry.body_hash for entry, _ in run if entry.body_hash])
+        run = [(entry, bodies.get(entry.body_hash)) for entry, _ in run]
+        batch = Batch(self.store.repository)
+        inbound.apply(self._receiving, sender, run, batch, released=True)
+        self._save_with_entries(batch.aggregates(), {"entries": batch.entries})
+        for action in batch.afterwards:
+            action()
 
     def request_carried_out(self, record_id: UUID) -> idempotency.CarriedOut | None:
         """The record of a request carried out with an idempotency key, if there is one."""
@@ -255,6 +313,9 @@ class _PublishingView:
     def introduction_of(self, other: str) -> tuple[bytes, str]:
         return self._relations.introduction_of(other)
 
+    def exchanging_with(self) -> list[tuple[str, str]]:
+        return self._relations.exchanging_with()
+
 
 class _ReceivingView:
     """What taking a peer's entries reads and changes of the node (node/app/inbound.py,
@@ -268,6 +329,7 @@ class _ReceivingView:
         erasure: Erasure,
         clock: Clock,
         check_outgoing: Callable[[Sequence[Aggregate]], None],
+        release_held: Callable[[], None],
     ) -> None:
         self._records = records
         self._feed = feed
@@ -275,6 +337,7 @@ class _ReceivingView:
         self.erasure = erasure
         self.clock = clock
         self.check_outgoing = check_outgoing
+        self._release_held = release_held
 
     @property
     def circle_id(self) -> UUID:
@@ -296,3 +359,6 @@ class _ReceivingView:
 
     def follow(self, inception: SignedEntry, url: str, name: str, batch: Batch) -> bytes | None:
         return self._peering.follow(inception, url, name, batch)
+
+    def release_held(self) -> None:
+        self._release_held()

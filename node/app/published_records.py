@@ -47,6 +47,8 @@ class Publishing(Protocol):
 
     def introduction_of(self, other: str) -> tuple[bytes, str]: ...
 
+    def exchanging_with(self) -> list[tuple[str, str]]: ...
+
 
 # Circle events that change its public profile.
 PROFILE_EVENTS: frozenset[type[Any]] = frozenset(

@@ -129,9 +129,18 @@ def _peering_changed(node: Publishing, rel: Relationship, event: Any) -> list[Ou
 
 
 def _admitted_to_network(node: Publishing, rel: Relationship, event: Any) -> list[Outgoing]:
-    """This circle admitted another to the network: its signed introduction goes to everyone."""
+    """This circle admitted another to the network: its signed introduction goes to everyone
+    (the nodes that follow this one follow the newcomer), and the newcomer gets one of each
+    node this one exchanges feeds with, for it alone (so it follows them too: PROTOCOL.md
+    10.5)."""
     inception, url = node.introduction_of(rel.other)
-    return [_public(INTRODUCTION, Introduction(rel.other, url, rel.name, inception))]
+    told = [_public(INTRODUCTION, Introduction(rel.other, url, rel.name, inception))]
+    for other, name in node.exchanging_with():
+        if other != rel.other:
+            their_inception, their_url = node.introduction_of(other)
+            introduction = Introduction(other, their_url, name, their_inception)
+            told.append(addressed_to(rel.other, INTRODUCTION, introduction))
+    return told
 
 
 def _coop_link_changed(node: Publishing, rel: Relationship, event: Any) -> list[Outgoing]:

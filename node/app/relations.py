@@ -29,7 +29,7 @@ from node.app.support import Support
 from node.app.work import UnitOfWork
 from node.network.own_feed import OwnFeedWriter
 from node.network.peer_book import PeerBook
-from node.network.peers import APPLICANT, JOINING
+from node.network.peers import APPLICANT, JOINING, PEER
 from node.store.application import NodeStore
 from node.store.retry import retry_on_conflict
 
@@ -119,6 +119,14 @@ class Relations:
         (inception,) = self._store.feeds.select_entries(feed_id, -1, 1)
         peer = self._peers.peer(feed_id)
         return inception, peer.url if peer else ""
+
+    def exchanging_with(self) -> list[tuple[str, str]]:
+        """The nodes this one exchanges feeds with (peers, not stopped), as (node id, name)."""
+        return [
+            (node_id(peer.feed_id), peer.name)
+            for peer in self._peers.peers()
+            if peer.status == PEER and not peer.stopped and peer.url
+        ]
 
     def remote_name(self, other: str, person: str) -> str:
         try:

@@ -61,6 +61,7 @@ def peer_add(
             feed_id = node.peering.add_peer(descriptor, url.rstrip("/"))
         except (Rejected, ValueError) as error:
             raise Failure(f"{url} does not prove its identity: {error}") from None
+        node.release_held()  # an applicant's messages held back take effect now
         typer.echo(f"Added peer {descriptor.name!r}: {node_id(feed_id)}")
 
 

@@ -277,9 +277,7 @@ class Intake:
 
         run = _Run()
         self._bind(run, push.feed, list(zip(rest, new_entries, strict=True)), push.bodies)
-        self._store_run(
-            peer, run, after, fresh, extra_entries=[(push.feed, 0, encode(entries[0]))]
-        )
+        self._store_run(peer, run, after, fresh, extra_entries=[(push.feed, 0, encode(entries[0]))])
         return PushReply(len(new_entries), after.next_seq)
 
     @counting_refusals

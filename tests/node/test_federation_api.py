@@ -264,7 +264,9 @@ def test_signed_reads_are_verified_for_peers_joining_nodes_and_applicants(  # ty
     applicant = open_node(Settings(data_dir=tmp_path / "applicant"))
     try:
         # Given an applicant at A, and a body of A's addressed to it.
-        applicant.circle.found_circle(name="Orchard", aim="Fruit", domain="Trees", founder_name="Oz")
+        applicant.circle.found_circle(
+            name="Orchard", aim="Fruit", domain="Trees", founder_name="Oz"
+        )
         push = applicant.feed.ask_to_join(a.feed.feed_id, "http://o.invalid", "Orchard", "Hi")
         assert client.post("/federation/inbox", content=encode(push), headers=MSGPACK).is_success
         assert a.peering.peer(applicant.feed.feed_id).status == "applicant"  # type: ignore[union-attr]
