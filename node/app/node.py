@@ -267,11 +267,18 @@ class CircleNode:
             run.append((decode_entry(decode_signed_entry(signed)), None))
         bodies = self.store.stored_data([entry.body_hash for entry, _ in run if entry.body_hash])
         run = [(entry, bodies.get(entry.body_hash)) for entry, _ in run]
-        batch = Batch(self.store.repository)
-        inbound.apply(self._receiving, sender, run, batch, released=True)
-        self._save_with_entries(batch.aggregates(), {"entries": batch.entries})
+        try:
+            batch = self._apply_released(sender, run, careful=False)
+        except WontSign:  # as when a run is taken (node/network/intake.py, `_store_run`)
+            batch = self._apply_released(sender, run, careful=True)
         for action in batch.afterwards:
             action()
+
+    def _apply_released(self, sender: Peer, run: Run, *, careful: bool) -> Batch:
+        batch = Batch(self.store.repository)
+        inbound.apply(self._receiving, sender, run, batch, careful=careful, released=True)
+        self._save_with_entries(batch.aggregates(), {"entries": batch.entries})
+        return batch
 
     def request_carried_out(self, record_id: UUID) -> idempotency.CarriedOut | None:
         """The record of a request carried out with an idempotency key, if there is one."""
