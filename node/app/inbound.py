@@ -4,7 +4,9 @@ Called with a run of verified entries of one peer and the bodies that came with 
 change goes into the batch and is saved with the entries. A message that does not fit this
 circle's state (an admission nobody applied for, an offer for a closed request, an answer from
 a circle that was not asked) is refused: the refusal, with its reason, is recorded on the
-relationship with that circle, and nothing else changes.
+relationship with that circle, and nothing else changes. A message that may not take effect
+yet (this node has no circle, the sender is still applying, or introduces others before it
+admitted this node) is held, and applied once it may (node/app/held_messages.py).
 """
 
 from __future__ import annotations
