@@ -220,12 +220,24 @@ def _summary(c: RunContext, record: m.CircleSummary) -> None:
 
 
 def _consent_request(c: RunContext, record: m.ConsentRequest) -> None:
+    """The other circle asks this circle for its consent (a seat is asked by `seat.request`)."""
+    if record.seat:
+        raise DomainError("A request for this circle's consent names no seat")
+    c.relationship().consent_requested(record.proposal, record.round, record.title, record.text)
+
+
+def _seat_request(c: RunContext, record: m.ConsentRequest) -> None:
+    """The co-op asks this circle's delegate or leader for their answer, in their seat."""
+    if not record.seat:
+        raise DomainError("A request for a seat's answer names the seat")
     c.relationship().consent_requested(
         record.proposal, record.round, record.title, record.text, record.seat
     )
 
 
 def _consent_answer(c: RunContext, record: m.ConsentAnswer) -> None:
+    if record.seat:
+        raise DomainError("A circle's answer names no seat (a seat answers by seat.answer)")
     c.proposal(record.proposal).record_circle_answer(
         c.circle(), c.other, record.round, record.consents, record.argument
     )
@@ -312,7 +324,7 @@ HANDLERS: dict[str, Callable[[RunContext, Any], None]] = {
     m.CIRCLE_SUMMARY: _summary,
     m.CONSENT_REQUEST: _consent_request,
     m.CONSENT_ANSWER: _consent_answer,
-    m.SEAT_REQUEST: _consent_request,
+    m.SEAT_REQUEST: _seat_request,
     m.SEAT_ANSWER: _seat_answer,
     m.SUPPORT_REQUEST: _support_request,
     m.SUPPORT_OFFER: _support_offer,

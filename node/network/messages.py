@@ -28,9 +28,12 @@ class CircleProfile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     legal_registry: str | None = None
 
 
-class DecisionRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class DecisionRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A decision's public record. Keyword-only, so that `binding`, added within version 1,
+    keeps its place in the map while taking a default (PROTOCOL.md 11.7)."""
+
     decision_id: str
-    binding: bool  # a policy that binds the circles that are part of this one
+    binding: bool = False  # a policy that binds the circles that are part of this one
     kind: str
     title: str
     text: str

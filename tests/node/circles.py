@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import contextlib
 
+from domain.values import Purpose
+from federation.feed import feed_id_from_node_id
 from federation.verify import Rejected
+from federation.wire import encode
 from node.app.node import CircleNode
 from node.demo.scripted import consent_to, founder, make_active, select
 from node.network.peers import JOINING, PEER
@@ -46,4 +49,32 @@ def sync(nodes: dict[str, CircleNode], down: tuple[str, ...] = ()) -> int:
     raise AssertionError("entries kept moving between the nodes")
 
 
-__all__ = ["consent_to", "founder", "make_active", "select", "sync"]
+def make_member(nodes: dict[str, CircleNode], co_op: str, member: str) -> None:
+    """`member` joins the network through `co_op`, applies to be part of it and is admitted
+    (each step by consent), with everything moved between the two."""
+    coop, circle = nodes[co_op], nodes[member]
+    push = circle.relations.ask_to_join_network(
+        coop.feed.descriptor(co_op, f"http://{co_op}"), f"http://{co_op}", f"http://{member}", "Hi"
+    )
+    coop.intake.receive_push(push)
+    consent_to(coop, Purpose.ADMIT_TO_NETWORK, {"circle": circle.feed.node_id})
+    sync(nodes)
+    consent_to(circle, Purpose.APPLY_TO_COOP, {"circle": coop.feed.node_id})
+    sync(nodes)
+    consent_to(coop, Purpose.ADMIT_MEMBER, {"circle": circle.feed.node_id})
+    sync(nodes)
+
+
+def send(node: CircleNode, to: str, kind: str, body: bytes) -> None:
+    """Append a message straight to a node's feed, as a faulty or hostile node might."""
+    own = node.feed.own_feed()
+    audience = [feed_id_from_node_id(to)]
+    signed = own.append(node.feed.keys, kind, body, 1, audience)  # type: ignore[arg-type]
+    node.save(
+        own,
+        entries=[(node.feed.feed_id, own.head, encode(signed))],
+        bodies=[node.store.body_row(body, audience)],
+    )
+
+
+__all__ = ["consent_to", "founder", "make_active", "make_member", "select", "send", "sync"]
