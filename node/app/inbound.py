@@ -21,6 +21,7 @@ from eventsourcing.persistence import PersistenceError
 from domain.errors import DomainError
 from domain.records import LegalEntity
 from domain.support import NETWORK, SupportRequest, seen_request_id
+from domain.values import CoopLink
 from federation.feed import WontSign, feed_id_from_node_id, node_id
 from federation.verify import Rejected, decode_signed_entry
 from federation.wire import Entry
@@ -46,7 +47,7 @@ def apply(
     each message, check that the own entries its changes cause can be signed, and refuse it if
     not (the intake asks for this when the run's save failed so). `released`: the run is of
     messages held earlier (node/app/held_messages.py), whose public records were shown then."""
-    context = RunContext(node, sender, batch)
+    context = RunContext(node, sender, batch, run)
     profile: dict[str, Any] | None = None
     decisions: list[dict[str, Any]] = []
     still_held: set[int] = set()
@@ -304,10 +305,14 @@ def _support_reflection(c: RunContext, record: m.SupportMessage) -> None:
 
 
 def _person_erased(c: RunContext, record: m.PersonErased) -> None:
-    """The other circle erased someone's personal data on their request: so do we, once the
-    run is saved (what the same run brings of them is erased too)."""
-    other, person, bodies = c.other, record.person, list(record.bodies)
-    c.batch.after_save(lambda: c.node.erasure.erase_remote_person(other, person, bodies))
+    """The other circle erased someone's personal data on their request: so do we, in the
+    run's save, with what the same run brings of them (bodies and their name)."""
+    if c.relationship().coop not in (CoopLink.HAS_MEMBER, CoopLink.WITHDRAWN):
+        raise DomainError("Only a circle that is or was part of this one erases its people here")
+    if not record.person.strip():
+        raise DomainError("Name the person whose data was erased")
+    erased = c.node.erasure.erase_remote_person(c.other, record.person, record.bodies, c.run)
+    c.batch.erase(erased.bodies, [erased.details])
 
 
 HANDLERS: dict[str, Callable[[RunContext, Any], None]] = {

@@ -268,17 +268,16 @@ class CircleNode:
         bodies = self.store.stored_data([entry.body_hash for entry, _ in run if entry.body_hash])
         run = [(entry, bodies.get(entry.body_hash)) for entry, _ in run]
         try:
-            batch = self._apply_released(sender, run, careful=False)
+            self._apply_released(sender, run, careful=False)
         except WontSign:  # as when a run is taken (node/network/intake.py, `_store_run`)
-            batch = self._apply_released(sender, run, careful=True)
-        for action in batch.afterwards:
-            action()
+            self._apply_released(sender, run, careful=True)
 
-    def _apply_released(self, sender: Peer, run: Run, *, careful: bool) -> Batch:
+    def _apply_released(self, sender: Peer, run: Run, *, careful: bool) -> None:
         batch = Batch(self.store.repository)
         inbound.apply(self._receiving, sender, run, batch, careful=careful, released=True)
-        self._save_with_entries(batch.aggregates(), {"entries": batch.entries})
-        return batch
+        self._save_with_entries(
+            batch.aggregates(), {"entries": batch.entries, **batch.save_kwargs()}
+        )
 
     def request_carried_out(self, record_id: UUID) -> idempotency.CarriedOut | None:
         """The record of a request carried out with an idempotency key, if there is one."""

@@ -18,15 +18,30 @@ from domain.register import Index, index_id
 from domain.relationships import INTRODUCED, Relationship, relationship_id
 from domain.support import SupportRequest
 from federation.feed import feed_id_from_node_id, node_id
-from federation.wire import SignedEntry
+from federation.wire import Entry, SignedEntry
 from node.app.held_messages import HELD_MESSAGES_ID, HeldMessages
 from node.app.peer_view import PeerView, RemotePerson, peer_view_id
 from node.network.batch import Batch
 from node.network.peers import Peer
 
 
+RunEntry = tuple[Entry, bytes | None]  # an entry of a run, with its body if it came with it
+
+
+class Erased(Protocol):
+    """What to erase of another circle's person: bodies by hash, and their kept details."""
+
+    @property
+    def bodies(self) -> list[bytes]: ...
+
+    @property
+    def details(self) -> UUID: ...
+
+
 class RemoteErasure(Protocol):
-    def erase_remote_person(self, other: str, person: str, bodies: list[bytes]) -> None: ...
+    def erase_remote_person(
+        self, other: str, person: str, listed: Sequence[bytes], arriving: Sequence[RunEntry]
+    ) -> Erased: ...
 
 
 class Receiving(Protocol):
@@ -61,10 +76,13 @@ class Receiving(Protocol):
 class RunContext:
     """One run of entries from one peer: the aggregates it touches, loaded once."""
 
-    def __init__(self, node: Receiving, sender: Peer, batch: Batch) -> None:
+    def __init__(
+        self, node: Receiving, sender: Peer, batch: Batch, run: Sequence[RunEntry] = ()
+    ) -> None:
         self.node = node
         self.sender = sender
         self.batch = batch
+        self.run = run
         self.other = node_id(sender.feed_id)
         self.me = node.node_id
         self.today = node.clock().date()

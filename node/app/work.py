@@ -88,6 +88,7 @@ class UnitOfWork:
         self._order: list[Any] = []  # what to save, in the order it was loaded or added
         self._read: list[Circle] = []
         self._afterwards: list[Callable[[], None]] = []
+        self._erasing: dict[str, list[Any]] = {}
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -154,6 +155,12 @@ class UnitOfWork:
         """A new record, and its filing in the index of its kind."""
         self.add(record, *self.work.filed(kind, record.id))
 
+    def erase(self, bodies: list[bytes], aggregate_ids: list[UUID]) -> None:
+        """Erase these bodies and aggregates in the unit's save (personal data), so that they
+        are gone if and only if the change is saved."""
+        self._erasing.setdefault("erase_bodies", []).extend(bodies)
+        self._erasing.setdefault("erase_events", []).extend(aggregate_ids)
+
     def after_commit(self, action: Callable[[], None]) -> None:
         """Something to do once the change is saved."""
         self._afterwards.append(action)
@@ -163,7 +170,7 @@ class UnitOfWork:
             check_unchanged(self.work, circle)
         saved = [o for o in self._order if not isinstance(o, Aggregate) or o.pending_events]
         if saved:
-            self.work.save(*saved)
+            self.work.save(*saved, **self._erasing)
         for action in self._afterwards:
             action()
 

@@ -1,5 +1,6 @@
 """The unit of work of taking a peer's entries: the aggregates their effects change, each
-loaded once and saved together, with a rollback to a checkpoint when a message is refused."""
+loaded once and saved together, what they erase, and a rollback to a checkpoint when a message
+is refused."""
 
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ class Batch:
         self._items: dict[UUID, Aggregate] = {}
         # Entry rows to store with the batch (inceptions of nodes it starts following).
         self.entries: list[EntryRow] = []
-        self.afterwards: list[Callable[[], None]] = []
+        # What the batch's save erases (after storing the rest): bodies by hash, aggregates.
+        self.erased_bodies: list[bytes] = []
+        self.erased: list[UUID] = []
 
     def get(self, aggregate_id: UUID, create: Callable[[], A]) -> A:
         """The batch's copy of an aggregate: loaded, or made by `create` if there is none."""
@@ -47,20 +50,28 @@ class Batch:
     def add(self, aggregate: Aggregate) -> None:
         self._items.setdefault(aggregate.id, aggregate)
 
-    def after_save(self, action: Callable[[], None]) -> None:
-        """Something to do once the batch is saved (e.g. an erasure of what it may bring)."""
-        self.afterwards.append(action)
+    def erase(self, bodies: list[bytes], aggregate_ids: list[UUID]) -> None:
+        """Erase these bodies and aggregates in the batch's save, whatever the batch changed or
+        brought of them (personal data another circle erased)."""
+        self.erased_bodies.extend(bodies)
+        self.erased.extend(aggregate_ids)
 
     def __contains__(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self._items
 
     def aggregates(self) -> list[Aggregate]:
-        return list(self._items.values())
+        """The aggregates to save: all the batch got, but those it erases."""
+        erased = set(self.erased)
+        return [aggregate for key, aggregate in self._items.items() if key not in erased]
+
+    def save_kwargs(self) -> dict[str, Any]:
+        """What the batch's save stores besides its aggregates."""
+        return {"erase_bodies": list(self.erased_bodies), "erase_events": list(self.erased)}
 
     def checkpoint(self) -> Checkpoint:
         """Where the batch stands now, to roll back to if what follows is refused."""
         pending = {key: len(aggregate.pending_events) for key, aggregate in self._items.items()}
-        return Checkpoint(pending, len(self.entries), len(self.afterwards))
+        return Checkpoint(pending, len(self.entries), len(self.erased_bodies), len(self.erased))
 
     def rollback(self, mark: Checkpoint) -> None:
         """Undo everything done to the batch since `mark`: aggregates first got since are
@@ -74,7 +85,8 @@ class Batch:
             if len(events) != mark.pending[key]:
                 self._items[key] = self._rebuilt(key, events[: mark.pending[key]])
         del self.entries[mark.entries :]
-        del self.afterwards[mark.afterwards :]
+        del self.erased_bodies[mark.erased_bodies :]
+        del self.erased[mark.erased :]
 
     def _rebuilt(self, aggregate_id: UUID, pending: list[Any]) -> Aggregate:
         try:
@@ -95,4 +107,5 @@ class Checkpoint:
 
     pending: dict[UUID, int]
     entries: int
-    afterwards: int
+    erased_bodies: int
+    erased: int

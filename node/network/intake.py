@@ -204,11 +204,9 @@ class Intake:
         is applied: the message that causes it is refused (and the refusal recorded) like any
         that does not fit, and the others take effect. The entries are taken either way."""
         try:
-            batch = self._save_run(sender, run, after, fresh, extra_entries, careful=False)
+            self._save_run(sender, run, after, fresh, extra_entries, careful=False)
         except WontSign:
-            batch = self._save_run(sender, run, after, fresh, extra_entries, careful=True)
-        for action in batch.afterwards:
-            action()
+            self._save_run(sender, run, after, fresh, extra_entries, careful=True)
         self.reports.observer.received(sender.feed_id, len(run.run))
 
     def _save_run(
@@ -231,7 +229,9 @@ class Intake:
             self._effects(sender, run.run, batch)
         feed.hold(len(run.run), after)
         entries = [*extra_entries, *run.entries, *batch.entries]
-        self._save(feed, *batch.aggregates(), bodies=run.bodies, entries=entries)
+        self._save(
+            feed, *batch.aggregates(), bodies=run.bodies, entries=entries, **batch.save_kwargs()
+        )
         return batch
 
     def _stored_feed(self, held: PeerFeed) -> Callable[[], tuple[PeerFeed, list[Aggregate]]]:

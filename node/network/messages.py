@@ -190,6 +190,8 @@ BODY_TYPES: dict[str, type[msgspec.Struct]] = {
     PERSON_ERASED: PersonErased,
 }
 _DECODERS = {name: msgspec.msgpack.Decoder(cls) for name, cls in BODY_TYPES.items()}
+# The types whose bodies name people of their author's circle (PROTOCOL.md 11.6).
+NAMING = frozenset({LINK_DELEGATE, LINK_LEADER_AGREED, CIRCLE_SUMMARY})
 _ENCODER = msgspec.msgpack.Encoder()
 
 
@@ -206,3 +208,16 @@ def decode_body(entry_type: str, body: bytes) -> msgspec.Struct | None:
         return decoder.decode(body)  # type: ignore[no-any-return]
     except (msgspec.DecodeError, ValueError):
         return None
+
+
+def names_person(entry_type: str, body: bytes, person: str) -> bool:
+    """Whether a body of one of the `NAMING` types names `person` (by their id in its author's
+    circle): the holder of a link, or a hat holder of a summary."""
+    if entry_type not in NAMING:
+        return False
+    record = decode_body(entry_type, body)
+    if isinstance(record, LinkPerson):
+        return record.person == person
+    if isinstance(record, CircleSummary):
+        return any(holder.person == person for holder in record.hats)
+    return False

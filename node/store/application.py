@@ -104,11 +104,29 @@ class NodeStore(Application[UUID]):
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         """Store the aggregates' pending events, with the feed entries and bodies given
-        (`entries=`, `bodies=`), in one transaction; then take the snapshots that are due."""
+        (`entries=`, `bodies=`), in one transaction; then take the snapshots that are due.
+
+        An erasure is part of the same transaction (`erase_bodies=` hashes, `erase_events=`
+        aggregate ids: deleted after what the save stores, so also what it brings of them);
+        once it is stored, the store is compacted so that what was erased leaves no trace."""
         processing_event, recordings = record(self, objs, kwargs)
+        erased = list(kwargs.get("erase_events") or [])
+        for aggregate_id in erased:
+            self.kept.forget(aggregate_id)
+        if erased or kwargs.get("erase_bodies"):
+            self._compact()
         self._take_snapshots(processing_event)
         notify(self, recordings)
         return recordings
+
+    def _compact(self) -> None:
+        """Compacting cannot run inside a transaction (VACUUM): it follows the erasure's save.
+        If it fails, the erasure stands (its rows are deleted); their bytes may linger in the
+        file's free pages until the next compaction."""
+        try:
+            self.feeds.compact()
+        except (PersistenceError, OSError) as error:
+            log.warning("could not compact the store after an erasure (it is saved): %s", error)
 
     def _take_snapshots(self, processing_event: Any) -> None:
         """Snapshots are taken after the save is stored: failing to store one (the store went
@@ -191,12 +209,6 @@ class NodeStore(Application[UUID]):
     def held_entries(self, feed_id: bytes) -> list[bytes]:
         """Every entry held of a feed (encoded signed entries), oldest first."""
         return list(self.feeds.select_entries(feed_id, 0, 2**31))
-
-    def delete_aggregate(self, aggregate_id: UUID) -> None:
-        """Delete an aggregate's events for good (erasure), and what the store kept of them."""
-        self.kept.forget(aggregate_id)
-        self.feeds.delete_events(aggregate_id)
-        self.feeds.compact()
 
     # Claims on the outbox, where several workers share the store (PostgreSQL).
 

@@ -30,19 +30,26 @@ class POPOFeedRecorder(popo.POPOApplicationRecorder):
                 self._entries.setdefault(feed, {})[seq] = signed
             for row in kwargs.get("bodies") or []:
                 self._bodies[row[0]] = _merged(self._bodies.get(row[0]), row)
+            for digest in kwargs.get("erase_bodies") or []:
+                self._bodies.pop(digest, None)
+            for originator_id in kwargs.get("erase_events") or []:
+                self._delete_events(originator_id)
             return returning
 
     def delete_events(self, originator_id: UUID) -> int:
-        # In memory, the notification positions of later events move up (nothing persists).
         with self._database_lock:
-            kept = [e for e in self._stored_events if e.originator_id != originator_id]
-            deleted = len(self._stored_events) - len(kept)
-            self._stored_events[:] = kept
-            self._stored_events_index.clear()
-            for position, stored in enumerate(kept):
-                index = self._stored_events_index[str(stored.originator_id)]
-                index[stored.originator_version] = position
-            return deleted
+            return self._delete_events(originator_id)
+
+    def _delete_events(self, originator_id: UUID) -> int:
+        # In memory, the notification positions of later events move up (nothing persists).
+        kept = [e for e in self._stored_events if e.originator_id != originator_id]
+        deleted = len(self._stored_events) - len(kept)
+        self._stored_events[:] = kept
+        self._stored_events_index.clear()
+        for position, stored in enumerate(kept):
+            index = self._stored_events_index[str(stored.originator_id)]
+            index[stored.originator_version] = position
+        return deleted
 
     def compact(self) -> None:
         pass  # nothing of an in-memory store outlives the process

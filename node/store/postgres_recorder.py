@@ -136,6 +136,21 @@ class PostgresFeedRecorder(PostgresApplicationRecorder):
                 ).format(self.schema, self.bodies_table),
                 by_hash(bodies),
             )
+        erased: list[bytes] = list(kwargs.get("erase_bodies") or [])
+        for chunk in chunks(erased):
+            curs.execute(
+                sql.SQL("DELETE FROM {}.{} WHERE hash = ANY(%s)").format(
+                    self.schema, self.bodies_table
+                ),
+                (list(chunk),),
+            )
+        for originator_id in kwargs.get("erase_events") or []:
+            curs.execute(
+                sql.SQL("DELETE FROM {}.{} WHERE originator_id = %s").format(
+                    self.schema, sql.Identifier(self.events_table_name)
+                ),
+                (originator_id,),
+            )
 
     # Claiming the outbox towards a peer, so that several workers on one store push each
     # entry once: a session-level advisory lock, on a connection kept for claims (not a
@@ -212,6 +227,8 @@ class PostgresFeedRecorder(PostgresApplicationRecorder):
             try:
                 for table in (self.events_table_name, self.bodies_table_name):
                     conn.execute(sql.SQL("VACUUM {}.{}").format(self.schema, sql.Identifier(table)))
+            except psycopg.Error as error:
+                raise OperationalError(f"could not compact the store: {error}") from error
             finally:
                 conn.autocommit = was
 

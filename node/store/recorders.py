@@ -3,7 +3,10 @@ of their own, and the protocol the node reads them through.
 
 They are written by the same transaction as the events of the save that brings them
 (`save(..., entries=[...], bodies=[...])`): an aggregate's change, the entries it appends or
-takes, and their bodies are stored together or not at all. The recorders: SQLite
+takes, and their bodies are stored together or not at all. An erasure goes in the same
+transaction, after them (`erase_bodies=[hash, ...]`, `erase_events=[aggregate id, ...]`): what
+it deletes is gone if and only if the save is stored, whatever the save brought of it. The
+recorders: SQLite
 (`sqlite_recorder.py`), PostgreSQL (`postgres_recorder.py`) and memory (`memory_store.py`).
 
 - `feed_entries (feed, seq, signed)`: every signed entry held, of the own feed and of peers'.

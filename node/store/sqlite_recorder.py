@@ -93,6 +93,13 @@ class SQLiteFeedRecorder(OwnReads, SQLiteApplicationRecorder):
         bodies: list[BodyRow] = kwargs.get("bodies") or []
         if bodies:
             _insert_rows(c.sqlite_cursor, "INSERT INTO bodies VALUES ", by_hash(bodies), _UPSERT)
+        for chunk in chunks(list(kwargs.get("erase_bodies") or [])):
+            c.execute(f"DELETE FROM bodies WHERE hash IN ({','.join('?' * len(chunk))})", chunk)
+        for originator_id in kwargs.get("erase_events") or []:
+            c.execute(
+                f"DELETE FROM {self.events_table_name} WHERE originator_id = ?",
+                (originator_id.hex,),
+            )
         return returning
 
     def delete_events(self, originator_id: UUID) -> int:

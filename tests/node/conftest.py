@@ -11,6 +11,7 @@ from node.app.node import CircleNode
 from node.app.persistence import open_node
 from node.settings import Settings
 from tests.conftest import Clock
+from tests.node.circles import make_active, make_member
 
 
 @pytest.fixture
@@ -26,3 +27,17 @@ def make(tmp_path: Path, clock: Clock) -> Iterator[Callable[[str], CircleNode]]:
     yield make
     for node in opened:
         node.close()
+
+
+@pytest.fixture
+def linked(make: Callable[[str], CircleNode]) -> dict[str, CircleNode]:
+    """Two nodes: the co-op and the kitchen, each active, the kitchen a member circle of the
+    co-op (each step by consent, everything moved between them)."""
+    nodes = {}
+    for key in ("coop", "kitchen"):
+        node = make(key)
+        node.circle.found_circle(name=key, aim="Care", domain="Care", founder_name=f"{key} founder")
+        make_active(node)
+        nodes[key] = node
+    make_member(nodes, "coop", "kitchen")
+    return nodes

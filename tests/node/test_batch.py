@@ -28,18 +28,23 @@ def test_a_rollback_undoes_what_was_done_since_the_checkpoint_and_nothing_before
     mark = batch.checkpoint()
 
     # A message changes the circle, files a record in a new index, adds an entry row and
-    # something to do after the save; then it is refused.
+    # erases a body and a record in the save; then it is refused.
     circle.define_hat(ada, "Gardener", "Grows", [], ["garden"], 12, "operational")
     batch.get(index_id("support"), lambda: Index(kind="support")).file(uuid4())
     batch.entries.append((b"f" * 32, 2, b"another"))
-    batch.after_save(lambda: None)
+    erased = uuid4()
+    batch.get(erased, lambda: Index(kind="person"))
+    batch.erase([b"h" * 32], [erased])
+    assert erased not in {a.id for a in batch.aggregates()}
+    assert batch.save_kwargs() == {"erase_bodies": [b"h" * 32], "erase_events": [erased]}
     batch.rollback(mark)
 
     again = batch.get(node.records.circle_id, node.records.get_circle)
     assert set(again.hats) == set(node.records.get_circle().hats) | {before}
     assert [type(e).__name__ for e in again.pending_events] == ["HatDefined"]
     assert index_id("support") not in batch
-    assert batch.entries == [(b"f" * 32, 1, b"entry")] and batch.afterwards == []
+    assert batch.entries == [(b"f" * 32, 1, b"entry")]
+    assert batch.save_kwargs() == {"erase_bodies": [], "erase_events": []}
     # What was done before the checkpoint is saved as it was.
     node.save(*batch.aggregates())
     assert before in node.records.get_circle().hats and len(node.records.get_circle().hats) == len(

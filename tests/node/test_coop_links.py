@@ -1,27 +1,21 @@
 """A co-op and its member circle on two nodes in one process: what their messages say and
 what each side does with them (the summary, federated consent, the seats of the double link).
 
-Cast: the co-op ("Equal Care Co-op") and the kitchen, a circle that is part of it.
+Cast (the `linked` fixture): the co-op and the kitchen, a circle that is part of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import msgspec
-import pytest
 
 from domain.values import Purpose
 from federation.verify import decode_entry
 from node.app.node import CircleNode
-from node.app.persistence import open_node
 from node.network.messages import (
     CIRCLE_SUMMARY,
     CONSENT_ANSWER,
     CONSENT_REQUEST,
     DECISION_RECORD,
-    SEAT_ANSWER,
     SEAT_REQUEST,
     ConsentAnswer,
     ConsentRequest,
@@ -29,24 +23,7 @@ from node.network.messages import (
     decode_body,
     encode_body,
 )
-from node.settings import Settings
-from tests.conftest import Clock
-from tests.node.circles import consent_to, make_active, make_member, send, sync
-
-
-@pytest.fixture
-def linked(tmp_path: Path, clock: Clock) -> Iterator[dict[str, CircleNode]]:
-    """The co-op and the kitchen, each active, the kitchen a member circle of the co-op."""
-    nodes = {}
-    for key in ("coop", "kitchen"):
-        node = open_node(Settings(data_dir=tmp_path / key), clock)
-        node.circle.found_circle(name=key, aim="Care", domain="Care", founder_name=f"{key} founder")
-        make_active(node)
-        nodes[key] = node
-    make_member(nodes, "coop", "kitchen")
-    yield nodes
-    for node in nodes.values():
-        node.close()
+from tests.node.circles import consent_to, send, sync
 
 
 def _types_sent(node: CircleNode, after: int) -> list[str]:

@@ -400,26 +400,28 @@ def test_a_removed_peer_is_no_longer_heard(make) -> None:  # type: ignore[no-unt
 
 
 def test_erasure_on_request_spares_bodies_other_feeds_bind(make) -> None:  # type: ignore[no-untyped-def]
-    from node.network.messages import CIRCLE_PROFILE
+    from node.network.messages import LINK_DELEGATE, LinkPerson, encode_body
 
     a, b, c = make("a"), make("b"), make("c")
     connect(a, c)
     connect(b, c)
-    shared = b"the same words in two feeds"
+    # A and B each publish the same body naming their person "p1", and C takes both.
+    shared = encode_body(LinkPerson(c.feed.node_id, "p1", "Pat"))
     for node in (a, b):
         own = node.feed.own_feed()
-        signed = own.append(node.feed.keys, CIRCLE_PROFILE, shared, 1)
+        signed = own.append(node.feed.keys, LINK_DELEGATE, shared, 1)
         node.save(
             own,
             entries=[(node.feed.feed_id, own.head, encode(signed))],
             bodies=[node.store.body_row(shared, [])],
         )
     deliver(a, c)
-    deliver(b, c)
     digest = decode_entry(a.feed.own_entries(0, 10)[-1]).body_hash
-    # A asks C to erase a body that B's feed binds too: C keeps it.
-    c.erasure.erase_remote_person(a.feed.node_id, "someone", [digest])
-    assert c.feed.body_for(digest, None) == shared
+    # Named by A's feed alone, the body would be erased when A erases p1 ...
+    assert c.erasure.erase_remote_person(a.feed.node_id, "p1", [digest]).bodies == [digest]
+    # ... but B's feed binds it too: C keeps it.
+    deliver(b, c)
+    assert c.erasure.erase_remote_person(a.feed.node_id, "p1", [digest]).bodies == []
 
 
 def say(node: CircleNode, type_: str, body: bytes, audience: list[bytes]) -> None:
