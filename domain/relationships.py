@@ -301,6 +301,30 @@ class Relationship(Copied, Aggregate):
         if role == "leader":
             self.proposed_leader = None
 
+    def seat_vacated(self, role: str, person: str) -> bool:
+        """The member circle's delegate or leader no longer wears that hat: the seat has no
+        holder until the circle names another. Returns whether it was that seat's holder (of
+        two wearers of a hat, the other may be the one recorded here)."""
+        if self.coop != CoopLink.HAS_MEMBER:
+            raise self._refuse("Only a circle that is part of this one vacates its seats")
+        if role not in ("delegate", "leader"):
+            raise InvalidRequest("There is no such seat")
+        if getattr(self, role) != person or not person:
+            return False
+        self._link_vacated(role, person)
+        return True
+
+    @event("LinkVacated")
+    def _link_vacated(self, role: str, person: str) -> None:
+        setattr(self, role, None)
+
+    def seat_holder(self, role: str) -> str:
+        """Who holds a seat of the member circle's in this circle's (its person id there)."""
+        holder = self.delegate if role == "delegate" else self.leader if role == "leader" else None
+        if holder is None:
+            raise self._refuse(f"That circle's {role} seat has no holder here")
+        return holder
+
     # Federated consent and the seats of the double link.
 
     def consent_requested(
@@ -340,17 +364,32 @@ class Relationship(Copied, Aggregate):
             raise WrongStage("That request is for another consent round")
 
     def answer_consent_request(
-        self, proposal: str, round_number: int, consents: bool, argument: str, seat: str = ""
+        self,
+        proposal: str,
+        round_number: int,
+        consents: bool,
+        argument: str,
+        seat: str = "",
+        person: str = "",
     ) -> None:
-        """Record this circle's answer (or its seat holder's) to the other circle's request."""
+        """Record this circle's answer (or its seat holder's, `person`) to the other circle's
+        request."""
         self.check_consent_request(proposal, round_number, seat)
         if not consents:
             argument = required_text(argument, "An objection needs its argument")
-        self._consent_request_answered(proposal, round_number, seat, consents, argument.strip())
+        self._consent_request_answered(
+            proposal, round_number, seat, consents, argument.strip(), person
+        )
 
     @event("ConsentRequestAnswered")
     def _consent_request_answered(
-        self, proposal: str, round_number: int, seat: str, consents: bool, argument: str
+        self,
+        proposal: str,
+        round_number: int,
+        seat: str,
+        consents: bool,
+        argument: str,
+        person: str = "",
     ) -> None:
         (self.seat_requests if seat else self.consent_requests).pop(f"{proposal}:{seat}", None)
 

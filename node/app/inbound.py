@@ -247,14 +247,24 @@ def _consent_answer(c: RunContext, record: m.ConsentAnswer) -> None:
 def _seat_answer(c: RunContext, record: m.ConsentAnswer) -> None:
     if record.seat not in ("delegate", "leader"):
         raise DomainError("There is no such seat")
-    proposal = c.proposal(record.proposal)
-    if proposal.round_number != record.round:
+    holder = c.relationship().seat_holder(record.seat)
+    if record.person and record.person != holder:
+        raise DomainError(f"That answer is not from the holder of the {record.seat} seat")
+    process = c.process(record.proposal)
+    if process.round_number != record.round:
         raise DomainError(f"That answer is for round {record.round}, not the open one")
     seat = seat_of(c.other, record.seat)
     if record.consents:
-        proposal.consent(c.circle(), seat, c.now, record.argument)
+        process.consent(c.circle(), seat, c.now, record.argument)
     else:
-        proposal.raise_objection(c.circle(), seat, record.argument, c.now)
+        process.raise_objection(c.circle(), seat, record.argument, c.now)
+
+
+def _link_vacated(c: RunContext, record: m.SeatVacated) -> None:
+    """The member circle's delegate or leader took the hat off: the seat has no holder, and
+    leaves this circle (unless the circle records someone else as its holder)."""
+    if c.relationship().seat_vacated(record.seat, record.person):
+        c.circle().unseat_linked(seat_of(c.other, record.seat), c.today)
 
 
 def _support_request(c: RunContext, record: m.SupportRequestMessage) -> None:
@@ -326,6 +336,7 @@ HANDLERS: dict[str, Callable[[RunContext, Any], None]] = {
     m.LINK_DELEGATE: _delegate,
     m.LINK_LEADER_PROPOSED: _leader_proposed,
     m.LINK_LEADER_AGREED: _leader_agreed,
+    m.LINK_VACATED: _link_vacated,
     m.CIRCLE_SUMMARY: _summary,
     m.CONSENT_REQUEST: _consent_request,
     m.CONSENT_ANSWER: _consent_answer,

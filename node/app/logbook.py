@@ -237,6 +237,9 @@ DESCRIBE: dict[type[Any], Describe] = {
     _Relationship.CoopLinkChanged: _coop_link,
     _Relationship.CorporateMembershipChanged: _corporate,
     _Relationship.LinkChanged: _link,
+    _Relationship.LinkVacated: lambda e, c: (
+        f"Double link with {c.circle(e.originator_id)}: its {e.role} seat has no holder now"
+    ),
     _Relationship.ConsentRequested: lambda e, c: (
         f"{c.circle(e.originator_id)} asks for consent to {e.title!r} (round {e.round_number})"
     ),

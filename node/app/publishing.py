@@ -18,9 +18,10 @@ from eventsourcing.domain import Aggregate
 from domain.circle import Circle
 from domain.consent import ConsentProcess
 from domain.decision import Decision
-from domain.hats import DELEGATE
+from domain.hats import DELEGATE, LEADER
 from domain.proposal import Proposal
 from domain.relationships import Relationship
+from domain.selection import HatSelection
 from domain.support import NETWORK, SupportRequest
 from domain.values import CoopLink, Peering, Purpose, Stage
 from federation.feed import feed_id_from_node_id
@@ -47,6 +48,7 @@ from node.network.messages import (
     LINK_DELEGATE,
     LINK_LEADER_AGREED,
     LINK_LEADER_PROPOSED,
+    LINK_VACATED,
     PEERING_ACCEPT,
     PEERING_END,
     PEERING_REQUEST,
@@ -65,6 +67,7 @@ from node.network.messages import (
     Introduction,
     LinkPerson,
     PersonErased,
+    SeatVacated,
     SupportMessage,
     SupportRequestMessage,
     encode_body,
@@ -76,6 +79,7 @@ _Circle: Any = Circle
 _ConsentProcess: Any = ConsentProcess
 _Decision: Any = Decision
 _Proposal: Any = Proposal
+_HatSelection: Any = HatSelection
 _Relationship: Any = Relationship
 _SupportRequest: Any = SupportRequest
 
@@ -193,7 +197,13 @@ def _consent_request_answered(node: Publishing, rel: Relationship, event: Any) -
     if not event.seat:
         return []
     answer = ConsentAnswer(
-        rel.other, event.proposal, event.round_number, event.consents, event.argument, event.seat
+        rel.other,
+        event.proposal,
+        event.round_number,
+        event.consents,
+        event.argument,
+        event.seat,
+        event.person,
     )
     return [addressed_to(rel.other, SEAT_ANSWER, answer)]
 
@@ -222,6 +232,23 @@ def _hat_put_on(node: Publishing, circle: Circle, event: Any) -> list[Outgoing]:
     return out
 
 
+def _hat_taken_off(node: Publishing, circle: Circle, event: Any) -> list[Outgoing]:
+    """The delegate or the leader no longer wears the hat: each co-op this circle is part of
+    is told, so that it unseats them; a delegate still wearing the hat takes the seat."""
+    if event.hat_id not in (DELEGATE, LEADER):
+        return []
+    still = [t.person_id for t in circle.terms if t.hat_id == DELEGATE == event.hat_id]
+    out: list[Outgoing] = []
+    for rel in node.relationships():
+        if rel.coop == CoopLink.MEMBER_OF:
+            body = SeatVacated(rel.other, event.hat_id, event.person_id)
+            out.append(addressed_to(rel.other, LINK_VACATED, body))
+            for person in still[:1]:
+                named = LinkPerson(rel.other, person, node.person_name(person))
+                out.append(addressed_to(rel.other, LINK_DELEGATE, named))
+    return out
+
+
 def _consent_round_opened(node: Publishing, proposal: Proposal, event: Any) -> list[Outgoing]:
     out: list[Outgoing] = []
     # Federated consent: each linked circle asked answers by its own process.
@@ -230,13 +257,31 @@ def _consent_round_opened(node: Publishing, proposal: Proposal, event: Any) -> l
             ref, str(proposal.id), proposal.round_number, proposal.title, proposal.text
         )
         out.append(addressed_to(ref, CONSENT_REQUEST, request))
-    # The double link: member circles' delegates and leaders sit in this round.
-    for seat in node.get_circle().participants:
-        if "/" in seat and seat in node.get_circle().full_participants():
+    return out + _seat_requests(node, proposal, proposal.title, proposal.text)
+
+
+def _selection_round_opened(
+    node: Publishing, selection: HatSelection, event: Any
+) -> list[Outgoing]:
+    """A hat selection's consent round (opened by proposing a candidate, or again after
+    integrating objections) asks the seats as a proposal's does: the hat, and the reason the
+    candidate was proposed (no name: names travel only as 11.6 says)."""
+    hat = node.get_circle().hat(selection.hat_id)
+    title = f"Selection for the hat {hat.name}"
+    return _seat_requests(node, selection, title, selection.candidate_reason)
+
+
+def _seat_requests(
+    node: Publishing, process: ConsentProcess, title: str, text: str
+) -> list[Outgoing]:
+    """The double link: member circles' delegates and leaders sit in this round."""
+    out: list[Outgoing] = []
+    circle = node.get_circle()
+    full = set(circle.full_participants())
+    for seat in circle.participants:
+        if "/" in seat and seat in full:
             ref, role = seat.rsplit("/", 1)
-            request = ConsentRequest(
-                ref, str(proposal.id), proposal.round_number, proposal.title, proposal.text, role
-            )
+            request = ConsentRequest(ref, str(process.id), process.round_number, title, text, role)
             out.append(addressed_to(ref, SEAT_REQUEST, request))
     return out
 
@@ -324,12 +369,17 @@ TELL: dict[type[Aggregate], dict[type[Any], Teller]] = {
     },
     Circle: {
         _Circle.HatPutOn: _hat_put_on,
+        _Circle.HatTakenOff: _hat_taken_off,
         _Circle.PersonalDataErased: _personal_data_erased,
     },
     Proposal: {
         _ConsentProcess.ConsentRoundOpened: _consent_round_opened,
         _ConsentProcess.ConsentRoundClosed: _consent_round_closed,
         _Proposal.VoteRecorded: _vote_recorded,
+    },
+    HatSelection: {
+        _HatSelection.CandidateProposed: _selection_round_opened,
+        _ConsentProcess.ConsentRoundOpened: _selection_round_opened,
     },
     SupportRequest: {
         _SupportRequest.SupportRequested: _support_requested,

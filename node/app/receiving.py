@@ -12,6 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.circle import Circle
+from domain.consent import ConsentProcess
 from domain.errors import DomainError
 from domain.proposal import Proposal
 from domain.register import Index, index_id
@@ -118,6 +119,13 @@ class RunContext:
         if not isinstance(proposal, Proposal):
             raise DomainError("That is not a proposal of this circle")
         return proposal
+
+    def process(self, process_id: str) -> ConsentProcess:
+        """A proposal or a hat selection of this circle (both have consent rounds)."""
+        process = self.batch.get(_uuid(process_id), lambda: _missing("proposal or selection"))
+        if not isinstance(process, ConsentProcess):
+            raise DomainError("That is not a proposal or a hat selection of this circle")
+        return process
 
     def support(self, request_id: str, create: Callable[[], Any] | None = None) -> SupportRequest:
         request = self.batch.get(_uuid(request_id), create or (lambda: _missing("request")))

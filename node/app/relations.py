@@ -267,4 +267,4 @@ class Relations:
             request = rel.seat_requests.get(f"{proposal}:{role}")
             if request is None:
                 raise NotFound("The co-op has not asked this seat about that proposal")
-            rel.answer_consent_request(proposal, request["round"], consents, argument, role)
+            rel.answer_consent_request(proposal, request["round"], consents, argument, role, by)

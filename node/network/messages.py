@@ -57,6 +57,7 @@ COOP_WITHDRAW = "coop.withdraw"
 LINK_DELEGATE = "link.delegate"
 LINK_LEADER_PROPOSED = "link.leader_proposed"
 LINK_LEADER_AGREED = "link.leader_agreed"
+LINK_VACATED = "link.vacated"
 CIRCLE_SUMMARY = "circle.summary"
 CONSENT_REQUEST = "consent.request"
 CONSENT_ANSWER = "consent.answer"
@@ -101,6 +102,14 @@ class LinkPerson(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: str = ""
 
 
+class SeatVacated(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A seat of the double link has no holder: its holder no longer wears the hat."""
+
+    to: str
+    seat: str  # "delegate" or "leader"
+    person: str  # who held it, by their id in the member circle
+
+
 class HatHolder(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     hat: str
     person: str
@@ -138,6 +147,9 @@ class ConsentAnswer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     consents: bool
     argument: str = ""
     seat: str = ""
+    # Added within version 1, so with a default (PROTOCOL.md 11.7): for a seat's answer, who
+    # answers (their id in the member circle).
+    person: str = ""
 
 
 class SupportRequestMessage(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -177,6 +189,7 @@ BODY_TYPES: dict[str, type[msgspec.Struct]] = {
     LINK_DELEGATE: LinkPerson,
     LINK_LEADER_PROPOSED: LinkPerson,
     LINK_LEADER_AGREED: LinkPerson,
+    LINK_VACATED: SeatVacated,
     CIRCLE_SUMMARY: CircleSummary,
     CONSENT_REQUEST: ConsentRequest,
     CONSENT_ANSWER: ConsentAnswer,

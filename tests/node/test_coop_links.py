@@ -16,6 +16,8 @@ from node.network.messages import (
     CONSENT_ANSWER,
     CONSENT_REQUEST,
     DECISION_RECORD,
+    LINK_VACATED,
+    SEAT_ANSWER,
     SEAT_REQUEST,
     ConsentAnswer,
     ConsentRequest,
@@ -23,7 +25,7 @@ from node.network.messages import (
     decode_body,
     encode_body,
 )
-from tests.node.circles import consent_to, send, sync
+from tests.node.circles import consent_to, founder, select, send, sync
 
 
 def _types_sent(node: CircleNode, after: int) -> list[str]:
@@ -119,3 +121,102 @@ def test_an_answer_decided_by_formal_vote_is_sent(linked) -> None:  # type: igno
     sync(linked)
     answers = coop.records.get_proposal(asking).answers
     assert answers[f"circle:{kitchen.feed.node_id}"].consents
+
+
+def _kim_delegates(kitchen: CircleNode) -> str:
+    kim = kitchen.people.apply_to_join("Kim Cook")
+    kitchen.people.admit(founder(kitchen), kim)
+    select(kitchen, "delegate", kim)
+    return kim
+
+
+def test_a_seat_answers_by_its_holder(linked) -> None:  # type: ignore[no-untyped-def]
+    """PROTOCOL.md 11.4, `seat.answer`: the answer names who answers, and the co-op takes it
+    only from the holder it records for that seat."""
+    coop, kitchen = linked["coop"], linked["kitchen"]
+    kim = _kim_delegates(kitchen)
+    sync(linked)
+    first = consent_to(coop, Purpose.ADOPT_POLICY, {}, close=False)
+    second = consent_to(coop, Purpose.ADOPT_POLICY, {}, title="Another", close=False)
+    sync(linked)
+    # When: Kim answers for the delegate seat, and the kitchen's node (faulty, say) sends an
+    # answer to the second proposal as someone else.
+    head = kitchen.feed.own_feed().head
+    kitchen.relations.answer_seat(kim, coop.feed.node_id, first, True)
+    (signed,) = kitchen.feed.own_entries(head, 10)
+    body = kitchen.feed.body_for(decode_entry(signed).body_hash, coop.feed.feed_id)
+    assert decode_body(SEAT_ANSWER, body) == ConsentAnswer(  # type: ignore[arg-type]
+        coop.feed.node_id, first, 1, True, "", "delegate", kim
+    )
+    to = coop.feed.node_id
+    stranger = ConsentAnswer(to, second, 1, True, "", "delegate", "someone else")
+    send(kitchen, to, SEAT_ANSWER, encode_body(stranger))
+    sync(linked)
+    # Then: Kim's answer counts; the other is refused and counts nowhere.
+    seat = f"{kitchen.feed.node_id}/delegate"
+    assert coop.records.get_proposal(first).answers[seat].consents
+    assert seat not in coop.records.get_proposal(second).answers
+    assert (
+        "seat.answer: That answer is not from the holder of the delegate seat"
+        in coop.relations.relationship(kitchen.feed.node_id).refusals
+    )
+
+
+def test_a_hat_taken_off_vacates_the_seat(linked) -> None:  # type: ignore[no-untyped-def]
+    """PROTOCOL.md 11.4, `link.vacated`: the kitchen's delegate takes the hat off; the co-op
+    forgets them as the seat's holder, unseats them, and asks the seat nothing more."""
+    coop, kitchen = linked["coop"], linked["kitchen"]
+    kim = _kim_delegates(kitchen)
+    sync(linked)
+    seat = f"{kitchen.feed.node_id}/delegate"
+    assert seat in coop.records.get_circle().full_participants()
+    # When: Kim takes the delegate hat off.
+    head = kitchen.feed.own_feed().head
+    kitchen.hats.take_off_hat(kim, "delegate", kim, "Too busy this year")
+    assert LINK_VACATED in _types_sent(kitchen, head)
+    sync(linked)
+    # Then: the co-op records no delegate, the seat has left its circle, and a new round
+    # asks it nothing; an answer the kitchen's node sends for it all the same is refused.
+    rel = coop.relations.relationship(kitchen.feed.node_id)
+    assert rel.delegate is None and rel.refusals == []
+    assert seat not in coop.records.get_circle().full_participants()
+    head = coop.feed.own_feed().head
+    proposal = consent_to(coop, Purpose.ADOPT_POLICY, {}, close=False)
+    assert SEAT_REQUEST not in _types_sent(coop, head)
+    to = coop.feed.node_id
+    send(
+        kitchen, to, SEAT_ANSWER, encode_body(ConsentAnswer(to, proposal, 1, True, "", "delegate"))
+    )
+    sync(linked)
+    assert "seat.answer: That circle's delegate seat has no holder here" in (
+        coop.relations.relationship(kitchen.feed.node_id).refusals
+    )
+    # And a delegate selected again takes the seat again.
+    select(kitchen, "delegate", kim)
+    sync(linked)
+    assert seat in coop.records.get_circle().full_participants()
+
+
+def test_seats_are_asked_in_hat_selections(linked) -> None:  # type: ignore[no-untyped-def]
+    """PROTOCOL.md 11.4, `seat.request`: a hat selection's consent round asks the seats as a
+    proposal's does, so a co-op whose absent members consent later can close it."""
+    coop, kitchen = linked["coop"], linked["kitchen"]
+    consent_to(coop, Purpose.CHANGE_RULES, {"absentee_policy": "consent_later"})
+    kim = _kim_delegates(kitchen)
+    sync(linked)
+    # Given: the co-op selects its treasurer; its own members consent.
+    host = founder(coop)
+    hat = coop.hats.define_hat(host, "Treasurer", "Keeps the accounts", [], ["money"])
+    selection = coop.hats.open_selection(host, hat)
+    coop.hats.nominate(host, selection, host, "Good with numbers")
+    coop.hats.open_change_round(host, selection)
+    coop.hats.propose_candidate(host, selection, host, "Good with numbers")
+    coop.consent.consent(host, selection)
+    sync(linked)
+    # When: the kitchen's delegate answers for the seat.
+    request = kitchen.relations.relationship(coop.feed.node_id).seat_requests
+    assert request[f"{selection}:delegate"]["title"] == "Selection for the hat Treasurer"
+    kitchen.relations.answer_seat(kim, coop.feed.node_id, selection, True)
+    sync(linked)
+    # Then: the seat's consent counts, and the round closes.
+    assert coop.consent.close_consent_round(host, selection) == "consented"
