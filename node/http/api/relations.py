@@ -139,7 +139,7 @@ class CoopPolicy(BaseModel):
     hat_id: str | None = None
     term_end: date | None = None
     measures: list[str] = []
-    binding: bool
+    binding: bool = False
 
 
 @router.get(
