@@ -303,8 +303,8 @@ class Relationship(Copied, Aggregate):
 
     def seat_vacated(self, role: str, person: str) -> bool:
         """The member circle's delegate or leader no longer wears that hat: the seat has no
-        holder until the circle names another. Returns whether it was that seat's holder (of
-        two wearers of a hat, the other may be the one recorded here)."""
+        holder until the circle names another. Returns whether they held it here (a hat worn
+        before this circle heard of the wearer never seated them)."""
         if self.coop != CoopLink.HAS_MEMBER:
             raise self._refuse("Only a circle that is part of this one vacates its seats")
         if role not in ("delegate", "leader"):

@@ -233,20 +233,16 @@ def _hat_put_on(node: Publishing, circle: Circle, event: Any) -> list[Outgoing]:
 
 
 def _hat_taken_off(node: Publishing, circle: Circle, event: Any) -> list[Outgoing]:
-    """The delegate or the leader no longer wears the hat: each co-op this circle is part of
-    is told, so that it unseats them; a delegate still wearing the hat takes the seat."""
+    """The delegate or the leader no longer wears the hat (taken off, released, or passed on
+    to someone selected: a process hat has one wearer, and the next one's `link.delegate`
+    follows): each co-op this circle is part of is told, so that it unseats them."""
     if event.hat_id not in (DELEGATE, LEADER):
         return []
-    still = [t.person_id for t in circle.terms if t.hat_id == DELEGATE == event.hat_id]
-    out: list[Outgoing] = []
-    for rel in node.relationships():
-        if rel.coop == CoopLink.MEMBER_OF:
-            body = SeatVacated(rel.other, event.hat_id, event.person_id)
-            out.append(addressed_to(rel.other, LINK_VACATED, body))
-            for person in still[:1]:
-                named = LinkPerson(rel.other, person, node.person_name(person))
-                out.append(addressed_to(rel.other, LINK_DELEGATE, named))
-    return out
+    return [
+        addressed_to(rel.other, LINK_VACATED, SeatVacated(rel.other, event.hat_id, event.person_id))
+        for rel in node.relationships()
+        if rel.coop == CoopLink.MEMBER_OF
+    ]
 
 
 def _consent_round_opened(node: Publishing, proposal: Proposal, event: Any) -> list[Outgoing]:
