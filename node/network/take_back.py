@@ -182,13 +182,17 @@ class TakeBack:
             for digest, body in bodies.items()
             if digest in audiences
         ]
-        self._store.save(own, entries=entries, bodies=rows)
         # An erasure the node published after the backup: its effect here, as `erase_person`
         # had it (the bodies of ours that named the person, and their personal details), is
-        # undone by the restore; do it again, so that a restore never brings erased data back.
-        for person, named in erasures:
-            self._store.erase_bodies(named)
-            self._store.delete_aggregate(UUID(person))
+        # undone by the restore; it is done again in the same save (after the rows it stores,
+        # so also of the bodies taken back), so that a restore never brings erased data back.
+        self._store.save(
+            own,
+            entries=entries,
+            bodies=rows,
+            erase_bodies=[digest for _, named in erasures for digest in named],
+            erase_events=[UUID(person) for person, _ in erasures],
+        )
         log.info(
             "took back %d entries of this node's own feed (seq %d to %d) from %s%s",
             len(taken),
