@@ -268,16 +268,19 @@ class CircleNode:
         bodies = self.store.stored_data([entry.body_hash for entry, _ in run if entry.body_hash])
         run = [(entry, bodies.get(entry.body_hash)) for entry, _ in run]
         try:
-            self._apply_released(sender, run, careful=False)
+            batch = self._apply_released(sender, run, careful=False)
         except WontSign:  # as when a run is taken (node/network/intake.py, `_store_run`)
-            self._apply_released(sender, run, careful=True)
+            batch = self._apply_released(sender, run, careful=True)
+        for action in batch.afterwards:
+            action()
 
-    def _apply_released(self, sender: Peer, run: Run, *, careful: bool) -> None:
+    def _apply_released(self, sender: Peer, run: Run, *, careful: bool) -> Batch:
         batch = Batch(self.store.repository)
         inbound.apply(self._receiving, sender, run, batch, careful=careful, released=True)
         self._save_with_entries(
             batch.aggregates(), {"entries": batch.entries, **batch.save_kwargs()}
         )
+        return batch
 
     def request_carried_out(self, record_id: UUID) -> idempotency.CarriedOut | None:
         """The record of a request carried out with an idempotency key, if there is one."""

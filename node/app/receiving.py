@@ -25,7 +25,6 @@ from node.app.peer_view import PeerView, RemotePerson, peer_view_id
 from node.network.batch import Batch
 from node.network.peers import Peer
 
-
 RunEntry = tuple[Entry, bytes | None]  # an entry of a run, with its body if it came with it
 
 

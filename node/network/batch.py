@@ -37,6 +37,7 @@ class Batch:
         # What the batch's save erases (after storing the rest): bodies by hash, aggregates.
         self.erased_bodies: list[bytes] = []
         self.erased: list[UUID] = []
+        self.afterwards: list[Callable[[], None]] = []
 
     def get(self, aggregate_id: UUID, create: Callable[[], A]) -> A:
         """The batch's copy of an aggregate: loaded, or made by `create` if there is none."""
@@ -49,6 +50,10 @@ class Batch:
 
     def add(self, aggregate: Aggregate) -> None:
         self._items.setdefault(aggregate.id, aggregate)
+
+    def after_save(self, action: Callable[[], None]) -> None:
+        """Something to do once the batch is saved (e.g. apply the messages it lets through)."""
+        self.afterwards.append(action)
 
     def erase(self, bodies: list[bytes], aggregate_ids: list[UUID]) -> None:
         """Erase these bodies and aggregates in the batch's save, whatever the batch changed or
@@ -71,7 +76,13 @@ class Batch:
     def checkpoint(self) -> Checkpoint:
         """Where the batch stands now, to roll back to if what follows is refused."""
         pending = {key: len(aggregate.pending_events) for key, aggregate in self._items.items()}
-        return Checkpoint(pending, len(self.entries), len(self.erased_bodies), len(self.erased))
+        return Checkpoint(
+            pending,
+            len(self.entries),
+            len(self.erased_bodies),
+            len(self.erased),
+            len(self.afterwards),
+        )
 
     def rollback(self, mark: Checkpoint) -> None:
         """Undo everything done to the batch since `mark`: aggregates first got since are
@@ -87,6 +98,7 @@ class Batch:
         del self.entries[mark.entries :]
         del self.erased_bodies[mark.erased_bodies :]
         del self.erased[mark.erased :]
+        del self.afterwards[mark.afterwards :]
 
     def _rebuilt(self, aggregate_id: UUID, pending: list[Any]) -> Aggregate:
         try:
@@ -109,3 +121,4 @@ class Checkpoint:
     entries: int
     erased_bodies: int
     erased: int
+    afterwards: int

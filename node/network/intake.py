@@ -204,9 +204,11 @@ class Intake:
         is applied: the message that causes it is refused (and the refusal recorded) like any
         that does not fit, and the others take effect. The entries are taken either way."""
         try:
-            self._save_run(sender, run, after, fresh, extra_entries, careful=False)
+            batch = self._save_run(sender, run, after, fresh, extra_entries, careful=False)
         except WontSign:
-            self._save_run(sender, run, after, fresh, extra_entries, careful=True)
+            batch = self._save_run(sender, run, after, fresh, extra_entries, careful=True)
+        for action in batch.afterwards:
+            action()
         self.reports.observer.received(sender.feed_id, len(run.run))
 
     def _save_run(
