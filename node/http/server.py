@@ -34,6 +34,7 @@ from node.http.federation_api import TAKING_BACK_RETRY_AFTER, authority, federat
 from node.http.metrics import Metrics, RequestTiming
 from node.http.ratelimit import RateLimiter
 from node.http.web import include_pages
+from node.network.background import BackgroundWork, Stopped
 from node.network.delivery import Federator
 from node.network.identity import KeyStore
 from node.network.observing import Observer
@@ -57,6 +58,8 @@ class ServerOptions:
     threads: int = 4
     # Seconds between checks of the calendar (reviews due, terms over, processes lapsed).
     due_interval: float = 3600.0
+    # Seconds the server waits, as it stops, for delivery's and the calendar's store work.
+    stop_timeout: float = 30.0
 
 
 class _WakingObserver(Observer):
@@ -78,7 +81,7 @@ class _WakingObserver(Observer):
         self.metrics.rejected(reason)
 
 
-async def _due_dates_forever(node: CircleNode, interval: float) -> None:
+async def _due_dates_forever(node: CircleNode, interval: float, work: BackgroundWork) -> None:
     """Reviews come due, terms end and late processes lapse by the calendar, without anyone
     asking (`update_due_dates`, also `POST /api/decisions/update-due-dates`): a decision whose
     review came due is marked so, and a member circle's summary for its co-op says so."""
@@ -89,7 +92,9 @@ async def _due_dates_forever(node: CircleNode, interval: float) -> None:
 
     while True:
         try:
-            await anyio.to_thread.run_sync(check)
+            await work.run(check)
+        except Stopped:
+            return
         except PersistenceError as error:  # the store is down, full or read-only: one line
             log.warning("could not check due dates (trying again later): %s", error)
         except Exception:  # a bug: in full, and the checks go on
@@ -117,12 +122,14 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
         timeout = aiohttp.ClientTimeout(total=options.request_timeout)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             client = FederationClient(session, signer if node.feed.keys else None)  # type: ignore[arg-type]
+            work = BackgroundWork()
             federator = Federator(
                 node,
                 client,
                 pull_interval=options.pull_interval,
                 poll_interval=options.poll_interval,
                 refresh_keys=refresh_keys,
+                work=work,
             )
             app.state.federator = federator
             loop = asyncio.get_running_loop()
@@ -133,7 +140,7 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
             node.observer = _WakingObserver(metrics, wake)
             tasks = [
                 asyncio.create_task(federator.run()),
-                asyncio.create_task(_due_dates_forever(node, options.due_interval)),
+                asyncio.create_task(_due_dates_forever(node, options.due_interval, work)),
             ]
             try:
                 yield
@@ -144,6 +151,13 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
                 for task in tasks:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                # Their threads may still be reading or writing the store: the store is
+                # closed after the server stops, so wait for them here (and take no more).
+                if not await asyncio.to_thread(work.stop, options.stop_timeout):
+                    log.warning(
+                        "background store work still under way after %.0f s; stopping anyway",
+                        options.stop_timeout,
+                    )
 
     app = FastAPI(title="circle-node", lifespan=lifespan)
 

@@ -25,6 +25,7 @@ from federation.client import FederationClient, TransportError
 from federation.feed import node_id
 from federation.verify import Rejected
 from federation.wire import MAX_PAGE_ENTRIES, FeedPage, Push
+from node.network.background import BackgroundWork, Stopped
 from node.network.feeds import PeerFeed
 from node.network.peers import JOINING, PEER, Delivery, Peer
 from node.network.take_back import TakeBack, take_back_from_peers
@@ -112,6 +113,8 @@ class Federator:
     threads: anyio.CapacityLimiter = field(
         default_factory=lambda: anyio.CapacityLimiter(DELIVERY_THREADS)
     )
+    # What the server waits for before it closes the store (node/network/background.py).
+    work: BackgroundWork = field(default_factory=BackgroundWork)
 
     def pull_soon(self, feed_id: bytes) -> None:
         """A push arrived ahead of what is held from that peer: catch up now."""
@@ -132,6 +135,8 @@ class Federator:
                     self.node.take_back, peers, self.client, self._in_thread
                 ):
                     return
+            except Stopped:
+                return
             except Exception:  # a store outage or a bug: try again
                 log.exception("taking back this node's own feed failed; trying again")
             await asyncio.sleep(self.pull_interval)
@@ -139,7 +144,7 @@ class Federator:
     async def _in_thread(self, function: Callable[..., R], *args: Any) -> R:
         """Store work, in a thread of delivery's own (`threads`): a long catch-up never takes
         the threads that carry out requests (`serve --threads`), nor they its."""
-        return await anyio.to_thread.run_sync(function, *args, limiter=self.threads)
+        return await self.work.run(function, *args, limiter=self.threads)
 
     async def _peers(self, *statuses: str) -> list[Peer]:
         peers = await self._in_thread(self.node.peering.peers)
@@ -152,6 +157,8 @@ class Federator:
         while True:
             try:
                 await self.push_round()
+            except Stopped:
+                return
             except Exception:  # a store outage or a bug must not end delivery for every peer
                 log.exception("a push round failed; trying again")
             with contextlib.suppress(TimeoutError):
@@ -227,6 +234,8 @@ class Federator:
             self.pull_wakeup.clear()
             try:
                 await self.pull_round()
+            except Stopped:
+                return
             except Exception:  # as above: the next round tries again
                 log.exception("a pull round failed; trying again")
             with contextlib.suppress(TimeoutError):
@@ -243,6 +252,8 @@ class Federator:
             # this node from catching up with the others; it is tried again after a while.
             try:
                 await self.catch_up(peer)
+            except Stopped:
+                raise
             except Exception:
                 link.pull_failures += 1
                 delay = self.pull_backoff.delay(link.pull_failures, self.rand)

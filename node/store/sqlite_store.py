@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -56,15 +57,23 @@ class _Held:
     """A thread's read connection, held in that thread's local storage: when the thread ends
     (anyio's worker threads end after a while idle), the holder goes and closes it."""
 
-    __slots__ = ("__weakref__", "connection")
+    __slots__ = ("__weakref__", "connection", "reading")
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
+        self.reading = False  # a statement is under way on it
+
+
+# Seconds `Readers.close` waits for the reads under way before it closes what is idle.
+CLOSE_WAIT = 10.0
 
 
 class Readers:
     """A read connection per thread (autocommit: each statement reads the last committed
-    state), opened on first use, closed when its thread ends or the store closes."""
+    state), opened on first use, closed when its thread ends or the store closes.
+
+    Closing a connection while another thread runs a statement on it crashes the process
+    (SIGSEGV), so `close` refuses new reads and waits for the ones under way first."""
 
     def __init__(self, db_name: str, timeout: float) -> None:
         self._db_name = db_name
@@ -72,45 +81,64 @@ class Readers:
         self._local = threading.local()
         self._held: weakref.WeakSet[_Held] = weakref.WeakSet()
         self._lock = threading.Lock()
+        self._read_done = threading.Condition(self._lock)
         self._closed = False
 
     def rows(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         """All rows of one statement (all of them: a statement left unfinished would hold
         its read open, and keep the WAL from being checkpointed)."""
+        held = self._held_here(reading=True)
         try:
-            return self._connection().execute(statement, params).fetchall()
+            return held.connection.execute(statement, params).fetchall()
         except sqlite3.Error as error:
-            if self._closed:  # closed under it, as the node shuts down
-                raise persistence.InterfaceError("the store is closed") from error
             raise _translated(error) from error
+        finally:
+            with self._lock:
+                held.reading = False
+                if self._closed:  # `close` is waiting for the reads under way
+                    self._read_done.notify_all()
 
     def _connection(self) -> sqlite3.Connection:
-        if self._closed:
-            raise persistence.InterfaceError("the store is closed")
+        return self._held_here().connection
+
+    def _held_here(self, reading: bool = False) -> _Held:
+        """This thread's connection, opened on first use; marked as `reading` under the lock,
+        so that `close` either waits for the read or has refused it."""
         held: _Held | None = getattr(self._local, "held", None)
-        if held is not None:
-            return held.connection
         with self._lock:
             if self._closed:
                 raise persistence.InterfaceError("the store is closed")
-            connection = sqlite3.connect(
-                self._db_name,
-                uri=True,
-                isolation_level=None,  # autocommit: no transaction is left open
-                check_same_thread=False,  # used by its thread only; closed by whoever ends it
-                timeout=self._timeout,
-            )
-            held = _Held(connection)
-            weakref.finalize(held, connection.close)
-            self._held.add(held)
-        self._local.held = held
-        return connection
+            if held is None:
+                try:
+                    connection = sqlite3.connect(
+                        self._db_name,
+                        uri=True,
+                        isolation_level=None,  # autocommit: no transaction is left open
+                        check_same_thread=False,  # its thread's only; closed by whoever ends it
+                        timeout=self._timeout,
+                    )
+                except sqlite3.Error as error:
+                    raise _translated(error) from error
+                held = _Held(connection)
+                weakref.finalize(held, connection.close)
+                self._held.add(held)
+                self._local.held = held
+            held.reading = reading
+        return held
 
-    def close(self) -> None:
+    def close(self, wait: float = CLOSE_WAIT) -> None:
+        """Refuse new reads, wait (at most `wait` seconds) for the reads under way, and close
+        the connections; one still reading after that is left to close when its thread ends."""
+        deadline = time.monotonic() + wait
         with self._lock:
             self._closed = True
-            held = list(self._held)
-        for each in held:
+            while any(each.reading for each in self._held):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._read_done.wait(left)
+            idle = [each for each in self._held if not each.reading]
+        for each in idle:
             each.connection.close()
 
 
@@ -220,7 +248,12 @@ class Factory(library.SQLiteFactory):
     aggregate_recorder_class = SnapshotRecorder
 
     def close(self) -> None:
+        """Close the read connections, then the pool once the writes under way are done (its
+        `close` closes connections in use too, which would crash the thread using one)."""
         readers: Readers | None = getattr(self.datastore, "readers", None)
         if readers is not None:
             readers.close()
+        deadline = time.monotonic() + CLOSE_WAIT
+        while self.datastore.pool.num_in_use and time.monotonic() < deadline:
+            time.sleep(0.01)
         super().close()

@@ -147,3 +147,36 @@ def test_a_store_that_fails_the_calendar_check_is_one_warning_line_and_the_check
         assert "readonly" in warnings[0].getMessage()
     finally:
         node.close()
+
+
+def test_stopping_the_server_waits_for_the_background_threads_before_the_store_closes(
+    tmp_path: Path,
+) -> None:
+    # A task cancelled while it waits on a worker thread does not stop the thread: `serve`
+    # closed the store while delivery's and the calendar's threads still read it (SIGSEGV).
+    import threading
+    import time
+
+    node = open_node(Settings(data_dir=tmp_path / "node"))
+    under_way = threading.Event()
+    left: list[float] = []
+    peers = node.peering.peers
+
+    def slow_peers() -> list[object]:
+        under_way.set()
+        time.sleep(0.5)
+        left.append(time.monotonic())
+        return peers()  # type: ignore[return-value]
+
+    node.peering.peers = slow_peers  # type: ignore[method-assign]
+    try:
+        app = create_app(node, None, ServerOptions("http://testserver", poll_interval=0.01))
+        with TestClient(app):
+            assert under_way.wait(5)
+        stopped = time.monotonic()
+        assert left and left[0] <= stopped  # the thread's read was over when the server stopped
+        calls = len(left)
+        time.sleep(0.6)
+        assert len(left) == calls  # and none began after
+    finally:
+        node.close()

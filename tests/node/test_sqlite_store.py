@@ -125,3 +125,57 @@ def test_a_thread_that_ends_closes_its_read_connection(tmp_path: Path) -> None:
             connection.execute("SELECT 1")  # closed
     assert len(readers._held) == 0
     readers.close()
+
+
+
+# Threads reading in a loop while the store closes, in a process of its own (a crash there
+# is a failed test, not a lost test run).
+_READING_WHILE_CLOSING = """
+import sqlite3, sys, threading, time
+from node.store.sqlite_store import Readers
+
+path = sys.argv[1]
+made = sqlite3.connect(path)
+made.execute("CREATE TABLE t (a)")
+made.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(2000)])
+made.commit()
+made.close()
+for _ in range(30):
+    readers = Readers(path, timeout=1)
+    refused = []
+
+    def read():
+        while True:
+            try:
+                readers.rows("SELECT a FROM t WHERE a > ? ORDER BY a DESC", [5])
+            except Exception as error:
+                refused.append(type(error).__name__)
+                return
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.02)
+    readers.close()
+    for thread in threads:
+        thread.join()
+    assert refused == ["InterfaceError"] * 3, refused
+print("closed cleanly")
+"""
+
+
+def test_closing_waits_for_the_reads_under_way_and_refuses_new_ones(tmp_path: Path) -> None:
+    # Closing a connection while another thread ran a statement on it crashed the process
+    # (SIGSEGV) when `serve` stopped while delivery was reading.
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _READING_WHILE_CLOSING, str(tmp_path / "circle.sqlite")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "closed cleanly"
