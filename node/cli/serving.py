@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
 import shutil
+import signal
+import socket
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -77,7 +82,8 @@ def serve(
         ),
     ] = 4,
 ) -> None:
-    """Serve the node: the federation API, with delivery to and from peers."""
+    """Serve the node: the federation API, with delivery to and from peers. SIGTERM or SIGINT
+    (Ctrl-C) stop it cleanly: requests under way are finished, then delivery, then the store."""
     import uvicorn
 
     from node.http.server import ServerOptions, create_app
@@ -85,7 +91,8 @@ def serve(
     from node.logs import configure as configure_logs
     from node.network.identity import KeyStore
 
-    with opened(data) as (node, settings):
+    listening = listen(host, port)  # a port that is taken is refused before the store opens
+    with listening, opened(data) as (node, settings):
         assert node.feed.keys is not None
         options = ServerOptions(
             public_url=url or f"http://{host}:{port}",
@@ -96,15 +103,45 @@ def serve(
         typer.echo(f"Serving node {node.feed.node_id} at {options.public_url}")
         configure_logs(sys.stderr)
         out_of_the_collectors_way()
-        uvicorn.run(
+        config = uvicorn.Config(
             server_app,
-            host=host,
-            port=port,
             log_config=None,
             access_log=False,
             http=timed_protocol(request_timeout),  # slow or stalled clients are cut off
             timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
         )
+        with stopped_by_signals():
+            uvicorn.Server(config).run(sockets=[listening])
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The server's socket, bound and listening; a taken port or an address this machine does
+    not have is one line and exit 1."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise fail(f"cannot listen on {host}:{port}: {reason}") from None
+
+
+@contextlib.contextmanager
+def stopped_by_signals() -> Iterator[None]:
+    """uvicorn stops on SIGTERM or SIGINT, then raises the signal again once it has stopped:
+    either one ends the server here, and the store is closed after it (exit 0), instead of
+    SIGTERM ending the process before the store is closed."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    before = {each: signal.signal(each, stop) for each in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for each, handler in before.items():
+            signal.signal(each, handler)
 
 
 def out_of_the_collectors_way() -> None:

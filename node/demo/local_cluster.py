@@ -117,7 +117,7 @@ class LocalNode:
                 wait_for(self.healthy, 30, f"{self.name} to serve")
                 return
             except RuntimeError as error:
-                if "address already in use" not in str(error) or attempt == PORT_ATTEMPTS:
+                if "address already in use" not in str(error).lower() or attempt == PORT_ATTEMPTS:
                     raise
             self.port = free_port()
             self.url = f"http://127.0.0.1:{self.port}"

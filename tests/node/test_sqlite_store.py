@@ -127,7 +127,6 @@ def test_a_thread_that_ends_closes_its_read_connection(tmp_path: Path) -> None:
     readers.close()
 
 
-
 # Threads reading in a loop while the store closes, in a process of its own (a crash there
 # is a failed test, not a lost test run).
 _READING_WHILE_CLOSING = """
