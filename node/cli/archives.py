@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from node.cli.opening import DataOption, Failure, fail, load_settings, opened
+from node.cli.opening import DataOption, Failure, fail, load_settings, opened, require_node
 from node.cli.progress import progress_bar
 
 
@@ -53,6 +53,7 @@ def backup(
     from node.cli.backup import backup as write_backup
 
     settings = load_settings(data)
+    require_node(settings)
     try:
         names = write_backup(settings, path)
     except (BackupError, OSError) as error:

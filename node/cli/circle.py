@@ -20,7 +20,7 @@ def init(
     data: DataOption = None,
 ) -> None:
     """Create a node and found its circle."""
-    with opened(data) as (node, settings):
+    with opened(data, create=True) as (node, settings):
         founder_id = node.circle.found_circle(
             name=name, aim=aim, domain=domain, founder_name=founder, kind=kind, parent=parent
         )

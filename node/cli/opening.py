@@ -46,14 +46,34 @@ def load_settings(data: Path | None) -> Settings:
         raise fail(str(error)) from None
 
 
+def require_node(settings: Settings) -> None:
+    """Only `init` makes a node: any other command given a folder that holds none (a typo in
+    `--data`, an empty folder) says so instead of making a new identity there."""
+    from node.network.identity import KEYS_FILE
+
+    folder = settings.data_dir
+    if not folder.is_dir():
+        raise fail(f"no node in {folder}: the folder does not exist (`circle-node init` makes one)")
+    if not any(folder.iterdir()):
+        raise fail(f"no node in {folder}: the folder is empty (`circle-node init` makes one)")
+    if not (folder / KEYS_FILE).exists():
+        raise fail(
+            f"no node in {folder}: it holds no {KEYS_FILE} (restore it from a backup, "
+            "or `circle-node init` a new node)"
+        )
+
+
 @contextlib.contextmanager
-def opened(data: Path | None) -> Iterator[tuple[CircleNode, Settings]]:
-    """Open the node in the data folder; any known failure becomes a message and exit 1."""
+def opened(data: Path | None, *, create: bool = False) -> Iterator[tuple[CircleNode, Settings]]:
+    """Open the node in the data folder (made there only with `create`: `init`); any known
+    failure becomes a message and exit 1."""
     from eventsourcing.persistence import InterfaceError, OperationalError
 
     from node.app.persistence import open_node
 
     settings = load_settings(data)
+    if not create:
+        require_node(settings)
     try:
         node = open_node(settings)
     except FAILURES as error:

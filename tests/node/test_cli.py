@@ -79,7 +79,7 @@ def test_failures_exit_non_zero_with_a_message_and_no_traceback(tmp_path: Path) 
     assert "already has its circle" in again.stderr
     assert "Traceback" not in again.stderr
     empty = run("logbook", "--data", str(tmp_path / "empty"))
-    assert empty.returncode == 1 and "run `circle-node init` first" in empty.stderr
+    assert empty.returncode == 1 and "`circle-node init` makes one" in empty.stderr
     blank = run(
         "init",
         "--data",
@@ -114,7 +114,7 @@ def test_serve_leaves_what_it_built_out_of_the_collectors_way(
     frozen: list[int] = []
     monkeypatch.setattr("node.logs.configure", lambda stream: None)  # this process's logging
     monkeypatch.setattr(
-        uvicorn, "run", lambda *args, **kwargs: frozen.append(gc.get_freeze_count())
+        uvicorn.Server, "run", lambda *args, **kwargs: frozen.append(gc.get_freeze_count())
     )
     try:
         served = runner.invoke(app, ["serve", "--data", data, "--port", "0"])
@@ -123,3 +123,48 @@ def test_serve_leaves_what_it_built_out_of_the_collectors_way(
         gc.unfreeze()  # this test process goes on
     # Everything the server was built from was frozen before it began to serve.
     assert frozen and frozen[0] > 10_000
+
+
+# Every command that takes a data folder, with what else it needs.
+_COMMANDS = [
+    ["id"],
+    ["logbook"],
+    ["people"],
+    ["serve", "--port", "0"],
+    ["rotate-key"],
+    ["peer", "list"],
+    ["catch-up"],
+    ["export", "archive.cn"],
+    ["backup", "backup.tar"],
+    ["join", "http://127.0.0.1:9", "--url", "http://127.0.0.1:8"],
+]
+
+
+@pytest.mark.parametrize("command", _COMMANDS, ids=lambda command: " ".join(command[:2]))
+def test_only_init_makes_a_node_every_other_command_names_the_folder_that_holds_none(
+    tmp_path: Path, command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from node.cli.main import app
+
+    monkeypatch.chdir(tmp_path)  # where an archive or backup would be written
+    runner = CliRunner()
+    missing, empty, configured = tmp_path / "typo", tmp_path / "empty", tmp_path / "configured"
+    empty.mkdir()
+    configured.mkdir()
+    (configured / "circle-node.toml").write_text("encrypt = false\n")
+    for folder, why in (
+        (missing, "the folder does not exist"),
+        (empty, "the folder is empty"),
+        (configured, "it holds no node.keys"),
+    ):
+        before = sorted(folder.rglob("*")) if folder.exists() else None
+        result = runner.invoke(app, [*command, "--data", str(folder)])
+        assert result.exit_code == 1, result.output
+        assert result.output == f"error: no node in {folder}: {why}" + (
+            " (`circle-node init` makes one)\n"
+            if folder is not configured
+            else " (restore it from a backup, or `circle-node init` a new node)\n"
+        )
+        assert (sorted(folder.rglob("*")) if folder.exists() else None) == before  # untouched
