@@ -3,9 +3,11 @@ node's actual settings and command line (what a container would be started with)
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pytest
 import typer.main
 import yaml
 
@@ -31,6 +33,12 @@ def node_envvars() -> set[str]:
     return settings | set(serve_envvars().values())
 
 
+def test_the_settings_know_the_variables_of_serve_and_refuse_no_other() -> None:
+    from node.settings import SERVE_OPTIONS
+
+    assert set(serve_envvars().values()) == SERVE_OPTIONS
+
+
 def test_compose_has_a_coop_two_circles_and_postgres() -> None:
     services = compose()["services"]
     assert set(services) == {"postgres", *NODES}
@@ -46,7 +54,13 @@ def test_each_node_is_configured_with_settings_the_node_reads(tmp_path: Path) ->
         env = {key: str(value) for key, value in service["environment"].items()}
         # Only variables the node reads, and they load as valid settings.
         assert set(env) <= node_envvars(), name
-        settings = Settings.load(None, environ=env)
+        with pytest.MonkeyPatch.context() as environment:
+            for variable in os.environ:
+                if variable.startswith("CIRCLE_NODE_"):
+                    environment.delenv(variable)
+            for variable, value in env.items():
+                environment.setenv(variable, value)
+            settings = Settings.load(None)
         assert str(settings.data_dir) == env["CIRCLE_NODE_DATA"]
         # Its data folder is a volume of its own.
         assert service["volumes"] == [f"{name}-data:{env['CIRCLE_NODE_DATA']}"]

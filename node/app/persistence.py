@@ -12,7 +12,8 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from eventsourcing.cryptography import AESCipher
 
-from node.settings import Settings, SettingsError
+from node.network.identity import KEYS_FILE
+from node.settings import CONFIG_FILE, Settings, SettingsError
 from node.store.keyfiles import read_or_create_secret
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ log = logging.getLogger("circle_node.store")
 
 def event_store_env(settings: Settings) -> dict[str, str]:
     """The eventsourcing environment for these settings (no other source is consulted)."""
+    check_encryption_unchanged(settings)
     if settings.database_url:
         env = postgres_env(settings.database_url)
     else:
@@ -35,11 +37,6 @@ def event_store_env(settings: Settings) -> dict[str, str]:
             "SQLITE_DBNAME": str(settings.sqlite_path),
             "SQLITE_LOCK_TIMEOUT": "10",
         }
-    if not settings.encrypt and settings.store_key_path.exists():
-        raise SettingsError(
-            f"This node's store is encrypted ({settings.store_key_path} exists): set "
-            "encrypt = true in circle-node.toml, or CIRCLE_NODE_ENCRYPT=1"
-        )
     if settings.encrypt:
         key = read_or_create_secret(
             settings.store_key_path, lambda: AESCipher.create_key(32).encode()
@@ -50,6 +47,27 @@ def event_store_env(settings: Settings) -> dict[str, str]:
             COMPRESSOR_TOPIC="eventsourcing.compressor:ZlibCompressor",
         )
     return env
+
+
+def check_encryption_unchanged(settings: Settings) -> None:
+    """Encryption is chosen when a node is made: a store is never turned from plain to
+    encrypted or back (its events would not be read). Checked before anything is written."""
+    key = settings.store_key_path
+    if not settings.encrypt and key.exists():
+        raise SettingsError(
+            f"This node's store is encrypted ({key} exists): set encrypt = true in "
+            f"{settings.data_dir / CONFIG_FILE}, or CIRCLE_NODE_ENCRYPT=1"
+        )
+    made = (settings.data_dir / KEYS_FILE).exists() or (
+        not settings.database_url and settings.sqlite_path.exists()
+    )
+    if settings.encrypt and made and not key.exists():
+        raise SettingsError(
+            f"This node's store was made without encryption (there is no {key}), and a store "
+            "cannot be encrypted once made: remove encrypt from "
+            f"{settings.data_dir / CONFIG_FILE} or unset CIRCLE_NODE_ENCRYPT (if it was "
+            "encrypted, its key is lost: restore store.key from a backup)"
+        )
 
 
 # The SQLite store and the files SQLite keeps beside it (its write-ahead log and shared memory).

@@ -63,7 +63,7 @@ def test_metrics_count_entries_outbox_rejections_and_latency(tmp_path: Path) -> 
 def test_the_logs_of_a_run_hold_no_token_and_no_key(tmp_path: Path) -> None:
     node = LocalNode(tmp_path, "kitchen")
     (node.data / "circle-node.toml").write_text("encrypt = true\n")
-    settings = Settings.load(node.data, environ={})
+    settings = Settings.load(node.data)
     with open_node_ctx(settings) as store:
         founder = store.circle.found_circle(
             name="Kitchen", aim="Feed", domain="Food", founder_name="Ada Lovelace"

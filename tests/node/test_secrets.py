@@ -344,6 +344,6 @@ def test_a_backup_holds_keys_so_it_is_its_owners_alone(tmp_path: Path, clock: Cl
     assert stat.S_IMODE(target.stat().st_mode) == 0o700
     for name in ("node.keys", "store.key"):
         assert stat.S_IMODE((target / name).stat().st_mode) == 0o600
-    again = open_node(Settings.load(target, environ={}), clock)
+    again = open_node(Settings.load(target), clock)
     assert again.records.get_circle().name == "Moonflower circle"
     again.close()
