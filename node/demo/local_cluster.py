@@ -19,6 +19,7 @@ from pathlib import Path
 
 from node.app.node import CircleNode
 from node.app.persistence import open_node
+from node.network.identity import KEYS_FILE
 from node.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,6 +84,7 @@ class LocalNode:
 
     def spawn(self) -> None:
         """Start serving, without waiting for it to answer."""
+        self._make_if_new()
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [
@@ -106,6 +108,18 @@ class LocalNode:
         if self.nice:
             ours = os.getpriority(os.PRIO_PROCESS, 0)
             os.setpriority(os.PRIO_PROCESS, self.process.pid, min(19, ours + self.nice))
+
+    def _make_if_new(self) -> None:
+        """`serve` opens only a node that exists (on the command line `init` makes it): a
+        folder without one gets it here, as `serve` will open it (its config file, and the
+        database its environment names)."""
+        if (self.data / KEYS_FILE).exists():
+            return
+        settings = Settings.load(self.data)
+        if "CIRCLE_NODE_DATABASE_URL" in self.env:
+            url = self.env["CIRCLE_NODE_DATABASE_URL"]
+            settings = settings.model_copy(update={"database_url": url})
+        open_node(settings).close()
 
     def start(self) -> None:
         """Serve, and wait until this node answers on its port. A port is only free when it is
