@@ -1,4 +1,5 @@
-"""A token bucket per client, for requests from nodes this one does not know."""
+"""A token bucket per client: for pushes from nodes this one does not know, sign-ins, and
+wrong personal tokens on the member API."""
 
 from __future__ import annotations
 
@@ -45,6 +46,19 @@ class RateLimiter:
             return allowed
         allowed, self._buckets[key] = self._take(bucket, now)  # now the most recent
         return allowed
+
+    def refusing(self, key: str) -> bool:
+        """Whether `allow(key)` would refuse now (nothing is counted): a client over its limit
+        is refused before anything it sent is looked at."""
+        with self._lock:
+            now = self.clock()
+            if key in self._buckets:
+                bucket: tuple[float, float] | None = self._buckets[key]
+            elif len(self._buckets) < self.max_keys:
+                return False  # a new client starts full
+            else:
+                bucket = self._overflow
+        return bucket is not None and self._refilled(bucket, now) < 1.0
 
     def retry_after(self, key: str) -> int:
         with self._lock:

@@ -176,6 +176,9 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
     app.state.authority = authority(public.netloc, public.scheme)
     app.state.public_scheme = public.scheme
     app.state.join_limiter = RateLimiter()
+    # Wrong personal tokens on the member API, per client: as many as sign-ins may try (10 at
+    # once, then one every 6 seconds).
+    app.state.token_limiter = RateLimiter(per_minute=10.0, burst=10.0)
     app.include_router(federation_router(app.state.join_limiter, describe))
     include_api(app)
     include_pages(app)

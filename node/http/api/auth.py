@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import anyio
@@ -10,6 +11,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from node.app.node import CircleNode
 from node.http.api.errors import Problem
+from node.http.ratelimit import RateLimiter
+
+log = logging.getLogger("circle_node.api")
 
 _bearer = HTTPBearer(auto_error=False, description="A personal token (cn_...)")
 
@@ -31,6 +35,12 @@ async def person(
             "Sign in with your personal token",
             {"WWW-Authenticate": "Bearer"},
         )
+    # Wrong tokens are counted per client, as sign-ins are: over the limit, a client's tokens
+    # are not even looked at until its bucket refills (429).
+    client = request.client.host if request.client else "unknown"
+    guesses: RateLimiter = request.app.state.token_limiter
+    if guesses.refusing(client):
+        raise _too_many(guesses, client)
     node = node_of(request)
     if node.store.reads_are_local:
         # Two reads of kept aggregates, quick on SQLite: cheaper here than a hand-off
@@ -42,6 +52,9 @@ async def person(
             node.tokens.person_for_token, credentials.credentials
         )
     if found is None:
+        log.info("a wrong personal token from %s", client)
+        if not guesses.allow(client):
+            raise _too_many(guesses, client)
         raise Problem(
             401,
             "unauthenticated",
@@ -49,6 +62,16 @@ async def person(
             {"WWW-Authenticate": "Bearer"},
         )
     return found
+
+
+def _too_many(guesses: RateLimiter, client: str) -> Problem:
+    log.warning("wrong personal tokens from %s are over the limit", client)
+    return Problem(
+        429,
+        "rate_limited",
+        "Too many wrong personal tokens from your address; try again after Retry-After seconds",
+        {"Retry-After": str(guesses.retry_after(client))},
+    )
 
 
 async def _node(request: Request) -> CircleNode:

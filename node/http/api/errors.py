@@ -106,5 +106,15 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
             (422, "The request is incomplete or contradictory"),
         )
     },
+    429: problem_documented(
+        "Too many wrong personal tokens from this address (rate_limited); try again after "
+        "Retry-After seconds",
+        headers={
+            "Retry-After": {
+                "description": "Seconds to wait before trying again",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    ),
     503: STORE_UNAVAILABLE,
 }

@@ -282,3 +282,37 @@ def test_the_logbook_tells_the_story_page_by_page(circle: Circle) -> None:
     page = c.get("gus", "/logbook", params={"offset": 3, "limit": 4}).json()
     assert [e["text"] for e in page["items"]] == told[3:7]
     assert (page["total"], page["offset"], page["limit"]) == (len(told), 3, 4)
+
+
+def test_wrong_tokens_are_rate_limited_per_client_as_sign_ins_are(circle: Circle) -> None:
+    from node.http.ratelimit import RateLimiter
+
+    c = circle
+    now = [0.0]
+    limiter = RateLimiter(per_minute=10.0, burst=10.0, clock=lambda: now[0])
+    c.client.app.state.token_limiter = limiter  # type: ignore[attr-defined]
+    wrong = {"Authorization": "Bearer cn_a-guess"}
+    # Given ten wrong tokens from one address, each refused as unknown.
+    for _ in range(10):
+        assert c.client.get("/api/proposals", headers=wrong).status_code == 401
+    # When it tries again, with a wrong token or even a right one: 429, and when to retry.
+    for headers in (wrong, c.as_("ada")):
+        response = c.client.get("/api/proposals", headers=headers)
+        assert_problem(
+            response,
+            429,
+            "rate_limited",
+            "Too many wrong personal tokens from your address; try again after Retry-After seconds",
+        )
+        assert response.headers["retry-after"] == "6"
+    # Another address is not limited by it, and right tokens never count.
+    assert not limiter.refusing("another address")
+    now[0] += 6.0  # one guess refilled
+    for _ in range(20):
+        assert c.get("ada", "/proposals").status_code == 200
+    assert c.client.get("/api/proposals", headers=wrong).status_code == 401
+    assert c.client.get("/api/proposals", headers=wrong).status_code == 429
+    # A request without a token is not a guess.
+    now[0] += 60.0
+    for _ in range(20):
+        assert c.client.get("/api/proposals").status_code == 401

@@ -36,6 +36,7 @@ from node.app.node import CircleNode
 from node.demo.scripted import consent_to
 from node.http.server import ServerOptions, create_app
 from tests.node.api.everyone import START, Everyone, everyone, fill_path
+from tests.node.api.world import unlimited_guesses
 
 MEMBERS = ("gus", "eli", "cleo", "ben", "ada")
 ALL = frozenset(MEMBERS)
@@ -52,7 +53,9 @@ Setup = Callable[[Everyone], dict[str, str]]
 
 
 def app_for(world: Everyone) -> TestClient:
-    return TestClient(create_app(world.node, None, ServerOptions(public_url="http://testserver")))
+    return unlimited_guesses(
+        TestClient(create_app(world.node, None, ServerOptions(public_url="http://testserver")))
+    )
 
 
 # Setups: bring a fresh circle to where a route's action is possible; return path parameters.

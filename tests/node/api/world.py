@@ -11,6 +11,7 @@ from httpx import Response
 
 from node.app.node import CircleNode
 from node.demo.scripted import select
+from node.http.ratelimit import RateLimiter
 from node.http.server import ServerOptions, create_app
 
 PROBLEM = "application/problem+json"
@@ -44,7 +45,16 @@ class Circle:
 
 def serve(node: CircleNode) -> TestClient:
     # No `with`: the app's delivery loops do not run; requests are served all the same.
-    return TestClient(create_app(node, None, ServerOptions(public_url="http://testserver")))
+    return unlimited_guesses(
+        TestClient(create_app(node, None, ServerOptions(public_url="http://testserver")))
+    )
+
+
+def unlimited_guesses(client: TestClient) -> TestClient:
+    """The tests' one client sends many wrong tokens on purpose (every route, every case):
+    their limit is tested on its own (test_api_access.py)."""
+    client.app.state.token_limiter = RateLimiter(burst=1e9)  # type: ignore[attr-defined]
+    return client
 
 
 def kitchen(node: CircleNode, name: str = "Kitchen") -> Circle:
