@@ -29,6 +29,7 @@ from federation.feed import node_id
 from node.app.node import CircleNode
 from node.http.api import include_api
 from node.http.api.errors import STORE_UNAVAILABLE, Problem, domain_problem, problem_response
+from node.http.api_docs import docs_router
 from node.http.body_limits import LimitBodies
 from node.http.federation_api import TAKING_BACK_RETRY_AFTER, authority, federation_router
 from node.http.metrics import Metrics, RequestTiming
@@ -159,7 +160,9 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
                         options.stop_timeout,
                     )
 
-    app = FastAPI(title="circle-node", lifespan=lifespan)
+    # /docs is the node's own (node/http/api_docs.py): FastAPI's pages load Swagger UI and
+    # ReDoc from a CDN, with an inline script.
+    app = FastAPI(title="circle-node", lifespan=lifespan, docs_url=None, redoc_url=None)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -181,6 +184,7 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
     app.state.token_limiter = RateLimiter(per_minute=10.0, burst=10.0)
     app.include_router(federation_router(app.state.join_limiter, describe))
     include_api(app)
+    app.include_router(docs_router)
     include_pages(app)
 
     @app.exception_handler(DomainError)

@@ -110,6 +110,44 @@ def test_openapi_documents_every_route_with_schemas_and_problems(circle: Circle)
     assert response.status_code == 200 and "swagger" in response.text.lower()
 
 
+def test_the_docs_work_offline_and_the_public_pages_carry_the_security_headers(
+    circle: Circle,
+) -> None:
+    from node.http.web.rendering import SECURITY_HEADERS
+
+    c = circle.client
+    page = c.get("/docs")
+    assert page.status_code == 200
+    # Every file the page loads is the node's own (before: Swagger UI from a CDN).
+    loaded = re.findall(r'(?:src|href)="([^"]*)"', page.text)
+    assert loaded and all(url.startswith("/docs/assets/") for url in loaded), loaded
+    assert not re.search(r"https?://", page.text)
+    # No inline script (before: FastAPI's page started Swagger UI inline), and the policy
+    # runs scripts from the node only.
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page.text, re.DOTALL)
+    assert scripts and all('src="' in attributes and not body for attributes, body in scripts)
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "unsafe-inline" not in policy.split("style-src")[0]
+    assert "connect-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    for url in loaded:
+        asset = c.get(url)
+        assert asset.status_code == 200, url
+        assert asset.headers["x-content-type-options"] == "nosniff"
+    init = c.get("/docs/assets/swagger-init.js").text
+    assert "/openapi.json" in init and "validatorUrl: null" in init
+    assert not re.search(r"https?://", init)
+    assert c.get("/docs/assets/index.html").status_code == 404  # only what the page loads
+    assert c.get("/redoc").status_code == 404  # it loaded ReDoc from a CDN
+    # The docs and the public overview carry the member pages' headers (the policy of /docs
+    # adds scripts, styles and the spec's fetch from the node itself).
+    for path in ("/docs", "/"):
+        response = c.get(path)
+        assert response.status_code == 200
+        for name, value in SECURITY_HEADERS.items():
+            if name != "Content-Security-Policy" or path == "/":
+                assert response.headers[name] == value, (path, name)
+
+
 # No request gets a 500: wrong types, missing fields, odd values, unknown ids, on every route.
 
 ODD_VALUES: dict[str, list[Any]] = {

@@ -1,0 +1,66 @@
+"""The member API's documentation at `/docs`: Swagger UI served by the node itself, from the
+swagger-ui-bundle package (no CDN: it works offline), started by a file of ours instead of the
+inline script FastAPI's page writes, so that the page's Content-Security-Policy allows scripts
+from the node only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from swagger_ui_bundle import swagger_ui_path
+
+from node.http.web.rendering import SECURITY_HEADERS
+
+ASSETS = "/docs/assets"
+_VENDOR = Path(str(swagger_ui_path))
+_OURS = Path(__file__).parent / "docs_assets"
+# What the page loads: the files it needs, by the names it asks for, and nothing else.
+_FILES = {
+    "swagger-ui.css": (_VENDOR / "swagger-ui.css", "text/css"),
+    "swagger-ui-bundle.js": (_VENDOR / "swagger-ui-bundle.js", "text/javascript"),
+    "swagger-init.js": (_OURS / "swagger-init.js", "text/javascript"),
+}
+
+# The member pages' headers, with scripts and the spec's fetch allowed from the node itself.
+DOCS_HEADERS = {
+    **SECURITY_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+_PAGE = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>circle-node: member API</title>
+<link rel="stylesheet" href="{ASSETS}/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="{ASSETS}/swagger-ui-bundle.js"></script>
+<script src="{ASSETS}/swagger-init.js"></script>
+</body>
+</html>
+"""
+
+docs_router = APIRouter(include_in_schema=False)
+
+
+@docs_router.get("/docs")
+async def docs_page() -> HTMLResponse:
+    return HTMLResponse(_PAGE, headers=DOCS_HEADERS)
+
+
+@docs_router.get(ASSETS + "/{name}")
+async def docs_asset(name: str) -> Response:
+    if name not in _FILES:
+        raise HTTPException(404, f"No file {name!r} in the API documentation")
+    path, media_type = _FILES[name]
+    headers = {**DOCS_HEADERS, "Cache-Control": "public, max-age=86400"}
+    return FileResponse(path, media_type=media_type, headers=headers)
