@@ -173,6 +173,8 @@ def test_catch_up_from_the_command_line(tmp_path: Path) -> None:
             founder, hat = found_with_rota(store, "Coop")
             decide(store, founder, hat, 30, "Rota")
         coop.start()
+        with kitchen.handle():
+            pass  # the kitchen's node is made (the command line makes one by `init` only)
         result = cli("peer", "add", coop.url, "--data", str(kitchen.data))
         assert result.returncode == 0, result.stderr
         result = cli("catch-up", "--data", str(kitchen.data))
