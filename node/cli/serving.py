@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import os
 import shutil
 import signal
 import socket
@@ -121,7 +120,9 @@ def listen(host: str, port: int) -> socket.socket:
     try:
         return socket.create_server((host, port), family=family, backlog=2048)
     except OSError as error:
-        reason = os.strerror(error.errno) if error.errno else str(error)
+        # The system's words for it, without the "(while attempting to bind ...)" that
+        # create_server adds.
+        reason = (error.strerror or str(error)).partition(" (while attempting")[0]
         raise fail(f"cannot listen on {host}:{port}: {reason}") from None
 
 
