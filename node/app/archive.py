@@ -27,7 +27,7 @@ from typing import Any
 import msgspec
 from cryptography.exceptions import InvalidSignature
 
-from federation.feed import node_id
+from federation.feed import FeedState, node_id
 from federation.keys import load_public_key
 from federation.pages import verify_page
 from federation.verify import Rejected, decode_entry, decode_signed_entry, verify_inception
@@ -144,25 +144,9 @@ def _verify_members(
     signed = _feed(members["feed.msgpack"])
     if not signed:
         raise ArchiveError("feed.msgpack holds no entries")
-    try:
-        state = verify_inception(signed[0])
-    except Rejected as rejected:
-        raise ArchiveError(f"the feed's inception entry does not verify: {rejected}") from None
+    state, entries = verify_feed(signed, known_types, progress)
     if node_id(state.feed_id) != manifest.get("node_id"):
         raise ArchiveError("the feed's inception names another node than manifest.json")
-    entries = [decode_entry(signed[0])]
-    key = state.key
-    types = set(known_types)
-    for start in range(1, len(signed), MAX_PAGE_ENTRIES):
-        run = signed[start : start + MAX_PAGE_ENTRIES]
-        try:
-            state, new = verify_page(state, run, types, lambda seq: None)
-        except Rejected as rejected:
-            where = f"entry {rejected.seq}" if rejected.seq is not None else "an entry"
-            raise ArchiveError(f"the feed does not verify at {where}: {rejected}") from None
-        key = _check_each_signature(key, run, new)
-        entries.extend(new)
-        progress("feed", start + len(run), len(signed))
     bound = {e.body_hash: e for e in entries if e.body_hash}
     bodies = {name: data for name, data in members.items() if name.startswith("bodies/")}
     for number, (name, data) in enumerate(sorted(bodies.items()), start=1):
@@ -187,6 +171,32 @@ def _verify_members(
         len(bodies),
         len(logbook),
     )
+
+
+def verify_feed(
+    signed: list[SignedEntry], known_types: Iterable[str], progress: Progress = _quiet
+) -> tuple[FeedState, list[Entry]]:
+    """Check a whole feed from its inception: the inception proves the feed id, then the hash
+    chain and every entry's signature (key rotations are followed). Returns the feed's state
+    after its last entry and the entries; ArchiveError names the first that does not verify."""
+    try:
+        state = verify_inception(signed[0])
+    except Rejected as rejected:
+        raise ArchiveError(f"the feed's inception entry does not verify: {rejected}") from None
+    entries = [decode_entry(signed[0])]
+    key = state.key
+    types = set(known_types)
+    for start in range(1, len(signed), MAX_PAGE_ENTRIES):
+        run = signed[start : start + MAX_PAGE_ENTRIES]
+        try:
+            state, new = verify_page(state, run, types, lambda seq: None)
+        except Rejected as rejected:
+            where = f"entry {rejected.seq}" if rejected.seq is not None else "an entry"
+            raise ArchiveError(f"the feed does not verify at {where}: {rejected}") from None
+        key = _check_each_signature(key, run, new)
+        entries.extend(new)
+        progress("feed", start + len(run), len(signed))
+    return state, entries
 
 
 def _check_each_signature(key: bytes, run: list[SignedEntry], entries: list[Entry]) -> bytes:

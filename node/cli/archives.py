@@ -48,7 +48,7 @@ def backup(
     path: Annotated[Path, typer.Argument(help="Where to write the backup (a .tar file)")],
     data: DataOption = None,
 ) -> None:
-    """Back up the node's data folder (the node may keep running)."""
+    """Back up the node: its store (SQLite or PostgreSQL), keys and config (it may keep running)."""
     from node.cli.backup import BackupError
     from node.cli.backup import backup as write_backup
 
@@ -59,29 +59,29 @@ def backup(
     except (BackupError, OSError) as error:
         raise fail(f"could not back up {settings.data_dir}: {error}") from None
     typer.echo(f"Wrote {path}: {', '.join(names)}")
-    if settings.database_url:
-        typer.echo("The PostgreSQL database is not in it: back it up with pg_dump.")
 
 
 def restore(
     path: Annotated[Path, typer.Argument(help="A backup written by `circle-node backup`")],
     data: DataOption = None,
 ) -> None:
-    """Restore a backup into an empty data folder, and check the node opens from it."""
+    """Restore a backup into an empty data folder (and an empty PostgreSQL store, for a node on
+    PostgreSQL); checks every file and the node's whole feed before it says it is done."""
     from node.cli.backup import BackupError
     from node.cli.backup import restore as read_backup
+    from node.network.take_back import TAKE_BACK_FILE
 
     settings = load_settings(data)
     try:
-        names = read_backup(path, settings.data_dir, progress_bar("restoring"))
+        restored = read_backup(path, settings.data_dir, progress_bar("restoring"))
     except (BackupError, OSError) as error:
         raise fail(f"could not restore {path}: {error}") from None
-    with opened(data) as (node, _):
+    typer.echo(
+        f"Restored {', '.join(restored.names)} into {settings.data_dir}: node "
+        f"{restored.node_id}, its feed verified to entry {restored.head}"
+    )
+    if (settings.data_dir / TAKE_BACK_FILE).exists():
         typer.echo(
-            f"Restored {', '.join(names)} into {settings.data_dir}: node {node.feed.node_id}"
+            "When it is next served (circle-node serve) it takes back, from its peers, the "
+            "entries it published after this backup; until then it publishes nothing."
         )
-        if node.take_back.pending:
-            typer.echo(
-                "When it is next served (circle-node serve) it takes back, from its peers, the "
-                "entries it published after this backup; until then it publishes nothing."
-            )

@@ -1,0 +1,122 @@
+"""A node's PostgreSQL rows copied out to files and back in, through psycopg's COPY in binary
+format: a backup needs no `pg_dump` binary, and none of a version matching the server's.
+
+The tables are the node's store (`circlenode_events`, `_snapshots`, `_feed_entries`,
+`_bodies`). They are copied out in one read-only transaction (one consistent moment, while the
+node keeps running), and back in by one transaction that first checks, under a lock, that the
+tables hold nothing: rows are never added to another node's store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import IsolationLevel, sql
+
+from node.store.application import NodeStore
+
+# The node's tables, as eventsourcing and the feed recorder name them after the store's name.
+TABLES = tuple(
+    f"{NodeStore.name.lower()}_{kind}" for kind in ("events", "snapshots", "feed_entries", "bodies")
+)
+_EVENTS = TABLES[0]
+
+
+class StoreNotEmpty(Exception):
+    """The PostgreSQL store to restore into already holds rows."""
+
+
+def _connect(env: Mapping[str, str]) -> psycopg.Connection[Any]:
+    return psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=int(env["POSTGRES_PORT"]),
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None,
+        connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
+    )
+
+
+def _schema(env: Mapping[str, str]) -> str:
+    return env.get("POSTGRES_SCHEMA") or "public"
+
+
+def _table(env: Mapping[str, str], name: str) -> sql.Composed:
+    return sql.SQL("{}.{}").format(sql.Identifier(_schema(env)), sql.Identifier(name))
+
+
+def copy_out(env: Mapping[str, str], folder: Path) -> list[str]:
+    """Write each of the node's tables that exists to `folder/<table>` (COPY's binary format);
+    returns the tables written."""
+    written: list[str] = []
+    with _connect(env) as connection:
+        connection.isolation_level = IsolationLevel.REPEATABLE_READ
+        connection.read_only = True
+        present = {
+            row[0]
+            for row in connection.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                [_schema(env)],
+            )
+        }
+        for name in TABLES:
+            if name not in present:
+                continue
+            statement = sql.SQL("COPY {} TO STDOUT (FORMAT BINARY)").format(_table(env, name))
+            with (
+                (folder / name).open("wb") as file,
+                connection.cursor() as cursor,
+                cursor.copy(statement) as copy,
+            ):
+                for data in copy:
+                    file.write(data)
+            written.append(name)
+    return written
+
+
+def copy_in(env: Mapping[str, str], files: Mapping[str, Path]) -> None:
+    """Load the tables from the files `copy_out` wrote, in one transaction. The tables are made
+    if missing; StoreNotEmpty if any of them holds a row (then nothing is written)."""
+    # The tables as the node makes them (eventsourcing's, with the feed recorder's).
+    NodeStore({**env, "IS_SNAPSHOTTING_ENABLED": "y"}).close()
+    with _connect(env) as connection:
+        for name in TABLES:
+            connection.execute(
+                sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(_table(env, name))
+            )
+            held = connection.execute(
+                sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(_table(env, name))
+            ).fetchone()
+            if held is not None and held[0]:
+                raise StoreNotEmpty(f"{_schema(env)}.{name} already holds rows")
+        for name, path in files.items():
+            if name not in TABLES:
+                raise ValueError(f"{name} is not a table of the node")
+            statement = sql.SQL("COPY {} FROM STDIN (FORMAT BINARY)").format(_table(env, name))
+            with (
+                path.open("rb") as file,
+                connection.cursor() as cursor,
+                cursor.copy(statement) as copy,
+            ):
+                while data := file.read(1 << 20):
+                    copy.write(data)
+        # The events' notification ids go on from the largest restored.
+        connection.execute(
+            sql.SQL(
+                "SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), "
+                "coalesce(max(notification_id), 1), max(notification_id) IS NOT NULL) FROM {}"
+            ).format(_table(env, _EVENTS)),
+            [f'"{_schema(env)}"."{_EVENTS}"'],
+        )
+
+
+def clear(env: Mapping[str, str]) -> None:
+    """Empty the node's tables again (a restore that loaded them and then failed its checks:
+    `copy_in` found them empty)."""
+    with _connect(env) as connection:
+        connection.execute(
+            sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(_table(env, n) for n in TABLES))
+        )
