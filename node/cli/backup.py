@@ -108,8 +108,8 @@ def _copy_sqlite(source_path: Path, copy: Path) -> None:
 def _copy_rows(database_url: str, scratch: Path) -> dict[str, Path]:
     import psycopg
 
-    from node.store.postgres_copy import copy_out
     from node.app.persistence import postgres_env
+    from node.store.postgres_copy import copy_out
 
     try:
         tables = copy_out(postgres_env(database_url), scratch)

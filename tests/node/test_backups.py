@@ -121,7 +121,7 @@ def test_a_backup_cut_short_is_refused_in_one_line(saved: Path, tmp_path: Path) 
     raw = saved.read_bytes()
     for length in (len(raw) // 2, 700, 100):
         saved.write_bytes(raw[:length])
-        with pytest.raises(BackupError, match="damaged or cut short|not a circle-node backup"):
+        with pytest.raises(BackupError, match="damaged or cut short"):
             restore(saved, tmp_path / "restored")
         assert not (tmp_path / "restored").exists()
     result = _cli("restore", str(saved), "--data", str(tmp_path / "restored"))
@@ -133,7 +133,7 @@ def test_a_foreign_file_is_refused(tmp_path: Path, saved: Path) -> None:
     # Not a tar at all; a tar of something else; a backup of an older format (no manifest).
     junk = tmp_path / "junk"
     junk.write_bytes(b"not a backup")
-    with pytest.raises(BackupError, match="not a circle-node backup|damaged"):
+    with pytest.raises(BackupError, match="not a circle-node backup"):
         restore(junk, tmp_path / "a")
     other = tmp_path / "other.tar"
     with tarfile.open(other, "w") as archive:
