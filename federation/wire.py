@@ -23,6 +23,7 @@ NEXT_KEY_CONTEXT = b"circle-node/v1/next-key\x00"
 INCEPTION = "inception"
 ROTATION = "rotation"
 JOIN_REQUEST = "network.join_request"  # the one entry an unknown node may send
+NODE_MOVED = "node.moved"  # the node is served at another URL from now on
 KEY_EVENT_TYPES = frozenset({INCEPTION, ROTATION})
 
 # Limits: a receiver refuses anything larger before decoding it.
@@ -140,6 +141,12 @@ class JoinRequest(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_f
     message: Annotated[str, Meta(max_length=4000)]
 
 
+class NodeMoved(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=True):
+    """The body of a `node.moved` entry: the URL the node is served at from now on."""
+
+    url: Annotated[str, Meta(min_length=1, max_length=2000)]
+
+
 class NodeDescriptor(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=True):
     """What a node says about itself. Its inception entry proves the feed id; the current key
     is learnt by pulling the feed, whose rotations are ordinary (verified) entries."""
@@ -179,6 +186,7 @@ PUSH_DECODER = msgspec.msgpack.Decoder(Push)
 PUSH_REPLY_DECODER = msgspec.msgpack.Decoder(PushReply)
 DESCRIPTOR_DECODER = msgspec.msgpack.Decoder(NodeDescriptor)
 JOIN_REQUEST_DECODER = msgspec.msgpack.Decoder(JoinRequest)
+NODE_MOVED_DECODER = msgspec.msgpack.Decoder(NodeMoved)
 
 
 def encode(value: msgspec.Struct) -> bytes:

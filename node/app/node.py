@@ -41,7 +41,7 @@ from domain.support import SupportRequest
 from federation.feed import WontSign, feed_id_from_node_id
 from federation.keys import NodeKeys
 from federation.verify import decode_entry, decode_signed_entry
-from federation.wire import JOIN_REQUEST, SignedEntry
+from federation.wire import JOIN_REQUEST, NODE_MOVED, SignedEntry
 from node.app import idempotency, inbound, publishing
 from node.app.circle import CircleCommands
 from node.app.consent import ConsentRounds
@@ -101,7 +101,7 @@ EVENT_SNAPSHOT_INTERVALS: dict[type, int] = {Index.Filed: 100}
 # Aggregates an erasure deletes are never kept in memory (node/store/kept.py).
 NEVER_KEPT = (PersonalDetails, RemotePerson)
 # The entry types this node takes from others.
-KNOWN_TYPES = frozenset({JOIN_REQUEST}) | frozenset(BODY_TYPES)
+KNOWN_TYPES = frozenset({JOIN_REQUEST, NODE_MOVED}) | frozenset(BODY_TYPES)
 
 
 class CircleNode:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from node.cli.opening import DataOption, Failure, opened
+from node.cli.opening import DataOption, Failure, fail, opened
 from node.cli.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -28,6 +28,31 @@ def rotate_key(data: DataOption = None) -> None:
     with opened(data) as (node, settings):
         rotate_node_key(node, settings)
         typer.echo(f"Rotated the key of node {node.feed.node_id}; peers follow it from the feed")
+
+
+def move(
+    url: Annotated[str, typer.Argument(help="The URL this node is served at from now on")],
+    data: DataOption = None,
+) -> None:
+    """Tell the peers this node is served at URL from now on: a signed `node.moved` entry.
+    Serve the node there first: each peer follows once URL serves this node's feed."""
+    from urllib.parse import urlsplit
+
+    url = url.rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
+        raise fail(
+            f"{url!r} is not a node's base URL (http:// or https://, e.g. https://kitchen.example)"
+        )
+    with opened(data) as (node, _):
+        try:
+            seq = node.feed.announce_url(url)
+        except ValueError as error:
+            raise Failure(str(error)) from None
+        typer.echo(
+            f"Node {node.feed.node_id} says at entry {seq} that it is served at {url}; "
+            "each peer follows once that URL serves its feed"
+        )
 
 
 peer_app = typer.Typer(help="The nodes this one exchanges feeds with.", no_args_is_help=True)
@@ -162,5 +187,6 @@ async def _catch_up_all(node: CircleNode) -> int:
             def progress(held: int, head: int, bar: Any = bar) -> None:
                 bar("entries", held, max(head, 1))
 
+            peer = await federator.follow_move(peer)
             taken += await federator.catch_up(peer, progress)
     return taken

@@ -100,6 +100,14 @@ def serve(
         )
         server_app = create_app(node, KeyStore(settings.data_dir, node.feed.keys), options)
         typer.echo(f"Serving node {node.feed.node_id} at {options.public_url}")
+        said = node.feed.own_feed().url
+        if url and said and url.rstrip("/") != said:
+            typer.secho(
+                f"warning: this node's feed says it is served at {said}; if it moved, run "
+                f"`circle-node move {url.rstrip('/')}` so that its peers follow",
+                fg=typer.colors.YELLOW,
+                err=True,
+            )
         configure_logs(sys.stderr)
         out_of_the_collectors_way()
         config = uvicorn.Config(

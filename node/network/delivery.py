@@ -24,9 +24,10 @@ from federation.backoff import Backoff
 from federation.client import FederationClient, TransportError
 from federation.feed import node_id
 from federation.verify import Rejected
-from federation.wire import MAX_PAGE_ENTRIES, FeedPage, Push
+from federation.wire import MAX_PAGE_ENTRIES, FeedPage, NodeDescriptor, Push
 from node.network.background import BackgroundWork, Stopped
 from node.network.feeds import PeerFeed
+from node.network.peer_book import MoveRefused, NotAPeer
 from node.network.peers import JOINING, PEER, Delivery, Peer
 from node.network.take_back import TakeBack, take_back_from_peers
 
@@ -46,6 +47,8 @@ class Peering(Protocol):
     def peers(self) -> list[Peer]: ...
 
     def peer_feed(self, feed_id: bytes) -> PeerFeed: ...
+
+    def follow_move(self, feed_id: bytes, descriptor: NodeDescriptor) -> Peer: ...
 
 
 class Owing(Protocol):
@@ -251,6 +254,7 @@ class Federator:
             # One peer whose entries cannot be taken (a store error, a bug) must not keep
             # this node from catching up with the others; it is tried again after a while.
             try:
+                peer = await self.follow_move(peer)
                 await self.catch_up(peer)
             except Stopped:
                 raise
@@ -266,6 +270,26 @@ class Federator:
                 )
             else:
                 link.pull_failures, link.pull_not_before = 0, 0.0
+
+    async def follow_move(self, peer: Peer) -> Peer:
+        """A peer that said it moved (`Peer.moving_to`, a signed `node.moved`) is followed
+        there once its new URL serves its feed up to the move; until then it is pushed to and
+        pulled from where it was, and this is tried again at each pull round."""
+        if not peer.moving_to:
+            return peer
+        try:
+            descriptor = await self.client.descriptor(peer.moving_to)
+            moved = await self._in_thread(self.node.peering.follow_move, peer.feed_id, descriptor)
+        except (TransportError, Rejected, MoveRefused, NotAPeer) as error:
+            log.warning(
+                "%s said it moved to %s; not followed yet: %s",
+                node_id(peer.feed_id),
+                peer.moving_to,
+                error,
+            )
+            return peer
+        log.info("%s moved to %s: followed there", node_id(peer.feed_id), moved.url)
+        return moved
 
     async def catch_up(self, peer: Peer, progress: Callable[[int, int], None] | None = None) -> int:
         """Pull the peer's feed from what is held until its head; returns entries taken.

@@ -19,7 +19,7 @@ from domain.records import Copied
 from federation import feed as feeds
 from federation.feed import FeedState
 from federation.keys import NodeKeys
-from federation.wire import SignedEntry
+from federation.wire import NODE_MOVED, SignedEntry
 from node.store.topics import moved_from
 
 OWN_FEED_ID = uuid5(NAMESPACE_URL, "circle-node:own-feed")
@@ -39,6 +39,10 @@ def delivery_id(feed_id: bytes) -> UUID:
 
 class OwnFeed(Copied, Aggregate):
     """This node's feed: everything it says to others, signed, in order."""
+
+    # The URL the feed last said the node is served at (`node.moved`); none said yet: "".
+    # (A class default: feeds stored before it was kept have none.)
+    url = ""
 
     @staticmethod
     def create_id(**kwargs: object) -> UUID:
@@ -101,6 +105,18 @@ class OwnFeed(Copied, Aggregate):
     def _appended(self, seq: int, hash: bytes) -> None:
         self.next_seq = seq + 1
         self.last_hash = hash
+
+    def move(self, keys: NodeKeys, url: str, body: bytes, time_ms: int) -> SignedEntry:
+        """Sign a `node.moved` entry (its body names `url`) and keep the URL it says."""
+        signed, state = feeds.append(self.state, keys, NODE_MOVED, body, time_ms)
+        self._moved(state.next_seq - 1, state.last_hash, url)
+        return signed
+
+    @event("Moved")
+    def _moved(self, seq: int, hash: bytes, url: str) -> None:
+        self.next_seq = seq + 1
+        self.last_hash = hash
+        self.url = url
 
     def rotate(self, keys: NodeKeys, time_ms: int) -> tuple[SignedEntry, NodeKeys]:
         """Rotate to the pre-committed key; returns the entry and the keys to sign with now."""

@@ -33,6 +33,8 @@ from federation.wire import (
     DECODE_ERRORS,
     JOIN_REQUEST,
     JOIN_REQUEST_DECODER,
+    NODE_MOVED,
+    NODE_MOVED_DECODER,
     Entry,
     FeedPage,
     Push,
@@ -42,7 +44,7 @@ from federation.wire import (
     encode,
 )
 from node.network.batch import Batch
-from node.network.feeds import PeerFeed
+from node.network.feeds import PeerFeed, peer_id
 from node.network.observing import Reports, counting_refusals
 from node.network.own_feed import MAX_JOIN_ENTRIES
 from node.network.peer_book import NotAPeer, OwnId, PeerBook, introduce
@@ -229,6 +231,7 @@ class Intake:
             self._effects(sender, run.run, batch, careful=True)
         else:
             self._effects(sender, run.run, batch)
+        _record_move(sender, run.run, batch)
         feed.hold(len(run.run), after)
         entries = [*extra_entries, *run.entries, *batch.entries]
         self._save(
@@ -355,3 +358,18 @@ class Intake:
             if not entries:
                 break  # nothing new: catch-up stops here
         return _Verified(state, run, used)
+
+
+def _record_move(sender: Peer, run: Run, batch: Batch) -> None:
+    """The run's last `node.moved` whose body decodes: the sender is followed to its new URL
+    once that URL serves its feed up to the move (`Federator.follow_move`). A body that does
+    not decode is ignored (the entry stays taken)."""
+    for entry, body in reversed(run):
+        if entry.type != NODE_MOVED or body is None:
+            continue
+        try:
+            moved = NODE_MOVED_DECODER.decode(body)
+        except DECODE_ERRORS:
+            continue
+        batch.get(peer_id(sender.feed_id), lambda: sender).announce_move(moved.url, entry.seq)
+        return

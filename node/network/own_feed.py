@@ -22,6 +22,7 @@ from federation.wire import (
     FeedPage,
     JoinRequest,
     NodeDescriptor,
+    NodeMoved,
     Push,
     SignedEntry,
     encode,
@@ -198,6 +199,23 @@ class OwnFeedWriter:
         if audience and reader not in audience:
             raise PermissionError("This body is for its audience only")
         return data
+
+    def announce_url(self, url: str) -> int:
+        """Append a public `node.moved` entry: this node is served at `url` from now on (its
+        peers follow once that URL serves this feed up to the entry). Returns its seq."""
+        if self.keys is None:
+            raise IdentityError("This node has no keys")
+        own = self.own_feed()
+        if url == own.url:
+            raise ValueError(f"This node's feed already says it is served at {url}")
+        body = encode(NodeMoved(url))
+        signed = own.move(self.keys, url, body, millis(self._clock()))
+        self._store.save(
+            own,
+            entries=[(own.feed_id, own.head, encode(signed))],
+            bodies=[self._store.body_row(body, [])],
+        )
+        return own.head
 
     def ask_to_join(self, to: bytes, url: str, name: str, message: str) -> Push:
         """Append a join request addressed to node `to`; returns the push that carries it (this

@@ -37,6 +37,10 @@ class NotAPeer(Exception):
     """The request needs a known peer."""
 
 
+class MoveRefused(Exception):
+    """A peer's new URL does not (yet) serve its feed up to its move; the message says how."""
+
+
 class Meeting(Protocol):
     """What meeting a node changes here besides the transport (the circle's relationship)."""
 
@@ -175,6 +179,30 @@ class PeerBook:
         peer.update(peer.url, peer.name, REMOVED)
         self._store.save(peer)
         return True
+
+    @retry_on_conflict
+    def follow_move(self, feed_id: bytes, descriptor: NodeDescriptor) -> Peer:
+        """The peer said it moved (`Peer.moving_to`), and `descriptor` is what its new URL
+        serves: follow it there if the descriptor proves the same feed (its inception) with a
+        head at or past the move. MoveRefused says why not."""
+        peer = self.peer(feed_id)
+        if peer is None or not peer.moving_to:
+            raise NotAPeer("This node knows no move of that node")
+        if descriptor.version != PROTOCOL_VERSION:
+            raise MoveRefused(f"it serves protocol version {descriptor.version}")
+        try:
+            state = verify_inception(descriptor.inception, descriptor.feed)
+        except Rejected as rejected:
+            raise MoveRefused(f"its descriptor does not verify: {rejected}") from None
+        if state.feed_id != feed_id:
+            raise MoveRefused("it serves another node's feed")
+        if descriptor.head < peer.moving_since:
+            raise MoveRefused(
+                f"its feed ends at {descriptor.head}, before the move (entry {peer.moving_since})"
+            )
+        peer.follow_move()
+        self._store.save(peer)
+        return peer
 
     def make_peer(self, feed_id: bytes) -> list[Aggregate]:
         """The transport side of admitting a node, or of being admitted: from now on feeds

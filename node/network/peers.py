@@ -56,6 +56,24 @@ class Peer(Copied, Aggregate):
         self.equivocation_held: bytes | None = None
         self.equivocation_conflicting: bytes | None = None
 
+    # Where the peer said it moved (a signed `node.moved` at `moving_since`), until this node
+    # follows it there: "" when it said nothing, or was followed. (Class defaults: peers stored
+    # before these were kept have none.)
+    moving_to = ""
+    moving_since = 0
+
+    @event("MoveAnnounced")
+    def announce_move(self, url: str, seq: int) -> None:
+        """The peer's feed says, at `seq`, that it is served at `url` from now on."""
+        self.moving_to = url
+        self.moving_since = seq
+
+    @event("MoveFollowed")
+    def follow_move(self) -> None:
+        """`moving_to` serves the peer's feed up to the move: pushes and pulls go there now."""
+        self.url = self.moving_to
+        self.moving_to = ""
+
     @event("PeerUpdated")
     def update(self, url: str, name: str, status: str) -> None:
         self.url = url
