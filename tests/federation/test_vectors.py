@@ -14,7 +14,7 @@ from federation.wire import SignedEntry
 from tests.vectors.generate import build, render
 
 VECTORS = Path(__file__).parent.parent / "vectors"
-TYPES = {"circle.profile", "decision.record", "network.join_request"}
+TYPES = {"circle.profile", "decision.record", "network.join_request", "node.moved"}
 
 
 def load(name: str) -> dict:  # type: ignore[type-arg]
@@ -62,6 +62,27 @@ def test_entries_and_rotation_verify_in_order_with_their_bodies() -> None:
             check_body(decode_entry(signed(vector)), bytes.fromhex(vector["body"]))
     assert state.key.hex() == rotation["new_current_public"]
     assert state.next_digest.hex() == rotation["new_next_digest"]
+
+
+def test_a_move_verifies_after_the_rotation_and_names_its_url() -> None:
+    from federation.wire import NODE_MOVED_DECODER
+
+    state, held = _chain()
+    rotation = load("rotation.json")
+    for vector in [
+        *load("entries.json")["entries"],
+        rotation["rotation"],
+        rotation["after_rotation"],
+    ]:
+        state = check_entry(state, signed(vector), TYPES, held.get).state  # type: ignore[union-attr]
+        held[state.next_seq - 1] = state.last_hash
+    vector = load("moved.json")
+    state = check_entry(state, signed(vector["moved"]), TYPES, held.get).state  # type: ignore[union-attr]
+    entry = decode_entry(signed(vector["moved"]))
+    assert (entry.seq, entry.type, entry.audience) == (6, "node.moved", [])
+    body = bytes.fromhex(vector["moved"]["body"])
+    check_body(entry, body)
+    assert NODE_MOVED_DECODER.decode(body).url == vector["url"]
 
 
 def test_the_equivocation_proof_is_recognised() -> None:

@@ -20,6 +20,7 @@ from federation.wire import (
     FeedPage,
     JoinRequest,
     NodeDescriptor,
+    NodeMoved,
     Push,
     PushReply,
     SignedEntry,
@@ -117,6 +118,14 @@ def build() -> dict[str, dict[str, Any]]:
         "after_rotation": _signed(after, b"\x80"),
         "new_current_public": rotated.current_public.hex(),
         "new_next_digest": rotated.next_digest.hex(),
+    }
+    moved_body = encode(NodeMoved("https://calder.coop.example"))
+    moved, state = append(state, rotated, "node.moved", moved_body, T0 + 6000)
+    files["moved.json"] = {
+        "description": "Seq 6, after rotation.json: the node says it is served at another URL "
+        "from now on (type node.moved, public, body NodeMoved), signed by the rotated key.",
+        "moved": _signed(moved, moved_body),
+        "url": "https://calder.coop.example",
     }
     fork, _ = append(after_inception, keys, "circle.profile", b"\x80", T0 + 1000)
     files["equivocation.json"] = {
