@@ -48,7 +48,7 @@ class Peering(Protocol):
 
     def peer_feed(self, feed_id: bytes) -> PeerFeed: ...
 
-    def follow_move(self, feed_id: bytes, descriptor: NodeDescriptor) -> Peer: ...
+    def follow_move(self, feed_id: bytes, url: str, descriptor: NodeDescriptor) -> Peer: ...
 
 
 class Owing(Protocol):
@@ -279,7 +279,9 @@ class Federator:
             return peer
         try:
             descriptor = await self.client.descriptor(peer.moving_to)
-            moved = await self._in_thread(self.node.peering.follow_move, peer.feed_id, descriptor)
+            moved = await self._in_thread(
+                self.node.peering.follow_move, peer.feed_id, peer.moving_to, descriptor
+            )
         except (TransportError, Rejected, MoveRefused, NotAPeer) as error:
             log.warning(
                 "%s said it moved to %s; not followed yet: %s",

@@ -181,13 +181,15 @@ class PeerBook:
         return True
 
     @retry_on_conflict
-    def follow_move(self, feed_id: bytes, descriptor: NodeDescriptor) -> Peer:
-        """The peer said it moved (`Peer.moving_to`), and `descriptor` is what its new URL
+    def follow_move(self, feed_id: bytes, url: str, descriptor: NodeDescriptor) -> Peer:
+        """The peer said it moved to `url` (`Peer.moving_to`), and `descriptor` is what `url`
         serves: follow it there if the descriptor proves the same feed (its inception) with a
         head at or past the move. MoveRefused says why not."""
         peer = self.peer(feed_id)
         if peer is None or not peer.moving_to:
             raise NotAPeer("This node knows no move of that node")
+        if peer.moving_to != url:
+            raise MoveRefused(f"it has said since that it moved to {peer.moving_to}")
         if descriptor.version != PROTOCOL_VERSION:
             raise MoveRefused(f"it serves protocol version {descriptor.version}")
         try:

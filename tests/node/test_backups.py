@@ -314,3 +314,24 @@ def test_a_postgresql_restore_that_fails_its_checks_leaves_the_store_empty(
     with pytest.raises(BackupError, match="holds no node's feed"):
         restore(saved, target, environ={"CIRCLE_NODE_DATABASE_URL": other_postgres_url})
     assert _rows(other_postgres_url) == 0
+
+
+def test_a_wrong_store_key_is_a_failed_check_in_one_line(tmp_path: Path, clock: Clock) -> None:
+    # An encrypted node's backup, its store.key swapped for another (digests forged to match).
+    settings = Settings(data_dir=tmp_path / "moonflower", encrypt=True)
+    _found(settings, clock)
+    (settings.data_dir / "circle-node.toml").write_text("encrypt = true\n")
+    other = Settings(data_dir=tmp_path / "other", encrypt=True)
+    _found(other, clock, "Sunflower circle")
+    saved = tmp_path / "moonflower.backup"
+    backup(settings, saved)
+    members = _members(saved)
+    members["store.key"] = (other.data_dir / "store.key").read_bytes()
+    _rewrite(saved, members)
+    target = tmp_path / "restored"
+    result = _cli("restore", str(saved), "--data", str(target))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    # One line says what failed (the progress of the files restored may come before it).
+    (failure,) = [line for line in result.stderr.splitlines() if "restoring" not in line]
+    assert failure.startswith("error: could not restore") and "the restored store" in failure
+    assert not target.exists()

@@ -25,6 +25,7 @@ from federation.verify import decode_entry
 from federation.wire import FeedPage, NodeDescriptor, Push, PushReply
 from node.app.node import CircleNode
 from node.network.delivery import Federator
+from node.network.peer_book import MoveRefused
 from tests.node.test_federation_node import publish
 
 OLD, NEW = "http://a-old.invalid", "http://a-new.invalid"
@@ -136,6 +137,9 @@ def test_a_moved_node_is_followed_by_its_peers(
     assert asyncio.run(orchard.follow_move(peer)).url == OLD
     peer = c.peering.peer(a.feed.feed_id)
     assert peer is not None and (peer.url, peer.moving_to) == (OLD, NEW)
+    # A descriptor fetched for an earlier move is not taken for the latest one.
+    with pytest.raises(MoveRefused, match=f"it has said since that it moved to {NEW}"):
+        c.peering.follow_move(a.feed.feed_id, "http://a-older.invalid", real)
     # Once the new URL serves the feed up to the move, the Orchard follows it there too.
     network.nodes[NEW] = a
     network.descriptors.clear()
