@@ -40,6 +40,7 @@ from federation.verify import Rejected, decode_signed_entry
 from node.network.identity import KEYS_FILE, PENDING_FILE
 from node.network.take_back import FLAG_TEXT, TAKE_BACK_FILE
 from node.settings import CONFIG_FILE, Settings
+from node.store.postgres_copy import TABLES
 
 if TYPE_CHECKING:
     from node.app.node import CircleNode
@@ -247,7 +248,7 @@ def _unpack_member(
     archive: tarfile.TarFile, member: tarfile.TarInfo, staging: Path, digest: str
 ) -> None:
     name = member.name
-    known = name in FILES or (name.startswith(ROWS) and name.count("/") == 1)
+    known = name in FILES or (name.startswith(ROWS) and name[len(ROWS) :] in TABLES)
     if not known or not member.isfile():
         raise BackupError(f"the backup holds {name}, which is not part of a node")
     extracted = archive.extractfile(member)

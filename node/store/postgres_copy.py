@@ -4,19 +4,21 @@ format: a backup needs no `pg_dump` binary, and none of a version matching the s
 The tables are the node's store (`circlenode_events`, `_snapshots`, `_feed_entries`,
 `_bodies`). They are copied out in one read-only transaction (one consistent moment, while the
 node keeps running), and back in by one transaction that first checks, under a lock, that the
-tables hold nothing: rows are never added to another node's store.
+tables hold nothing: rows are never added to another node's store. psycopg is imported only
+when rows are copied (SQLite-only installs need not have it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import psycopg
-from psycopg import IsolationLevel, sql
+from typing import TYPE_CHECKING, Any
 
 from node.store.application import NodeStore
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg import sql
 
 # The node's tables, as eventsourcing and the feed recorder name them after the store's name.
 TABLES = tuple(
@@ -30,6 +32,8 @@ class StoreNotEmpty(Exception):
 
 
 def _connect(env: Mapping[str, str]) -> psycopg.Connection[Any]:
+    import psycopg
+
     return psycopg.connect(
         dbname=env["POSTGRES_DBNAME"],
         host=env["POSTGRES_HOST"],
@@ -45,12 +49,16 @@ def _schema(env: Mapping[str, str]) -> str:
 
 
 def _table(env: Mapping[str, str], name: str) -> sql.Composed:
+    from psycopg import sql
+
     return sql.SQL("{}.{}").format(sql.Identifier(_schema(env)), sql.Identifier(name))
 
 
 def copy_out(env: Mapping[str, str], folder: Path) -> list[str]:
     """Write each of the node's tables that exists to `folder/<table>` (COPY's binary format);
     returns the tables written."""
+    from psycopg import IsolationLevel, sql
+
     written: list[str] = []
     with _connect(env) as connection:
         connection.isolation_level = IsolationLevel.REPEATABLE_READ
@@ -80,6 +88,8 @@ def copy_out(env: Mapping[str, str], folder: Path) -> list[str]:
 def copy_in(env: Mapping[str, str], files: Mapping[str, Path]) -> None:
     """Load the tables from the files `copy_out` wrote, in one transaction. The tables are made
     if missing; StoreNotEmpty if any of them holds a row (then nothing is written)."""
+    from psycopg import sql
+
     # The tables as the node makes them (eventsourcing's, with the feed recorder's).
     NodeStore({**env, "IS_SNAPSHOTTING_ENABLED": "y"}).close()
     with _connect(env) as connection:
@@ -116,6 +126,8 @@ def copy_in(env: Mapping[str, str], files: Mapping[str, Path]) -> None:
 def clear(env: Mapping[str, str]) -> None:
     """Empty the node's tables again (a restore that loaded them and then failed its checks:
     `copy_in` found them empty)."""
+    from psycopg import sql
+
     with _connect(env) as connection:
         connection.execute(
             sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(_table(env, n) for n in TABLES))

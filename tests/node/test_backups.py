@@ -141,10 +141,10 @@ def test_a_foreign_file_is_refused(tmp_path: Path, saved: Path) -> None:
     with pytest.raises(BackupError, match="not a circle-node backup"):
         restore(other, tmp_path / "b")
     members = _members(saved)
-    members["../escape"] = b"x"
-    _rewrite(saved, members)
-    with pytest.raises(BackupError, match="which is not part of a node"):
-        restore(saved, tmp_path / "c")
+    for name in ("../escape", "circlenode_events", "postgresql/../escape", "postgresql/x"):
+        _rewrite(saved, {**members, name: b"x"})
+        with pytest.raises(BackupError, match="which is not part of a node"):
+            restore(saved, tmp_path / "c")
     assert not (tmp_path / "escape").exists()
     assert {p.name for p in tmp_path.iterdir()} == {"junk", "other.tar", "moonflower", saved.name}
 
