@@ -39,7 +39,7 @@ from typing import IO, TYPE_CHECKING, Any
 from federation.verify import Rejected, decode_signed_entry
 from node.network.identity import KEYS_FILE, PENDING_FILE
 from node.network.take_back import FLAG_TEXT, TAKE_BACK_FILE
-from node.settings import CONFIG_FILE, Settings
+from node.settings import CONFIG_FILE, Settings, SettingsError
 from node.store.postgres_copy import TABLES
 
 if TYPE_CHECKING:
@@ -169,7 +169,10 @@ def restore(
     loaded: dict[str, str] | None = None
     try:
         manifest, names = _unpack(source, staging, progress)
-        settings = Settings.load(staging, environ=dict(os.environ if environ is None else environ))
+        try:
+            settings = Settings.load(staging, dict(os.environ if environ is None else environ))
+        except SettingsError as error:
+            raise BackupError(f"the restored settings cannot be used: {error}") from None
         if manifest["store"] == "postgresql":
             loaded = _load_rows(settings, staging, names)
         elif settings.database_url is not None:
@@ -181,11 +184,9 @@ def restore(
             _check_integrity(staging / STORE)
         node_id, head = _check_node(settings, names)
         _move_into(staging, data_dir)
-    except BaseException:
+    except BaseException as error:
         if loaded is not None:
-            from node.store.postgres_copy import clear
-
-            clear(loaded)
+            _unload_rows(loaded, error)
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -293,6 +294,21 @@ def _load_rows(settings: Settings, staging: Path, names: list[str]) -> dict[str,
         staging / ROWS, ignore_errors=True
     )  # they are in the database now, not for the data folder
     return env
+
+
+def _unload_rows(env: dict[str, str], failure: BaseException) -> None:
+    """Delete the rows a failed restore loaded (the tables were empty before it)."""
+    import psycopg
+
+    from node.store.postgres_copy import clear
+
+    try:
+        clear(env)
+    except psycopg.Error as error:
+        raise BackupError(
+            f"{failure}; and the rows it loaded into PostgreSQL could not be deleted again "
+            f"({error}): empty the node's tables before restoring again"
+        ) from None
 
 
 def _check_integrity(path: Path) -> None:

@@ -335,3 +335,14 @@ def test_a_wrong_store_key_is_a_failed_check_in_one_line(tmp_path: Path, clock: 
     (failure,) = [line for line in result.stderr.splitlines() if "restoring" not in line]
     assert failure.startswith("error: could not restore") and "the restored store" in failure
     assert not target.exists()
+
+
+def test_settings_in_a_backup_that_cannot_be_used_are_a_failed_check(
+    saved: Path, tmp_path: Path
+) -> None:
+    members = _members(saved)
+    members["circle-node.toml"] = b'database_url = "mysql://db.example/circle"\n'
+    _rewrite(saved, members)
+    with pytest.raises(BackupError, match=r"the restored settings cannot be used: .*postgresql://"):
+        restore(saved, tmp_path / "restored", environ={})
+    assert not (tmp_path / "restored").exists()
