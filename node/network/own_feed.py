@@ -31,6 +31,7 @@ from node.network.batch import Outgoing
 from node.network.feeds import OWN_FEED_ID, OwnFeed
 from node.store.application import NodeStore
 from node.store.recorders import BodyRow, EntryRow
+from node.store.retry import retry_on_conflict
 
 # An unknown node sends its feed from the inception up to its join request (its last entry).
 MAX_JOIN_ENTRIES = 50
@@ -200,6 +201,7 @@ class OwnFeedWriter:
             raise PermissionError("This body is for its audience only")
         return data
 
+    @retry_on_conflict  # the node may be serving, and appending, in another process
     def announce_url(self, url: str) -> int:
         """Append a public `node.moved` entry: this node is served at `url` from now on (its
         peers follow once that URL serves this feed up to the entry). Returns its seq."""
