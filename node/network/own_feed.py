@@ -207,6 +207,7 @@ class OwnFeedWriter:
         peers follow once that URL serves this feed up to the entry). Returns its seq."""
         if self.keys is None:
             raise IdentityError("This node has no keys")
+        self._check_may_sign()
         own = self.own_feed()
         if url == own.url:
             raise ValueError(f"This node's feed already says it is served at {url}")

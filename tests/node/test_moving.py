@@ -25,6 +25,7 @@ from federation.verify import decode_entry
 from federation.wire import FeedPage, NodeDescriptor, Push, PushReply
 from node.app.node import CircleNode
 from node.network.delivery import Federator
+from node.network.own_feed import FeedBehind
 from node.network.peer_book import MoveRefused
 from tests.node.test_federation_node import publish
 
@@ -96,6 +97,11 @@ def test_a_moved_node_is_followed_by_its_peers(
     assert a.feed.own_feed().url == NEW
     with pytest.raises(ValueError, match="already says"):
         a.feed.announce_url(NEW)
+    # A node taking its feed back after a restore says nothing, a move included.
+    a.feed.hold_back("taking back")
+    with pytest.raises(FeedBehind, match="taking back"):
+        a.feed.announce_url("http://a-newer.invalid")
+    a.feed.release()
     # When the Garden's node takes it (a push), and its puller runs.
     network.nodes.pop("http://c.invalid")  # the Orchard is away for now
     _push_all(a, network)
