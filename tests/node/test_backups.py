@@ -346,3 +346,13 @@ def test_settings_in_a_backup_that_cannot_be_used_are_a_failed_check(
     with pytest.raises(BackupError, match=r"the restored settings cannot be used: .*postgresql://"):
         restore(saved, tmp_path / "restored", environ={})
     assert not (tmp_path / "restored").exists()
+
+
+def test_a_backup_without_the_take_back_flag_still_leaves_it(saved: Path, tmp_path: Path) -> None:
+    members = _members(saved)
+    assert "take-back.pending" in members
+    del members["take-back.pending"]
+    _rewrite(saved, members)
+    restore(saved, tmp_path / "restored")
+    flag = tmp_path / "restored" / "take-back.pending"
+    assert flag.exists() and flag.stat().st_mode & 0o777 == 0o600
