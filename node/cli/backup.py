@@ -153,7 +153,6 @@ def restore(
     source: Path,
     data_dir: Path,
     progress: Progress | None = None,
-    environ: Mapping[str, str] | None = None,
 ) -> Restored:
     """Restore a backup into an empty (or new) data folder, and into an empty PostgreSQL store
     if the backup holds one's rows (named by CIRCLE_NODE_DATABASE_URL or the backup's
@@ -170,7 +169,7 @@ def restore(
     try:
         manifest, names = _unpack(source, staging, progress)
         try:
-            settings = Settings.load(staging, dict(os.environ if environ is None else environ))
+            settings = Settings.load(staging)
         except SettingsError as error:
             raise BackupError(f"the restored settings cannot be used: {error}") from None
         if manifest["store"] == "postgresql":

@@ -251,7 +251,11 @@ def _rows(url: str) -> int:
 
 
 def test_a_postgresql_node_is_backed_up_with_its_rows_and_restored_into_an_empty_store(
-    postgres_url: str, other_postgres_url: str, tmp_path: Path, clock: Clock
+    postgres_url: str,
+    other_postgres_url: str,
+    tmp_path: Path,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given the Moonflower circle's node on PostgreSQL, and its backup.
     settings = Settings(data_dir=tmp_path / "moonflower", database_url=postgres_url)
@@ -263,14 +267,15 @@ def test_a_postgresql_node_is_backed_up_with_its_rows_and_restored_into_an_empty
     assert b"Moonflower circle" in saved.read_bytes()
 
     # When it is restored without a database named, it is refused: no new node is made.
+    monkeypatch.delenv("CIRCLE_NODE_DATABASE_URL", raising=False)
     target = tmp_path / "restored"
     with pytest.raises(BackupError, match="name the database to restore it into"):
-        restore(saved, target, environ={})
+        restore(saved, target)
     assert not target.exists()
 
     # When it is restored into an empty store, the node is the same node.
-    environ = {"CIRCLE_NODE_DATABASE_URL": other_postgres_url}
-    restored = restore(saved, target, environ=environ)
+    monkeypatch.setenv("CIRCLE_NODE_DATABASE_URL", other_postgres_url)
+    restored = restore(saved, target)
     assert (restored.node_id, restored.head) == (before[2], before[1])
     again = Settings(data_dir=target, database_url=other_postgres_url)
     assert _summary(again) == before
@@ -278,7 +283,7 @@ def test_a_postgresql_node_is_backed_up_with_its_rows_and_restored_into_an_empty
 
     # A store that already holds a node is refused, and left as it was.
     with pytest.raises(BackupError, match="already holds a node"):
-        restore(saved, tmp_path / "elsewhere", environ=environ)
+        restore(saved, tmp_path / "elsewhere")
     assert _rows(other_postgres_url) == rows
     assert not (tmp_path / "elsewhere").exists()
     # The restored node goes on signing where its feed left off.
@@ -289,7 +294,11 @@ def test_a_postgresql_node_is_backed_up_with_its_rows_and_restored_into_an_empty
 
 
 def test_a_postgresql_restore_that_fails_its_checks_leaves_the_store_empty(
-    postgres_url: str, other_postgres_url: str, tmp_path: Path, clock: Clock
+    postgres_url: str,
+    other_postgres_url: str,
+    tmp_path: Path,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = Settings(data_dir=tmp_path / "moonflower", database_url=postgres_url)
     _found(settings, clock)
@@ -301,8 +310,9 @@ def test_a_postgresql_restore_that_fails_its_checks_leaves_the_store_empty(
     members["node.keys"] = (sunflower.data_dir / "node.keys").read_bytes()
     _rewrite(saved, members)
     target = tmp_path / "restored"
+    monkeypatch.setenv("CIRCLE_NODE_DATABASE_URL", other_postgres_url)
     with pytest.raises(BackupError, match="does not hold the key"):
-        restore(saved, target, environ={"CIRCLE_NODE_DATABASE_URL": other_postgres_url})
+        restore(saved, target)
     assert not target.exists()
     assert _rows(other_postgres_url) == 0
     # A backup of a PostgreSQL node whose rows are missing is refused too (no new inception).
@@ -312,7 +322,7 @@ def test_a_postgresql_restore_that_fails_its_checks_leaves_the_store_empty(
     members["node.keys"] = (settings.data_dir / "node.keys").read_bytes()
     _rewrite(saved, members)
     with pytest.raises(BackupError, match="holds no node's feed"):
-        restore(saved, target, environ={"CIRCLE_NODE_DATABASE_URL": other_postgres_url})
+        restore(saved, target)
     assert _rows(other_postgres_url) == 0
 
 
@@ -344,7 +354,7 @@ def test_settings_in_a_backup_that_cannot_be_used_are_a_failed_check(
     members["circle-node.toml"] = b'database_url = "mysql://db.example/circle"\n'
     _rewrite(saved, members)
     with pytest.raises(BackupError, match=r"the restored settings cannot be used: .*postgresql://"):
-        restore(saved, tmp_path / "restored", environ={})
+        restore(saved, tmp_path / "restored")
     assert not (tmp_path / "restored").exists()
 
 
