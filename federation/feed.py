@@ -30,6 +30,18 @@ NODE_ID_PREFIX = "cn1"
 
 
 @dataclass(frozen=True)
+class KeyEpoch:
+    """The keys a key event put in force: from the entry after `seq` on (until the next key
+    event), `key` signs and `next_digest` is the commitment the next rotation must meet. The
+    inception starts the first epoch (seq 0); a rotation at seq r starts one at r (the rotation
+    itself is signed by the key it reveals)."""
+
+    seq: int
+    key: bytes
+    next_digest: bytes
+
+
+@dataclass(frozen=True)
 class FeedState:
     """What is known of a feed after its latest entry: enough to check or write the next one."""
 

@@ -16,8 +16,10 @@ from federation.verify import (
     Duplicate,
     Gap,
     HashAt,
+    KeyHistory,
     Reason,
     Rejected,
+    Supersedes,
     check_body,
     check_entry,
     decode_entry,
@@ -40,12 +42,15 @@ def verify_page(
     entries: list[SignedEntry],
     known_types: Collection[str],
     hash_at: HashAt,
+    history: KeyHistory | None = None,
 ) -> tuple[FeedState, list[Entry]]:
     """Verify a contiguous page by its hash chain and the signature of its last entry.
 
     Entries already held are checked against their stored hash (duplicates are skipped, a
     different entry is an equivocation). Key events are also checked on their own. Returns the
-    state after the page and the new entries, in order.
+    state after the page and the new entries, in order. A page whose first entry after the
+    duplicates is a superseding rotation (PROTOCOL.md 6.1) goes on from it: the rotation is
+    the first new entry, at a seq already held (the caller drops the held entries from it on).
     """
     if len(entries) > MAX_PAGE_ENTRIES:
         raise Rejected(Reason.OVERSIZE, f"page of {len(entries)} entries")
@@ -54,11 +59,18 @@ def verify_page(
     new_signed: list[SignedEntry] = []
     held = state.next_seq
     expected = held
+    start = state
     for signed in entries:
         entry = decode_entry(signed)
         seq = entry.seq
         if seq < held and not new:
-            verdict = check_entry(state, signed, known_types, hash_at)
+            verdict = check_entry(state, signed, known_types, hash_at, history)
+            if isinstance(verdict, Supersedes):
+                start = verdict.state
+                new.append(entry)
+                new_signed.append(signed)
+                expected = seq + 1
+                continue
             assert isinstance(verdict, Duplicate)  # otherwise check_entry raised
             continue
         if seq != expected:
@@ -73,11 +85,12 @@ def verify_page(
     # Second pass: the hash chain (7.2 steps 5-7) for every new entry; signatures (step 8) for
     # key events and the last new entry. (What `check_entry` does entry by entry, unrolled:
     # this is catch-up's loop.)
-    feed_id, last_hash = state.feed_id, state.last_hash
-    key, next_digest = state.key, state.next_digest
+    feed_id, last_hash = start.feed_id, start.last_hash
+    key, next_digest = start.key, start.next_digest
     last = new[-1]
     sha256, context = hashlib.sha256, ENTRY_HASH_CONTEXT
-    for entry, signed in zip(new, new_signed, strict=True):
+    checked = 1 if start is not state else 0  # a superseding rotation is checked already
+    for entry, signed in zip(new[checked:], new_signed[checked:], strict=True):
         if entry.feed != feed_id:
             raise Rejected(Reason.WRONG_FEED, "entry names another feed", entry.seq)
         if entry.prev != last_hash:

@@ -9,7 +9,7 @@ escape: malformed bytes are a rejection like any other. A pulled page is verifie
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 from cryptography.exceptions import InvalidSignature
 
-from federation.feed import FeedState
+from federation.feed import FeedState, KeyEpoch
 from federation.keys import load_public_key
 from federation.wire import (
     DECODE_ERRORS,
@@ -67,6 +67,7 @@ class Reason(StrEnum):
     NOT_CONTIGUOUS = "not_contiguous"
     BODY_MISMATCH = "body_mismatch"
     FEED_STOPPED = "feed_stopped"
+    RETIRED_KEY = "retired_key"
     UNKNOWN_NODE = "unknown_node"
     # Not a rejection: a push reply's reason when an entry came before the ones it follows;
     # the receiver pulls the missing range.
@@ -93,6 +94,20 @@ class Equivocation(Rejected):
         self.conflicting = conflicting
 
 
+class RetiredKey(Rejected):
+    """A different entry at a held seq, signed by the key in force there, which the feed has
+    retired since (a later rotation): that key leaked, the feed did not fork. Both entries are
+    kept as evidence; the feed goes on."""
+
+    def __init__(self, seq: int, held_hash: bytes, conflicting: SignedEntry) -> None:
+        super().__init__(
+            Reason.RETIRED_KEY, f"entry at seq {seq} signed by a key retired since", seq
+        )
+        self.fork_seq = seq
+        self.held_hash = held_hash
+        self.conflicting = conflicting
+
+
 @dataclass(frozen=True)
 class Accepted:
     state: FeedState  # the feed's state after this entry
@@ -111,8 +126,20 @@ class Gap:
     got: int  # the seq that arrived: pull expected..got-1 first
 
 
-Verdict = Accepted | Duplicate | Gap
+@dataclass(frozen=True)
+class Supersedes:
+    """A superseding rotation (PROTOCOL.md 6.1), accepted: the held entries from its seq on
+    are dropped (kept as evidence) and the feed goes on from it."""
+
+    state: FeedState  # the feed's state after the rotation
+    entry: Entry
+    signed: SignedEntry
+
+
+Verdict = Accepted | Duplicate | Gap | Supersedes
 HashAt = Callable[[int], bytes | None]
+# The key epochs of a feed as held, oldest first (asked only when an entry conflicts).
+KeyHistory = Callable[[], Sequence[KeyEpoch]]
 
 
 def decode_signed_entry(raw: bytes) -> SignedEntry:
@@ -267,11 +294,17 @@ def _check_type(entry: Entry, known_types: Collection[str]) -> None:
 
 
 def check_entry(
-    state: FeedState, signed: SignedEntry, known_types: Collection[str], hash_at: HashAt
+    state: FeedState,
+    signed: SignedEntry,
+    known_types: Collection[str],
+    hash_at: HashAt,
+    history: KeyHistory | None = None,
 ) -> Verdict:
     """Check one pushed entry against what is held of its feed.
 
-    `hash_at(seq)` gives the hash of an entry already held (for duplicates and forks).
+    `hash_at(seq)` gives the hash of an entry already held (for duplicates and forks);
+    `history()` the feed's key epochs, for an entry that conflicts with a held one (without
+    it, the feed is taken to have had no key event but the latest one).
     """
     entry = decode_entry(signed)
     if entry.seq < state.next_seq:
@@ -280,8 +313,15 @@ def check_entry(
             return Duplicate(entry.seq)
         if entry.feed != state.feed_id:
             raise Rejected(Reason.WRONG_FEED, "entry names another feed", entry.seq)
-        # A different entry at a held seq is only proof of a fork if the feed signed it.
-        verify_signature(_key_at(state, entry), signed, entry.seq)
+        if entry.type == ROTATION:
+            return check_superseding(state, signed, hash_at)
+        # A different entry at a held seq is only proof of a fork if the feed signed it, with
+        # the key in force at that seq; a key retired since shows that key leaked (PROTOCOL.md 7.4).
+        epochs = history() if history is not None else ()
+        key = key_at(state, epochs, entry.seq)
+        verify_signature(key, signed, entry.seq)
+        if key != state.key:
+            raise RetiredKey(entry.seq, held or b"", signed)
         raise Equivocation(entry.seq, held or b"", signed)
     if entry.seq > state.next_seq:
         return Gap(state.next_seq, entry.seq)
@@ -291,11 +331,36 @@ def check_entry(
     return Accepted(chain.state(), entry, signed)
 
 
-def _key_at(state: FeedState, entry: Entry) -> bytes:
-    # The current key signs every entry since the last rotation; an older entry's fork is
-    # checked against it too, and a fork signed by a retired key is still refused as a forgery
-    # (the retired key may have been stolen: that is what rotation is for).
+def key_at(state: FeedState, epochs: Sequence[KeyEpoch], seq: int) -> bytes:
+    """The key that signs an ordinary entry at `seq`: the one the latest key event before
+    `seq` put in force (the current key when no such epoch is known)."""
+    for epoch in reversed(epochs):
+        if epoch.seq < seq:
+            return epoch.key
     return state.key
+
+
+def check_superseding(state: FeedState, signed: SignedEntry, hash_at: HashAt) -> Supersedes:
+    """Check a rotation at a seq already held, or right after the held entries of a stopped
+    feed (PROTOCOL.md 6.1): it follows a held entry and reveals the key the feed is committed
+    to now (only the holder of that key can sign it). Refuses anything else with a reason."""
+    entry = decode_entry(signed)
+    seq = entry.seq
+    if entry.type != ROTATION or entry.keys is None:
+        raise Rejected(Reason.BAD_KEY_EVENT, "only a rotation supersedes held entries", seq)
+    if entry.feed != state.feed_id:
+        raise Rejected(Reason.WRONG_FEED, "entry names another feed", seq)
+    if seq < 1 or seq > state.next_seq or entry.prev != hash_at(seq - 1):
+        raise Rejected(Reason.PREV_MISMATCH, "prev is not the hash of the entry before", seq)
+    if next_key_digest(entry.keys.current) != state.next_digest:
+        raise Rejected(
+            Reason.BAD_KEY_EVENT, "rotation reveals a key the feed did not commit to", seq
+        )
+    verify_signature(entry.keys.current, signed, seq)
+    after = FeedState(
+        state.feed_id, seq + 1, signed.hash, entry.keys.current, entry.keys.next_digest
+    )
+    return Supersedes(after, entry, signed)
 
 
 def check_body(entry: Entry, body: bytes) -> None:

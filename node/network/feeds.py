@@ -10,14 +10,16 @@ entry once, whatever the races and redeliveries.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.records import Copied
 from federation import feed as feeds
-from federation.feed import FeedState
+from federation.feed import FeedState, KeyEpoch
 from federation.keys import NodeKeys
 from federation.wire import NODE_MOVED, SignedEntry
 from node.store.topics import moved_from
@@ -35,6 +37,13 @@ def peer_id(feed_id: bytes) -> UUID:
 
 def delivery_id(feed_id: bytes) -> UUID:
     return uuid5(NAMESPACE_URL, f"circle-node:delivery:{feed_id.hex()}")
+
+
+def dropped_entries_key(rotation_hash: bytes) -> bytes:
+    """The key under which the entries a superseding rotation dropped are kept, as evidence,
+    in the entry table (in place of their feed id; never a feed id, which is the hash of an
+    inception entry)."""
+    return hashlib.sha256(b"circle-node/superseded\x00" + rotation_hash).digest()
 
 
 class OwnFeed(Copied, Aggregate):
@@ -199,24 +208,60 @@ class PeerFeed(Copied, Aggregate):
         self.last_hash = feed_id
         self.key = key
         self.next_digest = next_digest
+        # The key events held, [seq, key, next digest] each: the inception's, then each
+        # rotation's (plain lists: they are part of the snapshots).
+        self.key_events: list[list[Any]] = [[0, key, next_digest]]
 
     @property
     def state(self) -> FeedState:
         return FeedState(self.feed_id, self.next_seq, self.last_hash, self.key, self.next_digest)
 
-    def hold(self, count: int, after: FeedState) -> None:
-        """Record that the next `count` entries, verified against `state`, are held, leading
-        to the state `after` (the caller stores the entries with the same save)."""
-        self._held(self.next_seq, count, after.last_hash, after.key, after.next_digest)
+    def key_epochs(self) -> list[KeyEpoch] | None:
+        """The key epochs of the feed as held, oldest first; None when they are not known
+        (runs held, or snapshots taken, by versions that did not record them)."""
+        events = self.__dict__.get("key_events")
+        if not events or events[-1][1] != self.key:
+            return None
+        return [KeyEpoch(int(seq), bytes(key), bytes(digest)) for seq, key, digest in events]
+
+    def hold(
+        self,
+        count: int,
+        after: FeedState,
+        rotations: Sequence[KeyEpoch] = (),
+        first_seq: int | None = None,
+    ) -> None:
+        """Record that `count` entries from `first_seq` (by default the next one), verified,
+        are held, leading to the state `after` (the caller stores the entries with the same
+        save); `rotations` are the key events among them. A run that starts at a seq already
+        held starts with a superseding rotation: what was held from there on is dropped."""
+        start = self.next_seq if first_seq is None else first_seq
+        self._held(
+            start,
+            count,
+            after.last_hash,
+            after.key,
+            after.next_digest,
+            tuple((epoch.seq, epoch.key, epoch.next_digest) for epoch in rotations),
+        )
 
     @event("Held")
     def _held(
-        self, first_seq: int, count: int, last_hash: bytes, key: bytes, next_digest: bytes
+        self,
+        first_seq: int,
+        count: int,
+        last_hash: bytes,
+        key: bytes,
+        next_digest: bytes,
+        rotations: tuple[tuple[int, bytes, bytes], ...] = (),
     ) -> None:
         self.next_seq = first_seq + count
         self.last_hash = last_hash
         self.key = key
         self.next_digest = next_digest
+        events = self.__dict__.get("key_events") or []
+        kept = [event for event in events if int(event[0]) < first_seq]
+        self.key_events = kept + [list(rotation) for rotation in rotations]
 
 
 # Stores written before the node was divided into rooms name these classes by their old path.

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from eventsourcing.domain import Aggregate
 
-from federation.feed import FeedState, WontSign
+from federation.feed import FeedState, KeyEpoch, WontSign
 from federation.pages import verify_page
 from federation.verify import (
     Accepted,
@@ -22,9 +22,13 @@ from federation.verify import (
     Equivocation,
     Gap,
     HashAt,
+    KeyHistory,
     Reason,
     Rejected,
+    RetiredKey,
+    Supersedes,
     check_entry,
+    check_superseding,
     decode_entry,
     decode_signed_entry,
     verify_inception,
@@ -35,6 +39,7 @@ from federation.wire import (
     JOIN_REQUEST_DECODER,
     NODE_MOVED,
     NODE_MOVED_DECODER,
+    ROTATION,
     Entry,
     FeedPage,
     Push,
@@ -44,13 +49,13 @@ from federation.wire import (
     encode,
 )
 from node.network.batch import Batch
-from node.network.feeds import PeerFeed, peer_id
+from node.network.feeds import PeerFeed, dropped_entries_key, peer_id
 from node.network.observing import Reports, counting_refusals
 from node.network.own_feed import MAX_JOIN_ENTRIES
 from node.network.peer_book import NotAPeer, OwnId, PeerBook, introduce
 from node.network.peers import APPLICANT, REMOVED, Peer
 from node.store.application import NodeStore
-from node.store.recorders import BodyRow, EntryRow
+from node.store.recorders import BodyRow, EntryRow, SupersededRows
 from node.store.retry import retry_on_conflict
 
 Run = list[tuple[Entry, bytes | None]]
@@ -130,24 +135,40 @@ class Intake:
             return self._receive_join_request(push)
         if peer.status == REMOVED:
             raise Rejected(Reason.UNKNOWN_NODE, "this node no longer exchanges feeds with yours")
-        if peer.stopped:
-            raise Rejected(Reason.FEED_STOPPED, "this feed equivocated; nothing more is taken")
         feed = self._peers.peer_feed(push.feed)
         state = feed.state
         hash_at = self._peers.hash_at(feed)
+        history = self._peers.key_history(feed)
         taken: list[tuple[SignedEntry, Entry]] = []
+        entries = push.entries
+        if peer.stopped:
+            # From a stopped feed, only a superseding rotation is taken (and what follows it).
+            superseding, entries = self._superseding(peer, feed, entries)
+            taken.append((superseding.signed, superseding.entry))
+            state = superseding.state
         reason = ""
-        for signed in push.entries:
+        for signed in entries:
             try:
-                verdict = check_entry(state, signed, self.known_types, hash_at)
+                verdict = check_entry(state, signed, self.known_types, hash_at, history)
             except Equivocation as proof:
                 self._peers.record_equivocation(peer, feed, proof)
                 reason = proof.reason
+                break
+            except RetiredKey as evidence:
+                self._peers.record_retired_key(peer, feed, evidence)
+                reason = evidence.reason
                 break
             except Rejected as rejected:
                 reason = rejected.reason
                 break
             if isinstance(verdict, Duplicate):
+                continue
+            if isinstance(verdict, Supersedes):
+                if taken:  # entries after the held ones, then one before them: not a run
+                    reason = Reason.NOT_CONTIGUOUS
+                    break
+                taken.append((verdict.signed, verdict.entry))
+                state = verdict.state
                 continue
             if isinstance(verdict, Gap):
                 reason = Reason.GAP
@@ -165,6 +186,26 @@ class Intake:
         if reason:
             self.reports.observer.rejected(str(reason))
         return PushReply(len(taken), state.next_seq, str(reason))
+
+    def _superseding(
+        self, peer: Peer, feed: PeerFeed, entries: Sequence[SignedEntry]
+    ) -> tuple[Supersedes, Sequence[SignedEntry]]:
+        """The superseding rotation that resolves a stopped feed's fork (at or before the
+        fork's seq, PROTOCOL.md 6.1) among pushed entries, checked, and the entries after it;
+        refuses the push as `feed_stopped` if there is none."""
+        fork = peer.equivocation_seq if peer.equivocation_seq is not None else -1
+        hash_at = self._peers.hash_at(feed)
+        for index, signed in enumerate(entries):
+            try:
+                entry = decode_entry(signed)
+                if entry.type == ROTATION and 0 < entry.seq <= fork:
+                    return check_superseding(feed.state, signed, hash_at), entries[index + 1 :]
+            except Rejected:
+                break
+        raise Rejected(
+            Reason.FEED_STOPPED,
+            "this feed equivocated; nothing more is taken but a rotation that supersedes the fork",
+        )
 
     def _bind(
         self,
@@ -225,6 +266,13 @@ class Intake:
     ) -> Batch:
         feed, also = fresh()
         batch = Batch(self._store.repository)
+        first = run.run[0][0]
+        moved: list[SupersededRows] = []
+        if first.seq < feed.next_seq:
+            # A superseding rotation: the entries held from its seq on are kept apart, as
+            # evidence, and their effects stand (PROTOCOL.md 6.1).
+            moved.append(self._supersede(sender, feed, run))
+            also = [sender, *also]
         for aggregate in also:
             batch.add(aggregate)  # effects see (and change) these, not fresh copies
         if careful:
@@ -232,12 +280,33 @@ class Intake:
         else:
             self._effects(sender, run.run, batch)
         _record_move(sender, run.run, batch)
-        feed.hold(len(run.run), after)
+        rotations = [
+            KeyEpoch(entry.seq, entry.keys.current, entry.keys.next_digest)
+            for entry, _ in run.run
+            if entry.type == ROTATION and entry.keys is not None
+        ]
+        feed.hold(len(run.run), after, rotations, first.seq)
         entries = [*extra_entries, *run.entries, *batch.entries]
         self._save(
-            feed, *batch.aggregates(), bodies=run.bodies, entries=entries, **batch.save_kwargs()
+            feed,
+            *batch.aggregates(),
+            bodies=run.bodies,
+            entries=entries,
+            superseded=moved,
+            **batch.save_kwargs(),
         )
         return batch
+
+    def _supersede(self, sender: Peer, feed: PeerFeed, run: _Run) -> SupersededRows:
+        """Record on the sender that the run's first entry, a superseding rotation, drops the
+        entries held from its seq on (once, however often the run is tried); returns the rows
+        to keep apart, under the evidence key."""
+        first = run.run[0][0]
+        rotation = run.entries[0][2]  # the encoded signed entry
+        evidence = dropped_entries_key(decode_signed_entry(rotation).hash)
+        if (sender.superseded_seq, sender.superseded_rotation) != (first.seq, rotation):
+            sender.record_superseded(first.seq, rotation, feed.next_seq - first.seq, evidence)
+        return (feed.feed_id, first.seq, evidence)
 
     def _stored_feed(self, held: PeerFeed) -> Callable[[], tuple[PeerFeed, list[Aggregate]]]:
         """`fresh` for a feed already followed: as loaded, then as stored again."""
@@ -309,20 +378,33 @@ class Intake:
             raise NotAPeer("Pull only from peers")
         if peer.status == REMOVED:
             raise Rejected(Reason.UNKNOWN_NODE, "this node no longer exchanges feeds with yours")
-        if peer.stopped:
-            raise Rejected(Reason.FEED_STOPPED, "this feed equivocated; nothing more is taken")
         feed = self._peers.peer_feed(feed_id)
+        history = self._peers.key_history(feed)
         try:
-            verified = self._verified(feed.state, pages, self._peers.hash_at(feed))
+            verified = self._verified(feed.state, pages, self._peers.hash_at(feed), history)
         except Equivocation as proof:
-            self._peers.record_equivocation(peer, feed, proof)
+            if not peer.stopped:
+                self._peers.record_equivocation(peer, feed, proof)
             raise
+        except RetiredKey as evidence:
+            self._peers.record_retired_key(peer, feed, evidence)
+            raise
+        if peer.stopped:
+            # From a stopped feed, only a superseding rotation at or before the fork is taken.
+            first = verified.run.run[0][0] if verified.run.run else None
+            fork = peer.equivocation_seq if peer.equivocation_seq is not None else -1
+            if first is None or first.type != ROTATION or not first.seq <= fork:
+                raise Rejected(Reason.FEED_STOPPED, "this feed equivocated; nothing more is taken")
         if verified.run.run:
             self._store_run(peer, verified.run, verified.after, self._stored_feed(feed))
         return len(verified.run.run), verified.pages
 
     def _verified(
-        self, state: FeedState, pages: Sequence[FeedPage], stored_hash_at: HashAt
+        self,
+        state: FeedState,
+        pages: Sequence[FeedPage],
+        stored_hash_at: HashAt,
+        history: KeyHistory,
     ) -> _Verified:
         """Verify consecutive pages from `state` (`receive_pages`): a refusal of the first page
         is raised, a later refusal ends the run before that page."""
@@ -345,7 +427,9 @@ class Intake:
                 break
             lengths = len(run.entries), len(run.bodies), len(run.run)
             try:
-                after, entries = verify_page(state, page.entries, self.known_types, hash_at)
+                after, entries = verify_page(
+                    state, page.entries, self.known_types, hash_at, history
+                )
                 new = page.entries[len(page.entries) - len(entries) :]
                 self._bind(run, state.feed_id, list(zip(new, entries, strict=True)), page.bodies)
             except Rejected:

@@ -7,18 +7,33 @@ same save)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
+import msgspec
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
-from federation.feed import FeedState
-from federation.verify import Equivocation, Reason, Rejected, decode_signed_entry, verify_inception
+from federation.feed import FeedState, KeyEpoch
+from federation.verify import (
+    Equivocation,
+    KeyHistory,
+    Reason,
+    Rejected,
+    RetiredKey,
+    decode_entry,
+    decode_signed_entry,
+    key_at,
+    verify_inception,
+    verify_signature,
+)
 from federation.wire import (
     BODY_REF_DECODER,
+    INCEPTION,
     MAX_PAGE_BYTES,
+    MAX_PAGE_ENTRIES,
     PROTOCOL_VERSION,
+    ROTATION,
     FeedPage,
     NodeDescriptor,
     SignedEntry,
@@ -163,12 +178,78 @@ class PeerBook:
 
         return hash_at
 
+    def key_history(self, feed: PeerFeed) -> KeyHistory:
+        """The feed's key epochs as held, for an entry that conflicts with a held one: as the
+        feed records them, or read from the held entries where it does not (older stores)."""
+
+        def history() -> Sequence[KeyEpoch]:
+            epochs = feed.key_epochs()
+            return epochs if epochs is not None else self._read_key_epochs(feed)
+
+        return history
+
+    def _read_key_epochs(self, feed: PeerFeed) -> list[KeyEpoch]:
+        epochs: list[KeyEpoch] = []
+        after = -1
+        while after < feed.next_seq - 1:
+            rows = self._store.feeds.select_entries(feed.feed_id, after, MAX_PAGE_ENTRIES)
+            if not rows:
+                break
+            for raw in rows:
+                entry = decode_entry(decode_signed_entry(raw))
+                if entry.type in (INCEPTION, ROTATION) and entry.keys is not None:
+                    epochs.append(KeyEpoch(entry.seq, entry.keys.current, entry.keys.next_digest))
+                after = entry.seq
+        return epochs
+
     def record_equivocation(self, peer: Peer, feed: PeerFeed, proof: Equivocation) -> None:
-        held = self.held_entry(feed, proof.fork_seq)
+        """Stop the feed, keeping the proof: both signed entries, the held one with what
+        proves its signature (`_held_proof`)."""
+        held, chain = self._held_proof(feed, proof.fork_seq)
         peer.record_equivocation(
+            proof.fork_seq, encode(held) if held else b"", encode(proof.conflicting), chain
+        )
+        self._store.save(peer)
+
+    def record_retired_key(self, peer: Peer, feed: PeerFeed, proof: RetiredKey) -> bool:
+        """Keep the evidence that a key the peer retired signed a conflicting entry (the first
+        such entry only: a thief can sign any number); the feed goes on. Returns whether it
+        was recorded now."""
+        if peer.retired_key_seq is not None:
+            return False
+        held = self.held_entry(feed, proof.fork_seq)
+        peer.record_retired_key(
             proof.fork_seq, encode(held) if held else b"", encode(proof.conflicting)
         )
         self._store.save(peer)
+        return True
+
+    def _held_proof(self, feed: PeerFeed, seq: int) -> tuple[SignedEntry | None, bytes]:
+        """The held half of a proof at `seq`, self-contained: the entry held there, and, if its
+        own signature does not verify (entries inside a page are authenticated by the chain),
+        the held entries after it up to the first whose signature does, encoded as a list."""
+        held = self.held_entry(feed, seq)
+        if held is None or self._signature_holds(feed, held):
+            return held, b""
+        chain: list[SignedEntry] = []
+        for raw in self._store.feeds.select_entries(feed.feed_id, seq, MAX_PAGE_ENTRIES):
+            signed = decode_signed_entry(raw)
+            chain.append(signed)
+            if self._signature_holds(feed, signed):
+                break
+        return held, msgspec.msgpack.encode(chain)
+
+    def _signature_holds(self, feed: PeerFeed, signed: SignedEntry) -> bool:
+        entry = decode_entry(signed)
+        if entry.keys is not None:  # a key event is signed by the key it names
+            key = entry.keys.current
+        else:
+            key = key_at(feed.state, self.key_history(feed)(), entry.seq)
+        try:
+            verify_signature(key, signed, entry.seq)
+        except Rejected:
+            return False
+        return True
 
     @retry_on_conflict
     def remove_peer(self, feed_id: bytes) -> bool:

@@ -40,6 +40,17 @@ class PeerIndex(Copied, Aggregate):
 
 
 class Peer(Copied, Aggregate):
+    # Evidence recorded by later versions (class defaults: records and snapshots made before
+    # them read as holding none).
+    equivocation_chain: bytes = b""
+    retired_key_seq: int | None = None
+    retired_key_held: bytes | None = None
+    retired_key_conflicting: bytes | None = None
+    superseded_seq: int | None = None
+    superseded_rotation: bytes | None = None
+    superseded_dropped: int = 0
+    superseded_evidence: bytes | None = None
+
     @staticmethod
     def create_id(feed_id: bytes, **kwargs: object) -> UUID:
         return peer_id(feed_id)
@@ -81,12 +92,38 @@ class Peer(Copied, Aggregate):
         self.status = status
 
     @event("EquivocationRecorded")
-    def record_equivocation(self, seq: int, held: bytes, conflicting: bytes) -> None:
-        """The peer signed two entries at `seq`: keep both as proof and stop taking its feed."""
+    def record_equivocation(
+        self, seq: int, held: bytes, conflicting: bytes, held_chain: bytes = b""
+    ) -> None:
+        """The peer signed two entries at `seq`: keep both as proof and stop taking its feed.
+        `held_chain`: when the held entry's own signature does not verify (it came inside a
+        page), the held entries after it up to one whose signature does (an encoded list of
+        signed entries), which prove the feed signed it."""
         self.stopped = True
         self.equivocation_seq = seq
         self.equivocation_held = held
         self.equivocation_conflicting = conflicting
+        self.equivocation_chain = held_chain
+
+    @event("RetiredKeyUsed")
+    def record_retired_key(self, seq: int, held: bytes, conflicting: bytes) -> None:
+        """Someone signed a different entry at `seq` with the key the peer used there and has
+        retired since: that key leaked. Both entries are kept; the feed goes on."""
+        self.retired_key_seq = seq
+        self.retired_key_held = held
+        self.retired_key_conflicting = conflicting
+
+    @event("FeedSuperseded")
+    def record_superseded(self, seq: int, rotation: bytes, dropped: int, evidence: bytes) -> None:
+        """The peer's superseding rotation at `seq` was taken: the `dropped` entries held from
+        `seq` on are kept apart (under the feed key `evidence`) and their effects stand; a
+        fork at or after `seq` is resolved, and the feed is taken again."""
+        if self.equivocation_seq is not None and self.equivocation_seq >= seq:
+            self.stopped = False
+        self.superseded_seq = seq
+        self.superseded_rotation = rotation
+        self.superseded_dropped = dropped
+        self.superseded_evidence = evidence
 
 
 class Delivery(Copied, Aggregate):

@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing import popo
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from node.store.recorders import BodyRow, EntryRow
+from node.store.recorders import BodyRow, EntryRow, SupersededRows
 
 
 class POPOFeedRecorder(popo.POPOApplicationRecorder):
@@ -21,11 +21,19 @@ class POPOFeedRecorder(popo.POPOApplicationRecorder):
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         with self._database_lock:
+            moved: list[SupersededRows] = kwargs.get("superseded") or []
+            moving = {feed: first_seq for feed, first_seq, _ in moved}
             entries: list[EntryRow] = kwargs.get("entries") or []
             for feed, seq, _ in entries:
-                if seq in self._entries.get(feed, {}):
+                if seq in self._entries.get(feed, {}) and seq < moving.get(feed, seq + 1):
                     raise IntegrityError(f"entry {seq} of that feed is already held")
             returning = super().insert_events(stored_events, **kwargs)
+            for feed, first_seq, evidence in moved:
+                held = self._entries.get(feed, {})
+                dropped = {seq: raw for seq, raw in held.items() if seq >= first_seq}
+                for seq in dropped:
+                    del held[seq]
+                self._entries.setdefault(evidence, {}).update(dropped)
             for feed, seq, signed in entries:
                 self._entries.setdefault(feed, {})[seq] = signed
             for row in kwargs.get("bodies") or []:

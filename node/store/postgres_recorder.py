@@ -21,7 +21,14 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg import Cursor, sql
 
-from node.store.recorders import MERGED_AUDIENCE, BodyRow, EntryRow, by_hash, chunks
+from node.store.recorders import (
+    MERGED_AUDIENCE,
+    BodyRow,
+    EntryRow,
+    SupersededRows,
+    by_hash,
+    chunks,
+)
 
 _POSTGRES_CONCAT = "{table}.audience || excluded.audience"
 
@@ -118,6 +125,14 @@ class PostgresFeedRecorder(PostgresApplicationRecorder):
             self._insert_feed_rows(rows, **kwargs)
 
     def _insert_feed_rows(self, curs: Cursor[Any], **kwargs: Any) -> None:
+        moved: list[SupersededRows] = kwargs.get("superseded") or []
+        for feed, first_seq, evidence in moved:
+            curs.execute(
+                sql.SQL("UPDATE {}.{} SET feed = %s WHERE feed = %s AND seq >= %s").format(
+                    self.schema, self.entries_table
+                ),
+                (evidence, feed, first_seq),
+            )
         entries: list[EntryRow] = kwargs.get("entries") or []
         if entries:
             curs.executemany(

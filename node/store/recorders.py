@@ -12,6 +12,8 @@ recorders: SQLite
 - `feed_entries (feed, seq, signed)`: every signed entry held, of the own feed and of peers'.
   The primary key (feed, seq) is a second guard, beside the aggregates' versions, that an entry
   is stored once; pages are served straight from it.
+  A superseding rotation (PROTOCOL.md 6.1) moves the entries it drops under another key
+  (`superseded=`), where they stay as evidence.
 - `bodies (hash, data, audience)`: bodies apart from the entries that bind them by hash, so a
   body can be withheld from readers outside its audience, or erased (a DELETE), while every
   feed still verifies.
@@ -27,6 +29,9 @@ from uuid import UUID
 BodyRow = tuple[bytes, bytes, bytes]
 # An entry row: (feed id, seq, encoded SignedEntry).
 EntryRow = tuple[bytes, int, bytes]
+# Entries a superseding rotation drops: (feed id, from seq, key they are kept under). A save
+# given `superseded=[...]` moves those rows to that key before it inserts its own entries.
+SupersededRows = tuple[bytes, int, bytes]
 CHUNK = 500
 # The same body bound by two entries: public if either is, else readable by both audiences.
 MERGED_AUDIENCE = (

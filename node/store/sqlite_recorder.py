@@ -13,7 +13,14 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
-from node.store.recorders import MERGED_AUDIENCE, BodyRow, EntryRow, by_hash, chunks
+from node.store.recorders import (
+    MERGED_AUDIENCE,
+    BodyRow,
+    EntryRow,
+    SupersededRows,
+    by_hash,
+    chunks,
+)
 from node.store.sqlite_store import OwnReads
 
 # New SQLite stores have SQLite's default pages (4 KiB). Stores made with 16 KiB pages by
@@ -87,6 +94,12 @@ class SQLiteFeedRecorder(OwnReads, SQLiteApplicationRecorder):
             if stored_events
             else []
         )
+        moved: list[SupersededRows] = kwargs.get("superseded") or []
+        for feed, first_seq, evidence in moved:
+            c.execute(
+                "UPDATE feed_entries SET feed = ? WHERE feed = ? AND seq >= ?",
+                (evidence, feed, first_seq),
+            )
         entries: list[EntryRow] = kwargs.get("entries") or []
         if entries:
             _insert_rows(c.sqlite_cursor, "INSERT INTO feed_entries VALUES ", entries)

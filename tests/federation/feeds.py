@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from federation.feed import FeedState, append, incept, rotate
+from federation.feed import FeedState, KeyEpoch, append, incept, rotate
 from federation.keys import NodeKeys
-from federation.verify import verify_inception
+from federation.verify import decode_entry, verify_inception
 from federation.wire import SignedEntry
 
 TYPES = frozenset({"note", "decision.taken"})
@@ -57,3 +57,12 @@ class Feed:
         if 1 <= seq <= len(self.entries):
             return self.entries[seq - 1].hash
         return None
+
+    def epochs(self) -> list[KeyEpoch]:
+        """The feed's key epochs, as a receiver holding all of it knows them."""
+        held = [self.inception, *self.entries]
+        return [
+            KeyEpoch(entry.seq, entry.keys.current, entry.keys.next_digest)
+            for entry in map(decode_entry, held)
+            if entry.keys is not None
+        ]
