@@ -15,8 +15,10 @@ from domain.proposal import Proposal
 from domain.relationships import Relationship
 from domain.selection import HatSelection
 from domain.support import SupportRequest
+from federation.feed import node_id
 from node.app.node import CircleNode
 from node.network.feeds import OwnFeed
+from node.network.peers import Peer
 
 PAGE = 500
 
@@ -37,6 +39,7 @@ class _Context:
         self.hat_names: dict[str, str] = {}
         self.circles: dict[str, str] = {}  # relationship id or node id -> the circle's name
         self._names: dict[str, str] = {}
+        self._peers: dict[str, str] | None = None
 
     def name(self, person_id: str | None) -> str:
         if not person_id:
@@ -52,6 +55,15 @@ class _Context:
 
     def circle(self, key: Any) -> str:
         return self.circles.get(str(key), "another circle")
+
+    def peer(self, peer_record_id: Any) -> str:
+        """A peer's name and node id, from the id of its record."""
+        if self._peers is None:
+            self._peers = {
+                str(peer.id): f"{peer.name or 'A peer'} ({node_id(peer.feed_id)})"
+                for peer in self.node.peering.peers()
+            }
+        return self._peers.get(str(peer_record_id), "A peer")
 
     def title(self, record_id: Any) -> str:
         return self.titles.get(str(record_id), "a record")
@@ -214,6 +226,7 @@ _Meeting: Any = Meeting
 _Proposal: Any = Proposal
 _Relationship: Any = Relationship
 _SupportRequest: Any = SupportRequest
+_Peer: Any = Peer
 _OwnFeed: Any = OwnFeed
 
 Describe = Callable[[Any, _Context], str]
@@ -225,6 +238,24 @@ Describe = Callable[[Any, _Context], str]
 # `OwnFeed.TookBack` says what came back, and what was lost).
 DESCRIBE: dict[type[Any], Describe] = {
     _OwnFeed.TookBack: _took_back,
+    _Peer.EquivocationRecorded: lambda e, c: (
+        f"{c.peer(e.originator_id)} signed two different entries at seq {e.seq} of its feed "
+        "(a fork): this node stopped taking its feed, and keeps both entries as proof"
+    ),
+    _Peer.RetiredKeyUsed: lambda e, c: (
+        f"An entry at seq {e.seq} of the feed of {c.peer(e.originator_id)} was signed with a "
+        "key it has retired since: that key leaked. The entry is kept as evidence; the feed "
+        "goes on"
+    ),
+    _Peer.FeedSuperseded: lambda e, c: (
+        f"{c.peer(e.originator_id)} recovered its feed with a rotation at seq {e.seq}: its "
+        f"entries {e.seq} to {e.seq + e.dropped - 1} held here were dropped (kept as evidence; "
+        "what they did here stands)"
+    ),
+    _OwnFeed.Superseded: lambda e, c: (
+        f"This node recovered its feed with a rotation at seq {e.seq}: peers drop what it had "
+        "signed from there on"
+    ),
     _Relationship.Met: _met,
     _Relationship.AdmittedToNetwork: lambda e, c: (
         f"This circle admitted {c.circle(e.originator_id)} to the network, by consent; "

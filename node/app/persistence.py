@@ -189,6 +189,26 @@ def open_node(settings: Settings, clock: Any = None, *, federated: bool = True) 
     return node
 
 
+def recover_node_feed(node: CircleNode, settings: Settings, after: int) -> int:
+    """Recover the feed with a superseding rotation right after own entry `after`: stage the
+    new keys, save the rotation with every delivery cursor rewound to it, then commit the
+    keys. Returns the rotation's seq."""
+    from node.network.feeds import delivery_id
+    from node.network.identity import commit_rotation, stage_rotation
+
+    deliveries = []
+    for peer in node.peering.peers():
+        if delivery_id(peer.feed_id) in node.store.repository:
+            delivery = node.outbox.delivery(peer.feed_id)
+            if delivery.rewind(after + 1):
+                deliveries.append(delivery)
+    node.feed.supersede(
+        after, stage=lambda keys: stage_rotation(settings.data_dir, keys), also=deliveries
+    )
+    commit_rotation(settings.data_dir)
+    return after + 1
+
+
 def rotate_node_key(node: CircleNode, settings: Settings) -> None:
     """Rotate the node's key: stage the new keys, save the rotation entry, then commit them."""
     from node.network.identity import commit_rotation, stage_rotation

@@ -7,7 +7,7 @@ import typer
 
 from node.cli.archives import backup, export, restore, verify
 from node.cli.circle import init, logbook, people, token_app
-from node.cli.network import catch_up, join, move, peer_app, rotate_key, show_id
+from node.cli.network import catch_up, join, move, peer_app, recover, rotate_key, show_id
 from node.cli.serving import demo, serve
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app.add_typer(peer_app, name="peer")
 app.command()(join)
 app.command("rotate-key")(rotate_key)
 app.command()(move)
+app.command()(recover)
 app.add_typer(token_app, name="token")
 app.command()(people)
 app.command()(export)

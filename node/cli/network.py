@@ -28,6 +28,55 @@ def rotate_key(data: DataOption = None) -> None:
     with opened(data) as (node, settings):
         rotate_node_key(node, settings)
         typer.echo(f"Rotated the key of node {node.feed.node_id}; peers follow it from the feed")
+        typer.echo(
+            "Take a new backup now (circle-node backup): a backup taken before this rotation "
+            "lacks the new next key, so a node restored from it could not recover its feed"
+        )
+
+
+def recover(
+    after: Annotated[
+        int | None,
+        typer.Option(
+            "--after",
+            help="The last entry of this node's feed to keep (default: the last it holds). "
+            "For a node that already forked, the last entry before the fork.",
+        ),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+    data: DataOption = None,
+) -> None:
+    """Recover a feed that forked, or whose later entries are lost: the pre-committed next key
+    signs a rotation right after the entry kept, and peers drop what the feed holds after it."""
+    from node.app.persistence import recover_node_feed
+
+    with opened(data) as (node, settings):
+        head = node.feed.own_feed().head
+        kept = head if after is None else after
+        if not 0 <= kept <= head:
+            raise Failure(f"this node's feed holds entries 0 to {head}; --after {kept} is not one")
+        typer.echo(
+            f"A rotation signed with the pre-committed next key will be entry {kept + 1} of "
+            f"node {node.feed.node_id}. Every peer drops the entries it holds of this feed from "
+            f"seq {kept + 1} on (kept there as evidence; what they did there stands) and tells "
+            "its members which."
+        )
+        if kept < head:
+            typer.echo(
+                f"This node drops its own entries {kept + 1} to {head} ({head - kept}): they "
+                "stay in its store as evidence, and its records keep what they said."
+            )
+        typer.echo(
+            f"This node cannot know what its peers hold after seq {kept}: whatever they hold "
+            "there is dropped too. Peers that hold less than this node catch up first."
+        )
+        if not yes and not typer.confirm("Sign the superseding rotation?"):
+            raise Failure("nothing was signed")
+        seq = recover_node_feed(node, settings, kept)
+        typer.echo(
+            f"Signed the superseding rotation at seq {seq}; peers take it with the next push. "
+            "Take a new backup now (circle-node backup): the keys changed."
+        )
 
 
 def move(

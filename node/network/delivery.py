@@ -270,6 +270,36 @@ class Federator:
                 )
             else:
                 link.pull_failures, link.pull_not_before = 0, 0.0
+        for peer in await self._stopped_peers():
+            try:
+                await self.take_superseding(peer)
+            except Exception:
+                log.exception("pulling from %s failed; trying again", node_id(peer.feed_id))
+
+    async def _stopped_peers(self) -> list[Peer]:
+        peers = await self._in_thread(self.node.peering.peers)
+        return [
+            p
+            for p in peers
+            if p.stopped and p.status in (PEER, JOINING) and p.url and p.equivocation_seq
+        ]
+
+    async def take_superseding(self, peer: Peer) -> int:
+        """From a stopped feed only a superseding rotation is taken (PROTOCOL.md 6.1): pull the
+        one entry at the fork's seq, and take it if it is one. Returns entries taken."""
+        assert peer.equivocation_seq is not None
+        try:
+            page = await self.client.pull(peer.url, peer.equivocation_seq - 1, 1)
+        except TransportError as error:
+            log.warning("pull from %s failed: %s", node_id(peer.feed_id), error)
+            return 0
+        if page.feed != peer.feed_id or not page.entries:
+            return 0
+        try:
+            taken, _ = await self._in_thread(self.node.intake.receive_pages, [page])
+        except Rejected:
+            return 0  # no superseding rotation there (yet): the feed stays stopped
+        return taken
 
     async def follow_move(self, peer: Peer) -> Peer:
         """A peer that said it moved (`Peer.moving_to`, a signed `node.moved`) is followed

@@ -133,6 +133,28 @@ class OwnFeed(Copied, Aggregate):
         self._rotated(state.next_seq - 1, state.last_hash, state.key, state.next_digest)
         return signed, new_keys
 
+    def supersede(
+        self, keys: NodeKeys, after: int, after_hash: bytes, time_ms: int
+    ) -> tuple[SignedEntry, NodeKeys]:
+        """Sign a superseding rotation right after own entry `after` (whose hash is
+        `after_hash`): the pre-committed next key, revealed, tells peers to drop whatever
+        they hold of this feed after `after` (PROTOCOL.md 6.1). Returns the entry and the keys
+        to sign with now; the caller moves the own entries after `after` apart."""
+        if not 0 <= after <= self.head:
+            raise ValueError(f"This feed's entries are 0 to {self.head}; {after} is not one")
+        at = FeedState(self.feed_id, after + 1, after_hash, self.key, self.next_digest)
+        signed, state, new_keys = feeds.rotate(at, keys, time_ms)
+        self._superseded(after + 1, state.last_hash, state.key, state.next_digest)
+        return signed, new_keys
+
+    @event("Superseded")
+    def _superseded(self, seq: int, hash: bytes, key: bytes, next_digest: bytes) -> None:
+        self.next_seq = seq + 1
+        self.last_hash = hash
+        self.key = key
+        self.next_digest = next_digest
+        self.rotation_seqs = [*(kept for kept in self.rotation_seqs if kept < seq), seq]
+
     @event("Rotated")
     def _rotated(self, seq: int, hash: bytes, key: bytes, next_digest: bytes) -> None:
         self.next_seq = seq + 1

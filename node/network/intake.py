@@ -140,7 +140,7 @@ class Intake:
         hash_at = self._peers.hash_at(feed)
         history = self._peers.key_history(feed)
         taken: list[tuple[SignedEntry, Entry]] = []
-        entries = push.entries
+        entries: Sequence[SignedEntry] = push.entries
         if peer.stopped:
             # From a stopped feed, only a superseding rotation is taken (and what follows it).
             superseding, entries = self._superseding(peer, feed, entries)

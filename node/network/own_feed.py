@@ -28,7 +28,7 @@ from federation.wire import (
     encode,
 )
 from node.network.batch import Outgoing
-from node.network.feeds import OWN_FEED_ID, OwnFeed
+from node.network.feeds import OWN_FEED_ID, OwnFeed, dropped_entries_key
 from node.store.application import NodeStore
 from node.store.recorders import BodyRow, EntryRow
 from node.store.retry import retry_on_conflict
@@ -141,6 +141,33 @@ class OwnFeedWriter:
         self._store.save(own, entries=[(own.feed_id, own.head, encode(signed))])
         self.keys = new_keys
         return new_keys
+
+    def supersede(
+        self,
+        after: int,
+        stage: Callable[[NodeKeys], None],
+        also: Sequence[Aggregate] = (),
+    ) -> SignedEntry:
+        """Recover the feed (PROTOCOL.md 6.1): sign a superseding rotation with the
+        pre-committed next key right after own entry `after`. The own entries after `after`
+        are moved apart (kept as evidence) in the same save as the rotation and `also` (the
+        delivery cursors, rewound). `stage` stores the new keys before the save."""
+        if self.keys is None:
+            raise IdentityError("This node has no keys")
+        own = self.own_feed()
+        if not 0 <= after <= own.head:
+            raise ValueError(f"This feed's entries are 0 to {own.head}; {after} is not one")
+        after_hash = self.feed_id if after == 0 else self.own_entries(after - 1, 1)[0].hash
+        signed, new_keys = own.supersede(self.keys, after, after_hash, millis(self._clock()))
+        stage(new_keys)
+        self._store.save(
+            own,
+            *also,
+            entries=[(own.feed_id, after + 1, encode(signed))],
+            superseded=[(own.feed_id, after + 1, dropped_entries_key(signed.hash))],
+        )
+        self.keys = new_keys
+        return signed
 
     def own_entries(self, after: int, limit: int) -> list[SignedEntry]:
         """Own entries with seq > `after`, oldest first (the inception is seq 0)."""

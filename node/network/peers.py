@@ -148,6 +148,18 @@ class Delivery(Copied, Aggregate):
     def _acknowledged(self, next_seq: int) -> None:
         self.next_seq = next_seq
 
+    def rewind(self, next_seq: int) -> bool:
+        """Owe the peer every entry from `next_seq` on again (the own feed was superseded
+        there: what was delivered after it is no longer the feed)."""
+        if next_seq >= self.next_seq:
+            return False
+        self._rewound(next_seq)
+        return True
+
+    @event("Rewound")
+    def _rewound(self, next_seq: int) -> None:
+        self.next_seq = next_seq
+
 
 # Stores written before the node was divided into rooms name these classes by their old path.
 moved_from("node.peers", __name__)

@@ -100,14 +100,32 @@ class Visit:
 
     def base_context(self) -> dict[str, Any]:
         """What every page shows: the circle's name, the nav, who is signed in (with the
-        sign-out form's CSRF token), a notice left by the last post, equivocation alerts, and
-        whether the node, restored from a backup, is still taking its own feed back."""
+        sign-out form's CSRF token), a notice left by the last post, whether the node, restored
+        from a backup, is still taking its own feed back, and what the members must be told of
+        their peers' feeds: a fork (equivocation), a key that leaked (an entry signed by a key
+        retired since), a feed recovered by a superseding rotation."""
         node = self.node
         founded = node.records.is_founded
+        peers = node.peering.peers() if node.feed.keys is not None else []
         stopped = [
             {"name": peer.name, "node_id": node_id(peer.feed_id), "seq": peer.equivocation_seq}
-            for peer in (node.peering.peers() if node.feed.keys is not None else [])
+            for peer in peers
             if peer.stopped
+        ]
+        leaked = [
+            {"name": peer.name, "node_id": node_id(peer.feed_id), "seq": peer.retired_key_seq}
+            for peer in peers
+            if peer.retired_key_seq is not None
+        ]
+        superseded = [
+            {
+                "name": peer.name,
+                "node_id": node_id(peer.feed_id),
+                "seq": peer.superseded_seq,
+                "last": peer.superseded_seq + peer.superseded_dropped - 1,
+            }
+            for peer in peers
+            if peer.superseded_seq is not None
         ]
         session = self.session
         return {
@@ -120,6 +138,8 @@ class Visit:
             "notice": session.take_notice() if session else None,
             "stopped": stopped,
             "taking_back": node.take_back.status if node.take_back.pending else "",
+            "leaked": leaked,
+            "superseded": superseded,
         }
 
     def redirect(self, to: str, notice: str | None = None) -> RedirectResponse:

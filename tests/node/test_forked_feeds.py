@@ -1,0 +1,174 @@
+"""Forks and leaked keys between nodes in one process (PROTOCOL.md 6.1 and 7.4): a node restored
+from an old backup forks its feed, `recover`'s superseding rotation resolves it at every peer
+(by push and by pull), and an entry signed by a key retired since is kept as evidence without
+stopping the feed.
+
+Cast: node `a` (the kitchen circle, which is backed up, restored and recovers), and its peers
+`b` and `c`."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import msgspec
+from fastapi.testclient import TestClient
+
+from federation.feed import FeedState, append, incept
+from federation.keys import NodeKeys
+from federation.verify import Reason
+from federation.wire import FeedPage, NodeDescriptor, Push, SignedEntry, encode
+from node.app.logbook import read_logbook
+from node.app.node import CircleNode
+from node.app.persistence import open_node, recover_node_feed, rotate_node_key
+from node.cli.backup import backup, restore
+from node.http.server import ServerOptions, create_app
+from node.network.delivery import Federator
+from node.settings import Settings
+from tests.conftest import Clock
+from tests.node.test_federation_node import connect, deliver, publish
+
+Make = Callable[[str], CircleNode]
+
+
+class Pulls:
+    """The network as the puller of `reader` sees it: every pull is served by `node`."""
+
+    def __init__(self, node: CircleNode, reader: CircleNode) -> None:
+        self.node, self.reader = node, reader
+
+    async def pull(self, url: str, after: int, limit: int) -> FeedPage:
+        return self.node.feed.page(after, limit, self.reader.feed.feed_id)
+
+
+def banners(node: CircleNode) -> list[str]:
+    """The alerts the members' pages show (the overview at `/` is drawn by the same base)."""
+    client = TestClient(create_app(node, None, ServerOptions(public_url="http://testserver")))
+    page = client.get("/")
+    assert page.status_code == 200
+    return [
+        " ".join(text.split())
+        for text in re.findall(r'<p class="alert"[^>]*>(.*?)</p>', page.text, re.S)
+    ]
+
+
+def restored(a: CircleNode, tmp_path: Path, clock: Clock, name: str) -> CircleNode:
+    """A node opened from a backup of `a` taken now (`a` goes on, as if it were lost later)."""
+    archive = tmp_path / f"{name}.tar"
+    backup(Settings(data_dir=tmp_path / "a"), archive)
+    restore(archive, tmp_path / name)
+    return open_node(Settings(data_dir=tmp_path / name), clock)
+
+
+def test_a_forked_feed_is_recovered_and_peers_go_on_taking_it(
+    make: Make, tmp_path: Path, clock: Clock
+) -> None:
+    # Given a node whose peers b and c hold its feed up to seq n.
+    a, b, c = make("a"), make("b"), make("c")
+    connect(a, b), connect(a, c)
+    publish(a, 2)
+    deliver(a, b), deliver(a, c)
+    backup_seq = a.feed.own_feed().head
+    old = restored(a, tmp_path, clock, "a-old")  # the backup, opened later
+    publish(a, 3)
+    deliver(a, b), deliver(a, c)
+    n = a.feed.own_feed().head
+    dropped = a.feed.own_entries(backup_seq, 100)
+    a.close()
+    # When the node restored from the old backup signs at seqs it had used: b and c stop it.
+    publish(old, 1)
+    for peer in (b, c):
+        reply = peer.intake.receive_push(old.outbox.pending_push(peer.feed.feed_id))  # type: ignore[arg-type]
+        assert reply.reason == Reason.EQUIVOCATION
+        assert peer.peering.peer(old.feed.feed_id).stopped  # type: ignore[union-attr]
+    # And it recovers right after the last entry its peers agree on.
+    seq = recover_node_feed(old, Settings(data_dir=tmp_path / "a-old"), backup_seq)
+    assert seq == backup_seq + 1 and old.feed.own_feed().head == seq
+    # Then b takes the superseding rotation by push, and c by pull, from the stopped feed.
+    assert deliver(old, b) == 1
+    stopped = c.peering.peer(old.feed.feed_id)
+    assert stopped is not None
+    puller = Federator(c, Pulls(old, c))  # type: ignore[arg-type]
+    assert asyncio.run(puller.take_superseding(stopped)) == 1
+    for peer in (b, c):
+        record = peer.peering.peer(old.feed.feed_id)
+        assert record is not None and not record.stopped
+        assert record.superseded_seq == seq and record.superseded_dropped == n - backup_seq
+        # The dropped entries are kept apart, as evidence, and the feed held ends at the rotation.
+        assert record.superseded_evidence is not None
+        kept = peer.store.feeds.select_entries(record.superseded_evidence, backup_seq, 100)
+        assert kept == [encode(entry) for entry in dropped]
+        assert peer.peering.peer_feed(old.feed.feed_id).next_seq == seq + 1
+        # The members are told which entries were dropped.
+        told = [line.text for line in read_logbook(peer)]
+        assert any(f"entries {seq} to {n}" in text for text in told), told
+        (banner,) = banners(peer)
+        assert "Recovered feed" in banner and old.feed.node_id in banner
+        assert f"entries {seq} to {n}" in banner
+    # And both go on taking the feed, signed by the new key.
+    publish(old, 2)
+    assert deliver(old, b) == 2 and deliver(old, c) == 2
+    assert b.peering.peer_feed(old.feed.feed_id).next_seq == old.feed.own_feed().next_seq
+
+
+def test_an_entry_signed_by_a_retired_key_is_evidence_and_the_feed_goes_on(
+    make: Make, tmp_path: Path
+) -> None:
+    # Given a node that rotated its key after b took its first entries.
+    a, b = make("a"), make("b")
+    connect(a, b)
+    publish(a, 2)
+    first_keys = a.feed.keys
+    assert first_keys is not None
+    deliver(a, b)
+    head = a.feed.own_feed().head
+    rotate_node_key(a, Settings(data_dir=tmp_path / "a"))
+    deliver(a, b)
+    # When a thief of the retired key signs another entry at a seq before the rotation.
+    previous, _ = a.feed.own_entries(head - 2, 2)
+    at = FeedState(
+        a.feed.feed_id, head, previous.hash, first_keys.current_public, first_keys.next_digest
+    )
+    stolen, _ = append(at, first_keys, "decision.record", b"\x80", 5)
+    reply = b.intake.receive_push(Push(a.feed.feed_id, [stolen], []))
+    # Then it is kept as evidence that the key leaked, the members are told, and the feed goes on.
+    assert reply.reason == Reason.RETIRED_KEY
+    peer = b.peering.peer(a.feed.feed_id)
+    assert peer is not None and not peer.stopped
+    assert peer.retired_key_seq == head and peer.retired_key_conflicting == encode(stolen)
+    assert any("retired" in line.text for line in read_logbook(b))
+    (banner,) = banners(b)
+    assert "Leaked key" in banner and a.feed.node_id in banner and f"place {head}" in banner
+    publish(a, 1)
+    assert deliver(a, b) == 1
+
+
+def test_the_held_half_of_an_equivocation_proof_verifies_on_its_own(make: Make) -> None:
+    # Given a feed whose entry 2 carries a signature that does not verify: inside a pulled page,
+    # only the chain vouches for it (the page's last entry is signed).
+    author = NodeKeys.generate()
+    inception, state = incept(author, 1)
+    entries = []
+    for number in range(1, 4):
+        signed, _ = append(state, author, "decision.record", None, number)
+        if number == 2:
+            signed = SignedEntry(signed.entry, bytes(64))
+        entries.append(signed)
+        state = replace(state, next_seq=state.next_seq + 1, last_hash=signed.hash)
+    b = make("b")
+    b.peering.add_peer(
+        NodeDescriptor(1, inception.hash, inception, 3, "a", "http://a.invalid"), "http://a.invalid"
+    )
+    assert b.intake.receive_page(FeedPage(inception.hash, entries, [], 3)) == 3
+    # When the author signs another entry at seq 2.
+    before = replace(state, next_seq=2, last_hash=entries[0].hash)
+    fork, _ = append(before, author, "decision.record", b"\x80", 9)
+    b.intake.receive_push(Push(inception.hash, [fork], []))
+    # Then the proof holds both, with the held entry's chain up to a signature that verifies.
+    peer = b.peering.peer(inception.hash)
+    assert peer is not None and peer.stopped and peer.equivocation_seq == 2
+    assert peer.equivocation_held == encode(entries[1])
+    assert msgspec.msgpack.decode(peer.equivocation_chain, type=list[SignedEntry]) == [entries[2]]
