@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +31,7 @@ from node.http.server import ServerOptions, create_app
 from node.network.delivery import Federator
 from node.settings import Settings
 from tests.conftest import Clock
+from tests.node.test_cli import run
 from tests.node.test_federation_node import connect, deliver, publish
 
 Make = Callable[[str], CircleNode]
@@ -172,3 +175,56 @@ def test_the_held_half_of_an_equivocation_proof_verifies_on_its_own(make: Make) 
     assert peer is not None and peer.stopped and peer.equivocation_seq == 2
     assert peer.equivocation_held == encode(entries[1])
     assert msgspec.msgpack.decode(peer.equivocation_chain, type=list[SignedEntry]) == [entries[2]]
+
+
+def test_recover_on_the_command_line_says_what_it_drops_and_peers_take_it(
+    make: Make, tmp_path: Path, clock: Clock
+) -> None:
+    # Given a node backed up at seq k whose peer holds its feed up to n > k.
+    a, b = make("a"), make("b")
+    connect(a, b)
+    publish(a, 2)
+    deliver(a, b)
+    k = a.feed.own_feed().head
+    assert run("backup", str(tmp_path / "a.tar"), "--data", str(tmp_path / "a")).returncode == 0
+    publish(a, 3)
+    deliver(a, b)
+    n = a.feed.own_feed().head
+    a.close()
+    # When it is restored (its later entries lost with the disk) and recovered.
+    assert run("restore", str(tmp_path / "a.tar"), "--data", str(tmp_path / "a2")).returncode == 0
+    data = ("--data", str(tmp_path / "a2"))
+    asked = run_with_input("n\n", "recover", *data)
+    # Then `recover` first says what will be dropped, and signs nothing unless confirmed.
+    assert asked.returncode == 1 and "nothing was signed" in asked.stderr
+    assert f"entry {k + 1}" in asked.stdout and f"what its peers hold after seq {k}" in asked.stdout
+    wrong = run("recover", "--after", str(k + 5), "--yes", *data)
+    assert wrong.returncode == 1 and len(wrong.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in wrong.stderr
+    done = run("recover", "--yes", *data)
+    assert done.returncode == 0, done.stderr
+    assert f"superseding rotation at seq {k + 1}" in done.stdout and "new backup" in done.stdout
+    # And the peer takes the rotation, drops entries k+1 to n (kept as evidence), and goes on.
+    recovered = open_node(Settings(data_dir=tmp_path / "a2"), clock)
+    try:
+        assert deliver(recovered, b) == 1
+        peer = b.peering.peer(recovered.feed.feed_id)
+        assert peer is not None and peer.superseded_seq == k + 1
+        assert peer.superseded_dropped == n - k
+        publish(recovered, 1)
+        assert deliver(recovered, b) == 1
+        # `rotate-key` says to take a new backup: the one before lacks the new next key.
+    finally:
+        recovered.close()
+    rotated = run("rotate-key", *data)
+    assert rotated.returncode == 0 and "Take a new backup now" in rotated.stdout
+
+
+def run_with_input(text: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "node", *args],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
