@@ -7,9 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from federation.feed import FeedState
+from federation.feed import FeedState, KeyEpoch
 from federation.keys import NodeKeys
-from federation.verify import Equivocation, check_body, check_entry, decode_entry, verify_inception
+from federation.verify import (
+    Equivocation,
+    RetiredKey,
+    Supersedes,
+    check_body,
+    check_entry,
+    decode_entry,
+    verify_inception,
+)
 from federation.wire import SignedEntry
 from tests.vectors.generate import build, render
 
@@ -93,6 +101,32 @@ def test_the_equivocation_proof_is_recognised() -> None:
     with pytest.raises(Equivocation) as caught:
         check_entry(state, signed(proof["conflicting"]), TYPES, held.get)
     assert caught.value.held_hash.hex() == proof["held"]["hash"]
+
+
+def test_the_recovery_vectors_supersede_and_show_a_leaked_key() -> None:
+    state, held = _chain()
+    rotation = load("rotation.json")
+    vectors = [*load("entries.json")["entries"], rotation["rotation"], rotation["after_rotation"]]
+    epochs = []
+    for vector in vectors:
+        state = check_entry(state, signed(vector), TYPES, held.get).state  # type: ignore[union-attr]
+        held[decode_entry(signed(vector)).seq] = state.last_hash
+    inception = decode_entry(signed(load("inception.json")["signed"]))
+    turned = decode_entry(signed(rotation["rotation"]))
+    for entry in (inception, turned):
+        assert entry.keys is not None
+        epochs.append(KeyEpoch(entry.seq, entry.keys.current, entry.keys.next_digest))
+    recovery = load("recovery.json")
+    # The superseding rotation at seq 3 is taken; the feed goes on with its keys.
+    verdict = check_entry(state, signed(recovery["superseding"]), TYPES, held.get, lambda: epochs)
+    assert isinstance(verdict, Supersedes) and verdict.entry.seq == 3
+    assert verdict.state.next_seq == 4
+    assert verdict.state.key.hex() == recovery["new_current_public"]
+    assert verdict.state.next_digest.hex() == recovery["new_next_digest"]
+    # The entry at seq 2 signed by the retired key is evidence that it leaked.
+    with pytest.raises(RetiredKey) as caught:
+        check_entry(state, signed(recovery["retired_key"]), TYPES, held.get, lambda: epochs)
+    assert caught.value.reason == "retired_key" and caught.value.seq == 2
 
 
 def test_messages_decode_to_what_they_say() -> None:

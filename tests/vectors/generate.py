@@ -7,6 +7,7 @@ running this again must give byte-identical files; the tests check that it does.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ CURRENT_SEED = bytes(range(32))
 NEXT_SEED = bytes(range(32, 64))
 AFTER_SEED = bytes(range(64, 96))
 READER_SEED = bytes(range(96, 128))
+RECOVERY_SEED = bytes(range(128, 160))
 
 
 def _signed(signed: SignedEntry, body: bytes | None = None) -> dict[str, Any]:
@@ -87,6 +89,7 @@ def build() -> dict[str, dict[str, Any]]:
     second, state = append(
         state, keys, "network.join_request", private_body, T0 + 2000, [reader_feed]
     )
+    after_second = state
     third, state = append(state, keys, "decision.record", None, T0 + 3000)
     files["entries.json"] = {
         "description": "Entries 1-3 after the inception: a public body, a body for one reader "
@@ -132,6 +135,34 @@ def build() -> dict[str, dict[str, Any]]:
         "description": "Two different entries signed by the feed at seq 1: the proof of a fork.",
         "held": _signed(first),
         "conflicting": _signed(fork),
+    }
+    # Recovery (PROTOCOL.md 6.1): the key committed to now (after_seed) signs a rotation right
+    # after seq 2, superseding seq 3 to 5 (the rotation at 4 among them).
+    recovery, _, recovered = rotate(
+        replace(after_second, key=rotated.current_public, next_digest=rotated.next_digest),
+        rotated,
+        T0 + 6000,
+        Ed25519PrivateKey.from_private_bytes(RECOVERY_SEED),
+    )
+    # A key retired at seq 4 signs another entry at seq 2: evidence that it leaked (7.4).
+    stolen, _ = append(
+        replace(state, next_seq=2, last_hash=first.hash, key=keys.current_public),
+        keys,
+        "decision.record",
+        None,
+        T0 + 7000,
+    )
+    files["recovery.json"] = {
+        "description": "Held: seq 1-5 (entries.json, rotation.json). superseding: a rotation at "
+        "seq 3 (prev = hash of seq 2) revealing the key of after_seed, which the feed is "
+        "committed to after seq 4, and committing to the key of recovery_seed; it supersedes "
+        "seq 3-5. retired_key: another entry at seq 2, signed by the key of current_seed, which "
+        "the rotation at seq 4 retired.",
+        "recovery_seed": RECOVERY_SEED.hex(),
+        "superseding": _signed(recovery),
+        "new_current_public": recovered.current_public.hex(),
+        "new_next_digest": recovered.next_digest.hex(),
+        "retired_key": _signed(stolen),
     }
     return files
 
