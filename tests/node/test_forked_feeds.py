@@ -17,18 +17,21 @@ from dataclasses import replace
 from pathlib import Path
 
 import msgspec
+import pytest
 from fastapi.testclient import TestClient
 
 from federation.feed import FeedState, append, incept
 from federation.keys import NodeKeys
-from federation.verify import Reason
+from federation.verify import Reason, decode_entry
 from federation.wire import FeedPage, NodeDescriptor, Push, SignedEntry, encode
 from node.app.logbook import read_logbook
 from node.app.node import CircleNode
 from node.app.persistence import open_node, recover_node_feed, rotate_node_key
 from node.cli.backup import backup, restore
 from node.http.server import ServerOptions, create_app
+from node.network.batch import Outgoing
 from node.network.delivery import Federator
+from node.network.feeds import dropped_entries_key
 from node.settings import Settings
 from tests.conftest import Clock
 from tests.node.test_cli import run
@@ -147,6 +150,14 @@ def test_an_entry_signed_by_a_retired_key_is_evidence_and_the_feed_goes_on(
     assert "Leaked key" in banner and a.feed.node_id in banner and f"place {head}" in banner
     publish(a, 1)
     assert deliver(a, b) == 1
+    # A feed held by a version that did not record its key events: they are read from the
+    # entries held, and come out the same.
+    feed = b.peering.peer_feed(a.feed.feed_id)
+    recorded = feed.key_epochs()
+    assert recorded is not None and len(recorded) == 2
+    del feed.__dict__["key_events"]
+    assert feed.key_epochs() is None
+    assert b.peering.key_history(feed)() == recorded
 
 
 def test_the_held_half_of_an_equivocation_proof_verifies_on_its_own(make: Make) -> None:
@@ -228,3 +239,34 @@ def run_with_input(text: str, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
     )
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
+def test_a_superseding_rotation_moves_the_entries_it_drops_apart_in_every_store(
+    kind: str, tmp_path: Path, clock: Clock, request: pytest.FixtureRequest
+) -> None:
+    if kind == "memory":
+        env = {"PERSISTENCE_MODULE": "node.store.memory_store"}
+        node = CircleNode(env=env, clock=clock, keys=NodeKeys.generate())
+    else:
+        url = request.getfixturevalue("postgres_url") if kind == "postgres" else None
+        node = open_node(Settings(data_dir=tmp_path / kind, database_url=url), clock)
+    try:
+        # Given an own feed of four entries after the inception.
+        own, rows, bodies = node.feed.sign([Outgoing("decision.record", None, [])] * 4)
+        node.store.save(own, entries=rows, bodies=bodies)
+        dropped = node.feed.own_entries(2, 10)
+        # When a superseding rotation follows entry 2.
+        rotation = node.feed.supersede(2, stage=lambda keys: None)
+        # Then the feed is 0..3, ending with the rotation, and entries 3 and 4 are kept apart.
+        held = node.feed.own_entries(-1, 10)
+        assert [decode_entry(entry).seq for entry in held] == [0, 1, 2, 3]
+        assert held[-1] == rotation and node.feed.own_feed().head == 3
+        evidence = dropped_entries_key(rotation.hash)
+        assert node.store.feeds.select_entries(evidence, 2, 10) == [encode(e) for e in dropped]
+        # And the feed goes on with the new key.
+        own, rows, bodies = node.feed.sign([Outgoing("decision.record", None, [])])
+        node.store.save(own, entries=rows, bodies=bodies)
+        assert decode_entry(node.feed.own_entries(3, 10)[0]).seq == 4
+    finally:
+        node.close()
