@@ -408,13 +408,14 @@ class Intake:
     ) -> _Verified:
         """Verify consecutive pages from `state` (`receive_pages`): a refusal of the first page
         is raised, a later refusal ends the run before that page."""
-        held, run = state.next_seq, _Run()
+        run = _Run()
+        start = state.next_seq  # the run's first seq (a superseding rotation's, if one)
 
         def hash_at(seq: int) -> bytes | None:
             # The entries of the pages before this one are held too (in this save, not stored).
-            if seq < held:
+            if seq < start:
                 return stored_hash_at(seq)
-            index = seq - held
+            index = seq - start
             if index >= len(run.entries):
                 return None
             return decode_signed_entry(run.entries[index][2]).hash
@@ -430,6 +431,10 @@ class Intake:
                 after, entries = verify_page(
                     state, page.entries, self.known_types, hash_at, history
                 )
+                if entries and entries[0].seq < state.next_seq:  # a superseding rotation
+                    if used:  # it starts a run of its own
+                        raise Rejected(Reason.NOT_CONTIGUOUS, "a run supersedes only first")
+                    start = entries[0].seq
                 new = page.entries[len(page.entries) - len(entries) :]
                 self._bind(run, state.feed_id, list(zip(new, entries, strict=True)), page.bodies)
             except Rejected:
