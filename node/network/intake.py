@@ -195,17 +195,16 @@ class Intake:
         refuses the push as `feed_stopped` if there is none."""
         fork = peer.equivocation_seq if peer.equivocation_seq is not None else -1
         hash_at = self._peers.hash_at(feed)
+        why = "nothing more is taken but a rotation that supersedes the fork"
         for index, signed in enumerate(entries):
             try:
                 entry = decode_entry(signed)
                 if entry.type == ROTATION and 0 < entry.seq <= fork:
                     return check_superseding(feed.state, signed, hash_at), entries[index + 1 :]
-            except Rejected:
+            except Rejected as refused:
+                why = f"its rotation was refused ({refused})"
                 break
-        raise Rejected(
-            Reason.FEED_STOPPED,
-            "this feed equivocated; nothing more is taken but a rotation that supersedes the fork",
-        )
+        raise Rejected(Reason.FEED_STOPPED, f"this feed equivocated; {why}")
 
     def _bind(
         self,
