@@ -28,6 +28,7 @@ from node.app.logbook import read_logbook
 from node.app.node import CircleNode
 from node.app.persistence import open_node, recover_node_feed, rotate_node_key
 from node.cli.backup import backup, restore
+from node.http.api.relations import peer_out
 from node.http.server import ServerOptions, create_app
 from node.network.batch import Outgoing
 from node.network.delivery import Federator
@@ -114,6 +115,8 @@ def test_a_forked_feed_is_recovered_and_peers_go_on_taking_it(
         (banner,) = banners(peer)
         assert "Recovered feed" in banner and old.feed.node_id in banner
         assert f"entries {seq} to {n}" in banner
+        shown = peer_out(peer, record).superseded  # and the member API
+        assert shown is not None and (shown.seq, shown.dropped) == (seq, n - backup_seq)
     # And both go on taking the feed, signed by the new key.
     publish(old, 2)
     assert deliver(old, b) == 2 and deliver(old, c) == 2
@@ -148,6 +151,8 @@ def test_an_entry_signed_by_a_retired_key_is_evidence_and_the_feed_goes_on(
     assert any("retired" in line.text for line in read_logbook(b))
     (banner,) = banners(b)
     assert "Leaked key" in banner and a.feed.node_id in banner and f"place {head}" in banner
+    shown = peer_out(b, peer).retired_key  # and the member API
+    assert shown is not None and shown.seq == head and shown.conflicting == encode(stolen).hex()
     publish(a, 1)
     assert deliver(a, b) == 1
     # A feed held by a version that did not record its key events: they are read from the

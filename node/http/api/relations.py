@@ -262,6 +262,23 @@ class Equivocation(BaseModel):
     seq: int = Field(description="Where the peer signed two different entries")
     held: str = Field(description="The entry this node held (hex of the signed entry)")
     conflicting: str = Field(description="The conflicting entry (hex of the signed entry)")
+    held_chain: str = Field(
+        description="Empty when the held entry's own signature verifies; otherwise the held "
+        "entries after it up to one whose signature does (hex of a MessagePack array of "
+        "signed entries), which prove the peer signed it"
+    )
+
+
+class RetiredKeyUsed(BaseModel):
+    seq: int = Field(description="Where an entry was signed with a key the peer retired since")
+    held: str = Field(description="The entry this node holds there (hex of the signed entry)")
+    conflicting: str = Field(description="The entry signed by the leaked key (hex)")
+
+
+class Superseded(BaseModel):
+    seq: int = Field(description="Where the peer's superseding rotation took over its feed")
+    rotation: str = Field(description="The rotation (hex of the signed entry)")
+    dropped: int = Field(description="How many of its entries held here it dropped (kept apart)")
 
 
 class PeerOut(BaseModel):
@@ -271,6 +288,12 @@ class PeerOut(BaseModel):
     status: str = Field(description="peer, applicant, joining or removed")
     stopped: bool = Field(description="Nothing more is taken from it: it equivocated")
     equivocation: Equivocation | None = Field(description="The proof, when it equivocated")
+    retired_key: RetiredKeyUsed | None = Field(
+        default=None, description="Evidence that a key it retired leaked (its feed goes on)"
+    )
+    superseded: Superseded | None = Field(
+        default=None, description="The latest recovery of its feed (PROTOCOL.md 6.1)"
+    )
     held_seq: int = Field(description="The last of its entries this node holds (0: none)")
     delivered_seq: int | None = Field(
         description="The last of this node's entries it acknowledged (none: nothing is owed it)"
@@ -292,6 +315,21 @@ def peer_out(node: CircleNode, peer: Peer) -> PeerOut:
             seq=peer.equivocation_seq,
             held=(peer.equivocation_held or b"").hex(),
             conflicting=(peer.equivocation_conflicting or b"").hex(),
+            held_chain=peer.equivocation_chain.hex(),
+        )
+    leaked = None
+    if peer.retired_key_seq is not None:
+        leaked = RetiredKeyUsed(
+            seq=peer.retired_key_seq,
+            held=(peer.retired_key_held or b"").hex(),
+            conflicting=(peer.retired_key_conflicting or b"").hex(),
+        )
+    superseded = None
+    if peer.superseded_seq is not None:
+        superseded = Superseded(
+            seq=peer.superseded_seq,
+            rotation=(peer.superseded_rotation or b"").hex(),
+            dropped=peer.superseded_dropped,
         )
     return PeerOut(
         node_id=node_id(peer.feed_id),
@@ -300,6 +338,8 @@ def peer_out(node: CircleNode, peer: Peer) -> PeerOut:
         status=peer.status,
         stopped=peer.stopped,
         equivocation=proof,
+        retired_key=leaked,
+        superseded=superseded,
         held_seq=held,
         delivered_seq=delivered,
     )

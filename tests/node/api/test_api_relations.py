@@ -224,6 +224,8 @@ def test_peers_show_how_far_feeds_went_and_flag_equivocation(pair: tuple[Circle,
         "status": "peer",
         "stopped": False,
         "equivocation": None,
+        "retired_key": None,
+        "superseded": None,
         "held_seq": coop_node.feed.own_feed().head,
         "delivered_seq": kitchen_node.feed.own_feed().head,
     }
@@ -248,5 +250,6 @@ def test_peers_show_how_far_feeds_went_and_flag_equivocation(pair: tuple[Circle,
         "seq": head,
         "held": encode(published).hex(),
         "conflicting": encode(fork).hex(),
+        "held_chain": "",
     }
     assert peer["held_seq"] == head
