@@ -192,7 +192,8 @@ def open_node(settings: Settings, clock: Any = None, *, federated: bool = True) 
 def recover_node_feed(node: CircleNode, settings: Settings, after: int) -> int:
     """Recover the feed with a superseding rotation right after own entry `after`: stage the
     new keys, save the rotation with every delivery cursor rewound to it, then commit the
-    keys. Returns the rotation's seq."""
+    keys; a restored node that was taking its feed back signs again. Returns the rotation's
+    seq."""
     from node.network.feeds import delivery_id
     from node.network.identity import commit_rotation, stage_rotation
 
@@ -206,6 +207,7 @@ def recover_node_feed(node: CircleNode, settings: Settings, after: int) -> int:
         after, stage=lambda keys: stage_rotation(settings.data_dir, keys), also=deliveries
     )
     commit_rotation(settings.data_dir)
+    node.take_back.superseded()  # a restored node: nothing is to be taken back now
     return after + 1
 
 

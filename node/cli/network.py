@@ -51,7 +51,7 @@ def recover(
     from node.app.persistence import recover_node_feed
 
     with opened(data) as (node, settings):
-        head = node.feed.own_feed().head
+        head = node.feed.check_can_supersede().head
         kept = head if after is None else after
         if not 0 <= kept <= head:
             raise Failure(f"this node's feed holds entries 0 to {head}; --after {kept} is not one")
@@ -70,6 +70,12 @@ def recover(
             f"This node cannot know what its peers hold after seq {kept}: whatever they hold "
             "there is dropped too. Peers that hold less than this node catch up first."
         )
+        if node.take_back.pending:
+            typer.echo(
+                "This node was restored from a backup and has not taken its feed back from its "
+                "peers: what it published after the backup, which they hold, is dropped; it "
+                "takes nothing back afterwards."
+            )
         if not yes and not typer.confirm("Sign the superseding rotation?"):
             raise Failure("nothing was signed")
         seq = recover_node_feed(node, settings, kept)

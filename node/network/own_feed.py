@@ -142,6 +142,21 @@ class OwnFeedWriter:
         self.keys = new_keys
         return new_keys
 
+    def check_can_supersede(self) -> OwnFeed:
+        """The own feed, if this node's keys can sign a superseding rotation of it: its key
+        file holds the key the feed is committed to. IdentityError if not (a backup taken
+        before the feed's latest rotation, PROTOCOL.md 6.1)."""
+        if self.keys is None:
+            raise IdentityError("This node has no keys")
+        own = self.own_feed()
+        if self.keys.current_public != own.key or self.keys.next_digest != own.next_digest:
+            raise IdentityError(
+                "This node's key file does not hold the key its feed is committed to (it was "
+                "backed up before the feed's latest key rotation), so it cannot recover the "
+                "feed; restore a backup taken after that rotation"
+            )
+        return own
+
     def supersede(
         self,
         after: int,
@@ -152,9 +167,8 @@ class OwnFeedWriter:
         pre-committed next key right after own entry `after`. The own entries after `after`
         are moved apart (kept as evidence) in the same save as the rotation and `also` (the
         delivery cursors, rewound). `stage` stores the new keys before the save."""
-        if self.keys is None:
-            raise IdentityError("This node has no keys")
-        own = self.own_feed()
+        own = self.check_can_supersede()
+        assert self.keys is not None  # checked
         if not 0 <= after <= own.head:
             raise ValueError(f"This feed's entries are 0 to {own.head}; {after} is not one")
         after_hash = self.feed_id if after == 0 else self.own_entries(after - 1, 1)[0].hash

@@ -68,7 +68,8 @@ FORKED = (
 ROTATED = (
     "This circle's node was restored from a backup taken before its last key rotation: its "
     "key file cannot sign its feed. Nothing that other circles must hear of can be done here "
-    "until the node's operator runs `circle-node recover` (or restores a newer backup)."
+    "until the node's operator restores a backup taken after that rotation (`circle-node "
+    "recover` cannot help: the key file lacks the key the feed is committed to)."
 )
 
 Answer = tuple[str, list[FeedPage]]  # a peer's name and the pages of its held copy
@@ -211,6 +212,15 @@ class TakeBack:
         self._feed.release()
         self.status = ""
         return len(taken)
+
+    def superseded(self) -> None:
+        """The operator recovered the feed with a superseding rotation (`circle-node recover`,
+        PROTOCOL.md 6.1): peers drop whatever they hold after it, so nothing is to be taken
+        back; the node signs again."""
+        if self._flag is not None:
+            self._flag.unlink(missing_ok=True)
+        self._feed.release()
+        self.status = ""
 
     def _hold(self, reason: str) -> None:
         self._feed.hold_back(reason)

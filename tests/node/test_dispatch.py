@@ -135,7 +135,13 @@ NOT_TOLD: set[type[Aggregate]] = {
 }
 # The few events of the transport's bookkeeping that members must hear of (the logbook tells
 # them, the rest of their aggregate's events it leaves out).
-TOLD_OF_BOOKKEEPING: set[type[DomainEvent]] = {OwnFeed.TookBack}
+TOLD_OF_BOOKKEEPING: set[type[DomainEvent]] = {
+    OwnFeed.TookBack,
+    OwnFeed.Superseded,
+    Peer.EquivocationRecorded,
+    Peer.RetiredKeyUsed,
+    Peer.FeedSuperseded,
+}
 
 
 def events_of(aggregate: type[Aggregate]) -> set[type[Any]]:

@@ -73,11 +73,12 @@ def restored(a: CircleNode, tmp_path: Path, clock: Clock, name: str) -> CircleNo
 def test_a_forked_feed_is_recovered_and_peers_go_on_taking_it(
     make: Make, tmp_path: Path, clock: Clock
 ) -> None:
-    # Given a node whose peers b and c hold its feed up to seq n.
-    a, b, c = make("a"), make("b"), make("c")
-    connect(a, b), connect(a, c)
+    # Given a node whose peers b and c hold its feed up to seq n, and d (down for a while) up
+    # to seq k, when the node was backed up.
+    a, b, c, d = make("a"), make("b"), make("c"), make("d")
+    connect(a, b), connect(a, c), connect(a, d)
     publish(a, 2)
-    deliver(a, b), deliver(a, c)
+    deliver(a, b), deliver(a, c), deliver(a, d)
     backup_seq = a.feed.own_feed().head
     old = restored(a, tmp_path, clock, "a-old")  # the backup, opened later
     publish(a, 3)
@@ -85,21 +86,33 @@ def test_a_forked_feed_is_recovered_and_peers_go_on_taking_it(
     n = a.feed.own_feed().head
     dropped = a.feed.own_entries(backup_seq, 100)
     a.close()
-    # When the node restored from the old backup signs at seqs it had used: b and c stop it.
+    # When the node restored from the backup takes its feed back from d alone (b and c cannot
+    # be reached), it holds nothing more, and signs at seqs it had used: b and c stop it.
+    copy = d.peering.held_copy(old.feed.feed_id, old.take_back.base(), 1000)
+    assert copy is not None and old.take_back.take([("d", [copy])]) == 0
+    assert not old.take_back.pending
     publish(old, 1)
+    forked = old.feed.own_entries(backup_seq, 100)
     for peer in (b, c):
         reply = peer.intake.receive_push(old.outbox.pending_push(peer.feed.feed_id))  # type: ignore[arg-type]
         assert reply.reason == Reason.EQUIVOCATION
         assert peer.peering.peer(old.feed.feed_id).stopped  # type: ignore[union-attr]
+    assert deliver(old, d) == 1  # d held less: it takes the entry b and c refused
     # And it recovers right after the last entry its peers agree on.
     seq = recover_node_feed(old, Settings(data_dir=tmp_path / "a-old"), backup_seq)
     assert seq == backup_seq + 1 and old.feed.own_feed().head == seq
-    # Then b takes the superseding rotation by push, and c by pull, from the stopped feed.
-    assert deliver(old, b) == 1
+    # Its own entry after that seq is kept apart too.
+    mine = dropped_entries_key(old.feed.own_entries(backup_seq, 1)[0].hash)
+    assert old.store.feeds.select_entries(mine, backup_seq, 10) == [encode(e) for e in forked]
+    # Then b takes the superseding rotation by push, and c by pull, from the stopped feed; d,
+    # which held the entry signed after the restore, by push.
+    assert deliver(old, b) == 1 and deliver(old, d) == 1
     stopped = c.peering.peer(old.feed.feed_id)
     assert stopped is not None
     puller = Federator(c, Pulls(old, c))  # type: ignore[arg-type]
     assert asyncio.run(puller.take_superseding(stopped)) == 1
+    record = d.peering.peer(old.feed.feed_id)
+    assert record is not None and (record.superseded_seq, record.superseded_dropped) == (seq, 1)
     for peer in (b, c):
         record = peer.peering.peer(old.feed.feed_id)
         assert record is not None and not record.stopped
@@ -119,8 +132,9 @@ def test_a_forked_feed_is_recovered_and_peers_go_on_taking_it(
         assert shown is not None and (shown.seq, shown.dropped) == (seq, n - backup_seq)
     # And both go on taking the feed, signed by the new key.
     publish(old, 2)
-    assert deliver(old, b) == 2 and deliver(old, c) == 2
-    assert b.peering.peer_feed(old.feed.feed_id).next_seq == old.feed.own_feed().next_seq
+    assert deliver(old, b) == 2 and deliver(old, c) == 2 and deliver(old, d) == 2
+    for peer in (b, c, d):
+        assert peer.peering.peer_feed(old.feed.feed_id).next_seq == old.feed.own_feed().next_seq
 
 
 def test_an_entry_signed_by_a_retired_key_is_evidence_and_the_feed_goes_on(
@@ -275,3 +289,37 @@ def test_a_superseding_rotation_moves_the_entries_it_drops_apart_in_every_store(
         assert decode_entry(node.feed.own_entries(3, 10)[0]).seq == 4
     finally:
         node.close()
+
+
+def test_a_backup_taken_before_a_rotation_cannot_recover_and_says_so(
+    make: Make, tmp_path: Path, clock: Clock
+) -> None:
+    # Given a node backed up, which then rotated its key; its peer holds the rotation.
+    a, b = make("a"), make("b")
+    connect(a, b)
+    publish(a, 2)
+    deliver(a, b)
+    archive = tmp_path / "a.tar"
+    backup(Settings(data_dir=tmp_path / "a"), archive)
+    rotate_node_key(a, Settings(data_dir=tmp_path / "a"))
+    publish(a, 1)
+    deliver(a, b)
+    a.close()
+    # When it is restored from the backup and takes its feed back (the rotation with it).
+    restore(archive, tmp_path / "a2")
+    old = open_node(Settings(data_dir=tmp_path / "a2"), clock)
+    copy = b.peering.held_copy(old.feed.feed_id, old.take_back.base(), 1000)
+    assert copy is not None and old.take_back.take([("b", [copy])]) == 2
+    assert old.take_back.pending  # its key file cannot sign the feed
+    old.close()
+    # Then `recover` refuses in one line (the node does not even open: its key file lacks the
+    # key the feed is signed with now), and signs nothing.
+    refused = run("recover", "--yes", "--data", str(tmp_path / "a2"))
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert "key file does not hold the key" in refused.stderr
+    reopened = open_node(Settings(data_dir=tmp_path / "a2"), clock, federated=False)
+    try:
+        assert reopened.feed.own_feed().head == copy.head
+    finally:
+        reopened.close()
