@@ -9,12 +9,12 @@ the node), keyed by (peer, seq): each entry is taken once, however often it arri
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from eventsourcing.domain import Aggregate
 
-from federation.feed import FeedState, KeyEpoch, WontSign
+from federation.feed import FeedState, WontSign
 from federation.pages import verify_page
 from federation.verify import (
     Accepted,
@@ -28,7 +28,6 @@ from federation.verify import (
     RetiredKey,
     Supersedes,
     check_entry,
-    check_superseding,
     decode_entry,
     decode_signed_entry,
     verify_inception,
@@ -39,7 +38,6 @@ from federation.wire import (
     JOIN_REQUEST_DECODER,
     NODE_MOVED,
     NODE_MOVED_DECODER,
-    ROTATION,
     Entry,
     FeedPage,
     Push,
@@ -49,16 +47,21 @@ from federation.wire import (
     encode,
 )
 from node.network.batch import Batch
-from node.network.feeds import PeerFeed, dropped_entries_key, peer_id
+from node.network.feeds import PeerFeed, peer_id
 from node.network.observing import Reports, counting_refusals
 from node.network.own_feed import MAX_JOIN_ENTRIES
 from node.network.peer_book import NotAPeer, OwnId, PeerBook, introduce
 from node.network.peers import APPLICANT, REMOVED, Peer
+from node.network.runs import Run, VerifiedRun
+from node.network.superseding import (
+    check_stopped_run,
+    key_events,
+    record_superseding,
+    superseding_in_push,
+)
 from node.store.application import NodeStore
-from node.store.recorders import BodyRow, EntryRow, SupersededRows
+from node.store.recorders import EntryRow, SupersededRows
 from node.store.retry import retry_on_conflict
-
-Run = list[tuple[Entry, bytes | None]]
 
 
 class Effects(Protocol):
@@ -77,27 +80,13 @@ class Saving(Protocol):
     def __call__(self, *objs: Any, **kwargs: Any) -> Any: ...
 
 
-@dataclass
-class _Run:
-    """Verified entries of one peer's feed, ready to store in one save: their rows, the rows of
-    the bodies they bind, and the run the effects see (entries with their bodies)."""
-
-    entries: list[EntryRow] = field(default_factory=list)
-    bodies: list[BodyRow] = field(default_factory=list)
-    run: Run = field(default_factory=list)
-
-    def cut(self, entries: int, bodies: int, run: int) -> None:
-        """Drop what was added after these lengths (a page refused after being bound)."""
-        del self.entries[entries:], self.bodies[bodies:], self.run[run:]
-
-
 @dataclass(frozen=True)
 class _Verified:
     """Consecutive pulled pages of a feed, verified: the feed's state after them, what to
     store, and how many of the pages given that is."""
 
     after: FeedState
-    run: _Run
+    run: VerifiedRun
     pages: int
 
 
@@ -143,7 +132,7 @@ class Intake:
         entries: Sequence[SignedEntry] = push.entries
         if peer.stopped:
             # From a stopped feed, only a superseding rotation is taken (and what follows it).
-            superseding, entries = self._superseding(peer, feed, entries)
+            superseding, entries = superseding_in_push(peer, feed, entries, hash_at)
             taken.append((superseding.signed, superseding.entry))
             state = superseding.state
         reason = ""
@@ -180,66 +169,23 @@ class Intake:
             taken.append((signed, verdict.entry))
             state = verdict.state
         if taken:
-            run = _Run()
-            self._bind(run, peer.feed_id, taken, push.bodies)
+            run = VerifiedRun()
+            run.bind(peer.feed_id, taken, push.bodies, self._store.mapper.cipher)
             self._store_run(peer, run, state, self._stored_feed(feed))
         if reason:
             self.reports.observer.rejected(str(reason))
         return PushReply(len(taken), state.next_seq, str(reason))
 
-    def _superseding(
-        self, peer: Peer, feed: PeerFeed, entries: Sequence[SignedEntry]
-    ) -> tuple[Supersedes, Sequence[SignedEntry]]:
-        """The superseding rotation that resolves a stopped feed's fork (at or before the
-        fork's seq, PROTOCOL.md 6.1) among pushed entries, checked, and the entries after it;
-        refuses the push as `feed_stopped` if there is none."""
-        fork = peer.equivocation_seq if peer.equivocation_seq is not None else -1
-        hash_at = self._peers.hash_at(feed)
-        why = "nothing more is taken but a rotation that supersedes the fork"
-        for index, signed in enumerate(entries):
-            try:
-                entry = decode_entry(signed)
-                if entry.type == ROTATION and 0 < entry.seq <= fork:
-                    return check_superseding(feed.state, signed, hash_at), entries[index + 1 :]
-            except Rejected as refused:
-                why = f"its rotation was refused ({refused})"
-                break
-        raise Rejected(Reason.FEED_STOPPED, f"this feed equivocated; {why}")
-
-    def _bind(
-        self,
-        run: _Run,
-        feed_id: bytes,
-        taken: list[tuple[SignedEntry, Entry]],
-        bodies: Sequence[bytes],
-    ) -> None:
-        """Add verified entries to `run`, with the bodies that came with them: a body is taken
-        only if one of these entries names its hash and its size. An entry whose body has
-        another length than its `body_size` is taken as if its body were withheld: the same
-        whether or not the body was sent (a node not sent it cannot tell)."""
-        by_hash = {body_hash(body): body for body in bodies} if bodies else {}
-        cipher = self._store.mapper.cipher
-        entry_rows, body_rows, effects_run = run.entries, run.bodies, run.run
-        for signed, entry in taken:
-            entry_rows.append((feed_id, entry.seq, encode(signed)))
-            body = by_hash.get(entry.body_hash) if entry.body_hash else None
-            if body is not None and len(body) != entry.body_size:
-                body = None
-            if body is not None:
-                data = cipher.encrypt(body) if cipher is not None else body
-                body_rows.append((entry.body_hash, data, b"".join(entry.audience)))
-            effects_run.append((entry, body))
-
     def _store_run(
         self,
         sender: Peer,
-        run: _Run,
+        run: VerifiedRun,
         after: FeedState,
         fresh: Callable[[], tuple[PeerFeed, list[Aggregate]]],
         extra_entries: Sequence[EntryRow] = (),
     ) -> None:
-        """Store a run of verified entries (`_bind`) with their effects, in one save. `fresh()`
-        gives the sender's feed and any aggregates to save with it, as stored or new.
+        """Store a run of verified entries (`VerifiedRun.bind`) with their effects, in one save.
+        `fresh()` gives the sender's feed and any aggregates to save with it, as stored or new.
 
         If an entry of this node's own that the effects cause cannot be signed (WontSign: peers
         would refuse it), the run is taken again from fresh copies, checking each message as it
@@ -256,7 +202,7 @@ class Intake:
     def _save_run(
         self,
         sender: Peer,
-        run: _Run,
+        run: VerifiedRun,
         after: FeedState,
         fresh: Callable[[], tuple[PeerFeed, list[Aggregate]]],
         extra_entries: Sequence[EntryRow],
@@ -270,7 +216,7 @@ class Intake:
         if first.seq < feed.next_seq:
             # A superseding rotation: the entries held from its seq on are kept apart, as
             # evidence, and their effects stand (PROTOCOL.md 6.1).
-            moved.append(self._supersede(sender, feed, run))
+            moved.append(record_superseding(sender, feed, first, run.entries[0]))
             also = [sender, *also]
         for aggregate in also:
             batch.add(aggregate)  # effects see (and change) these, not fresh copies
@@ -279,12 +225,7 @@ class Intake:
         else:
             self._effects(sender, run.run, batch)
         _record_move(sender, run.run, batch)
-        rotations = [
-            KeyEpoch(entry.seq, entry.keys.current, entry.keys.next_digest)
-            for entry, _ in run.run
-            if entry.type == ROTATION and entry.keys is not None
-        ]
-        feed.hold(len(run.run), after, rotations, first.seq)
+        feed.hold(len(run.run), after, key_events([e for e, _ in run.run]), first.seq)
         entries = [*extra_entries, *run.entries, *batch.entries]
         self._save(
             feed,
@@ -295,17 +236,6 @@ class Intake:
             **batch.save_kwargs(),
         )
         return batch
-
-    def _supersede(self, sender: Peer, feed: PeerFeed, run: _Run) -> SupersededRows:
-        """Record on the sender that the run's first entry, a superseding rotation, drops the
-        entries held from its seq on (once, however often the run is tried); returns the rows
-        to keep apart, under the evidence key."""
-        first = run.run[0][0]
-        rotation = run.entries[0][2]  # the encoded signed entry
-        evidence = dropped_entries_key(decode_signed_entry(rotation).hash)
-        if (sender.superseded_seq, sender.superseded_rotation) != (first.seq, rotation):
-            sender.record_superseded(first.seq, rotation, feed.next_seq - first.seq, evidence)
-        return (feed.feed_id, first.seq, evidence)
 
     def _stored_feed(self, held: PeerFeed) -> Callable[[], tuple[PeerFeed, list[Aggregate]]]:
         """`fresh` for a feed already followed: as loaded, then as stored again."""
@@ -348,8 +278,13 @@ class Intake:
             met = self._peers.met(push.feed, asked.name, APPLICANT)
             return introduce(state), [new_peer, *self._peers.indexed(push.feed), *met]
 
-        run = _Run()
-        self._bind(run, push.feed, list(zip(rest, new_entries, strict=True)), push.bodies)
+        run = VerifiedRun()
+        run.bind(
+            push.feed,
+            list(zip(rest, new_entries, strict=True)),
+            push.bodies,
+            self._store.mapper.cipher,
+        )
         self._store_run(peer, run, after, fresh, extra_entries=[(push.feed, 0, encode(entries[0]))])
         return PushReply(len(new_entries), after.next_seq)
 
@@ -389,11 +324,7 @@ class Intake:
             self._peers.record_retired_key(peer, feed, evidence)
             raise
         if peer.stopped:
-            # From a stopped feed, only a superseding rotation at or before the fork is taken.
-            first = verified.run.run[0][0] if verified.run.run else None
-            fork = peer.equivocation_seq if peer.equivocation_seq is not None else -1
-            if first is None or first.type != ROTATION or not first.seq <= fork:
-                raise Rejected(Reason.FEED_STOPPED, "this feed equivocated; nothing more is taken")
+            check_stopped_run(peer, verified.run.run[0][0] if verified.run.run else None)
         if verified.run.run:
             self._store_run(peer, verified.run, verified.after, self._stored_feed(feed))
         return len(verified.run.run), verified.pages
@@ -407,7 +338,7 @@ class Intake:
     ) -> _Verified:
         """Verify consecutive pages from `state` (`receive_pages`): a refusal of the first page
         is raised, a later refusal ends the run before that page."""
-        run = _Run()
+        run = VerifiedRun()
         start = state.next_seq  # the run's first seq (a superseding rotation's, if one)
 
         def hash_at(seq: int) -> bytes | None:
@@ -435,7 +366,12 @@ class Intake:
                         raise Rejected(Reason.NOT_CONTIGUOUS, "a run supersedes only first")
                     start = entries[0].seq
                 new = page.entries[len(page.entries) - len(entries) :]
-                self._bind(run, state.feed_id, list(zip(new, entries, strict=True)), page.bodies)
+                run.bind(
+                    state.feed_id,
+                    list(zip(new, entries, strict=True)),
+                    page.bodies,
+                    self._store.mapper.cipher,
+                )
             except Rejected:
                 if not used:
                     raise
