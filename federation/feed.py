@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -41,6 +42,10 @@ class KeyEpoch:
     next_digest: bytes
 
 
+# The key epochs of a feed as held, oldest first (asked only when an entry conflicts).
+KeyHistory = Callable[[], Sequence[KeyEpoch]]
+
+
 @dataclass(frozen=True)
 class FeedState:
     """What is known of a feed after its latest entry: enough to check or write the next one."""
@@ -50,6 +55,15 @@ class FeedState:
     last_hash: bytes
     key: bytes  # the public key that signs the next entry
     next_digest: bytes  # the digest the next rotation must reveal a key for
+
+
+def key_at(state: FeedState, epochs: Sequence[KeyEpoch], seq: int) -> bytes:
+    """The key that signs an ordinary entry at `seq`: the one the latest key event before
+    `seq` put in force (the feed's current key when no such epoch is known)."""
+    for epoch in reversed(epochs):
+        if epoch.seq < seq:
+            return epoch.key
+    return state.key
 
 
 def node_id(feed_id: bytes) -> str:

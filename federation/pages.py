@@ -10,13 +10,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection
 
-from federation.feed import FeedState
+from federation.feed import FeedState, KeyHistory
 from federation.verify import (
     Accepted,
     Duplicate,
     Gap,
     HashAt,
-    KeyHistory,
     Reason,
     Rejected,
     Supersedes,

@@ -9,7 +9,7 @@ escape: malformed bytes are a rejection like any other. A pulled page is verifie
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 from cryptography.exceptions import InvalidSignature
 
-from federation.feed import FeedState, KeyEpoch
+from federation.feed import FeedState, KeyHistory, key_at
 from federation.keys import load_public_key
 from federation.wire import (
     DECODE_ERRORS,
@@ -138,8 +138,6 @@ class Supersedes:
 
 Verdict = Accepted | Duplicate | Gap | Supersedes
 HashAt = Callable[[int], bytes | None]
-# The key epochs of a feed as held, oldest first (asked only when an entry conflicts).
-KeyHistory = Callable[[], Sequence[KeyEpoch]]
 
 
 def decode_signed_entry(raw: bytes) -> SignedEntry:
@@ -329,15 +327,6 @@ def check_entry(
     chain = _Chain(state)
     chain.advance(entry, signed, check_signature=True)
     return Accepted(chain.state(), entry, signed)
-
-
-def key_at(state: FeedState, epochs: Sequence[KeyEpoch], seq: int) -> bytes:
-    """The key that signs an ordinary entry at `seq`: the one the latest key event before
-    `seq` put in force (the current key when no such epoch is known)."""
-    for epoch in reversed(epochs):
-        if epoch.seq < seq:
-            return epoch.key
-    return state.key
 
 
 def check_superseding(state: FeedState, signed: SignedEntry, hash_at: HashAt) -> Supersedes:

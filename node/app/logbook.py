@@ -15,10 +15,9 @@ from domain.proposal import Proposal
 from domain.relationships import Relationship
 from domain.selection import HatSelection
 from domain.support import SupportRequest
-from federation.feed import node_id
+from node.app.logbook_feeds import FEED_EVENTS, peer_names
 from node.app.node import CircleNode
 from node.network.feeds import OwnFeed
-from node.network.peers import Peer
 
 PAGE = 500
 
@@ -59,10 +58,7 @@ class _Context:
     def peer(self, peer_record_id: Any) -> str:
         """A peer's name and node id, from the id of its record."""
         if self._peers is None:
-            self._peers = {
-                str(peer.id): f"{peer.name or 'A peer'} ({node_id(peer.feed_id)})"
-                for peer in self.node.peering.peers()
-            }
+            self._peers = peer_names(self.node)
         return self._peers.get(str(peer_record_id), "A peer")
 
     def title(self, record_id: Any) -> str:
@@ -226,7 +222,6 @@ _Meeting: Any = Meeting
 _Proposal: Any = Proposal
 _Relationship: Any = Relationship
 _SupportRequest: Any = SupportRequest
-_Peer: Any = Peer
 _OwnFeed: Any = OwnFeed
 
 Describe = Callable[[Any, _Context], str]
@@ -238,24 +233,7 @@ Describe = Callable[[Any, _Context], str]
 # `OwnFeed.TookBack` says what came back, and what was lost).
 DESCRIBE: dict[type[Any], Describe] = {
     _OwnFeed.TookBack: _took_back,
-    _Peer.EquivocationRecorded: lambda e, c: (
-        f"{c.peer(e.originator_id)} signed two different entries at seq {e.seq} of its feed "
-        "(a fork): this node stopped taking its feed, and keeps both entries as proof"
-    ),
-    _Peer.RetiredKeyUsed: lambda e, c: (
-        f"An entry at seq {e.seq} of the feed of {c.peer(e.originator_id)} was signed with a "
-        "key it has retired since: that key leaked. The entry is kept as evidence; the feed "
-        "goes on"
-    ),
-    _Peer.FeedSuperseded: lambda e, c: (
-        f"{c.peer(e.originator_id)} recovered its feed with a rotation at seq {e.seq}: its "
-        f"entries {e.seq} to {e.seq + e.dropped - 1} held here were dropped (kept as evidence; "
-        "what they did here stands)"
-    ),
-    _OwnFeed.Superseded: lambda e, c: (
-        f"This node recovered its feed with a rotation at seq {e.seq}: peers drop what it had "
-        "signed from there on"
-    ),
+    **FEED_EVENTS,
     _Relationship.Met: _met,
     _Relationship.AdmittedToNetwork: lambda e, c: (
         f"This circle admitted {c.circle(e.originator_id)} to the network, by consent; "

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from eventsourcing.domain import Aggregate
 
-from federation.feed import FeedState, WontSign
+from federation.feed import FeedState, KeyHistory, WontSign
 from federation.pages import verify_page
 from federation.verify import (
     Accepted,
@@ -22,7 +22,6 @@ from federation.verify import (
     Equivocation,
     Gap,
     HashAt,
-    KeyHistory,
     Reason,
     Rejected,
     RetiredKey,

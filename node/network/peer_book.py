@@ -14,16 +14,14 @@ import msgspec
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
-from federation.feed import FeedState, KeyEpoch
+from federation.feed import FeedState, KeyEpoch, KeyHistory, key_at
 from federation.verify import (
     Equivocation,
-    KeyHistory,
     Reason,
     Rejected,
     RetiredKey,
     decode_entry,
     decode_signed_entry,
-    key_at,
     verify_inception,
     verify_signature,
 )
