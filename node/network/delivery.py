@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import operator
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import anyio
 
@@ -24,64 +23,19 @@ from federation.backoff import Backoff
 from federation.client import FederationClient, TransportError
 from federation.feed import node_id
 from federation.verify import Rejected
-from federation.wire import MAX_PAGE_ENTRIES, FeedPage, NodeDescriptor, Push
+from federation.wire import MAX_PAGE_ENTRIES, FeedPage
 from node.network.background import BackgroundWork, Stopped
-from node.network.feeds import PeerFeed
+from node.network.delivery_ports import Delivering
+from node.network.fetched_pages import FetchedPages
 from node.network.peer_book import MoveRefused, NotAPeer
-from node.network.peers import JOINING, PEER, Delivery, Peer
-from node.network.take_back import TakeBack, take_back_from_peers
+from node.network.peers import JOINING, PEER, Peer
+from node.network.take_back import take_back_from_peers
 
 log = logging.getLogger("circle_node.delivery")
 
-# Catch-up takes the pages at hand in one save, up to RUN_ENTRIES entries and RUN_BYTES (a
-# commit per page was most of the cost of storing: each one rewrites every page of the bodies'
-# hash index that it touches), and fetches up to as much ahead while it stores.
-RUN_ENTRIES = 8 * MAX_PAGE_ENTRIES
-RUN_BYTES = 16 * 1024 * 1024
 # Threads for delivery's store work (pushes to peers go out together, each a few reads).
 DELIVERY_THREADS = 2
 R = TypeVar("R")
-
-
-class Peering(Protocol):
-    def peers(self) -> list[Peer]: ...
-
-    def peer_feed(self, feed_id: bytes) -> PeerFeed: ...
-
-    def follow_move(self, feed_id: bytes, url: str, descriptor: NodeDescriptor) -> Peer: ...
-
-
-class Owing(Protocol):
-    def delivery(self, feed_id: bytes) -> Delivery: ...
-
-    def pending_push(self, feed_id: bytes) -> Push | None: ...
-
-    def claim_outbox(self, feed_id: bytes) -> bool: ...
-
-    def release_outbox(self, feed_id: bytes) -> None: ...
-
-    def acknowledge(self, feed_id: bytes, next_seq: int) -> None: ...
-
-
-class Taking(Protocol):
-    def receive_pages(self, pages: Sequence[FeedPage]) -> tuple[int, int]: ...
-
-
-class Delivering(Protocol):
-    """What delivery needs of the node: its peers, its outbox, the intake of pulled pages, and
-    taking its own feed back after a restore."""
-
-    @property
-    def peering(self) -> Peering: ...
-
-    @property
-    def outbox(self) -> Owing: ...
-
-    @property
-    def intake(self) -> Taking: ...
-
-    @property
-    def take_back(self) -> TakeBack: ...
 
 
 @dataclass
@@ -332,7 +286,7 @@ class Federator:
         """
         held = await self._in_thread(lambda: self.node.peering.peer_feed(peer.feed_id).next_seq)
         after = held - 1
-        fetched = _Fetched()
+        fetched = FetchedPages()
         fetch = asyncio.create_task(self._fetch(peer, after, fetched))
         taken = 0
         alone = False  # one page per save
@@ -365,7 +319,7 @@ class Federator:
             if not fetch.done():
                 fetch.cancel()
 
-    async def _fetch(self, peer: Peer, after: int, fetched: _Fetched) -> None:
+    async def _fetch(self, peer: Peer, after: int, fetched: FetchedPages) -> None:
         """Pull pages one after the other while there is room: to the end of the feed (the
         peer's head), an empty page, or a failed pull (logged)."""
         try:
@@ -393,73 +347,3 @@ class Federator:
             log.warning("pull from %s returned another feed", node_id(peer.feed_id))
             return None
         return page
-
-
-def _size(page: FeedPage) -> int:
-    """About what a page takes in memory, as its encoded size."""
-    entries, bodies = page.entries, page.bodies
-    return (
-        sum(map(len, map(_ENTRY_BYTES, entries)))
-        + 80 * len(entries)
-        + sum(map(len, bodies))
-        + 8 * len(bodies)
-    )
-
-
-_ENTRY_BYTES = operator.attrgetter("entry")
-
-
-class _Fetched:
-    """The pages fetched and not yet taken: at most a run's worth (RUN_ENTRIES entries and
-    RUN_BYTES), and one page more, are fetched ahead of the run being taken."""
-
-    def __init__(self) -> None:
-        self.pages: list[tuple[FeedPage, int]] = []  # with their sizes
-        self.entries = 0
-        self.bytes = 0
-        self.ended = False
-        self.error: Exception | None = None
-        self.changed = asyncio.Event()
-
-    async def room(self) -> None:
-        while self.entries >= RUN_ENTRIES or self.bytes >= RUN_BYTES:
-            self.changed.clear()
-            await self.changed.wait()
-
-    def put(self, page: FeedPage) -> None:
-        self.pages.append((page, _size(page)))
-        self._count()
-
-    def end(self, error: Exception | None = None) -> None:
-        self.ended, self.error = True, error
-        self.changed.set()
-
-    async def take(self, most: int | None = None) -> list[FeedPage]:
-        """The next run: waits for a page, then takes the pages here, up to RUN_ENTRIES
-        entries and RUN_BYTES (and at least one page), and `most` pages; empty at the end."""
-        while not self.pages and not self.ended:
-            self.changed.clear()
-            await self.changed.wait()
-        if not self.pages and self.error is not None:
-            raise self.error
-        count, entries, size = 0, 0, 0
-        for page, page_size in self.pages:
-            entries += len(page.entries)
-            size += page_size
-            if count and (entries > RUN_ENTRIES or size > RUN_BYTES or count == most):
-                break
-            count += 1
-        run = [page for page, _ in self.pages[:count]]
-        del self.pages[:count]
-        self._count()
-        return run
-
-    def give_back(self, pages: list[FeedPage]) -> None:
-        """Pages of a run that were not taken: first in line again."""
-        self.pages[:0] = [(page, _size(page)) for page in pages]
-        self._count()
-
-    def _count(self) -> None:
-        self.entries = sum(len(page.entries) for page, _ in self.pages)
-        self.bytes = sum(size for _, size in self.pages)
-        self.changed.set()

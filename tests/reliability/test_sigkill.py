@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from node.network.delivery import RUN_ENTRIES
+from node.network.fetched_pages import RUN_ENTRIES
 from tests.reliability.harness import (
     SOAK,
     Burst,
