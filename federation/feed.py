@@ -123,6 +123,28 @@ def incept(keys: NodeKeys, time_ms: int) -> tuple[SignedEntry, FeedState]:
     return signed, FeedState(digest, 1, digest, keys.current_public, keys.next_digest)
 
 
+def next_entry(
+    state: FeedState,
+    type: str,
+    body: bytes | None,
+    time_ms: int,
+    audience: list[bytes] | None = None,
+) -> Entry:
+    """The next entry of a feed, not yet signed: what `append` signs (so that a writer can
+    know its size before it signs anything)."""
+    return Entry(
+        version=PROTOCOL_VERSION,
+        feed=state.feed_id,
+        seq=state.next_seq,
+        prev=state.last_hash,
+        time=time_ms,
+        type=type,
+        audience=list(audience or []),
+        body_hash=body_hash(body) if body else b"",
+        body_size=len(body) if body else 0,
+    )
+
+
 def append(
     state: FeedState,
     keys: NodeKeys,
@@ -134,18 +156,7 @@ def append(
     """Sign the next entry of one's own feed; returns it with the feed's new state."""
     if keys.current_public != state.key:
         raise ValueError("These keys do not sign this feed at its current seq")
-    entry = Entry(
-        version=PROTOCOL_VERSION,
-        feed=state.feed_id,
-        seq=state.next_seq,
-        prev=state.last_hash,
-        time=time_ms,
-        type=type,
-        audience=list(audience or []),
-        body_hash=body_hash(body) if body else b"",
-        body_size=len(body) if body else 0,
-    )
-    signed = _sign(keys.current, entry)
+    signed = _sign(keys.current, next_entry(state, type, body, time_ms, audience))
     return signed, replace(state, next_seq=state.next_seq + 1, last_hash=signed.hash)
 
 

@@ -169,8 +169,10 @@ class Relations:
         it (the circle's feed up to a join request addressed to it)."""
         if not self._records.is_founded:
             raise InvalidRequest("Found the circle before it asks to join the network")
-        feed_id = self._peers.add_peer(descriptor, url, JOINING)
         name = self._records.get_circle().name
+        # Refused before the node is recorded as joining: a request too large to send.
+        self._own.check_join(descriptor.feed, own_url, name, message)
+        feed_id = self._peers.add_peer(descriptor, url, JOINING)
         return self._own.ask_to_join(feed_id, own_url, name, message)
 
     # Carrying out consented decisions about other circles.

@@ -10,7 +10,7 @@ from datetime import datetime
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
-from federation.feed import node_id
+from federation.feed import next_entry, node_id
 from federation.keys import NodeKeys
 from federation.verify import decode_signed_entry
 from federation.wire import (
@@ -19,6 +19,7 @@ from federation.wire import (
     MAX_PAGE_BYTES,
     MAX_PUSH_BYTES,
     PROTOCOL_VERSION,
+    SIGNATURE_SIZE,
     FeedPage,
     JoinRequest,
     NodeDescriptor,
@@ -210,6 +211,14 @@ class OwnFeedWriter:
     ) -> tuple[list[SignedEntry], list[bytes]]:
         """Own entries after `after` with the bodies `reader` may read, cut short before the
         encoded message would pass `max_bytes` (always at least one entry)."""
+        entries, bodies, _ = self._run(after, limit, reader, max_bytes - MESSAGE_OVERHEAD)
+        return entries, bodies
+
+    def _run(
+        self, after: int, limit: int, reader: bytes | None, budget: int
+    ) -> tuple[list[SignedEntry], list[bytes], int]:
+        """`run` within `budget` bytes for the entries and bodies; also returns what is left of
+        the budget."""
         entries = self.own_entries(after, limit)
         wanted: list[bytes | None] = []
         for signed in entries:
@@ -218,19 +227,18 @@ class OwnFeedWriter:
             readable = entry.body_hash and (not entry.audience or reader in entry.audience)
             wanted.append(entry.body_hash if readable else None)
         stored = self._store.stored_data([digest for digest in wanted if digest])
-        budget = max_bytes - MESSAGE_OVERHEAD
         kept: list[SignedEntry] = []
         bodies: list[bytes] = []
         for signed, digest in zip(entries, wanted, strict=True):
             body = stored.get(digest) if digest else None
-            size = len(signed.entry) + len(signed.signature) + 16 + (len(body) + 8 if body else 0)
+            size = _wire_size(signed.entry, body)
             if kept and size > budget:
                 break
             budget -= size
             kept.append(signed)
             if body is not None:
                 bodies.append(body)
-        return kept, bodies
+        return kept, bodies, budget
 
     def body_for(self, digest: bytes, reader: bytes | None) -> bytes | None:
         """A stored body if `reader` may read it; None if unknown, PermissionError if not theirs."""
@@ -261,31 +269,57 @@ class OwnFeedWriter:
         )
         return own.head
 
+    def check_join(self, to: bytes, url: str, name: str, message: str) -> None:
+        """Refuse (ValueError) a join request that `ask_to_join` could not send now, before
+        anything is signed, stored or recorded about node `to`."""
+        body = encode(JoinRequest(to, url, name, message))
+        self._join_run(self.own_feed(), to, body, millis(self._clock()))
+
     def ask_to_join(self, to: bytes, url: str, name: str, message: str) -> Push:
         """Append a join request addressed to node `to`; returns the push that carries it (this
-        node's feed from the inception up to the request, with the request's body)."""
-        if self.keys is None:
-            raise IdentityError("This node has no keys")
-        if to == self.feed_id:
-            raise ValueError("A node does not ask itself to join")
-        self._check_may_sign()
+        node's feed from the inception up to the request, with the request's body). A request
+        the push could not carry whole is refused before it is signed."""
         body = encode(JoinRequest(to, url, name, message))
         own = self.own_feed()
-        if own.next_seq + 1 > MAX_JOIN_ENTRIES:  # seq 0 .. the request, all sent
-            raise ValueError(
-                f"This node's feed is longer than {MAX_JOIN_ENTRIES} entries; ask a node that "
-                "knows it to introduce it instead"
-            )
-        signed = own.append(self.keys, JOIN_REQUEST, body, millis(self._clock()), [to])
+        now = millis(self._clock())
+        entries, bodies = self._join_run(own, to, body, now)
+        assert self.keys is not None  # _join_run refuses a node without keys
+        signed = own.append(self.keys, JOIN_REQUEST, body, now, [to])
         self._store.save(
             own,
             entries=[(own.feed_id, own.head, encode(signed))],
             bodies=[self._store.body_row(body, [to])],
         )
-        entries, bodies = self.run(-1, MAX_JOIN_ENTRIES, to, MAX_PUSH_BYTES)
-        if entries[-1] != signed:
+        return Push(self.feed_id, [*entries, signed], [*bodies, body])
+
+    def _join_run(
+        self, own: OwnFeed, to: bytes, body: bytes, now: int
+    ) -> tuple[list[SignedEntry], list[bytes]]:
+        """The feed up to a join request with `body` signed at `now`, without it, with the
+        bodies `to` may read; ValueError if the push could not carry all of it."""
+        if self.keys is None:
+            raise IdentityError("This node has no keys")
+        if to == self.feed_id:
+            raise ValueError("A node does not ask itself to join")
+        self._check_may_sign()
+        if own.next_seq + 1 > MAX_JOIN_ENTRIES:  # seq 0 .. the request, all sent
+            raise ValueError(
+                f"This node's feed is longer than {MAX_JOIN_ENTRIES} entries; ask a node that "
+                "knows it to introduce it instead"
+            )
+        # The request's size is known before it is signed: an Ed25519 signature is 64 bytes.
+        request = encode(next_entry(own.state, JOIN_REQUEST, body, now, [to]))
+        entries, bodies, budget = self._run(
+            -1, MAX_JOIN_ENTRIES, to, MAX_PUSH_BYTES - MESSAGE_OVERHEAD
+        )
+        if len(entries) < own.next_seq or _wire_size(request, body) > budget:
             raise ValueError(
                 "This node's feed is too large to send with a join request; ask a node that "
                 "knows it to introduce it instead"
             )
-        return Push(self.feed_id, entries, bodies)
+        return entries, bodies
+
+
+def _wire_size(entry: bytes, body: bytes | None) -> int:
+    """What a signed entry and its body add to an encoded page or push, at most."""
+    return len(entry) + SIGNATURE_SIZE + 16 + (len(body) + 8 if body else 0)
