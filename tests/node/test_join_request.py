@@ -7,7 +7,7 @@ import pytest
 
 from domain.errors import NotFound
 from federation.verify import decode_entry, decode_push
-from federation.wire import MAX_BODY_BYTES, MAX_PUSH_BYTES, JoinRequest, encode
+from federation.wire import MAX_BODY_BYTES, MAX_PUSH_BYTES, JoinRequest, Push, encode
 from node.app.node import CircleNode
 from tests.node.test_federation_node import publish
 
@@ -27,7 +27,7 @@ def with_large_bodies(node: CircleNode, count: int) -> None:
         )
 
 
-def ask(asker: CircleNode, host: CircleNode) -> object:
+def ask(asker: CircleNode, host: CircleNode) -> Push:
     return asker.relations.ask_to_join_network(
         host.feed.descriptor("Host", "http://host.invalid"),
         "http://host.invalid",

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from federation.feed import append, incept, node_id, rotate
+from federation.feed import FeedState, append, incept, node_id, rotate
 from federation.keys import NodeKeys, public_bytes
 from federation.wire import (
     PROTOCOL_VERSION,
@@ -28,6 +28,9 @@ from federation.wire import (
     body_hash,
     encode,
 )
+from node.network.messages import encode_body
+from tests.vectors.body_records import dissolved_profile, everyday_decision, readable, records
+from tests.vectors.signed_requests import signed_request
 
 HERE = Path(__file__).parent
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z in milliseconds
@@ -37,6 +40,9 @@ NEXT_SEED = bytes(range(32, 64))
 AFTER_SEED = bytes(range(64, 96))
 READER_SEED = bytes(range(96, 128))
 RECOVERY_SEED = bytes(range(128, 160))
+INTRODUCED_SEED = bytes(range(160, 192))
+INTRODUCED_NEXT_SEED = bytes(range(192, 224))
+SERVER_URL = "https://node-b.example"  # the node the signed requests are sent to
 
 
 def _signed(signed: SignedEntry, body: bytes | None = None) -> dict[str, Any]:
@@ -112,13 +118,14 @@ def build() -> dict[str, dict[str, Any]]:
     rotation, state, rotated = rotate(
         state, keys, T0 + 4000, Ed25519PrivateKey.from_private_bytes(AFTER_SEED)
     )
-    after, state = append(state, rotated, "decision.record", b"\x80", T0 + 5000)
+    decision = encode_body(everyday_decision())
+    after, state = append(state, rotated, "decision.record", decision, T0 + 5000)
     files["rotation.json"] = {
         "description": "Seq 4 rotates to the pre-committed key (next_seed) and commits to the "
-        "key from after_seed; seq 5 is signed by the new key.",
+        "key from after_seed; seq 5, a decision record, is signed by the new key.",
         "after_seed": AFTER_SEED.hex(),
         "rotation": _signed(rotation),
-        "after_rotation": _signed(after, b"\x80"),
+        "after_rotation": _signed(after, decision),
         "new_current_public": rotated.current_public.hex(),
         "new_next_digest": rotated.next_digest.hex(),
     }
@@ -130,11 +137,35 @@ def build() -> dict[str, dict[str, Any]]:
         "moved": _signed(moved, moved_body),
         "url": "https://calder.coop.example",
     }
-    fork, _ = append(after_inception, keys, "circle.profile", b"\x80", T0 + 1000)
+    dissolved = encode_body(dissolved_profile())
+    fork, _ = append(after_inception, keys, "circle.profile", dissolved, T0 + 1000)
     files["equivocation.json"] = {
         "description": "Two different entries signed by the feed at seq 1: the proof of a fork.",
         "held": _signed(first),
-        "conflicting": _signed(fork),
+        "conflicting": _signed(fork, dissolved),
+    }
+    files["bodies.json"] = _bodies(state, rotated, reader_feed)
+    files["httpsig.json"] = {
+        "description": "Requests signed by the feed's key at T0 (PROTOCOL.md 9.6): a signed "
+        "read of a page, and the push of messages.json sent to the inbox.",
+        "seed": CURRENT_SEED.hex(),
+        "public_key": keys.current_public.hex(),
+        "read": signed_request(
+            "GET",
+            f"{SERVER_URL}/federation/feed?after=0&limit=1000",
+            b"",
+            keys.current,
+            node_id(after_inception.feed_id),
+            T0 // 1000,
+        ),
+        "push": signed_request(
+            "POST",
+            f"{SERVER_URL}/federation/inbox",
+            bytes.fromhex(files["messages.json"]["push"]),
+            keys.current,
+            node_id(after_inception.feed_id),
+            T0 // 1000,
+        ),
     }
     # Recovery (PROTOCOL.md 6.1): the key committed to now (after_seed) signs a rotation right
     # after seq 2, superseding seq 3 to 5 (the rotation at 4 among them).
@@ -165,6 +196,32 @@ def build() -> dict[str, dict[str, Any]]:
         "retired_key": _signed(stolen),
     }
     return files
+
+
+def _bodies(state: FeedState, keys: NodeKeys, reader_feed: bytes) -> dict[str, Any]:
+    """A valid body of every registered type, each bound by an entry of the vector feed from
+    seq 7 on, after moved.json's seq 6 (signed by the key after the rotation)."""
+    introduced_keys = NodeKeys.from_seeds(INTRODUCED_SEED, INTRODUCED_NEXT_SEED)
+    introduced, introduced_state = incept(introduced_keys, T0)
+    vectors = []
+    for number, (type, record, public) in enumerate(
+        records(node_id(reader_feed), node_id(introduced_state.feed_id), introduced)
+    ):
+        body = encode_body(record)
+        audience = [] if public else [reader_feed]
+        signed, state = append(state, keys, type, body, T0 + 7000 + 1000 * number, audience)
+        vectors.append(
+            {"type": type, "record": readable(record), "audience": [a.hex() for a in audience]}
+            | _signed(signed, body)
+        )
+    return {
+        "description": "A valid body of every application entry type, as its author writes "
+        "it: a public record, or a message to the reader (its node id in `to`, the reader "
+        "alone as audience); each bound by the next entry of the feed, from seq 7 on.",
+        "introduced_seed": INTRODUCED_SEED.hex(),
+        "introduced_next_seed": INTRODUCED_NEXT_SEED.hex(),
+        "entries": vectors,
+    }
 
 
 def render(content: dict[str, Any]) -> str:
