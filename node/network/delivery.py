@@ -303,8 +303,8 @@ class Federator:
                 except Exception:
                     if len(run) == 1:
                         raise
-                    # Taking them failed otherwise (5, A.29): page by page, the pages before
-                    # the one that fails are stored, as if they had come one at a time.
+                    # Taking them failed otherwise (PROTOCOL.md 11.2, step 8): page by page,
+                    # the pages before the one that fails are stored, as if they came one by one.
                     fetched.give_back(run)
                     alone = True
                     continue

@@ -1,5 +1,5 @@
 """A batch of changes taken with a run of a peer's entries rolls back what a refused message
-changed (PROTOCOL.md A.20): the refusal is recorded, nothing else of the message is."""
+changed (PROTOCOL.md 11.2, step 7): the refusal is recorded, nothing else of the message is."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def test_an_aggregate_made_in_the_batch_is_rebuilt_from_its_own_events() -> None
 def test_a_delegate_named_to_a_dissolved_co_op_leaves_no_trace_but_the_refusal(
     tmp_path: Path, clock: Clock
 ) -> None:
-    """PROTOCOL.md A.20 (a): the co-op's circle is dissolved when its member names a delegate.
+    """PROTOCOL.md 11.2, step 7: the co-op's circle is dissolved when its member names a delegate.
     Taking the message records the delegate on the relationship, then seating them fails: the
     refusal is recorded, and the relationship does not hold the delegate."""
     nodes = {}

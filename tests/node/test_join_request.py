@@ -1,5 +1,5 @@
 """Asking to join the network: a request the push could not carry whole is refused before it is
-signed, stored, or the node asked is recorded (A.16)."""
+signed, stored, or the node asked is recorded (PROTOCOL.md 9.7)."""
 
 from __future__ import annotations
 
