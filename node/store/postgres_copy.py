@@ -31,7 +31,8 @@ class StoreNotEmpty(Exception):
     """The PostgreSQL store to restore into already holds rows."""
 
 
-def _connect(env: Mapping[str, str]) -> psycopg.Connection[Any]:
+def connect(env: Mapping[str, str], *, autocommit: bool = False) -> psycopg.Connection[Any]:
+    """A connection to the PostgreSQL store the eventsourcing settings `env` name."""
     import psycopg
 
     return psycopg.connect(
@@ -41,6 +42,7 @@ def _connect(env: Mapping[str, str]) -> psycopg.Connection[Any]:
         user=env["POSTGRES_USER"],
         password=env["POSTGRES_PASSWORD"] or None,
         connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
+        autocommit=autocommit,
     )
 
 
@@ -60,7 +62,7 @@ def copy_out(env: Mapping[str, str], folder: Path) -> list[str]:
     from psycopg import IsolationLevel, sql
 
     written: list[str] = []
-    with _connect(env) as connection:
+    with connect(env) as connection:
         connection.isolation_level = IsolationLevel.REPEATABLE_READ
         connection.read_only = True
         present = {
@@ -92,7 +94,7 @@ def copy_in(env: Mapping[str, str], files: Mapping[str, Path]) -> None:
 
     # The tables as the node makes them (eventsourcing's, with the feed recorder's).
     NodeStore({**env, "IS_SNAPSHOTTING_ENABLED": "y"}).close()
-    with _connect(env) as connection:
+    with connect(env) as connection:
         for name in TABLES:
             connection.execute(
                 sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(_table(env, name))
@@ -128,7 +130,7 @@ def clear(env: Mapping[str, str]) -> None:
     `copy_in` found them empty)."""
     from psycopg import sql
 
-    with _connect(env) as connection:
+    with connect(env) as connection:
         connection.execute(
             sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(_table(env, n) for n in TABLES))
         )
