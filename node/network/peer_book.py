@@ -142,8 +142,8 @@ class PeerBook:
 
     def held_copy(self, feed_id: bytes, after: int, limit: int) -> FeedPage | None:
         """What this node holds of a feed, for that feed's own node taking it back after a
-        restore: entries after `after` with every body of them held here, whatever its
-        audience (the reader wrote them), within a page's byte limit; None if not held."""
+        restore: entries after `after` with the bodies of them held here that the reader may
+        have (`_yours`), within a page's byte limit; None if not held."""
         try:
             feed = self.peer_feed(feed_id)
         except AggregateNotFoundError:
@@ -151,7 +151,7 @@ class PeerBook:
         raws = self._store.feeds.select_entries(feed_id, after, limit)
         signed = [decode_signed_entry(raw) for raw in raws]
         named = [digest for s in signed if (digest := BODY_REF_DECODER.decode(s.entry).body_hash)]
-        stored = self._store.stored_data(named)
+        stored = self._yours(feed_id, self._store.stored_bodies(named))
         budget = MAX_PAGE_BYTES - MESSAGE_OVERHEAD
         entries: list[SignedEntry] = []
         bodies: list[bytes] = []
@@ -166,6 +166,30 @@ class PeerBook:
             if body is not None:
                 bodies.append(body)
         return FeedPage(feed_id, entries, bodies, feed.next_seq - 1)
+
+    def _yours(
+        self, feed_id: bytes, stored: dict[bytes, tuple[bytes, list[bytes]]]
+    ) -> dict[bytes, bytes]:
+        """Of bodies the reader's own entries name, those it may have back: public ones, those
+        addressed to it, and those addressed to others that no other feed held here binds.
+        Bodies are stored once per hash, so an entry naming a hash proves nothing of who wrote
+        the body: a body that another feed (this node's own included) binds too stays with
+        its audience, or anyone could name another's hash in its feed and read it back."""
+        yours = {
+            d: data for d, (data, audience) in stored.items() if not audience or feed_id in audience
+        }
+        private = set(stored) - set(yours)
+        if private:
+            others = [self._own.feed_id, *(p.feed_id for p in self.peers() if p.feed_id != feed_id)]
+            for other in others:
+                for raw in self._store.held_entries(other):
+                    private.discard(
+                        BODY_REF_DECODER.decode(decode_signed_entry(raw).entry).body_hash
+                    )
+                if not private:
+                    break
+            yours.update({digest: stored[digest][0] for digest in private})
+        return yours
 
     def hash_at(self, feed: PeerFeed) -> Callable[[int], bytes | None]:
         def hash_at(seq: int) -> bytes | None:

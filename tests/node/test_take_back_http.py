@@ -143,3 +143,50 @@ def test_until_taken_back_what_would_publish_answers_503_and_says_why(
     )
     assert response.status_code == 201, response.text
     assert deliver(a2, b) == 1 and not b.peering.peer(a2.feed.feed_id).stopped  # type: ignore[union-attr]
+
+
+def test_a_held_copy_never_serves_a_body_another_feed_binds(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from federation.feed import _sign, append, incept, node_id
+    from federation.keys import NodeKeys
+    from federation.verify import decode_entry
+    from federation.wire import JOIN_REQUEST, Entry, JoinRequest
+
+    b = open_node(Settings(data_dir=tmp_path / "b"))
+    c = open_node(Settings(data_dir=tmp_path / "c"))
+    b.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+    # Given: b's feed holds a body addressed to c alone; anyone reads the entry's hash.
+    b.feed.ask_to_join(c.feed.feed_id, "http://b.invalid", "Kitchen", "SECRET for c only")
+    client = TestClient(create_app(b, None, ServerOptions(public_url="http://testserver")))
+    page = decode_page(client.get("/federation/feed?after=0&limit=1000").content)
+    target = [decode_entry(e) for e in page.entries if decode_entry(e).audience][-1]
+    # When a stranger asks b to join with a feed whose entry names that hash (no body), then
+    # reads its "own" feed back from b, signing as itself.
+    keys = NodeKeys.from_seeds(b"\x07" * 32, b"\x08" * 32)
+    inception, state = incept(keys, 1_700_000_000_000)
+    naming = Entry(1, state.feed_id, 1, state.last_hash, 1_700_000_000_001, target.type, [],
+                   target.body_hash, target.body_size)  # fmt: skip
+    named = _sign(keys.current, naming)
+    state = replace(state, next_seq=2, last_hash=named.hash)
+    body = encode(JoinRequest(b.feed.feed_id, "http://s.invalid", "Stranger", "hello"))
+    ask, state = append(state, keys, JOIN_REQUEST, body, 1_700_000_000_002, [b.feed.feed_id])
+    pushed = client.post(
+        "/federation/inbox",
+        content=encode(Push(state.feed_id, [inception, named, ask], [body])),
+        headers={"content-type": "application/msgpack"},
+    )
+    assert pushed.status_code == 200
+    url = "http://testserver/federation/held?after=0&limit=1000"
+    headers = sign_request(
+        "GET", url, {}, b"", key_id=node_id(state.feed_id), private_key=keys.current
+    )
+    held = client.get("/federation/held?after=0&limit=1000", headers=headers)
+    # Then b serves the stranger its entries and its own request, never b's body for c.
+    assert held.status_code == 200
+    served = decode_page(held.content)
+    assert len(served.entries) == 2
+    assert body in served.bodies
+    assert not any(b"SECRET" in each for each in served.bodies)
+    for node in (b, c):
+        node.close()
