@@ -60,6 +60,12 @@ NO_PEER = (
     "that other circles must hear of can be done here. If no peer can be reached, the node's "
     "operator can run `circle-node recover`."
 )
+NOT_ALL = (
+    "This circle's node was restored from a backup and is taking back what it had shared "
+    "with other circles: it waits until every peer has answered, since one it could not ask "
+    "may hold more of its feed. If a peer is gone for good, the node's operator can remove it "
+    "(`circle-node peer remove`) or run `circle-node recover`."
+)
 FORKED = (
     "This circle's node was restored from a backup, and its peers hold entries of its feed "
     "that differ from its own: its feed has already forked. Nothing that other circles must "
@@ -112,6 +118,29 @@ class TakeBack:
             "`circle-node recover`",
             "; ".join(not_asked) or "no peers known",
         )
+
+    def not_all_reached(self, not_asked: Sequence[str]) -> None:
+        """Some peers answered, others could not be asked: stay held back until every one has
+        (a peer not asked may hold more of the feed than those that answered)."""
+        self._hold(NOT_ALL)
+        log.warning(
+            "taking back this node's own feed after a restore waits for every peer; not "
+            "reached: %s",
+            "; ".join(not_asked),
+        )
+
+    def nobody_holds_it(self) -> None:
+        """The node knows no peer: no node it knows holds its feed, and there is nothing to
+        take back; it signs again."""
+        log.warning(
+            "restored from a backup that knows no peer: nothing to take back. If this circle "
+            "exchanged feeds with other nodes after the backup was taken, its next entries "
+            "fork its feed at those nodes; `circle-node recover` repairs that"
+        )
+        if self._flag is not None:
+            self._flag.unlink(missing_ok=True)
+        self._feed.release()
+        self.status = ""
 
     def take(self, answers: Sequence[Answer], not_asked: Sequence[str] = ()) -> int:
         """Verify the peers' copies of the own feed, store every entry and body the store
@@ -251,6 +280,9 @@ async def take_back_from_peers(
 ) -> bool:
     """Ask every peer for its copy of the own feed and take back what it lacks; True when
     done (the node signs again)."""
+    if not peers:
+        await in_thread(take_back.nobody_holds_it)
+        return True
     base: int = await in_thread(take_back.base)
     answers: list[Answer] = []
     not_asked: list[str] = []
@@ -262,6 +294,9 @@ async def take_back_from_peers(
             not_asked.append(f"{name}: {error}")
     if not_asked:
         log.warning("could not ask for this node's own feed: %s", "; ".join(not_asked))
+        if answers:
+            await in_thread(take_back.not_all_reached, not_asked)
+            return False
     await in_thread(take_back.take, answers, not_asked)
     return not take_back.pending
 

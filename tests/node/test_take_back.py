@@ -235,3 +235,70 @@ def test_the_pages_of_a_copy_before_one_that_fails_stand(
     head = a2.feed.own_feed().head
     assert a2.take_back.take([("b", [first, forged])]) == base + 3 - head
     assert a2.feed.own_feed().head == base + 3 and not a2.take_back.pending
+
+
+class _HeldCopies:
+    """The federation client's `held_copy`, served in process by the nodes given, one per call
+    in the order the peers are asked (None: that peer cannot be reached)."""
+
+    def __init__(self, answering: list[CircleNode | None], reader: CircleNode) -> None:
+        self.answering, self.reader = list(answering), reader
+
+    async def held_copy(self, url: str, after: int, limit: int) -> FeedPage:
+        from federation.client import TransportError
+
+        node = self.answering.pop(0)
+        if node is None:
+            raise TransportError(f"{url} cannot be reached")
+        page = node.peering.held_copy(self.reader.feed.feed_id, after, limit)
+        assert page is not None
+        return page
+
+
+async def _at_once(function, *args):  # type: ignore[no-untyped-def]
+    return function(*args)
+
+
+def test_it_waits_for_every_peer_before_it_signs_again(
+    backed_up: tuple[CircleNode, CircleNode, CircleNode, Path], make: Make, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from node.network.take_back import NOT_ALL, take_back_from_peers
+
+    a, b, c, archive = backed_up
+    # Given a published two more decisions that only c holds, then died.
+    publish(a, 2)
+    deliver(a, c)
+    published = a.feed.own_entries(0, 1000)
+    a.close()
+    a2 = restored(make, tmp_path, archive)
+    peers = a2.peering.peers()
+    holders = [b if p.feed_id == b.feed.feed_id else c for p in peers]
+    # When only b can be reached, the node takes nothing and stays held back.
+    only_b = _HeldCopies([h if h is b else None for h in holders], a2)
+    assert not asyncio.run(take_back_from_peers(a2.take_back, peers, only_b, _at_once))  # type: ignore[arg-type]
+    assert a2.take_back.pending and a2.take_back.status == NOT_ALL
+    # When c answers too, it takes back what c held, and signs again: no fork at c.
+    both = _HeldCopies(list(holders), a2)
+    assert asyncio.run(take_back_from_peers(a2.take_back, peers, both, _at_once))  # type: ignore[arg-type]
+    assert a2.feed.own_entries(0, 1000) == published and not a2.take_back.pending
+
+
+def test_a_node_that_knows_no_peer_has_nothing_to_take_back(make: Make, tmp_path: Path) -> None:
+    import asyncio
+
+    from node.network.take_back import take_back_from_peers
+
+    # Given a circle that never exchanged feeds with another node, backed up and restored.
+    a = make("a")
+    founder = publish(a, 1)
+    backup(Settings(data_dir=tmp_path / "a"), tmp_path / "a.tar")
+    a.close()
+    a2 = restored(make, tmp_path, tmp_path / "a.tar")
+    assert a2.take_back.pending
+    # When its delivery loop looks for peers to take its feed back from, it finds none.
+    assert asyncio.run(take_back_from_peers(a2.take_back, [], _HeldCopies([], a2), _at_once))  # type: ignore[arg-type]
+    # Then it signs again at once, and the flag is gone.
+    assert not a2.take_back.pending and not (tmp_path / "a2" / TAKE_BACK_FILE).exists()
+    a2.decisions.take_everyday_decision(founder, "cook", "menu", "After", "Bread")
