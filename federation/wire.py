@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import msgspec
 from msgspec import Meta
@@ -157,6 +158,21 @@ class NodeDescriptor(msgspec.Struct, array_like=True, frozen=True, forbid_unknow
     head: Count
     name: Annotated[str, Meta(max_length=200)]
     url: Annotated[str, Meta(max_length=2000)]
+
+
+def is_base_url(url: str) -> bool:
+    """Whether `url` can be a node's base URL (4.10, `node.moved`): http or https, a host, a
+    port from 1 to 65535 if one is given, no query or fragment, at most 2000 characters."""
+    if len(url) > 2000:
+        return False
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    if port == 0 or parts.query or parts.fragment:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def entry_hash(entry: bytes, signature: bytes) -> bytes:

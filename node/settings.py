@@ -14,6 +14,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, TypeAdapter, ValidationError, field_validator
 from pydantic_settings import (
@@ -73,6 +74,11 @@ class Settings(BaseSettings):
     def _postgresql(cls, url: str | None) -> str | None:
         if url is not None and not url.startswith(("postgresql://", "postgres://")):
             raise ValueError("must be a postgresql:// URL; leave it unset for SQLite")
+        if url is not None:
+            try:
+                _ = urlsplit(url).port  # raises for a port that is not one
+            except ValueError:
+                raise ValueError("has a port that is not a number from 0 to 65535") from None
         return url
 
     @property

@@ -91,11 +91,10 @@ def move(
 ) -> None:
     """Tell the peers this node is served at URL from now on: a signed `node.moved` entry.
     Serve the node there first: each peer follows once URL serves this node's feed."""
-    from urllib.parse import urlsplit
+    from federation.wire import is_base_url
 
     url = url.rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
+    if not is_base_url(url):
         raise fail(
             f"{url!r} is not a node's base URL (http:// or https://, e.g. https://kitchen.example)"
         )

@@ -44,6 +44,7 @@ from federation.wire import (
     SignedEntry,
     body_hash,
     encode,
+    is_base_url,
 )
 from node.network.batch import Batch
 from node.network.feeds import PeerFeed, peer_id
@@ -394,5 +395,7 @@ def _record_move(sender: Peer, run: Run, batch: Batch) -> None:
             moved = NODE_MOVED_DECODER.decode(body)
         except DECODE_ERRORS:
             continue
+        if not is_base_url(moved.url):
+            continue  # nothing to follow there
         batch.get(peer_id(sender.feed_id), lambda: sender).announce_move(moved.url, entry.seq)
         return

@@ -27,6 +27,7 @@ from federation.wire import (
     Push,
     SignedEntry,
     encode,
+    is_base_url,
 )
 from node.network.batch import Outgoing
 from node.network.feeds import OWN_FEED_ID, OwnFeed, dropped_entries_key
@@ -260,6 +261,8 @@ class OwnFeedWriter:
         own = self.own_feed()
         if url == own.url:
             raise ValueError(f"This node's feed already says it is served at {url}")
+        if not is_base_url(url):
+            raise ValueError(f"{url!r} is not a node's base URL (http:// or https://)")
         body = encode(NodeMoved(url))
         signed = own.move(self.keys, url, body, millis(self._clock()))
         self._store.save(

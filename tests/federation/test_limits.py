@@ -18,6 +18,7 @@ from federation.wire import (
     Push,
     SignedEntry,
     encode,
+    is_base_url,
 )
 from tests.federation.feeds import Feed
 
@@ -76,3 +77,25 @@ def test_type_names_are_anchored() -> None:
         decode_entry(SignedEntry(raw, bytes(64)))
     assert refused.value.reason == Reason.MALFORMED
     assert msgspec.msgpack.decode(raw)[5] == "note\n"
+
+
+@pytest.mark.parametrize(
+    ("url", "base"),
+    [
+        ("https://kitchen.example", True),
+        ("http://127.0.0.1:8470/c/kitchen", True),
+        ("ftp://kitchen.example", False),
+        ("https://", False),
+        ("http://[::1", False),  # does not parse
+        ("http://kitchen.example:99999", False),  # no such port
+        ("http://kitchen.example:0", False),
+        ("https://kitchen.example/?next=elsewhere", False),
+        ("https://kitchen.example/#top", False),
+        ("https://kitchen.example/" + "a" * 2000, False),
+    ],
+)
+def test_a_nodes_base_url_is_http_or_https_with_a_host_and_a_real_port(
+    url: str, base: bool
+) -> None:
+    # A node.moved naming anything else is not followed, and `move` refuses it (PROTOCOL.md 4.10).
+    assert is_base_url(url) is base

@@ -172,6 +172,9 @@ def test_move_on_the_command_line(tmp_path: Path) -> None:
     for url, reason in (
         ("https://kitchen.example", "already says it is served at https://kitchen.example"),
         ("ftp://kitchen.example", "is not a node's base URL"),
+        # A traceback, and a node.moved signed with a port that is none, before.
+        ("http://[::1", "is not a node's base URL"),
+        ("http://kitchen.example:99999", "is not a node's base URL"),
     ):
         refused = run("move", url)
         assert refused.returncode == 1 and reason in refused.stderr

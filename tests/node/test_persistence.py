@@ -66,6 +66,8 @@ def test_bad_settings_in_the_environment_are_refused_naming_the_variable(
         ("encrypt = 1", "encrypt must be true or false \\(no quotes\\), not 1"),
         ("database_url = 5432", "database_url must be a quoted URL, not 5432"),
         ('database_url = "mysql://x/y"', "database_url: must be a postgresql:// URL"),
+        # A traceback from deep in the store before.
+        ('database_url = "postgresql://u@127.0.0.1:notaport/db"', "database_url: has a port"),
         (
             "encrypted = true",
             "'encrypted' is not a setting \\(the settings are database_url, encrypt\\)",
