@@ -328,3 +328,27 @@ def test_a_removed_node_is_refused_and_rate_limited_like_an_unknown_one(nodes) -
         statuses.append((response.status_code, response.json()["reason"]))
     assert statuses == [(403, "unknown_node")] * 3 + [(429, "rate_limited")]
     assert a.peering.peer_feed(b.feed.feed_id).next_seq == 1  # nothing of it taken
+
+
+def test_a_peer_stopped_for_equivocating_reads_as_anonymous(nodes) -> None:  # type: ignore[no-untyped-def]
+    from federation.verify import decode_entry
+
+    a, b, client = nodes
+    # Given a body of A's addressed to its peer B, which B's signed reads get.
+    own = a.feed.own_feed()
+    signed = own.append(a.feed.keys, JOIN_REQUEST, b"to b", 1, [b.feed.feed_id])
+    a.save(
+        own,
+        entries=[(a.feed.feed_id, own.head, encode(signed))],
+        bodies=[a.store.body_row(b"to b", [b.feed.feed_id])],
+    )
+    digest = decode_entry(signed).body_hash.hex()
+    assert signed_get(client, b, f"/federation/bodies/{digest}").status_code == 200
+    # When A stops B's feed for equivocating.
+    peer = a.peering.peer(b.feed.feed_id)
+    peer.record_equivocation(3, b"held", b"conflicting")
+    a.store.save(peer)
+    # Then B's signed reads read what anyone may read: no body addressed to it.
+    assert signed_get(client, b, f"/federation/bodies/{digest}").status_code == 403
+    page = decode_page(signed_get(client, b, "/federation/feed?after=0").content)
+    assert b"to b" not in page.bodies
