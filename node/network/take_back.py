@@ -78,7 +78,9 @@ ROTATED = (
     "recover` cannot help: the key file lacks the key the feed is committed to)."
 )
 
-Answer = tuple[str, list[FeedPage]]  # a peer's name and the pages of its held copy
+Answer = tuple[str, list[FeedPage]]
+# The pages of one peer's copy read in a round before they are verified and stored.
+ROUND_PAGES = 8  # a peer's name and the pages of its held copy
 
 
 class TakeBack:
@@ -142,11 +144,15 @@ class TakeBack:
         self._feed.release()
         self.status = ""
 
-    def take(self, answers: Sequence[Answer], not_asked: Sequence[str] = ()) -> int:
+    def take(
+        self, answers: Sequence[Answer], not_asked: Sequence[str] = (), more: bool = False
+    ) -> int:
         """Verify the peers' copies of the own feed, store every entry and body the store
         lacks with the logbook's event in one save, and sign again; returns how many entries
         came back. A peer whose copy does not verify is left out; one whose copy differs from
-        another's or from the store's shows a fork: the node stays held back."""
+        another's or from the store's shows a fork: the node stays held back. `more`: a copy
+        was cut short (a round reads at most `ROUND_PAGES` pages of each peer): what verified
+        is stored, and the node stays held back for the next round."""
         if not answers:
             self.none_reached(not_asked)
             return 0
@@ -231,6 +237,8 @@ class TakeBack:
             ", ".join(peers),
             f"; {missing} bodies no peer held" if missing else "",
         )
+        if more:
+            return len(taken)  # the rest next round, from where the store now ends
         keys = self._feed.keys
         if keys is not None and own.key != keys.current_public:
             self._hold(ROTATED)
@@ -283,32 +291,43 @@ async def take_back_from_peers(
     if not peers:
         await in_thread(take_back.nobody_holds_it)
         return True
-    base: int = await in_thread(take_back.base)
-    answers: list[Answer] = []
-    not_asked: list[str] = []
-    for peer in peers:
-        name = peer.name or node_id(peer.feed_id)
-        try:
-            answers.append((name, await _held_pages(client, peer.url, base)))
-        except TransportError as error:
-            not_asked.append(f"{name}: {error}")
-    if not_asked:
-        log.warning("could not ask for this node's own feed: %s", "; ".join(not_asked))
-        if answers:
-            await in_thread(take_back.not_all_reached, not_asked)
-            return False
-    await in_thread(take_back.take, answers, not_asked)
-    return not take_back.pending
-
-
-async def _held_pages(client: FederationClient, url: str, after: int) -> list[FeedPage]:
-    """A peer's whole held copy of the own feed after `after`, page by page."""
-    pages: list[FeedPage] = []
     while True:
+        base: int = await in_thread(take_back.base)
+        answers: list[Answer] = []
+        not_asked: list[str] = []
+        more = False
+        for peer in peers:
+            name = peer.name or node_id(peer.feed_id)
+            try:
+                pages, whole = await _held_pages(client, peer.url, base)
+            except TransportError as error:
+                not_asked.append(f"{name}: {error}")
+                continue
+            answers.append((name, pages))
+            more = more or not whole
+        if not_asked:
+            log.warning("could not ask for this node's own feed: %s", "; ".join(not_asked))
+            if answers:
+                await in_thread(take_back.not_all_reached, not_asked)
+                return False
+        taken: int = await in_thread(take_back.take, answers, not_asked, more)
+        if not (more and taken):  # done, held back, or a copy cut short that brought nothing
+            return not take_back.pending
+
+
+async def _held_pages(
+    client: FederationClient, url: str, after: int
+) -> tuple[list[FeedPage], bool]:
+    """A peer's held copy of the own feed after `after`, page by page, at most `ROUND_PAGES`
+    pages (each within 8 MiB), so that a peer claiming a head it never reaches cannot make
+    this node buffer without end; and whether that is the whole copy."""
+    pages: list[FeedPage] = []
+    while len(pages) < ROUND_PAGES:
         page = await client.held_copy(url, after, MAX_PAGE_ENTRIES)
         if not page.entries:
-            return pages
+            return pages, True
         pages.append(page)
         after += len(page.entries)
         if after >= page.head:
-            return pages
+            return pages, True
+    return pages, False

@@ -302,3 +302,69 @@ def test_a_node_that_knows_no_peer_has_nothing_to_take_back(make: Make, tmp_path
     # Then it signs again at once, and the flag is gone.
     assert not a2.take_back.pending and not (tmp_path / "a2" / TAKE_BACK_FILE).exists()
     a2.decisions.take_everyday_decision(founder, "cook", "menu", "After", "Bread")
+
+
+class _SmallPages:
+    """A peer's held copy served two entries a page; with `claimed`, a peer that serves its
+    first page again and again, saying each time that the copy goes on to that head."""
+
+    def __init__(self, holder: CircleNode, reader: CircleNode, claimed: int = 0) -> None:
+        self.holder, self.reader, self.claimed, self.calls = holder, reader, claimed, 0
+        self.first: FeedPage | None = None
+
+    async def held_copy(self, url: str, after: int, limit: int) -> FeedPage:
+        self.calls += 1
+        if self.claimed and self.first is not None:
+            return self.first
+        page = self.holder.peering.held_copy(self.reader.feed.feed_id, after, 2)
+        assert page is not None
+        if self.claimed:
+            self.first = page = FeedPage(page.feed, page.entries, page.bodies, self.claimed)
+        return page
+
+
+def test_a_long_copy_is_taken_back_a_round_of_pages_at_a_time(
+    backed_up: tuple[CircleNode, CircleNode, CircleNode, Path],
+    make: Make,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    from node.network import take_back as module
+
+    a, b, _, archive = backed_up
+    # Given a published seven more decisions that b holds, then died; a round reads one page.
+    publish(a, 7)
+    deliver(a, b)
+    published = a.feed.own_entries(0, 1000)
+    a.close()
+    a2 = restored(make, tmp_path, archive)
+    monkeypatch.setattr(module, "ROUND_PAGES", 1)
+    peers = [p for p in a2.peering.peers() if p.feed_id == b.feed.feed_id]
+    # When it takes its feed back from b, two entries a page.
+    client = _SmallPages(b, a2)
+    done = asyncio.run(module.take_back_from_peers(a2.take_back, peers, client, _at_once))  # type: ignore[arg-type]
+    # Then round after round it takes all of it back, and only then signs again.
+    assert done and not a2.take_back.pending
+    assert a2.feed.own_entries(0, 1000) == published
+    assert client.calls >= 4
+
+
+def test_a_peer_claiming_a_head_it_never_reaches_is_read_a_round_at_a_time(
+    backed_up: tuple[CircleNode, CircleNode, CircleNode, Path], make: Make, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from node.network import take_back as module
+
+    a, b, _, archive = backed_up
+    a.close()
+    a2 = restored(make, tmp_path, archive)
+    peers = [p for p in a2.peering.peers() if p.feed_id == b.feed.feed_id]
+    # When b's pages all claim the copy goes on to a head far past what it holds.
+    client = _SmallPages(b, a2, claimed=2**40)
+    done = asyncio.run(module.take_back_from_peers(a2.take_back, peers, client, _at_once))  # type: ignore[arg-type]
+    # Then the node reads at most a round of pages, takes nothing new, and stays held back.
+    assert not done and a2.take_back.pending
+    assert client.calls <= module.ROUND_PAGES
