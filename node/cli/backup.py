@@ -173,7 +173,7 @@ def restore(
         except SettingsError as error:
             raise BackupError(f"the restored settings cannot be used: {error}") from None
         if manifest["store"] == "postgresql":
-            loaded = _load_rows(settings, staging, names)
+            loaded = _load_rows(settings, staging, names, data_dir)
         elif settings.database_url is not None:
             raise BackupError(
                 "the backup holds a node on SQLite, but the settings name a PostgreSQL store "
@@ -183,6 +183,11 @@ def restore(
             _check_integrity(staging / STORE)
         node_id, head = _check_node(settings, names)
         _move_into(staging, data_dir)
+        rows, loaded = loaded, None  # the node's own from here: never unloaded again
+        if rows is not None:
+            from node.store.postgres_copy import finish
+
+            finish(rows)
     except BaseException as error:
         if loaded is not None:
             _unload_rows(loaded, error)
@@ -267,11 +272,13 @@ def _unpack_member(
         raise BackupError(f"{name} does not match its SHA-256 in {MANIFEST}: it was changed")
 
 
-def _load_rows(settings: Settings, staging: Path, names: list[str]) -> dict[str, str]:
+def _load_rows(
+    settings: Settings, staging: Path, names: list[str], data_dir: Path
+) -> dict[str, str]:
     import psycopg
 
     from node.app.persistence import ensure_postgres_schema, postgres_env
-    from node.store.postgres_copy import StoreNotEmpty, copy_in
+    from node.store.postgres_copy import StoreNotEmpty, clear, copy_in, unfinished
 
     if settings.database_url is None:
         raise BackupError(
@@ -282,7 +289,17 @@ def _load_rows(settings: Settings, staging: Path, names: list[str]) -> dict[str,
     tables = {n.removeprefix(ROWS): staging / n for n in names if n.startswith(ROWS)}
     try:
         ensure_postgres_schema(env)
-        copy_in(env, tables)
+        # A restore that stopped after loading its rows (killed before its data folder held
+        # the node) left them with its marker: they belong to no node, and are emptied again.
+        earlier = unfinished(env)
+        if earlier is not None:
+            if any((Path(earlier) / name).exists() for name in A_NODES):
+                raise BackupError(
+                    f"the PostgreSQL store holds the node restored into {earlier}; "
+                    "restore into an empty store"
+                )
+            clear(env)
+        copy_in(env, tables, str(data_dir.resolve()))
     except StoreNotEmpty as error:
         raise BackupError(
             f"the PostgreSQL store already holds a node ({error}); restore into an empty one"

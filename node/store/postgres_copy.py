@@ -10,11 +10,14 @@ when rows are copied (SQLite-only installs need not have it).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from node.store.application import NodeStore
+
+log = logging.getLogger("circle_node.backup")
 
 if TYPE_CHECKING:
     import psycopg
@@ -25,6 +28,9 @@ TABLES = tuple(
     f"{NodeStore.name.lower()}_{kind}" for kind in ("events", "snapshots", "feed_entries", "bodies")
 )
 _EVENTS = TABLES[0]
+# A restore under way: made with the rows it loads, in their transaction, and dropped once the
+# data folder holds the node. Left behind, it says which folder an unfinished restore was for.
+RESTORING = f"{NodeStore.name.lower()}_restoring"
 
 
 class StoreNotEmpty(Exception):
@@ -87,9 +93,10 @@ def copy_out(env: Mapping[str, str], folder: Path) -> list[str]:
     return written
 
 
-def copy_in(env: Mapping[str, str], files: Mapping[str, Path]) -> None:
-    """Load the tables from the files `copy_out` wrote, in one transaction. The tables are made
-    if missing; StoreNotEmpty if any of them holds a row (then nothing is written)."""
+def copy_in(env: Mapping[str, str], files: Mapping[str, Path], target: str) -> None:
+    """Load the tables from the files `copy_out` wrote, in one transaction, with the marker of
+    a restore into the data folder `target` (`RESTORING`; `finish` drops it). The tables are
+    made if missing; StoreNotEmpty if any of them holds a row (then nothing is written)."""
     from psycopg import sql
 
     # The tables as the node makes them (eventsourcing's, with the feed recorder's).
@@ -123,6 +130,42 @@ def copy_in(env: Mapping[str, str], files: Mapping[str, Path]) -> None:
             ).format(_table(env, _EVENTS)),
             [f'"{_schema(env)}"."{_EVENTS}"'],
         )
+        connection.execute(
+            sql.SQL("CREATE TABLE {} (target text NOT NULL)").format(_table(env, RESTORING))
+        )
+        connection.execute(
+            sql.SQL("INSERT INTO {} VALUES (%s)").format(_table(env, RESTORING)), [target]
+        )
+
+
+def unfinished(env: Mapping[str, str]) -> str | None:
+    """The data folder of a restore that loaded its rows and never finished (it stopped
+    before `finish` or `clear`), if there is one."""
+    from psycopg import sql
+
+    with connect(env) as connection:
+        exists = connection.execute(
+            "SELECT to_regclass(%s) IS NOT NULL", [f'"{_schema(env)}"."{RESTORING}"']
+        ).fetchone()
+        if not exists or not exists[0]:
+            return None
+        row = connection.execute(
+            sql.SQL("SELECT target FROM {}").format(_table(env, RESTORING))
+        ).fetchone()
+        return str(row[0]) if row else ""
+
+
+def finish(env: Mapping[str, str]) -> None:
+    """The restore is done (the data folder holds the node): drop its marker. If it cannot,
+    the marker stays, which is harmless: its folder holds a node, so no restore clears it."""
+    import psycopg
+    from psycopg import sql
+
+    try:
+        with connect(env) as connection:
+            connection.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(_table(env, RESTORING)))
+    except psycopg.Error as error:
+        log.warning("the restore is done, but its marker table %s stays: %s", RESTORING, error)
 
 
 def clear(env: Mapping[str, str]) -> None:
@@ -134,3 +177,4 @@ def clear(env: Mapping[str, str]) -> None:
         connection.execute(
             sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(_table(env, n) for n in TABLES))
         )
+        connection.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(_table(env, RESTORING)))

@@ -366,3 +366,43 @@ def test_a_backup_without_the_take_back_flag_still_leaves_it(saved: Path, tmp_pa
     restore(saved, tmp_path / "restored")
     flag = tmp_path / "restored" / "take-back.pending"
     assert flag.exists() and flag.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_postgresql_restore_killed_after_loading_its_rows_is_cleared_by_the_next(
+    postgres_url: str,
+    other_postgres_url: str,
+    tmp_path: Path,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import signal
+
+    settings = Settings(data_dir=tmp_path / "moonflower", database_url=postgres_url)
+    _found(settings, clock)
+    before = _summary(settings)
+    saved = tmp_path / "moonflower.backup"
+    backup(settings, saved)
+    target = tmp_path / "restored"
+    # Given a restore killed (SIGKILL) after its rows were loaded, before its checks ended.
+    killed = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "import node.cli.backup as b\n"
+        "b._check_node = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "b.restore(Path(sys.argv[1]), Path(sys.argv[2]))\n"
+    )
+    env = {**os.environ, "CIRCLE_NODE_DATABASE_URL": other_postgres_url}
+    run = subprocess.run(
+        [sys.executable, "-c", killed, str(saved), str(target)], env=env, timeout=120
+    )
+    assert run.returncode == -signal.SIGKILL
+    assert not target.exists() and _rows(other_postgres_url) > 0  # rows of no node
+    # When it is restored again, the rows the killed restore left are cleared and loaded anew.
+    monkeypatch.setenv("CIRCLE_NODE_DATABASE_URL", other_postgres_url)
+    restore(saved, target)
+    again = Settings(data_dir=target, database_url=other_postgres_url)
+    assert _summary(again) == before
+    # And a store whose restore finished is never cleared by another restore.
+    with pytest.raises(BackupError, match="already holds a node"):
+        restore(saved, tmp_path / "elsewhere")
+    assert _summary(again) == before
