@@ -293,9 +293,9 @@ def _load_rows(
         # the node) left them with its marker: they belong to no node, and are emptied again.
         earlier = unfinished(env)
         if earlier is not None:
-            if any((Path(earlier) / name).exists() for name in A_NODES):
+            if not earlier or any((Path(earlier) / name).exists() for name in A_NODES):
                 raise BackupError(
-                    f"the PostgreSQL store holds the node restored into {earlier}; "
+                    f"the PostgreSQL store holds the node restored into {earlier or '?'}; "
                     "restore into an empty store"
                 )
             clear(env)

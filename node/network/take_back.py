@@ -78,9 +78,9 @@ ROTATED = (
     "recover` cannot help: the key file lacks the key the feed is committed to)."
 )
 
-Answer = tuple[str, list[FeedPage]]
+Answer = tuple[str, list[FeedPage]]  # a peer's name and the pages of its held copy
 # The pages of one peer's copy read in a round before they are verified and stored.
-ROUND_PAGES = 8  # a peer's name and the pages of its held copy
+ROUND_PAGES = 8
 
 
 class TakeBack:
