@@ -7,17 +7,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from domain.circle import Circle
-from domain.consent import ConsentProcess
-from domain.decision import Decision
-from domain.meeting import Meeting
-from domain.proposal import Proposal
-from domain.relationships import Relationship
-from domain.selection import HatSelection
-from domain.support import SupportRequest
+from node.app.event_classes import (
+    Circle,
+    ConsentProcess,
+    Decision,
+    HatSelection,
+    Meeting,
+    OwnFeed,
+    Proposal,
+    Relationship,
+    SupportRequest,
+)
 from node.app.logbook_feeds import FEED_EVENTS, peer_names
 from node.app.node import CircleNode
-from node.network.feeds import OwnFeed
 
 PAGE = 500
 
@@ -212,18 +214,6 @@ def _took_back(e: Any, c: _Context) -> str:
     )
 
 
-# The domain's event classes are made by its `@event("...")` decorators when its modules load,
-# where type checkers cannot see them: the table below names them through these aliases.
-_Circle: Any = Circle
-_ConsentProcess: Any = ConsentProcess
-_Decision: Any = Decision
-_HatSelection: Any = HatSelection
-_Meeting: Any = Meeting
-_Proposal: Any = Proposal
-_Relationship: Any = Relationship
-_SupportRequest: Any = SupportRequest
-_OwnFeed: Any = OwnFeed
-
 Describe = Callable[[Any, _Context], str]
 
 # What each kind of event says, by its class. Proposals and hat selections record the consent
@@ -232,150 +222,150 @@ Describe = Callable[[Any, _Context], str]
 # their events have no description, and are left out; a restore's take-back is (its
 # `OwnFeed.TookBack` says what came back, and what was lost).
 DESCRIBE: dict[type[Any], Describe] = {
-    _OwnFeed.TookBack: _took_back,
+    OwnFeed.TookBack: _took_back,
     **FEED_EVENTS,
-    _Relationship.Met: _met,
-    _Relationship.AdmittedToNetwork: lambda e, c: (
+    Relationship.Met: _met,
+    Relationship.AdmittedToNetwork: lambda e, c: (
         f"This circle admitted {c.circle(e.originator_id)} to the network, by consent; "
         "its signed introduction went out"
     ),
-    _Relationship.WasAdmitted: lambda e, c: (
+    Relationship.WasAdmitted: lambda e, c: (
         f"{c.circle(e.originator_id)} admitted this circle to the network"
     ),
-    _Relationship.PeeringChanged: _peering,
-    _Relationship.CoopLinkChanged: _coop_link,
-    _Relationship.CorporateMembershipChanged: _corporate,
-    _Relationship.LinkChanged: _link,
-    _Relationship.LinkVacated: lambda e, c: (
+    Relationship.PeeringChanged: _peering,
+    Relationship.CoopLinkChanged: _coop_link,
+    Relationship.CorporateMembershipChanged: _corporate,
+    Relationship.LinkChanged: _link,
+    Relationship.LinkVacated: lambda e, c: (
         f"Double link with {c.circle(e.originator_id)}: its {e.role} seat has no holder now"
     ),
-    _Relationship.ConsentRequested: lambda e, c: (
+    Relationship.ConsentRequested: lambda e, c: (
         f"{c.circle(e.originator_id)} asks for consent to {e.title!r} (round {e.round_number})"
     ),
-    _Relationship.ConsentRequestAnswered: lambda e, c: (
+    Relationship.ConsentRequestAnswered: lambda e, c: (
         f"Answered {c.circle(e.originator_id)}'s request: "
         + ("consent" if e.consents else f"objection: {e.argument}")
     ),
-    _Relationship.MessageRefused: lambda e, c: (
+    Relationship.MessageRefused: lambda e, c: (
         f"Refused a message from {c.circle(e.originator_id)}: {e.what}: {e.reason}"
     ),
-    _Circle.LinkedSeatTaken: lambda e, c: f"{c.name(e.seat)} took a seat in this circle",
-    _Circle.PersonalDataErased: lambda e, c: (
+    Circle.LinkedSeatTaken: lambda e, c: f"{c.name(e.seat)} took a seat in this circle",
+    Circle.PersonalDataErased: lambda e, c: (
         "A former participant's personal data was erased on request"
     ),
-    _SupportRequest.SupportRequested: lambda e, c: (
+    SupportRequest.SupportRequested: lambda e, c: (
         f"{'This circle asked' if e.origin is None else c.circle(e.origin) + ' asks'} for "
         f"support ({e.kind.replace('_', ' ')}): {e.text}"
     ),
-    _SupportRequest.OfferReceived: lambda e, c: f"{c.circle(e.helper)} offered: {e.text}",
-    _SupportRequest.OfferMade: lambda e, c: f"This circle offered support, by consent: {e.text}",
-    _SupportRequest.OfferAccepted: lambda e, c: (
+    SupportRequest.OfferReceived: lambda e, c: f"{c.circle(e.helper)} offered: {e.text}",
+    SupportRequest.OfferMade: lambda e, c: f"This circle offered support, by consent: {e.text}",
+    SupportRequest.OfferAccepted: lambda e, c: (
         f"This circle accepted {c.circle(e.helper)}'s offer, by consent"
     ),
-    _SupportRequest.OutcomeReceived: lambda e, c: (
+    SupportRequest.OutcomeReceived: lambda e, c: (
         "Our offer was accepted" if e.status == "accepted" else "Another circle's offer was taken"
     ),
-    _SupportRequest.Delivered: lambda e, c: f"Support delivered: {e.note}",
-    _SupportRequest.Reflected: lambda e, c: (
+    SupportRequest.Delivered: lambda e, c: f"Support delivered: {e.note}",
+    SupportRequest.Reflected: lambda e, c: (
         f"{'This circle' if e.who == 'us' else c.circle(e.who)} reflected: {e.text}"
     ),
-    _Circle.Founded: _founded,
-    _Circle.Activated: lambda e, c: "The circle began its work",
-    _Circle.AimRevised: lambda e, c: f"The circle's aim was revised by consent: {e.aim}",
-    _Circle.DomainChanged: lambda e, c: f"The circle's domain was changed by consent: {e.domain}",
-    _Circle.RulesChanged: lambda e, c: (
+    Circle.Founded: _founded,
+    Circle.Activated: lambda e, c: "The circle began its work",
+    Circle.AimRevised: lambda e, c: f"The circle's aim was revised by consent: {e.aim}",
+    Circle.DomainChanged: lambda e, c: f"The circle's domain was changed by consent: {e.domain}",
+    Circle.RulesChanged: lambda e, c: (
         f"The circle's rules changed: decides by {e.rules.decision_method}, "
         f"absentees: {e.rules.absentee_policy.replace('_', ' ')}"
     ),
-    _Circle.Incorporated: lambda e, c: (
+    Circle.Incorporated: lambda e, c: (
         f"The circle incorporated as {e.legal_entity.registered_name} "
         f"({e.legal_entity.registry} no. {e.legal_entity.number})"
     ),
-    _Circle.WentIndependent: lambda e, c: "The circle went its own way",
-    _Circle.Dissolved: lambda e, c: "The circle dissolved",
-    _Circle.FounderJoined: lambda e, c: (
+    Circle.WentIndependent: lambda e, c: "The circle went its own way",
+    Circle.Dissolved: lambda e, c: "The circle dissolved",
+    Circle.FounderJoined: lambda e, c: (
         f"{c.name(e.person_id)} joined as a founding {e.level} participant"
     ),
-    _Circle.Applied: lambda e, c: (
+    Circle.Applied: lambda e, c: (
         f"{c.name(e.person_id)} applied to join as a {e.level} participant"
     ),
-    _Circle.Admitted: lambda e, c: f"{c.name(e.person_id)} was welcomed as a {e.level} participant",
-    _Circle.LevelChanged: lambda e, c: (
+    Circle.Admitted: lambda e, c: f"{c.name(e.person_id)} was welcomed as a {e.level} participant",
+    Circle.LevelChanged: lambda e, c: (
         f"{c.name(e.person_id)} now takes part as a {e.level} participant"
     ),
-    _Circle.MembershipChanged: _membership,
-    _Circle.HatDefined: _hat_defined,
-    _Circle.HatPutOn: lambda e, c: (
+    Circle.MembershipChanged: _membership,
+    Circle.HatDefined: _hat_defined,
+    Circle.HatPutOn: lambda e, c: (
         f"{c.name(e.term.person_id)} put on the {c.hat(e.term.hat_id)} hat "
         f"until {e.term.review_date}"
     ),
-    _Circle.HatRenewed: lambda e, c: (
+    Circle.HatRenewed: lambda e, c: (
         f"{c.name(e.person_id)}'s term as {c.hat(e.hat_id)} was renewed until {e.review_date}"
     ),
-    _Circle.HatTakenOff: lambda e, c: (
+    Circle.HatTakenOff: lambda e, c: (
         f"{c.name(e.person_id)} took off the {c.hat(e.hat_id)} hat ({e.reason})"
     ),
-    _HatSelection.SelectionOpened: _selection_opened,
-    _HatSelection.Nominated: lambda e, c: (
+    HatSelection.SelectionOpened: _selection_opened,
+    HatSelection.Nominated: lambda e, c: (
         f"{c.name(e.nomination.nominator)} "
         f"{'changed their nomination to' if e.nomination.changed else 'nominated'} "
         f"{c.name(e.nomination.nominee)}: {e.nomination.reason}"
     ),
-    _HatSelection.ChangeRoundOpened: lambda e, c: (
+    HatSelection.ChangeRoundOpened: lambda e, c: (
         f"Change round opened in {c.title(e.originator_id)}"
     ),
-    _HatSelection.CandidateProposed: lambda e, c: (
+    HatSelection.CandidateProposed: lambda e, c: (
         f"The facilitator proposed {c.name(e.candidate)} as candidate: {e.reason}"
     ),
-    _Proposal.Drafted: _drafted,
-    _Proposal.Presented: lambda e, c: f"{c.title(e.originator_id)!r} was presented",
-    _Proposal.QuestionAsked: lambda e, c: f"{c.name(e.person_id)} asked: {e.text}",
-    _Proposal.QuestionAnswered: lambda e, c: f"Answered: {e.answer}",
-    _Proposal.ReactionRoundOpened: lambda e, c: f"Reaction round on {c.title(e.originator_id)!r}",
-    _Proposal.Reacted: lambda e, c: f"{c.name(e.person_id)} reacted: {e.text}",
-    _Proposal.Amended: _amended,
-    _Decision.Amended: _amended,
-    _ConsentProcess.ConsentRoundOpened: lambda e, c: (
+    Proposal.Drafted: _drafted,
+    Proposal.Presented: lambda e, c: f"{c.title(e.originator_id)!r} was presented",
+    Proposal.QuestionAsked: lambda e, c: f"{c.name(e.person_id)} asked: {e.text}",
+    Proposal.QuestionAnswered: lambda e, c: f"Answered: {e.answer}",
+    Proposal.ReactionRoundOpened: lambda e, c: f"Reaction round on {c.title(e.originator_id)!r}",
+    Proposal.Reacted: lambda e, c: f"{c.name(e.person_id)} reacted: {e.text}",
+    Proposal.Amended: _amended,
+    Decision.Amended: _amended,
+    ConsentProcess.ConsentRoundOpened: lambda e, c: (
         f"Consent round opened on {c.title(e.originator_id)!r}"
     ),
-    _ConsentProcess.AnsweredInAdvance: lambda e, c: f"{c.name(e.person_id)} answered in advance",
-    _ConsentProcess.ConsentGiven: lambda e, c: (
+    ConsentProcess.AnsweredInAdvance: lambda e, c: f"{c.name(e.person_id)} answered in advance",
+    ConsentProcess.ConsentGiven: lambda e, c: (
         f"{c.name(e.person_id)} consented" + (f" (concern: {e.concern})" if e.concern else "")
     ),
-    _ConsentProcess.ObjectionRaised: lambda e, c: f"{c.name(e.person_id)} objected: {e.argument}",
-    _ConsentProcess.ObjectionWithdrawn: lambda e, c: f"Objection {e.number} was withdrawn",
-    _ConsentProcess.ObjectionsIntegrated: lambda e, c: (
+    ConsentProcess.ObjectionRaised: lambda e, c: f"{c.name(e.person_id)} objected: {e.argument}",
+    ConsentProcess.ObjectionWithdrawn: lambda e, c: f"Objection {e.number} was withdrawn",
+    ConsentProcess.ObjectionsIntegrated: lambda e, c: (
         f"Objection(s) {', '.join(map(str, e.record.objections))} integrated "
         f"({e.record.how.replace('_', ' ')}): {e.record.text}"
     ),
-    _ConsentProcess.ConsentRoundClosed: _round_closed,
-    _Proposal.VoteRecorded: lambda e, c: (
+    ConsentProcess.ConsentRoundClosed: _round_closed,
+    Proposal.VoteRecorded: lambda e, c: (
         f"Formal vote on {c.title(e.originator_id)!r}: {e.result.in_favour} for, "
         f"{e.result.against} against, {e.result.abstentions} abstaining"
     ),
-    _ConsentProcess.Escalated: lambda e, c: (
+    ConsentProcess.Escalated: lambda e, c: (
         f"{c.title(e.originator_id)!r} was passed to the broader circle: {e.reason}"
     ),
-    _ConsentProcess.Withdrawn: lambda e, c: f"{c.title(e.originator_id)!r} was withdrawn",
-    _ConsentProcess.Lapsed: lambda e, c: f"{c.title(e.originator_id)!r} lapsed at its deadline",
-    _Decision.Taken: _decision_taken,
-    _Decision.ReviewCameDue: lambda e, c: f"Review due: {c.title(e.originator_id)!r}",
-    _Decision.Renewed: lambda e, c: f"{c.title(e.originator_id)!r} renewed until {e.review_date}",
-    _Decision.Revoked: lambda e, c: f"{c.title(e.originator_id)!r} revoked",
-    _Decision.Superseded: lambda e, c: (
+    ConsentProcess.Withdrawn: lambda e, c: f"{c.title(e.originator_id)!r} was withdrawn",
+    ConsentProcess.Lapsed: lambda e, c: f"{c.title(e.originator_id)!r} lapsed at its deadline",
+    Decision.Taken: _decision_taken,
+    Decision.ReviewCameDue: lambda e, c: f"Review due: {c.title(e.originator_id)!r}",
+    Decision.Renewed: lambda e, c: f"{c.title(e.originator_id)!r} renewed until {e.review_date}",
+    Decision.Revoked: lambda e, c: f"{c.title(e.originator_id)!r} revoked",
+    Decision.Superseded: lambda e, c: (
         f"{c.title(e.originator_id)!r} superseded by {c.title(e.successor_id)!r}"
     ),
-    _Decision.Expired: lambda e, c: f"{c.title(e.originator_id)!r} ended with its term",
-    _Decision.Challenged: lambda e, c: f"{c.name(e.by)} challenged {c.title(e.originator_id)!r}",
-    _Meeting.Scheduled: _meeting_scheduled,
-    _Meeting.AttendanceRecorded: lambda e, c: (
+    Decision.Expired: lambda e, c: f"{c.title(e.originator_id)!r} ended with its term",
+    Decision.Challenged: lambda e, c: f"{c.name(e.by)} challenged {c.title(e.originator_id)!r}",
+    Meeting.Scheduled: _meeting_scheduled,
+    Meeting.AttendanceRecorded: lambda e, c: (
         f"{c.title(e.originator_id)}: present {', '.join(c.name(p) for p in e.present)}"
         + (f"; absent {', '.join(c.name(p) for p in e.absent)}" if e.absent else "")
     ),
-    _Meeting.AgendaConsented: lambda e, c: f"Agenda consented: {'; '.join(e.items)}",
-    _Meeting.ItemDecided: lambda e, c: f"Item {e.number}: {e.outcome}",
-    _Meeting.MinutesRecorded: lambda e, c: f"Minutes of {c.title(e.originator_id)!r} recorded",
-    _Meeting.MinutesConsented: lambda e, c: f"Minutes of {c.title(e.originator_id)!r} consented",
+    Meeting.AgendaConsented: lambda e, c: f"Agenda consented: {'; '.join(e.items)}",
+    Meeting.ItemDecided: lambda e, c: f"Item {e.number}: {e.outcome}",
+    Meeting.MinutesRecorded: lambda e, c: f"Minutes of {c.title(e.originator_id)!r} recorded",
+    Meeting.MinutesConsented: lambda e, c: f"Minutes of {c.title(e.originator_id)!r} consented",
 }
 
 

@@ -8,9 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from federation.feed import node_id
+from node.app.event_classes import OwnFeed, Peer
 from node.app.node import CircleNode
-from node.network.feeds import OwnFeed
-from node.network.peers import Peer
 
 
 def peer_names(node: CircleNode) -> dict[str, str]:
@@ -21,27 +20,23 @@ def peer_names(node: CircleNode) -> dict[str, str]:
     }
 
 
-# The events' classes are made by `@event` decorators, where type checkers cannot see them.
-_Peer: Any = Peer
-_OwnFeed: Any = OwnFeed
-
 # Each takes the event and the logbook's context, whose `peer(id)` names a peer.
 FEED_EVENTS: dict[type[Any], Callable[[Any, Any], str]] = {
-    _Peer.EquivocationRecorded: lambda e, c: (
+    Peer.EquivocationRecorded: lambda e, c: (
         f"{c.peer(e.originator_id)} signed two different entries at seq {e.seq} of its feed "
         "(a fork): this node stopped taking its feed, and keeps both entries as proof"
     ),
-    _Peer.RetiredKeyUsed: lambda e, c: (
+    Peer.RetiredKeyUsed: lambda e, c: (
         f"An entry at seq {e.seq} of the feed of {c.peer(e.originator_id)} was signed with a "
         "key it has retired since: that key leaked. The entry is kept as evidence; the feed "
         "goes on"
     ),
-    _Peer.FeedSuperseded: lambda e, c: (
+    Peer.FeedSuperseded: lambda e, c: (
         f"{c.peer(e.originator_id)} recovered its feed with a rotation at seq {e.seq}: its "
         f"entries {e.seq} to {e.seq + e.dropped - 1} held here were dropped (kept as evidence; "
         "what they did here stands)"
     ),
-    _OwnFeed.Superseded: lambda e, c: (
+    OwnFeed.Superseded: lambda e, c: (
         f"This node recovered its feed with a rotation at seq {e.seq}: peers drop what it had "
         "signed from there on"
     ),

@@ -16,6 +16,7 @@ from domain.decision import Decision
 from domain.relationships import Relationship
 from domain.values import CoopLink, DecisionKind
 from federation.feed import feed_id_from_node_id
+from node.app import event_classes
 from node.network.batch import Outgoing
 from node.network.messages import (
     CIRCLE_SUMMARY,
@@ -25,11 +26,6 @@ from node.network.messages import (
     HatHolder,
     encode_body,
 )
-
-# The domain's event classes are made by its `@event("...")` decorators when its modules load,
-# where type checkers cannot see them: the sets below name them through these aliases.
-_Circle: Any = Circle
-_Decision: Any = Decision
 
 
 class Publishing(Protocol):
@@ -53,21 +49,21 @@ class Publishing(Protocol):
 # Circle events that change its public profile.
 PROFILE_EVENTS: frozenset[type[Any]] = frozenset(
     {
-        _Circle.Founded,
-        _Circle.Activated,
-        _Circle.AimRevised,
-        _Circle.DomainChanged,
-        _Circle.Incorporated,
-        _Circle.WentIndependent,
-        _Circle.Dissolved,
+        event_classes.Circle.Founded,
+        event_classes.Circle.Activated,
+        event_classes.Circle.AimRevised,
+        event_classes.Circle.DomainChanged,
+        event_classes.Circle.Incorporated,
+        event_classes.Circle.WentIndependent,
+        event_classes.Circle.Dissolved,
     }
 )
 # Changes a co-op hears about in its member circle's summary.
 SUMMARY_EVENTS = PROFILE_EVENTS | {
-    _Circle.HatPutOn,
-    _Circle.HatTakenOff,
-    _Circle.HatRenewed,
-    _Circle.MembershipChanged,
+    event_classes.Circle.HatPutOn,
+    event_classes.Circle.HatTakenOff,
+    event_classes.Circle.HatRenewed,
+    event_classes.Circle.MembershipChanged,
 }
 
 
@@ -112,7 +108,7 @@ def changes_summary(decision: Decision, classes: set[type[Any]]) -> bool:
     the decisions due for review). A new operational decision cannot: it is no policy, and
     its review date is in the future. Everyday decisions are the most frequent change, and
     the summary reads every decision of the circle: it is worked out when it can change."""
-    return classes != {_Decision.Taken} or decision.kind == DecisionKind.POLICY
+    return classes != {event_classes.Decision.Taken} or decision.kind == DecisionKind.POLICY
 
 
 def summaries(node: Publishing, aggregates: Sequence[Aggregate]) -> list[Outgoing]:

@@ -25,6 +25,7 @@ from domain.selection import HatSelection
 from domain.support import NETWORK, SupportRequest
 from domain.values import CoopLink, Peering, Purpose, Stage
 from federation.feed import feed_id_from_node_id
+from node.app import event_classes
 from node.app.published_records import (
     PROFILE_EVENTS,
     SUMMARY_EVENTS,
@@ -73,16 +74,6 @@ from node.network.messages import (
     encode_body,
 )
 
-# The domain's event classes are made by its `@event("...")` decorators when its modules load,
-# where type checkers cannot see them: the tables below name them through these aliases.
-_Circle: Any = Circle
-_ConsentProcess: Any = ConsentProcess
-_Decision: Any = Decision
-_Proposal: Any = Proposal
-_HatSelection: Any = HatSelection
-_Relationship: Any = Relationship
-_SupportRequest: Any = SupportRequest
-
 
 def _public(kind: str, body: msgspec.Struct) -> Outgoing:
     return Outgoing(kind, encode_body(body), [])
@@ -104,7 +95,8 @@ def outgoing(node: Publishing, aggregates: Sequence[Aggregate]) -> list[Outgoing
             summary_due |= changes_summary(aggregate, classes)
         elif isinstance(aggregate, Relationship):
             summary_due |= any(
-                isinstance(e, _Relationship.CoopLinkChanged) and e.coop == CoopLink.MEMBER_OF
+                isinstance(e, event_classes.Relationship.CoopLinkChanged)
+                and e.coop == CoopLink.MEMBER_OF
                 for e in events
             )
         for event in events:
@@ -356,33 +348,33 @@ Teller = Callable[[Publishing, Any, Any], list[Outgoing]]
 # names those, and `teller` finds an event's teller by the classes it derives from.
 TELL: dict[type[Aggregate], dict[type[Any], Teller]] = {
     Relationship: {
-        _Relationship.PeeringChanged: _peering_changed,
-        _Relationship.AdmittedToNetwork: _admitted_to_network,
-        _Relationship.CoopLinkChanged: _coop_link_changed,
-        _Relationship.CorporateMembershipChanged: _corporate_membership_changed,
-        _Relationship.LinkChanged: _link_changed,
-        _Relationship.ConsentRequestAnswered: _consent_request_answered,
+        event_classes.Relationship.PeeringChanged: _peering_changed,
+        event_classes.Relationship.AdmittedToNetwork: _admitted_to_network,
+        event_classes.Relationship.CoopLinkChanged: _coop_link_changed,
+        event_classes.Relationship.CorporateMembershipChanged: _corporate_membership_changed,
+        event_classes.Relationship.LinkChanged: _link_changed,
+        event_classes.Relationship.ConsentRequestAnswered: _consent_request_answered,
     },
     Circle: {
-        _Circle.HatPutOn: _hat_put_on,
-        _Circle.HatTakenOff: _hat_taken_off,
-        _Circle.PersonalDataErased: _personal_data_erased,
+        event_classes.Circle.HatPutOn: _hat_put_on,
+        event_classes.Circle.HatTakenOff: _hat_taken_off,
+        event_classes.Circle.PersonalDataErased: _personal_data_erased,
     },
     Proposal: {
-        _ConsentProcess.ConsentRoundOpened: _consent_round_opened,
-        _ConsentProcess.ConsentRoundClosed: _consent_round_closed,
-        _Proposal.VoteRecorded: _vote_recorded,
+        event_classes.ConsentProcess.ConsentRoundOpened: _consent_round_opened,
+        event_classes.ConsentProcess.ConsentRoundClosed: _consent_round_closed,
+        event_classes.Proposal.VoteRecorded: _vote_recorded,
     },
     HatSelection: {
-        _HatSelection.CandidateProposed: _selection_round_opened,
-        _ConsentProcess.ConsentRoundOpened: _selection_round_opened,
+        event_classes.HatSelection.CandidateProposed: _selection_round_opened,
+        event_classes.ConsentProcess.ConsentRoundOpened: _selection_round_opened,
     },
     SupportRequest: {
-        _SupportRequest.SupportRequested: _support_requested,
-        _SupportRequest.OfferMade: _offer_made,
-        _SupportRequest.OfferAccepted: _offer_accepted,
-        _SupportRequest.Delivered: _delivered,
-        _SupportRequest.Reflected: _reflected,
+        event_classes.SupportRequest.SupportRequested: _support_requested,
+        event_classes.SupportRequest.OfferMade: _offer_made,
+        event_classes.SupportRequest.OfferAccepted: _offer_accepted,
+        event_classes.SupportRequest.Delivered: _delivered,
+        event_classes.SupportRequest.Reflected: _reflected,
     },
 }
 
