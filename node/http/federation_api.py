@@ -33,7 +33,7 @@ from federation.wire import HASH_SIZE, MAX_PAGE_ENTRIES, encode
 from node.app.node import CircleNode
 from node.http.api.errors import STORE_UNAVAILABLE, Problem, problem_documented
 from node.http.ratelimit import RateLimiter
-from node.network.peers import APPLICANT, JOINING, PEER, REMOVED, Peer
+from node.network.peers import APPLICANT, JOINING, PEER, REMOVED
 
 MSGPACK = "application/msgpack"
 TAKING_BACK_RETRY_AFTER = 30  # seconds
@@ -117,55 +117,9 @@ def _check_authority(request: Request) -> None:
 READERS = frozenset({PEER, JOINING, APPLICANT})
 
 
-async def signed_reader(request: Request, body: bytes = b"") -> bytes | None:
-    """The feed id of the node that signed this request, if it reads as itself (`READERS`,
-    not stopped); None if unsigned, signed by a node this one does not know, or by one that
-    reads as anyone; 401 if the signature fails, whoever it claims to be."""
-    headers = request.headers
-    if "signature" not in headers and "signature-input" not in headers:
-        return None
-    node = _node(request)
-    _check_authority(request)
-    scheme: str = request.app.state.public_scheme
-
-    signers: dict[str, Peer] = {}
-
-    def resolve(key_id: str) -> Any:
-        # Every node with a peer record is checked against the key held for it, so that a
-        # signature that does not verify is refused whatever the node's status.
-        try:
-            feed_id = feed_id_from_node_id(key_id)
-        except ValueError:
-            return None
-        peer = node.peering.peer(feed_id)
-        if peer is None:
-            return None
-        signers[key_id] = peer
-        return load_public_key(node.peering.peer_feed(feed_id).key)
-
-    def verify() -> str:
-        return verify_request(
-            request.method, request_url(request, scheme), headers, body, resolve_key=resolve
-        )
-
-    try:
-        key_id = await anyio.to_thread.run_sync(verify)
-    except SignatureError as error:
-        if error.reason == "unknown_key":
-            return None  # a node we do not know reads what anyone may read
-        raise Problem(
-            401, f"signature_{error.reason}", str(error), {"WWW-Authenticate": "Signature"}
-        ) from None
-    peer = signers[key_id]
-    if peer.stopped or peer.status not in READERS:
-        return None
-    return peer.feed_id
-
-
-async def feed_owner(request: Request) -> bytes:
-    """The feed id of the node that signed this request, verified against the key this node
-    holds for that node's feed (whatever the peer's status): 401 for any request that is not
-    signed so, a node whose feed is not held here included."""
+async def _signer(request: Request, body: bytes = b"") -> bytes:
+    """The feed id of the node whose key, as held here for its feed, verifies this request's
+    signature (addressed to this node's own authority); SignatureError if none does."""
     node = _node(request)
     _check_authority(request)
 
@@ -180,24 +134,50 @@ async def feed_owner(request: Request) -> bytes:
             return None
 
     def verify() -> str:
-        return verify_request(
-            request.method,
-            request_url(request, request.app.state.public_scheme),
-            request.headers,
-            b"",
-            resolve_key=resolve,
-        )
+        url = request_url(request, request.app.state.public_scheme)
+        return verify_request(request.method, url, request.headers, body, resolve_key=resolve)
 
+    return feed_id_from_node_id(await anyio.to_thread.run_sync(verify))
+
+
+def _refused(error: SignatureError, detail: str = "") -> Problem:
+    return Problem(
+        401, f"signature_{error.reason}", detail or str(error), {"WWW-Authenticate": "Signature"}
+    )
+
+
+async def signed_reader(request: Request, body: bytes = b"") -> bytes | None:
+    """The feed id of the node that signed this request, if it reads as itself (`READERS`,
+    not stopped); None if unsigned, signed by a node this one does not know, or by one that
+    reads as anyone; 401 if the signature fails, whoever it claims to be (every node whose
+    feed is held here is checked against the key held for it, whatever its status)."""
+    headers = request.headers
+    if "signature" not in headers and "signature-input" not in headers:
+        return None
     try:
-        key_id = await anyio.to_thread.run_sync(verify)
+        feed_id = await _signer(request, body)
     except SignatureError as error:
-        detail = str(error)
         if error.reason == "unknown_key":
-            detail = "only a node whose feed is held here can read it back, signing as itself"
-        raise Problem(
-            401, f"signature_{error.reason}", detail, {"WWW-Authenticate": "Signature"}
-        ) from None
-    return feed_id_from_node_id(key_id)
+            return None  # a node we do not know reads what anyone may read
+        raise _refused(error) from None
+    peer = await anyio.to_thread.run_sync(_node(request).peering.peer, feed_id)
+    if peer is None or peer.stopped or peer.status not in READERS:
+        return None
+    return feed_id
+
+
+async def feed_owner(request: Request) -> bytes:
+    """The feed id of the node that signed this request, verified against the key this node
+    holds for that node's feed (whatever the peer's status): 401 for any request that is not
+    signed so, a node whose feed is not held here included."""
+    try:
+        return await _signer(request)
+    except SignatureError as error:
+        if error.reason == "unknown_key":
+            raise _refused(
+                error, "only a node whose feed is held here can read it back, signing as itself"
+            ) from None
+        raise _refused(error) from None
 
 
 def federation_router(
