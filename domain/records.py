@@ -15,6 +15,9 @@ from uuid import UUID
 
 from domain.values import AbsenteePolicy, DecisionMethod
 
+# Half the full participants, unless the circle's rules say otherwise.
+DEFAULT_QUORUM_PERCENT = 50
+
 # Values copied as they are: immutable. Subclasses of the immutable kinds (the domain's
 # StrEnums) join the set when first met.
 _PLAIN: set[type] = {str, int, float, bool, type(None), date, datetime, UUID, bytes}
@@ -67,16 +70,38 @@ _IMMUTABLE = (str, int, float, bytes, date, UUID, Enum, Unchanging)
 
 @dataclass
 class GoverningRules(Record):
-    """How the circle decides: consent by default, another method for named topics."""
+    """How the circle decides: consent by default, another method for named topics; how many
+    must take part for a round to count; its time zone; and the circles it turns to for what
+    is not its own to decide alone (long-term decisions, appeals).
+
+    Fields added since the first version have defaults: rules stored before them read as
+    the defaults (a circle founded before the quorum rule has the default quorum)."""
 
     decision_method: str = DecisionMethod.CONSENT
     absentee_policy: str = AbsenteePolicy.CANNOT_OBJECT
     methods_by_topic: dict[str, str] = field(default_factory=dict)
+    # The share of full participants (in per cent) who must answer an asynchronous round, or
+    # be present at a meeting's, for it to close as consented: at least one, rounded up.
+    quorum_percent: int = DEFAULT_QUORUM_PERCENT
+    # The IANA time zone in which its dates fall due (review dates, term ends).
+    time_zone: str = "UTC"
+    # The circle (by reference, possibly on another node) whose consent long-term decisions
+    # need: the co-op's members' meeting or purpose circle. None: the circle decides them.
+    long_term_circle: str | None = None
+    # Topics the rules name as long-term, whatever their term.
+    long_term_topics: list[str] = field(default_factory=list)
+    # The helping circle (by reference) that hears appeals the circle could not resolve.
+    care_and_counsel: str | None = None
 
     def method_for(self, topic: str | None) -> str:
         if topic is not None and topic in self.methods_by_topic:
             return self.methods_by_topic[topic]
         return self.decision_method
+
+    def quorum(self, full_participants: int) -> int:
+        """How many full participants make the quorum: the rule's share, rounded up, at
+        least one."""
+        return max(1, -(-full_participants * self.quorum_percent // 100))
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import InvalidRequest, WrongStage
 from domain.inputs import choice, required_text
@@ -57,17 +58,55 @@ def check_rules(rules: GoverningRules) -> None:
     for topic, method in rules.methods_by_topic.items():
         required_text(topic, "A topic with its own decision method needs a name")
         choice(DecisionMethod, method, "decision method")
+    if isinstance(rules.quorum_percent, bool) or not isinstance(rules.quorum_percent, int):
+        raise InvalidRequest("The quorum is a share of the full participants, in per cent")
+    if not 1 <= rules.quorum_percent <= 100:
+        raise InvalidRequest("The quorum is between 1 and 100 per cent of the full participants")
+    check_time_zone(rules.time_zone)
+    for topic in rules.long_term_topics:
+        required_text(topic, "A long-term topic needs a name")
+    for ref in (rules.long_term_circle, rules.care_and_counsel):
+        if ref is not None:
+            required_text(ref, "Name the circle, or leave it out")
+
+
+def check_time_zone(name: str) -> str:
+    """Refuse a name that is not an IANA time zone (such as "Europe/London")."""
+    try:
+        ZoneInfo(required_text(name, "Name the circle's time zone, such as Europe/London"))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidRequest(
+            f"Unknown time zone {name!r}; name one such as Europe/London or UTC"
+        ) from None
+    return name
 
 
 def rules_from_subject(current: GoverningRules, subject: dict[str, Any]) -> GoverningRules:
-    """The governing rules a change-rules proposal would give the circle."""
+    """The governing rules a change-rules proposal would give the circle: each rule the
+    subject names, the current one for the rest."""
     methods = subject.get("methods_by_topic", current.methods_by_topic)
     if not isinstance(methods, dict):
         raise InvalidRequest("methods_by_topic maps a topic to a decision method")
+    topics = subject.get("long_term_topics", current.long_term_topics)
+    if not isinstance(topics, list):
+        raise InvalidRequest("long_term_topics is a list of topics")
     rules = GoverningRules(
         decision_method=str(subject.get("decision_method", current.decision_method)),
         absentee_policy=str(subject.get("absentee_policy", current.absentee_policy)),
         methods_by_topic={str(k): str(v) for k, v in methods.items()},
+        quorum_percent=subject.get("quorum_percent", current.quorum_percent),
+        time_zone=str(subject.get("time_zone", current.time_zone)),
+        long_term_circle=_reference(subject, "long_term_circle", current.long_term_circle),
+        long_term_topics=[str(topic).strip() for topic in topics],
+        care_and_counsel=_reference(subject, "care_and_counsel", current.care_and_counsel),
     )
     check_rules(rules)
     return rules
+
+
+def _reference(subject: dict[str, Any], key: str, current: str | None) -> str | None:
+    """A circle the rules name: the subject's (empty or null: none), or the current one."""
+    if key not in subject:
+        return current
+    value = subject[key]
+    return str(value).strip() or None if value is not None else None

@@ -62,6 +62,17 @@ class CircleOut(BaseModel):
     decision_method: str
     absentee_policy: str
     methods_by_topic: dict[str, str]
+    quorum_percent: int = Field(
+        description="Share of full participants (per cent, rounded up) a round needs to count"
+    )
+    time_zone: str = Field(description="The IANA time zone its dates fall due in")
+    long_term_circle: str | None = Field(
+        description="The circle whose consent long-term decisions need (a node id), if any"
+    )
+    long_term_topics: list[str] = Field(description="Topics the rules name as long-term")
+    care_and_counsel: str | None = Field(
+        description="The helping circle that hears appeals the circle could not resolve"
+    )
     legal_name: str | None
     participants: list[ParticipantOut]
     hats: list[HatOut]
@@ -83,6 +94,11 @@ def circle_out(node: CircleNode) -> CircleOut:
         decision_method=str(circle.rules.decision_method),
         absentee_policy=str(circle.rules.absentee_policy),
         methods_by_topic=dict(circle.rules.methods_by_topic),
+        quorum_percent=circle.rules.quorum_percent,
+        time_zone=circle.rules.time_zone,
+        long_term_circle=circle.rules.long_term_circle,
+        long_term_topics=list(circle.rules.long_term_topics),
+        care_and_counsel=circle.rules.care_and_counsel,
         participants=[
             ParticipantOut(
                 person_id=p.person_id,
