@@ -226,3 +226,6 @@ class AgendaItem(Record):
     title: str
     outcome: str | None = None
     reference: str | None = None
+    # A confidential item: guests leave for it, and it and its outcome are read by full and
+    # learning participants only; it never leaves the node.
+    confidential: bool = False
