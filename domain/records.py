@@ -229,3 +229,16 @@ class AgendaItem(Record):
     # A confidential item: guests leave for it, and it and its outcome are read by full and
     # learning participants only; it never leaves the node.
     confidential: bool = False
+    # The guests present who left for a confidential item when the facilitator asked them to
+    # (None: not asked yet; an empty list: no guest was there).
+    guests_left: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class AbsenceNotice(Unchanging):
+    """A full participant told the secretary, before a meeting, that they will be absent
+    (themselves, or recorded for them by the records keeper: `told_by`)."""
+
+    person_id: str
+    told_by: str
+    note: str | None = None
