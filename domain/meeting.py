@@ -105,6 +105,12 @@ class Meeting(Copied, Aggregate):
         told = set(self.told_absent)
         return [p for p in self.absent if p not in told]
 
+    @property
+    def open_agenda(self) -> list[tuple[int, AgendaItem]]:
+        """The agenda items anyone may read, by number: all but the confidential ones (what
+        may leave the node, with `minutes`)."""
+        return [(n, item) for n, item in enumerate(self.agenda, start=1) if not item.confidential]
+
     # The meeting.
 
     def record_attendance(self, circle: Circle, by: str, present: list[str]) -> None:

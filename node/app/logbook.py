@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from node.app.confidential import is_confidential, shown_to
 from node.app.event_classes import (
     Circle,
     ConsentProcess,
@@ -19,6 +20,7 @@ from node.app.event_classes import (
     SupportRequest,
 )
 from node.app.logbook_feeds import FEED_EVENTS, peer_names
+from node.app.logbook_meetings import MEETING_EVENTS
 from node.app.node import CircleNode
 
 PAGE = 500
@@ -29,6 +31,8 @@ class LogbookEntry:
     when: date  # the day the fact took effect (the event's own date when it carries one)
     record_id: str
     text: str
+    # Told by an event only full and learning participants read (node/app/confidential.py).
+    confidential: bool = False
 
 
 class _Context:
@@ -363,14 +367,17 @@ DESCRIBE: dict[type[Any], Describe] = {
         + (f"; absent {', '.join(c.name(p) for p in e.absent)}" if e.absent else "")
     ),
     Meeting.AgendaConsented: lambda e, c: f"Agenda consented: {'; '.join(e.items)}",
+    **MEETING_EVENTS,
     Meeting.ItemDecided: lambda e, c: f"Item {e.number}: {e.outcome}",
     Meeting.MinutesRecorded: lambda e, c: f"Minutes of {c.title(e.originator_id)!r} recorded",
     Meeting.MinutesConsented: lambda e, c: f"Minutes of {c.title(e.originator_id)!r} consented",
 }
 
 
-def read_logbook(node: CircleNode) -> Iterator[LogbookEntry]:
-    """Every recorded change of the circle, oldest first, as a sentence."""
+def read_logbook(node: CircleNode, level: str | None = None) -> Iterator[LogbookEntry]:
+    """Every recorded change of the circle, oldest first, as a sentence: as a participant of
+    `level` reads it (a guest does not read confidential items and their minutes), or whole
+    (None: the node's operator, e.g. for `export`), each line saying if it is confidential."""
     context = _Context(node)
     start = 1
     while True:
@@ -378,9 +385,14 @@ def read_logbook(node: CircleNode) -> Iterator[LogbookEntry]:
         for notification in notifications:
             event: Any = node.store.mapper.to_domain_event(notification)
             describe = describer(type(event))
-            if describe is not None:
+            if describe is not None and shown_to(level, type(event)):
                 when = getattr(event, "today", None) or event.timestamp.date()
-                yield LogbookEntry(when, str(event.originator_id), describe(event, context))
+                yield LogbookEntry(
+                    when,
+                    str(event.originator_id),
+                    describe(event, context),
+                    is_confidential(type(event)),
+                )
         if len(notifications) < PAGE:
             return
         start = notifications[-1].id + 1

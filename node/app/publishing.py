@@ -26,6 +26,7 @@ from domain.support import NETWORK, SupportRequest
 from domain.values import CoopLink, Peering, Purpose, Stage
 from federation.feed import feed_id_from_node_id
 from node.app import event_classes
+from node.app.confidential import is_confidential
 from node.app.published_records import (
     PROFILE_EVENTS,
     SUMMARY_EVENTS,
@@ -381,7 +382,11 @@ TELL: dict[type[Aggregate], dict[type[Any], Teller]] = {
 
 def teller(aggregate_class: type[Aggregate], event_class: type[Any]) -> Teller | None:
     """What an event of `event_class`, recorded by an aggregate of `aggregate_class`, tells
-    other circles; None if it tells them nothing by itself."""
+    other circles; None if it tells them nothing by itself. What only the circle's full and
+    learning participants read (a confidential agenda item, its minutes) tells them nothing,
+    whatever the tables say: it never leaves the node."""
+    if is_confidential(event_class):
+        return None
     tellers = TELL.get(aggregate_class, {})
     return next((tellers[cls] for cls in event_class.__mro__ if cls in tellers), None)
 

@@ -20,12 +20,24 @@ class LogbookLine(BaseModel):
     when: date = Field(description="The day it took effect")
     record_id: str = Field(description="The record it is about (a proposal, a decision...)")
     text: str
+    confidential: bool = Field(
+        False, description="About a confidential item: read by full and learning participants"
+    )
 
 
-@router.get("/logbook", summary="The circle's logbook, oldest first (paginated)")
+@router.get(
+    "/logbook",
+    summary="The circle's logbook, oldest first (paginated); a guest reads no line about a "
+    "confidential item",
+)
 def logbook(node: Node, by: Person, paging: Paging) -> Page[LogbookLine]:
     lines = [
-        LogbookLine(when=entry.when, record_id=entry.record_id, text=entry.text)
-        for entry in read_logbook(node)
+        LogbookLine(
+            when=entry.when,
+            record_id=entry.record_id,
+            text=entry.text,
+            confidential=entry.confidential,
+        )
+        for entry in read_logbook(node, node.meetings.reader_level(by))
     ]
     return page_of(lines, paging)

@@ -12,6 +12,8 @@ from fastapi.responses import Response
 from domain.circle import Circle
 from domain.errors import DomainError, InvalidRequest
 from domain.hats import FACILITATOR
+from domain.meeting import reads_confidential
+from domain.records import AgendaItem
 from domain.values import ACTING, FINAL_STAGES, GONE, Level
 from node.http.api.errors import domain_problem
 from node.http.web.names import Names
@@ -154,10 +156,15 @@ def hats_page(found: Member) -> Response:
     )
 
 
+_WITHHELD = AgendaItem("A confidential item (withheld)", confidential=True)
+
+
 def _meetings_page(found: Visit, status: int = 200, **extra: Any) -> Response:
     node = found.node
     circle = node.records.peek_circle()
     names = Names(node)
+    # A guest reads a confidential item as withheld, and not the minutes of such items.
+    confidential = reads_confidential(node.meetings.reader_level(found.person or ""))
     meetings = [
         {
             "title": meeting.title,
@@ -165,8 +172,12 @@ def _meetings_page(found: Visit, status: int = 200, **extra: Any) -> Response:
             "stage": meeting.stage,
             "present": [names(p) for p in meeting.present],
             "absent": [names(p) for p in meeting.absent],
-            "agenda": meeting.agenda,
+            "agenda": [
+                item if confidential or not item.confidential else _WITHHELD
+                for item in meeting.agenda
+            ],
             "minutes": meeting.minutes,
+            "confidential_minutes": meeting.confidential_minutes if confidential else None,
         }
         for meeting in sorted(node.records.list_meetings(), key=lambda m: m.when, reverse=True)
     ]

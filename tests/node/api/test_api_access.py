@@ -267,7 +267,12 @@ def test_the_logbook_tells_the_story_page_by_page(circle: Circle) -> None:
     told = [entry.text for entry in read_logbook(c.node)]
     whole = c.get("gus", "/logbook", params={"limit": 100}).json()
     assert whole["items"] == [
-        {"when": e.when.isoformat(), "record_id": e.record_id, "text": e.text}
+        {
+            "when": e.when.isoformat(),
+            "record_id": e.record_id,
+            "text": e.text,
+            "confidential": False,
+        }
         for e in read_logbook(c.node)
     ]
     assert whole["total"] == len(told) > 20

@@ -29,6 +29,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Route
 
+from domain.records import AgendaItem
 from federation.httpsig import sign_request
 from federation.verify import decode_entry, decode_page, decode_push_reply
 from federation.wire import JOIN_REQUEST, Push, encode
@@ -152,6 +153,14 @@ def meeting_open(w: Everyone) -> dict[str, str]:
 def meeting_with_agenda(w: Everyone) -> dict[str, str]:
     meeting_open(w)
     w.node.meetings.consent_agenda(w.ids["ben"], _meeting(w), ["The rota"])
+    return {"meeting_id": _meeting(w), "number": "1"}
+
+
+def meeting_with_confidential_item(w: Everyone) -> dict[str, str]:
+    meeting_open(w)
+    w.node.meetings.consent_agenda(
+        w.ids["ben"], _meeting(w), [AgendaItem("Pay", confidential=True)]
+    )
     return {"meeting_id": _meeting(w), "number": "1"}
 
 
@@ -345,6 +354,12 @@ API: dict[tuple[str, str], Rule] = {
     ),
     # Meetings.
     ("POST", "/api/meetings"): Rule(FACILITATOR, body={"title": "Extra", "when": WHEN}),
+    ("POST", "/api/meetings/{meeting_id}/absences"): Rule(
+        FULL, meeting, {}, "a full participant tells their own absence ahead"
+    ),
+    ("POST", "/api/meetings/{meeting_id}/agenda/{number}/guests-left"): Rule(
+        FACILITATOR, meeting_with_confidential_item
+    ),
     ("POST", "/api/meetings/{meeting_id}/attendance"): Rule(
         SECRETARY, meeting, lambda w: {"present": [w.ids["ada"], w.ids["ben"]]}
     ),

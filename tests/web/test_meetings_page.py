@@ -1,0 +1,56 @@
+"""The meetings page as a guest and a learning participant read it: a confidential item is
+withheld from the guest, with the minutes of confidential items (over HTTP, no browser)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from domain.records import AgendaItem
+from node.app.node import CircleNode
+from node.app.persistence import open_node
+from node.settings import Settings
+from tests.conftest import Clock
+from tests.node.api.world import Circle, kitchen
+from tests.web.test_sessions import Browserless
+
+
+@pytest.fixture
+def kitchen_circle(tmp_path: Path, clock: Clock) -> Iterator[Circle]:
+    node: CircleNode = open_node(Settings(data_dir=tmp_path / "kitchen"), clock)
+    yield kitchen(node)
+    node.close()
+
+
+def test_a_guest_reads_the_meetings_page_without_confidential_items(
+    kitchen_circle: Circle, clock: Clock
+) -> None:
+    c, ids, node = kitchen_circle, kitchen_circle.ids, kitchen_circle.node
+    # Given: a meeting that took a confidential item, its minutes kept apart.
+    mid = node.meetings.schedule_meeting(ids["ben"], "March", clock())
+    node.meetings.record_attendance(ids["ada"], mid, [ids["ada"], ids["ben"], ids["eli"]])
+    node.meetings.consent_agenda(
+        ids["ben"], mid, ["Rota", AgendaItem("Pay rise for Dan", confidential=True)]
+    )
+    node.meetings.record_item_decided(ids["ada"], mid, 2, "A rise from April")
+    node.meetings.record_minutes(
+        ids["ada"], mid, "We agreed the rota", confidential_text="Dan's pay rises"
+    )
+
+    # When: Eli (learning) and Gus (a guest) open the meetings page.
+    pages = {}
+    for who in ("eli", "gus"):
+        visitor = Browserless(c.client.app)  # type: ignore[arg-type]
+        assert visitor.sign_in(c.tokens[who]).status_code == 303
+        pages[who] = visitor.client.get("/meetings").text
+
+    # Then: Eli reads the confidential item, its outcome and minutes; Gus reads that a
+    # confidential item was withheld, and the other minutes.
+    for text in ("Pay rise for Dan", "A rise from April", "Dan&#39;s pay rises", "agreed the rota"):
+        assert text in pages["eli"], text
+    assert "A confidential item (withheld)" in pages["gus"]
+    assert "We agreed the rota" in pages["gus"]
+    for text in ("Pay rise", "April", "pay rises"):
+        assert text not in pages["gus"], text
