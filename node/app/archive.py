@@ -7,7 +7,14 @@ SHA-256 of that document (32 bytes), so that no byte of the file can change unno
 - `feed.msgpack`: the circle's own feed from its inception, each signed entry as it was
   signed (a MessagePack array of encoded SignedEntry);
 - `bodies/<hash>`: every body the node holds for its own feed, named by its hash;
-- `logbook.json`: the circle's logbook (date and sentence of each recorded change).
+- `logbook.json`: the circle's logbook (date and sentence of each recorded change);
+- `meetings.json`: the circle's meetings: attendance, absences told ahead, agenda, outcomes
+  and minutes.
+
+The archive is the circle's own copy, made by the node's operator: it holds the whole record,
+confidential agenda items and their minutes included, each marked `"confidential": true`
+(logbook lines, agenda items, `confidential_minutes`), which only full and learning
+participants read. Whoever hands the archive on decides what of it to share.
 
 `verify_archive` needs nothing but the file: it checks the manifest's digests, the feed's
 hash chain and signatures (the inception proves the node id; key rotations are followed), and
@@ -27,6 +34,7 @@ from typing import Any
 import msgspec
 from cryptography.exceptions import InvalidSignature
 
+from domain.meeting import Meeting
 from federation.feed import FeedState, node_id
 from federation.keys import load_public_key
 from federation.pages import verify_page
@@ -76,8 +84,19 @@ def export_archive(node: CircleNode, path: Path, progress: Progress = _quiet) ->
         if digest in stored:
             members[f"bodies/{digest.hex()}"] = stored[digest][0]
         progress("bodies", number, len(digests))
-    logbook = [{"date": e.when.isoformat(), "text": e.text} for e in read_logbook(node)]
+    logbook = [
+        {
+            "date": e.when.isoformat(),
+            "text": e.text,
+            **({"confidential": True} if e.confidential else {}),
+        }
+        for e in read_logbook(node)
+    ]
     members["logbook.json"] = json.dumps(logbook, indent=1, ensure_ascii=False).encode()
+    meetings = (
+        [_meeting(m) for m in node.records.list_meetings()] if node.records.is_founded else []
+    )
+    members["meetings.json"] = json.dumps(meetings, indent=1, ensure_ascii=False).encode()
     manifest = {
         "format": FORMAT,
         "node_id": node.feed.node_id,
@@ -95,6 +114,24 @@ def export_archive(node: CircleNode, path: Path, progress: Progress = _quiet) ->
     tmp.write_bytes(document + hashlib.sha256(document).digest())
     tmp.replace(path)
     return manifest
+
+
+def _meeting(meeting: Meeting) -> dict[str, Any]:
+    """A meeting's record, whole: confidential items and minutes marked so."""
+    return {
+        "id": str(meeting.id),
+        "title": meeting.title,
+        "when": meeting.when.isoformat(),
+        "stage": str(meeting.stage),
+        "present": meeting.present,
+        "absent": meeting.absent,
+        "absences_told": [vars(notice) for notice in meeting.absences],
+        "agenda": [
+            {"number": number, **vars(item)} for number, item in enumerate(meeting.agenda, 1)
+        ],
+        "minutes": meeting.minutes,
+        "confidential_minutes": meeting.confidential_minutes,
+    }
 
 
 @dataclass(frozen=True)
@@ -164,6 +201,11 @@ def _verify_members(
         logbook = json.loads(members["logbook.json"])
     except (KeyError, ValueError, RecursionError) as error:
         raise ArchiveError(f"logbook.json is missing or damaged: {error}") from None
+    if "meetings.json" in members:  # archives made before it hold no meetings.json
+        try:
+            json.loads(members["meetings.json"])
+        except (ValueError, RecursionError) as error:
+            raise ArchiveError(f"meetings.json is damaged: {error}") from None
     return Verified(
         str(manifest["node_id"]),
         str(manifest.get("circle", "")),

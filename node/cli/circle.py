@@ -31,14 +31,15 @@ def init(
 
 
 def logbook(data: DataOption = None) -> None:
-    """Print the circle's logbook."""
+    """Print the circle's logbook, whole (lines about confidential items marked so)."""
     from node.app.logbook import read_logbook
 
     with opened(data) as (node, settings):
         if not node.records.is_founded:
             raise Failure(f"No circle in {settings.data_dir}; run `circle-node init` first")
         for entry in read_logbook(node):
-            typer.echo(f"{entry.when:%Y-%m-%d}  {entry.text}")
+            marked = "(confidential) " if entry.confidential else ""
+            typer.echo(f"{entry.when:%Y-%m-%d}  {marked}{entry.text}")
 
 
 def people(data: DataOption = None) -> None:

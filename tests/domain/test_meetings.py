@@ -217,6 +217,12 @@ def test_a_confidential_item_is_taken_without_the_guests(circle, now, event_name
     )
     assert meeting.minutes == "We agreed the rota."
     assert meeting.confidential_minutes == "Dan apologised to Cleo."
+
+    # And: what may leave the node is the open items, by their numbers.
+    assert [(n, item.title) for n, item in meeting.open_agenda] == [
+        (1, "Rota"),
+        (3, "Paid travel"),
+    ]
     assert meeting.stage == MeetingStage.MINUTES_RECORDED
 
 

@@ -169,6 +169,11 @@ def everything_in_the_store_opens(node: CircleNode, clock: Clock) -> None:
         and node.relations.relationships()
         and node.support.support_requests()
     )
+    # Meetings stored before absences and confidential minutes read as having none.
+    assert all(
+        meeting.absences == [] and meeting.confidential_minutes is None
+        for meeting in node.records.list_meetings()
+    )
     (kitchen,) = node.peering.peers()
     assert kitchen.name == "Kitchen circle"
     assert node.peering.peer_feed(kitchen.feed_id).next_seq > 1
