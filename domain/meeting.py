@@ -105,12 +105,6 @@ class Meeting(Copied, Aggregate):
         told = set(self.told_absent)
         return [p for p in self.absent if p not in told]
 
-    @property
-    def open_agenda(self) -> list[tuple[int, AgendaItem]]:
-        """The agenda items anyone may read, by number: all but the confidential ones (what
-        may leave the node, with `minutes`)."""
-        return [(n, item) for n, item in enumerate(self.agenda, start=1) if not item.confidential]
-
     # The meeting.
 
     def record_attendance(self, circle: Circle, by: str, present: list[str]) -> None:
@@ -172,6 +166,12 @@ class Meeting(Copied, Aggregate):
         confidential = [item for item in self.agenda if item.confidential]
         for item, title in zip(confidential, titles, strict=True):
             item.title = title
+
+    @property
+    def open_agenda(self) -> list[tuple[int, AgendaItem]]:
+        """The agenda items anyone may read, by number: all but the confidential ones (what
+        may leave the node, with `minutes`)."""
+        return [(n, item) for n, item in enumerate(self.agenda, start=1) if not item.confidential]
 
     def ask_guests_to_leave(self, circle: Circle, by: str, number: int) -> None:
         """The facilitator takes a confidential item: the guests present leave for it."""
