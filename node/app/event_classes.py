@@ -9,9 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain import circle, consent, decision, meeting, proposal, relationships, selection, support
+from domain import (
+    backstops,
+    circle,
+    consent,
+    decision,
+    meeting,
+    proposal,
+    relationships,
+    selection,
+    support,
+)
+from node.app import linked_view
 from node.network import feeds, peers
 
+BackStops: Any = backstops.BackStops
 Circle: Any = circle.Circle
 ConsentProcess: Any = consent.ConsentProcess
 Decision: Any = decision.Decision
@@ -21,4 +33,5 @@ Proposal: Any = proposal.Proposal
 Relationship: Any = relationships.Relationship
 SupportRequest: Any = support.SupportRequest
 OwnFeed: Any = feeds.OwnFeed
+LinkedRecords: Any = linked_view.LinkedRecords
 Peer: Any = peers.Peer

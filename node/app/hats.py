@@ -7,7 +7,11 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from eventsourcing.application import AggregateNotFoundError
+
+from domain.backstops import BackStops, back_stops_id
 from domain.circle import Circle
+from domain.errors import NotFound
 from domain.records import HatTerm
 from domain.selection import HatSelection
 from domain.values import Mode
@@ -95,6 +99,38 @@ class Hats:
     def take_off_hat(self, by: str, hat_id: str, person_id: str, reason: str) -> None:
         with UnitOfWork(self._work) as uow:
             uow.circle().take_off_hat(by, hat_id, person_id, reason)
+
+    @command
+    def name_back_stop(self, by: str, hat_id: str, person_id: str) -> None:
+        """Record the back-stop the circle named for a hat (who steps in for its wearer)."""
+        with UnitOfWork(self._work) as uow:
+            circle = uow.shared_circle()
+            self._back_stops(uow, circle).name_back_stop(circle, by, hat_id, person_id)
+
+    @command
+    def clear_back_stop(self, by: str, hat_id: str) -> None:
+        with UnitOfWork(self._work) as uow:
+            circle = uow.shared_circle()
+            self._back_stops(uow, circle).clear_back_stop(circle, by, hat_id)
+
+    def _back_stops(self, uow: UnitOfWork, circle: Circle) -> BackStops:
+        """The circle's back-stops, a copy of their own (opened at the first naming)."""
+        try:
+            stops: BackStops = uow.record(BackStops, back_stops_id(circle.id), "back-stops")
+        except NotFound:
+            stops = BackStops.open(circle)
+            uow.add(stops)
+        return stops
+
+    def back_stops(self) -> BackStops | None:
+        """The circle's back-stops as stored (shared: read only), or None if none was named."""
+        if not self._work.is_founded:
+            return None
+        try:
+            stops: BackStops = self._work.kept.peek(back_stops_id(self._work.circle_id))
+        except AggregateNotFoundError:
+            return None
+        return stops
 
     def hat_terms_ending(self, within_days: int = 30) -> list[HatTerm]:
         return self._work.get_circle().terms_ending(self._work.today(), within_days)

@@ -25,6 +25,7 @@ from domain.values import CoopLink
 from federation.feed import WontSign, feed_id_from_node_id, node_id
 from federation.verify import Rejected, decode_signed_entry
 from federation.wire import Entry
+from node.app.linked_view import take_minutes, take_records
 from node.app.receiving import Receiving, RunContext
 from node.app.relations import seat_of
 from node.network import messages as m
@@ -317,8 +318,12 @@ def _support_reflection(c: RunContext, record: m.SupportMessage) -> None:
 def _person_erased(c: RunContext, record: m.PersonErased) -> None:
     """The other circle erased someone's personal data on their request: so do we, in the
     run's save, with what the same run brings of them (bodies and their name)."""
-    if c.relationship().coop not in (CoopLink.HAS_MEMBER, CoopLink.WITHDRAWN):
-        raise DomainError("Only a circle that is or was part of this one erases its people here")
+    # A co-op's records name its people at its member circles too (`circle.records`).
+    if c.relationship().coop not in (CoopLink.HAS_MEMBER, CoopLink.WITHDRAWN, CoopLink.MEMBER_OF):
+        raise DomainError(
+            "Only a circle that is or was part of this one, or the co-op this one is part of, "
+            "erases its people here"
+        )
     if not record.person.strip():
         raise DomainError("Name the person whose data was erased")
     erased = c.node.erasure.erase_remote_person(c.other, record.person, record.bodies, c.run)
@@ -348,4 +353,6 @@ HANDLERS: dict[str, Callable[[RunContext, Any], None]] = {
     m.SUPPORT_DELIVERED: _support_delivered,
     m.SUPPORT_REFLECTION: _support_reflection,
     m.PERSON_ERASED: _person_erased,
+    m.CIRCLE_RECORDS: take_records,
+    m.MEETING_MINUTES: take_minutes,
 }

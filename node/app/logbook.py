@@ -9,10 +9,12 @@ from typing import Any
 
 from node.app.confidential import is_confidential, shown_to
 from node.app.event_classes import (
+    BackStops,
     Circle,
     ConsentProcess,
     Decision,
     HatSelection,
+    LinkedRecords,
     Meeting,
     OwnFeed,
     Proposal,
@@ -195,6 +197,15 @@ def _link(e: Any, c: _Context) -> str:
     return f"Double link with {other}: {role}"
 
 
+def _records_arrived(e: Any, c: _Context) -> str:
+    records = e.records
+    return (
+        f"{c.circle(e.other)} sent its records: {len(records.get('hats', []))} hats, "
+        f"{len(records.get('decisions', []))} decisions in force, "
+        f"{len(records.get('reviews_due', []))} due for review"
+    )
+
+
 def _took_back(e: Any, c: _Context) -> str:
     if e.last_seq < e.first_seq:
         came_back = "its peers held no entry of its feed that it lacked"
@@ -371,6 +382,17 @@ DESCRIBE: dict[type[Any], Describe] = {
     Meeting.ItemDecided: lambda e, c: f"Item {e.number}: {e.outcome}",
     Meeting.MinutesRecorded: lambda e, c: f"Minutes of {c.title(e.originator_id)!r} recorded",
     Meeting.MinutesConsented: lambda e, c: f"Minutes of {c.title(e.originator_id)!r} consented",
+    BackStops.BackStopNamed: lambda e, c: (
+        f"{c.name(e.person_id)} is the {c.hat(e.hat_id)}'s back-stop: they step in when its "
+        "wearer cannot"
+    ),
+    BackStops.BackStopCleared: lambda e, c: (
+        f"The {c.hat(e.hat_id)} hat has no back-stop now ({c.name(e.person_id)} was)"
+    ),
+    LinkedRecords.RecordsArrived: _records_arrived,
+    LinkedRecords.MinutesArrived: lambda e, c: (
+        f"{c.circle(e.other)} sent its minutes of {e.title!r} (held {e.held_on})"
+    ),
 }
 
 

@@ -8,7 +8,7 @@
 - `records` (node/app/records.py): the circle's records, loaded and listed;
 - the areas of use cases, each a small class taking what it needs: `circle`, `people`,
   `tokens`, `hats`, `proposals`, `consent`, `decisions`, `meetings`, `erasure`, `relations`,
-  `support`.
+  `support`, `linked` (what linked circles sent: node/app/linked_circles.py).
   A use case is reached as `node.<area>.<method>`, e.g. `node.people.admit(...)`.
 
 `save` is the unit of work every command ends with: the changed aggregates, an idempotency
@@ -28,6 +28,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import EnvType
 
+from domain.backstops import BackStops
 from domain.circle import Circle
 from domain.decision import Decision
 from domain.errors import InvalidRequest
@@ -50,6 +51,8 @@ from node.app.decisions import Decisions
 from node.app.erasure import Erasure
 from node.app.hats import Hats
 from node.app.held_messages import HELD_MESSAGES_ID, HeldMessages
+from node.app.linked_circles import LinkedCircles
+from node.app.linked_view import LinkedMinutes, LinkedRecords
 from node.app.meetings import Meetings
 from node.app.outcomes import Outcomes
 from node.app.peer_view import PeerView, RemotePerson
@@ -95,6 +98,9 @@ SNAPSHOT_INTERVALS: dict[type[Aggregate], int] = {
     Relationship: 50,
     SupportRequest: 50,
     Credentials: 50,
+    BackStops: 50,
+    LinkedRecords: 100,
+    LinkedMinutes: 50,
 }
 # Indexes are filed by their `Filed` events alone (no load): snapshotted all the same.
 EVENT_SNAPSHOT_INTERVALS: dict[type, int] = {Index.Filed: 100}
@@ -149,8 +155,9 @@ class CircleNode:
         self.consent = ConsentRounds(self.records, outcomes)
         self.decisions = Decisions(self.records)
         self.meetings = Meetings(self.records)
+        self.linked = LinkedCircles(self.records, self.relations)
         self._releasing = False
-        self._publishing = _PublishingView(self.records, self.relations)
+        self._publishing = _PublishingView(self.records, self.relations, self.hats)
         self._receiving = _ReceivingView(
             self.records,
             self.feed,
@@ -302,9 +309,10 @@ class CircleNode:
 class _PublishingView:
     """What publishing reads of the node (node/app/publishing.py, `Publishing`)."""
 
-    def __init__(self, records: CircleRecords, relations: Relations) -> None:
+    def __init__(self, records: CircleRecords, relations: Relations, hats: Hats) -> None:
         self._records = records
         self._relations = relations
+        self._hats = hats
         self.clock = records.clock
 
     def get_circle(self) -> Circle:
@@ -318,6 +326,9 @@ class _PublishingView:
 
     def relationships(self) -> list[Relationship]:
         return self._relations.relationships()
+
+    def get_back_stops(self) -> BackStops | None:
+        return self._hats.back_stops()
 
     def introduction_of(self, other: str) -> tuple[bytes, str]:
         return self._relations.introduction_of(other)

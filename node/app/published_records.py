@@ -11,6 +11,7 @@ from typing import Any, Protocol
 import msgspec
 from eventsourcing.domain import Aggregate
 
+from domain.backstops import BackStops
 from domain.circle import Circle
 from domain.decision import Decision
 from domain.relationships import Relationship
@@ -40,6 +41,8 @@ class Publishing(Protocol):
     def list_decisions(self) -> list[Decision]: ...
 
     def person_name(self, person_id: str) -> str: ...
+
+    def get_back_stops(self) -> BackStops | None: ...
 
     def introduction_of(self, other: str) -> tuple[bytes, str]: ...
 

@@ -19,6 +19,7 @@ from domain.circle import Circle
 from domain.consent import ConsentProcess
 from domain.decision import Decision
 from domain.hats import DELEGATE, LEADER
+from domain.meeting import Meeting
 from domain.proposal import Proposal
 from domain.relationships import Relationship
 from domain.selection import HatSelection
@@ -27,6 +28,7 @@ from domain.values import CoopLink, Peering, Purpose, Stage
 from federation.feed import feed_id_from_node_id
 from node.app import event_classes
 from node.app.confidential import is_confidential
+from node.app.linked_records import circle_records, meeting_minutes
 from node.app.published_records import (
     PROFILE_EVENTS,
     SUMMARY_EVENTS,
@@ -106,6 +108,7 @@ def outgoing(node: Publishing, aggregates: Sequence[Aggregate]) -> list[Outgoing
                 entries.extend(tell(node, aggregate, event))
     if summary_due:
         entries.extend(summaries(node, aggregates))
+    entries.extend(circle_records(node, aggregates))
     return entries
 
 
@@ -202,11 +205,12 @@ def _consent_request_answered(node: Publishing, rel: Relationship, event: Any) -
 
 
 def _personal_data_erased(node: Publishing, circle: Circle, event: Any) -> list[Outgoing]:
-    """Someone's personal data was erased here: the co-ops that hold copies erase theirs."""
+    """Someone's personal data was erased here: the co-ops that hold copies erase theirs, and
+    so do the member circles (a co-op's `circle.records` name its people there)."""
     out: list[Outgoing] = []
     bodies = [bytes.fromhex(digest) for digest in event.bodies]
     for rel in node.relationships():
-        if rel.coop in (CoopLink.MEMBER_OF, CoopLink.WITHDRAWN):
+        if rel.coop in (CoopLink.MEMBER_OF, CoopLink.WITHDRAWN, CoopLink.HAS_MEMBER):
             body = PersonErased(rel.other, event.person_id, bodies)
             out.append(addressed_to(rel.other, PERSON_ERASED, body))
     return out
@@ -369,6 +373,9 @@ TELL: dict[type[Aggregate], dict[type[Any], Teller]] = {
     HatSelection: {
         event_classes.HatSelection.CandidateProposed: _selection_round_opened,
         event_classes.ConsentProcess.ConsentRoundOpened: _selection_round_opened,
+    },
+    Meeting: {
+        event_classes.Meeting.MinutesConsented: meeting_minutes,
     },
     SupportRequest: {
         event_classes.SupportRequest.SupportRequested: _support_requested,

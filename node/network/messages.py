@@ -69,6 +69,9 @@ SUPPORT_OUTCOME = "support.outcome"
 SUPPORT_DELIVERED = "support.delivered"
 SUPPORT_REFLECTION = "support.reflection"
 PERSON_ERASED = "person.erased"
+# What a co-op sees of its member circles (and a member circle of its co-op).
+CIRCLE_RECORDS = "circle.records"
+MEETING_MINUTES = "meeting.minutes"
 
 
 class Addressed(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -176,6 +179,61 @@ class PersonErased(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     bodies: list[bytes]  # hashes of the bodies of ours that named them
 
 
+class Wearer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    person: str
+    name: str  # personal data
+    review_date: date  # the end of their term
+
+
+class HatRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One hat of a circle: who wears it until when, and who steps in for them."""
+
+    hat: str  # the hat's id
+    title: str  # the hat's name
+    wearers: list[Wearer]
+    back_stop: str | None  # the person who steps in when a wearer cannot, or None
+    back_stop_name: str  # their name (personal data), or ""
+
+
+class DecisionInForce(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A decision in force (its text travels in its own `decision.record`)."""
+
+    decision: str  # the decision's id
+    kind: str
+    title: str
+    status: str
+    review_date: date
+
+
+class CircleRecords(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A circle's records for a circle it is linked to (its co-op, or a member circle): its
+    aim, its hats with their wearers and back-stops, its decisions in force, its reviews due."""
+
+    to: str
+    aim: str
+    mission_link: str | None  # how the aim serves the co-op's mission, if it says
+    status: str
+    hats: list[HatRecord]
+    decisions: list[DecisionInForce]
+    reviews_due: list[str]  # the ids of the decisions above whose review is due
+
+
+class MinutesItem(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    title: str
+    outcome: str
+
+
+class MeetingMinutes(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A meeting's consented minutes, for the co-op: never a confidential item."""
+
+    to: str
+    meeting: str  # the meeting's id
+    title: str
+    held_on: date  # the day it was held
+    items: list[MinutesItem]  # the items decided, confidential ones left out
+    minutes: str
+
+
 BODY_TYPES: dict[str, type[msgspec.Struct]] = {
     CIRCLE_PROFILE: CircleProfile,
     DECISION_RECORD: DecisionRecord,
@@ -201,10 +259,12 @@ BODY_TYPES: dict[str, type[msgspec.Struct]] = {
     SUPPORT_DELIVERED: SupportMessage,
     SUPPORT_REFLECTION: SupportMessage,
     PERSON_ERASED: PersonErased,
+    CIRCLE_RECORDS: CircleRecords,
+    MEETING_MINUTES: MeetingMinutes,
 }
 _DECODERS = {name: msgspec.msgpack.Decoder(cls) for name, cls in BODY_TYPES.items()}
 # The types whose bodies name people of their author's circle (PROTOCOL.md 11.6).
-NAMING = frozenset({LINK_DELEGATE, LINK_LEADER_AGREED, CIRCLE_SUMMARY})
+NAMING = frozenset({LINK_DELEGATE, LINK_LEADER_AGREED, CIRCLE_SUMMARY, CIRCLE_RECORDS})
 _ENCODER = msgspec.msgpack.Encoder()
 
 
@@ -225,7 +285,8 @@ def decode_body(entry_type: str, body: bytes) -> msgspec.Struct | None:
 
 def names_person(entry_type: str, body: bytes, person: str) -> bool:
     """Whether a body of one of the `NAMING` types names `person` (by their id in its author's
-    circle): the holder of a link, or a hat holder of a summary."""
+    circle): the holder of a link, a hat holder of a summary, a wearer or back-stop of a
+    circle's records."""
     if entry_type not in NAMING:
         return False
     record = decode_body(entry_type, body)
@@ -233,4 +294,9 @@ def names_person(entry_type: str, body: bytes, person: str) -> bool:
         return record.person == person
     if isinstance(record, CircleSummary):
         return any(holder.person == person for holder in record.hats)
+    if isinstance(record, CircleRecords):
+        return any(
+            hat.back_stop == person or any(wearer.person == person for wearer in hat.wearers)
+            for hat in record.hats
+        )
     return False

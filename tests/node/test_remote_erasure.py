@@ -8,6 +8,7 @@ cooks in the kitchen, is its delegate, then leaves and asks for her data to be e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from uuid import uuid4
 
@@ -27,7 +28,7 @@ from node.network.messages import (
     encode_body,
 )
 from tests.conftest import NodeOpener
-from tests.node.circles import founder, select, send, sync
+from tests.node.circles import founder, make_active, make_member, select, send, sync
 
 
 def _kim_delegates_then_leaves(kitchen: CircleNode) -> str:
@@ -112,23 +113,33 @@ def test_only_bodies_that_name_the_person_are_erased(linked: dict[str, CircleNod
     assert coop.store.stored_data(naming) == {}
 
 
-def test_a_refused_erasure_erases_nothing(linked: dict[str, CircleNode]) -> None:
-    coop, kitchen = linked["coop"], linked["kitchen"]
-    # Given: the kitchen holds a body of the co-op's naming someone (a link.delegate the
-    # kitchen refused: the co-op is not part of it).
+def test_a_refused_erasure_erases_nothing(
+    linked: dict[str, CircleNode], make: Callable[[str], CircleNode]
+) -> None:
+    kitchen = linked["kitchen"]
+    # Given: a garden circle, another member of the co-op, which the kitchen follows (the
+    # co-op introduced it) but which is neither part of the kitchen nor its co-op.
+    garden = make("garden")
+    garden.circle.found_circle(name="garden", aim="Grow", domain="Beds", founder_name="Gil")
+    make_active(garden)
+    nodes = {**linked, "garden": garden}
+    make_member(nodes, "coop", "garden")
+    # And the kitchen holds a body of the garden's naming someone (a link.delegate the
+    # kitchen refused: the garden is not part of it).
     to = kitchen.feed.node_id
     stray = encode_body(LinkPerson(to, "p1", "Pat"))
-    send(coop, to, LINK_DELEGATE, stray)
-    sync(linked)
-    (digest,) = _bodies_of(coop, LINK_DELEGATE)
-    # When: the co-op asks the kitchen to erase Pat's data.
-    send(coop, to, PERSON_ERASED, encode_body(PersonErased(to, "p1", [digest])))
-    sync(linked)
-    # Then: it is refused (the co-op is not part of the kitchen), and nothing is erased.
-    refusals = kitchen.relations.relationship(coop.feed.node_id).refusals
+    send(garden, to, LINK_DELEGATE, stray)
+    sync(nodes)
+    (digest,) = _bodies_of(garden, LINK_DELEGATE)
+    assert kitchen.store.stored_data([digest]) == {digest: stray}
+    # When: the garden asks the kitchen to erase Pat's data.
+    send(garden, to, PERSON_ERASED, encode_body(PersonErased(to, "p1", [digest])))
+    sync(nodes)
+    # Then: it is refused (the garden is not linked to the kitchen), and nothing is erased.
+    refusals = kitchen.relations.relationship(garden.feed.node_id).refusals
     assert (
-        "person.erased: Only a circle that is or was part of this one erases its people here"
-        in refusals
+        "person.erased: Only a circle that is or was part of this one, or the co-op this one "
+        "is part of, erases its people here" in refusals
     )
     assert kitchen.store.stored_data([digest]) == {digest: stray}
 

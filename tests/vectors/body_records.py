@@ -21,6 +21,8 @@ PROPOSAL_ID = "c2a8e6f0-1d4b-4e79-8f3a-6b5c0d9e2f14"
 REQUEST_ID = "7f1e9b3d-2c6a-4d08-a5e1-3b8f0c4d6e27"
 PERSON_ID = "e3b7d1c9-6f2a-4a5e-8c0b-1d9f7e3a5b62"
 HAT_ID = "1a9c5e3f-7b2d-4f6a-9e8c-4d0b2a6f8c15"
+BACK_STOP_ID = "4c8a2e6d-0b3f-4d1a-9c7e-5f2b8d0a6e93"
+MEETING_ID = "b6d2f8a4-5e1c-4b7d-8a3f-2c9e0d6b4f17"
 
 
 def everyday_decision() -> m.DecisionRecord:
@@ -186,6 +188,52 @@ def records(
                 to=reader,
                 person=PERSON_ID,
                 bodies=[body_hash(m.encode_body(delegate))],  # the link.delegate body names her
+            ),
+            False,
+        ),
+        m.CIRCLE_RECORDS: (
+            m.CircleRecords(
+                to=reader,
+                aim="Good care at home",
+                mission_link="Care close to home is the co-op's mission in the valley",
+                status="active",
+                hats=[
+                    m.HatRecord(
+                        hat="rota-keeper",
+                        title="Rota keeper",
+                        wearers=[m.Wearer(PERSON_ID, "Kim Cook", date(2026, 7, 1))],
+                        back_stop=BACK_STOP_ID,
+                        back_stop_name="Ash Lee",
+                    ),
+                    m.HatRecord(
+                        hat="delegate",
+                        title="Delegate",
+                        wearers=[],
+                        back_stop=None,
+                        back_stop_name="",
+                    ),
+                ],
+                decisions=[
+                    m.DecisionInForce(
+                        decision=EVERYDAY_DECISION_ID,
+                        kind="operational",
+                        title="New rota from February",
+                        status="review_due",
+                        review_date=date(2026, 7, 1),
+                    )
+                ],
+                reviews_due=[EVERYDAY_DECISION_ID],
+            ),
+            False,
+        ),
+        m.MEETING_MINUTES: (
+            m.MeetingMinutes(
+                to=reader,
+                meeting=MEETING_ID,
+                title="June meeting",
+                held_on=date(2026, 6, 3),
+                items=[m.MinutesItem("The rota", "Kim keeps it until July")],
+                minutes="Five present. The rota was agreed; visits start at nine.",
             ),
             False,
         ),

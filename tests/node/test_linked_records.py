@@ -1,0 +1,234 @@
+"""The co-op sees its circles: a member circle sends its co-op its records (aim, hats with
+their wearers and back-stops, decisions in force, reviews due) and its meetings' minutes; the
+co-op keeps them per member circle, in the save that takes them, and tells its member circles
+its own back-stops. Two nodes in one process (PROTOCOL.md 11.4, `circle.records` and
+`meeting.minutes`).
+
+Cast (the `linked` fixture): the co-op and the kitchen, a circle that is part of it; in the
+kitchen, its founder (facilitator and secretary) and Kim Cook, who joins.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+
+import msgspec
+import pytest
+
+from domain.circle import Circle
+from domain.meeting import Meeting
+from domain.values import CoopLink, Purpose
+from federation.feed import node_id
+from federation.verify import decode_entry, decode_signed_entry
+from node.app.linked_records import meeting_minutes
+from node.app.logbook import read_logbook
+from node.app.node import CircleNode
+from node.network.messages import (
+    CIRCLE_RECORDS,
+    MEETING_MINUTES,
+    CircleRecords,
+    MeetingMinutes,
+    decode_body,
+    encode_body,
+)
+from tests.node.circles import consent_to, founder, select, send, sync
+
+
+def _sent(node: CircleNode, after: int, kind: str) -> list[msgspec.Struct]:
+    """The bodies of the entries of `kind` the node wrote after seq `after`."""
+    out = []
+    for signed in node.feed.own_entries(after, 1000):
+        entry = decode_entry(signed)
+        if entry.type == kind:
+            (body,) = node.store.stored_data([entry.body_hash]).values()
+            record = decode_body(kind, body)
+            assert record is not None
+            out.append(record)
+    return out
+
+
+def _kim(kitchen: CircleNode) -> str:
+    kim = kitchen.people.apply_to_join("Kim Cook")
+    kitchen.people.admit(founder(kitchen), kim)
+    return kim
+
+
+def _june_meeting(kitchen: CircleNode) -> str:
+    boss = founder(kitchen)
+    meeting = kitchen.meetings.schedule_meeting(
+        boss, "June meeting", datetime(2026, 6, 3, 18, 0, tzinfo=UTC)
+    )
+    kitchen.meetings.record_attendance(boss, meeting, [boss])
+    kitchen.meetings.consent_agenda(boss, meeting, ["The rota", "Open questions"])
+    kitchen.meetings.record_item_decided(boss, meeting, 1, "Kim keeps it until July")
+    kitchen.meetings.record_minutes(boss, meeting, "The rota was agreed.")
+    return meeting
+
+
+def test_a_member_circle_records_reach_its_coop_with_back_stops(linked) -> None:  # type: ignore[no-untyped-def]
+    coop, kitchen = linked["coop"], linked["kitchen"]
+    boss = founder(kitchen)
+    # Given: Kim joins the kitchen.
+    kim = _kim(kitchen)
+    head = kitchen.feed.own_feed().head
+
+    # When: the kitchen's secretary records that Kim steps in for the facilitator.
+    kitchen.hats.name_back_stop(boss, "facilitator", kim)
+
+    # Then: one signed `circle.records`, addressed to the co-op alone, says so.
+    (sent,) = _sent(kitchen, head, CIRCLE_RECORDS)
+    assert isinstance(sent, CircleRecords) and sent.to == coop.feed.node_id
+    facilitator = next(hat for hat in sent.hats if hat.hat == "facilitator")
+    assert (facilitator.back_stop, facilitator.back_stop_name) == (kim, "Kim Cook")
+    assert [w.person for w in facilitator.wearers] == [boss]
+
+    # And the co-op, having taken it, shows the kitchen's records, names put back.
+    sync(linked)
+    (member,) = coop.linked.linked_circles()
+    assert (member.circle, member.link) == (kitchen.feed.node_id, "member")
+    shown = next(h for h in member.records["hats"] if h["hat"] == "facilitator")
+    assert (shown["back_stop"], shown["back_stop_name"]) == (kim, "Kim Cook")
+    assert shown["wearers"][0]["name"] == "kitchen founder"
+    assert member.records["aim"] == "Care"
+    assert coop.relations.relationship(kitchen.feed.node_id).refusals == []
+
+
+def test_decisions_in_force_and_reviews_due_reach_the_coop(linked) -> None:  # type: ignore[no-untyped-def]
+    coop, kitchen = linked["coop"], linked["kitchen"]
+    # Given: the kitchen adopts a policy.
+    consent_to(kitchen, Purpose.ADOPT_POLICY, {}, title="Compost the scraps")
+    sync(linked)
+    # Then: the co-op lists it as in force, its text from its public decision record.
+    (decision,) = coop.linked.decisions(kitchen.feed.node_id)
+    assert (decision.kind, decision.title, decision.review_due) == (
+        "policy",
+        "Compost the scraps",
+        False,
+    )
+    assert decision.text
+    assert coop.linked.decisions(kitchen.feed.node_id, reviews_due=True) == []
+
+
+def test_consented_minutes_reach_the_coop_and_the_logbook_names_them(linked) -> None:  # type: ignore[no-untyped-def]
+    coop, kitchen = linked["coop"], linked["kitchen"]
+    boss = founder(kitchen)
+    meeting = _june_meeting(kitchen)
+    head = kitchen.feed.own_feed().head
+    # Recorded minutes are not sent until the circle consents to them.
+    assert _sent(kitchen, 0, MEETING_MINUTES) == []
+
+    # When: the kitchen consents to the minutes.
+    kitchen.meetings.consent_minutes(boss, meeting)
+
+    # Then: they go to the co-op, with the decided item only.
+    (sent,) = _sent(kitchen, head, MEETING_MINUTES)
+    assert isinstance(sent, MeetingMinutes)
+    assert (sent.title, sent.held_on, sent.minutes) == (
+        "June meeting",
+        date(2026, 6, 3),
+        "The rota was agreed.",
+    )
+    assert [(i.title, i.outcome) for i in sent.items] == [("The rota", "Kim keeps it until July")]
+
+    # And the co-op keeps them, lists them, and its logbook names what arrived.
+    sync(linked)
+    found, total = coop.linked.minutes(kitchen.feed.node_id, 0, 10)
+    assert total == 1 and found[0].title == "June meeting" and found[0].meeting == meeting
+    lines = [entry.text for entry in read_logbook(coop)]
+    assert "kitchen sent its minutes of 'June meeting' (held 2026-06-03)" in lines
+
+
+def test_a_confidential_item_is_in_no_minutes_sent() -> None:
+    """Confidential items never leave the node: neither the item's title nor its outcome is
+    in the `meeting.minutes` body (the minutes' text never holds them: they are kept apart)."""
+    circle = Circle.found(name="K", aim="A", domain="D", founder_id="ada", today=date(2026, 1, 1))
+    meeting = Meeting.schedule(circle, "ada", "June meeting", datetime(2026, 6, 3, tzinfo=UTC))
+    meeting.record_attendance(circle, "ada", ["ada"])
+    meeting.consent_agenda(circle, "ada", ["The rota", "A member's health"])
+    meeting.record_item_decided(circle, "ada", 1, "Agreed")
+    meeting.record_item_decided(circle, "ada", 2, "Leave granted to Kim")
+    meeting.agenda[1].confidential = True  # as the meeting's confidential item would be
+    meeting.record_minutes(circle, "ada", "The rota was agreed.")
+    meeting.consent_minutes(circle, "ada")
+    node = SimpleNamespace(
+        relationships=lambda: [SimpleNamespace(coop=CoopLink.MEMBER_OF, other=node_id(bytes(32)))]
+    )
+
+    (entry,) = meeting_minutes(node, meeting, None)  # type: ignore[arg-type]
+
+    assert b"health" not in entry.body and b"Leave granted" not in entry.body
+    record = decode_body(MEETING_MINUTES, entry.body)
+    assert isinstance(record, MeetingMinutes)
+    assert [item.title for item in record.items] == ["The rota"]
+
+
+def test_the_coop_tells_its_member_circles_its_back_stops(linked) -> None:  # type: ignore[no-untyped-def]
+    coop, kitchen = linked["coop"], linked["kitchen"]
+    boss = founder(coop)
+    sam = coop.people.apply_to_join("Sam Reed")
+    coop.people.admit(boss, sam)
+    # When: the co-op names Sam back-stop for its secretary.
+    coop.hats.name_back_stop(boss, "secretary", sam)
+    sync(linked)
+    # Then: the kitchen sees it, as its co-op's record.
+    (co_op,) = kitchen.linked.linked_circles()
+    assert co_op.link == "coop"
+    secretary = next(h for h in co_op.records["hats"] if h["hat"] == "secretary")
+    assert secretary["back_stop_name"] == "Sam Reed"
+    # But the co-op's decisions do not go to its members as records (their own records).
+    head = coop.feed.own_feed().head
+    consent_to(coop, Purpose.ADOPT_POLICY, {}, title="Budgets")
+    assert _sent(coop, head, CIRCLE_RECORDS) == []
+
+
+def test_records_from_a_circle_that_is_not_linked_are_refused(linked) -> None:  # type: ignore[no-untyped-def]
+    coop, kitchen = linked["coop"], linked["kitchen"]
+    # Given: the kitchen goes its own way.
+    consent_to(kitchen, Purpose.GO_INDEPENDENT, {"circle": coop.feed.node_id})
+    sync(linked)
+    # When: it sends minutes and records all the same (as a faulty node might).
+    to = coop.feed.node_id
+    minutes = MeetingMinutes(to, "m1", "July", date(2026, 7, 1), [], "Met")
+    send(kitchen, to, MEETING_MINUTES, encode_body(minutes))
+    send(
+        kitchen, to, CIRCLE_RECORDS, encode_body(CircleRecords(to, "A", None, "active", [], [], []))
+    )
+    sync(linked)
+    # Then: the co-op refuses both, and keeps nothing new.
+    refusals = coop.relations.relationship(kitchen.feed.node_id).refusals
+    assert "meeting.minutes: Only a circle that is part of this one sends its minutes" in refusals
+    assert any(
+        r.startswith("circle.records: Only a circle that is part of this one") for r in refusals
+    )
+    assert coop.linked.minutes(kitchen.feed.node_id, 0, 10)[1] == 0
+
+
+@pytest.mark.parametrize("who", ["wearer", "back_stop"])
+def test_erasure_reaches_the_records_the_coop_keeps(linked, who) -> None:  # type: ignore[no-untyped-def]
+    coop, kitchen = linked["coop"], linked["kitchen"]
+    boss = founder(kitchen)
+    kim = _kim(kitchen)
+    if who == "wearer":
+        kitchen.hats.define_hat(boss, "Baker", "Bread", [], ["bread"])
+        kitchen.hats.open_selection(boss, "baker")
+        select(kitchen, "baker", kim)
+    else:
+        kitchen.hats.name_back_stop(boss, "facilitator", kim)
+    sync(linked)
+    assert "Kim Cook" in str(coop.linked.linked_circles()[0].records)
+    # When: Kim leaves and asks for her data to be erased.
+    kitchen.people.leave(kim, kim)
+    kitchen.erasure.erase_person(boss, kim)
+    sync(linked)
+    # Then: the co-op holds her name nowhere: not in what it shows, not in the bodies it keeps.
+    assert "Kim Cook" not in str(coop.linked.linked_circles()[0].records)
+    assert coop.relations.relationship(kitchen.feed.node_id).refusals == []
+    held = [
+        decode_entry(decode_signed_entry(raw))
+        for raw in coop.store.held_entries(kitchen.feed.feed_id)
+    ]
+    hashes = [e.body_hash for e in held if e.type == CIRCLE_RECORDS]
+    assert hashes and all(
+        b"Kim Cook" not in body for body in coop.store.stored_data(hashes).values()
+    )
