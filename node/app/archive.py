@@ -9,7 +9,9 @@ SHA-256 of that document (32 bytes), so that no byte of the file can change unno
 - `bodies/<hash>`: every body the node holds for its own feed, named by its hash;
 - `logbook.json`: the circle's logbook (date and sentence of each recorded change);
 - `meetings.json`: the circle's meetings: attendance, absences told ahead, agenda, outcomes
-  and minutes.
+  and minutes;
+- `linked_records.json`: the hats' back-stops, and what linked circles sent this one (a
+  member circle's records and minutes; the records of the co-ops it is part of).
 
 The archive is the circle's own copy, made by the node's operator: it holds the whole record,
 confidential agenda items and their minutes included, each marked `"confidential": true`
@@ -97,6 +99,9 @@ def export_archive(node: CircleNode, path: Path, progress: Progress = _quiet) ->
         [_meeting(m) for m in node.records.list_meetings()] if node.records.is_founded else []
     )
     members["meetings.json"] = json.dumps(meetings, indent=1, ensure_ascii=False).encode()
+    members["linked_records.json"] = json.dumps(
+        linked_records(node), indent=1, ensure_ascii=False, default=str
+    ).encode()
     manifest = {
         "format": FORMAT,
         "node_id": node.feed.node_id,
@@ -132,6 +137,39 @@ def _meeting(meeting: Meeting) -> dict[str, Any]:
         "minutes": meeting.minutes,
         "confidential_minutes": meeting.confidential_minutes,
     }
+
+
+def linked_records(node: CircleNode) -> dict[str, Any]:
+    """The hats' back-stops, and each linked circle's records and minutes, as the API shows
+    them (names put back)."""
+    if not node.records.is_founded:
+        return {"back_stops": {}, "linked_circles": []}
+    circle = node.records.peek_circle()
+    stops = node.hats.back_stops()
+    back_stops = {}
+    for hat_id in circle.hats:
+        person = stops.back_stop(circle, hat_id) if stops is not None else None
+        if person is not None:
+            back_stops[hat_id] = {"person_id": person, "name": node.records.person_name(person)}
+    linked = []
+    for other in node.linked.linked_circles():
+        minutes, _ = node.linked.minutes(other.circle, 0, max(other.minutes, 1))
+        linked.append(
+            {
+                **vars(other),
+                "minutes": [
+                    {
+                        "meeting": m.meeting,
+                        "title": m.title,
+                        "held_on": m.held_on,
+                        "items": m.items,
+                        "minutes": m.minutes,
+                    }
+                    for m in minutes
+                ],
+            }
+        )
+    return {"back_stops": back_stops, "linked_circles": linked}
 
 
 @dataclass(frozen=True)

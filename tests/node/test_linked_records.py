@@ -10,6 +10,7 @@ kitchen, its founder (facilitator and secretary) and Kim Cook, who joins.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
@@ -21,9 +22,10 @@ from domain.meeting import Meeting
 from domain.values import CoopLink, Purpose
 from federation.feed import node_id
 from federation.verify import decode_entry, decode_signed_entry
+from node.app.archive import export_archive, verify_archive
 from node.app.linked_records import meeting_minutes
 from node.app.logbook import read_logbook
-from node.app.node import CircleNode
+from node.app.node import KNOWN_TYPES, CircleNode
 from node.network.messages import (
     CIRCLE_RECORDS,
     MEETING_MINUTES,
@@ -232,3 +234,29 @@ def test_erasure_reaches_the_records_the_coop_keeps(linked, who) -> None:  # typ
     assert hashes and all(
         b"Kim Cook" not in body for body in coop.store.stored_data(hashes).values()
     )
+
+
+def test_the_export_carries_back_stops_and_what_member_circles_sent(linked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    coop, kitchen = linked["coop"], linked["kitchen"]
+    boss = founder(kitchen)
+    kim = _kim(kitchen)
+    kitchen.hats.name_back_stop(boss, "facilitator", kim)
+    meeting = _june_meeting(kitchen)
+    kitchen.meetings.consent_minutes(boss, meeting)
+    sync(linked)
+
+    def exported(node: CircleNode) -> dict:  # type: ignore[type-arg]
+        path = tmp_path / f"{node.feed.node_id}.archive"
+        export_archive(node, path)
+        members = msgspec.msgpack.decode(path.read_bytes()[:-32], type=dict[str, bytes])
+        assert verify_archive(path, KNOWN_TYPES).logbook_lines > 0
+        return json.loads(members["linked_records.json"])  # type: ignore[no-any-return]
+
+    # The kitchen's export names the facilitator's back-stop.
+    assert exported(kitchen)["back_stops"] == {
+        "facilitator": {"person_id": kim, "name": "Kim Cook"}
+    }
+    # The co-op's holds the kitchen's records and minutes.
+    (member,) = exported(coop)["linked_circles"]
+    assert member["circle"] == kitchen.feed.node_id and member["link"] == "member"
+    assert [m["title"] for m in member["minutes"]] == ["June meeting"]

@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from node.http.api.circle import router as circle_routes
 from node.http.api.decisions import router as decision_routes
 from node.http.api.hats import router as hat_routes
+from node.http.api.linked_circles import router as linked_circle_routes
 from node.http.api.logbook import router as logbook_routes
 from node.http.api.meetings import router as meeting_routes
 from node.http.api.once import once
@@ -27,6 +28,7 @@ ROUTERS = (
     decision_routes,
     meeting_routes,
     relation_routes,
+    linked_circle_routes,
     logbook_routes,
 )
 

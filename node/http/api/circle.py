@@ -28,6 +28,9 @@ class HatOut(BaseModel):
     default_term_months: int
     kind: str
     wearers: list[str] = Field(description="Person ids of who wears it now")
+    back_stop: str | None = Field(
+        None, description="Person id of who steps in when a wearer cannot, if one is named"
+    )
 
 
 class TermOut(BaseModel):
@@ -87,6 +90,7 @@ def circle_out(node: CircleNode) -> CircleOut:
     # Of the legal entity, the member API shows the registered name only.
     del profile["legal_number"], profile["legal_registry"]
     today = node.clock().date()
+    stops = node.hats.back_stops()
     return CircleOut(
         id=str(circle.id),
         node_id=node.feed.node_id if node.feed.keys else "",
@@ -113,7 +117,11 @@ def circle_out(node: CircleNode) -> CircleOut:
             for p in circle.participants.values()
         ],
         hats=[
-            HatOut(**{**vars(h), "kind": str(h.kind)}, wearers=circle.wearers(h.hat_id))
+            HatOut(
+                **{**vars(h), "kind": str(h.kind)},
+                wearers=circle.wearers(h.hat_id),
+                back_stop=stops.back_stop(circle, h.hat_id) if stops is not None else None,
+            )
             for h in circle.hats.values()
         ],
         terms_ending=[

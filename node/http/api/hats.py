@@ -31,6 +31,11 @@ class Wearer(BaseModel):
     selection_id: str | None = Field(description="The selection that gave the hat, if any")
 
 
+class BackStop(BaseModel):
+    person_id: str
+    name: str
+
+
 class HatView(BaseModel):
     hat_id: str
     name: str
@@ -40,6 +45,9 @@ class HatView(BaseModel):
     default_term_months: int
     kind: str = Field(description="process, operational or team")
     wearers: list[Wearer] = Field(description="Who wears it now, and their terms")
+    back_stop: BackStop | None = Field(
+        None, description="Who steps in when a wearer cannot, if the circle named someone"
+    )
 
 
 def hat_view(node: CircleNode, hat_id: str) -> HatView:
@@ -57,7 +65,16 @@ def _hat_view(node: CircleNode, circle: Circle, hat: HatDefinition) -> HatView:
         default_term_months=hat.default_term_months,
         kind=str(hat.kind),
         wearers=[_wearer(node, t) for t in circle.terms if t.hat_id == hat.hat_id],
+        back_stop=_back_stop(node, circle, hat.hat_id),
     )
+
+
+def _back_stop(node: CircleNode, circle: Circle, hat_id: str) -> BackStop | None:
+    stops = node.hats.back_stops()
+    person_id = stops.back_stop(circle, hat_id) if stops is not None else None
+    if person_id is None:
+        return None
+    return BackStop(person_id=person_id, name=name_of(node, person_id))
 
 
 def _wearer(node: CircleNode, term: HatTerm) -> Wearer:
@@ -124,6 +141,28 @@ class Renewal(BaseModel):
 def renew_hat(node: Node, by: Person, hat_id: str, body: Renewal) -> HatView:
     node.hats.renew_hat(by, hat_id, body.person_id, body.review_date)
     return hat_view(node, hat_id)
+
+
+class BackStopIn(BaseModel):
+    person_id: Ref = Field(description="Who steps in when the hat's wearer cannot")
+
+
+@router.post(
+    "/hats/{hat_id}/back-stop",
+    summary="Record the hat's back-stop the circle named (the secretary), replacing any other",
+)
+def name_back_stop(node: Node, by: Person, hat_id: str, body: BackStopIn) -> HatView:
+    node.hats.name_back_stop(by, hat_id, body.person_id)
+    return hat_view(node, hat_id)
+
+
+@router.delete(
+    "/hats/{hat_id}/back-stop",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Record that the circle names no back-stop for the hat any more (the secretary)",
+)
+def clear_back_stop(node: Node, by: Person, hat_id: str) -> None:
+    node.hats.clear_back_stop(by, hat_id)
 
 
 class TakeOff(BaseModel):

@@ -99,6 +99,7 @@ def everyone(node: CircleNode | None = None) -> Everyone:
         "token_id": [world.token_ids["gus"]],
         "other": others,
         "co_op": others,
+        "circle": others,
         "proposal": [proposal],
         "request_id": [proposal],
         "number": ["1", "0"],

@@ -31,6 +31,7 @@ def test_a_hat_is_defined_and_someone_selected_for_it(circle: Circle) -> None:
         "default_term_months": 6,
         "kind": "operational",
         "wearers": [],
+        "back_stop": None,
     }
     assert_problem(
         c.post("cleo", "/hats", HAT),

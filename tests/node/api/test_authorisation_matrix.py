@@ -193,6 +193,22 @@ def seat(w: Everyone) -> dict[str, str]:
     return {"co_op": w.records["other"][0], "proposal": _p(w)}
 
 
+def member_circle(w: Everyone) -> dict[str, str]:
+    """The peer (Garden) applied to be part of this circle, and the circle admitted it."""
+    garden = w.records["other"][0]
+    consent_to(w.peer, "apply_to_coop", {"circle": w.node.feed.node_id})
+    push = w.peer.outbox.pending_push(w.node.feed.feed_id)
+    assert push is not None
+    w.node.intake.receive_push(push)
+    consent_to(w.node, "admit_member", {"circle": garden})
+    return {"circle": garden}
+
+
+def back_stop_named(w: Everyone) -> dict[str, str]:
+    w.node.hats.name_back_stop(w.ids["ada"], "facilitator", w.ids["cleo"])
+    return {"hat_id": "facilitator"}
+
+
 def token_of_gus(w: Everyone) -> dict[str, str]:
     return {"token_id": w.token_ids["gus"]}
 
@@ -239,6 +255,11 @@ API: dict[tuple[str, str], Rule] = {
     ("GET", "/api/support-requests/{request_id}"): read(support_request),
     ("GET", "/api/peers"): read(),
     ("GET", "/api/logbook"): read(),
+    # What linked circles sent: anyone signed in here reads it (minutes are open to all).
+    ("GET", "/api/linked-circles"): read(),
+    ("GET", "/api/linked-circles/{circle}"): read(member_circle),
+    ("GET", "/api/linked-circles/{circle}/decisions"): read(member_circle),
+    ("GET", "/api/linked-circles/{circle}/minutes"): read(member_circle),
     # The circle and its people.
     ("POST", "/api/circle/activate"): Rule(FULL, why="full participants start its work"),
     ("POST", "/api/people"): Rule(SECRETARY, body={"name": "Dora"}, why="records keeper"),
@@ -269,6 +290,10 @@ API: dict[tuple[str, str], Rule] = {
         hat("facilitator"),
         lambda w: {"person_id": w.ids["ben"], "review_date": DATE},
     ),
+    ("POST", "/api/hats/{hat_id}/back-stop"): Rule(
+        SECRETARY, hat("facilitator"), lambda w: {"person_id": w.ids["cleo"]}, "records keeper"
+    ),
+    ("DELETE", "/api/hats/{hat_id}/back-stop"): Rule(SECRETARY, back_stop_named),
     ("POST", "/api/hats/{hat_id}/take-off"): Rule(
         frozenset({"ben", "ada"}),
         hat("facilitator"),
