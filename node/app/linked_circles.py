@@ -1,5 +1,7 @@
 """Reading what linked circles sent: a co-op's member circles (and, at a member circle, its
 co-op), their records, decisions in force and minutes, with the names kept apart put back.
+Their decisions come from their public decision records (`PeerView`), their records and
+minutes from what they sent this circle (node/app/linked_view.py).
 
 Queries only: the records are kept as they arrive (node/app/linked_view.py). Anyone signed in
 at this node reads them (the co-op's minutes are open to all its members)."""
@@ -12,7 +14,7 @@ from typing import Any
 
 from domain.errors import NotFound
 from domain.relationships import Relationship
-from domain.values import CoopLink
+from domain.values import IN_FORCE, CoopLink, DecisionStatus
 from federation.feed import feed_id_from_node_id
 from node.app.linked_view import LinkedMinutes, LinkedRecords, linked_minutes_id, linked_records_id
 from node.app.records import CircleRecords
@@ -40,7 +42,7 @@ class LinkedDecision:
     decision: str
     kind: str
     title: str
-    text: str  # from its `decision.record`, if this node holds it
+    text: str
     status: str
     review_date: date
     review_due: bool
@@ -64,25 +66,32 @@ class LinkedCircles:
         return self._linked(rel)
 
     def decisions(self, other: str, reviews_due: bool = False) -> list[LinkedDecision]:
-        """Its decisions in force as it last sent them (those due for review, if asked),
-        soonest review first; their text from the decision records this node holds."""
-        kept = self.linked_circle(other).records
+        """Its decisions in force (those due for review, if asked), soonest review first, from
+        the public decision records this node took from its feed (one aggregate, kept as they
+        arrive: PeerView)."""
+        self.linked_circle(other)
         view = self._relations.peer_view(feed_id_from_node_id(other))
-        texts = view.decisions if view is not None else {}
-        due = set(kept.get("reviews_due", []))
-        return [
-            LinkedDecision(
-                decision=d["decision"],
-                kind=d["kind"],
-                title=d["title"],
-                text=texts.get(d["decision"], {}).get("text", ""),
-                status=d["status"],
-                review_date=date.fromisoformat(d["review_date"]),
-                review_due=d["decision"] in due,
+        today = self._records.today()
+        found = []
+        for d in view.decisions.values() if view is not None else ():
+            if d["status"] not in IN_FORCE:
+                continue
+            review_date = date.fromisoformat(d["review_date"])
+            due = d["status"] == DecisionStatus.REVIEW_DUE or review_date <= today
+            if reviews_due and not due:
+                continue
+            found.append(
+                LinkedDecision(
+                    decision=d["decision_id"],
+                    kind=d["kind"],
+                    title=d["title"],
+                    text=d["text"],
+                    status=d["status"],
+                    review_date=review_date,
+                    review_due=due,
+                )
             )
-            for d in kept.get("decisions", [])
-            if not reviews_due or d["decision"] in due
-        ]
+        return sorted(found, key=lambda d: (d.review_date, d.title))
 
     def minutes(self, other: str, offset: int, limit: int) -> tuple[list[LinkedMinutes], int]:
         """A window of the minutes it sent, the latest first, and how many there are: only

@@ -198,11 +198,12 @@ def _link(e: Any, c: _Context) -> str:
 
 
 def _records_arrived(e: Any, c: _Context) -> str:
-    records = e.records
+    hats = e.records.get("hats", [])
+    worn = sum(1 for hat in hats if hat["wearers"])
+    stops = sum(1 for hat in hats if hat["back_stop"])
     return (
-        f"{c.circle(e.other)} sent its records: {len(records.get('hats', []))} hats, "
-        f"{len(records.get('decisions', []))} decisions in force, "
-        f"{len(records.get('reviews_due', []))} due for review"
+        f"{c.circle(e.other)} sent its records: its aim, {worn} of its {len(hats)} hats worn, "
+        f"{stops} with a back-stop"
     )
 
 

@@ -195,27 +195,16 @@ class HatRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     back_stop_name: str  # their name (personal data), or ""
 
 
-class DecisionInForce(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """A decision in force (its text travels in its own `decision.record`)."""
-
-    decision: str  # the decision's id
-    kind: str
-    title: str
-    status: str
-    review_date: date
-
-
 class CircleRecords(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A circle's records for a circle it is linked to (its co-op, or a member circle): its
-    aim, its hats with their wearers and back-stops, its decisions in force, its reviews due."""
+    aim, and its hats with their wearers and back-stops. Its decisions in force and those due
+    for review travel one by one, in their own public `decision.record`."""
 
     to: str
     aim: str
     mission_link: str | None  # how the aim serves the co-op's mission, if it says
     status: str
     hats: list[HatRecord]
-    decisions: list[DecisionInForce]
-    reviews_due: list[str]  # the ids of the decisions above whose review is due
 
 
 class MinutesItem(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

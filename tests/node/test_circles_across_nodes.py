@@ -17,7 +17,6 @@ from federation.wire import encode
 from node.app.node import KNOWN_TYPES, CircleNode
 from node.app.persistence import open_node
 from node.network.messages import (
-    CIRCLE_RECORDS,
     CONSENT_ANSWER,
     COOP_ADMIT,
     DECISION_RECORD,
@@ -107,8 +106,7 @@ def test_circles_across_four_nodes(
     assert view is not None and view.summary["aim"] == "The aim of Kitchen circle"
     assert "Adopt policy" in view.summary["policies"]
     # An everyday decision changes nothing the summary holds (it is no policy and its review
-    # is ahead): the co-op gets its record, and no summary is worked out or sent again; the
-    # kitchen's records for the co-op (its decisions in force) follow it.
+    # is ahead): the co-op gets its record, and no summary is worked out or sent again.
     cook = kitchen.hats.define_hat(founder(kitchen), "Cook", "Cooks", [], ["menus"])
     select(kitchen, cook, founder(kitchen))
     sync(nodes)
@@ -119,7 +117,7 @@ def test_circles_across_four_nodes(
         founder(kitchen), cook, "menus", "Soup on Mondays", "Soup"
     )
     types = [decode_entry(signed).type for signed in kitchen.feed.own_entries(head, 10)]
-    assert types == [DECISION_RECORD, CIRCLE_RECORDS]
+    assert types == [DECISION_RECORD]
     sync(nodes)
     seen = coop.relations.peer_view(kitchen.feed.feed_id)
     assert seen is not None and seen.summary == summary

@@ -94,22 +94,37 @@ def test_a_member_circle_records_reach_its_coop_with_back_stops(linked) -> None:
     assert shown["wearers"][0]["name"] == "kitchen founder"
     assert member.records["aim"] == "Care"
     assert coop.relations.relationship(kitchen.feed.node_id).refusals == []
+    # And the co-op's logbook names what arrived.
+    lines = [entry.text for entry in read_logbook(coop)]
+    assert "kitchen sent its records: its aim, 2 of its 4 hats worn, 1 with a back-stop" in lines
 
 
-def test_decisions_in_force_and_reviews_due_reach_the_coop(linked) -> None:  # type: ignore[no-untyped-def]
+def test_decisions_in_force_and_reviews_due_reach_the_coop(linked, clock) -> None:  # type: ignore[no-untyped-def]
     coop, kitchen = linked["coop"], linked["kitchen"]
-    # Given: the kitchen adopts a policy.
-    consent_to(kitchen, Purpose.ADOPT_POLICY, {}, title="Compost the scraps")
+    boss = founder(kitchen)
+    # Given: the kitchen adopts a policy, and its facilitator takes an everyday decision.
+    consent_to(kitchen, Purpose.ADOPT_POLICY, {}, title="Compost the scraps", text="Weekly")
+    head = kitchen.feed.own_feed().head
+    kitchen.decisions.take_everyday_decision(boss, "facilitator", "meetings", "Soup", "Mondays")
+    # The everyday decision sends its public record alone: the records body does not read
+    # every decision of the circle at each one (their records carry them).
+    assert [decode_entry(s).type for s in kitchen.feed.own_entries(head, 10)] == ["decision.record"]
     sync(linked)
-    # Then: the co-op lists it as in force, its text from its public decision record.
-    (decision,) = coop.linked.decisions(kitchen.feed.node_id)
-    assert (decision.kind, decision.title, decision.review_due) == (
-        "policy",
-        "Compost the scraps",
-        False,
-    )
-    assert decision.text
+    # Then: the co-op lists both as in force, soonest review first (the everyday decision's
+    # review comes after six months, the policy's after a year).
+    decisions = coop.linked.decisions(kitchen.feed.node_id)
+    assert [(d.kind, d.title, d.text, d.review_due) for d in decisions] == [
+        ("operational", "Soup", "Mondays", False),
+        ("policy", "Compost the scraps", "Weekly", False),
+    ]
     assert coop.linked.decisions(kitchen.feed.node_id, reviews_due=True) == []
+    # When: seven months pass and the kitchen's calendar marks the soup's review due.
+    clock.advance(days=210)
+    kitchen.decisions.update_due_dates()
+    sync(linked)
+    # Then: the co-op lists it as due for review.
+    (due,) = coop.linked.decisions(kitchen.feed.node_id, reviews_due=True)
+    assert (due.title, due.status) == ("Soup", "review_due")
 
 
 def test_consented_minutes_reach_the_coop_and_the_logbook_names_them(linked) -> None:  # type: ignore[no-untyped-def]
@@ -193,9 +208,7 @@ def test_records_from_a_circle_that_is_not_linked_are_refused(linked) -> None:  
     to = coop.feed.node_id
     minutes = MeetingMinutes(to, "m1", "July", date(2026, 7, 1), [], "Met")
     send(kitchen, to, MEETING_MINUTES, encode_body(minutes))
-    send(
-        kitchen, to, CIRCLE_RECORDS, encode_body(CircleRecords(to, "A", None, "active", [], [], []))
-    )
+    send(kitchen, to, CIRCLE_RECORDS, encode_body(CircleRecords(to, "A", None, "active", [])))
     sync(linked)
     # Then: the co-op refuses both, and keeps nothing new.
     refusals = coop.relations.relationship(kitchen.feed.node_id).refusals

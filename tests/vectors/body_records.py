@@ -213,16 +213,6 @@ def records(
                         back_stop_name="",
                     ),
                 ],
-                decisions=[
-                    m.DecisionInForce(
-                        decision=EVERYDAY_DECISION_ID,
-                        kind="operational",
-                        title="New rota from February",
-                        status="review_due",
-                        review_date=date(2026, 7, 1),
-                    )
-                ],
-                reviews_due=[EVERYDAY_DECISION_ID],
             ),
             False,
         ),

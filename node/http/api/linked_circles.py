@@ -1,6 +1,7 @@
 """What linked circles sent this one: at a co-op, each member circle's records (aim, hats with
-their wearers and back-stops, decisions in force, reviews due) and its meetings' minutes; at a
-member circle, its co-op's records. Anyone signed in here reads them."""
+their wearers and back-stops), its decisions in force and due for review (from its public
+decision records) and its meetings' minutes; at a member circle, its co-op's. Anyone signed
+in here reads them."""
 
 from __future__ import annotations
 
@@ -44,8 +45,6 @@ class LinkedCircleOut(BaseModel):
     mission_link: str | None = Field(description="How its aim serves the co-op's mission")
     status: str | None
     hats: list[LinkedHatOut]
-    decisions_in_force: int
-    reviews_due: int
     minutes: int = Field(description="How many meetings' minutes it sent")
 
 
@@ -59,8 +58,6 @@ def _out(linked: LinkedCircle) -> LinkedCircleOut:
         mission_link=records.get("mission_link"),
         status=records.get("status"),
         hats=[LinkedHatOut(**hat) for hat in records.get("hats", [])],
-        decisions_in_force=len(records.get("decisions", [])),
-        reviews_due=len(records.get("reviews_due", [])),
         minutes=linked.minutes,
     )
 
@@ -83,7 +80,7 @@ class LinkedDecisionOut(BaseModel):
     decision: str = Field(description="The decision's id in that circle")
     kind: str = Field(description="policy or operational (everyday)")
     title: str
-    text: str = Field(description="From its public decision record ('' if not held here)")
+    text: str
     status: str
     review_date: date
     review_due: bool
@@ -91,7 +88,8 @@ class LinkedDecisionOut(BaseModel):
 
 @router.get(
     "/linked-circles/{circle}/decisions",
-    summary="A linked circle's decisions in force, soonest review first (paginated)",
+    summary="A linked circle's policies and everyday decisions in force, soonest review first "
+    "(paginated)",
 )
 def linked_decisions(
     node: Node,
