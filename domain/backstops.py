@@ -38,8 +38,7 @@ class BackStops(Copied, Aggregate):
         """A circle's back-stops, none named yet."""
         return cls(circle_id=circle.id)
 
-    @event("Opened")
-    def __init__(self, circle_id: UUID) -> None:
+    def __init__(self, circle_id: UUID) -> None:  # its `Created` event: no line in the logbook
         self.circle_id = circle_id
         self.by_hat: dict[str, str] = {}
 

@@ -39,8 +39,7 @@ class LinkedRecords(Copied, Aggregate):
     def create_id(other: str, **kwargs: Any) -> UUID:
         return linked_records_id(other)
 
-    @event("Opened")
-    def __init__(self, other: str) -> None:
+    def __init__(self, other: str) -> None:  # its `Created` event: no line in the logbook
         self.other = other
         self.records: dict[str, Any] = {}  # the last `circle.records`, without names
         self.minutes: list[str] = []  # the meetings whose minutes came, oldest first

@@ -32,6 +32,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, DomainEvent
 
+from domain.backstops import BackStops
 from domain.circle import Circle
 from domain.consent import ConsentProcess
 from domain.decision import Decision
@@ -45,6 +46,7 @@ from domain.support import SupportRequest
 from node.app.credentials import Credentials
 from node.app.held_messages import HeldMessages
 from node.app.idempotency import CarriedOut
+from node.app.linked_view import LinkedMinutes, LinkedRecords
 from node.app.logbook import DESCRIBE, describer
 from node.app.peer_view import PeerView, RemotePerson
 from node.app.published_records import PROFILE_EVENTS, SUMMARY_EVENTS
@@ -105,6 +107,14 @@ SAYS_NOTHING: dict[type[Aggregate], set[type[Any]]] = {
         SupportRequest.OfferReceived,
         SupportRequest.OutcomeReceived,
     },
+    # Consented minutes go to the co-op (`meeting.minutes`); the steps before, nowhere.
+    Meeting: {
+        Meeting.Scheduled,
+        Meeting.AttendanceRecorded,
+        Meeting.AgendaConsented,
+        Meeting.ItemDecided,
+        Meeting.MinutesRecorded,
+    },
 }
 
 # The aggregates whose story the logbook tells, and those it leaves out.
@@ -117,8 +127,11 @@ TOLD: set[type[Aggregate]] = {
     Meeting,
     Relationship,
     SupportRequest,
+    BackStops,
+    LinkedRecords,
 }
 NOT_TOLD: set[type[Aggregate]] = {
+    LinkedMinutes,
     PersonalDetails,
     Register,
     Index,
