@@ -14,11 +14,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import InvalidRequest, NotPermitted, WrongStage
-from domain.hats import find_hat, wearers
+from domain.errors import InvalidRequest, WrongStage
+from domain.hats import check_wearer, find_hat, wearers, worn_by
 from domain.membership import CircleRecords, check_can_act, check_open, check_records_keeper
 from domain.records import Copied
-from domain.values import ACTING, Level
+from domain.values import ACTING
 
 
 def back_stops_id(circle_id: UUID) -> UUID:
@@ -48,12 +48,13 @@ class BackStops(Copied, Aggregate):
         check_records_keeper(circle, by, "record a hat's back-stop")
         hat = find_hat(circle.hats, hat_id)
         participant = check_can_act(circle, person_id)
-        if participant.level == Level.GUEST:
-            raise NotPermitted("Guests do not wear hats, so they do not step in for a wearer")
         if person_id in wearers(circle.terms, hat_id):
             raise InvalidRequest(
                 f"This person wears the {hat.name.lower()} hat; its back-stop is someone else"
             )
+        # Who steps in must be able to wear the hat (a guest cannot; the delegate is never
+        # the leader's back-stop, nor the other way round).
+        check_wearer(hat, participant, worn_by(circle.terms, person_id), again=False)
         if self.by_hat.get(hat_id) == person_id:
             raise InvalidRequest(f"This person is already the {hat.name.lower()}'s back-stop")
         self._named(hat_id, person_id)
@@ -76,12 +77,13 @@ class BackStops(Copied, Aggregate):
         del self.by_hat[hat_id]
 
     def back_stop(self, circle: CircleRecords, hat_id: str) -> str | None:
-        """Who steps in for the hat now: its back-stop while they still act in the circle
-        (someone who stepped back or left steps in for nobody, though the record keeps them
-        until the circle names another)."""
+        """Who steps in for the hat now: its back-stop while they still act in the circle and
+        do not wear the hat themselves (someone who stepped back, left, or was selected for
+        the hat steps in for nobody, though the record keeps them until the circle names
+        another)."""
         person_id = self.by_hat.get(hat_id)
-        if person_id is None:
-            return None
+        if person_id is None or person_id in wearers(circle.terms, hat_id):
+            return None  # none named, or they wear the hat now themselves
         participant = circle.participants.get(person_id)
         return person_id if participant is not None and participant.status in ACTING else None
 

@@ -7,11 +7,13 @@ Cast as in conftest: Ada (secretary), Ben (facilitator), Cleo (care commons orga
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from domain.backstops import BackStops, back_stops_id
 from domain.errors import InvalidRequest, NotFound, NotPermitted, WrongStage
-from domain.hats import FACILITATOR
+from domain.hats import DELEGATE, FACILITATOR, LEADER
 from tests.domain.conftest import FOUNDED, ORGANISER
 
 
@@ -53,6 +55,15 @@ def test_a_back_stop_is_changed_by_naming_another_and_cleared(circle, back_stops
     assert back_stops.by_hat == {}
 
 
+def test_a_back_stop_selected_for_the_hat_steps_in_for_nobody(circle, back_stops):
+    # Given: Dan is the organiser's back-stop.
+    back_stops.name_back_stop(circle, "ada", ORGANISER, "dan")
+    # When: Dan puts on the organiser hat too (an operational hat has several wearers).
+    circle.put_on_hat(ORGANISER, "dan", FOUNDED, date(2026, 12, 1))
+    # Then: he does not step in for himself.
+    assert back_stops.back_stop(circle, ORGANISER) is None
+
+
 def test_someone_who_stepped_back_steps_in_for_nobody(circle, back_stops):
     # Given Dan is the facilitator's back-stop.
     back_stops.name_back_stop(circle, "ada", FACILITATOR, "dan")
@@ -68,18 +79,23 @@ def test_someone_who_stepped_back_steps_in_for_nobody(circle, back_stops):
 @pytest.mark.parametrize(
     ("by", "hat_id", "person_id", "error", "match"),
     [
-        ("dan", FACILITATOR, "eli", NotPermitted, "Only the secretary can record a hat's back-"),
+        ("cleo", FACILITATOR, "eli", NotPermitted, "Only the secretary can record a hat's back-"),
         ("ada", "baker", "dan", NotFound, "The circle has no hat 'baker'"),
         ("ada", FACILITATOR, "gus", NotPermitted, "Guests do not wear hats"),
         ("ada", FACILITATOR, "ben", InvalidRequest, "This person wears the facilitator hat"),
         ("ada", FACILITATOR, "zoe", NotFound, "not a participant"),
+        ("ada", DELEGATE, "eli", NotPermitted, "The delegate must be a full participant"),
+        ("ada", DELEGATE, "dan", NotPermitted, "never the same person"),
     ],
 )
 def test_refusals_to_name_a_back_stop_change_nothing(
     circle, back_stops, unchanged, by, hat_id, person_id, error, match
 ):
+    # Given: Dan is the circle's leader.
+    circle.put_on_hat(LEADER, "dan", FOUNDED, date(2026, 12, 1))
     # When someone other than the secretary records a back-stop, or for a hat the circle has
-    # not, or names a guest, the wearer or a stranger: refused, and nothing changes.
+    # not, or names a guest, the wearer, a stranger, or someone who could not wear the hat:
+    # refused, and nothing changes.
     with unchanged(back_stops, circle), pytest.raises(error, match=match):
         back_stops.name_back_stop(circle, by, hat_id, person_id)
 
