@@ -38,8 +38,8 @@ class LinkedCircleOut(BaseModel):
     circle: str = Field(description="The circle's node id")
     name: str
     link: str = Field(
-        description="member (part of this circle), withdrawn (was), or coop (this circle is "
-        "part of it)"
+        description="member (part of this circle), coop (this circle is part of it), or "
+        "withdrawn (one of them was part of the other, and went its own way)"
     )
     aim: str | None = Field(description="Its aim, as it last sent its records (None: not yet)")
     mission_link: str | None = Field(description="How its aim serves the co-op's mission")
