@@ -107,13 +107,20 @@ SAYS_NOTHING: dict[type[Aggregate], set[type[Any]]] = {
         SupportRequest.OfferReceived,
         SupportRequest.OutcomeReceived,
     },
-    # Consented minutes go to the co-op (`meeting.minutes`); the steps before, nowhere.
+    # Consented minutes go to the co-op (`meeting.minutes`); the steps before, nowhere (and
+    # what is confidential never: node/app/confidential.py).
     Meeting: {
         Meeting.Scheduled,
+        Meeting.AbsenceTold,
         Meeting.AttendanceRecorded,
         Meeting.AgendaConsented,
+        Meeting.AgendaWithConfidentialItemsConsented,
+        Meeting.ConfidentialItemsNamed,
+        Meeting.GuestsLeft,
         Meeting.ItemDecided,
+        Meeting.ConfidentialItemDecided,
         Meeting.MinutesRecorded,
+        Meeting.ConfidentialMinutesRecorded,
     },
 }
 

@@ -12,18 +12,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from types import SimpleNamespace
 
 import msgspec
 import pytest
 
-from domain.circle import Circle
-from domain.meeting import Meeting
-from domain.values import CoopLink, Purpose
-from federation.feed import node_id
+from domain.records import AgendaItem
+from domain.values import Purpose
 from federation.verify import decode_entry, decode_signed_entry
 from node.app.archive import export_archive, verify_archive
-from node.app.linked_records import meeting_minutes
 from node.app.logbook import read_logbook
 from node.app.node import KNOWN_TYPES, CircleNode
 from node.network.messages import (
@@ -156,28 +152,35 @@ def test_consented_minutes_reach_the_coop_and_the_logbook_names_them(linked) -> 
     assert "kitchen sent its minutes of 'June meeting' (held 2026-06-03)" in lines
 
 
-def test_a_confidential_item_is_in_no_minutes_sent() -> None:
-    """Confidential items never leave the node: neither the item's title nor its outcome is
-    in the `meeting.minutes` body (the minutes' text never holds them: they are kept apart)."""
-    circle = Circle.found(name="K", aim="A", domain="D", founder_id="ada", today=date(2026, 1, 1))
-    meeting = Meeting.schedule(circle, "ada", "June meeting", datetime(2026, 6, 3, tzinfo=UTC))
-    meeting.record_attendance(circle, "ada", ["ada"])
-    meeting.consent_agenda(circle, "ada", ["The rota", "A member's health"])
-    meeting.record_item_decided(circle, "ada", 1, "Agreed")
-    meeting.record_item_decided(circle, "ada", 2, "Leave granted to Kim")
-    meeting.agenda[1].confidential = True  # as the meeting's confidential item would be
-    meeting.record_minutes(circle, "ada", "The rota was agreed.")
-    meeting.consent_minutes(circle, "ada")
-    node = SimpleNamespace(
-        relationships=lambda: [SimpleNamespace(coop=CoopLink.MEMBER_OF, other=node_id(bytes(32)))]
+def test_a_confidential_item_is_in_no_minutes_sent(linked) -> None:  # type: ignore[no-untyped-def]
+    """Confidential items never leave the node: neither the item's title, nor its outcome, nor
+    the minutes of confidential items are in any entry the kitchen sends, nor at the co-op."""
+    coop, kitchen = linked["coop"], linked["kitchen"]
+    boss = founder(kitchen)
+    meeting = kitchen.meetings.schedule_meeting(
+        boss, "June meeting", datetime(2026, 6, 3, 18, 0, tzinfo=UTC)
     )
+    kitchen.meetings.record_attendance(boss, meeting, [boss])
+    agenda = [AgendaItem("The rota"), AgendaItem("A member's health", confidential=True)]
+    kitchen.meetings.consent_agenda(boss, meeting, agenda)
+    kitchen.meetings.record_item_decided(boss, meeting, 1, "Agreed")
+    kitchen.meetings.record_item_decided(boss, meeting, 2, "Leave granted to Kim")
+    kitchen.meetings.record_minutes(boss, meeting, "The rota was agreed.", "Kim rests a month")
+    head = kitchen.feed.own_feed().head
 
-    (entry,) = meeting_minutes(node, meeting, None)  # type: ignore[arg-type]
+    kitchen.meetings.consent_minutes(boss, meeting)
+    sync(linked)
 
-    assert b"health" not in entry.body and b"Leave granted" not in entry.body
-    record = decode_body(MEETING_MINUTES, entry.body)
-    assert isinstance(record, MeetingMinutes)
-    assert [item.title for item in record.items] == ["The rota"]
+    (sent,) = _sent(kitchen, head, MEETING_MINUTES)
+    assert isinstance(sent, MeetingMinutes)
+    assert [(item.title, item.outcome) for item in sent.items] == [("The rota", "Agreed")]
+    bodies = kitchen.store.stored_data(
+        [decode_entry(e).body_hash for e in kitchen.feed.own_entries(0, 1000)]
+    )
+    for secret in (b"health", b"Leave granted", b"rests a month"):
+        assert not any(secret in body for body in bodies.values())
+    (kept,), _ = coop.linked.minutes(kitchen.feed.node_id, 0, 10)
+    assert "health" not in str(vars(kept)) and "rests" not in str(vars(kept))
 
 
 def test_the_coop_tells_its_member_circles_its_back_stops(linked) -> None:  # type: ignore[no-untyped-def]
