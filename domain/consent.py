@@ -4,7 +4,8 @@ A proposal passes when no full participant holds a paramount, reasoned objection
 participants consent or object; objections carry their argument and are integrated (amend,
 shorten the term, add a measure) by a full or learning participant (guests take part in the
 rounds, not in changing what is decided) before the round repeats. The circle's absentee
-policy says what the silence of an absent full participant means.
+policy says what the silence of an absent full participant means, and its quorum how many
+must take part for the round to count (domain/round_end.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from domain.membership import (
     check_wears,
 )
 from domain.records import Answer, Copied, IntegrationRecord, Objection, RoundRecord
+from domain.round_end import circle_seat, closing_record
 from domain.values import (
     FINAL_STAGES,
     AbsenteePolicy,
@@ -107,16 +109,22 @@ class ConsentProcess(Copied, Aggregate):
                 "The circle's rules decide this by formal vote; record the vote's result instead"
             )
 
-    def _check_may_answer(self, circle: Circle, by: str, now: datetime) -> None:
+    def _check_may_answer(
+        self, circle: Circle, by: str, now: datetime, *, changing: bool = False
+    ) -> None:
+        """Refuse an answer (or, `changing`, a change of answer) that the round cannot take."""
         self.check_circle(circle)
-        self.check_stage(Stage.CONSENT_ROUND, doing="answer the consent round")
+        doing = "change an answer" if changing else "answer the consent round"
+        self.check_stage(Stage.CONSENT_ROUND, doing=doing)
         self._check_by_consent()
         self._check_before_deadline(now)
         check_full_participant(
             circle, by, "consent or object; learning participants and guests speak, not block"
         )
-        if by in self.answers:
-            raise InvalidRequest("You have already answered in this round")
+        if changing and by not in self.answers:
+            raise WrongStage("You have not answered in this round yet; consent or object instead")
+        if not changing and by in self.answers:
+            raise WrongStage("You have already answered in this round; change your answer instead")
 
     # The consent round.
 
@@ -203,7 +211,7 @@ class ConsentProcess(Copied, Aggregate):
             )
         seat = circle_seat(other)
         if seat in self.answers:
-            raise InvalidRequest("That circle has already answered in this round")
+            raise WrongStage("That circle has already answered in this round")
         if consents:
             self._consented(seat, argument.strip())
         else:
@@ -226,51 +234,62 @@ class ConsentProcess(Copied, Aggregate):
     def _objection_withdrawn(self, number: int) -> None:
         self.objections[number - 1].withdrawn = True
 
+    def change_answer(
+        self, circle: Circle, by: str, consents: bool, text: str, now: datetime
+    ) -> int | None:
+        """Change one's own answer before the round closes. To consent withdraws one's open
+        objection of this round; to object raises a new objection, with its argument (returns
+        its number). Someone who has not answered yet answers instead."""
+        self._check_may_answer(circle, by, now, changing=True)
+        if consents == self.answers[by].consents and (consents or self._objecting(by)):
+            raise InvalidRequest(
+                "That is your answer already" if consents else "Your objection already stands"
+            )
+        if not consents:
+            text = required_text(text, "An objection needs its argument")
+        self._answer_changed(by, consents, text.strip())
+        return None if consents else self.objections[-1].number
+
+    @event("AnswerChanged")
+    def _answer_changed(self, person_id: str, consents: bool, text: str) -> None:
+        # Answered in the round itself now, even if first given in advance.
+        self.answers[person_id] = Answer(person_id, consents, text)
+        if consents:
+            for objection in self._objecting(person_id):
+                objection.withdrawn = True
+        else:
+            number = len(self.objections) + 1
+            self.objections.append(Objection(number, person_id, text, self.round_number))
+
+    def _objecting(self, person_id: str) -> list[Objection]:
+        """The person's objections of the current round that still stand."""
+        return [
+            o
+            for o in self.objections
+            if o.person_id == person_id and o.round == self.round_number and o.is_open
+        ]
+
     def close_consent_round(self, circle: Circle, by: str, now: datetime) -> str:
         """Close the round; returns the stage it leads to (consented, integrating, lapsed)."""
         self.check_circle(circle)
         self.check_stage(Stage.CONSENT_ROUND, doing="close the consent round")
         self._check_by_consent()
         check_facilitator(circle, by, "close the consent round")
-        unanswered = [c for c in self.asked_circles if circle_seat(c) not in self.answers]
-        if unanswered and not (self.mode == Mode.ASYNC and self.deadline and now >= self.deadline):
-            raise WrongStage(
-                f"Waiting for {len(unanswered)} linked circle(s) to answer by their own consent "
-                "process"
-            )
-        full = [*circle.full_participants(), *map(circle_seat, self.asked_circles)]
-        missing = sorted(set(full) - set(self.answers))
-        blocking = [o.number for o in self.objections if o.round == self.round_number and o.is_open]
-        policy = circle.rules.absentee_policy
-        before_deadline = self.mode == Mode.ASYNC and (self.deadline is None or now < self.deadline)
-        if blocking:
-            outcome = Stage.INTEGRATING
-        elif not missing:
-            outcome = Stage.CONSENTED
-        elif before_deadline:
-            raise WrongStage(
-                f"The round is open until its deadline; {len(missing)} full participant(s) "
-                "have not answered yet"
-            )
-        elif policy == AbsenteePolicy.CONSENT_LATER and self.mode == Mode.ASYNC:
-            outcome = Stage.LAPSED
-        elif policy == AbsenteePolicy.CONSENT_LATER:
-            raise WrongStage(
-                f"{len(missing)} absent full participant(s) must consent afterwards before "
-                "this is consented (absentee policy: consent later)"
-            )
-        else:
-            outcome = Stage.CONSENTED
-        record = RoundRecord(
-            number=self.round_number,
-            consents=sorted(p for p, a in self.answers.items() if a.consents),
-            objections=blocking,
-            concerns=[a.text for a in self.answers.values() if a.consents and a.text],
-            missing=missing,
-            outcome=outcome,
-        )
+        record = closing_record(circle, self, now)
         self._round_closed(record)
-        return outcome
+        return record.outcome
+
+    def close_at_deadline(self, circle: Circle, now: datetime) -> str:
+        """The calendar closes an asynchronous round whose deadline has come, as the rules say,
+        without anyone asking; returns the stage it leads to."""
+        self.check_circle(circle)
+        self.check_stage(Stage.CONSENT_ROUND, doing="close the consent round")
+        self._check_by_consent()
+        if self.mode != Mode.ASYNC or self.deadline is None or now < self.deadline:
+            raise WrongStage("Only an asynchronous round whose deadline has come closes by itself")
+        record = closing_record(circle, self, now)
+        self._round_closed(record)
+        return record.outcome
 
     @event("ConsentRoundClosed")
     def _round_closed(self, record: RoundRecord) -> None:
@@ -362,8 +381,8 @@ class ConsentProcess(Copied, Aggregate):
             raise WrongStage("Only an asynchronous process past its deadline lapses")
         if self.stage == Stage.CONSENT_ROUND:
             raise WrongStage(
-                "A consent round past its deadline is closed by the facilitator, who applies "
-                "the absentee policy; it does not lapse"
+                "A consent round past its deadline is closed as the rules say (quorum, "
+                "objections, absentee policy); it does not simply lapse"
             )
         self._lapsed()
 
@@ -375,11 +394,6 @@ class ConsentProcess(Copied, Aggregate):
         if not 1 <= number <= len(self.objections):
             raise InvalidRequest(f"There is no objection {number}")
         return self.objections[number - 1]
-
-
-def circle_seat(other: str) -> str:
-    """How a linked circle's answer is keyed among a round's answers."""
-    return f"circle:{other}"
 
 
 def check_deadline(mode: str, deadline: datetime | None, now: datetime) -> None:

@@ -204,6 +204,9 @@ class RoundRecord(Record):
     concerns: list[str]
     missing: list[str]
     outcome: str
+    # Why it lapsed (below quorum, or absentees who must consent later); empty otherwise, and
+    # for rounds closed before reasons were recorded.
+    reason: str = ""
 
 
 @dataclass

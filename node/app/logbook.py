@@ -134,7 +134,16 @@ def _round_closed(e: Any, c: _Context) -> str:
         f"Consent round {r.number} on {c.title(e.originator_id)!r} closed: "
         f"{r.outcome.replace('_', ' ')}"
         f" ({len(r.consents)} consent, {len(r.objections)} objection(s), {len(r.missing)} absent)"
+        + (f": {r.reason}" if r.reason else "")
     )
+
+
+def _answer_changed(e: Any, c: _Context) -> str:
+    if e.consents:
+        return f"{c.name(e.person_id)} changed their answer to consent" + (
+            f" (concern: {e.text})" if e.text else ""
+        )
+    return f"{c.name(e.person_id)} changed their answer to an objection: {e.text}"
 
 
 def _amended(e: Any, c: _Context) -> str:
@@ -350,6 +359,7 @@ DESCRIBE: dict[type[Any], Describe] = {
     ),
     ConsentProcess.ObjectionRaised: lambda e, c: f"{c.name(e.person_id)} objected: {e.argument}",
     ConsentProcess.ObjectionWithdrawn: lambda e, c: f"Objection {e.number} was withdrawn",
+    ConsentProcess.AnswerChanged: _answer_changed,
     ConsentProcess.ObjectionsIntegrated: lambda e, c: (
         f"Objection(s) {', '.join(map(str, e.record.objections))} integrated "
         f"({e.record.how.replace('_', ' ')}): {e.record.text}"

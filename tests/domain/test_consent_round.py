@@ -88,10 +88,11 @@ def test_each_full_participant_answers_once_per_round(circle, now, to_consent_ro
     proposal = to_consent_round(circle)
     proposal.consent(circle, "dan", now)
 
-    # Dan cannot answer again in this round, neither to consent nor to object.
-    with unchanged(proposal), pytest.raises(InvalidRequest, match="already answered"):
+    # Dan cannot answer again in this round, neither to consent nor to object: a conflict
+    # with where the round stands (he changes his answer instead), not a faulty request.
+    with unchanged(proposal), pytest.raises(WrongStage, match=r"already answered.*change your"):
         proposal.consent(circle, "dan", now)
-    with unchanged(proposal), pytest.raises(InvalidRequest, match="already answered"):
+    with unchanged(proposal), pytest.raises(WrongStage, match="already answered"):
         proposal.raise_objection(circle, "dan", "Changed my mind", now)
 
 

@@ -212,12 +212,12 @@ def test_a_circle_answers_once_per_round(circle, to_consent_round, unchanged):
     # A second answer, of either kind, is refused.
     with (
         unchanged(proposal, circle),
-        pytest.raises(InvalidRequest, match="That circle has already answered in this round"),
+        pytest.raises(WrongStage, match="That circle has already answered in this round"),
     ):
         proposal.record_circle_answer(circle, GARDEN, 1, True)
     with (
         unchanged(proposal, circle),
-        pytest.raises(InvalidRequest, match="That circle has already answered in this round"),
+        pytest.raises(WrongStage, match="That circle has already answered in this round"),
     ):
         proposal.record_circle_answer(circle, GARDEN, 1, False, "We changed our minds")
     assert proposal.objections == []
@@ -418,7 +418,7 @@ def test_a_seat_answers_the_co_ops_consent_round_like_any_full_participant(
     assert proposal.objections[0].person_id == DELEGATE_SEAT
 
     # It answers once per round, like anyone.
-    with unchanged(proposal), pytest.raises(InvalidRequest, match="already answered"):
+    with unchanged(proposal), pytest.raises(WrongStage, match="already answered"):
         proposal.consent(co_op, DELEGATE_SEAT, now)
 
     # The objection blocks: the proposal goes to integration.

@@ -82,9 +82,9 @@ def test_a_proposal_goes_from_draft_to_a_policy_in_force(circle: Circle) -> None
     }
     assert_problem(
         c.post("ada", f"/processes/{pid}/consents", {}),
-        422,
-        "invalid_request",
-        "You have already answered in this round",
+        409,
+        "wrong_stage",
+        "You have already answered in this round; change your answer instead",
     )
     consent = c.ok("ben", f"/processes/{pid}/consents", {"concern": "Watch the cost"}, 201)
     assert consent == {

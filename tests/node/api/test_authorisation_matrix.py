@@ -101,6 +101,14 @@ def proposal_in_consent_round(w: Everyone) -> dict[str, str]:
     return params
 
 
+def proposal_answered(w: Everyone) -> dict[str, str]:
+    """In its consent round, with the quorum's answers (two of the three full participants)."""
+    params = proposal_in_consent_round(w)
+    for who in ("ada", "ben"):
+        w.node.consent.consent(w.ids[who], _p(w))
+    return params
+
+
 def proposal_objected(w: Everyone) -> dict[str, str]:
     params = proposal_in_consent_round(w)
     number = w.node.consent.raise_objection(w.ids["cleo"], _p(w), "Too often for the cooks")
@@ -360,7 +368,9 @@ API: dict[tuple[str, str], Rule] = {
         "full and learning participants integrate an objection; guests do not change what "
         "is decided",
     ),
-    ("POST", "/api/processes/{process_id}/close"): Rule(FACILITATOR, proposal_in_consent_round),
+    ("POST", "/api/processes/{process_id}/close"): Rule(
+        FACILITATOR, proposal_answered, why="closed once the quorum answered"
+    ),
     ("POST", "/api/processes/{process_id}/escalate"): Rule(
         FACILITATOR, proposal_in_consent_round, {"reason": "Beyond us"}
     ),
