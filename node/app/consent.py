@@ -1,5 +1,5 @@
 """The consent round, for proposals and hat selections alike: answers in advance, consent,
-objections and their integration, closing the round, escalating and withdrawing."""
+objections, changes of answer, integration, closing the round, escalating and withdrawing."""
 
 from __future__ import annotations
 
@@ -62,6 +62,16 @@ class ConsentRounds:
         )
 
     @command
+    def change_answer(self, by: str, process_id: str, consents: bool, text: str = "") -> Answer:
+        """Change one's own answer in the open round; returns the answer as recorded."""
+
+        def change(circle: Circle, process: ConsentProcess) -> Answer:
+            process.change_answer(circle, by, consents, text, self._work.now())
+            return process.answers[by]
+
+        return self._change_process(process_id, change)
+
+    @command
     def withdraw_objection(self, by: str, process_id: str, number: int) -> None:
         self._change_process(process_id, lambda c, p: p.withdraw_objection(c, by, number))
 
@@ -86,6 +96,17 @@ class ConsentRounds:
             circle = self._work.get_circle()
             process = uow.process(process_id)
             outcome = process.close_consent_round(circle, by, uow.now)
+            uow.add(*self._outcomes.carry_out(circle, process, outcome))
+            return outcome
+
+    @command
+    def close_at_deadline(self, process_id: str) -> str:
+        """The calendar closes an asynchronous round whose deadline has come, with no one
+        asking; what a consented round decides is carried out in the same save."""
+        with UnitOfWork(self._work) as uow:
+            circle = self._work.get_circle()
+            process = uow.process(process_id)
+            outcome = process.close_at_deadline(circle, uow.now)
             uow.add(*self._outcomes.carry_out(circle, process, outcome))
             return outcome
 

@@ -153,7 +153,7 @@ class CircleNode:
         outcomes = Outcomes(self.records, self.relations)
         self.proposals = Proposals(self.records, self.relations, outcomes)
         self.consent = ConsentRounds(self.records, outcomes)
-        self.decisions = Decisions(self.records)
+        self.decisions = Decisions(self.records, self.consent)
         self.meetings = Meetings(self.records)
         self.linked = LinkedCircles(self.records, self.relations)
         self._releasing = False

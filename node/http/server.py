@@ -83,9 +83,10 @@ class _WakingObserver(Observer):
 
 
 async def _due_dates_forever(node: CircleNode, interval: float, work: BackgroundWork) -> None:
-    """Reviews come due, terms end and late processes lapse by the calendar, without anyone
-    asking (`update_due_dates`, also `POST /api/decisions/update-due-dates`): a decision whose
-    review came due is marked so, and a member circle's summary for its co-op says so."""
+    """Reviews come due, terms end, late processes lapse and late consent rounds close by the
+    calendar, without anyone asking (`update_due_dates`, also `POST
+    /api/decisions/update-due-dates`): a decision whose review came due is marked so, and a
+    member circle's summary for its co-op says so."""
 
     def check() -> None:
         if node.records.is_founded:

@@ -276,6 +276,73 @@ def test_async_proposal_lapses_after_its_deadline(node: CircleNode, clock: Clock
     assert node.records.get_proposal(proposal).stage == Stage.LAPSED
 
 
+def async_round(node: CircleNode, clock: Clock, p: dict[str, str], title: str, **draft: Any) -> str:
+    """Cleo's asynchronous proposal, open for a week, in its consent round."""
+    proposal = node.proposals.draft_proposal(
+        p["cleo"],
+        title,
+        "As discussed",
+        mode="async",
+        deadline=clock() + timedelta(days=7),
+        **draft,
+    )
+    node.proposals.present(p["cleo"], proposal)
+    node.proposals.open_reactions(p["ben"], proposal)
+    node.consent.open_consent_round(p["ben"], proposal)
+    return proposal
+
+
+def test_the_calendar_closes_an_unanswered_async_round_as_lapsed(
+    node: CircleNode, clock: Clock
+) -> None:
+    # Given: an asynchronous proposal that nobody answers.
+    p = found(node)
+    proposal = async_round(node, clock, p, "New menu")
+
+    # When: the deadline passes and the calendar runs.
+    clock.advance(days=8)
+    due = node.decisions.update_due_dates()
+
+    # Then: the round is closed below quorum and lapses; it never becomes a policy.
+    assert due["closed"] == [proposal] and due["lapsed"] == []
+    closed = node.records.get_proposal(proposal)
+    assert closed.stage == Stage.LAPSED
+    assert closed.rounds[0].reason == (
+        "Below quorum: 0 of 3 full participant(s) answered, and 2 are needed"
+    )
+    assert node.records.list_decisions() == []
+    assert list(read_logbook(node))[-1].text.endswith("3 absent): " + closed.rounds[0].reason)
+
+
+def test_a_late_round_whose_decision_cannot_be_carried_out_is_left_to_the_facilitator(
+    node: CircleNode, clock: Clock
+) -> None:
+    # Given: two asynchronous proposals, each answered by the quorum: one removes Eli, who
+    # then leaves of her own accord; the other adopts a policy.
+    p = found(node)
+    removal = async_round(
+        node, clock, p, "Remove Eli", purpose="remove_participant", subject={"person_id": p["eli"]}
+    )
+    policy = async_round(node, clock, p, "Compost")
+    for proposal in (removal, policy):
+        for who in ("ada", "ben"):
+            node.consent.consent(p[who], proposal)
+    node.people.leave(p["eli"], p["eli"])
+
+    # When: the deadline passes and the calendar runs.
+    clock.advance(days=8)
+    due = node.decisions.update_due_dates()
+
+    # Then: the policy is consented and in force; the removal, which cannot be carried out,
+    # stays open, and the facilitator hears why on closing it.
+    assert due["closed"] == [policy]
+    assert [d.proposal_id for d in node.records.list_decisions()] == [policy]
+    assert node.records.get_proposal(removal).stage == Stage.CONSENT_ROUND
+    with pytest.raises(WrongStage, match="cannot be removed"):
+        node.consent.close_consent_round(p["ben"], removal)
+    node.consent.withdraw(p["ben"], removal)
+
+
 def tell(node: CircleNode, clock: Clock) -> None:
     run_story(node, lambda line: None, lambda days: clock.advance(days=days))
 

@@ -1,6 +1,6 @@
 """What the member API shows of a consent process, for proposals and hat selections alike:
-the current round's answers, objections, integrations, closed rounds and measures, and where a
-round led; and the process with a given id, whichever of the two it is."""
+the current round's answers and quorum, objections, integrations, closed rounds and measures,
+and where a round led; and the process with a given id, whichever of the two it is."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.circle import Circle
 from domain.consent import ConsentProcess
 from domain.errors import NotFound
 from domain.proposal import Proposal
+from domain.round_end import quorum_of
 from domain.values import Stage
 from node.app.node import CircleNode
 
@@ -48,6 +50,22 @@ class RoundOut(BaseModel):
     concerns: list[str]
     missing: list[str]
     outcome: str
+    reason: str = Field(
+        description="Why it lapsed (below quorum, or absentees who must consent later); empty "
+        "otherwise, and for rounds closed before reasons were recorded"
+    )
+
+
+class QuorumOut(BaseModel):
+    needed: int = Field(
+        description="How many full participants must take part for the round to count: the "
+        "rules' share of the full participants, rounded up, at least one"
+    )
+    answered: int = Field(
+        description="Full participants who take part in the current round: who answered (in a "
+        "meeting, who answered in the round itself; answers given in advance do not count)"
+    )
+    full_participants: int
 
 
 class ProcessFields(BaseModel):
@@ -70,12 +88,15 @@ class ProcessFields(BaseModel):
     rounds: list[RoundOut] = Field(description="Closed consent rounds")
     measures: list[str]
     asked_circles: list[str] = Field(
-        description="Linked circles whose consent this also needs (node ids)"
+        description="Linked circles whose consent this also needs (node ids); they do not count "
+        "towards the quorum"
     )
+    quorum: QuorumOut = Field(description="The quorum of its consent round, and where it stands")
 
 
-def process_fields(process: ConsentProcess) -> dict[str, Any]:
+def process_fields(circle: Circle, process: ConsentProcess) -> dict[str, Any]:
     """The common fields of a process view, as keyword arguments."""
+    quorum = quorum_of(circle, process)
     return {
         "id": str(process.id),
         "stage": str(process.stage),
@@ -103,6 +124,11 @@ def process_fields(process: ConsentProcess) -> dict[str, Any]:
         "rounds": [RoundOut(**vars(r)) for r in process.rounds],
         "measures": list(process.measures),
         "asked_circles": list(process.asked_circles),
+        "quorum": QuorumOut(
+            needed=quorum.needed,
+            answered=quorum.taking_part,
+            full_participants=quorum.full_participants,
+        ),
     }
 
 

@@ -89,11 +89,16 @@ class DueDates(BaseModel):
     review_due: list[str] = Field(description="Decisions whose review came due")
     expired: list[str] = Field(description="Decisions whose term ended")
     lapsed: list[str] = Field(description="Asynchronous proposals and selections that lapsed")
+    closed: list[str] = Field(
+        description="Asynchronous proposals and selections whose consent round closed at its "
+        "deadline, as the rules say (consented, integrating, or lapsed with its reason)"
+    )
 
 
 @router.post(
     "/decisions/update-due-dates",
-    summary="Mark reviews that came due, end decisions whose term is over, lapse late processes",
+    summary="Mark reviews that came due, end decisions whose term is over, lapse late processes, "
+    "close late consent rounds",
 )
 def update_due_dates(node: Node, by: Person) -> DueDates:
     check_full_participant(node.records.peek_circle(), by, "update the circle's due dates")

@@ -234,7 +234,7 @@ class SelectionOut(ProcessFields):
 def selection_out(circle: Circle, selection: HatSelection) -> SelectionOut:
     hat = circle.hats.get(selection.hat_id)
     return SelectionOut(
-        **process_fields(selection),
+        **process_fields(circle, selection),
         hat_id=selection.hat_id,
         hat_name=hat.name if hat else selection.hat_id,
         nominations=[NominationOut(**vars(n)) for n in selection.nominations.values()],

@@ -1,6 +1,6 @@
 """The consent process, shared by proposals and hat selections: a process by id, the consent
-round, answers in advance, consents, objections and their integration, closing, escalating and
-withdrawing."""
+round, answers in advance, consents, objections, changes of answer and integration, closing,
+escalating and withdrawing."""
 
 from __future__ import annotations
 
@@ -37,10 +37,11 @@ ProcessOut = Annotated[ProposalOut | SelectionOut, Field(discriminator="kind")]
 
 def process_out(node: CircleNode, process_id: str) -> ProposalOut | SelectionOut:
     process = process_by_id(node, process_id)
+    circle = node.records.peek_circle()
     if isinstance(process, HatSelection):
-        return selection_out(node.records.peek_circle(), process)
+        return selection_out(circle, process)
     assert isinstance(process, Proposal)
-    return proposal_out(process)
+    return proposal_out(circle, process)
 
 
 @router.get(
@@ -101,6 +102,32 @@ def raise_objection(node: Node, by: Person, process_id: str, body: ObjectionIn) 
     number = node.consent.raise_objection(by, process_id, body.argument)
     objection = process_by_id(node, process_id).objections[number - 1]
     return ObjectionOut(**vars(objection), open=objection.is_open)
+
+
+class AnswerChangeIn(BaseModel):
+    consents: bool = Field(description="Your answer now: true to consent, false to object")
+    text: Say = Field("", description="The objection's argument (required), or a concern")
+
+
+class ChangedAnswerOut(AnswerOut):
+    objection: int | None = Field(
+        description="The number of the objection a change to an objection raised"
+    )
+
+
+@router.post(
+    "/processes/{process_id}/answer-changes",
+    status_code=status.HTTP_201_CREATED,
+    summary="Change your answer before the round closes: to consent withdraws your objection "
+    "of this round, to an objection raises one (full participants who answered)",
+)
+def change_answer(
+    node: Node, by: Person, process_id: str, body: AnswerChangeIn
+) -> ChangedAnswerOut:
+    answer = node.consent.change_answer(by, process_id, body.consents, body.text)
+    objections = process_by_id(node, process_id).objections
+    raised = None if answer.consents else objections[-1].number
+    return ChangedAnswerOut(**vars(answer), objection=raised)
 
 
 @router.post(

@@ -10,9 +10,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
+from domain.circle import Circle
 from domain.errors import InvalidRequest
 from domain.proposal import SUBJECT_KEYS, Proposal
 from domain.values import Purpose, Stage
+from node.app.node import CircleNode
 from node.app.relations import RELATION_PURPOSES
 from node.http.api.auth import Node, Person
 from node.http.api.consent import Outcome, ProcessFields, outcome_out, process_fields
@@ -73,9 +75,9 @@ class ProposalOut(ProcessFields):
     vote: VoteOut | None = Field(description="A formal vote's result, where one was recorded")
 
 
-def proposal_out(proposal: Proposal) -> ProposalOut:
+def proposal_out(circle: Circle, proposal: Proposal) -> ProposalOut:
     return ProposalOut(
-        **process_fields(proposal),
+        **process_fields(circle, proposal),
         title=proposal.title,
         text=proposal.text,
         purpose=str(proposal.purpose),
@@ -87,6 +89,11 @@ def proposal_out(proposal: Proposal) -> ProposalOut:
         amendments=list(proposal.amendments),
         vote=VoteOut(**vars(proposal.vote)) if proposal.vote else None,
     )
+
+
+def proposal_view(node: CircleNode, proposal_id: str) -> ProposalOut:
+    """The proposal with this id, as the API shows it."""
+    return proposal_out(node.records.peek_circle(), node.records.get_proposal(proposal_id))
 
 
 def _summary(proposal: Proposal) -> ProposalSummary:
@@ -120,7 +127,7 @@ def list_proposals(
     summary="One proposal: questions, reactions, answers, objections, integrations, rounds",
 )
 def get_proposal(node: Node, by: Person, proposal_id: str) -> ProposalOut:
-    return proposal_out(node.records.get_proposal(proposal_id))
+    return proposal_view(node, proposal_id)
 
 
 class ProposalIn(BaseModel):
@@ -187,13 +194,13 @@ def draft_proposal(node: Node, by: Person, body: ProposalIn) -> ProposalOut:
         topic=body.topic,
         ask_circles=body.ask_circles,
     )
-    return proposal_out(node.records.get_proposal(proposal_id))
+    return proposal_view(node, proposal_id)
 
 
 @router.post("/proposals/{proposal_id}/present", summary="Present your proposal to the circle")
 def present(node: Node, by: Person, proposal_id: str) -> ProposalOut:
     node.proposals.present(by, proposal_id)
-    return proposal_out(node.records.get_proposal(proposal_id))
+    return proposal_view(node, proposal_id)
 
 
 class QuestionIn(BaseModel):
@@ -231,7 +238,7 @@ def answer_question(
 )
 def open_reactions(node: Node, by: Person, proposal_id: str) -> ProposalOut:
     node.proposals.open_reactions(by, proposal_id)
-    return proposal_out(node.records.get_proposal(proposal_id))
+    return proposal_view(node, proposal_id)
 
 
 class ReactionIn(BaseModel):
@@ -258,7 +265,7 @@ class AmendmentIn(BaseModel):
 )
 def amend(node: Node, by: Person, proposal_id: str, body: AmendmentIn) -> ProposalOut:
     node.proposals.amend(by, proposal_id, body.text)
-    return proposal_out(node.records.get_proposal(proposal_id))
+    return proposal_view(node, proposal_id)
 
 
 class VoteIn(BaseModel):

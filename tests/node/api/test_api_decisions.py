@@ -135,6 +135,7 @@ def test_reviews_come_due_and_terms_end(circle: Circle, clock: Clock) -> None:
         "review_due": [soon["id"]],
         "expired": [ending["id"]],
         "lapsed": [],
+        "closed": [],
     }
     assert c.get("ada", f"/decisions/{soon['id']}").json()["status"] == "review_due"
     assert c.get("ada", f"/decisions/{ending['id']}").json()["status"] == "expired"
@@ -142,5 +143,6 @@ def test_reviews_come_due_and_terms_end(circle: Circle, clock: Clock) -> None:
         "review_due": [],
         "expired": [],
         "lapsed": [],
+        "closed": [],
     }
     assert ids["cleo"] == c.get("ada", f"/decisions/{later['id']}").json()["taken_by"]

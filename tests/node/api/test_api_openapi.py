@@ -32,6 +32,7 @@ CREATIONS = {
     ("post", "/api/processes/{process_id}/answers-in-advance"),
     ("post", "/api/processes/{process_id}/consents"),
     ("post", "/api/processes/{process_id}/objections"),
+    ("post", "/api/processes/{process_id}/answer-changes"),
     ("post", "/api/processes/{process_id}/integrations"),
     ("post", "/api/decisions"),
     ("post", "/api/decisions/{decision_id}/challenge"),

@@ -368,6 +368,12 @@ API: dict[tuple[str, str], Rule] = {
         "full and learning participants integrate an objection; guests do not change what "
         "is decided",
     ),
+    ("POST", "/api/processes/{process_id}/answer-changes"): Rule(
+        FULL,
+        proposal_objected,
+        {"consents": True},
+        "full participants; who has not answered yet is told to answer (409)",
+    ),
     ("POST", "/api/processes/{process_id}/close"): Rule(
         FACILITATOR, proposal_answered, why="closed once the quorum answered"
     ),
