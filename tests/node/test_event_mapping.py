@@ -3,12 +3,14 @@ same, and stores written as JSON before read as they were."""
 
 from __future__ import annotations
 
+import json as json_module
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+import msgspec
 import pytest
 from eventsourcing.application import Application
 from eventsourcing.compressor import ZlibCompressor
@@ -26,7 +28,7 @@ from eventsourcing.utils import Environment, get_topic
 
 from bench.circles import HAT_AREA, found_with_hat
 from domain.decision import Decision
-from domain.records import HatTerm
+from domain.records import HatTerm, RoundRecord
 from node.app.node import CircleNode
 from node.app.persistence import open_node
 from node.settings import Settings
@@ -264,3 +266,31 @@ def _state_of(node: CircleNode) -> dict[str, Any]:
         "head": node.feed.own_feed().head,
         "hash": node.feed.own_feed().last_hash,
     }
+
+
+class Tally(Aggregate):
+    """Holds a closed consent round's record, as a consent process's `ConsentRoundClosed` does."""
+
+    @event("Closed")
+    def __init__(self, record: RoundRecord) -> None:
+        self.record = record
+
+
+def test_a_round_closed_before_reasons_were_recorded_reads_with_no_reason() -> None:
+    # Given: a round's record stored, in both kinds of row, before it had a reason.
+    typed, json = _mappers()
+    record = RoundRecord(1, ["p1"], [], [], ["p2"], "consented", reason="")
+    (closed,) = Tally(record).collect_events()
+    msgpack_state = msgspec.msgpack.decode(typed.to_stored_event(closed).state)
+    del msgpack_state["record"]["reason"]
+    json_state = json_module.loads(json.to_stored_event(closed).state)
+    del json_state["record"]["_data_"]["reason"]
+    rows = [msgspec.msgpack.encode(msgpack_state), json_module.dumps(json_state).encode()]
+
+    for state in rows:
+        # When: it is read now.
+        stored = StoredEvent(closed.originator_id, 1, get_topic(Tally.Closed), state)
+        back = typed.to_domain_event(stored)
+
+        # Then: the record is whole, its reason empty (the round is history as recorded).
+        assert back.record == record
