@@ -135,8 +135,8 @@ def run_story(
     network.until(
         "the corporate application", lambda: network.relationship(coop, garden).corporate_pending
     )
-    network.decide(
-        coop,
+    _decide_with_the_seats(
+        network,
         Purpose.ADMIT_MEMBER,
         {"circle": ref(garden)},
         "Admit Todmorden Garden Co-op Ltd as a corporate member",
@@ -147,8 +147,8 @@ def run_story(
     say("\n5. A node down, and back")
     take_down(garden)
     say(f"  [{network.name(garden)}] its node is down")
-    network.decide(
-        coop,
+    _decide_with_the_seats(
+        network,
         Purpose.ADOPT_POLICY,
         {"binds_member_circles": True},
         "Safeguarding training for everyone",
@@ -226,6 +226,7 @@ def run_story(
     network.until("both answers", lambda: _answered(network, asking) == 2)
     network.crossed(kitchen, coop)
     network.crossed(garden, coop)
+    _delegate_consents(network, asking)
     with network.open(coop) as node:
         outcome = node.consent.close_consent_round(founder(node), asking)
     say(f"  [{network.name(coop)}] closed the round, counting both circles' answers: {outcome}")
@@ -268,6 +269,39 @@ def run_story(
     )
     network.crossed(kitchen, coop)
     say("  Both record it; the two still peer.")
+
+
+def _decide_with_the_seats(
+    network: Network, purpose: str, subject: dict[str, object], text: str
+) -> str:
+    """A decision of the co-op's circle once the double link seats the kitchen's delegate and
+    leader there: they are full participants of it and count towards its quorum, so the
+    delegate answers from the kitchen's node before the round closes."""
+    proposal = network.decide("coop", purpose, subject, text, close=False)
+    _delegate_consents(network, proposal)
+    with network.open("coop") as node:
+        outcome = node.consent.close_consent_round(founder(node), proposal)
+    network.say(f"  [{network.name('coop')}] closed the round: {outcome}")
+    assert outcome == Stage.CONSENTED
+    return proposal
+
+
+def _delegate_consents(network: Network, proposal: str) -> None:
+    """The kitchen's delegate consents to the co-op's proposal from its seat, on its own node."""
+    network.until(
+        "the seat's request",
+        lambda: f"{proposal}:delegate" in network.relationship("kitchen", "coop").seat_requests,
+    )
+    with network.open("kitchen") as node:
+        node.relations.answer_seat(founder(node), network.ref("coop"), proposal, True)
+    seat = f"{network.ref('kitchen')}/delegate"
+    network.until("the seat's answer", lambda: seat in _answers(network, proposal))
+    network.say(f"  [{network.name('kitchen')}] its delegate consented from its seat")
+
+
+def _answers(network: Network, proposal: str) -> list[str]:
+    with network.open("coop") as node:
+        return list(node.records.get_proposal(proposal).answers)
 
 
 def _knows(network: Network, key: str, other: str) -> bool:

@@ -176,7 +176,8 @@ def test_circles_across_four_nodes(
     consent_to(garden, Purpose.APPLY_TO_COOP, {"circle": ref["coop"]})
     sync(nodes)
     assert coop.relations.relationship(ref["garden"]).corporate_pending
-    consent_to(coop, Purpose.ADMIT_MEMBER, {"circle": ref["garden"]})
+    # From now on the co-op's rounds need the kitchen's seats too (its quorum, module helper).
+    consent_with_seats(nodes, ref, Purpose.ADMIT_MEMBER, {"circle": ref["garden"]})
     sync(nodes)
     for rel in (
         coop.relations.relationship(ref["garden"]),
@@ -307,6 +308,12 @@ def test_circles_across_four_nodes(
             {"circle": ref["coop"], "request": asking, "round": 2, "consents": True},
         )
     sync(nodes)
+    # The circles' consent does not make the quorum: the co-op's own full participants do,
+    # among them the kitchen's delegate seat, answering from the kitchen's node.
+    with pytest.raises(WrongStage, match="Below quorum: 1 of 3"):
+        coop.consent.close_consent_round(facilitator, asking)
+    kitchen.relations.answer_seat(kitchen_founder, ref["coop"], asking, True)
+    sync(nodes)
     assert coop.consent.close_consent_round(facilitator, asking) == Stage.CONSENTED
 
     # Messages that do not fit are refused with a reason, recorded, and change nothing:
@@ -332,11 +339,13 @@ def test_circles_across_four_nodes(
     assert coop.records.get_proposal(asking).stage == Stage.CONSENTED
 
     # A node down during part of it catches up: the garden misses a co-op policy ...
-    consent_to(
-        coop,
+    consent_with_seats(
+        nodes,
+        ref,
         Purpose.ADOPT_POLICY,
         {"binds_member_circles": True},
         text="Safeguarding training for everyone",
+        down=("garden",),
     )
     sync(nodes, down=("garden",))
     assert "Safeguarding training for everyone" not in [
@@ -383,6 +392,26 @@ def test_circles_across_four_nodes(
     assert kitchen.relations.relationship(ref["coop"]).peering == Peering.PEERS
     assert not seats & set(coop.records.get_circle().full_participants())
     assert kitchen.relations.policies_from_coops() == []
+
+
+def consent_with_seats(
+    nodes: dict[str, CircleNode],
+    ref: dict[str, str],
+    purpose: str,
+    subject: dict[str, object],
+    text: str = "As discussed",
+    down: tuple[str, ...] = (),
+) -> str:
+    """A proposal the co-op consents to once the kitchen's delegate seat has answered too,
+    from the kitchen's node: the seats of the double link are full participants of the co-op's
+    circle, and with its founder the delegate makes the quorum (two of three)."""
+    coop, kitchen = nodes["coop"], nodes["kitchen"]
+    proposal = consent_to(coop, purpose, subject, text, close=False)
+    sync(nodes, down=down)
+    kitchen.relations.answer_seat(founder(kitchen), ref["coop"], proposal, True)
+    sync(nodes, down=down)
+    assert coop.consent.close_consent_round(founder(coop), proposal) == Stage.CONSENTED
+    return proposal
 
 
 def _logbook(node: CircleNode) -> list[str]:
