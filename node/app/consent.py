@@ -62,12 +62,15 @@ class ConsentRounds:
         )
 
     @command
-    def change_answer(self, by: str, process_id: str, consents: bool, text: str = "") -> Answer:
-        """Change one's own answer in the open round; returns the answer as recorded."""
+    def change_answer(
+        self, by: str, process_id: str, consents: bool, text: str = ""
+    ) -> tuple[Answer, int | None]:
+        """Change one's own answer in the open round; returns the answer as recorded, and the
+        number of the objection a change to an objection raised."""
 
-        def change(circle: Circle, process: ConsentProcess) -> Answer:
-            process.change_answer(circle, by, consents, text, self._work.now())
-            return process.answers[by]
+        def change(circle: Circle, process: ConsentProcess) -> tuple[Answer, int | None]:
+            raised = process.change_answer(circle, by, consents, text, self._work.now())
+            return process.answers[by], raised
 
         return self._change_process(process_id, change)
 

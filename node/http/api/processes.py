@@ -124,9 +124,7 @@ class ChangedAnswerOut(AnswerOut):
 def change_answer(
     node: Node, by: Person, process_id: str, body: AnswerChangeIn
 ) -> ChangedAnswerOut:
-    answer = node.consent.change_answer(by, process_id, body.consents, body.text)
-    objections = process_by_id(node, process_id).objections
-    raised = None if answer.consents else objections[-1].number
+    answer, raised = node.consent.change_answer(by, process_id, body.consents, body.text)
     return ChangedAnswerOut(**vars(answer), objection=raised)
 
 
