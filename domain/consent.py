@@ -275,9 +275,7 @@ class ConsentProcess(Copied, Aggregate):
         self.check_stage(Stage.CONSENT_ROUND, doing="close the consent round")
         self._check_by_consent()
         check_facilitator(circle, by, "close the consent round")
-        record = closing_record(circle, self, now)
-        self._round_closed(record)
-        return record.outcome
+        return self._close(circle, now)
 
     def close_at_deadline(self, circle: Circle, now: datetime) -> str:
         """The calendar closes an asynchronous round whose deadline has come, as the rules say,
@@ -287,7 +285,10 @@ class ConsentProcess(Copied, Aggregate):
         self._check_by_consent()
         if self.mode != Mode.ASYNC or self.deadline is None or now < self.deadline:
             raise WrongStage("Only an asynchronous round whose deadline has come closes by itself")
-        record = closing_record(circle, self, now)
+        return self._close(circle, now)
+
+    def _close(self, circle: Circle, now: datetime) -> str:
+        record = closing_record(circle, self, now)  # WrongStage while the rules keep it open
         self._round_closed(record)
         return record.outcome
 
