@@ -14,7 +14,7 @@ from domain.errors import InvalidRequest, NotPermitted, WrongStage
 from domain.inputs import choice, required_text
 from domain.membership import check_can_act, check_facilitator, check_records_keeper
 from domain.records import Question, Reaction, VoteResult
-from domain.rules import rules_from_subject
+from domain.rules import local_date, rules_from_subject
 from domain.values import DecisionMethod, Level, Mode, Purpose, Stage, SupportKind
 
 # What each kind of proposal must name, besides its title and text.
@@ -94,7 +94,7 @@ class Proposal(ConsentProcess):
             choice(SupportKind, str(subject["kind"]), "kind of support")
         asked = sorted({ref.strip() for ref in ask_circles or [] if ref.strip()})
         check_deadline(mode, deadline, now)
-        if review_date is not None and review_date <= now.date():
+        if review_date is not None and review_date <= local_date(circle.rules, now):
             raise InvalidRequest("The review date must be in the future")
         return cls(
             circle_id=circle.id,

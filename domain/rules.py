@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -79,6 +80,12 @@ def check_time_zone(name: str) -> str:
             f"Unknown time zone {name!r}; name one such as Europe/London or UTC"
         ) from None
     return name
+
+
+def local_date(rules: GoverningRules, moment: datetime) -> date:
+    """The date of an aware `moment` in the circle's time zone: what falls due on a date (a
+    review, the end of a term) does so at the circle's own midnight, not at UTC's."""
+    return moment.astimezone(ZoneInfo(rules.time_zone)).date()
 
 
 def rules_from_subject(current: GoverningRules, subject: dict[str, Any]) -> GoverningRules:

@@ -13,6 +13,7 @@ from domain.errors import InvalidRequest, NotPermitted
 from domain.inputs import required_text
 from domain.membership import check_can_act, check_can_wear, check_facilitator
 from domain.records import IntegrationRecord, Nomination
+from domain.rules import local_date
 from domain.values import Integration, Level, Mode, Stage
 
 
@@ -34,7 +35,7 @@ class HatSelection(ConsentProcess):
         hat = circle.hat(hat_id)
         check_facilitator(circle, by, "open a selection")
         check_deadline(mode, deadline, now)
-        today = now.date()
+        today = local_date(circle.rules, now)
         if review_date is None:
             review_date = today + timedelta(days=round(30.44 * hat.default_term_months))
         if review_date <= today:

@@ -7,7 +7,8 @@ SHA-256 of that document (32 bytes), so that no byte of the file can change unno
 - `feed.msgpack`: the circle's own feed from its inception, each signed entry as it was
   signed (a MessagePack array of encoded SignedEntry);
 - `bodies/<hash>`: every body the node holds for its own feed, named by its hash;
-- `logbook.json`: the circle's logbook (date and sentence of each recorded change);
+- `logbook.json`: the circle's logbook (date, time with its offset in the circle's time zone,
+  the actor's id where one is named, and sentence of each recorded change);
 - `meetings.json`: the circle's meetings: attendance, absences told ahead, agenda, outcomes
   and minutes;
 - `linked_records.json`: the hats' back-stops, and what linked circles sent this one (a
@@ -89,6 +90,8 @@ def export_archive(node: CircleNode, path: Path, progress: Progress = _quiet) ->
     logbook = [
         {
             "date": e.when.isoformat(),
+            "at": e.at.isoformat(),
+            "actor": e.actor,
             "text": e.text,
             **({"confidential": True} if e.confidential else {}),
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from node.app.confidential import is_confidential, shown_to
@@ -33,8 +33,10 @@ class LogbookEntry:
     when: date  # the day the fact took effect (the event's own date when it carries one)
     record_id: str
     text: str
+    at: datetime  # when it was recorded, in the circle's time zone (with its offset)
     # Told by an event only full and learning participants read (node/app/confidential.py).
     confidential: bool = False
+    actor: str | None = None  # the id of who did it, where the event names them
 
 
 class _Context:
@@ -47,6 +49,7 @@ class _Context:
         self.circles: dict[str, str] = {}  # relationship id or node id -> the circle's name
         self._names: dict[str, str] = {}
         self._peers: dict[str, str] | None = None
+        self.zone = node.records.time_zone()
 
     def name(self, person_id: str | None) -> str:
         if not person_id:
@@ -239,6 +242,40 @@ def _took_back(e: Any, c: _Context) -> str:
     )
 
 
+def _consent_requested(e: Any, c: _Context) -> str:
+    # A co-op asks its member circle and the seats of their double link in the same round:
+    # one line for each ask, saying whom it asks.
+    c.titles[f"request:{e.proposal}"] = e.title
+    other = c.circle(e.originator_id)
+    seat = getattr(e, "seat", "")
+    if seat:
+        return (
+            f"{other} asks this circle's {seat} for their answer, in their seat, to "
+            f"{e.title!r} (round {e.round_number})"
+        )
+    return f"{other} asks for consent to {e.title!r} (round {e.round_number})"
+
+
+def _consent_request_answered(e: Any, c: _Context) -> str:
+    other = c.circle(e.originator_id)
+    title = c.titles.get(f"request:{e.proposal}", "its proposal")
+    answer = "consent" if e.consents else f"objection: {e.argument}"
+    seat = getattr(e, "seat", "")
+    if seat:
+        who = c.name(getattr(e, "person", "") or None)
+        return f"{who} answered {other}'s request on {title!r} as {seat}: {answer}"
+    return f"Answered {other}'s request on {title!r}: {answer}"
+
+
+def _nominated(e: Any, c: _Context) -> str:
+    n = e.nomination
+    verb = "changed their nomination to" if n.changed else "nominated"
+    return (
+        f"{c.name(n.nominator)} {verb} {c.name(n.nominee)} in {c.title(e.originator_id)}: "
+        f"{n.reason}"
+    )
+
+
 Describe = Callable[[Any, _Context], str]
 
 # What each kind of event says, by its class. Proposals and hat selections record the consent
@@ -264,13 +301,8 @@ DESCRIBE: dict[type[Any], Describe] = {
     Relationship.LinkVacated: lambda e, c: (
         f"Double link with {c.circle(e.originator_id)}: its {e.role} seat has no holder now"
     ),
-    Relationship.ConsentRequested: lambda e, c: (
-        f"{c.circle(e.originator_id)} asks for consent to {e.title!r} (round {e.round_number})"
-    ),
-    Relationship.ConsentRequestAnswered: lambda e, c: (
-        f"Answered {c.circle(e.originator_id)}'s request: "
-        + ("consent" if e.consents else f"objection: {e.argument}")
-    ),
+    Relationship.ConsentRequested: _consent_requested,
+    Relationship.ConsentRequestAnswered: _consent_request_answered,
     Relationship.MessageRefused: lambda e, c: (
         f"Refused a message from {c.circle(e.originator_id)}: {e.what}: {e.reason}"
     ),
@@ -331,37 +363,48 @@ DESCRIBE: dict[type[Any], Describe] = {
         f"{c.name(e.person_id)} took off the {c.hat(e.hat_id)} hat ({e.reason})"
     ),
     HatSelection.SelectionOpened: _selection_opened,
-    HatSelection.Nominated: lambda e, c: (
-        f"{c.name(e.nomination.nominator)} "
-        f"{'changed their nomination to' if e.nomination.changed else 'nominated'} "
-        f"{c.name(e.nomination.nominee)}: {e.nomination.reason}"
-    ),
+    HatSelection.Nominated: _nominated,
     HatSelection.ChangeRoundOpened: lambda e, c: (
         f"Change round opened in {c.title(e.originator_id)}"
     ),
     HatSelection.CandidateProposed: lambda e, c: (
-        f"The facilitator proposed {c.name(e.candidate)} as candidate: {e.reason}"
+        f"In {c.title(e.originator_id)}, the facilitator proposed {c.name(e.candidate)} as "
+        f"candidate: {e.reason}"
     ),
     Proposal.Drafted: _drafted,
     Proposal.Presented: lambda e, c: f"{c.title(e.originator_id)!r} was presented",
-    Proposal.QuestionAsked: lambda e, c: f"{c.name(e.person_id)} asked: {e.text}",
-    Proposal.QuestionAnswered: lambda e, c: f"Answered: {e.answer}",
+    Proposal.QuestionAsked: lambda e, c: (
+        f"{c.name(e.person_id)} asked about {c.title(e.originator_id)!r}: {e.text}"
+    ),
+    Proposal.QuestionAnswered: lambda e, c: (
+        f"Question {e.number} on {c.title(e.originator_id)!r} answered: {e.answer}"
+    ),
     Proposal.ReactionRoundOpened: lambda e, c: f"Reaction round on {c.title(e.originator_id)!r}",
-    Proposal.Reacted: lambda e, c: f"{c.name(e.person_id)} reacted: {e.text}",
+    Proposal.Reacted: lambda e, c: (
+        f"{c.name(e.person_id)} reacted to {c.title(e.originator_id)!r}: {e.text}"
+    ),
     Proposal.Amended: _amended,
     Decision.Amended: _amended,
     ConsentProcess.ConsentRoundOpened: lambda e, c: (
         f"Consent round opened on {c.title(e.originator_id)!r}"
     ),
-    ConsentProcess.AnsweredInAdvance: lambda e, c: f"{c.name(e.person_id)} answered in advance",
-    ConsentProcess.ConsentGiven: lambda e, c: (
-        f"{c.name(e.person_id)} consented" + (f" (concern: {e.concern})" if e.concern else "")
+    ConsentProcess.AnsweredInAdvance: lambda e, c: (
+        f"{c.name(e.person_id)} answered {c.title(e.originator_id)!r} in advance"
     ),
-    ConsentProcess.ObjectionRaised: lambda e, c: f"{c.name(e.person_id)} objected: {e.argument}",
-    ConsentProcess.ObjectionWithdrawn: lambda e, c: f"Objection {e.number} was withdrawn",
+    ConsentProcess.ConsentGiven: lambda e, c: (
+        f"{c.name(e.person_id)} consented to {c.title(e.originator_id)!r}"
+        + (f" (concern: {e.concern})" if e.concern else "")
+    ),
+    ConsentProcess.ObjectionRaised: lambda e, c: (
+        f"{c.name(e.person_id)} objected to {c.title(e.originator_id)!r}: {e.argument}"
+    ),
+    ConsentProcess.ObjectionWithdrawn: lambda e, c: (
+        f"Objection {e.number} to {c.title(e.originator_id)!r} was withdrawn"
+    ),
     ConsentProcess.AnswerChanged: _answer_changed,
     ConsentProcess.ObjectionsIntegrated: lambda e, c: (
-        f"Objection(s) {', '.join(map(str, e.record.objections))} integrated "
+        f"Objection(s) {', '.join(map(str, e.record.objections))} to "
+        f"{c.title(e.originator_id)!r} integrated "
         f"({e.record.how.replace('_', ' ')}): {e.record.text}"
     ),
     ConsentProcess.ConsentRoundClosed: _round_closed,
@@ -372,7 +415,7 @@ DESCRIBE: dict[type[Any], Describe] = {
     ConsentProcess.Escalated: lambda e, c: (
         f"{c.title(e.originator_id)!r} was passed to the broader circle: {e.reason}"
     ),
-    ConsentProcess.Withdrawn: lambda e, c: f"{c.title(e.originator_id)!r} was withdrawn",
+    ConsentProcess.Withdrawn: lambda e, c: f"{c.name(e.by)} withdrew {c.title(e.originator_id)!r}",
     ConsentProcess.Lapsed: lambda e, c: f"{c.title(e.originator_id)!r} lapsed at its deadline",
     Decision.Taken: _decision_taken,
     Decision.ReviewCameDue: lambda e, c: f"Review due: {c.title(e.originator_id)!r}",
@@ -388,9 +431,11 @@ DESCRIBE: dict[type[Any], Describe] = {
         f"{c.title(e.originator_id)}: present {', '.join(c.name(p) for p in e.present)}"
         + (f"; absent {', '.join(c.name(p) for p in e.absent)}" if e.absent else "")
     ),
-    Meeting.AgendaConsented: lambda e, c: f"Agenda consented: {'; '.join(e.items)}",
+    Meeting.AgendaConsented: lambda e, c: (
+        f"Agenda of {c.title(e.originator_id)!r} consented: {'; '.join(e.items)}"
+    ),
     **MEETING_EVENTS,
-    Meeting.ItemDecided: lambda e, c: f"Item {e.number}: {e.outcome}",
+    Meeting.ItemDecided: lambda e, c: f"{c.title(e.originator_id)!r}, item {e.number}: {e.outcome}",
     Meeting.MinutesRecorded: lambda e, c: f"Minutes of {c.title(e.originator_id)!r} recorded",
     Meeting.MinutesConsented: lambda e, c: f"Minutes of {c.title(e.originator_id)!r} consented",
     BackStops.BackStopNamed: lambda e, c: (
@@ -407,10 +452,40 @@ DESCRIBE: dict[type[Any], Describe] = {
 }
 
 
+# Who did it: the first of these fields an event has (the people's ids; a seat's id for a
+# linked seat). Events whose actor sits deeper name it in ACTOR. Facts from other circles
+# (a relationship's events) and the calendar's (a review came due, a term ended) name no one.
+ACTOR_FIELDS = (
+    "by",
+    "proposer",
+    "taken_by",
+    "opened_by",
+    "scheduled_by",
+    "founder_id",
+    "person_id",
+)
+ACTOR: dict[type[Any], Callable[[Any], str | None]] = {
+    HatSelection.Nominated: lambda e: e.nomination.nominator,
+    Circle.HatPutOn: lambda e: e.term.person_id,
+    Relationship.ConsentRequestAnswered: lambda e: getattr(e, "person", "") or None,
+}
+
+
+def actor_of(event: Any) -> str | None:
+    """The id of who did what the event records, where it names them."""
+    for cls in type(event).__mro__:
+        if cls in ACTOR:
+            return ACTOR[cls](event)
+    if isinstance(event, Relationship.Event):
+        return None
+    return next((str(v) for f in ACTOR_FIELDS if (v := getattr(event, f, None))), None)
+
+
 def read_logbook(node: CircleNode, level: str | None = None) -> Iterator[LogbookEntry]:
-    """Every recorded change of the circle, oldest first, as a sentence: as a participant of
-    `level` reads it (a guest does not read confidential items and their minutes), or whole
-    (None: the node's operator, e.g. for `export`), each line saying if it is confidential."""
+    """Every recorded change of the circle, oldest first, as a sentence, with its time in the
+    circle's time zone and who did it: as a participant of `level` reads it (a guest does not
+    read confidential items and their minutes), or whole (None: the node's operator, e.g. for
+    `export`), each line saying if it is confidential."""
     context = _Context(node)
     start = 1
     while True:
@@ -419,12 +494,14 @@ def read_logbook(node: CircleNode, level: str | None = None) -> Iterator[Logbook
             event: Any = node.store.mapper.to_domain_event(notification)
             describe = describer(type(event))
             if describe is not None and shown_to(level, type(event)):
-                when = getattr(event, "today", None) or event.timestamp.date()
+                at = event.timestamp.astimezone(context.zone)
                 yield LogbookEntry(
-                    when,
-                    str(event.originator_id),
-                    describe(event, context),
-                    is_confidential(type(event)),
+                    when=getattr(event, "today", None) or at.date(),
+                    record_id=str(event.originator_id),
+                    text=describe(event, context),
+                    at=at,
+                    confidential=is_confidential(type(event)),
+                    actor=actor_of(event),
                 )
         if len(notifications) < PAGE:
             return

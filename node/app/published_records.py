@@ -15,6 +15,7 @@ from domain.backstops import BackStops
 from domain.circle import Circle
 from domain.decision import Decision
 from domain.relationships import Relationship
+from domain.rules import local_date
 from domain.values import CoopLink, DecisionKind
 from federation.feed import feed_id_from_node_id
 from node.app import event_classes
@@ -126,7 +127,7 @@ def summaries(node: Publishing, aggregates: Sequence[Aggregate]) -> list[Outgoin
     # Read, not changed (listings are the shared copies): a member circle's every decision.
     decisions = {d.id: d for d in node.list_decisions()}
     decisions.update({a.id: a for a in aggregates if isinstance(a, Decision)})
-    today = node.clock().date()
+    today = local_date(circle.rules, node.clock())
     hats = [
         HatHolder(term.hat_id, term.person_id, node.person_name(term.person_id), term.review_date)
         for term in circle.terms

@@ -5,7 +5,7 @@ The handlers that use them are in node/app/inbound.py."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -17,6 +17,7 @@ from domain.errors import DomainError
 from domain.proposal import Proposal
 from domain.register import Index, index_id
 from domain.relationships import INTRODUCED, Relationship, relationship_id
+from domain.rules import local_date
 from domain.support import SupportRequest
 from federation.feed import feed_id_from_node_id, node_id
 from federation.wire import Entry, SignedEntry
@@ -85,9 +86,13 @@ class RunContext:
         self.run = run
         self.other = node_id(sender.feed_id)
         self.me = node.node_id
-        self.today = node.clock().date()
         self.now = node.clock()
         self.admitted = False  # this run admitted this node (an introduction of it)
+
+    @property
+    def today(self) -> date:
+        """The date in the circle's time zone, when the run began."""
+        return local_date(self.circle().rules, self.now)
 
     def circle(self) -> Circle:
         return self.batch.get(self.node.circle_id, self.node.get_circle)

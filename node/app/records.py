@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
@@ -201,8 +202,19 @@ class CircleRecords:
         """Load an aggregate of a known class (AggregateNotFoundError if there is none)."""
         return self._store.load(cls, aggregate_id)
 
+    def time_zone(self) -> ZoneInfo:
+        """The circle's time zone (its rules'; UTC before it is founded)."""
+        if not self.is_founded:
+            return ZoneInfo("UTC")
+        return ZoneInfo(self.peek_circle().rules.time_zone)
+
+    def local(self, moment: datetime) -> datetime:
+        """The moment in the circle's time zone."""
+        return moment.astimezone(self.time_zone())
+
     def today(self) -> date:
-        return self.now().date()
+        """The date in the circle's time zone: reviews and terms fall due at local midnight."""
+        return self.local(self.now()).date()
 
     def person_name(self, person_id: str) -> str:
         try:

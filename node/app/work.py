@@ -42,6 +42,8 @@ class Work(Protocol):
 
     def today(self) -> date: ...
 
+    def local(self, moment: datetime) -> datetime: ...
+
     def get_circle(self) -> Circle: ...
 
     def peek_circle(self) -> Circle: ...
@@ -83,7 +85,8 @@ class UnitOfWork:
     def __init__(self, work: Work) -> None:
         self.work = work
         self.now = work.now()
-        self.today = self.now.date()
+        # The date in the circle's time zone: what falls due on a date does so at local midnight.
+        self.today = work.local(self.now).date()
         self._changing: dict[UUID, Aggregate] = {}
         self._order: list[Any] = []  # what to save, in the order it was loaded or added
         self._read: list[Circle] = []

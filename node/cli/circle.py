@@ -39,7 +39,7 @@ def logbook(data: DataOption = None) -> None:
             raise Failure(f"No circle in {settings.data_dir}; run `circle-node init` first")
         for entry in read_logbook(node):
             marked = "(confidential) " if entry.confidential else ""
-            typer.echo(f"{entry.when:%Y-%m-%d}  {marked}{entry.text}")
+            typer.echo(f"{entry.at:%Y-%m-%d %H:%M %z}  {marked}{entry.text}")
 
 
 def people(data: DataOption = None) -> None:

@@ -138,7 +138,7 @@ def run_story(
         "cover",
         "Sunday cover from the helping circle",
         "Ask the helping circle for two people to cover Sundays this month.",
-        review_date=node.clock().date() + timedelta(days=30),
+        review_date=node.records.today() + timedelta(days=30),
     )
     say("  Dev, as rota holder, arranged Sunday cover (inside the rota holder's domain)")
 

@@ -86,7 +86,8 @@ async def _due_dates_forever(node: CircleNode, interval: float, work: Background
     """Reviews come due, terms end, late processes lapse and late consent rounds close by the
     calendar, without anyone asking (`update_due_dates`, also `POST
     /api/decisions/update-due-dates`): a decision whose review came due is marked so, and a
-    member circle's summary for its co-op says so."""
+    member circle's summary for its co-op says so. Dates fall due at midnight in the circle's
+    time zone (its rules'): the first check after it."""
 
     def check() -> None:
         if node.records.is_founded:

@@ -89,7 +89,7 @@ def circle_out(node: CircleNode) -> CircleOut:
     profile = msgspec.structs.asdict(circle_profile(circle))
     # Of the legal entity, the member API shows the registered name only.
     del profile["legal_number"], profile["legal_registry"]
-    today = node.clock().date()
+    today = node.records.today()
     stops = node.hats.back_stops()
     return CircleOut(
         id=str(circle.id),

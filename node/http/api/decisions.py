@@ -70,7 +70,7 @@ def list_decisions(
         Query(description="true: only those due for review; false: only those not due"),
     ] = None,
 ) -> Page[DecisionOut]:
-    today = node.clock().date()
+    today = node.records.today()
     decisions = [
         decision_out(d, today)
         for d in node.records.list_decisions()
@@ -81,7 +81,7 @@ def list_decisions(
 
 @router.get("/decisions/reviews-due", summary="Decisions in force whose review has come")
 def reviews_due(node: Node, by: Person, paging: Paging) -> Page[DecisionOut]:
-    today = node.clock().date()
+    today = node.records.today()
     return page_of([decision_out(d, today) for d in node.decisions.reviews_due()], paging)
 
 
@@ -107,7 +107,7 @@ def update_due_dates(node: Node, by: Person) -> DueDates:
 
 @router.get("/decisions/{decision_id}", summary="One decision")
 def get_decision(node: Node, by: Person, decision_id: str) -> DecisionOut:
-    return decision_out(node.records.get_decision(decision_id), node.clock().date())
+    return decision_out(node.records.get_decision(decision_id), node.records.today())
 
 
 class EverydayDecisionIn(BaseModel):
@@ -134,7 +134,7 @@ def take_everyday_decision(node: Node, by: Person, body: EverydayDecisionIn) -> 
         review_date=body.review_date,
         term_end=body.term_end,
     )
-    return decision_out(node.records.get_decision(decision_id), node.clock().date())
+    return decision_out(node.records.get_decision(decision_id), node.records.today())
 
 
 class ChallengeIn(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -17,9 +17,18 @@ router = APIRouter(route_class=ThreadedRoute, tags=["logbook"], responses=ERROR_
 
 
 class LogbookLine(BaseModel):
-    when: date = Field(description="The day it took effect")
+    when: date = Field(description="The day it took effect, in the circle's time zone")
+    at: datetime = Field(
+        description="When it was recorded, in the circle's time zone, with its offset"
+    )
     record_id: str = Field(description="The record it is about (a proposal, a decision...)")
-    text: str
+    actor: str | None = Field(
+        description=(
+            "The id of who did it (a person, or a linked seat), where the record names them; "
+            "null for facts from other circles and for what the calendar brought"
+        )
+    )
+    text: str = Field(description="What happened, naming the proposal, selection or meeting")
     confidential: bool = Field(
         False, description="About a confidential item: read by full and learning participants"
     )
@@ -34,7 +43,9 @@ def logbook(node: Node, by: Person, paging: Paging) -> Page[LogbookLine]:
     lines = [
         LogbookLine(
             when=entry.when,
+            at=entry.at,
             record_id=entry.record_id,
+            actor=entry.actor,
             text=entry.text,
             confidential=entry.confidential,
         )

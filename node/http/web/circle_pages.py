@@ -70,7 +70,7 @@ def decisions_page(found: Member) -> Response:
     node = found.node
     circle = node.records.peek_circle()
     names = Names(node)
-    today = node.clock().date()
+    today = node.records.today()
     soon = today + timedelta(days=SOON_DAYS)
     decisions = []
     for decision in node.records.list_decisions():
@@ -109,7 +109,7 @@ def hats_page(found: Member) -> Response:
     node = found.node
     circle = node.records.peek_circle()
     names = Names(node)
-    today = node.clock().date()
+    today = node.records.today()
     hats = []
     for hat in circle.hats.values():
         terms = [t for t in circle.terms if t.hat_id == hat.hat_id]

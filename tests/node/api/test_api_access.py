@@ -5,8 +5,12 @@ malformed requests, 422 for what the circle refuses; pagination and its bounds; 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from domain.values import Purpose
 from node.app.logbook import read_logbook
+from node.demo.scripted import consent_to
 from tests.node.api.world import PROBLEM, Circle, assert_problem
 
 UNKNOWN = "3f1f1f1f-1111-4111-8111-111111111111"
@@ -266,10 +270,12 @@ def test_the_logbook_tells_the_story_page_by_page(circle: Circle) -> None:
     c.ok("cleo", f"/proposals/{pid}/present")
     told = [entry.text for entry in read_logbook(c.node)]
     whole = c.get("gus", "/logbook", params={"limit": 100}).json()
-    assert whole["items"] == [
+    assert [{**item, "at": datetime.fromisoformat(item["at"])} for item in whole["items"]] == [
         {
             "when": e.when.isoformat(),
+            "at": e.at,
             "record_id": e.record_id,
+            "actor": e.actor,
             "text": e.text,
             "confidential": False,
         }
@@ -287,6 +293,24 @@ def test_the_logbook_tells_the_story_page_by_page(circle: Circle) -> None:
     page = c.get("gus", "/logbook", params={"offset": 3, "limit": 4}).json()
     assert [e["text"] for e in page["items"]] == told[3:7]
     assert (page["total"], page["offset"], page["limit"]) == (len(told), 3, 4)
+
+
+def test_logbook_lines_carry_their_time_with_the_circle_s_offset_and_who(circle: Circle) -> None:
+    c = circle
+    # Given: the kitchen's rules put it in Los Angeles' time zone, and Cleo drafts a proposal.
+    consent_to(c.node, Purpose.CHANGE_RULES, {"time_zone": "America/Los_Angeles"})
+    pid = c.ok("cleo", "/proposals", {"title": "Rota", "text": "Weekly"}, 201)["id"]
+    # When: the logbook is read through the API.
+    items = c.get("gus", "/logbook", params={"limit": 100}).json()["items"]
+    # Then: each line's time says its offset, Los Angeles' (-08:00 or -07:00, by the season).
+    zone = ZoneInfo("America/Los_Angeles")
+    for item in items:
+        at = datetime.fromisoformat(item["at"])
+        assert at.utcoffset() == at.astimezone(zone).utcoffset() < timedelta(0)
+        assert item["at"].endswith(("-08:00", "-07:00"))
+    # And: the draft names Cleo as the one who did it.
+    (drafted,) = [item for item in items if item["record_id"] == pid]
+    assert drafted["actor"] == c.ids["cleo"]
 
 
 def test_wrong_tokens_are_rate_limited_per_client_as_sign_ins_are(circle: Circle) -> None:
