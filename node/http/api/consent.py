@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
@@ -16,6 +17,7 @@ from domain.proposal import Proposal
 from domain.round_end import quorum_of
 from domain.values import Stage
 from node.app.node import CircleNode
+from node.http.api.fields import in_zone
 
 
 class AnswerOut(BaseModel):
@@ -76,7 +78,9 @@ class ProcessFields(BaseModel):
     opened_by: str
     method: str = Field(description="consent, or formal_vote where the circle's rules say so")
     mode: str = Field(description="meeting or async")
-    deadline: datetime | None
+    deadline: datetime | None = Field(
+        description="An asynchronous process's deadline, in the circle's time zone, with its offset"
+    )
     review_date: date | None
     round_number: int
     answers: list[AnswerOut] = Field(description="Answers given in the current round")
@@ -95,15 +99,17 @@ class ProcessFields(BaseModel):
 
 
 def process_fields(circle: Circle, process: ConsentProcess) -> dict[str, Any]:
-    """The common fields of a process view, as keyword arguments."""
+    """The common fields of a process view, as keyword arguments (its deadline in the
+    circle's time zone)."""
     quorum = quorum_of(circle, process)
+    zone = ZoneInfo(circle.rules.time_zone)
     return {
         "id": str(process.id),
         "stage": str(process.stage),
         "opened_by": process.opened_by,
         "method": str(process.method),
         "mode": str(process.mode),
-        "deadline": process.deadline,
+        "deadline": in_zone(process.deadline, zone),
         "review_date": process.review_date,
         "round_number": process.round_number,
         "answers": [_answer(a) for a in process.answers.values()],

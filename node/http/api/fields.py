@@ -8,7 +8,7 @@ a naive one is refused by the circle's rules (422), since "9:00" means nothing a
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any, overload
 
 from pydantic import AfterValidator, Field
@@ -80,6 +80,15 @@ def aware(moment: datetime | None, what: str) -> datetime | None:
     except OverflowError:
         raise InvalidRequest(f"The {what} is out of range") from None
     return moment
+
+
+@overload
+def in_zone(moment: datetime, zone: tzinfo) -> datetime: ...
+@overload
+def in_zone(moment: None, zone: tzinfo) -> None: ...
+def in_zone(moment: datetime | None, zone: tzinfo) -> datetime | None:
+    """The moment as the API shows it: in the circle's time zone, with its offset."""
+    return None if moment is None else moment.astimezone(zone)
 
 
 def name_of(node: CircleNode, person_id: str) -> str:

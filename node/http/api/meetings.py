@@ -8,7 +8,7 @@ confidential minutes."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
@@ -18,7 +18,7 @@ from domain.records import AgendaItem
 from node.app.node import CircleNode
 from node.http.api.auth import Node, Person
 from node.http.api.errors import ERROR_RESPONSES
-from node.http.api.fields import Body, Ref, Say, Title, aware
+from node.http.api.fields import Body, Ref, Say, Title, aware, in_zone
 from node.http.api.paging import Page, Paging, page_of
 from node.http.api.threaded import ThreadedRoute
 
@@ -51,7 +51,7 @@ class AbsenceOut(BaseModel):
 class MeetingOut(BaseModel):
     id: str
     title: str
-    when: datetime
+    when: datetime = Field(description="In the circle's time zone, with its offset")
     stage: str = Field(description="planned, open, agenda_consented, minutes_recorded or closed")
     present: list[str]
     absent: list[str] = Field(description="Who did not come, whether they told ahead or not")
@@ -85,13 +85,14 @@ def _item_out(number: int, item: AgendaItem, confidential: bool) -> AgendaItemOu
     return AgendaItemOut(number=number, **vars(item))
 
 
-def meeting_out(meeting: Meeting, level: str) -> MeetingOut:
-    """The meeting as a participant of `level` reads it."""
+def meeting_out(meeting: Meeting, level: str, zone: tzinfo) -> MeetingOut:
+    """The meeting as a participant of `level` reads it, its time in the circle's time zone
+    `zone`."""
     confidential = reads_confidential(level)
     return MeetingOut(
         id=str(meeting.id),
         title=meeting.title,
-        when=meeting.when,
+        when=in_zone(meeting.when, zone),
         stage=str(meeting.stage),
         present=list(meeting.present),
         absent=list(meeting.absent),
@@ -107,13 +108,14 @@ def meeting_out(meeting: Meeting, level: str) -> MeetingOut:
 
 
 def _read(node: CircleNode, by: str, meeting_id: str) -> MeetingOut:
-    return meeting_out(node.records.get_meeting(meeting_id), node.meetings.reader_level(by))
+    meeting = node.records.get_meeting(meeting_id)
+    return meeting_out(meeting, node.meetings.reader_level(by), node.records.time_zone())
 
 
 @router.get("/meetings", summary="Meetings, in the order they were scheduled (paginated)")
 def list_meetings(node: Node, by: Person, paging: Paging) -> Page[MeetingOut]:
-    level = node.meetings.reader_level(by)
-    return page_of([meeting_out(m, level) for m in node.records.list_meetings()], paging)
+    level, zone = node.meetings.reader_level(by), node.records.time_zone()
+    return page_of([meeting_out(m, level, zone) for m in node.records.list_meetings()], paging)
 
 
 @router.get("/meetings/{meeting_id}", summary="One meeting: attendance, agenda, minutes")

@@ -4,7 +4,7 @@ in `processes.py`."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
@@ -19,7 +19,7 @@ from node.app.relations import RELATION_PURPOSES
 from node.http.api.auth import Node, Person
 from node.http.api.consent import Outcome, ProcessFields, outcome_out, process_fields
 from node.http.api.errors import ERROR_RESPONSES
-from node.http.api.fields import Body, Ref, Say, Subject, Title, aware
+from node.http.api.fields import Body, Ref, Say, Subject, Title, aware, in_zone
 from node.http.api.paging import Page, Paging, page_of
 from node.http.api.threaded import ThreadedRoute
 
@@ -56,7 +56,7 @@ class ProposalSummary(BaseModel):
     proposer: str
     method: str
     mode: str
-    deadline: datetime | None
+    deadline: datetime | None = Field(description="In the circle's time zone, with its offset")
     review_date: date | None
     round_number: int
 
@@ -96,7 +96,7 @@ def proposal_view(node: CircleNode, proposal_id: str) -> ProposalOut:
     return proposal_out(node.records.peek_circle(), node.records.get_proposal(proposal_id))
 
 
-def _summary(proposal: Proposal) -> ProposalSummary:
+def _summary(proposal: Proposal, zone: tzinfo) -> ProposalSummary:
     return ProposalSummary(
         id=str(proposal.id),
         title=proposal.title,
@@ -105,7 +105,7 @@ def _summary(proposal: Proposal) -> ProposalSummary:
         proposer=proposal.proposer,
         method=str(proposal.method),
         mode=str(proposal.mode),
-        deadline=proposal.deadline,
+        deadline=in_zone(proposal.deadline, zone),
         review_date=proposal.review_date,
         round_number=proposal.round_number,
     )
@@ -119,7 +119,8 @@ def list_proposals(
     stage: Annotated[Stage | None, Query(description="Only proposals at this stage")] = None,
 ) -> Page[ProposalSummary]:
     proposals = [p for p in node.records.list_proposals() if stage is None or p.stage == stage]
-    return page_of([_summary(p) for p in proposals], paging)
+    zone = node.records.time_zone()
+    return page_of([_summary(p, zone) for p in proposals], paging)
 
 
 @router.get(

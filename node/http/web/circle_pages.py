@@ -168,7 +168,7 @@ def _meetings_page(found: Visit, status: int = 200, **extra: Any) -> Response:
     meetings = [
         {
             "title": meeting.title,
-            "when": meeting.when,
+            "when": node.records.local(meeting.when),
             "stage": meeting.stage,
             "present": [names(p) for p in meeting.present],
             "absent": [names(p) for p in meeting.absent],
@@ -200,7 +200,7 @@ def meetings_page(found: Member) -> Response:
 def schedule_meeting(posted: MemberPost) -> Response:
     found, form = posted.visit, posted.form
     try:
-        when = form.moment("when", "meeting's date and time")
+        when = form.moment("when", "meeting's date and time", found.node.records.time_zone())
         if when is None:
             raise InvalidRequest("Say when the meeting is")
         found.node.meetings.schedule_meeting(posted.person, form.get("title"), when)

@@ -7,7 +7,7 @@ before it is read, with every route's body (node.http.body_limits).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from urllib.parse import parse_qsl
 
 from fastapi import Request
@@ -76,8 +76,9 @@ class Form:
         except ValueError:
             raise InvalidRequest(f"The {what} is not a date (YYYY-MM-DD)") from None
 
-    def moment(self, name: str, what: str) -> datetime | None:
-        """An optional date and time (as a datetime-local field sends it), taken as UTC."""
+    def moment(self, name: str, what: str, zone: tzinfo = UTC) -> datetime | None:
+        """An optional date and time (as a datetime-local field sends it, without an offset),
+        taken as in the circle's time zone, `zone`."""
         value = self.get(name).strip()
         if not value:
             return None
@@ -85,7 +86,7 @@ class Form:
             moment = datetime.fromisoformat(value)
         except ValueError:
             raise InvalidRequest(f"The {what} is not a date and time") from None
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
 
 
 async def read_form(request: Request) -> Form:

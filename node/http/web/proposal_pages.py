@@ -67,7 +67,7 @@ def proposals_page(found: Member) -> Response:
             "final": p.is_final,
             "proposer": names(p.proposer),
             "mode": p.mode,
-            "deadline": p.deadline,
+            "deadline": p.deadline and node.records.local(p.deadline),
             "round": p.round_number,
         }
         for p in node.records.list_proposals()
@@ -101,7 +101,7 @@ def draft(posted: MemberPost) -> Response:
             purpose=purpose,
             subject=subject,
             mode=form.get("mode", Mode.MEETING),
-            deadline=form.moment("deadline", "deadline"),
+            deadline=form.moment("deadline", "deadline", found.node.records.time_zone()),
             review_date=form.day("review_date", "review date"),
         )
     except DomainError as refusal:
@@ -133,6 +133,7 @@ def proposal_view(found: Visit, proposal: Proposal) -> dict[str, Any]:
     )
     return {
         "proposal": proposal,
+        "deadline": proposal.deadline and node.records.local(proposal.deadline),
         "id": str(proposal.id),
         "proposer": names(proposal.proposer),
         "steps": STEPS,

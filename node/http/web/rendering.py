@@ -51,7 +51,7 @@ def when(value: datetime | date | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
+        return value.strftime("%Y-%m-%d %H:%M %Z")  # the pages pass it in the circle's zone
     return value.isoformat()
 
 

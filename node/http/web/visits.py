@@ -130,6 +130,7 @@ class Visit:
         session = self.session
         return {
             "circle_name": node.records.peek_circle().name if founded else "circle-node",
+            "time_zone": str(node.records.time_zone()),
             "nav": NAV if self.person else (),
             "path": self.request.url.path,
             "me": self.person,

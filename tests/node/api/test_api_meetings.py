@@ -37,7 +37,7 @@ def test_a_meeting_from_schedule_to_consented_minutes(circle: Circle) -> None:
     assert scheduled == {
         "id": mid,
         "title": "March circle meeting",
-        "when": "2026-03-05T18:00:00+01:00",
+        "when": "2026-03-05T17:00:00Z",  # the same instant, in the circle's time zone (UTC)
         "stage": "planned",
         "present": [],
         "absent": [],
