@@ -1,4 +1,5 @@
-"""Shared pieces of the member API's requests: text fields, moments, and names for people.
+"""Shared pieces of the member API's requests: text fields, moments, and names for people
+(a proposal's subject is declared by purpose in subjects.py).
 
 Text must be valid Unicode (a lone surrogate cannot be stored) and of a sensible length; both
 are refused as malformed (400) before the circle sees them. Moments must say their time zone:
@@ -7,16 +8,13 @@ a naive one is refused by the circle's rules (422), since "9:00" means nothing a
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, tzinfo
-from typing import Annotated, Any, overload
+from typing import Annotated, overload
 
 from pydantic import AfterValidator, Field
 
 from domain.errors import InvalidRequest
 from node.app.node import CircleNode
-
-MAX_SUBJECT_CHARS = 20_000
 
 
 def _valid_unicode(value: str) -> str:
@@ -24,16 +22,6 @@ def _valid_unicode(value: str) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError("text must be valid Unicode (no lone surrogates)") from None
-    return value
-
-
-def _valid_subject(value: dict[str, Any]) -> dict[str, Any]:
-    try:
-        encoded = json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("text must be valid Unicode (no lone surrogates)") from None
-    if len(encoded) > MAX_SUBJECT_CHARS:
-        raise ValueError(f"a subject holds at most {MAX_SUBJECT_CHARS} bytes of JSON")
     return value
 
 
@@ -45,20 +33,6 @@ Title = Annotated[str, Field(max_length=300), AfterValidator(_valid_unicode)]
 Say = Annotated[str, Field(max_length=4_000), AfterValidator(_valid_unicode)]
 # A proposal's or a decision's text, minutes.
 Body = Annotated[str, Field(max_length=20_000), AfterValidator(_valid_unicode)]
-# A subject: what a proposal names besides its title and text (free-form JSON).
-Subject = Annotated[
-    dict[str, Any],
-    Field(
-        description=(
-            "What the proposal names besides its title and text, by purpose: e.g. "
-            '{"decision_id": ...} to amend, renew or revoke a decision, {"aim": ...}, '
-            '{"domain": ...}, {"person_id": ...} to remove someone, {"circle": <node id>} '
-            'for relationships, {"kind": ..., "circles": [...]} to ask for support, '
-            '{"binds_member_circles": true} for a co-op policy that binds its circles'
-        )
-    ),
-    AfterValidator(_valid_subject),
-]
 
 
 @overload

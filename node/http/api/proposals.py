@@ -5,22 +5,21 @@ in `processes.py`."""
 from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
 from domain.circle import Circle
-from domain.errors import InvalidRequest
-from domain.proposal import SUBJECT_KEYS, Proposal
-from domain.values import Purpose, Stage
+from domain.proposal import Proposal
+from domain.values import Stage
 from node.app.node import CircleNode
-from node.app.relations import RELATION_PURPOSES
 from node.http.api.auth import Node, Person
 from node.http.api.consent import Outcome, ProcessFields, outcome_out, process_fields
 from node.http.api.errors import ERROR_RESPONSES
-from node.http.api.fields import Body, Ref, Say, Subject, Title, aware, in_zone
+from node.http.api.fields import Body, Ref, Say, Title, aware, in_zone
 from node.http.api.paging import Page, Paging, page_of
+from node.http.api.subjects import StoredSubject, SubjectFields, drafts_by_purpose
 from node.http.api.threaded import ThreadedRoute
 
 router = APIRouter(
@@ -65,8 +64,8 @@ class ProposalOut(ProcessFields):
     kind: Literal["proposal"] = "proposal"
     title: str
     text: str
-    purpose: str
-    subject: dict[str, Any]
+    purpose: str = Field(description="What it does once consented")
+    subject: StoredSubject
     topic: str | None
     proposer: str
     questions: list[QuestionOut]
@@ -131,14 +130,12 @@ def get_proposal(node: Node, by: Person, proposal_id: str) -> ProposalOut:
     return proposal_view(node, proposal_id)
 
 
-class ProposalIn(BaseModel):
+class DraftFields(BaseModel):
+    """What every draft names; its `purpose` and the `subject` declared for that purpose are
+    added per purpose (node/http/api/subjects.py)."""
+
     title: Title
     text: Body
-    purpose: str = Field(
-        Purpose.ADOPT_POLICY.value,
-        description="What it does once consented: " + ", ".join(p.value for p in Purpose),
-    )
-    subject: Subject = Field(default_factory=dict)
     mode: str = Field("meeting", description="meeting or async")
     deadline: datetime | None = Field(
         None, description="Needed for an asynchronous proposal: with a time zone"
@@ -154,26 +151,19 @@ class ProposalIn(BaseModel):
     )
 
 
-def check_subject(purpose: str, subject: dict[str, Any]) -> None:
-    """Refuse a subject the node would trip over before the circle's own checks see it (for
-    relationships: a missing key, a round that is not a number, circles that are no list)."""
-    try:
-        known = Purpose(purpose)
-    except ValueError:
-        return  # the circle refuses it, naming the purposes it knows
-    if known not in RELATION_PURPOSES:
-        return
-    for key in SUBJECT_KEYS[known]:
-        if not str(subject.get(key) or "").strip():
-            raise InvalidRequest(f"A proposal to {known.replace('_', ' ')} must name {key}")
-    round_number = subject.get("round", 1)
-    if type(round_number) is not int or not 1 <= round_number <= MAX_COUNT:
-        raise InvalidRequest("The round of a consent request is a whole number from 1")
-    circles = subject.get("circles")
-    if circles is not None and (
-        not isinstance(circles, list) or not all(isinstance(ref, str) for ref in circles)
-    ):
-        raise InvalidRequest("Name the circles to ask as a list of node ids, or ask the network")
+# The draft request: one model per purpose, discriminated by `purpose` (adopt_policy if the
+# draft names none), each with the subject its purpose declares.
+if TYPE_CHECKING:
+
+    class Draft(DraftFields):
+        purpose: str
+        subject: SubjectFields
+
+    class ProposalIn(BaseModel):
+        root: Draft
+
+else:
+    ProposalIn = drafts_by_purpose(DraftFields)
 
 
 @router.post(
@@ -181,14 +171,14 @@ def check_subject(purpose: str, subject: dict[str, Any]) -> None:
     status_code=status.HTTP_201_CREATED,
     summary="Draft a proposal (full and learning participants)",
 )
-def draft_proposal(node: Node, by: Person, body: ProposalIn) -> ProposalOut:
-    check_subject(body.purpose, body.subject)
+def draft_proposal(node: Node, by: Person, draft: ProposalIn) -> ProposalOut:
+    body = draft.root
     proposal_id = node.proposals.draft_proposal(
         by,
         body.title,
         body.text,
         purpose=body.purpose,
-        subject=body.subject,
+        subject=body.subject.model_dump(mode="json", exclude_unset=True),
         mode=body.mode,
         deadline=aware(body.deadline, "deadline"),
         review_date=body.review_date,
