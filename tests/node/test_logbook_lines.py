@@ -9,15 +9,21 @@ fixture, with Kim as the kitchen's delegate.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
 
 from domain.values import Purpose
+from node.app.archive import export_archive
 from node.app.logbook import LogbookEntry, read_logbook
 from node.app.node import CircleNode
+from node.app.persistence import open_node
+from node.settings import Settings
 from tests.conftest import Clock
 from tests.node.circles import consent_to, founder, select, sync
 from tests.node.test_application import found
@@ -141,3 +147,24 @@ def test_the_day_of_a_line_is_the_circle_s_day(node: CircleNode) -> None:
         assert isinstance(entry.when, date)
         if entry.text.startswith("The circle's rules changed"):
             assert entry.when == entry.at.date()
+
+
+def test_the_export_carries_each_line_s_time_and_actor(tmp_path: Path, clock: Clock) -> None:
+    node = open_node(Settings(data_dir=tmp_path / "node"), clock)
+    # Given: the kitchen circle in Auckland, and Cleo's proposal.
+    p = found(node)
+    consent_to(node, Purpose.CHANGE_RULES, {"time_zone": "Pacific/Auckland"}, by=p["ada"])
+    _compost(node, p)
+    # When: the circle's records are exported.
+    archive = tmp_path / "kitchen.archive"
+    export_archive(node, archive)
+    node.close()
+    raw = archive.read_bytes()
+    members = msgspec.msgpack.decode(raw[:-32], type=dict[str, bytes])
+    logbook = json.loads(members["logbook.json"])
+    # Then: each line has its day, its time with Auckland's offset, its actor and its text.
+    line = next(e for e in logbook if e["text"] == "Ada consented to 'Compost the kitchen scraps'")
+    assert line["actor"] == p["ada"]
+    at = datetime.fromisoformat(line["at"])
+    assert at.utcoffset() == at.astimezone(ZoneInfo("Pacific/Auckland")).utcoffset()
+    assert line["date"] == at.date().isoformat()
