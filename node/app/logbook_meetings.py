@@ -21,9 +21,12 @@ def _absence_told(e: Any, c: Any) -> str:
 
 
 def _guests_left(e: Any, c: Any) -> str:
+    meeting = c.title(e.originator_id)
     if not e.guests:
-        return f"No guest was present for confidential item {e.number}"
-    return f"For confidential item {e.number}, {', '.join(map(c.name, e.guests))} left"
+        return f"No guest was present for confidential item {e.number} of {meeting!r}"
+    return (
+        f"For confidential item {e.number} of {meeting!r}, {', '.join(map(c.name, e.guests))} left"
+    )
 
 
 # Each takes the event and the logbook's context, whose `name(id)` names a person and
@@ -31,14 +34,16 @@ def _guests_left(e: Any, c: Any) -> str:
 MEETING_EVENTS: dict[type[Any], Callable[[Any, Any], str]] = {
     Meeting.AbsenceTold: _absence_told,
     Meeting.AgendaWithConfidentialItemsConsented: lambda e, c: (
-        "Agenda consented: "
+        f"Agenda of {c.title(e.originator_id)!r} consented: "
         + "; ".join(title if title is not None else "a confidential item" for title in e.items)
     ),
     Meeting.ConfidentialItemsNamed: lambda e, c: (
         f"Confidential item(s) of {c.title(e.originator_id)!r}: {'; '.join(e.titles)}"
     ),
     Meeting.GuestsLeft: _guests_left,
-    Meeting.ConfidentialItemDecided: lambda e, c: f"Item {e.number} (confidential): {e.outcome}",
+    Meeting.ConfidentialItemDecided: lambda e, c: (
+        f"{c.title(e.originator_id)!r}, item {e.number} (confidential): {e.outcome}"
+    ),
     Meeting.ConfidentialMinutesRecorded: lambda e, c: (
         f"Minutes of the confidential items of {c.title(e.originator_id)!r} recorded"
     ),

@@ -115,7 +115,8 @@ def test_the_archive_holds_confidential_items_marked_so(
     marked = {line["text"] for line in logbook if line.get("confidential")}
     assert marked == {
         f"Confidential item(s) of 'March circle meeting': {TITLE}",
-        f"Item 2 (confidential): {OUTCOME}",
+        f"'March circle meeting', item 2 (confidential): {OUTCOME}",
         "Minutes of the confidential items of 'March circle meeting' recorded",
     }
-    assert "Agenda consented: Rota; a confidential item" in {line["text"] for line in logbook}
+    agenda = "Agenda of 'March circle meeting' consented: Rota; a confidential item"
+    assert agenda in {line["text"] for line in logbook}

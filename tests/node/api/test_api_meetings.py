@@ -197,11 +197,11 @@ def test_a_confidential_item_is_read_by_full_and_learning_participants_only(
         return [(line["text"], line["confidential"]) for line in whole_logbook(c, who, mid)]
 
     eli_reads = logbook("eli")
-    assert ("Agenda consented: Rota; a confidential item", False) in eli_reads
+    assert ("Agenda of 'March' consented: Rota; a confidential item", False) in eli_reads
     assert ("Confidential item(s) of 'March': Pay rise for Dan", True) in eli_reads
-    assert ("Item 2 (confidential): A rise from April", True) in eli_reads
+    assert ("'March', item 2 (confidential): A rise from April", True) in eli_reads
     assert ("Minutes of the confidential items of 'March' recorded", True) in eli_reads
-    assert ("For confidential item 2, Gus left", False) in eli_reads
+    assert ("For confidential item 2 of 'March', Gus left", False) in eli_reads
     gus_reads = logbook("gus")
     assert gus_reads == [line for line in eli_reads if not line[1]]
     assert "Pay rise" not in str(gus_reads) and "April" not in str(gus_reads)
