@@ -23,6 +23,7 @@ from domain.backstops import BackStops
 from domain.circle import Circle
 from domain.meeting import Meeting
 from domain.relationships import Relationship
+from domain.rules import local_date
 from domain.values import CoopLink
 from node.app import event_classes
 from node.app.published_records import PROFILE_EVENTS, Publishing, addressed_to
@@ -120,7 +121,7 @@ def meeting_minutes(node: Publishing, meeting: Meeting, event: Any) -> list[Outg
         for item in meeting.agenda
         if not item.confidential and item.outcome
     ]
-    held_on: date = meeting.when.date()
+    held_on: date = local_date(node.get_circle().rules, meeting.when)  # the circle's day
     return [
         addressed_to(
             rel.other,

@@ -142,11 +142,10 @@ def _round_closed(e: Any, c: _Context) -> str:
 
 
 def _answer_changed(e: Any, c: _Context) -> str:
+    on = f"{c.name(e.person_id)} changed their answer to {c.title(e.originator_id)!r}"
     if e.consents:
-        return f"{c.name(e.person_id)} changed their answer to consent" + (
-            f" (concern: {e.text})" if e.text else ""
-        )
-    return f"{c.name(e.person_id)} changed their answer to an objection: {e.text}"
+        return f"{on} to consent" + (f" (concern: {e.text})" if e.text else "")
+    return f"{on} to an objection: {e.text}"
 
 
 def _amended(e: Any, c: _Context) -> str:

@@ -198,8 +198,8 @@ def test_a_second_answer_is_a_conflict_and_an_answer_is_changed_by_its_own_endpo
 
     # The logbook tells both changes.
     told = [entry.text for entry in read_logbook(c.node)]
-    assert "Ada changed their answer to consent (concern: Watch the budget)" in told
-    assert "Ben changed their answer to an objection: The rota is full" in told
+    assert "Ada changed their answer to 'Compost' to consent (concern: Watch the budget)" in told
+    assert "Ben changed their answer to 'Compost' to an objection: The rota is full" in told
 
 
 def test_no_change_of_answer_after_the_deadline(circle: Circle, clock: Clock) -> None:
