@@ -9,9 +9,10 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from domain.circle import Circle
-from domain.consent import ConsentProcess, check_deadline
+from domain.consent import ConsentProcess, check_deadline, circle_seat
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
 from domain.inputs import choice, required_text
+from domain.long_term import check_long_term_answered, check_long_term_consented, long_term_circle
 from domain.membership import check_can_act, check_facilitator, check_records_keeper
 from domain.records import Question, Reaction, VoteResult
 from domain.rules import local_date, rules_from_subject
@@ -42,6 +43,8 @@ SUBJECT_KEYS: dict[str, tuple[str, ...]] = {
     Purpose.REQUEST_SUPPORT: ("kind",),
     Purpose.OFFER_SUPPORT: ("circle", "request"),
     Purpose.ACCEPT_OFFER: ("request", "offer"),
+    Purpose.ADOPT_PLAN: ("kind", "period_start", "period_end"),
+    Purpose.REVISE_PLAN: ("plan_id",),
 }
 
 
@@ -49,6 +52,8 @@ class Proposal(ConsentProcess):
     """A proposal: presented, questions, reactions, consent rounds, integration."""
 
     ROUND_OPENS_FROM = frozenset({Stage.REACTIONS})
+    # Read by proposals stored (or snapshotted) before long-term decisions: none.
+    long_term_circle: str | None = None
     ADVANCE_STAGES = frozenset({Stage.PRESENTED, Stage.CLARIFYING, Stage.REACTIONS})
 
     @classmethod
@@ -67,9 +72,12 @@ class Proposal(ConsentProcess):
         review_date: date | None = None,
         topic: str | None = None,
         ask_circles: list[str] | None = None,
+        decision_kind: str | None = None,
     ) -> Proposal:
         """Draft a proposal. `ask_circles` names linked circles whose consent it also needs
-        (federated consent): each answers by its own consent process."""
+        (federated consent): each answers by its own consent process. A long-term decision
+        (domain/long_term.py) also asks the circle the rules name for it, whoever drafts it;
+        `decision_kind` is the kind of the decision an amendment or renewal is about."""
         participant = check_can_act(circle, by)
         if participant.level == Level.GUEST:
             raise NotPermitted("Guests take part in rounds; full and learning participants propose")
@@ -92,10 +100,21 @@ class Proposal(ConsentProcess):
                 )
         if purpose == Purpose.REQUEST_SUPPORT:
             choice(SupportKind, str(subject["kind"]), "kind of support")
-        asked = sorted({ref.strip() for ref in ask_circles or [] if ref.strip()})
         check_deadline(mode, deadline, now)
         if review_date is not None and review_date <= local_date(circle.rules, now):
             raise InvalidRequest("The review date must be in the future")
+        long_term = long_term_circle(
+            circle.rules,
+            purpose,
+            now.date(),
+            review_date=review_date,
+            topic=topic,
+            subject=subject,
+            decision_kind=decision_kind,
+        )
+        asked = sorted(
+            {ref.strip() for ref in [*(ask_circles or []), long_term or ""] if ref.strip()}
+        )
         return cls(
             circle_id=circle.id,
             proposer=by,
@@ -109,6 +128,7 @@ class Proposal(ConsentProcess):
             topic=topic,
             method=circle.rules.method_for(topic),
             ask_circles=asked,
+            long_term_circle=long_term,
         )
 
     @event("Drafted")
@@ -126,6 +146,7 @@ class Proposal(ConsentProcess):
         topic: str | None,
         method: str,
         ask_circles: list[str] | None = None,
+        long_term_circle: str | None = None,
     ) -> None:
         self.circle_id = circle_id
         self.title = title
@@ -140,6 +161,9 @@ class Proposal(ConsentProcess):
         self.vote: VoteResult | None = None
         self._init_consent(proposer, mode, deadline, review_date, method)
         self.asked_circles = list(ask_circles or [])
+        # The circle this long-term decision belongs to, asked with the others (None: the
+        # circle decides it itself). Proposals drafted before it read None.
+        self.long_term_circle = long_term_circle
 
     @property
     def proposer(self) -> str:
@@ -226,6 +250,17 @@ class Proposal(ConsentProcess):
         self.amendments.append(self.text)
         self.text = text
 
+    def close_consent_round(self, circle: Circle, by: str, now: datetime) -> str:
+        """Close the round (see `ConsentProcess`); a long-term decision's round closes once
+        the circle it belongs to has answered, unless objections already send it back to
+        integration."""
+        self.check_circle(circle)
+        self.check_stage(Stage.CONSENT_ROUND, doing="close the consent round")
+        blocking = [o for o in self.objections if o.round == self.round_number and o.is_open]
+        if not blocking:
+            check_long_term_answered(self.long_term_circle, self.answers, self._long_term_seat)
+        return super().close_consent_round(circle, by, now)
+
     def record_vote(
         self, circle: Circle, by: str, in_favour: int, against: int, abstentions: int
     ) -> str:
@@ -238,8 +273,14 @@ class Proposal(ConsentProcess):
         if min(in_favour, against, abstentions) < 0:
             raise InvalidRequest("Vote counts cannot be negative")
         outcome = Stage.CONSENTED if in_favour > against else Stage.NOT_CARRIED
+        if outcome == Stage.CONSENTED:
+            check_long_term_consented(self.long_term_circle, self.answers, self._long_term_seat)
         self._vote_recorded(VoteResult(in_favour, against, abstentions), outcome)
         return outcome
+
+    @property
+    def _long_term_seat(self) -> str:
+        return circle_seat(self.long_term_circle or "")
 
     @event("VoteRecorded")
     def _vote_recorded(self, result: VoteResult, outcome: str) -> None:

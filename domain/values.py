@@ -128,6 +128,9 @@ class Purpose(StrEnum):
     REQUEST_SUPPORT = "request_support"
     OFFER_SUPPORT = "offer_support"
     ACCEPT_OFFER = "accept_offer"
+    # The circle's budget and plans (domain/plan.py).
+    ADOPT_PLAN = "adopt_plan"
+    REVISE_PLAN = "revise_plan"
 
 
 class Peering(StrEnum):

@@ -70,6 +70,7 @@ class Decisions:
                 uow.now,
                 purpose=Purpose.REVOKE_DECISION if revoke else Purpose.AMEND_DECISION,
                 subject={"decision_id": str(decision.id)},
+                decision_kind=decision.kind,
             )
             decision.challenge(circle, by, proposal)
             uow.file("proposal", proposal)

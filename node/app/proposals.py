@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from domain.circle import Circle
+from domain.errors import NotFound, WrongStage
 from domain.proposal import Proposal
 from domain.values import Mode, Purpose
 from node.app.outcomes import Outcomes, RelationOutcomes
@@ -44,9 +45,10 @@ class Proposals:
         with UnitOfWork(work) as uow:
             circle = work.get_circle()
             subject = dict(subject or {})
+            decision_kind = None
             for key in ("decision_id", "supersedes"):
                 if subject.get(key):
-                    work.get_decision(str(subject[key]))
+                    decision_kind = work.get_decision(str(subject[key])).kind
             self._relations.check_relation_draft(purpose, subject)
             for ref in ask_circles or []:
                 self._relations.relationship(ref)
@@ -63,9 +65,23 @@ class Proposals:
                 review_date=review_date,
                 topic=topic,
                 ask_circles=ask_circles,
+                decision_kind=decision_kind,
             )
+            if proposal.long_term_circle is not None:
+                self._check_long_term_circle_known(proposal.long_term_circle)
             uow.file("proposal", proposal)
             return str(proposal.id)
+
+    def _check_long_term_circle_known(self, ref: str) -> None:
+        """A long-term decision asks the circle the rules name for it: this circle must know
+        it (a relationship, as every circle asked for its consent)."""
+        try:
+            self._relations.relationship(ref)
+        except NotFound:
+            raise WrongStage(
+                f"This is a long-term decision, which belongs to the circle {ref} (named by "
+                "the rules); this circle has no relationship with it to ask for its consent"
+            ) from None
 
     def _change_proposal(self, proposal_id: str, change: Callable[[Circle, Proposal], R]) -> R:
         with UnitOfWork(self._work) as uow:

@@ -72,6 +72,11 @@ class ProposalOut(ProcessFields):
     reactions: list[ReactionOut]
     amendments: list[str] = Field(description="Earlier texts, oldest first")
     vote: VoteOut | None = Field(description="A formal vote's result, where one was recorded")
+    long_term_circle: str | None = Field(
+        None,
+        description="A long-term decision: the circle it belongs to (named by the rules), "
+        "asked for its consent with the other asked circles; none if the circle decides it",
+    )
 
 
 def proposal_out(circle: Circle, proposal: Proposal) -> ProposalOut:
@@ -87,6 +92,7 @@ def proposal_out(circle: Circle, proposal: Proposal) -> ProposalOut:
         reactions=[ReactionOut(**vars(r)) for r in proposal.reactions],
         amendments=list(proposal.amendments),
         vote=VoteOut(**vars(proposal.vote)) if proposal.vote else None,
+        long_term_circle=proposal.long_term_circle,
     )
 
 

@@ -1,0 +1,90 @@
+"""Long-term decisions through the member API: the kitchen circle is part of the co-op, whose
+circle its rules name for long-term decisions. A proposal shows the circle it belongs to; the
+round waits for that circle's answer; a circle the rules name but nobody knows is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from domain.values import Purpose
+from node.app.node import CircleNode
+from node.app.persistence import open_node
+from node.settings import Settings
+from tests.conftest import Clock
+from tests.node.api.world import Circle, assert_problem
+from tests.node.circles import consent_to, make_active, make_member, sync
+
+
+@pytest.fixture
+def coop(tmp_path: Path, clock: Clock, circle: Circle) -> Iterator[CircleNode]:
+    """The co-op's node; the kitchen (served) is part of it, and names it in its rules."""
+    node = open_node(Settings(data_dir=tmp_path / "coop"), clock)
+    node.circle.found_circle(name="Co-op", aim="Care", domain="Care", founder_name="Olu")
+    make_active(node)
+    make_member({"coop": node, "kitchen": circle.node}, "coop", "kitchen")
+    consent_to(circle.node, Purpose.CHANGE_RULES, {"long_term_circle": node.feed.node_id})
+    yield node
+    node.close()
+
+
+def to_round(c: Circle, body: dict[str, object]) -> str:
+    pid = str(c.ok("cleo", "/proposals", body, 201)["id"])
+    c.ok("cleo", f"/proposals/{pid}/present")
+    c.ok("ben", f"/proposals/{pid}/reaction-round")
+    c.ok("ben", f"/processes/{pid}/consent-round")
+    for who in ("ada", "ben", "cleo"):
+        c.ok(who, f"/processes/{pid}/consents", {}, 201)
+    return pid
+
+
+def test_a_long_term_proposal_waits_for_the_co_ops_consent(
+    circle: Circle, coop: CircleNode
+) -> None:
+    c, ref = circle, coop.feed.node_id
+
+    # Cleo's year-long policy names no other circle: it belongs to the co-op all the same.
+    pid = to_round(c, {"title": "Lease the hall", "text": "For a year"})
+    shown = c.get("eli", f"/proposals/{pid}").json()
+    assert shown["long_term_circle"] == ref and shown["asked_circles"] == [ref]
+
+    # Everyone here consented; the round waits for the co-op's answer.
+    assert_problem(
+        c.post("ben", f"/processes/{pid}/close"),
+        409,
+        "wrong_stage",
+        f"This is a long-term decision: it belongs to the circle {ref}, whose consent it "
+        "needs; wait for its answer (its own consent process) before closing",
+    )
+
+    # The co-op consents by its own process; the answer comes back; the round closes.
+    sync({"coop": coop, "kitchen": c.node})
+    consent_to(
+        coop,
+        Purpose.ANSWER_CONSENT_REQUEST,
+        {"circle": c.node.feed.node_id, "request": pid, "round": 1, "consents": True},
+    )
+    sync({"coop": coop, "kitchen": c.node})
+    assert c.ok("ben", f"/processes/{pid}/close")["outcome"] == "consented"
+
+
+def test_a_short_proposal_is_the_circles_own(circle: Circle, coop: CircleNode) -> None:
+    c = circle
+    shown = c.ok(
+        "cleo", "/proposals", {"title": "Try", "text": "A month", "review_date": "2026-04-01"}, 201
+    )
+    assert shown["long_term_circle"] is None and shown["asked_circles"] == []
+
+
+def test_a_long_term_circle_nobody_knows_is_refused(circle: Circle) -> None:
+    c = circle
+    consent_to(c.node, Purpose.CHANGE_RULES, {"long_term_circle": "cn1nobody"})
+    assert_problem(
+        c.post("cleo", "/proposals", {"title": "Lease the hall", "text": "For a year"}),
+        409,
+        "wrong_stage",
+        "This is a long-term decision, which belongs to the circle cn1nobody (named by the "
+        "rules); this circle has no relationship with it to ask for its consent",
+    )
