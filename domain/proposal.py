@@ -14,6 +14,7 @@ from domain.errors import InvalidRequest, NotPermitted, WrongStage
 from domain.inputs import choice, required_text
 from domain.long_term import check_long_term_answered, check_long_term_consented, long_term_circle
 from domain.membership import check_can_act, check_facilitator, check_records_keeper
+from domain.plan import check_plan_subject
 from domain.records import Question, Reaction, VoteResult
 from domain.rules import local_date, rules_from_subject
 from domain.values import DecisionMethod, Level, Mode, Purpose, Stage, SupportKind
@@ -100,6 +101,7 @@ class Proposal(ConsentProcess):
                 )
         if purpose == Purpose.REQUEST_SUPPORT:
             choice(SupportKind, str(subject["kind"]), "kind of support")
+        check_plan_subject(purpose, subject, review_date, now.date())
         check_deadline(mode, deadline, now)
         if review_date is not None and review_date <= local_date(circle.rules, now):
             raise InvalidRequest("The review date must be in the future")

@@ -10,7 +10,16 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.records import Copied
 
-KINDS = ("proposal", "selection", "decision", "meeting", "person", "relationship", "support")
+KINDS = (
+    "proposal",
+    "selection",
+    "decision",
+    "meeting",
+    "person",
+    "relationship",
+    "support",
+    "plan",
+)
 
 # A node keeps one circle, so its register sits at a well-known id from which the node
 # finds everything else.

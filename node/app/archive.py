@@ -12,7 +12,8 @@ SHA-256 of that document (32 bytes), so that no byte of the file can change unno
 - `meetings.json`: the circle's meetings: attendance, absences told ahead, agenda, outcomes
   and minutes;
 - `linked_records.json`: the hats' back-stops, and what linked circles sent this one (a
-  member circle's records and minutes; the records of the co-ops it is part of).
+  member circle's records and minutes; the records of the co-ops it is part of);
+- `plans.json`: the circle's budgets and plans, current and past, as they stand.
 
 The archive is the circle's own copy, made by the node's operator: it holds the whole record,
 confidential agenda items and their minutes included, each marked `"confidential": true`
@@ -52,6 +53,7 @@ from federation.wire import (
 )
 from node.app.logbook import read_logbook
 from node.app.node import CircleNode
+from node.app.plans import plans_for_export
 
 FORMAT = "circle-node-archive/1"
 Progress = Callable[[str, int, int], None]  # (what, done, total)
@@ -105,6 +107,8 @@ def export_archive(node: CircleNode, path: Path, progress: Progress = _quiet) ->
     members["linked_records.json"] = json.dumps(
         linked_records(node), indent=1, ensure_ascii=False, default=str
     ).encode()
+    plans = plans_for_export(node.records) if node.records.is_founded else []
+    members["plans.json"] = json.dumps(plans, indent=1, ensure_ascii=False).encode()
     manifest = {
         "format": FORMAT,
         "node_id": node.feed.node_id,

@@ -11,6 +11,7 @@ from domain.decision import Decision
 from domain.errors import DomainError
 from domain.proposal import Proposal
 from domain.values import DecisionMethod, Mode, Purpose, Stage
+from node.app.plans import mark_plan_reviews_due
 from node.app.work import UnitOfWork, Work
 from node.store.retry import retry_on_conflict as command
 
@@ -82,6 +83,7 @@ class Decisions:
         summary: dict[str, list[str]] = {}
         for step in (self._decisions_due, self._late_processes, self._late_rounds):
             summary.update(step())
+        summary.update(mark_plan_reviews_due(self._work))
         return summary
 
     @command

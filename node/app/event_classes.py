@@ -15,6 +15,7 @@ from domain import (
     consent,
     decision,
     meeting,
+    plan,
     proposal,
     relationships,
     selection,
@@ -29,6 +30,7 @@ ConsentProcess: Any = consent.ConsentProcess
 Decision: Any = decision.Decision
 HatSelection: Any = selection.HatSelection
 Meeting: Any = meeting.Meeting
+Plan: Any = plan.Plan
 Proposal: Any = proposal.Proposal
 Relationship: Any = relationships.Relationship
 SupportRequest: Any = support.SupportRequest

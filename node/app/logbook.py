@@ -23,6 +23,7 @@ from node.app.event_classes import (
 )
 from node.app.logbook_feeds import FEED_EVENTS, peer_names
 from node.app.logbook_meetings import MEETING_EVENTS
+from node.app.logbook_plans import PLAN_EVENTS
 from node.app.node import CircleNode
 
 PAGE = 500
@@ -285,6 +286,7 @@ Describe = Callable[[Any, _Context], str]
 DESCRIBE: dict[type[Any], Describe] = {
     OwnFeed.TookBack: _took_back,
     **FEED_EVENTS,
+    **PLAN_EVENTS,
     Relationship.Met: _met,
     Relationship.AdmittedToNetwork: lambda e, c: (
         f"This circle admitted {c.circle(e.originator_id)} to the network, by consent; "

@@ -8,7 +8,8 @@
 - `records` (node/app/records.py): the circle's records, loaded and listed;
 - the areas of use cases, each a small class taking what it needs: `circle`, `people`,
   `tokens`, `hats`, `proposals`, `consent`, `decisions`, `meetings`, `erasure`, `relations`,
-  `support`, `linked` (what linked circles sent: node/app/linked_circles.py).
+  `support`, `linked` (what linked circles sent: node/app/linked_circles.py),
+  `plans`.
   A use case is reached as `node.<area>.<method>`, e.g. `node.people.admit(...)`.
 
 `save` is the unit of work every command ends with: the changed aggregates, an idempotency
@@ -34,6 +35,7 @@ from domain.decision import Decision
 from domain.errors import InvalidRequest
 from domain.meeting import Meeting
 from domain.person import PersonalDetails
+from domain.plan import Plan
 from domain.proposal import Proposal
 from domain.register import Index, Register
 from domain.relationships import Relationship
@@ -57,6 +59,7 @@ from node.app.meetings import Meetings
 from node.app.outcomes import Outcomes
 from node.app.peer_view import PeerView, RemotePerson
 from node.app.people import People
+from node.app.plans import Plans
 from node.app.proposals import Proposals
 from node.app.records import CircleRecords, Clock, utc_now
 from node.app.relations import Relations
@@ -101,6 +104,7 @@ SNAPSHOT_INTERVALS: dict[type[Aggregate], int] = {
     BackStops: 50,
     LinkedRecords: 100,
     LinkedMinutes: 50,
+    Plan: 50,
 }
 # Indexes are filed by their `Filed` events alone (no load): snapshotted all the same.
 EVENT_SNAPSHOT_INTERVALS: dict[type, int] = {Index.Filed: 100}
@@ -156,6 +160,7 @@ class CircleNode:
         self.decisions = Decisions(self.records, self.consent)
         self.meetings = Meetings(self.records)
         self.linked = LinkedCircles(self.records, self.relations)
+        self.plans = Plans(self.records)
         self._releasing = False
         self._publishing = _PublishingView(self.records, self.relations, self.hats)
         self._receiving = _ReceivingView(

@@ -13,6 +13,7 @@ from domain.proposal import Proposal
 from domain.relationships import Relationship
 from domain.selection import HatSelection
 from domain.values import Purpose, Stage
+from node.app.plans import PLAN_PURPOSES, carry_out_plan
 from node.app.work import Work
 
 DECISION_PURPOSES = (Purpose.AMEND_DECISION, Purpose.RENEW_DECISION, Purpose.REVOKE_DECISION)
@@ -70,6 +71,8 @@ class Outcomes:
             return self._relations.carry_out_relation(circle, process, today)
         if purpose == Purpose.GO_INDEPENDENT:
             return self._relations.go_independent_from(circle, process)
+        if purpose in PLAN_PURPOSES:
+            return carry_out_plan(self._work, circle, process, today)
         circle_changes: dict[str, Callable[[], None]] = {
             Purpose.CHANGE_AIM: lambda: circle.revise_aim(process),
             Purpose.CHANGE_DOMAIN: lambda: circle.change_domain(process),

@@ -12,6 +12,7 @@ from domain.errors import NotFound, WrongStage
 from domain.proposal import Proposal
 from domain.values import Mode, Purpose
 from node.app.outcomes import Outcomes, RelationOutcomes
+from node.app.plans import check_plan_draft
 from node.app.work import UnitOfWork, Work
 from node.store.retry import retry_on_conflict as command
 
@@ -50,6 +51,7 @@ class Proposals:
                 if subject.get(key):
                     decision_kind = work.get_decision(str(subject[key])).kind
             self._relations.check_relation_draft(purpose, subject)
+            check_plan_draft(work, purpose, subject, review_date)
             for ref in ask_circles or []:
                 self._relations.relationship(ref)
             proposal = Proposal.draft(

@@ -20,6 +20,7 @@ from domain.decision import Decision
 from domain.errors import NotFound
 from domain.meeting import Meeting
 from domain.person import PersonalDetails
+from domain.plan import Plan
 from domain.proposal import Proposal
 from domain.register import REGISTER_ID, Index, Register, index_id
 from domain.selection import HatSelection
@@ -246,3 +247,7 @@ class CircleRecords:
 
     def list_meetings(self) -> list[Meeting]:
         return list(self.all("meeting", Meeting))
+
+    def list_plans(self) -> list[Plan]:
+        """The circle's budgets and plans, in the order they were made."""
+        return list(self.all("plan", Plan))

@@ -21,6 +21,7 @@ from domain.circle import Circle
 from domain.consent import ConsentProcess
 from domain.decision import Decision
 from domain.meeting import Meeting
+from domain.plan import Plan
 from domain.proposal import Proposal
 from domain.selection import HatSelection
 from node.store.kept import Kept
@@ -67,6 +68,8 @@ class Work(Protocol):
     def list_proposals(self) -> list[Proposal]: ...
 
     def list_selections(self) -> list[HatSelection]: ...
+
+    def list_plans(self) -> list[Plan]: ...
 
     def filed(self, kind: str, *record_ids: UUID) -> list[Any]: ...
 

@@ -38,6 +38,7 @@ from domain.consent import ConsentProcess
 from domain.decision import Decision
 from domain.meeting import Meeting
 from domain.person import PersonalDetails
+from domain.plan import Plan
 from domain.proposal import Proposal
 from domain.register import Index, Register
 from domain.relationships import Relationship
@@ -138,6 +139,7 @@ TOLD: set[type[Aggregate]] = {
     SupportRequest,
     BackStops,
     LinkedRecords,
+    Plan,
 }
 NOT_TOLD: set[type[Aggregate]] = {
     LinkedMinutes,

@@ -16,6 +16,7 @@ from node.http.api.linked_circles import router as linked_circle_routes
 from node.http.api.logbook import router as logbook_routes
 from node.http.api.meetings import router as meeting_routes
 from node.http.api.once import once
+from node.http.api.plans import router as plan_routes
 from node.http.api.processes import router as process_routes
 from node.http.api.proposals import router as proposal_routes
 from node.http.api.relations import router as relation_routes
@@ -26,6 +27,7 @@ ROUTERS = (
     proposal_routes,
     process_routes,
     decision_routes,
+    plan_routes,
     meeting_routes,
     relation_routes,
     linked_circle_routes,

@@ -93,6 +93,9 @@ class DueDates(BaseModel):
         description="Asynchronous proposals and selections whose consent round closed at its "
         "deadline, as the rules say (consented, integrating, or lapsed with its reason)"
     )
+    plans_review_due: list[str] = Field(
+        default_factory=list, description="Budgets and plans whose review came due"
+    )
 
 
 @router.post(

@@ -13,6 +13,8 @@ type) as any malformed request is refused (400).
 from __future__ import annotations
 
 import json
+from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -25,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from domain.plan import PlanKind
 from domain.values import AbsenteePolicy, DecisionMethod, Purpose, SupportKind
 from node.http.api.fields import Body, Ref, Say, Title
 
@@ -59,6 +62,8 @@ _CIRCLE = _needs(Ref, "The other circle: its node id, as the circle knows it")
 _DECISION = _needs(Ref, "The id of the decision (a policy or an everyday decision)")
 _REQUEST = _needs(Ref, "The id of the other circle's request, as this circle recorded it")
 Round = Annotated[int, Field(ge=1, le=MAX_ROUND)]
+Amount = Annotated[Decimal, Field(ge=0, lt=Decimal("1e15"), allow_inf_nan=False)]
+Currency = Annotated[str, Field(min_length=3, max_length=3)]
 Quorum = Annotated[int, Field(ge=1, le=100)]
 
 # Each purpose: what its subject is for, and its keys. A new purpose adds one entry here.
@@ -172,6 +177,28 @@ SUBJECT_TABLE: dict[Purpose, tuple[str, dict[str, Any]]] = {
     Purpose.ACCEPT_OFFER: (
         "Accept an offer of support this circle received",
         {"request": _REQUEST, "offer": _needs(Ref, "The circle whose offer it is (its node id)")},
+    ),
+    Purpose.ADOPT_PLAN: (
+        "A budget or plan of the circle, for a period (its title and text are the proposal's, "
+        "its review date the proposal's, else the period's end)",
+        {
+            "kind": _needs(PlanKind, "budget or plan"),
+            "period_start": _needs(date, "The first day of its period"),
+            "period_end": _needs(date, "The last day of its period"),
+            "amount": _may(Amount, "A budget's amount (e.g. 1200.50)"),
+            "currency": _may(Currency, "The amount's three-letter code, e.g. GBP"),
+        },
+    ),
+    Purpose.REVISE_PLAN: (
+        "A budget or plan revised: its text becomes the proposal's, its review date the "
+        "proposal's (else the period's end), and what is named here changes",
+        {
+            "plan_id": _needs(Ref, "The id of the budget or plan"),
+            "period_start": _may(date, "The first day of its period"),
+            "period_end": _may(date, "The last day of its period"),
+            "amount": _may(Amount, "A budget's amount (e.g. 1200.50)"),
+            "currency": _may(Currency, "The amount's three-letter code, e.g. GBP"),
+        },
     ),
 }
 

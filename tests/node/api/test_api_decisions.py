@@ -136,6 +136,7 @@ def test_reviews_come_due_and_terms_end(circle: Circle, clock: Clock) -> None:
         "expired": [ending["id"]],
         "lapsed": [],
         "closed": [],
+        "plans_review_due": [],
     }
     assert c.get("ada", f"/decisions/{soon['id']}").json()["status"] == "review_due"
     assert c.get("ada", f"/decisions/{ending['id']}").json()["status"] == "expired"
@@ -144,5 +145,6 @@ def test_reviews_come_due_and_terms_end(circle: Circle, clock: Clock) -> None:
         "expired": [],
         "lapsed": [],
         "closed": [],
+        "plans_review_due": [],
     }
     assert ids["cleo"] == c.get("ada", f"/decisions/{later['id']}").json()["taken_by"]

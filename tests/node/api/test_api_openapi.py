@@ -37,6 +37,7 @@ CREATIONS = {
     ("post", "/api/decisions"),
     ("post", "/api/decisions/{decision_id}/challenge"),
     ("post", "/api/meetings"),
+    ("post", "/api/plans"),
 }
 
 

@@ -34,7 +34,7 @@ from federation.httpsig import sign_request
 from federation.verify import decode_entry, decode_page, decode_push_reply
 from federation.wire import JOIN_REQUEST, Push, encode
 from node.app.node import CircleNode
-from node.demo.scripted import consent_to
+from node.demo.scripted import consent_to, select
 from node.http.server import ServerOptions, create_app
 from tests.node.api.everyone import START, Everyone, everyone, fill_path
 from tests.node.api.world import unlimited_guesses
@@ -182,6 +182,28 @@ def decision(w: Everyone) -> dict[str, str]:
     return {"decision_id": w.records["decision_id"][0]}
 
 
+def treasurer(w: Everyone) -> dict[str, str]:
+    """Ben also wears the treasurer hat, whose domain is the budget."""
+    hat_id = w.node.hats.define_hat(w.ids["ada"], "Treasurer", "Keeps the accounts", [], ["budget"])
+    select(w.node, hat_id, w.ids["ben"])
+    return {}
+
+
+def budget(w: Everyone) -> dict[str, str]:
+    """A budget Ben made as treasurer."""
+    treasurer(w)
+    plan = w.node.plans.make_plan(
+        w.ids["ben"],
+        "treasurer",
+        "budget",
+        "Spring",
+        "Food",
+        START.date(),
+        START.date() + timedelta(days=90),
+    )
+    return {"plan_id": plan}
+
+
 def support_request(w: Everyone) -> dict[str, str]:
     consent_to(
         w.node,
@@ -254,6 +276,8 @@ API: dict[tuple[str, str], Rule] = {
     ("GET", "/api/decisions"): read(),
     ("GET", "/api/decisions/reviews-due"): read(),
     ("GET", "/api/decisions/{decision_id}"): read(decision),
+    ("GET", "/api/plans"): read(),
+    ("GET", "/api/plans/{plan_id}"): read(budget),
     ("GET", "/api/meetings"): read(),
     ("GET", "/api/meetings/{meeting_id}"): read(meeting),
     ("GET", "/api/relationships"): read(),
@@ -390,6 +414,26 @@ API: dict[tuple[str, str], Rule] = {
         why="who wears the hat",
     ),
     ("POST", "/api/decisions/update-due-dates"): Rule(FULL),
+    # Budget and plans, by the hat whose domain they are.
+    ("POST", "/api/plans"): Rule(
+        FACILITATOR,
+        treasurer,
+        {
+            "hat_id": "treasurer",
+            "kind": "budget",
+            "title": "Spring",
+            "text": "Food",
+            "period_start": START.date().isoformat(),
+            "period_end": DATE,
+        },
+        why="who wears the hat whose domain is the budget (Ben, as treasurer)",
+    ),
+    ("POST", "/api/plans/{plan_id}/revise"): Rule(
+        FACILITATOR,
+        budget,
+        {"hat_id": "treasurer", "text": "Food and fuel"},
+        why="who wears the hat whose domain is the budget (Ben, as treasurer)",
+    ),
     ("POST", "/api/decisions/{decision_id}/challenge"): Rule(
         SPEAKERS, decision, {"text": "Meet on Wednesdays"}, "a challenge is a proposal"
     ),
