@@ -111,5 +111,5 @@ def check_long_term_consented(long_term: str | None, answers: dict[str, Any], se
     if long_term is not None and not answers[seat].consents:
         raise WrongStage(
             f"The circle {long_term}, to which this long-term decision belongs, objected: "
-            "integrate its objection before the decision is carried"
+            "no vote carries it without that circle's consent"
         )
