@@ -4,7 +4,7 @@ A decision whose effect lasts six months or more, or whose topic the rules name 
 belongs to the co-op's members' meeting or purpose circle (the circle named by the rules'
 `long_term_circle`, possibly on another node): a circle that is part of it asks for its
 consent as federated consent does, and cannot adopt it alone. A circle whose rules name no
-long-term circle (a co-op's own top circle) decides them itself.
+long-term circle, or name itself (a co-op's own top circle), decides them itself.
 
 Which proposals this reads:
 - by their effect, those that make or prolong a policy: adopting a policy, amending or
@@ -85,11 +85,17 @@ def is_long_term(
 
 
 def long_term_circle(
-    rules: GoverningRules, purpose: str, today: date, **proposal: Any
+    rules: GoverningRules,
+    purpose: str,
+    today: date,
+    *,
+    this_circle: str | None = None,
+    **proposal: Any,
 ) -> str | None:
     """The circle whose consent a proposal needs because it is long-term (None: the circle
-    decides it itself, because it is not long-term or the rules name no such circle)."""
-    if rules.long_term_circle is None:
+    decides it itself, because it is not long-term, or the rules name no such circle, or
+    name `this_circle`, its own reference: a co-op's top circle)."""
+    if rules.long_term_circle is None or rules.long_term_circle == this_circle:
         return None
     if not is_long_term(rules, purpose, today, **proposal):
         return None

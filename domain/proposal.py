@@ -74,11 +74,13 @@ class Proposal(ConsentProcess):
         topic: str | None = None,
         ask_circles: list[str] | None = None,
         decision_kind: str | None = None,
+        this_circle: str | None = None,
     ) -> Proposal:
         """Draft a proposal. `ask_circles` names linked circles whose consent it also needs
         (federated consent): each answers by its own consent process. A long-term decision
         (domain/long_term.py) also asks the circle the rules name for it, whoever drafts it;
-        `decision_kind` is the kind of the decision an amendment or renewal is about."""
+        `decision_kind` is the kind of the decision an amendment or renewal is about;
+        `this_circle` the circle's own reference (rules naming it mean it decides itself)."""
         participant = check_can_act(circle, by)
         if participant.level == Level.GUEST:
             raise NotPermitted("Guests take part in rounds; full and learning participants propose")
@@ -113,6 +115,7 @@ class Proposal(ConsentProcess):
             topic=topic,
             subject=subject,
             decision_kind=decision_kind,
+            this_circle=this_circle,
         )
         asked = sorted(
             {ref.strip() for ref in [*(ask_circles or []), long_term or ""] if ref.strip()}

@@ -68,6 +68,7 @@ class Proposals:
                 topic=topic,
                 ask_circles=ask_circles,
                 decision_kind=decision_kind,
+                this_circle=self._relations.own_reference(),
             )
             if proposal.long_term_circle is not None:
                 self._check_long_term_circle_known(proposal.long_term_circle)

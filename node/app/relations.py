@@ -113,6 +113,11 @@ class Relations:
         except NotFound:
             return None
 
+    def own_reference(self) -> str | None:
+        """This circle's reference as other circles know it (its node id); None for a node
+        without keys, which has no feed."""
+        return self._own.node_id if self._own.is_federated else None
+
     def introduction_of(self, other: str) -> tuple[bytes, str]:
         """The signed inception (encoded) and the URL of a node, to introduce it to others."""
         feed_id = feed_id_from_node_id(other)

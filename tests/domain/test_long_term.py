@@ -139,6 +139,13 @@ def test_a_circle_whose_rules_name_no_long_term_circle_decides_them_itself(circl
     assert proposal.long_term_circle is None
 
 
+def test_a_circle_whose_rules_name_itself_decides_them_itself(found_circle, now):
+    # The co-op's own circle names itself in its rules (its node id is COOP).
+    coop = found_circle(rules=RULES, parent=None)
+    proposal = Proposal.draft(coop, "cleo", "Lease", "Rent the hall.", now, this_circle=COOP)
+    assert proposal.asked_circles == [] and proposal.long_term_circle is None
+
+
 # Closing the round.
 
 

@@ -133,6 +133,19 @@ def test_a_topic_the_rules_name_is_asked_whatever_its_term(
     assert kitchen.records.get_proposal(rota).asked_circles == []
 
 
+def test_a_circle_whose_rules_name_itself_decides_them_itself(
+    nodes: dict[str, CircleNode],
+) -> None:
+    # The co-op's rules name its own circle for long-term decisions.
+    coop = nodes["coop"]
+    consent_to(coop, Purpose.CHANGE_RULES, {"long_term_circle": coop.feed.node_id})
+
+    # Its year-long policy asks nobody: it is the circle they belong to.
+    lease = coop.proposals.draft_proposal(founder(coop), "Lease", "Rent the hall for a year")
+    proposal = coop.records.get_proposal(lease)
+    assert proposal.asked_circles == [] and proposal.long_term_circle is None
+
+
 def test_a_long_term_decision_needs_a_relationship_with_its_circle(
     nodes: dict[str, CircleNode],
 ) -> None:
