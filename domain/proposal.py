@@ -255,16 +255,14 @@ class Proposal(ConsentProcess):
         self.amendments.append(self.text)
         self.text = text
 
-    def close_consent_round(self, circle: Circle, by: str, now: datetime) -> str:
-        """Close the round (see `ConsentProcess`); a long-term decision's round closes once
-        the circle it belongs to has answered, unless objections already send it back to
-        integration."""
-        self.check_circle(circle)
-        self.check_stage(Stage.CONSENT_ROUND, doing="close the consent round")
+    def _close(self, circle: Circle, now: datetime) -> str:
+        """Close the round, by the facilitator or at its deadline (see `ConsentProcess`): a
+        long-term decision's round closes once the circle it belongs to has answered, unless
+        objections already send it back to integration."""
         blocking = [o for o in self.objections if o.round == self.round_number and o.is_open]
         if not blocking:
             check_long_term_answered(self.long_term_circle, self.answers, self._long_term_seat)
-        return super().close_consent_round(circle, by, now)
+        return super()._close(circle, now)
 
     def record_vote(
         self, circle: Circle, by: str, in_favour: int, against: int, abstentions: int

@@ -179,6 +179,13 @@ def test_a_long_term_decision_past_its_deadline_is_not_consented_without_the_lon
         ):
             proposal.close_consent_round(member_circle, "ben", when)
 
+    # Nor does the calendar close it at its deadline.
+    with (
+        unchanged(proposal, member_circle),
+        pytest.raises(WrongStage, match="long-term decision"),
+    ):
+        proposal.close_at_deadline(member_circle, deadline + timedelta(hours=1))
+
     # Once it answers, the round closes.
     proposal.record_circle_answer(member_circle, COOP, 1, True)
     assert proposal.close_consent_round(member_circle, "ben", deadline) == Stage.CONSENTED

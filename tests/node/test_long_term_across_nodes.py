@@ -116,6 +116,38 @@ def test_the_co_ops_objection_sends_the_long_term_decision_back_to_integration(
     assert not [d for d in kitchen.records.list_decisions() if d.proposal_id == lease]
 
 
+def test_the_calendar_leaves_a_late_long_term_round_open_for_the_long_term_circle(
+    nodes: dict[str, CircleNode], clock: Clock
+) -> None:
+    # The kitchen's asynchronous year-long policy: everyone consents; the co-op is silent.
+    coop, kitchen = nodes["coop"], nodes["kitchen"]
+    name_the_coop(kitchen, coop)
+    by = founder(kitchen)
+    deadline = clock() + timedelta(days=7)
+    lease = kitchen.proposals.draft_proposal(
+        by, "Lease the hall", "For a year", mode="async", deadline=deadline
+    )
+    kitchen.proposals.present(by, lease)
+    kitchen.proposals.open_reactions(by, lease)
+    kitchen.consent.open_consent_round(by, lease)
+    kitchen.consent.consent(by, lease)
+
+    # Past the deadline, the calendar does not close it without the co-op's answer.
+    clock.advance(days=8)
+    assert lease not in kitchen.decisions.update_due_dates()["closed"]
+    assert kitchen.records.get_proposal(lease).stage == Stage.CONSENT_ROUND
+
+    # Once the co-op consents (its own process), the facilitator closes it.
+    sync(nodes)
+    consent_to(
+        coop,
+        Purpose.ANSWER_CONSENT_REQUEST,
+        {"circle": kitchen.feed.node_id, "request": lease, "round": 1, "consents": True},
+    )
+    sync(nodes)
+    assert kitchen.consent.close_consent_round(by, lease) == Stage.CONSENTED
+
+
 def test_a_topic_the_rules_name_is_asked_whatever_its_term(
     nodes: dict[str, CircleNode], clock: Clock
 ) -> None:
