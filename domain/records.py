@@ -245,3 +245,14 @@ class AbsenceNotice(Unchanging):
     person_id: str
     told_by: str
     note: str | None = None
+
+
+@dataclass(frozen=True)
+class AppealAnswer(Unchanging):
+    """A hearing's answer to an appeal: the circle's (recorded by its facilitator), or that of
+    the circle it was taken to (its care and counsel group, its broader circle)."""
+
+    hearing: str  # circle, care_and_counsel or broader_circle
+    upheld: bool
+    reason: str
+    by: str  # the facilitator who recorded it, or the answering circle's reference

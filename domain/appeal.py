@@ -1,0 +1,472 @@
+"""Appeals against a circle's decisions: three people who took no part in making a decision
+appeal it; the circle hears it first, then its care and counsel group (a helping circle its
+rules name, which hears it with the circle's delegates), then its broader circle, whose answer
+is final (SOCIOCRACY.md, "Appeal").
+
+One aggregate in one of three roles, as a request for support has two sides:
+- `AGAINST_US`: an appeal against a decision of this circle. Appellants gather until there are
+  three; the circle hears it and its facilitator records its answer; the appellants may take a
+  hearing the circle cannot resolve, or an answer that did not uphold it, to the next step. The
+  answers of the circles it is taken to arrive by their signed messages.
+- `REFERRED`: an appeal another circle took to this one (as its care and counsel group or its
+  broader circle), for this circle to hear and answer.
+- `SENT`: someone of this circle appealed a linked circle's decision; the appeal is kept there.
+
+Other circles are referred to by reference (their node id), and their people as
+"<node id>/<person id>", as seats are written; the domain knows nothing of nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from enum import StrEnum
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.circle import Circle
+from domain.decision import Decision
+from domain.errors import InvalidRequest, NotPermitted, WrongStage
+from domain.inputs import required_text
+from domain.membership import check_can_act, check_facilitator, check_open
+from domain.proposal import Proposal
+from domain.records import AppealAnswer, Copied
+from domain.rules import ConsentDecision
+from domain.values import CoopLink, DecisionKind, Level, Peering, Purpose, Stage
+
+APPELLANTS_NEEDED = 3
+
+
+class Role(StrEnum):
+    AGAINST_US = "against_us"  # against a decision of this circle
+    REFERRED = "referred_to_us"  # another circle took it to this one to hear
+    SENT = "sent"  # someone of this circle appealed another circle's decision
+
+
+class Hearing(StrEnum):
+    """Who hears an appeal, in the order it goes."""
+
+    CIRCLE = "circle"
+    CARE_AND_COUNSEL = "care_and_counsel"
+    BROADER_CIRCLE = "broader_circle"
+
+
+NEXT_HEARING = {
+    Hearing.CIRCLE: Hearing.CARE_AND_COUNSEL,
+    Hearing.CARE_AND_COUNSEL: Hearing.BROADER_CIRCLE,
+}
+HEARD_BY = {
+    Hearing.CIRCLE: "the circle",
+    Hearing.CARE_AND_COUNSEL: "the care and counsel group",
+    Hearing.BROADER_CIRCLE: "the broader circle",
+}
+
+
+class AppealStatus(StrEnum):
+    GATHERING = "gathering"  # fewer than three appellants
+    BEING_HEARD = "being_heard"
+    UPHELD = "upheld"
+    NOT_UPHELD = "not_upheld"
+    SENT = "sent"
+
+
+def referred_appeal_id(circle_id: UUID, origin: str, origin_id: str, hearing: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"circle-node:appeal:{circle_id}:{origin}:{origin_id}:{hearing}")
+
+
+def is_linked(peering: str, coop: str) -> bool:
+    """Whether two circles are linked: they peer, or one is part of the other."""
+    return peering == Peering.PEERS or coop in (CoopLink.MEMBER_OF, CoopLink.HAS_MEMBER)
+
+
+def check_may_refer(peering: str, coop: str, hearing: str) -> None:
+    """Refuse a referral from a circle that may not take an appeal to this one: a broader
+    circle hears the circles that are part of it; a care and counsel group, linked circles."""
+    if hearing == Hearing.BROADER_CIRCLE and coop != CoopLink.HAS_MEMBER:
+        raise NotPermitted("Only a circle that is part of this one takes an appeal to it")
+    if hearing == Hearing.CARE_AND_COUNSEL and not is_linked(peering, coop):
+        raise NotPermitted("Only a linked circle takes an appeal to this one")
+    if hearing not in (Hearing.CARE_AND_COUNSEL, Hearing.BROADER_CIRCLE):
+        raise InvalidRequest("An appeal is taken to a care and counsel group or a broader circle")
+
+
+def took_part(
+    decision: Decision, proposal: Proposal | None, seat_holders: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Who took part in making a decision, each with the sentence that refuses their appeal:
+    its proposer, the hat wearer who took it, and those who consented to it in the round that
+    decided it (a seat of a linked circle as its holder, "<node id>/<person id>")."""
+    holders = seat_holders or {}
+    parts: dict[str, str] = {}
+    if proposal is not None:
+        for person in proposal.rounds[-1].consents if proposal.rounds else []:
+            parts[holders.get(person, person)] = (
+                "Someone who consented to a decision cannot appeal it"
+            )
+        parts[proposal.proposer] = "The proposer of a decision cannot appeal it"
+    if decision.kind == DecisionKind.OPERATIONAL:
+        parts[decision.taken_by] = "The hat wearer who took a decision cannot appeal it"
+    else:
+        parts.setdefault(decision.taken_by, "The proposer of a decision cannot appeal it")
+    return parts
+
+
+def check_appellant(
+    circle: Circle, person: str, parties: Mapping[str, str], linked: Collection[str]
+) -> None:
+    """Refuse someone who may not appeal this circle's decision: who took part in making it, or
+    who is neither a full or learning participant here nor of a circle linked to this one."""
+    if "/" in person:
+        if person.rsplit("/", 1)[0] not in linked:
+            raise NotPermitted(
+                "Only participants of this circle or of a circle linked to it appeal its decisions"
+            )
+    else:
+        check_guest(check_can_act(circle, person).level)
+    if person in parties:
+        raise NotPermitted(parties[person])
+
+
+def check_guest(level: str) -> None:
+    if level == Level.GUEST:
+        raise NotPermitted("Guests take part in rounds; full and learning participants appeal")
+
+
+class Appeal(Copied, Aggregate):
+    """An appeal, in one of the roles of the module's docstring."""
+
+    # Lodging and joining (an appeal against a decision of this circle).
+
+    @classmethod
+    def lodge(
+        cls,
+        circle: Circle,
+        decision: Decision,
+        by: str,
+        grounds: str,
+        parties: Mapping[str, str],
+        linked: Collection[str] = (),
+    ) -> Appeal:
+        """`by` appeals a decision of this circle: the first of the three appellants."""
+        _check_appealable(circle, decision)
+        grounds = required_text(grounds, "An appeal says on what grounds")
+        check_appellant(circle, by, parties, linked)
+        return cls(
+            circle_id=circle.id,
+            role=Role.AGAINST_US,
+            origin=None,
+            origin_id=None,
+            decision_id=str(decision.id),
+            title=decision.title,
+            text=decision.text,
+            grounds=grounds,
+            appellant=by,
+        )
+
+    @classmethod
+    def referred(
+        cls,
+        circle: Circle,
+        origin: str,
+        origin_id: str,
+        hearing: str,
+        title: str,
+        text: str,
+        grounds: str,
+        appellants: int,
+        delegates: list[str],
+    ) -> Appeal:
+        """Another circle took one of its appeals to this one, to hear and answer."""
+        check_open(circle)
+        if hearing not in (Hearing.CARE_AND_COUNSEL, Hearing.BROADER_CIRCLE):
+            raise InvalidRequest(
+                "An appeal is taken to a care and counsel group or a broader circle"
+            )
+        if appellants < APPELLANTS_NEEDED:
+            raise InvalidRequest(f"An appeal is heard once {APPELLANTS_NEEDED} people appeal")
+        return cls(
+            circle_id=circle.id,
+            role=Role.REFERRED,
+            origin=required_text(origin, "Name the circle whose decision is appealed"),
+            origin_id=required_text(origin_id, "Name the appeal"),
+            decision_id="",
+            title=required_text(title, "An appeal names the decision"),
+            text=text,
+            grounds=required_text(grounds, "An appeal says on what grounds"),
+            appellant=None,
+            hearing=hearing,
+            appellant_count=appellants,
+            delegates=[d for d in delegates if d.strip()],
+        )
+
+    @classmethod
+    def send(
+        cls,
+        circle: Circle,
+        by: str,
+        other: str,
+        decision_id: str,
+        grounds: str,
+        linked: Collection[str],
+    ) -> Appeal:
+        """`by`, of this circle, appeals a decision of a circle linked to it (kept there)."""
+        check_guest(check_can_act(circle, by).level)
+        if other not in linked:
+            raise NotPermitted("Decisions of circles linked to this one can be appealed from here")
+        return cls(
+            circle_id=circle.id,
+            role=Role.SENT,
+            origin=other,
+            origin_id=None,
+            decision_id=required_text(decision_id, "Name the decision appealed"),
+            title="",
+            text="",
+            grounds=required_text(grounds, "An appeal says on what grounds"),
+            appellant=by,
+        )
+
+    @staticmethod
+    def create_id(
+        circle_id: UUID,
+        role: str,
+        origin: str | None,
+        origin_id: str | None,
+        hearing: str = Hearing.CIRCLE,
+        **kwargs: Any,
+    ) -> UUID:
+        # A referral has an id derived from where it came from and who hears it, so that the
+        # same referral arriving twice is the same aggregate.
+        if role == Role.REFERRED and origin is not None and origin_id is not None:
+            return referred_appeal_id(circle_id, origin, origin_id, hearing)
+        return uuid4()
+
+    @event("Lodged")
+    def __init__(
+        self,
+        circle_id: UUID,
+        role: str,
+        origin: str | None,
+        origin_id: str | None,
+        decision_id: str,
+        title: str,
+        text: str,
+        grounds: str,
+        appellant: str | None,
+        hearing: str = Hearing.CIRCLE,
+        appellant_count: int = 0,
+        delegates: list[str] | None = None,
+    ) -> None:
+        self.circle_id = circle_id
+        self.role = role
+        self.origin = origin  # the deciding circle (referred), or the one appealed to (sent)
+        self.origin_id = origin_id  # the appeal's id on the deciding circle's node (referred)
+        self.decision_id = decision_id
+        self.title = title
+        self.text = text
+        self.grounds = grounds
+        # Each appellant with their own grounds (the first lodger's are the appeal's).
+        self.appellants: dict[str, str] = {appellant: grounds} if appellant else {}
+        self.appellant_count = appellant_count or len(self.appellants)
+        self.hearing = hearing
+        self.status: str = {
+            Role.AGAINST_US: AppealStatus.GATHERING,
+            Role.REFERRED: AppealStatus.BEING_HEARD,
+            Role.SENT: AppealStatus.SENT,
+        }[Role(role)]
+        self.delegates = list(delegates or [])  # the deciding circle's delegates (referred)
+        self.referred_to: str | None = None  # the circle hearing it now (against us)
+        self.answers: list[AppealAnswer] = []
+        self.proposal_id: str | None = None  # the proposal an upheld appeal opened
+
+    @property
+    def is_final(self) -> bool:
+        """Upheld, or answered at its last step (or by the circle it was referred to)."""
+        if self.status == AppealStatus.UPHELD:
+            return True
+        return self.status == AppealStatus.NOT_UPHELD and (
+            self.role == Role.REFERRED or self.hearing == Hearing.BROADER_CIRCLE
+        )
+
+    def join(
+        self,
+        circle: Circle,
+        decision: Decision,
+        by: str,
+        grounds: str,
+        parties: Mapping[str, str],
+        linked: Collection[str] = (),
+    ) -> None:
+        """`by` joins the appeal; with the third appellant, the circle hears it."""
+        self._check_against_us(circle, "be joined")
+        if decision.id != UUID(self.decision_id):
+            raise InvalidRequest("That appeal is against another decision")
+        if self.status != AppealStatus.GATHERING:
+            raise WrongStage(f"This appeal has its {APPELLANTS_NEEDED} appellants and is heard")
+        if by in self.appellants:
+            raise WrongStage("This person has appealed this decision already")
+        _check_appealable(circle, decision)
+        check_appellant(circle, by, parties, linked)
+        self._joined(by, grounds.strip())
+
+    @event("Joined")
+    def _joined(self, person: str, grounds: str) -> None:
+        self.appellants[person] = grounds
+        self.appellant_count = len(self.appellants)
+        if len(self.appellants) >= APPELLANTS_NEEDED:
+            self.status = AppealStatus.BEING_HEARD
+
+    # The circle's hearing.
+
+    def answer_as_circle(
+        self,
+        circle: Circle,
+        by: str,
+        upheld: bool,
+        reason: str,
+        proposal: ConsentDecision | None = None,
+    ) -> None:
+        """The facilitator records the circle's answer; upholding it opens `proposal`, a
+        proposal to amend or revoke the decision."""
+        self._check_against_us(circle, "be answered by the circle")
+        check_facilitator(circle, by, "record the circle's answer to an appeal")
+        self._check_heard_by(Hearing.CIRCLE)
+        reason = required_text(reason, "The circle's answer gives its reason")
+        if upheld:
+            self._check_amendment(circle, proposal)
+        proposal_id = str(proposal.id) if upheld and proposal is not None else None
+        self._circle_answered(upheld, reason, by, proposal_id)
+
+    @event("CircleAnswered")
+    def _circle_answered(self, upheld: bool, reason: str, by: str, proposal_id: str | None) -> None:
+        self._answered(Hearing.CIRCLE, upheld, reason, by)
+        self.proposal_id = proposal_id
+
+    def take_further(self, circle: Circle, by: str) -> tuple[str, str]:
+        """An appellant takes the appeal to its next step: the care and counsel group the
+        circle's rules name, then the broader circle. Returns the step and who hears it."""
+        self._check_against_us(circle, "be taken further")
+        check_can_act(circle, by)
+        if by not in self.appellants:
+            raise NotPermitted("Only the appellants take an appeal further")
+        if self.status == AppealStatus.GATHERING:
+            raise WrongStage(
+                f"An appeal is heard once {APPELLANTS_NEEDED} people appeal; "
+                f"this one has {len(self.appellants)}"
+            )
+        if self.status == AppealStatus.UPHELD:
+            raise WrongStage("This appeal was upheld; there is nothing to take further")
+        if self.hearing == Hearing.BROADER_CIRCLE:
+            raise WrongStage("The broader circle hears an appeal last; its answer is final")
+        if self.status == AppealStatus.BEING_HEARD and self.hearing != Hearing.CIRCLE:
+            raise WrongStage(f"This appeal is before {HEARD_BY[Hearing(self.hearing)]}")
+        hearing = NEXT_HEARING[Hearing(self.hearing)]
+        to = circle.rules.care_and_counsel if hearing == Hearing.CARE_AND_COUNSEL else circle.parent
+        if to is None and hearing == Hearing.CARE_AND_COUNSEL:
+            raise WrongStage(
+                "The circle's rules name no care and counsel group (a change of rules names one)"
+            )
+        if to is None:
+            raise WrongStage("This circle is part of no broader circle to take the appeal to")
+        self._taken_further(hearing, to, by)
+        return hearing, to
+
+    @event("TakenFurther")
+    def _taken_further(self, hearing: str, to: str, by: str) -> None:
+        self.hearing = hearing
+        self.referred_to = to
+        self.status = AppealStatus.BEING_HEARD
+
+    def answer_received(self, other: str, hearing: str, upheld: bool, reason: str) -> None:
+        """The circle the appeal was taken to answered it (its signed message)."""
+        if self.role != Role.AGAINST_US:
+            raise WrongStage("Only the circle whose decision is appealed hears the answer")
+        if other != self.referred_to:
+            raise NotPermitted("That circle was not asked to hear this appeal")
+        if self.status != AppealStatus.BEING_HEARD or hearing != self.hearing:
+            raise WrongStage("This appeal is not before that circle now")
+        reason = required_text(reason, "An answer to an appeal gives its reason")
+        self._answer_received(hearing, upheld, reason, other)
+
+    @event("AnswerReceived")
+    def _answer_received(self, hearing: str, upheld: bool, reason: str, by: str) -> None:
+        self._answered(hearing, upheld, reason, by)
+
+    def open_amendment(self, circle: Circle, by: str, proposal: ConsentDecision) -> None:
+        """After an upheld answer from the circle it was taken to, the facilitator opens a
+        proposal to amend or revoke the decision."""
+        self._check_against_us(circle, "open a proposal")
+        check_facilitator(circle, by, "open the proposal an upheld appeal calls for")
+        if self.status != AppealStatus.UPHELD:
+            raise WrongStage("A proposal follows an appeal that was upheld")
+        if self.proposal_id is not None:
+            raise WrongStage("This appeal has opened its proposal already")
+        self._check_amendment(circle, proposal)
+        self._amendment_opened(str(proposal.id))
+
+    @event("AmendmentOpened")
+    def _amendment_opened(self, proposal_id: str) -> None:
+        self.proposal_id = proposal_id
+
+    # The side of the circle an appeal was taken to.
+
+    def answer(self, circle: Circle, by: str, upheld: bool, reason: str) -> None:
+        """The facilitator records this circle's answer to an appeal taken to it."""
+        if self.role != Role.REFERRED:
+            raise WrongStage("Only an appeal taken to this circle is answered here")
+        if circle.id != self.circle_id:
+            raise InvalidRequest("That appeal belongs to another circle")
+        check_facilitator(circle, by, "record the circle's answer to an appeal")
+        if self.status != AppealStatus.BEING_HEARD:
+            raise WrongStage("This circle has answered this appeal already")
+        self._referral_answered(upheld, required_text(reason, "An answer gives its reason"), by)
+
+    @event("ReferralAnswered")
+    def _referral_answered(self, upheld: bool, reason: str, by: str) -> None:
+        self._answered(self.hearing, upheld, reason, by)
+
+    # Helpers.
+
+    def _answered(self, hearing: str, upheld: bool, reason: str, by: str) -> None:
+        self.answers.append(AppealAnswer(hearing, upheld, reason, by))
+        self.status = AppealStatus.UPHELD if upheld else AppealStatus.NOT_UPHELD
+
+    def _check_against_us(self, circle: Circle, doing: str) -> None:
+        if self.role != Role.AGAINST_US:
+            raise WrongStage(f"Only an appeal against this circle's decision can {doing}")
+        if circle.id != self.circle_id:
+            raise InvalidRequest("That appeal belongs to another circle")
+        check_open(circle)
+
+    def _check_heard_by(self, hearing: str) -> None:
+        if self.status == AppealStatus.GATHERING:
+            raise WrongStage(
+                f"An appeal is heard once {APPELLANTS_NEEDED} people appeal; "
+                f"this one has {len(self.appellants)}"
+            )
+        if self.status != AppealStatus.BEING_HEARD or self.hearing != hearing:
+            raise WrongStage(f"This appeal is not before {HEARD_BY[Hearing(hearing)]}")
+
+    def _check_amendment(self, circle: Circle, proposal: ConsentDecision | None) -> None:
+        if proposal is None:
+            raise InvalidRequest(
+                "An upheld appeal opens a proposal to amend or revoke the decision"
+            )
+        if proposal.circle_id != circle.id:
+            raise InvalidRequest("That proposal belongs to another circle")
+        if proposal.purpose not in (Purpose.AMEND_DECISION, Purpose.REVOKE_DECISION) or (
+            proposal.subject.get("decision_id") != self.decision_id
+        ):
+            raise InvalidRequest(
+                "An upheld appeal opens a proposal to amend or revoke the decision"
+            )
+        if proposal.stage in (Stage.WITHDRAWN, Stage.LAPSED, Stage.NOT_CARRIED):
+            raise WrongStage("That proposal has ended")
+
+
+def _check_appealable(circle: Circle, decision: Decision) -> None:
+    check_open(circle)
+    if decision.circle_id != circle.id:
+        raise InvalidRequest("That decision belongs to another circle")
+    if not decision.in_force:
+        raise WrongStage(f"This decision is {decision.status.replace('_', ' ')}; it stands no more")
