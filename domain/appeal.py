@@ -342,9 +342,10 @@ class Appeal(Copied, Aggregate):
         self._answered(Hearing.CIRCLE, upheld, reason, by)
         self.proposal_id = proposal_id
 
-    def take_further(self, circle: Circle, by: str) -> tuple[str, str]:
+    def take_further(self, circle: Circle, by: str, linked: Collection[str]) -> tuple[str, str]:
         """An appellant takes the appeal to its next step: the care and counsel group the
-        circle's rules name, then the broader circle. Returns the step and who hears it."""
+        circle's rules name, then the broader circle; each a circle linked to this one (the
+        appeal goes there by signed message). Returns the step and who hears it."""
         self._check_against_us(circle, "be taken further")
         check_can_act(circle, by)
         if by not in self.appellants:
@@ -368,6 +369,10 @@ class Appeal(Copied, Aggregate):
             )
         if to is None:
             raise WrongStage("This circle is part of no broader circle to take the appeal to")
+        if to not in linked:
+            raise WrongStage(
+                f"{HEARD_BY[hearing].capitalize()} ({to}) is not linked to this circle"
+            )
         self._taken_further(hearing, to, by)
         return hearing, to
 

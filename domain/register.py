@@ -1,5 +1,5 @@
 """The register: which circle a node keeps, and an index of its records by kind (proposals,
-selections, decisions, meetings, people, relationships, support requests)."""
+selections, decisions, meetings, people, relationships, support requests, appeals)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ KINDS = (
     "relationship",
     "support",
     "plan",
+    "appeal",
 )
 
 # A node keeps one circle, so its register sits at a well-known id from which the node

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain import (
+    appeal,
     backstops,
     circle,
     consent,
@@ -24,6 +25,7 @@ from domain import (
 from node.app import linked_view
 from node.network import feeds, peers
 
+Appeal: Any = appeal.Appeal
 BackStops: Any = backstops.BackStops
 Circle: Any = circle.Circle
 ConsentProcess: Any = consent.ConsentProcess

@@ -21,6 +21,7 @@ from node.app.event_classes import (
     Relationship,
     SupportRequest,
 )
+from node.app.logbook_appeals import APPEAL_EVENTS
 from node.app.logbook_feeds import FEED_EVENTS, peer_names
 from node.app.logbook_meetings import MEETING_EVENTS
 from node.app.logbook_plans import PLAN_EVENTS
@@ -287,6 +288,7 @@ DESCRIBE: dict[type[Any], Describe] = {
     OwnFeed.TookBack: _took_back,
     **FEED_EVENTS,
     **PLAN_EVENTS,
+    **APPEAL_EVENTS,
     Relationship.Met: _met,
     Relationship.AdmittedToNetwork: lambda e, c: (
         f"This circle admitted {c.circle(e.originator_id)} to the network, by consent; "

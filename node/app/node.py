@@ -9,7 +9,7 @@
 - the areas of use cases, each a small class taking what it needs: `circle`, `people`,
   `tokens`, `hats`, `proposals`, `consent`, `decisions`, `meetings`, `erasure`, `relations`,
   `support`, `linked` (what linked circles sent: node/app/linked_circles.py),
-  `plans`.
+  `plans`, `appeals`.
   A use case is reached as `node.<area>.<method>`, e.g. `node.people.admit(...)`.
 
 `save` is the unit of work every command ends with: the changed aggregates, an idempotency
@@ -29,6 +29,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import EnvType
 
+from domain.appeal import Appeal
 from domain.backstops import BackStops
 from domain.circle import Circle
 from domain.decision import Decision
@@ -46,6 +47,7 @@ from federation.keys import NodeKeys
 from federation.verify import decode_entry, decode_signed_entry
 from federation.wire import JOIN_REQUEST, NODE_MOVED, SignedEntry
 from node.app import idempotency, inbound, publishing
+from node.app.appeals import Appeals
 from node.app.circle import CircleCommands
 from node.app.consent import ConsentRounds
 from node.app.credentials import Credentials
@@ -105,6 +107,7 @@ SNAPSHOT_INTERVALS: dict[type[Aggregate], int] = {
     LinkedRecords: 100,
     LinkedMinutes: 50,
     Plan: 50,
+    Appeal: 50,
 }
 # Indexes are filed by their `Filed` events alone (no load): snapshotted all the same.
 EVENT_SNAPSHOT_INTERVALS: dict[type, int] = {Index.Filed: 100}
@@ -161,6 +164,7 @@ class CircleNode:
         self.meetings = Meetings(self.records)
         self.linked = LinkedCircles(self.records, self.relations)
         self.plans = Plans(self.records)
+        self.appeals = Appeals(self.records, self.relations)
         self._releasing = False
         self._publishing = _PublishingView(self.records, self.relations, self.hats)
         self._receiving = _ReceivingView(

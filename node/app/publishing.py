@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 from eventsourcing.domain import Aggregate
 
+from domain.appeal import Appeal, Role
 from domain.circle import Circle
 from domain.consent import ConsentProcess
 from domain.decision import Decision
@@ -41,6 +42,9 @@ from node.app.published_records import (
 )
 from node.network.batch import Outgoing
 from node.network.messages import (
+    APPEAL_ANSWER,
+    APPEAL_JOIN,
+    APPEAL_REFERRAL,
     CIRCLE_PROFILE,
     CONSENT_ANSWER,
     CONSENT_REQUEST,
@@ -65,6 +69,9 @@ from node.network.messages import (
     SUPPORT_REFLECTION,
     SUPPORT_REQUEST,
     Addressed,
+    AppealAnswer,
+    AppealJoin,
+    AppealReferral,
     ConsentAnswer,
     ConsentRequest,
     CoopApplication,
@@ -346,6 +353,41 @@ def _reflected(node: Publishing, request: SupportRequest, event: Any) -> list[Ou
     return [addressed_to(other, SUPPORT_REFLECTION, SupportMessage(other, request_id, event.text))]
 
 
+def _appeal_lodged(node: Publishing, appeal: Appeal, event: Any) -> list[Outgoing]:
+    """Someone of this circle appealed a linked circle's decision: the appeal goes there, with
+    the person by their id here (no name: PROTOCOL.md 11.6)."""
+    if appeal.role != Role.SENT or appeal.origin is None:
+        return []
+    (person,) = appeal.appellants
+    body = AppealJoin(appeal.origin, appeal.decision_id, appeal.grounds, person)
+    return [addressed_to(appeal.origin, APPEAL_JOIN, body)]
+
+
+def _appeal_taken_further(node: Publishing, appeal: Appeal, event: Any) -> list[Outgoing]:
+    """The appellants took the appeal to the care and counsel group or the broader circle: it
+    goes there, with the circle's delegates (who hear it with them), by id."""
+    referral = AppealReferral(
+        event.to,
+        str(appeal.id),
+        event.hearing,
+        appeal.title,
+        appeal.text,
+        appeal.grounds,
+        len(appeal.appellants),
+        node.get_circle().wearers(DELEGATE),
+    )
+    return [addressed_to(event.to, APPEAL_REFERRAL, referral)]
+
+
+def _referral_answered(node: Publishing, appeal: Appeal, event: Any) -> list[Outgoing]:
+    """This circle answered an appeal taken to it: the answer goes back."""
+    assert appeal.origin is not None and appeal.origin_id is not None
+    answer = AppealAnswer(
+        appeal.origin, appeal.origin_id, appeal.hearing, event.upheld, event.reason
+    )
+    return [addressed_to(appeal.origin, APPEAL_ANSWER, answer)]
+
+
 Teller = Callable[[Publishing, Any, Any], list[Outgoing]]
 
 # The tellers of each aggregate's events, by the aggregate's class and the event's. A proposal
@@ -383,6 +425,11 @@ TELL: dict[type[Aggregate], dict[type[Any], Teller]] = {
         event_classes.SupportRequest.OfferAccepted: _offer_accepted,
         event_classes.SupportRequest.Delivered: _delivered,
         event_classes.SupportRequest.Reflected: _reflected,
+    },
+    Appeal: {
+        event_classes.Appeal.Lodged: _appeal_lodged,
+        event_classes.Appeal.TakenFurther: _appeal_taken_further,
+        event_classes.Appeal.ReferralAnswered: _referral_answered,
     },
 }
 

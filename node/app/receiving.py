@@ -11,8 +11,10 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain.appeal import Appeal
 from domain.circle import Circle
 from domain.consent import ConsentProcess
+from domain.decision import Decision
 from domain.errors import DomainError
 from domain.proposal import Proposal
 from domain.register import Index, index_id
@@ -136,6 +138,18 @@ class RunContext:
         if not isinstance(request, SupportRequest):
             raise DomainError("That is not a request for support")
         return request
+
+    def decision(self, decision_id: str) -> Decision:
+        decision = self.batch.get(_uuid(decision_id), lambda: _missing("decision"))
+        if not isinstance(decision, Decision):
+            raise DomainError("That is not a decision of this circle")
+        return decision
+
+    def appeal(self, appeal_id: str) -> Appeal:
+        appeal = self.batch.get(_uuid(appeal_id), lambda: _missing("appeal"))
+        if not isinstance(appeal, Appeal):
+            raise DomainError("That is not an appeal of this circle")
+        return appeal
 
     def name(self, person: str, name: str) -> None:
         """Keep the name another circle gave for one of its people (erasable on request)."""

@@ -72,6 +72,10 @@ PERSON_ERASED = "person.erased"
 # What a co-op sees of its member circles (and a member circle of its co-op).
 CIRCLE_RECORDS = "circle.records"
 MEETING_MINUTES = "meeting.minutes"
+# Appeals against a circle's decisions.
+APPEAL_JOIN = "appeal.join"
+APPEAL_REFERRAL = "appeal.referral"
+APPEAL_ANSWER = "appeal.answer"
 
 
 class Addressed(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -223,6 +227,40 @@ class MeetingMinutes(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     minutes: str
 
 
+class AppealJoin(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Someone of the sending circle appeals a decision of the receiving circle."""
+
+    to: str
+    decision: str  # the decision's id on the receiving node
+    grounds: str
+    person: str  # who appeals, by their id in the sending circle (no name: 11.6)
+
+
+class AppealReferral(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The sending circle (the entry's author) takes an appeal against one of its decisions to
+    the receiving circle, its care and counsel group or its broader circle, to hear and
+    answer."""
+
+    to: str
+    appeal: str  # the appeal's id on the sending node
+    hearing: str  # "care_and_counsel" or "broader_circle"
+    title: str  # the decision's title and text
+    text: str
+    grounds: str
+    appellants: int  # how many appeal it (three or more)
+    delegates: list[str]  # the sending circle's delegates, by their id there
+
+
+class AppealAnswer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The receiving circle's care and counsel group or broader circle answers its appeal."""
+
+    to: str
+    appeal: str  # the appeal's id on the receiving node
+    hearing: str
+    upheld: bool
+    reason: str
+
+
 BODY_TYPES: dict[str, type[msgspec.Struct]] = {
     CIRCLE_PROFILE: CircleProfile,
     DECISION_RECORD: DecisionRecord,
@@ -250,6 +288,9 @@ BODY_TYPES: dict[str, type[msgspec.Struct]] = {
     PERSON_ERASED: PersonErased,
     CIRCLE_RECORDS: CircleRecords,
     MEETING_MINUTES: MeetingMinutes,
+    APPEAL_JOIN: AppealJoin,
+    APPEAL_REFERRAL: AppealReferral,
+    APPEAL_ANSWER: AppealAnswer,
 }
 _DECODERS = {name: msgspec.msgpack.Decoder(cls) for name, cls in BODY_TYPES.items()}
 # The types whose bodies name people of their author's circle (PROTOCOL.md 11.6).

@@ -32,6 +32,7 @@ GARDEN = "node-garden"
 CARE = "node-care"
 CO_OP = "neighbourhood-co-op"  # the kitchen circle's parent, as the conftest founds it
 LINKED = (GARDEN,)
+REACHED = (GARDEN, CARE, CO_OP)  # the circles an appeal can be taken to
 
 
 @pytest.fixture
@@ -240,12 +241,12 @@ def test_an_appeal_goes_to_the_care_and_counsel_group_then_the_broader_circle(
     appeal = heard(circle, decision)
     appeal.answer_as_circle(circle, "ben", False, "Evenings are covered")
     # When: Dan takes it to the care and counsel group the rules name.
-    assert appeal.take_further(circle, "dan") == (Hearing.CARE_AND_COUNSEL, CARE)
+    assert appeal.take_further(circle, "dan", REACHED) == (Hearing.CARE_AND_COUNSEL, CARE)
     assert appeal.status == AppealStatus.BEING_HEARD and appeal.referred_to == CARE
     # And: the care circle does not uphold it; Eli takes it to the broader circle.
     appeal.answer_received(CARE, Hearing.CARE_AND_COUNSEL, False, "The café covers evenings")
     assert not appeal.is_final
-    assert appeal.take_further(circle, "eli") == (Hearing.BROADER_CIRCLE, CO_OP)
+    assert appeal.take_further(circle, "eli", REACHED) == (Hearing.BROADER_CIRCLE, CO_OP)
     # Then: the co-op's answer is recorded, and final.
     appeal.answer_received(CO_OP, Hearing.BROADER_CIRCLE, True, "The rota must include evenings")
     assert appeal.status == AppealStatus.UPHELD and appeal.is_final
@@ -274,25 +275,35 @@ def test_a_hearing_the_circle_cannot_resolve_goes_further(counselled):
     )
     appeal = heard(circle, decision)
     # When: the circle gives no answer and Dan takes it further. Then: the care circle hears it.
-    assert appeal.take_further(circle, "dan") == (Hearing.CARE_AND_COUNSEL, CARE)
+    assert appeal.take_further(circle, "dan", REACHED) == (Hearing.CARE_AND_COUNSEL, CARE)
 
 
 def test_what_cannot_be_taken_further(circle, counselled, rota, found_circle, unchanged):
     # Only once heard.
     gathering = Appeal.lodge(circle, rota, "dan", "Unfair", took_part(rota, None))
     with unchanged(gathering), pytest.raises(WrongStage, match="this one has 1"):
-        gathering.take_further(circle, "dan")
+        gathering.take_further(circle, "dan", REACHED)
     # Only by an appellant.
     appeal = heard(circle, rota)
     with unchanged(appeal), pytest.raises(NotPermitted, match="Only the appellants"):
-        appeal.take_further(circle, "ben")
+        appeal.take_further(circle, "ben", REACHED)
     # Only where the rules name a care and counsel group.
     with unchanged(appeal), pytest.raises(WrongStage, match="name no care and counsel group"):
-        appeal.take_further(circle, "dan")
+        appeal.take_further(circle, "dan", REACHED)
     # Not once upheld.
     appeal.answer_as_circle(circle, "ben", True, "Yes", amendment(circle, rota))
     with unchanged(appeal), pytest.raises(WrongStage, match="was upheld"):
-        appeal.take_further(circle, "dan")
+        appeal.take_further(circle, "dan", REACHED)
+
+
+def test_an_appeal_goes_only_to_a_linked_circle(counselled, unchanged):
+    circle = counselled
+    decision = Decision.take_everyday(
+        circle, "cleo", ORGANISER, "rota", "Weekend rota", "Two a shift", NOW.date()
+    )
+    appeal = heard(circle, decision)
+    with unchanged(appeal), pytest.raises(WrongStage, match="group \\(node-care\\) is not linked"):
+        appeal.take_further(circle, "dan", LINKED)
 
 
 def test_an_appeal_of_a_circle_with_no_broader_circle_stops_at_care_and_counsel(found_circle):
@@ -301,13 +312,13 @@ def test_an_appeal_of_a_circle_with_no_broader_circle_stops_at_care_and_counsel(
         circle, "cleo", ORGANISER, "rota", "Weekend rota", "Two a shift", NOW.date()
     )
     appeal = heard(circle, decision)
-    appeal.take_further(circle, "dan")
+    appeal.take_further(circle, "dan", REACHED)
     # Not while the care circle hears it.
     with pytest.raises(WrongStage, match="before the care and counsel group"):
-        appeal.take_further(circle, "dan")
+        appeal.take_further(circle, "dan", REACHED)
     appeal.answer_received(CARE, Hearing.CARE_AND_COUNSEL, False, "No")
     with pytest.raises(WrongStage, match="part of no broader circle"):
-        appeal.take_further(circle, "dan")
+        appeal.take_further(circle, "dan", REACHED)
 
 
 def test_answers_come_only_from_the_circle_that_hears_it(counselled, unchanged):
@@ -319,7 +330,7 @@ def test_answers_come_only_from_the_circle_that_hears_it(counselled, unchanged):
     # Not before it was taken there.
     with unchanged(appeal), pytest.raises(NotPermitted, match="was not asked to hear"):
         appeal.answer_received(CARE, Hearing.CARE_AND_COUNSEL, True, "Yes")
-    appeal.take_further(circle, "dan")
+    appeal.take_further(circle, "dan", REACHED)
     with unchanged(appeal), pytest.raises(NotPermitted, match="was not asked to hear"):
         appeal.answer_received(GARDEN, Hearing.CARE_AND_COUNSEL, True, "Yes")
     with unchanged(appeal), pytest.raises(WrongStage, match="not before that circle now"):
@@ -337,13 +348,13 @@ def test_the_broader_circles_answer_is_final(circle, counselled, unchanged):
         circle, "cleo", ORGANISER, "rota", "Weekend rota", "Two a shift", NOW.date()
     )
     appeal = heard(circle, decision)
-    appeal.take_further(circle, "dan")
+    appeal.take_further(circle, "dan", REACHED)
     appeal.answer_received(CARE, Hearing.CARE_AND_COUNSEL, False, "No")
-    appeal.take_further(circle, "dan")
+    appeal.take_further(circle, "dan", REACHED)
     appeal.answer_received(CO_OP, Hearing.BROADER_CIRCLE, False, "No")
     assert appeal.is_final
     with unchanged(appeal), pytest.raises(WrongStage, match="its answer is final"):
-        appeal.take_further(circle, "dan")
+        appeal.take_further(circle, "dan", REACHED)
     # And no proposal follows an appeal that was not upheld.
     with unchanged(appeal), pytest.raises(WrongStage, match="follows an appeal that was upheld"):
         appeal.open_amendment(circle, "ben", amendment(circle, decision))

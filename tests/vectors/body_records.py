@@ -23,6 +23,7 @@ PERSON_ID = "e3b7d1c9-6f2a-4a5e-8c0b-1d9f7e3a5b62"
 HAT_ID = "1a9c5e3f-7b2d-4f6a-9e8c-4d0b2a6f8c15"
 BACK_STOP_ID = "4c8a2e6d-0b3f-4d1a-9c7e-5f2b8d0a6e93"
 MEETING_ID = "b6d2f8a4-5e1c-4b7d-8a3f-2c9e0d6b4f17"
+APPEAL_ID = "4c8a2e6b-9d1f-4b37-a0e5-2f7c9b1d3e58"
 
 
 def everyday_decision() -> m.DecisionRecord:
@@ -224,6 +225,38 @@ def records(
                 held_on=date(2026, 6, 3),
                 items=[m.MinutesItem("The rota", "Kim keeps it until July")],
                 minutes="Five present. The rota was agreed; visits start at nine.",
+            ),
+            False,
+        ),
+        m.APPEAL_JOIN: (
+            m.AppealJoin(
+                to=reader,
+                decision=EVERYDAY_DECISION_ID,
+                grounds="The rota leaves out the evening visits",
+                person=PERSON_ID,  # by their id in the author's circle, no name
+            ),
+            False,
+        ),
+        m.APPEAL_REFERRAL: (
+            m.AppealReferral(
+                to=reader,
+                appeal=APPEAL_ID,
+                hearing="care_and_counsel",
+                title="New rota from February",
+                text="Visits are planned a week ahead.",
+                grounds="The rota leaves out the evening visits",
+                appellants=3,
+                delegates=[PERSON_ID],
+            ),
+            False,
+        ),
+        m.APPEAL_ANSWER: (
+            m.AppealAnswer(
+                to=reader,
+                appeal=APPEAL_ID,
+                hearing="care_and_counsel",
+                upheld=True,
+                reason="Evening visits need a place on the rota",
             ),
             False,
         ),
