@@ -213,7 +213,9 @@ class Appeal(Copied, Aggregate):
         """`by`, of this circle, appeals a decision of a circle linked to it (kept there)."""
         check_guest(check_can_act(circle, by).level)
         if other not in linked:
-            raise NotPermitted("Decisions of circles linked to this one can be appealed from here")
+            raise InvalidRequest(
+                "Decisions of circles linked to this one can be appealed from here"
+            )
         return cls(
             circle_id=circle.id,
             role=Role.SENT,
@@ -417,11 +419,11 @@ class Appeal(Copied, Aggregate):
 
     def answer(self, circle: Circle, by: str, upheld: bool, reason: str) -> None:
         """The facilitator records this circle's answer to an appeal taken to it."""
-        if self.role != Role.REFERRED:
-            raise WrongStage("Only an appeal taken to this circle is answered here")
         if circle.id != self.circle_id:
             raise InvalidRequest("That appeal belongs to another circle")
         check_facilitator(circle, by, "record the circle's answer to an appeal")
+        if self.role != Role.REFERRED:
+            raise WrongStage("Only an appeal taken to this circle is answered here")
         if self.status != AppealStatus.BEING_HEARD:
             raise WrongStage("This circle has answered this appeal already")
         self._referral_answered(upheld, required_text(reason, "An answer gives its reason"), by)

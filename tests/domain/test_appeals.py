@@ -431,7 +431,7 @@ def test_someone_appeals_a_linked_circles_decision_from_their_own_circle(circle)
 
 
 def test_only_a_linked_circles_decision_is_appealed_from_here(circle):
-    with pytest.raises(NotPermitted, match="circles linked to this one"):
+    with pytest.raises(InvalidRequest, match="circles linked to this one"):
         Appeal.send(circle, "dan", "node-orchard", "decision-9", "Unfair", LINKED)
     with pytest.raises(NotPermitted, match="Guests take part in rounds"):
         Appeal.send(circle, "gus", GARDEN, "decision-9", "Unfair", LINKED)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
+from node.http.api.appeals import router as appeal_routes
 from node.http.api.circle import router as circle_routes
 from node.http.api.decisions import router as decision_routes
 from node.http.api.hats import router as hat_routes
@@ -31,6 +32,7 @@ ROUTERS = (
     meeting_routes,
     relation_routes,
     linked_circle_routes,
+    appeal_routes,
     logbook_routes,
 )
 

@@ -38,6 +38,8 @@ CREATIONS = {
     ("post", "/api/decisions/{decision_id}/challenge"),
     ("post", "/api/meetings"),
     ("post", "/api/plans"),
+    ("post", "/api/appeals"),
+    ("post", "/api/appeals/elsewhere"),
 }
 
 

@@ -239,6 +239,18 @@ def back_stop_named(w: Everyone) -> dict[str, str]:
     return {"hat_id": "facilitator"}
 
 
+def appeal_lodged(w: Everyone) -> dict[str, str]:
+    """Cleo appeals Ben's everyday decision (he took it: he may not appeal it)."""
+    return {"appeal_id": w.node.appeals.lodge(w.ids["cleo"], decision(w)["decision_id"], "Late")}
+
+
+def appeal_heard(w: Everyone) -> dict[str, str]:
+    params = appeal_lodged(w)
+    for who in ("eli", "ada"):
+        w.node.appeals.join(w.ids[who], params["appeal_id"])
+    return params
+
+
 def token_of_gus(w: Everyone) -> dict[str, str]:
     return {"token_id": w.token_ids["gus"]}
 
@@ -286,6 +298,8 @@ API: dict[tuple[str, str], Rule] = {
     ("GET", "/api/support-requests"): read(),
     ("GET", "/api/support-requests/{request_id}"): read(support_request),
     ("GET", "/api/peers"): read(),
+    ("GET", "/api/appeals"): read(),
+    ("GET", "/api/appeals/{appeal_id}"): read(appeal_lodged),
     ("GET", "/api/logbook"): read(),
     # What linked circles sent: anyone signed in here reads it (minutes are open to all).
     ("GET", "/api/linked-circles"): read(),
@@ -464,6 +478,40 @@ API: dict[tuple[str, str], Rule] = {
     ),
     ("POST", "/api/support-requests/{request_id}/reflection"): Rule(
         ALL, support_request, {"text": "It helped"}
+    ),
+    # Appeals: by people who took no part in the decision (Ben took it).
+    ("POST", "/api/appeals"): Rule(
+        frozenset({"eli", "cleo", "ada"}),
+        body=lambda w: {"decision_id": w.records["decision_id"][0], "grounds": "Too late"},
+        why="full and learning participants who took no part in the decision",
+    ),
+    ("POST", "/api/appeals/{appeal_id}/join"): Rule(
+        frozenset({"eli", "cleo", "ada"}),
+        appeal_lodged,
+        {},
+        "who took no part in the decision (Cleo, appealing already, is refused for that: 409)",
+    ),
+    ("POST", "/api/appeals/{appeal_id}/circle-answer"): Rule(
+        FACILITATOR, appeal_heard, {"upheld": False, "reason": "Tuesdays suit most"}
+    ),
+    ("POST", "/api/appeals/{appeal_id}/take-further"): Rule(
+        frozenset({"eli", "cleo", "ada"}),
+        appeal_heard,
+        why="its appellants (refused here for want of a care and counsel group: 409)",
+    ),
+    ("POST", "/api/appeals/{appeal_id}/amendment"): Rule(
+        FACILITATOR, appeal_heard, {"text": "Wednesdays"}, "the facilitator, once upheld: 409"
+    ),
+    ("POST", "/api/appeals/{appeal_id}/answer"): Rule(
+        FACILITATOR,
+        appeal_heard,
+        {"upheld": True, "reason": "Yes"},
+        "the facilitator, for an appeal taken to this circle (not this one: 409)",
+    ),
+    ("POST", "/api/appeals/elsewhere"): Rule(
+        SPEAKERS,
+        body=lambda w: {"circle": w.records["other"][0], "decision_id": "d", "grounds": "Unfair"},
+        why="full and learning participants (to a circle not linked to this one: 422)",
     ),
     ("POST", "/api/seats/{co_op}/{proposal}"): Rule(
         NOBODY, seat, {"consents": True}, "only a delegate or leader seat answers; none here"
