@@ -10,12 +10,15 @@ who took no part in consenting), and the co-op's founder.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
+import msgspec
 import pytest
 
 from domain.appeal import AppealStatus, Hearing, Role
 from domain.values import Level, Purpose
+from node.app.archive import export_archive
 from node.app.logbook import read_logbook
 from node.app.node import CircleNode
 from node.network.messages import (
@@ -62,7 +65,7 @@ def _policy(kitchen: CircleNode) -> str:
     return str(decision.id)
 
 
-def test_an_appeal_crosses_to_the_co_op_and_its_answers_come_back(circles) -> None:  # type: ignore[no-untyped-def]
+def test_an_appeal_crosses_to_the_co_op_and_its_answers_come_back(circles, tmp_path) -> None:  # type: ignore[no-untyped-def]
     coop, kitchen = circles["coop"], circles["kitchen"]
     kai, ann, bo = _people(kitchen)
     decision = _policy(kitchen)
@@ -118,6 +121,11 @@ def test_an_appeal_crosses_to_the_co_op_and_its_answers_come_back(circles) -> No
     coop_lines = [entry.text for entry in read_logbook(coop)]
     assert any("took its appeal against 'Closing time' to this circle" in t for t in coop_lines)
     assert any("This circle upheld the appeal against" in t for t in coop_lines)
+    # And: the kitchen's export carries the appeal's story.
+    export_archive(kitchen, tmp_path / "kitchen.archive")
+    document = msgspec.msgpack.decode((tmp_path / "kitchen.archive").read_bytes()[:-32])
+    exported = [line["text"] for line in json.loads(document["logbook.json"])]
+    assert "Ann appealed 'Closing time': Evening volunteers were not asked" in exported
 
 
 def _refusals(node: CircleNode, other: CircleNode) -> list[str]:
