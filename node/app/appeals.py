@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from domain.appeal import Appeal, AppealStatus, Role, is_linked, took_part
+from domain.appeal import Appeal, AppealStatus, Role
+from domain.appeal_rules import is_linked, took_part
 from domain.circle import Circle
 from domain.decision import Decision
 from domain.errors import WrongStage

@@ -18,15 +18,8 @@ from typing import Any
 import msgspec
 from eventsourcing.persistence import PersistenceError
 
-from domain.appeal import (
-    Appeal,
-    AppealStatus,
-    Role,
-    check_may_refer,
-    is_linked,
-    referred_appeal_id,
-    took_part,
-)
+from domain.appeal import Appeal, AppealStatus, Role, referred_appeal_id
+from domain.appeal_rules import check_may_refer, is_linked, took_part
 from domain.decision import Decision
 from domain.errors import DomainError
 from domain.records import LegalEntity

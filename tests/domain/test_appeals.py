@@ -12,15 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from domain.appeal import (
-    Appeal,
-    AppealStatus,
-    Hearing,
-    Role,
-    check_may_refer,
-    referred_appeal_id,
-    took_part,
-)
+from domain.appeal import Appeal, AppealStatus, Hearing, Role, referred_appeal_id
+from domain.appeal_rules import check_may_refer, took_part
 from domain.decision import Decision
 from domain.errors import InvalidRequest, NotFound, NotPermitted, WrongStage
 from domain.proposal import Proposal

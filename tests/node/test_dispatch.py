@@ -32,6 +32,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, DomainEvent
 
+from domain.appeal import Appeal
 from domain.backstops import BackStops
 from domain.circle import Circle
 from domain.consent import ConsentProcess
@@ -125,6 +126,12 @@ SAYS_NOTHING: dict[type[Aggregate], set[type[Any]]] = {
         Meeting.MinutesRecorded,
         Meeting.ConfidentialMinutesRecorded,
     },
+    Appeal: {
+        Appeal.Joined,
+        Appeal.CircleAnswered,
+        Appeal.AnswerReceived,
+        Appeal.AmendmentOpened,
+    },
 }
 
 # The aggregates whose story the logbook tells, and those it leaves out.
@@ -140,6 +147,7 @@ TOLD: set[type[Aggregate]] = {
     BackStops,
     LinkedRecords,
     Plan,
+    Appeal,
 }
 NOT_TOLD: set[type[Aggregate]] = {
     LinkedMinutes,
