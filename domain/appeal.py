@@ -32,6 +32,7 @@ from domain.appeal_rules import (
     AppealStatus,
     Hearing,
     Role,
+    check_amendment,
     check_appealable,
     check_appellant,
     check_guest,
@@ -44,7 +45,6 @@ from domain.inputs import required_text
 from domain.membership import check_can_act, check_facilitator, check_open
 from domain.records import AppealAnswer, Copied
 from domain.rules import ConsentDecision
-from domain.values import Purpose, Stage
 
 # The rules' names, as the node and the tests read them from here too.
 __all__ = [
@@ -255,14 +255,20 @@ class Appeal(Copied, Aggregate):
     ) -> None:
         """The facilitator records the circle's answer; upholding it opens `proposal`, a
         proposal to amend or revoke the decision."""
+        reason = self.check_circle_may_answer(circle, by, reason)
+        if upheld:
+            check_amendment(circle, self.decision_id, proposal)
+        proposal_id = str(proposal.id) if upheld and proposal is not None else None
+        self._circle_answered(upheld, reason, by, proposal_id)
+
+    def check_circle_may_answer(self, circle: Circle, by: str, reason: str) -> str:
+        """Refuse the circle's answer unless the facilitator records it, with its reason, while
+        the circle hears the appeal (checked before the proposal an upheld answer opens is
+        drafted). Returns the reason."""
         self._check_against_us(circle, "be answered by the circle")
         check_facilitator(circle, by, "record the circle's answer to an appeal")
         self._check_heard_by(Hearing.CIRCLE)
-        reason = required_text(reason, "The circle's answer gives its reason")
-        if upheld:
-            self._check_amendment(circle, proposal)
-        proposal_id = str(proposal.id) if upheld and proposal is not None else None
-        self._circle_answered(upheld, reason, by, proposal_id)
+        return required_text(reason, "The circle's answer gives its reason")
 
     @event("CircleAnswered")
     def _circle_answered(self, upheld: bool, reason: str, by: str, proposal_id: str | None) -> None:
@@ -327,14 +333,19 @@ class Appeal(Copied, Aggregate):
     def open_amendment(self, circle: Circle, by: str, proposal: ConsentDecision) -> None:
         """After an upheld answer from the circle it was taken to, the facilitator opens a
         proposal to amend or revoke the decision."""
+        self.check_may_open_amendment(circle, by)
+        check_amendment(circle, self.decision_id, proposal)
+        self._amendment_opened(str(proposal.id))
+
+    def check_may_open_amendment(self, circle: Circle, by: str) -> None:
+        """Refuse unless the facilitator opens it, once, after an upheld answer (checked
+        before the proposal is drafted)."""
         self._check_against_us(circle, "open a proposal")
         check_facilitator(circle, by, "open the proposal an upheld appeal calls for")
         if self.status != AppealStatus.UPHELD:
             raise WrongStage("A proposal follows an appeal that was upheld")
         if self.proposal_id is not None:
             raise WrongStage("This appeal has opened its proposal already")
-        self._check_amendment(circle, proposal)
-        self._amendment_opened(str(proposal.id))
 
     @event("AmendmentOpened")
     def _amendment_opened(self, proposal_id: str) -> None:
@@ -378,19 +389,3 @@ class Appeal(Copied, Aggregate):
             )
         if self.status != AppealStatus.BEING_HEARD or self.hearing != hearing:
             raise WrongStage(f"This appeal is not before {HEARD_BY[Hearing(hearing)]}")
-
-    def _check_amendment(self, circle: Circle, proposal: ConsentDecision | None) -> None:
-        if proposal is None:
-            raise InvalidRequest(
-                "An upheld appeal opens a proposal to amend or revoke the decision"
-            )
-        if proposal.circle_id != circle.id:
-            raise InvalidRequest("That proposal belongs to another circle")
-        if proposal.purpose not in (Purpose.AMEND_DECISION, Purpose.REVOKE_DECISION) or (
-            proposal.subject.get("decision_id") != self.decision_id
-        ):
-            raise InvalidRequest(
-                "An upheld appeal opens a proposal to amend or revoke the decision"
-            )
-        if proposal.stage in (Stage.WITHDRAWN, Stage.LAPSED, Stage.NOT_CARRIED):
-            raise WrongStage("That proposal has ended")

@@ -13,7 +13,8 @@ from domain.decision import Decision
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
 from domain.membership import check_can_act, check_open
 from domain.proposal import Proposal
-from domain.values import CoopLink, DecisionKind, Level, Peering
+from domain.rules import ConsentDecision
+from domain.values import CoopLink, DecisionKind, Level, Peering, Purpose, Stage
 
 APPELLANTS_NEEDED = 3
 
@@ -119,3 +120,18 @@ def check_appealable(circle: Circle, decision: Decision) -> None:
         raise InvalidRequest("That decision belongs to another circle")
     if not decision.in_force:
         raise WrongStage(f"This decision is {decision.status.replace('_', ' ')}; it stands no more")
+
+
+def check_amendment(circle: Circle, decision_id: str, proposal: ConsentDecision | None) -> None:
+    """Refuse anything but a proposal of this circle to amend or revoke the decision appealed,
+    still open: what an upheld appeal opens."""
+    if proposal is None:
+        raise InvalidRequest("An upheld appeal opens a proposal to amend or revoke the decision")
+    if proposal.circle_id != circle.id:
+        raise InvalidRequest("That proposal belongs to another circle")
+    if proposal.purpose not in (Purpose.AMEND_DECISION, Purpose.REVOKE_DECISION) or (
+        proposal.subject.get("decision_id") != decision_id
+    ):
+        raise InvalidRequest("An upheld appeal opens a proposal to amend or revoke the decision")
+    if proposal.stage in (Stage.WITHDRAWN, Stage.LAPSED, Stage.NOT_CARRIED):
+        raise WrongStage("That proposal has ended")

@@ -95,9 +95,9 @@ class Appeals:
     def join(self, by: str, appeal_id: str, grounds: str = "") -> None:
         with UnitOfWork(self._work) as uow:
             appeal: Appeal = uow.record(Appeal, appeal_id, "appeal")
-            decision = self._work.get_decision(appeal.decision_id) if appeal.decision_id else None
-            if decision is None:
+            if appeal.role != Role.AGAINST_US:
                 raise WrongStage("Only an appeal against this circle's decision can be joined")
+            decision = self._work.get_decision(appeal.decision_id)
             appeal.join(
                 uow.shared_circle(),
                 decision,
@@ -116,6 +116,7 @@ class Appeals:
         with UnitOfWork(self._work) as uow:
             circle = uow.shared_circle()
             appeal: Appeal = uow.record(Appeal, appeal_id, "appeal")
+            appeal.check_circle_may_answer(circle, by, reason)
             proposal = self._amendment(circle, by, appeal, reason, revoke, uow) if upheld else None
             appeal.answer_as_circle(circle, by, upheld, reason, proposal)
             if proposal is not None:
@@ -129,6 +130,7 @@ class Appeals:
         with UnitOfWork(self._work) as uow:
             circle = uow.shared_circle()
             appeal: Appeal = uow.record(Appeal, appeal_id, "appeal")
+            appeal.check_may_open_amendment(circle, by)
             proposal = self._amendment(circle, by, appeal, text, revoke, uow)
             appeal.open_amendment(circle, by, proposal)
             uow.file("proposal", proposal)

@@ -80,7 +80,8 @@ def test_three_people_appeal_and_the_circle_answers(circle: Circle) -> None:
     c.ok("ada", f"/appeals/{aid}/join", {"grounds": "And the rota is full"})
     heard = c.ok("ben", f"/appeals/{aid}/join", {})
     assert heard["status"] == "being_heard" and heard["hearing"] == "circle"
-    # Only the facilitator records the circle's answer; upheld, it opens a proposal.
+    # Only the facilitator records the circle's answer, with its reason (and no proposal is
+    # drafted by a refused answer); upheld, it opens a proposal.
     answer = {"upheld": True, "reason": "Families come first", "revoke": True}
     assert_problem(
         c.post("ada", f"/appeals/{aid}/circle-answer", answer),
@@ -88,6 +89,13 @@ def test_three_people_appeal_and_the_circle_answers(circle: Circle) -> None:
         "not_permitted",
         "Only the facilitator can record the circle's answer to an appeal",
     )
+    assert_problem(
+        c.post("ben", f"/appeals/{aid}/circle-answer", {**answer, "reason": " "}),
+        422,
+        "invalid_request",
+        "The circle's answer gives its reason",
+    )
+    assert c.get("ada", "/proposals").json()["total"] == 0
     upheld = c.ok("ben", f"/appeals/{aid}/circle-answer", answer)
     assert upheld["status"] == "upheld" and upheld["final"] is True
     assert upheld["answers"] == [
@@ -172,6 +180,12 @@ def test_the_circle_answers_an_appeal_taken_to_it(circle: Circle) -> None:
         422,
         "invalid_request",
         "An answer gives its reason",
+    )
+    assert_problem(
+        c.post("eli", f"/appeals/{aid}/join", {}),
+        409,
+        "wrong_stage",
+        "Only an appeal against this circle's decision can be joined",
     )
     answered = c.ok("ben", f"/appeals/{aid}/answer", answer)
     assert answered["status"] == "upheld" and answered["final"] is True
