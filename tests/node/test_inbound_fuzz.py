@@ -263,6 +263,10 @@ PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "kind": st.sampled_from([kind.value for kind in SupportKind]) | TEXT,
     "seat": st.sampled_from(["delegate", "leader", ""]) | TEXT,
     "round": st.integers(0, 3) | st.integers(-(2**63), 2**63 - 1),  # what MessagePack carries
+    "appellants": st.integers(0, 4) | st.integers(-(2**63), 2**63 - 1),
+    "hearing": st.sampled_from(["care_and_counsel", "broader_circle", "circle"]) | TEXT,
+    "appeal": IDS | TEXT,
+    "decision": IDS | TEXT,
     "legal_name": st.none() | TEXT,
     "legal_number": st.none() | TEXT,
     "legal_registry": st.none() | TEXT,
@@ -364,7 +368,11 @@ def test_generated_and_mutated_bodies_decode_or_are_none(
 ) -> None:
     cls = m.BODY_TYPES[entry_type]
     # Any values, but whole numbers MessagePack can carry (a record of ours never holds more).
-    wide = {"round": st.integers(-(2**63), 2**64 - 1)} if "round" in cls.__struct_fields__ else {}
+    wide = {
+        name: st.integers(-(2**63), 2**64 - 1)
+        for name in ("round", "appellants")
+        if name in cls.__struct_fields__
+    }
     record = data.draw(st.builds(cls, **wide))
     raw = m.encode_body(record)
     assert m.decode_body(entry_type, raw) == record  # a valid body round-trips
