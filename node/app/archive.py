@@ -13,7 +13,9 @@ SHA-256 of that document (32 bytes), so that no byte of the file can change unno
   and minutes;
 - `linked_records.json`: the hats' back-stops, and what linked circles sent this one (a
   member circle's records and minutes; the records of the co-ops it is part of);
-- `plans.json`: the circle's budgets and plans, current and past, as they stand.
+- `plans.json`: the circle's budgets and plans, current and past, as they stand;
+- `appeals.json`: the circle's appeals (against its decisions, taken to it, made from it): the
+  appellants, the grounds and each hearing's answer.
 
 The archive is the circle's own copy, made by the node's operator: it holds the whole record,
 confidential agenda items and their minutes included, each marked `"confidential": true`
@@ -38,6 +40,7 @@ from typing import Any
 import msgspec
 from cryptography.exceptions import InvalidSignature
 
+from domain.appeal import Appeal
 from domain.meeting import Meeting
 from federation.feed import FeedState, node_id
 from federation.keys import load_public_key
@@ -109,6 +112,8 @@ def export_archive(node: CircleNode, path: Path, progress: Progress = _quiet) ->
     ).encode()
     plans = plans_for_export(node.records) if node.records.is_founded else []
     members["plans.json"] = json.dumps(plans, indent=1, ensure_ascii=False).encode()
+    appeals = [_appeal(a) for a in node.appeals.appeals()] if node.records.is_founded else []
+    members["appeals.json"] = json.dumps(appeals, indent=1, ensure_ascii=False).encode()
     manifest = {
         "format": FORMAT,
         "node_id": node.feed.node_id,
@@ -177,6 +182,27 @@ def linked_records(node: CircleNode) -> dict[str, Any]:
             }
         )
     return {"back_stops": back_stops, "linked_circles": linked}
+
+
+def _appeal(appeal: Appeal) -> dict[str, Any]:
+    """An appeal's record, whole."""
+    return {
+        "id": str(appeal.id),
+        "role": str(appeal.role),
+        "status": str(appeal.status),
+        "hearing": str(appeal.hearing),
+        "decision_id": appeal.decision_id,
+        "title": appeal.title,
+        "text": appeal.text,
+        "grounds": appeal.grounds,
+        "appellants": dict(appeal.appellants),
+        "appellant_count": appeal.appellant_count,
+        "origin": appeal.origin,
+        "referred_to": appeal.referred_to,
+        "delegates": list(appeal.delegates),
+        "answers": [vars(answer) for answer in appeal.answers],
+        "proposal_id": appeal.proposal_id,
+    }
 
 
 @dataclass(frozen=True)
@@ -251,6 +277,11 @@ def _verify_members(
             json.loads(members["meetings.json"])
         except (ValueError, RecursionError) as error:
             raise ArchiveError(f"meetings.json is damaged: {error}") from None
+    if "appeals.json" in members:  # archives made before it hold no appeals.json
+        try:
+            json.loads(members["appeals.json"])
+        except (ValueError, RecursionError) as error:
+            raise ArchiveError(f"appeals.json is damaged: {error}") from None
     return Verified(
         str(manifest["node_id"]),
         str(manifest.get("circle", "")),

@@ -126,6 +126,13 @@ def test_an_appeal_crosses_to_the_co_op_and_its_answers_come_back(circles, tmp_p
     document = msgspec.msgpack.decode((tmp_path / "kitchen.archive").read_bytes()[:-32])
     exported = [line["text"] for line in json.loads(document["logbook.json"])]
     assert "Ann appealed 'Closing time': Evening volunteers were not asked" in exported
+    (kept,) = json.loads(document["appeals.json"])
+    assert kept["id"] == appeal_id and kept["status"] == "upheld"
+    assert [answer["hearing"] for answer in kept["answers"]] == [
+        "circle",
+        "care_and_counsel",
+        "broader_circle",
+    ]
 
 
 def _refusals(node: CircleNode, other: CircleNode) -> list[str]:
