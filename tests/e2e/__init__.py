@@ -1,0 +1,1 @@
+"""End-to-end tests: real nodes, as separate processes, on loopback."""
