@@ -21,7 +21,7 @@ from node.app.event_classes import (
     Relationship,
     SupportRequest,
 )
-from node.app.logbook_appeals import APPEAL_EVENTS
+from node.app.logbook_appeals import APPEAL_ACTORS, APPEAL_EVENTS
 from node.app.logbook_feeds import FEED_EVENTS, peer_names
 from node.app.logbook_meetings import MEETING_EVENTS
 from node.app.logbook_plans import PLAN_EVENTS
@@ -471,6 +471,7 @@ ACTOR: dict[type[Any], Callable[[Any], str | None]] = {
     HatSelection.Nominated: lambda e: e.nomination.nominator,
     Circle.HatPutOn: lambda e: e.term.person_id,
     Relationship.ConsentRequestAnswered: lambda e: getattr(e, "person", "") or None,
+    **APPEAL_ACTORS,
 }
 
 

@@ -40,6 +40,14 @@ def _answer(upheld: bool) -> str:
     return "upheld" if upheld else "did not uphold"
 
 
+# Who did it: an appellant who lodged or joined (a person of a linked circle by their
+# reference); an answer that came from another circle names no one (its `by` is that circle).
+APPEAL_ACTORS: dict[type[Any], Callable[[Any], str | None]] = {
+    Appeal.Lodged: lambda e: e.appellant,
+    Appeal.Joined: lambda e: e.person,
+    Appeal.AnswerReceived: lambda e: None,
+}
+
 APPEAL_EVENTS: dict[type[Any], Callable[[Any, Any], str]] = {
     Appeal.Lodged: _lodged,
     Appeal.Joined: lambda e, c: (

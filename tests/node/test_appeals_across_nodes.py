@@ -115,7 +115,11 @@ def test_an_appeal_crosses_to_the_co_op_and_its_answers_come_back(circles, tmp_p
     proposal = kitchen.appeals.open_amendment(kai, appeal_id, "Open until ten")
     assert kitchen.records.get_proposal(proposal).subject == {"decision_id": decision}
     # And: both logbooks tell it.
-    kitchen_lines = [entry.text for entry in read_logbook(kitchen)]
+    entries = list(read_logbook(kitchen))
+    kitchen_lines = [entry.text for entry in entries]
+    actors = {entry.text: entry.actor for entry in entries}
+    assert actors["Ann appealed 'Closing time': Evening volunteers were not asked"] == ann
+    assert [a for t, a in actors.items() if "the broader circle, upheld" in t] == [None]
     assert "Ann appealed 'Closing time': Evening volunteers were not asked" in kitchen_lines
     assert any("the broader circle, upheld the appeal against" in t for t in kitchen_lines)
     coop_lines = [entry.text for entry in read_logbook(coop)]
