@@ -7,8 +7,9 @@ from datetime import date
 
 from eventsourcing.domain import Aggregate, event
 
-from domain import hats
+from domain import hats, trials
 from domain.errors import InvalidRequest, WrongStage
+from domain.formation import MISSION_LINK, check_ready_to_start, mission_link_of
 from domain.inputs import choice, required_text
 from domain.membership import (
     acting,
@@ -37,6 +38,11 @@ from domain.values import (
 
 class Circle(Copied, Aggregate):
     """A sociocratic circle and its records of people and hats."""
+
+    # Class-level defaults: circles stored before these were recorded read them so (a
+    # circle still forming must form its aim; an active one goes on as it was).
+    aim_formed: bool = False
+    mission_link: str | None = None
 
     # Founding and the status lifecycle.
 
@@ -96,14 +102,9 @@ class Circle(Copied, Aggregate):
         self.terms: list[HatTerm] = []
 
     def activate(self, by: str, today: date) -> None:
+        """Start the circle's work: its aim formed together, its process hats selected."""
         check_full_participant(self, by, "start the circle's work")
-        if self.status != CircleStatus.FORMING:
-            raise WrongStage(f"The circle is already {self.status}")
-        for hat_id in (hats.FACILITATOR, hats.SECRETARY):
-            if not self.wearers(hat_id):
-                raise WrongStage(
-                    f"Select a {self.hats[hat_id].name.lower()} before the circle starts its work"
-                )
+        check_ready_to_start(self)
         self._activated(today)
 
     @event("Activated")
@@ -111,12 +112,30 @@ class Circle(Copied, Aggregate):
         self.status = CircleStatus.ACTIVE
 
     def revise_aim(self, proposal: ConsentDecision) -> None:
+        """While forming, the circle forms its aim together (the founder's is a draft); once
+        active, it revises it, and how it links to the co-op's mission if the proposal says."""
         check_consented(self, proposal, Purpose.CHANGE_AIM)
-        self._aim_revised(str(proposal.subject["aim"]), str(proposal.id))
+        aim, link = str(proposal.subject["aim"]), mission_link_of(proposal.subject)
+        if self.status == CircleStatus.FORMING:
+            self._aim_formed(aim, link, str(proposal.id))
+            return
+        self._aim_revised(aim, str(proposal.id))
+        if MISSION_LINK in proposal.subject:
+            self._mission_link_changed(link, str(proposal.id))
+
+    @event("AimFormed")
+    def _aim_formed(self, aim: str, mission_link: str | None, proposal_id: str) -> None:
+        self.aim = aim
+        self.mission_link = mission_link
+        self.aim_formed = True
 
     @event("AimRevised")
     def _aim_revised(self, aim: str, proposal_id: str) -> None:
         self.aim = aim
+
+    @event("MissionLinkChanged")
+    def _mission_link_changed(self, mission_link: str | None, proposal_id: str) -> None:
+        self.mission_link = mission_link
 
     def change_domain(self, proposal: ConsentDecision) -> None:
         check_consented(self, proposal, Purpose.CHANGE_DOMAIN)
@@ -193,14 +212,35 @@ class Circle(Copied, Aggregate):
     def _applied(self, person_id: str, level: str, today: date) -> None:
         self.participants[person_id] = Participant(person_id, level, Membership.APPLIED, today)
 
-    def start_trial(self, by: str, person_id: str, today: date) -> None:
+    def start_trial(self, by: str, person_id: str, sessions: int, today: date) -> None:
+        """An applicant takes part for the 1 to 3 sessions agreed, before they are admitted."""
         check_records_keeper(self, by, "start a trial")
         check_membership(self, person_id, {Membership.APPLIED}, "start a trial")
-        self._membership_changed(person_id, Membership.TRIAL, today, None)
+        self._trial_started(person_id, trials.check_sessions(sessions), today)
+
+    @event("TrialStarted")
+    def _trial_started(self, person_id: str, sessions: int, today: date) -> None:
+        participant = self.participants[person_id]
+        participant.status = Membership.TRIAL
+        participant.since = today
+        participant.trial_sessions = sessions
+
+    def hold_trial_session(self, by: str, person_id: str, today: date) -> int:
+        """The records keeper counts a session of someone's trial; returns its number."""
+        check_records_keeper(self, by, "count a trial session")
+        check_membership(self, person_id, {Membership.TRIAL}, "hold a trial session")
+        number = trials.check_session_to_hold(self.participants[person_id])
+        self._trial_session_held(person_id, number, today)
+        return number
+
+    @event("TrialSessionHeld")
+    def _trial_session_held(self, person_id: str, number: int, today: date) -> None:
+        self.participants[person_id].sessions_held = number
 
     def admit(self, by: str, person_id: str, level: str, today: date) -> None:
         check_records_keeper(self, by, "admit someone")
         check_membership(self, person_id, {Membership.APPLIED, Membership.TRIAL}, "be admitted")
+        trials.check_trial_over(self.participants[person_id])
         self._admitted(person_id, choice(Level, level, "participation level"), today)
 
     @event("Admitted")

@@ -11,6 +11,7 @@ from eventsourcing.domain import event
 from domain.circle import Circle
 from domain.consent import ConsentProcess, check_deadline, circle_seat
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
+from domain.formation import mission_link_of
 from domain.inputs import choice, required_text
 from domain.long_term import check_long_term_answered, check_long_term_consented, long_term_circle
 from domain.membership import check_can_act, check_facilitator, check_records_keeper
@@ -91,6 +92,8 @@ class Proposal(ConsentProcess):
                 raise InvalidRequest(f"A proposal to {purpose.replace('_', ' ')} must name {key}")
         if purpose == Purpose.CHANGE_RULES:
             rules_from_subject(circle.rules, subject)
+        if purpose == Purpose.CHANGE_AIM:
+            mission_link_of(subject)
         if purpose == Purpose.REMOVE_PARTICIPANT:
             circle.participant(str(subject["person_id"]))
         if purpose == Purpose.ANSWER_CONSENT_REQUEST:

@@ -111,6 +111,10 @@ class Participant(Record):
     status: str
     since: date
     note_of_appreciation: str | None = None
+    # A trial's sessions: how many were agreed (None: no trial, or one started before
+    # sessions were counted) and how many were held.
+    trial_sessions: int | None = None
+    sessions_held: int = 0
 
 
 @dataclass

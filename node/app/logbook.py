@@ -332,6 +332,16 @@ DESCRIBE: dict[type[Any], Describe] = {
     Circle.Founded: _founded,
     Circle.Activated: lambda e, c: "The circle began its work",
     Circle.AimRevised: lambda e, c: f"The circle's aim was revised by consent: {e.aim}",
+    Circle.AimFormed: lambda e, c: (
+        f"The circle formed its aim together, by consent: {e.aim}"
+        + (f"; how it links to the co-op's mission: {e.mission_link}" if e.mission_link else "")
+    ),
+    Circle.MissionLinkChanged: lambda e, c: (
+        f"How the circle's aim links to the co-op's mission was changed by consent: "
+        f"{e.mission_link}"
+        if e.mission_link
+        else "The circle's aim no longer names a link to the co-op's mission (by consent)"
+    ),
     Circle.DomainChanged: lambda e, c: f"The circle's domain was changed by consent: {e.domain}",
     Circle.RulesChanged: lambda e, c: (
         f"The circle's rules changed: decides by {e.rules.decision_method}, "
@@ -354,6 +364,13 @@ DESCRIBE: dict[type[Any], Describe] = {
         f"{c.name(e.person_id)} now takes part as a {e.level} participant"
     ),
     Circle.MembershipChanged: _membership,
+    Circle.TrialStarted: lambda e, c: (
+        f"{c.name(e.person_id)} began a trial of {e.sessions} "
+        f"session{'s' if e.sessions > 1 else ''}"
+    ),
+    Circle.TrialSessionHeld: lambda e, c: (
+        f"{c.name(e.person_id)} held session {e.number} of their trial"
+    ),
     Circle.HatDefined: _hat_defined,
     Circle.HatPutOn: lambda e, c: (
         f"{c.name(e.term.person_id)} put on the {c.hat(e.term.hat_id)} hat "

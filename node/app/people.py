@@ -42,9 +42,15 @@ class People:
             return str(person.id)
 
     @command
-    def start_trial(self, by: str, person_id: str) -> None:
+    def start_trial(self, by: str, person_id: str, sessions: int) -> None:
         with UnitOfWork(self._work) as uow:
-            uow.circle().start_trial(by, person_id, uow.today)
+            uow.circle().start_trial(by, person_id, sessions, uow.today)
+
+    @command
+    def hold_trial_session(self, by: str, person_id: str) -> int:
+        """Count a session of someone's trial; returns its number."""
+        with UnitOfWork(self._work) as uow:
+            return uow.circle().hold_trial_session(by, person_id, uow.today)
 
     @command
     def admit(self, by: str, person_id: str, level: str = Level.FULL) -> None:

@@ -56,6 +56,7 @@ PROFILE_EVENTS: frozenset[type[Any]] = frozenset(
         event_classes.Circle.Founded,
         event_classes.Circle.Activated,
         event_classes.Circle.AimRevised,
+        event_classes.Circle.AimFormed,
         event_classes.Circle.DomainChanged,
         event_classes.Circle.Incorporated,
         event_classes.Circle.WentIndependent,

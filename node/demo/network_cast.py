@@ -19,6 +19,14 @@ CIRCLES = {
     "garden": ("Todmorden Garden circle", "Growing food with and for the people we care for"),
     "orchard": ("Orchard Co-op", "An independent care co-op in the next valley"),
 }
+# How each circle's aim links to the co-op's mission, as it says when it forms its aim
+# together (the co-op's aim is its mission; the Orchard is a co-op of its own).
+MISSION_LINKS = {
+    "coop": "Our aim is the co-op's mission",
+    "kitchen": "A hot meal is part of good care at home",
+    "garden": "Growing food together is care that is good for those who give and receive it",
+    "orchard": "Our own mission, as an independent co-op",
+}
 Say = Callable[[str], None]
 
 
@@ -115,8 +123,12 @@ def found_circles(network: Network) -> None:
                 domain="Care in the Calder Valley",
                 founder_name=f"{key.title()} founder",
             )
-            make_active(node)
+            make_active(node, MISSION_LINKS[key])
         network.say(f"  [{name}] founded, aim: {aim}")
+        network.say(
+            f"    formed its aim together by consent ({MISSION_LINKS[key].lower()}), selected "
+            "its facilitator and secretary, and began its work"
+        )
 
 
 def network_views(network: Network) -> list[str]:

@@ -63,8 +63,20 @@ def select(node: CircleNode, hat: str, person: str) -> None:
     node.consent.close_consent_round(host, selection)
 
 
-def make_active(node: CircleNode) -> None:
-    """The founder facilitates and keeps the logbook; the circle starts its work."""
+def form_aim(node: CircleNode, mission_link: str | None = None, aim: str | None = None) -> str:
+    """The forming circle forms its aim together: a proposal to change the aim (the one it was
+    founded with, unless `aim`), saying how it links to the co-op's mission, consented by
+    everyone. Returns the proposal's id."""
+    subject: dict[str, Any] = {"aim": aim or node.records.get_circle().aim}
+    if mission_link:
+        subject["mission_link"] = mission_link
+    return consent_to(node, "change_aim", subject, "We revisited our aim together", title="Our aim")
+
+
+def make_active(node: CircleNode, mission_link: str | None = None) -> None:
+    """The circle forms its aim together; the founder facilitates and keeps the logbook; the
+    circle starts its work."""
+    form_aim(node, mission_link)
     select(node, "facilitator", founder(node))
     select(node, "secretary", founder(node))
     node.circle.activate_circle(founder(node))

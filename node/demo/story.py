@@ -49,13 +49,39 @@ def run_story(
     cleo = node.people.add_founding_member(ada, "Cleo Marsh")
     say("  Ada founded it; Ben and Cleo joined as founding members")
 
+    say("The aim is formed together")
+    # Nobody wears the facilitator hat yet: any full participant runs the process.
+    aim = node.proposals.draft_proposal(
+        ben,
+        "Our aim",
+        "Ada founded us with a draft aim; we revisited it together at our first meeting.",
+        purpose="change_aim",
+        subject={
+            "aim": "Good care at home for older people in the valley, arranged by those who "
+            "give and receive it, close to where they live",
+            "mission_link": "Equal Care's mission is care that is good for those who give "
+            "and receive it; in the valley, that means care teams of neighbours",
+        },
+    )
+    node.proposals.present(ben, aim)
+    node.proposals.open_reactions(ada, aim)
+    node.proposals.react(cleo, aim, "Close to home is what people ask us for.")
+    node.consent.open_consent_round(ada, aim)
+    for person in (ada, ben, cleo):
+        node.consent.consent(person, aim)
+    node.consent.close_consent_round(ada, aim)
+    say("  Ben proposed the aim, revisited, and how it links to Equal Care's mission;")
+    say("  Ada facilitated (nobody wears that hat yet); all three consented")
+
     say("People join")
     dev = node.people.apply_to_join("Dev Patel", level="full")
-    node.people.start_trial(ada, dev)
+    node.people.start_trial(ada, dev, sessions=2)
+    node.people.hold_trial_session(ada, dev)
+    node.people.hold_trial_session(ada, dev)
     node.people.admit(ada, dev, level="full")
     eli = node.people.apply_to_join("Eli Brown", level="learning")
     node.people.admit(ada, eli, level="learning")
-    say("  Dev joined after a trial; Eli joined as a learning participant")
+    say("  Dev joined after a trial of two sessions; Eli joined as a learning participant")
 
     say("Hats are selected")
     full = [ada, ben, cleo, dev]
@@ -86,7 +112,8 @@ def run_story(
     )
     select(rota, {ada: dev, ben: dev, cleo: dev, dev: ada}, dev, host=ben)
     node.circle.activate_circle(ada)
-    say("  Ben facilitates, Cleo keeps the logbook, Dev holds the rota; the circle is active")
+    say("  Ben facilitates, Cleo keeps the logbook, Dev holds the rota")
+    say("  With its aim formed and its facilitator and secretary selected, the circle is active")
 
     say("A proposal meets an objection")
     proposal = node.proposals.draft_proposal(

@@ -74,8 +74,9 @@ CircleBuilder = Callable[..., Circle]
 
 
 @pytest.fixture
-def found_circle() -> CircleBuilder:
-    """Build the kitchen circle: `active=False` leaves it forming, without hats worn."""
+def found_circle(form_aim: Callable[[Circle], Proposal]) -> CircleBuilder:
+    """Build the kitchen circle: `active=False` leaves it forming, without hats worn and its
+    aim not yet formed."""
 
     def build(
         *,
@@ -85,6 +86,7 @@ def found_circle() -> CircleBuilder:
     ) -> Circle:
         circle = _found(rules, parent)
         if active:
+            form_aim(circle)
             circle.put_on_hat(SECRETARY, "ada", FOUNDED, SECRETARY_REVIEW)
             circle.put_on_hat(FACILITATOR, "ben", FOUNDED, FACILITATOR_REVIEW)
             circle.define_hat(
@@ -113,6 +115,28 @@ def circle(found_circle: CircleBuilder) -> Circle:
 def forming_circle(found_circle: CircleBuilder) -> Circle:
     """The kitchen circle while it is forming: its people are there, no hat is worn yet."""
     return found_circle(active=False)
+
+
+MISSION_LINK = "Meals are care: the co-op's mission of good care at home, fed"
+
+
+@pytest.fixture
+def form_aim(consented: ProposalBuilder) -> Callable[..., Proposal]:
+    """`form_aim(circle)`: the forming circle forms its aim together, by a consented proposal
+    to change its aim (the founder's, kept) and say how it links to the co-op's mission."""
+
+    def run(circle: Circle, aim: str = "Feed the neighbourhood", **subject: Any) -> Proposal:
+        proposal = consented(
+            circle,
+            title="Our aim, formed together",
+            text="We revisited the aim we were founded with.",
+            purpose=Purpose.CHANGE_AIM,
+            subject={"aim": aim, "mission_link": MISSION_LINK, **subject},
+        )
+        circle.revise_aim(proposal)
+        return proposal
+
+    return run
 
 
 def facilitator_of(circle: Circle) -> str:

@@ -78,10 +78,11 @@ def test_a_circle_needs_a_name_an_aim_a_domain_and_valid_rules(today, args, matc
 
 
 def test_a_circle_starts_its_work_once_facilitator_and_secretary_are_selected(
-    forming_circle, today, unchanged
+    forming_circle, form_aim, today, unchanged
 ):
-    # The kitchen circle is forming, with no hats worn.
+    # The kitchen circle is forming, with no hats worn; it has formed its aim together.
     circle = forming_circle
+    form_aim(circle)
 
     # It cannot start without a facilitator.
     with unchanged(circle), pytest.raises(WrongStage, match="Select a facilitator"):

@@ -20,13 +20,15 @@ def test_a_newcomer_goes_from_application_to_leaving_with_appreciation(circle, t
     assert circle.participant("fay").status == Membership.APPLIED
     assert "fay" not in circle.acting_participants()
 
-    # Ada, the secretary, starts her trial: still not acting.
-    circle.start_trial("ada", "fay", today)
+    # Ada, the secretary, starts her trial of one session: still not acting.
+    circle.start_trial("ada", "fay", 1, today)
     assert circle.participant("fay").status == Membership.TRIAL
     with pytest.raises(NotPermitted, match="not yet an active participant"):
         check_can_act(circle, "fay")
 
-    # After the trial Ada admits her as a full participant: she now counts for consent.
+    # After the trial (its session held) Ada admits her as a full participant: she now
+    # counts for consent.
+    circle.hold_trial_session("ada", "fay", today + timedelta(days=7))
     circle.admit("ada", "fay", "full", today + timedelta(days=14))
     fay = circle.participant("fay")
     assert (fay.status, fay.level, fay.since) == (
@@ -122,7 +124,7 @@ def test_only_the_secretary_keeps_the_membership_records(circle, today, unchange
     # Dan, who does not wear the secretary hat, cannot start her trial, admit her, or
     # record that Cleo steps back or leaves.
     with unchanged(circle), pytest.raises(NotPermitted, match="Only the secretary can start"):
-        circle.start_trial("dan", "fay", today)
+        circle.start_trial("dan", "fay", 2, today)
     with unchanged(circle), pytest.raises(NotPermitted, match="Only the secretary can admit"):
         circle.admit("dan", "fay", "full", today)
     with unchanged(circle), pytest.raises(NotPermitted, match="Only the secretary can record"):
@@ -150,7 +152,7 @@ def test_while_nobody_wears_the_secretary_hat_any_full_participant_keeps_the_rec
 def test_membership_moves_only_along_its_path(circle, today, unchanged):
     # Dan is active: he cannot start a trial, be admitted or welcomed back.
     with unchanged(circle), pytest.raises(WrongStage, match="Someone who is active cannot start"):
-        circle.start_trial("ada", "dan", today)
+        circle.start_trial("ada", "dan", 2, today)
     with unchanged(circle), pytest.raises(WrongStage, match="cannot be admitted"):
         circle.admit("ada", "dan", "full", today)
     with unchanged(circle), pytest.raises(WrongStage, match="Someone who is active cannot return"):
@@ -216,7 +218,7 @@ def test_either_side_may_decline_an_application_or_a_trial(circle, today, unchan
     # Fay and Hal apply; Hal starts a trial.
     circle.receive_application("fay", "full", today)
     circle.receive_application("hal", "full", today)
-    circle.start_trial("ada", "hal", today)
+    circle.start_trial("ada", "hal", 2, today)
 
     # Fay declines herself, no reason needed.
     circle.decline("fay", "fay", today)
@@ -339,5 +341,5 @@ def test_the_secretary_leaving_frees_the_records_for_any_full_participant(circle
 
     # Until someone is selected, any full participant keeps the records.
     circle.receive_application("fay", "full", today)
-    circle.start_trial("dan", "fay", today)
+    circle.start_trial("dan", "fay", 2, today)
     assert circle.participant("fay").status == Membership.TRIAL

@@ -40,6 +40,10 @@ CIRCLE_EVENTS = [
     "HatTakenOff",
     "PersonalDataErased",
     "LinkedSeatTaken",
+    "AimFormed",
+    "MissionLinkChanged",
+    "TrialStarted",
+    "TrialSessionHeld",
 ]
 CIRCLE_TOPICS = [
     "domain.circle:Circle",

@@ -15,16 +15,19 @@ from federation.feed import FeedState, append, node_id
 from federation.verify import decode_entry, decode_push_reply
 from federation.wire import Push, encode
 from node.app.node import CircleNode
+from node.demo.scripted import form_aim
 from tests.e2e.cluster import NodeProcess, cli, cluster, wait_for
 
 pytestmark = pytest.mark.timeout(240)
 
 
 def found_with_rota(node: CircleNode, name: str) -> tuple[str, str]:
-    """Found a circle whose founder wears an operational hat; returns (founder, hat)."""
+    """Found a circle that forms its aim together and whose founder wears an operational hat;
+    returns (founder, hat)."""
     founder = node.circle.found_circle(
         name=name, aim=f"{name}'s aim", domain="Care", founder_name="Ada"
     )
+    form_aim(node, f"{name} cares for people as the co-op's mission asks")
     hat = node.hats.define_hat(founder, "Rota holder", "Keeps the rota", [], ["rota"])
     selection = node.hats.open_selection(founder, hat)
     node.hats.nominate(founder, selection, founder, "I keep it already")

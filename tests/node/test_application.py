@@ -14,6 +14,7 @@ from domain.values import DecisionStatus, Membership, Stage
 from node.app.logbook import read_logbook
 from node.app.node import CircleNode
 from node.app.records import FORMER_PARTICIPANT
+from node.demo.scripted import form_aim
 from node.demo.story import run_story
 from tests.conftest import Clock, NodeOpener
 
@@ -31,6 +32,7 @@ def found(node: CircleNode) -> dict[str, str]:
     cleo = node.people.add_founding_member(ada, "Cleo")
     eli = node.people.add_founding_member(ada, "Eli", level="learning")
     people = {"ada": ada, "ben": ben, "cleo": cleo, "eli": eli}
+    form_aim(node, "Feeding people is caring for them")
     for hat_id, wearer, host in (("facilitator", ben, ada), ("secretary", ada, ben)):
         selection = node.hats.open_selection(host, hat_id)
         node.hats.nominate(ada, selection, wearer, "Good at it")

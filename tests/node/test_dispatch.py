@@ -66,6 +66,9 @@ SAYS_NOTHING: dict[type[Aggregate], set[type[Any]]] = {
         Circle.HatDefined,
         Circle.LinkedSeatTaken,
         Circle.RulesChanged,
+        Circle.MissionLinkChanged,
+        Circle.TrialStarted,
+        Circle.TrialSessionHeld,
     },
     Relationship: {
         Relationship.Met,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -29,6 +30,7 @@ from eventsourcing.utils import resolve_topic
 
 from domain.circle import Circle
 from domain.decision import Decision
+from domain.errors import WrongStage
 from domain.meeting import Meeting
 from domain.person import PersonalDetails
 from domain.proposal import Proposal
@@ -36,6 +38,7 @@ from domain.register import Index, Register
 from domain.relationships import Relationship
 from domain.selection import HatSelection
 from domain.support import SupportRequest
+from domain.values import Purpose, Stage
 from federation.pages import verify_page
 from federation.verify import Accepted, check_entry, decode_entry, verify_inception
 from node.app.credentials import Credentials
@@ -235,6 +238,65 @@ def _restorable(dump: str) -> str:
         assert not line.startswith("\\"), f"a psql meta-command in the dump: {line}"
         lines.append(line)
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ConsentedAim:
+    """A consented proposal to change a circle's aim, as the circle reads one."""
+
+    circle_id: UUID
+    subject: dict[str, Any]
+    id: UUID = field(default_factory=uuid.uuid4)
+    purpose: str = Purpose.CHANGE_AIM
+    stage: str = Stage.CONSENTED
+
+
+def test_a_circle_stored_before_its_aim_was_formed_together(tmp_path: Path, clock: Clock) -> None:
+    """Circles stored before the aim was formed together (and before trials were counted)
+    read the defaults: one still forming must form its aim before it starts; an active one
+    goes on as it was."""
+    folder = _copy(FIXTURE / "sqlite", tmp_path / "node", "circle.sqlite", "node.keys")
+    node = open_node(Settings(data_dir=folder), clock)
+    try:
+        # Given: the fixture's circle, active, stored before any of this was recorded.
+        circle = node.records.get_circle()
+
+        # Then: it formed no aim together and names no link to the mission, and stays active;
+        # no one's trial has a number of sessions agreed.
+        assert (circle.status, circle.aim_formed, circle.mission_link) == ("active", False, None)
+        assert all(
+            (p.trial_sessions, p.sessions_held) == (None, 0) for p in circle.participants.values()
+        )
+        # And: its snapshot, written without them, restores with the same defaults.
+        snapshot: Any = list(node.store.snapshots.get(circle.id))[-1]
+        assert "aim_formed" not in snapshot.state and "mission_link" not in snapshot.state
+        restored = snapshot.mutate(None)
+        assert (restored.status, restored.aim_formed, restored.mission_link) == (
+            "active",
+            False,
+            None,
+        )
+
+        # Given: the same circle as it was stored while it was forming (its events up to the
+        # one that started its work), with its facilitator and secretary selected.
+        events: list[Any] = list(node.store.events.get(circle.id))
+        started = next(i for i, e in enumerate(events) if type(e).__name__ == "Activated")
+        forming: Any = None
+        for event in events[:started]:
+            forming = event.mutate(forming)
+        founder, today = events[0].founder_id, clock().date()
+        assert (forming.status, forming.aim_formed) == ("forming", False)
+
+        # Then: it cannot start until it has formed its aim together.
+        with pytest.raises(WrongStage, match="Form the circle's aim together first"):
+            forming.activate(founder, today)
+
+        # When: it forms its aim by consent, it starts.
+        forming.revise_aim(ConsentedAim(forming.id, {"aim": forming.aim}))
+        forming.activate(founder, today)
+        assert (forming.status, forming.aim_formed) == ("active", True)
+    finally:
+        node.close()
 
 
 @pytest.fixture

@@ -8,7 +8,9 @@ import msgspec
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
+from domain.circle import Circle
 from domain.membership import check_records_keeper
+from domain.records import Participant
 from node.app.node import CircleNode
 from node.app.published_records import circle_profile
 from node.http.api.auth import Node, Person
@@ -77,6 +79,13 @@ class CircleOut(BaseModel):
         description="The helping circle that hears appeals the circle could not resolve"
     )
     legal_name: str | None
+    mission_link: str | None = Field(
+        description="How the circle's aim links to the co-op's mission, as it consented to it"
+    )
+    aim_formed: bool = Field(
+        description="Whether the circle formed its aim together, by consent while forming "
+        "(a forming circle becomes active only once it has)"
+    )
     participants: list[ParticipantOut]
     hats: list[HatOut]
     terms_ending: list[TermOut] = Field(description="Hat terms whose review comes within 30 days")
@@ -103,6 +112,8 @@ def circle_out(node: CircleNode) -> CircleOut:
         long_term_circle=circle.rules.long_term_circle,
         long_term_topics=list(circle.rules.long_term_topics),
         care_and_counsel=circle.rules.care_and_counsel,
+        mission_link=circle.mission_link,
+        aim_formed=circle.aim_formed,
         participants=[
             ParticipantOut(
                 person_id=p.person_id,
@@ -143,7 +154,8 @@ def get_circle(node: Node, by: Person) -> CircleOut:
 
 
 @router.post(
-    "/circle/activate", summary="Start the circle's work (facilitator and secretary selected)"
+    "/circle/activate",
+    summary="Start the circle's work (aim formed together; facilitator and secretary selected)",
 )
 def activate(node: Node, by: Person) -> CircleOut:
     node.circle.activate_circle(by)
@@ -156,21 +168,30 @@ class PersonOut(BaseModel):
     level: str
     status: str
     hats: list[str]
+    trial_sessions: int | None = Field(
+        description="The sessions agreed for their trial (none if they had no trial, or one "
+        "started before sessions were counted)"
+    )
+    sessions_held: int = Field(description="How many sessions of their trial were held")
+
+
+def person_out(node: CircleNode, circle: Circle, p: Participant) -> PersonOut:
+    return PersonOut(
+        person_id=p.person_id,
+        name=node.records.person_name(p.person_id),
+        level=str(p.level),
+        status=str(p.status),
+        hats=circle.hats_worn_by(p.person_id),
+        trial_sessions=p.trial_sessions,
+        sessions_held=p.sessions_held,
+    )
 
 
 @router.get("/people", summary="Everyone who takes or took part (paginated)")
 def list_people(node: Node, by: Person, paging: Paging) -> Page[PersonOut]:
     circle = node.records.peek_circle()
     people = [
-        PersonOut(
-            person_id=p.person_id,
-            name=node.records.person_name(p.person_id),
-            level=str(p.level),
-            status=str(p.status),
-            hats=circle.hats_worn_by(p.person_id),
-        )
-        for p in circle.participants.values()
-        if "/" not in p.person_id
+        person_out(node, circle, p) for p in circle.participants.values() if "/" not in p.person_id
     ]
     return page_of(people, paging)
 
@@ -205,9 +226,25 @@ class Admitted(BaseModel):
     token: str = Field(description="Their personal token, shown this once: hand it over safely")
 
 
-@router.post("/people/{person_id}/trial", summary="Start a trial")
-def start_trial(node: Node, by: Person, person_id: str) -> PersonOut:
-    node.people.start_trial(by, person_id)
+class Trial(BaseModel):
+    sessions: int = Field(description="The sessions agreed for the trial: 1, 2 or 3")
+
+
+@router.post(
+    "/people/{person_id}/trial",
+    summary="Start a trial of 1 to 3 sessions (the secretary, as agreed with the applicant)",
+)
+def start_trial(node: Node, by: Person, person_id: str, body: Trial) -> PersonOut:
+    node.people.start_trial(by, person_id, body.sessions)
+    return _person(node, person_id)
+
+
+@router.post(
+    "/people/{person_id}/trial/sessions",
+    summary="Count a session of someone's trial as held (the secretary)",
+)
+def hold_trial_session(node: Node, by: Person, person_id: str) -> PersonOut:
+    node.people.hold_trial_session(by, person_id)
     return _person(node, person_id)
 
 
@@ -273,14 +310,7 @@ def erase(node: Node, by: Person, person_id: str) -> Erased:
 
 def _person(node: CircleNode, person_id: str) -> PersonOut:
     circle = node.records.peek_circle()
-    p = circle.participant(person_id)
-    return PersonOut(
-        person_id=person_id,
-        name=node.records.person_name(person_id),
-        level=str(p.level),
-        status=str(p.status),
-        hats=circle.hats_worn_by(person_id),
-    )
+    return person_out(node, circle, circle.participant(person_id))
 
 
 class TokenRequest(BaseModel):

@@ -16,7 +16,7 @@ from federation.feed import node_id
 from federation.keys import NodeKeys
 from federation.verify import decode_entry
 from node.app.node import CircleNode
-from node.demo.scripted import select
+from node.demo.scripted import form_aim, select
 
 MEMORY = {"PERSISTENCE_MODULE": "node.store.memory_store"}
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -59,6 +59,7 @@ def everyone(node: CircleNode | None = None) -> Everyone:
         ("Lee", "full"),
     ):
         ids[name.lower()] = node.people.add_founding_member(ada, name, level)
+    form_aim(node, "Good food is good care")
     select(node, "facilitator", ids["ben"])
     select(node, "secretary", ada)
     node.circle.activate_circle(ada)

@@ -136,6 +136,12 @@ def applicant(w: Everyone) -> dict[str, str]:
     return {"person_id": w.node.people.apply_to_join("Dora")}
 
 
+def on_trial(w: Everyone) -> dict[str, str]:
+    person = w.node.people.apply_to_join("Dora")
+    w.node.people.start_trial(w.ids["ada"], person, 2)
+    return {"person_id": person}
+
+
 def target(who: str) -> Setup:
     return lambda w: {"person_id": w.ids[who]}
 
@@ -309,7 +315,8 @@ API: dict[tuple[str, str], Rule] = {
     # The circle and its people.
     ("POST", "/api/circle/activate"): Rule(FULL, why="full participants start its work"),
     ("POST", "/api/people"): Rule(SECRETARY, body={"name": "Dora"}, why="records keeper"),
-    ("POST", "/api/people/{person_id}/trial"): Rule(SECRETARY, applicant),
+    ("POST", "/api/people/{person_id}/trial"): Rule(SECRETARY, applicant, {"sessions": 2}),
+    ("POST", "/api/people/{person_id}/trial/sessions"): Rule(SECRETARY, on_trial),
     ("POST", "/api/people/{person_id}/admit"): Rule(SECRETARY, applicant, {"level": "full"}),
     ("POST", "/api/people/{person_id}/decline"): Rule(SECRETARY, applicant),
     ("POST", "/api/people/{person_id}/level"): Rule(

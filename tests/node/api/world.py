@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from node.app.node import CircleNode
-from node.demo.scripted import select
+from node.demo.scripted import form_aim, select
 from node.http.ratelimit import RateLimiter
 from node.http.server import ServerOptions, create_app
 
@@ -65,6 +65,7 @@ def kitchen(node: CircleNode, name: str = "Kitchen") -> Circle:
     ids = {"ada": ada}
     for name, level in (("Ben", "full"), ("Cleo", "full"), ("Eli", "learning"), ("Gus", "guest")):
         ids[name.lower()] = node.people.add_founding_member(ada, name, level)
+    form_aim(node, "Good food is good care")
     select(node, "facilitator", ids["ben"])
     select(node, "secretary", ada)
     node.circle.activate_circle(ada)
