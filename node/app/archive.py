@@ -15,7 +15,9 @@ SHA-256 of that document (32 bytes), so that no byte of the file can change unno
   member circle's records and minutes; the records of the co-ops it is part of);
 - `plans.json`: the circle's budgets and plans, current and past, as they stand;
 - `appeals.json`: the circle's appeals (against its decisions, taken to it, made from it): the
-  appellants, the grounds and each hearing's answer.
+  appellants, the grounds and each hearing's answer;
+- `member_aims.json`: each member's aims and development goals, as they set them out (those
+  of people still in the circle: personal, erased with their personal data).
 
 The archive is the circle's own copy, made by the node's operator: it holds the whole record,
 confidential agenda items and their minutes included, each marked `"confidential": true`
@@ -114,6 +116,9 @@ def export_archive(node: CircleNode, path: Path, progress: Progress = _quiet) ->
     members["plans.json"] = json.dumps(plans, indent=1, ensure_ascii=False).encode()
     appeals = [_appeal(a) for a in node.appeals.appeals()] if node.records.is_founded else []
     members["appeals.json"] = json.dumps(appeals, indent=1, ensure_ascii=False).encode()
+    members["member_aims.json"] = json.dumps(
+        _member_aims(node), indent=1, ensure_ascii=False
+    ).encode()
     manifest = {
         "format": FORMAT,
         "node_id": node.feed.node_id,
@@ -203,6 +208,21 @@ def _appeal(appeal: Appeal) -> dict[str, Any]:
         "answers": [vars(answer) for answer in appeal.answers],
         "proposal_id": appeal.proposal_id,
     }
+
+
+def _member_aims(node: CircleNode) -> list[dict[str, Any]]:
+    if not node.records.is_founded:
+        return []
+    return [
+        {
+            "person_id": shown.person_id,
+            "name": node.records.person_name(shown.person_id),
+            "aims": shown.aims,
+            "development_goals": shown.development_goals,
+            "updated_on": shown.updated_on.isoformat() if shown.updated_on else None,
+        }
+        for shown in node.aims.kept_aims()
+    ]
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
+from domain.member_aims import member_aims_id
 from federation.feed import feed_id_from_node_id
 from federation.verify import decode_entry, decode_signed_entry
 from federation.wire import Entry, SignedEntry
@@ -72,7 +73,8 @@ class Erasure:
         with UnitOfWork(self._work) as uow:
             named = self._bodies_naming(person_id)
             uow.circle().record_erasure(by, person_id, [digest.hex() for digest in named])
-            uow.erase(named, [UUID(person_id)])
+            # Their personal details and their aims and development goals.
+            uow.erase(named, [UUID(person_id), member_aims_id(person_id)])
         return len(named)
 
     def _bodies_naming(self, person_id: str) -> list[bytes]:

@@ -16,6 +16,7 @@ from domain import (
     consent,
     decision,
     meeting,
+    member_aims,
     plan,
     proposal,
     relationships,
@@ -32,6 +33,7 @@ ConsentProcess: Any = consent.ConsentProcess
 Decision: Any = decision.Decision
 HatSelection: Any = selection.HatSelection
 Meeting: Any = meeting.Meeting
+MemberAims: Any = member_aims.MemberAims
 Plan: Any = plan.Plan
 Proposal: Any = proposal.Proposal
 Relationship: Any = relationships.Relationship

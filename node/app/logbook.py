@@ -16,6 +16,7 @@ from node.app.event_classes import (
     HatSelection,
     LinkedRecords,
     Meeting,
+    MemberAims,
     OwnFeed,
     Proposal,
     Relationship,
@@ -446,6 +447,13 @@ DESCRIBE: dict[type[Any], Describe] = {
     ),
     Decision.Expired: lambda e, c: f"{c.title(e.originator_id)!r} ended with its term",
     Decision.Challenged: lambda e, c: f"{c.name(e.by)} challenged {c.title(e.originator_id)!r}",
+    # Only that someone did: their aims and goals are read where they keep them (the API).
+    MemberAims.SetOut: lambda e, c: (
+        f"{c.name(e.person_id)} set out their aims and development goals"
+    ),
+    MemberAims.Revised: lambda e, c: (
+        f"{c.name(e.person_id)} updated their aims and development goals"
+    ),
     Meeting.Scheduled: _meeting_scheduled,
     Meeting.AttendanceRecorded: lambda e, c: (
         f"{c.title(e.originator_id)}: present {', '.join(c.name(p) for p in e.present)}"

@@ -7,8 +7,8 @@
   taken back from its peers before it signs again;
 - `records` (node/app/records.py): the circle's records, loaded and listed;
 - the areas of use cases, each a small class taking what it needs: `circle`, `people`,
-  `tokens`, `hats`, `proposals`, `consent`, `decisions`, `meetings`, `erasure`, `relations`,
-  `support`, `linked` (what linked circles sent: node/app/linked_circles.py),
+  `aims`, `tokens`, `hats`, `proposals`, `consent`, `decisions`, `meetings`, `erasure`,
+  `relations`, `support`, `linked` (what linked circles sent: node/app/linked_circles.py),
   `plans`, `appeals`.
   A use case is reached as `node.<area>.<method>`, e.g. `node.people.admit(...)`.
 
@@ -35,6 +35,7 @@ from domain.circle import Circle
 from domain.decision import Decision
 from domain.errors import InvalidRequest
 from domain.meeting import Meeting
+from domain.member_aims import MemberAims
 from domain.person import PersonalDetails
 from domain.plan import Plan
 from domain.proposal import Proposal
@@ -58,6 +59,7 @@ from node.app.held_messages import HELD_MESSAGES_ID, HeldMessages
 from node.app.linked_circles import LinkedCircles
 from node.app.linked_view import LinkedMinutes, LinkedRecords
 from node.app.meetings import Meetings
+from node.app.member_aims import MemberAimsBook
 from node.app.outcomes import Outcomes
 from node.app.peer_view import PeerView, RemotePerson
 from node.app.people import People
@@ -112,7 +114,7 @@ SNAPSHOT_INTERVALS: dict[type[Aggregate], int] = {
 # Indexes are filed by their `Filed` events alone (no load): snapshotted all the same.
 EVENT_SNAPSHOT_INTERVALS: dict[type, int] = {Index.Filed: 100}
 # Aggregates an erasure deletes are never kept in memory (node/store/kept.py).
-NEVER_KEPT = (PersonalDetails, RemotePerson)
+NEVER_KEPT = (PersonalDetails, RemotePerson, MemberAims)
 # The entry types this node takes from others.
 KNOWN_TYPES = frozenset({JOIN_REQUEST, NODE_MOVED}) | frozenset(BODY_TYPES)
 
@@ -154,6 +156,7 @@ class CircleNode:
         )
         self.circle = CircleCommands(self.records)
         self.people = People(self.records)
+        self.aims = MemberAimsBook(self.records)
         self.tokens = Tokens(self.records)
         self.erasure = Erasure(self.records, self.store, self.feed, self.peering)
         self.hats = Hats(self.records)

@@ -12,7 +12,13 @@ from node.cli.opening import DataOption, Failure, opened
 
 def init(
     name: Annotated[str, typer.Option(help="The circle's name")],
-    aim: Annotated[str, typer.Option(help="The circle's aim")],
+    aim: Annotated[
+        str,
+        typer.Option(
+            help="The circle's aim, a draft: the circle forms it together by consent "
+            "before it becomes active"
+        ),
+    ],
     domain: Annotated[str, typer.Option(help="What the circle decides about")],
     founder: Annotated[str, typer.Option(help="The founder's name")],
     kind: Annotated[str, typer.Option(help="general, purpose, team, local or helping")] = "general",

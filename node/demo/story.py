@@ -82,6 +82,13 @@ def run_story(
     eli = node.people.apply_to_join("Eli Brown", level="learning")
     node.people.admit(ada, eli, level="learning")
     say("  Dev joined after a trial of two sessions; Eli joined as a learning participant")
+    node.aims.set_aims(
+        eli,
+        eli,
+        ["Visit the people on the Hebden Bridge round each week"],
+        ["Learn to plan a rota", "Become a full participant within the year"],
+    )
+    say("  Eli set out her own aims and development goals, for the circle to read")
 
     say("Hats are selected")
     full = [ada, ben, cleo, dev]

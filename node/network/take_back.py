@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from domain.member_aims import member_aims_id
 from federation.client import FederationClient, TransportError
 from federation.feed import node_id
 from federation.pages import verify_own_copy
@@ -219,7 +220,8 @@ class TakeBack:
             if digest in audiences
         ]
         # An erasure the node published after the backup: its effect here, as `erase_person`
-        # had it (the bodies of ours that named the person, and their personal details), is
+        # had it (the bodies of ours that named the person, their personal details and their
+        # aims and development goals), is
         # undone by the restore; it is done again in the same save (after the rows it stores,
         # so also of the bodies taken back), so that a restore never brings erased data back.
         self._store.save(
@@ -227,7 +229,11 @@ class TakeBack:
             entries=entries,
             bodies=rows,
             erase_bodies=[digest for _, named in erasures for digest in named],
-            erase_events=[UUID(person) for person, _ in erasures],
+            erase_events=[
+                erased
+                for person, _ in erasures
+                for erased in (UUID(person), member_aims_id(person))
+            ],
         )
         log.info(
             "took back %d entries of this node's own feed (seq %d to %d) from %s%s",

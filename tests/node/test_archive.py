@@ -53,6 +53,45 @@ def test_an_export_verifies_offline(told: Settings, tmp_path: Path) -> None:
     assert result.logbook_lines > 50
 
 
+def test_an_export_carries_the_circles_aim_trials_and_member_aims(
+    told: Settings, tmp_path: Path
+) -> None:
+    import json
+
+    import msgspec
+
+    # The story's circle formed its aim together, held a trial and Eli set out her aims.
+    node = open_node(told)
+    archive = tmp_path / "kitchen.archive"
+    manifest = export_archive(node, archive)
+    eli = next(
+        p
+        for p in node.records.get_circle().participants
+        if node.records.person_name(p) == "Eli Brown"
+    )
+    node.close()
+
+    # The archive's logbook tells them; its member_aims.json holds each member's own.
+    members = msgspec.msgpack.decode(archive.read_bytes()[:-32], type=dict[str, bytes])
+    assert "member_aims.json" in manifest["sha256"]
+    logbook = [line["text"] for line in json.loads(members["logbook.json"])]
+    assert any(
+        line.startswith("The circle formed its aim together, by consent:") for line in logbook
+    )
+    assert "Dev Patel began a trial of 2 sessions" in logbook
+    assert "Dev Patel held session 2 of their trial" in logbook
+    assert "Eli Brown set out their aims and development goals" in logbook
+    (aims,) = json.loads(members["member_aims.json"])
+    assert aims == {
+        "person_id": eli,
+        "name": "Eli Brown",
+        "aims": ["Visit the people on the Hebden Bridge round each week"],
+        "development_goals": ["Learn to plan a rota", "Become a full participant within the year"],
+        "updated_on": aims["updated_on"],
+    }
+    assert verify_archive(archive, KNOWN_TYPES).logbook_lines == len(logbook)
+
+
 def test_any_single_byte_flipped_fails_and_is_named(told: Settings, tmp_path: Path) -> None:
     node = open_node(told)
     archive = tmp_path / "kitchen.archive"

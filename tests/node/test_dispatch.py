@@ -38,6 +38,7 @@ from domain.circle import Circle
 from domain.consent import ConsentProcess
 from domain.decision import Decision
 from domain.meeting import Meeting
+from domain.member_aims import MemberAims
 from domain.person import PersonalDetails
 from domain.plan import Plan
 from domain.proposal import Proposal
@@ -140,6 +141,7 @@ SAYS_NOTHING: dict[type[Aggregate], set[type[Any]]] = {
 # The aggregates whose story the logbook tells, and those it leaves out.
 TOLD: set[type[Aggregate]] = {
     Circle,
+    MemberAims,
     ConsentProcess,
     Proposal,
     HatSelection,

@@ -16,6 +16,7 @@ from node.http.api.hats import router as hat_routes
 from node.http.api.linked_circles import router as linked_circle_routes
 from node.http.api.logbook import router as logbook_routes
 from node.http.api.meetings import router as meeting_routes
+from node.http.api.member_aims import router as member_aims_routes
 from node.http.api.once import once
 from node.http.api.plans import router as plan_routes
 from node.http.api.processes import router as process_routes
@@ -24,6 +25,7 @@ from node.http.api.relations import router as relation_routes
 
 ROUTERS = (
     circle_routes,
+    member_aims_routes,
     hat_routes,
     proposal_routes,
     process_routes,

@@ -307,6 +307,8 @@ API: dict[tuple[str, str], Rule] = {
     ("GET", "/api/appeals"): read(),
     ("GET", "/api/appeals/{appeal_id}"): read(appeal_lodged),
     ("GET", "/api/logbook"): read(),
+    ("GET", "/api/member-aims"): read(),
+    ("GET", "/api/people/{person_id}/aims"): read(target("cleo")),
     # What linked circles sent: anyone signed in here reads it (minutes are open to all).
     ("GET", "/api/linked-circles"): read(),
     ("GET", "/api/linked-circles/{circle}"): read(member_circle),
@@ -332,6 +334,12 @@ API: dict[tuple[str, str], Rule] = {
         frozenset({"gus", "ada"}), target("gus"), {}, "oneself, or the secretary"
     ),
     ("POST", "/api/people/{person_id}/erase"): Rule(SECRETARY, target("lee")),
+    ("PUT", "/api/people/{person_id}/aims"): Rule(
+        frozenset({"gus"}),
+        target("gus"),
+        {"aims": ["Cook on Sundays"], "development_goals": ["Learn to facilitate"]},
+        "their own, kept by them",
+    ),
     ("POST", "/api/tokens"): Rule(SECRETARY, body=lambda w: {"person_id": w.ids["gus"]}),
     ("DELETE", "/api/tokens/{token_id}"): Rule(
         frozenset({"gus", "ada"}), token_of_gus, None, "its holder, or the secretary"
