@@ -80,7 +80,17 @@ SUBJECT_TABLE: dict[Purpose, tuple[str, dict[str, Any]]] = {
     Purpose.AMEND_DECISION: ("A decision amended: the proposal's text", {"decision_id": _DECISION}),
     Purpose.RENEW_DECISION: ("A decision renewed for another term", {"decision_id": _DECISION}),
     Purpose.REVOKE_DECISION: ("A decision revoked", {"decision_id": _DECISION}),
-    Purpose.CHANGE_AIM: ("The circle's aim revised", {"aim": _needs(Body, "The new aim")}),
+    Purpose.CHANGE_AIM: (
+        "The circle's aim revised (while it is forming: formed together)",
+        {
+            "aim": _needs(Body, "The new aim"),
+            "mission_link": _may(
+                Body,
+                "How the aim links to the co-op's mission; left out, the current link stays "
+                "(a forming circle then names none); empty or null, none",
+            ),
+        },
+    ),
     Purpose.CHANGE_DOMAIN: (
         "The circle's domain changed",
         {"domain": _needs(Body, "What the circle decides about, from now on")},
