@@ -29,7 +29,7 @@ from domain.proposal import Proposal
 from domain.records import GoverningRules
 from domain.relationships import ADDED, Relationship
 from domain.selection import HatSelection
-from domain.values import Purpose, Stage
+from domain.values import DecisionMethod, Purpose, Stage
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 FOUNDED = date(2026, 1, 5)
@@ -121,18 +121,25 @@ MISSION_LINK = "Meals are care: the co-op's mission of good care at home, fed"
 
 
 @pytest.fixture
-def form_aim(consented: ProposalBuilder) -> Callable[..., Proposal]:
+def form_aim(
+    consented: ProposalBuilder, to_consent_round: ProposalBuilder
+) -> Callable[..., Proposal]:
     """`form_aim(circle)`: the forming circle forms its aim together, by a consented proposal
-    to change its aim (the founder's, kept) and say how it links to the co-op's mission."""
+    to change its aim (the founder's, kept) and say how it links to the co-op's mission (by
+    everyone's vote, where its rules decide by formal vote)."""
 
     def run(circle: Circle, aim: str = "Feed the neighbourhood", **subject: Any) -> Proposal:
-        proposal = consented(
-            circle,
-            title="Our aim, formed together",
-            text="We revisited the aim we were founded with.",
-            purpose=Purpose.CHANGE_AIM,
-            subject={"aim": aim, "mission_link": MISSION_LINK, **subject},
-        )
+        draft: dict[str, Any] = {
+            "title": "Our aim, formed together",
+            "text": "We revisited the aim we were founded with.",
+            "purpose": Purpose.CHANGE_AIM,
+            "subject": {"aim": aim, "mission_link": MISSION_LINK, **subject},
+        }
+        if circle.rules.method_for(None) == DecisionMethod.FORMAL_VOTE:
+            proposal = to_consent_round(circle, **draft)
+            proposal.record_vote(circle, "ada", len(circle.full_participants()), 0, 0)
+        else:
+            proposal = consented(circle, **draft)
         circle.revise_aim(proposal)
         return proposal
 
