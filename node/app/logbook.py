@@ -9,23 +9,20 @@ from typing import Any
 
 from node.app.confidential import is_confidential, shown_to
 from node.app.event_classes import (
-    BackStops,
     Circle,
     ConsentProcess,
     Decision,
     HatSelection,
-    LinkedRecords,
     Meeting,
     MemberAims,
-    OwnFeed,
     Proposal,
     Relationship,
-    SupportRequest,
 )
 from node.app.logbook_appeals import APPEAL_ACTORS, APPEAL_EVENTS
 from node.app.logbook_feeds import FEED_EVENTS, peer_names
 from node.app.logbook_meetings import MEETING_EVENTS
 from node.app.logbook_plans import PLAN_EVENTS
+from node.app.logbook_relations import RELATION_EVENTS
 from node.app.node import CircleNode
 
 PAGE = 500
@@ -155,118 +152,18 @@ def _amended(e: Any, c: _Context) -> str:
     return f"{c.title(e.originator_id)!r} was amended"
 
 
-def _met(e: Any, c: _Context) -> str:
-    name = e.name or "a circle"
-    c.circles[str(e.originator_id)] = c.circles[e.other] = name
-    how = {
-        "admitted": "asked to join the network through this circle",
-        "introduced": "was introduced by a circle this one follows",
-        "asked": "was asked by this circle to admit it to the network",
-        "applied": "asked to join the network through this circle",
-    }.get(e.how, "became known to this circle")
-    return f"{name} {how}"
-
-
-def _peering(e: Any, c: _Context) -> str:
-    other = c.circle(e.originator_id)
-    by = "by consent" if e.proposal_id else f"as {other} decided"
-    words = {
-        "requested": f"This circle asked {other} to peer ({by})",
-        "asked": f"{other} asked this circle to peer",
-        "peers": f"This circle and {other} now peer ({by})",
-        "ended": f"Peering with {other} ended ({by})",
-    }
-    return words.get(e.peering, f"Peering with {other}: {e.peering}")
-
-
-def _coop_link(e: Any, c: _Context) -> str:
-    other = c.circle(e.originator_id)
-    kind = "a corporate member" if e.corporate else "a member circle"
-    words = {
-        "applying": f"This circle applied, by consent, to be {kind} of {other}",
-        "applied": f"{other} applied to be {kind} of this circle",
-        "member_of": f"{other} welcomed this circle as {kind}",
-        "has_member": f"This circle welcomed {other} as {kind}, by consent",
-        "withdrawn": f"{other} and this circle parted: it goes its own way",
-    }
-    return words.get(e.coop, f"{other}: {e.coop}")
-
-
-def _corporate(e: Any, c: _Context) -> str:
-    other = c.circle(e.originator_id)
-    if e.pending:
-        return f"Application to stay with {other} as a corporate member " + (
-            "(by consent)" if e.proposal_id else "(received)"
-        )
-    return f"Corporate membership with {other} agreed"
-
-
-def _link(e: Any, c: _Context) -> str:
-    other = c.circle(e.originator_id)
-    role = {
-        "proposed_leader": "a leader proposed",
-        "leader": "the leader agreed",
-        "delegate": "the delegate named",
-    }.get(e.role, e.role)
-    return f"Double link with {other}: {role}"
-
-
-def _records_arrived(e: Any, c: _Context) -> str:
-    hats = e.records.get("hats", [])
-    worn = sum(1 for hat in hats if hat["wearers"])
-    stops = sum(1 for hat in hats if hat["back_stop"])
-    return (
-        f"{c.circle(e.other)} sent its records: its aim, {worn} of its {len(hats)} hats worn, "
-        f"{stops} with a back-stop"
+def _rules_changed(e: Any, c: _Context) -> str:
+    rules = e.rules
+    text = (
+        f"The circle's rules changed: decides by {rules.decision_method.replace('_', ' ')}, "
+        f"absentees: {rules.absentee_policy.replace('_', ' ')}, quorum: "
+        f"{rules.quorum_percent}% of the full participants, time zone: {rules.time_zone}"
     )
-
-
-def _took_back(e: Any, c: _Context) -> str:
-    if e.last_seq < e.first_seq:
-        came_back = "its peers held no entry of its feed that it lacked"
-    else:
-        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(e.types.items()))
-        came_back = (
-            f"entries {e.first_seq} to {e.last_seq} of its feed came back from "
-            f"{', '.join(e.peers)} ({kinds})"
-        )
-        if e.missing_bodies:
-            came_back += f"; {e.missing_bodies} of their bodies no peer held"
-        if e.erased_again:
-            came_back += (
-                f"; the personal data of {e.erased_again} former participant(s), erased after "
-                "the backup, was erased again"
-            )
-    return (
-        f"This node was restored from a backup: {came_back}. The circle's own records made "
-        "between the backup and the restore are lost; only what those entries told other "
-        "circles remains, in the feed"
-    )
-
-
-def _consent_requested(e: Any, c: _Context) -> str:
-    # A co-op asks its member circle and the seats of their double link in the same round:
-    # one line for each ask, saying whom it asks.
-    c.titles[f"request:{e.proposal}"] = e.title
-    other = c.circle(e.originator_id)
-    seat = getattr(e, "seat", "")
-    if seat:
-        return (
-            f"{other} asks this circle's {seat} for their answer, in their seat, to "
-            f"{e.title!r} (round {e.round_number})"
-        )
-    return f"{other} asks for consent to {e.title!r} (round {e.round_number})"
-
-
-def _consent_request_answered(e: Any, c: _Context) -> str:
-    other = c.circle(e.originator_id)
-    title = c.titles.get(f"request:{e.proposal}", "its proposal")
-    answer = "consent" if e.consents else f"objection: {e.argument}"
-    seat = getattr(e, "seat", "")
-    if seat:
-        who = c.name(getattr(e, "person", "") or None)
-        return f"{who} answered {other}'s request on {title!r} as {seat}: {answer}"
-    return f"Answered {other}'s request on {title!r}: {answer}"
+    if rules.long_term_circle:
+        text += f"; long-term decisions go to {c.circle(rules.long_term_circle)}"
+    if rules.care_and_counsel:
+        text += f"; appeals go on to {c.circle(rules.care_and_counsel)}"
+    return text
 
 
 def _nominated(e: Any, c: _Context) -> str:
@@ -286,49 +183,13 @@ Describe = Callable[[Any, _Context], str]
 # their events have no description, and are left out; a restore's take-back is (its
 # `OwnFeed.TookBack` says what came back, and what was lost).
 DESCRIBE: dict[type[Any], Describe] = {
-    OwnFeed.TookBack: _took_back,
     **FEED_EVENTS,
     **PLAN_EVENTS,
     **APPEAL_EVENTS,
-    Relationship.Met: _met,
-    Relationship.AdmittedToNetwork: lambda e, c: (
-        f"This circle admitted {c.circle(e.originator_id)} to the network, by consent; "
-        "its signed introduction went out"
-    ),
-    Relationship.WasAdmitted: lambda e, c: (
-        f"{c.circle(e.originator_id)} admitted this circle to the network"
-    ),
-    Relationship.PeeringChanged: _peering,
-    Relationship.CoopLinkChanged: _coop_link,
-    Relationship.CorporateMembershipChanged: _corporate,
-    Relationship.LinkChanged: _link,
-    Relationship.LinkVacated: lambda e, c: (
-        f"Double link with {c.circle(e.originator_id)}: its {e.role} seat has no holder now"
-    ),
-    Relationship.ConsentRequested: _consent_requested,
-    Relationship.ConsentRequestAnswered: _consent_request_answered,
-    Relationship.MessageRefused: lambda e, c: (
-        f"Refused a message from {c.circle(e.originator_id)}: {e.what}: {e.reason}"
-    ),
+    **RELATION_EVENTS,
     Circle.LinkedSeatTaken: lambda e, c: f"{c.name(e.seat)} took a seat in this circle",
     Circle.PersonalDataErased: lambda e, c: (
         "A former participant's personal data was erased on request"
-    ),
-    SupportRequest.SupportRequested: lambda e, c: (
-        f"{'This circle asked' if e.origin is None else c.circle(e.origin) + ' asks'} for "
-        f"support ({e.kind.replace('_', ' ')}): {e.text}"
-    ),
-    SupportRequest.OfferReceived: lambda e, c: f"{c.circle(e.helper)} offered: {e.text}",
-    SupportRequest.OfferMade: lambda e, c: f"This circle offered support, by consent: {e.text}",
-    SupportRequest.OfferAccepted: lambda e, c: (
-        f"This circle accepted {c.circle(e.helper)}'s offer, by consent"
-    ),
-    SupportRequest.OutcomeReceived: lambda e, c: (
-        "Our offer was accepted" if e.status == "accepted" else "Another circle's offer was taken"
-    ),
-    SupportRequest.Delivered: lambda e, c: f"Support delivered: {e.note}",
-    SupportRequest.Reflected: lambda e, c: (
-        f"{'This circle' if e.who == 'us' else c.circle(e.who)} reflected: {e.text}"
     ),
     Circle.Founded: _founded,
     Circle.Activated: lambda e, c: "The circle began its work",
@@ -344,10 +205,7 @@ DESCRIBE: dict[type[Any], Describe] = {
         else "The circle's aim no longer names a link to the co-op's mission (by consent)"
     ),
     Circle.DomainChanged: lambda e, c: f"The circle's domain was changed by consent: {e.domain}",
-    Circle.RulesChanged: lambda e, c: (
-        f"The circle's rules changed: decides by {e.rules.decision_method}, "
-        f"absentees: {e.rules.absentee_policy.replace('_', ' ')}"
-    ),
+    Circle.RulesChanged: _rules_changed,
     Circle.Incorporated: lambda e, c: (
         f"The circle incorporated as {e.legal_entity.registered_name} "
         f"({e.legal_entity.registry} no. {e.legal_entity.number})"
@@ -466,17 +324,6 @@ DESCRIBE: dict[type[Any], Describe] = {
     Meeting.ItemDecided: lambda e, c: f"{c.title(e.originator_id)!r}, item {e.number}: {e.outcome}",
     Meeting.MinutesRecorded: lambda e, c: f"Minutes of {c.title(e.originator_id)!r} recorded",
     Meeting.MinutesConsented: lambda e, c: f"Minutes of {c.title(e.originator_id)!r} consented",
-    BackStops.BackStopNamed: lambda e, c: (
-        f"{c.name(e.person_id)} is the {c.hat(e.hat_id)}'s back-stop: they step in when its "
-        "wearer cannot"
-    ),
-    BackStops.BackStopCleared: lambda e, c: (
-        f"The {c.hat(e.hat_id)} hat has no back-stop now ({c.name(e.person_id)} was)"
-    ),
-    LinkedRecords.RecordsArrived: _records_arrived,
-    LinkedRecords.MinutesArrived: lambda e, c: (
-        f"{c.circle(e.other)} sent its minutes of {e.title!r} (held {e.held_on})"
-    ),
 }
 
 
