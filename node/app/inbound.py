@@ -18,9 +18,6 @@ from typing import Any
 import msgspec
 from eventsourcing.persistence import PersistenceError
 
-from domain.appeal import Appeal, AppealStatus, Role, referred_appeal_id
-from domain.appeal_rules import check_may_refer, is_linked, took_part
-from domain.decision import Decision
 from domain.errors import DomainError
 from domain.records import LegalEntity
 from domain.support import NETWORK, SupportRequest, seen_request_id
@@ -28,7 +25,7 @@ from domain.values import CoopLink
 from federation.feed import WontSign, feed_id_from_node_id, node_id
 from federation.verify import Rejected, decode_signed_entry
 from federation.wire import Entry
-from node.app.appeals import seat_holders
+from node.app.appeals_taken import take_appeal_answer, take_appeal_join, take_appeal_referral
 from node.app.linked_view import take_minutes, take_records
 from node.app.receiving import Receiving, RunContext
 from node.app.relations import seat_of
@@ -334,70 +331,6 @@ def _person_erased(c: RunContext, record: m.PersonErased) -> None:
     c.batch.erase(erased.bodies, [erased.details])
 
 
-def _appeal_join(c: RunContext, record: m.AppealJoin) -> None:
-    """Someone of a linked circle appeals one of this circle's decisions: they join the appeal
-    against it that is gathering appellants, or lodge one."""
-    if not record.person.strip() or "/" in record.person:
-        raise DomainError("Name the person who appeals, by their id in their circle")
-    rel = c.relationship()
-    linked = [c.other] if is_linked(rel.peering, rel.coop) else []
-    decision = c.decision(record.decision)
-    proposal = c.proposal(decision.proposal_id) if decision.proposal_id else None
-    parties = took_part(decision, proposal, seat_holders([rel]))
-    person = f"{c.other}/{record.person}"
-    circle = c.circle()
-    gathering = _gathering_against(c, decision)
-    if gathering is not None:
-        gathering.join(circle, decision, person, record.grounds, parties, linked)
-        return
-    appeal = Appeal.lodge(circle, decision, person, record.grounds, parties, linked)
-    c.batch.add(appeal)
-    c.index("appeal").file(appeal.id)
-
-
-def _gathering_against(c: RunContext, decision: Decision) -> Appeal | None:
-    for appeal_id in c.index("appeal").ids():
-        appeal = c.appeal(str(appeal_id))
-        if (
-            appeal.role == Role.AGAINST_US
-            and appeal.decision_id == str(decision.id)
-            and appeal.status == AppealStatus.GATHERING
-        ):
-            return appeal
-    return None
-
-
-def _appeal_referral(c: RunContext, record: m.AppealReferral) -> None:
-    """A linked circle takes an appeal to this one, as its care and counsel group or its
-    broader circle: this circle hears it (a second copy changes nothing)."""
-    rel = c.relationship()
-    check_may_refer(rel.peering, rel.coop, record.hearing)
-    circle = c.circle()
-    appeal_id = referred_appeal_id(circle.id, c.other, record.appeal, record.hearing)
-
-    def referred() -> Appeal:
-        appeal = Appeal.referred(
-            circle,
-            c.other,
-            record.appeal,
-            record.hearing,
-            record.title,
-            record.text,
-            record.grounds,
-            record.appellants,
-            record.delegates,
-        )
-        c.index("appeal").file(appeal.id)
-        return appeal
-
-    c.batch.get(appeal_id, referred)
-
-
-def _appeal_answer(c: RunContext, record: m.AppealAnswer) -> None:
-    """The circle an appeal was taken to answered it."""
-    c.appeal(record.appeal).answer_received(c.other, record.hearing, record.upheld, record.reason)
-
-
 HANDLERS: dict[str, Callable[[RunContext, Any], None]] = {
     m.PEERING_REQUEST: _peering_request,
     m.PEERING_ACCEPT: _peering_accept,
@@ -423,7 +356,7 @@ HANDLERS: dict[str, Callable[[RunContext, Any], None]] = {
     m.PERSON_ERASED: _person_erased,
     m.CIRCLE_RECORDS: take_records,
     m.MEETING_MINUTES: take_minutes,
-    m.APPEAL_JOIN: _appeal_join,
-    m.APPEAL_REFERRAL: _appeal_referral,
-    m.APPEAL_ANSWER: _appeal_answer,
+    m.APPEAL_JOIN: take_appeal_join,
+    m.APPEAL_REFERRAL: take_appeal_referral,
+    m.APPEAL_ANSWER: take_appeal_answer,
 }

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 from eventsourcing.domain import Aggregate
 
-from domain.appeal import Appeal, Role
+from domain.appeal import Appeal
 from domain.circle import Circle
 from domain.consent import ConsentProcess
 from domain.decision import Decision
@@ -24,10 +24,10 @@ from domain.meeting import Meeting
 from domain.proposal import Proposal
 from domain.relationships import Relationship
 from domain.selection import HatSelection
-from domain.support import NETWORK, SupportRequest
+from domain.support import SupportRequest
 from domain.values import CoopLink, Peering, Purpose, Stage
-from federation.feed import feed_id_from_node_id
 from node.app import event_classes
+from node.app.appeal_tellers import APPEAL_TELLERS
 from node.app.confidential import is_confidential
 from node.app.linked_records import circle_records, meeting_minutes
 from node.app.published_records import (
@@ -40,11 +40,9 @@ from node.app.published_records import (
     decision_record,
     summaries,
 )
+from node.app.support_tellers import SUPPORT_TELLERS
 from node.network.batch import Outgoing
 from node.network.messages import (
-    APPEAL_ANSWER,
-    APPEAL_JOIN,
-    APPEAL_REFERRAL,
     CIRCLE_PROFILE,
     CONSENT_ANSWER,
     CONSENT_REQUEST,
@@ -63,15 +61,7 @@ from node.network.messages import (
     PERSON_ERASED,
     SEAT_ANSWER,
     SEAT_REQUEST,
-    SUPPORT_DELIVERED,
-    SUPPORT_OFFER,
-    SUPPORT_OUTCOME,
-    SUPPORT_REFLECTION,
-    SUPPORT_REQUEST,
     Addressed,
-    AppealAnswer,
-    AppealJoin,
-    AppealReferral,
     ConsentAnswer,
     ConsentRequest,
     CoopApplication,
@@ -79,8 +69,6 @@ from node.network.messages import (
     LinkPerson,
     PersonErased,
     SeatVacated,
-    SupportMessage,
-    SupportRequestMessage,
     encode_body,
 )
 
@@ -314,80 +302,6 @@ def _answer_consent_request(proposal: Proposal) -> list[Outgoing]:
     return [addressed_to(ref, CONSENT_ANSWER, answer)]
 
 
-def _support_requested(node: Publishing, request: SupportRequest, event: Any) -> list[Outgoing]:
-    if not request.is_ours:
-        return []
-    body = SupportRequestMessage(str(request.id), request.kind, request.text, request.to)
-    if NETWORK in request.to:
-        return [_public(SUPPORT_REQUEST, body)]
-    audience = [feed_id_from_node_id(ref) for ref in request.to]
-    return [Outgoing(SUPPORT_REQUEST, encode_body(body), audience)]
-
-
-def _offer_made(node: Publishing, request: SupportRequest, event: Any) -> list[Outgoing]:
-    assert request.origin is not None and request.origin_id is not None
-    body = SupportMessage(request.origin, request.origin_id, event.text)
-    return [addressed_to(request.origin, SUPPORT_OFFER, body)]
-
-
-def _offer_accepted(node: Publishing, request: SupportRequest, event: Any) -> list[Outgoing]:
-    return [
-        addressed_to(
-            helper, SUPPORT_OUTCOME, SupportMessage(helper, str(request.id), accepted=event.helper)
-        )
-        for helper in request.offers
-    ]
-
-
-def _delivered(node: Publishing, request: SupportRequest, event: Any) -> list[Outgoing]:
-    if not event.by_us:
-        return []
-    other, request_id = _other_side(request)
-    return [addressed_to(other, SUPPORT_DELIVERED, SupportMessage(other, request_id, event.note))]
-
-
-def _reflected(node: Publishing, request: SupportRequest, event: Any) -> list[Outgoing]:
-    if event.who != "us":
-        return []
-    other, request_id = _other_side(request)
-    return [addressed_to(other, SUPPORT_REFLECTION, SupportMessage(other, request_id, event.text))]
-
-
-def _appeal_lodged(node: Publishing, appeal: Appeal, event: Any) -> list[Outgoing]:
-    """Someone of this circle appealed a linked circle's decision: the appeal goes there, with
-    the person by their id here (no name: PROTOCOL.md 11.6)."""
-    if appeal.role != Role.SENT or appeal.origin is None:
-        return []
-    (person,) = appeal.appellants
-    body = AppealJoin(appeal.origin, appeal.decision_id, appeal.grounds, person)
-    return [addressed_to(appeal.origin, APPEAL_JOIN, body)]
-
-
-def _appeal_taken_further(node: Publishing, appeal: Appeal, event: Any) -> list[Outgoing]:
-    """The appellants took the appeal to the care and counsel group or the broader circle: it
-    goes there, with the circle's delegates (who hear it with them), by id."""
-    referral = AppealReferral(
-        event.to,
-        str(appeal.id),
-        event.hearing,
-        appeal.title,
-        appeal.text,
-        appeal.grounds,
-        len(appeal.appellants),
-        node.get_circle().wearers(DELEGATE),
-    )
-    return [addressed_to(event.to, APPEAL_REFERRAL, referral)]
-
-
-def _referral_answered(node: Publishing, appeal: Appeal, event: Any) -> list[Outgoing]:
-    """This circle answered an appeal taken to it: the answer goes back."""
-    assert appeal.origin is not None and appeal.origin_id is not None
-    answer = AppealAnswer(
-        appeal.origin, appeal.origin_id, appeal.hearing, event.upheld, event.reason
-    )
-    return [addressed_to(appeal.origin, APPEAL_ANSWER, answer)]
-
-
 Teller = Callable[[Publishing, Any, Any], list[Outgoing]]
 
 # The tellers of each aggregate's events, by the aggregate's class and the event's. A proposal
@@ -419,18 +333,8 @@ TELL: dict[type[Aggregate], dict[type[Any], Teller]] = {
     Meeting: {
         event_classes.Meeting.MinutesConsented: meeting_minutes,
     },
-    SupportRequest: {
-        event_classes.SupportRequest.SupportRequested: _support_requested,
-        event_classes.SupportRequest.OfferMade: _offer_made,
-        event_classes.SupportRequest.OfferAccepted: _offer_accepted,
-        event_classes.SupportRequest.Delivered: _delivered,
-        event_classes.SupportRequest.Reflected: _reflected,
-    },
-    Appeal: {
-        event_classes.Appeal.Lodged: _appeal_lodged,
-        event_classes.Appeal.TakenFurther: _appeal_taken_further,
-        event_classes.Appeal.ReferralAnswered: _referral_answered,
-    },
+    SupportRequest: SUPPORT_TELLERS,
+    Appeal: APPEAL_TELLERS,
 }
 
 
@@ -443,11 +347,3 @@ def teller(aggregate_class: type[Aggregate], event_class: type[Any]) -> Teller |
         return None
     tellers = TELL.get(aggregate_class, {})
     return next((tellers[cls] for cls in event_class.__mro__ if cls in tellers), None)
-
-
-def _other_side(request: SupportRequest) -> tuple[str, str]:
-    if request.is_ours:
-        assert request.accepted is not None
-        return request.accepted, str(request.id)
-    assert request.origin is not None and request.origin_id is not None
-    return request.origin, request.origin_id
