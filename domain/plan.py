@@ -22,7 +22,7 @@ from domain.errors import InvalidRequest, NotPermitted, WrongStage
 from domain.inputs import choice, required_text
 from domain.membership import check_open, check_wears
 from domain.records import Copied
-from domain.rules import check_consented
+from domain.rules import ConsentDecision, check_consented
 from domain.values import Purpose
 
 
@@ -36,23 +36,9 @@ HAT_AREA = {PlanKind.BUDGET: "budget", PlanKind.PLAN: "plans"}
 MAX_AMOUNT = Decimal("1e15")
 
 
-class PlanDecision(Protocol):
-    """What a plan reads of the consent decision that makes or revises it (a `Proposal`)."""
-
-    @property
-    def id(self) -> UUID: ...
-
-    @property
-    def circle_id(self) -> UUID: ...
-
-    @property
-    def purpose(self) -> str: ...
-
-    @property
-    def stage(self) -> str: ...
-
-    @property
-    def subject(self) -> dict[str, Any]: ...
+class PlanDecision(ConsentDecision, Protocol):
+    """What a plan reads of the consent decision that makes or revises it (a `Proposal`):
+    what the circle reads of any, and its title, text, review date and proposer."""
 
     @property
     def title(self) -> str: ...

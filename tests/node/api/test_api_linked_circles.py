@@ -15,34 +15,16 @@ from pathlib import Path
 import pytest
 
 from domain.values import Purpose
-from node.app.persistence import open_node
 from node.demo.scripted import consent_to
-from node.settings import Settings
 from tests.conftest import Clock
-from tests.node.api.world import Circle, assert_problem, kitchen
+from tests.node.api.world import Circle, assert_problem, member_pair
 from tests.node.circles import sync
 
 
 @pytest.fixture
 def pair(tmp_path: Path, clock: Clock) -> Iterator[tuple[Circle, Circle]]:
     """The co-op and the kitchen circle, the kitchen part of the co-op."""
-    nodes = {
-        key: open_node(Settings(data_dir=tmp_path / key), clock) for key in ("coop", "kitchen")
-    }
-    coop, kitchen_circle = kitchen(nodes["coop"], "Equal Care Co-op"), kitchen(nodes["kitchen"])
-    push = nodes["kitchen"].relations.ask_to_join_network(
-        nodes["coop"].feed.descriptor("Equal Care Co-op", "http://coop"),
-        "http://coop",
-        "http://kitchen",
-        "We would like to join",
-    )
-    nodes["coop"].intake.receive_push(push)
-    consent_to(nodes["coop"], Purpose.ADMIT_TO_NETWORK, {"circle": nodes["kitchen"].feed.node_id})
-    sync(nodes)
-    consent_to(nodes["kitchen"], Purpose.APPLY_TO_COOP, {"circle": nodes["coop"].feed.node_id})
-    sync(nodes)
-    consent_to(nodes["coop"], Purpose.ADMIT_MEMBER, {"circle": nodes["kitchen"].feed.node_id})
-    sync(nodes)
+    nodes, coop, kitchen_circle = member_pair(tmp_path, clock)
     yield coop, kitchen_circle
     for node in nodes.values():
         node.close()

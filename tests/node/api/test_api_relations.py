@@ -14,11 +14,9 @@ from federation.feed import FeedState, append
 from federation.verify import Reason
 from federation.wire import Push, encode
 from node.app.node import CircleNode
-from node.app.persistence import open_node
 from node.demo.scripted import consent_to, select
-from node.settings import Settings
 from tests.conftest import Clock
-from tests.node.api.world import Circle, assert_problem, kitchen
+from tests.node.api.world import Circle, assert_problem, member_pair
 from tests.node.circles import sync
 
 
@@ -26,23 +24,7 @@ from tests.node.circles import sync
 def pair(tmp_path: Path, clock: Clock) -> Iterator[tuple[Circle, Circle]]:
     """The co-op and the kitchen circle: in the network, the kitchen part of the co-op, the
     kitchen's delegate (Ada) seated in the co-op's circle."""
-    nodes = {
-        key: open_node(Settings(data_dir=tmp_path / key), clock) for key in ("coop", "kitchen")
-    }
-    coop, kitchen_circle = kitchen(nodes["coop"], "Equal Care Co-op"), kitchen(nodes["kitchen"])
-    push = nodes["kitchen"].relations.ask_to_join_network(
-        nodes["coop"].feed.descriptor("Equal Care Co-op", "http://coop"),
-        "http://coop",
-        "http://kitchen",
-        "We would like to join",
-    )
-    nodes["coop"].intake.receive_push(push)
-    consent_to(nodes["coop"], Purpose.ADMIT_TO_NETWORK, {"circle": nodes["kitchen"].feed.node_id})
-    sync(nodes)
-    consent_to(nodes["kitchen"], Purpose.APPLY_TO_COOP, {"circle": nodes["coop"].feed.node_id})
-    sync(nodes)
-    consent_to(nodes["coop"], Purpose.ADMIT_MEMBER, {"circle": nodes["kitchen"].feed.node_id})
-    sync(nodes)
+    nodes, coop, kitchen_circle = member_pair(tmp_path, clock)
     select(nodes["kitchen"], "delegate", kitchen_circle.ids["ada"])
     sync(nodes)
     yield coop, kitchen_circle

@@ -4,15 +4,21 @@ tokens, and a client that signs in as any of them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from domain.values import Purpose
 from node.app.node import CircleNode
-from node.demo.scripted import form_aim, select
+from node.app.persistence import open_node
+from node.demo.scripted import consent_to, form_aim, select
 from node.http.ratelimit import RateLimiter
 from node.http.server import ServerOptions, create_app
+from node.settings import Settings
+from tests.conftest import Clock
+from tests.node.circles import sync
 
 PROBLEM = "application/problem+json"
 
@@ -81,3 +87,27 @@ def assert_problem(response: Response, status: int, reason: str, detail: str | N
     assert body["status"] == status and body["reason"] == reason, body
     if detail is not None:
         assert body["detail"] == detail, body
+
+
+def member_pair(tmp_path: Path, clock: Clock) -> tuple[dict[str, CircleNode], Circle, Circle]:
+    """The co-op and the kitchen circle, on two nodes in one process (`nodes` by "coop" and
+    "kitchen"): the co-op admitted the kitchen to the network, the kitchen applied to be part
+    of the co-op, and the co-op admitted it, each by consent."""
+    nodes = {
+        key: open_node(Settings(data_dir=tmp_path / key), clock) for key in ("coop", "kitchen")
+    }
+    coop, kitchen_circle = kitchen(nodes["coop"], "Equal Care Co-op"), kitchen(nodes["kitchen"])
+    push = nodes["kitchen"].relations.ask_to_join_network(
+        nodes["coop"].feed.descriptor("Equal Care Co-op", "http://coop"),
+        "http://coop",
+        "http://kitchen",
+        "We would like to join",
+    )
+    nodes["coop"].intake.receive_push(push)
+    consent_to(nodes["coop"], Purpose.ADMIT_TO_NETWORK, {"circle": nodes["kitchen"].feed.node_id})
+    sync(nodes)
+    consent_to(nodes["kitchen"], Purpose.APPLY_TO_COOP, {"circle": nodes["coop"].feed.node_id})
+    sync(nodes)
+    consent_to(nodes["coop"], Purpose.ADMIT_MEMBER, {"circle": nodes["kitchen"].feed.node_id})
+    sync(nodes)
+    return nodes, coop, kitchen_circle
