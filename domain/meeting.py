@@ -28,13 +28,22 @@ from domain.membership import (
     check_records_keeper,
 )
 from domain.records import AbsenceNotice, AgendaItem, Copied
-from domain.values import Level, MeetingStage
+from domain.values import ACTING, Level, MeetingStage
 
 
 def reads_confidential(level: str) -> bool:
     """Whether a participant of this level reads confidential items and their minutes: full
     and learning participants do, guests do not."""
     return level in (Level.FULL, Level.LEARNING)
+
+
+def _reads_confidential_now(circle: Circle, person_id: str) -> bool:
+    participant = circle.participants.get(person_id)
+    return (
+        participant is not None
+        and participant.status in ACTING
+        and reads_confidential(participant.level)
+    )
 
 
 _NO_ABSENCES: list[AbsenceNotice] = []
@@ -261,11 +270,9 @@ class Meeting(Copied, Aggregate):
         return self.agenda[number - 1]
 
     def _guests_present(self, circle: Circle) -> list[str]:
-        return [
-            p
-            for p in self.present
-            if p in circle.participants and circle.participants[p].level == Level.GUEST
-        ]
+        """Who is present and may not hear a confidential item: anyone but the full and
+        learning participants acting in the circle now."""
+        return [p for p in self.present if not _reads_confidential_now(circle, p)]
 
     def _check(self, circle: Circle, stage: str, doing: str) -> None:
         if circle.id != self.circle_id:

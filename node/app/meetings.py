@@ -10,7 +10,7 @@ from typing import Any
 from domain.circle import Circle
 from domain.meeting import Meeting
 from domain.records import AgendaItem
-from domain.values import GONE, Level
+from domain.values import ACTING, Level
 from node.app.work import UnitOfWork, Work
 from node.store.retry import retry_on_conflict as command
 
@@ -35,9 +35,10 @@ class Meetings:
 
     def reader_level(self, person_id: str) -> str:
         """How a person takes part, as what they may read goes by it (confidential items):
-        someone the circle does not count among its participants reads as a guest."""
+        someone who does not act in the circle now (not a participant, an applicant, on trial,
+        stepped back, or gone) reads as a guest, whatever their level."""
         participant = self._work.peek_circle().participants.get(person_id)
-        if participant is None or participant.status in GONE:
+        if participant is None or participant.status not in ACTING:
             return Level.GUEST
         return participant.level
 

@@ -317,6 +317,21 @@ def test_without_guests_present_a_confidential_item_is_taken_at_once(circle, now
         meeting.ask_guests_to_leave(circle, "ben", 1)
 
 
+def test_someone_present_who_stepped_back_since_leaves_with_the_guests(circle, now, today):
+    # Given: Cleo, a full participant, came; then she stepped back before the confidential
+    # item was taken.
+    meeting = open_meeting(circle, now, present=("ada", "ben", "cleo"))
+    meeting.consent_agenda(circle, "ben", [AgendaItem("Pay", confidential=True)])
+    circle.step_back("cleo", "cleo", today)
+
+    # Then: she is asked to leave as a guest would be: only acting full and learning
+    # participants hear a confidential item.
+    with pytest.raises(WrongStage, match="asks the guests to leave"):
+        meeting.record_item_decided(circle, "ada", 1, "Pay frozen")
+    meeting.ask_guests_to_leave(circle, "ben", 1)
+    assert meeting.agenda[0].guests_left == ["cleo"]
+
+
 def test_confidential_minutes_need_a_confidential_item(circle, now, unchanged):
     # Given: an agenda without a confidential item.
     meeting = open_meeting(circle, now)

@@ -207,6 +207,35 @@ def test_a_confidential_item_is_read_by_full_and_learning_participants_only(
     assert "Pay rise" not in str(gus_reads) and "April" not in str(gus_reads)
 
 
+def test_only_those_acting_as_full_or_learning_participants_read_confidential_items(
+    circle: Circle,
+) -> None:
+    c, ids = circle, circle.ids
+    # Given: Zed applied to join as a full participant (not yet admitted) and holds a token;
+    # Cleo, a full participant, stepped back.
+    zed = c.node.people.apply_to_join("Zed", "full")
+    c.tokens["zed"] = c.node.tokens.issue_token(zed)[1]
+    c.node.people.step_back(ids["cleo"], ids["cleo"])
+
+    # And: a meeting took a confidential item, with its confidential minutes.
+    mid = c.ok("ben", "/meetings", {"title": "April", "when": "2026-04-02T18:00:00Z"}, 201)["id"]
+    c.ok("ada", f"/meetings/{mid}/attendance", {"present": [ids["ada"], ids["ben"]]})
+    agenda = {"items": [{"title": "Dan's health", "confidential": True}]}
+    c.ok("ben", f"/meetings/{mid}/agenda", agenda)
+    c.ok("ada", f"/meetings/{mid}/agenda/1/decided", {"outcome": "Cover his shifts"})
+    c.ok("ada", f"/meetings/{mid}/minutes", {"text": "Short", "confidential_text": "Dan is ill"})
+
+    # Then: neither Zed nor Cleo reads the item, its outcome or the confidential minutes, in
+    # the meeting or the logbook; Ben does.
+    for who in ("zed", "cleo"):
+        meeting = c.get(who, f"/meetings/{mid}").json()
+        assert meeting["agenda"][0]["withheld"] is True, who
+        assert meeting["confidential_minutes"] is None, who
+        text = str(meeting) + str(whole_logbook(c, who, mid))
+        assert "health" not in text and "Dan is ill" not in text and "shifts" not in text, who
+    assert c.get("ben", f"/meetings/{mid}").json()["confidential_minutes"] == "Dan is ill"
+
+
 def test_confidential_minutes_need_a_confidential_item(circle: Circle) -> None:
     c, ids = circle, circle.ids
     mid = c.ok("ben", "/meetings", {"title": "March", "when": "2026-03-05T18:00:00Z"}, 201)["id"]
