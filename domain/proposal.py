@@ -278,6 +278,15 @@ class Proposal(ConsentProcess):
             raise WrongStage("This proposal is decided by consent, not by vote")
         if min(in_favour, against, abstentions) < 0:
             raise InvalidRequest("Vote counts cannot be negative")
+        # A vote counts only with its quorum, as a consent round does; those who vote may be
+        # more than the circle's full participants (a members' meeting), never fewer.
+        needed = circle.rules.quorum(len(circle.full_participants()))
+        cast = in_favour + against + abstentions
+        if cast < needed:
+            raise WrongStage(
+                f"Below quorum: {cast} vote(s) cast, and {needed} are needed; the vote "
+                "stays open"
+            )
         outcome = Stage.CONSENTED if in_favour > against else Stage.NOT_CARRIED
         if outcome == Stage.CONSENTED:
             check_long_term_consented(self.long_term_circle, self.answers, self._long_term_seat)

@@ -334,3 +334,20 @@ def test_the_calendar_closes_an_asynchronous_hat_selection_like_a_proposal(circl
     selection.consent(circle, "dan", now)
     assert selection.close_at_deadline(circle, deadline) == Stage.LAPSED
     assert selection.rounds[0].reason.startswith("Below quorum: 1 of 4")
+
+
+def test_a_formal_vote_below_quorum_is_not_recorded(found_circle, now, unchanged):
+    # Given: the circle decides by formal vote; four full participants, so two make the quorum.
+    circle = found_circle(rules=rules(decision_method=DecisionMethod.FORMAL_VOTE))
+    proposal = Proposal.draft(circle, "cleo", "Sunday kitchen", "Open on Sundays", now)
+    proposal.present(circle, "cleo")
+    proposal.open_reactions(circle, "ben")
+    proposal.open_consent_round(circle, "ben", now)
+
+    # When: the secretary records a vote in which one person voted.
+    # Then: it is refused, and the vote stays open.
+    with unchanged(proposal, circle), pytest.raises(WrongStage, match="Below quorum: 1 vote"):
+        proposal.record_vote(circle, "ada", 1, 0, 0)
+
+    # A vote the quorum took part in counts, abstentions included.
+    assert proposal.record_vote(circle, "ada", 1, 0, 1) == Stage.CONSENTED
