@@ -43,6 +43,7 @@ LINKED = frozenset({CoopLink.MEMBER_OF, CoopLink.HAS_MEMBER})
 # Circle events that change its records: its aim and status (the profile's events), and who
 # wears which hat.
 RECORDS_EVENTS: frozenset[type[Any]] = PROFILE_EVENTS | {
+    event_classes.Circle.MissionLinkChanged,
     event_classes.Circle.HatDefined,
     event_classes.Circle.HatPutOn,
     event_classes.Circle.HatTakenOff,
@@ -88,13 +89,11 @@ def circle_records(node: Publishing, aggregates: Sequence[Aggregate]) -> list[Ou
     stops = next((a for a in aggregates if isinstance(a, BackStops)), None)
     stops = stops or node.get_back_stops()
     hats = [_hat(node, circle, stops, hat_id) for hat_id in circle.hats]
-    # A circle founded before mission links has none (another part of the model adds them).
-    mission_link: str | None = getattr(circle, "mission_link", None)
     return [
         addressed_to(
             ref,
             CIRCLE_RECORDS,
-            CircleRecords(ref, circle.aim, mission_link, str(circle.status), hats),
+            CircleRecords(ref, circle.aim, circle.mission_link, str(circle.status), hats),
         )
         for ref in readers
     ]
