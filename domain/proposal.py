@@ -284,8 +284,7 @@ class Proposal(ConsentProcess):
         cast = in_favour + against + abstentions
         if cast < needed:
             raise WrongStage(
-                f"Below quorum: {cast} vote(s) cast, and {needed} are needed; the vote "
-                "stays open"
+                f"Below quorum: {cast} vote(s) cast, and {needed} are needed; the vote stays open"
             )
         outcome = Stage.CONSENTED if in_favour > against else Stage.NOT_CARRIED
         if outcome == Stage.CONSENTED:
