@@ -18,6 +18,12 @@ Every backup also holds the take-back flag (node/network/take_back.py): a store 
 it may lack entries the node published after it was taken, so the node restored takes them
 back from its peers before it signs again. `restore` leaves the flag in the data folder (also
 for a backup that lacks it), as does a backup unpacked by hand.
+
+A backup holds no web session (node/http/web/sessions.py): the SQLite copy's session table is
+emptied, and a PostgreSQL backup copies only the node's records (its session table is emptied
+when rows are restored into a store). A node restored from a backup starts with everyone signed
+out: a cookie of a session that was open when the backup was taken, and ended since, never gets
+in again.
 """
 
 from __future__ import annotations
@@ -104,6 +110,13 @@ def _copy_sqlite(source_path: Path, copy: Path) -> None:
     target = sqlite3.connect(copy)
     try:
         source.backup(target)
+        # No web session goes into a backup (see the module's docstring).
+        held = target.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'"
+        ).fetchone()
+        if held:
+            target.execute("DELETE FROM sessions")
+            target.commit()
     finally:
         source.close()
         target.close()

@@ -28,6 +28,7 @@ from node.store.kept import Kept
 from node.store.memory_store import POPOFeedRecorder
 from node.store.recorders import BodyRow, FeedRecorder
 from node.store.repository import Repository, project_events
+from node.store.session_rows import SealedSessionRows, SessionRows
 from node.store.sqlite_recorder import SQLiteFeedRecorder
 from node.store.transcodings import register_domain_transcodings
 
@@ -86,6 +87,14 @@ class NodeStore(Application[UUID]):
     def feeds(self) -> FeedRecorder:
         """The recorder, with its feed and body tables."""
         return self.recorder  # type: ignore[return-value]
+
+    @property
+    def sessions(self) -> SessionRows:
+        """The web pages' sessions, in a table of the recorder's own (node/store/session_rows.py),
+        their data encrypted as events are when the store is."""
+        rows: SessionRows = self.recorder.session_rows  # type: ignore[attr-defined]
+        cipher = self.mapper.cipher
+        return rows if cipher is None else SealedSessionRows(rows, cipher)
 
     @property
     def reads_are_local(self) -> bool:

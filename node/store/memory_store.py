@@ -11,6 +11,7 @@ from eventsourcing import popo
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from node.store.recorders import BodyRow, EntryRow, SupersededRows
+from node.store.session_rows import MemorySessionRows
 
 
 class POPOFeedRecorder(popo.POPOApplicationRecorder):
@@ -18,6 +19,7 @@ class POPOFeedRecorder(popo.POPOApplicationRecorder):
         super().__init__()
         self._bodies: dict[bytes, BodyRow] = {}
         self._entries: dict[bytes, dict[int, bytes]] = {}
+        self.session_rows = MemorySessionRows()  # the web pages' sessions
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         with self._database_lock:

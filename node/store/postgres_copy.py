@@ -4,7 +4,9 @@ format: a backup needs no `pg_dump` binary, and none of a version matching the s
 The tables are the node's store (`circlenode_events`, `_snapshots`, `_feed_entries`,
 `_bodies`). They are copied out in one read-only transaction (one consistent moment, while the
 node keeps running), and back in by one transaction that first checks, under a lock, that the
-tables hold nothing: rows are never added to another node's store. psycopg is imported only
+tables hold nothing: rows are never added to another node's store. The web pages' sessions
+(`circlenode_sessions`) are never copied out, and that table is emptied when rows are copied in:
+a restored node starts with everyone signed out. psycopg is imported only
 when rows are copied (SQLite-only installs need not have it).
 """
 
@@ -28,6 +30,8 @@ TABLES = tuple(
     f"{NodeStore.name.lower()}_{kind}" for kind in ("events", "snapshots", "feed_entries", "bodies")
 )
 _EVENTS = TABLES[0]
+# The web pages' sessions (node/store/session_rows.py): never in a backup.
+SESSIONS = f"{NodeStore.name.lower()}_sessions"
 # A restore under way: made with the rows it loads, in their transaction, and dropped once the
 # data folder holds the node. Left behind, it says which folder an unfinished restore was for.
 RESTORING = f"{NodeStore.name.lower()}_restoring"
@@ -130,6 +134,8 @@ def copy_in(env: Mapping[str, str], files: Mapping[str, Path], target: str) -> N
             ).format(_table(env, _EVENTS)),
             [f'"{_schema(env)}"."{_EVENTS}"'],
         )
+        # No session of whatever used this store before outlives the restore.
+        connection.execute(sql.SQL("DELETE FROM {}").format(_table(env, SESSIONS)))
         connection.execute(
             sql.SQL("CREATE TABLE {} (target text NOT NULL)").format(_table(env, RESTORING))
         )

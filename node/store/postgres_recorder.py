@@ -29,6 +29,7 @@ from node.store.recorders import (
     by_hash,
     chunks,
 )
+from node.store.session_rows import SQLSessionRows
 
 _POSTGRES_CONCAT = "{table}.audience || excluded.audience"
 
@@ -72,6 +73,15 @@ class PostgresFeedRecorder(PostgresApplicationRecorder):
                 "CREATE TABLE IF NOT EXISTS {}.{} "
                 "(hash bytea PRIMARY KEY, data bytea NOT NULL, audience bytea NOT NULL)"
             ).format(self.schema, self.bodies_table)
+        )
+        # The web pages' sessions (node/store/session_rows.py). Its statements are plain
+        # strings (the table's name quoted here: the schema's and the store's own name).
+        quoted = '"{}"."{}"'.format(
+            *(n.replace('"', '""') for n in (self.datastore.schema, prefix + "_sessions"))
+        )
+        self.session_rows = SQLSessionRows(self.datastore.transaction, quoted, "%s")
+        self.sql_create_statements.append(
+            sql.SQL(self.session_rows.create_statement("bytea", "double precision"))  # type: ignore[arg-type]
         )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as select_events

@@ -21,6 +21,7 @@ from node.store.recorders import (
     by_hash,
     chunks,
 )
+from node.store.session_rows import SQLSessionRows
 from node.store.sqlite_store import OwnReads
 
 # New SQLite stores have SQLite's default pages (4 KiB). Stores made with 16 KiB pages by
@@ -65,6 +66,11 @@ def _insert_rows(
 
 
 class SQLiteFeedRecorder(OwnReads, SQLiteApplicationRecorder):
+    @property
+    def session_rows(self) -> SQLSessionRows:
+        """The web pages' sessions (node/store/session_rows.py)."""
+        return SQLSessionRows(self.datastore.transaction, "sessions", "?")
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -73,6 +79,7 @@ class SQLiteFeedRecorder(OwnReads, SQLiteApplicationRecorder):
             "PRIMARY KEY (feed, seq)) WITHOUT ROWID",
             "CREATE TABLE IF NOT EXISTS bodies "
             "(hash BLOB PRIMARY KEY, data BLOB NOT NULL, audience BLOB NOT NULL)",
+            self.session_rows.create_statement("BLOB", "REAL"),
         ]
 
     def _insert_events(

@@ -1,8 +1,9 @@
 """Web pages for members: server-rendered (Jinja2), usable without JavaScript.
 
 - `account`: sign in with a personal token (rate-limited per client address), sign out.
-- `sessions`: server-side sessions in process memory; the cookie holds a random id only
-  (HttpOnly, SameSite=Lax, Path=/, Secure over https).
+- `sessions`: server-side sessions, kept in the node's store (a table beside the events, keyed
+  by the SHA-256 of the session's id): they survive a restart and hold on every worker on one
+  store; the cookie holds a random id only (HttpOnly, SameSite=Lax, Path=/, Secure over https).
 - `visits`: who is visiting, the CSRF check of every POST (a per-session token in a hidden
   field; 403 page without it), and the readable pages for refusals and errors.
 - `circle_pages`: /circle, /decisions, /hats, /meetings.

@@ -66,8 +66,8 @@ def sign_in(posted: Posted) -> Response:
         return found.page("sign_in.html", 401, next=target, error=UNKNOWN_TOKEN)
     assert found.session is not None
     found.sessions.close(found.session.id)
-    session = found.sessions.open(person, token_hash(token)[:12])
-    session.notice = f"Welcome, {found.node.records.person_name(person)}."
+    welcome = f"Welcome, {found.node.records.person_name(person)}."
+    session = found.sessions.open(person, token_hash(token)[:12], notice=welcome)
     log.info("%s signed in from %s", person, client)
     response = found.redirect(target)
     set_session_cookie(response, request, session)
@@ -80,8 +80,7 @@ def sign_out(posted: Posted) -> Response:
     assert found.session is not None
     found.sessions.close(found.session.id)
     # A new session, without a person, for the sign-in form the visitor lands on.
-    session = found.sessions.open()
-    session.notice = "You have signed out."
+    session = found.sessions.open(notice="You have signed out.")
     response = found.redirect("/sign-in")
     set_session_cookie(response, found.request, session)
     return response

@@ -42,7 +42,8 @@ _state_lock = threading.Lock()
 
 @dataclass
 class WebState:
-    """What the pages keep in the process: sessions, and sign-in attempts per client."""
+    """What the pages use beside the node: its sessions (kept in its store), and sign-in
+    attempts per client (kept in the process)."""
 
     sessions: SessionStore = field(default_factory=SessionStore)
     # A client address may try 10 sign-ins at once, then one every 6 seconds.
@@ -56,7 +57,8 @@ def web_state(app: FastAPI) -> WebState:
     with _state_lock:
         state = getattr(app.state, "web", None)
         if state is None:
-            state = app.state.web = WebState()
+            node: CircleNode = app.state.node
+            state = app.state.web = WebState(SessionStore(node.store.sessions))
         assert isinstance(state, WebState)
         return state
 
@@ -136,7 +138,7 @@ class Visit:
             "me": self.person,
             "my_name": node.records.person_name(self.person) if self.person else "",
             "csrf": session.csrf if session else "",
-            "notice": session.take_notice() if session else None,
+            "notice": self.sessions.take_notice(session) if session else None,
             "stopped": stopped,
             "taking_back": node.take_back.status if node.take_back.pending else "",
             "leaked": leaked,
@@ -146,7 +148,7 @@ class Visit:
     def redirect(self, to: str, notice: str | None = None) -> RedirectResponse:
         """After a post, to the page that shows its effect (303: the browser GETs it)."""
         if notice and self.session is not None:
-            self.session.notice = notice
+            self.sessions.leave_notice(self.session, notice)
         return RedirectResponse(to, status_code=303)
 
 
