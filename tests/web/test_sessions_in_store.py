@@ -252,3 +252,22 @@ def test_a_postgresql_backup_holds_no_session_and_a_restore_empties_the_table(
             connection.execute(
                 sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
             )
+
+
+def test_sessions_work_on_the_in_memory_store() -> None:
+    # Given a node on the in-memory store, its pages keep sessions in its dictionary.
+    node = CircleNode(env={"PERSISTENCE_MODULE": "node.store.memory_store"})
+    try:
+        ann_id = node.circle.found_circle(
+            name="Kitchen", aim="Food", domain="Kitchen", founder_name="Ann"
+        )
+        _, token = node.tokens.issue_token(ann_id)
+        ann = Browserless(_app(node))
+        assert ann.sign_in(token).status_code == 303
+        assert "Welcome, Ann." in ann.client.get("/circle").text
+        assert len(SessionStore(node.store.sessions)) == 1
+        signed_out = ann.client.post("/sign-out", data={"csrf": ann.csrf("/circle")})
+        assert "You have signed out." in signed_out.text
+        assert ann.client.get("/circle", follow_redirects=False).status_code == 303
+    finally:
+        node.close()
