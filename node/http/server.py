@@ -35,6 +35,7 @@ from node.http.federation_api import TAKING_BACK_RETRY_AFTER, authority, federat
 from node.http.metrics import Metrics, RequestTiming
 from node.http.ratelimit import RateLimiter
 from node.http.web import include_pages
+from node.http.web.error_pages import problem_page, wants_page
 from node.network.background import BackgroundWork, Stopped
 from node.network.delivery import Federator
 from node.network.identity import KeyStore
@@ -189,13 +190,19 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
     app.include_router(docs_router)
     include_pages(app)
 
+    async def answer(request: Request, problem: Problem) -> Response:
+        # Programs get problem details; a browser outside the APIs, a page (web/error_pages.py).
+        if wants_page(request):
+            return await problem_page(request, problem)
+        return problem_response(problem)
+
     @app.exception_handler(DomainError)
     async def on_refusal(request: Request, error: DomainError) -> Response:
-        return problem_response(domain_problem(error))
+        return await answer(request, domain_problem(error))
 
     @app.exception_handler(Problem)
     async def on_problem(request: Request, problem: Problem) -> Response:
-        return problem_response(problem)
+        return await answer(request, problem)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, error: StarletteHTTPException) -> Response:
@@ -206,14 +213,15 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
             413: "oversize",
         }.get(error.status_code, "error")
         headers = dict(error.headers or {})  # e.g. Allow, on a 405
-        return problem_response(Problem(error.status_code, reason, str(error.detail), headers))
+        return await answer(request, Problem(error.status_code, reason, str(error.detail), headers))
 
     @app.exception_handler(FeedBehind)
     async def on_feed_behind(request: Request, error: FeedBehind) -> Response:
         # Restored from a backup: the change would publish an entry, and the node signs nothing
         # until its own feed is taken back from its peers (node/network/take_back.py).
-        return problem_response(
-            Problem(503, "taking_back", str(error), {"Retry-After": str(TAKING_BACK_RETRY_AFTER)})
+        return await answer(
+            request,
+            Problem(503, "taking_back", str(error), {"Retry-After": str(TAKING_BACK_RETRY_AFTER)}),
         )
 
     @app.exception_handler(OperationalError)
@@ -247,27 +255,28 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
                 "The node's store cannot be reached or written just now. Try again shortly "
                 "(if the store went away during the request, check whether it was done first)."
             )
-        return problem_response(
+        return await answer(
+            request,
             Problem(
                 503,
                 "store_busy" if busy else "store_unavailable",
                 detail,
                 {"Retry-After": str(STORE_RETRY_AFTER)},
-            )
+            ),
         )
 
     @app.exception_handler(Exception)
     async def on_error(request: Request, error: Exception) -> Response:
         # A bug or an outage: logged in full here, answered without a traceback.
         log.exception("error serving %s %s", request.method, request.url.path)
-        return problem_response(Problem(500, "internal_error", "the node could not do that"))
+        return await answer(request, Problem(500, "internal_error", "the node could not do that"))
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, error: RequestValidationError) -> Response:
         where = "; ".join(
             f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg', '')}" for e in error.errors()
         )
-        return problem_response(Problem(400, "malformed", where or "invalid request"))
+        return await answer(request, Problem(400, "malformed", where or "invalid request"))
 
     reads_store: dict[int | str, dict[str, Any]] = {503: STORE_UNAVAILABLE}
 

@@ -11,6 +11,8 @@
 - `network_pages` and `network_map`: the overview at / (anyone), /network (peers,
   relationships, support) and /map (SVG).
 - `rendering`: the one Jinja2 environment, over templates/, and the pages' security headers.
+- `error_pages`: the error page a browser gets from the app's handlers (unknown addresses,
+  wrong methods, errors outside the pages' routes); the APIs keep their problem details.
 
 Every page calls the node's commands and queries directly (node.app.node.CircleNode), as the
 signed-in person (`by`).

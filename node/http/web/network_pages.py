@@ -22,7 +22,8 @@ from node.http.web.visits import Anyone, Member, PageRoute
 
 router = APIRouter(route_class=PageRoute)
 # The overview is in the spec with the operations: like them, it answers 503 (from the app's
-# handlers) when the store fails, rather than the members' pages' error page.
+# handlers) when the store fails: problem details to a program, the error page to a browser
+# (web/error_pages.py).
 overview_router = APIRouter()
 
 

@@ -228,14 +228,20 @@ Posted = Annotated[PostedForm, Depends(posted)]
 MemberPost = Annotated[PostedForm, Depends(posted_by_member)]
 
 
-async def error_page(request: Request, status: int, title: str, message: str) -> Response:
+async def error_page(
+    request: Request,
+    status: int,
+    title: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """A readable page for a refusal or an error, with the nav when it can be drawn."""
     found: Visit | None = getattr(request.state, "visit", None)
     if found is None:
         found = Visit(request, request.app.state.node, None, None)
 
     def draw() -> Response:
-        return found.page("error.html", status, title=title, message=message)
+        return found.page("error.html", status, headers, title=title, message=message)
 
     try:
         return await anyio.to_thread.run_sync(draw)
@@ -244,7 +250,7 @@ async def error_page(request: Request, status: int, title: str, message: str) ->
         return HTMLResponse(
             "<!doctype html><title>circle-node</title><p>The node could not do that.</p>",
             status_code=status,
-            headers=SECURITY_HEADERS,
+            headers={**SECURITY_HEADERS, **(headers or {})},
         )
 
 
