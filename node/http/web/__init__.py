@@ -11,6 +11,8 @@
 - `network_pages` and `network_map`: the overview at / (anyone), /network (peers,
   relationships, support) and /map (SVG).
 - `rendering`: the one Jinja2 environment, over templates/, and the pages' security headers.
+- `markdown`: members' long texts as sanitised HTML (`{{ text | markdown }}` in a
+  `<div class="text">`): every page that shows what a member wrote at length uses it.
 - `error_pages`: the error page a browser gets from the app's handlers (unknown addresses,
   wrong methods, errors outside the pages' routes); the APIs keep their problem details.
 

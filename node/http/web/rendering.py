@@ -10,6 +10,8 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from node.http.web.markdown import markdown
+
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,  # every template, whatever its name: everything shown is escaped
@@ -57,6 +59,7 @@ def when(value: datetime | date | None) -> str:
 
 TEMPLATES.filters["words"] = words
 TEMPLATES.filters["when"] = when
+TEMPLATES.filters["markdown"] = markdown
 
 
 def render(
