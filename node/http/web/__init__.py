@@ -10,7 +10,8 @@
 - `proposal_pages`: /proposals, /proposals/new, /proposals/{id} and the consent process's steps.
 - `network_pages` and `network_map`: the overview at / (anyone), /network (peers,
   relationships, support) and /map (SVG).
-- `rendering`: the one Jinja2 environment, over templates/, and the pages' security headers.
+- `rendering`: the one Jinja2 environment, over templates/, and the pages' security headers;
+  its `when` filter shows a moment in the circle's time zone.
 - `markdown`: members' long texts as sanitised HTML (`{{ text | markdown }}` in a
   `<div class="text">`): every page that shows what a member wrote at length uses it.
 - `error_pages`: the error page a browser gets from the app's handlers (unknown addresses,

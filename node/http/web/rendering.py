@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 
 from node.http.web.markdown import markdown
 
@@ -49,12 +51,21 @@ def words(value: object) -> str:
     return str(value).replace("_", " ")
 
 
-def when(value: datetime | date | None) -> str:
+@pass_context
+def when(context: Context, value: datetime | date | None) -> str:
+    """A moment in the circle's time zone (the page's `time_zone`), named; a date as it is."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M %Z")  # the pages pass it in the circle's zone
+        return _local(context, value).strftime("%Y-%m-%d %H:%M %Z")
     return value.isoformat()
+
+
+def _local(context: Context, moment: datetime) -> datetime:
+    zone = context.get("time_zone")
+    if moment.tzinfo is None or not zone:
+        return moment
+    return moment.astimezone(ZoneInfo(zone))
 
 
 TEMPLATES.filters["words"] = words
