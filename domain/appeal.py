@@ -5,12 +5,16 @@ is final (SOCIOCRACY.md, "Appeal").
 
 One aggregate in one of three roles, as a request for support has two sides:
 - `AGAINST_US`: an appeal against a decision of this circle. Appellants gather until there are
-  three; the circle hears it and its facilitator records its answer; the appellants may take a
-  hearing the circle cannot resolve, or an answer that did not uphold it, to the next step. The
-  answers of the circles it is taken to arrive by their signed messages.
+  three; the circle hears it and its facilitator records its answer; the appellants may take an
+  answer that did not uphold it to the next step, one step at a time. The answers of the
+  circles it is taken to arrive by their signed messages.
 - `REFERRED`: an appeal another circle took to this one (as its care and counsel group or its
   broader circle), for this circle to hear and answer.
-- `SENT`: someone of this circle appealed a linked circle's decision; the appeal is kept there.
+- `SENT`: someone of this circle appealed a linked circle's decision; the appeal is kept there
+  (its outcome is read there).
+
+An appellant may withdraw an appeal at any stage before its final answer. Once someone's
+personal data is erased, the appeal keeps that they appealed, not what they wrote.
 
 Other circles are referred to by reference (their node id), and their people as
 "<node id>/<person id>", as seats are written; the domain knows nothing of nodes. Who may
@@ -36,6 +40,8 @@ from domain.appeal_rules import (
     check_appealable,
     check_appellant,
     check_guest,
+    check_records_circle_answer,
+    may_hear,
     referred_appeal_id,
 )
 from domain.circle import Circle
@@ -45,10 +51,12 @@ from domain.inputs import required_text
 from domain.membership import check_can_act, check_facilitator, check_open
 from domain.records import AppealAnswer, Copied
 from domain.rules import ConsentDecision
+from domain.values import Peering
 
 # The rules' names, as the node and the tests read them from here too.
 __all__ = [
     "APPELLANTS_NEEDED",
+    "ERASED_GROUNDS",
     "HEARD_BY",
     "Appeal",
     "AppealStatus",
@@ -56,6 +64,10 @@ __all__ = [
     "Role",
     "referred_appeal_id",
 ]
+
+
+# What an appeal says of the grounds of an appellant whose personal data was erased.
+ERASED_GROUNDS = "(erased with the appellant's personal data)"
 
 
 class Appeal(Copied, Aggregate):
@@ -103,11 +115,9 @@ class Appeal(Copied, Aggregate):
         delegates: list[str],
     ) -> Appeal:
         """Another circle took one of its appeals to this one, to hear and answer."""
+        # Which circle may take it here as `hearing` is checked as the message comes in
+        # (appeal_rules.check_may_refer).
         check_open(circle)
-        if hearing not in (Hearing.CARE_AND_COUNSEL, Hearing.BROADER_CIRCLE):
-            raise InvalidRequest(
-                "An appeal is taken to a care and counsel group or a broader circle"
-            )
         if appellants < APPELLANTS_NEEDED:
             raise InvalidRequest(f"An appeal is heard once {APPELLANTS_NEEDED} people appeal")
         return cls(
@@ -138,9 +148,7 @@ class Appeal(Copied, Aggregate):
         """`by`, of this circle, appeals a decision of a circle linked to it (kept there)."""
         check_guest(check_can_act(circle, by).level)
         if other not in linked:
-            raise InvalidRequest(
-                "Decisions of circles linked to this one can be appealed from here"
-            )
+            raise WrongStage("Decisions of circles linked to this one can be appealed from here")
         return cls(
             circle_id=circle.id,
             role=Role.SENT,
@@ -226,6 +234,7 @@ class Appeal(Copied, Aggregate):
     ) -> None:
         """`by` joins the appeal; with the third appellant, the circle hears it."""
         self._check_against_us(circle, "be joined")
+        self._check_not_withdrawn()
         if decision.id != UUID(self.decision_id):
             raise InvalidRequest("That appeal is against another decision")
         if self.status != AppealStatus.GATHERING:
@@ -262,11 +271,12 @@ class Appeal(Copied, Aggregate):
         self._circle_answered(upheld, reason, by, proposal_id)
 
     def check_circle_may_answer(self, circle: Circle, by: str, reason: str) -> str:
-        """Refuse the circle's answer unless the facilitator records it, with its reason, while
-        the circle hears the appeal (checked before the proposal an upheld answer opens is
-        drafted). Returns the reason."""
+        """Refuse the circle's answer unless the facilitator (or, when the facilitator appeals,
+        the secretary: appeal_rules.check_records_circle_answer) records it, with its reason,
+        while the circle hears the appeal (checked before the proposal an upheld answer opens
+        is drafted). Returns the reason."""
         self._check_against_us(circle, "be answered by the circle")
-        check_facilitator(circle, by, "record the circle's answer to an appeal")
+        check_records_circle_answer(circle, by, self.appellants)
         self._check_heard_by(Hearing.CIRCLE)
         return required_text(reason, "The circle's answer gives its reason")
 
@@ -275,14 +285,19 @@ class Appeal(Copied, Aggregate):
         self._answered(Hearing.CIRCLE, upheld, reason, by)
         self.proposal_id = proposal_id
 
-    def take_further(self, circle: Circle, by: str, linked: Collection[str]) -> tuple[str, str]:
-        """An appellant takes the appeal to its next step: the care and counsel group the
-        circle's rules name, then the broader circle; each a circle linked to this one (the
-        appeal goes there by signed message). Returns the step and who hears it."""
+    def take_further(
+        self, circle: Circle, by: str, links: Mapping[str, tuple[str, str]]
+    ) -> tuple[str, str]:
+        """An appellant takes the appeal to its next step, once the step before did not uphold
+        it: the care and counsel group the circle's rules name (a circle linked to this one),
+        then the broader circle (the co-op this circle is part of). `links` holds this circle's
+        relationship with each other circle, as (peering, coop). The appeal goes there by
+        signed message. Returns the step and who hears it."""
         self._check_against_us(circle, "be taken further")
         check_can_act(circle, by)
         if by not in self.appellants:
             raise NotPermitted("Only the appellants take an appeal further")
+        self._check_not_withdrawn()
         if self.status == AppealStatus.GATHERING:
             raise WrongStage(
                 f"An appeal is heard once {APPELLANTS_NEEDED} people appeal; "
@@ -292,8 +307,11 @@ class Appeal(Copied, Aggregate):
             raise WrongStage("This appeal was upheld; there is nothing to take further")
         if self.hearing == Hearing.BROADER_CIRCLE:
             raise WrongStage("The broader circle hears an appeal last; its answer is final")
-        if self.status == AppealStatus.BEING_HEARD and self.hearing != Hearing.CIRCLE:
-            raise WrongStage(f"This appeal is before {HEARD_BY[Hearing(self.hearing)]}")
+        if self.status == AppealStatus.BEING_HEARD:
+            raise WrongStage(
+                f"This appeal is before {HEARD_BY[Hearing(self.hearing)]}; it goes further "
+                "once that answers it and does not uphold it"
+            )
         hearing = NEXT_HEARING[Hearing(self.hearing)]
         to = circle.rules.care_and_counsel if hearing == Hearing.CARE_AND_COUNSEL else circle.parent
         if to is None and hearing == Hearing.CARE_AND_COUNSEL:
@@ -302,9 +320,14 @@ class Appeal(Copied, Aggregate):
             )
         if to is None:
             raise WrongStage("This circle is part of no broader circle to take the appeal to")
-        if to not in linked:
+        if not may_hear(hearing, *links.get(to, (Peering.NONE, "none"))):
             raise WrongStage(
-                f"{HEARD_BY[hearing].capitalize()} ({to}) is not linked to this circle"
+                f"{HEARD_BY[hearing].capitalize()} ({to}) is not "
+                + (
+                    "a co-op this circle is part of"
+                    if hearing == Hearing.BROADER_CIRCLE
+                    else "linked to this circle"
+                )
             )
         self._taken_further(hearing, to, by)
         return hearing, to
@@ -368,7 +391,48 @@ class Appeal(Copied, Aggregate):
     def _referral_answered(self, upheld: bool, reason: str, by: str) -> None:
         self._answered(self.hearing, upheld, reason, by)
 
+    # Withdrawing, and erasing an appellant's personal data.
+
+    def withdraw(self, circle: Circle, by: str, reason: str) -> None:
+        """An appellant withdraws the appeal, at any stage before its final answer (also the way
+        out of a referral the other circle refused, or a sent appeal whose outcome is read
+        there). An answer that comes after it is refused."""
+        if circle.id != self.circle_id:
+            raise InvalidRequest("That appeal belongs to another circle")
+        check_can_act(circle, by)
+        if self.role == Role.REFERRED or by not in self.appellants:
+            raise NotPermitted("Only an appellant withdraws an appeal")
+        self._check_not_withdrawn()
+        if self.is_final:
+            raise WrongStage("This appeal has its final answer; there is nothing to withdraw")
+        self._withdrawn(by, required_text(reason, "Say why the appeal is withdrawn"))
+
+    @event("Withdrawn")
+    def _withdrawn(self, by: str, reason: str) -> None:
+        self.status = AppealStatus.WITHDRAWN
+
+    def erase_appellant(self, person: str) -> None:
+        """An appellant's personal data was erased (here, or by their own circle): the appeal
+        keeps that someone appealed, not who or what they wrote. Nothing to do for someone who
+        is not an appellant."""
+        if person in self.appellants:
+            self._appellant_erased(person)
+
+    @event("AppellantErased")
+    def _appellant_erased(self, person: str) -> None:
+        first = next(iter(self.appellants)) == person
+        self.appellants = {
+            (f"erased-{place}" if who == person else who): ("" if who == person else grounds)
+            for place, (who, grounds) in enumerate(self.appellants.items(), start=1)
+        }
+        if first:  # the first lodger's grounds are the appeal's
+            self.grounds = ERASED_GROUNDS
+
     # Helpers.
+
+    def _check_not_withdrawn(self) -> None:
+        if self.status == AppealStatus.WITHDRAWN:
+            raise WrongStage("This appeal was withdrawn")
 
     def _answered(self, hearing: str, upheld: bool, reason: str, by: str) -> None:
         self.answers.append(AppealAnswer(hearing, upheld, reason, by))

@@ -1,6 +1,7 @@
 """The rules of appeals (domain/appeal.py): the steps an appeal goes through, who took part in
-making a decision (and so may not appeal it), who may appeal, and which circles may take an
-appeal to a circle. Other circles are referred to by reference (their node id)."""
+making a decision (and so may not appeal it), who may appeal, who records the circle's answer,
+and which circles may take an appeal to a circle. Other circles are referred to by reference
+(their node id)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from domain.circle import Circle
 from domain.decision import Decision
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
-from domain.membership import check_can_act, check_open
+from domain.hats import FACILITATOR, SECRETARY, wearers
+from domain.membership import (
+    check_can_act,
+    check_facilitator,
+    check_full_participant,
+    check_open,
+    check_records_keeper,
+)
 from domain.proposal import Proposal
 from domain.rules import ConsentDecision
 from domain.values import CoopLink, DecisionKind, Level, Peering, Purpose, Stage
@@ -50,6 +58,7 @@ class AppealStatus(StrEnum):
     UPHELD = "upheld"
     NOT_UPHELD = "not_upheld"
     SENT = "sent"
+    WITHDRAWN = "withdrawn"  # an appellant withdrew it before a final answer
 
 
 def referred_appeal_id(circle_id: UUID, origin: str, origin_id: str, hearing: str) -> UUID:
@@ -61,15 +70,62 @@ def is_linked(peering: str, coop: str) -> bool:
     return peering == Peering.PEERS or coop in (CoopLink.MEMBER_OF, CoopLink.HAS_MEMBER)
 
 
+# A relationship as the other side records it: "we are part of them" there is "they are part
+# of us" here.
+_SEEN_FROM_THE_OTHER_SIDE = {
+    CoopLink.MEMBER_OF: CoopLink.HAS_MEMBER,
+    CoopLink.HAS_MEMBER: CoopLink.MEMBER_OF,
+}
+
+
+def may_hear(hearing: str, peering: str, coop: str) -> bool:
+    """The one rule of who hears an appeal taken further, from the side of the circle that takes
+    it (its relationship with the other): a broader circle is a co-op the circle is part of; a
+    care and counsel group, any circle linked to it."""
+    if hearing == Hearing.BROADER_CIRCLE:
+        return coop == CoopLink.MEMBER_OF
+    return hearing == Hearing.CARE_AND_COUNSEL and is_linked(peering, coop)
+
+
 def check_may_refer(peering: str, coop: str, hearing: str) -> None:
-    """Refuse a referral from a circle that may not take an appeal to this one: a broader
-    circle hears the circles that are part of it; a care and counsel group, linked circles."""
-    if hearing == Hearing.BROADER_CIRCLE and coop != CoopLink.HAS_MEMBER:
-        raise NotPermitted("Only a circle that is part of this one takes an appeal to it")
-    if hearing == Hearing.CARE_AND_COUNSEL and not is_linked(peering, coop):
-        raise NotPermitted("Only a linked circle takes an appeal to this one")
+    """Refuse a referral from a circle that may not take an appeal to this one (`may_hear`, with
+    this circle's relationship with the sender)."""
     if hearing not in (Hearing.CARE_AND_COUNSEL, Hearing.BROADER_CIRCLE):
         raise InvalidRequest("An appeal is taken to a care and counsel group or a broader circle")
+    if may_hear(hearing, peering, _SEEN_FROM_THE_OTHER_SIDE.get(CoopLink(coop), coop)):
+        return
+    if hearing == Hearing.BROADER_CIRCLE:
+        raise NotPermitted("Only a circle that is part of this one takes an appeal to it")
+    raise NotPermitted("Only a linked circle takes an appeal to this one")
+
+
+def check_records_circle_answer(circle: Circle, by: str, appellants: Collection[str]) -> None:
+    """Refuse anyone but who records the circle's answer to an appeal: the facilitator; an
+    appellant never records the answer to their own appeal, so while every facilitator appeals
+    it the secretary records it, and while every secretary appeals it too, any full participant
+    who does not."""
+    doing = "record the circle's answer to an appeal"
+    own = NotPermitted(
+        "An appellant does not record the circle's answer to their own appeal: when the "
+        "facilitator appeals, the secretary records it"
+    )
+    keepers = wearers(circle.terms, FACILITATOR) + wearers(circle.terms, SECRETARY)
+    if by in appellants and by in keepers:
+        raise own
+    if _not_all_appeal(circle, FACILITATOR, appellants):
+        check_facilitator(circle, by, doing)
+    elif _not_all_appeal(circle, SECRETARY, appellants):
+        check_records_keeper(circle, by, doing)
+    else:
+        check_full_participant(circle, by, doing)
+    if by in appellants:
+        raise own
+
+
+def _not_all_appeal(circle: Circle, hat: str, appellants: Collection[str]) -> bool:
+    """Whether some wearer of `hat` does not appeal (or nobody wears it)."""
+    worn = wearers(circle.terms, hat)
+    return not worn or any(person not in appellants for person in worn)
 
 
 def took_part(

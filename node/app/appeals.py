@@ -5,7 +5,7 @@ save (node/app/publishing.py) and comes in through node/app/inbound.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from domain.appeal import Appeal, AppealStatus, Role
 from domain.appeal_rules import is_linked, took_part
@@ -25,6 +25,31 @@ def linked_circles(relationships: Iterable[Relationship]) -> list[str]:
     """The circles whose people may appeal this circle's decisions (and whose decisions this
     circle's people may appeal): those it peers with, or is part of, or has as a member."""
     return [rel.other for rel in relationships if is_linked(rel.peering, rel.coop)]
+
+
+def links_of(relationships: Iterable[Relationship]) -> dict[str, tuple[str, str]]:
+    """This circle's relationship with each other circle, as (peering, coop): where an appeal
+    may be taken further (domain/appeal_rules.py, `may_hear`)."""
+    return {rel.other: (rel.peering, rel.coop) for rel in relationships}
+
+
+def gathering_against(appeals: Iterable[Appeal], decision_id: str) -> Appeal | None:
+    """The appeal against this decision still gathering appellants, if there is one."""
+    return next(
+        (
+            appeal
+            for appeal in appeals
+            if appeal.role == Role.AGAINST_US
+            and appeal.decision_id == decision_id
+            and appeal.status == AppealStatus.GATHERING
+        ),
+        None,
+    )
+
+
+def appeals_of(appellant: str, appeals: Iterable[Appeal]) -> Iterator[Appeal]:
+    """The appeals `appellant` is an appellant of (to erase what they wrote)."""
+    return (appeal for appeal in appeals if appellant in appeal.appellants)
 
 
 def seat_holders(relationships: Iterable[Relationship]) -> dict[str, str]:
@@ -62,16 +87,7 @@ class Appeals:
 
     def open_against(self, decision_id: str) -> Appeal | None:
         """The appeal against this decision still gathering appellants, if there is one."""
-        return next(
-            (
-                appeal
-                for appeal in self.appeals()
-                if appeal.role == Role.AGAINST_US
-                and appeal.decision_id == decision_id
-                and appeal.status == AppealStatus.GATHERING
-            ),
-            None,
-        )
+        return gathering_against(self.appeals(), decision_id)
 
     @command
     def lodge(self, by: str, decision_id: str, grounds: str) -> str:
@@ -155,8 +171,15 @@ class Appeals:
         save); returns the step and the circle that hears it."""
         with UnitOfWork(self._work) as uow:
             appeal: Appeal = uow.record(Appeal, appeal_id, "appeal")
-            linked = linked_circles(self._relations.relationships())
-            return appeal.take_further(uow.shared_circle(), by, linked)
+            links = links_of(self._relations.relationships())
+            return appeal.take_further(uow.shared_circle(), by, links)
+
+    @command
+    def withdraw(self, by: str, appeal_id: str, reason: str) -> None:
+        """An appellant withdraws the appeal before its final answer."""
+        with UnitOfWork(self._work) as uow:
+            appeal: Appeal = uow.record(Appeal, appeal_id, "appeal")
+            appeal.withdraw(uow.shared_circle(), by, reason)
 
     @command
     def answer_referral(self, by: str, appeal_id: str, upheld: bool, reason: str) -> None:

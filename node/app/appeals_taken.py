@@ -4,11 +4,10 @@ appeal to this one, or answers an appeal this circle took to it."""
 
 from __future__ import annotations
 
-from domain.appeal import Appeal, AppealStatus, Role, referred_appeal_id
+from domain.appeal import Appeal, referred_appeal_id
 from domain.appeal_rules import check_may_refer, is_linked, took_part
-from domain.decision import Decision
 from domain.errors import DomainError
-from node.app.appeals import seat_holders
+from node.app.appeals import appeals_of, gathering_against, seat_holders
 from node.app.receiving import RunContext
 from node.network import messages as m
 
@@ -25,25 +24,14 @@ def take_appeal_join(c: RunContext, record: m.AppealJoin) -> None:
     parties = took_part(decision, proposal, seat_holders([rel]))
     person = f"{c.other}/{record.person}"
     circle = c.circle()
-    gathering = _gathering_against(c, decision)
+    appeals = (c.appeal(str(appeal_id)) for appeal_id in c.index("appeal").ids())
+    gathering = gathering_against(appeals, str(decision.id))
     if gathering is not None:
         gathering.join(circle, decision, person, record.grounds, parties, linked)
         return
     appeal = Appeal.lodge(circle, decision, person, record.grounds, parties, linked)
     c.batch.add(appeal)
     c.index("appeal").file(appeal.id)
-
-
-def _gathering_against(c: RunContext, decision: Decision) -> Appeal | None:
-    for appeal_id in c.index("appeal").ids():
-        appeal = c.appeal(str(appeal_id))
-        if (
-            appeal.role == Role.AGAINST_US
-            and appeal.decision_id == str(decision.id)
-            and appeal.status == AppealStatus.GATHERING
-        ):
-            return appeal
-    return None
 
 
 def take_appeal_referral(c: RunContext, record: m.AppealReferral) -> None:
@@ -75,3 +63,12 @@ def take_appeal_referral(c: RunContext, record: m.AppealReferral) -> None:
 def take_appeal_answer(c: RunContext, record: m.AppealAnswer) -> None:
     """The circle an appeal was taken to answered it."""
     c.appeal(record.appeal).answer_received(c.other, record.hearing, record.upheld, record.reason)
+
+
+def erase_remote_appellant(c: RunContext, person: str) -> None:
+    """The other circle erased one of its people: the appeals of this circle they are an
+    appellant of keep that someone appealed, not who or what they wrote."""
+    appeals = (c.appeal(str(appeal_id)) for appeal_id in c.index("appeal").ids())
+    reference = f"{c.other}/{person}"
+    for appeal in list(appeals_of(reference, appeals)):
+        appeal.erase_appellant(reference)

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
+from domain.appeal import Appeal
 from domain.member_aims import member_aims_id
 from federation.feed import feed_id_from_node_id
 from federation.verify import decode_entry, decode_signed_entry
 from federation.wire import Entry, SignedEntry
+from node.app.appeals import appeals_of
 from node.app.peer_view import RemotePerson
 from node.app.work import UnitOfWork, Work
 from node.network.messages import NAMING, names_person
@@ -73,6 +75,9 @@ class Erasure:
         with UnitOfWork(self._work) as uow:
             named = self._bodies_naming(person_id)
             uow.circle().record_erasure(by, person_id, [digest.hex() for digest in named])
+            # Their appeals keep that someone appealed, not who or what they wrote.
+            for appeal in list(appeals_of(person_id, self._work.all("appeal", Appeal))):
+                uow.record(Appeal, appeal.id, "appeal").erase_appellant(person_id)
             # Their personal details and their aims and development goals.
             uow.erase(named, [UUID(person_id), member_aims_id(person_id)])
         return len(named)

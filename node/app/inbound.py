@@ -25,7 +25,12 @@ from domain.values import CoopLink
 from federation.feed import WontSign, feed_id_from_node_id, node_id
 from federation.verify import Rejected, decode_signed_entry
 from federation.wire import Entry
-from node.app.appeals_taken import take_appeal_answer, take_appeal_join, take_appeal_referral
+from node.app.appeals_taken import (
+    erase_remote_appellant,
+    take_appeal_answer,
+    take_appeal_join,
+    take_appeal_referral,
+)
 from node.app.linked_view import take_minutes, take_records
 from node.app.receiving import Receiving, RunContext
 from node.app.relations import seat_of
@@ -328,6 +333,7 @@ def _person_erased(c: RunContext, record: m.PersonErased) -> None:
     if not record.person.strip():
         raise DomainError("Name the person whose data was erased")
     erased = c.node.erasure.erase_remote_person(c.other, record.person, record.bodies, c.run)
+    erase_remote_appellant(c, record.person)
     c.batch.erase(erased.bodies, [erased.details])
 
 

@@ -10,7 +10,7 @@ does this). A peer's entries run in the intake's own unit of work (node/network/
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -72,6 +72,8 @@ class Work(Protocol):
     def list_plans(self) -> list[Plan]: ...
 
     def filed(self, kind: str, *record_ids: UUID) -> list[Any]: ...
+
+    def all(self, kind: str, cls: type[Any]) -> Iterator[Any]: ...
 
     def save(self, *objs: Any, **kwargs: Any) -> Any: ...
 

@@ -12,8 +12,15 @@ from __future__ import annotations
 
 import pytest
 
-from domain.appeal import Appeal, AppealStatus, Hearing, Role, referred_appeal_id
-from domain.appeal_rules import check_may_refer, took_part
+from domain.appeal import (
+    ERASED_GROUNDS,
+    Appeal,
+    AppealStatus,
+    Hearing,
+    Role,
+    referred_appeal_id,
+)
+from domain.appeal_rules import check_may_refer, may_hear, took_part
 from domain.decision import Decision
 from domain.errors import InvalidRequest, NotFound, NotPermitted, WrongStage
 from domain.proposal import Proposal
@@ -25,7 +32,12 @@ GARDEN = "node-garden"
 CARE = "node-care"
 CO_OP = "neighbourhood-co-op"  # the kitchen circle's parent, as the conftest founds it
 LINKED = (GARDEN,)
-REACHED = (GARDEN, CARE, CO_OP)  # the circles an appeal can be taken to
+# This circle's relationships (peering, coop): the circles an appeal can be taken to.
+REACHED = {
+    GARDEN: (Peering.PEERS, CoopLink.NONE),
+    CARE: (Peering.PEERS, CoopLink.NONE),
+    CO_OP: (Peering.NONE, CoopLink.MEMBER_OF),
+}
 
 
 @pytest.fixture
@@ -261,14 +273,22 @@ def test_an_appeal_goes_to_the_care_and_counsel_group_then_the_broader_circle(
     assert appeal.proposal_id == str(proposal.id)
 
 
-def test_a_hearing_the_circle_cannot_resolve_goes_further(counselled):
+def test_an_appeal_goes_further_only_once_the_circle_answered_it(counselled, unchanged):
     circle = counselled
     decision = Decision.take_everyday(
         circle, "cleo", ORGANISER, "rota", "Weekend rota", "Two a shift", NOW.date()
     )
+    # Given: an appeal before the circle, which has not answered it yet.
     appeal = heard(circle, decision)
-    # When: the circle gives no answer and Dan takes it further. Then: the care circle hears it.
+    # When: Dan takes it further at once. Then: refused: the circle hears it first.
+    with unchanged(appeal), pytest.raises(WrongStage, match="before the circle; it goes further"):
+        appeal.take_further(circle, "dan", REACHED)
+    # And: once the circle did not uphold it, it goes to the care circle; and the circle can no
+    # longer answer it.
+    appeal.answer_as_circle(circle, "ben", False, "We cannot agree on it")
     assert appeal.take_further(circle, "dan", REACHED) == (Hearing.CARE_AND_COUNSEL, CARE)
+    with unchanged(appeal), pytest.raises(WrongStage, match="not before the circle"):
+        appeal.answer_as_circle(circle, "ben", False, "No")
 
 
 def test_what_cannot_be_taken_further(circle, counselled, rota, found_circle, unchanged):
@@ -280,9 +300,14 @@ def test_what_cannot_be_taken_further(circle, counselled, rota, found_circle, un
     appeal = heard(circle, rota)
     with unchanged(appeal), pytest.raises(NotPermitted, match="Only the appellants"):
         appeal.take_further(circle, "ben", REACHED)
-    # Only where the rules name a care and counsel group.
-    with unchanged(appeal), pytest.raises(WrongStage, match="name no care and counsel group"):
+    # Not while the circle hears it.
+    with unchanged(appeal), pytest.raises(WrongStage, match="before the circle"):
         appeal.take_further(circle, "dan", REACHED)
+    # Only where the rules name a care and counsel group.
+    not_upheld = heard(circle, rota)
+    not_upheld.answer_as_circle(circle, "ben", False, "No")
+    with unchanged(not_upheld), pytest.raises(WrongStage, match="name no care and counsel group"):
+        not_upheld.take_further(circle, "dan", REACHED)
     # Not once upheld.
     appeal.answer_as_circle(circle, "ben", True, "Yes", amendment(circle, rota))
     with unchanged(appeal), pytest.raises(WrongStage, match="was upheld"):
@@ -295,8 +320,31 @@ def test_an_appeal_goes_only_to_a_linked_circle(counselled, unchanged):
         circle, "cleo", ORGANISER, "rota", "Weekend rota", "Two a shift", NOW.date()
     )
     appeal = heard(circle, decision)
+    appeal.answer_as_circle(circle, "ben", False, "No")
+    only_the_garden = {GARDEN: (Peering.PEERS, CoopLink.NONE)}
     with unchanged(appeal), pytest.raises(WrongStage, match="group \\(node-care\\) is not linked"):
-        appeal.take_further(circle, "dan", LINKED)
+        appeal.take_further(circle, "dan", only_the_garden)
+
+
+@pytest.mark.parametrize(
+    ("peering", "coop"),
+    [(Peering.PEERS, CoopLink.NONE), (Peering.NONE, CoopLink.HAS_MEMBER), (Peering.NONE, "none")],
+)
+def test_the_broader_circle_is_a_co_op_this_circle_is_part_of(counselled, peering, coop, unchanged):
+    # Given: the care circle did not uphold the appeal, and the circle's parent is linked to it
+    # otherwise than as the co-op it is part of (a peer, a member circle of it, or not at all).
+    circle = counselled
+    decision = Decision.take_everyday(
+        circle, "cleo", ORGANISER, "rota", "Weekend rota", "Two a shift", NOW.date()
+    )
+    appeal = heard(circle, decision)
+    appeal.answer_as_circle(circle, "ben", False, "No")
+    appeal.take_further(circle, "dan", REACHED)
+    appeal.answer_received(CARE, Hearing.CARE_AND_COUNSEL, False, "No")
+    links = {**REACHED, CO_OP: (peering, coop)}
+    # When: Dan takes it to the broader circle. Then: refused, as the co-op would refuse it.
+    with unchanged(appeal), pytest.raises(WrongStage, match="is not a co-op this circle is part"):
+        appeal.take_further(circle, "dan", links)
 
 
 def test_an_appeal_of_a_circle_with_no_broader_circle_stops_at_care_and_counsel(found_circle):
@@ -305,6 +353,7 @@ def test_an_appeal_of_a_circle_with_no_broader_circle_stops_at_care_and_counsel(
         circle, "cleo", ORGANISER, "rota", "Weekend rota", "Two a shift", NOW.date()
     )
     appeal = heard(circle, decision)
+    appeal.answer_as_circle(circle, "ben", False, "No")
     appeal.take_further(circle, "dan", REACHED)
     # Not while the care circle hears it.
     with pytest.raises(WrongStage, match="before the care and counsel group"):
@@ -323,6 +372,7 @@ def test_answers_come_only_from_the_circle_that_hears_it(counselled, unchanged):
     # Not before it was taken there.
     with unchanged(appeal), pytest.raises(NotPermitted, match="was not asked to hear"):
         appeal.answer_received(CARE, Hearing.CARE_AND_COUNSEL, True, "Yes")
+    appeal.answer_as_circle(circle, "ben", False, "No")
     appeal.take_further(circle, "dan", REACHED)
     with unchanged(appeal), pytest.raises(NotPermitted, match="was not asked to hear"):
         appeal.answer_received(GARDEN, Hearing.CARE_AND_COUNSEL, True, "Yes")
@@ -341,6 +391,7 @@ def test_the_broader_circles_answer_is_final(circle, counselled, unchanged):
         circle, "cleo", ORGANISER, "rota", "Weekend rota", "Two a shift", NOW.date()
     )
     appeal = heard(circle, decision)
+    appeal.answer_as_circle(circle, "ben", False, "No")
     appeal.take_further(circle, "dan", REACHED)
     appeal.answer_received(CARE, Hearing.CARE_AND_COUNSEL, False, "No")
     appeal.take_further(circle, "dan", REACHED)
@@ -384,8 +435,6 @@ def test_the_care_circle_hears_an_appeal_taken_to_it_and_answers(other_circle, e
 def test_what_a_circle_an_appeal_is_taken_to_refuses(other_circle, unchanged):
     with pytest.raises(InvalidRequest, match="once 3 people appeal"):
         Appeal.referred(other_circle, "k", "a", Hearing.BROADER_CIRCLE, "T", "x", "g", 2, [])
-    with pytest.raises(InvalidRequest, match="care and counsel group or a broader circle"):
-        Appeal.referred(other_circle, "k", "a", Hearing.CIRCLE, "T", "x", "g", 3, [])
     appeal = Appeal.referred(other_circle, "k", "a", Hearing.BROADER_CIRCLE, "T", "x", "g", 3, [])
     with unchanged(appeal), pytest.raises(NotPermitted, match="Only the facilitator"):
         appeal.answer(other_circle, "dan", True, "Yes")
@@ -401,10 +450,12 @@ def test_what_a_circle_an_appeal_is_taken_to_refuses(other_circle, unchanged):
         (Peering.NONE, CoopLink.MEMBER_OF, Hearing.BROADER_CIRCLE, "Only a circle that is part"),
         (Peering.NONE, CoopLink.NONE, Hearing.CARE_AND_COUNSEL, "Only a linked circle"),
         (Peering.ENDED, CoopLink.WITHDRAWN, Hearing.CARE_AND_COUNSEL, "Only a linked circle"),
+        (Peering.PEERS, CoopLink.HAS_MEMBER, Hearing.CIRCLE, "care and counsel group or a broader"),
     ],
 )
 def test_who_may_take_an_appeal_to_a_circle(peering, coop, hearing, sentence):
-    with pytest.raises(NotPermitted, match=sentence):
+    error = InvalidRequest if hearing == Hearing.CIRCLE else NotPermitted
+    with pytest.raises(error, match=sentence):
         check_may_refer(peering, coop, hearing)
 
 
@@ -424,9 +475,129 @@ def test_someone_appeals_a_linked_circles_decision_from_their_own_circle(circle)
 
 
 def test_only_a_linked_circles_decision_is_appealed_from_here(circle):
-    with pytest.raises(InvalidRequest, match="circles linked to this one"):
+    with pytest.raises(WrongStage, match="circles linked to this one"):
         Appeal.send(circle, "dan", "node-orchard", "decision-9", "Unfair", LINKED)
     with pytest.raises(NotPermitted, match="Guests take part in rounds"):
         Appeal.send(circle, "gus", GARDEN, "decision-9", "Unfair", LINKED)
     with pytest.raises(InvalidRequest, match="on what grounds"):
         Appeal.send(circle, "dan", GARDEN, "decision-9", "", LINKED)
+
+
+@pytest.mark.parametrize("coop", list(CoopLink))
+@pytest.mark.parametrize("peering", list(Peering))
+@pytest.mark.parametrize("hearing", [Hearing.CARE_AND_COUNSEL, Hearing.BROADER_CIRCLE])
+def test_a_circle_takes_an_appeal_only_where_it_is_heard(hearing, peering, coop):
+    # One rule on both sides: the sender takes it (with its relationship) exactly where the
+    # receiver hears it (with its own, the mirror of the sender's).
+    mirror = {CoopLink.MEMBER_OF: CoopLink.HAS_MEMBER, CoopLink.HAS_MEMBER: CoopLink.MEMBER_OF}
+    try:
+        check_may_refer(peering, mirror.get(coop, coop), hearing)
+        heard_there = True
+    except NotPermitted:
+        heard_there = False
+    assert may_hear(hearing, peering, coop) == heard_there
+
+
+# Who records the circle's answer.
+
+
+def test_a_facilitator_who_appeals_does_not_record_the_circles_answer(circle, rota, unchanged):
+    # Given: Ben, the facilitator, appeals Cleo's rota with Dan and Eli.
+    parties = took_part(rota, None)
+    appeal = Appeal.lodge(circle, rota, "ben", "Nobody asked the youth club", parties, LINKED)
+    for person in ("dan", "eli"):
+        appeal.join(circle, rota, person, "", parties, LINKED)
+    # When: Ben records the circle's answer. Then: refused, with who records it instead.
+    with unchanged(appeal), pytest.raises(NotPermitted, match="the secretary records it"):
+        appeal.answer_as_circle(circle, "ben", False, "No")
+    # And: Dan, who appeals too and wears no hat, may not either.
+    with unchanged(appeal), pytest.raises(NotPermitted, match="Only the secretary"):
+        appeal.answer_as_circle(circle, "dan", False, "No")
+    # Then: Ada, the secretary, records it.
+    appeal.answer_as_circle(circle, "ada", False, "The rota was agreed with the youth club")
+    assert appeal.answers[0].by == "ada" and appeal.status == AppealStatus.NOT_UPHELD
+
+
+def test_the_secretary_records_nothing_while_the_facilitator_does_not_appeal(
+    circle, rota, unchanged
+):
+    appeal = heard(circle, rota)
+    with unchanged(appeal), pytest.raises(NotPermitted, match="Only the facilitator"):
+        appeal.answer_as_circle(circle, "ada", False, "No")
+
+
+# Withdrawing.
+
+
+def test_an_appellant_withdraws_an_appeal_before_its_final_answer(
+    counselled, unchanged, event_names
+):
+    circle = counselled
+    decision = Decision.take_everyday(
+        circle, "cleo", ORGANISER, "rota", "Weekend rota", "Two a shift", NOW.date()
+    )
+    # Given: an appeal taken to the care circle, whose node refused the referral.
+    appeal = heard(circle, decision)
+    appeal.answer_as_circle(circle, "ben", False, "No")
+    appeal.take_further(circle, "dan", REACHED)
+    # Only an appellant withdraws it, with a reason.
+    with unchanged(appeal), pytest.raises(NotPermitted, match="Only an appellant withdraws"):
+        appeal.withdraw(circle, "ben", "Stuck")
+    with unchanged(appeal), pytest.raises(InvalidRequest, match="Say why"):
+        appeal.withdraw(circle, "eli", " ")
+    # When: Eli withdraws it.
+    appeal.withdraw(circle, "eli", "The care circle's node refused it")
+    # Then: withdrawn; nothing more happens to it, and a late answer is refused.
+    assert appeal.status == AppealStatus.WITHDRAWN and event_names(appeal)[-1] == "Withdrawn"
+    with unchanged(appeal), pytest.raises(WrongStage, match="was withdrawn"):
+        appeal.withdraw(circle, "dan", "Again")
+    with unchanged(appeal), pytest.raises(WrongStage, match="was withdrawn"):
+        appeal.take_further(circle, "dan", REACHED)
+    with unchanged(appeal), pytest.raises(WrongStage, match="not before that circle now"):
+        appeal.answer_received(CARE, Hearing.CARE_AND_COUNSEL, False, "No")
+
+
+def test_what_cannot_be_withdrawn(circle, rota, other_circle, unchanged):
+    # A final answer stands.
+    upheld = heard(circle, rota)
+    upheld.answer_as_circle(circle, "ben", True, "Yes", amendment(circle, rota))
+    with unchanged(upheld), pytest.raises(WrongStage, match="has its final answer"):
+        upheld.withdraw(circle, "dan", "Changed my mind")
+    # An appeal taken to this circle is withdrawn by no one here.
+    referred = Appeal.referred(other_circle, "k", "a", Hearing.BROADER_CIRCLE, "T", "x", "g", 3, [])
+    with unchanged(referred), pytest.raises(NotPermitted, match="Only an appellant"):
+        referred.withdraw(other_circle, "ben", "No")
+
+
+def test_a_sent_appeal_is_withdrawn_by_its_appellant(circle):
+    appeal = Appeal.send(circle, "dan", GARDEN, "decision-9", "It shuts us out", LINKED)
+    appeal.withdraw(circle, "dan", "The garden circle changed it")
+    assert appeal.status == AppealStatus.WITHDRAWN
+
+
+def test_a_gathering_appeal_withdrawn_leaves_room_for_another(circle, rota):
+    appeal = Appeal.lodge(circle, rota, "dan", "Unfair", took_part(rota, None))
+    appeal.withdraw(circle, "dan", "Talked it over with Cleo")
+    with pytest.raises(WrongStage, match="was withdrawn"):
+        appeal.join(circle, rota, "eli", "", took_part(rota, None))
+
+
+# Erasing an appellant's personal data.
+
+
+def test_an_erased_appellant_leaves_that_someone_appealed_not_what_they_wrote(
+    circle, rota, event_names
+):
+    # Given: Dan lodged the appeal; Pia of the garden circle joined with grounds of her own.
+    appeal = heard(circle, rota)
+    # When: Pia's circle erases her data, then this circle erases Dan's.
+    appeal.erase_appellant(f"{GARDEN}/pia")
+    appeal.erase_appellant("dan")
+    # Then: three appellants still, two of them nameless and without grounds; the appeal's
+    # grounds (Dan's) are gone too.
+    assert appeal.appellants == {"erased-1": "", "eli": "", "erased-3": ""}
+    assert appeal.appellant_count == 3
+    assert appeal.grounds == ERASED_GROUNDS
+    # And: someone who is not an appellant changes nothing.
+    appeal.erase_appellant("ada")
+    assert event_names(appeal) == ["AppellantErased", "AppellantErased"]

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import msgspec
 import pytest
 
-from domain.appeal import AppealStatus, Hearing, Role
+from domain.appeal import ERASED_GROUNDS, AppealStatus, Hearing, Role
 from domain.values import Level, Purpose
 from node.app.archive import export_archive
 from node.app.logbook import read_logbook
@@ -197,3 +197,37 @@ def test_someone_who_took_part_is_refused_from_another_circle(circles) -> None: 
         coop, kitchen
     )
     assert coop.appeals.appeals() == []
+
+
+def test_erased_appellants_leave_that_someone_appealed_not_what_they_wrote(circles) -> None:  # type: ignore[no-untyped-def]
+    coop, kitchen = circles["coop"], circles["kitchen"]
+    _, ann, bo = _people(kitchen)
+    decision = _policy(kitchen)
+    # Given: Ann and Bo appeal the kitchen's policy, and Pia of the co-op joins them from there.
+    pia = coop.people.apply_to_join("Pia Park")
+    coop.people.admit(founder(coop), pia)
+    appeal_id = kitchen.appeals.lodge(ann, decision, "Evening volunteers were not asked")
+    kitchen.appeals.join(bo, appeal_id, "Nor the youth club")
+    sent = coop.appeals.appeal_elsewhere(pia, kitchen.feed.node_id, decision, "It shuts us out")
+    sync(circles)
+    # When: Pia leaves the co-op, which erases her data (its person.erased reaches the
+    # kitchen); and Ann leaves the kitchen, which erases hers.
+    coop.people.leave(pia, pia)
+    coop.erasure.erase_person(founder(coop), pia)
+    sync(circles)
+    kitchen.people.leave(ann, ann)
+    kitchen.erasure.erase_person(founder(kitchen), ann)
+    # Then: the kitchen's appeal keeps three appellants, two of them nameless and without
+    # grounds; the appeal's grounds (Ann's) are gone too.
+    appeal = kitchen.appeals.get_appeal(appeal_id)
+    assert appeal.appellants == {"erased-1": "", bo: "Nor the youth club", "erased-3": ""}
+    assert appeal.grounds == ERASED_GROUNDS and appeal.status == AppealStatus.BEING_HEARD
+    # And: so does the appeal the co-op sent for Pia.
+    assert coop.appeals.get_appeal(sent).appellants == {"erased-1": ""}
+    # And: neither logbook tells what they wrote, or who Ann was.
+    kitchen_lines = [entry.text for entry in read_logbook(kitchen)]
+    told = " ".join(kitchen_lines + [entry.text for entry in read_logbook(coop)])
+    for written in ("Evening volunteers were not asked", "It shuts us out", "Ann appealed"):
+        assert written not in told
+    assert "Bo joined the appeal against 'Closing time': Nor the youth club" in kitchen_lines
+    assert "Someone whose personal data was erased appealed 'Closing time'" in kitchen_lines

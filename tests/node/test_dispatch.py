@@ -135,6 +135,9 @@ SAYS_NOTHING: dict[type[Aggregate], set[type[Any]]] = {
         Appeal.CircleAnswered,
         Appeal.AnswerReceived,
         Appeal.AmendmentOpened,
+        # A withdrawal stays here: the answer that comes after it is refused (PROTOCOL.md 11.4).
+        Appeal.Withdrawn,
+        Appeal.AppellantErased,
     },
 }
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
-from domain.appeal import Appeal
+from domain.appeal import Appeal, Role
 from node.http.api.auth import Node, Person
 from node.http.api.errors import ERROR_RESPONSES
 from node.http.api.fields import Ref, Say
@@ -40,14 +40,20 @@ class AppealOut(BaseModel):
         description="against_us (a decision of this circle), referred_to_us (another circle "
         "took it to this one to hear) or sent (made from here against a linked circle's)"
     )
-    status: str = Field(description="gathering, being_heard, upheld, not_upheld or sent")
+    status: str = Field(
+        description="gathering, being_heard, upheld, not_upheld, sent (its outcome is read at "
+        "the circle appealed to) or withdrawn"
+    )
     hearing: str = Field(description="Who hears it now, or heard it last")
     final: bool = Field(description="Upheld, or answered at its last step")
     decision_id: str = Field(description="The decision appealed (on its circle's node)")
     title: str = Field(description="The decision's title")
     text: str = Field(description="The decision's text")
     grounds: str
-    appellants: list[AppellantOut] = Field(description="Against us or sent: who appeals")
+    appellants: list[AppellantOut] = Field(
+        description="Against us or sent: who appeals ('erased-<n>', without grounds, for an "
+        "appellant whose personal data was erased)"
+    )
     appellant_count: int
     origin: str | None = Field(
         description="Referred: the circle whose decision it is; sent: the circle appealed to"
@@ -87,9 +93,7 @@ def list_appeals(
     node: Node,
     by: Person,
     paging: Paging,
-    role: Annotated[
-        str | None, Query(description="Only appeals of this role (against_us, ...)")
-    ] = None,
+    role: Annotated[Role | None, Query(description="Only appeals of this role")] = None,
 ) -> Page[AppealOut]:
     appeals = [appeal_out(a) for a in node.appeals.appeals() if role in (None, a.role)]
     return page_of(appeals, paging)
@@ -192,4 +196,17 @@ class AppealElsewhereIn(BaseModel):
 )
 def appeal_elsewhere(node: Node, by: Person, body: AppealElsewhereIn) -> AppealOut:
     appeal_id = node.appeals.appeal_elsewhere(by, body.circle, body.decision_id, body.grounds)
+    return appeal_out(node.appeals.get_appeal(appeal_id))
+
+
+class AppealWithdrawIn(BaseModel):
+    reason: Say = Field(description="Why the appeal is withdrawn")
+
+
+@router.post(
+    "/appeals/{appeal_id}/withdraw",
+    summary="An appellant withdraws the appeal, at any stage before its final answer",
+)
+def withdraw_appeal(node: Node, by: Person, appeal_id: str, body: AppealWithdrawIn) -> AppealOut:
+    node.appeals.withdraw(by, appeal_id, body.reason)
     return appeal_out(node.appeals.get_appeal(appeal_id))

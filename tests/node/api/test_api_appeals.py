@@ -82,29 +82,33 @@ def test_three_people_appeal_and_the_circle_answers(circle: Circle) -> None:
     c.ok("ada", f"/appeals/{aid}/join", {"grounds": "And the rota is full"})
     heard = c.ok("ben", f"/appeals/{aid}/join", {})
     assert heard["status"] == "being_heard" and heard["hearing"] == "circle"
-    # Only the facilitator records the circle's answer, with its reason (and no proposal is
-    # drafted by a refused answer); upheld, it opens a proposal.
+    # The facilitator records the circle's answer, but not to an appeal of their own: Ben
+    # appeals, and so does Ada, the secretary; then a full participant who does not appeal
+    # (Cleo) records it, with its reason (and no proposal is drafted by a refused answer);
+    # upheld, it opens a proposal.
     answer = {"upheld": True, "reason": "Families come first", "revoke": True}
+    for appellant in ("ben", "ada"):
+        assert_problem(
+            c.post(appellant, f"/appeals/{aid}/circle-answer", answer),
+            403,
+            "not_permitted",
+            "An appellant does not record the circle's answer to their own appeal: when the "
+            "facilitator appeals, the secretary records it",
+        )
     assert_problem(
-        c.post("ada", f"/appeals/{aid}/circle-answer", answer),
-        403,
-        "not_permitted",
-        "Only the facilitator can record the circle's answer to an appeal",
-    )
-    assert_problem(
-        c.post("ben", f"/appeals/{aid}/circle-answer", {**answer, "reason": " "}),
+        c.post("cleo", f"/appeals/{aid}/circle-answer", {**answer, "reason": " "}),
         422,
         "invalid_request",
         "The circle's answer gives its reason",
     )
     assert c.get("ada", "/proposals").json()["total"] == formed
-    upheld = c.ok("ben", f"/appeals/{aid}/circle-answer", answer)
+    upheld = c.ok("cleo", f"/appeals/{aid}/circle-answer", answer)
     assert upheld["status"] == "upheld" and upheld["final"] is True
     assert upheld["answers"] == [
-        {"hearing": "circle", "upheld": True, "reason": "Families come first", "by": ids["ben"]}
+        {"hearing": "circle", "upheld": True, "reason": "Families come first", "by": ids["cleo"]}
     ]
     proposal = c.get("ada", f"/proposals/{upheld['proposal_id']}").json()
-    assert proposal["purpose"] == "revoke_decision" and proposal["proposer"] == ids["ben"]
+    assert proposal["purpose"] == "revoke_decision" and proposal["proposer"] == ids["cleo"]
     # And: it is listed, and found by its role.
     assert [a["id"] for a in c.get("gus", "/appeals").json()["items"]] == [aid]
     assert c.get("gus", "/appeals", params={"role": "referred_to_us"}).json()["items"] == []
@@ -120,7 +124,7 @@ def test_three_people_appeal_and_the_circle_answers(circle: Circle) -> None:
 def test_taking_an_appeal_further_needs_a_linked_care_and_counsel_group(circle: Circle) -> None:
     c = circle
     _, aid = _heard(c)
-    c.ok("ben", f"/appeals/{aid}/circle-answer", {"upheld": False, "reason": "Pairs work"})
+    c.ok("cleo", f"/appeals/{aid}/circle-answer", {"upheld": False, "reason": "Pairs work"})
     # Only the appellants take it further.
     assert_problem(
         c.post("cleo", f"/appeals/{aid}/take-further"),
@@ -212,8 +216,8 @@ def test_a_linked_circles_decision_is_appealed_from_here(circle: Circle) -> None
     body = {"circle": GARDEN, "decision_id": "d1", "grounds": "It shuts us out"}
     assert_problem(
         c.post("eli", "/appeals/elsewhere", body),
-        422,
-        "invalid_request",
+        409,
+        "wrong_stage",
         "Decisions of circles linked to this one can be appealed from here",
     )
     assert_problem(
@@ -221,4 +225,49 @@ def test_a_linked_circles_decision_is_appealed_from_here(circle: Circle) -> None
         403,
         "not_permitted",
         "Guests take part in rounds; full and learning participants appeal",
+    )
+
+
+def test_the_role_filter_names_a_role(circle: Circle) -> None:
+    # As the plans' kind filter: a role that is not one is refused, not an empty list.
+    assert_problem(
+        circle.get("gus", "/appeals", params={"role": "bogus"}),
+        400,
+        "malformed",
+        "query.role: Input should be 'against_us', 'referred_to_us' or 'sent'",
+    )
+
+
+def test_an_appellant_withdraws_an_appeal(circle: Circle) -> None:
+    c = circle
+    # Given: an appeal the circle did not uphold (Eli, Ada and Ben appeal; Cleo recorded it).
+    _, aid = _heard(c)
+    c.ok("cleo", f"/appeals/{aid}/circle-answer", {"upheld": False, "reason": "Pairs work"})
+    # Only an appellant withdraws it, with a reason.
+    assert_problem(
+        c.post("cleo", f"/appeals/{aid}/withdraw", {"reason": "Done"}),
+        403,
+        "not_permitted",
+        "Only an appellant withdraws an appeal",
+    )
+    assert_problem(
+        c.post("eli", f"/appeals/{aid}/withdraw", {"reason": " "}),
+        422,
+        "invalid_request",
+        "Say why the appeal is withdrawn",
+    )
+    # When: Eli withdraws it. Then: withdrawn, and it goes no further.
+    withdrawn = c.ok("eli", f"/appeals/{aid}/withdraw", {"reason": "We talked it over"})
+    assert withdrawn["status"] == "withdrawn" and withdrawn["final"] is False
+    assert_problem(
+        c.post("ada", f"/appeals/{aid}/withdraw", {"reason": "Again"}),
+        409,
+        "wrong_stage",
+        "This appeal was withdrawn",
+    )
+    assert_problem(
+        c.post("eli", f"/appeals/{aid}/take-further"),
+        409,
+        "wrong_stage",
+        "This appeal was withdrawn",
     )

@@ -526,7 +526,13 @@ API: dict[tuple[str, str], Rule] = {
     ("POST", "/api/appeals/elsewhere"): Rule(
         SPEAKERS,
         body=lambda w: {"circle": w.records["other"][0], "decision_id": "d", "grounds": "Unfair"},
-        why="full and learning participants (to a circle not linked to this one: 422)",
+        why="full and learning participants (to a circle not linked to this one: 409)",
+    ),
+    ("POST", "/api/appeals/{appeal_id}/withdraw"): Rule(
+        frozenset({"eli", "cleo", "ada"}),
+        appeal_heard,
+        {"reason": "Talked it over"},
+        "its appellants",
     ),
     ("POST", "/api/seats/{co_op}/{proposal}"): Rule(
         NOBODY, seat, {"consents": True}, "only a delegate or leader seat answers; none here"
