@@ -81,7 +81,8 @@ class Proposal(ConsentProcess):
         (federated consent): each answers by its own consent process. A long-term decision
         (domain/long_term.py) also asks the circle the rules name for it, whoever drafts it;
         `decision_kind` is the kind of the decision an amendment or renewal is about;
-        `this_circle` the circle's own reference (rules naming it mean it decides itself)."""
+        `this_circle` the circle's own reference (rules naming it mean it decides itself).
+        Dates are read in the circle's time zone."""
         participant = check_can_act(circle, by)
         if participant.level == Level.GUEST:
             raise NotPermitted("Guests take part in rounds; full and learning participants propose")
@@ -106,14 +107,15 @@ class Proposal(ConsentProcess):
                 )
         if purpose == Purpose.REQUEST_SUPPORT:
             choice(SupportKind, str(subject["kind"]), "kind of support")
-        check_plan_subject(purpose, subject, review_date, now.date())
+        today = local_date(circle.rules, now)
+        check_plan_subject(purpose, subject, review_date, today)
         check_deadline(mode, deadline, now)
-        if review_date is not None and review_date <= local_date(circle.rules, now):
+        if review_date is not None and review_date <= today:
             raise InvalidRequest("The review date must be in the future")
         long_term = long_term_circle(
             circle.rules,
             purpose,
-            now.date(),
+            today,
             review_date=review_date,
             topic=topic,
             subject=subject,

@@ -7,13 +7,14 @@ NOW is Monday 2 March 2026.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
 from domain.plan import Plan, PlanKind, plan_terms
 from domain.proposal import Proposal
+from domain.records import GoverningRules
 from domain.values import Purpose
 
 FOUNDED = date(2026, 1, 5)  # as tests/domain/conftest.py founds the circle
@@ -206,6 +207,26 @@ def test_a_revision_by_hat_must_fit(circle, today, unchanged):
         plan.revise_by_hat(circle, "dan", TREASURER, "Text", today, period_end=date(2026, 3, 1))
     with unchanged(plan), pytest.raises(InvalidRequest, match="needs its text"):
         plan.revise_by_hat(circle, "dan", TREASURER, "  ", today)
+
+
+def test_dates_are_read_in_the_circles_time_zone(found_circle):
+    # A circle in Los Angeles at 03:00 UTC on 2 March: still 1 March there.
+    circle = found_circle(rules=GoverningRules(time_zone="America/Los_Angeles"))
+    evening = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+    subject = {"kind": "plan", "period_start": "2026-02-01", "period_end": "2026-03-01"}
+
+    # A plan for a period ending on 1 March has not ended: it is accepted.
+    proposal = Proposal.draft(
+        circle,
+        "cleo",
+        "Plan",
+        "Text",
+        evening,
+        purpose=Purpose.ADOPT_PLAN,
+        subject=subject,
+        review_date=date(2026, 3, 15),
+    )
+    assert proposal.subject["period_end"] == "2026-03-01"
 
 
 # Its review.
