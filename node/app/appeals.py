@@ -15,6 +15,7 @@ from domain.errors import WrongStage
 from domain.proposal import Proposal
 from domain.relationships import Relationship
 from domain.values import CoopLink, Purpose
+from node.app.proposals import draft
 from node.app.records import CircleRecords
 from node.app.relations import Relations, seat_of
 from node.app.work import UnitOfWork
@@ -155,12 +156,13 @@ class Appeals:
     def _amendment(
         self, circle: Circle, by: str, appeal: Appeal, text: str, revoke: bool, uow: UnitOfWork
     ) -> Proposal:
-        return Proposal.draft(
+        return draft(
+            uow,
+            self._relations,
             circle,
             by,
             f"Appeal upheld: {appeal.title}",
             text,
-            uow.now,
             purpose=Purpose.REVOKE_DECISION if revoke else Purpose.AMEND_DECISION,
             subject={"decision_id": appeal.decision_id},
         )

@@ -9,9 +9,9 @@ from typing import Protocol
 from domain.consent import ConsentProcess
 from domain.decision import Decision
 from domain.errors import DomainError
-from domain.proposal import Proposal
 from domain.values import DecisionMethod, Mode, Purpose, Stage
 from node.app.plans import mark_plan_reviews_due
+from node.app.proposals import DraftRelations, draft
 from node.app.work import UnitOfWork, Work
 from node.store.retry import retry_on_conflict as command
 
@@ -25,9 +25,10 @@ class LateRounds(Protocol):
 class Decisions:
     """The circle's decisions once taken, and what comes due."""
 
-    def __init__(self, work: Work, rounds: LateRounds) -> None:
+    def __init__(self, work: Work, rounds: LateRounds, relations: DraftRelations) -> None:
         self._work = work
         self._rounds = rounds
+        self._relations = relations
 
     @command
     def take_everyday_decision(
@@ -63,15 +64,15 @@ class Decisions:
         with UnitOfWork(self._work) as uow:
             circle = self._work.get_circle()
             decision = uow.decision(decision_id)
-            proposal = Proposal.draft(
+            proposal = draft(
+                uow,
+                self._relations,
                 circle,
                 by,
                 f"Challenge: {decision.title}",
                 text,
-                uow.now,
                 purpose=Purpose.REVOKE_DECISION if revoke else Purpose.AMEND_DECISION,
                 subject={"decision_id": str(decision.id)},
-                decision_kind=decision.kind,
             )
             decision.challenge(circle, by, proposal)
             uow.file("proposal", proposal)

@@ -163,7 +163,7 @@ class CircleNode:
         outcomes = Outcomes(self.records, self.relations)
         self.proposals = Proposals(self.records, self.relations, outcomes)
         self.consent = ConsentRounds(self.records, outcomes)
-        self.decisions = Decisions(self.records, self.consent)
+        self.decisions = Decisions(self.records, self.consent, self.relations)
         self.meetings = Meetings(self.records)
         self.linked = LinkedCircles(self.records, self.relations)
         self.plans = Plans(self.records)

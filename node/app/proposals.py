@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from domain.circle import Circle
 from domain.errors import NotFound, WrongStage
 from domain.proposal import Proposal
+from domain.relationships import Relationship
 from domain.values import Mode, Purpose
 from node.app.outcomes import Outcomes, RelationOutcomes
 from node.app.plans import check_plan_draft
@@ -42,24 +43,14 @@ class Proposals:
         topic: str | None = None,
         ask_circles: list[str] | None = None,
     ) -> str:
-        work = self._work
-        with UnitOfWork(work) as uow:
-            circle = work.get_circle()
-            subject = dict(subject or {})
-            decision_kind = None
-            for key in ("decision_id", "supersedes"):
-                if subject.get(key):
-                    decision_kind = work.get_decision(str(subject[key])).kind
-            self._relations.check_relation_draft(purpose, subject)
-            check_plan_draft(work, purpose, subject, review_date)
-            for ref in ask_circles or []:
-                self._relations.relationship(ref)
-            proposal = Proposal.draft(
-                circle,
+        with UnitOfWork(self._work) as uow:
+            proposal = draft(
+                uow,
+                self._relations,
+                self._work.get_circle(),
                 by,
                 title,
                 text,
-                uow.now,
                 purpose=purpose,
                 subject=subject,
                 mode=mode,
@@ -67,24 +58,9 @@ class Proposals:
                 review_date=review_date,
                 topic=topic,
                 ask_circles=ask_circles,
-                decision_kind=decision_kind,
-                this_circle=self._relations.own_reference(),
             )
-            if proposal.long_term_circle is not None:
-                self._check_long_term_circle_known(proposal.long_term_circle)
             uow.file("proposal", proposal)
             return str(proposal.id)
-
-    def _check_long_term_circle_known(self, ref: str) -> None:
-        """A long-term decision asks the circle the rules name for it: this circle must know
-        it (a relationship, as every circle asked for its consent)."""
-        try:
-            self._relations.relationship(ref)
-        except NotFound:
-            raise WrongStage(
-                f"This is a long-term decision, which belongs to the circle {ref} (named by "
-                "the rules); this circle has no relationship with it to ask for its consent"
-            ) from None
 
     def _change_proposal(self, proposal_id: str, change: Callable[[Circle, Proposal], R]) -> R:
         with UnitOfWork(self._work) as uow:
@@ -125,3 +101,77 @@ class Proposals:
             outcome = proposal.record_vote(circle, by, in_favour, against, abstentions)
             uow.add(*self._outcomes.carry_out(circle, proposal, outcome))
             return outcome
+
+
+class DraftRelations(Protocol):
+    """What drafting asks of the circle's relations (node/app/relations.py)."""
+
+    def relationship(self, other: str) -> Relationship: ...
+
+    def own_reference(self) -> str | None: ...
+
+    def check_relation_draft(self, purpose: str, subject: dict[str, Any]) -> None: ...
+
+
+def draft(
+    uow: UnitOfWork,
+    relations: DraftRelations,
+    circle: Circle,
+    by: str,
+    title: str,
+    text: str,
+    *,
+    purpose: str = Purpose.ADOPT_POLICY,
+    subject: dict[str, Any] | None = None,
+    mode: str = Mode.MEETING,
+    deadline: datetime | None = None,
+    review_date: date | None = None,
+    topic: str | None = None,
+    ask_circles: list[str] | None = None,
+) -> Proposal:
+    """Draft a proposal in `uow` (not filed) with what the domain reads from the node: the
+    kind of the decision it amends, renews or revokes and this circle's own reference, and
+    check the circles it asks are known. Every proposal is drafted here: a member's, a
+    challenge of an everyday decision, and the amendment an upheld appeal opens, so each is
+    as long-term as the others."""
+    work = uow.work
+    subject = dict(subject or {})
+    decision_kind = None
+    for key in ("decision_id", "supersedes"):
+        if subject.get(key):
+            decision_kind = work.get_decision(str(subject[key])).kind
+    relations.check_relation_draft(purpose, subject)
+    check_plan_draft(work, purpose, subject, review_date)
+    for ref in ask_circles or []:
+        relations.relationship(ref)
+    proposal = Proposal.draft(
+        circle,
+        by,
+        title,
+        text,
+        uow.now,
+        purpose=purpose,
+        subject=subject,
+        mode=mode,
+        deadline=deadline,
+        review_date=review_date,
+        topic=topic,
+        ask_circles=ask_circles,
+        decision_kind=decision_kind,
+        this_circle=relations.own_reference(),
+    )
+    if proposal.long_term_circle is not None:
+        _check_long_term_circle_known(relations, proposal.long_term_circle)
+    return proposal
+
+
+def _check_long_term_circle_known(relations: DraftRelations, ref: str) -> None:
+    """A long-term decision asks the circle the rules name for it: this circle must know it
+    (a relationship, as every circle asked for its consent)."""
+    try:
+        relations.relationship(ref)
+    except NotFound:
+        raise WrongStage(
+            f"This is a long-term decision, which belongs to the circle {ref} (named by the "
+            "rules); this circle has no relationship with it to ask for its consent"
+        ) from None

@@ -12,6 +12,7 @@ import pytest
 from domain.values import Purpose
 from node.app.node import CircleNode
 from node.app.persistence import open_node
+from node.demo.scripted import select
 from node.settings import Settings
 from tests.conftest import Clock
 from tests.node.api.world import Circle, assert_problem
@@ -88,3 +89,63 @@ def test_a_long_term_circle_nobody_knows_is_refused(circle: Circle) -> None:
         "This is a long-term decision, which belongs to the circle cn1nobody (named by the "
         "rules); this circle has no relationship with it to ask for its consent",
     )
+
+
+# Every way of drafting reads the same: a member's proposal, a challenge, an upheld appeal.
+
+ORGANISER = "care-commons-organiser"
+
+
+def everyday_decision(c: Circle) -> str:
+    """Cleo's everyday decision about the rota, with the care commons organiser's hat."""
+    c.node.hats.define_hat(
+        c.ids["ada"], "Care commons organiser", "Keeps the rota", [], ["rota", "supplies"], 6
+    )
+    select(c.node, ORGANISER, c.ids["cleo"])
+    body = {"hat_id": ORGANISER, "area": "rota", "title": "Sunday pairs", "text": "Two a visit"}
+    return str(c.ok("cleo", "/decisions", body, 201)["id"])
+
+
+def upheld_appeal(c: Circle, decision: str) -> dict[str, object]:
+    """Eli, Ada and Ben appeal the decision; the circle upholds it: the amendment it opens.
+    The facilitator (Ben) and the secretary (Ada) both appeal, so Cleo, a full participant who
+    does not, records the circle's answer."""
+    appeal = c.ok("eli", "/appeals", {"decision_id": decision, "grounds": "Late"}, 201)
+    for who in ("ada", "ben"):
+        c.ok(who, f"/appeals/{appeal['id']}/join", {})
+    answer = {"upheld": True, "reason": "Families come first"}
+    upheld = c.ok("cleo", f"/appeals/{appeal['id']}/circle-answer", answer)
+    return dict(c.get("ada", f"/proposals/{upheld['proposal_id']}").json())
+
+
+def test_an_upheld_appeal_and_a_challenge_of_an_everyday_decision_stay_everyday(
+    circle: Circle, coop: CircleNode
+) -> None:
+    # Given: Cleo's everyday decision, in a circle whose rules name the co-op.
+    c = circle
+    decision = everyday_decision(c)
+
+    # When: Ada challenges it, and three people's appeal against it is upheld.
+    challenge = c.ok("ada", f"/decisions/{decision}/challenge", {"text": "One is enough"}, 201)
+    challenged = c.get("ada", f"/proposals/{challenge['proposal_id']}").json()
+    amendment = upheld_appeal(c, decision)
+
+    # Then: both proposals to amend a hat's decision are the circle's own; neither asks the co-op.
+    for proposal in (challenged, amendment):
+        assert proposal["purpose"] == "amend_decision"
+        assert proposal["long_term_circle"] is None and proposal["asked_circles"] == []
+
+
+def test_a_top_circle_naming_itself_does_not_ask_itself_for_an_upheld_appeal(
+    circle: Circle,
+) -> None:
+    # Given: the circle is the co-op's top circle, and its rules name itself.
+    c = circle
+    consent_to(c.node, Purpose.CHANGE_RULES, {"long_term_circle": c.node.feed.node_id})
+    decision = everyday_decision(c)
+
+    # When: an appeal against a decision of its own is upheld.
+    amendment = upheld_appeal(c, decision)
+
+    # Then: the amendment is the circle's own to decide (its round can close).
+    assert amendment["long_term_circle"] is None and amendment["asked_circles"] == []
