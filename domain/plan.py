@@ -3,7 +3,9 @@
 A budget or a plan is made, and revised, in one of two ways: by consent (a proposal to adopt
 or revise a plan, carried out when it is consented), or by the hat whose domain it is (a
 wearer of a hat whose domain covers "budget", for a budget, or "plans", for a plan), as
-everyday decisions are taken. Its review comes due on its review date, as a decision's does.
+everyday decisions are taken, for a period ending within six months when the rules name a
+long-term circle other than this one (a longer one is a long-term decision,
+domain/long_term.py). Its review comes due on its review date, as a decision's does.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.circle import Circle
 from domain.errors import InvalidRequest, NotPermitted, WrongStage
 from domain.inputs import choice, required_text
+from domain.long_term import check_hat_may_plan
 from domain.membership import check_open, check_wears
 from domain.records import Copied
 from domain.rules import ConsentDecision, check_consented
@@ -128,19 +131,21 @@ def _currency(value: Any) -> str:
 
 def check_plan_subject(
     purpose: str, subject: dict[str, Any], review_date: date | None, today: date
-) -> None:
-    """At drafting: a proposal to adopt a plan names its kind and a period that fits."""
-    if purpose == Purpose.ADOPT_PLAN:
-        kind = choice(PlanKind, str(subject.get("kind")), "kind of plan")
-        plan_terms(
-            kind,
-            subject.get("period_start"),
-            subject.get("period_end"),
-            review_date,
-            subject.get("amount"),
-            subject.get("currency"),
-            today,
-        )
+) -> PlanTerms | None:
+    """At drafting: a proposal to adopt a plan names its kind and a period that fits (its
+    terms; None for other proposals)."""
+    if purpose != Purpose.ADOPT_PLAN:
+        return None
+    kind = choice(PlanKind, str(subject.get("kind")), "kind of plan")
+    return plan_terms(
+        kind,
+        subject.get("period_start"),
+        subject.get("period_end"),
+        review_date,
+        subject.get("amount"),
+        subject.get("currency"),
+        today,
+    )
 
 
 class Plan(Copied, Aggregate):
@@ -189,12 +194,16 @@ class Plan(Copied, Aggregate):
         review_date: date | None = None,
         amount: str | None = None,
         currency: str | None = None,
+        this_circle: str | None = None,
     ) -> Plan:
-        """A plan made by the wearer of the hat whose domain it is."""
+        """A plan made by the wearer of the hat whose domain it is; `this_circle` is the
+        circle's own reference (rules naming it as the long-term circle mean it decides
+        long-lasting plans itself)."""
         check_open(circle)
         kind = choice(PlanKind, kind, "kind of plan")
         _check_hat(circle, by, hat_id, kind)
         terms = plan_terms(kind, period_start, period_end, review_date, amount, currency, today)
+        check_hat_may_plan(circle.rules, this_circle, kind, terms.period_end, today)
         return cls(
             circle_id=circle.id,
             kind=kind,
@@ -288,16 +297,20 @@ class Plan(Copied, Aggregate):
         hat_id: str,
         text: str,
         today: date,
+        *,
+        this_circle: str | None = None,
         **changes: Any,
     ) -> None:
         """The wearer of the hat whose domain it is revises the plan. `changes` may name
-        period_start, period_end, review_date, amount and currency."""
+        period_start, period_end, review_date, amount and currency; `this_circle` as for
+        `make`."""
         if circle.id != self.circle_id:
             raise InvalidRequest("That plan belongs to another circle")
         check_open(circle)
         _check_hat(circle, by, hat_id, self.kind)
         text = required_text(text, "A revised plan needs its text")
         terms = self.revised_terms(changes, changes.get("review_date"), today)
+        check_hat_may_plan(circle.rules, this_circle, self.kind, terms.period_end, today)
         self._revised(text, **vars(terms), by=by, hat_id=hat_id, proposal_id=None, today=today)
 
     def revised_terms(

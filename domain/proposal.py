@@ -76,13 +76,15 @@ class Proposal(ConsentProcess):
         ask_circles: list[str] | None = None,
         decision_kind: str | None = None,
         this_circle: str | None = None,
+        plan_period_end: date | None = None,
     ) -> Proposal:
         """Draft a proposal. `ask_circles` names linked circles whose consent it also needs
         (federated consent): each answers by its own consent process. A long-term decision
         (domain/long_term.py) also asks the circle the rules name for it, whoever drafts it;
         `decision_kind` is the kind of the decision an amendment or renewal is about;
-        `this_circle` the circle's own reference (rules naming it mean it decides itself).
-        Dates are read in the circle's time zone."""
+        `this_circle` the circle's own reference (rules naming it mean it decides itself);
+        `plan_period_end` the period's end a revision gives the plan it revises. Dates are
+        read in the circle's time zone."""
         participant = check_can_act(circle, by)
         if participant.level == Level.GUEST:
             raise NotPermitted("Guests take part in rounds; full and learning participants propose")
@@ -108,7 +110,7 @@ class Proposal(ConsentProcess):
         if purpose == Purpose.REQUEST_SUPPORT:
             choice(SupportKind, str(subject["kind"]), "kind of support")
         today = local_date(circle.rules, now)
-        check_plan_subject(purpose, subject, review_date, today)
+        terms = check_plan_subject(purpose, subject, review_date, today)
         check_deadline(mode, deadline, now)
         if review_date is not None and review_date <= today:
             raise InvalidRequest("The review date must be in the future")
@@ -120,6 +122,7 @@ class Proposal(ConsentProcess):
             topic=topic,
             subject=subject,
             decision_kind=decision_kind,
+            period_end=terms.period_end if terms is not None else plan_period_end,
             this_circle=this_circle,
         )
         asked = sorted(

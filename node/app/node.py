@@ -166,7 +166,7 @@ class CircleNode:
         self.decisions = Decisions(self.records, self.consent, self.relations)
         self.meetings = Meetings(self.records)
         self.linked = LinkedCircles(self.records, self.relations)
-        self.plans = Plans(self.records)
+        self.plans = Plans(self.records, self.relations)
         self.appeals = Appeals(self.records, self.relations)
         self._releasing = False
         self._publishing = _PublishingView(self.records, self.relations, self.hats)

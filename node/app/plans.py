@@ -4,7 +4,7 @@ when a proposal to adopt or revise one is consented, listed, and their reviews c
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from domain.circle import Circle
 from domain.plan import Plan
@@ -16,11 +16,18 @@ from node.store.retry import retry_on_conflict as command
 PLAN_PURPOSES = frozenset({Purpose.ADOPT_PLAN, Purpose.REVISE_PLAN})
 
 
+class OwnReference(Protocol):
+    """What plans ask of the circle's relations (node/app/relations.py)."""
+
+    def own_reference(self) -> str | None: ...
+
+
 class Plans:
     """Budgets and plans by a hat wearer, and the listings."""
 
-    def __init__(self, work: Work) -> None:
+    def __init__(self, work: Work, relations: OwnReference) -> None:
         self._work = work
+        self._relations = relations
 
     @command
     def make_plan(
@@ -51,6 +58,7 @@ class Plans:
                 review_date=review_date,
                 amount=amount,
                 currency=currency,
+                this_circle=self._relations.own_reference(),
             )
             uow.file("plan", plan)
             return str(plan.id)
@@ -61,7 +69,15 @@ class Plans:
         period_end, review_date, amount and currency."""
         with UnitOfWork(self._work) as uow:
             plan = uow.record(Plan, plan_id, "plan")
-            plan.revise_by_hat(uow.shared_circle(), by, hat_id, text, uow.today, **changes)
+            plan.revise_by_hat(
+                uow.shared_circle(),
+                by,
+                hat_id,
+                text,
+                uow.today,
+                this_circle=self._relations.own_reference(),
+                **changes,
+            )
 
     def get_plan(self, plan_id: str) -> Plan:
         plan: Plan = self._work.get_record(Plan, plan_id, "plan")
@@ -81,11 +97,13 @@ class Plans:
 
 def check_plan_draft(
     work: Work, purpose: str, subject: dict[str, Any], review_date: date | None
-) -> None:
-    """At drafting: a revision names a plan of this circle, and terms that fit it."""
-    if purpose == Purpose.REVISE_PLAN:
-        plan: Plan = work.get_record(Plan, str(subject["plan_id"]), "plan")
-        plan.revised_terms(subject, review_date, work.today())
+) -> date | None:
+    """At drafting: a revision names a plan of this circle, and terms that fit it; the end
+    of the period it would give the plan (None for other proposals)."""
+    if purpose != Purpose.REVISE_PLAN:
+        return None
+    plan: Plan = work.get_record(Plan, str(subject["plan_id"]), "plan")
+    return plan.revised_terms(subject, review_date, work.today()).period_end
 
 
 def carry_out_plan(work: Work, circle: Circle, proposal: Proposal, today: date) -> list[Any]:

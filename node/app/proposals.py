@@ -130,10 +130,10 @@ def draft(
     ask_circles: list[str] | None = None,
 ) -> Proposal:
     """Draft a proposal in `uow` (not filed) with what the domain reads from the node: the
-    kind of the decision it amends, renews or revokes and this circle's own reference, and
-    check the circles it asks are known. Every proposal is drafted here: a member's, a
-    challenge of an everyday decision, and the amendment an upheld appeal opens, so each is
-    as long-term as the others."""
+    kind of the decision it amends, renews or revokes, the period a plan's revision gives it,
+    and this circle's own reference, and check the circles it asks are known. Every proposal
+    is drafted here: a member's, a challenge of an everyday decision, and the amendment an
+    upheld appeal opens, so each is as long-term as the others."""
     work = uow.work
     subject = dict(subject or {})
     decision_kind = None
@@ -141,7 +141,7 @@ def draft(
         if subject.get(key):
             decision_kind = work.get_decision(str(subject[key])).kind
     relations.check_relation_draft(purpose, subject)
-    check_plan_draft(work, purpose, subject, review_date)
+    plan_period_end = check_plan_draft(work, purpose, subject, review_date)
     for ref in ask_circles or []:
         relations.relationship(ref)
     proposal = Proposal.draft(
@@ -159,6 +159,7 @@ def draft(
         ask_circles=ask_circles,
         decision_kind=decision_kind,
         this_circle=relations.own_reference(),
+        plan_period_end=plan_period_end,
     )
     if proposal.long_term_circle is not None:
         _check_long_term_circle_known(relations, proposal.long_term_circle)

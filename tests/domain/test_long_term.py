@@ -8,7 +8,7 @@ The co-op's circle is COOP (a reference, its node id); NOW is Monday 2 March 202
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -104,6 +104,18 @@ def test_changing_who_decides_long_term_decisions_is_itself_long_term(today):
         assert is_long_term(RULES, Purpose.CHANGE_RULES, today, subject=subject)
     # Its other rules are its own.
     assert not is_long_term(RULES, Purpose.CHANGE_RULES, today, subject={"quorum_percent": 60})
+
+
+def test_a_plan_by_consent_is_long_term_when_its_period_ends_six_months_or_more_ahead(today):
+    # A budget or plan governs its period: the period's end is how long it lasts.
+    for purpose in (Purpose.ADOPT_PLAN, Purpose.REVISE_PLAN):
+        assert is_long_term(RULES, purpose, today, period_end=SIX_MONTHS)
+        last_short_day = SIX_MONTHS - timedelta(days=1)
+        assert not is_long_term(RULES, purpose, today, period_end=last_short_day)
+        # A review date after a short period prolongs nothing.
+        assert not is_long_term(
+            RULES, purpose, today, period_end=last_short_day, review_date=date(2027, 3, 1)
+        )
 
 
 # Drafting asks the long-term circle.
@@ -260,3 +272,75 @@ def test_a_vote_carries_a_long_term_decision_the_long_term_circle_consented_to(
     proposal = to_consent_round(circle)
     proposal.record_circle_answer(circle, COOP, 1, True)
     assert proposal.record_vote(circle, "ada", 4, 0, 0) == Stage.CONSENTED
+
+
+# Budgets and plans.
+
+
+def test_a_years_budget_by_consent_asks_the_long_term_circle(member_circle, now):
+    # Cleo proposes the year's budget; Dan a budget for the spring quarter.
+    year = {"kind": "budget", "period_start": "2026-04-01", "period_end": "2027-03-31"}
+    quarter = {**year, "period_end": "2026-06-30"}
+    budget = Proposal.draft(
+        member_circle, "cleo", "Budget", "A year", now, purpose=Purpose.ADOPT_PLAN, subject=year
+    )
+    spring = Proposal.draft(
+        member_circle,
+        "dan",
+        "Spring",
+        "A quarter",
+        now,
+        purpose=Purpose.ADOPT_PLAN,
+        subject=quarter,
+    )
+
+    # The year's belongs to the co-op; the quarter's is the circle's own.
+    assert budget.long_term_circle == COOP and budget.asked_circles == [COOP]
+    assert spring.long_term_circle is None and spring.asked_circles == []
+
+
+def test_a_revision_by_consent_reads_the_period_it_gives_the_plan(member_circle, now):
+    # The node reads the period a revision gives the plan (node/app/proposals.py `draft`).
+    def revision(period_end):
+        return Proposal.draft(
+            member_circle,
+            "cleo",
+            "Longer",
+            "Run on",
+            now,
+            purpose=Purpose.REVISE_PLAN,
+            subject={"plan_id": "p1"},
+            plan_period_end=period_end,
+        )
+
+    assert revision(SIX_MONTHS).long_term_circle == COOP
+    assert revision(SIX_MONTHS - timedelta(days=1)).long_term_circle is None
+
+
+LOS_ANGELES = GoverningRules(
+    long_term_circle=COOP, long_term_topics=[], time_zone="America/Los_Angeles"
+)
+EVENING_OF_1_MARCH = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)  # 19:00 on 1 March there
+
+
+def test_drafting_reads_dates_in_the_circles_time_zone(found_circle):
+    # Given: a circle in Los Angeles, on the evening of 1 March (2 March in UTC).
+    circle = found_circle(rules=LOS_ANGELES)
+
+    def plan(period_end):
+        subject = {"kind": "plan", "period_start": "2026-03-01", "period_end": period_end}
+        return Proposal.draft(
+            circle,
+            "cleo",
+            "Plan",
+            "Text",
+            EVENING_OF_1_MARCH,
+            purpose=Purpose.ADOPT_PLAN,
+            subject=subject,
+            review_date=date(2026, 3, 15),
+        )
+
+    # Then: a plan for a period ending today there has not ended,
+    assert plan("2026-03-01").long_term_circle is None
+    # and six months are counted from 1 March: a plan to 1 September is long-term.
+    assert plan("2026-09-01").long_term_circle == COOP

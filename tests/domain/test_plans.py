@@ -7,7 +7,7 @@ NOW is Monday 2 March 2026.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -21,6 +21,8 @@ FOUNDED = date(2026, 1, 5)  # as tests/domain/conftest.py founds the circle
 ORGANISER = "care-commons-organiser"
 
 TREASURER = "treasurer"
+COOP = "node-coop"
+SIX_MONTHS = date(2026, 9, 2)  # six months after NOW
 QUARTER = {"period_start": "2026-04-01", "period_end": "2026-06-30"}
 
 
@@ -207,6 +209,53 @@ def test_a_revision_by_hat_must_fit(circle, today, unchanged):
         plan.revise_by_hat(circle, "dan", TREASURER, "Text", today, period_end=date(2026, 3, 1))
     with unchanged(plan), pytest.raises(InvalidRequest, match="needs its text"):
         plan.revise_by_hat(circle, "dan", TREASURER, "  ", today)
+
+
+def test_a_long_lasting_plan_by_hat_goes_to_the_circle_where_the_rules_name_another(
+    found_circle, today, unchanged
+):
+    # Given: Dan's treasurer hat, in a circle whose rules send long-term decisions to the co-op.
+    circle = found_circle(rules=GoverningRules(long_term_circle=COOP))
+    circle.define_hat("ada", "Treasurer", "Keeps the accounts", ["Budget"], ["budget"], 12)
+    circle.put_on_hat(TREASURER, "dan", FOUNDED, date(2026, 12, 31))
+
+    # When: Dan makes a budget that runs six months or more: refused, with what to do instead.
+    with pytest.raises(NotPermitted, match="bring a proposal to the circle"):
+        budget_by_dan(circle, today, period_end=SIX_MONTHS)
+
+    # A shorter one stays with the hat, but cannot be revised to run six months or more.
+    plan = budget_by_dan(circle, today, period_end=SIX_MONTHS - timedelta(days=1))
+    with unchanged(plan), pytest.raises(NotPermitted, match="long-term decision"):
+        plan.revise_by_hat(circle, "dan", TREASURER, "Longer", today, period_end=SIX_MONTHS)
+
+
+def test_a_circle_naming_itself_or_nobody_lets_the_hat_plan_for_a_year(found_circle, today):
+    for rules, this_circle in ((GoverningRules(long_term_circle=COOP), COOP), (None, None)):
+        circle = found_circle(rules=rules)
+        circle.define_hat("ada", "Treasurer", "Keeps the accounts", ["Budget"], ["budget"], 12)
+        circle.put_on_hat(TREASURER, "dan", FOUNDED, date(2026, 12, 31))
+        plan = Plan.make(
+            circle,
+            "dan",
+            TREASURER,
+            PlanKind.BUDGET,
+            "Budget",
+            "A year",
+            today,
+            period_start=date(2026, 4, 1),
+            period_end=date(2027, 3, 31),
+            this_circle=this_circle,
+        )
+        plan.revise_by_hat(
+            circle,
+            "dan",
+            TREASURER,
+            "Longer",
+            today,
+            this_circle=this_circle,
+            period_end=date(2027, 6, 30),
+        )
+        assert plan.period_end == date(2027, 6, 30)
 
 
 def test_dates_are_read_in_the_circles_time_zone(found_circle):

@@ -149,3 +149,84 @@ def test_a_top_circle_naming_itself_does_not_ask_itself_for_an_upheld_appeal(
 
     # Then: the amendment is the circle's own to decide (its round can close).
     assert amendment["long_term_circle"] is None and amendment["asked_circles"] == []
+
+
+# Budgets and plans: long-lasting ones are long-term decisions.
+
+YEAR = {"period_start": "2026-03-01", "period_end": "2027-02-28"}
+QUARTER = {"period_start": "2026-03-01", "period_end": "2026-05-31"}
+
+
+def treasurer(c: Circle) -> str:
+    """Ben wears the treasurer hat, whose domain is the budget."""
+    hat = c.node.hats.define_hat(c.ids["ada"], "Treasurer", "Keeps the accounts", [], ["budget"])
+    select(c.node, hat, c.ids["ben"])
+    return hat
+
+
+def test_a_budget_by_consent_for_six_months_or_more_asks_the_co_op(
+    circle: Circle, coop: CircleNode
+) -> None:
+    c, ref = circle, coop.feed.node_id
+    hat = treasurer(c)
+    spring = c.ok(
+        "ben",
+        "/plans",
+        {"hat_id": hat, "kind": "budget", "title": "Spring", "text": "Food", **QUARTER},
+        201,
+    )
+
+    def draft(purpose: str, subject: dict[str, object]) -> dict[str, object]:
+        body = {"title": "Budget", "text": "Food", "purpose": purpose, "subject": subject}
+        return dict(c.ok("cleo", "/proposals", body, 201))
+
+    # A year's budget adopted by consent belongs to the co-op; a quarter's is the circle's.
+    year = draft(Purpose.ADOPT_PLAN, {"kind": "budget", **YEAR})
+    assert year["long_term_circle"] == ref and year["asked_circles"] == [ref]
+    assert draft(Purpose.ADOPT_PLAN, {"kind": "budget", **QUARTER})["long_term_circle"] is None
+
+    # Revising the spring budget to run to September is long-term; keeping its period is not.
+    longer = draft(Purpose.REVISE_PLAN, {"plan_id": spring["id"], "period_end": "2026-09-01"})
+    assert longer["long_term_circle"] == ref
+    same = draft(Purpose.REVISE_PLAN, {"plan_id": spring["id"], "amount": "900", "currency": "GBP"})
+    assert same["long_term_circle"] is None
+
+
+def test_the_treasurer_makes_a_long_lasting_budget_only_through_the_circle(
+    circle: Circle, coop: CircleNode
+) -> None:
+    c, ref = circle, coop.feed.node_id
+    hat = treasurer(c)
+    body = {"hat_id": hat, "kind": "budget", "title": "Budget", "text": "Food"}
+    refusal = (
+        "A budget whose period ends six months or more from today is a long-term decision, "
+        f"which belongs to the circle {ref}: bring a proposal to the circle, which asks it"
+    )
+
+    # A year's budget by the hat alone is refused, with what to do instead.
+    assert_problem(c.post("ben", "/plans", {**body, **YEAR}), 403, "not_permitted", refusal)
+
+    # A quarter's stays with the hat; revising it to last into September is refused.
+    spring = c.ok("ben", "/plans", {**body, **QUARTER}, 201)
+    assert_problem(
+        c.post(
+            "ben",
+            f"/plans/{spring['id']}/revise",
+            {"hat_id": hat, "text": "Longer", "period_end": "2026-09-01"},
+        ),
+        403,
+        "not_permitted",
+        refusal,
+    )
+    assert c.get("ada", f"/plans/{spring['id']}").json()["period_end"] == "2026-05-31"
+
+
+def test_a_circle_naming_no_other_long_term_circle_lets_the_hat_plan_a_year(
+    circle: Circle,
+) -> None:
+    # The co-op's top circle names itself: its treasurer's year budget is the hat's.
+    c = circle
+    consent_to(c.node, Purpose.CHANGE_RULES, {"long_term_circle": c.node.feed.node_id})
+    hat = treasurer(c)
+    body = {"hat_id": hat, "kind": "budget", "title": "Budget", "text": "Food", **YEAR}
+    assert c.ok("ben", "/plans", body, 201)["period_end"] == YEAR["period_end"]
