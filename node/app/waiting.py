@@ -19,6 +19,7 @@ from enum import StrEnum
 from domain.appeal import Appeal, AppealStatus, Hearing, Role
 from domain.circle import Circle
 from domain.hats import FACILITATOR, LINK_HATS, SECRETARY
+from domain.membership import check_can_act
 from domain.records import HatTerm, Participant
 from domain.relationships import Relationship
 from domain.trials import sessions_agreed
@@ -93,6 +94,13 @@ def waiting_for(records: CircleRecords, person_id: str) -> list[WaitingItem]:
         return 1, date.max
 
     return sorted(items, key=when)
+
+
+def my_waiting(records: CircleRecords, by: str) -> list[WaitingItem]:
+    """What waits for `by`, asked by themselves: refused to anyone who does not act in the
+    circle (an applicant, someone who stepped back), with the domain's sentence."""
+    check_can_act(records.peek_circle(), by)
+    return waiting_for(records, by)
 
 
 def unanswered_rounds(records: CircleRecords, person_id: str) -> set[str]:

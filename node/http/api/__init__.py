@@ -22,6 +22,7 @@ from node.http.api.plans import router as plan_routes
 from node.http.api.processes import router as process_routes
 from node.http.api.proposals import router as proposal_routes
 from node.http.api.relations import router as relation_routes
+from node.http.api.waiting import router as waiting_routes
 
 ROUTERS = (
     circle_routes,
@@ -36,6 +37,7 @@ ROUTERS = (
     linked_circle_routes,
     appeal_routes,
     logbook_routes,
+    waiting_routes,
 )
 
 

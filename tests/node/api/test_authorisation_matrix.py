@@ -309,6 +309,7 @@ API: dict[tuple[str, str], Rule] = {
     ("GET", "/api/logbook"): read(),
     ("GET", "/api/member-aims"): read(),
     ("GET", "/api/people/{person_id}/aims"): read(target("cleo")),
+    ("GET", "/api/me/waiting"): read(),
     # What linked circles sent: anyone signed in here reads it (minutes are open to all).
     ("GET", "/api/linked-circles"): read(),
     ("GET", "/api/linked-circles/{circle}"): read(member_circle),
