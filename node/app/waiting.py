@@ -106,11 +106,13 @@ def my_waiting(records: CircleRecords, by: str) -> list[WaitingItem]:
 def unanswered_rounds(records: CircleRecords, person_id: str) -> set[str]:
     """The ids of the proposals and selections whose open round waits for `person_id`'s
     answer (the lists mark them)."""
-    return {
-        item.record_id
-        for item in waiting_for(records, person_id)
-        if item.what == Waiting.CONSENT_ROUND
-    }
+    if not records.is_founded:
+        return set()
+    circle = records.peek_circle()
+    participant = circle.participants.get(person_id)
+    if participant is None or participant.status not in ACTING:
+        return set()
+    return {item.record_id for item in _rounds(records, circle, participant)}
 
 
 def _acts_for(circle: Circle, person_id: str, hat_id: str) -> bool:

@@ -183,7 +183,7 @@ def test_everything_shown_is_escaped_and_forms_are_refused_readably(served: Serv
         data={"csrf": fresh.csrf("/sign-in"), "token": token, "next": "//evil.example/"},
         follow_redirects=False,
     )
-    assert sent.headers["location"] == "/circle"
+    assert sent.headers["location"] == "/home"  # the member's home, not another site
 
 
 def test_an_error_in_a_page_is_a_page_without_a_traceback(

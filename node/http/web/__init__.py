@@ -6,6 +6,7 @@
   store; the cookie holds a random id only (HttpOnly, SameSite=Lax, Path=/, Secure over https).
 - `visits`: who is visiting, the CSRF check of every POST (a per-session token in a hidden
   field; 403 page without it), and the readable pages for refusals and errors.
+- `home_page`: /home, what waits for the signed-in member (where signing in leads).
 - `circle_pages`: /circle, /decisions, /hats, /meetings.
 - `proposal_pages`: /proposals, /proposals/new, /proposals/{id} and the consent process's steps.
 - `network_pages` and `network_map`: the overview at / (anyone), /network (peers,
@@ -25,9 +26,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from node.http.web import account, circle_pages, network_pages, proposal_pages
+from node.http.web import account, circle_pages, home_page, network_pages, proposal_pages
 
-PAGES = (account, circle_pages, proposal_pages, network_pages)
+PAGES = (account, home_page, circle_pages, proposal_pages, network_pages)
 
 
 def include_pages(app: FastAPI) -> None:

@@ -26,11 +26,11 @@ def safe_next(target: str) -> str:
     """Where to go after signing in: a path on this site only."""
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return "/circle"
+    return "/home"
 
 
 @router.get("/sign-in", include_in_schema=False)
-def sign_in_form(found: Anyone, next: str = "/circle") -> Response:
+def sign_in_form(found: Anyone, next: str = "/home") -> Response:
     if found.person is not None:
         return found.redirect(safe_next(next))
     fresh = found.session is None
@@ -48,7 +48,7 @@ def sign_in(posted: Posted) -> Response:
     request = found.request
     client = request.client.host if request.client else "unknown"
     limiter = web_state(request.app).sign_in_limiter
-    target = safe_next(form.get("next", "/circle"))
+    target = safe_next(form.get("next", "/home"))
     if not limiter.allow(client):
         wait = limiter.retry_after(client)
         log.warning("sign-in attempts from %s are over the limit", client)

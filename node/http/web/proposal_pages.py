@@ -19,6 +19,7 @@ from domain.errors import DomainError, NotFound
 from domain.proposal import Proposal
 from domain.values import ACTING, DecisionMethod, Integration, Mode, Purpose, Stage
 from node.app.node import CircleNode
+from node.app.waiting import unanswered_rounds
 from node.http.api.errors import domain_problem
 from node.http.web.circle_pages import facilitates
 from node.http.web.forms import Form
@@ -58,6 +59,8 @@ INTEGRATIONS = (
 def proposals_page(found: Member) -> Response:
     node = found.node
     names = Names(node)
+    assert found.person is not None
+    unanswered = unanswered_rounds(node.records, found.person)
     rows = [
         {
             "id": str(p.id),
@@ -69,6 +72,7 @@ def proposals_page(found: Member) -> Response:
             "mode": p.mode,
             "deadline": p.deadline and node.records.local(p.deadline),
             "round": p.round_number,
+            "unanswered": str(p.id) in unanswered,
         }
         for p in node.records.list_proposals()
     ]

@@ -24,6 +24,7 @@ TEMPLATES = Environment(
 
 # The pages every member page links to, in the order of the nav.
 NAV = (
+    ("/home", "Home"),
     ("/circle", "Circle"),
     ("/proposals", "Proposals"),
     ("/decisions", "Decisions"),

@@ -559,6 +559,7 @@ FEDERATION = {
 # form's CSRF token, every other page for members only.
 WEB_OPEN = {("GET", "/sign-in"), ("POST", "/sign-in"), ("POST", "/sign-out")}
 WEB_PAGES = {
+    ("GET", "/home"): nothing,
     ("GET", "/circle"): nothing,
     ("GET", "/decisions"): nothing,
     ("GET", "/hats"): nothing,
