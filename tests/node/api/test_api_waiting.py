@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 
 from domain.values import Mode, Purpose
+from node.app.persistence import open_node
+from node.app.waiting import unanswered_rounds, waiting_for
 from node.demo.scripted import consent_to, select
+from node.settings import Settings
 from tests.conftest import Clock
 from tests.node.api.world import Circle, assert_problem, member_pair
 from tests.node.circles import sync
@@ -192,13 +195,47 @@ def test_a_trial_waits_for_the_secretary_until_its_person_is_admitted(circle: Ci
 
 def test_someone_who_stepped_back_is_told_they_do_not_act(circle: Circle) -> None:
     c = circle
+    pid = c.node.proposals.draft_proposal(c.ids["ada"], "Rota", "A rota")
+    c.node.proposals.present(c.ids["ada"], pid)
+    c.node.proposals.open_reactions(c.ids["ben"], pid)
+    c.node.consent.open_consent_round(c.ids["ben"], pid)
+    assert kinds(c)["cleo"] == [("consent_round", pid)]
     c.ok("cleo", f"/people/{c.ids['cleo']}/step-back", {})
+    # Nothing waits for her while she has stepped back (the notices read the same list)...
+    assert waiting_for(c.node.records, c.ids["cleo"]) == []
+    assert unanswered_rounds(c.node.records, c.ids["cleo"]) == set()
+    # ...and she is told why when she asks.
     assert_problem(
         c.get("cleo", "/me/waiting"),
         403,
         "not_permitted",
         "This person has stepped back; they can act again once they return",
     )
+
+
+def test_without_a_secretary_what_waits_for_it_waits_for_every_full_participant(
+    tmp_path: Path, clock: Clock
+) -> None:
+    # A forming circle: Ada founded it, Ben is full, Eli learning; no hat is worn yet.
+    node = open_node(Settings(data_dir=tmp_path / "forming"), clock)
+    try:
+        ada = node.circle.found_circle(
+            name="Garden", aim="Grow food", domain="The garden", founder_name="Ada"
+        )
+        ben = node.people.add_founding_member(ada, "Ben", "full")
+        eli = node.people.add_founding_member(ada, "Eli", "learning")
+        dora = node.people.apply_to_join("Dora")
+        node.people.start_trial(ben, dora, 1)
+
+        def trials(person: str) -> list[str]:
+            return [
+                i.record_id for i in waiting_for(node.records, person) if i.what == "trial_session"
+            ]
+
+        assert trials(ada) == [dora] and trials(ben) == [dora]
+        assert trials(eli) == [] and trials(dora) == []
+    finally:
+        node.close()
 
 
 @pytest.fixture
