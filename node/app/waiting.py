@@ -60,6 +60,13 @@ class WaitingItem:
     deadline: datetime | None = None
     due_on: date | None = None
 
+    @property
+    def key(self) -> str:
+        """What tells this item from the others waiting for the same person, and from the same
+        item listed again later (a notice sent for it need not be sent twice): a new round of a
+        process, or a new request of a linked circle, is a new item."""
+        return f"{self.what}:{self.record}:{self.record_id}:{self.title}:{self.why}"
+
 
 def waiting_for(records: CircleRecords, person_id: str) -> list[WaitingItem]:
     """Everything waiting for `person_id`, soonest first (those without a date last); nothing

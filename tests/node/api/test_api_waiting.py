@@ -67,6 +67,10 @@ def test_a_round_waits_for_each_full_participant_until_they_answer(circle: Circl
         "gus": [],
     }
 
+    # Its key tells it apart from the same proposal's later rounds (a notice is sent once).
+    (listed,) = waiting_for(c.node.records, c.ids["cleo"])
+    assert listed.key == f"consent_round:proposal:{pid}:Paid travel time:{item['why']}"
+
     # When Cleo consents and Ada objects, it waits for Ben alone.
     c.ok("cleo", f"/processes/{pid}/consents", {}, 201)
     c.ok("ada", f"/processes/{pid}/objections", {"argument": "No budget yet"}, 201)
