@@ -51,7 +51,7 @@ from domain.inputs import required_text
 from domain.membership import check_can_act, check_facilitator, check_open
 from domain.records import AppealAnswer, Copied
 from domain.rules import ConsentDecision
-from domain.values import Peering
+from domain.values import CoopLink, Peering
 
 # The rules' names, as the node and the tests read them from here too.
 __all__ = [
@@ -320,7 +320,7 @@ class Appeal(Copied, Aggregate):
             )
         if to is None:
             raise WrongStage("This circle is part of no broader circle to take the appeal to")
-        if not may_hear(hearing, *links.get(to, (Peering.NONE, "none"))):
+        if not may_hear(hearing, *links.get(to, (Peering.NONE, CoopLink.NONE))):
             raise WrongStage(
                 f"{HEARD_BY[hearing].capitalize()} ({to}) is not "
                 + (
