@@ -7,9 +7,9 @@
   taken back from its peers before it signs again;
 - `records` (node/app/records.py): the circle's records, loaded and listed;
 - the areas of use cases, each a small class taking what it needs: `circle`, `people`,
-  `aims`, `tokens`, `hats`, `proposals`, `consent`, `decisions`, `meetings`, `erasure`,
-  `relations`, `support`, `linked` (what linked circles sent: node/app/linked_circles.py),
-  `plans`, `appeals`.
+  `aims`, `tokens`, `calendars` (personal calendar links: node/app/calendars.py), `hats`,
+  `proposals`, `consent`, `decisions`, `meetings`, `erasure`, `relations`, `support`,
+  `linked` (what linked circles sent: node/app/linked_circles.py), `plans`, `appeals`.
   A use case is reached as `node.<area>.<method>`, e.g. `node.people.admit(...)`.
 
 `save` is the unit of work every command ends with: the changed aggregates, an idempotency
@@ -49,6 +49,8 @@ from federation.verify import decode_entry, decode_signed_entry
 from federation.wire import JOIN_REQUEST, NODE_MOVED, SignedEntry
 from node.app import idempotency, inbound, publishing
 from node.app.appeals import Appeals
+from node.app.calendar_secrets import CalendarSecrets
+from node.app.calendars import Calendars
 from node.app.circle import CircleCommands
 from node.app.consent import ConsentRounds
 from node.app.credentials import Credentials
@@ -105,6 +107,7 @@ SNAPSHOT_INTERVALS: dict[type[Aggregate], int] = {
     Relationship: 50,
     SupportRequest: 50,
     Credentials: 50,
+    CalendarSecrets: 50,
     BackStops: 50,
     LinkedRecords: 100,
     LinkedMinutes: 50,
@@ -158,6 +161,7 @@ class CircleNode:
         self.people = People(self.records)
         self.aims = MemberAimsBook(self.records)
         self.tokens = Tokens(self.records)
+        self.calendars = Calendars(self.records)
         self.erasure = Erasure(self.records, self.store, self.feed, self.peering)
         self.hats = Hats(self.records)
         outcomes = Outcomes(self.records, self.relations)

@@ -1,5 +1,7 @@
 """Personal tokens with which members sign in: issued by the secretary (or the operator's CLI),
-shown once, revoked by their holder or the secretary."""
+shown once, revoked by their holder or the secretary. Revoking someone's last token revokes
+their calendar link with it (node/app/calendars.py): access to the circle's records ends
+together."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from eventsourcing.application import AggregateNotFoundError
 from domain.errors import NotFound, NotPermitted
 from domain.membership import check_records_keeper
 from domain.values import GONE
+from node.app.calendars import calendar_secrets
 from node.app.credentials import CREDENTIALS_ID, Credentials
 from node.app.work import UnitOfWork, Work
 from node.store.retry import retry_on_conflict as command
@@ -53,6 +56,12 @@ class Tokens:
             with UnitOfWork(self._work) as uow:
                 uow.add(credentials)
                 credentials.revoke(token_id)
+                person = str(record["person"])
+                if not credentials.held_by(person):
+                    secrets = calendar_secrets(self._work)
+                    if secrets.made_for(person) is not None:
+                        uow.add(secrets)
+                        secrets.revoke(person)
 
     def person_for_token(self, token: str) -> str | None:
         """Who signs in with this token: someone of the circle who has not left; else None."""

@@ -181,6 +181,7 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
     public = urlsplit(options.public_url)
     app.state.authority = authority(public.netloc, public.scheme)
     app.state.public_scheme = public.scheme
+    app.state.public_url = options.public_url.rstrip("/")  # node/http/public_urls.py
     app.state.join_limiter = RateLimiter()
     # Wrong personal tokens on the member API, per client: as many as sign-ins may try (10 at
     # once, then one every 6 seconds).

@@ -46,6 +46,7 @@ from domain.register import Index, Register
 from domain.relationships import Relationship
 from domain.selection import HatSelection
 from domain.support import SupportRequest
+from node.app.calendar_secrets import CalendarSecrets
 from node.app.credentials import Credentials
 from node.app.held_messages import HeldMessages
 from node.app.idempotency import CarriedOut
@@ -164,6 +165,7 @@ NOT_TOLD: set[type[Aggregate]] = {
     Index,
     CarriedOut,
     Credentials,
+    CalendarSecrets,
     HeldMessages,
     RemotePerson,
     PeerView,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from node.http.api.appeals import router as appeal_routes
+from node.http.api.calendar import router as calendar_routes
 from node.http.api.circle import router as circle_routes
 from node.http.api.decisions import router as decision_routes
 from node.http.api.hats import router as hat_routes
@@ -27,6 +28,7 @@ from node.http.api.waiting import router as waiting_routes
 ROUTERS = (
     circle_routes,
     member_aims_routes,
+    calendar_routes,
     hat_routes,
     proposal_routes,
     process_routes,

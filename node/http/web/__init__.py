@@ -1,6 +1,9 @@
 """Web pages for members: server-rendered (Jinja2), usable without JavaScript.
 
-- `account`: sign in with a personal token (rate-limited per client address), sign out.
+- `account`: sign in with a personal token (rate-limited per client address), sign out; my
+  account page, with my calendar link.
+- `calendar_feed`: a person's calendar (iCalendar) at its secret address; `decisions_feed`:
+  the circle's public decisions as an Atom feed, for anyone.
 - `sessions`: server-side sessions, kept in the node's store (a table beside the events, keyed
   by the SHA-256 of the session's id): they survive a restart and hold on every worker on one
   store; the cookie holds a random id only (HttpOnly, SameSite=Lax, Path=/, Secure over https).
@@ -26,9 +29,18 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from node.http.web import account, circle_pages, home_page, network_pages, proposal_pages
+from node.http.web import (
+    account,
+    calendar_feed,
+    circle_pages,
+    decisions_feed,
+    home_page,
+    network_pages,
+    proposal_pages,
+)
 
 PAGES = (account, home_page, circle_pages, proposal_pages, network_pages)
+FEEDS = (calendar_feed, decisions_feed)
 
 
 def include_pages(app: FastAPI) -> None:
@@ -37,3 +49,5 @@ def include_pages(app: FastAPI) -> None:
     for pages in PAGES:
         app.include_router(pages.router, tags=["pages"])
     app.include_router(network_pages.overview_router, tags=["pages"])
+    for feeds in FEEDS:
+        app.include_router(feeds.router, tags=["feeds"])

@@ -1,4 +1,4 @@
-"""Signing in with a personal token, and signing out.
+"""Signing in with a personal token, and signing out; my account page (my calendar link).
 
 The token is posted in the sign-in form's body (never in a URL, never logged), looked up with
 `CircleNode.person_for_token`, and exchanged for a session (node.http.web.sessions). Attempts are
@@ -13,7 +13,17 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from node.app.credentials import token_hash
-from node.http.web.visits import Anyone, PageRoute, Posted, set_session_cookie, web_state
+from node.http.public_urls import calendar_url
+from node.http.web.visits import (
+    Anyone,
+    Member,
+    MemberPost,
+    PageRoute,
+    Posted,
+    Visit,
+    set_session_cookie,
+    web_state,
+)
 
 log = logging.getLogger("circle_node.web")
 
@@ -84,3 +94,34 @@ def sign_out(posted: Posted) -> Response:
     response = found.redirect("/sign-in")
     set_session_cookie(response, found.request, session)
     return response
+
+
+# My account: my calendar link (node/app/calendars.py), made and shown once, or revoked.
+
+
+def _account_page(found: Visit, calendar_url: str = "") -> Response:
+    assert found.person is not None
+    made = found.node.calendars.link_made(found.person)
+    return found.page(
+        "account.html",
+        calendar_made=found.node.records.local(made) if made is not None else None,
+        calendar_url=calendar_url,
+    )
+
+
+@router.get("/account", include_in_schema=False)
+def account_page(found: Member) -> Response:
+    return _account_page(found)
+
+
+@router.post("/account/calendar", include_in_schema=False)
+def make_calendar_link(posted: MemberPost) -> Response:
+    """Made (or replaced) and shown on the page this once: only its hash is kept."""
+    secret = posted.visit.node.calendars.make_link(posted.person)
+    return _account_page(posted.visit, calendar_url(posted.visit.request, secret))
+
+
+@router.post("/account/calendar/revoke", include_in_schema=False)
+def revoke_calendar_link(posted: MemberPost) -> Response:
+    posted.visit.node.calendars.revoke_link(posted.person)
+    return posted.visit.redirect("/account", "Your calendar link is revoked.")

@@ -23,6 +23,7 @@ PROBLEMS = ("400", "401", "403", "404", "409", "422", "503")
 CREATIONS = {
     ("post", "/api/people"),
     ("post", "/api/tokens"),
+    ("post", "/api/me/calendar"),
     ("post", "/api/hats"),
     ("post", "/api/selections"),
     ("post", "/api/selections/{selection_id}/nominations"),

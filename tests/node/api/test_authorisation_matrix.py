@@ -265,6 +265,12 @@ def nothing(w: Everyone) -> dict[str, str]:
     return {}
 
 
+def calendar_links_made(w: Everyone) -> dict[str, str]:
+    for who in MEMBERS:
+        w.node.calendars.make_link(w.ids[who])
+    return {}
+
+
 @dataclass(frozen=True)
 class Rule:
     """Who may (members outside `allowed` get 403), where, and with what body."""
@@ -341,6 +347,10 @@ API: dict[tuple[str, str], Rule] = {
         {"aims": ["Cook on Sundays"], "development_goals": ["Learn to facilitate"]},
         "their own, kept by them",
     ),
+    # My calendar link: each person's own, made, read and revoked by them alone.
+    ("GET", "/api/me/calendar"): Rule(ALL, why="one's own"),
+    ("POST", "/api/me/calendar"): Rule(ALL, why="one's own"),
+    ("DELETE", "/api/me/calendar"): Rule(ALL, calendar_links_made, why="one's own"),
     ("POST", "/api/tokens"): Rule(SECRETARY, body=lambda w: {"person_id": w.ids["gus"]}),
     ("DELETE", "/api/tokens/{token_id}"): Rule(
         frozenset({"gus", "ada"}), token_of_gus, None, "its holder, or the secretary"
@@ -547,7 +557,10 @@ PUBLIC = {
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/docs/assets/{name}"),
+    ("GET", "/decisions.atom"),
 }
+# Read with a secret in the address alone (a calendar application sends nothing else).
+SECRET_ADDRESSES = {("GET", "/calendar/{secret}.ics")}
 FEDERATION = {
     ("GET", "/federation/node"),
     ("GET", "/federation/feed"),
@@ -564,6 +577,7 @@ WEB_PAGES = {
     ("GET", "/decisions"): nothing,
     ("GET", "/hats"): nothing,
     ("GET", "/meetings"): nothing,
+    ("GET", "/account"): nothing,
     ("GET", "/network"): nothing,
     ("GET", "/map"): nothing,
     ("GET", "/proposals"): nothing,
@@ -574,6 +588,8 @@ WEB_PAGES = {
 WEB_ACTIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/meetings"): ("POST", "/api/meetings"),
     ("POST", "/proposals"): ("POST", "/api/proposals"),
+    ("POST", "/account/calendar"): ("POST", "/api/me/calendar"),
+    ("POST", "/account/calendar/revoke"): ("DELETE", "/api/me/calendar"),
 }
 WEB_STEPS = {
     "present": "/api/proposals/{proposal_id}/present",
@@ -621,6 +637,7 @@ def app_routes() -> set[tuple[str, str]]:
 def test_every_route_of_the_app_is_in_the_matrix() -> None:
     routes = app_routes()
     tabled = set(API) | PUBLIC | FEDERATION | WEB_OPEN | set(WEB_PAGES) | set(WEB_ACTIONS)
+    tabled |= SECRET_ADDRESSES
     tabled.add(("POST", "/proposals/{proposal_id}/{step}"))
     assert routes - tabled == set(), "routes the matrix does not check"
     assert tabled - routes == set(), "the matrix names routes the app does not serve"
@@ -820,6 +837,27 @@ def test_public_routes_answer_everyone() -> None:
             assert response.status_code == 200, (method, path, who, response.status_code)
 
 
+
+def test_a_secret_address_answers_its_secret_alone() -> None:
+    """A calendar feed answers whoever holds its secret address, and nobody else, whatever
+    they sign with: a personal token, a node's key."""
+    world = everyone()
+    client = app_for(world)
+    secret = world.node.calendars.make_link(world.ids["cleo"])
+    (route,) = SECRET_ADDRESSES
+    method, template = route
+    wrong = secret[:-2] + ("aa" if not secret.endswith("aa") else "bb")
+    for who in (*OUTSIDERS, *MEMBERS):
+        for candidate, expected in ((wrong, 404), ("cn_" + secret[4:], 404), (secret, 200)):
+            path = template.replace("{secret}", candidate)
+            if who in MEMBERS:
+                headers = world.bearer(who)
+            else:
+                headers = outsider_headers(world, who, method, f"http://testserver{path}", None)
+            response = client.request(method, path, headers=headers)
+            assert response.status_code == expected, (who, candidate[:6], response.status_code)
+
+
 # The web pages: members sign in with their token into a session; forms carry its CSRF token.
 
 
@@ -911,8 +949,8 @@ FORM_FIELDS: dict[str, dict[str, str]] = {
 def test_web_form_cells(method: str, path: str, step: str | None) -> None:
     """A form of the web pages, posted by each member with their session's CSRF token: the
     same who-may as the member API's route that does the same."""
-    api_path = WEB_STEPS[step] if step else WEB_ACTIONS[(method, path)][1]
-    rule = API[("POST", api_path)]
+    api_method, api_path = ("POST", WEB_STEPS[step]) if step else WEB_ACTIONS[(method, path)]
+    rule = API[(api_method, api_path)]
     world = everyone()
     params = rule.setup(world)
     target_path = fill_path(path, {**params, "step": step or ""})
@@ -968,8 +1006,8 @@ def _form_for(world: Everyone, path: str, step: str | None) -> tuple[str, dict[s
         return path, {"token": world.tokens["ben"], "next": "/circle"}, "anyone"
     if path == "/sign-out":
         return path, {}, "ben"
-    api_path = WEB_STEPS[step] if step else WEB_ACTIONS[("POST", path)][1]
-    rule = API[("POST", api_path)]
+    api_method, api_path = ("POST", WEB_STEPS[step]) if step else WEB_ACTIONS[("POST", path)]
+    rule = API[(api_method, api_path)]
     params = rule.setup(world)
     who = sorted(rule.allowed)[0]
     return fill_path(path, {**params, "step": step or ""}), FORM_FIELDS.get(api_path, {}), who
