@@ -55,6 +55,7 @@ BODY_LIMITS: tuple[BodyLimit, ...] = (
     BodyLimit("/sign-out", MAX_FORM_BYTES, Refusal.PAGE),
     BodyLimit("/proposals", MAX_FORM_BYTES, Refusal.PAGE),
     BodyLimit("/meetings", MAX_FORM_BYTES, Refusal.PAGE),
+    BodyLimit("/account", MAX_FORM_BYTES, Refusal.PAGE),
 )
 # Any other path (no route there takes a body): no more than the largest any route takes.
 OTHERWISE = BodyLimit("/", MAX_PUSH_BYTES, Refusal.PROBLEM)

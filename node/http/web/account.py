@@ -99,13 +99,13 @@ def sign_out(posted: Posted) -> Response:
 # My account: my calendar link (node/app/calendars.py), made and shown once, or revoked.
 
 
-def _account_page(found: Visit, calendar_url: str = "") -> Response:
+def _account_page(found: Visit, new_calendar_url: str = "") -> Response:
     assert found.person is not None
     made = found.node.calendars.link_made(found.person)
     return found.page(
         "account.html",
         calendar_made=found.node.records.local(made) if made is not None else None,
-        calendar_url=calendar_url,
+        calendar_url=new_calendar_url,
     )
 
 
