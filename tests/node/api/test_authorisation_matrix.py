@@ -837,7 +837,6 @@ def test_public_routes_answer_everyone() -> None:
             assert response.status_code == 200, (method, path, who, response.status_code)
 
 
-
 def test_a_secret_address_answers_its_secret_alone() -> None:
     """A calendar feed answers whoever holds its secret address, and nobody else, whatever
     they sign with: a personal token, a node's key."""
