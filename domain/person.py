@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import re
+
 from eventsourcing.domain import Aggregate, event
 
-from domain.inputs import required_text
+from domain.errors import InvalidRequest, NotPermitted
+from domain.inputs import choice, required_text
 from domain.records import Copied
+from domain.values import Notices
+
+# An address as mail servers take it: something, one @, a domain with a dot; no spaces.
+_ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 
 
 class PersonalDetails(Copied, Aggregate):
-    """A person's name and contact. The record refers to people only by this aggregate's id."""
+    """A person's name and contact. The record refers to people only by this aggregate's id.
+
+    Their email address, and how they want to hear from the node there, are theirs alone to
+    set, and are erased with the rest (a person registered before addresses has none)."""
+
+    email: str = ""
+    notices: str = Notices.EACH
 
     @classmethod
-    def register(cls, name: str, contact: str = "") -> PersonalDetails:
-        return cls(name=required_text(name, "A person needs a name"), contact=contact.strip())
+    def register(cls, name: str, contact: str = "", email: str = "") -> PersonalDetails:
+        """`email`: the address an applicant gave in their application (mail about it, and
+        their sign-in link once admitted, goes there); from then on theirs to change."""
+        person = cls(name=required_text(name, "A person needs a name"), contact=contact.strip())
+        if email.strip():
+            person.choose_mail(str(person.id), email, Notices.EACH)
+        return person
 
     @event("Registered")
     def __init__(self, name: str, contact: str) -> None:
@@ -37,3 +55,20 @@ class PersonalDetails(Copied, Aggregate):
     def _updated(self, name: str, contact: str) -> None:
         self.name = name
         self.contact = contact
+
+    def choose_mail(self, by: str, email: str, notices: str) -> None:
+        """Give, change or remove (empty) the address mail goes to, and how often."""
+        self.check_is(by, "choose where and how often the circle mails you")
+        address = email.strip()
+        if address and (len(address) > 254 or not _ADDRESS.fullmatch(address)):
+            raise InvalidRequest(f"{address!r} is not an email address")
+        self._mail_chosen(address, choice(Notices, notices, "way to hear from the circle"))
+
+    @event("MailChosen")
+    def _mail_chosen(self, email: str, notices: str) -> None:
+        self.email = email
+        self.notices = notices
+
+    def check_is(self, by: str, doing: str) -> None:
+        if by != str(self.id):
+            raise NotPermitted(f"Only the person themselves can {doing}")

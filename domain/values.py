@@ -200,3 +200,11 @@ class MeetingStage(StrEnum):
     AGENDA_CONSENTED = "agenda_consented"
     MINUTES_RECORDED = "minutes_recorded"
     CLOSED = "closed"
+
+
+class Notices(StrEnum):
+    """How someone who gave an email address hears that something needs them."""
+
+    EACH = "each"  # each notice as it comes
+    DIGEST = "digest"  # one mail a day with what came
+    NONE = "none"

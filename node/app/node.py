@@ -7,8 +7,8 @@
   taken back from its peers before it signs again;
 - `records` (node/app/records.py): the circle's records, loaded and listed;
 - the areas of use cases, each a small class taking what it needs: `circle`, `people`,
-  `aims`, `tokens`, `calendars` (personal calendar links: node/app/calendars.py), `hats`,
-  `proposals`, `consent`, `decisions`, `meetings`, `erasure`, `relations`, `support`,
+  `aims`, `mail` (where and how often someone is mailed), `tokens`, `calendars` (personal
+  calendar links: node/app/calendars.py), `hats`, `proposals`, `consent`, `decisions`, `meetings`, `erasure`, `relations`, `support`,
   `linked` (what linked circles sent: node/app/linked_circles.py), `plans`, `appeals`.
   A use case is reached as `node.<area>.<method>`, e.g. `node.people.admit(...)`.
 
@@ -60,6 +60,7 @@ from node.app.hats import Hats
 from node.app.held_messages import HELD_MESSAGES_ID, HeldMessages
 from node.app.linked_circles import LinkedCircles
 from node.app.linked_view import LinkedMinutes, LinkedRecords
+from node.app.mail_choices import MailChoices
 from node.app.meetings import Meetings
 from node.app.member_aims import MemberAimsBook
 from node.app.outcomes import Outcomes
@@ -160,6 +161,7 @@ class CircleNode:
         self.circle = CircleCommands(self.records)
         self.people = People(self.records)
         self.aims = MemberAimsBook(self.records)
+        self.mail = MailChoices(self.records)
         self.tokens = Tokens(self.records)
         self.calendars = Calendars(self.records)
         self.erasure = Erasure(self.records, self.store, self.feed, self.peering)

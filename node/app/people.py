@@ -33,9 +33,11 @@ class People:
             return str(person.id)
 
     @command
-    def apply_to_join(self, name: str, level: str = Level.FULL, contact: str = "") -> str:
+    def apply_to_join(
+        self, name: str, level: str = Level.FULL, contact: str = "", email: str = ""
+    ) -> str:
         with UnitOfWork(self._work) as uow:
-            person = PersonalDetails.register(name, contact)
+            person = PersonalDetails.register(name, contact, email)
             uow.add(person)
             uow.circle().receive_application(str(person.id), level, uow.today)
             uow.add(*self._work.filed("person", person.id))

@@ -16,6 +16,7 @@ from node.http.api.decisions import router as decision_routes
 from node.http.api.hats import router as hat_routes
 from node.http.api.linked_circles import router as linked_circle_routes
 from node.http.api.logbook import router as logbook_routes
+from node.http.api.mail import router as mail_routes
 from node.http.api.meetings import router as meeting_routes
 from node.http.api.member_aims import router as member_aims_routes
 from node.http.api.once import once
@@ -29,6 +30,7 @@ ROUTERS = (
     circle_routes,
     member_aims_routes,
     calendar_routes,
+    mail_routes,
     hat_routes,
     proposal_routes,
     process_routes,

@@ -200,6 +200,12 @@ class Application(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     contact: str = Field("", max_length=500)
     level: str = Field("full", description="full, learning or guest")
+    email: str = Field(
+        "",
+        max_length=254,
+        description="The address the applicant gave: their sign-in link goes there once "
+        "admitted (kept with their personal details; theirs to change afterwards)",
+    )
 
 
 class NewPerson(BaseModel):
@@ -213,7 +219,9 @@ class NewPerson(BaseModel):
 )
 def apply(node: Node, by: Person, body: Application) -> NewPerson:
     check_records_keeper(node.records.peek_circle(), by, "record an application")
-    return NewPerson(person_id=node.people.apply_to_join(body.name, body.level, body.contact))
+    return NewPerson(
+        person_id=node.people.apply_to_join(body.name, body.level, body.contact, body.email)
+    )
 
 
 class Level(BaseModel):

@@ -1,4 +1,5 @@
-"""Signing in with a personal token, and signing out; my account page (my calendar link).
+"""Signing in with a personal token, and signing out; my account page (my calendar link,
+and where and how often the circle mails me: shown to me alone).
 
 The token is posted in the sign-in form's body (never in a URL, never logged), looked up with
 `CircleNode.person_for_token`, and exchanged for a session (node.http.web.sessions). Attempts are
@@ -12,8 +13,10 @@ import logging
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from domain.errors import DomainError
 from node.app.credentials import token_hash
 from node.http.public_urls import calendar_url
+from node.http.api.errors import domain_problem
 from node.http.web.visits import (
     Anyone,
     Member,
@@ -96,16 +99,28 @@ def sign_out(posted: Posted) -> Response:
     return response
 
 
-# My account: my calendar link (node/app/calendars.py), made and shown once, or revoked.
+# My account: my calendar link (node/app/calendars.py), made and shown once, or revoked; and
+# where and how often the circle mails me (node/app/mail_choices.py).
 
 
-def _account_page(found: Visit, new_calendar_url: str = "") -> Response:
+def _account_page(
+    found: Visit,
+    new_calendar_url: str = "",
+    status: int = 200,
+    refusal: str = "",
+    entered: dict[str, str] | None = None,
+) -> Response:
     assert found.person is not None
     made = found.node.calendars.link_made(found.person)
+    choice = found.node.mail.choice_of(found.person, found.person)
+    shown = entered or {"email": choice.email, "notices": choice.notices}
     return found.page(
         "account.html",
+        status,
         calendar_made=found.node.records.local(made) if made is not None else None,
         calendar_url=new_calendar_url,
+        entered=shown,
+        refusal=refusal,
     )
 
 
@@ -114,14 +129,26 @@ def account_page(found: Member) -> Response:
     return _account_page(found)
 
 
-@router.post("/account/calendar", include_in_schema=False)
-def make_calendar_link(posted: MemberPost) -> Response:
-    """Made (or replaced) and shown on the page this once: only its hash is kept."""
-    secret = posted.visit.node.calendars.make_link(posted.person)
-    return _account_page(posted.visit, calendar_url(posted.visit.request, secret))
+# My account: my calendar link (node/app/calendars.py), made and shown once, or revoked; and
+# where and how often the circle mails me (node/app/mail_choices.py).
 
 
-@router.post("/account/calendar/revoke", include_in_schema=False)
-def revoke_calendar_link(posted: MemberPost) -> Response:
-    posted.visit.node.calendars.revoke_link(posted.person)
-    return posted.visit.redirect("/account", "Your calendar link is revoked.")
+def _account_page(
+    found: Visit,
+    new_calendar_url: str = "",
+    status: int = 200,
+    refusal: str = "",
+    entered: dict[str, str] | None = None,
+) -> Response:
+    assert found.person is not None
+    made = found.node.calendars.link_made(found.person)
+    choice = found.node.mail.choice_of(found.person, found.person)
+    shown = entered or {"email": choice.email, "notices": choice.notices}
+    return found.page(
+        "account.html",
+        status,
+        calendar_made=found.node.records.local(made) if made is not None else None,
+        calendar_url=new_calendar_url,
+        entered=shown,
+        refusal=refusal,
+    )

@@ -351,6 +351,15 @@ API: dict[tuple[str, str], Rule] = {
     ("GET", "/api/me/calendar"): Rule(ALL, why="one's own"),
     ("POST", "/api/me/calendar"): Rule(ALL, why="one's own"),
     ("DELETE", "/api/me/calendar"): Rule(ALL, calendar_links_made, why="one's own"),
+    ("GET", "/api/people/{person_id}/mail"): Rule(
+        frozenset({"gus"}), target("gus"), why="their own address, shown to nobody else"
+    ),
+    ("PUT", "/api/people/{person_id}/mail"): Rule(
+        frozenset({"gus"}),
+        target("gus"),
+        {"email": "gus@example.org", "notices": "digest"},
+        "their own, set by them alone",
+    ),
     ("POST", "/api/tokens"): Rule(SECRETARY, body=lambda w: {"person_id": w.ids["gus"]}),
     ("DELETE", "/api/tokens/{token_id}"): Rule(
         frozenset({"gus", "ada"}), token_of_gus, None, "its holder, or the secretary"
@@ -584,6 +593,8 @@ WEB_PAGES = {
     ("GET", "/proposals/new"): nothing,
     ("GET", "/proposals/{proposal_id}"): proposal_drafted,
 }
+# Forms about oneself alone (one's own mail settings): every member posts their own.
+WEB_OWN = {("POST", "/account/mail")}
 # Web forms that act: the same rules as the member API's routes that do the same.
 WEB_ACTIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/meetings"): ("POST", "/api/meetings"),
@@ -638,6 +649,7 @@ def test_every_route_of_the_app_is_in_the_matrix() -> None:
     routes = app_routes()
     tabled = set(API) | PUBLIC | FEDERATION | WEB_OPEN | set(WEB_PAGES) | set(WEB_ACTIONS)
     tabled |= SECRET_ADDRESSES
+    tabled |= WEB_OWN
     tabled.add(("POST", "/proposals/{proposal_id}/{step}"))
     assert routes - tabled == set(), "routes the matrix does not check"
     assert tabled - routes == set(), "the matrix names routes the app does not serve"
@@ -994,7 +1006,7 @@ WEB_POSTS = web_posts()
 
 def test_the_web_posts_are_the_ones_checked() -> None:
     assert {path for path, _ in WEB_POSTS} == {
-        path for method, path in (*WEB_OPEN, *WEB_ACTIONS) if method == "POST"
+        path for method, path in (*WEB_OPEN, *WEB_OWN, *WEB_ACTIONS) if method == "POST"
     } | {"/proposals/{proposal_id}/{step}"}
     assert len(WEB_POSTS) >= 17
 
@@ -1005,6 +1017,8 @@ def _form_for(world: Everyone, path: str, step: str | None) -> tuple[str, dict[s
         return path, {"token": world.tokens["ben"], "next": "/circle"}, "anyone"
     if path == "/sign-out":
         return path, {}, "ben"
+    if path == "/account/mail":
+        return path, {"email": "ben@example.org", "notices": "each"}, "ben"
     api_method, api_path = ("POST", WEB_STEPS[step]) if step else WEB_ACTIONS[("POST", path)]
     rule = API[(api_method, api_path)]
     params = rule.setup(world)
