@@ -20,6 +20,7 @@ KINDS = (
     "support",
     "plan",
     "appeal",
+    "letter",  # mail to send (node/app/mail_queue.py), not a record of the circle
 )
 
 # A node keeps one circle, so its register sits at a well-known id from which the node

@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, TypeAdapter, ValidationError, field_validator
+from pydantic import Field, SecretStr, TypeAdapter, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     - `encrypt`: encrypt stored events at rest with AES-GCM (CIRCLE_NODE_ENCRYPT=1 or
       `encrypt = true`); the key is kept in `store.key` (mode 0600) beside the node key. Chosen
       when the node is made: a store is not turned from plain to encrypted or back.
+    - `smtp_host`, `smtp_port`, `smtp_user`, `smtp_password`, `smtp_from`, `smtp_tls`: the
+      mail server the node sends its notices through (docs/operating.md, "Mail"). Without a
+      host and a from address nothing is sent: mail stays queued in the store until they are
+      set. `smtp_tls`: `starttls` (the default, port 587), `tls` (port 465) or `none` (a
+      server on the same host). The password is a secret: never shown or logged.
     """
 
     model_config = SettingsConfigDict(
@@ -68,6 +73,12 @@ class Settings(BaseSettings):
     data_dir: Path = Field(DEFAULT_DATA_DIR, validation_alias=PREFIX + "DATA")
     database_url: str | None = None
     encrypt: bool = False
+    smtp_host: str | None = None
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
 
     @field_validator("database_url")
     @classmethod
@@ -120,7 +131,16 @@ class Settings(BaseSettings):
 
 
 # The settings a config file may hold (the data folder is where the file is).
-FILE_KEYS = ("database_url", "encrypt")
+FILE_KEYS = (
+    "database_url",
+    "encrypt",
+    "smtp_host",
+    "smtp_port",
+    "smtp_user",
+    "smtp_password",
+    "smtp_from",
+    "smtp_tls",
+)
 
 
 def _read_config(model: type[BaseSettings], path: Path) -> dict[str, Any]:
@@ -146,7 +166,12 @@ def _read_config(model: type[BaseSettings], path: Path) -> dict[str, Any]:
 
 
 def _described(key: str) -> str:
-    return {"encrypt": "true or false (no quotes)", "database_url": "a quoted URL"}[key]
+    return {
+        "encrypt": "true or false (no quotes)",
+        "database_url": "a quoted URL",
+        "smtp_port": "a port number (no quotes)",
+        "smtp_tls": '"starttls", "tls" or "none"',
+    }.get(key, "quoted text")
 
 
 def _refuse_unknown_variables() -> None:

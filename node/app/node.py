@@ -7,9 +7,11 @@
   taken back from its peers before it signs again;
 - `records` (node/app/records.py): the circle's records, loaded and listed;
 - the areas of use cases, each a small class taking what it needs: `circle`, `people`,
-  `aims`, `mail` (where and how often someone is mailed), `tokens`, `calendars` (personal
-  calendar links: node/app/calendars.py), `hats`, `proposals`, `consent`, `decisions`, `meetings`, `erasure`, `relations`, `support`,
-  `linked` (what linked circles sent: node/app/linked_circles.py), `plans`, `appeals`.
+  `aims`, `mail` (where and how often someone is mailed), `links` and `mail_queue` (mail to
+  send, node/app/mail_queue.py), `tokens`, `calendars` (personal calendar links:
+  node/app/calendars.py), `hats`, `proposals`, `consent`, `decisions`, `meetings`, `erasure`,
+  `relations`, `support`, `linked` (what linked circles sent: node/app/linked_circles.py),
+  `plans`, `appeals`.
   A use case is reached as `node.<area>.<method>`, e.g. `node.people.admit(...)`.
 
 `save` is the unit of work every command ends with: the changed aggregates, an idempotency
@@ -21,9 +23,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
@@ -47,7 +50,7 @@ from federation.feed import WontSign, feed_id_from_node_id
 from federation.keys import NodeKeys
 from federation.verify import decode_entry, decode_signed_entry
 from federation.wire import JOIN_REQUEST, NODE_MOVED, SignedEntry
-from node.app import idempotency, inbound, publishing
+from node.app import idempotency, inbound, notices, publishing
 from node.app.appeals import Appeals
 from node.app.calendar_secrets import CalendarSecrets
 from node.app.calendars import Calendars
@@ -61,6 +64,8 @@ from node.app.held_messages import HELD_MESSAGES_ID, HeldMessages
 from node.app.linked_circles import LinkedCircles
 from node.app.linked_view import LinkedMinutes, LinkedRecords
 from node.app.mail_choices import MailChoices
+from node.app.mail_links import Links, MailLinks
+from node.app.mail_queue import Letter, MailQueue
 from node.app.meetings import Meetings
 from node.app.member_aims import MemberAimsBook
 from node.app.outcomes import Outcomes
@@ -114,6 +119,8 @@ SNAPSHOT_INTERVALS: dict[type[Aggregate], int] = {
     LinkedMinutes: 50,
     Plan: 50,
     Appeal: 50,
+    Letter: 20,
+    MailLinks: 50,
 }
 # Indexes are filed by their `Filed` events alone (no load): snapshotted all the same.
 EVENT_SNAPSHOT_INTERVALS: dict[type, int] = {Index.Filed: 100}
@@ -162,6 +169,9 @@ class CircleNode:
         self.people = People(self.records)
         self.aims = MemberAimsBook(self.records)
         self.mail = MailChoices(self.records)
+        self.links = Links(self.records)
+        # Each process is a worker of its own, in the claims on letters to send.
+        self.mail_queue = MailQueue(self.records, self.links, worker=uuid4().hex)
         self.tokens = Tokens(self.records)
         self.calendars = Calendars(self.records)
         self.erasure = Erasure(self.records, self.store, self.feed, self.peering)
@@ -176,6 +186,7 @@ class CircleNode:
         self.appeals = Appeals(self.records, self.relations)
         self._releasing = False
         self._publishing = _PublishingView(self.records, self.relations, self.hats)
+        self._noticing = _NoticingView(self.records)
         self._receiving = _ReceivingView(
             self.records,
             self.feed,
@@ -224,7 +235,9 @@ class CircleNode:
         return recordings
 
     def _save_with_entries(self, objs: Sequence[Any], kwargs: dict[str, Any]) -> Any:
-        """Save, appending to the own feed the entries the changes cause, in the same save."""
+        """Save, appending to the own feed the entries the changes cause, in the same save,
+        and the mail they call for (node/app/notices.py)."""
+        objs = (*objs, *self._letters([obj for obj in objs if isinstance(obj, Aggregate)]))
         if self.feed.is_federated:
             aggregates = [obj for obj in objs if isinstance(obj, Aggregate)]
             outgoing = publishing.outgoing(self._publishing, aggregates)
@@ -240,6 +253,15 @@ class CircleNode:
                 self.reports.observer.appended(len(outgoing))
                 return recordings
         return self.store.save(*objs, **kwargs)
+
+    def _letters(self, aggregates: Sequence[Aggregate]) -> list[Any]:
+        """The letters the changes call for, filed in the index of letters."""
+        if not self.records.is_founded:
+            return []
+        letters = notices.letters_for(self._noticing, aggregates)
+        if not letters:
+            return []
+        return [*letters, *self.records.filed("letter", *(letter.id for letter in letters))]
 
     def _save_taken(self, *objs: Any, **kwargs: Any) -> Any:
         """The save of a run taken from a peer: as `save`, but an own entry the run causes that
@@ -353,6 +375,28 @@ class _PublishingView:
 
     def exchanging_with(self) -> list[tuple[str, str]]:
         return self._relations.exchanging_with()
+
+
+class _NoticingView:
+    """What notices read of the node (node/app/notices.py, `Noticing`)."""
+
+    def __init__(self, records: CircleRecords) -> None:
+        self._records = records
+        self.details = notices.details_or_none(
+            lambda person_id: self._records.get_record(PersonalDetails, person_id, "person")
+        )
+
+    def get_circle(self) -> Circle:
+        return self._records.peek_circle()
+
+    def now(self) -> datetime:
+        return self._records.now()
+
+    def next_digest(self) -> datetime:
+        """The next daily digest: at DIGEST_HOUR in the circle's time zone."""
+        local = self._records.local(self._records.now())
+        at = local.replace(hour=notices.DIGEST_HOUR, minute=0, second=0, microsecond=0)
+        return at if at > local else at + timedelta(days=1)
 
 
 class _ReceivingView:

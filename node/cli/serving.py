@@ -10,11 +10,15 @@ import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from node.cli.opening import DataOption, fail, opened
+
+if TYPE_CHECKING:
+    from node.network.mail_sender import SmtpServer
+    from node.settings import Settings
 
 
 def demo(
@@ -97,6 +101,8 @@ def serve(
             public_url=url or f"http://{host}:{port}",
             pull_interval=pull_interval,
             threads=threads,
+            smtp=smtp_server(settings),
+            mail_from=settings.smtp_from or "",
         )
         server_app = create_app(node, KeyStore(settings.data_dir, node.feed.keys), options)
         typer.echo(f"Serving node {node.feed.node_id} at {options.public_url}")
@@ -160,3 +166,20 @@ def out_of_the_collectors_way() -> None:
     waits on them (bench/RESULTS.md, "member circle": a policy adopted at 1,000 decisions)."""
     gc.collect()  # garbage now is not kept for ever
     gc.freeze()
+
+
+def smtp_server(settings: Settings) -> SmtpServer | None:
+    """The SMTP server of the settings (node/settings.py), or None without a host and a from
+    address: then mail stays queued in the store."""
+    from node.network.mail_sender import SmtpServer
+
+    if not (settings.smtp_host and settings.smtp_from):
+        return None
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    return SmtpServer(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_user,
+        password,
+        settings.smtp_tls,
+    )

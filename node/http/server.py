@@ -39,6 +39,7 @@ from node.http.web.error_pages import problem_page, wants_page
 from node.network.background import BackgroundWork, Stopped
 from node.network.delivery import Federator
 from node.network.identity import KeyStore
+from node.network.mail_sender import MailSender, SmtpServer
 from node.network.observing import Observer
 from node.network.own_feed import FeedBehind
 
@@ -62,6 +63,11 @@ class ServerOptions:
     due_interval: float = 3600.0
     # Seconds the server waits, as it stops, for delivery's and the calendar's store work.
     stop_timeout: float = 30.0
+    # The SMTP server mail goes through, and who it comes from (node/settings.py); without
+    # them mail stays queued in the store, unsent. Seconds between looks at the queue.
+    smtp: SmtpServer | None = None
+    mail_from: str = ""
+    mail_interval: float = 10.0
 
 
 class _WakingObserver(Observer):
@@ -142,8 +148,15 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
                 loop.call_soon_threadsafe(federator.wakeup.set)
 
             node.observer = _WakingObserver(metrics, wake)
+            node.mail_queue.public_url = options.public_url
+            node.mail_queue.from_address = options.mail_from
+            mail = MailSender(
+                node.mail_queue, options.smtp, poll_interval=options.mail_interval, work=work
+            )
+            app.state.mail_sender = mail
             tasks = [
                 asyncio.create_task(federator.run()),
+                asyncio.create_task(mail.run()),
                 asyncio.create_task(_due_dates_forever(node, options.due_interval, work)),
             ]
             try:

@@ -52,6 +52,8 @@ from node.app.held_messages import HeldMessages
 from node.app.idempotency import CarriedOut
 from node.app.linked_view import LinkedMinutes, LinkedRecords
 from node.app.logbook import DESCRIBE, describer
+from node.app.mail_links import MailLinks
+from node.app.mail_queue import Letter
 from node.app.peer_view import PeerView, RemotePerson
 from node.app.published_records import PROFILE_EVENTS, SUMMARY_EVENTS
 from node.app.publishing import TELL, teller
@@ -174,6 +176,9 @@ NOT_TOLD: set[type[Aggregate]] = {
     Peer,
     PeerIndex,
     Delivery,
+    # Mail to send, and the secrets behind its links (node/app/mail_queue.py, mail_links.py).
+    Letter,
+    MailLinks,
 }
 # The few events of the transport's bookkeeping that members must hear of (the logbook tells
 # them, the rest of their aggregate's events it leaves out).

@@ -1,7 +1,7 @@
 """Web pages for members: server-rendered (Jinja2), usable without JavaScript.
 
 - `account`: sign in with a personal token (rate-limited per client address), sign out; my
-  account page, with my calendar link.
+  account page, with my calendar link and where and how often the circle mails me.
 - `calendar_feed`: a person's calendar (iCalendar) at its secret address; `decisions_feed`:
   the circle's public decisions as an Atom feed, for anyone.
 - `sessions`: server-side sessions, kept in the node's store (a table beside the events, keyed
@@ -14,6 +14,8 @@
 - `proposal_pages`: /proposals, /proposals/new, /proposals/{id} and the consent process's steps.
 - `network_pages` and `network_map`: the overview at / (anyone), /network (peers,
   relationships, support) and /map (SVG).
+- `mail_pages`: where the links in mails lead: a one-time sign-in link's form, and
+  unsubscribing (one click, RFC 8058, without signing in).
 - `rendering`: the one Jinja2 environment, over templates/, and the pages' security headers;
   its `when` filter shows a moment in the circle's time zone.
 - `markdown`: members' long texts as sanitised HTML (`{{ text | markdown }}` in a
@@ -35,11 +37,12 @@ from node.http.web import (
     circle_pages,
     decisions_feed,
     home_page,
+    mail_pages,
     network_pages,
     proposal_pages,
 )
 
-PAGES = (account, home_page, circle_pages, proposal_pages, network_pages)
+PAGES = (account, home_page, circle_pages, proposal_pages, network_pages, mail_pages)
 FEEDS = (calendar_feed, decisions_feed)
 
 
@@ -51,3 +54,5 @@ def include_pages(app: FastAPI) -> None:
     app.include_router(network_pages.overview_router, tags=["pages"])
     for feeds in FEEDS:
         app.include_router(feeds.router, tags=["feeds"])
+    # Unsubscribing is posted by mail clients, without a session (node.http.web.mail_pages).
+    app.include_router(mail_pages.unsubscribe_router, tags=["pages"])

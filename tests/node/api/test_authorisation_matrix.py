@@ -579,7 +579,20 @@ FEDERATION = {
 }
 # The members' web pages (hidden from the spec): sign-in and sign-out for anyone with the
 # form's CSRF token, every other page for members only.
-WEB_OPEN = {("GET", "/sign-in"), ("POST", "/sign-in"), ("POST", "/sign-out")}
+WEB_OPEN = {
+    ("GET", "/sign-in"),
+    ("POST", "/sign-in"),
+    ("POST", "/sign-out"),
+    # A one-time sign-in link from an admission mail: its form, and its use (test_mail.py).
+    ("GET", "/sign-in/link/{token}"),
+    ("POST", "/sign-in/link/{token}"),
+}
+# Unsubscribing by the signed link in a mail: without a session, as mail clients post it
+# (RFC 8058), so without a CSRF token (tests/node/test_mail.py).
+WEB_BY_MAIL = {
+    ("GET", "/unsubscribe/{person_id}/{signature}"),
+    ("POST", "/unsubscribe/{person_id}/{signature}"),
+}
 WEB_PAGES = {
     ("GET", "/home"): nothing,
     ("GET", "/circle"): nothing,
@@ -650,6 +663,7 @@ def test_every_route_of_the_app_is_in_the_matrix() -> None:
     tabled = set(API) | PUBLIC | FEDERATION | WEB_OPEN | set(WEB_PAGES) | set(WEB_ACTIONS)
     tabled |= SECRET_ADDRESSES
     tabled |= WEB_OWN
+    tabled |= WEB_BY_MAIL
     tabled.add(("POST", "/proposals/{proposal_id}/{step}"))
     assert routes - tabled == set(), "routes the matrix does not check"
     assert tabled - routes == set(), "the matrix names routes the app does not serve"
@@ -1017,6 +1031,11 @@ def _form_for(world: Everyone, path: str, step: str | None) -> tuple[str, dict[s
         return path, {"token": world.tokens["ben"], "next": "/circle"}, "anyone"
     if path == "/sign-out":
         return path, {}, "ben"
+    if path == "/sign-in/link/{token}":  # a link as an admission mail carries (Gus's)
+        links = world.node.links.links()
+        token = links.issue(world.ids["gus"], world.node.records.now())
+        world.node.save(links)
+        return f"/sign-in/link/{token}", {}, "anyone"
     if path == "/account/mail":
         return path, {"email": "ben@example.org", "notices": "each"}, "ben"
     api_method, api_path = ("POST", WEB_STEPS[step]) if step else WEB_ACTIONS[("POST", path)]

@@ -1,0 +1,396 @@
+"""Mail, sent to a real SMTP server the test starts (aiosmtpd), and read from what it received.
+
+Cast: the kitchen circle (tests/node/api/world.py): Ada (secretary), Ben (facilitator), Cleo
+(full), Eli (learning), Gus (guest); Dora, who applies with her address and is admitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import re
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage, Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
+
+from node.app.node import CircleNode
+from node.app.persistence import open_node
+from node.network.mail_sender import MailSender, SmtpServer
+from node.settings import Settings
+from tests.conftest import Clock, NodeOpener
+from tests.node.api.world import kitchen
+
+URL = "http://testserver"
+
+
+@dataclass
+class Inbox:
+    """What the SMTP server received."""
+
+    messages: list[Message] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def api_node(tmp_path: Path, clock: Clock) -> Iterator[CircleNode]:
+    node = open_node(Settings(data_dir=tmp_path / "kitchen"), clock)
+    yield node
+    node.close()
+
+
+@pytest.fixture
+def smtp_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def inbox(smtp_port: int) -> Iterator[Inbox]:
+    received = Inbox()
+    controller = Controller(received, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    yield received
+    controller.stop()
+
+
+def send(node: CircleNode, port: int) -> int:
+    """One round of the node's mail sender, as the server runs it; returns mails sent."""
+    node.mail_queue.public_url = URL
+    node.mail_queue.from_address = "Kitchen <kitchen@example.org>"
+    sender = MailSender(
+        node.mail_queue, SmtpServer("127.0.0.1", port, tls="none", timeout=5), rand=lambda: 0.0
+    )
+    return asyncio.run(sender.send_round())
+
+
+def text_of(message: Message) -> str:
+    assert isinstance(message, EmailMessage)
+    text: str = message.get_content()
+    return text
+
+
+def link_in(message: Message, path: str) -> str:
+    found = re.search(rf"{URL}({path}/\S+)", text_of(message))
+    assert found is not None, text_of(message)
+    return found.group(1)
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None, page
+    return found.group(1)
+
+
+def browser(node: CircleNode) -> TestClient:
+    from node.http.server import ServerOptions, create_app
+
+    return TestClient(create_app(node, None, ServerOptions(public_url=URL)), follow_redirects=False)
+
+
+def admit_dora(circle: Any, address: str = "dora@example.org") -> str:
+    node, ada = circle.node, circle.ids["ada"]
+    dora = node.people.apply_to_join("Dora", "full", "", address)
+    node.people.admit(ada, dora)
+    return str(dora)
+
+
+def test_an_admission_mail_arrives_once_with_a_one_time_sign_in_link(
+    api_node: CircleNode, inbox: Inbox, smtp_port: int, clock: Clock
+) -> None:
+    # Given the kitchen circle, Dora applies with her address and the secretary admits her.
+    circle = kitchen(api_node)
+    dora = admit_dora(circle)
+
+    # When the mail sender runs (twice), one mail arrives, to her.
+    assert send(api_node, smtp_port) == 1
+    assert send(api_node, smtp_port) == 0
+    [mail] = inbox.messages
+    assert mail["To"] == "dora@example.org"
+    assert mail["Subject"] == "Welcome to Kitchen: sign in"
+    assert "cn_" not in text_of(mail)  # never the bearer token itself
+    link = link_in(mail, "/sign-in/link")
+
+    # Then the link leads to a sign-in form, which signs her in.
+    page = browser(api_node)
+    form = page.get(link)
+    assert form.status_code == 200 and "Sign in as Dora" in form.text
+    signed = page.post(link, data={"csrf": csrf_of(form.text)})
+    assert signed.status_code == 303 and signed.headers["location"] == "/account"
+    account = page.get("/account")
+    assert account.status_code == 200 and 'value="dora@example.org"' in account.text
+    assert api_node.tokens.tokens_of(dora)  # her session's own token, never shown
+
+    # The link works once: used again, it is refused.
+    again = browser(api_node)
+    assert again.get(link).status_code == 410
+    csrf = csrf_of(again.get("/sign-in").text)
+    refused = again.post(link, data={"csrf": csrf})
+    assert refused.status_code == 410 and "used already, has expired" in refused.text
+    assert again.get("/account").status_code == 303  # not signed in
+
+
+def test_a_sign_in_link_expires_after_24_hours(
+    api_node: CircleNode, inbox: Inbox, smtp_port: int, clock: Clock
+) -> None:
+    # Given Dora's admission mail, sent.
+    circle = kitchen(api_node)
+    admit_dora(circle)
+    send(api_node, smtp_port)
+    link = link_in(inbox.messages[0], "/sign-in/link")
+
+    # When a day and a minute pass, the link is refused.
+    clock.advance(hours=24, minutes=1)
+    page = browser(api_node)
+    assert page.get(link).status_code == 410
+    refused = page.post(link, data={"csrf": csrf_of(page.get("/sign-in").text)})
+    assert refused.status_code == 410
+    assert page.get("/account").status_code == 303
+
+
+def test_full_participants_are_told_when_a_consent_round_opens(
+    api_node: CircleNode, inbox: Inbox, smtp_port: int
+) -> None:
+    # Given Cleo (full) and Gus (a guest) gave their addresses; Ben (full) chose no mail.
+    circle = kitchen(api_node)
+    node, ids = api_node, circle.ids
+    node.mail.choose(ids["cleo"], ids["cleo"], "cleo@example.org", "each")
+    node.mail.choose(ids["gus"], ids["gus"], "gus@example.org", "each")
+    node.mail.choose(ids["ben"], ids["ben"], "ben@example.org", "none")
+    proposal = node.proposals.draft_proposal(ids["cleo"], "Compost", "Weekly")
+    node.proposals.present(ids["cleo"], proposal)
+    node.proposals.open_reactions(ids["ben"], proposal)
+    assert send(node, smtp_port) == 0
+
+    # When the facilitator opens the consent round,
+    node.consent.open_consent_round(ids["ben"], proposal)
+    assert send(node, smtp_port) == 1
+
+    # then Cleo is told her answer is needed, with a link to the proposal; nobody else is.
+    [mail] = inbox.messages
+    assert mail["To"] == "cleo@example.org"
+    assert "your answer is needed" in mail["Subject"] and "Compost" in mail["Subject"]
+    assert f"{URL}/proposals/{proposal}" in text_of(mail)
+    # Each mail has a one-click unsubscribe (RFC 8058).
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mail["List-Unsubscribe"].startswith(f"<{URL}/unsubscribe/{ids['cleo']}/")
+
+
+def test_unsubscribing_works_without_signing_in(
+    api_node: CircleNode, inbox: Inbox, smtp_port: int
+) -> None:
+    # Given Cleo's notice of a round, with its unsubscribe link.
+    circle = kitchen(api_node)
+    node, ids = api_node, circle.ids
+    node.mail.choose(ids["cleo"], ids["cleo"], "cleo@example.org", "each")
+    first = node.proposals.draft_proposal(ids["cleo"], "Compost", "Weekly")
+    node.proposals.present(ids["cleo"], first)
+    node.proposals.open_reactions(ids["ben"], first)
+    node.consent.open_consent_round(ids["ben"], first)
+    send(node, smtp_port)
+    unsubscribe = inbox.messages[0]["List-Unsubscribe"].strip("<>").removeprefix(URL)
+
+    # A forged link (another person's id, or a wrong signature) is refused.
+    anyone = browser(node)
+    forged = unsubscribe.replace(ids["cleo"], ids["ben"])
+    assert anyone.post(forged, data={"List-Unsubscribe": "One-Click"}).status_code == 404
+    assert anyone.get(unsubscribe[:-2] + "xx").status_code == 404
+
+    # When her mail client posts the one-click unsubscribe, with no session,
+    assert anyone.get(unsubscribe).status_code == 200
+    done = anyone.post(unsubscribe, data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200 and "no more notices" in done.text
+
+    # then she chose no mail, and the next round sends her none.
+    assert node.mail.choice_of(ids["cleo"], ids["cleo"]).notices == "none"
+    second = node.proposals.draft_proposal(ids["cleo"], "Bread", "Daily")
+    node.proposals.present(ids["cleo"], second)
+    node.proposals.open_reactions(ids["ben"], second)
+    node.consent.open_consent_round(ids["ben"], second)
+    assert send(node, smtp_port) == 0
+    assert len(inbox.messages) == 1
+
+
+@pytest.fixture
+def stored(open_store: NodeOpener) -> NodeOpener:
+    if open_store.kind == "memory":  # type: ignore[attr-defined]
+        pytest.skip("an in-memory store does not outlive the node")
+    return open_store
+
+
+def test_the_queue_survives_a_restart_and_sends_once(stored: NodeOpener, smtp_port: int) -> None:
+    # Given Dora's admission mail queued while the SMTP server is down: the send fails.
+    node = stored()
+    admit_dora(kitchen(node))
+    assert send(node, smtp_port) == 0
+    assert len(node.mail_queue.waiting()) == 1
+
+    # When the node is closed and opened again, and the SMTP server starts,
+    node.close()
+    node = stored()
+    received = Inbox()
+    controller = Controller(received, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        # then the mail arrives, once.
+        assert send(node, smtp_port) == 1
+        assert send(node, smtp_port) == 0
+    finally:
+        controller.stop()
+    assert [m["To"] for m in received.messages] == ["dora@example.org"]
+    assert node.mail_queue.waiting() == []
+
+
+def test_two_senders_on_one_store_send_each_mail_once(
+    stored: NodeOpener, inbox: Inbox, smtp_port: int
+) -> None:
+    # Given two workers on one store, and three mails queued.
+    first = stored()
+    circle = kitchen(first)
+    for name in ("dora", "fay", "hal"):
+        admit_dora(circle, f"{name}@example.org")
+    second = stored()
+
+    # When both senders run at once,
+    async def both() -> list[int]:
+        senders = []
+        for node in (first, second):
+            node.mail_queue.public_url = URL
+            node.mail_queue.from_address = "kitchen@example.org"
+            server = SmtpServer("127.0.0.1", smtp_port, tls="none", timeout=5)
+            senders.append(MailSender(node.mail_queue, server))
+        return list(await asyncio.gather(*(s.send_round() for s in senders)))
+
+    sent = asyncio.run(both())
+
+    # then each mail arrived once.
+    assert sum(sent) == 3
+    assert sorted(m["To"] for m in inbox.messages) == [
+        "dora@example.org",
+        "fay@example.org",
+        "hal@example.org",
+    ]
+
+
+def test_who_chose_a_digest_gets_the_days_notices_in_one_mail(
+    api_node: CircleNode, inbox: Inbox, smtp_port: int, clock: Clock
+) -> None:
+    # Given Cleo chose a daily digest (it is 09:00 in the circle's time zone, UTC).
+    circle = kitchen(api_node)
+    node, ids = api_node, circle.ids
+    node.mail.choose(ids["cleo"], ids["cleo"], "cleo@example.org", "digest")
+
+    # When two consent rounds open during the day,
+    for title in ("Compost", "Bread"):
+        proposal = node.proposals.draft_proposal(ids["ada"], title, "Weekly")
+        node.proposals.present(ids["ada"], proposal)
+        node.proposals.open_reactions(ids["ben"], proposal)
+        node.consent.open_consent_round(ids["ben"], proposal)
+
+    # then nothing is sent before the digest, at 07:00 the next day,
+    assert send(node, smtp_port) == 0
+    clock.advance(hours=21, minutes=59)
+    assert send(node, smtp_port) == 0
+    clock.advance(minutes=2)
+
+    # when one mail tells her both, once.
+    assert send(node, smtp_port) == 1
+    assert send(node, smtp_port) == 0
+    [mail] = inbox.messages
+    assert mail["Subject"] == "Kitchen: 2 things need you today"
+    assert "Compost" in text_of(mail) and "Bread" in text_of(mail)
+    assert node.mail_queue.waiting() == []
+
+
+def test_the_server_sends_from_a_background_task(
+    api_node: CircleNode, inbox: Inbox, smtp_port: int
+) -> None:
+    from node.http.server import ServerOptions, create_app
+
+    # Given the node served with an SMTP server set, its background tasks running.
+    circle = kitchen(api_node)
+    options = ServerOptions(
+        public_url=URL,
+        smtp=SmtpServer("127.0.0.1", smtp_port, tls="none", timeout=5),
+        mail_from="kitchen@example.org",
+        mail_interval=0.05,
+    )
+    with TestClient(create_app(api_node, None, options)) as client:
+        # When the secretary admits Dora through the API, the request answers at once,
+        apply = {"name": "Dora", "email": "dora@example.org"}
+        dora = client.post("/api/people", headers=circle.as_("ada"), json=apply).json()
+        admitted = client.post(
+            f"/api/people/{dora['person_id']}/admit", headers=circle.as_("ada"), json={}
+        )
+        assert admitted.status_code == 200, admitted.text
+
+        # and her mail arrives soon after, sent by the server's mail sender.
+        for _ in range(100):
+            if inbox.messages:
+                break
+            time.sleep(0.05)
+    assert [m["To"] for m in inbox.messages] == ["dora@example.org"]
+    assert inbox.messages[0]["From"] == "kitchen@example.org"
+
+
+def test_without_smtp_settings_mail_stays_queued(
+    api_node: CircleNode, caplog: pytest.LogCaptureFixture
+) -> None:
+    from node.http.server import ServerOptions, create_app
+
+    # Given a node served without SMTP settings.
+    circle = kitchen(api_node)
+    app = create_app(api_node, None, ServerOptions(public_url=URL))
+    with caplog.at_level("INFO", "circle_node.mail"), TestClient(app):
+        # When Dora is admitted,
+        admit_dora(circle)
+    # then her mail stays queued, and the log said why, once.
+    assert len(api_node.mail_queue.waiting()) == 1
+    said = [r.message for r in caplog.records if "no SMTP server" in r.message]
+    assert len(said) == 1
+
+
+def test_smtp_settings_come_from_the_config_file_and_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from node.cli.serving import smtp_server
+    from node.settings import SettingsError
+
+    # Given the SMTP server in the config file, and its password in the environment.
+    (tmp_path / "circle-node.toml").write_text(
+        'smtp_host = "smtp.example.org"\nsmtp_port = 465\nsmtp_tls = "tls"\n'
+        'smtp_user = "kitchen"\nsmtp_from = "Kitchen <kitchen@example.org>"\n'
+    )
+    monkeypatch.setenv("CIRCLE_NODE_SMTP_PASSWORD", "s3cret-pass")
+    settings = Settings.load(tmp_path)
+
+    # Then the sender gets them all; the password is never shown.
+    server = smtp_server(settings)
+    assert server == SmtpServer("smtp.example.org", 465, "kitchen", "s3cret-pass", "tls")
+    assert "s3cret-pass" not in repr(settings) and "s3cret-pass" not in repr(server)
+
+    # Without a from address nothing is sent; a TLS mode that is not one is refused.
+    assert smtp_server(Settings(data_dir=tmp_path, smtp_host="smtp.example.org")) is None
+    (tmp_path / "circle-node.toml").write_text('smtp_host = "h"\nsmtp_tls = "ssl"\n')
+    with pytest.raises(SettingsError, match="smtp_tls"):
+        Settings.load(tmp_path)
