@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from urllib.parse import urlsplit
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, event
@@ -45,7 +45,14 @@ ADMISSION = "admission"  # a letter that carries a sign-in link
 
 
 class Letter(Copied, Aggregate):
-    """One mail to one person: what it says, and how sending it went."""
+    """One mail to one person: what it says, and how sending it went.
+
+    A reminder has a `key` (what it reminds of, and of whom): its id is made from the key, so
+    that the same reminder is queued once, however often the calendar looks."""
+
+    @staticmethod
+    def create_id(key: str = "") -> UUID:
+        return uuid5(NAMESPACE_URL, f"circle-node:letter:{key}") if key else uuid4()
 
     @event("Queued")
     def __init__(
@@ -56,6 +63,7 @@ class Letter(Copied, Aggregate):
         text: str,
         queued: datetime,
         digest_at: datetime | None = None,
+        key: str = "",
     ) -> None:
         self.person_id = person_id
         self.kind = kind  # "admission" carries a sign-in link; the others are notices

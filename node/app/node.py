@@ -8,8 +8,9 @@
 - `records` (node/app/records.py): the circle's records, loaded and listed;
 - the areas of use cases, each a small class taking what it needs: `circle`, `people`,
   `aims`, `mail` (where and how often someone is mailed), `links` and `mail_queue` (mail to
-  send, node/app/mail_queue.py), `tokens`, `calendars` (personal calendar links:
-  node/app/calendars.py), `hats`, `proposals`, `consent`, `decisions`, `meetings`, `erasure`,
+  send, node/app/mail_queue.py), `reminders`, `tokens`, `calendars` (personal calendar
+  links: node/app/calendars.py), `hats`, `proposals`, `consent`, `decisions`, `meetings`,
+  `erasure`,
   `relations`, `support`, `linked` (what linked circles sent: node/app/linked_circles.py),
   `plans`, `appeals`.
   A use case is reached as `node.<area>.<method>`, e.g. `node.people.admit(...)`.
@@ -75,6 +76,7 @@ from node.app.plans import Plans
 from node.app.proposals import Proposals
 from node.app.records import CircleRecords, Clock, utc_now
 from node.app.relations import Relations
+from node.app.reminders import Reminders
 from node.app.support import Support
 from node.app.tokens import Tokens
 from node.network.batch import Batch
@@ -187,6 +189,7 @@ class CircleNode:
         self._releasing = False
         self._publishing = _PublishingView(self.records, self.relations, self.hats)
         self._noticing = _NoticingView(self.records)
+        self.reminders = Reminders(self.records, self._noticing)
         self._receiving = _ReceivingView(
             self.records,
             self.feed,

@@ -54,14 +54,14 @@ def letters_for(node: Noticing, aggregates: Sequence[Aggregate]) -> list[Letter]
     return letters
 
 
-def _wants_mail(node: Noticing, person_id: str, *, always: bool = False) -> bool:
+def wants_mail(node: Noticing, person_id: str, *, always: bool = False) -> bool:
     details = node.details(person_id)
     if details is None or not details.email:
         return False
     return always or details.notices != Notices.NONE
 
 
-def _digest_at(node: Noticing, person_id: str) -> datetime | None:
+def digest_at(node: Noticing, person_id: str) -> datetime | None:
     """When a notice to this person goes: with the next daily digest, if they chose one."""
     details = node.details(person_id)
     if details is None or details.notices != Notices.DIGEST:
@@ -71,7 +71,7 @@ def _digest_at(node: Noticing, person_id: str) -> datetime | None:
 
 def _admitted(node: Noticing, circle: Any, admitted: Any) -> list[Letter]:
     person_id = admitted.person_id
-    if not _wants_mail(node, person_id, always=True):
+    if not wants_mail(node, person_id, always=True):
         return []
     text = (
         f"You are now a member of {circle.name}.\n\n"
@@ -89,12 +89,16 @@ def _admitted(node: Noticing, circle: Any, admitted: Any) -> list[Letter]:
     ]
 
 
+def what_and_where(circle: Circle, process: Any) -> tuple[str, str]:
+    """A consent process as a letter names it, and the path of its page."""
+    if isinstance(process, Proposal):
+        return f"the proposal “{process.title}”", f"/proposals/{process.id}"
+    return f"the selection for {circle.hat(process.hat_id).name}", "/hats"
+
+
 def _round_opened(node: Noticing, process: Any, opened: Any) -> list[Letter]:
     circle = node.get_circle()
-    if isinstance(process, Proposal):
-        what, path = f"the proposal “{process.title}”", f"/proposals/{process.id}"
-    else:
-        what, path = f"the selection for {circle.hat(process.hat_id).name}", "/hats"
+    what, path = what_and_where(circle, process)
     deadline = ""
     if process.deadline is not None:
         deadline = f" Answer by {process.deadline:%Y-%m-%d %H:%M} UTC."
@@ -111,10 +115,10 @@ def _round_opened(node: Noticing, process: Any, opened: Any) -> list[Letter]:
             subject=f"{circle.name}: your answer is needed on {what}",
             text=text,
             queued=node.now(),
-            digest_at=_digest_at(node, person_id),
+            digest_at=digest_at(node, person_id),
         )
         for person_id in circle.full_participants()
-        if _wants_mail(node, person_id)
+        if wants_mail(node, person_id)
     ]
 
 

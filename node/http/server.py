@@ -99,6 +99,7 @@ async def _due_dates_forever(node: CircleNode, interval: float, work: Background
     def check() -> None:
         if node.records.is_founded:
             node.decisions.update_due_dates()
+            node.reminders.remind()  # deadlines within a day, reviews and terms coming due
 
     while True:
         try:

@@ -13,6 +13,7 @@ import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email import policy
 from email.message import EmailMessage, Message
 from pathlib import Path
@@ -24,6 +25,7 @@ from fastapi.testclient import TestClient
 
 from node.app.node import CircleNode
 from node.app.persistence import open_node
+from node.demo.scripted import consent_to
 from node.network.mail_sender import MailSender, SmtpServer
 from node.settings import Settings
 from tests.conftest import Clock, NodeOpener
@@ -394,3 +396,66 @@ def test_smtp_settings_come_from_the_config_file_and_the_environment(
     (tmp_path / "circle-node.toml").write_text('smtp_host = "h"\nsmtp_tls = "ssl"\n')
     with pytest.raises(SettingsError, match="smtp_tls"):
         Settings.load(tmp_path)
+
+
+def test_reminders_of_a_deadline_a_term_and_a_review_are_mailed_once(
+    api_node: CircleNode, inbox: Inbox, smtp_port: int, clock: Clock
+) -> None:
+    # Given Cleo, Ben (facilitator) and Ada (secretary) gave their addresses; an asynchronous
+    # proposal's consent round closes in two days; Ben's facilitator term comes to its review
+    # in ten days; a policy comes due for review in ten days.
+    circle = kitchen(api_node)
+    node, ids = api_node, circle.ids
+    for who in ("cleo", "ben", "ada"):
+        node.mail.choose(ids[who], ids[who], f"{who}@example.org", "each")
+    [term] = [t for t in node.records.peek_circle().terms if t.hat_id == "facilitator"]
+    clock.now = clock.now.replace(
+        year=term.review_date.year, month=term.review_date.month, day=term.review_date.day
+    ) - timedelta(days=10)
+    deadline = clock.now + timedelta(days=2)
+    proposal = node.proposals.draft_proposal(
+        ids["cleo"], "Compost", "Weekly", mode="async", deadline=deadline
+    )
+    node.proposals.present(ids["cleo"], proposal)
+    node.proposals.open_reactions(ids["ben"], proposal)
+    node.consent.open_consent_round(ids["ben"], proposal)
+    node.consent.consent(ids["ada"], proposal)
+    policy = consent_to(node, "adopt_policy", {}, title="Quiet hours")
+    decision = next(d for d in node.records.list_decisions() if d.title == "Quiet hours")
+    assert policy and decision.review_date > clock.now.date() + timedelta(days=7)
+    send(node, smtp_port)
+    inbox.messages.clear()
+
+    # When the calendar looks now, nothing is due yet.
+    assert node.reminders.remind() == 0
+
+    # A day and a half later, the deadline is within a day: those who have not answered (Ben,
+    # Cleo) are reminded; Ada answered. Two days later, Ben's and Ada's terms (facilitator and
+    # secretary, selected together) come to their review within a week.
+    clock.advance(hours=36)
+    assert node.reminders.remind() == 2
+    assert node.reminders.remind() == 0  # once
+    clock.advance(days=2)
+    assert node.reminders.remind() == 2
+    send(node, smtp_port)
+    closing = "Kitchen: the consent round on the proposal “Compost” closes within a day"
+    due = f"comes to its review on {term.review_date}"
+    assert sorted((m["To"], m["Subject"]) for m in inbox.messages) == [
+        ("ada@example.org", f"Kitchen: your term as Secretary {due}"),
+        ("ben@example.org", closing),
+        ("ben@example.org", f"Kitchen: your term as Facilitator {due}"),
+        ("cleo@example.org", closing),
+    ]
+
+    # When the policy comes within a week of its review, the facilitator and the secretary,
+    # who put it on the agenda, are reminded, once.
+    inbox.messages.clear()
+    review = decision.review_date
+    clock.now = clock.now.replace(year=review.year, month=review.month, day=review.day)
+    clock.advance(days=-5)
+    node.reminders.remind()
+    assert node.reminders.remind() == 0
+    send(node, smtp_port)
+    reviews = [m for m in inbox.messages if "comes due for review" in m["Subject"]]
+    assert sorted(m["To"] for m in reviews) == ["ada@example.org", "ben@example.org"]
+    assert "“Quiet hours”" in reviews[0]["Subject"]
