@@ -36,8 +36,8 @@ from node.store.retry import retry_on_conflict as command
 MAIL_LINKS_ID = uuid5(NAMESPACE_URL, "circle-node:mail-links")
 SIGN_IN_LINK_LIFETIME = timedelta(hours=24)
 LINK_REFUSED = (
-    "This sign-in link was used already, has expired, or is unknown: ask the circle's "
-    "secretary for a new one."
+    "This sign-in link was used already, has expired, or is unknown: sign in with your "
+    "personal token, or ask the circle's secretary for one."
 )
 
 

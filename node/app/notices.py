@@ -76,7 +76,7 @@ def _admitted(node: Noticing, circle: Any, admitted: Any) -> list[Letter]:
     text = (
         f"You are now a member of {circle.name}.\n\n"
         "Sign in to the circle's pages with this link. It works once, for 24 hours; after "
-        "that, ask the secretary for a new one:\n\n{sign_in_link}\n"
+        "that, ask the secretary for a personal token:\n\n{sign_in_link}\n"
     )
     return [
         Letter(

@@ -459,3 +459,18 @@ def test_reminders_of_a_deadline_a_term_and_a_review_are_mailed_once(
     reviews = [m for m in inbox.messages if "comes due for review" in m["Subject"]]
     assert sorted(m["To"] for m in reviews) == ["ada@example.org", "ben@example.org"]
     assert "“Quiet hours”" in reviews[0]["Subject"]
+
+
+def test_mail_to_someone_erased_is_dropped_unsent(
+    api_node: CircleNode, inbox: Inbox, smtp_port: int
+) -> None:
+    # Given Dora's admission mail queued; she leaves at once and her personal data is erased.
+    circle = kitchen(api_node)
+    dora = admit_dora(circle)
+    api_node.people.leave(dora, dora)
+    api_node.erasure.erase_person(circle.ids["ada"], dora)
+
+    # When the sender runs, nothing is sent, and nothing waits any more.
+    assert send(api_node, smtp_port) == 0
+    assert inbox.messages == []
+    assert api_node.mail_queue.waiting() == []
