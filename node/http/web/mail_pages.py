@@ -51,8 +51,8 @@ def sign_in_with_link(posted: Posted, token: str) -> Response:
         return found.page("sign_in_link.html", 410, name="", token="", error=str(refused))
     assert found.session is not None
     found.sessions.close(found.session.id)
-    session = found.sessions.open(person, token_id)
-    session.notice = f"Welcome, {found.node.records.person_name(person)}."
+    welcome = f"Welcome, {found.node.records.person_name(person)}."
+    session = found.sessions.open(person, token_id, notice=welcome)
     log.info("%s signed in with a link from their mail", person)
     response = found.redirect("/account")
     set_session_cookie(response, found.request, session)
