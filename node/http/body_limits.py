@@ -56,6 +56,8 @@ BODY_LIMITS: tuple[BodyLimit, ...] = (
     BodyLimit("/proposals", MAX_FORM_BYTES, Refusal.PAGE),
     BodyLimit("/meetings", MAX_FORM_BYTES, Refusal.PAGE),
     BodyLimit("/account", MAX_FORM_BYTES, Refusal.PAGE),
+    # A mail client's one-click unsubscribe (`List-Unsubscribe=One-Click`).
+    BodyLimit("/unsubscribe", MAX_FORM_BYTES, Refusal.PAGE),
 )
 # Any other path (no route there takes a body): no more than the largest any route takes.
 OTHERWISE = BodyLimit("/", MAX_PUSH_BYTES, Refusal.PROBLEM)
