@@ -15,8 +15,8 @@ from fastapi.responses import Response
 
 from domain.errors import DomainError
 from node.app.credentials import token_hash
-from node.http.public_urls import calendar_url
 from node.http.api.errors import domain_problem
+from node.http.public_urls import calendar_url
 from node.http.web.visits import (
     Anyone,
     Member,
@@ -129,26 +129,29 @@ def account_page(found: Member) -> Response:
     return _account_page(found)
 
 
-# My account: my calendar link (node/app/calendars.py), made and shown once, or revoked; and
-# where and how often the circle mails me (node/app/mail_choices.py).
+@router.post("/account/calendar", include_in_schema=False)
+def make_calendar_link(posted: MemberPost) -> Response:
+    """Made (or replaced) and shown on the page this once: only its hash is kept."""
+    secret = posted.visit.node.calendars.make_link(posted.person)
+    return _account_page(posted.visit, calendar_url(posted.visit.request, secret))
 
 
-def _account_page(
-    found: Visit,
-    new_calendar_url: str = "",
-    status: int = 200,
-    refusal: str = "",
-    entered: dict[str, str] | None = None,
-) -> Response:
-    assert found.person is not None
-    made = found.node.calendars.link_made(found.person)
-    choice = found.node.mail.choice_of(found.person, found.person)
-    shown = entered or {"email": choice.email, "notices": choice.notices}
-    return found.page(
-        "account.html",
-        status,
-        calendar_made=found.node.records.local(made) if made is not None else None,
-        calendar_url=new_calendar_url,
-        entered=shown,
-        refusal=refusal,
-    )
+@router.post("/account/calendar/revoke", include_in_schema=False)
+def revoke_calendar_link(posted: MemberPost) -> Response:
+    posted.visit.node.calendars.revoke_link(posted.person)
+    return posted.visit.redirect("/account", "Your calendar link is revoked.")
+
+
+@router.post("/account/mail", include_in_schema=False)
+def choose_mail(posted: MemberPost) -> Response:
+    found, form = posted.visit, posted.form
+    try:
+        found.node.mail.choose(
+            posted.person, posted.person, form.get("email"), form.get("notices") or "each"
+        )
+    except DomainError as refusal:
+        problem = domain_problem(refusal)
+        return _account_page(
+            found, status=problem.status, refusal=problem.detail, entered=form.values()
+        )
+    return found.redirect("/account", "Your mail settings are saved.")
