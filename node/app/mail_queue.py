@@ -62,7 +62,6 @@ class Letter(Copied, Aggregate):
         subject: str,
         text: str,
         queued: datetime,
-        digest_at: datetime | None = None,
         key: str = "",
     ) -> None:
         self.person_id = person_id
@@ -71,9 +70,7 @@ class Letter(Copied, Aggregate):
         self.text = text
         self.queued = queued
         self.state = QUEUED
-        # A notice to someone who chose a daily digest waits for it, and goes with the others.
-        self.digest_at = digest_at
-        self.not_before = digest_at or queued
+        self.not_before = queued
         self.attempts = 0
         self.claimed_by = ""
         self.claimed_until: datetime | None = None
@@ -122,8 +119,6 @@ class MailQueue:
         # set by the server that sends them (node/http/server.py).
         self.public_url = ""
         self.from_address = ""
-        # Letters claimed with another, in one digest: settled with it.
-        self._together: dict[UUID, list[UUID]] = {}
         # Letters known to be settled (sent or dropped): not loaded again by this process.
         self._settled: set[UUID] = set()
         self._lock = threading.Lock()
@@ -166,42 +161,17 @@ class MailQueue:
             letter.dropped("no address to send it to, or no mail wanted")
             self._save_or_conflict(letter)
             return None
-        together = [letter]
-        if letter.digest_at is not None:
-            together += self._digest_of(letter, now)
-        for each in together:
-            each.claim(self.worker, now)
+        letter.claim(self.worker, now)
         links = self._links.links()
         message = compose(
-            digest(together, self._work.peek_circle().name) if len(together) > 1 else letter,
+            letter,
             details.email,
             self.from_address,
             self.public_url,
             links.issue(letter.person_id, now) if letter.kind == ADMISSION else None,
             links.signature(letter.person_id),
         )
-        if not self._save_or_conflict(*together, links):
-            return None
-        with self._lock:
-            self._together[letter.id] = [each.id for each in together[1:]]
-        return message
-
-    def _digest_of(self, first: Letter, now: datetime) -> list[Letter]:
-        """The person's other digest notices due now, to send in one mail with `first`."""
-        others = []
-        for letter_id in self._work.ids("letter"):
-            with self._lock:
-                if letter_id in self._settled or letter_id == first.id:
-                    continue
-            letter = self._letter(letter_id)
-            if (
-                letter is not None
-                and letter.person_id == first.person_id
-                and letter.digest_at is not None
-                and letter.is_due(now)
-            ):
-                others.append(letter)
-        return others
+        return message if self._save_or_conflict(letter, links) else None
 
     def _save_or_conflict(self, *aggregates: Aggregate) -> bool:
         try:
@@ -211,33 +181,25 @@ class MailQueue:
         return True
 
     def sent(self, letter_id: UUID) -> None:
-        for each in self._with_digest(letter_id):
-            letter = self._mine(each)
-            if letter is not None:
-                letter.sent(self._work.now())
-                self._settle(letter)
-
-    def _with_digest(self, letter_id: UUID) -> list[UUID]:
-        with self._lock:
-            return [letter_id, *self._together.pop(letter_id, [])]
+        letter = self._mine(letter_id)
+        if letter is not None:
+            letter.sent(self._work.now())
+            self._settle(letter)
 
     def failed(self, letter_id: UUID, error: str, retry_in: Callable[[int], float]) -> bool:
         """Record a failed attempt, to be tried again `retry_in(attempt)` seconds later; True
         if it will be, False if given up (after `MAX_ATTEMPTS`)."""
-        again = False
-        for each in self._with_digest(letter_id):
-            letter = self._mine(each)
-            if letter is None:
-                continue
-            if letter.attempts + 1 >= MAX_ATTEMPTS:
-                letter.dropped(f"given up after {MAX_ATTEMPTS} attempts: {error}")
-                self._settle(letter)
-                continue
-            delay = retry_in(letter.attempts + 1)
-            letter.failed(error, self._work.now() + timedelta(seconds=delay))
-            self._work.save(letter)
-            again = True
-        return again
+        letter = self._mine(letter_id)
+        if letter is None:
+            return False
+        if letter.attempts + 1 >= MAX_ATTEMPTS:
+            letter.dropped(f"given up after {MAX_ATTEMPTS} attempts: {error}")
+            self._settle(letter)
+            return False
+        delay = retry_in(letter.attempts + 1)
+        letter.failed(error, self._work.now() + timedelta(seconds=delay))
+        self._work.save(letter)
+        return True
 
     def _settle(self, letter: Letter) -> None:
         self._work.save(letter)
@@ -264,17 +226,6 @@ class MailQueue:
         except NotFound:
             return None  # erased
         return details
-
-
-def digest(letters: list[Letter], circle: str) -> Letter:
-    """One letter of several notices to one person (not stored: it is what the mail says)."""
-    first = letters[0]
-    text = "\n\n".join(letter.text.strip() for letter in letters) + "\n"
-    subject = f"{circle}: {len(letters)} things need you today"
-    combined = Letter(
-        person_id=first.person_id, kind=first.kind, subject=subject, text=text, queued=first.queued
-    )
-    return combined
 
 
 def compose(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -394,12 +394,6 @@ class _NoticingView:
 
     def now(self) -> datetime:
         return self._records.now()
-
-    def next_digest(self) -> datetime:
-        """The next daily digest: at DIGEST_HOUR in the circle's time zone."""
-        local = self._records.local(self._records.now())
-        at = local.replace(hour=notices.DIGEST_HOUR, minute=0, second=0, microsecond=0)
-        return at if at > local else at + timedelta(days=1)
 
 
 class _ReceivingView:

@@ -4,9 +4,9 @@
 the feed, and returns the letters (node/app/mail_queue.py) they cause, which the node saves in
 that same save: someone admitted is sent their sign-in link; when a consent round opens, each
 full participant who must answer is told. Who gave no address, or chose no mail, is queued for
-nothing; who chose a daily digest is told with the next one (at `DIGEST_HOUR`, the circle's
-time), all their notices since together in one mail. A letter names records of the circle (a
-proposal's title), never another person.
+nothing; who chose a daily digest gets, at `DIGEST_HOUR` of the circle's time, one mail
+listing what waits for them (node/app/waiting.py), queued by the calendar's reminders. A
+letter names records of the circle (a proposal's title), never another person.
 """
 
 from __future__ import annotations
@@ -40,8 +40,6 @@ class Noticing(Protocol):
 
     def now(self) -> datetime: ...
 
-    def next_digest(self) -> datetime: ...
-
 
 def letters_for(node: Noticing, aggregates: Sequence[Aggregate]) -> list[Letter]:
     """The letters the pending events of `aggregates` cause, in order."""
@@ -55,18 +53,17 @@ def letters_for(node: Noticing, aggregates: Sequence[Aggregate]) -> list[Letter]
 
 
 def wants_mail(node: Noticing, person_id: str, *, always: bool = False) -> bool:
+    """Whether the person is mailed each notice as it comes (`always`: any mail at all). Who
+    chose a digest hears of it in the day's list of what waits for them (node/app/reminders.py)."""
     details = node.details(person_id)
     if details is None or not details.email:
         return False
-    return always or details.notices != Notices.NONE
+    return always or details.notices == Notices.EACH
 
 
-def digest_at(node: Noticing, person_id: str) -> datetime | None:
-    """When a notice to this person goes: with the next daily digest, if they chose one."""
+def wants_digest(node: Noticing, person_id: str) -> bool:
     details = node.details(person_id)
-    if details is None or details.notices != Notices.DIGEST:
-        return None
-    return node.next_digest()
+    return details is not None and bool(details.email) and details.notices == Notices.DIGEST
 
 
 def _admitted(node: Noticing, circle: Any, admitted: Any) -> list[Letter]:
@@ -115,7 +112,6 @@ def _round_opened(node: Noticing, process: Any, opened: Any) -> list[Letter]:
             subject=f"{circle.name}: your answer is needed on {what}",
             text=text,
             queued=node.now(),
-            digest_at=digest_at(node, person_id),
         )
         for person_id in circle.full_participants()
         if wants_mail(node, person_id)

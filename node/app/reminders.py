@@ -1,7 +1,8 @@
 """Reminders by mail, as the calendar looks each hour: a consent round's deadline within a day
 (to each full participant who has not answered), a hat term coming to its review within a week
 (to its wearer), a decision's review coming due within a week (to the facilitator and the
-secretary, who put it on the agenda). Each is queued once: its letter's id is made from what
+secretary, who put it on the agenda); and, to who chose it, the daily digest of what waits for
+them (node/app/waiting.py). Each is queued once: its letter's id is made from what
 it reminds of (node/app/mail_queue.py, `Letter.create_id`)."""
 
 from __future__ import annotations
@@ -15,8 +16,16 @@ from eventsourcing.persistence import IntegrityError
 from domain.circle import Circle
 from domain.values import Stage
 from node.app.mail_queue import Letter
-from node.app.notices import NOTICE, Noticing, digest_at, wants_mail, what_and_where
+from node.app.notices import (
+    DIGEST_HOUR,
+    NOTICE,
+    Noticing,
+    wants_digest,
+    wants_mail,
+    what_and_where,
+)
 from node.app.records import CircleRecords
+from node.app.waiting import WaitingItem, waiting_for
 
 DEADLINE_AHEAD = timedelta(days=1)
 DUE_AHEAD_DAYS = 7
@@ -44,7 +53,32 @@ class Reminders:
         ]:
             if wants_mail(self._noticing, person) and self._queue(key, person, subject, text):
                 queued += 1
+        for key, person, subject, text in self._digests(circle):
+            if self._queue(key, person, subject, text):
+                queued += 1
         return queued
+
+    def _digests(self, circle: Circle) -> Iterator[Reminder]:
+        """Once a day, from `DIGEST_HOUR` of the circle's time, to each person who chose a
+        digest: what waits for them (node/app/waiting.py), if anything does."""
+        local = self._records.local(self._records.now())
+        if local.hour < DIGEST_HOUR:
+            return
+        for person_id in self._records.ids("person"):
+            person = str(person_id)
+            if not wants_digest(self._noticing, person):
+                continue
+            items = waiting_for(self._records, person)
+            if not items:
+                continue
+            lines = "\n".join(f"- {_line(item)}" for item in items)
+            yield (
+                f"digest:{person}:{local.date()}",
+                person,
+                f"{circle.name}: {len(items)} things wait for you today",
+                f"What waits for you in {circle.name} today:\n\n{lines}\n\n"
+                f"Your home page lists them: {{public_url}}/home\n",
+            )
 
     def _queue(self, key: str, person: str, subject: str, text: str) -> bool:
         letter = Letter(
@@ -53,7 +87,6 @@ class Reminders:
             subject=subject,
             text=text,
             queued=self._records.now(),
-            digest_at=digest_at(self._noticing, person),
             key=key,
         )
         try:
@@ -118,3 +151,12 @@ class Reminders:
                     f"{decision.review_date}: put it on a meeting's agenda, to renew, amend or "
                     f"end it.\n\nThe decisions: {{public_url}}/decisions\n",
                 )
+
+
+def _line(item: WaitingItem) -> str:
+    when = ""
+    if item.deadline is not None:
+        when = f" (by {item.deadline:%Y-%m-%d %H:%M} UTC)"
+    elif item.due_on is not None:
+        when = f" (due {item.due_on})"
+    return f"{item.title}: {item.why}{when}"

@@ -294,7 +294,7 @@ def test_two_senders_on_one_store_send_each_mail_once(
     ]
 
 
-def test_who_chose_a_digest_gets_the_days_notices_in_one_mail(
+def test_who_chose_a_digest_gets_what_waits_for_them_in_one_mail_a_day(
     api_node: CircleNode, inbox: Inbox, smtp_port: int, clock: Clock
 ) -> None:
     # Given Cleo chose a daily digest (it is 09:00 in the circle's time zone, UTC).
@@ -302,25 +302,31 @@ def test_who_chose_a_digest_gets_the_days_notices_in_one_mail(
     node, ids = api_node, circle.ids
     node.mail.choose(ids["cleo"], ids["cleo"], "cleo@example.org", "digest")
 
-    # When two consent rounds open during the day,
+    # When two consent rounds open during the day, she is not mailed as each opens,
     for title in ("Compost", "Bread"):
         proposal = node.proposals.draft_proposal(ids["ada"], title, "Weekly")
         node.proposals.present(ids["ada"], proposal)
         node.proposals.open_reactions(ids["ben"], proposal)
         node.consent.open_consent_round(ids["ben"], proposal)
-
-    # then nothing is sent before the digest, at 07:00 the next day,
     assert send(node, smtp_port) == 0
-    clock.advance(hours=21, minutes=59)
-    assert send(node, smtp_port) == 0
-    clock.advance(minutes=2)
 
-    # when one mail tells her both, once.
+    # and the calendar queues her digest once a day, from 07:00 of the circle's time:
+    node.reminders.remind()  # today's (09:00): both rounds wait for her
     assert send(node, smtp_port) == 1
-    assert send(node, smtp_port) == 0
-    [mail] = inbox.messages
-    assert mail["Subject"] == "Kitchen: 2 things need you today"
-    assert "Compost" in text_of(mail) and "Bread" in text_of(mail)
+    clock.advance(hours=21, minutes=59)  # 06:59 the next day: not yet
+    assert node.reminders.remind() == 0
+    clock.advance(minutes=2)
+    assert node.reminders.remind() == 1
+    assert node.reminders.remind() == 0
+
+    # Then each digest lists what waits for her (node/app/waiting.py), in one mail.
+    send(node, smtp_port)
+    assert [m["Subject"] for m in inbox.messages] == [
+        "Kitchen: 2 things wait for you today",
+        "Kitchen: 2 things wait for you today",
+    ]
+    text = text_of(inbox.messages[0])
+    assert "Compost" in text and "Bread" in text and f"{URL}/home" in text
     assert node.mail_queue.waiting() == []
 
 
