@@ -211,6 +211,9 @@ class RoundRecord(Record):
     # Why it lapsed (below quorum, or absentees who must consent later); empty otherwise, and
     # for rounds closed before reasons were recorded.
     reason: str = ""
+    # Who gave each concern, in the order of `concerns`; empty for rounds closed before it
+    # was recorded.
+    concerns_by: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -88,11 +88,13 @@ def closing_record(circle: Circle, process: OpenRound, now: datetime) -> RoundRe
         o.number for o in process.objections if o.round == process.round_number and o.is_open
     ]
     outcome, reason = _outcome(circle, process, missing, blocking, past_deadline)
+    concerned = [a for a in process.answers.values() if a.consents and a.text]
     return RoundRecord(
         number=process.round_number,
         consents=sorted(p for p, a in process.answers.items() if a.consents),
         objections=blocking,
-        concerns=[a.text for a in process.answers.values() if a.consents and a.text],
+        concerns=[a.text for a in concerned],
+        concerns_by=[a.person_id for a in concerned],
         missing=missing,
         outcome=outcome,
         reason=reason,

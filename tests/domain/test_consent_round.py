@@ -23,12 +23,14 @@ def test_full_participants_consent_and_the_proposal_is_consented(circle, now, to
     proposal.consent(circle, "cleo", now)
     proposal.consent(circle, "dan", now, concern="  Watch the cleaning rota  ")
 
-    # The facilitator closes the round: consented, and the round is on record.
+    # The facilitator closes the round: consented, and the round is on record, with who
+    # gave the concern.
     assert proposal.close_consent_round(circle, "ben", now) == Stage.CONSENTED
     assert proposal.stage == Stage.CONSENTED
     [record] = proposal.rounds
     assert record.consents == ["ada", "ben", "cleo", "dan"]
     assert record.concerns == ["Watch the cleaning rota"]
+    assert record.concerns_by == ["dan"]
     assert record.objections == []
     assert record.missing == []
 

@@ -10,13 +10,15 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from domain.circle import Circle
-from domain.errors import DomainError, InvalidRequest
+from domain.errors import DomainError, InvalidRequest, NotFound
 from domain.hats import FACILITATOR
 from domain.meeting import reads_confidential
 from domain.records import AgendaItem
 from domain.values import ACTING, FINAL_STAGES, GONE, Level
+from node.app.node import CircleNode
 from node.http.api.errors import domain_problem
 from node.http.web.names import Names
+from node.http.web.round_records import consenting_round
 from node.http.web.visits import Member, MemberPost, PageRoute, Visit
 
 router = APIRouter(route_class=PageRoute)
@@ -92,6 +94,7 @@ def decisions_page(found: Member) -> Response:
                 "taken_by": names(decision.taken_by),
                 "proposal_id": decision.proposal_id,
                 "measures": decision.measures,
+                "consented": _consenting_round(node, decision.proposal_id, names),
             }
         )
     decisions.sort(key=lambda d: (not d["in_force"], d["review_date"], d["title"]))
@@ -102,6 +105,18 @@ def decisions_page(found: Member) -> Response:
         today=today,
         soon_days=SOON_DAYS,
     )
+
+
+def _consenting_round(node: CircleNode, proposal_id: str | None, names: Names) -> Any:
+    """The round that consented to a decision's proposal, with its concerns and the objections
+    integrated before it; None for an everyday decision or a proposal this node does not hold."""
+    if not proposal_id:
+        return None
+    try:
+        proposal = node.records.get_proposal(proposal_id)
+    except NotFound:
+        return None
+    return consenting_round(proposal, names)
 
 
 @router.get("/hats", include_in_schema=False)

@@ -25,6 +25,7 @@ from node.http.web.circle_pages import facilitates
 from node.http.web.forms import Form
 from node.http.web.names import Names
 from node.http.web.rendering import words
+from node.http.web.round_records import closed_rounds
 from node.http.web.visits import Member, MemberPost, PageRoute, Visit
 
 router = APIRouter(route_class=PageRoute)
@@ -181,17 +182,7 @@ def proposal_view(found: Visit, proposal: Proposal) -> dict[str, Any]:
             }
             for i in proposal.integrations
         ],
-        "rounds": [
-            {
-                "number": r.number,
-                "consents": [names(p) for p in r.consents],
-                "objections": r.objections,
-                "concerns": r.concerns,
-                "missing": [names(p) for p in r.missing],
-                "outcome": r.outcome,
-            }
-            for r in proposal.rounds
-        ],
+        "rounds": closed_rounds(proposal, names),
         "my_answer": proposal.answers.get(me) if stage == Stage.CONSENT_ROUND else None,
         "integrations_offered": INTEGRATIONS,
         "can": {
