@@ -12,7 +12,7 @@ event class can leave them out; `minutes` never holds confidential text.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -46,6 +46,18 @@ def _reads_confidential_now(circle: Circle, person_id: str) -> bool:
     )
 
 
+# A meeting starting now, or begun a little before the facilitator records it, is still
+# planned: a time entered to the minute, or a clock read a moment earlier, is not the past.
+STARTED_JUST_NOW = timedelta(hours=1)
+
+
+def check_not_past(when: datetime, now: datetime) -> None:
+    if when < now - STARTED_JUST_NOW:
+        raise InvalidRequest(
+            "A meeting cannot be planned in the past: give the time it will take place"
+        )
+
+
 _NO_ABSENCES: list[AbsenceNotice] = []
 _NO_TEXT: str | None = None
 
@@ -58,8 +70,12 @@ class Meeting(Copied, Aggregate):
     confidential_minutes = _NO_TEXT
 
     @classmethod
-    def schedule(cls, circle: Circle, by: str, title: str, when: datetime) -> Meeting:
+    def schedule(
+        cls, circle: Circle, by: str, title: str, when: datetime, now: datetime
+    ) -> Meeting:
+        """The facilitator plans a meeting at `when`, which has not passed at `now`."""
         check_facilitator(circle, by, "schedule a meeting")
+        check_not_past(when, now)
         return cls(
             circle_id=circle.id,
             title=required_text(title, "A meeting needs a title"),

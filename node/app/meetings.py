@@ -24,7 +24,7 @@ class Meetings:
     @command
     def schedule_meeting(self, by: str, title: str, when: datetime) -> str:
         with UnitOfWork(self._work) as uow:
-            meeting = Meeting.schedule(self._work.get_circle(), by, title, when)
+            meeting = Meeting.schedule(self._work.get_circle(), by, title, when, uow.now)
             uow.file("meeting", meeting)
             return str(meeting.id)
 

@@ -251,7 +251,7 @@ def test_a_dissolved_circle_keeps_its_records_but_nothing_new_happens(
     with unchanged(circle), pytest.raises(WrongStage, match=dissolved):
         HatSelection.open(circle, "ben", FACILITATOR, now)
     with unchanged(circle), pytest.raises(WrongStage, match=dissolved):
-        Meeting.schedule(circle, "ben", "Farewell", now)
+        Meeting.schedule(circle, "ben", "Farewell", now, now)
     with unchanged(circle), pytest.raises(WrongStage, match=dissolved):
         Decision.take_everyday(circle, "cleo", "care-commons-organiser", "rota", "T", "T", today)
     with unchanged(circle), pytest.raises(WrongStage, match=dissolved):

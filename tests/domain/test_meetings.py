@@ -15,7 +15,7 @@ from domain.values import Level, MeetingStage
 
 def test_a_meeting_from_attendance_to_consented_minutes(circle, now):
     # Ben, the facilitator, schedules the monthly meeting.
-    meeting = Meeting.schedule(circle, "ben", "March circle meeting", now + timedelta(days=3))
+    meeting = Meeting.schedule(circle, "ben", "March circle meeting", now + timedelta(days=3), now)
     assert meeting.stage == MeetingStage.PLANNED
 
     # Ada, the secretary, records who came; those who did not are recorded as absent.
@@ -51,18 +51,34 @@ def test_the_facilitator_schedules_and_the_meeting_needs_a_title(circle, now, un
         unchanged(circle),
         pytest.raises(NotPermitted, match="Only the facilitator can schedule a meeting"),
     ):
-        Meeting.schedule(circle, "dan", "March circle meeting", now)
+        Meeting.schedule(circle, "dan", "March circle meeting", now, now)
 
     # Ben is, but a meeting needs a title.
     with unchanged(circle), pytest.raises(InvalidRequest, match="A meeting needs a title"):
-        Meeting.schedule(circle, "ben", " ", now)
+        Meeting.schedule(circle, "ben", " ", now, now)
+
+
+def test_a_meeting_is_not_planned_in_the_past(circle, now, unchanged):
+    # Ben, the facilitator, dates a meeting yesterday: refused, with a sentence.
+    with (
+        unchanged(circle),
+        pytest.raises(InvalidRequest, match="A meeting cannot be planned in the past"),
+    ):
+        Meeting.schedule(circle, "ben", "March circle meeting", now - timedelta(days=1), now)
+
+    # A meeting that has just begun (the time entered to the minute) is still planned, as is
+    # one next week.
+    begun = Meeting.schedule(circle, "ben", "Now", now - timedelta(minutes=10), now)
+    assert begun.stage == MeetingStage.PLANNED
+    later = Meeting.schedule(circle, "ben", "Next week", now + timedelta(days=7), now)
+    assert later.when == now + timedelta(days=7)
 
 
 def test_attendance_is_recorded_by_the_secretary_for_people_who_can_act(
     circle, now, today, unchanged
 ):
     # The meeting is scheduled; Hal has only applied, Dan has left.
-    meeting = Meeting.schedule(circle, "ben", "March circle meeting", now)
+    meeting = Meeting.schedule(circle, "ben", "March circle meeting", now, now)
     circle.receive_application("hal", "full", today)
     circle.leave("dan", "dan", today)
 
@@ -88,7 +104,7 @@ def test_attendance_is_recorded_by_the_secretary_for_people_who_can_act(
 
 def test_each_step_of_a_meeting_comes_in_its_turn(circle, now, unchanged):
     # The meeting is scheduled: no agenda, items or minutes before attendance.
-    meeting = Meeting.schedule(circle, "ben", "March circle meeting", now)
+    meeting = Meeting.schedule(circle, "ben", "March circle meeting", now, now)
     with (
         unchanged(meeting),
         pytest.raises(WrongStage, match="Cannot consent to the agenda: the meeting is planned"),
@@ -144,7 +160,7 @@ def test_each_step_of_a_meeting_comes_in_its_turn(circle, now, unchanged):
 
 def test_a_meeting_belongs_to_its_circle(circle, found_circle, now, unchanged):
     # The kitchen circle schedules a meeting; another circle tries to record its attendance.
-    meeting = Meeting.schedule(circle, "ben", "March circle meeting", now)
+    meeting = Meeting.schedule(circle, "ben", "March circle meeting", now, now)
     other = found_circle()
     with unchanged(meeting), pytest.raises(InvalidRequest, match="belongs to another circle"):
         meeting.record_attendance(other, "ada", ["ada"])
@@ -155,7 +171,7 @@ def test_a_meeting_belongs_to_its_circle(circle, found_circle, now, unchanged):
 
 
 def open_meeting(circle, now, present=("ada", "ben", "cleo", "eli", "gus")):
-    meeting = Meeting.schedule(circle, "ben", "March circle meeting", now)
+    meeting = Meeting.schedule(circle, "ben", "March circle meeting", now, now)
     meeting.record_attendance(circle, "ada", list(present))
     return meeting
 
@@ -297,7 +313,7 @@ def test_guests_leave_only_for_a_confidential_item_when_the_facilitator_asks(
         meeting.ask_guests_to_leave(circle, "ben", 2)
 
     # And: not before the agenda is consented.
-    planned = Meeting.schedule(circle, "ben", "April circle meeting", now)
+    planned = Meeting.schedule(circle, "ben", "April circle meeting", now, now)
     with unchanged(planned), pytest.raises(WrongStage, match="Cannot ask the guests to leave"):
         planned.ask_guests_to_leave(circle, "ben", 1)
 
@@ -360,7 +376,7 @@ def test_full_and_learning_participants_read_confidential_items_guests_do_not():
 
 def test_absences_told_ahead_are_kept_apart_from_absences(circle, now, event_names):
     # Given: the March meeting is planned; a meeting stored before absences reads none.
-    meeting = Meeting.schedule(circle, "ben", "March circle meeting", now)
+    meeting = Meeting.schedule(circle, "ben", "March circle meeting", now, now)
     assert "absences" not in vars(meeting) and meeting.absences == []
     meeting.collect_events()
 
@@ -390,7 +406,7 @@ def test_absences_told_ahead_are_kept_apart_from_absences(circle, now, event_nam
 
 def test_an_absence_is_told_by_a_full_participant_before_the_meeting(circle, now, today, unchanged):
     # Given: the March meeting is planned; Dan stepped back.
-    meeting = Meeting.schedule(circle, "ben", "March circle meeting", now)
+    meeting = Meeting.schedule(circle, "ben", "March circle meeting", now, now)
     circle.step_back("dan", "dan", today)
 
     # Only the secretary records someone else's absence.

@@ -97,7 +97,7 @@ def test_a_read_only_store_refuses_commands_clearly_and_nothing_is_written(
             ("/api/tokens", {"person_id": founder}),
             ("/api/people", {"name": "Ben", "level": "full"}),
             ("/api/proposals", {"title": "Compost", "text": "Weekly"}),
-            ("/api/meetings", {"title": "Extra", "when": "2026-04-01T18:00:00Z"}),
+            ("/api/meetings", {"title": "Extra", "when": "2036-04-01T18:00:00Z"}),
         ]
         caplog.clear()
         with caplog.at_level(logging.INFO):

@@ -54,3 +54,22 @@ def test_a_guest_reads_the_meetings_page_without_confidential_items(
     assert "We agreed the rota" in pages["gus"]
     for text in ("Pay rise", "April", "pay rises"):
         assert text not in pages["gus"], text
+
+
+def test_the_meetings_page_refuses_a_meeting_in_the_past(kitchen_circle: Circle) -> None:
+    c, node = kitchen_circle, kitchen_circle.node
+    # Given: Ben, the facilitator, on the meetings page (the circle's clock reads 1 March).
+    ben = Browserless(c.client.app)  # type: ignore[arg-type]
+    assert ben.sign_in(c.tokens["ben"]).status_code == 303
+    csrf = ben.csrf("/meetings")
+
+    # When: he schedules a meeting dated in February.
+    refused = ben.client.post(
+        "/meetings", data={"csrf": csrf, "title": "Late", "when": "2026-02-20T18:00"}
+    )
+
+    # Then: the page says why, keeps what he typed, and nothing is planned.
+    assert refused.status_code == 422
+    assert "A meeting cannot be planned in the past" in refused.text
+    assert 'value="Late"' in refused.text
+    assert node.records.list_meetings() == []

@@ -32,6 +32,14 @@ def test_a_meeting_from_schedule_to_consented_minutes(circle: Circle) -> None:
         "invalid_request",
         "The meeting's time needs a time zone, e.g. 2026-03-01T09:00:00+01:00 or ...Z",
     )
+    # A meeting dated before today (the circle's clock reads 2026-03-01 09:00) is refused.
+    assert_problem(
+        c.post("ben", "/meetings", {**meeting, "when": "2026-02-20T18:00:00Z"}),
+        422,
+        "invalid_request",
+        "A meeting cannot be planned in the past: give the time it will take place",
+    )
+    assert c.get("ben", "/meetings").json()["total"] == 0
     scheduled = c.ok("ben", "/meetings", meeting, status=201)
     mid = scheduled["id"]
     assert scheduled == {
