@@ -8,6 +8,7 @@ save as the message it causes. What other circles say arrives through `node.app.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
@@ -20,7 +21,7 @@ from domain.hats import LEADER
 from domain.membership import check_full_participant
 from domain.proposal import Proposal
 from domain.relationships import ADDED, APPLIED, Relationship, relationship_id
-from domain.values import IN_FORCE, Purpose
+from domain.values import IN_FORCE, CoopLink, Purpose
 from federation.feed import feed_id_from_node_id, node_id
 from federation.wire import NodeDescriptor, Push
 from node.app.peer_view import PeerView, RemotePerson, peer_view_id
@@ -56,6 +57,21 @@ RELATION_PURPOSES = frozenset(
 def seat_of(other: str, role: str) -> str:
     """The participant id of another circle's delegate or leader seated in this circle."""
     return f"{other}/{role}"
+
+
+def is_linked_seat(person_id: str) -> bool:
+    """Whether a participant id is a linked circle's seat (`seat_of`), not a person."""
+    return "/" in person_id
+
+
+@dataclass(frozen=True)
+class LinkedSeat:
+    """A seat a linked circle's delegate or leader holds in this circle."""
+
+    role: str
+    circle: str  # the linked circle's name
+    holder: str | None  # the holder's name, as their circle gave it; None while nobody holds it
+    member: bool  # whether the linked circle is still part of this one (the seat stands)
 
 
 class Relations:
@@ -142,14 +158,21 @@ class Relations:
 
     def seat_name(self, seat: str) -> str:
         """Who sits in a linked seat now, as their circle named them."""
+        held = self.seat(seat)
+        if held is None:
+            return seat
+        return f"{held.holder or 'nobody yet'} ({held.role} of {held.circle})"
+
+    def seat(self, seat: str) -> LinkedSeat | None:
+        """A linked seat's role, its circle and its holder now; None for a circle not known."""
         other, role = seat.rsplit("/", 1)
         try:
             rel = self.relationship(other)
         except NotFound:
-            return seat
+            return None
         person = rel.delegate if role == "delegate" else rel.leader
-        holder = self.remote_name(other, person) if person else "nobody yet"
-        return f"{holder} ({role} of {rel.name or other})"
+        holder = self.remote_name(other, person) if person else None
+        return LinkedSeat(role, rel.name or other, holder, rel.coop == CoopLink.HAS_MEMBER)
 
     # Meeting other circles.
 

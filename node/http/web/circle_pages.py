@@ -16,6 +16,7 @@ from domain.meeting import reads_confidential
 from domain.records import AgendaItem
 from domain.values import ACTING, FINAL_STAGES, GONE, Level
 from node.app.node import CircleNode
+from node.app.relations import LinkedSeat, is_linked_seat
 from node.http.api.errors import domain_problem
 from node.http.web.names import Names
 from node.http.web.round_records import consenting_round
@@ -43,7 +44,15 @@ def circle_page(found: Member) -> Response:
     names = Names(node)
     people: list[dict[str, Any]] = []
     former: list[dict[str, Any]] = []
+    seats: list[LinkedSeat] = []
     for participant in circle.participants.values():
+        if is_linked_seat(participant.person_id):
+            # A seat is not a person: shown apart, held or not, while its circle is part of
+            # this one; a seat with no holder is not someone who left.
+            held = node.relations.seat(participant.person_id)
+            if held is not None and (held.member or participant.status in ACTING):
+                seats.append(held)
+            continue
         entry = {
             "name": names(participant.person_id),
             "level": participant.level,
@@ -59,6 +68,7 @@ def circle_page(found: Member) -> Response:
         parent=names.circle(circle.parent) if circle.parent else "",
         people=people,
         former=former,
+        seats=seats,
         hats=[
             {"name": hat.name, "wearers": [names(p) for p in circle.wearers(hat.hat_id)]}
             for hat in circle.hats.values()
