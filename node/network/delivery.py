@@ -28,6 +28,7 @@ from node.network.background import BackgroundWork, Stopped
 from node.network.delivery_ports import Delivering
 from node.network.fetched_pages import FetchedPages
 from node.network.peer_book import MoveRefused, NotAPeer
+from node.network.peer_links import PeerContact, PeerLink, contact_of
 from node.network.peers import JOINING, PEER, Peer
 from node.network.take_back import take_back_from_peers
 
@@ -36,19 +37,6 @@ log = logging.getLogger("circle_node.delivery")
 # Threads for delivery's store work (pushes to peers go out together, each a few reads).
 DELIVERY_THREADS = 2
 R = TypeVar("R")
-
-
-@dataclass
-class PeerLink:
-    """How delivery to one peer is going (kept in memory; the cursor itself is durable)."""
-
-    failures: int = 0
-    not_before: float = 0.0
-    last_error: str = ""
-    delivered_at: float | None = None
-    # Pulls from the peer that failed in a row (not refusals: errors), and when to try again.
-    pull_failures: int = 0
-    pull_not_before: float = 0.0
 
 
 @dataclass
@@ -62,6 +50,7 @@ class Federator:
     # pull interval up to an hour), while the others are pulled every round.
     pull_backoff: Backoff = field(default_factory=lambda: Backoff(base=30.0, cap=3600.0))
     clock: Callable[[], float] = time.monotonic
+    wall: Callable[[], float] = time.time  # to tell people when, in `contact`
     rand: Callable[[], float] = random.random
     refresh_keys: Callable[[], None] = lambda: None
     links: dict[bytes, PeerLink] = field(default_factory=dict)
@@ -130,6 +119,10 @@ class Federator:
 
     def link(self, feed_id: bytes) -> PeerLink:
         return self.links.setdefault(feed_id, PeerLink())
+
+    def contact(self, feed_id: bytes) -> PeerContact:
+        """What this process knows of reaching the peer: last contact, failures in a row."""
+        return contact_of(self.link(feed_id), self.clock(), self.wall())
 
     async def deliver(self, peer: Peer) -> None:
         """Push everything owed to `peer`, batch by batch, until it is up to date or fails.
@@ -338,11 +331,15 @@ class Federator:
             fetched.end()
 
     async def _pull(self, peer: Peer, after: int) -> FeedPage | None:
+        link = self.link(peer.feed_id)
         try:
             page = await self.client.pull(peer.url, after, MAX_PAGE_ENTRIES)
         except TransportError as error:
+            link.unreached_pulls += 1
+            link.last_pull_error = error.reason if error.status is None else str(error)
             log.warning("pull from %s failed: %s", node_id(peer.feed_id), error)
             return None
+        link.pulled_at, link.unreached_pulls, link.last_pull_error = self.clock(), 0, ""
         if page.feed != peer.feed_id:
             log.warning("pull from %s returned another feed", node_id(peer.feed_id))
             return None

@@ -19,6 +19,8 @@ from node.http.api.errors import STORE_UNAVAILABLE
 from node.http.web import network_map
 from node.http.web.names import Names
 from node.http.web.visits import Anyone, Member, PageRoute
+from node.network.delivery import Federator
+from node.network.peers import PEER
 
 router = APIRouter(route_class=PageRoute)
 # The overview is in the spec with the operations: like them, it answers 503 (from the app's
@@ -45,17 +47,32 @@ def home(found: Anyone) -> HTMLResponse:
 @router.get("/network", include_in_schema=False)
 def network_page(found: Member) -> Response:
     node = found.node
-    peers = [
-        {
-            "name": peer.name,
-            "node_id": node_id(peer.feed_id),
-            "url": peer.url,
-            "status": peer.status,
-            "stopped": peer.stopped,
-            "seq": peer.equivocation_seq,
-        }
-        for peer in (node.peering.peers() if node.feed.keys is not None else [])
-    ]
+    # Delivery runs beside the server (not in every process that serves pages): what it
+    # knows of reaching each peer is shown where it runs.
+    federator: Federator | None = getattr(found.request.app.state, "federator", None)
+    head = node.feed.own_feed().head if node.feed.keys is not None else 0
+    peers = []
+    for peer in node.peering.peers() if node.feed.keys is not None else []:
+        contact = federator.contact(peer.feed_id) if federator is not None else None
+        owed = head - (node.outbox.delivery(peer.feed_id).next_seq - 1)
+        peers.append(
+            {
+                "name": peer.name,
+                "node_id": node_id(peer.feed_id),
+                "url": peer.url,
+                "status": peer.status,
+                "stopped": peer.stopped,
+                "seq": peer.equivocation_seq,
+                "contact": contact,
+                "last_contact": contact
+                and contact.last_contact
+                and node.records.local(contact.last_contact),
+                "next_push": contact
+                and contact.next_push
+                and node.records.local(contact.next_push),
+                "owed": max(owed, 0) if peer.status == PEER else 0,
+            }
+        )
     return found.page(
         "network.html",
         overview=False,
