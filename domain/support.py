@@ -168,6 +168,20 @@ class SupportRequest(Copied, Aggregate):
         self.accepted = helper
         self.status = status
 
+    def closure_received(self) -> bool:
+        """The asking circle accepted an offer, and told every circle it asked: the request
+        takes no more offers. Heard when it is settled here already (this circle offered and
+        heard which offer was accepted), it changes nothing; returns whether it closed."""
+        self._check_theirs("hear that the request closed")
+        if self.status != SupportStatus.OPEN:
+            return False
+        self._closure()
+        return True
+
+    @event("ClosureReceived")
+    def _closure(self) -> None:
+        self.status = SupportStatus.CLOSED
+
     # Both sides: delivery and reflections.
 
     def record_delivery(self, circle: Circle, by: str, note: str) -> None:

@@ -302,6 +302,28 @@ def _support_outcome(c: RunContext, record: m.SupportMessage) -> None:
     _theirs(c, record).outcome_received(record.accepted, record.accepted == c.me)
 
 
+def _support_closed(c: RunContext, record: m.SupportClosed) -> None:
+    """The asker accepted an offer: a request this circle was asked takes no more offers.
+    One this circle does not hold (a request to the network sent before it knew the asker)
+    has nothing to close: no refusal."""
+    if NETWORK not in record.to and c.me not in record.to:
+        return
+    request_id = seen_request_id(c.node.circle_id, c.other, record.request)
+    try:
+        request = c.support(str(request_id), _not_held)
+    except _NotHeld:
+        return
+    request.closure_received()
+
+
+class _NotHeld(Exception):
+    """The request a closure is about is not held here."""
+
+
+def _not_held() -> SupportRequest:
+    raise _NotHeld
+
+
 def _either(c: RunContext, record: m.SupportMessage) -> SupportRequest:
     """A delivery or reflection may be about our request or one of theirs."""
     try:
@@ -359,6 +381,7 @@ HANDLERS: dict[str, Callable[[RunContext, Any], None]] = {
     m.SUPPORT_OUTCOME: _support_outcome,
     m.SUPPORT_DELIVERED: _support_delivered,
     m.SUPPORT_REFLECTION: _support_reflection,
+    m.SUPPORT_CLOSED: _support_closed,
     m.PERSON_ERASED: _person_erased,
     m.CIRCLE_RECORDS: take_records,
     m.MEETING_MINUTES: take_minutes,

@@ -136,6 +136,9 @@ RELATION_EVENTS: dict[type[Any], Callable[[Any, Any], str]] = {
     SupportRequest.OutcomeReceived: lambda e, c: (
         "Our offer was accepted" if e.status == "accepted" else "Another circle's offer was taken"
     ),
+    SupportRequest.ClosureReceived: lambda e, c: (
+        "The circle that asked accepted an offer: this request is closed"
+    ),
     SupportRequest.Delivered: lambda e, c: f"Support delivered: {e.note}",
     SupportRequest.Reflected: lambda e, c: (
         f"{'This circle' if e.who == 'us' else c.circle(e.who)} reflected: {e.text}"

@@ -1,6 +1,7 @@
 """What a circle's support requests tell other circles: the request (to chosen circles or the
-whole network), an offer, which offer was accepted, the delivery and the reflections
-(node/app/publishing.py holds the table of every aggregate's tellers)."""
+whole network), an offer, which offer was accepted and that the request is closed, the
+delivery and the reflections (node/app/publishing.py holds the table of every aggregate's
+tellers)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from node.app import event_classes
 from node.app.published_records import Publishing, addressed_to
 from node.network.batch import Outgoing
 from node.network.messages import (
+    SUPPORT_CLOSED,
     SUPPORT_DELIVERED,
     SUPPORT_OFFER,
     SUPPORT_OUTCOME,
     SUPPORT_REFLECTION,
     SUPPORT_REQUEST,
+    SupportClosed,
     SupportMessage,
     SupportRequestMessage,
     encode_body,
@@ -28,10 +31,15 @@ def _support_requested(node: Publishing, request: SupportRequest, event: Any) ->
     if not request.is_ours:
         return []
     body = SupportRequestMessage(str(request.id), request.kind, request.text, request.to)
+    return [Outgoing(SUPPORT_REQUEST, encode_body(body), _asked(request))]
+
+
+def _asked(request: SupportRequest) -> list[bytes]:
+    """The audience of what every circle asked reads: public when the whole network was
+    asked, else the circles asked."""
     if NETWORK in request.to:
-        return [Outgoing(SUPPORT_REQUEST, encode_body(body), [])]
-    audience = [feed_id_from_node_id(ref) for ref in request.to]
-    return [Outgoing(SUPPORT_REQUEST, encode_body(body), audience)]
+        return []
+    return [feed_id_from_node_id(ref) for ref in request.to]
 
 
 def _offer_made(node: Publishing, request: SupportRequest, event: Any) -> list[Outgoing]:
@@ -41,12 +49,16 @@ def _offer_made(node: Publishing, request: SupportRequest, event: Any) -> list[O
 
 
 def _offer_accepted(node: Publishing, request: SupportRequest, event: Any) -> list[Outgoing]:
-    return [
+    outcomes = [
         addressed_to(
             helper, SUPPORT_OUTCOME, SupportMessage(helper, str(request.id), accepted=event.helper)
         )
         for helper in request.offers
     ]
+    # Every circle asked hears that the request is closed, those that did not offer too;
+    # those that offered heard the outcome first, and the closure changes nothing there.
+    closed = SupportClosed(str(request.id), request.to)
+    return [*outcomes, Outgoing(SUPPORT_CLOSED, encode_body(closed), _asked(request))]
 
 
 def _delivered(node: Publishing, request: SupportRequest, event: Any) -> list[Outgoing]:

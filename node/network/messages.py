@@ -68,6 +68,7 @@ SUPPORT_OFFER = "support.offer"
 SUPPORT_OUTCOME = "support.outcome"
 SUPPORT_DELIVERED = "support.delivered"
 SUPPORT_REFLECTION = "support.reflection"
+SUPPORT_CLOSED = "support.closed"
 PERSON_ERASED = "person.erased"
 # What a co-op sees of its member circles (and a member circle of its co-op).
 CIRCLE_RECORDS = "circle.records"
@@ -173,6 +174,14 @@ class SupportMessage(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     request: str  # the request's id on the asking node
     text: str = ""
     accepted: str = ""  # for an outcome: the circle whose offer was accepted
+
+
+class SupportClosed(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A request for support takes no more offers (the asker accepted one): to every circle
+    it asked."""
+
+    request: str  # the request's id on the asking node
+    to: list[str]  # the circles asked, or ["network"], as in the request
 
 
 class PersonErased(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -291,6 +300,7 @@ BODY_TYPES: dict[str, type[msgspec.Struct]] = {
     APPEAL_JOIN: AppealJoin,
     APPEAL_REFERRAL: AppealReferral,
     APPEAL_ANSWER: AppealAnswer,
+    SUPPORT_CLOSED: SupportClosed,
 }
 _DECODERS = {name: msgspec.msgpack.Decoder(cls) for name, cls in BODY_TYPES.items()}
 # The types whose bodies name people of their author's circle (PROTOCOL.md 11.6).

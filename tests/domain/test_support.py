@@ -524,6 +524,47 @@ def test_the_request_closes_for_a_circle_whose_offer_was_not_taken(
     assert (request.status, request.accepted) == (SupportStatus.CLOSED, ORCHARD)
 
 
+def test_a_circle_asked_hears_the_request_closed(other_circle, decide, seen, unchanged):
+    # The garden circle was asked and did not offer; the kitchen circle accepted another offer.
+    request = seen()
+    assert request.closure_received() is True
+
+    # The request takes no more offers here.
+    assert request.status == SupportStatus.CLOSED
+    [closed] = request.collect_events()
+    assert type(closed).__name__ == "ClosureReceived"
+
+    # Heard again, it changes nothing.
+    with unchanged(request):
+        assert request.closure_received() is False
+
+
+@pytest.mark.parametrize("accepted", [True, False], ids=["its offer taken", "another's taken"])
+def test_a_closure_changes_nothing_once_the_outcome_is_heard(
+    other_circle, decide, seen, unchanged, accepted
+):
+    # The garden circle offered and heard the outcome first.
+    request = seen()
+    offer(request, other_circle, decide)
+    request.outcome_received(GARDEN if accepted else ORCHARD, accepted)
+    request.collect_events()
+
+    # The closure that follows leaves the outcome as it is.
+    with unchanged(request):
+        assert request.closure_received() is False
+    assert request.status == (SupportStatus.ACCEPTED if accepted else SupportStatus.CLOSED)
+
+
+def test_only_a_circle_that_was_asked_hears_the_request_closed(circle, ask, unchanged):
+    # The kitchen circle's own request.
+    request = ask(circle)
+    with (
+        unchanged(request),
+        pytest.raises(WrongStage, match="Only a circle that was asked can hear that"),
+    ):
+        request.closure_received()
+
+
 def test_an_acceptance_for_an_offer_never_made_is_refused(seen, unchanged):
     # The garden circle made no offer; word comes that its offer was accepted.
     request = seen()

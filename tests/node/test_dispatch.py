@@ -117,6 +117,7 @@ SAYS_NOTHING: dict[type[Aggregate], set[type[Any]]] = {
     SupportRequest: {
         SupportRequest.OfferReceived,
         SupportRequest.OutcomeReceived,
+        SupportRequest.ClosureReceived,
     },
     # Consented minutes go to the co-op (`meeting.minutes`); the steps before, nowhere (and
     # what is confidential never: node/app/confidential.py).

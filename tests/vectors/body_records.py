@@ -260,6 +260,8 @@ def records(
             ),
             False,
         ),
+        # To the circles asked (the reader); to ["network"], it is public like the request.
+        m.SUPPORT_CLOSED: (m.SupportClosed(request=REQUEST_ID, to=[reader]), False),
     }
     return [(name, *by_type[name]) for name in m.BODY_TYPES if name in by_type]
 
