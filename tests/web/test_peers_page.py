@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,6 +43,12 @@ class Bakery:
         if not self.up:
             raise TransportError("Cannot connect")
         return self.node.feed.page(after, limit, None)
+
+
+def run(work: Coroutine[Any, Any, None]) -> None:
+    """Run delivery's coroutine in a loop of its own (the browser tests' may be running)."""
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, work).result()
 
 
 class Monotonic:
@@ -89,8 +97,8 @@ def test_a_peer_that_cannot_be_reached_is_shown_so(
     assert ada.sign_in(c.tokens["ada"]).status_code == 303
 
     # When: a push and a pull reach the bakery at 09:00.
-    asyncio.run(federator.push_round())
-    asyncio.run(federator.pull_round())
+    run(federator.push_round())
+    run(federator.pull_round())
 
     # Then: the peers table gives that last contact, everything delivered.
     row = peer_row(ada.client.get("/network").text)
@@ -103,11 +111,11 @@ def test_a_peer_that_cannot_be_reached_is_shown_so(
     clock.advance(minutes=30)
     monotonic.now += 30 * 60
     take_a_decision(c)
-    asyncio.run(federator.push_round())
+    run(federator.push_round())
     clock.advance(hours=1)
     monotonic.now += 3600
-    asyncio.run(federator.push_round())  # at 10:30, backing off for two minutes (its base: 60 s)
-    asyncio.run(federator.pull_round())
+    run(federator.push_round())  # at 10:30, backing off for two minutes (its base: 60 s)
+    run(federator.pull_round())
 
     # Then: the table says it cannot be reached, since when it was last reached, what is not
     # delivered yet, the failures in a row, when the next push is tried, and the error.
