@@ -82,7 +82,10 @@ def everyone(node: CircleNode | None = None) -> Everyone:
     decision = node.decisions.take_everyday_decision(
         ids["ben"], "facilitator", "meetings", "Tuesdays", "x"
     )
-    meeting = node.meetings.schedule_meeting(ids["ben"], "Monthly", START + timedelta(days=7))
+    # A week from the node's now (its clock is START, or the real one for some tests).
+    meeting = node.meetings.schedule_meeting(
+        ids["ben"], "Monthly", node.records.now() + timedelta(days=7)
+    )
     bodies = [
         entry.body_hash.hex()
         for entry in map(decode_entry, node.feed.own_entries(-1, 100))
