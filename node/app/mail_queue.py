@@ -163,14 +163,21 @@ class MailQueue:
             return None
         letter.claim(self.worker, now)
         links = self._links.links()
-        message = compose(
-            letter,
-            details.email,
-            self.from_address,
-            self.public_url,
-            links.issue(letter.person_id, now) if letter.kind == ADMISSION else None,
-            links.signature(letter.person_id),
-        )
+        try:
+            message = compose(
+                letter,
+                details.email,
+                self.from_address,
+                self.public_url,
+                links.issue(letter.person_id, now) if letter.kind == ADMISSION else None,
+                links.signature(letter.person_id),
+            )
+        except (ValueError, TypeError) as error:
+            # A mail the email library will not write (a header it refuses) is dropped with
+            # its reason, so that it never stops the letters after it.
+            letter.dropped(f"its mail could not be written: {type(error).__name__}")
+            self._save_or_conflict(letter)
+            return None
         return message if self._save_or_conflict(letter, links) else None
 
     def _save_or_conflict(self, *aggregates: Aggregate) -> bool:
@@ -246,7 +253,8 @@ def compose(
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
-    message["Subject"] = letter.subject
+    # A title may hold line breaks; a header never does (no header is injected, none refused).
+    message["Subject"] = " ".join(letter.subject.split())
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(idstring=str(letter.id), domain=urlsplit(base).hostname)
     message["List-Unsubscribe"] = f"<{unsubscribe}>"

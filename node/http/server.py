@@ -32,6 +32,7 @@ from node.http.api.errors import STORE_UNAVAILABLE, Problem, domain_problem, pro
 from node.http.api_docs import docs_router
 from node.http.body_limits import LimitBodies
 from node.http.federation_api import TAKING_BACK_RETRY_AFTER, authority, federation_router
+from node.http.log_paths import loggable_path
 from node.http.metrics import Metrics, RequestTiming
 from node.http.ratelimit import RateLimiter
 from node.http.web import include_pages
@@ -251,7 +252,7 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
             "store %s serving %s %s: %s",
             "busy" if busy else "unavailable",
             request.method,
-            request.url.path,
+            loggable_path(request),
             error,
         )
         if busy:
@@ -283,7 +284,7 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
     @app.exception_handler(Exception)
     async def on_error(request: Request, error: Exception) -> Response:
         # A bug or an outage: logged in full here, answered without a traceback.
-        log.exception("error serving %s %s", request.method, request.url.path)
+        log.exception("error serving %s %s", request.method, loggable_path(request))
         return await answer(request, Problem(500, "internal_error", "the node could not do that"))
 
     @app.exception_handler(RequestValidationError)

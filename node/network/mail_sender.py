@@ -102,7 +102,11 @@ class MailSender:
         assert self.server is not None
         sent = 0
         for letter_id in await self._in_thread(self.letters.due):
-            message = await self._in_thread(self.letters.claim, letter_id)
+            try:
+                message = await self._in_thread(self.letters.claim, letter_id)
+            except Exception:  # one letter that cannot be claimed must not hold up the rest
+                log.exception("mail %s could not be claimed; the others go on", letter_id)
+                continue
             if message is None:
                 continue  # another worker has it, or it was dropped
             try:

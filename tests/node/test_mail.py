@@ -22,10 +22,12 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
+from starlette.requests import Request
 
 from node.app.node import CircleNode
 from node.app.persistence import open_node
 from node.demo.scripted import consent_to
+from node.http.log_paths import loggable_path
 from node.network.mail_sender import MailSender, SmtpServer
 from node.settings import Settings
 from tests.conftest import Clock, NodeOpener
@@ -480,3 +482,36 @@ def test_mail_to_someone_erased_is_dropped_unsent(
     assert send(api_node, smtp_port) == 0
     assert inbox.messages == []
     assert api_node.mail_queue.waiting() == []
+
+
+def test_a_title_with_line_breaks_neither_injects_a_header_nor_stops_the_mail(
+    api_node: CircleNode, inbox: Inbox, smtp_port: int
+) -> None:
+    # Given Cleo gave her address, and a proposal whose title tries to add a header.
+    circle = kitchen(api_node)
+    node, ids = api_node, circle.ids
+    node.mail.choose(ids["cleo"], ids["cleo"], "cleo@example.org", "each")
+    proposal = node.proposals.draft_proposal(ids["cleo"], "Compost\r\nBcc: x@evil.org", "Weekly")
+    node.proposals.present(ids["cleo"], proposal)
+    node.proposals.open_reactions(ids["ben"], proposal)
+
+    # When its round opens and Dora is admitted, both mails are sent,
+    node.consent.open_consent_round(ids["ben"], proposal)
+    admit_dora(circle)
+    assert send(node, smtp_port) == 2
+
+    # the title on one line of the subject, and no header added.
+    notice = next(m for m in inbox.messages if m["To"] == "cleo@example.org")
+    assert "Compost Bcc: x@evil.org" in notice["Subject"]
+    assert notice["Bcc"] is None
+    assert node.mail_queue.waiting() == []
+
+
+def test_paths_that_carry_secrets_are_logged_without_them() -> None:
+    def path_of(path: str) -> str:
+        return loggable_path(Request({"type": "http", "path": path, "headers": []}))
+
+    assert path_of("/sign-in/link/abc123") == "/sign-in/link/<secret>"
+    assert path_of("/unsubscribe/p-1/sig") == "/unsubscribe/p-1/<secret>"
+    assert path_of("/calendar/cal_xyz.ics") == "/calendar/<secret>"
+    assert path_of("/proposals/p-1") == "/proposals/p-1"

@@ -29,6 +29,7 @@ from domain.values import GONE
 from federation.feed import node_id
 from node.app.node import CircleNode
 from node.http.api.errors import domain_problem
+from node.http.log_paths import loggable_path
 from node.http.ratelimit import RateLimiter
 from node.http.web.forms import BadForm, Form, read_form
 from node.http.web.rendering import NAV, SECURITY_HEADERS, render
@@ -246,7 +247,7 @@ async def error_page(
     try:
         return await anyio.to_thread.run_sync(draw)
     except Exception:
-        log.exception("error drawing the error page for %s", request.url.path)
+        log.exception("error drawing the error page for %s", loggable_path(request))
         return HTMLResponse(
             "<!doctype html><title>circle-node</title><p>The node could not do that.</p>",
             status_code=status,
@@ -301,7 +302,7 @@ class PageRoute(APIRoute):
             except (HTTPException, RequestValidationError):
                 raise
             except Exception:
-                log.exception("error serving %s %s", request.method, request.url.path)
+                log.exception("error serving %s %s", request.method, loggable_path(request))
                 return await error_page(
                     request, 500, "Something went wrong", "The node could not do that."
                 )
