@@ -55,6 +55,32 @@ class Credentials(Copied, Aggregate):
             "revoked": False,
         }
 
+    def issue_for_session(self, person_id: str, now: datetime) -> str:
+        """A token for a session opened by a sign-in link, never shown; returns its id. It is
+        revoked when that session signs out, or when the person's tokens are revoked."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        digest = token_hash(token)
+        self._issued_for_session(digest[:12], digest, person_id, now.isoformat(timespec="seconds"))
+        return digest[:12]
+
+    @event("SessionTokenIssued")
+    def _issued_for_session(self, token_id: str, digest: str, person_id: str, issued: str) -> None:
+        self.tokens[token_id] = {
+            "hash": digest,
+            "person": person_id,
+            "issued": issued,
+            "revoked": False,
+            "session": True,
+        }
+
+    def is_for_session(self, token_id: str) -> bool:
+        """Whether this token was minted for a session a sign-in link opened (tokens issued
+        before such tokens were told apart hold no mark, and count as personal ones)."""
+        return bool(self.tokens.get(token_id, {}).get("session", False))
+
+    def session_tokens_of(self, person_id: str) -> list[str]:
+        return [t for t in self.held_by(person_id) if self.is_for_session(t)]
+
     def revoke(self, token_id: str) -> None:
         self._revoked(token_id)
 

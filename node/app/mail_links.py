@@ -4,8 +4,9 @@ A sign-in link (sent to someone admitted) carries a random token; the node keeps
 SHA-256 hash, whose it is and until when it holds (`SIGN_IN_LINK_LIFETIME`). It leads to a
 sign-in form; posting that form uses the link (once: a second use is refused, as is a use
 after it expired) and signs the person in with a personal token issued for that session,
-never shown (so that revoking it, or leaving, ends the session like any other). The bearer
-token itself is never mailed.
+never shown (so that leaving ends the session like any other). That token is revoked when
+the session signs out; revoking any of the person's tokens revokes it too, and refuses their
+links not yet used (node/app/tokens.py). The bearer token itself is never mailed.
 
 An unsubscribe link names the person and carries an HMAC of their id under a key kept here,
 so that it works without signing in and cannot be made for someone else.
@@ -99,6 +100,17 @@ class MailLinks(Copied, Aggregate):
     def _used(self, digest: str) -> None:
         self.sign_in[digest]["used"] = True
 
+    def withdraw(self, person_id: str) -> None:
+        """Refuse the person's links not yet used (their tokens were revoked)."""
+        if any(link["person"] == person_id and not link["used"] for link in self.sign_in.values()):
+            self._withdrawn(person_id)
+
+    @event("SignInLinksWithdrawn")
+    def _withdrawn(self, person_id: str) -> None:
+        for link in self.sign_in.values():
+            if link["person"] == person_id:
+                link["used"] = True
+
     def signature(self, person_id: str) -> str:
         mac = hmac.new(self.key, b"unsubscribe:" + person_id.encode(), hashlib.sha256)
         return base64.urlsafe_b64encode(mac.digest()[:16]).decode().rstrip("=")
@@ -135,8 +147,7 @@ class Links:
                 raise NotPermitted(LINK_REFUSED)
             credentials = self._credentials()
             uow.add(credentials)
-            token_id, _ = credentials.issue(person, uow.now)
-            return person, token_id
+            return person, credentials.issue_for_session(person, uow.now)
 
     def _credentials(self) -> Credentials:
         try:

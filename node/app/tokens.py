@@ -12,6 +12,7 @@ from domain.membership import check_records_keeper
 from domain.values import GONE
 from node.app.calendars import calendar_secrets
 from node.app.credentials import CREDENTIALS_ID, Credentials
+from node.app.mail_links import MAIL_LINKS_ID, MailLinks
 from node.app.work import UnitOfWork, Work
 from node.store.retry import retry_on_conflict as command
 
@@ -52,16 +53,44 @@ class Tokens:
             raise NotFound(f"No token {token_id}")
         if by is not None and by != record["person"]:
             check_records_keeper(self._work.get_circle(), by, "revoke someone else's token")
-        if not record["revoked"]:
+        person = str(record["person"])
+        # Revoking someone's token ends the sessions their sign-in links opened, and refuses
+        # their links not yet used: none outlives the revocation.
+        named = [token_id, *credentials.session_tokens_of(person)]
+        ending = [t for t in dict.fromkeys(named) if not credentials.tokens[t]["revoked"]]
+        links = self._mail_links()
+        with UnitOfWork(self._work) as uow:
+            uow.add(credentials)
+            for ended in ending:
+                credentials.revoke(ended)
+            if links is not None:
+                uow.add(links)
+                links.withdraw(person)
+            if ending and not credentials.held_by(person):
+                secrets = calendar_secrets(self._work)
+                if secrets.made_for(person) is not None:
+                    uow.add(secrets)
+                    secrets.revoke(person)
+
+    @command
+    def end_link_session(self, token_id: str, person_id: str) -> None:
+        """Revoke the token minted for a session a sign-in link opened, as it signs out (a
+        personal token, handed over by the secretary, outlives the sessions it opens)."""
+        credentials = self._credentials()
+        record = credentials.tokens.get(token_id)
+        if record is None or record["revoked"] or record["person"] != person_id:
+            return
+        if credentials.is_for_session(token_id):
             with UnitOfWork(self._work) as uow:
                 uow.add(credentials)
                 credentials.revoke(token_id)
-                person = str(record["person"])
-                if not credentials.held_by(person):
-                    secrets = calendar_secrets(self._work)
-                    if secrets.made_for(person) is not None:
-                        uow.add(secrets)
-                        secrets.revoke(person)
+
+    def _mail_links(self) -> MailLinks | None:
+        try:
+            links: MailLinks = self._work.load(MailLinks, MAIL_LINKS_ID)
+        except AggregateNotFoundError:
+            return None
+        return links
 
     def person_for_token(self, token: str) -> str | None:
         """Who signs in with this token: someone of the circle who has not left; else None."""

@@ -515,3 +515,69 @@ def test_paths_that_carry_secrets_are_logged_without_them() -> None:
     assert path_of("/unsubscribe/p-1/sig") == "/unsubscribe/p-1/<secret>"
     assert path_of("/calendar/cal_xyz.ics") == "/calendar/<secret>"
     assert path_of("/proposals/p-1") == "/proposals/p-1"
+
+
+def signed_in_by_link(node: CircleNode, inbox: Inbox, port: int) -> TestClient:
+    """Dora's browser, signed in by the link in her admission mail."""
+    send(node, port)
+    link = link_in(inbox.messages[-1], "/sign-in/link")
+    page = browser(node)
+    form = page.get(link)
+    assert page.post(link, data={"csrf": csrf_of(form.text)}).status_code == 303
+    assert page.get("/account").status_code == 200
+    return page
+
+
+def test_signing_out_revokes_the_token_a_sign_in_link_minted(
+    api_node: CircleNode, inbox: Inbox, smtp_port: int
+) -> None:
+    # Given Dora, signed in by her link: her session holds a token minted for it.
+    circle = kitchen(api_node)
+    dora = admit_dora(circle)
+    page = signed_in_by_link(api_node, inbox, smtp_port)
+    [minted] = api_node.tokens.tokens_of(dora)
+
+    # When she signs out, then that token is revoked: nothing is left to revoke or to leak.
+    csrf = csrf_of(page.get("/account").text)
+    assert page.post("/sign-out", data={"csrf": csrf}).status_code == 303
+    assert minted not in api_node.tokens.tokens_of(dora)
+
+
+def test_revoking_someones_token_ends_the_sessions_their_sign_in_links_opened(
+    api_node: CircleNode, inbox: Inbox, smtp_port: int
+) -> None:
+    # Given Dora, with a personal token from the secretary, signed in by her link, and with a
+    # calendar link.
+    circle = kitchen(api_node)
+    ada, dora = circle.ids["ada"], admit_dora(circle)
+    token_id, _ = api_node.tokens.issue_token(dora, ada)
+    page = signed_in_by_link(api_node, inbox, smtp_port)
+    api_node.calendars.make_link(dora)
+
+    # When the secretary revokes Dora's token,
+    api_node.tokens.revoke_token(token_id, ada)
+
+    # then the session her link opened ends at once, no token of hers is left, and her
+    # calendar link is revoked with her last token.
+    assert page.get("/account").status_code == 303
+    assert api_node.tokens.tokens_of(dora) == []
+    assert api_node.calendars.link_made(dora) is None
+
+
+def test_a_sign_in_link_is_refused_once_the_persons_tokens_are_revoked(
+    api_node: CircleNode, inbox: Inbox, smtp_port: int
+) -> None:
+    # Given Dora's admission mail, not yet used, and her personal token.
+    circle = kitchen(api_node)
+    ada, dora = circle.ids["ada"], admit_dora(circle)
+    token_id, _ = api_node.tokens.issue_token(dora, ada)
+    send(api_node, smtp_port)
+    link = link_in(inbox.messages[0], "/sign-in/link")
+
+    # When the secretary revokes her token, then her link is refused.
+    api_node.tokens.revoke_token(token_id, ada)
+    page = browser(api_node)
+    assert page.get(link).status_code == 410
+    refused = page.post(link, data={"csrf": csrf_of(page.get("/sign-in").text)})
+    assert refused.status_code == 410
+    assert page.get("/account").status_code == 303

@@ -91,6 +91,10 @@ def sign_in(posted: Posted) -> Response:
 def sign_out(posted: Posted) -> Response:
     found = posted.visit
     assert found.session is not None
+    ended = found.session
+    if ended.person is not None and ended.token_id is not None:
+        # The token a sign-in link minted for this session ends with it.
+        found.node.tokens.end_link_session(ended.token_id, ended.person)
     found.sessions.close(found.session.id)
     # A new session, without a person, for the sign-in form the visitor lands on.
     session = found.sessions.open(notice="You have signed out.")
