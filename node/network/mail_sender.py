@@ -112,7 +112,7 @@ class MailSender:
             try:
                 await self.server.send(message)
             except (aiosmtplib.SMTPException, OSError) as error:
-                reason = str(error) or type(error).__name__
+                reason = failure_reason(error)
                 again = await self._in_thread(self.letters.failed, letter_id, reason, self._delay)
                 if again:
                     log.warning("mail %s not sent (trying again later): %s", letter_id, reason)
@@ -125,3 +125,15 @@ class MailSender:
 
     def _delay(self, attempt: int) -> float:
         return self.backoff.delay(attempt, self.rand)
+
+
+def failure_reason(error: BaseException) -> str:
+    """What is kept and logged of a failed sending: the exception's type and the SMTP code (or
+    the system's error number), never the server's text, which often names the recipient's
+    address, and that must not outlive their erasure in the queue or reach the log."""
+    kind = type(error).__name__
+    code = getattr(error, "code", None)
+    if isinstance(code, int):
+        return f"{kind} (SMTP {code})"
+    number = getattr(error, "errno", None)
+    return f"{kind} (errno {number})" if isinstance(number, int) else kind

@@ -581,3 +581,32 @@ def test_a_sign_in_link_is_refused_once_the_persons_tokens_are_revoked(
     refused = page.post(link, data={"csrf": csrf_of(page.get("/sign-in").text)})
     assert refused.status_code == 410
     assert page.get("/account").status_code == 303
+
+
+class Refusing:
+    """An SMTP server that refuses every mail, naming the recipient, as many do."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        return f"554 5.7.1 <{envelope.rcpt_tos[0]}>: mailbox unavailable"
+
+
+def test_a_refused_mail_keeps_and_logs_no_address(
+    api_node: CircleNode, smtp_port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given Dora's admission mail, and a server that refuses it naming her address.
+    circle = kitchen(api_node)
+    admit_dora(circle)
+    controller = Controller(Refusing(), hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        # When the sender tries,
+        with caplog.at_level("INFO", logger="circle_node.mail"):
+            assert send(api_node, smtp_port) == 0
+    finally:
+        controller.stop()
+
+    # then the letter keeps only the error's type and SMTP code, and so does the log.
+    [letter] = api_node.mail_queue.waiting()
+    assert letter.last_error == "SMTPDataError (SMTP 554)"
+    assert "SMTP 554" in caplog.text
+    assert "dora@example.org" not in letter.last_error + caplog.text
