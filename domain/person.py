@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from email.errors import HeaderParseError, MessageDefect
+from email.headerregistry import Address
 
 from eventsourcing.domain import Aggregate, event
 
@@ -13,6 +15,18 @@ from domain.values import Notices
 
 # An address as mail servers take it: something, one @, a domain with a dot; no spaces.
 _ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
+
+
+def is_plain_address(address: str) -> bool:
+    """Whether this is a plain `local@domain` that the mail library reads back unchanged: no
+    comments, groups, quoting or display names, which a mail header would read otherwise."""
+    if len(address) > 254 or not _ADDRESS.fullmatch(address):
+        return False
+    try:
+        parsed = Address(addr_spec=address)
+    except (ValueError, HeaderParseError, MessageDefect):
+        return False
+    return parsed.addr_spec == address and not parsed.domain.startswith("[")
 
 
 class PersonalDetails(Copied, Aggregate):
@@ -60,7 +74,7 @@ class PersonalDetails(Copied, Aggregate):
         """Give, change or remove (empty) the address mail goes to, and how often."""
         self.check_is(by, "choose where and how often the circle mails you")
         address = email.strip()
-        if address and (len(address) > 254 or not _ADDRESS.fullmatch(address)):
+        if address and not is_plain_address(address):
             raise InvalidRequest(f"{address!r} is not an email address")
         self._mail_chosen(address, choice(Notices, notices, "way to hear from the circle"))
 

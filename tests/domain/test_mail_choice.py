@@ -40,7 +40,9 @@ def test_only_the_person_sets_their_address_and_only_a_real_one(unchanged):
         fay.choose_mail("gus", "gus@example.org", "each")
 
     # What is not an address, or not a way to hear, is refused.
-    for wrong in ("fay", "fay@example", "a b@example.org", "<fay@example.org>"):
+    # Nor what a mail header reads otherwise: a comment, a group, quoting.
+    odd = ("a(b@c.d", "grp:a@b.c", '"fay"@example.org', "fay@[192.0.2.1].org")
+    for wrong in ("fay", "fay@example", "a b@example.org", "<fay@example.org>", *odd):
         with unchanged(fay), pytest.raises(InvalidRequest, match="is not an email address"):
             fay.choose_mail(str(fay.id), wrong, "each")
     with unchanged(fay), pytest.raises(InvalidRequest, match="way to hear from the circle"):

@@ -54,6 +54,12 @@ def test_what_is_not_an_address_or_a_choice_is_refused(circle: Circle) -> None:
     c, eli = circle, circle.ids["eli"]
     response = c.client.put(f"/api/people/{eli}/mail", headers=c.as_("eli"), json={"email": "eli"})
     assert_problem(response, 422, "invalid_request", "'eli' is not an email address")
+    # An address a mail header would read otherwise (a comment, a group) is refused too.
+    for odd in ("a(b@c.d", "grp:a@b.c"):
+        response = c.client.put(
+            f"/api/people/{eli}/mail", headers=c.as_("eli"), json={"email": odd}
+        )
+        assert_problem(response, 422, "invalid_request", f"{odd!r} is not an email address")
     response = c.client.put(
         f"/api/people/{eli}/mail",
         headers=c.as_("eli"),
