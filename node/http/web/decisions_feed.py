@@ -11,6 +11,7 @@ what it writes.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import datetime
@@ -49,10 +50,20 @@ def _tag(name: str) -> str:
     return f"{{{ATOM}}}{name}"
 
 
+# Characters XML 1.0 cannot hold at all (C0 controls but tab, newline and carriage return;
+# U+FFFE, U+FFFF): one of them in a title would make the whole feed unreadable to every reader.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
 def _add(parent: ET.Element, name: str, text: str | None = None, **attributes: str) -> ET.Element:
-    element = ET.SubElement(parent, _tag(name), attributes)
+    cleaned = {key: _xml_text(value) for key, value in attributes.items()}
+    element = ET.SubElement(parent, _tag(name), cleaned)
     if text is not None:
-        element.text = text
+        element.text = _xml_text(text)
     return element
 
 

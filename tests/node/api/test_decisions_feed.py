@@ -145,3 +145,19 @@ def test_the_decisions_page_links_to_the_feed(circle: Circle) -> None:
         '<link rel="alternate" type="application/atom+xml" title="Kitchen: decisions" '
         'href="/decisions.atom">' in decisions.text
     )
+
+
+def test_control_characters_in_a_decision_leave_the_feed_readable(
+    circle: Circle, public: TestClient
+) -> None:
+    # Given: a policy whose title and text hold control characters (pasted from elsewhere).
+    consent_to(
+        circle.node, Purpose.ADOPT_POLICY, {}, "Two cooks\x02 on Sundays", title="Sunday\x01 cover"
+    )
+
+    # When: someone reads the feed, then it is well-formed XML, without those characters.
+    feed = _read(public)
+    titles = [entry.findtext(f"{A}title") for entry in feed.iter(f"{A}entry")]
+    assert titles == ["Sunday cover"]
+    content = next(feed.iter(f"{A}entry")).findtext(f"{A}content") or ""
+    assert "Two cooks on Sundays" in content
