@@ -10,13 +10,21 @@ the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -59,7 +67,8 @@ class Settings(BaseSettings):
       mail server the node sends its notices through (docs/operating.md, "Mail"). Without a
       host and a from address nothing is sent: mail stays queued in the store until they are
       set. `smtp_tls`: `starttls` (the default, port 587), `tls` (port 465) or `none` (a
-      server on the same host). The password is a secret: never shown or logged.
+      server on the same host: a login without TLS is refused unless the host is loopback).
+      The password is a secret: never shown or logged.
     """
 
     model_config = SettingsConfigDict(
@@ -91,6 +100,17 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError("has a port that is not a number from 0 to 65535") from None
         return url
+
+    @model_validator(mode="after")
+    def _no_login_in_clear(self) -> Settings:
+        # Without TLS the server's login goes over the wire as it is: only to this host.
+        signs_in = self.smtp_user is not None or self.smtp_password is not None
+        if self.smtp_tls == "none" and signs_in and not _is_loopback(self.smtp_host):
+            raise ValueError(
+                f'smtp_tls = "none" would send the SMTP login in clear to {self.smtp_host}: '
+                'use "starttls" or "tls", or a server on this host (localhost)'
+            )
+        return self
 
     @property
     def sqlite_path(self) -> Path:
@@ -128,6 +148,17 @@ class Settings(BaseSettings):
             return cls(**values)
         except ValidationError as error:
             raise SettingsError(_where(error, lambda name: name in variables, path)) from None
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host is None:
+        return True  # no server: nothing is sent, so no login either
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 # The settings a config file may hold (the data folder is where the file is).
@@ -189,8 +220,10 @@ def _refuse_unknown_variables() -> None:
 def _where(error: ValidationError, from_environment: Any, path: Path) -> str:
     """The first error, named by the variable or the file and key its value came from."""
     first = error.errors()[0]
-    key = str(first["loc"][0]) if first["loc"] else "settings"
     reason = first["msg"].removeprefix("Value error, ")
+    if not first["loc"]:
+        return f"{path}: {reason}"  # a rule of several settings: the sentence names them
+    key = str(first["loc"][0])
     if from_environment(key):
         return f"{PREFIX}{key.upper()}: {reason}"
     return f"{path}: {key}: {reason}"

@@ -406,6 +406,36 @@ def test_smtp_settings_come_from_the_config_file_and_the_environment(
         Settings.load(tmp_path)
 
 
+def test_a_login_without_tls_is_refused_but_to_this_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from node.settings import SettingsError
+
+    # Given a server reached without TLS, with a user and a password,
+    (tmp_path / "circle-node.toml").write_text(
+        'smtp_host = "smtp.example.org"\nsmtp_tls = "none"\nsmtp_user = "kitchen"\n'
+    )
+    monkeypatch.setenv("CIRCLE_NODE_SMTP_PASSWORD", "s3cret-pass")
+
+    # then the settings are refused, in one line that says why.
+    with pytest.raises(SettingsError) as refused:
+        Settings.load(tmp_path)
+    assert 'smtp_tls = "none" would send the SMTP login in clear' in str(refused.value)
+    assert "\n" not in str(refused.value) and "s3cret-pass" not in str(refused.value)
+
+    # On this host, or without a login, it is taken.
+    for host in ("127.0.0.1", "::1", "localhost"):
+        (tmp_path / "circle-node.toml").write_text(
+            f'smtp_host = "{host}"\nsmtp_tls = "none"\nsmtp_user = "kitchen"\n'
+        )
+        assert Settings.load(tmp_path).smtp_host == host
+    monkeypatch.delenv("CIRCLE_NODE_SMTP_PASSWORD")
+    (tmp_path / "circle-node.toml").write_text(
+        'smtp_host = "smtp.example.org"\nsmtp_tls = "none"\n'
+    )
+    assert Settings.load(tmp_path).smtp_tls == "none"
+
+
 def test_reminders_of_a_deadline_a_term_and_a_review_are_mailed_once(
     api_node: CircleNode, inbox: Inbox, smtp_port: int, clock: Clock
 ) -> None:
