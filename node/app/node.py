@@ -23,8 +23,7 @@ record if the request carries a key, and the entries of the own feed the change 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -50,7 +49,7 @@ from domain.support import SupportRequest
 from federation.feed import WontSign, feed_id_from_node_id
 from federation.keys import NodeKeys
 from federation.verify import decode_entry, decode_signed_entry
-from federation.wire import JOIN_REQUEST, NODE_MOVED, SignedEntry
+from federation.wire import JOIN_REQUEST, NODE_MOVED
 from node.app import idempotency, inbound, notices, publishing
 from node.app.appeals import Appeals
 from node.app.calendar_secrets import CalendarSecrets
@@ -69,6 +68,7 @@ from node.app.mail_links import Links, MailLinks
 from node.app.mail_queue import Letter, MailQueue
 from node.app.meetings import Meetings
 from node.app.member_aims import MemberAimsBook
+from node.app.node_views import NoticingView, PublishingView, ReceivingView
 from node.app.outcomes import Outcomes
 from node.app.peer_view import PeerView, RemotePerson
 from node.app.people import People
@@ -187,10 +187,10 @@ class CircleNode:
         self.plans = Plans(self.records, self.relations)
         self.appeals = Appeals(self.records, self.relations)
         self._releasing = False
-        self._publishing = _PublishingView(self.records, self.relations, self.hats)
-        self._noticing = _NoticingView(self.records)
+        self._publishing = PublishingView(self.records, self.relations, self.hats)
+        self._noticing = NoticingView(self.records)
         self.reminders = Reminders(self.records, self._noticing)
-        self._receiving = _ReceivingView(
+        self._receiving = ReceivingView(
             self.records,
             self.feed,
             self.peering,
@@ -347,97 +347,3 @@ class CircleNode:
 
     def _effects(self, sender: Peer, run: Run, batch: Batch, *, careful: bool = False) -> None:
         inbound.apply(self._receiving, sender, run, batch, careful=careful)
-
-
-class _PublishingView:
-    """What publishing reads of the node (node/app/publishing.py, `Publishing`)."""
-
-    def __init__(self, records: CircleRecords, relations: Relations, hats: Hats) -> None:
-        self._records = records
-        self._relations = relations
-        self._hats = hats
-        self.clock = records.clock
-
-    def get_circle(self) -> Circle:
-        return self._records.get_circle()
-
-    def list_decisions(self) -> list[Decision]:
-        return self._records.list_decisions()
-
-    def person_name(self, person_id: str) -> str:
-        return self._records.person_name(person_id)
-
-    def relationships(self) -> list[Relationship]:
-        return self._relations.relationships()
-
-    def get_back_stops(self) -> BackStops | None:
-        return self._hats.back_stops()
-
-    def introduction_of(self, other: str) -> tuple[bytes, str]:
-        return self._relations.introduction_of(other)
-
-    def exchanging_with(self) -> list[tuple[str, str]]:
-        return self._relations.exchanging_with()
-
-
-class _NoticingView:
-    """What notices read of the node (node/app/notices.py, `Noticing`)."""
-
-    def __init__(self, records: CircleRecords) -> None:
-        self._records = records
-        self.details = notices.details_or_none(
-            lambda person_id: self._records.get_record(PersonalDetails, person_id, "person")
-        )
-
-    def get_circle(self) -> Circle:
-        return self._records.peek_circle()
-
-    def now(self) -> datetime:
-        return self._records.now()
-
-
-class _ReceivingView:
-    """What taking a peer's entries reads and changes of the node (node/app/inbound.py,
-    `Receiving`)."""
-
-    def __init__(
-        self,
-        records: CircleRecords,
-        feed: OwnFeedWriter,
-        peering: PeerBook,
-        erasure: Erasure,
-        clock: Clock,
-        check_outgoing: Callable[[Sequence[Aggregate]], None],
-        release_held: Callable[[], None],
-    ) -> None:
-        self._records = records
-        self._feed = feed
-        self._peering = peering
-        self.erasure = erasure
-        self.clock = clock
-        self.check_outgoing = check_outgoing
-        self._release_held = release_held
-
-    @property
-    def circle_id(self) -> UUID:
-        return self._records.circle_id
-
-    @property
-    def is_founded(self) -> bool:
-        return self._records.is_founded
-
-    @property
-    def node_id(self) -> str:
-        return self._feed.node_id
-
-    def get_circle(self) -> Circle:
-        return self._records.get_circle()
-
-    def make_peer(self, feed_id: bytes) -> list[Aggregate]:
-        return self._peering.make_peer(feed_id)
-
-    def follow(self, inception: SignedEntry, url: str, name: str, batch: Batch) -> bytes | None:
-        return self._peering.follow(inception, url, name, batch)
-
-    def release_held(self) -> None:
-        self._release_held()
