@@ -32,7 +32,6 @@ from eventsourcing.domain import Aggregate, event
 from domain.appeal_rules import (
     APPELLANTS_NEEDED,
     HEARD_BY,
-    NEXT_HEARING,
     AppealStatus,
     Hearing,
     Role,
@@ -41,7 +40,7 @@ from domain.appeal_rules import (
     check_appellant,
     check_guest,
     check_records_circle_answer,
-    may_hear,
+    next_hearing,
     referred_appeal_id,
 )
 from domain.circle import Circle
@@ -51,7 +50,6 @@ from domain.inputs import required_text
 from domain.membership import check_can_act, check_facilitator, check_open
 from domain.records import AppealAnswer, Copied
 from domain.rules import ConsentDecision
-from domain.values import CoopLink, Peering
 
 # The rules' names, as the node and the tests read them from here too.
 __all__ = [
@@ -298,37 +296,7 @@ class Appeal(Copied, Aggregate):
         if by not in self.appellants:
             raise NotPermitted("Only the appellants take an appeal further")
         self._check_not_withdrawn()
-        if self.status == AppealStatus.GATHERING:
-            raise WrongStage(
-                f"An appeal is heard once {APPELLANTS_NEEDED} people appeal; "
-                f"this one has {len(self.appellants)}"
-            )
-        if self.status == AppealStatus.UPHELD:
-            raise WrongStage("This appeal was upheld; there is nothing to take further")
-        if self.hearing == Hearing.BROADER_CIRCLE:
-            raise WrongStage("The broader circle hears an appeal last; its answer is final")
-        if self.status == AppealStatus.BEING_HEARD:
-            raise WrongStage(
-                f"This appeal is before {HEARD_BY[Hearing(self.hearing)]}; it goes further "
-                "once that answers it and does not uphold it"
-            )
-        hearing = NEXT_HEARING[Hearing(self.hearing)]
-        to = circle.rules.care_and_counsel if hearing == Hearing.CARE_AND_COUNSEL else circle.parent
-        if to is None and hearing == Hearing.CARE_AND_COUNSEL:
-            raise WrongStage(
-                "The circle's rules name no care and counsel group (a change of rules names one)"
-            )
-        if to is None:
-            raise WrongStage("This circle is part of no broader circle to take the appeal to")
-        if not may_hear(hearing, *links.get(to, (Peering.NONE, CoopLink.NONE))):
-            raise WrongStage(
-                f"{HEARD_BY[hearing].capitalize()} ({to}) is not "
-                + (
-                    "a co-op this circle is part of"
-                    if hearing == Hearing.BROADER_CIRCLE
-                    else "linked to this circle"
-                )
-            )
+        hearing, to = next_hearing(circle, self.status, self.hearing, len(self.appellants), links)
         self._taken_further(hearing, to, by)
         return hearing, to
 

@@ -191,3 +191,43 @@ def check_amendment(circle: Circle, decision_id: str, proposal: ConsentDecision 
         raise InvalidRequest("An upheld appeal opens a proposal to amend or revoke the decision")
     if proposal.stage in (Stage.WITHDRAWN, Stage.LAPSED, Stage.NOT_CARRIED):
         raise WrongStage("That proposal has ended")
+
+
+def next_hearing(
+    circle: Circle, status: str, hearing: str, appellants: int, links: Mapping[str, tuple[str, str]]
+) -> tuple[Hearing, str]:
+    """Where an appeal at `status` before `hearing` goes next, and which circle hears it there:
+    only once the step before did not uphold it; the care and counsel group the circle's rules
+    name (a circle linked to it), then the broader circle (a co-op it is part of). `links` holds
+    the circle's relationship with each other circle, as (peering, coop)."""
+    if status == AppealStatus.GATHERING:
+        raise WrongStage(
+            f"An appeal is heard once {APPELLANTS_NEEDED} people appeal; this one has {appellants}"
+        )
+    if status == AppealStatus.UPHELD:
+        raise WrongStage("This appeal was upheld; there is nothing to take further")
+    if hearing == Hearing.BROADER_CIRCLE:
+        raise WrongStage("The broader circle hears an appeal last; its answer is final")
+    if status == AppealStatus.BEING_HEARD:
+        raise WrongStage(
+            f"This appeal is before {HEARD_BY[Hearing(hearing)]}; it goes further "
+            "once that answers it and does not uphold it"
+        )
+    step = NEXT_HEARING[Hearing(hearing)]
+    to = circle.rules.care_and_counsel if step == Hearing.CARE_AND_COUNSEL else circle.parent
+    if to is None and step == Hearing.CARE_AND_COUNSEL:
+        raise WrongStage(
+            "The circle's rules name no care and counsel group (a change of rules names one)"
+        )
+    if to is None:
+        raise WrongStage("This circle is part of no broader circle to take the appeal to")
+    if not may_hear(step, *links.get(to, (Peering.NONE, CoopLink.NONE))):
+        raise WrongStage(
+            f"{HEARD_BY[step].capitalize()} ({to}) is not "
+            + (
+                "a co-op this circle is part of"
+                if step == Hearing.BROADER_CIRCLE
+                else "linked to this circle"
+            )
+        )
+    return step, to

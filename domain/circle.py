@@ -16,10 +16,12 @@ from domain.membership import (
     check_can_act,
     check_can_wear,
     check_full_participant,
+    check_gone,
     check_membership,
     check_newcomer,
     check_open,
     check_records_keeper,
+    check_self_or_records_keeper,
     find_participant,
 )
 from domain.records import Copied, GoverningRules, HatDefinition, HatTerm, LegalEntity, Participant
@@ -158,13 +160,7 @@ class Circle(Copied, Aggregate):
         check_consented(self, proposal, Purpose.INCORPORATE)
         if self.status != CircleStatus.ACTIVE:
             raise WrongStage(f"Only an active circle can incorporate; this one is {self.status}")
-        subject = proposal.subject
-        entity = LegalEntity(
-            registered_name=str(subject["registered_name"]),
-            number=str(subject["number"]),
-            registry=str(subject["registry"]),
-        )
-        self._incorporated(entity, str(proposal.id))
+        self._incorporated(LegalEntity.named_in(proposal.subject), str(proposal.id))
 
     @event("Incorporated")
     def _incorporated(self, legal_entity: LegalEntity, proposal_id: str) -> None:
@@ -252,8 +248,7 @@ class Circle(Copied, Aggregate):
 
     def decline(self, by: str, person_id: str, today: date) -> None:
         """Either side may end an application or a trial, without giving a reason."""
-        if by != person_id:
-            check_records_keeper(self, by, "decline an application")
+        check_self_or_records_keeper(self, by, person_id, "decline an application")
         check_membership(self, person_id, {Membership.APPLIED, Membership.TRIAL}, "be declined")
         self._membership_changed(person_id, Membership.DECLINED, today, None)
 
@@ -269,22 +264,19 @@ class Circle(Copied, Aggregate):
         self.participants[person_id].level = level
 
     def step_back(self, by: str, person_id: str, today: date, note: str | None = None) -> None:
-        if by != person_id:
-            check_records_keeper(self, by, "record that someone steps back")
+        check_self_or_records_keeper(self, by, person_id, "record that someone steps back")
         check_membership(self, person_id, ACTING, "step back")
         self._release_hats(person_id, "stepped back")
         self._membership_changed(person_id, Membership.STEPPED_BACK, today, note)
 
     def welcome_back(self, by: str, person_id: str, today: date) -> None:
-        if by != person_id:
-            check_records_keeper(self, by, "welcome someone back")
+        check_self_or_records_keeper(self, by, person_id, "welcome someone back")
         check_membership(self, person_id, {Membership.STEPPED_BACK}, "return")
         self._membership_changed(person_id, Membership.RETURNED, today, None)
 
     def leave(self, by: str, person_id: str, today: date, note: str | None = None) -> None:
         """Someone leaves with dignity: their hats are released, a note of thanks is kept."""
-        if by != person_id:
-            check_records_keeper(self, by, "record that someone leaves")
+        check_self_or_records_keeper(self, by, person_id, "record that someone leaves")
         check_membership(self, person_id, set(Membership) - GONE, "leave")
         self._release_hats(person_id, "left the circle")
         self._membership_changed(person_id, Membership.LEFT, today, note)
@@ -372,8 +364,7 @@ class Circle(Copied, Aggregate):
     def renew_hat(self, by: str, hat_id: str, person_id: str, review_date: date) -> None:
         """Renew a term: the circle consented (recorded by the secretary) to a further term."""
         check_records_keeper(self, by, "renew a hat's term")
-        term = self.term(hat_id, person_id)
-        if review_date <= term.review_date:
+        if review_date <= self.term(hat_id, person_id).review_date:
             raise InvalidRequest("A renewed term must end after the current review date")
         self._hat_renewed(hat_id, person_id, review_date)
 
@@ -383,8 +374,7 @@ class Circle(Copied, Aggregate):
 
     def take_off_hat(self, by: str, hat_id: str, person_id: str, reason: str) -> None:
         """A hat can always be taken off: by its wearer, or recorded by the secretary."""
-        if by != person_id:
-            check_records_keeper(self, by, "take a hat off someone")
+        check_self_or_records_keeper(self, by, person_id, "take a hat off someone")
         self.term(hat_id, person_id)
         self._hat_taken_off(hat_id, person_id, required_text(reason, "Say why the hat comes off"))
 
@@ -398,9 +388,7 @@ class Circle(Copied, Aggregate):
         """Someone who left asked for their personal data to be erased: the circle records
         that it was (the record keeps their id only), and which published bodies named them."""
         check_records_keeper(self, by, "erase someone's personal data")
-        participant = self.participant(person_id)
-        if participant.status not in GONE:
-            raise WrongStage("Personal data is erased once someone has left the circle")
+        check_gone(self, person_id, "Personal data is erased once someone has left the circle")
         self._erased(person_id, bodies)
 
     @event("PersonalDataErased")
@@ -413,10 +401,8 @@ class Circle(Copied, Aggregate):
         """A seat for a linked circle's delegate or leader: a full participant of this circle,
         who answers through their own circle's node."""
         check_open(self)
-        existing = self.participants.get(seat)
-        if existing is not None and existing.status in ACTING:
-            return
-        self._seated(seat, today)
+        if not self._holds_seat(seat):
+            self._seated(seat, today)
 
     @event("LinkedSeatTaken")
     def _seated(self, seat: str, today: date) -> None:
@@ -424,10 +410,12 @@ class Circle(Copied, Aggregate):
 
     def unseat_linked(self, seat: str, today: date) -> None:
         check_open(self)
+        if self._holds_seat(seat):
+            self._membership_changed(seat, Membership.LEFT, today, None)
+
+    def _holds_seat(self, seat: str) -> bool:
         existing = self.participants.get(seat)
-        if existing is None or existing.status not in ACTING:
-            return
-        self._membership_changed(seat, Membership.LEFT, today, None)
+        return existing is not None and existing.status in ACTING
 
     # Queries (the guards that read them are in domain.membership).
 

@@ -100,6 +100,21 @@ def check_records_keeper(circle: CircleRecords, person_id: str, doing: str) -> N
         check_full_participant(circle, person_id, doing)
 
 
+def check_self_or_records_keeper(
+    circle: CircleRecords, by: str, person_id: str, doing: str
+) -> None:
+    """Someone does this for themselves; for someone else, the records keeper records it."""
+    if by != person_id:
+        check_records_keeper(circle, by, doing)
+
+
+def check_gone(circle: CircleRecords, person_id: str, refusal: str) -> None:
+    """Refuse, with `refusal`, unless this person has left the circle (or was removed, or
+    declined)."""
+    if find_participant(circle.participants, person_id).status not in GONE:
+        raise WrongStage(refusal)
+
+
 def check_can_wear(
     circle: CircleRecords, hat_id: str, person_id: str, *, again: bool = False
 ) -> None:

@@ -7,6 +7,7 @@ by their person id (a string); names live in `PersonalDetails`, apart from the r
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
@@ -149,6 +150,13 @@ class LegalEntity(Record):
     registered_name: str
     number: str
     registry: str
+
+    @classmethod
+    def named_in(cls, subject: Mapping[str, Any]) -> LegalEntity:
+        """The legal entity a proposal to incorporate names (its subject's fields)."""
+        return cls(
+            str(subject["registered_name"]), str(subject["number"]), str(subject["registry"])
+        )
 
 
 @dataclass

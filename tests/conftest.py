@@ -84,15 +84,13 @@ def postgres_url() -> Iterator[str]:
 NodeOpener = Callable[[], CircleNode]
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def open_store(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: Clock
+def _opener(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path, clock: Clock
 ) -> Iterator[NodeOpener]:
-    """Opens a node on one store; calling it again reopens the same store (not for memory)."""
     opened: list[CircleNode] = []
-    if request.param == "memory":
+    if kind == "memory":
         settings = None
-    elif request.param == "sqlite":
+    elif kind == "sqlite":
         settings = Settings(data_dir=tmp_path / "node")
     else:
         settings = Settings(
@@ -109,10 +107,26 @@ def open_store(
         opened.append(node)
         return node
 
-    opener.kind = request.param  # type: ignore[attr-defined]
+    opener.kind = kind  # type: ignore[attr-defined]
     yield opener
     for node in opened:
         node.close()
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def open_store(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: Clock
+) -> Iterator[NodeOpener]:
+    """Opens a node on one store; calling it again reopens the same store (not for memory)."""
+    yield from _opener(request.param, request, tmp_path, clock)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def open_lasting_store(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: Clock
+) -> Iterator[NodeOpener]:
+    """As `open_store`, on the stores that outlive a node (reopened, or shared by two)."""
+    yield from _opener(request.param, request, tmp_path, clock)
 
 
 @pytest.fixture

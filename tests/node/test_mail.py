@@ -235,23 +235,18 @@ def test_unsubscribing_works_without_signing_in(
     assert len(inbox.messages) == 1
 
 
-@pytest.fixture
-def stored(open_store: NodeOpener) -> NodeOpener:
-    if open_store.kind == "memory":  # type: ignore[attr-defined]
-        pytest.skip("an in-memory store does not outlive the node")
-    return open_store
-
-
-def test_the_queue_survives_a_restart_and_sends_once(stored: NodeOpener, smtp_port: int) -> None:
+def test_the_queue_survives_a_restart_and_sends_once(
+    open_lasting_store: NodeOpener, smtp_port: int
+) -> None:
     # Given Dora's admission mail queued while the SMTP server is down: the send fails.
-    node = stored()
+    node = open_lasting_store()
     admit_dora(kitchen(node))
     assert send(node, smtp_port) == 0
     assert len(node.mail_queue.waiting()) == 1
 
     # When the node is closed and opened again, and the SMTP server starts,
     node.close()
-    node = stored()
+    node = open_lasting_store()
     received = Inbox()
     controller = Controller(received, hostname="127.0.0.1", port=smtp_port)
     controller.start()
@@ -266,14 +261,14 @@ def test_the_queue_survives_a_restart_and_sends_once(stored: NodeOpener, smtp_po
 
 
 def test_two_senders_on_one_store_send_each_mail_once(
-    stored: NodeOpener, inbox: Inbox, smtp_port: int
+    open_lasting_store: NodeOpener, inbox: Inbox, smtp_port: int
 ) -> None:
     # Given two workers on one store, and three mails queued.
-    first = stored()
+    first = open_lasting_store()
     circle = kitchen(first)
     for name in ("dora", "fay", "hal"):
         admit_dora(circle, f"{name}@example.org")
-    second = stored()
+    second = open_lasting_store()
 
     # When both senders run at once,
     async def both() -> list[int]:
