@@ -26,6 +26,7 @@ from domain.membership import (
     check_full_participant,
     check_open,
     check_records_keeper,
+    check_self_or_records_keeper,
 )
 from domain.records import AbsenceNotice, AgendaItem, Copied
 from domain.values import ACTING, Level, MeetingStage
@@ -102,8 +103,7 @@ class Meeting(Copied, Aggregate):
         """A full participant tells the secretary they will be absent: themselves, or the
         records keeper records it for them."""
         self._check(circle, MeetingStage.PLANNED, "record an absence")
-        if by != person_id:
-            check_records_keeper(circle, by, "record someone else's absence")
+        check_self_or_records_keeper(circle, by, person_id, "record someone else's absence")
         check_full_participant(circle, person_id, "tell the secretary they will be absent")
         if person_id in self.told_absent:
             raise WrongStage("This person has already told the secretary they will be absent")
