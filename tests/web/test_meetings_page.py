@@ -3,6 +3,7 @@ withheld from the guest, with the minutes of confidential items (over HTTP, no b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,4 +73,28 @@ def test_the_meetings_page_refuses_a_meeting_in_the_past(kitchen_circle: Circle)
     assert refused.status_code == 422
     assert "A meeting cannot be planned in the past" in refused.text
     assert 'value="Late"' in refused.text
+    assert node.records.list_meetings() == []
+    # The sentence stands beside the date field, which it describes and which takes the focus.
+    assert (
+        '<p class="field-error" id="schedule-when-error">'
+        "A meeting cannot be planned in the past" in refused.text
+    )
+    field = re.search(r'<input type="datetime-local" id="schedule-when"[^>]*>', refused.text)
+    assert field is not None
+    for attribute in ('aria-invalid="true"', 'aria-describedby="schedule-when-error"', "autofocus"):
+        assert attribute in field.group(0), attribute
+
+
+def test_a_date_that_cannot_be_read_is_refused_beside_its_field(kitchen_circle: Circle) -> None:
+    c, node = kitchen_circle, kitchen_circle.node
+    ben = Browserless(c.client.app)  # type: ignore[arg-type]
+    assert ben.sign_in(c.tokens["ben"]).status_code == 303
+
+    refused = ben.client.post(
+        "/meetings", data={"csrf": ben.csrf("/meetings"), "title": "Rota", "when": "soon"}
+    )
+
+    assert refused.status_code == 422
+    assert 'id="schedule-when-error">The meeting&#39;s date and time is not a date' in refused.text
+    assert 'aria-describedby="schedule-when-error"' in refused.text
     assert node.records.list_meetings() == []

@@ -23,6 +23,11 @@
 - `error_pages`: the error page a browser gets from the app's handlers (unknown addresses,
   wrong methods, errors outside the pages' routes); the APIs keep their problem details.
 
+Each page module names, in its `OPERATIONS`, the operations of the member API its pages carry
+out (`"POST /api/people/{person_id}/admit"`) and the page where a member does each
+(`"/people/{person_id}"`); `page_table()` gathers them, and tests/web/test_page_table.py holds
+every operation of the API to it, while the browser tests visit every page it names.
+
 Every page calls the node's commands and queries directly (node.app.node.CircleNode), as the
 signed-in person (`by`).
 """
@@ -44,6 +49,18 @@ from node.http.web import (
 
 PAGES = (account, home_page, circle_pages, proposal_pages, network_pages, mail_pages)
 FEEDS = (calendar_feed, decisions_feed)
+
+
+def page_table() -> dict[str, str]:
+    """Each operation of the member API ("METHOD /api/path") -> the page where a member does
+    it (a GET route of the pages, with the API's path parameters)."""
+    table: dict[str, str] = {}
+    for pages in PAGES:
+        for operation, page in getattr(pages, "OPERATIONS", {}).items():
+            if operation in table:
+                raise ValueError(f"{operation} has two pages: {table[operation]} and {page}")
+            table[operation] = page
+    return table
 
 
 def include_pages(app: FastAPI) -> None:

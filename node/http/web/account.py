@@ -32,6 +32,15 @@ log = logging.getLogger("circle_node.web")
 
 router = APIRouter(route_class=PageRoute)
 
+# The member API's operations these pages carry out (node.http.web.page_table).
+OPERATIONS = {
+    "GET /api/me/calendar": "/account",
+    "POST /api/me/calendar": "/account",
+    "DELETE /api/me/calendar": "/account",
+    "GET /api/people/{person_id}/mail": "/account",
+    "PUT /api/people/{person_id}/mail": "/account",
+}
+
 UNKNOWN_TOKEN = "That token is unknown, revoked, or belongs to someone who has left the circle."
 
 

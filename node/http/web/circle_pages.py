@@ -10,21 +10,35 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from domain.circle import Circle
-from domain.errors import DomainError, InvalidRequest, NotFound
+from domain.errors import DomainError, NotFound
 from domain.hats import FACILITATOR
 from domain.meeting import reads_confidential
 from domain.records import AgendaItem
 from domain.values import ACTING, FINAL_STAGES, GONE, Level
 from node.app.node import CircleNode
 from node.app.relations import LinkedSeat, is_linked_seat
-from node.http.api.errors import domain_problem
+from node.http.web.forms import FieldRefused
 from node.http.web.names import Names
+from node.http.web.refusals import refusal
 from node.http.web.round_records import consenting_round
 from node.http.web.visits import Member, MemberPost, PageRoute, Visit
 
 router = APIRouter(route_class=PageRoute)
 
 SOON_DAYS = 30
+
+# The member API's operations these pages carry out (node.http.web.page_table).
+OPERATIONS = {
+    "GET /api/circle": "/circle",
+    "GET /api/people": "/circle",
+    "GET /api/decisions": "/decisions",
+    "GET /api/decisions/reviews-due": "/decisions",
+    "GET /api/hats": "/hats",
+    "GET /api/terms-ending": "/hats",
+    "GET /api/selections": "/hats",
+    "GET /api/meetings": "/meetings",
+    "POST /api/meetings": "/meetings",
+}
 
 
 def facilitates(circle: Circle, person: str) -> bool:
@@ -206,13 +220,12 @@ def _meetings_page(found: Visit, status: int = 200, **extra: Any) -> Response:
         }
         for meeting in sorted(node.records.list_meetings(), key=lambda m: m.when, reverse=True)
     ]
-    context: dict[str, Any] = {"refusal": "", "entered": {}, **extra}
     return found.page(
         "meetings.html",
         status,
         meetings=meetings,
         can_schedule=facilitates(circle, found.person or ""),
-        **context,
+        **extra,
     )
 
 
@@ -227,9 +240,9 @@ def schedule_meeting(posted: MemberPost) -> Response:
     try:
         when = form.moment("when", "meeting's date and time", found.node.records.time_zone())
         if when is None:
-            raise InvalidRequest("Say when the meeting is")
+            raise FieldRefused("when", "Say when the meeting is")
         found.node.meetings.schedule_meeting(posted.person, form.get("title"), when)
-    except DomainError as refusal:
-        problem = domain_problem(refusal)
-        return _meetings_page(found, problem.status, refusal=problem.detail, entered=form.values())
+    except DomainError as error:
+        shown = refusal(error, "schedule", form, main_field="when")
+        return _meetings_page(found, shown.status, refused=shown)
     return found.redirect("/meetings", "The meeting is scheduled.")

@@ -29,6 +29,15 @@ class BadForm(Exception):
         self.message = message
 
 
+class FieldRefused(InvalidRequest):
+    """A field's value cannot be read: the sentence is shown beside `field`
+    (node.http.web.refusals)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class Form:
     """The fields of a posted form. Missing or malformed values are refused with a sentence
     (`InvalidRequest`, shown on the page like the circle's own refusals)."""
@@ -58,13 +67,13 @@ class Form:
         try:
             return int(value)
         except ValueError:
-            raise InvalidRequest(f"Choose {what}") from None
+            raise FieldRefused(name, f"Choose {what}") from None
 
     def numbers(self, name: str, what: str) -> list[int]:
         try:
             return [int(value) for value in self.getlist(name)]
         except ValueError:
-            raise InvalidRequest(f"Choose {what}") from None
+            raise FieldRefused(name, f"Choose {what}") from None
 
     def day(self, name: str, what: str) -> date | None:
         """An optional date (YYYY-MM-DD, as a date field sends it)."""
@@ -74,7 +83,7 @@ class Form:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise InvalidRequest(f"The {what} is not a date (YYYY-MM-DD)") from None
+            raise FieldRefused(name, f"The {what} is not a date (YYYY-MM-DD)") from None
 
     def moment(self, name: str, what: str, zone: tzinfo = UTC) -> datetime | None:
         """An optional date and time (as a datetime-local field sends it, without an offset),
@@ -85,7 +94,7 @@ class Form:
         try:
             moment = datetime.fromisoformat(value)
         except ValueError:
-            raise InvalidRequest(f"The {what} is not a date and time") from None
+            raise FieldRefused(name, f"The {what} is not a date and time") from None
         return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
 
 

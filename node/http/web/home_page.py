@@ -14,6 +14,9 @@ from node.http.web.visits import Member, PageRoute
 
 router = APIRouter(route_class=PageRoute)
 
+# The member API's operations these pages carry out (node.http.web.page_table).
+OPERATIONS = {"GET /api/me/waiting": "/home"}
+
 # Where each kind of record is seen and acted on (a selection's round is on the hats page, an
 # appeal is about a decision, a linked circle's request on the network page, a trial's person
 # on the circle's page).

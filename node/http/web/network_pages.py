@@ -23,6 +23,14 @@ from node.network.delivery import Federator
 from node.network.peers import PEER
 
 router = APIRouter(route_class=PageRoute)
+
+# The member API's operations these pages carry out (node.http.web.page_table).
+OPERATIONS = {
+    "GET /api/relationships": "/network",
+    "GET /api/peers": "/network",
+    "GET /api/support-requests": "/network",
+    "GET /api/policies-from-coops": "/network",
+}
 # The overview is in the spec with the operations: like them, it answers 503 (from the app's
 # handlers) when the store fails: problem details to a program, the error page to a browser
 # (web/error_pages.py).

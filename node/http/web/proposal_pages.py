@@ -30,6 +30,26 @@ from node.http.web.visits import Member, MemberPost, PageRoute, Visit
 
 router = APIRouter(route_class=PageRoute)
 
+# The member API's operations these pages carry out (node.http.web.page_table).
+OPERATIONS = {
+    "GET /api/proposals": "/proposals",
+    "POST /api/proposals": "/proposals/new",
+    "GET /api/proposals/{proposal_id}": "/proposals/{proposal_id}",
+    "POST /api/proposals/{proposal_id}/present": "/proposals/{proposal_id}",
+    "POST /api/proposals/{proposal_id}/questions": "/proposals/{proposal_id}",
+    "POST /api/proposals/{proposal_id}/questions/{number}/answer": "/proposals/{proposal_id}",
+    "POST /api/proposals/{proposal_id}/reaction-round": "/proposals/{proposal_id}",
+    "POST /api/proposals/{proposal_id}/reactions": "/proposals/{proposal_id}",
+    "POST /api/proposals/{proposal_id}/amend": "/proposals/{proposal_id}",
+    "POST /api/processes/{process_id}/consent-round": "/proposals/{proposal_id}",
+    "POST /api/processes/{process_id}/consents": "/proposals/{proposal_id}",
+    "POST /api/processes/{process_id}/objections": "/proposals/{proposal_id}",
+    "POST /api/processes/{process_id}/objections/{number}/withdraw": "/proposals/{proposal_id}",
+    "POST /api/processes/{process_id}/integrations": "/proposals/{proposal_id}",
+    "POST /api/processes/{process_id}/close": "/proposals/{proposal_id}",
+    "POST /api/processes/{process_id}/withdraw": "/proposals/{proposal_id}",
+}
+
 # The stages of the consent process, in the order a proposal normally takes them.
 STEPS = (
     Stage.DRAFT,

@@ -69,6 +69,28 @@ def _local(context: Context, moment: datetime) -> datetime:
     return moment.astimezone(ZoneInfo(zone))
 
 
+def _refused(context: Context) -> Any:
+    refused = context.get("refused")
+    return refused if refused is not None and hasattr(refused, "about") else None
+
+
+@pass_context
+def refused_about(context: Context, form: str, name: str) -> bool:
+    """Whether the page's refusal (node.http.web.refusals) belongs beside this field."""
+    refused = _refused(context)
+    return refused is not None and bool(refused.about(form, name))
+
+
+@pass_context
+def entered(context: Context, form: str, name: str, value: object = "") -> str:
+    """What was typed in this field of a refused form, or else the field's own value."""
+    refused = _refused(context)
+    shown = "" if value is None else str(value)
+    return str(refused.value(form, name, shown)) if refused is not None else shown
+
+
+TEMPLATES.globals["refused_about"] = refused_about
+TEMPLATES.globals["entered"] = entered
 TEMPLATES.filters["words"] = words
 TEMPLATES.filters["when"] = when
 TEMPLATES.filters["markdown"] = markdown

@@ -1,0 +1,131 @@
+"""Every operation of the member API has a page where a member does it (node.http.web's
+`page_table`), and every page the table names is one of the pages' routes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from node.app.persistence import open_node
+from node.http.server import ServerOptions, create_app
+from node.http.web import PAGES, page_table
+from node.settings import Settings
+
+# The operations that are not the member API: the federation's, and the operator's.
+NOT_MEMBERS = {"federation", "operations", "pages"}
+
+# Operations whose pages are being built (issue 15, section 1): this list only shrinks, and is
+# gone once every operation has its page.
+NOT_YET = {
+    "DELETE /api/hats/{hat_id}/back-stop",
+    "DELETE /api/tokens/{token_id}",
+    "GET /api/appeals",
+    "GET /api/appeals/{appeal_id}",
+    "GET /api/decisions/{decision_id}",
+    "GET /api/hats/{hat_id}",
+    "GET /api/linked-circles",
+    "GET /api/linked-circles/{circle}",
+    "GET /api/linked-circles/{circle}/decisions",
+    "GET /api/linked-circles/{circle}/minutes",
+    "GET /api/logbook",
+    "GET /api/meetings/{meeting_id}",
+    "GET /api/member-aims",
+    "GET /api/people/{person_id}/aims",
+    "GET /api/plans",
+    "GET /api/plans/{plan_id}",
+    "GET /api/processes/{process_id}",
+    "GET /api/relationships/{other}",
+    "GET /api/selections/{selection_id}",
+    "GET /api/support-requests/{request_id}",
+    "POST /api/appeals",
+    "POST /api/appeals/elsewhere",
+    "POST /api/appeals/{appeal_id}/amendment",
+    "POST /api/appeals/{appeal_id}/answer",
+    "POST /api/appeals/{appeal_id}/circle-answer",
+    "POST /api/appeals/{appeal_id}/join",
+    "POST /api/appeals/{appeal_id}/take-further",
+    "POST /api/appeals/{appeal_id}/withdraw",
+    "POST /api/circle/activate",
+    "POST /api/decisions",
+    "POST /api/decisions/update-due-dates",
+    "POST /api/decisions/{decision_id}/challenge",
+    "POST /api/hats",
+    "POST /api/hats/{hat_id}/back-stop",
+    "POST /api/hats/{hat_id}/renewals",
+    "POST /api/hats/{hat_id}/take-off",
+    "POST /api/meetings/{meeting_id}/absences",
+    "POST /api/meetings/{meeting_id}/agenda",
+    "POST /api/meetings/{meeting_id}/agenda/{number}/decided",
+    "POST /api/meetings/{meeting_id}/agenda/{number}/guests-left",
+    "POST /api/meetings/{meeting_id}/attendance",
+    "POST /api/meetings/{meeting_id}/minutes",
+    "POST /api/meetings/{meeting_id}/minutes/consent",
+    "POST /api/people",
+    "POST /api/people/{person_id}/admit",
+    "POST /api/people/{person_id}/decline",
+    "POST /api/people/{person_id}/erase",
+    "POST /api/people/{person_id}/leave",
+    "POST /api/people/{person_id}/level",
+    "POST /api/people/{person_id}/return",
+    "POST /api/people/{person_id}/step-back",
+    "POST /api/people/{person_id}/trial",
+    "POST /api/people/{person_id}/trial/sessions",
+    "POST /api/plans",
+    "POST /api/plans/{plan_id}/revise",
+    "POST /api/processes/{process_id}/answer-changes",
+    "POST /api/processes/{process_id}/answers-in-advance",
+    "POST /api/processes/{process_id}/escalate",
+    "POST /api/proposals/{proposal_id}/vote",
+    "POST /api/seats/{co_op}/{proposal}",
+    "POST /api/selections",
+    "POST /api/selections/{selection_id}/candidate",
+    "POST /api/selections/{selection_id}/change-nomination",
+    "POST /api/selections/{selection_id}/change-round",
+    "POST /api/selections/{selection_id}/nominations",
+    "POST /api/support-requests/{request_id}/delivery",
+    "POST /api/support-requests/{request_id}/reflection",
+    "POST /api/tokens",
+    "PUT /api/people/{person_id}/aims",
+}
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[FastAPI]:
+    node = open_node(Settings(data_dir=tmp_path / "node"))
+    yield create_app(node, None, ServerOptions(public_url="http://testserver"))
+    node.close()
+
+
+def member_operations(app: FastAPI) -> set[str]:
+    spec = app.openapi()
+    return {
+        f"{method.upper()} {path}"
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if not NOT_MEMBERS & set(operation.get("tags", []))
+    }
+
+
+def test_every_operation_of_the_member_api_has_its_page(app: FastAPI) -> None:
+    operations = member_operations(app)
+    table = page_table()
+    assert operations, "the member API has operations"
+    assert set(table) <= operations, f"not operations of the API: {set(table) - operations}"
+    without = operations - set(table)
+    assert without <= NOT_YET, f"operations without a page: {sorted(without - NOT_YET)}"
+    assert operations >= NOT_YET, f"no longer operations: {NOT_YET - operations}"
+
+
+def test_every_page_of_the_table_is_a_page() -> None:
+    pages = {
+        route.path
+        for module in PAGES
+        for route in module.router.routes
+        if isinstance(route, APIRoute) and "GET" in (route.methods or ())
+    }
+    for operation, page in page_table().items():
+        assert page in pages, f"{operation}: {page} is not a page"
