@@ -12,6 +12,8 @@
 - `home_page`: /home, what waits for the signed-in member (where signing in leads).
 - `circle_pages`: /circle, /decisions, /hats, /meetings.
 - `proposal_pages`: /proposals, /proposals/new, /proposals/{id} and the consent process's steps.
+- `appeal_pages`: /appeals (lodge one, or appeal a linked circle's decision) and /appeals/{id}.
+- `linked_pages`: /linked-circles and each one's records, decisions and minutes.
 - `network_pages` and `network_map`: the overview at / (anyone), /network (peers,
   relationships, support) and /map (SVG).
 - `mail_pages`: where the links in mails lead: a one-time sign-in link's form, and
@@ -38,16 +40,27 @@ from fastapi import FastAPI
 
 from node.http.web import (
     account,
+    appeal_pages,
     calendar_feed,
     circle_pages,
     decisions_feed,
     home_page,
+    linked_pages,
     mail_pages,
     network_pages,
     proposal_pages,
 )
 
-PAGES = (account, home_page, circle_pages, proposal_pages, network_pages, mail_pages)
+PAGES = (
+    account,
+    home_page,
+    circle_pages,
+    proposal_pages,
+    appeal_pages,
+    network_pages,
+    linked_pages,
+    mail_pages,
+)
 FEEDS = (calendar_feed, decisions_feed)
 
 

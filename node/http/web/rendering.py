@@ -28,6 +28,7 @@ NAV = (
     ("/circle", "Circle"),
     ("/proposals", "Proposals"),
     ("/decisions", "Decisions"),
+    ("/appeals", "Appeals"),
     ("/hats", "Hats"),
     ("/meetings", "Meetings"),
     ("/network", "Network"),
