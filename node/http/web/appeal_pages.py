@@ -236,8 +236,7 @@ def appeal_view(found: Visit, appeal: Appeal) -> dict[str, Any]:
             and appellant
             and open_
             and status == AppealStatus.NOT_UPHELD,
-            "amendment": _allowed(lambda: appeal.check_may_open_amendment(circle, me))
-            and appeal.hearing != Hearing.CIRCLE,
+            "amendment": _allowed(lambda: appeal.check_may_open_amendment(circle, me)),
             "answer": role == Role.REFERRED
             and status == AppealStatus.BEING_HEARD
             and facilitates(circle, me),
