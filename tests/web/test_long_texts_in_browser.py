@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from playwright.sync_api import ViewportSize
 
 from tests.conftest import UNDER_CI
 from tests.web.conftest import Circle
@@ -21,8 +22,8 @@ except ImportError:  # pragma: no cover - without Playwright, skip (fail under C
 
 Shot = Callable[[Page, str], None]
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 LONG_WORD = "tea" * 666 + "ok"  # 2,000 characters, no break in them
 
 PROPOSAL = f"""We buy tea together, once a month.
