@@ -79,6 +79,7 @@ def test_closed_rounds_and_the_decision_keep_concerns_and_objections(
 
     # And: the decision it became carries the concern it was consented with, and the
     # objection integrated on the way.
-    decisions = text_of(cleo.client.get("/decisions").text)
+    (decision,) = node.records.list_decisions()
+    decisions = text_of(cleo.client.get(f"/decisions/{decision.id}").text)
     assert "Ada: Still mind the milk budget" in decisions
     assert "Objection 1 by Ben: Market Mondays leave nobody free" in decisions

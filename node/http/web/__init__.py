@@ -10,7 +10,9 @@
 - `visits`: who is visiting, the CSRF check of every POST (a per-session token in a hidden
   field; 403 page without it), and the readable pages for refusals and errors.
 - `home_page`: /home, what waits for the signed-in member (where signing in leads).
-- `circle_pages`: /circle, /decisions, /hats, /meetings.
+- `circle_pages`: /circle, /hats, /meetings.
+- `decision_pages`: /decisions (everyday decisions taken, due dates updated) and
+  /decisions/{id} (renew, amend, revoke, challenge, appeal).
 - `proposal_pages`: /proposals, /proposals/new, /proposals/{id} and the consent process's steps.
 - `appeal_pages`: /appeals (lodge one, or appeal a linked circle's decision) and /appeals/{id}.
 - `linked_pages`: /linked-circles and each one's records, decisions and minutes.
@@ -43,6 +45,7 @@ from node.http.web import (
     appeal_pages,
     calendar_feed,
     circle_pages,
+    decision_pages,
     decisions_feed,
     home_page,
     linked_pages,
@@ -55,9 +58,10 @@ PAGES = (
     account,
     home_page,
     circle_pages,
+    decision_pages,
     proposal_pages,
-    appeal_pages,
     network_pages,
+    appeal_pages,
     linked_pages,
     mail_pages,
 )

@@ -1,5 +1,5 @@
-"""The circle's own pages: the circle and its people, decisions and reviews, hats and terms,
-meetings."""
+"""The circle's own pages: the circle and its people, hats and terms, meetings (decisions and
+reviews: node.http.web.decision_pages)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,15 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from domain.circle import Circle
-from domain.errors import DomainError, NotFound
+from domain.errors import DomainError
 from domain.hats import FACILITATOR
 from domain.meeting import reads_confidential
 from domain.records import AgendaItem
 from domain.values import ACTING, FINAL_STAGES, GONE, Level
-from node.app.node import CircleNode
 from node.app.relations import LinkedSeat, is_linked_seat
 from node.http.web.forms import FieldRefused
 from node.http.web.names import Names
 from node.http.web.refusals import refusal
-from node.http.web.round_records import consenting_round
 from node.http.web.visits import Member, MemberPost, PageRoute, Visit
 
 router = APIRouter(route_class=PageRoute)
@@ -31,8 +29,6 @@ SOON_DAYS = 30
 OPERATIONS = {
     "GET /api/circle": "/circle",
     "GET /api/people": "/circle",
-    "GET /api/decisions": "/decisions",
-    "GET /api/decisions/reviews-due": "/decisions",
     "GET /api/hats": "/hats",
     "GET /api/terms-ending": "/hats",
     "GET /api/selections": "/hats",
@@ -89,58 +85,6 @@ def circle_page(found: Member) -> Response:
         ],
         node_id=node.feed.node_id if node.feed.keys is not None else "",
     )
-
-
-@router.get("/decisions", include_in_schema=False)
-def decisions_page(found: Member) -> Response:
-    node = found.node
-    circle = node.records.peek_circle()
-    names = Names(node)
-    today = node.records.today()
-    soon = today + timedelta(days=SOON_DAYS)
-    decisions = []
-    for decision in node.records.list_decisions():
-        decisions.append(
-            {
-                "id": str(decision.id),
-                "title": decision.title,
-                "text": decision.text,
-                "kind": decision.kind,
-                "status": decision.status,
-                "in_force": decision.in_force,
-                "effective": decision.effective,
-                "review_date": decision.review_date,
-                "term_end": decision.term_end,
-                "due": decision.is_review_due(today),
-                "soon": decision.in_force and decision.review_date <= soon,
-                "area": decision.area,
-                "hat": circle.hats[decision.hat_id].name if decision.hat_id in circle.hats else "",
-                "taken_by": names(decision.taken_by),
-                "proposal_id": decision.proposal_id,
-                "measures": decision.measures,
-                "consented": _consenting_round(node, decision.proposal_id, names),
-            }
-        )
-    decisions.sort(key=lambda d: (not d["in_force"], d["review_date"], d["title"]))
-    return found.page(
-        "decisions.html",
-        decisions=decisions,
-        due=[d for d in decisions if d["due"]],
-        today=today,
-        soon_days=SOON_DAYS,
-    )
-
-
-def _consenting_round(node: CircleNode, proposal_id: str | None, names: Names) -> Any:
-    """The round that consented to a decision's proposal, with its concerns and the objections
-    integrated before it; None for an everyday decision or a proposal this node does not hold."""
-    if not proposal_id:
-        return None
-    try:
-        proposal = node.records.get_proposal(proposal_id)
-    except NotFound:
-        return None
-    return consenting_round(proposal, names)
 
 
 @router.get("/hats", include_in_schema=False)
