@@ -12,7 +12,7 @@
 - `home_page`: /home, what waits for the signed-in member (where signing in leads).
 - `circle_pages`: /circle, /hats, /meetings.
 - `decision_pages`: /decisions (everyday decisions taken, due dates updated) and
-  /decisions/{id} (renew, amend, revoke, challenge, appeal).
+  /decisions/{id} (renew, amend, revoke, challenge, appeal); `plan_pages`: /plans and /plans/{id}.
 - `proposal_pages`: /proposals, /proposals/new, /proposals/{id} and the consent process's steps.
 - `appeal_pages`: /appeals (lodge one, or appeal a linked circle's decision) and /appeals/{id}.
 - `linked_pages`: /linked-circles and each one's records, decisions and minutes.
@@ -51,6 +51,7 @@ from node.http.web import (
     linked_pages,
     mail_pages,
     network_pages,
+    plan_pages,
     proposal_pages,
 )
 
@@ -59,6 +60,7 @@ PAGES = (
     home_page,
     circle_pages,
     decision_pages,
+    plan_pages,
     proposal_pages,
     network_pages,
     appeal_pages,
