@@ -14,9 +14,9 @@ from domain.inputs import choice, required_text
 from domain.membership import (
     acting,
     check_can_act,
+    check_can_erase,
     check_can_wear,
     check_full_participant,
-    check_gone,
     check_membership,
     check_newcomer,
     check_open,
@@ -387,8 +387,7 @@ class Circle(Copied, Aggregate):
     def record_erasure(self, by: str, person_id: str, bodies: list[str]) -> None:
         """Someone who left asked for their personal data to be erased: the circle records
         that it was (the record keeps their id only), and which published bodies named them."""
-        check_records_keeper(self, by, "erase someone's personal data")
-        check_gone(self, person_id, "Personal data is erased once someone has left the circle")
+        check_can_erase(self, by, person_id)
         self._erased(person_id, bodies)
 
     @event("PersonalDataErased")

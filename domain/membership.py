@@ -115,6 +115,12 @@ def check_gone(circle: CircleRecords, person_id: str, refusal: str) -> None:
         raise WrongStage(refusal)
 
 
+def check_can_erase(circle: CircleRecords, by: str, person_id: str) -> None:
+    """The records keeper erases the personal data of someone who has left."""
+    check_records_keeper(circle, by, "erase someone's personal data")
+    check_gone(circle, person_id, "Personal data is erased once someone has left the circle")
+
+
 def check_can_wear(
     circle: CircleRecords, hat_id: str, person_id: str, *, again: bool = False
 ) -> None:

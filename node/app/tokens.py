@@ -5,16 +5,29 @@ together."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.errors import NotFound, NotPermitted
-from domain.membership import check_records_keeper
+from domain.membership import check_records_keeper, check_self_or_records_keeper
 from domain.values import GONE
 from node.app.calendars import calendar_secrets
 from node.app.credentials import CREDENTIALS_ID, Credentials
 from node.app.mail_links import MAIL_LINKS_ID, MailLinks
 from node.app.work import UnitOfWork, Work
 from node.store.retry import retry_on_conflict as command
+
+
+@dataclass(frozen=True)
+class HeldToken:
+    """A token someone holds, as its list shows it: its id and when it was issued (never the
+    token itself); `for_session`: minted for a session a sign-in link opened."""
+
+    token_id: str
+    issued: datetime
+    for_session: bool
 
 
 class Tokens:
@@ -108,3 +121,20 @@ class Tokens:
 
     def tokens_of(self, person_id: str) -> list[str]:
         return self._credentials().held_by(person_id)
+
+    def held(self, by: str, person_id: str) -> list[HeldToken]:
+        """The tokens someone holds, not revoked, oldest first: listed for their holder, or
+        for the secretary (those who may revoke them)."""
+        check_self_or_records_keeper(
+            self._work.peek_circle(), by, person_id, "list someone else's tokens"
+        )
+        credentials = self._credentials()
+        held = [
+            HeldToken(
+                token_id,
+                datetime.fromisoformat(str(credentials.tokens[token_id]["issued"])),
+                credentials.is_for_session(token_id),
+            )
+            for token_id in credentials.held_by(person_id)
+        ]
+        return sorted(held, key=lambda token: token.issued)
