@@ -10,9 +10,11 @@
 - `visits`: who is visiting, the CSRF check of every POST (a per-session token in a hidden
   field; 403 page without it), and the readable pages for refusals and errors.
 - `home_page`: /home, what waits for the signed-in member (where signing in leads).
-- `circle_pages`: /circle, /hats, /meetings.
 - `decision_pages`: /decisions (everyday decisions taken, due dates updated) and
   /decisions/{id} (renew, amend, revoke, challenge, appeal); `plan_pages`: /plans and /plans/{id}.
+- `circle_pages`: /circle (where a forming circle is activated), /hats, /meetings.
+- `people_pages`: /people (applications, trials), each person's page, /member-aims;
+  `membership_pages`: the steps a person's page posts (admission, with the token shown once).
 - `proposal_pages`: /proposals, /proposals/new, /proposals/{id} and the consent process's steps.
 - `appeal_pages`: /appeals (lodge one, or appeal a linked circle's decision) and /appeals/{id}.
 - `linked_pages`: /linked-circles and each one's records, decisions and minutes.
@@ -50,7 +52,9 @@ from node.http.web import (
     home_page,
     linked_pages,
     mail_pages,
+    membership_pages,
     network_pages,
+    people_pages,
     plan_pages,
     proposal_pages,
 )
@@ -65,6 +69,8 @@ PAGES = (
     network_pages,
     appeal_pages,
     linked_pages,
+    people_pages,
+    membership_pages,
     mail_pages,
 )
 FEEDS = (calendar_feed, decisions_feed)

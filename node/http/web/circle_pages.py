@@ -11,10 +11,12 @@ from fastapi.responses import Response
 
 from domain.circle import Circle
 from domain.errors import DomainError
+from domain.formation import check_ready_to_start
 from domain.hats import FACILITATOR
 from domain.meeting import reads_confidential
+from domain.membership import check_full_participant
 from domain.records import AgendaItem
-from domain.values import ACTING, FINAL_STAGES, GONE, Level
+from domain.values import ACTING, FINAL_STAGES, GONE, CircleStatus, Level
 from node.app.relations import LinkedSeat, is_linked_seat
 from node.http.web.forms import FieldRefused
 from node.http.web.names import Names
@@ -28,7 +30,7 @@ SOON_DAYS = 30
 # The member API's operations these pages carry out (node.http.web.page_table).
 OPERATIONS = {
     "GET /api/circle": "/circle",
-    "GET /api/people": "/circle",
+    "POST /api/circle/activate": "/circle",
     "GET /api/hats": "/hats",
     "GET /api/terms-ending": "/hats",
     "GET /api/selections": "/hats",
@@ -47,8 +49,7 @@ def facilitates(circle: Circle, person: str) -> bool:
     return person in wearers if wearers else participant.level == Level.FULL
 
 
-@router.get("/circle", include_in_schema=False)
-def circle_page(found: Member) -> Response:
+def _circle_page(found: Visit, status: int = 200, **extra: Any) -> Response:
     node = found.node
     circle = node.records.peek_circle()
     names = Names(node)
@@ -64,6 +65,7 @@ def circle_page(found: Member) -> Response:
                 seats.append(held)
             continue
         entry = {
+            "id": participant.person_id,
             "name": names(participant.person_id),
             "level": participant.level,
             "status": participant.status,
@@ -74,6 +76,7 @@ def circle_page(found: Member) -> Response:
         (former if participant.status in GONE else people).append(entry)
     return found.page(
         "circle.html",
+        status,
         circle=circle,
         parent=names.circle(circle.parent) if circle.parent else "",
         people=people,
@@ -84,7 +87,42 @@ def circle_page(found: Member) -> Response:
             for hat in circle.hats.values()
         ],
         node_id=node.feed.node_id if node.feed.keys is not None else "",
+        **_activation(circle, found.person or ""),
+        **extra,
     )
+
+
+def _activation(circle: Circle, person: str) -> dict[str, Any]:
+    """Whether the reader is offered to start a forming circle's work (a full participant
+    may), and, while it cannot start yet, the circle's sentence saying why."""
+    forming = circle.status == CircleStatus.FORMING
+    try:
+        check_full_participant(circle, person, "start the circle's work")
+    except DomainError:
+        forming = False
+    not_ready = ""
+    if forming:
+        try:
+            check_ready_to_start(circle)
+        except DomainError as refusal:
+            not_ready = str(refusal)
+    return {"can_activate": forming, "not_ready": not_ready}
+
+
+@router.get("/circle", include_in_schema=False)
+def circle_page(found: Member) -> Response:
+    return _circle_page(found)
+
+
+@router.post("/circle/activate", include_in_schema=False)
+def activate(posted: MemberPost) -> Response:
+    found = posted.visit
+    try:
+        found.node.circle.activate_circle(posted.person)
+    except DomainError as error:
+        shown = refusal(error, "activate", posted.form)
+        return _circle_page(found, shown.status, refused=shown)
+    return found.redirect("/circle", "The circle is active: its work has started.")
 
 
 @router.get("/hats", include_in_schema=False)

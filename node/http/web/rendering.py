@@ -26,6 +26,7 @@ TEMPLATES = Environment(
 NAV = (
     ("/home", "Home"),
     ("/circle", "Circle"),
+    ("/people", "People"),
     ("/proposals", "Proposals"),
     ("/decisions", "Decisions"),
     ("/appeals", "Appeals"),

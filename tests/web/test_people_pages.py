@@ -1,0 +1,413 @@
+"""The people's pages over HTTP, without a browser: the list of people, applications and
+trials; each person's page with the steps the circle's rules give the reader (admission with
+the token shown once, levels, stepping back, returning, leaving, erasure, tokens, aims); and
+starting a forming circle's work from /circle."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from domain.values import Membership
+from node.app.node import CircleNode
+from node.app.persistence import open_node
+from node.app.records import FORMER_PARTICIPANT
+from node.demo.scripted import form_aim, select
+from node.http.server import ServerOptions, create_app
+from node.settings import Settings
+from tests.conftest import Clock
+from tests.node.api.world import Circle, kitchen
+from tests.web.test_sessions import Browserless
+
+
+@pytest.fixture
+def kitchen_circle(tmp_path: Path, clock: Clock) -> Iterator[Circle]:
+    node: CircleNode = open_node(Settings(data_dir=tmp_path / "kitchen"), clock)
+    yield kitchen(node)
+    node.close()
+
+
+def signed_in(c: Circle, who: str) -> Browserless:
+    visitor = Browserless(c.client.app)  # type: ignore[arg-type]
+    assert visitor.sign_in(c.tokens[who]).status_code == 303
+    return visitor
+
+
+def post(visitor: Browserless, page: str, action: str, **data: str) -> httpx.Response:
+    """Send a form of `page` to `action`, with the session's CSRF token."""
+    return visitor.client.post(
+        action, data={"csrf": visitor.csrf(page), **data}, follow_redirects=False
+    )
+
+
+def beside(page: str, field: str, sentence: str) -> None:
+    """The sentence stands beside the field (its id `form-name`), which it describes."""
+    found = re.search(rf'<p class="field-error" id="{field}-error">([^<]*)</p>', page)
+    assert found is not None, page
+    assert html.unescape(found.group(1)) == sentence
+    assert f'aria-describedby="{field}-error"' in page
+
+
+def at_top(page: str, sentence: str) -> None:
+    found = re.search(r'<p class="refusal" role="alert" id="refusal"[^>]*>([^<]*)</p>', page)
+    assert found is not None, page
+    assert html.unescape(found.group(1)) == sentence
+
+
+def status_of(node: CircleNode, person: str) -> str:
+    return node.records.peek_circle().participant(person).status
+
+
+def test_the_people_page_lists_people_applications_and_trials(kitchen_circle: Circle) -> None:
+    c, node = kitchen_circle, kitchen_circle.node
+    ada = signed_in(c, "ada")
+    # Given: the nav leads to the people's page, where Ada, the secretary, finds the form.
+    people = ada.client.get("/people")
+    assert '<a href="/people"' in people.text and "Record an application" in people.text
+
+    # When: she records two applications, then starts a trial of two sessions for one.
+    zoe = post(ada, "/people", "/people", name="Zoe", email="zoe@example.org", level="full")
+    yan = post(ada, "/people", "/people", name="Yan", contact="the market", level="learning")
+    assert zoe.status_code == yan.status_code == 303
+    zoe_id = zoe.headers["location"].removeprefix("/people/")
+    yan_id = yan.headers["location"].removeprefix("/people/")
+    started = post(ada, f"/people/{yan_id}", f"/people/{yan_id}/trial", sessions="2")
+    assert started.status_code == 303
+
+    # Then: the list shows who is in with their level and hats, the application waiting, and
+    # the trial with its sessions counted.
+    page = html.unescape(ada.client.get("/people").text)
+    applications = page[page.index('id="applications"') : page.index("In a trial")]
+    trials = page[page.index('id="trials"') :]
+    assert f'href="/people/{zoe_id}">Zoe' in applications and "Yan" not in applications
+    assert f'href="/people/{yan_id}">Yan' in trials and "0 held of 2 agreed" in trials
+    listed = page[page.index('id="people"') : page.index("Applications waiting")]
+    assert "Secretary" in listed and "learning participant" in listed
+    assert status_of(node, zoe_id) == Membership.APPLIED
+    assert status_of(node, yan_id) == Membership.TRIAL
+
+
+def test_an_application_is_refused_beside_its_field(kitchen_circle: Circle) -> None:
+    c, node = kitchen_circle, kitchen_circle.node
+    ada = signed_in(c, "ada")
+    before = len(node.records.peek_circle().participants)
+
+    # When: Ada records an application without a name, then one with an address that is not.
+    nameless = post(ada, "/people", "/people", name=" ", email="", level="full")
+    wrong = post(ada, "/people", "/people", name="Zoe", email="zoe at home", level="full")
+
+    # Then: each is refused beside its field, what she typed kept, and nobody is added.
+    assert nameless.status_code == wrong.status_code == 422
+    beside(nameless.text, "apply-name", "A person needs a name")
+    beside(wrong.text, "apply-email", "'zoe at home' is not an email address")
+    assert 'value="Zoe"' in wrong.text
+    assert len(node.records.peek_circle().participants) == before
+
+
+def test_someone_not_the_secretary_gets_no_forms_and_a_403(kitchen_circle: Circle) -> None:
+    c, node, ids = kitchen_circle, kitchen_circle.node, kitchen_circle.ids
+    zoe = node.people.apply_to_join("Zoe")
+    cleo = signed_in(c, "cleo")
+
+    # Given: Cleo, a full participant (Ada wears the secretary's hat), reads the pages.
+    people = cleo.client.get("/people").text
+    applicant = cleo.client.get(f"/people/{zoe}").text
+    ben = cleo.client.get(f"/people/{ids['ben']}").text
+
+    # Then: no form for recording, trials, admission, levels, someone else's stepping back,
+    # leaving or tokens.
+    assert "Record an application" not in people
+    for action in ("trial", "admit", "decline"):
+        assert f'action="/people/{zoe}/{action}"' not in applicant
+    for action in ("level", "step-back", "leave", "tokens"):
+        assert f'action="/people/{ids["ben"]}/{action}"' not in ben
+    assert "Sign-in tokens" not in ben
+
+    # When: she posts them anyway.
+    refused = {
+        "apply": post(cleo, "/people", "/people", name="Xan", level="full"),
+        "admit": post(cleo, "/people", f"/people/{zoe}/admit", level="full"),
+        "step-back": post(cleo, "/people", f"/people/{ids['ben']}/step-back", note=""),
+        "issue": post(cleo, "/people", f"/people/{ids['ben']}/tokens"),
+    }
+
+    # Then: each is refused with a 403 page and the circle's sentence; nothing changed.
+    for step, response in refused.items():
+        assert response.status_code == 403, step
+    assert "Only the secretary can admit someone" in refused["admit"].text
+    assert "Only the secretary can record an application" in refused["apply"].text
+    assert status_of(node, zoe) == Membership.APPLIED
+    assert status_of(node, ids["ben"]) == Membership.ACTIVE
+    assert len(node.tokens.tokens_of(ids["ben"])) == 1
+
+
+def test_a_trial_counts_its_sessions_then_admission_shows_the_token_once(
+    kitchen_circle: Circle,
+) -> None:
+    c, node = kitchen_circle, kitchen_circle.node
+    zoe = node.people.apply_to_join("Zoe", email="zoe@example.org")
+    ada = signed_in(c, "ada")
+    page = f"/people/{zoe}"
+
+    # When: Ada starts a trial of five sessions: refused beside the field.
+    five = post(ada, page, f"{page}/trial", sessions="5")
+    assert five.status_code == 422
+    beside(five.text, "trial-sessions", "A trial is 1 to 3 sessions, not 5")
+    assert status_of(node, zoe) == Membership.APPLIED
+
+    # A trial of two: the admission waits for the second session.
+    assert post(ada, page, f"{page}/trial", sessions="2").status_code == 303
+    during = ada.client.get(page).text
+    assert f'action="{page}/trial/sessions"' in during and f'action="{page}/admit"' not in during
+    early = post(ada, page, f"{page}/admit", level="full")
+    assert early.status_code == 409
+    at_top(
+        early.text,
+        "0 of the 2 agreed trial sessions were held: admit after the last, or end the trial",
+    )
+    for number in (1, 2):
+        counted = post(ada, page, f"{page}/trial/sessions")
+        assert counted.status_code == 303
+        notice = ada.client.get(page).text
+        assert f"Session {number} of the trial of Zoe is counted." in notice
+    assert "1 session held" not in notice and "2 sessions held of the 2 agreed" in notice
+    assert f'action="{page}/trial/sessions"' not in notice
+
+    # When: she admits Zoe.
+    admitted = post(ada, page, f"{page}/admit", level="learning")
+
+    # Then: the token is on this post's own page, once, with the warning and the mail.
+    assert admitted.status_code == 200
+    token = re.search(r'<code id="token">([^<]+)</code>', admitted.text)
+    assert token is not None
+    assert "Copy it now: it is shown this once." in admitted.text
+    assert "one-time sign-in link" in admitted.text
+    assert node.tokens.person_for_token(token.group(1)) == zoe
+    assert status_of(node, zoe) == Membership.ACTIVE
+    assert node.records.peek_circle().participant(zoe).level == "learning"
+    # No later page shows it: not Zoe's page, not the list, not the home page.
+    for later in (page, "/people", "/home", "/circle"):
+        assert token.group(1) not in ada.client.get(later).text, later
+    # Zoe signs in with it.
+    newcomer = Browserless(c.client.app)  # type: ignore[arg-type]
+    assert newcomer.sign_in(token.group(1)).status_code == 303
+    assert "Signed in as <strong>Zoe</strong>" in newcomer.client.get("/home").text
+
+
+def test_an_application_is_declined_and_a_level_changed(kitchen_circle: Circle) -> None:
+    c, node, ids = kitchen_circle, kitchen_circle.node, kitchen_circle.ids
+    zoe = node.people.apply_to_join("Zoe")
+    ada = signed_in(c, "ada")
+
+    declined = post(ada, f"/people/{zoe}", f"/people/{zoe}/decline")
+    assert declined.status_code == 303
+    assert status_of(node, zoe) == Membership.DECLINED
+
+    # A level that is none is refused beside the field; Eli becomes a full participant.
+    eli = f"/people/{ids['eli']}"
+    wrong = post(ada, eli, f"{eli}/level", level="boss")
+    assert wrong.status_code == 422
+    beside(
+        wrong.text,
+        "level-level",
+        "Unknown participation level 'boss'; choose one of: full, learning, guest",
+    )
+    assert node.records.peek_circle().participant(ids["eli"]).level == "learning"
+    assert post(ada, eli, f"{eli}/level", level="full").status_code == 303
+    assert node.records.peek_circle().participant(ids["eli"]).level == "full"
+    assert "Eli now takes part as a full participant." in ada.client.get(eli).text
+
+
+def test_stepping_back_returning_and_leaving_oneself(kitchen_circle: Circle) -> None:
+    c, node, ids = kitchen_circle, kitchen_circle.node, kitchen_circle.ids
+    cleo = signed_in(c, "cleo")
+    mine = f"/people/{ids['cleo']}"
+    # Given: her account leads to her own page, which offers her own steps.
+    assert f'href="{mine}">My details' in cleo.client.get("/account").text
+    page = cleo.client.get(mine).text
+    for action in ("step-back", "leave", "aims"):
+        assert f'action="{mine}/{action}"' in page, action
+
+    # A note longer than the API takes is refused beside it.
+    long = post(cleo, mine, f"{mine}/step-back", note="x" * 4001)
+    assert long.status_code == 422
+    beside(long.text, "step_back-note", "The note is longer than 4000 characters")
+    assert status_of(node, ids["cleo"]) == Membership.ACTIVE
+
+    # When: she steps back, then returns.
+    assert post(cleo, mine, f"{mine}/step-back", note="Back after the harvest").status_code == 303
+    assert status_of(node, ids["cleo"]) == Membership.STEPPED_BACK
+    stepped = cleo.client.get(mine).text
+    assert "Back after the harvest" in stepped and f'action="{mine}/return"' in stepped
+    assert post(cleo, mine, f"{mine}/return").status_code == 303
+    assert status_of(node, ids["cleo"]) == Membership.RETURNED
+
+    # When: she leaves, with a note of appreciation.
+    left = post(cleo, mine, f"{mine}/leave", note="Thank you all for the *soup*.")
+
+    # Then: she is out and signed out, told so; Ada reads the note on her page.
+    assert left.status_code == 303 and left.headers["location"] == "/"
+    assert status_of(node, ids["cleo"]) == Membership.LEFT
+    farewell = cleo.client.get("/").text
+    assert "You have left the circle. Thank you for all you gave." in farewell
+    assert cleo.client.get("/home", follow_redirects=False).status_code == 303
+    ada = signed_in(c, "ada")
+    assert "Thank you all for the <em>soup</em>." in ada.client.get(mine).text
+
+
+def test_the_secretary_records_a_step_back_for_someone_else(kitchen_circle: Circle) -> None:
+    c, node, ids = kitchen_circle, kitchen_circle.node, kitchen_circle.ids
+    ada = signed_in(c, "ada")
+    ben = f"/people/{ids['ben']}"
+    assert post(ada, ben, f"{ben}/step-back", note="").status_code == 303
+    assert status_of(node, ids["ben"]) == Membership.STEPPED_BACK
+    # His hats are released.
+    assert node.records.peek_circle().hats_worn_by(ids["ben"]) == []
+
+
+def test_erasure_asks_to_confirm_on_a_second_page(kitchen_circle: Circle) -> None:
+    c, node, ids = kitchen_circle, kitchen_circle.node, kitchen_circle.ids
+    node.people.leave(ids["cleo"], ids["cleo"], "So long")
+    ada = signed_in(c, "ada")
+    cleo = f"/people/{ids['cleo']}"
+    # Ben (not the secretary) gets no erase form, and a 403 page when he posts anyway.
+    ben = signed_in(c, "ben")
+    assert f'action="{cleo}/erase"' not in ben.client.get(cleo).text
+    assert post(ben, "/people", f"{cleo}/erase", confirmed="yes").status_code == 403
+    # Someone who has not left cannot be erased.
+    assert (
+        f'action="/people/{ids["eli"]}/erase"' not in ada.client.get(f"/people/{ids['eli']}").text
+    )
+    kept = post(ada, "/people", f"/people/{ids['eli']}/erase", confirmed="yes")
+    assert kept.status_code == 409
+    assert "Personal data is erased once someone has left the circle" in kept.text
+
+    # When: Ada asks to erase Cleo's data.
+    asked = post(ada, cleo, f"{cleo}/erase")
+
+    # Then: a second page asks to confirm; nothing is erased yet.
+    assert asked.status_code == 200
+    assert "This cannot be undone." in asked.text and "Yes, erase" in asked.text
+    assert '<input type="hidden" name="confirmed" value="yes">' in asked.text
+    assert node.records.person_name(ids["cleo"]) == "Cleo"
+
+    # When: she confirms. Then: it is done.
+    done = post(ada, cleo, f"{cleo}/erase", confirmed="yes")
+    assert done.status_code == 303
+    assert node.records.person_name(ids["cleo"]) == FORMER_PARTICIPANT
+    assert "The personal data of Cleo are erased." in ada.client.get(cleo).text
+
+
+def test_tokens_are_issued_by_the_secretary_and_revoked_by_their_holder(
+    kitchen_circle: Circle,
+) -> None:
+    c, node, ids = kitchen_circle, kitchen_circle.node, kitchen_circle.ids
+    ada = signed_in(c, "ada")
+    cleo_page = f"/people/{ids['cleo']}"
+
+    # When: Ada issues Cleo a new token.
+    issued = post(ada, cleo_page, f"{cleo_page}/tokens")
+
+    # Then: it is shown on this page only.
+    assert issued.status_code == 200
+    token = re.search(r'<code id="token">([^<]+)</code>', issued.text)
+    assert token is not None and "Copy it now" in issued.text
+    assert token.group(1) not in ada.client.get(cleo_page).text
+    new_id = node.tokens.tokens_of(ids["cleo"])[-1]
+
+    # Cleo lists her tokens (ids and dates), with no issue form (she is not the secretary).
+    cleo = signed_in(c, "cleo")
+    mine = cleo.client.get(cleo_page).text
+    assert new_id in mine and "(this sign-in)" in mine
+    assert f'action="{cleo_page}/tokens"' not in mine
+    assert post(cleo, cleo_page, f"{cleo_page}/tokens").status_code == 403
+    assert len(node.tokens.tokens_of(ids["cleo"])) == 2
+    # Ben may not revoke hers.
+    ben = signed_in(c, "ben")
+    refused = post(ben, "/people", f"{cleo_page}/tokens/{new_id}/revoke")
+    assert refused.status_code == 403
+    assert new_id in node.tokens.tokens_of(ids["cleo"])
+
+    # She revokes the new one; then the one she signed in with, which signs her out.
+    assert post(cleo, cleo_page, f"{cleo_page}/tokens/{new_id}/revoke").status_code == 303
+    assert new_id not in node.tokens.tokens_of(ids["cleo"])
+    (old_id,) = node.tokens.tokens_of(ids["cleo"])
+    out = post(cleo, cleo_page, f"{cleo_page}/tokens/{old_id}/revoke")
+    assert out.status_code == 303 and out.headers["location"] == "/sign-in"
+    assert node.tokens.tokens_of(ids["cleo"]) == []
+    assert "you are signed out" in cleo.client.get("/sign-in").text
+
+
+def test_aims_are_set_by_their_person_and_read_by_the_circle(kitchen_circle: Circle) -> None:
+    c, node, ids = kitchen_circle, kitchen_circle.node, kitchen_circle.ids
+    eli = signed_in(c, "eli")
+    page = f"/people/{ids['eli']}"
+
+    # Empty lists are refused beside the aims.
+    empty = post(eli, page, f"{page}/aims", aims=" \n", development_goals="")
+    assert empty.status_code == 422
+    beside(empty.text, "aims-aims", "Name at least one aim or development goal")
+
+    # When: Eli sets out his aims, a line each.
+    saved = post(
+        eli, page, f"{page}/aims", aims="Cook for sixty\nRun the rota", development_goals="Budget"
+    )
+    assert saved.status_code == 303
+    assert node.aims.aims_of(ids["eli"], ids["eli"]).aims == ["Cook for sixty", "Run the rota"]
+
+    # Then: Ben reads them, on Eli's page (without the form) and on /member-aims; his post to
+    # Eli's aims is refused.
+    ben = signed_in(c, "ben")
+    read = ben.client.get(page).text
+    assert "Cook for sixty" in read and "Budget" in read
+    assert f'action="{page}/aims"' not in read
+    assert "Run the rota" in ben.client.get("/member-aims").text
+    refused = post(ben, "/people", f"{page}/aims", aims="Nap")
+    assert refused.status_code == 403
+    assert node.aims.aims_of(ids["ben"], ids["eli"]).aims == ["Cook for sixty", "Run the rota"]
+
+
+def test_a_forming_circle_is_activated_from_its_page(tmp_path: Path, clock: Clock) -> None:
+    node = open_node(Settings(data_dir=tmp_path / "forming"), clock)
+    try:
+        ann = node.circle.found_circle(name="Garden", aim="Grow", domain="Beds", founder_name="Ann")
+        dan = node.people.add_founding_member(ann, "Dan", "learning")
+        app = create_app(node, None, ServerOptions(public_url="http://testserver"))
+        founder, learner = Browserless(app), Browserless(app)
+        assert founder.sign_in(node.tokens.issue_token(ann)[1]).status_code == 303
+        assert learner.sign_in(node.tokens.issue_token(dan)[1]).status_code == 303
+        not_yet = (
+            "Form the circle's aim together first: a proposal to change the aim (saying how "
+            "it links to the co-op's mission), consented while the circle is forming"
+        )
+
+        # Given: the founder sees the form, and why the circle cannot start yet.
+        page = html.unescape(founder.client.get("/circle").text)
+        assert "Start the circle's work" in page and f"Not yet: {not_yet}" in page
+        # The learning participant gets no form, and a 403 page when he posts anyway.
+        assert 'action="/circle/activate"' not in learner.client.get("/circle").text
+        assert post(learner, "/circle", "/circle/activate").status_code == 403
+
+        # When: she activates it too soon: refused with the circle's sentence.
+        early = post(founder, "/circle", "/circle/activate")
+        assert early.status_code == 409
+        at_top(early.text, not_yet)
+        assert node.records.peek_circle().status == "forming"
+
+        # When: the aim is formed and the hats selected, she activates it.
+        form_aim(node)
+        select(node, "facilitator", ann)
+        select(node, "secretary", ann)
+        assert post(founder, "/circle", "/circle/activate").status_code == 303
+
+        # Then: the circle is active, and the form is gone.
+        assert node.records.peek_circle().status == "active"
+        after = founder.client.get("/circle").text
+        assert "The circle is active" in after and 'action="/circle/activate"' not in after
+    finally:
+        node.close()
