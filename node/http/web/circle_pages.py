@@ -1,4 +1,5 @@
-"""The circle's own pages: the circle and its people, hats and terms, meetings (decisions and
+"""The circle's own pages: the circle and its people (where a forming circle's full
+participants start its work, once it is ready), hats and terms, meetings (decisions and
 reviews: node.http.web.decision_pages)."""
 
 from __future__ import annotations
