@@ -146,6 +146,75 @@ def test_someone_not_the_secretary_gets_no_forms_and_a_403(kitchen_circle: Circl
     assert len(node.tokens.tokens_of(ids["ben"])) == 1
 
 
+@pytest.mark.parametrize(
+    ("whose", "step", "data", "sentence"),
+    [
+        ("applicant", "trial", {"sessions": "2"}, "Only the secretary can start a trial"),
+        ("trial", "trial/sessions", {}, "Only the secretary can count a trial session"),
+        ("applicant", "decline", {}, "Only the secretary can decline an application"),
+        (
+            "eli",
+            "level",
+            {"level": "full"},
+            "Only the secretary can change someone's participation level",
+        ),
+        ("back", "return", {}, "Only the secretary can welcome someone back"),
+        ("eli", "leave", {"note": "Bye"}, "Only the secretary can record that someone leaves"),
+    ],
+)
+def test_steps_for_someone_else_are_refused_to_cleo(
+    kitchen_circle: Circle, whose: str, step: str, data: dict[str, str], sentence: str
+) -> None:
+    c, node, ids = kitchen_circle, kitchen_circle.node, kitchen_circle.ids
+    # Given: an applicant, someone in a trial, Ben stepped back; Cleo is not the secretary.
+    people = {
+        "applicant": node.people.apply_to_join("Zoe"),
+        "trial": node.people.apply_to_join("Yan"),
+        "back": ids["ben"],
+        "eli": ids["eli"],
+    }
+    node.people.start_trial(ids["ada"], people["trial"], 2)
+    node.people.step_back(ids["ben"], ids["ben"])
+    person = people[whose]
+    before = node.records.peek_circle().participant(person)
+    cleo = signed_in(c, "cleo")
+    page = f"/people/{person}"
+
+    # Then: her page of that person offers no such form; posted anyway, it is refused (403).
+    assert f'action="{page}/{step}"' not in cleo.client.get(page).text
+    refused = post(cleo, page, f"{page}/{step}", **data)
+    assert refused.status_code == 403
+    assert sentence in html.unescape(refused.text)
+    assert node.records.peek_circle().participant(person) == before
+
+
+def test_steps_at_the_wrong_stage_are_refused_with_the_circles_sentence(
+    kitchen_circle: Circle,
+) -> None:
+    c, node, ids = kitchen_circle, kitchen_circle.node, kitchen_circle.ids
+    yan = node.people.apply_to_join("Yan")
+    node.people.start_trial(ids["ada"], yan, 1)
+    node.people.hold_trial_session(ids["ada"], yan)
+    ada = signed_in(c, "ada")
+    eli = f"/people/{ids['eli']}"
+
+    # A session more than agreed, declining someone active, a note too long to leave with.
+    extra = post(ada, f"/people/{yan}", f"/people/{yan}/trial/sessions")
+    active = post(ada, eli, f"{eli}/decline")
+    long = post(ada, eli, f"{eli}/leave", note="x" * 4001)
+
+    assert extra.status_code == active.status_code == 409
+    at_top(
+        extra.text,
+        "All 1 agreed sessions of this trial were held: admit them, or end the trial",
+    )
+    at_top(active.text, "Someone who is active cannot be declined")
+    assert long.status_code == 422
+    beside(long.text, "leave-note", "The note is longer than 4000 characters")
+    assert node.records.peek_circle().participant(yan).sessions_held == 1
+    assert status_of(node, ids["eli"]) == Membership.ACTIVE
+
+
 def test_a_trial_counts_its_sessions_then_admission_shows_the_token_once(
     kitchen_circle: Circle,
 ) -> None:
