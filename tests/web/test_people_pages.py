@@ -90,6 +90,10 @@ def test_the_people_page_lists_people_applications_and_trials(kitchen_circle: Ci
     assert "Secretary" in listed and "learning participant" in listed
     assert status_of(node, zoe_id) == Membership.APPLIED
     assert status_of(node, yan_id) == Membership.TRIAL
+    # Someone the circle does not know has no page.
+    unknown = ada.client.get("/people/nobody")
+    assert unknown.status_code == 404
+    assert "This person is not a participant of the circle" in unknown.text
 
 
 def test_an_application_is_refused_beside_its_field(kitchen_circle: Circle) -> None:
@@ -255,6 +259,7 @@ def test_a_trial_counts_its_sessions_then_admission_shows_the_token_once(
     token = re.search(r'<code id="token">([^<]+)</code>', admitted.text)
     assert token is not None
     assert "Copy it now: it is shown this once." in admitted.text
+    assert admitted.headers["cache-control"] == "no-store"
     assert "one-time sign-in link" in admitted.text
     assert node.tokens.person_for_token(token.group(1)) == zoe
     assert status_of(node, zoe) == Membership.ACTIVE
