@@ -12,7 +12,9 @@
 - `home_page`: /home, what waits for the signed-in member (where signing in leads).
 - `decision_pages`: /decisions (everyday decisions taken, due dates updated) and
   /decisions/{id} (renew, amend, revoke, challenge, appeal); `plan_pages`: /plans and /plans/{id}.
-- `circle_pages`: /circle (where a forming circle is activated), /hats, /meetings.
+- `circle_pages`: /circle (where a forming circle is activated), /meetings.
+- `hat_pages`: /hats (terms ending, defining a hat) and /hats/{id} (terms, renewals, taking
+  off, back-stop); `selection_pages`: /selections and /selections/{id}, the selection process.
 - `people_pages`: /people (applications, trials), each person's page, /member-aims;
   `membership_pages`: the steps a person's page posts (admission, with the token shown once).
 - `proposal_pages`: /proposals, /proposals/new, /proposals/{id} and the consent process's steps.
@@ -49,6 +51,7 @@ from node.http.web import (
     circle_pages,
     decision_pages,
     decisions_feed,
+    hat_pages,
     home_page,
     linked_pages,
     mail_pages,
@@ -57,6 +60,7 @@ from node.http.web import (
     people_pages,
     plan_pages,
     proposal_pages,
+    selection_pages,
 )
 
 PAGES = (
@@ -65,6 +69,8 @@ PAGES = (
     circle_pages,
     decision_pages,
     plan_pages,
+    hat_pages,
+    selection_pages,
     proposal_pages,
     network_pages,
     appeal_pages,

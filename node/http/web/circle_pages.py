@@ -1,10 +1,9 @@
 """The circle's own pages: the circle and its people (where a forming circle's full
-participants start its work, once it is ready), hats and terms, meetings (decisions and
-reviews: node.http.web.decision_pages)."""
+participants start its work, once it is ready), and its meetings (decisions and reviews:
+node.http.web.decision_pages; hats and selections: hat_pages, selection_pages)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -17,7 +16,7 @@ from domain.hats import FACILITATOR
 from domain.meeting import reads_confidential
 from domain.membership import check_full_participant
 from domain.records import AgendaItem
-from domain.values import ACTING, FINAL_STAGES, GONE, CircleStatus, Level
+from domain.values import ACTING, GONE, CircleStatus, Level
 from node.app.relations import LinkedSeat, is_linked_seat
 from node.http.web.forms import FieldRefused
 from node.http.web.names import Names
@@ -26,15 +25,10 @@ from node.http.web.visits import Member, MemberPost, PageRoute, Visit
 
 router = APIRouter(route_class=PageRoute)
 
-SOON_DAYS = 30
-
 # The member API's operations these pages carry out (node.http.web.page_table).
 OPERATIONS = {
     "GET /api/circle": "/circle",
     "POST /api/circle/activate": "/circle",
-    "GET /api/hats": "/hats",
-    "GET /api/terms-ending": "/hats",
-    "GET /api/selections": "/hats",
     "GET /api/meetings": "/meetings",
     "POST /api/meetings": "/meetings",
 }
@@ -124,58 +118,6 @@ def activate(posted: MemberPost) -> Response:
         shown = refusal(error, "activate", posted.form)
         return _circle_page(found, shown.status, refused=shown)
     return found.redirect("/circle", "The circle is active: its work has started.")
-
-
-@router.get("/hats", include_in_schema=False)
-def hats_page(found: Member) -> Response:
-    node = found.node
-    circle = node.records.peek_circle()
-    names = Names(node)
-    today = node.records.today()
-    hats = []
-    for hat in circle.hats.values():
-        terms = [t for t in circle.terms if t.hat_id == hat.hat_id]
-        hats.append(
-            {
-                "name": hat.name,
-                "kind": hat.kind,
-                "purpose": hat.purpose,
-                "accountabilities": hat.accountabilities,
-                "domain": hat.domain,
-                "default_term_months": hat.default_term_months,
-                "terms": [
-                    {
-                        "name": names(t.person_id),
-                        "started": t.started,
-                        "review_date": t.review_date,
-                        "ending": t.review_date <= today + timedelta(days=SOON_DAYS),
-                    }
-                    for t in terms
-                ],
-            }
-        )
-    ending = [
-        {
-            "hat": circle.hats[t.hat_id].name if t.hat_id in circle.hats else t.hat_id,
-            "name": names(t.person_id),
-            "review_date": t.review_date,
-            "overdue": t.review_date <= today,
-        }
-        for t in node.hats.hat_terms_ending(SOON_DAYS)
-    ]
-    selections = [
-        {
-            "hat": circle.hats[s.hat_id].name if s.hat_id in circle.hats else s.hat_id,
-            "stage": s.stage,
-            "candidate": names(s.candidate) if s.candidate else "",
-            "review_date": s.review_date,
-        }
-        for s in node.records.list_selections()
-        if s.stage not in FINAL_STAGES
-    ]
-    return found.page(
-        "hats.html", hats=hats, ending=ending, selections=selections, soon_days=SOON_DAYS
-    )
 
 
 _WITHHELD = AgendaItem("A confidential item (withheld)", confidential=True)

@@ -17,12 +17,10 @@ router = APIRouter(route_class=PageRoute)
 # The member API's operations these pages carry out (node.http.web.page_table).
 OPERATIONS = {"GET /api/me/waiting": "/home"}
 
-# Where each kind of record is seen and acted on (a selection's round is on the hats page, a
-# linked circle's request on the network page, a trial's person on the circle's page).
+# Where each kind of record is seen and acted on (a linked circle's request on the network
+# page, a trial's person on the circle's page).
 PAGE_OF = {
-    "selection": "/hats",
     "meeting": "/meetings",
-    "hat": "/hats",
     "decision": "/decisions",
     "circle": "/network",
     "person": "/circle",
@@ -42,7 +40,7 @@ HEADINGS = {
 
 
 def link_to(item: WaitingItem) -> str:
-    if item.record in ("proposal", "appeal"):
+    if item.record in ("proposal", "appeal", "selection", "hat"):
         return f"/{item.record}s/{item.record_id}"
     return PAGE_OF.get(item.record, "/circle")
 
