@@ -6,12 +6,12 @@ comes back with the domain's sentence beside its field, nothing changed."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from html import escape
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from markupsafe import escape
 
 from node.app.persistence import open_node
 from node.settings import Settings
