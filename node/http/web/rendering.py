@@ -31,6 +31,7 @@ NAV = (
     ("/decisions", "Decisions"),
     ("/appeals", "Appeals"),
     ("/hats", "Hats"),
+    ("/selections", "Selections"),
     ("/meetings", "Meetings"),
     ("/network", "Network"),
     ("/map", "Map"),
