@@ -93,7 +93,7 @@ def test_a_refused_hat_comes_back_with_the_sentence_beside_its_field(
     # Then: each is refused beside its field, with what she typed kept; no hat is defined.
     assert no_domain.status_code == 422
     sentence = "An operational hat needs a domain: the areas its wearer may decide in"
-    assert beside("define", "name", sentence) in no_domain.text
+    assert beside("define", "domain", sentence) in no_domain.text
     assert 'value="Tea maker"' in no_domain.text
     assert no_term.status_code == 422
     assert beside("define", "default_term_months", "Choose the term, in months") in no_term.text

@@ -15,7 +15,7 @@ import pytest
 from node.app.persistence import open_node
 from node.settings import Settings
 from tests.conftest import Clock
-from tests.node.api.world import Circle, kitchen
+from tests.node.api.world import Circle, kitchen, serve
 from tests.web.test_hat_pages import Member, beside
 
 
@@ -205,3 +205,62 @@ def test_the_home_page_leads_to_the_selection_and_unknown_ones_are_404(
     unknown = cleo.post(f"/selections/{sid}/vote", f"/selections/{sid}")
     assert unknown.status_code == 404
     assert "A selection has no step called" in unknown.text
+
+
+def test_an_asynchronous_selection_without_a_deadline_is_refused_beside_it(
+    kitchen_circle: Circle,
+) -> None:
+    c = kitchen_circle
+    ben = Member(c, "ben")
+    refused = ben.post("/selections", "/selections", hat_id="tea-maker", mode="async")
+    assert refused.status_code == 422
+    assert beside("open", "deadline", "An asynchronous decision needs a deadline") in refused.text
+    assert '<option value="async" selected>' in refused.text
+    assert tea_selections(c) == []
+
+
+def select_through_the_pages(c: Circle, hat: str, host: str, candidate: str) -> None:
+    """`host` runs a selection for `hat` through the pages; everyone full nominates and
+    consents to `candidate`."""
+    ids, members = c.ids, {who: Member(c, who) for who in ("ada", "ben", "cleo")}
+    done = members[host].post("/selections", "/selections", hat_id=hat)
+    page = str(done.url).removeprefix("http://testserver")
+    for member in members.values():
+        member.post(f"{page}/nominate", page, nominee=ids[candidate], reason="Willing")
+    members[host].post(f"{page}/change-round", page)
+    members[host].post(f"{page}/candidate", page, candidate=ids[candidate], reason="Everyone's")
+    for member in members.values():
+        member.post(f"{page}/consent", page)
+    closed = members[host].post(f"{page}/close-round", page)
+    assert "Consented" in closed.text, closed.text
+
+
+def test_a_new_circle_selects_its_facilitator_and_secretary_through_the_pages(
+    tmp_path: Path, clock: Clock
+) -> None:
+    # Given: a circle just founded, nobody wearing its hats, with its people's tokens.
+    node = open_node(Settings(data_dir=tmp_path / "new"), clock)
+    try:
+        ada = node.circle.found_circle(
+            name="New", aim="Feed the neighbourhood", domain="Food", founder_name="Ada"
+        )
+        ids = {"ada": ada}
+        for name in ("Ben", "Cleo"):
+            ids[name.lower()] = node.people.add_founding_member(ada, name, "full")
+        tokens = {who: node.tokens.issue_token(person)[1] for who, person in ids.items()}
+
+        c = Circle(node, serve(node), ids, tokens)
+        assert node.records.peek_circle().wearers("facilitator") == []
+
+        # When: Ada (any full participant, while nobody facilitates) runs the facilitator's
+        # selection, and Ben, selected, runs the secretary's.
+        select_through_the_pages(c, "facilitator", "ada", "ben")
+        select_through_the_pages(c, "secretary", "ben", "cleo")
+
+        # Then: Ben facilitates and Cleo keeps the records; now only Ben opens a selection.
+        circle = node.records.peek_circle()
+        assert circle.wearers("facilitator") == [ids["ben"]]
+        assert circle.wearers("secretary") == [ids["cleo"]]
+        assert 'action="/selections"' not in Member(c, "ada").client.get("/selections").text
+    finally:
+        node.close()

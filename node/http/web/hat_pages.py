@@ -79,6 +79,22 @@ def people_who_may_wear(circle: Circle, names: Names) -> list[tuple[str, str]]:
     )
 
 
+def field_named(error: DomainError, fields: dict[str, str], default: str) -> str:
+    """The field of a form with several that a refusal's sentence is about: the first of
+    `fields` (a word of the sentence -> the field) whose word it uses, or else `default`."""
+    sentence = str(error).lower()
+    return next((field for word, field in fields.items() if word in sentence), default)
+
+
+# Where a refusal of the form defining a hat is shown, by a word of its sentence.
+DEFINE_FIELDS = {
+    "hat kind": "kind",
+    "purpose": "purpose",
+    "domain": "domain",
+    "term": "default_term_months",
+}
+
+
 def hat_name(circle: Circle, hat_id: str) -> str:
     hat = circle.hats.get(hat_id)
     return hat.name if hat is not None else hat_id
@@ -168,7 +184,7 @@ def define_hat(posted: MemberPost) -> Response:
             form.get("kind", HatKind.OPERATIONAL),
         )
     except DomainError as error:
-        shown = refusal(error, "define", form, main_field="name")
+        shown = refusal(error, "define", form, field_named(error, DEFINE_FIELDS, "name"))
         return _hats_page(found, shown.status, refused=shown)
     return found.redirect(f"/hats/{hat_id}", "The hat is defined. Select who wears it.")
 

@@ -24,7 +24,7 @@ from node.app.node import CircleNode
 from node.app.waiting import unanswered_rounds
 from node.http.web.circle_pages import facilitates
 from node.http.web.forms import Form
-from node.http.web.hat_pages import hat_name, people_who_may_wear
+from node.http.web.hat_pages import field_named, hat_name, people_who_may_wear
 from node.http.web.names import Names
 from node.http.web.refusals import refusal
 from node.http.web.rendering import words
@@ -124,7 +124,8 @@ def open_selection(posted: MemberPost) -> Response:
             deadline=form.moment("deadline", "deadline", node.records.time_zone()),
         )
     except DomainError as error:
-        shown = refusal(error, "open", form, main_field="review_date")
+        field = field_named(error, {"deadline": "deadline", "mode": "mode"}, "review_date")
+        shown = refusal(error, "open", form, main_field=field)
         return _selections_page(found, shown.status, refused=shown)
     return found.redirect(
         f"/selections/{selection_id}", "The selection is open: everyone nominates, with a reason."
@@ -341,6 +342,8 @@ def take_step(posted: MemberPost, selection_id: str, step: str) -> Response:
     try:
         notice = action(node, posted.person, str(selection.id), form)
     except DomainError as error:
+        if step == "integrate":
+            field = field_named(error, {"review date": "review_date", "term": "review_date"}, field)
         shown = refusal(error, form_name, form, main_field=field)
         return _selection_page(
             found, node.records.get_selection(selection_id), shown.status, refused=shown
