@@ -264,3 +264,26 @@ def test_a_new_circle_selects_its_facilitator_and_secretary_through_the_pages(
         assert 'action="/selections"' not in Member(c, "ada").client.get("/selections").text
     finally:
         node.close()
+
+
+def test_a_selection_is_withdrawn_once_asked_again(kitchen_circle: Circle) -> None:
+    c = kitchen_circle
+    sid = opened(c)
+    page = f"/selections/{sid}"
+    ben, cleo = Member(c, "ben"), Member(c, "cleo")
+    # Given: Cleo neither opened it nor facilitates: no form, and refused if she posts anyway.
+    assert f'action="{page}/withdraw"' not in cleo.client.get(page).text
+    refused = cleo.post(f"{page}/withdraw", page, confirmed="yes")
+    assert refused.status_code == 403
+    assert "Only the facilitator can withdraw" in refused.text
+
+    # When: Ben, who opened it, withdraws it: he is asked once more, nothing changed yet.
+    asked = ben.post(f"{page}/withdraw", page)
+    assert asked.status_code == 200 and "Yes, withdraw the selection" in asked.text
+    assert c.node.records.get_selection(sid).stage == "nominating"
+
+    # When: he says yes. Then: it is withdrawn, and offers no more steps.
+    done = ben.post(f"{page}/withdraw", page, confirmed="yes")
+    assert "The selection is withdrawn." in done.text
+    assert c.node.records.get_selection(sid).stage == "withdrawn"
+    assert f'action="{page}/' not in done.text

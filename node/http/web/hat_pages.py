@@ -9,7 +9,9 @@ A refusal draws the page again with the domain's sentence beside the field it is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter
@@ -17,10 +19,14 @@ from fastapi.responses import Response
 
 from domain.circle import Circle
 from domain.errors import DomainError
-from domain.hats import SECRETARY
+from domain.membership import (
+    check_facilitator,
+    check_full_participant,
+    check_records_keeper,
+    check_self_or_records_keeper,
+)
 from domain.values import ACTING, FINAL_STAGES, HatKind, Level
 from node.app.relations import is_linked_seat
-from node.http.web.circle_pages import facilitates
 from node.http.web.forms import FieldRefused, Form
 from node.http.web.names import Names
 from node.http.web.refusals import Refusal, refusal
@@ -49,21 +55,27 @@ KINDS = (
 )
 
 
-def keeps_records(circle: Circle, person: str) -> bool:
-    """Whether the circle's rules let this person record for the circle: the secretary, or any
-    full participant while nobody wears that hat (as domain.membership decides)."""
-    participant = circle.participants.get(person)
-    if participant is None or participant.status not in ACTING:
+def allowed(check: Callable[[], object]) -> bool:
+    """Whether the domain's own check lets this be done (a form is offered only then)."""
+    try:
+        check()
+    except DomainError:
         return False
-    wearers = circle.wearers(SECRETARY)
-    return person in wearers if wearers else participant.level == Level.FULL
+    return True
+
+
+def keeps_records(circle: Circle, person: str) -> bool:
+    """The secretary, or any full participant while nobody wears that hat (domain.membership)."""
+    return allowed(lambda: check_records_keeper(circle, person, "keep the records"))
+
+
+def facilitates(circle: Circle, person: str) -> bool:
+    """The facilitator, or any full participant while nobody wears that hat."""
+    return allowed(lambda: check_facilitator(circle, person, "facilitate"))
 
 
 def is_full(circle: Circle, person: str) -> bool:
-    participant = circle.participants.get(person)
-    return (
-        participant is not None and participant.status in ACTING and participant.level == Level.FULL
-    )
+    return allowed(lambda: check_full_participant(circle, person, "decide"))
 
 
 def people_who_may_wear(circle: Circle, names: Names) -> list[tuple[str, str]]:
@@ -215,7 +227,9 @@ def hat_view(found: Visit, hat_id: str) -> dict[str, Any]:
                 "selection_id": t.selection_id,
                 "mine": t.person_id == me,
                 "can_renew": keeper,
-                "can_take_off": keeper or t.person_id == me,
+                "can_take_off": allowed(
+                    partial(check_self_or_records_keeper, circle, me, t.person_id, "take off")
+                ),
             }
             for t in circle.terms
             if t.hat_id == hat_id

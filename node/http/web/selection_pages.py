@@ -17,14 +17,22 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from domain.circle import Circle
 from domain.errors import DomainError, NotFound
+from domain.membership import check_can_act
 from domain.selection import HatSelection
-from domain.values import ACTING, DecisionMethod, Integration, Level, Stage
+from domain.values import DecisionMethod, Integration, Level, Stage
 from node.app.node import CircleNode
 from node.app.waiting import unanswered_rounds
-from node.http.web.circle_pages import facilitates
 from node.http.web.forms import Form
-from node.http.web.hat_pages import field_named, hat_name, people_who_may_wear
+from node.http.web.hat_pages import (
+    allowed,
+    facilitates,
+    field_named,
+    hat_name,
+    is_full,
+    people_who_may_wear,
+)
 from node.http.web.names import Names
 from node.http.web.refusals import refusal
 from node.http.web.rendering import words
@@ -62,13 +70,10 @@ INTEGRATIONS = (
 )
 
 
-def _nominates(circle: Any, person: str) -> bool:
+def _nominates(circle: Circle, person: str) -> bool:
     """Full and learning participants who act in the circle nominate (guests do not)."""
-    participant = circle.participants.get(person)
-    return (
-        participant is not None
-        and participant.status in ACTING
-        and participant.level != Level.GUEST
+    return allowed(lambda: check_can_act(circle, person)) and (
+        circle.participants[person].level != Level.GUEST
     )
 
 
@@ -138,8 +143,8 @@ def selection_view(found: Visit, selection: HatSelection) -> dict[str, Any]:
     circle = node.records.peek_circle()
     names = Names(node)
     me = found.person or ""
-    participant = circle.participants.get(me)
-    full = participant is not None and participant.status in ACTING and participant.level == "full"
+    full = is_full(circle, me)
+    acts = allowed(lambda: check_can_act(circle, me))
     facilitator = facilitates(circle, me)
     nominates = _nominates(circle, me)
     stage = selection.stage
@@ -219,9 +224,8 @@ def selection_view(found: Visit, selection: HatSelection) -> dict[str, Any]:
             "close_round": facilitator and by_consent and stage == Stage.CONSENT_ROUND,
             "integrate": nominates and stage == Stage.INTEGRATING and bool(open_objections),
             "open_round": facilitator and stage == Stage.INTEGRATING and not open_objections,
-            "withdraw": (me == selection.opened_by or facilitator)
-            and participant is not None
-            and participant.status in ACTING
+            "withdraw": acts
+            and (me == selection.opened_by or facilitator)
             and not selection.is_final,
         },
     }
@@ -339,6 +343,10 @@ def take_step(posted: MemberPost, selection_id: str, step: str) -> Response:
     if step not in STEPS_BY_NAME:
         raise NotFound(f"A selection has no step called {step!r}")
     action, form_name, field = STEPS_BY_NAME[step]
+    # Withdrawing cannot be undone: whoever may do it is asked once more, on the page.
+    confirming = step == "withdraw" and form.get("confirmed") != "yes"
+    if confirming and selection_view(found, selection)["can"]["withdraw"]:
+        return _selection_page(found, selection, confirm=step)
     try:
         notice = action(node, posted.person, str(selection.id), form)
     except DomainError as error:
