@@ -20,6 +20,7 @@ from node.app.event_classes import (
 )
 from node.app.logbook_appeals import APPEAL_ACTORS, APPEAL_EVENTS
 from node.app.logbook_feeds import FEED_EVENTS, peer_names
+from node.app.logbook_kinds import LineKind, LineKinds
 from node.app.logbook_meetings import MEETING_EVENTS
 from node.app.logbook_plans import PLAN_EVENTS
 from node.app.logbook_relations import RELATION_EVENTS
@@ -37,6 +38,7 @@ class LogbookEntry:
     # Told by an event only full and learning participants read (node/app/confidential.py).
     confidential: bool = False
     actor: str | None = None  # the id of who did it, where the event names them
+    kind: str = LineKind.CIRCLE  # what it is about (node/app/logbook_kinds.py)
 
 
 class _Context:
@@ -359,10 +361,11 @@ def actor_of(event: Any) -> str | None:
 
 def read_logbook(node: CircleNode, level: str | None = None) -> Iterator[LogbookEntry]:
     """Every recorded change of the circle, oldest first, as a sentence, with its time in the
-    circle's time zone and who did it: as a participant of `level` reads it (a guest does not
-    read confidential items and their minutes), or whole (None: the node's operator, e.g. for
-    `export`), each line saying if it is confidential."""
+    circle's time zone, who did it and the kind of record it is about: as a participant of
+    `level` reads it (a guest does not read confidential items and their minutes), or whole
+    (None: the node's operator, e.g. for `export`), each line saying if it is confidential."""
     context = _Context(node)
+    kinds = LineKinds()
     start = 1
     while True:
         notifications = node.store.recorder.select_notifications(start=start, limit=PAGE)
@@ -371,13 +374,15 @@ def read_logbook(node: CircleNode, level: str | None = None) -> Iterator[Logbook
             describe = describer(type(event))
             if describe is not None and shown_to(level, type(event)):
                 at = event.timestamp.astimezone(context.zone)
+                record_id = str(event.originator_id)
                 yield LogbookEntry(
                     when=getattr(event, "today", None) or at.date(),
-                    record_id=str(event.originator_id),
+                    record_id=record_id,
                     text=describe(event, context),
                     at=at,
                     confidential=is_confidential(type(event)),
                     actor=actor_of(event),
+                    kind=kinds(type(event), record_id),
                 )
         if len(notifications) < PAGE:
             return

@@ -1,13 +1,16 @@
-"""The circle's logbook: its history told in sentences, oldest first."""
+"""The circle's logbook: its history told in sentences, oldest first; found by words, kind and
+days (node.app.logbook_search)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from node.app.logbook import read_logbook
+from node.app.logbook_kinds import LineKind
+from node.app.logbook_search import LogbookSearch, search_logbook
 from node.http.api.auth import Node, Person
 from node.http.api.errors import ERROR_RESPONSES
 from node.http.api.paging import Page, Paging, page_of
@@ -29,6 +32,7 @@ class LogbookLine(BaseModel):
         )
     )
     text: str = Field(description="What happened, naming the proposal, selection or meeting")
+    kind: LineKind = Field(description="The kind of record it is about")
     confidential: bool = Field(
         False, description="About a confidential item: read by full and learning participants"
     )
@@ -36,10 +40,25 @@ class LogbookLine(BaseModel):
 
 @router.get(
     "/logbook",
-    summary="The circle's logbook, oldest first (paginated); a guest reads no line about a "
-    "confidential item",
+    summary="The circle's logbook, oldest first (paginated), or the lines found by words, kind "
+    "and days; a guest reads no line about a confidential item",
 )
-def logbook(node: Node, by: Person, paging: Paging) -> Page[LogbookLine]:
+def logbook(
+    node: Node,
+    by: Person,
+    paging: Paging,
+    text: Annotated[
+        str, Query(max_length=200, description="Words the line holds, whatever their case")
+    ] = "",
+    kind: Annotated[LineKind | None, Query(description="The kind of record it is about")] = None,
+    since: Annotated[
+        date | None, Query(description="Recorded on this day or after (the circle's days)")
+    ] = None,
+    until: Annotated[
+        date | None, Query(description="Recorded on this day or before (the circle's days)")
+    ] = None,
+) -> Page[LogbookLine]:
+    search = LogbookSearch(text, kind or "", since, until)
     lines = [
         LogbookLine(
             when=entry.when,
@@ -47,8 +66,9 @@ def logbook(node: Node, by: Person, paging: Paging) -> Page[LogbookLine]:
             record_id=entry.record_id,
             actor=entry.actor,
             text=entry.text,
+            kind=LineKind(entry.kind),
             confidential=entry.confidential,
         )
-        for entry in read_logbook(node, node.meetings.reader_level(by))
+        for entry in search_logbook(node, node.meetings.reader_level(by), search)
     ]
     return page_of(lines, paging)

@@ -297,6 +297,7 @@ def test_the_logbook_tells_the_story_page_by_page(circle: Circle) -> None:
             "record_id": e.record_id,
             "actor": e.actor,
             "text": e.text,
+            "kind": e.kind,
             "confidential": False,
         }
         for e in read_logbook(c.node)
