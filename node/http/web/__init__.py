@@ -12,9 +12,11 @@
 - `home_page`: /home, what waits for the signed-in member (where signing in leads).
 - `decision_pages`: /decisions (everyday decisions taken, due dates updated) and
   /decisions/{id} (renew, amend, revoke, challenge, appeal); `plan_pages`: /plans and /plans/{id}.
-- `circle_pages`: /circle (where a forming circle is activated), /meetings.
 - `hat_pages`: /hats (terms ending, defining a hat) and /hats/{id} (terms, renewals, taking
   off, back-stop); `selection_pages`: /selections and /selections/{id}, the selection process.
+- `circle_pages`: /circle (where a forming circle is activated).
+- `meeting_pages`: /meetings (the list, scheduling) and each meeting's page, where it is recorded
+  step by step; `logbook_page`: /logbook, the circle's history, paged and searchable.
 - `people_pages`: /people (applications, trials), each person's page, /member-aims;
   `membership_pages`: the steps a person's page posts (admission, with the token shown once).
 - `proposal_pages`: /proposals, /proposals/new, /proposals/{id} and the consent process's steps.
@@ -54,7 +56,9 @@ from node.http.web import (
     hat_pages,
     home_page,
     linked_pages,
+    logbook_page,
     mail_pages,
+    meeting_pages,
     membership_pages,
     network_pages,
     people_pages,
@@ -71,6 +75,8 @@ PAGES = (
     plan_pages,
     hat_pages,
     selection_pages,
+    meeting_pages,
+    logbook_page,
     proposal_pages,
     network_pages,
     appeal_pages,

@@ -1,6 +1,7 @@
 """The circle's own pages: the circle and its people (where a forming circle's full
-participants start its work, once it is ready), and its meetings (decisions and reviews:
-node.http.web.decision_pages; hats and selections: hat_pages, selection_pages)."""
+participants start its work, once it is ready) (decisions and reviews:
+node.http.web.decision_pages; hats and selections: hat_pages, selection_pages; meetings:
+meeting_pages)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,9 @@ from domain.circle import Circle
 from domain.errors import DomainError
 from domain.formation import check_ready_to_start
 from domain.hats import FACILITATOR
-from domain.meeting import reads_confidential
 from domain.membership import check_full_participant
-from domain.records import AgendaItem
 from domain.values import ACTING, GONE, CircleStatus, Level
 from node.app.relations import LinkedSeat, is_linked_seat
-from node.http.web.forms import FieldRefused
 from node.http.web.names import Names
 from node.http.web.refusals import refusal
 from node.http.web.visits import Member, MemberPost, PageRoute, Visit
@@ -29,8 +27,6 @@ router = APIRouter(route_class=PageRoute)
 OPERATIONS = {
     "GET /api/circle": "/circle",
     "POST /api/circle/activate": "/circle",
-    "GET /api/meetings": "/meetings",
-    "POST /api/meetings": "/meetings",
 }
 
 
@@ -118,56 +114,3 @@ def activate(posted: MemberPost) -> Response:
         shown = refusal(error, "activate", posted.form)
         return _circle_page(found, shown.status, refused=shown)
     return found.redirect("/circle", "The circle is active: its work has started.")
-
-
-_WITHHELD = AgendaItem("A confidential item (withheld)", confidential=True)
-
-
-def _meetings_page(found: Visit, status: int = 200, **extra: Any) -> Response:
-    node = found.node
-    circle = node.records.peek_circle()
-    names = Names(node)
-    # A guest reads a confidential item as withheld, and not the minutes of such items.
-    confidential = reads_confidential(node.meetings.reader_level(found.person or ""))
-    meetings = [
-        {
-            "title": meeting.title,
-            "when": node.records.local(meeting.when),
-            "stage": meeting.stage,
-            "present": [names(p) for p in meeting.present],
-            "absent": [names(p) for p in meeting.absent],
-            "agenda": [
-                item if confidential or not item.confidential else _WITHHELD
-                for item in meeting.agenda
-            ],
-            "minutes": meeting.minutes,
-            "confidential_minutes": meeting.confidential_minutes if confidential else None,
-        }
-        for meeting in sorted(node.records.list_meetings(), key=lambda m: m.when, reverse=True)
-    ]
-    return found.page(
-        "meetings.html",
-        status,
-        meetings=meetings,
-        can_schedule=facilitates(circle, found.person or ""),
-        **extra,
-    )
-
-
-@router.get("/meetings", include_in_schema=False)
-def meetings_page(found: Member) -> Response:
-    return _meetings_page(found)
-
-
-@router.post("/meetings", include_in_schema=False)
-def schedule_meeting(posted: MemberPost) -> Response:
-    found, form = posted.visit, posted.form
-    try:
-        when = form.moment("when", "meeting's date and time", found.node.records.time_zone())
-        if when is None:
-            raise FieldRefused("when", "Say when the meeting is")
-        found.node.meetings.schedule_meeting(posted.person, form.get("title"), when)
-    except DomainError as error:
-        shown = refusal(error, "schedule", form, main_field="when")
-        return _meetings_page(found, shown.status, refused=shown)
-    return found.redirect("/meetings", "The meeting is scheduled.")

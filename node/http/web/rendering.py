@@ -33,6 +33,7 @@ NAV = (
     ("/hats", "Hats"),
     ("/selections", "Selections"),
     ("/meetings", "Meetings"),
+    ("/logbook", "Logbook"),
     ("/network", "Network"),
     ("/map", "Map"),
 )
