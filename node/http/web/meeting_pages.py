@@ -167,8 +167,12 @@ def meeting_view(found: Visit, meeting: Meeting) -> dict[str, Any]:
         "id": str(meeting.id),
         "when": node.records.local(meeting.when),
         "stage": stage,
-        "present": [names(p) for p in meeting.present],
-        "absent": [{"name": names(p), "told": p in told} for p in meeting.absent],
+        # By name: the record keeps them by id.
+        "present": sorted(names(p) for p in meeting.present),
+        "absent": sorted(
+            ({"name": names(p), "told": p in told} for p in meeting.absent),
+            key=lambda person: str(person["name"]),
+        ),
         "absences": [
             {
                 "name": names(notice.person_id),
