@@ -160,6 +160,8 @@ def meeting_view(found: Visit, meeting: Meeting) -> dict[str, Any]:
     stage = meeting.stage
     agenda = _agenda(meeting, reads, names)
     told = set(meeting.told_absent)
+    # Who may be recorded absent ahead: the full participants who have not told yet.
+    absent_ahead = [(p, names(p)) for p in circle.full_participants() if p not in told]
     planned = stage == MeetingStage.PLANNED
     taking_items = stage == MeetingStage.AGENDA_CONSENTED
     return {
@@ -188,9 +190,9 @@ def meeting_view(found: Visit, meeting: Meeting) -> dict[str, Any]:
         # Who the secretary may record present, and absent ahead (full participants only).
         "acting": [(p, names(p)) for p in circle.acting_participants()],
         "told": told,
-        "absent_ahead": [(p, names(p)) for p in circle.full_participants() if p not in told],
+        "absent_ahead": absent_ahead,
         "can": {
-            "absence": planned and (keeper or (full and me not in told)),
+            "absence": planned and ((keeper and bool(absent_ahead)) or (full and me not in told)),
             "absence_for_others": planned and keeper,
             "attendance": planned and keeper,
             "agenda": stage == MeetingStage.OPEN and facilitator,
