@@ -263,3 +263,18 @@ def test_an_unknown_meeting_is_a_404_page(kitchen_circle: Circle) -> None:
     missing = ada.client.get("/meetings/00000000-0000-4000-8000-000000000000")
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("text/html")
+
+
+def test_minutes_waiting_on_the_home_page_lead_to_the_meeting_s_page(
+    kitchen_circle: Circle, clock: Clock
+) -> None:
+    c, ids, node = kitchen_circle, kitchen_circle.ids, kitchen_circle.node
+    # Given: a meeting whose minutes wait for the circle's consent, which Ben records.
+    mid = _scheduled(c, clock)
+    node.meetings.record_attendance(ids["ada"], mid, [ids["ada"], ids["ben"]])
+    node.meetings.consent_agenda(ids["ben"], mid, ["Rota"])
+    node.meetings.record_minutes(ids["ada"], mid, "We agreed the rota")
+    # When: Ben opens his home page.
+    home = Person(c, "ben").client.get("/home").text
+    # Then: the minutes waiting link to the meeting's page, where he records the consent.
+    assert f'<a href="/meetings/{mid}">March meeting</a>' in home

@@ -17,14 +17,10 @@ router = APIRouter(route_class=PageRoute)
 # The member API's operations these pages carry out (node.http.web.page_table).
 OPERATIONS = {"GET /api/me/waiting": "/home"}
 
-# Where each kind of record is seen and acted on (a linked circle's request on the network
-# page, a trial's person on the circle's page).
-PAGE_OF = {
-    "meeting": "/meetings",
-    "decision": "/decisions",
-    "circle": "/network",
-    "person": "/circle",
-}
+# Where each kind of record is seen and acted on: a proposal, an appeal, a selection, a hat, a
+# meeting, a decision and a person on its own page; a linked circle's request on the network
+# page.
+PAGE_OF = {"circle": "/network"}
 
 HEADINGS = {
     Waiting.CONSENT_ROUND: "Round to answer",
@@ -40,8 +36,10 @@ HEADINGS = {
 
 
 def link_to(item: WaitingItem) -> str:
-    if item.record in ("proposal", "appeal", "selection", "hat"):
+    if item.record in ("proposal", "appeal", "selection", "hat", "meeting", "decision"):
         return f"/{item.record}s/{item.record_id}"
+    if item.record == "person":
+        return f"/people/{item.record_id}"
     return PAGE_OF.get(item.record, "/circle")
 
 
