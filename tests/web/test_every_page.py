@@ -9,10 +9,11 @@ sign-in form, a sign-in link's form, unsubscribing, an unknown address's error p
 out. A page whose path has a parameter the world cannot fill fails, naming it.
 
 On each: it answers below 400 (the unknown address its 404 page), it does not scroll sideways
-(the document no wider than the window), axe-core (from the axe-playwright-python wheel,
-injected through Playwright, which the pages' Content-Security-Policy does not stop) finds no
-serious or critical violation, and a screenshot is kept as
-tests/artifacts/web/page-<name>-<width>.png.
+(the document no wider than the window), the first thing the keyboard reaches is the link that
+skips to the content, axe-core (from the axe-playwright-python wheel, injected through
+Playwright, which the pages' Content-Security-Policy does not stop) finds no serious or critical
+violation (nor any of heading order, landmarks, a main and a first heading), and a screenshot is
+kept as tests/artifacts/web/page-<name>-<width>.png.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ except ImportError:  # pragma: no cover - without Playwright, skip (fail under C
 WIDTHS = {390: 844, 1280: 800}
 VISITOR = "Ada"  # a full participant, the secretary: the forms she may use are shown too
 SERIOUS = ("serious", "critical")
+# Rules held whatever axe's impact for them: headings in order, everything in a landmark, one
+# main, and a first heading.
+ALWAYS = ("heading-order", "region", "landmark-one-main", "page-has-heading-one")
 UNKNOWN = "/no-such-page"
 # Pages for those not signed in, visited signed out (`{unsubscribe}`: an unsubscribe link).
 SIGNED_OUT = ("/", "/sign-in", "/sign-in/link/{token}", "{unsubscribe}", UNKNOWN)
@@ -159,8 +163,12 @@ def check(page: Page, axe: Any, url: str, shot: str, width: int, status: int) ->
             f"scrolls sideways: {scrolled}px in a {window}px window "
             f"({'; '.join(wider_than_window(page))})"
         )
+    page.keyboard.press("Tab")
+    first = page.evaluate("document.activeElement && document.activeElement.outerHTML")
+    if 'href="#main"' not in (first or ""):
+        problems.append(f"the first thing the keyboard reaches is not the skip link: {first}")
     for violation in axe.run(page).response["violations"]:
-        if violation["impact"] in SERIOUS:
+        if violation["impact"] in SERIOUS or violation["id"] in ALWAYS:
             targets = [", ".join(map(str, node["target"])) for node in violation["nodes"]]
             problems.append(
                 f"axe {violation['id']} ({violation['impact']}): {violation['help']}: "
