@@ -14,7 +14,7 @@ from tests.web.conftest import Circle
 from tests.web.test_consent_in_browser import sign_in
 
 try:
-    from playwright.sync_api import Browser, Page, ViewportSize, expect
+    from playwright.sync_api import Browser, Page, expect
 except ImportError:  # pragma: no cover - without Playwright, skip (fail under CI=true)
     if UNDER_CI:
         raise
