@@ -163,6 +163,8 @@ def check(page: Page, axe: Any, url: str, shot: str, width: int, status: int) ->
             f"scrolls sideways: {scrolled}px in a {window}px window "
             f"({'; '.join(wider_than_window(page))})"
         )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"page-{shot}-{width}.png"), full_page=True)
     page.keyboard.press("Tab")
     first = page.evaluate("document.activeElement && document.activeElement.outerHTML")
     if 'href="#main"' not in (first or ""):
@@ -174,8 +176,6 @@ def check(page: Page, axe: Any, url: str, shot: str, width: int, status: int) ->
                 f"axe {violation['id']} ({violation['impact']}): {violation['help']}: "
                 f"{' | '.join(targets[:4])}"
             )
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"page-{shot}-{width}.png"), full_page=True)
     return [f"{url.split('/', 3)[-1] or '/'} at {width}px: {problem}" for problem in problems]
 
 
@@ -250,3 +250,24 @@ def test_the_world_fills_every_name_a_page_may_carry(world: World) -> None:
         "token",
     }
     assert expected <= set(world.values)
+
+
+def test_a_page_the_world_cannot_fill_fails_naming_it(world: World) -> None:
+    # Given: a page whose path carries a name the world has no value for.
+    # When/Then: filling it fails the test, naming what is missing and where to add it.
+    with pytest.raises(pytest.fail.Exception, match="no value for garden_bed_id"):
+        filled("/garden-beds/{garden_bed_id}", world)
+
+
+def test_a_table_is_a_stack_of_cards_on_a_phone(world: World, signed_in: dict[int, Page]) -> None:
+    # Given: the proposals page, a table with a column per detail of each proposal.
+    label = """() => {
+      const cell = document.querySelector('#proposals td[data-label="Stage"]');
+      return [getComputedStyle(cell).display, getComputedStyle(cell, '::before').content];
+    }"""
+    # When: it is read on a phone, each row is a card, each cell under its column's name...
+    signed_in[390].goto(world.url + "/proposals")
+    assert signed_in[390].evaluate(label) == ["block", '"Stage"']
+    # ...and on a desktop it is a table.
+    signed_in[1280].goto(world.url + "/proposals")
+    assert signed_in[1280].evaluate(label) == ["table-cell", "none"]
