@@ -9,7 +9,7 @@ address is never logged: a failure is logged without it.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import NAMESPACE_URL, uuid5
 
 from fastapi import APIRouter, Request
@@ -67,7 +67,8 @@ def calendar_of(node: CircleNode, person_id: str, base: str) -> bytes:
 def _event(item: CalendarItem, base: str, stamp: datetime) -> Event:
     start = item.start
     # A whole day ends the next day (DTEND is exclusive); a moment has no length on record.
-    end = None if isinstance(start, datetime) else start + timedelta(days=1)
+    # (The last day a date can be has no next day: such an event is left a moment.)
+    end = None if isinstance(start, datetime) or start == date.max else start + timedelta(days=1)
     event = Event.new(
         uid=f"{item.uid}@circle-node",
         summary=item.summary,

@@ -17,6 +17,11 @@ from domain.errors import InvalidRequest
 
 MAX_FORM_BYTES = 64 * 1024  # the most a form may hold (applied by node.http.body_limits)
 MAX_FIELDS = 200
+# The most a field holds, as the member API takes it (node.http.api.fields): a title or a name,
+# and any other text (a proposal's text, minutes).
+TITLE_MOST = 300
+TEXT_MOST = 20_000
+TITLE_FIELDS = frozenset({"title", "name"})
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
@@ -46,8 +51,12 @@ class Form:
         self.pairs = pairs
 
     def get(self, name: str, default: str = "") -> str:
+        """The field's value; refused beside it when longer than the API would take."""
         for key, value in self.pairs:
             if key == name:
+                most = TITLE_MOST if name in TITLE_FIELDS else TEXT_MOST
+                if len(value) > most:
+                    raise FieldRefused(name, f"This is longer than {most:,} characters")
                 return value
         return default
 
@@ -95,7 +104,12 @@ class Form:
             moment = datetime.fromisoformat(value)
         except ValueError:
             raise FieldRefused(name, f"The {what} is not a date and time") from None
-        return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
+        try:  # as the API's moments (node.http.api.fields.aware): one the clock can hold
+            placed = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+            placed.astimezone(UTC)
+            return placed.astimezone(zone)
+        except OverflowError:
+            raise FieldRefused(name, f"The {what} is out of range") from None
 
 
 async def read_form(request: Request) -> Form:

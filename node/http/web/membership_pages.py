@@ -10,6 +10,7 @@ sentence, beside the form's field or at the top.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from fastapi import APIRouter
@@ -20,7 +21,7 @@ from domain.membership import check_can_erase
 from domain.values import Level
 from node.http.web.forms import FieldRefused, Form
 from node.http.web.people_pages import SAY_MOST, person_page, said
-from node.http.web.refusals import refusal
+from node.http.web.refusals import Refusal, refusal
 from node.http.web.visits import (
     MemberPost,
     PageRoute,
@@ -29,6 +30,8 @@ from node.http.web.visits import (
     set_session_cookie,
     still_signed_in,
 )
+
+log = logging.getLogger("circle_node.web")
 
 router = APIRouter(route_class=PageRoute)
 
@@ -127,7 +130,16 @@ def admit(posted: MemberPost, person_id: str) -> Response:
     except DomainError as error:
         shown = refusal(error, "admit", form, main_field="level")
         return person_page(found, person_id, shown.status, refused=shown)
-    token_id, token = node.tokens.issue_token(person_id, posted.person)
+    try:
+        token_id, token = node.tokens.issue_token(person_id, posted.person)
+    except Exception:  # admitted and saved: say so, and how to give them a token
+        log.exception("admitted, but no token could be issued")
+        shown = Refusal(
+            "admit",
+            "Admitted, but no personal token could be issued: issue one below.",
+            status=503,
+        )
+        return person_page(found, person_id, 503, refused=shown)
     issued = {"token_id": token_id, "token": token, "admitted": True}
     return person_page(found, person_id, issued=issued)
 
@@ -213,9 +225,8 @@ def erase(posted: MemberPost, person_id: str) -> Response:
         return found.page("erase.html", person_id=person_id, name=name)
     erased = node.erasure.erase_person(posted.person, person_id)
     published = f" and {erased} published entries that named them" if erased else ""
-    return found.redirect(
-        f"/people/{person_id}", f"The personal data of {name}{published} are erased."
-    )
+    # The notice waits in the session (in the store): it does not repeat the erased name.
+    return found.redirect(f"/people/{person_id}", f"Their personal data{published} are erased.")
 
 
 @router.post("/people/{person_id}/aims", include_in_schema=False)

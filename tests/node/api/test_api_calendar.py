@@ -263,3 +263,20 @@ def test_the_account_page_makes_shows_once_and_revokes_my_calendar_link(circle: 
     assert revoked.status_code == 303 and revoked.headers["location"] == "/account"
     assert "Your calendar link is revoked." in browser.get("/account").text
     assert c.client.get(path).status_code == 404
+
+
+def test_a_review_on_the_last_day_a_date_can_be_does_not_break_the_calendar(
+    circle: Circle,
+) -> None:
+    c = circle
+    # Given: an everyday decision to be reviewed on 9999-12-31, which has no next day.
+    c.node.decisions.take_everyday_decision(
+        c.ids["ben"], "facilitator", "meetings", "For ever", "x", review_date=date.max
+    )
+
+    # When: Cleo's calendar is read.
+    events = _events(c, _link(c, "cleo"))
+
+    # Then: the review is in it, on that day.
+    (review,) = [e for e in events.values() if "For ever" in str(e["SUMMARY"])]
+    assert review.decoded("DTSTART") == date.max
