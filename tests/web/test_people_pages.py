@@ -374,7 +374,7 @@ def test_erasure_asks_to_confirm_on_a_second_page(kitchen_circle: Circle) -> Non
     done = post(ada, cleo, f"{cleo}/erase", confirmed="yes")
     assert done.status_code == 303
     assert node.records.person_name(ids["cleo"]) == FORMER_PARTICIPANT
-    assert "The personal data of Cleo are erased." in ada.client.get(cleo).text
+    assert "Their personal data are erased." in ada.client.get(cleo).text
 
 
 def test_tokens_are_issued_by_the_secretary_and_revoked_by_their_holder(
