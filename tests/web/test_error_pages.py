@@ -64,7 +64,7 @@ def test_an_unknown_address_is_a_page_with_a_way_home(kitchen_circle: Circle) ->
     c = kitchen_circle
     # Given: someone not signed in, and Ada, signed in, each in a browser.
     # When: they open an address the node does not have.
-    anyone = assert_page(browser(c).client.get("/logbook"), 404)
+    anyone = assert_page(browser(c).client.get("/ledger"), 404)
     ada = assert_page(browser(c, "ada").client.get("/no/such/page?x=1"), 404)
     # Then: each reads that there is no such page, and how to go on: the visitor to the
     # overview or to sign in, Ada back to the circle, with the pages' nav around it.
@@ -80,7 +80,7 @@ def test_programs_and_the_apis_still_get_problem_details(kitchen_circle: Circle)
     c = kitchen_circle
     # Given: a program that accepts anything, or JSON, asking for an unknown address.
     for accept in ("*/*", "application/json", "application/problem+json, text/html"):
-        answer = c.client.get("/logbook", headers={"accept": accept})
+        answer = c.client.get("/ledger", headers={"accept": accept})
         # Then: the answer is problem details, as before.
         assert_problem(answer, 404, "not_found")
     # Given: a browser, asking the member API, the federation API or the operations' paths.
@@ -167,15 +167,15 @@ def test_an_error_outside_the_pages_routes_is_a_page_for_a_browser(
 @pytest.mark.parametrize(
     ("path", "accept", "page"),
     [
-        ("/logbook", BROWSER, True),
-        ("/logbook", "text/html", True),
-        ("/logbook", "text/*", True),
-        ("/logbook", "*/*", False),
-        ("/logbook", "", False),
-        ("/logbook", "application/json", False),
-        ("/logbook", "text/html;q=0.5, application/json", False),
-        ("/logbook", "text/html, application/json;q=0.9", True),
-        ("/logbook", "text/html;q=0", False),
+        ("/ledger", BROWSER, True),
+        ("/ledger", "text/html", True),
+        ("/ledger", "text/*", True),
+        ("/ledger", "*/*", False),
+        ("/ledger", "", False),
+        ("/ledger", "application/json", False),
+        ("/ledger", "text/html;q=0.5, application/json", False),
+        ("/ledger", "text/html, application/json;q=0.9", True),
+        ("/ledger", "text/html;q=0", False),
         ("/api/circle", BROWSER, False),
         ("/federation/feed", BROWSER, False),
         ("/docs/assets/x.js", BROWSER, False),
