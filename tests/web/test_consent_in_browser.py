@@ -72,6 +72,7 @@ def test_a_full_consent_process_in_the_browser(
     # Ben drafts a proposal and presents it.
     ben.get_by_role("link", name="Proposals", exact=True).click()
     ben.get_by_role("link", name="Draft a proposal").click()
+    ben.get_by_role("link", name="Adopt a policy").click()
     ben.get_by_label("Title").fill("Tea rota")
     ben.get_by_label("Proposal", exact=True).fill("Everyone takes a turn making tea, weekly.")
     assert post(ben, "Draft") == 303
@@ -181,6 +182,7 @@ def test_a_post_without_the_csrf_token_is_refused(
     ben = sign_in(browser, circle, "Ben")
     ben.get_by_role("link", name="Proposals", exact=True).click()
     ben.get_by_role("link", name="Draft a proposal").click()
+    ben.get_by_role("link", name="Adopt a policy").click()
     ben.get_by_label("Title").fill("Forged")
     ben.get_by_label("Proposal", exact=True).fill("Sent without the form's token")
     # The form loses its hidden token (as a form on another site would not have it).

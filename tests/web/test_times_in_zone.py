@@ -59,7 +59,7 @@ def test_a_deadline_is_entered_and_shown_in_the_circle_s_time(auckland: Circle) 
     ada = Browserless(c.client.app)  # type: ignore[arg-type]
     assert ada.sign_in(c.tokens["ada"]).status_code == 303
     # Given: the draft form names the circle's zone beside the deadline.
-    assert "Pacific/Auckland time)" in ada.client.get("/proposals/new").text
+    assert "Pacific/Auckland time)" in ada.client.get("/proposals/new?purpose=adopt_policy").text
     # When: Ada drafts an asynchronous proposal due at noon on 5 March.
     drafted = ada.client.post(
         "/proposals",

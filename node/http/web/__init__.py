@@ -19,7 +19,10 @@
   step by step; `logbook_page`: /logbook, the circle's history, paged and searchable.
 - `people_pages`: /people (applications, trials), each person's page, /member-aims;
   `membership_pages`: the steps a person's page posts (admission, with the token shown once).
-- `proposal_pages`: /proposals, /proposals/new, /proposals/{id} and the consent process's steps.
+- `draft_pages`: /proposals/new, drafting a proposal of any purpose (its subject's fields, from
+  the API's typed subjects, by `subject_forms`).
+- `proposal_pages`: /proposals, /proposals/{id} and the consent process's steps
+  (`proposal_steps`), with the confirmations they ask for.
 - `appeal_pages`: /appeals (lodge one, or appeal a linked circle's decision) and /appeals/{id}.
 - `linked_pages`: /linked-circles and each one's records, decisions and minutes.
 - `network_pages` and `network_map`: the overview at / (anyone), /network (peers,
@@ -53,6 +56,7 @@ from node.http.web import (
     circle_pages,
     decision_pages,
     decisions_feed,
+    draft_pages,
     hat_pages,
     home_page,
     linked_pages,
@@ -77,6 +81,7 @@ PAGES = (
     selection_pages,
     meeting_pages,
     logbook_page,
+    draft_pages,
     proposal_pages,
     network_pages,
     appeal_pages,

@@ -1,5 +1,5 @@
-"""Proposals and the consent process: the list, a form to draft one, and each proposal's page,
-where people take the steps the circle's rules give them with plain forms.
+"""Proposals and the consent process: the list, and each proposal's page, where people take
+the steps the circle's rules give them with plain forms (drafting is draft_pages.py).
 
 The page offers each step to those the rules would let take it (the proposer presents, the
 facilitator moves the process on, everyone in the circle may answer a consent round); the
@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from domain.errors import DomainError, NotFound
 from domain.proposal import Proposal
-from domain.values import ACTING, DecisionMethod, Integration, Mode, Purpose, Stage
+from domain.values import ACTING, DecisionMethod, Integration, Stage
 from node.app.node import CircleNode
 from node.app.waiting import unanswered_rounds
 from node.http.api.errors import domain_problem
@@ -33,7 +33,6 @@ router = APIRouter(route_class=PageRoute)
 # The member API's operations these pages carry out (node.http.web.page_table).
 OPERATIONS = {
     "GET /api/proposals": "/proposals",
-    "POST /api/proposals": "/proposals/new",
     "GET /api/proposals/{proposal_id}": "/proposals/{proposal_id}",
     "POST /api/proposals/{proposal_id}/present": "/proposals/{proposal_id}",
     "POST /api/proposals/{proposal_id}/questions": "/proposals/{proposal_id}",
@@ -60,14 +59,6 @@ STEPS = (
     Stage.INTEGRATING,
     Stage.CONSENTED,
 )
-
-# What the draft form offers; other purposes (relationships, support...) go through the API.
-DRAFT_PURPOSES = (
-    (Purpose.ADOPT_POLICY, "Adopt a policy"),
-    (Purpose.CHANGE_AIM, "Change the circle's aim"),
-    (Purpose.CHANGE_DOMAIN, "Change the circle's domain"),
-)
-SUBJECT_OF: dict[str, str] = {Purpose.CHANGE_AIM: "aim", Purpose.CHANGE_DOMAIN: "domain"}
 
 INTEGRATIONS = (
     (Integration.AMEND, "Amend the proposal (the text below replaces it)"),
@@ -99,42 +90,6 @@ def proposals_page(found: Member) -> Response:
     ]
     rows.sort(key=lambda r: (r["final"], STEPS.index(r["stage"]) if r["stage"] in STEPS else 99))
     return found.page("proposals.html", proposals=rows)
-
-
-def _draft_page(found: Visit, status: int = 200, **extra: Any) -> Response:
-    context: dict[str, Any] = {"refusal": "", "entered": {}, **extra}
-    return found.page("draft.html", status, purposes=DRAFT_PURPOSES, **context)
-
-
-@router.get("/proposals/new", include_in_schema=False)
-def draft_form(found: Member) -> Response:
-    return _draft_page(found)
-
-
-@router.post("/proposals", include_in_schema=False)
-def draft(posted: MemberPost) -> Response:
-    found, form = posted.visit, posted.form
-    purpose = form.get("purpose", Purpose.ADOPT_POLICY)
-    subject: dict[str, Any] = {}
-    if purpose in SUBJECT_OF:
-        subject[SUBJECT_OF[purpose]] = form.get("subject").strip()
-    try:
-        proposal_id = found.node.proposals.draft_proposal(
-            posted.person,
-            form.get("title"),
-            form.get("text"),
-            purpose=purpose,
-            subject=subject,
-            mode=form.get("mode", Mode.MEETING),
-            deadline=form.moment("deadline", "deadline", found.node.records.time_zone()),
-            review_date=form.day("review_date", "review date"),
-        )
-    except DomainError as refusal:
-        problem = domain_problem(refusal)
-        return _draft_page(found, problem.status, refusal=problem.detail, entered=form.values())
-    return found.redirect(
-        f"/proposals/{proposal_id}", "Your proposal is drafted. Present it when you are ready."
-    )
 
 
 def proposal_view(found: Visit, proposal: Proposal) -> dict[str, Any]:
