@@ -126,9 +126,12 @@ def test_a_full_consent_process_in_the_browser(
     shot(dan, "07-refused-learning-participant")
     assert len(circle.node.records.get_proposal(proposal_id).objections) == 1
 
-    # Ann closes the round: the objection sends the proposal to integration.
+    # Ann closes the round: Ben and she have not answered, so she is asked to confirm; the
+    # objection then sends the proposal to integration.
     ann.reload()
-    assert post(ann, "Close the consent round") == 303
+    assert post(ann, "Close the consent round") == 200
+    expect(ann.locator("#not-answered li")).to_have_text(["Ann Archer", "Ben Baker"])
+    assert post(ann, "Yes, close the round") == 303
     stage_of(ann).to_have_text("integrating")
     expect(ann.locator(".notice")).to_have_text("The consent round is closed: integrating.")
     shot(ann, "08-integrating")

@@ -57,7 +57,7 @@ def test_closed_rounds_and_the_decision_keep_concerns_and_objections(
     page = cleo.client.get(f"/proposals/{pid}").text
 
     # Then: the amended text starts as the proposal's text, not empty.
-    assert re.search(r'id="integration-text"[^>]*>Everyone makes tea.</textarea>', page), page
+    assert re.search(r'id="integrate-text"[^>]*>Everyone makes tea.</textarea>', page), page
 
     # When: she amends it, and everyone consents in round 2, Ada again with her concern.
     node.consent.integrate(ids["cleo"], pid, "amend", "Everyone makes tea, not on Mondays.", [1])

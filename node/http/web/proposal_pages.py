@@ -1,30 +1,35 @@
 """Proposals and the consent process: the list, and each proposal's page, where people take
-the steps the circle's rules give them with plain forms (drafting is draft_pages.py).
+the steps the circle's rules give them with plain forms (drafting is draft_pages.py; the steps
+themselves proposal_steps.py).
 
 The page offers each step to those the rules would let take it (the proposer presents, the
-facilitator moves the process on, everyone in the circle may answer a consent round); the
-domain decides. When it refuses, the page is drawn again with the domain's own sentence, the
-refusal's 4xx status, and what the person had typed.
+facilitator moves the process on, everyone in the circle may answer a consent round, the
+secretary records a formal vote); the domain decides. When it refuses, the page is drawn again
+with the domain's own sentence beside the field it is about (or at the top), the refusal's 4xx
+status, and what the person had typed. Two steps ask to be confirmed first, on a page of their
+own: closing a consent round while someone has not answered (it lists who), and withdrawing
+someone else's proposal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from domain.circle import Circle
 from domain.errors import DomainError, NotFound
+from domain.hats import FACILITATOR, SECRETARY
 from domain.proposal import Proposal
-from domain.values import ACTING, DecisionMethod, Integration, Stage
-from node.app.node import CircleNode
+from domain.round_end import circle_seat
+from domain.values import ACTING, AbsenteePolicy, DecisionMethod, Integration, Level, Stage
 from node.app.waiting import unanswered_rounds
-from node.http.api.errors import domain_problem
-from node.http.web.circle_pages import facilitates
 from node.http.web.forms import Form
 from node.http.web.names import Names
-from node.http.web.rendering import words
+from node.http.web.proposal_steps import STEPS as STEPS_BY_NAME
+from node.http.web.proposal_steps import form_name
+from node.http.web.refusals import refusal
 from node.http.web.round_records import closed_rounds
 from node.http.web.visits import Member, MemberPost, PageRoute, Visit
 
@@ -34,18 +39,23 @@ router = APIRouter(route_class=PageRoute)
 OPERATIONS = {
     "GET /api/proposals": "/proposals",
     "GET /api/proposals/{proposal_id}": "/proposals/{proposal_id}",
+    "GET /api/processes/{process_id}": "/proposals/{proposal_id}",
     "POST /api/proposals/{proposal_id}/present": "/proposals/{proposal_id}",
     "POST /api/proposals/{proposal_id}/questions": "/proposals/{proposal_id}",
     "POST /api/proposals/{proposal_id}/questions/{number}/answer": "/proposals/{proposal_id}",
     "POST /api/proposals/{proposal_id}/reaction-round": "/proposals/{proposal_id}",
     "POST /api/proposals/{proposal_id}/reactions": "/proposals/{proposal_id}",
     "POST /api/proposals/{proposal_id}/amend": "/proposals/{proposal_id}",
+    "POST /api/proposals/{proposal_id}/vote": "/proposals/{proposal_id}",
+    "POST /api/processes/{process_id}/answers-in-advance": "/proposals/{proposal_id}",
     "POST /api/processes/{process_id}/consent-round": "/proposals/{proposal_id}",
     "POST /api/processes/{process_id}/consents": "/proposals/{proposal_id}",
     "POST /api/processes/{process_id}/objections": "/proposals/{proposal_id}",
+    "POST /api/processes/{process_id}/answer-changes": "/proposals/{proposal_id}",
     "POST /api/processes/{process_id}/objections/{number}/withdraw": "/proposals/{proposal_id}",
     "POST /api/processes/{process_id}/integrations": "/proposals/{proposal_id}",
     "POST /api/processes/{process_id}/close": "/proposals/{proposal_id}",
+    "POST /api/processes/{process_id}/escalate": "/proposals/{proposal_id}",
     "POST /api/processes/{process_id}/withdraw": "/proposals/{proposal_id}",
 }
 
@@ -92,6 +102,27 @@ def proposals_page(found: Member) -> Response:
     return found.page("proposals.html", proposals=rows)
 
 
+def _wears_or_full(circle: Circle, person: str, hat: str) -> bool:
+    """Whether the circle's rules let this person act for a hat: its wearer, or any full
+    participant while nobody wears it (as domain.membership decides for the facilitator and
+    the secretary)."""
+    participant = circle.participants.get(person)
+    if participant is None or participant.status not in ACTING:
+        return False
+    wearers = circle.wearers(hat)
+    return person in wearers if wearers else participant.level == Level.FULL
+
+
+def waiting_for(circle: Circle, proposal: Proposal, names: Names) -> list[str]:
+    """Who has not answered the consent round: full participants, and linked circles asked."""
+    if proposal.stage != Stage.CONSENT_ROUND:
+        return []
+    answered = set(proposal.answers)
+    people = [names(p) for p in circle.full_participants() if p not in answered]
+    circles = [names.circle(c) for c in proposal.asked_circles if circle_seat(c) not in answered]
+    return people + circles
+
+
 def proposal_view(found: Visit, proposal: Proposal) -> dict[str, Any]:
     """What the proposal's page shows, and which forms it offers this person."""
     node = found.node
@@ -100,17 +131,14 @@ def proposal_view(found: Visit, proposal: Proposal) -> dict[str, Any]:
     me = found.person or ""
     participant = circle.participants.get(me)
     acting = participant is not None and participant.status in ACTING
-    facilitator = facilitates(circle, me)
+    facilitator = _wears_or_full(circle, me, FACILITATOR)
+    full = acting and participant is not None and participant.level == Level.FULL
     proposer = me == proposal.proposer
     stage = proposal.stage
     by_consent = proposal.method == DecisionMethod.CONSENT
     open_objections = proposal.open_objections()
     answered = set(proposal.answers)
-    waiting = (
-        [names(p) for p in circle.full_participants() if p not in answered]
-        if stage == Stage.CONSENT_ROUND
-        else []
-    )
+    in_advance = circle.rules.absentee_policy == AbsenteePolicy.REACTED_IN_ADVANCE
     return {
         "proposal": proposal,
         "deadline": proposal.deadline and node.records.local(proposal.deadline),
@@ -132,7 +160,12 @@ def proposal_view(found: Visit, proposal: Proposal) -> dict[str, Any]:
             }
             for a in proposal.answers.values()
         ],
-        "waiting": waiting,
+        "waiting": waiting_for(circle, proposal, names),
+        "advance_answers": [
+            {"name": names(a.person_id), "consents": a.consents, "text": a.text}
+            for a in proposal.advance_answers.values()
+        ],
+        "my_advance": proposal.advance_answers.get(me),
         "objections": [
             {
                 "number": o.number,
@@ -174,20 +207,30 @@ def proposal_view(found: Visit, proposal: Proposal) -> dict[str, Any]:
             and by_consent
             and stage == Stage.CONSENT_ROUND
             and me not in answered,
+            "change_answer": full
+            and by_consent
+            and stage == Stage.CONSENT_ROUND
+            and me in answered,
+            "advance": full and in_advance and stage in Proposal.ADVANCE_STAGES,
+            "vote": _wears_or_full(circle, me, SECRETARY)
+            and proposal.method == DecisionMethod.FORMAL_VOTE
+            and stage == Stage.CONSENT_ROUND,
             "close_round": facilitator and by_consent and stage == Stage.CONSENT_ROUND,
+            "escalate": me in circle.wearers(FACILITATOR)
+            and bool(circle.parent)
+            and stage in (Stage.CONSENT_ROUND, Stage.INTEGRATING),
             "integrate": (facilitator or proposer)
             and stage == Stage.INTEGRATING
             and bool(open_objections),
             "withdraw": (proposer or facilitator) and not proposal.is_final,
         },
         "by_consent": by_consent,
-        "is_full": participant is not None and participant.level == "full",
+        "is_full": full,
     }
 
 
 def _proposal_page(found: Visit, proposal: Proposal, status: int = 200, **extra: Any) -> Response:
-    context: dict[str, Any] = {"refusal": "", "failed": "", "entered": {}, **extra}
-    return found.page("proposal.html", status, **proposal_view(found, proposal), **context)
+    return found.page("proposal.html", status, **proposal_view(found, proposal), **extra)
 
 
 @router.get("/proposals/{proposal_id}", include_in_schema=False)
@@ -195,102 +238,45 @@ def proposal_page(found: Member, proposal_id: str) -> Response:
     return _proposal_page(found, found.node.records.get_proposal(proposal_id))
 
 
-# The steps a proposal's page can post: each takes the node, who, the proposal and the form,
-# and returns the sentence shown once the step is done.
-Step = Callable[[CircleNode, str, str, Form], str]
-
-
-def _present(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    node.proposals.present(by, pid)
-    return "The proposal is presented. Clarifying questions come next."
-
-
-def _ask(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    number = node.proposals.ask_question(by, pid, form.get("question"))
-    return f"Your question is recorded as question {number}."
-
-
-def _answer(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    number = form.number("number", "the question you answer")
-    node.proposals.answer_question(by, pid, number, form.get("answer"))
-    return f"Question {number} is answered."
-
-
-def _amend(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    node.proposals.amend(by, pid, form.get("text"))
-    return "The proposal is amended."
-
-
-def _open_reactions(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    node.proposals.open_reactions(by, pid)
-    return "The reaction round is open."
-
-
-def _react(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    node.proposals.react(by, pid, form.get("reaction"))
-    return "Your reaction is recorded."
-
-
-def _open_round(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    node.consent.open_consent_round(by, pid)
-    return "The consent round is open."
-
-
-def _consent(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    node.consent.consent(by, pid, form.get("concern"))
-    return "Your consent is recorded."
-
-
-def _object(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    number = node.consent.raise_objection(by, pid, form.get("argument"))
-    return f"Your objection is recorded as objection {number}."
-
-
-def _close_round(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    outcome = node.consent.close_consent_round(by, pid)
-    return f"The consent round is closed: {words(outcome)}."
-
-
-def _integrate(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    numbers = form.numbers("objection", "the objections this integrates")
-    node.consent.integrate(
-        by,
-        pid,
-        form.get("how"),
-        form.get("text"),
-        numbers,
-        form.day("review_date", "new review date"),
-    )
-    listed = ", ".join(str(n) for n in numbers)
-    return f"Objection {listed} integrated; the consent round can open again."
-
-
-def _withdraw_objection(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    number = form.number("number", "the objection to withdraw")
-    node.consent.withdraw_objection(by, pid, number)
-    return f"Objection {number} is withdrawn."
-
-
-def _withdraw(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    node.consent.withdraw(by, pid)
-    return "The proposal is withdrawn."
-
-
-STEPS_BY_NAME: dict[str, Step] = {
-    "present": _present,
-    "question": _ask,
-    "answer": _answer,
-    "amend": _amend,
-    "open-reactions": _open_reactions,
-    "react": _react,
-    "open-round": _open_round,
-    "consent": _consent,
-    "object": _object,
-    "close-round": _close_round,
-    "integrate": _integrate,
-    "withdraw-objection": _withdraw_objection,
-    "withdraw": _withdraw,
-}
+def _to_confirm(found: Visit, proposal: Proposal, step: str, form: Form) -> Response | None:
+    """The page that asks to confirm a consequential step before it is taken (a post that
+    carries `confirmed=yes` has been confirmed): closing a round someone has not answered, and
+    withdrawing someone else's proposal. None: the step needs no confirming, or this person
+    may not take it (the domain then refuses it with its sentence)."""
+    if form.get("confirmed") == "yes" or step not in ("close-round", "withdraw"):
+        return None
+    view = proposal_view(found, proposal)
+    if step == "close-round" and view["can"]["close_round"] and view["waiting"]:
+        return found.page(
+            "proposal_confirm.html",
+            proposal=proposal,
+            id=view["id"],
+            step=step,
+            heading="Close the round with answers missing?",
+            question=(
+                f"Consent round {proposal.round_number} still waits for an answer from these "
+                "people. Closed now, the circle's rules say what their silence means."
+            ),
+            listed=view["waiting"],
+            button="Yes, close the round",
+            back="No, keep the round open",
+        )
+    if step == "withdraw" and view["can"]["withdraw"] and proposal.opened_by != found.person:
+        return found.page(
+            "proposal_confirm.html",
+            proposal=proposal,
+            id=view["id"],
+            step=step,
+            heading="Withdraw someone else's proposal?",
+            question=(
+                f"This is {view['proposer']}'s proposal. Withdrawn, it ends here for everyone, "
+                "and cannot be taken up again."
+            ),
+            listed=[],
+            button="Yes, withdraw the proposal",
+            back="No, keep the proposal",
+        )
+    return None
 
 
 @router.post("/proposals/{proposal_id}/{step}", include_in_schema=False)
@@ -301,16 +287,14 @@ def take_step(posted: MemberPost, proposal_id: str, step: str) -> Response:
     action = STEPS_BY_NAME.get(step)
     if action is None:
         raise NotFound(f"A proposal has no step called {step!r}")
+    confirm = _to_confirm(found, proposal, step, form)
+    if confirm is not None:
+        return confirm
     try:
-        notice = action(node, posted.person, str(proposal.id), form)
-    except DomainError as refusal:
-        problem = domain_problem(refusal)
+        notice = action.action(node, posted.person, str(proposal.id), form)
+    except DomainError as error:
+        shown = refusal(error, form_name(step, form), form, main_field=action.main_field)
         return _proposal_page(
-            found,
-            node.records.get_proposal(proposal_id),
-            problem.status,
-            refusal=problem.detail,
-            failed=step,
-            entered=form.values(),
+            found, node.records.get_proposal(proposal_id), shown.status, refused=shown
         )
     return found.redirect(f"/proposals/{proposal.id}", notice)
