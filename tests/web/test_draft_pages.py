@@ -144,6 +144,8 @@ def test_a_budget_is_drafted_with_its_period_and_amount(kitchen_circle: Circle) 
     (proposal,) = [p for p in c.node.records.list_proposals() if p.title == "Kitchen budget"]
     assert posted.headers["location"] == f"/proposals/{proposal.id}"
     assert proposal.purpose == Purpose.ADOPT_PLAN
+    page = cleo.client.get(posted.headers["location"]).text
+    assert "<dt>Amount</dt><dd>1200.50</dd>" in page and "<dt>Kind</dt><dd>budget</dd>" in page
     assert proposal.subject == {
         "kind": "budget",
         "period_start": start.isoformat(),
@@ -296,8 +298,10 @@ def test_a_peering_request_names_a_circle_the_circle_knows(tmp_path: Path, clock
         (proposal,) = [p for p in coop.node.records.list_proposals() if p.title == form["title"]]
         assert proposal.purpose == Purpose.REQUEST_PEERING
         assert proposal.subject == {"circle": other}
+        # And: its page says what it names, the circle by its name.
         page = ada.client.get(posted.headers["location"]).text
         assert "To request peering" in page
+        assert f"<dt>Circle</dt><dd>Kitchen ({other})</dd>" in page
     finally:
         for node in nodes.values():
             node.close()

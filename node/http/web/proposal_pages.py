@@ -23,14 +23,24 @@ from domain.errors import DomainError, NotFound
 from domain.hats import FACILITATOR, SECRETARY
 from domain.proposal import Proposal
 from domain.round_end import circle_seat
-from domain.values import ACTING, AbsenteePolicy, DecisionMethod, Integration, Level, Stage
+from domain.values import (
+    ACTING,
+    AbsenteePolicy,
+    DecisionMethod,
+    Integration,
+    Level,
+    Purpose,
+    Stage,
+)
 from node.app.waiting import unanswered_rounds
 from node.http.web.forms import Form
 from node.http.web.names import Names
 from node.http.web.proposal_steps import STEPS as STEPS_BY_NAME
 from node.http.web.proposal_steps import form_name
 from node.http.web.refusals import refusal
+from node.http.web.rendering import words
 from node.http.web.round_records import closed_rounds
+from node.http.web.subject_forms import subject_fields
 from node.http.web.visits import Member, MemberPost, PageRoute, Visit
 
 router = APIRouter(route_class=PageRoute)
@@ -123,6 +133,42 @@ def waiting_for(circle: Circle, proposal: Proposal, names: Names) -> list[str]:
     return people + circles
 
 
+# Keys of a subject that name a person, or another circle: shown by their name.
+PERSON_KEYS = frozenset({"person", "person_id"})
+CIRCLE_KEYS = frozenset({"circle", "offer", "long_term_circle", "care_and_counsel"})
+
+
+def _shown(key: str, value: Any, names: Names) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_shown(key, item, names) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {words(v)}" for k, v in value.items())
+    if value is None or value == "":
+        return "none"
+    text = str(value)
+    if key in PERSON_KEYS:
+        return f"{names(text)} ({text})" if names(text) != text else text
+    if key in CIRCLE_KEYS or key == "circles":
+        named = names.circle(text)
+        return f"{named} ({text})" if named != text else text
+    return words(text) if key == "kind" else text
+
+
+def what_it_names(proposal: Proposal, names: Names) -> list[tuple[str, str]]:
+    """What the proposal's subject names, each key with its label (as the draft form has it)
+    and its value as a member reads it."""
+    try:
+        labels = {field.name: field.label for field in subject_fields(Purpose(proposal.purpose))}
+    except ValueError:
+        labels = {}
+    return [
+        (labels.get(key, key.replace("_", " ").capitalize()), _shown(key, value, names))
+        for key, value in proposal.subject.items()
+    ]
+
+
 def proposal_view(found: Visit, proposal: Proposal) -> dict[str, Any]:
     """What the proposal's page shows, and which forms it offers this person."""
     node = found.node
@@ -141,6 +187,7 @@ def proposal_view(found: Visit, proposal: Proposal) -> dict[str, Any]:
     in_advance = circle.rules.absentee_policy == AbsenteePolicy.REACTED_IN_ADVANCE
     return {
         "proposal": proposal,
+        "subject": what_it_names(proposal, names),
         "deadline": proposal.deadline and node.records.local(proposal.deadline),
         "id": str(proposal.id),
         "proposer": names(proposal.proposer),
