@@ -98,6 +98,23 @@ def test_the_purposes_to_choose_from_are_grouped(kitchen_circle: Circle) -> None
     assert unknown.status_code == 404 and "no purpose called" in unknown.text
 
 
+def test_a_guest_is_offered_no_draft(kitchen_circle: Circle) -> None:
+    c = kitchen_circle
+    gus = signed_in(c, "gus")
+    # Given: Gus, a guest: the list of proposals offers him no draft, the form is a 403 page.
+    assert 'href="/proposals/new"' not in gus.client.get("/proposals").text
+    form = gus.client.get("/proposals/new?purpose=adopt_policy")
+    assert form.status_code == 403
+    assert "guests take part in the rounds" in form.text and 'name="title"' not in form.text
+    # When: he posts a draft all the same: the circle refuses it, and nothing is drafted.
+    refused = gus.client.post(
+        "/proposals", data={"csrf": gus.csrf("/proposals"), "title": "Mine", "text": "Tea"}
+    )
+    assert refused.status_code == 403
+    assert "full and learning participants propose" in refused.text
+    assert drafted(c, "Mine") == []
+
+
 def test_any_field_is_filled_in_from_the_query_string(kitchen_circle: Circle) -> None:
     cleo = signed_in(kitchen_circle, "cleo")
     # When: a link leads to the form for amending a decision, with the decision named.

@@ -17,8 +17,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from domain.errors import DomainError, InvalidRequest, NotFound
-from domain.values import Mode, Purpose
+from domain.circle import Circle
+from domain.errors import DomainError, InvalidRequest, NotFound, NotPermitted
+from domain.values import ACTING, Level, Mode, Purpose
 from node.http.web.forms import Form
 from node.http.web.refusals import Refusal, refusal
 from node.http.web.subject_forms import SubjectField, subject_fields, subject_of, what_it_does
@@ -84,6 +85,15 @@ TITLES = {
 DRAFT_FIELDS = frozenset(
     {"purpose", "title", "text", "mode", "deadline", "review_date", "topic", "ask_circles"}
 )
+
+
+def may_draft(circle: Circle, person: str) -> bool:
+    """Whether the circle's rules let this person draft (as domain.proposal decides): full and
+    learning participants acting in the circle; guests take part in the rounds."""
+    participant = circle.participants.get(person)
+    if participant is None or participant.status not in ACTING:
+        return False
+    return participant.level != Level.GUEST
 
 
 def title_of(purpose: Purpose) -> str:
@@ -153,6 +163,10 @@ def _query_values(request: Request) -> dict[str, str]:
 
 @router.get("/proposals/new", include_in_schema=False)
 def draft_form(found: Member) -> Response:
+    if not may_draft(found.node.records.peek_circle(), found.person or ""):
+        raise NotPermitted(
+            "Full and learning participants draft proposals; guests take part in the rounds"
+        )
     values = _query_values(found.request)
     chosen = values.pop("purpose", "")
     if not chosen:

@@ -33,6 +33,7 @@ from domain.values import (
     Stage,
 )
 from node.app.waiting import unanswered_rounds
+from node.http.web.draft_pages import may_draft
 from node.http.web.forms import Form
 from node.http.web.names import Names
 from node.http.web.proposal_steps import STEPS as STEPS_BY_NAME
@@ -109,7 +110,11 @@ def proposals_page(found: Member) -> Response:
         for p in node.records.list_proposals()
     ]
     rows.sort(key=lambda r: (r["final"], STEPS.index(r["stage"]) if r["stage"] in STEPS else 99))
-    return found.page("proposals.html", proposals=rows)
+    return found.page(
+        "proposals.html",
+        proposals=rows,
+        may_draft=may_draft(node.records.peek_circle(), found.person),
+    )
 
 
 def _wears_or_full(circle: Circle, person: str, hat: str) -> bool:
