@@ -328,3 +328,9 @@ def test_a_refused_step_shows_its_sentence_beside_the_field(kitchen_circle: Circ
     assert 'id="amend-text-error">An amended proposal needs its text</p>' in text
     assert re.search(r'id="amend-text"[^>]*> </textarea>', text)
     assert c.node.records.get_proposal(pid).text == "Everyone makes tea."
+    # When: Ben asks a question, and Cleo answers it with nothing: beside that question's box.
+    c.node.proposals.ask_question(c.ids["ben"], pid, "Who buys the milk?")
+    refused = step(cleo, pid, "answer", number="1", answer="")
+    assert refused.status_code == 422
+    assert 'id="answer-1-answer-error">An answer needs its words</p>' in refused.text
+    assert "autofocus" in field_tag(refused.text, "answer-1", "answer")
