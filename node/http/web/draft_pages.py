@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from domain.circle import Circle
-from domain.errors import DomainError, InvalidRequest, NotFound, NotPermitted
+from domain.errors import DomainError, InvalidRequest, NotFound
 from domain.values import ACTING, Level, Mode, Purpose
 from node.http.web.forms import Form
 from node.http.web.refusals import Refusal, refusal
@@ -125,7 +125,7 @@ def _choices_page(found: Visit, query: str = "") -> Response:
                 "does": what_it_does(purpose),
             }
         )
-    return found.page("draft_choice.html", groups=groups)
+    return found.page("draft_choice.html", groups=groups, may_draft=True)
 
 
 def _draft_page(
@@ -164,9 +164,7 @@ def _query_values(request: Request) -> dict[str, str]:
 @router.get("/proposals/new", include_in_schema=False)
 def draft_form(found: Member) -> Response:
     if not may_draft(found.node.records.peek_circle(), found.person or ""):
-        raise NotPermitted(
-            "Full and learning participants draft proposals; guests take part in the rounds"
-        )
+        return found.page("draft_choice.html", groups={}, may_draft=False)
     values = _query_values(found.request)
     chosen = values.pop("purpose", "")
     if not chosen:
