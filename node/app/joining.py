@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
+from domain.membership import check_records_keeper
 from federation.client import FederationClient, TransportError
 from federation.wire import PushReply
 from node.app.node import CircleNode
@@ -20,3 +21,11 @@ async def join_network(node: CircleNode, url: str, own_url: str, message: str) -
         if reply.reason:
             raise TransportError(f"the join request was refused: {reply.reason}")
         return reply
+
+
+def check_may_ask_to_join(node: CircleNode, by: str) -> None:
+    """Who asks a node, for the circle, to admit it to a network (the members' pages; on the
+    command line, the operator): the one who keeps the circle's records and speaks for it,
+    the secretary, or any full participant while nobody wears that hat. What the circle binds
+    itself to later is decided by consent, as every step between circles is."""
+    check_records_keeper(node.records.peek_circle(), by, "ask to join a network")

@@ -27,6 +27,9 @@
 - `linked_pages`: /linked-circles and each one's records, decisions and minutes.
 - `network_pages` and `network_map`: the overview at / (anyone), /network (peers,
   relationships, support) and /map (SVG).
+- `relation_pages`: /circles/{other}, another circle seen from this one, the acts the
+  relationship allows and the seats' answers; `support_pages`: /support/{id}, one request
+  for support, its offers, delivery and reflections (`next_acts`: the proposals they link to).
 - `mail_pages`: where the links in mails lead: a one-time sign-in link's form, and
   unsubscribing (one click, RFC 8058, without signing in).
 - `rendering`: the one Jinja2 environment, over templates/, and the pages' security headers;
@@ -68,7 +71,9 @@ from node.http.web import (
     people_pages,
     plan_pages,
     proposal_pages,
+    relation_pages,
     selection_pages,
+    support_pages,
 )
 
 PAGES = (
@@ -88,6 +93,8 @@ PAGES = (
     linked_pages,
     people_pages,
     membership_pages,
+    relation_pages,
+    support_pages,
     mail_pages,
 )
 FEEDS = (calendar_feed, decisions_feed)

@@ -1,5 +1,7 @@
 """The circle among others: the overview at `/` (anyone may read it), the network (/network:
-relationships, peers, support) and the map (/map) for members.
+relationships, peers, support, and where the acts toward other circles start: asking a node to
+let this circle into its network, and the proposals about the circle among others) and the map
+(/map) for members.
 
 The overview and the network are one page: the same records, drawn by templates/network.html.
 The overview leaves out what is for members only (the peers' addresses, how each circle was
@@ -8,17 +10,27 @@ met, to whom support was asked and what was said about it).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
+from domain.errors import DomainError
+from federation.client import TransportError
 from federation.feed import node_id
+from federation.verify import Rejected
+from federation.wire import is_base_url
+from node.app.joining import check_may_ask_to_join, join_network
 from node.app.node import CircleNode
 from node.http.api.errors import STORE_UNAVAILABLE
+from node.http.public_urls import public_url
 from node.http.web import network_map
+from node.http.web.forms import FieldRefused
 from node.http.web.names import Names
-from node.http.web.visits import Anyone, Member, PageRoute
+from node.http.web.next_acts import allowed, circle_acts, may_propose
+from node.http.web.refusals import refusal
+from node.http.web.visits import Anyone, Member, MemberPost, PageRoute, Visit
 from node.network.delivery import Federator
 from node.network.peers import PEER
 
@@ -54,6 +66,10 @@ def home(found: Anyone) -> HTMLResponse:
 
 @router.get("/network", include_in_schema=False)
 def network_page(found: Member) -> Response:
+    return _network_page(found)
+
+
+def _network_page(found: Visit, status: int = 200, **extra: Any) -> Response:
     node = found.node
     # Delivery runs beside the server (not in every process that serves pages): what it
     # knows of reaching each peer is shown where it runs.
@@ -81,12 +97,44 @@ def network_page(found: Member) -> Response:
                 "owed": max(owed, 0) if peer.status == PEER else 0,
             }
         )
+    circle = node.records.peek_circle()
+    me = found.person or ""
     return found.page(
         "network.html",
+        status,
         overview=False,
-        circle=node.records.peek_circle(),
+        circle=circle,
         peers=peers,
+        acts=circle_acts(circle) if may_propose(circle, me) else [],
+        can_join=node.feed.keys is not None and allowed(lambda: check_may_ask_to_join(node, me)),
         **among_others(node),
+        **extra,
+    )
+
+
+@router.post("/network/join", include_in_schema=False)
+def ask_to_join(posted: MemberPost) -> Response:
+    """Ask the node at an address to admit this circle to its network (node/app/joining.py):
+    its circle decides by consent, and its admission introduces this circle to the others."""
+    found, form = posted.visit, posted.form
+    node = found.node
+    url = form.get("url").strip().rstrip("/")
+    try:
+        check_may_ask_to_join(node, posted.person)
+        if not is_base_url(url):
+            raise FieldRefused(
+                "url", "Give the node's address, http:// or https://, e.g. https://coop.example"
+            )
+        try:
+            asyncio.run(join_network(node, url, public_url(found.request), form.get("message")))
+        except (TransportError, Rejected, ValueError) as error:
+            raise FieldRefused("url", f"{url} could not be asked: {error}") from None
+    except DomainError as error:
+        shown = refusal(error, "join", form, main_field="message")
+        return _network_page(found, shown.status, refused=shown)
+    return found.redirect(
+        "/network",
+        f"Asked {url} to admit this circle to its network; its circle decides by consent.",
     )
 
 
@@ -109,6 +157,7 @@ def among_others(node: CircleNode) -> dict[str, Any]:
     ]
     support = [
         {
+            "id": str(request.id),
             "ours": request.is_ours,
             "origin": "this circle" if request.is_ours else names.circle(request.origin or ""),
             "kind": request.kind,
