@@ -72,7 +72,11 @@ def test_the_secretary_asks_a_node_to_let_the_circle_into_its_network(
     page = ada.client.get("/network").text
     assert "Asked " + coop_url + " to admit this circle" in page
     assert f'<a href="/circles/{coop.feed.node_id}">Equal Care Co-op</a>' in page
-    page = signed_in(host, "founder").client.get(f"/circles/{kitchen_id}").text
+    founder = signed_in(host, "founder")
+    # (A node asking to join is an applicant: the network page shows it without a delivery.)
+    network = founder.client.get("/network")
+    assert network.status_code == 200 and "applicant" in network.text
+    page = founder.client.get(f"/circles/{kitchen_id}").text
     assert "it asked to join the network through this circle" in page
     assert links(page)["Admit it to the network"] == {
         "purpose": "admit_to_network",

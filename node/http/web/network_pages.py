@@ -78,7 +78,10 @@ def _network_page(found: Visit, status: int = 200, **extra: Any) -> Response:
     peers = []
     for peer in node.peering.peers() if node.feed.keys is not None else []:
         contact = federator.contact(peer.feed_id) if federator is not None else None
-        owed = head - (node.outbox.delivery(peer.feed_id).next_seq - 1)
+        # Nothing is owed to an applicant (it has no delivery until the circle admits it).
+        owed = (
+            head - (node.outbox.delivery(peer.feed_id).next_seq - 1) if peer.status == PEER else 0
+        )
         peers.append(
             {
                 "name": peer.name,
@@ -94,7 +97,7 @@ def _network_page(found: Visit, status: int = 200, **extra: Any) -> Response:
                 "next_push": contact
                 and contact.next_push
                 and node.records.local(contact.next_push),
-                "owed": max(owed, 0) if peer.status == PEER else 0,
+                "owed": max(owed, 0),
             }
         )
     circle = node.records.peek_circle()
