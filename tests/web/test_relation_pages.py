@@ -68,6 +68,7 @@ def test_each_side_sees_the_relationship_and_the_acts_it_allows(pair: Pair) -> N
     assert page.status_code == 200
     assert "part of this co-op" in page.text and "has member" in page.text
     assert "it asked to join the network through this circle" in page.text
+    assert f'<a href="/linked-circles/{kitchen_id}">What Kitchen sent' in page.text
     # ... with the acts it allows, each a proposal form filled in.
     acts = links(page.text)
     assert acts["Propose its leader"] == {"purpose": "propose_leader", "circle": kitchen_id}
