@@ -151,8 +151,9 @@ def test_the_delegate_answers_the_co_ops_round_for_the_seat(pair: Pair) -> None:
     assert status == 403
     assert "Only this circle&#39;s delegate or leader answers for its seat" in answered
 
-    # When: Cleo objects without an argument.
+    # When: Cleo, finding the round waiting for her at home, objects without an argument.
     cleo = signed_in(kitchen, "cleo")
+    assert f'href="{page}"' in cleo.client.get("/home").text
     assert f'action="{action}"' in cleo.client.get(page).text
     status, _, answered = post(cleo, page, action, answer="object", argument="  ")
     # Then: refused, the sentence beside the argument, and the round still waits for her.
@@ -192,7 +193,8 @@ def test_support_from_request_to_reflection_in_the_pages(pair: Pair) -> None:
     # When: a co-op member opens the network. Then: the request links to its page, which
     # offers the co-op's offer as a proposal.
     coop_ben = signed_in(coop, "ben")
-    assert f'<a href="/support/{theirs.id}">people</a>' in coop_ben.client.get("/network").text
+    network = coop_ben.client.get("/network").text
+    assert f'<a href="/support/{theirs.id}">people, asked by Kitchen</a>' in network
     page = coop_ben.client.get(f"/support/{theirs.id}").text
     assert "Two people for Sunday visits" in page and "Asked by Kitchen" in page
     assert links(page)["Offer support"] == {

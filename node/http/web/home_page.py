@@ -17,11 +17,6 @@ router = APIRouter(route_class=PageRoute)
 # The member API's operations these pages carry out (node.http.web.page_table).
 OPERATIONS = {"GET /api/me/waiting": "/home"}
 
-# Where each kind of record is seen and acted on: a proposal, an appeal, a selection, a hat, a
-# meeting, a decision and a person on its own page; a linked circle's request on the network
-# page.
-PAGE_OF = {"circle": "/network"}
-
 HEADINGS = {
     Waiting.CONSENT_ROUND: "Round to answer",
     Waiting.QUESTION: "Questions to answer",
@@ -36,11 +31,15 @@ HEADINGS = {
 
 
 def link_to(item: WaitingItem) -> str:
+    """Where the item is seen and acted on: a proposal, an appeal, a selection, a hat, a
+    meeting, a decision, a person, and a linked circle (its request), each on its own page."""
     if item.record in ("proposal", "appeal", "selection", "hat", "meeting", "decision"):
         return f"/{item.record}s/{item.record_id}"
     if item.record == "person":
         return f"/people/{item.record_id}"
-    return PAGE_OF.get(item.record, "/circle")
+    if item.record == "circle":
+        return f"/circles/{item.record_id}"
+    return "/circle"
 
 
 @router.get("/home", include_in_schema=False)
