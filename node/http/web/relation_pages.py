@@ -19,7 +19,6 @@ from domain.hats import DELEGATE, LEADER
 from domain.relationships import Relationship
 from domain.support import SupportRequest
 from node.app.node import CircleNode
-from node.http.web.forms import FieldRefused
 from node.http.web.names import Names
 from node.http.web.network_map import describe
 from node.http.web.next_acts import may_propose, relationship_acts
@@ -122,15 +121,15 @@ def relation_page(found: Member, other: str) -> Response:
 def answer_seat(posted: MemberPost, other: str, proposal: str) -> Response:
     found, form = posted.visit, posted.form
     name = f"seat-{proposal}"
-    answer = form.get("answer")
+    # The form's two buttons: "consent", or else an objection (whose argument the domain
+    # requires).
+    consents = form.get("answer") == "consent"
     try:
-        if answer not in ("consent", "object"):
-            raise FieldRefused("argument", "Say whether your seat consents or objects")
         found.node.relations.answer_seat(
-            posted.person, other, proposal, answer == "consent", form.get("argument")
+            posted.person, other, proposal, consents, form.get("argument")
         )
     except DomainError as error:
         shown = refusal(error, name, form, main_field="argument")
         return _relation_page(found, other, shown.status, refused=shown)
-    said = "consent" if answer == "consent" else "objection"
+    said = "consent" if consents else "objection"
     return found.redirect(f"/circles/{other}", f"Your seat's {said} is sent to the co-op.")
