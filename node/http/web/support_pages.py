@@ -52,7 +52,7 @@ def _support_page(found: Visit, request_id: str, status: int = 200, **extra: Any
         ],
         accepted=names.circle(request.accepted) if request.accepted else "",
         reflections=[
-            {"from": "this circle" if who == "us" else names.circle(who), "text": text}
+            {"from": "This circle" if who == "us" else names.circle(who), "text": text}
             for who, text in request.reflections.items()
         ],
         acts=support_acts(request, names.circle) if may_propose(circle, me) else [],
