@@ -72,6 +72,12 @@ def test_each_side_sees_the_relationship_and_the_acts_it_allows(pair: Pair) -> N
     # ... with the acts it allows, each a proposal form filled in.
     acts = links(page.text)
     assert acts["Propose its leader"] == {"purpose": "propose_leader", "circle": kitchen_id}
+    # ... the people it knows of the kitchen (its hats' wearers) each offered as its leader.
+    assert acts["Propose Ben as its leader"] == {
+        "purpose": "propose_leader",
+        "circle": kitchen_id,
+        "person": kitchen.ids["ben"],
+    }
     assert acts["End peering"] == {"purpose": "end_peering", "circle": kitchen_id}
     assert acts["Ask it for support"] == {"purpose": "request_support", "circles": kitchen_id}
     assert "Apply to be part of it" not in acts and "Ask to peer" not in acts

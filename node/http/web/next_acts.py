@@ -102,7 +102,7 @@ def relationship_acts(circle: Circle, rel: Relationship) -> list[Act]:
             Act(
                 "Propose its leader",
                 propose(Purpose.PROPOSE_LEADER, circle=other),
-                "The leader is the co-op's side of the double link; the circle agrees to them.",
+                "Name the person by their id in that circle; the circle agrees to them.",
             )
         )
     if rel.coop == CoopLink.MEMBER_OF:

@@ -18,10 +18,11 @@ from domain.errors import DomainError
 from domain.hats import DELEGATE, LEADER
 from domain.relationships import Relationship
 from domain.support import SupportRequest
+from domain.values import CoopLink, Purpose
 from node.app.node import CircleNode
 from node.http.web.names import Names
 from node.http.web.network_map import describe
-from node.http.web.next_acts import may_propose, relationship_acts
+from node.http.web.next_acts import Act, may_propose, propose, relationship_acts
 from node.http.web.refusals import refusal
 from node.http.web.visits import Member, MemberPost, PageRoute, Visit
 
@@ -52,6 +53,27 @@ def between(node: CircleNode, other: str) -> list[SupportRequest]:
         or other in request.to
         or other in request.offers
         or request.accepted == other
+    ]
+
+
+def leaders_to_propose(node: CircleNode, rel: Relationship) -> list[Act]:
+    """For a member circle, the people this circle knows of it (the wearers of its hats, as
+    its records say), each a proposal to make them its leader (the double link)."""
+    if rel.coop != CoopLink.HAS_MEMBER:
+        return []
+    records = node.linked.linked_circle(rel.other).records
+    wearers = {
+        wearer["person"]: wearer["name"]
+        for hat in records.get("hats", [])
+        for wearer in hat["wearers"]
+    }
+    return [
+        Act(
+            f"Propose {name} as its leader",
+            propose(Purpose.PROPOSE_LEADER, circle=rel.other, person=person),
+        )
+        for person, name in wearers.items()
+        if person != rel.leader
     ]
 
 
@@ -107,7 +129,9 @@ def _relation_page(found: Visit, other: str, status: int = 200, **extra: Any) ->
         ],
         seats=seats,
         support=support,
-        acts=relationship_acts(circle, rel) if may_propose(circle, me) else [],
+        acts=[*relationship_acts(circle, rel), *leaders_to_propose(node, rel)]
+        if may_propose(circle, me)
+        else [],
         **extra,
     )
 
