@@ -64,6 +64,12 @@ def test_each_side_sees_the_relationship_and_the_acts_it_allows(pair: Pair) -> N
     network = ada.client.get("/network").text
     # Then: the kitchen links to its page, which says how they are related.
     assert f'<a href="/circles/{kitchen_id}">Kitchen</a>' in network
+    # ... and it proposes the circle's own steps among others from there.
+    assert links(network) == {
+        "Ask for support": {"purpose": "request_support"},
+        "Incorporate": {"purpose": "incorporate"},
+        "Go independent": {"purpose": "go_independent"},
+    }
     page = ada.client.get(f"/circles/{kitchen_id}")
     assert page.status_code == 200
     assert "part of this co-op" in page.text and "has member" in page.text
@@ -105,8 +111,10 @@ def test_each_side_sees_the_relationship_and_the_acts_it_allows(pair: Pair) -> N
     }
 
     # A guest, who proposes nothing, reads the page without the acts.
-    page = signed_in(kitchen, "gus").client.get(f"/circles/{coop_id}").text
+    gus = signed_in(kitchen, "gus")
+    page = gus.client.get(f"/circles/{coop_id}").text
     assert "Co-op" in page and 'id="acts"' not in page and not links(page)
+    assert not links(gus.client.get("/network").text)
     # A circle this one does not know: a 404 page.
     unknown = ada.client.get("/circles/nobody-we-know")
     assert unknown.status_code == 404
