@@ -145,7 +145,7 @@ def test_a_meeting_is_recorded_step_by_step_on_its_page(
     assert node.records.get_meeting(mid).stage == MeetingStage.CLOSED
     closed = ben.client.get(page).text
     assert "The minutes are consented: the meeting is closed." in closed
-    assert "<form" not in closed.split("<main id=\"main\" tabindex=\"-1\">")[1]
+    assert "<form" not in closed.split('<main id="main" tabindex="-1">')[1]
 
 
 def test_refused_forms_say_why_beside_their_field(kitchen_circle: Circle, clock: Clock) -> None:

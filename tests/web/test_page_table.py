@@ -18,21 +18,6 @@ from node.settings import Settings
 # The operations that are not the member API: the federation's, and the operator's.
 NOT_MEMBERS = {"federation", "operations", "pages"}
 
-# Operations whose pages are being built (issue 15, section 1): this list only shrinks, and is
-# gone once every operation has its page.
-NOT_YET = {
-    "GET /api/processes/{process_id}",
-    "GET /api/relationships/{other}",
-    "GET /api/support-requests/{request_id}",
-    "POST /api/processes/{process_id}/answer-changes",
-    "POST /api/processes/{process_id}/answers-in-advance",
-    "POST /api/processes/{process_id}/escalate",
-    "POST /api/proposals/{proposal_id}/vote",
-    "POST /api/seats/{co_op}/{proposal}",
-    "POST /api/support-requests/{request_id}/delivery",
-    "POST /api/support-requests/{request_id}/reflection",
-}
-
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[FastAPI]:
@@ -56,9 +41,7 @@ def test_every_operation_of_the_member_api_has_its_page(app: FastAPI) -> None:
     table = page_table()
     assert operations, "the member API has operations"
     assert set(table) <= operations, f"not operations of the API: {set(table) - operations}"
-    without = operations - set(table)
-    assert without <= NOT_YET, f"operations without a page: {sorted(without - NOT_YET)}"
-    assert operations >= NOT_YET, f"no longer operations: {NOT_YET - operations}"
+    assert operations - set(table) == set(), "operations without a page"
 
 
 def test_every_page_of_the_table_is_a_page() -> None:
