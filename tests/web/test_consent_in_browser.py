@@ -231,7 +231,9 @@ def test_a_wrong_token_is_refused(browser: Browser, circle: Circle, shot: Shot) 
     page.goto(circle.url + "/sign-in")
     page.get_by_label("Personal token").fill("cn_not-a-real-token")
     assert post(page, "Sign in") == 401
-    expect(page.locator(".refusal")).to_have_text(
+    # The sentence stands beside the field, which takes the focus again.
+    expect(page.locator("#token-error")).to_have_text(
         "That token is unknown, revoked, or belongs to someone who has left the circle."
     )
+    expect(page.get_by_label("Personal token")).to_be_focused()
     shot(page, "15-wrong-token")

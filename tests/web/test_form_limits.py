@@ -121,3 +121,37 @@ def test_the_notice_of_an_erasure_does_not_name_the_erased(kitchen_circle: Circl
     shown = ada.client.get(erased.headers["location"]).text
     assert re.search(r"Their personal data.* are erased", shown)
     assert "Dora" not in shown
+
+
+def test_a_wrong_token_is_refused_beside_the_token_field_and_not_sent_back(
+    kitchen_circle: Circle,
+) -> None:
+    visitor = Browserless(kitchen_circle.client.app)  # type: ignore[arg-type]
+    refused = visitor.client.post(
+        "/sign-in",
+        data={"csrf": visitor.csrf("/sign-in"), "token": "cn_not-a-token", "next": "/home"},
+    )
+    assert refused.status_code == 401
+    field = re.search(r'<input type="password" id="token"[^>]*>', refused.text)
+    assert field is not None
+    assert 'aria-describedby="token-error"' in field.group(0)
+    assert "autofocus" in field.group(0)
+    assert 'id="token-error"' in refused.text
+    assert "cn_not-a-token" not in refused.text
+
+
+def test_an_address_that_is_not_one_is_refused_beside_the_email_field(
+    kitchen_circle: Circle,
+) -> None:
+    c = kitchen_circle
+    cleo = signed_in(c, "cleo")
+    refused = cleo.client.post(
+        "/account/mail",
+        data={"csrf": cleo.csrf("/account"), "email": "not an address", "notices": "each"},
+    )
+    assert refused.status_code == 422
+    field = re.search(r'<input type="email" id="email"[^>]*>', refused.text)
+    assert field is not None
+    assert 'aria-describedby="email-error"' in field.group(0)
+    assert '<p class="field-error" role="alert" id="email-error">' in refused.text
+    assert 'value="not an address"' in refused.text
