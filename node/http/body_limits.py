@@ -53,9 +53,24 @@ BODY_LIMITS: tuple[BodyLimit, ...] = (
     # The forms the pages post.
     BodyLimit("/sign-in", MAX_FORM_BYTES, Refusal.PAGE),
     BodyLimit("/sign-out", MAX_FORM_BYTES, Refusal.PAGE),
-    BodyLimit("/proposals", MAX_FORM_BYTES, Refusal.PAGE),
-    BodyLimit("/meetings", MAX_FORM_BYTES, Refusal.PAGE),
-    BodyLimit("/account", MAX_FORM_BYTES, Refusal.PAGE),
+    *(
+        BodyLimit(pages, MAX_FORM_BYTES, Refusal.PAGE)
+        for pages in (
+            "/account",
+            "/appeals",
+            "/circle",
+            "/circles",
+            "/decisions",
+            "/hats",
+            "/meetings",
+            "/network",
+            "/people",
+            "/plans",
+            "/proposals",
+            "/selections",
+            "/support",
+        )
+    ),
     # A mail client's one-click unsubscribe (`List-Unsubscribe=One-Click`).
     BodyLimit("/unsubscribe", MAX_FORM_BYTES, Refusal.PAGE),
 )

@@ -84,7 +84,7 @@ def test_an_unknown_address_is_a_page_in_the_browser(
     page = sign_in(browser, circle, "Ann")
     page.set_viewport_size(PHONE)
     # When: she opens an address the node does not have (an old bookmark).
-    answer = page.goto(f"{circle.url}/logbook")
+    answer = page.goto(f"{circle.url}/ledger")
     # Then: a page says so, with its 404 and the way back to the circle.
     assert answer is not None and answer.status == 404
     assert answer.headers["content-type"].startswith("text/html")
