@@ -10,26 +10,17 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from node.app.node import CircleNode
-from tests.conftest import UNDER_CI
 from tests.node.circles import founder
+from tests.web.browsing import Browser, Page, Shot, expect, signed_in_with_token
 from tests.web.conftest import founded_circles, serve_node
-
-try:
-    from playwright.sync_api import Browser, Page, expect
-except ImportError:  # pragma: no cover - without Playwright, skip (fail under CI=true)
-    if UNDER_CI:
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
 
 pytestmark = pytest.mark.timeout(240)
 
-Shot = Callable[[Page, str], None]
 NAMES = {"kitchen": "Kitchen circle", "bakery": "Bakery circle"}
 
 
@@ -37,13 +28,7 @@ def signed_in(browser: Browser, url: str, node: CircleNode) -> Page:
     """A browser of its own (the two nodes share a host: their cookies must not meet), signed
     in with the founder's token at the network page."""
     _, token = node.tokens.issue_token(founder(node))
-    page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
-    page.set_default_timeout(15_000)
-    page.goto(url + "/network")
-    page.get_by_label("Personal token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(url + "/network")
-    return page
+    return signed_in_with_token(browser, url, token, "/network", {"width": 1100, "height": 900})
 
 
 def until(page: Page, text: str, where: str = "main", seconds: float = 30) -> None:

@@ -5,25 +5,11 @@ who takes the decision), Ben and Cat (full), Dan (learning)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import pytest
-
 from domain.appeal import AppealStatus
 from domain.values import Purpose
 from node.demo.scripted import select
-from tests.conftest import UNDER_CI
+from tests.web.browsing import Browser, Shot, expect, post, signed_in_page
 from tests.web.conftest import Circle
-from tests.web.test_consent_in_browser import post, sign_in
-
-try:
-    from playwright.sync_api import Browser, Page, expect
-except ImportError:  # pragma: no cover - without Playwright, skip (fail under CI=true)
-    if UNDER_CI:
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
-
-Shot = Callable[[Page, str], None]
 
 
 def test_members_appeal_a_decision_and_the_circle_answers(
@@ -36,7 +22,7 @@ def test_members_appeal_a_decision_and_the_circle_answers(
     node.decisions.take_everyday_decision(ann, "organiser", "rota", "Sunday pairs", "Two a visit")
 
     # When: Ben opens the appeals from the nav and appeals it, with his grounds.
-    ben = sign_in(browser, circle, "Ben")
+    ben = signed_in_page(browser, circle, "Ben")
     ben.goto(circle.url + "/home")
     ben.get_by_role("link", name="Appeals", exact=True).click()
     ben.get_by_label("The decision", exact=True).select_option(label="Sunday pairs")
@@ -50,7 +36,7 @@ def test_members_appeal_a_decision_and_the_circle_answers(
 
     # When: Cat and Dan join it from the list.
     for name in ("Cat", "Dan"):
-        page = sign_in(browser, circle, name)
+        page = signed_in_page(browser, circle, name)
         page.goto(circle.url + "/appeals")
         page.get_by_role("link", name="Sunday pairs").click()
         page.get_by_label("Your own grounds").fill(f"{name} was not asked")
@@ -61,7 +47,7 @@ def test_members_appeal_a_decision_and_the_circle_answers(
     shot(page, "appeals-03-heard")
 
     # When: Ann, the facilitator, finds it waiting for her answer and records it: upheld.
-    ann_page = sign_in(browser, circle, "Ann")
+    ann_page = signed_in_page(browser, circle, "Ann")
     ann_page.goto(circle.url + "/appeals")
     row = ann_page.locator("#appeals tr", has_text="Sunday pairs")
     expect(row).to_contain_text("waiting for your answer")

@@ -3,22 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from tests.conftest import UNDER_CI
+from tests.web.browsing import Browser, Shot, expect, signed_in_page
 from tests.web.conftest import Circle
-
-try:
-    from playwright.sync_api import Browser, Page, expect
-except ImportError:  # pragma: no cover - without Playwright, skip (fail under CI=true)
-    if UNDER_CI:
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
-
-Shot = Callable[[Page, str], None]
 
 
 def select_for_a_short_term(circle: Circle) -> str:
@@ -41,12 +29,7 @@ def select_for_a_short_term(circle: Circle) -> str:
 
 def test_hats_and_meetings(browser: Browser, circle: Circle, shot: Shot) -> None:
     review = select_for_a_short_term(circle)
-    page = browser.new_context().new_page()
-    page.set_default_timeout(15_000)
-    page.goto(circle.url + "/hats")
-    page.get_by_label("Personal token").fill(circle.tokens["Ann"])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(circle.url + "/hats")
+    page = signed_in_page(browser, circle, "Ann", "/hats")
     expect(page.locator("#terms-ending")).to_contain_text(
         f"Cat Cook as Tea maker: review date {review}"
     )
@@ -64,10 +47,7 @@ def test_hats_and_meetings(browser: Browser, circle: Circle, shot: Shot) -> None
 
     # Ben is not the facilitator: the page offers him no scheduling, and the circle's rules
     # refuse him if he posts anyway.
-    ben = browser.new_context().new_page()
-    ben.goto(circle.url + "/meetings")
-    ben.get_by_label("Personal token").fill(circle.tokens["Ben"])
-    ben.get_by_role("button", name="Sign in").click()
+    ben = signed_in_page(browser, circle, "Ben", "/meetings")
     expect(ben.get_by_role("button", name="Schedule")).to_have_count(0)
     csrf = ben.locator("header input[name=csrf]").input_value()
     refused = ben.request.post(

@@ -4,46 +4,12 @@ the pages must show: a post without its CSRF token, a learning participant's obj
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from domain.values import Stage
-from tests.conftest import UNDER_CI
+from tests.web.browsing import Browser, Shot, expect, post, signed_in_page, stage_of
 from tests.web.conftest import Circle
-
-try:
-    from playwright.sync_api import Browser, Page, expect
-except ImportError:  # pragma: no cover - without Playwright, skip (fail under CI=true)
-    if UNDER_CI:
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
-
-Shot = Callable[[Page, str], None]
-
-
-def sign_in(browser: Browser, circle: Circle, name: str) -> Page:
-    """A browser of its own for one person (its own cookies), signed in with their token."""
-    page = browser.new_context().new_page()
-    page.set_default_timeout(15_000)
-    page.goto(circle.url + "/sign-in")
-    page.get_by_label("Personal token").fill(circle.tokens[name])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator("header .who")).to_contain_text(f"Signed in as {name}")
-    return page
-
-
-def post(page: Page, button: str) -> int:
-    """Click a form's button; returns the status of the POST's response."""
-    with page.expect_response(lambda r: r.request.method == "POST") as posted:
-        page.get_by_role("button", name=button, exact=True).click()
-    page.wait_for_load_state()
-    return posted.value.status
-
-
-def stage_of(page: Page) -> Any:
-    return expect(page.locator("#stage"))
 
 
 def test_a_full_consent_process_in_the_browser(
@@ -87,7 +53,7 @@ def test_a_full_consent_process_in_the_browser(
     expect(ben.locator("#facilitation")).to_have_count(0)
 
     # Ann, the facilitator, opens the reaction round, then the consent round.
-    ann = sign_in(browser, circle, "Ann")
+    ann = signed_in_page(browser, circle, "Ann")
     ann.goto(proposal_url)
     assert post(ann, "Open the reaction round") == 303
     stage_of(ann).to_have_text("reactions")
@@ -100,7 +66,7 @@ def test_a_full_consent_process_in_the_browser(
     shot(ann, "05-consent-round")
 
     # Cat objects, with her argument.
-    cat = sign_in(browser, circle, "Cat")
+    cat = signed_in_page(browser, circle, "Cat")
     cat.goto(proposal_url)
     argument = "On Mondays the kitchen serves the market lunch; tea then would leave it unstaffed."
     cat.get_by_label("Your objection and its argument").fill(argument)
@@ -111,7 +77,7 @@ def test_a_full_consent_process_in_the_browser(
     shot(cat, "06-objection")
 
     # Dan, a learning participant, tries to object: the circle's rules refuse, in their words.
-    dan = sign_in(browser, circle, "Dan")
+    dan = signed_in_page(browser, circle, "Dan")
     dan.goto(proposal_url)
     dan.get_by_label("Your objection and its argument").fill("I would rather have coffee.")
     assert post(dan, "Raise the objection") == 403
@@ -182,7 +148,7 @@ def test_a_post_without_the_csrf_token_is_refused(
 ) -> None:
     # The circle's proposals so far: the one by which it formed its aim.
     formed = [p.id for p in circle.node.records.list_proposals()]
-    ben = sign_in(browser, circle, "Ben")
+    ben = signed_in_page(browser, circle, "Ben")
     ben.get_by_role("link", name="Proposals", exact=True).click()
     ben.get_by_role("link", name="Draft a proposal").click()
     ben.get_by_role("link", name="Adopt a policy").click()
@@ -208,7 +174,7 @@ def test_a_post_without_the_csrf_token_is_refused(
 
 
 def test_signing_out_ends_the_session(browser: Browser, circle: Circle, shot: Shot) -> None:
-    ann = sign_in(browser, circle, "Ann")
+    ann = signed_in_page(browser, circle, "Ann")
     (cookie,) = [c for c in ann.context.cookies() if c["name"] == "circle_session"]
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/"
     assert not cookie["value"].startswith("cn_")

@@ -3,34 +3,17 @@ and reads it on its page, runs the due dates' update, and finds the budget and p
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from tests.conftest import UNDER_CI
+from tests.web.browsing import Browser, Shot, expect, signed_in_page
 from tests.web.conftest import Circle
-
-try:
-    from playwright.sync_api import Browser, Page, expect
-except ImportError:  # pragma: no cover - without Playwright, skip (fail under CI=true)
-    if UNDER_CI:
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
-
-Shot = Callable[[Page, str], None]
 
 
 def test_a_hat_wearer_takes_an_everyday_decision(
     browser: Browser, circle: Circle, shot: Shot
 ) -> None:
     # Given: Ann, who wears the facilitator hat, signs in on the decisions page.
-    page = browser.new_context().new_page()
-    page.set_default_timeout(15_000)
-    page.goto(circle.url + "/decisions")
-    page.get_by_label("Personal token").fill(circle.tokens["Ann"])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(circle.url + "/decisions")
+    page = signed_in_page(browser, circle, "Ann", "/decisions")
 
     # When: she takes an everyday decision in her hat's domain, by clicking.
     review = (datetime.now(UTC) + timedelta(days=60)).date().isoformat()
@@ -70,9 +53,6 @@ def test_a_hat_wearer_takes_an_everyday_decision(
     shot(page, "32-plans")
 
     # Ben wears no hat: no form to take one.
-    ben = browser.new_context().new_page()
-    ben.goto(circle.url + "/decisions")
-    ben.get_by_label("Personal token").fill(circle.tokens["Ben"])
-    ben.get_by_role("button", name="Sign in").click()
+    ben = signed_in_page(browser, circle, "Ben", "/decisions")
     expect(ben.get_by_role("heading", name="Decisions", level=1)).to_be_visible()
     expect(ben.get_by_role("button", name="Take the decision")).to_have_count(0)

@@ -9,7 +9,7 @@ meeting with minutes, and the logbook tells all of it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,17 +23,8 @@ from node.app.node import CircleNode
 from node.app.persistence import open_node
 from node.cli.main import app as command
 from node.settings import Settings
-from tests.conftest import UNDER_CI
+from tests.web.browsing import Browser, Page, Shot, expect, signed_in_with_token
 from tests.web.conftest import serve_node
-
-try:
-    from playwright.sync_api import Browser, Page, expect
-except ImportError:  # pragma: no cover - without Playwright, skip (fail under CI=true)
-    if UNDER_CI:
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
-
-Shot = Callable[[Page, str], None]
 
 AIM = "Good food for everyone who comes to the community centre"
 AIM_TITLE = "Our aim, formed together"
@@ -75,11 +66,7 @@ def founded(tmp_path: Path) -> Iterator[Founded]:
 
 def signed_in(browser: Browser, founded: Founded, token: str, name: str) -> Page:
     """A browser of their own for one person, signed in with their token from the sign-in page."""
-    page = browser.new_context().new_page()
-    page.set_default_timeout(15_000)
-    page.goto(founded.url + "/sign-in")
-    page.get_by_label("Personal token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
+    page = signed_in_with_token(browser, founded.url, token)
     expect(page.locator(".notice")).to_have_text(f"Welcome, {name}.")
     expect(page.locator("header .who")).to_contain_text(f"Signed in as {name}")
     return page

@@ -4,23 +4,8 @@ unknown address is a page too."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import pytest
-from playwright.sync_api import ViewportSize
-
-from tests.conftest import UNDER_CI
+from tests.web.browsing import Browser, Page, Shot, ViewportSize, expect, signed_in_page
 from tests.web.conftest import Circle
-from tests.web.test_consent_in_browser import sign_in
-
-try:
-    from playwright.sync_api import Browser, Page, expect
-except ImportError:  # pragma: no cover - without Playwright, skip (fail under CI=true)
-    if UNDER_CI:
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
-
-Shot = Callable[[Page, str], None]
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
@@ -54,7 +39,7 @@ def test_a_proposal_reads_well_on_a_phone(browser: Browser, circle: Circle, shot
     node.proposals.ask_question(people["Cat"], pid, f"Is it\n\n1. {LONG_WORD}?\n2. or not?")
 
     # When: Ann opens it on a phone.
-    page = sign_in(browser, circle, "Ann")
+    page = signed_in_page(browser, circle, "Ann")
     page.set_viewport_size(PHONE)
     page.goto(f"{circle.url}/proposals/{pid}")
 
@@ -81,7 +66,7 @@ def test_an_unknown_address_is_a_page_in_the_browser(
     browser: Browser, circle: Circle, shot: Shot
 ) -> None:
     # Given: Ann, signed in, on a phone.
-    page = sign_in(browser, circle, "Ann")
+    page = signed_in_page(browser, circle, "Ann")
     page.set_viewport_size(PHONE)
     # When: she opens an address the node does not have (an old bookmark).
     answer = page.goto(f"{circle.url}/ledger")

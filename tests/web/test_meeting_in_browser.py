@@ -4,35 +4,18 @@ by its kind and its words."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from domain.values import MeetingStage
-from tests.conftest import UNDER_CI
+from tests.web.browsing import Browser, Shot, expect, signed_in_page
 from tests.web.conftest import Circle
-
-try:
-    from playwright.sync_api import Browser, Page, expect
-except ImportError:  # pragma: no cover - without Playwright, skip (fail under CI=true)
-    if UNDER_CI:
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
-
-Shot = Callable[[Page, str], None]
 
 
 def test_a_meeting_held_by_clicking_and_read_in_the_logbook(
     browser: Browser, circle: Circle, shot: Shot
 ) -> None:
     # Given: Ann, who wears the facilitator's and the secretary's hats, signed in.
-    page = browser.new_context().new_page()
-    page.set_default_timeout(15_000)
-    page.goto(circle.url + "/meetings")
-    page.get_by_label("Personal token").fill(circle.tokens["Ann"])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(circle.url + "/meetings")
+    page = signed_in_page(browser, circle, "Ann", "/meetings")
 
     # She schedules a meeting for later today, and opens its page from the list.
     when = datetime.now(UTC) + timedelta(minutes=30)

@@ -5,25 +5,17 @@ feeds (as tests/node/test_circles_across_nodes.py does), then the co-op's node i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from domain.values import CoopLink, Peering, Purpose
 from node.app.node import CircleNode
-from tests.conftest import UNDER_CI
 from tests.node.circles import consent_to, founder, sync
+from tests.web.browsing import Browser, Shot, expect, signed_in_with_token
 from tests.web.conftest import equivocate, founded_circles, join_network, serve_node
 
-try:
-    from playwright.sync_api import Browser, Page, expect
-except ImportError:  # pragma: no cover - without Playwright, skip (fail under CI=true)
-    if UNDER_CI:
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
-
-Shot = Callable[[Page, str], None]
 NAMES = {
     "coop": "Equal Care Co-op",
     "kitchen": "Kitchen circle",
@@ -76,12 +68,7 @@ def test_the_map_and_the_network_in_the_browser(
 
     _, token = coop.tokens.issue_token(founder(coop))
     with serve_node(coop) as (url, _app):
-        page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
-        page.set_default_timeout(15_000)
-        page.goto(url + "/map")
-        page.get_by_label("Personal token").fill(token)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page).to_have_url(url + "/map")
+        page = signed_in_with_token(browser, url, token, "/map", {"width": 1100, "height": 900})
 
         svg = page.locator("svg#network-map")
         expect(svg).to_be_visible()

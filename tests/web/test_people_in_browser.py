@@ -4,32 +4,15 @@ finds their own details from their account."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import pytest
-
-from tests.conftest import UNDER_CI
+from tests.web.browsing import Browser, Shot, expect, signed_in_page, signed_in_with_token
 from tests.web.conftest import Circle
-
-try:
-    from playwright.sync_api import Browser, Page, expect
-except ImportError:  # pragma: no cover - without Playwright, skip (fail under CI=true)
-    if UNDER_CI:
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
-
-Shot = Callable[[Page, str], None]
 
 
 def test_the_founder_admits_an_applicant_who_signs_in(
     browser: Browser, circle: Circle, shot: Shot
 ) -> None:
     # Given: Ann, who founded the circle and keeps its records, signed in.
-    page = browser.new_context().new_page()
-    page.set_default_timeout(15_000)
-    page.goto(circle.url + "/sign-in")
-    page.get_by_label("Personal token").fill(circle.tokens["Ann"])
-    page.get_by_role("button", name="Sign in").click()
+    page = signed_in_page(browser, circle, "Ann")
 
     # When: she records Eve's application on the people's page.
     page.get_by_role("link", name="People", exact=True).click()
@@ -57,11 +40,7 @@ def test_the_founder_admits_an_applicant_who_signs_in(
     assert token not in page.content()
 
     # When: Eve signs in with it, and opens her details from her account.
-    eve = browser.new_context().new_page()
-    eve.set_default_timeout(15_000)
-    eve.goto(circle.url + "/sign-in")
-    eve.get_by_label("Personal token").fill(token)
-    eve.get_by_role("button", name="Sign in").click()
+    eve = signed_in_with_token(browser, circle.url, token)
     expect(eve.locator(".who")).to_contain_text("Signed in as Eve Egg")
     eve.get_by_role("link", name="My account").click()
     eve.get_by_role("link", name="My details").click()

@@ -4,25 +4,11 @@ round with an answer missing through the page that asks to confirm."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
-import pytest
-
 from domain.values import Purpose, Stage
-from tests.conftest import UNDER_CI
+from tests.web.browsing import Browser, Shot, expect, post, signed_in_page, stage_of
 from tests.web.conftest import Circle
-
-try:
-    from playwright.sync_api import Browser, Page, expect
-except ImportError:  # pragma: no cover - without Playwright, skip (fail under CI=true)
-    if UNDER_CI:
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
-
-from tests.web.test_consent_in_browser import post, sign_in, stage_of
-
-Shot = Callable[[Page, str], None]
 
 
 def test_a_budget_drafted_and_its_round_closed_on_confirming(
@@ -33,7 +19,7 @@ def test_a_budget_drafted_and_its_round_closed_on_confirming(
     end = start + timedelta(days=364)
 
     # Ben chooses what his proposal does: a budget.
-    ben = sign_in(browser, circle, "Ben")
+    ben = signed_in_page(browser, circle, "Ben")
     ben.get_by_role("link", name="Proposals", exact=True).click()
     ben.get_by_role("link", name="Draft a proposal").click()
     expect(ben.get_by_role("heading", name="Budget and plans")).to_be_visible()
@@ -71,12 +57,12 @@ def test_a_budget_drafted_and_its_round_closed_on_confirming(
     assert post(ben, "Present the proposal") == 303
 
     # Ann, the facilitator, takes it to its consent round; Ben and Cat consent.
-    ann = sign_in(browser, circle, "Ann")
+    ann = signed_in_page(browser, circle, "Ann")
     ann.goto(ben.url)
     assert post(ann, "Open the reaction round") == 303
     assert post(ann, "Open the consent round") == 303
     for name in ("Ben", "Cat"):
-        page = ben if name == "Ben" else sign_in(browser, circle, name)
+        page = ben if name == "Ben" else signed_in_page(browser, circle, name)
         page.goto(ann.url)
         assert post(page, "I consent") == 303
 

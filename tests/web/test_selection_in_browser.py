@@ -5,24 +5,15 @@ candidate proposed, the consent round on them, and the new wearer shown on /hats
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from node.app.persistence import open_node
 from node.settings import Settings
-from tests.conftest import UNDER_CI
+from tests.web.browsing import Browser, Page, Shot, expect, signed_in_page
 from tests.web.conftest import Circle, serve_node
-
-try:
-    from playwright.sync_api import Browser, Page, expect
-except ImportError:  # pragma: no cover - without Playwright, skip (fail under CI=true)
-    if UNDER_CI:
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
-
-Shot = Callable[[Page, str], None]
 
 
 @pytest.fixture
@@ -46,17 +37,6 @@ def forming(tmp_path: Path) -> Iterator[Circle]:
         node.close()
 
 
-def sign_in(browser: Browser, circle: Circle, name: str, path: str) -> Page:
-    """A browser of its own for one person, signed in on the way to `path`."""
-    page = browser.new_context().new_page()
-    page.set_default_timeout(15_000)
-    page.goto(circle.url + path)
-    page.get_by_label("Personal token").fill(circle.tokens[name])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(circle.url + path)
-    return page
-
-
 def nominate(page: Page, url: str, whom: str, why: str) -> None:
     page.goto(url)
     page.get_by_label("Whom you nominate", exact=True).select_option(label=whom)
@@ -71,7 +51,7 @@ def test_a_circle_selects_its_facilitator_in_the_browser(
     circle = forming
     # Ann opens a selection for the facilitator from the hat's page (nobody wears it yet, so
     # any full participant runs the process).
-    ann = sign_in(browser, circle, "Ann", "/hats")
+    ann = signed_in_page(browser, circle, "Ann", "/hats")
     ann.get_by_role("link", name="Facilitator", exact=True).click()
     expect(ann.locator("main")).to_contain_text("Nobody wears this hat.")
     ann.get_by_role("button", name="Open a selection for the facilitator hat").click()
@@ -81,14 +61,14 @@ def test_a_circle_selects_its_facilitator_in_the_browser(
 
     # Everyone nominates, with a reason; Ben finds it marked on /selections.
     nominate(ann, selection, "Ben Baker", "Ben runs a calm meeting")
-    ben = sign_in(browser, circle, "Ben", "/selections")
+    ben = signed_in_page(browser, circle, "Ben", "/selections")
     expect(ben.locator("#selections")).to_contain_text("Your nomination is awaited")
     ben.get_by_role("link", name="Selection for Facilitator").click()
     expect(ben).to_have_url(selection)
     nominate(ben, selection, "Cat Cook", "Cat keeps us to time")
-    cat = sign_in(browser, circle, "Cat", "/selections")
+    cat = signed_in_page(browser, circle, "Cat", "/selections")
     nominate(cat, selection, "Ben Baker", "Ben listens")
-    dan = sign_in(browser, circle, "Dan", "/selections")
+    dan = signed_in_page(browser, circle, "Dan", "/selections")
     nominate(dan, selection, "Ben Baker", "Ben explains the process well")
     expect(dan.locator("#nominations li")).to_have_count(4)
     shot(dan, "selection-2-nominations")

@@ -5,25 +5,13 @@ marks it, and both forget it once they have answered."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
-
-import pytest
 
 from domain.values import Mode, Purpose
 from node.app.waiting import unanswered_rounds
 from node.demo.scripted import consent_to
-from tests.conftest import UNDER_CI
+from tests.web.browsing import Browser, Shot, expect, signed_in_page
 from tests.web.conftest import Circle
-
-try:
-    from playwright.sync_api import Browser, Page, expect
-except ImportError:  # pragma: no cover - without Playwright, skip (fail under CI=true)
-    if UNDER_CI:
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
-
-Shot = Callable[[Page, str], None]
 
 
 def test_a_member_sees_their_waiting_round_until_they_answer_it(
@@ -42,11 +30,7 @@ def test_a_member_sees_their_waiting_round_until_they_answer_it(
     node.consent.open_consent_round(ann, proposal)
 
     # When Ben signs in, he lands on his home, where the round waits for him with its deadline.
-    ben = browser.new_context().new_page()
-    ben.set_default_timeout(15_000)
-    ben.goto(circle.url + "/sign-in")
-    ben.get_by_label("Personal token").fill(circle.tokens["Ben"])
-    ben.get_by_role("button", name="Sign in").click()
+    ben = signed_in_page(browser, circle, "Ben")
     expect(ben).to_have_url(circle.url + "/home")
     waiting = ben.locator("#waiting")
     expect(waiting).to_contain_text("Round to answer: Compost the peelings")
