@@ -31,7 +31,9 @@ from node.app.persistence import open_node
 from node.demo.scripted import consent_to, make_active
 from node.http.server import ServerOptions, create_app
 from node.settings import Settings
-from tests.conftest import UNDER_CI
+from tests.conftest import UNDER_CI, Clock
+from tests.node.api.world import Circle as KitchenCircle
+from tests.node.api.world import kitchen
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web"
 CHROMIUM_ARGS = [
@@ -204,3 +206,12 @@ def equivocate(liar: CircleNode, victim: CircleNode) -> None:
     victim.intake.receive_push(Push(liar.feed.feed_id, [fork], []))
     peer = victim.peering.peer(liar.feed.feed_id)
     assert peer is not None and peer.stopped
+
+
+@pytest.fixture
+def kitchen_circle(tmp_path: Path, clock: Clock) -> Iterator[KitchenCircle]:
+    """tests/node/api/world.py's kitchen circle, for the page tests over HTTP (no browser);
+    a test module with more to set up defines its own."""
+    node = open_node(Settings(data_dir=tmp_path / "kitchen"), clock)
+    yield kitchen(node)
+    node.close()

@@ -13,38 +13,16 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from domain.appeal import Appeal, AppealStatus, Hearing, Role
 from domain.values import Purpose
-from node.app.persistence import open_node
 from node.demo.scripted import consent_to
-from node.settings import Settings
 from tests.conftest import Clock
 from tests.node.api.test_api_appeals import GARDEN, _decision
-from tests.node.api.world import Circle, kitchen, member_pair
+from tests.node.api.world import Circle, member_pair
 from tests.node.circles import sync
-from tests.web.test_sessions import Browserless
-
-
-@pytest.fixture
-def kitchen_circle(tmp_path: Path, clock: Clock) -> Iterator[Circle]:
-    node = open_node(Settings(data_dir=tmp_path / "kitchen"), clock)
-    yield kitchen(node)
-    node.close()
-
-
-def signed_in(c: Circle, who: str) -> Browserless:
-    visitor = Browserless(c.client.app)  # type: ignore[arg-type]
-    assert visitor.sign_in(c.tokens[who]).status_code == 303
-    return visitor
-
-
-def post(visitor: Browserless, page: str, action: str, **data: str) -> httpx.Response:
-    """Send a form of `page` (its CSRF token read from it) to `action`, without following."""
-    form = {"csrf": visitor.csrf(page), **data}
-    return visitor.client.post(action, data=form, follow_redirects=False)
+from tests.web.visiting import post, signed_in
 
 
 def beside(page: str, form: str, field: str, sentence: str) -> bool:

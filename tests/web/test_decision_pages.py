@@ -6,33 +6,13 @@ those the rules do not let do these things: no form, and a 403 page when they po
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
-
-import pytest
 
 from domain.values import DecisionStatus, Purpose
-from node.app.node import CircleNode
-from node.app.persistence import open_node
 from node.demo.scripted import consent_to
-from node.settings import Settings
 from tests.conftest import Clock
-from tests.node.api.world import Circle, kitchen
-from tests.web.test_sessions import Browserless
-
-
-@pytest.fixture
-def kitchen_circle(tmp_path: Path, clock: Clock) -> Iterator[Circle]:
-    node: CircleNode = open_node(Settings(data_dir=tmp_path / "kitchen"), clock)
-    yield kitchen(node)
-    node.close()
-
-
-def signed_in(c: Circle, who: str) -> Browserless:
-    visitor = Browserless(c.client.app)  # type: ignore[arg-type]
-    assert visitor.sign_in(c.tokens[who]).status_code == 303
-    return visitor
+from tests.node.api.world import Circle
+from tests.web.visiting import signed_in
 
 
 def text_of(html: str) -> str:

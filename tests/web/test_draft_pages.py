@@ -22,19 +22,7 @@ from node.settings import Settings
 from tests.conftest import Clock
 from tests.node.api.world import Circle, kitchen, member_pair
 from tests.web.test_sessions import Browserless
-
-
-@pytest.fixture
-def kitchen_circle(tmp_path: Path, clock: Clock) -> Iterator[Circle]:
-    node: CircleNode = open_node(Settings(data_dir=tmp_path / "kitchen"), clock)
-    yield kitchen(node)
-    node.close()
-
-
-def signed_in(c: Circle, who: str) -> Browserless:
-    visitor = Browserless(c.client.app)  # type: ignore[arg-type]
-    assert visitor.sign_in(c.tokens[who]).status_code == 303
-    return visitor
+from tests.web.visiting import signed_in
 
 
 def field_tag(page: str, form: str, name: str) -> str:

@@ -9,20 +9,14 @@ Eli learning, Gus a guest).
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from starlette.requests import Request
 
 from domain.errors import WrongStage
-from node.app.node import CircleNode
-from node.app.persistence import open_node
 from node.http.web.error_pages import wants_page
-from node.settings import Settings
-from tests.conftest import Clock
-from tests.node.api.world import Circle, assert_problem, kitchen
+from tests.node.api.world import Circle, assert_problem
 from tests.web.test_sessions import Browserless
 
 # What Chromium sends when it follows a link.
@@ -30,13 +24,6 @@ BROWSER = (
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
     "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
 )
-
-
-@pytest.fixture
-def kitchen_circle(tmp_path: Path, clock: Clock) -> Iterator[Circle]:
-    node: CircleNode = open_node(Settings(data_dir=tmp_path / "kitchen"), clock)
-    yield kitchen(node)
-    node.close()
 
 
 def browser(c: Circle, who: str | None = None) -> Browserless:

@@ -5,32 +5,14 @@ pages' admission and erasure when something goes wrong or is gone."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from node.app.node import CircleNode
-from node.app.persistence import open_node
 from node.http.web.forms import FieldRefused, Form
-from node.settings import Settings
-from tests.conftest import Clock
-from tests.node.api.world import Circle, kitchen
+from tests.node.api.world import Circle
 from tests.web.test_sessions import Browserless
-
-
-@pytest.fixture
-def kitchen_circle(tmp_path: Path, clock: Clock) -> Iterator[Circle]:
-    node: CircleNode = open_node(Settings(data_dir=tmp_path / "kitchen"), clock)
-    yield kitchen(node)
-    node.close()
-
-
-def signed_in(c: Circle, who: str) -> Browserless:
-    visitor = Browserless(c.client.app)  # type: ignore[arg-type]
-    assert visitor.sign_in(c.tokens[who]).status_code == 303
-    return visitor
+from tests.web.visiting import signed_in
 
 
 @pytest.mark.parametrize(

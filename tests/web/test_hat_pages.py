@@ -5,26 +5,13 @@ comes back with the domain's sentence beside its field, nothing changed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from markupsafe import escape
 
-from node.app.persistence import open_node
-from node.settings import Settings
-from tests.conftest import Clock
-from tests.node.api.world import Circle, kitchen
+from tests.node.api.world import Circle
 from tests.web.test_sessions import Browserless
-
-
-@pytest.fixture
-def kitchen_circle(tmp_path: Path, clock: Clock) -> Iterator[Circle]:
-    node = open_node(Settings(data_dir=tmp_path / "kitchen"), clock)
-    yield kitchen(node)
-    node.close()
 
 
 class Member(Browserless):

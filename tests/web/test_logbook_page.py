@@ -8,37 +8,18 @@ participant, Eli a learning participant, Gus a guest."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from html import unescape
-from pathlib import Path
-
-import pytest
 
 from domain.records import AgendaItem
 from domain.values import Purpose
 from node.app.logbook import read_logbook
-from node.app.node import CircleNode
-from node.app.persistence import open_node
 from node.demo.scripted import consent_to
 from node.http.web.logbook_page import PER_PAGE
-from node.settings import Settings
 from tests.conftest import Clock
-from tests.node.api.world import Circle, kitchen
+from tests.node.api.world import Circle
 from tests.web.test_sessions import Browserless
-
-
-@pytest.fixture
-def kitchen_circle(tmp_path: Path, clock: Clock) -> Iterator[Circle]:
-    node: CircleNode = open_node(Settings(data_dir=tmp_path / "kitchen"), clock)
-    yield kitchen(node)
-    node.close()
-
-
-def _signed_in(c: Circle, who: str) -> Browserless:
-    visitor = Browserless(c.client.app)  # type: ignore[arg-type]
-    assert visitor.sign_in(c.tokens[who]).status_code == 303
-    return visitor
+from tests.web.visiting import signed_in
 
 
 def _lines(page: str) -> list[str]:
@@ -55,7 +36,7 @@ def test_the_logbook_is_a_page_newest_first_a_page_at_a_time(kitchen_circle: Cir
         node.proposals.draft_proposal(ids["cleo"], f"Idea {n}", "Text")
     every = [entry.text for entry in read_logbook(node)][::-1]
     assert 2 * PER_PAGE < len(every) <= 3 * PER_PAGE
-    ada = _signed_in(c, "ada")
+    ada = signed_in(c, "ada")
 
     # When: Ada opens the logbook, from the nav.
     first = ada.client.get("/logbook")
@@ -84,7 +65,7 @@ def test_the_logbook_is_found_by_words_kind_and_days(kitchen_circle: Circle, clo
     node.meetings.schedule_meeting(ids["ben"], "Rota meeting", clock() + timedelta(days=3))
     node.proposals.draft_proposal(ids["cleo"], "Compost the scraps", "A bin")
     today = list(read_logbook(node))[-1].at.date()
-    ada = _signed_in(c, "ada")
+    ada = signed_in(c, "ada")
 
     def found(**query: str) -> list[str]:
         page = ada.client.get("/logbook", params=query)
@@ -112,7 +93,7 @@ def test_the_search_is_kept_while_paging(kitchen_circle: Circle) -> None:
     c, ids, node = kitchen_circle, kitchen_circle.ids, kitchen_circle.node
     for n in range(PER_PAGE + 1):
         node.proposals.draft_proposal(ids["cleo"], f"Idea {n}", "Text")
-    page = _signed_in(c, "ada").client.get("/logbook", params={"text": "idea"}).text
+    page = signed_in(c, "ada").client.get("/logbook", params={"text": "idea"}).text
     assert f"{PER_PAGE + 1} lines found, page 1 of 2" in page
     assert 'href="/logbook?text=idea&amp;page=2" rel="next"' in page
 
@@ -120,7 +101,7 @@ def test_the_search_is_kept_while_paging(kitchen_circle: Circle) -> None:
 def test_a_search_that_cannot_be_read_is_refused_beside_its_field(
     kitchen_circle: Circle,
 ) -> None:
-    ada = _signed_in(kitchen_circle, "ada")
+    ada = signed_in(kitchen_circle, "ada")
     refused = ada.client.get("/logbook", params={"since": "March", "text": "rota"})
     assert refused.status_code == 422
     assert (
@@ -147,8 +128,8 @@ def test_times_are_in_the_circle_s_zone_and_a_guest_reads_no_confidential_line(
     node.meetings.consent_agenda(ids["ben"], mid, [AgendaItem("Pay rise", confidential=True)])
     node.meetings.record_item_decided(ids["ada"], mid, 1, "A rise from April")
     # When: Eli (learning) and Gus (a guest) open the logbook.
-    eli = _signed_in(c, "eli").client.get("/logbook").text
-    gus = _signed_in(c, "gus").client.get("/logbook").text
+    eli = signed_in(c, "eli").client.get("/logbook").text
+    gus = signed_in(c, "gus").client.get("/logbook").text
     # Then: times are Auckland's, named; Eli reads the confidential line, Gus does not.
     assert "Pacific/Auckland time" in eli
     assert re.search(r'<td data-label="When">\d{4}-\d\d-\d\d \d\d:\d\d NZ[DS]T</td>', eli)

@@ -8,27 +8,14 @@ participant, Eli a learning participant, Gus a guest; the circle's clock reads 1
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
 
 from domain.records import AgendaItem
 from domain.values import MeetingStage
-from node.app.node import CircleNode
-from node.app.persistence import open_node
-from node.settings import Settings
 from tests.conftest import Clock
-from tests.node.api.world import Circle, kitchen
+from tests.node.api.world import Circle
 from tests.web.test_sessions import Browserless
-
-
-@pytest.fixture
-def kitchen_circle(tmp_path: Path, clock: Clock) -> Iterator[Circle]:
-    node: CircleNode = open_node(Settings(data_dir=tmp_path / "kitchen"), clock)
-    yield kitchen(node)
-    node.close()
 
 
 class Person(Browserless):

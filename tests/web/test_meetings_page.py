@@ -4,25 +4,11 @@ withheld from the guest, with the minutes of confidential items (over HTTP, no b
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from domain.records import AgendaItem
-from node.app.node import CircleNode
-from node.app.persistence import open_node
-from node.settings import Settings
 from tests.conftest import Clock
-from tests.node.api.world import Circle, kitchen
+from tests.node.api.world import Circle
 from tests.web.test_sessions import Browserless
-
-
-@pytest.fixture
-def kitchen_circle(tmp_path: Path, clock: Clock) -> Iterator[Circle]:
-    node: CircleNode = open_node(Settings(data_dir=tmp_path / "kitchen"), clock)
-    yield kitchen(node)
-    node.close()
 
 
 def test_a_guest_reads_the_meetings_page_without_confidential_items(

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from domain.values import Membership
@@ -21,28 +19,9 @@ from node.demo.scripted import form_aim, select
 from node.http.server import ServerOptions, create_app
 from node.settings import Settings
 from tests.conftest import Clock
-from tests.node.api.world import Circle, kitchen
+from tests.node.api.world import Circle
 from tests.web.test_sessions import Browserless
-
-
-@pytest.fixture
-def kitchen_circle(tmp_path: Path, clock: Clock) -> Iterator[Circle]:
-    node: CircleNode = open_node(Settings(data_dir=tmp_path / "kitchen"), clock)
-    yield kitchen(node)
-    node.close()
-
-
-def signed_in(c: Circle, who: str) -> Browserless:
-    visitor = Browserless(c.client.app)  # type: ignore[arg-type]
-    assert visitor.sign_in(c.tokens[who]).status_code == 303
-    return visitor
-
-
-def post(visitor: Browserless, page: str, action: str, **data: str) -> httpx.Response:
-    """Send a form of `page` to `action`, with the session's CSRF token."""
-    return visitor.client.post(
-        action, data={"csrf": visitor.csrf(page), **data}, follow_redirects=False
-    )
+from tests.web.visiting import post, signed_in
 
 
 def beside(page: str, field: str, sentence: str) -> None:

@@ -18,7 +18,7 @@ from node.demo.scripted import select
 from node.settings import Settings
 from tests.conftest import Clock
 from tests.node.api.world import Circle, kitchen
-from tests.web.test_sessions import Browserless
+from tests.web.visiting import signed_in
 
 # The period of the spring budget: the circle's clock reads 1 March.
 SPRING = (date(2026, 3, 1), date(2026, 5, 31))
@@ -33,12 +33,6 @@ def kitchen_circle(tmp_path: Path, clock: Clock) -> Iterator[Circle]:
     select(node, hat, c.ids["ben"])
     yield c
     node.close()
-
-
-def signed_in(c: Circle, who: str) -> Browserless:
-    visitor = Browserless(c.client.app)  # type: ignore[arg-type]
-    assert visitor.sign_in(c.tokens[who]).status_code == 303
-    return visitor
 
 
 def text_of(html: str) -> str:

@@ -22,6 +22,7 @@ from tests.conftest import Clock
 from tests.node.api.world import Circle, kitchen, serve
 from tests.web.test_draft_pages import field_tag
 from tests.web.test_sessions import Browserless
+from tests.web.visiting import signed_in
 
 BUDGET = "budget"
 
@@ -62,12 +63,6 @@ def part_of_a_coop(tmp_path: Path, clock: Clock) -> Iterator[Circle]:
     tokens = {who: node.tokens.issue_token(person)[1] for who, person in ids.items()}
     yield Circle(node, serve(node), ids, tokens)
     node.close()
-
-
-def signed_in(c: Circle, who: str) -> Browserless:
-    visitor = Browserless(c.client.app)  # type: ignore[arg-type]
-    assert visitor.sign_in(c.tokens[who]).status_code == 303
-    return visitor
 
 
 def step(visitor: Browserless, pid: str, name: str, **fields: str) -> httpx.Response:

@@ -21,6 +21,7 @@ from tests.conftest import Clock
 from tests.node.api.world import Circle, member_pair
 from tests.node.circles import consent_to, select, sync
 from tests.web.test_sessions import Browserless
+from tests.web.visiting import signed_in
 
 Pair = tuple[dict[str, CircleNode], Circle, Circle]
 
@@ -31,12 +32,6 @@ def pair(tmp_path: Path, clock: Clock) -> Iterator[Pair]:
     yield nodes, coop, kitchen
     for node in nodes.values():
         node.close()
-
-
-def signed_in(circle: Circle, who: str) -> Browserless:
-    visitor = Browserless(circle.client.app)  # type: ignore[arg-type]
-    assert visitor.sign_in(circle.tokens[who]).status_code == 303
-    return visitor
 
 
 def links(page: str) -> dict[str, dict[str, str]]:

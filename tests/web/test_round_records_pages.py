@@ -6,31 +6,10 @@ page and on the decision it became; and the integration form starts from the pro
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from domain.values import Stage
-from node.app.node import CircleNode
-from node.app.persistence import open_node
-from node.settings import Settings
-from tests.conftest import Clock
-from tests.node.api.world import Circle, kitchen
-from tests.web.test_sessions import Browserless
-
-
-@pytest.fixture
-def kitchen_circle(tmp_path: Path, clock: Clock) -> Iterator[Circle]:
-    node: CircleNode = open_node(Settings(data_dir=tmp_path / "kitchen"), clock)
-    yield kitchen(node)
-    node.close()
-
-
-def signed_in(c: Circle, who: str) -> Browserless:
-    visitor = Browserless(c.client.app)  # type: ignore[arg-type]
-    assert visitor.sign_in(c.tokens[who]).status_code == 303
-    return visitor
+from tests.node.api.world import Circle
+from tests.web.visiting import signed_in
 
 
 def text_of(html: str) -> str:
