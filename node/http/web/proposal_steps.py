@@ -10,6 +10,12 @@ from dataclasses import dataclass
 from node.app.node import CircleNode
 from node.http.web.forms import FieldRefused, Form
 from node.http.web.rendering import words
+from node.http.web.round_steps import (
+    consent_step,
+    integrate_step,
+    object_step,
+    withdraw_objection_step,
+)
 
 # A step takes the node, who, the proposal's id and the form, and returns the sentence shown
 # once it is done.
@@ -72,16 +78,6 @@ def _open_round(node: CircleNode, by: str, pid: str, form: Form) -> str:
     return "The consent round is open."
 
 
-def _consent(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    node.consent.consent(by, pid, form.get("concern"))
-    return "Your consent is recorded."
-
-
-def _object(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    number = node.consent.raise_objection(by, pid, form.get("argument"))
-    return f"Your objection is recorded as objection {number}."
-
-
 def _change_answer(node: CircleNode, by: str, pid: str, form: Form) -> str:
     consents = _yes_or_no(form, "consents", "you consent or object now")
     _, raised = node.consent.change_answer(by, pid, consents, form.get("text"))
@@ -103,26 +99,6 @@ def _close_round(node: CircleNode, by: str, pid: str, form: Form) -> str:
     return f"The consent round is closed: {words(outcome)}."
 
 
-def _integrate(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    numbers = form.numbers("objection", "the objections this integrates")
-    node.consent.integrate(
-        by,
-        pid,
-        form.get("how"),
-        form.get("text"),
-        numbers,
-        form.day("review_date", "new review date"),
-    )
-    listed = ", ".join(str(n) for n in numbers)
-    return f"Objection {listed} integrated; the consent round can open again."
-
-
-def _withdraw_objection(node: CircleNode, by: str, pid: str, form: Form) -> str:
-    number = form.number("number", "the objection to withdraw")
-    node.consent.withdraw_objection(by, pid, number)
-    return f"Objection {number} is withdrawn."
-
-
 def _escalate(node: CircleNode, by: str, pid: str, form: Form) -> str:
     node.consent.escalate(by, pid, form.get("reason"))
     return "The decision is passed to the broader circle."
@@ -142,13 +118,13 @@ STEPS: dict[str, Step] = {
     "react": Step(_react, "reaction"),
     "advance": Step(_answer_in_advance, "text"),
     "open-round": Step(_open_round),
-    "consent": Step(_consent, "concern"),
-    "object": Step(_object, "argument"),
+    "consent": Step(consent_step, "concern"),
+    "object": Step(object_step, "argument"),
     "change": Step(_change_answer, "text"),
     "vote": Step(_vote, "in_favour"),
     "close-round": Step(_close_round),
-    "integrate": Step(_integrate, "text"),
-    "withdraw-objection": Step(_withdraw_objection),
+    "integrate": Step(integrate_step, "text"),
+    "withdraw-objection": Step(withdraw_objection_step),
     "escalate": Step(_escalate, "reason"),
     "withdraw": Step(_withdraw),
 }

@@ -37,6 +37,12 @@ from node.http.web.names import Names
 from node.http.web.refusals import refusal
 from node.http.web.rendering import words
 from node.http.web.round_records import closed_rounds
+from node.http.web.round_steps import (
+    consent_step,
+    integrate_step,
+    object_step,
+    withdraw_objection_step,
+)
 from node.http.web.visits import Member, MemberPost, PageRoute, Visit
 
 router = APIRouter(route_class=PageRoute)
@@ -268,16 +274,6 @@ def _propose(node: CircleNode, by: str, sid: str, form: Form) -> str:
     return f"{name} is proposed: the consent round on the candidate is open."
 
 
-def _consent(node: CircleNode, by: str, sid: str, form: Form) -> str:
-    node.consent.consent(by, sid, form.get("concern"))
-    return "Your consent is recorded."
-
-
-def _object(node: CircleNode, by: str, sid: str, form: Form) -> str:
-    number = node.consent.raise_objection(by, sid, form.get("argument"))
-    return f"Your objection is recorded as objection {number}."
-
-
 def _close_round(node: CircleNode, by: str, sid: str, form: Form) -> str:
     outcome = node.consent.close_consent_round(by, sid)
     if outcome == Stage.CONSENTED:
@@ -288,29 +284,9 @@ def _close_round(node: CircleNode, by: str, sid: str, form: Form) -> str:
     return f"The consent round is closed: {words(outcome)}."
 
 
-def _integrate(node: CircleNode, by: str, sid: str, form: Form) -> str:
-    numbers = form.numbers("objection", "the objections this integrates")
-    node.consent.integrate(
-        by,
-        sid,
-        form.get("how"),
-        form.get("text"),
-        numbers,
-        form.day("review_date", "new review date"),
-    )
-    listed = ", ".join(str(n) for n in numbers)
-    return f"Objection {listed} integrated; the consent round can open again."
-
-
 def _open_round(node: CircleNode, by: str, sid: str, form: Form) -> str:
     node.consent.open_consent_round(by, sid)
     return "The consent round is open again."
-
-
-def _withdraw_objection(node: CircleNode, by: str, sid: str, form: Form) -> str:
-    number = form.number("number", "the objection to withdraw")
-    node.consent.withdraw_objection(by, sid, number)
-    return f"Objection {number} is withdrawn."
 
 
 def _withdraw(node: CircleNode, by: str, sid: str, form: Form) -> str:
@@ -325,12 +301,12 @@ STEPS_BY_NAME: dict[str, tuple[Step, str, str]] = {
     "change-round": (_open_change_round, "change-round", ""),
     "change-nomination": (_change, "change", "reason"),
     "candidate": (_propose, "candidate", "candidate"),
-    "consent": (_consent, "consent", "concern"),
-    "object": (_object, "object", "argument"),
+    "consent": (consent_step, "consent", "concern"),
+    "object": (object_step, "object", "argument"),
     "close-round": (_close_round, "close-round", ""),
-    "integrate": (_integrate, "integrate", "text"),
+    "integrate": (integrate_step, "integrate", "text"),
     "open-round": (_open_round, "open-round", ""),
-    "withdraw-objection": (_withdraw_objection, "withdraw-objection", ""),
+    "withdraw-objection": (withdraw_objection_step, "withdraw-objection", ""),
     "withdraw": (_withdraw, "withdraw", ""),
 }
 
