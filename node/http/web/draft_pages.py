@@ -20,6 +20,7 @@ from fastapi.responses import Response
 from domain.circle import Circle
 from domain.errors import DomainError, InvalidRequest, NotFound
 from domain.values import ACTING, Level, Mode, Purpose
+from node.app.relations import RELATION_PURPOSES
 from node.http.web.forms import Form
 from node.http.web.refusals import Refusal, refusal
 from node.http.web.subject_forms import SubjectField, subject_fields, subject_of, what_it_does
@@ -32,24 +33,9 @@ OPERATIONS = {"POST /api/proposals": "/proposals/new"}
 
 FORM = "draft"
 
-# How the list of purposes is grouped: relationships with other circles, the budget and plans,
+# How the list of purposes is grouped: relationships with other circles (the purposes
+# node.app.relations carries across nodes), the budget and plans,
 # and the circle itself (every other purpose, a new one included).
-OTHER_CIRCLES = frozenset(
-    {
-        Purpose.REQUEST_PEERING,
-        Purpose.ACCEPT_PEERING,
-        Purpose.END_PEERING,
-        Purpose.ADMIT_TO_NETWORK,
-        Purpose.APPLY_TO_COOP,
-        Purpose.ADMIT_MEMBER,
-        Purpose.PROPOSE_LEADER,
-        Purpose.AGREE_LEADER,
-        Purpose.ANSWER_CONSENT_REQUEST,
-        Purpose.REQUEST_SUPPORT,
-        Purpose.OFFER_SUPPORT,
-        Purpose.ACCEPT_OFFER,
-    }
-)
 PLANS = frozenset({Purpose.ADOPT_PLAN, Purpose.REVISE_PLAN})
 GROUPS = ("The circle", "Other circles", "Budget and plans")
 
@@ -101,7 +87,7 @@ def title_of(purpose: Purpose) -> str:
 
 
 def group_of(purpose: Purpose) -> str:
-    if purpose in OTHER_CIRCLES:
+    if purpose in RELATION_PURPOSES:
         return GROUPS[1]
     if purpose in PLANS:
         return GROUPS[2]

@@ -40,7 +40,7 @@ from node.http.web.proposal_steps import STEPS as STEPS_BY_NAME
 from node.http.web.proposal_steps import form_name
 from node.http.web.refusals import refusal
 from node.http.web.rendering import words
-from node.http.web.round_records import closed_rounds
+from node.http.web.round_records import closed_rounds, objection_rows
 from node.http.web.subject_forms import subject_fields
 from node.http.web.visits import Member, MemberPost, PageRoute, Visit
 
@@ -218,19 +218,7 @@ def proposal_view(found: Visit, proposal: Proposal) -> dict[str, Any]:
             for a in proposal.advance_answers.values()
         ],
         "my_advance": proposal.advance_answers.get(me),
-        "objections": [
-            {
-                "number": o.number,
-                "name": names(o.person_id),
-                "argument": o.argument,
-                "round": o.round,
-                "open": o.is_open,
-                "withdrawn": o.withdrawn,
-                "resolved_by": o.resolved_by,
-                "mine": o.person_id == me,
-            }
-            for o in proposal.objections
-        ],
+        "objections": objection_rows(proposal, names, me),
         "open_objections": [o.number for o in open_objections],
         "integrations": [
             {

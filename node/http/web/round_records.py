@@ -61,3 +61,20 @@ def _objection(process: ConsentProcess, number: int, names: Names) -> dict[str, 
         "argument": objection.argument,
         "settled": settled,
     }
+
+
+def objection_rows(process: ConsentProcess, names: Names, me: str) -> list[dict[str, Any]]:
+    """A process's objections as a proposal's and a selection's page show them."""
+    return [
+        {
+            "number": o.number,
+            "name": names(o.person_id),
+            "argument": o.argument,
+            "round": o.round,
+            "open": o.is_open,
+            "withdrawn": o.withdrawn,
+            "resolved_by": o.resolved_by,
+            "mine": o.person_id == me,
+        }
+        for o in process.objections
+    ]

@@ -36,7 +36,7 @@ from node.http.web.hat_pages import (
 from node.http.web.names import Names
 from node.http.web.refusals import refusal
 from node.http.web.rendering import words
-from node.http.web.round_records import closed_rounds
+from node.http.web.round_records import closed_rounds, objection_rows
 from node.http.web.round_steps import (
     consent_step,
     integrate_step,
@@ -194,19 +194,7 @@ def selection_view(found: Visit, selection: HatSelection) -> dict[str, Any]:
         "waiting": [names(p) for p in circle.full_participants() if p not in answered]
         if stage == Stage.CONSENT_ROUND
         else [],
-        "objections": [
-            {
-                "number": o.number,
-                "name": names(o.person_id),
-                "argument": o.argument,
-                "round": o.round,
-                "open": o.is_open,
-                "withdrawn": o.withdrawn,
-                "resolved_by": o.resolved_by,
-                "mine": o.person_id == me,
-            }
-            for o in selection.objections
-        ],
+        "objections": objection_rows(selection, names, me),
         "open_objections": [o.number for o in open_objections],
         "integrations": [
             {"how": i.how, "text": i.text, "objections": i.objections, "by": names(i.by)}
