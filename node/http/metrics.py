@@ -1,99 +1,229 @@
-"""Prometheus metrics of a node: entries appended and received, outbox depth per peer,
-rejections by reason, request latency. Each app has a registry of its own."""
+"""Prometheus metrics of a process, for every circle it serves (docs/operating.md,
+"Observability").
+
+One `Metrics` per process (`process_metrics()`) holds the metrics of all its circles, each
+labelled by `circle` (the circle's slug on a host, "" for a node serving one circle alone);
+`Metrics.circle(node, slug)` gives the observer a circle's parts report to. With several
+workers, `serve` calls `prepare_multiprocess(directory)` before it creates any app: every
+worker then writes its counts to files there (prometheus_client's multiprocess mode), and
+`/metrics` answers their sum from whichever worker it reaches. What is read from the store
+(the outboxes) is read at scrape time, so it is right from any worker.
+"""
 
 from __future__ import annotations
 
+import os
+import threading
 import time
-from collections.abc import Iterator
+from pathlib import Path
 
+from eventsourcing.persistence import IntegrityError, PersistenceError
 from fastapi import Response
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Receive, Scope, Send
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+    multiprocess,
+    values,
+)
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from federation.feed import node_id
 from node.app.node import CircleNode
+from node.http.metric_collectors import BuildInfo, CircleOutboxes, WorkerProcesses
 from node.network.observing import Observer
-from node.network.peers import PEER
+from node.store.retry import count_conflict_retries
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's variable
+
+_process: Metrics | None = None
+_process_lock = threading.Lock()
 
 
-class Metrics(Observer):
-    def __init__(self, node: CircleNode) -> None:
+def prepare_multiprocess(directory: Path) -> None:
+    """Make this process, and the workers it forks, keep their metrics in files in
+    `directory`, emptied of an earlier run's first. Call it once, before any app is created."""
+    if _process is not None:
+        raise RuntimeError("prepare_multiprocess must be called before the metrics are created")
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROCESS_DIR] = str(directory)
+    # prometheus_client chooses where values are kept when it is imported, from the variable;
+    # it was imported before the variable was set, so it chooses again.
+    values.ValueClass = values.get_value_class()
+
+
+def worker_exited(pid: int) -> None:
+    """A worker ended: forget what only a live process reports (its counts stay in the sum)."""
+    directory = os.environ.get(MULTIPROCESS_DIR)
+    if directory:
+        multiprocess.mark_process_dead(pid, directory)
+
+
+def process_metrics() -> Metrics:
+    """The metrics of this process, created at first use."""
+    global _process
+    with _process_lock:
+        if _process is None:
+            _process = Metrics()
+            count_conflict_retries(_process.conflict_retries.inc)
+        return _process
+
+
+def store_error_kind(error: BaseException) -> str:
+    """`busy` (every retry of a change conflicted), `read_only`, or `unavailable`."""
+    if isinstance(error, IntegrityError):
+        return "busy"
+    if "readonly" in str(error) or "read-only" in str(error):
+        return "read_only"
+    return "unavailable"
+
+
+class Metrics:
+    """The metrics of one process, for all its circles, and their exposition."""
+
+    def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.appended_total = Counter(
+        directory = os.environ.get(MULTIPROCESS_DIR)
+        if directory:  # counts go to files, and are summed from them when scraped
+            multiprocess.MultiProcessCollector(self.registry, path=directory)
+            self.registry.register(WorkerProcesses(Path(directory)))
+            kept_in: CollectorRegistry | None = None
+        else:
+            ProcessCollector(registry=self.registry)
+            kept_in = self.registry
+        per_peer = ["circle", "peer"]
+        self.appended = Counter(
             "circle_node_entries_appended",
-            "Entries appended to this node's feed",
-            registry=self.registry,
+            "Entries appended to the circle's own feed",
+            ["circle"],
+            registry=kept_in,
         )
-        self.received_total = Counter(
+        self.received = Counter(
             "circle_node_entries_received",
             "Peer entries verified and stored",
-            ["peer"],
-            registry=self.registry,
+            per_peer,
+            registry=kept_in,
         )
-        self.rejections_total = Counter(
+        self.rejections = Counter(
             "circle_node_rejections",
             "Entries, pages or pushes refused, by reason",
-            ["reason"],
-            registry=self.registry,
+            ["circle", "reason"],
+            registry=kept_in,
+        )
+        self.requests = Counter(
+            "circle_node_requests",
+            "HTTP requests answered, by route template and status code",
+            ["circle", "method", "route", "status"],
+            registry=kept_in,
         )
         self.request_seconds = Histogram(
             "circle_node_request_seconds",
-            "HTTP request latency",
-            ["method", "route"],
-            registry=self.registry,
+            "HTTP request latency, by route template",
+            ["circle", "method", "route"],
+            registry=kept_in,
         )
-        self.registry.register(_OutboxDepth(node))
+        self.delivery_failures = Counter(
+            "circle_node_peer_delivery_failures",
+            "Pushes to and pulls from a peer that did not reach it or made no progress",
+            ["circle", "peer", "direction"],
+            registry=kept_in,
+        )
+        # One worker at a time pulls from a peer: across workers, the latest value is right.
+        self.last_contact = Gauge(
+            "circle_node_peer_last_contact_timestamp_seconds",
+            "When a push or pull last reached the peer (Unix time)",
+            per_peer,
+            registry=kept_in,
+            multiprocess_mode="mostrecent",
+        )
+        self.behind = Gauge(
+            "circle_node_peer_behind_entries",
+            "Entries of the peer's feed beyond what was pulled, as of the last pull",
+            per_peer,
+            registry=kept_in,
+            multiprocess_mode="mostrecent",
+        )
+        self.store_errors = Counter(
+            "circle_node_store_errors",
+            "Requests and background work that failed on the store, by kind",
+            ["circle", "kind"],
+            registry=kept_in,
+        )
+        self.conflict_retries = Counter(
+            "circle_node_store_conflict_retries",
+            "Changes tried again because another writer saved the same records first",
+            registry=kept_in,
+        )
+        self.outboxes = CircleOutboxes(self._scrape_failed)
+        self.registry.register(self.outboxes)
+        self.registry.register(BuildInfo())
 
-    # Observer.
-
-    def appended(self, count: int) -> None:
-        self.appended_total.inc(count)
-
-    def received(self, peer: bytes, count: int) -> None:
-        self.received_total.labels(node_id(peer)).inc(count)
-
-    def rejected(self, reason: str) -> None:
-        self.rejections_total.labels(reason).inc()
-
-    # HTTP.
-
-    def observe_request(self, method: str, path: str, seconds: float) -> None:
-        self.request_seconds.labels(method, path).observe(seconds)
+    def circle(self, node: CircleNode, circle: str = "") -> CircleMetrics:
+        """The observer of one circle's node, its metrics labelled `circle`."""
+        self.outboxes.attach(circle, node)
+        return CircleMetrics(self, circle)
 
     def exposition(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE)
 
+    def _scrape_failed(self, circle: str, error: Exception) -> None:
+        if isinstance(error, PersistenceError):
+            self.store_errors.labels(circle, store_error_kind(error)).inc()
 
-class _OutboxDepth(Collector):
-    """Entries still owed to each peer, read from the store at scrape time."""
 
-    def __init__(self, node: CircleNode) -> None:
-        self.node = node
+class CircleMetrics(Observer):
+    """What one circle's node reports, into the process's metrics under its `circle` label."""
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        gauge = GaugeMetricFamily(
-            "circle_node_outbox_depth",
-            "Own entries not yet acknowledged, per peer",
-            labels=["peer"],
-        )
-        if self.node.feed.keys is not None:
-            head = self.node.feed.own_feed().head
-            for peer in self.node.peering.peers():
-                if peer.status == PEER:
-                    owed = head - (self.node.outbox.delivery(peer.feed_id).next_seq - 1)
-                    gauge.add_metric([node_id(peer.feed_id)], max(owed, 0))
-        yield gauge
+    def __init__(self, metrics: Metrics, circle: str) -> None:
+        self.metrics = metrics
+        self.circle = circle
+
+    # Observer.
+
+    def appended(self, count: int) -> None:
+        self.metrics.appended.labels(self.circle).inc(count)
+
+    def received(self, peer: bytes, count: int) -> None:
+        self.metrics.received.labels(self.circle, node_id(peer)).inc(count)
+
+    def rejected(self, reason: str) -> None:
+        self.metrics.rejections.labels(self.circle, reason).inc()
+
+    def delivery_failed(self, peer: bytes, direction: str) -> None:
+        self.metrics.delivery_failures.labels(self.circle, node_id(peer), direction).inc()
+
+    def contacted(self, peer: bytes) -> None:
+        self.metrics.last_contact.labels(self.circle, node_id(peer)).set(time.time())
+
+    def behind(self, peer: bytes, entries: int) -> None:
+        self.metrics.behind.labels(self.circle, node_id(peer)).set(entries)
+
+    def store_error(self, error: BaseException) -> None:
+        self.metrics.store_errors.labels(self.circle, store_error_kind(error)).inc()
+
+    # HTTP.
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.metrics.requests.labels(self.circle, method, route, str(status)).inc()
+        self.metrics.request_seconds.labels(self.circle, method, route).observe(seconds)
+
+    def exposition(self) -> Response:
+        """Every circle's metrics of this process (and, with workers, of all of them)."""
+        return self.metrics.exposition()
 
 
 class RequestTiming:
-    """Request latency by method and route template: a plain ASGI middleware (Starlette's
-    BaseHTTPMiddleware would add a task and a stream to every request)."""
+    """Requests by method, route template and status, and their latency: a plain ASGI
+    middleware (Starlette's BaseHTTPMiddleware would add a task and a stream to every
+    request)."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: CircleMetrics) -> None:
         self.app = app
         self.metrics = metrics
 
@@ -102,9 +232,18 @@ class RequestTiming:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
+        status = 500  # unless a response starts: an error that reaches the server's handler
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, sending)
         finally:
             route = scope.get("route")
             path = getattr(route, "path", "unmatched")  # the template, not the ids in the path
-            self.metrics.observe_request(scope["method"], path, time.perf_counter() - start)
+            seconds = time.perf_counter() - start
+            self.metrics.observe_request(scope["method"], path, status, seconds)

@@ -33,7 +33,7 @@ from node.http.api_docs import docs_router
 from node.http.body_limits import LimitBodies
 from node.http.federation_api import TAKING_BACK_RETRY_AFTER, authority, federation_router
 from node.http.log_paths import loggable_path
-from node.http.metrics import Metrics, RequestTiming
+from node.http.metrics import CircleMetrics, Metrics, RequestTiming, process_metrics
 from node.http.ratelimit import RateLimiter
 from node.http.web import include_pages
 from node.http.web.error_pages import problem_page, wants_page
@@ -75,7 +75,7 @@ class _WakingObserver(Observer):
     """Reports to the metrics, and wakes delivery as soon as an own entry is appended (instead
     of at the next poll); `wake` is called from whichever thread saved."""
 
-    def __init__(self, metrics: Metrics, wake: Callable[[], None]) -> None:
+    def __init__(self, metrics: CircleMetrics, wake: Callable[[], None]) -> None:
         self.metrics = metrics
         self.wake = wake
 
@@ -88,6 +88,18 @@ class _WakingObserver(Observer):
 
     def rejected(self, reason: str) -> None:
         self.metrics.rejected(reason)
+
+    def delivery_failed(self, peer: bytes, direction: str) -> None:
+        self.metrics.delivery_failed(peer, direction)
+
+    def contacted(self, peer: bytes) -> None:
+        self.metrics.contacted(peer)
+
+    def behind(self, peer: bytes, entries: int) -> None:
+        self.metrics.behind(peer, entries)
+
+    def store_error(self, error: BaseException) -> None:
+        self.metrics.store_error(error)
 
 
 async def _due_dates_forever(node: CircleNode, interval: float, work: BackgroundWork) -> None:
@@ -114,7 +126,17 @@ async def _due_dates_forever(node: CircleNode, interval: float, work: Background
         await asyncio.sleep(interval)
 
 
-def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptions) -> FastAPI:
+def create_app(
+    node: CircleNode,
+    keystore: KeyStore | None,
+    options: ServerOptions,
+    *,
+    circle: str = "",
+    metrics: Metrics | None = None,
+) -> FastAPI:
+    """The app of one circle's node. `circle` labels its metrics (its slug on a host; "" for a
+    node alone), kept in `metrics` (by default, the process's: node/http/metrics.py)."""
+
     def describe(current: CircleNode) -> tuple[str, str]:
         name = current.records.get_circle().name if current.records.is_founded else "circle-node"
         return name, options.public_url
@@ -134,7 +156,7 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
         timeout = aiohttp.ClientTimeout(total=options.request_timeout)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             client = FederationClient(session, signer if node.feed.keys else None)  # type: ignore[arg-type]
-            work = BackgroundWork()
+            work = BackgroundWork(store_failed=circle_metrics.store_error)
             federator = Federator(
                 node,
                 client,
@@ -149,7 +171,7 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
             def wake() -> None:
                 loop.call_soon_threadsafe(federator.wakeup.set)
 
-            node.observer = _WakingObserver(metrics, wake)
+            node.observer = _WakingObserver(circle_metrics, wake)
             node.mail_queue.public_url = options.public_url
             node.mail_queue.from_address = options.mail_from
             mail = MailSender(
@@ -164,7 +186,7 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
             try:
                 yield
             finally:
-                node.observer = metrics
+                node.observer = circle_metrics
                 for task in tasks:
                     task.cancel()
                 for task in tasks:
@@ -189,9 +211,9 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.state.node = node
-    metrics = Metrics(node)
-    node.observer = metrics
-    app.add_middleware(RequestTiming, metrics=metrics)
+    circle_metrics = (metrics or process_metrics()).circle(node, circle)
+    node.observer = circle_metrics
+    app.add_middleware(RequestTiming, metrics=circle_metrics)
     app.add_middleware(LimitBodies)  # 413 for bodies over their route's limit, before reading
     public = urlsplit(options.public_url)
     app.state.authority = authority(public.netloc, public.scheme)
@@ -248,6 +270,7 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
         # other writers kept winning the race for the same records (every retry conflicted):
         # the request changed nothing; the client may try again shortly.
         busy = isinstance(error, IntegrityError)
+        circle_metrics.store_error(error)
         log.error(
             "store %s serving %s %s: %s",
             "busy" if busy else "unavailable",
@@ -298,9 +321,10 @@ def create_app(node: CircleNode, keystore: KeyStore | None, options: ServerOptio
 
     @app.get("/metrics", tags=["operations"], response_class=Response, responses=reads_store)
     def prometheus() -> Response:
-        """Prometheus metrics: entries appended and received, outbox depth per peer,
-        rejections by reason, request latency."""
-        return metrics.exposition()
+        """Prometheus metrics of every circle this process serves (with several workers, of
+        all of them): entries, outboxes, peers, rejections, requests, store errors, the build
+        and the processes (docs/operating.md, "Observability")."""
+        return circle_metrics.exposition()
 
     @app.get("/healthz", tags=["operations"], responses=reads_store)
     def healthz() -> JSONResponse:

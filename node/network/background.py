@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import anyio
+from eventsourcing.persistence import PersistenceError
 
 R = TypeVar("R")
 
@@ -26,7 +27,9 @@ class Stopped(Exception):
 class BackgroundWork:
     """Runs store work in worker threads, and knows when none is under way."""
 
-    def __init__(self) -> None:
+    def __init__(self, store_failed: Callable[[PersistenceError], None] | None = None) -> None:
+        # Told of work that failed on the store (the metrics count it), before it is raised.
+        self._store_failed = store_failed
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._running = 0
@@ -57,6 +60,10 @@ class BackgroundWork:
             self._running += 1
         try:
             return function(*args)
+        except PersistenceError as error:
+            if self._store_failed is not None:
+                self._store_failed(error)
+            raise
         finally:
             with self._lock:
                 self._running -= 1

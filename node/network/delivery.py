@@ -159,6 +159,7 @@ class Federator:
             link.failures = 0
             link.last_error = reply.reason
             link.delivered_at = self.clock()
+            self.node.observer.contacted(peer.feed_id)
             if reply.reason:
                 log.warning(
                     "peer %s refused part of a push: %s", node_id(peer.feed_id), reply.reason
@@ -166,6 +167,7 @@ class Federator:
 
     def _failed(self, peer: Peer, link: PeerLink, error: str) -> None:
         link.failures += 1
+        self.node.observer.delivery_failed(peer.feed_id, "push")
         link.last_error = error
         delay = self.backoff.delay(link.failures, self.rand)
         link.not_before = self.clock() + delay
@@ -336,11 +338,14 @@ class Federator:
             page = await self.client.pull(peer.url, after, MAX_PAGE_ENTRIES)
         except TransportError as error:
             link.unreached_pulls += 1
+            self.node.observer.delivery_failed(peer.feed_id, "pull")
             link.last_pull_error = error.reason if error.status is None else str(error)
             log.warning("pull from %s failed: %s", node_id(peer.feed_id), error)
             return None
         link.pulled_at, link.unreached_pulls, link.last_pull_error = self.clock(), 0, ""
+        self.node.observer.contacted(peer.feed_id)
         if page.feed != peer.feed_id:
             log.warning("pull from %s returned another feed", node_id(peer.feed_id))
             return None
+        self.node.observer.behind(peer.feed_id, max(page.head - after - len(page.entries), 0))
         return page

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from federation.wire import FeedPage, NodeDescriptor, Push
 from node.network.feeds import PeerFeed
+from node.network.observing import Observer
 from node.network.peers import Delivery, Peer
 from node.network.take_back import TakeBack
 
@@ -51,3 +52,6 @@ class Delivering(Protocol):
 
     @property
     def take_back(self) -> TakeBack: ...
+
+    @property
+    def observer(self) -> Observer: ...

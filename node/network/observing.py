@@ -23,6 +23,19 @@ class Observer:
     def rejected(self, reason: str) -> None:
         """An entry, page or push refused, by its machine-readable reason."""
 
+    def delivery_failed(self, peer: bytes, direction: str) -> None:
+        """A push to (`direction` "push") or pull from ("pull") a peer did not reach it, or
+        the peer took nothing of a push."""
+
+    def contacted(self, peer: bytes) -> None:
+        """A push or a pull reached the peer, now."""
+
+    def behind(self, peer: bytes, entries: int) -> None:
+        """The peer's feed holds `entries` beyond what was pulled, as its last page said."""
+
+    def store_error(self, error: BaseException) -> None:
+        """Work failed on the store (unreachable, read-only, or every retry conflicted)."""
+
 
 class Reports:
     """The observer the node's parts report to; the server replaces it once it serves."""

@@ -21,6 +21,13 @@ BACKOFF_BASE = 0.002
 BACKOFF_CAP = 0.2
 # Retries in one process take turns: a retry then competes only with first attempts.
 _retrying = threading.RLock()
+# Told of each retry (the metrics count them); set by `count_conflict_retries`.
+_retried: list[Callable[[], None]] = []
+
+
+def count_conflict_retries(listener: Callable[[], None]) -> None:
+    """Call `listener` each time a change is tried again after a conflict, in this process."""
+    _retried[:] = [listener]
 
 
 def retry_on_conflict(method: Callable[P, R]) -> Callable[P, R]:
@@ -37,6 +44,8 @@ def retry_on_conflict(method: Callable[P, R]) -> Callable[P, R]:
             except IntegrityError:
                 if attempt == CONFLICT_RETRIES - 1:
                     raise
+                for listener in _retried:
+                    listener()
                 time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))
         raise AssertionError("unreachable")
 

@@ -15,6 +15,7 @@ from federation.keys import private_bytes
 from federation.wire import Push, encode
 from node.app.persistence import open_node
 from node.demo.local_cluster import LocalNode
+from node.http.metrics import Metrics
 from node.http.server import ServerOptions, create_app
 from node.network.identity import load_or_create_keys
 from node.settings import Settings
@@ -31,7 +32,9 @@ def test_metrics_count_entries_outbox_rejections_and_latency(tmp_path: Path) -> 
     b = open_node(Settings(data_dir=tmp_path / "b"))
     a.peering.add_peer(b.feed.descriptor("b", "http://b.invalid"), "http://b.invalid")
     b.peering.add_peer(a.feed.descriptor("a", "http://testserver"), "http://testserver")
-    client = TestClient(create_app(a, None, ServerOptions(public_url="http://testserver")))
+    # Metrics of its own: the process's are shared by every app the tests make.
+    options = ServerOptions(public_url="http://testserver")
+    client = TestClient(create_app(a, None, options, metrics=Metrics()))
     # A founds its circle (one entry owed to B); B founds its own and pushes it to A.
     a.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
     b.circle.found_circle(name="Garden", aim="Grow", domain="Land", founder_name="Bo")
@@ -46,13 +49,13 @@ def test_metrics_count_entries_outbox_rejections_and_latency(tmp_path: Path) -> 
     client.post("/federation/inbox", content=encode(stranger), headers=MSGPACK)
     text = client.get("/metrics").text
     assert _metric(text, "circle_node_entries_appended_total") == [
-        "circle_node_entries_appended_total 1.0"
+        'circle_node_entries_appended_total{circle=""} 1.0'
     ]
     (received,) = _metric(text, "circle_node_entries_received_total")
     assert b.feed.node_id in received and received.endswith(f" {float(len(push.entries))}")
     (depth,) = _metric(text, "circle_node_outbox_depth")
     assert b.feed.node_id in depth and depth.endswith(" 1.0")
-    assert 'circle_node_rejections_total{reason="unknown_node"} 1.0' in text
+    assert 'circle_node_rejections_total{circle="",reason="unknown_node"} 1.0' in text
     assert 'route="/federation/inbox"' in text and "circle_node_request_seconds_bucket" in text
     health = client.get("/healthz").json()
     assert health["status"] == "ok" and health["head"] == a.feed.own_feed().head
