@@ -164,9 +164,11 @@ class Metrics:
         self.registry.register(self.outboxes)
         self.registry.register(BuildInfo())
 
-    def circle(self, node: CircleNode, circle: str = "") -> CircleMetrics:
-        """The observer of one circle's node, its metrics labelled `circle`."""
-        self.outboxes.attach(circle, node)
+    def circle(self, node: CircleNode | None, circle: str = "") -> CircleMetrics:
+        """The observer of one circle's node, its metrics labelled `circle`; its outbox is read
+        at each scrape. Without a node (a host's own routes), only requests are counted."""
+        if node is not None:
+            self.outboxes.attach(circle, node)
         return CircleMetrics(self, circle)
 
     def exposition(self) -> Response:

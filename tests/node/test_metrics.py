@@ -22,7 +22,7 @@ from federation.wire import FeedPage, Push, PushReply
 from node.app.node import CircleNode
 from node.app.persistence import open_node
 from node.http.metric_collectors import build_version
-from node.http.metrics import Metrics, process_metrics
+from node.http.metrics import Metrics, prepare_multiprocess, process_metrics
 from node.http.server import ServerOptions, create_app
 from node.network.background import BackgroundWork
 from node.network.delivery import Federator
@@ -102,6 +102,27 @@ def test_two_circles_in_one_process_share_one_exposition_by_circle(two_circles) 
     assert value(text, "circle_node_outbox_depth", circle="garden") == 0
     # The process's own figures (a single process: no pid label).
     assert samples(text, "process_resident_memory_bytes")
+
+
+def test_a_request_that_fails_counts_as_a_500(two_circles) -> None:  # type: ignore[no-untyped-def]
+    kitchen, _ = two_circles
+    metrics = Metrics()
+    app = create_app(kitchen, None, ServerOptions(public_url="http://t"), metrics=metrics)
+
+    @app.get("/boom/{thing}")
+    def boom(thing: str) -> None:
+        raise RuntimeError("a bug")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.get("/boom/1").status_code == 500
+    text = metrics.exposition().body.decode()
+    assert value(text, "circle_node_requests_total", route="/boom/{thing}", status="500") == 1
+
+
+def test_the_multiprocess_directory_is_chosen_before_the_metrics_exist() -> None:
+    process_metrics()
+    with pytest.raises(RuntimeError, match="before the metrics are created"):
+        prepare_multiprocess(Path("/nonexistent"))
 
 
 def test_the_outbox_depth_follows_the_store_not_the_process(two_circles) -> None:  # type: ignore[no-untyped-def]
