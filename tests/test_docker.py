@@ -22,21 +22,22 @@ def compose() -> dict:  # type: ignore[type-arg]
     return yaml.safe_load((DOCKER / "compose.yaml").read_text())
 
 
-def serve_envvars() -> dict[str, str]:
-    """Environment variables the `serve` command reads, by option name."""
-    command = typer.main.get_command(app).commands["serve"]  # type: ignore[attr-defined]
-    return {param.name: param.envvar for param in command.params if param.envvar}
-
-
 def node_envvars() -> set[str]:
-    settings = {"CIRCLE_NODE_DATA", "CIRCLE_NODE_DATABASE_URL", "CIRCLE_NODE_ENCRYPT"}
-    return settings | set(serve_envvars().values())
+    """Environment variables the node reads (node/settings.py: every setting, `serve`'s too)."""
+    from node.settings import known_variables
+
+    return set(known_variables())
 
 
-def test_the_settings_know_the_variables_of_serve_and_refuse_no_other() -> None:
-    from node.settings import SERVE_OPTIONS
+def test_every_option_of_serve_is_a_setting() -> None:
+    # `serve`'s flags override the settings of the same name, read from the environment and
+    # the config file (node/cli/serving.py): none is read from the environment on its own.
+    from node.settings import FILE_KEYS
 
-    assert set(serve_envvars().values()) == SERVE_OPTIONS
+    command = typer.main.get_command(app).commands["serve"]  # type: ignore[attr-defined]
+    options = {param.name for param in command.params} - {"data"}
+    assert options <= set(FILE_KEYS)
+    assert not [param.name for param in command.params if param.envvar]
 
 
 def test_compose_has_a_coop_two_circles_and_postgres() -> None:
@@ -98,4 +99,4 @@ def test_the_image_is_slim_non_root_and_checks_its_health() -> None:
     text = (DOCKER / "Dockerfile").read_text()
     assert "EXPOSE 8470" in text and "CIRCLE_NODE_PORT=8470" in text
     assert "CIRCLE_NODE_DATA=/data" in text and 'VOLUME ["/data"]' in text
-    assert "CIRCLE_NODE_HOST" in serve_envvars().values()
+    assert "CIRCLE_NODE_HOST" in node_envvars()

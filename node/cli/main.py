@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
+
 import typer
 
 from node.cli.archives import backup, export, restore, verify
@@ -15,6 +18,39 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+DISTRIBUTION = "circle-node"  # pyproject.toml's [project] name
+
+
+def installed_version() -> str:
+    """The version of circle-node installed (pyproject.toml's), or `unknown` when it runs from
+    a checkout that was never installed."""
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def show_version(given: bool) -> None:
+    if given:
+        typer.echo(f"circle-node {installed_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version and exit",
+            callback=show_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """circle-node: self-hosted software for sociocratic circles."""
+
 
 app.command()(demo)
 app.command()(init)

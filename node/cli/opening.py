@@ -4,9 +4,9 @@ as one line and exit 1."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -39,9 +39,11 @@ FAILURES = (DomainError, KeyFileError, SettingsError, IdentityError, Failure)
 SERVE_TO_TAKE_BACK = " (It takes its feed back from its peers while served: circle-node serve.)"
 
 
-def load_settings(data: Path | None) -> Settings:
+def load_settings(data: Path | None, flags: Mapping[str, Any] | None = None) -> Settings:
+    """The settings of the node in `data`, with `flags` given on the command line (by setting:
+    None for a flag not given)."""
     try:
-        return Settings.load(data)
+        return Settings.load(data, flags)
     except SettingsError as error:
         raise fail(str(error)) from None
 
@@ -64,14 +66,16 @@ def require_node(settings: Settings) -> None:
 
 
 @contextlib.contextmanager
-def opened(data: Path | None, *, create: bool = False) -> Iterator[tuple[CircleNode, Settings]]:
-    """Open the node in the data folder (made there only with `create`: `init`); any known
-    failure becomes a message and exit 1."""
+def opened(
+    data: Path | None, *, create: bool = False, settings: Settings | None = None
+) -> Iterator[tuple[CircleNode, Settings]]:
+    """Open the node in the data folder (made there only with `create`: `init`), with its
+    settings (loaded unless given); any known failure becomes a message and exit 1."""
     from eventsourcing.persistence import InterfaceError, OperationalError
 
     from node.app.persistence import open_node
 
-    settings = load_settings(data)
+    settings = settings or load_settings(data)
     if not create:
         require_node(settings)
     try:

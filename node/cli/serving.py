@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from node.cli.opening import DataOption, fail, opened
+from node.cli.opening import DataOption, fail, load_settings, opened
+from node.settings import MAX_THREADS
 
 if TYPE_CHECKING:
     from node.network.mail_sender import SmtpServer
@@ -51,76 +52,109 @@ def demo(
 def serve(
     data: DataOption = None,
     host: Annotated[
-        str, typer.Option(help="Address to listen on", envvar="CIRCLE_NODE_HOST")
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on", envvar="CIRCLE_NODE_PORT")] = 8470,
+        str | None, typer.Option(help="Address to listen on (default: 127.0.0.1)")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default: 8470)")] = None,
     url: Annotated[
         str | None,
-        typer.Option(
-            help="The URL peers reach this node at (default http://HOST:PORT)",
-            envvar="CIRCLE_NODE_URL",
-        ),
+        typer.Option(help="The URL peers reach this node at (default: http://HOST:PORT)"),
     ] = None,
     pull_interval: Annotated[
-        float,
-        typer.Option(help="Seconds between pulls from peers", envvar="CIRCLE_NODE_PULL_INTERVAL"),
-    ] = 30.0,
+        float | None, typer.Option(help="Seconds between pulls from peers (default: 30)")
+    ] = None,
     request_timeout: Annotated[
-        float,
+        float | None,
         typer.Option(
             help="Seconds a request may take to arrive (headers and body); slower clients get "
-            "408 and are cut off",
-            envvar="CIRCLE_NODE_REQUEST_TIMEOUT",
+            "408 and are cut off (default: 30)",
             min=0.1,
         ),
-    ] = 30.0,
+    ] = None,
     threads: Annotated[
-        int,
+        int | None,
         typer.Option(
             help="Threads that carry out requests (commands and queries); more only help a "
-            "store on PostgreSQL, whose reads wait on the network",
-            envvar="CIRCLE_NODE_THREADS",
+            "store on PostgreSQL, whose reads wait on the network (default: 4)",
             min=1,
-            max=256,
+            max=MAX_THREADS,
         ),
-    ] = 4,
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Server processes, on PostgreSQL only (default: 1)", min=1)
+    ] = None,
+    trusted_proxies: Annotated[
+        str | None,
+        typer.Option(
+            help="Addresses or networks of the reverse proxies in front, separated by commas: "
+            "only from them are X-Forwarded-For, X-Forwarded-Proto and X-Request-ID believed "
+            "(default: none)"
+        ),
+    ] = None,
+    log_level: Annotated[
+        str | None, typer.Option(help="debug, info, warning or error (default: info)")
+    ] = None,
+    access_log: Annotated[
+        bool | None,
+        typer.Option("--access-log/--no-access-log", help="A log line per request (default: on)"),
+    ] = None,
 ) -> None:
     """Serve the node: the federation API, with delivery to and from peers. SIGTERM or SIGINT
-    (Ctrl-C) stop it cleanly: requests under way are finished, then delivery, then the store."""
+    (Ctrl-C) stop it cleanly: requests under way are finished, then delivery, then the store.
+
+    Each option may also be set in the environment (CIRCLE_NODE_PORT...) or in the data
+    folder's circle-node.toml (port = 8470...): a flag wins over the environment, which wins
+    over the file (docs/operating.md, "Configuration")."""
     import uvicorn
 
+    from node.http.front import front
     from node.http.server import ServerOptions, create_app
     from node.http.timeouts import KEEP_ALIVE_TIMEOUT, timed_protocol
     from node.logs import configure as configure_logs
     from node.network.identity import KeyStore
 
-    listening = listen(host, port)  # a port that is taken is refused before the store opens
-    with listening, opened(data) as (node, settings):
+    flags = {
+        "host": host,
+        "port": port,
+        "url": url,
+        "pull_interval": pull_interval,
+        "request_timeout": request_timeout,
+        "threads": threads,
+        "workers": workers,
+        "trusted_proxies": trusted_proxies,
+        "log_level": log_level,
+        "access_log": access_log,
+    }
+    settings = load_settings(data, flags)
+    # A port that is taken is refused before the store opens.
+    listening = listen(settings.host, settings.port)
+    with listening, opened(data, settings=settings) as (node, settings):
         assert node.feed.keys is not None
+        public_url = settings.url or f"http://{settings.host}:{settings.port}"
         options = ServerOptions(
-            public_url=url or f"http://{host}:{port}",
-            pull_interval=pull_interval,
-            threads=threads,
+            public_url=public_url,
+            pull_interval=settings.pull_interval,
+            threads=settings.threads,
             smtp=smtp_server(settings),
             mail_from=settings.smtp_from or "",
         )
         server_app = create_app(node, KeyStore(settings.data_dir, node.feed.keys), options)
         typer.echo(f"Serving node {node.feed.node_id} at {options.public_url}")
         said = node.feed.own_feed().url
-        if url and said and url.rstrip("/") != said:
+        if settings.url and said and settings.url.rstrip("/") != said:
             typer.secho(
                 f"warning: this node's feed says it is served at {said}; if it moved, run "
-                f"`circle-node move {url.rstrip('/')}` so that its peers follow",
+                f"`circle-node move {settings.url.rstrip('/')}` so that its peers follow",
                 fg=typer.colors.YELLOW,
                 err=True,
             )
-        configure_logs(sys.stderr)
+        configure_logs(sys.stderr, settings.log_level)
         out_of_the_collectors_way()
         config = uvicorn.Config(
-            server_app,
+            front(server_app, settings.trusted_proxies, access_log=settings.access_log),
             log_config=None,
-            access_log=False,
-            http=timed_protocol(request_timeout),  # slow or stalled clients are cut off
+            access_log=False,  # the node's own (node/http/front.py)
+            proxy_headers=False,  # taken from trusted_proxies only (node/http/front.py)
+            http=timed_protocol(settings.request_timeout),  # slow clients are cut off
             timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
         )
         with stopped_by_signals():

@@ -32,6 +32,7 @@ from federation.verify import Rejected, decode_push
 from federation.wire import HASH_SIZE, MAX_PAGE_ENTRIES, encode
 from node.app.node import CircleNode
 from node.http.api.errors import STORE_UNAVAILABLE, Problem, problem_documented
+from node.http.front import client_address
 from node.http.ratelimit import RateLimiter
 from node.network.peers import APPLICANT, JOINING, PEER, REMOVED
 
@@ -296,7 +297,7 @@ def federation_router(
             raise Problem(400, rejected.reason, rejected.detail) from None
         known = await anyio.to_thread.run_sync(node.peering.peer, push.feed)
         if known is None or known.status in (APPLICANT, REMOVED):
-            client = request.client.host if request.client else "unknown"
+            client = client_address(request)
             if not join_limiter.allow(client):
                 raise Problem(
                     429,

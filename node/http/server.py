@@ -119,10 +119,15 @@ async def _due_dates_forever(node: CircleNode, interval: float, work: Background
             await work.run(check)
         except Stopped:
             return
-        except PersistenceError as error:  # the store is down, full or read-only: one line
-            log.warning("could not check due dates (trying again later): %s", error)
-        except Exception:  # a bug: in full, and the checks go on
-            log.exception("checking due dates failed; trying again later")
+        except Exception as error:
+            if work.outage.failed("checking due dates", error):
+                pass  # the store is down, full or read-only: said once, as it began
+            elif isinstance(error, PersistenceError):  # e.g. conflicts that kept winning
+                log.warning("could not check due dates (trying again later): %s", error)
+            else:  # a bug: in full, and the checks go on
+                log.exception("checking due dates failed; trying again later")
+        else:
+            work.outage.served("checking due dates")
         await asyncio.sleep(interval)
 
 

@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 import anyio
 from eventsourcing.persistence import PersistenceError
 
+from node.network.store_outage import StoreOutage
+
 R = TypeVar("R")
 
 
@@ -25,11 +27,13 @@ class Stopped(Exception):
 
 
 class BackgroundWork:
-    """Runs store work in worker threads, and knows when none is under way."""
+    """Runs store work in worker threads, and knows when none is under way. Its tasks report
+    their rounds to `outage` (node/network/store_outage.py)."""
 
     def __init__(self, store_failed: Callable[[PersistenceError], None] | None = None) -> None:
         # Told of work that failed on the store (the metrics count it), before it is raised.
         self._store_failed = store_failed
+        self.outage = StoreOutage()
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._running = 0

@@ -24,6 +24,7 @@ from federation.client import FederationClient, TransportError
 from federation.feed import node_id
 from federation.verify import Rejected
 from federation.wire import MAX_PAGE_ENTRIES, FeedPage
+from node.logs import about_peer
 from node.network.background import BackgroundWork, Stopped
 from node.network.delivery_ports import Delivering
 from node.network.fetched_pages import FetchedPages
@@ -80,11 +81,15 @@ class Federator:
                 if await take_back_from_peers(
                     self.node.take_back, peers, self.client, self._in_thread
                 ):
+                    self.work.outage.served("taking back")
                     return
             except Stopped:
                 return
-            except Exception:  # a store outage or a bug: try again
-                log.exception("taking back this node's own feed failed; trying again")
+            except Exception as error:  # a store outage or a bug: try again
+                if not self.work.outage.failed("taking back", error):
+                    log.exception("taking back this node's own feed failed; trying again")
+            else:
+                self.work.outage.served("taking back")
             await asyncio.sleep(self.pull_interval)
 
     async def _in_thread(self, function: Callable[..., R], *args: Any) -> R:
@@ -105,8 +110,11 @@ class Federator:
                 await self.push_round()
             except Stopped:
                 return
-            except Exception:  # a store outage or a bug must not end delivery for every peer
-                log.exception("a push round failed; trying again")
+            except Exception as error:  # a store outage or a bug must not end delivery for all
+                if not self.work.outage.failed("pushing", error):
+                    log.exception("a push round failed; trying again")
+            else:
+                self.work.outage.served("pushing")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), self.poll_interval)
             self.wakeup.clear()
@@ -162,7 +170,10 @@ class Federator:
             self.node.observer.contacted(peer.feed_id)
             if reply.reason:
                 log.warning(
-                    "peer %s refused part of a push: %s", node_id(peer.feed_id), reply.reason
+                    "peer %s refused part of a push: %s",
+                    node_id(peer.feed_id),
+                    reply.reason,
+                    extra=about_peer(node_id(peer.feed_id)),
                 )
 
     def _failed(self, peer: Peer, link: PeerLink, error: str) -> None:
@@ -177,6 +188,7 @@ class Federator:
             link.failures,
             delay,
             error,
+            extra=about_peer(node_id(peer.feed_id)),
         )
 
     # Pulling.
@@ -188,8 +200,11 @@ class Federator:
                 await self.pull_round()
             except Stopped:
                 return
-            except Exception:  # as above: the next round tries again
-                log.exception("a pull round failed; trying again")
+            except Exception as error:  # as above: the next round tries again
+                if not self.work.outage.failed("pulling", error):
+                    log.exception("a pull round failed; trying again")
+            else:
+                self.work.outage.served("pulling")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.pull_wakeup.wait(), self.pull_interval)
 
@@ -207,23 +222,30 @@ class Federator:
                 await self.catch_up(peer)
             except Stopped:
                 raise
-            except Exception:
+            except Exception as error:
                 link.pull_failures += 1
                 delay = self.pull_backoff.delay(link.pull_failures, self.rand)
                 link.pull_not_before = self.clock() + delay
-                log.exception(
-                    "pulling from %s failed (attempt %d, trying again in %.1f s)",
-                    node_id(peer.feed_id),
-                    link.pull_failures,
-                    delay,
-                )
+                if not self.work.outage.failed("pulling", error):
+                    log.exception(
+                        "pulling from %s failed (attempt %d, trying again in %.1f s)",
+                        node_id(peer.feed_id),
+                        link.pull_failures,
+                        delay,
+                        extra=about_peer(node_id(peer.feed_id)),
+                    )
             else:
                 link.pull_failures, link.pull_not_before = 0, 0.0
         for peer in await self._stopped_peers():
             try:
                 await self.take_superseding(peer)
-            except Exception:
-                log.exception("pulling from %s failed; trying again", node_id(peer.feed_id))
+            except Exception as error:
+                if not self.work.outage.failed("pulling", error):
+                    log.exception(
+                        "pulling from %s failed; trying again",
+                        node_id(peer.feed_id),
+                        extra=about_peer(node_id(peer.feed_id)),
+                    )
 
     async def _stopped_peers(self) -> list[Peer]:
         peers = await self._in_thread(self.node.peering.peers)
@@ -240,7 +262,12 @@ class Federator:
         try:
             page = await self.client.pull(peer.url, peer.equivocation_seq - 1, 1)
         except TransportError as error:
-            log.warning("pull from %s failed: %s", node_id(peer.feed_id), error)
+            log.warning(
+                "pull from %s failed: %s",
+                node_id(peer.feed_id),
+                error,
+                extra=about_peer(node_id(peer.feed_id)),
+            )
             return 0
         if page.feed != peer.feed_id or not page.entries:
             return 0
@@ -267,9 +294,15 @@ class Federator:
                 node_id(peer.feed_id),
                 peer.moving_to,
                 error,
+                extra=about_peer(node_id(peer.feed_id)),
             )
             return peer
-        log.info("%s moved to %s: followed there", node_id(peer.feed_id), moved.url)
+        log.info(
+            "%s moved to %s: followed there",
+            node_id(peer.feed_id),
+            moved.url,
+            extra=about_peer(node_id(peer.feed_id)),
+        )
         return moved
 
     async def catch_up(self, peer: Peer, progress: Callable[[int, int], None] | None = None) -> int:
@@ -293,7 +326,12 @@ class Federator:
                 try:
                     new, used = await self._in_thread(self.node.intake.receive_pages, run)
                 except Rejected as rejected:
-                    log.warning("page from %s refused: %s", node_id(peer.feed_id), rejected)
+                    log.warning(
+                        "page from %s refused: %s",
+                        node_id(peer.feed_id),
+                        rejected,
+                        extra=about_peer(node_id(peer.feed_id)),
+                    )
                     return taken
                 except Exception:
                     if len(run) == 1:
@@ -340,12 +378,21 @@ class Federator:
             link.unreached_pulls += 1
             self.node.observer.delivery_failed(peer.feed_id, "pull")
             link.last_pull_error = error.reason if error.status is None else str(error)
-            log.warning("pull from %s failed: %s", node_id(peer.feed_id), error)
+            log.warning(
+                "pull from %s failed: %s",
+                node_id(peer.feed_id),
+                error,
+                extra=about_peer(node_id(peer.feed_id)),
+            )
             return None
         link.pulled_at, link.unreached_pulls, link.last_pull_error = self.clock(), 0, ""
         self.node.observer.contacted(peer.feed_id)
         if page.feed != peer.feed_id:
-            log.warning("pull from %s returned another feed", node_id(peer.feed_id))
+            log.warning(
+                "pull from %s returned another feed",
+                node_id(peer.feed_id),
+                extra=about_peer(node_id(peer.feed_id)),
+            )
             return None
         self.node.observer.behind(peer.feed_id, max(page.head - after - len(page.entries), 0))
         return page

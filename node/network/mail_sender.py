@@ -88,8 +88,11 @@ class MailSender:
                 await self.send_round()
             except Stopped:
                 return
-            except Exception:  # a store outage or a bug must not end sending for good
-                log.exception("a round of sending mail failed; trying again")
+            except Exception as error:  # a store outage or a bug must not end sending for good
+                if not self.work.outage.failed("sending mail", error):
+                    log.exception("a round of sending mail failed; trying again")
+            else:
+                self.work.outage.served("sending mail")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), self.poll_interval)
             self.wakeup.clear()

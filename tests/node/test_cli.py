@@ -112,7 +112,7 @@ def test_serve_leaves_what_it_built_out_of_the_collectors_way(
     founded = runner.invoke(app, init_garden(data))
     assert founded.exit_code == 0, founded.output
     frozen: list[int] = []
-    monkeypatch.setattr("node.logs.configure", lambda stream: None)  # this process's logging
+    monkeypatch.setattr("node.logs.configure", lambda stream, level: None)  # this process's logging
     monkeypatch.setattr(
         uvicorn.Server, "run", lambda *args, **kwargs: frozen.append(gc.get_freeze_count())
     )

@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from node.app.node import CircleNode
 from node.http.api.errors import Problem
+from node.http.front import client_address
 from node.http.ratelimit import RateLimiter
 
 log = logging.getLogger("circle_node.api")
@@ -37,7 +38,7 @@ async def person(
         )
     # Wrong tokens are counted per client, as sign-ins are: over the limit, a client's tokens
     # are not even looked at until its bucket refills (429).
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     guesses: RateLimiter = request.app.state.token_limiter
     if guesses.refusing(client):
         raise _too_many(guesses, client)

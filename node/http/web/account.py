@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from domain.errors import DomainError
 from node.app.credentials import token_hash
 from node.http.api.errors import domain_problem
+from node.http.front import client_address
 from node.http.public_urls import calendar_url
 from node.http.web.visits import (
     Anyone,
@@ -68,7 +69,7 @@ def sign_in_form(found: Anyone, next: str = "/home") -> Response:
 def sign_in(posted: Posted) -> Response:
     found, form = posted.visit, posted.form
     request = found.request
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     limiter = web_state(request.app).sign_in_limiter
     target = safe_next(form.get("next", "/home"))
     if not limiter.allow(client):
