@@ -168,3 +168,11 @@ def test_only_init_makes_a_node_every_other_command_names_the_folder_that_holds_
             else " (restore it from a backup, or `circle-node init` a new node)\n"
         )
         assert (sorted(folder.rglob("*")) if folder.exists() else None) == before  # untouched
+
+
+def test_version_prints_the_installed_version_and_exits_zero() -> None:
+    from importlib.metadata import version
+
+    shown = run("--version")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == f"circle-node {version('circle-node')}\n"
