@@ -47,6 +47,7 @@ PREFIX = "CIRCLE_NODE_"
 SECRET_FILES = ("database_url", "database_password", "smtp_password")
 FILE_SUFFIX = "_FILE"
 MAX_THREADS = 256
+MAX_WORKERS = 64
 # Variables of the prefix that are not settings of this model, and are not refused: the test
 # suite's own (`make test`, `make soak`, `make fuzz` set them for every process they start).
 TEST_SUITE = frozenset(
@@ -106,7 +107,7 @@ class Settings(BaseSettings):
     pull_interval: Annotated[float, Field(gt=0)] = 30.0
     request_timeout: Annotated[float, Field(ge=0.1)] = 30.0
     threads: Annotated[int, Field(ge=1, le=MAX_THREADS)] = 4
-    workers: Annotated[int, Field(ge=1)] = 1
+    workers: Annotated[int, Field(ge=1, le=MAX_WORKERS)] = 1
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     access_log: bool = True

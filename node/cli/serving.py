@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from node.cli.opening import DataOption, fail, load_settings, opened
-from node.settings import MAX_THREADS
+from node.settings import MAX_THREADS, MAX_WORKERS
 
 if TYPE_CHECKING:
     from node.network.mail_sender import SmtpServer
@@ -80,7 +80,13 @@ def serve(
         ),
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Server processes, on PostgreSQL only (default: 1)", min=1)
+        int | None,
+        typer.Option(
+            help="Server processes, each with its own connections to the store (more than one "
+            "needs PostgreSQL) (default: 1)",
+            min=1,
+            max=MAX_WORKERS,
+        ),
     ] = None,
     trusted_proxies: Annotated[
         str | None,
