@@ -1,16 +1,25 @@
 """The member API's documentation at `/docs`: Swagger UI served by the node itself, from the
 swagger-ui-bundle package (no CDN: it works offline), started by a file of ours instead of the
 inline script FastAPI's page writes, so that the page's Content-Security-Policy allows scripts
-from the node only."""
+from the node only.
+
+Served under a prefix (a circle of a co-op host, node.http.circle_paths), the page asks for its
+files and the spec there: the assets' addresses carry the prefix, the spec's address is in the
+page's `data-spec` attribute (read by swagger-init.js), and the spec's `servers` name the
+prefix (FastAPI adds it from the request's `root_path`), so "Try it out" calls this circle's
+API."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException
+from html import escape
+
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from swagger_ui_bundle import swagger_ui_path
 
+from node.http.circle_paths import prefix
 from node.http.web.rendering import SECURITY_HEADERS
 
 ASSETS = "/docs/assets"
@@ -33,18 +42,18 @@ DOCS_HEADERS = {
     ),
 }
 
-_PAGE = f"""<!DOCTYPE html>
+_PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>circle-node: member API</title>
-<link rel="stylesheet" href="{ASSETS}/swagger-ui.css">
+<link rel="stylesheet" href="{assets}/swagger-ui.css">
 </head>
 <body>
-<div id="swagger-ui"></div>
-<script src="{ASSETS}/swagger-ui-bundle.js"></script>
-<script src="{ASSETS}/swagger-init.js"></script>
+<div id="swagger-ui" data-spec="{spec}"></div>
+<script src="{assets}/swagger-ui-bundle.js"></script>
+<script src="{assets}/swagger-init.js"></script>
 </body>
 </html>
 """
@@ -53,8 +62,10 @@ docs_router = APIRouter(include_in_schema=False)
 
 
 @docs_router.get("/docs")
-async def docs_page() -> HTMLResponse:
-    return HTMLResponse(_PAGE, headers=DOCS_HEADERS)
+async def docs_page(request: Request) -> HTMLResponse:
+    root = escape(prefix(request))
+    page = _PAGE.format(assets=root + ASSETS, spec=root + "/openapi.json")
+    return HTMLResponse(page, headers=DOCS_HEADERS)
 
 
 @docs_router.get(ASSETS + "/{name}")

@@ -22,6 +22,7 @@ from starlette.types import Message, Receive, Scope, Send
 from federation.wire import MAX_PUSH_BYTES
 from node.http.api.errors import problem_response
 from node.http.api.limits import MAX_API_BODY, too_large
+from node.http.circle_paths import circle_path
 from node.http.web.forms import MAX_FORM_BYTES
 from node.http.web.visits import form_too_large
 
@@ -103,7 +104,7 @@ class LimitBodies:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = limit_for(scope.get("path", ""), self.limits)
+        limit = limit_for(circle_path(scope), self.limits)
         declared = _content_length(scope)
         if declared is not None and declared > limit.max_bytes:
             await _refuse(limit, scope, receive, send)

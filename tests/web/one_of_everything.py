@@ -10,22 +10,29 @@ circle, on a second node, joined the network through it, is one of its member ci
 decisions and minutes reach the co-op) and asked it for support, which the co-op offered.
 
 `values` holds, for each name a page's path may carry, the values to fill it with: a page is
-visited once for each.
+visited once for each. `member_pages()` names every page a member may open, `SIGNED_OUT` those
+for anyone, and `filled` a page's paths with the world's values (tests/web/test_every_page.py,
+and tests/web/test_pages_under_a_prefix.py, which walks them under a co-op host's prefix).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from fastapi.routing import APIRoute
+
 from domain.records import AgendaItem
 from domain.values import Purpose
 from node.app.node import CircleNode
 from node.app.persistence import open_node
 from node.demo.scripted import consent_to, form_aim, select
+from node.http.web import PAGES, page_table
 from node.settings import Settings
 from tests.node.circles import sync
 from tests.web.conftest import join_network, serve_node
@@ -40,6 +47,23 @@ POLICY = f"""Rotas are published a week ahead.
 - Nobody works more than two Sundays a month
 
 Questions to {LONG_WORD}."""
+
+UNKNOWN = "/no-such-page"
+# Pages for those not signed in, visited signed out (`{unsubscribe}`: an unsubscribe link).
+SIGNED_OUT = ("/", "/sign-in", "/sign-in/link/{token}", "{unsubscribe}", UNKNOWN)
+PARAMETER = re.compile(r"{(\w+)}")
+
+
+def member_pages() -> list[str]:
+    """Every page a member may open: those the page table names and every GET route of the
+    page modules (the overview at / too)."""
+    routes = {
+        route.path
+        for module in PAGES
+        for route in module.router.routes
+        if isinstance(route, APIRoute) and "GET" in (route.methods or ())
+    }
+    return sorted({"/", *page_table().values(), *routes})
 
 
 @dataclass
@@ -239,3 +263,30 @@ def _mail_links(node: CircleNode, person: str) -> tuple[str, str]:
     token = links.issue(person, node.records.now())
     node.save(links)
     return token, f"/unsubscribe/{person}/{node.links.unsubscribe_signature(person)}"
+
+
+def filled(template: str, world: World) -> list[tuple[str, str]]:
+    """The page's paths with the world's values, each with its screenshot's name; fails
+    naming a parameter the world has no value for."""
+    if template == "{unsubscribe}":
+        return [(world.unsubscribe, "unsubscribe")]
+    names = PARAMETER.findall(template)
+    missing = [name for name in names if name not in world.values]
+    if missing:
+        pytest.fail(
+            f"{template}: the world of tests/web/one_of_everything.py has no value for "
+            f"{', '.join(missing)}: add one there"
+        )
+    visits = [(template, template)]
+    for name in names:
+        visits = [
+            (path.replace(f"{{{name}}}", value), shot.replace(f"{{{name}}}", label))
+            for path, shot in visits
+            for label, value in world.values[name]
+        ]
+    return [(path, _shot_name(shot)) for path, shot in visits]
+
+
+def _shot_name(path: str) -> str:
+    name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
+    return name or "overview"

@@ -18,17 +18,21 @@ kept as tests/artifacts/web/page-<name>-<width>.png.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
 
-from node.http.web import PAGES, page_table
 from tests.conftest import UNDER_CI
 from tests.web.conftest import ARTIFACTS
-from tests.web.one_of_everything import World, one_of_everything
+from tests.web.one_of_everything import (
+    SIGNED_OUT,
+    UNKNOWN,
+    World,
+    filled,
+    member_pages,
+    one_of_everything,
+)
 
 try:
     from axe_playwright_python.sync_playwright import Axe
@@ -44,22 +48,6 @@ SERIOUS = ("serious", "critical")
 # Rules held whatever axe's impact for them: headings in order, everything in a landmark, one
 # main, and a first heading.
 ALWAYS = ("heading-order", "region", "landmark-one-main", "page-has-heading-one")
-UNKNOWN = "/no-such-page"
-# Pages for those not signed in, visited signed out (`{unsubscribe}`: an unsubscribe link).
-SIGNED_OUT = ("/", "/sign-in", "/sign-in/link/{token}", "{unsubscribe}", UNKNOWN)
-PARAMETER = re.compile(r"{(\w+)}")
-
-
-def member_pages() -> list[str]:
-    """Every page a member may open: those the page table names and every GET route of the
-    page modules (the overview at / too)."""
-    routes = {
-        route.path
-        for module in PAGES
-        for route in module.router.routes
-        if isinstance(route, APIRoute) and "GET" in (route.methods or ())
-    }
-    return sorted({"/", *page_table().values(), *routes})
 
 
 @pytest.fixture(scope="module")
@@ -102,33 +90,6 @@ def signed_out(browser: Browser) -> Iterator[dict[int, Page]]:
     yield pages
     for context in contexts.values():
         context.close()
-
-
-def filled(template: str, world: World) -> list[tuple[str, str]]:
-    """The page's paths with the world's values, each with its screenshot's name; fails
-    naming a parameter the world has no value for."""
-    if template == "{unsubscribe}":
-        return [(world.unsubscribe, "unsubscribe")]
-    names = PARAMETER.findall(template)
-    missing = [name for name in names if name not in world.values]
-    if missing:
-        pytest.fail(
-            f"{template}: the world of tests/web/one_of_everything.py has no value for "
-            f"{', '.join(missing)}: add one there"
-        )
-    visits = [(template, template)]
-    for name in names:
-        visits = [
-            (path.replace(f"{{{name}}}", value), shot.replace(f"{{{name}}}", label))
-            for path, shot in visits
-            for label, value in world.values[name]
-        ]
-    return [(path, _shot_name(shot)) for path, shot in visits]
-
-
-def _shot_name(path: str) -> str:
-    name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
-    return name or "overview"
 
 
 def wider_than_window(page: Page) -> list[str]:

@@ -18,6 +18,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from node.http.api.errors import Problem
+from node.http.circle_paths import circle_path
 from node.http.web.visits import REFUSAL_TITLES, error_page, visit
 
 # Paths for programs, whatever they accept: their answers are documented as problem details.
@@ -55,7 +56,7 @@ SENTENCES = {
 def wants_page(request: Request) -> bool:
     """Whether the request is a browser's, for a page: not to a path for programs, and its
     `Accept` prefers HTML to JSON (`*/*` alone does not: programs send that)."""
-    path = request.url.path
+    path = circle_path(request)
     if path in MACHINE_PATHS or path.startswith(MACHINE_PREFIXES):
         return False
     ranges = _media_ranges(request.headers.get("accept", ""))

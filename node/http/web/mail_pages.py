@@ -18,6 +18,7 @@ from fastapi.responses import Response
 
 from domain.errors import NotFound, NotPermitted
 from node.app.mail_links import LINK_REFUSED
+from node.http.circle_paths import circle_path
 from node.http.web.visits import Anyone, PageRoute, Posted, set_session_cookie
 
 log = logging.getLogger("circle_node.web")
@@ -63,7 +64,7 @@ def sign_in_with_link(posted: Posted, token: str) -> Response:
 def unsubscribe_form(found: Anyone, person_id: str, signature: str) -> Response:
     if not hmac.compare_digest(found.node.links.unsubscribe_signature(person_id), signature):
         raise NotFound("This unsubscribe link is not one this circle sent")
-    return found.page("unsubscribe.html", done=False, action=found.request.url.path)
+    return found.page("unsubscribe.html", done=False, action=circle_path(found.request))
 
 
 @unsubscribe_router.post("/unsubscribe/{person_id}/{signature}", include_in_schema=False)

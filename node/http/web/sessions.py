@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import threading
 import time
@@ -71,6 +72,16 @@ class Session:
         return json.dumps(
             {"person": self.person, "token_id": self.token_id, "notice": self.notice}
         ).encode()
+
+
+def cookie_name(prefix: str) -> str:
+    """The session cookie's name for a circle served under `prefix` (node.http.circle_paths):
+    `circle_session` at the site's root, `circle_session_kitchen` under `/c/kitchen`. The
+    cookie's `Path` is the prefix too, so a browser sends each circle only its own cookie; the
+    name keeps a circle's cookie apart from that of a circle served at the root (`Path=/`,
+    sent everywhere on the site)."""
+    last = prefix.rstrip("/").rsplit("/", 1)[-1]
+    return f"{COOKIE}_{re.sub(r'[^A-Za-z0-9_-]', '_', last)}" if last else COOKIE
 
 
 def _key(session_id: str) -> bytes:

@@ -29,11 +29,12 @@ from domain.values import GONE
 from federation.feed import node_id
 from node.app.node import CircleNode
 from node.http.api.errors import domain_problem
+from node.http.circle_paths import circle_path, prefix, site_path
 from node.http.log_paths import loggable_path
 from node.http.ratelimit import RateLimiter
 from node.http.web.forms import BadForm, Form, read_form
 from node.http.web.rendering import NAV, SECURITY_HEADERS, render
-from node.http.web.sessions import COOKIE, Session, SessionStore
+from node.http.web.sessions import Session, SessionStore, cookie_name
 from node.network.own_feed import FeedBehind
 
 log = logging.getLogger("circle_node.web")
@@ -135,7 +136,10 @@ class Visit:
             "circle_name": node.records.peek_circle().name if founded else "circle-node",
             "time_zone": str(node.records.time_zone()),
             "nav": NAV if self.person else (),
-            "path": self.request.url.path,
+            # Links, forms and assets carry the circle's prefix: `href="{{ root }}/people"`
+            # (node.http.circle_paths); `path` is the page's own, below the prefix.
+            "root": prefix(self.request),
+            "path": circle_path(self.request),
             "me": self.person,
             "my_name": node.records.person_name(self.person) if self.person else "",
             "csrf": session.csrf if session else "",
@@ -147,19 +151,23 @@ class Visit:
         }
 
     def redirect(self, to: str, notice: str | None = None) -> RedirectResponse:
-        """After a post, to the page that shows its effect (303: the browser GETs it)."""
+        """After a post, to the page that shows its effect (303: the browser GETs it); `to` is
+        a circle path (`/proposals/3`), sent with the circle's prefix."""
         if notice and self.session is not None:
             self.sessions.leave_notice(self.session, notice)
-        return RedirectResponse(to, status_code=303)
+        return RedirectResponse(site_path(self.request, to), status_code=303)
 
 
 def set_session_cookie(response: Response, request: Request, session: Session) -> None:
+    """The session's cookie, for this circle's pages only: its name and `Path` are the
+    circle's (`circle_session_kitchen`, `Path=/c/kitchen/`; at the root `circle_session`,
+    `Path=/`), so circles sharing a site keep their sessions apart in one browser."""
     response.set_cookie(
-        COOKIE,
+        cookie_name(prefix(request)),
         session.id,
         httponly=True,
         samesite="lax",
-        path="/",
+        path=prefix(request) + "/",
         secure=request.url.scheme == "https",
     )
 
@@ -178,7 +186,7 @@ def still_signed_in(node: CircleNode, session: Session) -> bool:
 def visit(request: Request) -> Visit:
     node: CircleNode = request.app.state.node
     sessions = web_state(request.app).sessions
-    session = sessions.get(request.cookies.get(COOKIE))
+    session = sessions.get(request.cookies.get(cookie_name(prefix(request))))
     if session is not None and session.person is not None and not still_signed_in(node, session):
         sessions.close(session.id)
         session = None
@@ -274,9 +282,9 @@ class PageRoute(APIRoute):
             try:
                 return await handler(request)
             except SignInNeeded:
-                target = "/sign-in"
+                target = site_path(request, "/sign-in")
                 if request.method == "GET":
-                    target += "?next=" + quote(request.url.path, safe="/")
+                    target += "?next=" + quote(circle_path(request), safe="/")
                 return RedirectResponse(target, status_code=303)
             except CsrfRefused:
                 return await error_page(
