@@ -6,7 +6,8 @@
   the circle's public decisions as an Atom feed, for anyone.
 - `sessions`: server-side sessions, kept in the node's store (a table beside the events, keyed
   by the SHA-256 of the session's id): they survive a restart and hold on every worker on one
-  store; the cookie holds a random id only (HttpOnly, SameSite=Lax, Path=/, Secure over https).
+  store; the cookie holds a random id only (HttpOnly, SameSite=Lax, Secure over https), named
+  and scoped (`Path`) for the circle's prefix when a co-op host serves it under one.
 - `visits`: who is visiting, the CSRF check of every POST (a per-session token in a hidden
   field; 403 page without it), and the readable pages for refusals and errors.
 - `home_page`: /home, what waits for the signed-in member (where signing in leads).
@@ -43,6 +44,10 @@ Each page module names, in its `OPERATIONS`, the operations of the member API it
 out (`"POST /api/people/{person_id}/admit"`) and the page where a member does each
 (`"/people/{person_id}"`); `page_table()` gathers them, and tests/web/test_page_table.py holds
 every operation of the API to it, while the browser tests visit every page it names.
+
+Every address a page names is a circle path (`/people/{person_id}`), below the prefix a co-op
+host serves the circle under: templates write `{{ root }}` before it, `Visit.redirect` puts it
+before a redirect's target (node.http.circle_paths).
 
 Every page calls the node's commands and queries directly (node.app.node.CircleNode), as the
 signed-in person (`by`).
