@@ -8,18 +8,27 @@ from typing import Annotated
 
 import typer
 
-from node.cli.opening import DataOption, Failure, fail, load_settings, opened, require_node
+from node.cli.opening import (
+    CircleOption,
+    DataOption,
+    Failure,
+    fail,
+    load_settings,
+    opened,
+    require_node,
+)
 from node.cli.progress import progress_bar
 
 
 def export(
     path: Annotated[Path, typer.Argument(help="Where to write the archive (one file)")],
     data: DataOption = None,
+    circle: CircleOption = None,
 ) -> None:
     """Write a portable archive of the circle's feed, bodies and logbook."""
     from node.app.archive import export_archive
 
-    with opened(data) as (node, _):
+    with opened(data, circle=circle) as (node, _):
         try:
             manifest = export_archive(node, path, progress_bar("exporting"))
         except OSError as error:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from node.cli.opening import DataOption, Failure, opened
+from node.cli.opening import CircleOption, DataOption, Failure, opened
 
 
 def init(
@@ -24,23 +24,33 @@ def init(
     kind: Annotated[str, typer.Option(help="general, purpose, team, local or helping")] = "general",
     parent: Annotated[str | None, typer.Option(help="The broader circle, if any")] = None,
     data: DataOption = None,
+    slug: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SLUG",
+            help="Add the circle to the host in the data folder, served at /c/SLUG/ "
+            "(lower-case letters, digits and hyphens)",
+        ),
+    ] = None,
 ) -> None:
-    """Create a node and found its circle."""
-    with opened(data, create=True) as (node, settings):
+    """Create a node and found its circle (with --slug, one more circle of a host)."""
+    with opened(data, circle=slug, create=True, flag="--slug") as (node, settings):
         founder_id = node.circle.found_circle(
             name=name, aim=aim, domain=domain, founder_name=founder, kind=kind, parent=parent
         )
         _, token = node.tokens.issue_token(founder_id)
         typer.echo(f"Founded {name!r} in {settings.data_dir}; node id {node.feed.node_id}")
+        if slug is not None:
+            typer.echo(f"Its place on the host: /c/{slug}/ below the URL the host is served at")
         typer.echo(f"Founder's person id: {founder_id}")
         typer.echo(f"Founder's personal token (shown this once; keep it safe): {token}")
 
 
-def logbook(data: DataOption = None) -> None:
+def logbook(data: DataOption = None, circle: CircleOption = None) -> None:
     """Print the circle's logbook, whole (lines about confidential items marked so)."""
     from node.app.logbook import read_logbook
 
-    with opened(data) as (node, settings):
+    with opened(data, circle=circle) as (node, settings):
         if not node.records.is_founded:
             raise Failure(f"No circle in {settings.data_dir}; run `circle-node init` first")
         for entry in read_logbook(node):
@@ -48,14 +58,14 @@ def logbook(data: DataOption = None) -> None:
             typer.echo(f"{entry.at:%Y-%m-%d %H:%M %z}  {marked}{entry.text}")
 
 
-def people(data: DataOption = None) -> None:
+def people(data: DataOption = None, circle: CircleOption = None) -> None:
     """List the circle's people with their ids, levels and status."""
-    with opened(data) as (node, _):
-        circle = node.records.get_circle()
-        for participant in circle.participants.values():
+    with opened(data, circle=circle) as (node, _):
+        founded = node.records.get_circle()
+        for participant in founded.participants.values():
             if "/" in participant.person_id:
                 continue
-            hats = ", ".join(circle.hats_worn_by(participant.person_id))
+            hats = ", ".join(founded.hats_worn_by(participant.person_id))
             typer.echo(
                 f"{participant.person_id}  {node.records.person_name(participant.person_id):24} "
                 f"{participant.level:8} {participant.status:12} {hats}"
@@ -69,9 +79,10 @@ token_app = typer.Typer(help="Personal tokens with which members sign in.", no_a
 def token_issue(
     person: Annotated[str, typer.Argument(help="The person id (see `circle-node people`)")],
     data: DataOption = None,
+    circle: CircleOption = None,
 ) -> None:
     """Issue a personal token for someone of the circle (shown this once)."""
-    with opened(data) as (node, _):
+    with opened(data, circle=circle) as (node, _):
         token_id, token = node.tokens.issue_token(person)
         typer.echo(
             f"Token {token_id} for {node.records.person_name(person)} (shown this once): {token}"
@@ -82,8 +93,9 @@ def token_issue(
 def token_revoke(
     token_id: Annotated[str, typer.Argument(help="The token's id (its first 12 characters)")],
     data: DataOption = None,
+    circle: CircleOption = None,
 ) -> None:
     """Revoke a personal token."""
-    with opened(data) as (node, _):
+    with opened(data, circle=circle) as (node, _):
         node.tokens.revoke_token(token_id)
         typer.echo(f"Revoked token {token_id}")

@@ -10,6 +10,7 @@ import typer
 
 from node.cli.archives import backup, export, restore, verify
 from node.cli.circle import init, logbook, people, token_app
+from node.cli.hosting import host_app
 from node.cli.network import catch_up, join, move, peer_app, recover, rotate_key, show_id
 from node.cli.serving import demo, serve
 
@@ -57,6 +58,7 @@ app.command()(init)
 app.command()(logbook)
 app.command("id")(show_id)
 app.command()(serve)
+app.add_typer(host_app, name="host")
 app.add_typer(peer_app, name="peer")
 app.command()(join)
 app.command("rotate-key")(rotate_key)

@@ -8,24 +8,24 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from node.cli.opening import DataOption, Failure, fail, opened
+from node.cli.opening import CircleOption, DataOption, Failure, fail, opened
 from node.cli.progress import progress_bar
 
 if TYPE_CHECKING:
     from node.app.node import CircleNode
 
 
-def show_id(data: DataOption = None) -> None:
+def show_id(data: DataOption = None, circle: CircleOption = None) -> None:
     """Print this node's id (the hash of its inception entry)."""
-    with opened(data) as (node, _):
+    with opened(data, circle=circle) as (node, _):
         typer.echo(node.feed.node_id)
 
 
-def rotate_key(data: DataOption = None) -> None:
+def rotate_key(data: DataOption = None, circle: CircleOption = None) -> None:
     """Rotate the node's signing key to the pre-committed next key."""
     from node.app.persistence import rotate_node_key
 
-    with opened(data) as (node, settings):
+    with opened(data, circle=circle) as (node, settings):
         rotate_node_key(node, settings)
         typer.echo(f"Rotated the key of node {node.feed.node_id}; peers follow it from the feed")
         typer.echo(
@@ -45,12 +45,13 @@ def recover(
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
     data: DataOption = None,
+    circle: CircleOption = None,
 ) -> None:
     """Recover a feed that forked, or whose later entries are lost: the pre-committed next key
     signs a rotation right after the entry kept, and peers drop what the feed holds after it."""
     from node.app.persistence import recover_node_feed
 
-    with opened(data) as (node, settings):
+    with opened(data, circle=circle) as (node, settings):
         head = node.feed.check_can_supersede().head
         kept = head if after is None else after
         if not 0 <= kept <= head:
@@ -88,6 +89,7 @@ def recover(
 def move(
     url: Annotated[str, typer.Argument(help="The URL this node is served at from now on")],
     data: DataOption = None,
+    circle: CircleOption = None,
 ) -> None:
     """Tell the peers this node is served at URL from now on: a signed `node.moved` entry.
     Serve the node there first: each peer follows once URL serves this node's feed."""
@@ -98,7 +100,7 @@ def move(
         raise fail(
             f"{url!r} is not a node's base URL (http:// or https://, e.g. https://kitchen.example)"
         )
-    with opened(data) as (node, _):
+    with opened(data, circle=circle) as (node, _):
         try:
             seq = node.feed.announce_url(url)
         except ValueError as error:
@@ -119,12 +121,13 @@ def peer_add(
         str | None, typer.Option(help="The node id you were given for it (checked)")
     ] = None,
     data: DataOption = None,
+    circle: CircleOption = None,
 ) -> None:
     """Add a peer by URL: its descriptor is fetched and its identity checked."""
     from federation.feed import feed_id_from_node_id, node_id
     from federation.verify import Rejected
 
-    with opened(data) as (node, _):
+    with opened(data, circle=circle) as (node, _):
         try:
             descriptor = asyncio.run(_fetch_descriptor(url.rstrip("/")))
         except Exception as error:  # network errors of any kind: report, do not trace
@@ -154,11 +157,11 @@ async def _fetch_descriptor(url: str) -> Any:
 
 
 @peer_app.command("list")
-def peer_list(data: DataOption = None) -> None:
+def peer_list(data: DataOption = None, circle: CircleOption = None) -> None:
     """List peers: status, how much of their feed is held, and how much of ours they have."""
     from federation.feed import node_id
 
-    with opened(data) as (node, _):
+    with opened(data, circle=circle) as (node, _):
         own_head = node.feed.own_feed().head
         for peer in node.peering.peers():
             held = node.peering.peer_feed(peer.feed_id).next_seq - 1
@@ -175,11 +178,12 @@ def peer_list(data: DataOption = None) -> None:
 def peer_remove(
     node_id_text: Annotated[str, typer.Argument(metavar="NODE_ID", help="The peer's node id")],
     data: DataOption = None,
+    circle: CircleOption = None,
 ) -> None:
     """Stop exchanging feeds with a peer (what is held of its feed stays, and still verifies)."""
     from federation.feed import feed_id_from_node_id
 
-    with opened(data) as (node, _):
+    with opened(data, circle=circle) as (node, _):
         try:
             feed_id = feed_id_from_node_id(node_id_text)
         except ValueError as error:
@@ -194,12 +198,13 @@ def join(
     own_url: Annotated[str, typer.Option("--url", help="The URL others reach this node at")],
     message: Annotated[str, typer.Option(help="A word to the circle you ask")] = "",
     data: DataOption = None,
+    circle: CircleOption = None,
 ) -> None:
     """Ask a node to admit this circle to the network (its circle decides by consent)."""
     from federation.client import TransportError
     from node.app.joining import join_network
 
-    with opened(data) as (node, _):
+    with opened(data, circle=circle) as (node, _):
         try:
             asyncio.run(join_network(node, url.rstrip("/"), own_url, message))
         except (TransportError, ValueError) as error:
@@ -209,9 +214,9 @@ def join(
         )
 
 
-def catch_up(data: DataOption = None) -> None:
+def catch_up(data: DataOption = None, circle: CircleOption = None) -> None:
     """Pull every peer's feed now, verifying and storing it, with progress."""
-    with opened(data) as (node, _):
+    with opened(data, circle=circle) as (node, _):
         try:
             taken = asyncio.run(_catch_up_all(node))
         except OSError as error:

@@ -1,5 +1,5 @@
-"""Opening the node for one command: the data folder option, and the failures a command reports
-as one line and exit 1."""
+"""Opening the node for one command: the data folder option (and, in a host's folder, the
+circle's), and the failures a command reports as one line and exit 1."""
 
 from __future__ import annotations
 
@@ -22,6 +22,15 @@ DataOption = Annotated[
     Path | None,
     typer.Option(
         "--data", help="The node's data folder (default: $CIRCLE_NODE_DATA or ./circle-node-data)"
+    ),
+]
+
+CircleOption = Annotated[
+    str | None,
+    typer.Option(
+        "--circle",
+        metavar="SLUG",
+        help="The circle, when the data folder is a host's (`circle-node host list` lists them)",
     ),
 ]
 
@@ -50,7 +59,9 @@ def load_settings(data: Path | None, flags: Mapping[str, Any] | None = None) -> 
 
 def require_node(settings: Settings) -> None:
     """Only `init` makes a node: any other command given a folder that holds none (a typo in
-    `--data`, an empty folder) says so instead of making a new identity there."""
+    `--data`, an empty folder, a host's folder) says so instead of making a new identity
+    there."""
+    from node.host.layout import is_host, slugs
     from node.network.identity import KEYS_FILE
 
     folder = settings.data_dir
@@ -58,6 +69,10 @@ def require_node(settings: Settings) -> None:
         raise fail(f"no node in {folder}: the folder does not exist (`circle-node init` makes one)")
     if not any(folder.iterdir()):
         raise fail(f"no node in {folder}: the folder is empty (`circle-node init` makes one)")
+    if is_host(folder):
+        raise fail(
+            f"{folder} is a host of circles ({', '.join(slugs(folder))}), not one node's folder"
+        )
     if not (folder / KEYS_FILE).exists():
         raise fail(
             f"no node in {folder}: it holds no {KEYS_FILE} (restore it from a backup, "
@@ -65,17 +80,66 @@ def require_node(settings: Settings) -> None:
         )
 
 
+def node_settings(
+    data: Path | None,
+    circle: str | None,
+    *,
+    create: bool = False,
+    flag: str = "--circle",
+    settings: Settings | None = None,
+) -> Settings:
+    """The settings of the node a command works on: the data folder's own, or in a host's
+    folder, those of the circle `circle` names (node/host/layout.py). A host's folder without
+    a circle named, or a circle named for a single node's folder, is refused; so is a circle
+    the host does not hold, unless `create` (`init --slug` adds it). `settings`: the folder's,
+    if already loaded."""
+    from node.host.layout import HostError, check_slug, circle_settings, holds_node, slugs
+
+    settings = settings or load_settings(data)
+    folder = settings.data_dir
+    held = slugs(folder)
+    if circle is None:
+        if held and not holds_node(folder):
+            act = "add one with --slug SLUG" if create else f"name one with {flag} SLUG"
+            raise fail(f"{folder} is a host of circles ({', '.join(held)}): {act}")
+        return settings
+    if holds_node(folder):
+        act = "a host's circles go in a folder of their own" if create else f"leave {flag} out"
+        raise fail(
+            f"{folder} holds a single node of its own ({folder / 'node.keys'}), not a host's "
+            f"circles: {act}"
+        )
+    try:
+        check_slug(circle)
+    except HostError as error:
+        raise fail(str(error)) from None
+    if not create and circle not in held:
+        there = f"its circles: {', '.join(held)}" if held else "it holds none"
+        raise fail(f"no circle {circle!r} in {folder} ({there})")
+    try:
+        return circle_settings(settings, circle)
+    except SettingsError as error:
+        raise fail(str(error)) from None
+
+
 @contextlib.contextmanager
 def opened(
-    data: Path | None, *, create: bool = False, settings: Settings | None = None
+    data: Path | None,
+    *,
+    circle: str | None = None,
+    create: bool = False,
+    flag: str = "--circle",
+    settings: Settings | None = None,
 ) -> Iterator[tuple[CircleNode, Settings]]:
-    """Open the node in the data folder (made there only with `create`: `init`), with its
-    settings (loaded unless given); any known failure becomes a message and exit 1."""
+    """Open the node in the data folder, or the host's circle `circle` names (made there only
+    with `create`: `init`), with its settings (loaded unless given: a host's, for a circle);
+    any known failure becomes a message and exit 1. `flag` is the option that named the
+    circle, for the messages."""
     from eventsourcing.persistence import InterfaceError, OperationalError
 
     from node.app.persistence import open_node
 
-    settings = settings or load_settings(data)
+    settings = node_settings(data, circle, create=create, flag=flag, settings=settings)
     if not create:
         require_node(settings)
     try:

@@ -10,7 +10,7 @@ import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -18,6 +18,8 @@ from node.cli.opening import DataOption, fail, load_settings, opened
 from node.settings import MAX_THREADS, MAX_WORKERS
 
 if TYPE_CHECKING:
+    from node.app.node import CircleNode
+    from node.http.server import ServerOptions
     from node.network.mail_sender import SmtpServer
     from node.settings import Settings
 
@@ -104,18 +106,15 @@ def serve(
         typer.Option("--access-log/--no-access-log", help="A log line per request (default: on)"),
     ] = None,
 ) -> None:
-    """Serve the node: the federation API, with delivery to and from peers. SIGTERM or SIGINT
-    (Ctrl-C) stop it cleanly: requests under way are finished, then delivery, then the store.
+    """Serve the node: the federation API, with delivery to and from peers; in a host's folder,
+    every circle of the host, each at /c/SLUG/. SIGTERM or SIGINT (Ctrl-C) stop it cleanly:
+    requests under way are finished, then delivery, then the store.
 
     Each option may also be set in the environment (CIRCLE_NODE_PORT...) or in the data
     folder's circle-node.toml (port = 8470...): a flag wins over the environment, which wins
     over the file (docs/operating.md, "Configuration")."""
-    import uvicorn
-
-    from node.http.front import front
+    from node.host.layout import is_host
     from node.http.server import ServerOptions, create_app
-    from node.http.timeouts import KEEP_ALIVE_TIMEOUT, timed_protocol
-    from node.logs import configure as configure_logs
     from node.network.identity import KeyStore
 
     flags = {
@@ -133,38 +132,75 @@ def serve(
     settings = load_settings(data, flags)
     # A port that is taken is refused before the store opens.
     listening = listen(settings.host, settings.port)
+    options = ServerOptions(
+        public_url=settings.url or f"http://{settings.host}:{settings.port}",
+        pull_interval=settings.pull_interval,
+        threads=settings.threads,
+        smtp=smtp_server(settings),
+        mail_from=settings.smtp_from or "",
+    )
+    if is_host(settings.data_dir):
+        with listening:
+            _serve_host(settings, options, listening)
+        return
     with listening, opened(data, settings=settings) as (node, settings):
         assert node.feed.keys is not None
-        public_url = settings.url or f"http://{settings.host}:{settings.port}"
-        options = ServerOptions(
-            public_url=public_url,
-            pull_interval=settings.pull_interval,
-            threads=settings.threads,
-            smtp=smtp_server(settings),
-            mail_from=settings.smtp_from or "",
-        )
         server_app = create_app(node, KeyStore(settings.data_dir, node.feed.keys), options)
         typer.echo(f"Serving node {node.feed.node_id} at {options.public_url}")
-        said = node.feed.own_feed().url
-        if settings.url and said and settings.url.rstrip("/") != said:
-            typer.secho(
-                f"warning: this node's feed says it is served at {said}; if it moved, run "
-                f"`circle-node move {settings.url.rstrip('/')}` so that its peers follow",
-                fg=typer.colors.YELLOW,
-                err=True,
-            )
-        configure_logs(sys.stderr, settings.log_level)
-        out_of_the_collectors_way()
-        config = uvicorn.Config(
-            front(server_app, settings.trusted_proxies, access_log=settings.access_log),
-            log_config=None,
-            access_log=False,  # the node's own (node/http/front.py)
-            proxy_headers=False,  # taken from trusted_proxies only (node/http/front.py)
-            http=timed_protocol(settings.request_timeout),  # slow clients are cut off
-            timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+        _warn_if_moved(node, settings.url)
+        _run(server_app, listening, settings)
+
+
+def _serve_host(settings: Settings, options: ServerOptions, listening: socket.socket) -> None:
+    """Serve every circle of the host in the settings' folder, each at /c/SLUG/."""
+    from node.host.circles import CircleFailure, opened_circles
+    from node.host.layout import circle_url
+    from node.host.server import create_host_app
+
+    try:
+        with opened_circles(settings) as circles:
+            server_app = create_host_app(circles, options)
+            typer.echo(f"Serving the host {settings.data_dir} at {options.public_url}")
+            for circle in circles:
+                at = circle_url(options.public_url, circle.slug)
+                node_id = circle.node.feed.node_id
+                typer.echo(f"Serving circle {circle.slug} (node {node_id}) at {at}")
+                _warn_if_moved(circle.node, at)
+            _run(server_app, listening, settings)
+    except CircleFailure as failure:
+        raise fail(str(failure)) from None
+
+
+def _warn_if_moved(node: CircleNode, url: str | None) -> None:
+    said = node.feed.own_feed().url
+    if url and said and url.rstrip("/") != said:
+        typer.secho(
+            f"warning: this node's feed says it is served at {said}; if it moved, run "
+            f"`circle-node move {url.rstrip('/')}` so that its peers follow",
+            fg=typer.colors.YELLOW,
+            err=True,
         )
-        with stopped_by_signals():
-            uvicorn.Server(config).run(sockets=[listening])
+
+
+def _run(server_app: Any, listening: socket.socket, settings: Settings) -> None:
+    import uvicorn
+
+    from node.http.front import front
+    from node.http.timeouts import KEEP_ALIVE_TIMEOUT, timed_protocol
+    from node.logs import configure as configure_logs
+
+    configure_logs(sys.stderr, settings.log_level)
+    out_of_the_collectors_way()
+    config = uvicorn.Config(
+        front(server_app, settings.trusted_proxies, access_log=settings.access_log),
+        log_config=None,
+        access_log=False,  # the node's own (node/http/front.py)
+        proxy_headers=False,  # taken from trusted_proxies only (node/http/front.py)
+        http=timed_protocol(settings.request_timeout),  # slow clients are cut off
+        timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+    )
+    with stopped_by_signals():
+        uvicorn.Server(config).run(sockets=[listening])
 
 
 def listen(host: str, port: int) -> socket.socket:

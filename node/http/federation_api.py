@@ -77,11 +77,9 @@ async def read_body(request: Request) -> bytes:
 def request_url(request: Request, scheme: str) -> str:
     """The URL as the client signed it: raw path and query, with the Host it sent, under the
     scheme of the node's public URL (behind a TLS-terminating proxy the server sees http)."""
-    scope = request.scope
     host = request.headers.get("host", "")
-    raw_path = scope.get("raw_path") or scope["path"].encode()
-    query = scope.get("query_string", b"")
-    url = f"{scheme}://{host}{raw_path.decode('latin-1')}"
+    query = request.scope.get("query_string", b"")
+    url = f"{scheme}://{host}{raw_path(request)}"
     return f"{url}?{query.decode('latin-1')}" if query else url
 
 
@@ -98,9 +96,10 @@ def _node(request: Request) -> CircleNode:
     return node
 
 
-def _check_authority(request: Request) -> None:
-    """A signature covers the authority the client addressed: it must be this node's own, or a
-    request signed for another node could be replayed here to read what was meant for it."""
+def _check_base_url(request: Request) -> None:
+    """A signature covers the authority and the path the client addressed: they must be this
+    node's own base URL's, or a request signed for another node (on another host, or under
+    another path of the same host) could be replayed here to read what was meant for it."""
     own_authority: str = request.app.state.authority
     scheme: str = request.app.state.public_scheme
     if authority(request.headers.get("host", ""), scheme) != own_authority:
@@ -110,6 +109,27 @@ def _check_authority(request: Request) -> None:
             "this request was signed for another node",
             {"WWW-Authenticate": "Signature"},
         )
+    if not under_path(raw_path(request), request.app.state.public_path):
+        raise Problem(
+            401,
+            "signature_wrong_path",
+            "this request was signed for another node (its path is not under this node's "
+            "base URL: a proxy in front of this node must keep the path's prefix)",
+            {"WWW-Authenticate": "Signature"},
+        )
+
+
+def raw_path(request: Request) -> str:
+    """The path as the client sent it, percent-encoded, before any routing."""
+    scope = request.scope
+    raw: bytes = scope.get("raw_path") or scope["path"].encode()
+    return raw.decode("latin-1")
+
+
+def under_path(path: str, base: str) -> bool:
+    """Whether `path` lies under the base URL's path `base` ("" for a node at the root),
+    segment by segment: `/c/a/federation/feed` is under `/c/a`, `/c/ab/...` is not."""
+    return not base or path == base or path.startswith(base + "/")
 
 
 # The nodes whose signed reads read as their own: those this node exchanges feeds with, or will
@@ -120,9 +140,9 @@ READERS = frozenset({PEER, JOINING, APPLICANT})
 
 async def _signer(request: Request, body: bytes = b"") -> bytes:
     """The feed id of the node whose key, as held here for its feed, verifies this request's
-    signature (addressed to this node's own authority); SignatureError if none does."""
+    signature (addressed to this node's own base URL); SignatureError if none does."""
     node = _node(request)
-    _check_authority(request)
+    _check_base_url(request)
 
     def resolve(key_id: str) -> Any:
         try:

@@ -131,20 +131,25 @@ async def _due_dates_forever(node: CircleNode, interval: float, work: Background
         await asyncio.sleep(interval)
 
 
-def create_app(
-    node: CircleNode,
-    keystore: KeyStore | None,
-    options: ServerOptions,
-    *,
-    circle: str = "",
-    metrics: Metrics | None = None,
-) -> FastAPI:
-    """The app of one circle's node. `circle` labels its metrics (its slug on a host; "" for a
-    node alone), kept in `metrics` (by default, the process's: node/http/metrics.py)."""
+@contextlib.asynccontextmanager
+async def federation_session(options: ServerOptions) -> AsyncIterator[aiohttp.ClientSession]:
+    """The HTTP client session the circles' delivery reaches other nodes through."""
+    timeout = aiohttp.ClientTimeout(total=options.request_timeout)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        yield session
 
-    def describe(current: CircleNode) -> tuple[str, str]:
-        name = current.records.get_circle().name if current.records.is_founded else "circle-node"
-        return name, options.public_url
+
+@contextlib.asynccontextmanager
+async def circle_work(app: FastAPI, session: aiohttp.ClientSession) -> AsyncIterator[None]:
+    """What one circle's app (`create_app`) runs beside its requests while it is served:
+    delivery to and from its peers, its mail and its calendar, with its observer waking
+    delivery when an own entry is appended. The server's lifespan enters it; a host enters it
+    for each circle it serves (a mounted app's lifespan does not run). On leaving, it waits
+    for their store work, so that the store can be closed after it."""
+    node: CircleNode = app.state.node
+    keystore: KeyStore | None = app.state.keystore
+    options: ServerOptions = app.state.options
+    circle_metrics: CircleMetrics = app.state.circle_metrics
 
     def refresh_keys() -> None:
         if keystore is not None:
@@ -155,55 +160,72 @@ def create_app(
         assert node.feed.keys is not None
         return node.feed.node_id, node.feed.keys.current
 
+    client = FederationClient(session, signer if node.feed.keys else None)  # type: ignore[arg-type]
+    work = BackgroundWork(store_failed=circle_metrics.store_error)
+    federator = Federator(
+        node,
+        client,
+        pull_interval=options.pull_interval,
+        poll_interval=options.poll_interval,
+        refresh_keys=refresh_keys,
+        work=work,
+    )
+    app.state.federator = federator
+    loop = asyncio.get_running_loop()
+
+    def wake() -> None:
+        loop.call_soon_threadsafe(federator.wakeup.set)
+
+    node.observer = _WakingObserver(circle_metrics, wake)
+    node.mail_queue.public_url = options.public_url
+    node.mail_queue.from_address = options.mail_from
+    mail = MailSender(node.mail_queue, options.smtp, poll_interval=options.mail_interval, work=work)
+    app.state.mail_sender = mail
+    tasks = [
+        asyncio.create_task(federator.run()),
+        asyncio.create_task(mail.run()),
+        asyncio.create_task(_due_dates_forever(node, options.due_interval, work)),
+    ]
+    try:
+        yield
+    finally:
+        node.observer = circle_metrics
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        # Their threads may still be reading or writing the store: the store is
+        # closed after the server stops, so wait for them here (and take no more).
+        if not await asyncio.to_thread(work.stop, options.stop_timeout):
+            log.warning(
+                "background store work still under way after %.0f s; stopping anyway",
+                options.stop_timeout,
+            )
+
+
+def create_app(
+    node: CircleNode,
+    keystore: KeyStore | None,
+    options: ServerOptions,
+    *,
+    circle: str = "",
+    metrics: Metrics | None = None,
+) -> FastAPI:
+    """The app of one circle's node. `circle` labels its metrics (its slug on a host; "" for a
+    node alone), kept in `metrics` (by default, the process's: node/http/metrics.py). Its
+    lifespan runs `circle_work`; a host, whose mounted apps' lifespans do not run, enters
+    `circle_work` for each circle itself."""
+
+    def describe(current: CircleNode) -> tuple[str, str]:
+        name = current.records.get_circle().name if current.records.is_founded else "circle-node"
+        return name, options.public_url
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = options.threads
-        timeout = aiohttp.ClientTimeout(total=options.request_timeout)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            client = FederationClient(session, signer if node.feed.keys else None)  # type: ignore[arg-type]
-            work = BackgroundWork(store_failed=circle_metrics.store_error)
-            federator = Federator(
-                node,
-                client,
-                pull_interval=options.pull_interval,
-                poll_interval=options.poll_interval,
-                refresh_keys=refresh_keys,
-                work=work,
-            )
-            app.state.federator = federator
-            loop = asyncio.get_running_loop()
-
-            def wake() -> None:
-                loop.call_soon_threadsafe(federator.wakeup.set)
-
-            node.observer = _WakingObserver(circle_metrics, wake)
-            node.mail_queue.public_url = options.public_url
-            node.mail_queue.from_address = options.mail_from
-            mail = MailSender(
-                node.mail_queue, options.smtp, poll_interval=options.mail_interval, work=work
-            )
-            app.state.mail_sender = mail
-            tasks = [
-                asyncio.create_task(federator.run()),
-                asyncio.create_task(mail.run()),
-                asyncio.create_task(_due_dates_forever(node, options.due_interval, work)),
-            ]
-            try:
-                yield
-            finally:
-                node.observer = circle_metrics
-                for task in tasks:
-                    task.cancel()
-                for task in tasks:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-                # Their threads may still be reading or writing the store: the store is
-                # closed after the server stops, so wait for them here (and take no more).
-                if not await asyncio.to_thread(work.stop, options.stop_timeout):
-                    log.warning(
-                        "background store work still under way after %.0f s; stopping anyway",
-                        options.stop_timeout,
-                    )
+        async with federation_session(options) as session, circle_work(app, session):
+            yield
 
     # /docs is the node's own (node/http/api_docs.py): FastAPI's pages load Swagger UI and
     # ReDoc from a CDN, with an inline script.
@@ -216,13 +238,17 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.state.node = node
+    app.state.keystore = keystore
+    app.state.options = options
     circle_metrics = (metrics or process_metrics()).circle(node, circle)
+    app.state.circle_metrics = circle_metrics
     node.observer = circle_metrics
     app.add_middleware(RequestTiming, metrics=circle_metrics)
     app.add_middleware(LimitBodies)  # 413 for bodies over their route's limit, before reading
     public = urlsplit(options.public_url)
     app.state.authority = authority(public.netloc, public.scheme)
     app.state.public_scheme = public.scheme
+    app.state.public_path = public.path.rstrip("/")  # "" at the root; "/c/<slug>" on a host
     app.state.public_url = options.public_url.rstrip("/")  # node/http/public_urls.py
     app.state.join_limiter = RateLimiter()
     # Wrong personal tokens on the member API, per client: as many as sign-ins may try (10 at

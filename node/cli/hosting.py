@@ -1,0 +1,33 @@
+"""The commands about a host's circles: `host list`. (`init --slug` adds a circle, `serve`
+serves them all, and every command about one node takes `--circle`.)"""
+
+from __future__ import annotations
+
+import typer
+
+from node.cli.opening import DataOption, fail, load_settings, opened
+
+host_app = typer.Typer(
+    help="A host's circles: many circles, each its own node, served by one process at /c/SLUG/.",
+    no_args_is_help=True,
+)
+
+
+@host_app.command("list")
+def host_list(data: DataOption = None) -> None:
+    """List the host's circles: slug, name, node id, and place below the host's URL."""
+    from node.host.layout import circle_path, holds_node, slugs
+
+    folder = load_settings(data).data_dir
+    if holds_node(folder):
+        raise fail(f"{folder} holds a single node of its own, not a host's circles")
+    held = slugs(folder)
+    if not held:
+        raise fail(
+            f"no circles in {folder} (`circle-node init --data {folder} --slug SLUG ...` adds one)"
+        )
+    for slug in held:
+        with opened(data, circle=slug) as (node, _):
+            founded = node.records.is_founded
+            name = node.records.get_circle().name if founded else "(not founded)"
+            typer.echo(f"{slug}  {name}  {node.feed.node_id}  {circle_path(slug)}/")

@@ -1,0 +1,1 @@
+"""The co-op host: one process serving many circles, each its own node at `/c/<slug>`."""

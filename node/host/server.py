@@ -1,0 +1,148 @@
+"""The host's server: each circle's own app (node/http/server.py) mounted at `/c/<slug>`, and
+the host's own routes: `/` (the circles, linked), `/healthz` and `/metrics` (of every circle).
+
+Each circle keeps, under its path, everything a single node serves at its root: its federation
+API, member API, `/docs`, pages, and its own `/healthz` and `/metrics`. Starlette runs no
+lifespan of a mounted app: the host's lifespan starts each circle's work (`circle_work`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import anyio.to_thread
+from eventsourcing.persistence import PersistenceError
+from fastapi import FastAPI
+from jinja2 import Environment
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from node.host.circles import HostedCircle
+from node.host.layout import circle_path, circle_url
+from node.http.api.errors import Problem, problem_response
+from node.http.metrics import process_metrics
+from node.http.server import ServerOptions, circle_work, create_app, federation_session
+from node.http.web.rendering import SECURITY_HEADERS
+from node.network.identity import KeyStore
+
+# Seconds between a circle's looks at its outbox on a host. Its pushes do not wait for it:
+# each own entry appended wakes its delivery at once; the look only retries what failed.
+HOST_POLL_INTERVAL = 30.0
+
+_PAGE = Environment(autoescape=True).from_string(
+    """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Circles on this host</title>
+<style>
+body { font: 16px/1.5 system-ui, sans-serif; color: #222;
+       max-width: 62rem; margin: 0 auto; padding: 1rem; }
+h1 { color: #2f5d50; } a { color: #2f5d50; } .muted { color: #666; }
+</style>
+</head>
+<body>
+<main>
+<h1>Circles on this host</h1>
+{% if circles %}
+<ul>
+{% for circle in circles %}
+<li><a href="{{ circle.path }}/">{{ circle.name }}</a>
+  <span class="muted">{{ circle.path }}/</span></li>
+{% endfor %}
+</ul>
+{% else %}
+<p>No circles are served here yet.</p>
+{% endif %}
+</main>
+</body>
+</html>
+"""
+)
+
+
+def circle_app(circle: HostedCircle, options: ServerOptions) -> FastAPI:
+    """One circle's app, as a single node's, at its URL below the host's."""
+    keys = circle.node.feed.keys
+    keystore = KeyStore(circle.settings.data_dir, keys) if keys is not None else None
+    circle_options = dataclasses.replace(
+        options,
+        public_url=circle_url(options.public_url, circle.slug),
+        poll_interval=max(options.poll_interval, HOST_POLL_INTERVAL),
+    )
+    return create_app(circle.node, keystore, circle_options, circle=circle.slug)
+
+
+def create_host_app(circles: Sequence[HostedCircle], options: ServerOptions) -> Starlette:
+    """The host's app: `options` are the host's (its public URL, threads, intervals), from
+    which each circle's are made."""
+    apps = {circle.slug: circle_app(circle, options) for circle in circles}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = options.threads
+        async with contextlib.AsyncExitStack() as stack:
+            session = await stack.enter_async_context(federation_session(options))
+            for each in apps.values():
+                await stack.enter_async_context(circle_work(each, session))
+            yield
+
+    def home(request: Request) -> Response:
+        listed = [{"name": _name(circle), "path": circle_path(circle.slug)} for circle in circles]
+        return HTMLResponse(_PAGE.render(circles=listed), headers=SECURITY_HEADERS)
+
+    def healthz(request: Request) -> Response:
+        """The host answers; each circle's status (`ok`, `taking_back`, or
+        `store_unavailable`), node id and head. 503 when a circle's store cannot be read."""
+        health = {circle.slug: _health(circle) for circle in circles}
+        unavailable = any(each["status"] == "store_unavailable" for each in health.values())
+        status = "store_unavailable" if unavailable else "ok"
+        return JSONResponse({"status": status, "circles": health}, 503 if unavailable else 200)
+
+    def prometheus(request: Request) -> Response:
+        """Every circle's metrics, labelled by its slug (the process's: node/http/metrics.py)."""
+        return process_metrics().exposition()
+
+    routes: list[BaseRoute] = [
+        Route("/", home, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", prometheus, methods=["GET"]),
+        *(Mount(circle_path(slug), app=app) for slug, app in apps.items()),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _problem})
+
+
+def _name(circle: HostedCircle) -> str:
+    records = circle.node.records
+    return records.get_circle().name if records.is_founded else circle.slug
+
+
+def _health(circle: HostedCircle) -> dict[str, Any]:
+    node = circle.node
+    try:
+        head = node.feed.own_feed().head
+        taking_back = node.take_back.pending
+    except PersistenceError:
+        return {"status": "store_unavailable", "node": node.feed.node_id, "head": None}
+    return {
+        "status": "taking_back" if taking_back else "ok",
+        "node": node.feed.node_id,
+        "head": head,
+    }
+
+
+async def _problem(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    reason = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "error")
+    detail = {
+        404: "nothing here: each circle of this host is served at /c/<slug>/ (see /)",
+    }.get(error.status_code, str(error.detail))
+    headers = dict(error.headers or {})
+    return problem_response(Problem(error.status_code, reason, detail, headers))
