@@ -1,0 +1,170 @@
+"""The host's app in process: each circle's app at /c/<slug>, the host's own routes, and signed
+reads that only the circle they were made for takes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from federation.httpsig import sign_request
+from node.app.node import CircleNode
+from node.app.persistence import open_node
+from node.host.circles import opened_circles
+from node.host.layout import circle_settings
+from node.host.server import HOST_POLL_INTERVAL, create_host_app
+from node.http.server import ServerOptions
+from node.http.web.rendering import SECURITY_HEADERS
+from node.settings import Settings
+
+HOST = "http://testserver"
+
+
+@pytest.fixture
+def host(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, CircleNode], CircleNode]]:
+    """A host of two circles, `a` (Kitchen) and `b` (Garden), served in process, and an outside
+    node `x` that both have as a peer."""
+    settings = Settings(data_dir=tmp_path / "host")
+    for slug, name in (("a", "Kitchen"), ("b", "Garden <&>")):
+        node = open_node(circle_settings(settings, slug))
+        node.circle.found_circle(name=name, aim="Feed", domain="Food", founder_name="Ada")
+        node.close()
+    x = open_node(Settings(data_dir=tmp_path / "x"))
+    with opened_circles(settings) as circles:
+        for circle in circles:
+            circle.node.peering.add_peer(
+                x.feed.descriptor("x", "http://x.invalid"), "http://x.invalid"
+            )
+        app = create_host_app(circles, ServerOptions(public_url=HOST))
+        with TestClient(app) as client:
+            yield client, {circle.slug: circle.node for circle in circles}, x
+    x.close()
+
+
+def signed_get(client: TestClient, signer: CircleNode, signed_for: str, sent_to: str) -> object:
+    assert signer.feed.keys is not None
+    headers = sign_request(
+        "GET",
+        f"{HOST}{signed_for}",
+        {},
+        b"",
+        key_id=signer.feed.node_id,
+        private_key=signer.feed.keys.current,
+    )
+    return client.get(sent_to, headers=headers)
+
+
+def test_each_circle_is_served_at_its_path_as_a_node_of_its_own(host) -> None:  # type: ignore[no-untyped-def]
+    from federation.verify import decode_descriptor
+
+    client, circles, _ = host
+    for slug, node in circles.items():
+        descriptor = decode_descriptor(client.get(f"/c/{slug}/federation/node").content)
+        assert descriptor.url == f"{HOST}/c/{slug}"
+        assert descriptor.feed == node.feed.feed_id
+        health = client.get(f"/c/{slug}/healthz").json()
+        assert health["node"] == node.feed.node_id
+        assert client.get(f"/c/{slug}/openapi.json").status_code == 200
+    # Each circle's API documentation loads its files from under the circle's path.
+    page = client.get("/c/b/docs")
+    loaded = re.findall(r'(?:src|href)="([^"]*)"', page.text)
+    assert loaded and all(url.startswith("/c/b/docs/assets/") for url in loaded), loaded
+    assert all(client.get(url).status_code == 200 for url in loaded)
+    # The bare path goes to the circle's root.
+    answer = client.get("/c/a", follow_redirects=False)
+    assert answer.status_code == 307 and answer.headers["location"].endswith("/c/a/")
+
+
+def test_the_host_starts_each_circles_work(host) -> None:  # type: ignore[no-untyped-def]
+    client, _, _ = host
+    for slug in ("a", "b"):
+        circle_app = next(
+            r.app for r in client.app.routes if getattr(r, "path", "") == f"/c/{slug}"
+        )  # type: ignore[attr-defined]
+        federator = circle_app.state.federator
+        assert federator.poll_interval == HOST_POLL_INTERVAL
+        assert circle_app.state.mail_sender is not None
+
+
+def test_a_signed_read_made_for_one_circle_is_refused_by_another(host) -> None:  # type: ignore[no-untyped-def]
+    client, _, x = host
+    path = "/federation/feed?after=0"
+    # X's signed reads of each circle are taken.
+    for slug in ("a", "b"):
+        answer = signed_get(client, x, f"/c/{slug}{path}", f"/c/{slug}{path}")
+        assert answer.status_code == 200, answer.text  # type: ignore[attr-defined]
+    # A read signed for /c/a/, replayed to /c/b/: 401.
+    replayed = signed_get(client, x, f"/c/a{path}", f"/c/b{path}")
+    assert replayed.status_code == 401  # type: ignore[attr-defined]
+    assert replayed.headers["WWW-Authenticate"] == "Signature"  # type: ignore[attr-defined]
+
+
+def test_a_signed_read_outside_the_circles_path_is_refused(tmp_path: Path) -> None:
+    """A proxy that strips a node's prefix would let a read signed for one node under a path be
+    replayed to another: a node under a path refuses reads signed for a path outside it."""
+    from node.http.server import create_app
+
+    a = open_node(Settings(data_dir=tmp_path / "a"))
+    x = open_node(Settings(data_dir=tmp_path / "x"))
+    try:
+        a.peering.add_peer(x.feed.descriptor("x", "http://x.invalid"), "http://x.invalid")
+        app = create_app(a, None, ServerOptions(public_url=f"{HOST}/c/a"))
+        # Served at the root (as behind a proxy that strips the prefix), and under /c/ab.
+        routes = [Mount("/c/a", app=app), Mount("/c/ab", app=app), Mount("", app=app)]
+        client = TestClient(Starlette(routes=routes))
+        for path in ("/federation/feed", "/c/ab/federation/feed"):
+            answer = signed_get(client, x, path, path)
+            assert answer.status_code == 401  # type: ignore[attr-defined]
+            assert answer.json()["reason"] == "signature_wrong_path"  # type: ignore[attr-defined]
+        path = "/c/a/federation/feed"
+        assert signed_get(client, x, path, path).status_code == 200  # type: ignore[attr-defined]
+    finally:
+        a.close()
+        x.close()
+
+
+def test_the_host_lists_its_circles_on_a_page_of_its_own(host) -> None:  # type: ignore[no-untyped-def]
+    client, _, _ = host
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    for header, value in SECURITY_HEADERS.items():
+        assert page.headers[header] == value
+    assert '<a href="/c/a/">Kitchen</a>' in page.text
+    assert "Garden &lt;&amp;&gt;" in page.text  # escaped
+
+
+def test_the_hosts_health_names_each_circle(host) -> None:  # type: ignore[no-untyped-def]
+    client, circles, _ = host
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok"
+    for slug, node in circles.items():
+        assert health["circles"][slug] == {
+            "status": "ok",
+            "node": node.feed.node_id,
+            "head": node.feed.own_feed().head,
+        }
+
+
+def test_the_hosts_metrics_are_one_exposition_labelled_by_circle(host) -> None:  # type: ignore[no-untyped-def]
+    client, _, _ = host
+    client.get("/c/a/healthz")
+    text = client.get("/metrics").text
+    assert text.count("# TYPE circle_node_entries_appended_total counter") == 1
+    assert 'circle_node_entries_appended_total{circle="a"}' in text
+    assert 'circle_node_entries_appended_total{circle="b"}' in text
+    assert 'circle="a",le="0.005",method="GET",route="/healthz"' in text
+
+
+def test_what_the_host_does_not_serve_is_a_problem(host) -> None:  # type: ignore[no-untyped-def]
+    client, _, _ = host
+    for path in ("/c/nobody/federation/node", "/api/circle", "/docs"):
+        answer = client.get(path)
+        assert answer.status_code == 404
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.json()["reason"] == "not_found"
+    assert client.post("/healthz").status_code == 405
