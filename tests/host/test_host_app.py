@@ -152,12 +152,16 @@ def test_the_hosts_health_names_each_circle(host) -> None:  # type: ignore[no-un
 
 def test_the_hosts_metrics_are_one_exposition_labelled_by_circle(host) -> None:  # type: ignore[no-untyped-def]
     client, _, _ = host
-    client.get("/c/a/healthz")
+    for slug in ("a", "b"):
+        client.get(f"/c/{slug}/healthz")
     text = client.get("/metrics").text
-    assert text.count("# TYPE circle_node_entries_appended_total counter") == 1
-    assert 'circle_node_entries_appended_total{circle="a"}' in text
-    assert 'circle_node_entries_appended_total{circle="b"}' in text
-    assert 'circle="a",le="0.005",method="GET",route="/healthz"' in text
+    assert text.count("# TYPE circle_node_requests_total counter") == 1
+    for slug in ("a", "b"):
+        assert (
+            f'circle_node_requests_total{{circle="{slug}",method="GET",route="/healthz",status="200"}}'
+            in text
+        )
+        assert f'circle_node_outbox_depth{{circle="{slug}",' in text  # each has X as a peer
 
 
 def test_what_the_host_does_not_serve_is_a_problem(host) -> None:  # type: ignore[no-untyped-def]
