@@ -40,6 +40,7 @@ from pydantic_settings import (
 CONFIG_FILE = "circle-node.toml"
 DEFAULT_DATA_DIR = Path("circle-node-data")
 PREFIX = "CIRCLE_NODE_"
+DEFAULT_POOL_SIZE = 10
 
 # The settings whose value may be read from a file that `CIRCLE_NODE_<NAME>_FILE` names (a
 # Docker or systemd secret, e.g. /run/secrets/smtp_password), so that the secret itself is not
@@ -68,6 +69,8 @@ class Settings(BaseSettings):
       (CIRCLE_NODE_DATABASE_URL or `database_url` in the config file). `?schema=name` keeps
       the node's tables in their own schema. `database_password`: the password to put in it
       (`load` does), so that the URL can be in the config file and the password in a secret.
+    - `database_pool_size`: the connections to PostgreSQL a process keeps in its one pool,
+      shared by every circle it serves from the same server and database.
     - `encrypt`: encrypt stored events at rest with AES-GCM (CIRCLE_NODE_ENCRYPT=1 or
       `encrypt = true`); the key is kept in `store.key` (mode 0600) beside the node key. Chosen
       when the node is made: a store is not turned from plain to encrypted or back.
@@ -93,6 +96,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(DEFAULT_DATA_DIR, validation_alias=PREFIX + "DATA")
     database_url: str | None = None
+    database_pool_size: Annotated[int, Field(ge=1, le=1000)] = DEFAULT_POOL_SIZE
     encrypt: bool = False
     smtp_host: str | None = None
     smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
@@ -228,6 +232,7 @@ def _is_loopback(host: str | None) -> bool:
 # The settings a config file may hold (the data folder is where the file is).
 FILE_KEYS = (
     "database_url",
+    "database_pool_size",
     "encrypt",
     "smtp_host",
     "smtp_port",
@@ -286,6 +291,7 @@ def _described(key: str) -> str:
         "workers": "a whole number (no quotes)",
         "pull_interval": "a number of seconds (no quotes)",
         "request_timeout": "a number of seconds (no quotes)",
+        "database_pool_size": "a number of connections (no quotes)",
         "smtp_tls": '"starttls", "tls" or "none"',
         "trusted_proxies": 'a list of quoted addresses or networks, e.g. ["10.0.0.2"]',
     }.get(key, "quoted text")

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 from eventsourcing.cryptography import AESCipher
 
 from node.network.identity import KEYS_FILE
-from node.settings import CONFIG_FILE, Settings, SettingsError
+from node.settings import CONFIG_FILE, DEFAULT_POOL_SIZE, Settings, SettingsError
 from node.store.keyfiles import read_or_create_secret
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
     """The eventsourcing environment for these settings (no other source is consulted)."""
     check_encryption_unchanged(settings)
     if settings.database_url:
-        env = postgres_env(settings.database_url)
+        env = postgres_env(settings.database_url, settings.database_pool_size)
     else:
         # A folder the node makes is its owner's alone: the store holds personal data.
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -100,7 +100,10 @@ def private_store(path: Path) -> None:
                 log.warning("%s could be read by others (mode %o): made %o", file, mode, private)
 
 
-def postgres_env(url: str) -> dict[str, str]:
+def postgres_env(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> dict[str, str]:
+    """The settings of eventsourcing's PostgreSQL store, with the process's one pool for the
+    server and database (node/store/postgres_pool.py): `pool_size` connections, shared by every
+    store the process opens there."""
     parsed = urlparse(url)
     dbname = parsed.path.lstrip("/")
     if not dbname:
@@ -108,7 +111,7 @@ def postgres_env(url: str) -> dict[str, str]:
             "The PostgreSQL URL must name a database, e.g. postgresql://host/circle"
         )
     env = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": "node.store.postgres_store",
         "APPLICATION_RECORDER_TOPIC": "node.store.postgres_recorder:PostgresFeedRecorder",
         "POSTGRES_DBNAME": unquote(dbname),
         "POSTGRES_HOST": parsed.hostname or "localhost",
@@ -116,7 +119,8 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_USER": unquote(parsed.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parsed.password or ""),
         "POSTGRES_CONNECT_TIMEOUT": "5",
-        "POSTGRES_POOL_SIZE": "5",
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_MAX_OVERFLOW": "0",
         # Check a pooled connection before use: after a server restart, dead connections are
         # replaced instead of failing the next commands.
         "POSTGRES_PRE_PING": "y",
@@ -156,7 +160,7 @@ def open_node(settings: Settings, clock: Any = None, *, federated: bool = True) 
     from node.network.own_feed import IdentityError
 
     env = event_store_env(settings)
-    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+    if env["PERSISTENCE_MODULE"] == "node.store.postgres_store":
         ensure_postgres_schema(env)
     from node.network.take_back import TAKE_BACK_FILE
 

@@ -7,11 +7,8 @@ import psycopg."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import socket
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +18,9 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg import Cursor, sql
 
+from node.store.postgres_claims import ClaimsSession
+from node.store.postgres_pool import PoolLease, guard_outages
+from node.store.postgres_store import ArrayInserts
 from node.store.recorders import (
     MERGED_AUDIENCE,
     BodyRow,
@@ -42,7 +42,7 @@ def _first(row: Any) -> Any:
     return _values(row)[0]
 
 
-class PostgresFeedRecorder(PostgresApplicationRecorder):
+class PostgresFeedRecorder(PostgresApplicationRecorder, ArrayInserts):
     # eventsourcing retries a failed write; but when the server committed it and only the
     # acknowledgement was lost, the retry conflicts with the write itself, and the command
     # would be run again (a second decision). A failed write is reported instead: its
@@ -52,10 +52,11 @@ class PostgresFeedRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         guard_outages(datastore)
-        # Outbox claims: advisory locks held on a connection of their own.
-        self._claims: set[bytes] = set()
-        self._claims_lock = threading.Lock()
-        self._claims_connection: psycopg.Connection[Any] | None = None
+        # Outbox claims: advisory locks held on the process's claims connection to the server.
+        pool: Any = self.datastore.pool
+        shared = isinstance(pool, PoolLease)
+        self._claims_session = pool.claims if shared else ClaimsSession(pool.kwargs)
+        self._own_claims_session = not shared
         self._claims_scope = f"{self.datastore.schema}.{events_table_name}".encode()
         prefix = events_table_name.replace("_events", "")
         self.bodies_table_name = prefix + "_bodies"
@@ -177,62 +178,26 @@ class PostgresFeedRecorder(PostgresApplicationRecorder):
                 (originator_id,),
             )
 
-    # Claiming the outbox towards a peer, so that several workers on one store push each
-    # entry once: a session-level advisory lock, on a connection kept for claims (not a
-    # pooled one, and no transaction is held open during a push). It is released by
-    # release_outbox, or by the server when the worker's connection ends (a crash, a
-    # SIGKILL, a lost connection), so a dead worker never keeps a peer's outbox.
+    # Claiming the outbox towards a peer (node/store/postgres_claims.py): on the process's one
+    # claims session for this server, shared with the other stores it has opened there.
 
     def claim_outbox(self, peer: bytes) -> bool:
         """Claim delivery to `peer`; False if another worker (or task) holds it."""
-        with self._claims_lock:
-            if peer in self._claims:
-                return False
-            key = self._claim_key(peer)
-            try:
-                connection = self._claims_session()
-                row = connection.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
-            except psycopg.Error as error:
-                self.drop_claims()
-                raise OperationalError(f"could not claim the outbox: {error}") from error
-            if row is None or not row[0]:
-                return False
-            self._claims.add(peer)
-            return True
+        return self._claims_session.claim(self._claim_key(peer), self)
 
     def release_outbox(self, peer: bytes) -> None:
-        with self._claims_lock:
-            if peer not in self._claims:
-                return
-            self._claims.discard(peer)
-            if self._claims_connection is None:
-                return
-            try:
-                self._claims_connection.execute(
-                    "SELECT pg_advisory_unlock(%s)", (self._claim_key(peer),)
-                )
-            except psycopg.Error:
-                self.drop_claims()  # its locks ended with it
+        self._claims_session.release(self._claim_key(peer))
 
     def _claim_key(self, peer: bytes) -> int:
         digest = hashlib.sha256(self._claims_scope + b"/outbox/" + peer).digest()
         return int.from_bytes(digest[:8], "big", signed=True)
 
-    def _claims_session(self) -> psycopg.Connection[Any]:
-        if self._claims_connection is None or self._claims_connection.closed:
-            self._claims.clear()  # the locks of a lost session are gone with it
-            pooled: Any = self.datastore.pool.kwargs or {}
-            kwargs = {k: v for k, v in pooled.items() if v is not None and k != "row_factory"}
-            self._claims_connection = psycopg.connect(**kwargs, autocommit=True, connect_timeout=5)
-        return self._claims_connection
-
     def drop_claims(self) -> None:
-        """End the claims session (its claims end with it)."""
-        self._claims.clear()
-        if self._claims_connection is not None:
-            with contextlib.suppress(psycopg.Error):
-                self._claims_connection.close()
-        self._claims_connection = None
+        """Release this store's claims (the store is closing)."""
+        if self._own_claims_session:
+            self._claims_session.close()
+        else:
+            self._claims_session.release_all(self)
 
     def delete_events(self, originator_id: UUID) -> int:
         query = sql.SQL("DELETE FROM {}.{} WHERE originator_id = %s").format(
@@ -289,55 +254,3 @@ class PostgresFeedRecorder(PostgresApplicationRecorder):
                 curs.execute(query, (list(chunk),))
                 deleted += curs.rowcount
         return deleted
-
-
-# How long the pool keeps retrying one lost connection before it gives up (it starts again
-# when a command next needs one): a server that returns is found within seconds, not after
-# the pool's exponential backoff has grown to minutes.
-RECONNECT_WINDOW = 5.0
-PROBE_TIMEOUT = 1.0
-
-
-def guard_outages(datastore: Any) -> None:
-    """Fail fast while the PostgreSQL server cannot be reached, and find it again quickly.
-
-    eventsourcing retries every read ten times, each waiting out the pool's timeout, so that a
-    command would hang for minutes while the server is down. Once getting a connection has
-    failed, later attempts fail at once for as long as a plain TCP connection to the server is
-    refused. The store's own tables and the snapshots share the datastore, so both are guarded.
-    """
-    if getattr(datastore, "outage_guarded", False):
-        return
-    pool = datastore.pool
-    pool.reconnect_timeout = RECONNECT_WINDOW
-    host = str(pool.kwargs.get("host") or "localhost")
-    port = int(pool.kwargs.get("port") or 5432)
-    get_connection = datastore.get_connection
-    down = [False]
-
-    def reachable() -> bool:
-        if host.startswith("/"):
-            return True  # a Unix socket: leave it to the pool
-        try:
-            socket.create_connection((host, port), timeout=PROBE_TIMEOUT).close()
-        except OSError:
-            return False
-        return True
-
-    @contextlib.contextmanager
-    def guarded() -> Iterator[Any]:
-        if down[0] and not reachable():
-            raise OperationalError(f"The PostgreSQL server at {host}:{port} cannot be reached")
-        acquired = False
-        try:
-            with get_connection() as connection:
-                acquired = True
-                down[0] = False
-                yield connection
-        except OperationalError:
-            if not acquired:
-                down[0] = True
-            raise
-
-    datastore.get_connection = guarded
-    datastore.outage_guarded = True
