@@ -14,6 +14,7 @@ from domain.errors import DomainError
 from node.network.own_feed import FeedBehind, IdentityError
 from node.settings import Settings, SettingsError
 from node.store.keyfiles import KeyFileError
+from node.store.written_by import StoreTooNew
 
 if TYPE_CHECKING:
     from node.app.node import CircleNode
@@ -44,7 +45,7 @@ class Failure(Exception):
     """A failure to report as one line and exit 1."""
 
 
-FAILURES = (DomainError, KeyFileError, SettingsError, IdentityError, Failure)
+FAILURES = (DomainError, KeyFileError, SettingsError, IdentityError, StoreTooNew, Failure)
 SERVE_TO_TAKE_BACK = " (It takes its feed back from its peers while served: circle-node serve.)"
 
 

@@ -33,7 +33,7 @@ from federation.wire import HASH_SIZE, MAX_PAGE_ENTRIES, encode
 from node.app.node import CircleNode
 from node.http.api.errors import STORE_UNAVAILABLE, Problem, problem_documented
 from node.http.front import client_address
-from node.http.ratelimit import RateLimiter
+from node.http.ratelimit import Limiter
 from node.network.peers import APPLICANT, JOINING, PEER, REMOVED
 
 MSGPACK = "application/msgpack"
@@ -89,6 +89,12 @@ def authority(netloc: str, scheme: str) -> str:
     host = netloc.strip().lower().rpartition("@")[2]
     default = {"http": ":80", "https": ":443"}.get(scheme, "")
     return host[: -len(default)] if default and host.endswith(default) else host
+
+
+def _join_refusal(limiter: Limiter, client: str) -> int | None:
+    """None if a push from `client` (a node not known here) may go on, else the seconds to
+    wait."""
+    return None if limiter.allow(client) else limiter.retry_after(client)
 
 
 def _node(request: Request) -> CircleNode:
@@ -202,7 +208,7 @@ async def feed_owner(request: Request) -> bytes:
 
 
 def federation_router(
-    join_limiter: RateLimiter, describe: Callable[[CircleNode], tuple[str, str]]
+    join_limiter: Limiter, describe: Callable[[CircleNode], tuple[str, str]]
 ) -> APIRouter:
     """The routes; `describe(node)` gives the (name, public URL) the descriptor announces."""
     router = APIRouter(prefix="/federation", tags=["federation"])
@@ -318,12 +324,14 @@ def federation_router(
         known = await anyio.to_thread.run_sync(node.peering.peer, push.feed)
         if known is None or known.status in (APPLICANT, REMOVED):
             client = client_address(request)
-            if not join_limiter.allow(client):
+            # The limits are kept in the store: counted off the event loop.
+            wait = await anyio.to_thread.run_sync(_join_refusal, join_limiter, client)
+            if wait is not None:
                 raise Problem(
                     429,
                     "rate_limited",
                     "too many requests from unknown nodes",
-                    {"Retry-After": str(join_limiter.retry_after(client))},
+                    {"Retry-After": str(wait)},
                 )
         try:
             reply = await anyio.to_thread.run_sync(node.intake.receive_push, push)

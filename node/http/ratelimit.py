@@ -1,5 +1,10 @@
 """A token bucket per client: for pushes from nodes this one does not know, sign-ins, and
-wrong personal tokens on the member API."""
+wrong personal tokens on the member API.
+
+On SQLite and PostgreSQL the buckets are kept in the store (`StoredRateLimiter`,
+node/store/rate_buckets.py), so that a limit holds across the workers serving one store; with
+the in-memory store, in the process (`RateLimiter`). `rate_limiter` gives the one that fits.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,87 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
+
+from node.store.application import NodeStore
+from node.store.rate_buckets import RateBuckets
+
+
+class Limiter(Protocol):
+    burst: float
+
+    def allow(self, key: str) -> bool:
+        """Count a request from `key`: whether it is allowed."""
+        ...
+
+    def refusing(self, key: str) -> bool:
+        """Whether `allow(key)` would refuse now (nothing is counted)."""
+        ...
+
+    def retry_after(self, key: str) -> int:
+        """Seconds until `key` may try again."""
+        ...
+
+    def clear(self) -> None:
+        """Forget every client (tests)."""
+        ...
+
+
+def rate_limiter(store: NodeStore, name: str, per_minute: float, burst: float) -> Limiter:
+    """The limiter `name`: its buckets in the store where it keeps a table for them, else in
+    the process."""
+    buckets = store.rate_buckets
+    if buckets is None:
+        return RateLimiter(per_minute=per_minute, burst=burst)
+    return StoredRateLimiter(buckets, name, per_minute=per_minute, burst=burst)
+
+
+@dataclass
+class StoredRateLimiter:
+    """Allow `burst` requests at once per key, refilled at `per_minute` a minute, the buckets
+    kept in the store under the limiter's `name`: every worker on the store counts in the same
+    buckets, and a token is taken by one statement (two workers never both take the last one).
+
+    The clock is the wall clock (the workers' monotonic clocks do not agree). Buckets full again
+    are forgotten now and then (forgetting one changes nothing: it would start full anyway).
+    """
+
+    buckets: RateBuckets
+    name: str
+    per_minute: float = 6.0
+    burst: float = 3.0
+    clock: Callable[[], float] = time.time
+    _forgotten: float = 0.0
+
+    def allow(self, key: str) -> bool:
+        now = self.clock()
+        self._forget_full(now)
+        return self.buckets.take(self.name, key, now, self.burst, self._per_second)
+
+    def refusing(self, key: str) -> bool:
+        tokens = self._tokens(key)
+        return tokens is not None and tokens < 1.0
+
+    def retry_after(self, key: str) -> int:
+        tokens = self._tokens(key) or 0.0
+        return max(1, round((1.0 - tokens) * 60.0 / self.per_minute))
+
+    def clear(self) -> None:
+        self.buckets.forget(self.name)
+
+    @property
+    def _per_second(self) -> float:
+        return self.per_minute / 60.0
+
+    def _tokens(self, key: str) -> float | None:
+        return self.buckets.tokens(self.name, key, self.clock(), self.burst, self._per_second)
+
+    def _forget_full(self, now: float) -> None:
+        """Forget the buckets that have filled up again, at most once per refill time."""
+        refill = self.burst / self._per_second
+        if now - self._forgotten >= refill:
+            self._forgotten = now
+            self.buckets.forget(self.name, now - refill)
 
 
 @dataclass
@@ -59,6 +145,11 @@ class RateLimiter:
             else:
                 bucket = self._overflow
         return bucket is not None and self._refilled(bucket, now) < 1.0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._buckets.clear()
+            self._overflow = None
 
     def retry_after(self, key: str) -> int:
         with self._lock:

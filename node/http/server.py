@@ -34,7 +34,7 @@ from node.http.body_limits import LimitBodies
 from node.http.federation_api import TAKING_BACK_RETRY_AFTER, authority, federation_router
 from node.http.log_paths import loggable_path
 from node.http.metrics import CircleMetrics, Metrics, RequestTiming, process_metrics
-from node.http.ratelimit import RateLimiter
+from node.http.ratelimit import rate_limiter
 from node.http.web import include_pages
 from node.http.web.error_pages import problem_page, wants_page
 from node.network.background import BackgroundWork, Stopped
@@ -250,10 +250,10 @@ def create_app(
     app.state.public_scheme = public.scheme
     app.state.public_path = public.path.rstrip("/")  # "" at the root; "/c/<slug>" on a host
     app.state.public_url = options.public_url.rstrip("/")  # node/http/public_urls.py
-    app.state.join_limiter = RateLimiter()
+    app.state.join_limiter = rate_limiter(node.store, "join", per_minute=6.0, burst=3.0)
     # Wrong personal tokens on the member API, per client: as many as sign-ins may try (10 at
     # once, then one every 6 seconds).
-    app.state.token_limiter = RateLimiter(per_minute=10.0, burst=10.0)
+    app.state.token_limiter = rate_limiter(node.store, "token", per_minute=10.0, burst=10.0)
     app.include_router(federation_router(app.state.join_limiter, describe))
     include_api(app)
     app.include_router(docs_router)

@@ -5,7 +5,9 @@ given and nothing else (never os.environ), names its tables `circle_node`, maps 
 MessagePack typed by their classes, keeps what is used often in memory (`kept`), and stores a
 save's events, feed entries and bodies in one transaction (`save`). It knows nothing of what
 the aggregates mean: which ones are snapshotted how often, and which are never kept in memory,
-is given to it by whoever composes the node.
+is given to it by whoever composes the node. Opened, it refuses a store last written by a newer
+version of circle-node, and records its own version as the one that last wrote it
+(`written_by.py`).
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ from node.store.collected_save import notify, record
 from node.store.event_mapping import TypedMapper
 from node.store.kept import Kept
 from node.store.memory_store import POPOFeedRecorder
+from node.store.rate_buckets import RateBuckets
 from node.store.recorders import BodyRow, FeedRecorder
 from node.store.repository import Repository, project_events
 from node.store.session_rows import SealedSessionRows, SessionRows
 from node.store.sqlite_recorder import SQLiteFeedRecorder
 from node.store.transcodings import register_domain_transcodings
+from node.store.written_by import SQLWrittenBy, StoreTooNew, check_and_stamp, running_version
 
 log = logging.getLogger("circle_node.store")
 
@@ -60,6 +64,13 @@ class NodeStore(Application[UUID]):
         self._event_intervals = dict(event_intervals or {})
         super().__init__(env)
         self.kept = Kept(self.repository, never=never_kept)
+        written_by: SQLWrittenBy | None = getattr(self.recorder, "written_by", None)
+        if written_by is not None:
+            try:
+                check_and_stamp(written_by, running_version())
+            except StoreTooNew:
+                self.close()
+                raise
 
     def construct_repository(self) -> application.Repository[UUID]:
         # The library's Repository (no aggregate cache: node/store/kept.py keeps what is used
@@ -95,6 +106,12 @@ class NodeStore(Application[UUID]):
         rows: SessionRows = self.recorder.session_rows  # type: ignore[attr-defined]
         cipher = self.mapper.cipher
         return rows if cipher is None else SealedSessionRows(rows, cipher)
+
+    @property
+    def rate_buckets(self) -> RateBuckets | None:
+        """Rate limits' buckets, in a table of the recorder's own (node/store/rate_buckets.py);
+        None for the in-memory store (its limits are kept in the process)."""
+        return getattr(self.recorder, "rate_buckets", None)
 
     @property
     def reads_are_local(self) -> bool:

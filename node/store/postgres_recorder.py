@@ -21,6 +21,7 @@ from psycopg import Cursor, sql
 from node.store.postgres_claims import ClaimsSession
 from node.store.postgres_pool import PoolLease, guard_outages
 from node.store.postgres_store import ArrayInserts
+from node.store.rate_buckets import SQLRateBuckets
 from node.store.recorders import (
     MERGED_AUDIENCE,
     BodyRow,
@@ -30,6 +31,7 @@ from node.store.recorders import (
     chunks,
 )
 from node.store.session_rows import SQLSessionRows
+from node.store.written_by import SQLWrittenBy
 
 _POSTGRES_CONCAT = "{table}.audience || excluded.audience"
 
@@ -76,14 +78,30 @@ class PostgresFeedRecorder(PostgresApplicationRecorder, ArrayInserts):
             ).format(self.schema, self.bodies_table)
         )
         # The web pages' sessions (node/store/session_rows.py). Its statements are plain
-        # strings (the table's name quoted here: the schema's and the store's own name).
-        quoted = '"{}"."{}"'.format(
-            *(n.replace('"', '""') for n in (self.datastore.schema, prefix + "_sessions"))
+        # strings (the table's name quoted: the schema's and the store's own name).
+        self.session_rows = SQLSessionRows(
+            self.datastore.transaction, self._quoted(prefix + "_sessions"), "%s"
         )
-        self.session_rows = SQLSessionRows(self.datastore.transaction, quoted, "%s")
         self.sql_create_statements.append(
             sql.SQL(self.session_rows.create_statement("bytea", "double precision"))  # type: ignore[arg-type]
         )
+        # Rate limits' buckets (node/store/rate_buckets.py), the same way.
+        self.rate_buckets = SQLRateBuckets(
+            self.datastore.transaction, self._quoted(prefix + "_rate_buckets"), "%s",
+            "LEAST", "GREATEST",
+        )  # fmt: skip
+        self.sql_create_statements.append(
+            sql.SQL(self.rate_buckets.create_statement("double precision"))  # type: ignore[arg-type]
+        )
+        # The version that last wrote the store (node/store/written_by.py).
+        self.written_by = SQLWrittenBy(
+            self.datastore.transaction, self._quoted(prefix + "_written_by"), "%s"
+        )
+        self.sql_create_statements.append(sql.SQL(self.written_by.create_statement()))  # type: ignore[arg-type]
+
+    def _quoted(self, table: str) -> str:
+        """The table's name in the store's schema, quoted, for statements in plain strings."""
+        return '"{}"."{}"'.format(*(n.replace('"', '""') for n in (self.datastore.schema, table)))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as select_events
     def select_later(self, versions: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:

@@ -13,6 +13,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
+from node.store.rate_buckets import SQLRateBuckets
 from node.store.recorders import (
     MERGED_AUDIENCE,
     BodyRow,
@@ -23,6 +24,7 @@ from node.store.recorders import (
 )
 from node.store.session_rows import SQLSessionRows
 from node.store.sqlite_store import OwnReads
+from node.store.written_by import SQLWrittenBy
 
 # New SQLite stores have SQLite's default pages (4 KiB). Stores made with 16 KiB pages by
 # earlier versions keep theirs (a store's page size is fixed once it holds anything). Larger
@@ -71,6 +73,16 @@ class SQLiteFeedRecorder(OwnReads, SQLiteApplicationRecorder):
         """The web pages' sessions (node/store/session_rows.py)."""
         return SQLSessionRows(self.datastore.transaction, "sessions", "?")
 
+    @property
+    def written_by(self) -> SQLWrittenBy:
+        """The version that last wrote the store (node/store/written_by.py)."""
+        return SQLWrittenBy(self.datastore.transaction, "written_by", "?")
+
+    @property
+    def rate_buckets(self) -> SQLRateBuckets:
+        """Rate limits' buckets (node/store/rate_buckets.py)."""
+        return SQLRateBuckets(self.datastore.transaction, "rate_buckets", "?", "min", "max")
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -80,6 +92,8 @@ class SQLiteFeedRecorder(OwnReads, SQLiteApplicationRecorder):
             "CREATE TABLE IF NOT EXISTS bodies "
             "(hash BLOB PRIMARY KEY, data BLOB NOT NULL, audience BLOB NOT NULL)",
             self.session_rows.create_statement("BLOB", "REAL"),
+            self.rate_buckets.create_statement("REAL"),
+            self.written_by.create_statement(),
         ]
 
     def _insert_events(

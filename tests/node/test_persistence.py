@@ -70,7 +70,7 @@ def test_bad_settings_in_the_environment_are_refused_naming_the_variable(
         ('database_url = "postgresql://u@127.0.0.1:notaport/db"', "database_url: has a port"),
         (
             "encrypted = true",
-            "'encrypted' is not a setting \\(the settings are database_url, database_pool_size, encrypt,",
+            "'encrypted' is not a setting \\(the settings are database_url, database_pool_size,",
         ),
         ('data_dir = "/srv"', "'data_dir' is not a setting"),
         ("encrypt = ", "is not valid TOML"),

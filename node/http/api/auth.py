@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from node.app.node import CircleNode
 from node.http.api.errors import Problem
 from node.http.front import client_address
-from node.http.ratelimit import RateLimiter
+from node.http.ratelimit import Limiter
 
 log = logging.getLogger("circle_node.api")
 
@@ -39,23 +39,30 @@ async def person(
     # Wrong tokens are counted per client, as sign-ins are: over the limit, a client's tokens
     # are not even looked at until its bucket refills (429).
     client = client_address(request)
-    guesses: RateLimiter = request.app.state.token_limiter
-    if guesses.refusing(client):
-        raise _too_many(guesses, client)
+    guesses: Limiter = request.app.state.token_limiter
     node = node_of(request)
+
+    def look_up() -> tuple[int | None, str | None]:
+        # (seconds to wait if the client is over its limit, the token's person)
+        if guesses.refusing(client):
+            return guesses.retry_after(client), None
+        return None, node.tokens.person_for_token(credentials.credentials)
+
     if node.store.reads_are_local:
-        # Two reads of kept aggregates, quick on SQLite: cheaper here than a hand-off
-        # to a thread (the route's own hand-off follows). A store across a network is read
-        # off the event loop.
-        found = node.tokens.person_for_token(credentials.credentials)
+        # Three reads (the client's bucket, two kept aggregates), quick on SQLite: cheaper
+        # here than a hand-off to a thread (the route's own hand-off follows). A store
+        # across a network is read off the event loop.
+        wait, found = look_up()
     else:
-        found = await anyio.to_thread.run_sync(
-            node.tokens.person_for_token, credentials.credentials
-        )
+        wait, found = await anyio.to_thread.run_sync(look_up)
+    if wait is not None:
+        raise _too_many(wait, client)
     if found is None:
         log.info("a wrong personal token from %s", client)
-        if not guesses.allow(client):
-            raise _too_many(guesses, client)
+        # Counted in the store (a write): off the event loop.
+        wait = await anyio.to_thread.run_sync(_counted, guesses, client)
+        if wait is not None:
+            raise _too_many(wait, client)
         raise Problem(
             401,
             "unauthenticated",
@@ -65,13 +72,19 @@ async def person(
     return found
 
 
-def _too_many(guesses: RateLimiter, client: str) -> Problem:
+def _counted(guesses: Limiter, client: str) -> int | None:
+    """Count a wrong token from `client`: None if it is within its limit, else the seconds to
+    wait."""
+    return None if guesses.allow(client) else guesses.retry_after(client)
+
+
+def _too_many(wait: int, client: str) -> Problem:
     log.warning("wrong personal tokens from %s are over the limit", client)
     return Problem(
         429,
         "rate_limited",
         "Too many wrong personal tokens from your address; try again after Retry-After seconds",
-        {"Retry-After": str(guesses.retry_after(client))},
+        {"Retry-After": str(wait)},
     )
 
 

@@ -31,7 +31,7 @@ from node.app.node import CircleNode
 from node.http.api.errors import domain_problem
 from node.http.circle_paths import circle_path, prefix, site_path
 from node.http.log_paths import loggable_path
-from node.http.ratelimit import RateLimiter
+from node.http.ratelimit import Limiter, RateLimiter, rate_limiter
 from node.http.web.forms import BadForm, Form, read_form
 from node.http.web.rendering import NAV, SECURITY_HEADERS, render
 from node.http.web.sessions import Session, SessionStore, cookie_name
@@ -42,15 +42,19 @@ log = logging.getLogger("circle_node.web")
 _state_lock = threading.Lock()
 
 
+# A client address may try 10 sign-ins at once, then one every 6 seconds.
+SIGN_INS_PER_MINUTE = 10.0
+SIGN_IN_BURST = 10.0
+
+
 @dataclass
 class WebState:
-    """What the pages use beside the node: its sessions (kept in its store), and sign-in
-    attempts per client (kept in the process)."""
+    """What the pages use beside the node: its sessions, and sign-in attempts per client (both
+    kept in its store, but for the in-memory store's)."""
 
     sessions: SessionStore = field(default_factory=SessionStore)
-    # A client address may try 10 sign-ins at once, then one every 6 seconds.
-    sign_in_limiter: RateLimiter = field(
-        default_factory=lambda: RateLimiter(per_minute=10.0, burst=10.0)
+    sign_in_limiter: Limiter = field(
+        default_factory=lambda: RateLimiter(per_minute=SIGN_INS_PER_MINUTE, burst=SIGN_IN_BURST)
     )
 
 
@@ -60,7 +64,8 @@ def web_state(app: FastAPI) -> WebState:
         state = getattr(app.state, "web", None)
         if state is None:
             node: CircleNode = app.state.node
-            state = app.state.web = WebState(SessionStore(node.store.sessions))
+            limiter = rate_limiter(node.store, "sign_in", SIGN_INS_PER_MINUTE, SIGN_IN_BURST)
+            state = app.state.web = WebState(SessionStore(node.store.sessions), limiter)
         assert isinstance(state, WebState)
         return state
 
