@@ -292,6 +292,7 @@ def _load_rows(
 
     from node.app.persistence import ensure_postgres_schema, postgres_env
     from node.store.postgres_copy import StoreNotEmpty, clear, copy_in, unfinished
+    from node.store.written_by import StoreTooNew
 
     if settings.database_url is None:
         raise BackupError(
@@ -317,7 +318,7 @@ def _load_rows(
         raise BackupError(
             f"the PostgreSQL store already holds a node ({error}); restore into an empty one"
         ) from None
-    except (psycopg.Error, ValueError) as error:
+    except (psycopg.Error, ValueError, StoreTooNew) as error:
         raise BackupError(f"the rows could not be loaded into PostgreSQL: {error}") from None
     shutil.rmtree(
         staging / ROWS, ignore_errors=True

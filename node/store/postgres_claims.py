@@ -59,10 +59,6 @@ class ClaimsSession:
         for key in keys:
             self.release(key)
 
-    def holds(self, key: int) -> bool:
-        with self._lock:
-            return key in self._held
-
     def close(self) -> None:
         """End the session (its claims end with it)."""
         with self._lock:

@@ -32,6 +32,12 @@ TABLES = tuple(
 _EVENTS = TABLES[0]
 # The web pages' sessions (node/store/session_rows.py): never in a backup.
 SESSIONS = f"{NodeStore.name.lower()}_sessions"
+# The tables beside the events that a backup does not hold (node/store/rate_buckets.py,
+# node/store/written_by.py): rows of whatever opened the store, emptied with the node's tables.
+BESIDE = (
+    SESSIONS,
+    *(f"{NodeStore.name.lower()}_{kind}" for kind in ("rate_buckets", "written_by")),
+)
 # A restore under way: made with the rows it loads, in their transaction, and dropped once the
 # data folder holds the node. Left behind, it says which folder an unfinished restore was for.
 RESTORING = f"{NodeStore.name.lower()}_restoring"
@@ -175,12 +181,20 @@ def finish(env: Mapping[str, str]) -> None:
 
 
 def clear(env: Mapping[str, str]) -> None:
-    """Empty the node's tables again (a restore that loaded them and then failed its checks:
-    `copy_in` found them empty)."""
+    """Empty the node's tables again, and those beside them (a restore that loaded them and
+    then failed its checks: `copy_in` found them empty)."""
     from psycopg import sql
 
     with connect(env) as connection:
+        present = {
+            row[0]
+            for row in connection.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                [_schema(env)],
+            )
+        }
+        emptied = [n for n in TABLES + BESIDE if n in present]
         connection.execute(
-            sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(_table(env, n) for n in TABLES))
+            sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(_table(env, n) for n in emptied))
         )
         connection.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(_table(env, RESTORING)))

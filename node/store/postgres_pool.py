@@ -63,6 +63,8 @@ class PoolLease:
         return self._shared
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)  # not the pool's protocols (copying, pickling)
         return getattr(self._held().pool, name)
 
     def close(self, timeout: float = 5.0) -> None:
