@@ -12,8 +12,8 @@ import pytest
 from psycopg import sql
 
 from node.app.node import CircleNode
-from node.app.persistence import open_node
-from node.settings import Settings
+from node.app.persistence import open_node, postgres_env
+from node.settings import Settings, SettingsError
 from node.store.postgres_pool import shared_pools
 from tests.conftest import require_postgres
 
@@ -97,3 +97,17 @@ def test_fifty_stores_on_fifty_schemas_share_one_pool(
     # The last store closed closes the pool and the claims' connection.
     assert shared_pools() == pools_before
     assert _connections(tag) == 0
+
+
+def test_the_pool_size_is_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "circle-node.toml").write_text(
+        'database_url = "postgresql://db.example/coop?schema=kitchen"\ndatabase_pool_size = 3\n'
+    )
+    settings = Settings.load(tmp_path)
+    assert settings.database_pool_size == 3
+    env = postgres_env(str(settings.database_url), settings.database_pool_size)
+    assert (env["POSTGRES_POOL_SIZE"], env["POSTGRES_MAX_OVERFLOW"]) == ("3", "0")
+    assert Settings(data_dir=tmp_path).database_pool_size == 10
+    monkeypatch.setenv("CIRCLE_NODE_DATABASE_POOL_SIZE", "0")
+    with pytest.raises(SettingsError, match=r"^CIRCLE_NODE_DATABASE_POOL_SIZE: "):
+        Settings.load(tmp_path)
