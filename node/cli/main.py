@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated
 
 import typer
@@ -13,6 +12,7 @@ from node.cli.circle import init, logbook, people, token_app
 from node.cli.hosting import host_app
 from node.cli.network import catch_up, join, move, peer_app, recover, rotate_key, show_id
 from node.cli.serving import demo, serve
+from node.store.written_by import running_version
 
 app = typer.Typer(
     help="circle-node: self-hosted software for sociocratic circles.",
@@ -20,16 +20,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DISTRIBUTION = "circle-node"  # pyproject.toml's [project] name
-
 
 def installed_version() -> str:
     """The version of circle-node installed (pyproject.toml's), or `unknown` when it runs from
     a checkout that was never installed."""
-    try:
-        return version(DISTRIBUTION)
-    except PackageNotFoundError:
-        return "unknown"
+    return running_version() or "unknown"
 
 
 def show_version(given: bool) -> None:

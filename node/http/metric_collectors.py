@@ -11,7 +11,6 @@ import platform
 import threading
 import time
 from collections.abc import Callable, Iterator
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from prometheus_client import ProcessCollector
@@ -22,15 +21,13 @@ from federation.feed import node_id
 from federation.verify import decode_entry
 from node.app.node import CircleNode
 from node.network.peers import PEER
+from node.store.written_by import running_version
 
 log = logging.getLogger("circle_node.metrics")
 
 
 def build_version() -> str:
-    try:
-        return version("circle-node")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
+    return running_version() or "unknown"  # "unknown": a source tree never installed
 
 
 class BuildInfo(Collector):
