@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The machine's PostgreSQL (trust auth); tests skip without it, except under CI=true.
 export CIRCLE_NODE_TEST_POSTGRES ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install browser test demo lint bench bench-quick soak fuzz clean
+.PHONY: install browser test demo lint lock bench bench-quick soak fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check domain federation node tests bench fuzz
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# The image's dependencies (docker/Dockerfile), each pinned with its hashes: the node's own with
+# PostgreSQL, and what builds it. Run after changing the dependencies in pyproject.toml; a test
+# (tests/test_docker.py) fails while the lock is behind. Versions already locked are kept where
+# they still fit; `make lock LOCK_FLAGS=--upgrade` takes the newest that fit.
+LOCK_FLAGS ?=
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml docker/build-requirements.in --extra postgres \
+	  --generate-hashes --python-version 3.11 --python-platform linux \
+	  --custom-compile-command "make lock" --quiet --output-file docker/requirements.lock $(LOCK_FLAGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

