@@ -41,6 +41,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check domain federation node tests bench fuzz
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/hadolint docker/Dockerfile
 
 # The image's dependencies (docker/Dockerfile), each pinned with its hashes: the node's own with
 # PostgreSQL, and what builds it. Run after changing the dependencies in pyproject.toml; a test
