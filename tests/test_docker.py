@@ -218,7 +218,6 @@ def test_the_node_trusts_caddys_local_authority() -> None:
     for name in ("node", "peer"):
         assert services[name]["environment"]["SSL_CERT_FILE"] == bundle.group(1), name
         assert "trust:/trust:ro" in services[name]["volumes"], name
-        assert services[name]["depends_on"].get("trust", services[name]["depends_on"].get("node"))
     assert services["trust"]["depends_on"]["caddy"]["condition"] == "service_healthy"
     assert "root.crt" in " ".join(services["caddy"]["healthcheck"]["test"])
 
@@ -249,6 +248,20 @@ def test_the_image_is_slim_non_root_and_checks_its_health() -> None:
     text = " ".join(lines)
     assert "EXPOSE 8470" in lines and "CIRCLE_NODE_PORT=8470" in text
     assert "CIRCLE_NODE_DATA=/data" in text and 'VOLUME ["/data"]' in lines
+
+
+def test_the_image_sets_only_settings_the_node_reads(tmp_path: Path) -> None:
+    text = " ".join(line for line in dockerfile() if line.startswith("ENV "))
+    variables = dict(re.findall(r"(CIRCLE_NODE_\w+)=(\S+)", text))
+    assert set(variables) >= {"CIRCLE_NODE_DATA", "CIRCLE_NODE_HOST", "CIRCLE_NODE_PORT"}
+    with pytest.MonkeyPatch.context() as patch:
+        for variable in os.environ:
+            if variable.startswith("CIRCLE_NODE_"):
+                patch.delenv(variable)
+        for variable, value in variables.items():
+            patch.setenv(variable, value)
+        settings = Settings.load(None)  # an unknown variable would be refused
+    assert str(settings.data_dir) == variables["CIRCLE_NODE_DATA"]
 
 
 def test_the_image_installs_the_locked_dependencies_before_copying_the_source() -> None:
