@@ -68,8 +68,8 @@ def healthz_worst_seconds(tmp_path: Path) -> float:
     reads = (PostgresFeedRecorder.select_later, PostgresFeedRecorder.select_events)
     postgres = 0.0
     for read in reads:
-        retry = inspect.getclosurevars(read).nonlocals
-        attempts, wait = retry["max_attempts"], retry["wait"]
+        retry = inspect.getclosurevars(read).nonlocals  # eventsourcing's @retry, if any
+        attempts, wait = retry.get("max_attempts", 1), retry.get("wait", 0.0)
         postgres = max(postgres, attempts * connect + (attempts - 1) * wait * 1.05)
     sqlite = float(event_store_env(Settings(data_dir=tmp_path))["SQLITE_LOCK_TIMEOUT"])
     return max(postgres, sqlite)
