@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import inspect
+import ipaddress
 import json
 import os
 import re
@@ -248,9 +249,12 @@ def test_caddy_serves_the_public_url_and_keeps_host_and_path(tmp_path: Path) -> 
     assert [name for name, service in services.items() if "ports" in service] == ["caddy"]
     network = caddy_service["networks"]["default"]
     assert public.hostname in network["aliases"]
-    # The node believes X-Forwarded-For from Caddy only.
+    # The node believes X-Forwarded-For from Caddy only, at its fixed address on the network.
     node_environment = services["node"]["environment"]
     assert node_environment["CIRCLE_NODE_TRUSTED_PROXIES"] == network["ipv4_address"]
+    (subnet,) = compose()["networks"]["default"]["ipam"]["config"]
+    address = ipaddress.ip_address(network["ipv4_address"])
+    assert address in ipaddress.ip_network(subnet["subnet"])
 
 
 def test_shellcheck_finds_nothing_in_the_one_shot_script() -> None:
