@@ -44,9 +44,9 @@ lint: $(STAMP)
 	$(BIN)/hadolint docker/Dockerfile
 
 # The image's dependencies (docker/Dockerfile), each pinned with its hashes: the node's own with
-# PostgreSQL, and what builds it. Run after changing the dependencies in pyproject.toml; a test
-# (tests/test_docker.py) fails while the lock is behind. Versions already locked are kept where
-# they still fit; `make lock LOCK_FLAGS=--upgrade` takes the newest that fit.
+# PostgreSQL, and what builds it. Run after changing the dependencies in pyproject.toml:
+# tests/test_docker_lock.py fails while the lock is behind. Versions already locked are kept
+# where they still fit; `make lock LOCK_FLAGS=--upgrade` takes the newest that fit.
 LOCK_FLAGS ?=
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml docker/build-requirements.in --extra postgres \

