@@ -1,0 +1,107 @@
+"""docker/circles.sh, compose's one-shot script, with the real command line on a real host's
+folder and a real `serve`: `found` founds the co-op's circles of docker/circles.txt once, and
+`peer` peers each member circle with the co-op, both ways, over HTTP through the host's URL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from node.cli.main import app
+from node.demo.local_cluster import free_port, wait_for
+from tests.e2e.cluster import ROOT, cli
+
+pytestmark = pytest.mark.timeout(420)
+DOCKER = ROOT / "docker"
+
+
+def has_hosts() -> bool:
+    init = typer.main.get_command(app).commands["init"]  # type: ignore[attr-defined]
+    return any("--slug" in param.opts for param in init.params)
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+            return bool(json.load(response)["status"] == "ok")
+    except OSError:
+        return False
+
+
+def test_the_script_founds_the_circles_of_a_host_and_peers_them_with_the_coop(
+    tmp_path: Path,
+) -> None:
+    if not has_hosts():
+        pytest.skip("the command line has no init --slug yet: the co-op host (issue 16)")
+    data, port = tmp_path / "host", free_port()
+    url = f"http://127.0.0.1:{port}"
+    bin_folder = tmp_path / "bin"
+    bin_folder.mkdir()
+    command = bin_folder / "circle-node"
+    command.write_text(f'#!/bin/sh\nexec {sys.executable} -m node "$@"\n')
+    command.chmod(0o755)
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("CIRCLE_NODE_") or name.startswith("CIRCLE_NODE_TEST_")
+    }
+    environment |= {
+        "PATH": f"{bin_folder}{os.pathsep}{os.environ['PATH']}",
+        "CIRCLES": str(DOCKER / "circles.txt"),
+        "CIRCLE_NODE_DATA": str(data),
+        "CIRCLE_NODE_URL": url,
+    }
+
+    def script(step: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["sh", str(DOCKER / "circles.sh"), step],
+            env=environment,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    # Founded once: three circles, each founder's token shown.
+    founded = script("found")
+    assert founded.returncode == 0, founded.stderr
+    assert founded.stdout.count("Founder's personal token") == 3
+    listed = cli("host", "list", "--data", str(data))
+    # A line per circle: its slug, name, node id and path.
+    ids = {line.split()[0]: line.split()[-2] for line in listed.stdout.splitlines()}
+    assert sorted(ids) == ["coop", "garden", "kitchen"]
+    again = script("found")
+    assert again.returncode == 0 and "Founder's personal token" not in again.stdout
+    # Served, then peered.
+    log = (tmp_path / "serve.log").open("wb")
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "node", "serve", "--data", str(data), "--port", str(port)],
+        env=environment,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(lambda: healthy(url), 60, "the host to serve")
+        peered = script("peer")
+        assert peered.returncode == 0, peered.stderr
+        for circle, peers in (("coop", ("kitchen", "garden")), ("kitchen", ("coop",))):
+            listed = cli("peer", "list", "--data", str(data), "--circle", circle)
+            for peer in peers:
+                line = next(line for line in listed.stdout.splitlines() if ids[peer] in line)
+                assert line.split()[1] == "peer" and f"{url}/c/{peer}" in line, line
+        # Run again, it adds nobody.
+        again = script("peer")
+        assert again.returncode == 0 and "Added peer" not in again.stdout
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=30)
+        log.close()
