@@ -1,4 +1,4 @@
-"""The image: docker/Dockerfile (slim, not root, its health checked, the locked dependencies
+"""The image: docker/Dockerfile (slim, not root, the locked dependencies
 installed before the source is copied, nothing for hadolint to say) and the build context that
 .dockerignore leaves it."""
 
@@ -17,7 +17,7 @@ from node.settings import Settings
 from tests.docker_files import ROOT, dockerfile, tool
 
 
-def test_the_image_is_slim_non_root_and_checks_its_health() -> None:
+def test_the_image_is_slim_and_serves_not_as_root() -> None:
     lines = dockerfile()
     assert next(line for line in lines if line.startswith("FROM")).endswith("-slim")
     user = next(line for line in lines if line.startswith("USER "))
