@@ -1,6 +1,6 @@
-"""The image: docker/Dockerfile (slim, not root, the locked dependencies
-installed before the source is copied, nothing for hadolint to say) and the build context that
-.dockerignore leaves it."""
+"""The image: docker/Dockerfile (slim, not root, the locked dependencies installed before the
+source is copied, nothing for hadolint to say) and the build context .dockerignore leaves it.
+Its health check is checked with compose's, in tests/test_docker.py."""
 
 from __future__ import annotations
 
