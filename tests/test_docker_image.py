@@ -12,7 +12,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import typer.main
 
+from node.cli.main import app
 from node.settings import Settings
 from tests.docker_files import ROOT, dockerfile, tool
 
@@ -41,6 +43,17 @@ def test_the_image_sets_only_settings_the_node_reads(tmp_path: Path) -> None:
             patch.setenv(variable, value)
         settings = Settings.load(None)  # an unknown variable would be refused
     assert str(settings.data_dir) == variables["CIRCLE_NODE_DATA"]
+
+
+def test_every_option_of_serve_is_a_setting() -> None:
+    # `serve`'s flags override the settings of the same name, read from the environment and
+    # the config file (node/cli/serving.py): none is read from the environment on its own.
+    from node.settings import FILE_KEYS
+
+    command = typer.main.get_command(app).commands["serve"]  # type: ignore[attr-defined]
+    options = {param.name for param in command.params} - {"data"}
+    assert options <= set(FILE_KEYS)
+    assert not [param.name for param in command.params if param.envvar]
 
 
 def test_the_image_installs_the_locked_dependencies_before_copying_the_source() -> None:
