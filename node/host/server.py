@@ -3,7 +3,8 @@ the host's own routes: `/` (the circles, linked), `/healthz` and `/metrics` (of 
 
 Each circle keeps, under its path, everything a single node serves at its root: its federation
 API, member API, `/docs`, pages, and its own `/healthz` and `/metrics`. Starlette runs no
-lifespan of a mounted app: the host's lifespan starts each circle's work (`circle_work`).
+lifespan of a mounted app: the host's lifespan starts the background work of all its circles,
+one delivery loop and one calendar for all of them (`run_background`, node/http/background.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-import anyio.to_thread
 from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI
 from jinja2 import Environment
@@ -26,8 +26,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from node.host.circles import HostedCircle
 from node.host.layout import circle_path, circle_url
 from node.http.api.errors import Problem, problem_response
+from node.http.background import run_background
 from node.http.metrics import process_metrics
-from node.http.server import ServerOptions, circle_work, create_app, federation_session
+from node.http.server import ServerOptions, create_app
 from node.http.web.rendering import SECURITY_HEADERS
 from node.network.identity import KeyStore
 
@@ -87,11 +88,10 @@ def create_host_app(circles: Sequence[HostedCircle], options: ServerOptions) -> 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = options.threads
-        async with contextlib.AsyncExitStack() as stack:
-            session = await stack.enter_async_context(federation_session(options))
-            for each in apps.values():
-                await stack.enter_async_context(circle_work(each, session))
+        # One lease for the host's workers (who pulls and keeps the calendar), named after it.
+        first = next(iter(circles), None)
+        lease = first.node.store.leader_lease(f"host {options.public_url}") if first else None
+        async with run_background(list(apps.values()), options, lease):
             yield
 
     def home(request: Request) -> Response:

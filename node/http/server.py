@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
-import anyio.to_thread
 from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
     OperationalError,
-    PersistenceError,
 )
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,184 +19,25 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError
-from federation.client import FederationClient
 from federation.feed import node_id
 from node.app.node import CircleNode
 from node.http.api import include_api
 from node.http.api.errors import STORE_UNAVAILABLE, Problem, domain_problem, problem_response
 from node.http.api_docs import docs_router
+from node.http.background import Circle, run_background
 from node.http.body_limits import LimitBodies
 from node.http.federation_api import TAKING_BACK_RETRY_AFTER, authority, federation_router
 from node.http.log_paths import loggable_path
-from node.http.metrics import CircleMetrics, Metrics, RequestTiming, process_metrics
+from node.http.metrics import Metrics, RequestTiming, process_metrics
 from node.http.ratelimit import rate_limiter
+from node.http.server_options import ServerOptions
 from node.http.web import include_pages
 from node.http.web.error_pages import problem_page, wants_page
-from node.network.background import BackgroundWork, Stopped
-from node.network.delivery import Federator
 from node.network.identity import KeyStore
-from node.network.mail_sender import MailSender, SmtpServer
-from node.network.observing import Observer
 from node.network.own_feed import FeedBehind
 
 log = logging.getLogger("circle_node.server")
 STORE_RETRY_AFTER = 5  # seconds, in a 503's Retry-After when the store is unavailable
-
-
-@dataclass(frozen=True)
-class ServerOptions:
-    public_url: str
-    pull_interval: float = 30.0
-    poll_interval: float = 0.5
-    request_timeout: float = 10.0
-    # Threads that run the commands and queries (FastAPI runs each route in one). Writes to
-    # the store take turns anyway, and a command is mostly Python holding the GIL: with a
-    # few threads, requests wait their turn in order; with anyio's default of 40 they
-    # contend for the GIL and the store's write lock, and the slowest wait longest
-    # (bench/RESULTS.md, "API": the p99 latency with 40 threads against 4).
-    threads: int = 4
-    # Seconds between checks of the calendar (reviews due, terms over, processes lapsed).
-    due_interval: float = 3600.0
-    # Seconds the server waits, as it stops, for delivery's and the calendar's store work.
-    stop_timeout: float = 30.0
-    # The SMTP server mail goes through, and who it comes from (node/settings.py); without
-    # them mail stays queued in the store, unsent. Seconds between looks at the queue.
-    smtp: SmtpServer | None = None
-    mail_from: str = ""
-    mail_interval: float = 10.0
-
-
-class _WakingObserver(Observer):
-    """Reports to the metrics, and wakes delivery as soon as an own entry is appended (instead
-    of at the next poll); `wake` is called from whichever thread saved."""
-
-    def __init__(self, metrics: CircleMetrics, wake: Callable[[], None]) -> None:
-        self.metrics = metrics
-        self.wake = wake
-
-    def appended(self, count: int) -> None:
-        self.metrics.appended(count)
-        self.wake()
-
-    def received(self, peer: bytes, count: int) -> None:
-        self.metrics.received(peer, count)
-
-    def rejected(self, reason: str) -> None:
-        self.metrics.rejected(reason)
-
-    def delivery_failed(self, peer: bytes, direction: str) -> None:
-        self.metrics.delivery_failed(peer, direction)
-
-    def contacted(self, peer: bytes) -> None:
-        self.metrics.contacted(peer)
-
-    def behind(self, peer: bytes, entries: int) -> None:
-        self.metrics.behind(peer, entries)
-
-    def store_error(self, error: BaseException) -> None:
-        self.metrics.store_error(error)
-
-
-async def _due_dates_forever(node: CircleNode, interval: float, work: BackgroundWork) -> None:
-    """Reviews come due, terms end, late processes lapse and late consent rounds close by the
-    calendar, without anyone asking (`update_due_dates`, also `POST
-    /api/decisions/update-due-dates`): a decision whose review came due is marked so, and a
-    member circle's summary for its co-op says so. Dates fall due at midnight in the circle's
-    time zone (its rules'): the first check after it."""
-
-    def check() -> None:
-        if node.records.is_founded:
-            node.decisions.update_due_dates()
-            node.reminders.remind()  # deadlines within a day, reviews and terms coming due
-
-    while True:
-        try:
-            await work.run(check)
-        except Stopped:
-            return
-        except Exception as error:
-            if work.outage.failed("checking due dates", error):
-                pass  # the store is down, full or read-only: said once, as it began
-            elif isinstance(error, PersistenceError):  # e.g. conflicts that kept winning
-                log.warning("could not check due dates (trying again later): %s", error)
-            else:  # a bug: in full, and the checks go on
-                log.exception("checking due dates failed; trying again later")
-        else:
-            work.outage.served("checking due dates")
-        await asyncio.sleep(interval)
-
-
-@contextlib.asynccontextmanager
-async def federation_session(options: ServerOptions) -> AsyncIterator[aiohttp.ClientSession]:
-    """The HTTP client session the circles' delivery reaches other nodes through."""
-    timeout = aiohttp.ClientTimeout(total=options.request_timeout)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
-        yield session
-
-
-@contextlib.asynccontextmanager
-async def circle_work(app: FastAPI, session: aiohttp.ClientSession) -> AsyncIterator[None]:
-    """What one circle's app (`create_app`) runs beside its requests while it is served:
-    delivery to and from its peers, its mail and its calendar, with its observer waking
-    delivery when an own entry is appended. The server's lifespan enters it; a host enters it
-    for each circle it serves (a mounted app's lifespan does not run). On leaving, it waits
-    for their store work, so that the store can be closed after it."""
-    node: CircleNode = app.state.node
-    keystore: KeyStore | None = app.state.keystore
-    options: ServerOptions = app.state.options
-    circle_metrics: CircleMetrics = app.state.circle_metrics
-
-    def refresh_keys() -> None:
-        if keystore is not None:
-            node.feed.keys = keystore.current()
-
-    def signer() -> tuple[str, object]:
-        refresh_keys()
-        assert node.feed.keys is not None
-        return node.feed.node_id, node.feed.keys.current
-
-    client = FederationClient(session, signer if node.feed.keys else None)  # type: ignore[arg-type]
-    work = BackgroundWork(store_failed=circle_metrics.store_error)
-    federator = Federator(
-        node,
-        client,
-        pull_interval=options.pull_interval,
-        poll_interval=options.poll_interval,
-        refresh_keys=refresh_keys,
-        work=work,
-    )
-    app.state.federator = federator
-    loop = asyncio.get_running_loop()
-
-    def wake() -> None:
-        loop.call_soon_threadsafe(federator.wakeup.set)
-
-    node.observer = _WakingObserver(circle_metrics, wake)
-    node.mail_queue.public_url = options.public_url
-    node.mail_queue.from_address = options.mail_from
-    mail = MailSender(node.mail_queue, options.smtp, poll_interval=options.mail_interval, work=work)
-    app.state.mail_sender = mail
-    tasks = [
-        asyncio.create_task(federator.run()),
-        asyncio.create_task(mail.run()),
-        asyncio.create_task(_due_dates_forever(node, options.due_interval, work)),
-    ]
-    try:
-        yield
-    finally:
-        node.observer = circle_metrics
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        # Their threads may still be reading or writing the store: the store is
-        # closed after the server stops, so wait for them here (and take no more).
-        if not await asyncio.to_thread(work.stop, options.stop_timeout):
-            log.warning(
-                "background store work still under way after %.0f s; stopping anyway",
-                options.stop_timeout,
-            )
 
 
 def create_app(
@@ -214,8 +50,8 @@ def create_app(
 ) -> FastAPI:
     """The app of one circle's node. `circle` labels its metrics (its slug on a host; "" for a
     node alone), kept in `metrics` (by default, the process's: node/http/metrics.py). Its
-    lifespan runs `circle_work`; a host, whose mounted apps' lifespans do not run, enters
-    `circle_work` for each circle itself."""
+    lifespan runs its background work (`run_background`, node/http/background.py); a host,
+    whose mounted apps' lifespans do not run, runs it once for all its circles."""
 
     def describe(current: CircleNode) -> tuple[str, str]:
         name = current.records.get_circle().name if current.records.is_founded else "circle-node"
@@ -223,8 +59,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = options.threads
-        async with federation_session(options) as session, circle_work(app, session):
+        async with run_background([app], options):
             yield
 
     # /docs is the node's own (node/http/api_docs.py): FastAPI's pages load Swagger UI and
@@ -242,6 +77,7 @@ def create_app(
     app.state.options = options
     circle_metrics = (metrics or process_metrics()).circle(node, circle)
     app.state.circle_metrics = circle_metrics
+    app.state.circle = Circle(node, keystore, circle_metrics, options)
     node.observer = circle_metrics
     app.add_middleware(RequestTiming, metrics=circle_metrics)
     app.add_middleware(LimitBodies)  # 413 for bodies over their route's limit, before reading

@@ -1,4 +1,8 @@
-"""Delivery between nodes: the outbox pusher and the catch-up puller, on the event loop.
+"""Delivery between one node and its peers: pushing its outbox, pulling from its peers.
+
+A `Federator` keeps how delivery to each peer is going and does the work for one node; its
+`run` drives it alone, while a server drives every node of its process from one loop
+(node/network/deliveries.py), calling `push_round`, `pull_peer` and the rest.
 
 The outbox is durable because it is derived: every own entry from a peer's delivery cursor on
 is still owed to it, and the cursor moves only when the peer acknowledges. Failed pushes are
@@ -13,7 +17,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -37,6 +41,8 @@ log = logging.getLogger("circle_node.delivery")
 
 # Threads for delivery's store work (pushes to peers go out together, each a few reads).
 DELIVERY_THREADS = 2
+# Peers pulled at once (`pull_round`, and node/network/deliveries.py for every node of a process).
+PULLS_AT_ONCE = 8
 R = TypeVar("R")
 
 
@@ -54,6 +60,8 @@ class Federator:
     wall: Callable[[], float] = time.time  # to tell people when, in `contact`
     rand: Callable[[], float] = random.random
     refresh_keys: Callable[[], None] = lambda: None
+    # Told when a push arrived ahead of what is held (node/network/deliveries.py listens).
+    on_pull_soon: Callable[[], None] = lambda: None
     links: dict[bytes, PeerLink] = field(default_factory=dict)
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     pull_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
@@ -66,6 +74,7 @@ class Federator:
     def pull_soon(self, feed_id: bytes) -> None:
         """A push arrived ahead of what is held from that peer: catch up now."""
         self.pull_wakeup.set()
+        self.on_pull_soon()
 
     async def run(self) -> None:
         await self.take_back_first()
@@ -124,6 +133,11 @@ class Federator:
         now = self.clock()
         due = [p for p in await self._peers() if self.link(p.feed_id).not_before <= now]
         await asyncio.gather(*(self.deliver(peer) for peer in due))
+
+    def next_push_retry(self) -> float | None:
+        """In how many seconds the first peer backing off is tried again; None if none is."""
+        waits = [link.not_before for link in self.links.values() if link.failures]
+        return max(0.0, min(waits) - self.clock()) if waits else None
 
     def link(self, feed_id: bytes) -> PeerLink:
         return self.links.setdefault(feed_id, PeerLink())
@@ -208,46 +222,66 @@ class Federator:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.pull_wakeup.wait(), self.pull_interval)
 
-    async def pull_round(self) -> None:
-        """Catch up with every peer followed, in turn, but those backing off."""
-        now = self.clock()
-        for peer in await self._peers(PEER, JOINING):
-            link = self.link(peer.feed_id)
-            if link.pull_not_before > now:
-                continue
-            # One peer whose entries cannot be taken (a store error, a bug) must not keep
-            # this node from catching up with the others; it is tried again after a while.
-            try:
-                peer = await self.follow_move(peer)
-                await self.catch_up(peer)
-            except Stopped:
-                raise
-            except Exception as error:
-                link.pull_failures += 1
-                delay = self.pull_backoff.delay(link.pull_failures, self.rand)
-                link.pull_not_before = self.clock() + delay
-                if not self.work.outage.failed("pulling", error):
-                    log.exception(
-                        "pulling from %s failed (attempt %d, trying again in %.1f s)",
-                        node_id(peer.feed_id),
-                        link.pull_failures,
-                        delay,
-                        extra=about_peer(node_id(peer.feed_id)),
-                    )
-            else:
-                link.pull_failures, link.pull_not_before = 0, 0.0
-        for peer in await self._stopped_peers():
-            try:
-                await self.take_superseding(peer)
-            except Exception as error:
-                if not self.work.outage.failed("pulling", error):
-                    log.exception(
-                        "pulling from %s failed; trying again",
-                        node_id(peer.feed_id),
-                        extra=about_peer(node_id(peer.feed_id)),
-                    )
+    async def pull_round(self, limit: asyncio.Semaphore | None = None) -> None:
+        """Catch up with every peer followed but those backing off, several at once (at most
+        `limit`'s worth): a peer that does not answer holds up no other."""
+        limit = limit or asyncio.Semaphore(PULLS_AT_ONCE)
 
-    async def _stopped_peers(self) -> list[Peer]:
+        async def limited(pull: Awaitable[None]) -> None:
+            async with limit:
+                await pull
+
+        await asyncio.gather(*(limited(self.pull_peer(peer)) for peer in await self.due_pulls()))
+        for peer in await self.stopped_peers():
+            await limited(self.pull_stopped(peer))
+
+    async def due_pulls(self) -> list[Peer]:
+        """The peers followed that are not backing off."""
+        now = self.clock()
+        peers = await self._peers(PEER, JOINING)
+        return [p for p in peers if self.link(p.feed_id).pull_not_before <= now]
+
+    async def pull_peer(self, peer: Peer) -> None:
+        """Catch up with one peer; failing, back off from it alone (`pull_backoff`)."""
+        link = self.link(peer.feed_id)
+        # One peer whose entries cannot be taken (a store error, a bug) must not keep
+        # this node from catching up with the others; it is tried again after a while.
+        try:
+            peer = await self.follow_move(peer)
+            await self.catch_up(peer)
+        except Stopped:
+            raise
+        except Exception as error:
+            link.pull_failures += 1
+            delay = self.pull_backoff.delay(link.pull_failures, self.rand)
+            link.pull_not_before = self.clock() + delay
+            if not self.work.outage.failed("pulling", error):
+                log.exception(
+                    "pulling from %s failed (attempt %d, trying again in %.1f s)",
+                    node_id(peer.feed_id),
+                    link.pull_failures,
+                    delay,
+                    extra=about_peer(node_id(peer.feed_id)),
+                )
+        else:
+            link.pull_failures, link.pull_not_before = 0, 0.0
+            self.work.outage.served("pulling")
+
+    async def pull_stopped(self, peer: Peer) -> None:
+        """From a peer stopped for a fork, only a superseding rotation (`take_superseding`)."""
+        try:
+            await self.take_superseding(peer)
+        except Stopped:
+            raise
+        except Exception as error:
+            if not self.work.outage.failed("pulling", error):
+                log.exception(
+                    "pulling from %s failed; trying again",
+                    node_id(peer.feed_id),
+                    extra=about_peer(node_id(peer.feed_id)),
+                )
+
+    async def stopped_peers(self) -> list[Peer]:
         peers = await self._in_thread(self.node.peering.peers)
         return [
             p

@@ -24,9 +24,11 @@ from eventsourcing.persistence import JSONTranscoder, Mapper, PersistenceError
 from eventsourcing.utils import Environment, EnvType
 
 from federation.wire import body_hash
+from node.store.append_notices import NoticeSource
 from node.store.collected_save import notify, record
 from node.store.event_mapping import TypedMapper
 from node.store.kept import Kept
+from node.store.leader_lease import LeaderLease, Lease, SoleLeader
 from node.store.memory_store import POPOFeedRecorder
 from node.store.rate_buckets import RateBuckets
 from node.store.recorders import BodyRow, FeedRecorder
@@ -250,6 +252,37 @@ class NodeStore(Application[UUID]):
         release = getattr(self.recorder, "release_outbox", None)
         if release is not None:
             release(feed_id)
+
+    # Several workers on one store (PostgreSQL): who leads, and waking the others on appends.
+
+    def leader_lease(self, name: str | None = None) -> Lease:
+        """The lease of the work that runs in one worker at a time (node/store/leader_lease.py),
+        named `name` (by default after the store: the workers serving this store share it). A
+        store one process serves alone has it always."""
+        connect = getattr(self.recorder, "connect_apart", None)
+        if connect is None:
+            return SoleLeader()
+        return LeaderLease(connect, name or self.recorder.notice_scope)  # type: ignore[attr-defined]
+
+    def notice_source(self) -> NoticeSource | None:
+        """Where other processes' appends to this store are heard (node/store/append_notices.py);
+        None for a store one process serves alone."""
+        if not hasattr(self.recorder, "announce_appended"):
+            return None
+        recorder: Any = self.recorder
+        return NoticeSource(recorder.connection_kwargs(), recorder.notice_scope)
+
+    def announce_appended(self) -> None:
+        """Tell the other processes on the store that the own feed was appended to. Called after
+        the save that appended: a failure is logged and not raised (the change is stored; the
+        others find it at their next look)."""
+        announce = getattr(self.recorder, "announce_appended", None)
+        if announce is None:
+            return
+        try:
+            announce()
+        except Exception as error:
+            log.warning("could not tell the other workers of an append: %s", error)
 
     def close(self) -> None:
         drop_claims = getattr(self.recorder, "drop_claims", None)

@@ -18,6 +18,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg import Cursor, sql
 
+from node.store.append_notices import CHANNEL, payload
 from node.store.postgres_claims import ClaimsSession
 from node.store.postgres_pool import PoolLease, guard_outages
 from node.store.postgres_store import ArrayInserts
@@ -209,6 +210,27 @@ class PostgresFeedRecorder(PostgresApplicationRecorder, ArrayInserts):
     def _claim_key(self, peer: bytes) -> int:
         digest = hashlib.sha256(self._claims_scope + b"/outbox/" + peer).digest()
         return int.from_bytes(digest[:8], "big", signed=True)
+
+    def connection_kwargs(self) -> dict[str, Any]:
+        """What connects to the store's database (psycopg's keyword arguments), as the pool
+        does, for connections of its own (the leader lease, listening for appends)."""
+        pooled: Any = self.datastore.pool.kwargs or {}
+        kwargs = {k: v for k, v in pooled.items() if v is not None and k != "row_factory"}
+        return {**kwargs, "connect_timeout": 5}
+
+    def connect_apart(self) -> psycopg.Connection[Any]:
+        """A new connection to the store's database, outside the pool, in autocommit mode."""
+        return psycopg.connect(**self.connection_kwargs(), autocommit=True)
+
+    # Telling the other workers that the own feed was appended to (node/store/append_notices.py).
+
+    @property
+    def notice_scope(self) -> str:
+        return self._claims_scope.decode()
+
+    def announce_appended(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload(self.notice_scope)))
 
     def drop_claims(self) -> None:
         """Release this store's claims (the store is closing)."""

@@ -1,0 +1,313 @@
+"""Delivery for every node a process serves, from one loop: pushes when a node appends, pulls
+from every peer on a schedule, and the calendar, with no periodic store reads for a node that
+has nothing to do.
+
+Each node keeps its own `Federator` (node/network/delivery.py: claims, backoff,
+acknowledgements, catching up, following moves), which `Deliveries` drives:
+
+- Pushes: a node is pushed for when it is woken: by `wake` (its own appends, in this process),
+  by a notification from another process appending to its store (PostgreSQL: `LISTEN`, one
+  connection per database, node/store/append_notices.py), when a peer backing off is due again,
+  and by a safety poll (`safety_poll`) that finds what no one told of. At most one push round
+  runs per node; a wake during it runs another after it.
+- Pulls: every peer of every node is pulled once per its node's `pull_interval`, several at once
+  (`pulls_at_once`), each on its own: a peer that does not answer holds up no other, and one
+  whose pages cannot be taken backs off alone.
+- The calendar: each node's check (`calendar_check`), every `calendar_interval`.
+
+Pulls and the calendar run in one process at a time among those sharing a store: the one
+holding the lease (node/store/leader_lease.py), which the others ask for now and then. Pushes
+run in every process, each peer's outbox claimed by one at a time (`Federator.deliver`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from node.network.background import Stopped
+from node.network.delivery import DELIVERY_THREADS, PULLS_AT_ONCE, Federator
+from node.store.append_notices import NoticeSource, listen
+from node.store.leader_lease import Lease, SoleLeader
+
+log = logging.getLogger("circle_node.delivery")
+
+
+@dataclass
+class _Member:
+    """One node, as the loop drives it."""
+
+    key: str
+    federator: Federator
+    notices: NoticeSource | None
+    calendar_check: Callable[[], None] | None
+    ready: bool = False  # its own feed taken back (`Federator.take_back_first`)
+    pushing: asyncio.Task[None] | None = None
+    push_again: bool = False
+    push_retry: asyncio.TimerHandle | None = None
+    next_pull: float = 0.0  # on the loop's clock
+    pull_now: bool = True
+    listing: asyncio.Task[None] | None = None
+
+
+@dataclass
+class Deliveries:
+    lease: Lease = field(default_factory=SoleLeader)
+    # Seconds between looks at every node's outbox, for what no one told of.
+    safety_poll: float = 60.0
+    # Seconds between attempts to take the lease (and checks that it is still held).
+    lease_interval: float = 10.0
+    pulls_at_once: int = PULLS_AT_ONCE
+    calendar_interval: float = 3600.0
+    # Threads for the store work of every node's delivery (`Federator.threads`).
+    threads: anyio.CapacityLimiter = field(
+        default_factory=lambda: anyio.CapacityLimiter(DELIVERY_THREADS)
+    )
+    members: dict[str, _Member] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._leading = asyncio.Event()
+        self._pull_wakeup = asyncio.Event()
+        self._pulling: dict[tuple[str, bytes], asyncio.Task[None]] = {}
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._listened: set[tuple[Any, ...]] = set()
+
+    # What the server calls.
+
+    def add(
+        self,
+        key: str,
+        federator: Federator,
+        *,
+        notices: NoticeSource | None = None,
+        calendar_check: Callable[[], None] | None = None,
+    ) -> None:
+        """Drive `federator`'s node under `key` (before `run`, or while it runs, from the loop):
+        `notices` where other processes' appends to its store are heard, `calendar_check` its
+        calendar's check (run in a thread; it handles its own failures or they are logged)."""
+        federator.threads = self.threads
+        member = _Member(key, federator, notices, calendar_check)
+        federator.on_pull_soon = lambda: self._pull_soon(member)
+        self.members[key] = member
+        if self._loop is not None:
+            self._start(member)
+
+    def remove(self, key: str) -> None:
+        """Stop driving `key`'s node (from the loop): its pushes and pulls under way are
+        cancelled; its store work already in a thread ends on its own."""
+        member = self.members.pop(key, None)
+        if member is None:
+            return
+        member.ready = False
+        if member.push_retry is not None:
+            member.push_retry.cancel()
+        for task in (member.pushing, member.listing):
+            if task is not None:
+                task.cancel()
+        for where, task in list(self._pulling.items()):
+            if where[0] == key:
+                task.cancel()
+
+    def wake(self, key: str) -> None:
+        """`key`'s node appended to its own feed: push for it now. From any thread."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._push_soon, key)
+
+    @property
+    def leading(self) -> bool:
+        """Whether this process holds the lease (and so pulls and keeps the calendar)."""
+        return self._leading.is_set()
+
+    async def run(self) -> None:
+        """Drive every node until cancelled; the lease is given up as it ends."""
+        self._loop = asyncio.get_running_loop()
+        self._spawn(self._lease_forever())
+        self._spawn(self._poll_forever())
+        self._spawn(self._pull_forever())
+        self._spawn(self._calendar_forever())
+        for member in list(self.members.values()):
+            self._start(member)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self._stop()
+
+    # Starting and stopping.
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.create_task(work)
+        self._tasks.append(task)
+        task.add_done_callback(self._forget)
+        return task
+
+    def _forget(self, task: asyncio.Task[Any]) -> None:
+        with contextlib.suppress(ValueError):
+            self._tasks.remove(task)
+
+    def _start(self, member: _Member) -> None:
+        self._spawn(self._begin(member))
+        source = member.notices
+        if source is not None and source.database not in self._listened:
+            self._listened.add(source.database)
+            self._spawn(listen(source, self._heard, lambda: self._connected(source)))
+
+    async def _begin(self, member: _Member) -> None:
+        # A node restored from a backup takes its own feed back before it pushes or pulls.
+        await member.federator.take_back_first()
+        member.ready = True
+        self._push_soon(member.key)
+        self._pull_soon(member)
+
+    async def _stop(self) -> None:
+        for member in self.members.values():
+            if member.push_retry is not None:
+                member.push_retry.cancel()
+        tasks = [*self._tasks, *self._pulling.values()]
+        tasks += [t for m in self.members.values() for t in (m.pushing, m.listing) if t]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Stopped):
+                await task
+        self._leading.clear()
+        await asyncio.to_thread(self.lease.release)
+        self._loop = None
+
+    # Pushing.
+
+    def _push_soon(self, key: str) -> None:
+        member = self.members.get(key)
+        if member is None or not member.ready:
+            return  # its first push follows taking its feed back
+        if member.pushing is not None and not member.pushing.done():
+            member.push_again = True
+            return
+        member.pushing = asyncio.create_task(self._push(member))
+
+    async def _push(self, member: _Member) -> None:
+        federator = member.federator
+        member.push_again = True
+        while member.push_again:
+            member.push_again = False
+            try:
+                await federator.push_round()
+            except Stopped:
+                return
+            except Exception:  # a store outage or a bug: the next wake or poll tries again
+                log.exception("a push round for %s failed; trying again later", member.key)
+        if member.push_retry is not None:
+            member.push_retry.cancel()
+            member.push_retry = None
+        retry = federator.next_push_retry()
+        if retry is not None:  # a peer backing off: pushed again when it is due
+            loop = asyncio.get_running_loop()
+            member.push_retry = loop.call_later(retry, self._push_soon, member.key)
+
+    def _heard(self, scope: str) -> None:
+        for member in self.members.values():
+            if member.notices is not None and member.notices.scope == scope:
+                self._push_soon(member.key)
+
+    def _connected(self, source: NoticeSource) -> None:
+        # Appends made while no one listened were not heard: look at every node there.
+        for member in self.members.values():
+            if member.notices is not None and member.notices.database == source.database:
+                self._push_soon(member.key)
+
+    async def _poll_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.safety_poll)
+            for key in list(self.members):
+                self._push_soon(key)
+
+    # Pulling.
+
+    def _pull_soon(self, member: _Member) -> None:
+        member.pull_now = True
+        self._pull_wakeup.set()
+
+    async def _pull_forever(self) -> None:
+        limit = asyncio.Semaphore(self.pulls_at_once)
+        while True:
+            await self._leading.wait()
+            self._pull_wakeup.clear()
+            loop = asyncio.get_running_loop()
+            now = loop.time()
+            for member in list(self.members.values()):
+                busy = member.listing is not None and not member.listing.done()
+                if member.ready and not busy and (member.pull_now or member.next_pull <= now):
+                    member.pull_now = False
+                    member.next_pull = now + member.federator.pull_interval
+                    member.listing = asyncio.create_task(self._pull_node(member, limit))
+            waits = [m.next_pull - now for m in self.members.values() if m.ready]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._pull_wakeup.wait(), max(0.0, min(waits, default=3600)))
+
+    async def _pull_node(self, member: _Member, limit: asyncio.Semaphore) -> None:
+        """Start a pull from each of the node's peers that is due and not being pulled."""
+        federator = member.federator
+        try:
+            due = [(p, federator.pull_peer) for p in await federator.due_pulls()]
+            due += [(p, federator.pull_stopped) for p in await federator.stopped_peers()]
+        except Stopped:
+            return
+        except Exception:  # a store outage or a bug: the next round tries again
+            log.exception("listing the peers of %s to pull from failed", member.key)
+            return
+        for peer, pull in due:
+            where = (member.key, peer.feed_id)
+            if where in self._pulling:
+                continue  # still under way (a silent peer, waiting out its timeout)
+            self._pulling[where] = asyncio.create_task(self._pull_one(where, pull(peer), limit))
+
+    async def _pull_one(
+        self, where: tuple[str, bytes], pull: Coroutine[Any, Any, None], limit: asyncio.Semaphore
+    ) -> None:
+        try:
+            async with limit:
+                await pull
+        except Stopped:
+            pass
+        finally:
+            self._pulling.pop(where, None)
+
+    # The lease, and the calendar.
+
+    async def _lease_forever(self) -> None:
+        while True:
+            held = await asyncio.to_thread(self.lease.try_take)
+            if held and not self._leading.is_set():
+                log.info("this process leads: it pulls from peers and keeps the calendar")
+                self._leading.set()
+                for member in self.members.values():
+                    self._pull_soon(member)
+            elif not held and self._leading.is_set():
+                log.warning("this process no longer leads: another pulls and keeps the calendar")
+                self._leading.clear()
+            if isinstance(self.lease, SoleLeader):
+                return  # held for good
+            await asyncio.sleep(self.lease_interval)
+
+    async def _calendar_forever(self) -> None:
+        while True:
+            await self._leading.wait()
+            for member in list(self.members.values()):
+                if member.calendar_check is None:
+                    continue
+                try:
+                    # In the node's own background work, on the request threads.
+                    await member.federator.work.run(member.calendar_check)
+                except Stopped:
+                    return
+                except Exception:  # a bug: in full, and the checks go on
+                    log.exception(
+                        "the calendar's check of %s failed; trying again later", member.key
+                    )
+            await asyncio.sleep(self.calendar_interval)
