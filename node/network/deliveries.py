@@ -48,6 +48,7 @@ class _Member:
     notices: NoticeSource | None
     calendar_check: Callable[[], None] | None
     ready: bool = False  # its own feed taken back (`Federator.take_back_first`)
+    beginning: asyncio.Task[None] | None = None
     pushing: asyncio.Task[None] | None = None
     push_again: bool = False
     push_retry: asyncio.TimerHandle | None = None
@@ -108,7 +109,7 @@ class Deliveries:
         member.ready = False
         if member.push_retry is not None:
             member.push_retry.cancel()
-        for task in (member.pushing, member.listing):
+        for task in (member.beginning, member.pushing, member.listing):
             if task is not None:
                 task.cancel()
         for where, task in list(self._pulling.items()):
@@ -117,8 +118,10 @@ class Deliveries:
 
     def wake(self, key: str) -> None:
         """`key`'s node appended to its own feed: push for it now. From any thread."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._push_soon, key)
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has just closed: nothing to push
+                loop.call_soon_threadsafe(self._push_soon, key)
 
     @property
     def leading(self) -> bool:
@@ -152,7 +155,7 @@ class Deliveries:
             self._tasks.remove(task)
 
     def _start(self, member: _Member) -> None:
-        self._spawn(self._begin(member))
+        member.beginning = self._spawn(self._begin(member))
         source = member.notices
         if source is not None and source.database not in self._listened:
             self._listened.add(source.database)
@@ -174,9 +177,14 @@ class Deliveries:
         for task in tasks:
             task.cancel()
         for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Stopped):
+            try:
                 await task
+            except (asyncio.CancelledError, Stopped):
+                pass
+            except Exception:  # a bug in one task must not keep the others from stopping
+                log.exception("delivery's background task failed as it stopped")
         self._leading.clear()
+        self._listened.clear()
         await asyncio.to_thread(self.lease.release)
         self._loop = None
 
