@@ -119,6 +119,7 @@ class Background:
             work=work,
         )
         app.state.federator = federator
+        app.state.deliveries = self.deliveries  # e.g. whether this process leads
         self.deliveries.add(
             key,
             federator,
