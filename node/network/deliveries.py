@@ -1,6 +1,6 @@
 """Delivery for every node a process serves, from one loop: pushes when a node appends, pulls
-from every peer on a schedule, and the calendar, with no periodic store reads for a node that
-has nothing to do.
+from every peer on a schedule, and the calendar. A node's store is read when it appends, when
+one of its peers is due a push or a pull, and at a slow safety poll: an idle node is not polled.
 
 Each node keeps its own `Federator` (node/network/delivery.py: claims, backoff,
 acknowledgements, catching up, following moves), which `Deliveries` drives:
@@ -10,7 +10,8 @@ acknowledgements, catching up, following moves), which `Deliveries` drives:
   connection per database, node/store/append_notices.py), when a peer backing off is due again,
   and by a safety poll (`safety_poll`) that finds what no one told of. At most one push round
   runs per node; a wake during it runs another after it.
-- Pulls: every peer of every node is pulled once per its node's `pull_interval`, several at once
+- Pulls: every peer of every node is pulled about once per its node's `pull_interval` (spread
+  by a quarter either side, so that many nodes pull at different times), several at once
   (`pulls_at_once`), each on its own: a peer that does not answer holds up no other, and one
   whose pages cannot be taken backs off alone.
 - The calendar: each node's check (`calendar_check`), every `calendar_interval`.
@@ -230,9 +231,11 @@ class Deliveries:
                 self._push_soon(member.key)
 
     async def _poll_forever(self) -> None:
+        # One node after the other, spread over the interval: many nodes make no burst.
         while True:
-            await asyncio.sleep(self.safety_poll)
-            for key in list(self.members):
+            keys = list(self.members) or [""]
+            for key in keys:
+                await asyncio.sleep(self.safety_poll / len(keys))
                 self._push_soon(key)
 
     # Pulling.
@@ -252,7 +255,9 @@ class Deliveries:
                 busy = member.listing is not None and not member.listing.done()
                 if member.ready and not busy and (member.pull_now or member.next_pull <= now):
                     member.pull_now = False
-                    member.next_pull = now + member.federator.pull_interval
+                    # Within a quarter of the interval either side: many nodes spread out.
+                    spread = 0.75 + 0.5 * member.federator.rand()
+                    member.next_pull = now + member.federator.pull_interval * spread
                     member.listing = asyncio.create_task(self._pull_node(member, limit))
             waits = [m.next_pull - now for m in self.members.values() if m.ready]
             with contextlib.suppress(TimeoutError):
