@@ -14,19 +14,21 @@ from dataclasses import dataclass
 
 import aiohttp
 import anyio.to_thread
-from eventsourcing.persistence import PersistenceError
+from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
 
 from federation.client import FederationClient
 from node.app.node import CircleNode
 from node.http.metrics import CircleMetrics
 from node.http.server_options import ServerOptions
+from node.logs import in_circle
 from node.network.background import BackgroundWork
 from node.network.deliveries import Deliveries
 from node.network.delivery import Federator
 from node.network.identity import KeyStore
 from node.network.mail_sender import MailSender
 from node.network.observing import Observer
+from node.network.store_outage import StoreOutage
 from node.store.leader_lease import Lease, SoleLeader
 
 log = logging.getLogger("circle_node.server")
@@ -73,11 +75,13 @@ def _due_dates_check(circle: Circle) -> Callable[[], None]:
     node = circle.node
 
     def check() -> None:
+        # The store down, full or read-only is raised, and said once for all the background
+        # work (node/network/store_outage.py); conflicts that kept winning, here.
         try:
             if node.records.is_founded:
                 node.decisions.update_due_dates()
                 node.reminders.remind()  # deadlines within a day, reviews and terms coming due
-        except PersistenceError as error:  # the store is down, full or read-only: one line
+        except IntegrityError as error:
             circle.metrics.store_error(error)
             log.warning("could not check due dates (trying again later): %s", error)
 
@@ -92,6 +96,7 @@ class Circle:
     keystore: KeyStore | None
     metrics: CircleMetrics
     options: ServerOptions
+    slug: str = ""  # on a host, what its log lines and metrics name it by
 
 
 class Background:
@@ -105,12 +110,15 @@ class Background:
         self._session = session
         self._options = options
         self._circles: dict[str, tuple[Circle, BackgroundWork, asyncio.Task[None]]] = {}
+        # The store's state as every circle's background work sees it: an outage is said once.
+        self._outage = StoreOutage()
 
     def add(self, app: FastAPI) -> None:
         circle: Circle = app.state.circle
         key, options = circle.options.public_url, self._options
         # The circle's store work, counted in its metrics when it fails on the store.
         work = BackgroundWork(store_failed=circle.metrics.store_error)
+        work.outage = self._outage
         federator = Federator(
             circle.node,
             FederationClient(self._session, _signer(circle) if circle.node.feed.keys else None),  # type: ignore[arg-type]
@@ -125,6 +133,7 @@ class Background:
             federator,
             notices=circle.node.store.notice_source(),
             calendar_check=_due_dates_check(circle),
+            circle=circle.slug or None,
         )
         circle.node.observer = _WakingObserver(
             circle.metrics, _waking(self.deliveries, key, circle)
@@ -138,7 +147,9 @@ class Background:
             work=work,
         )
         app.state.mail_sender = mail
-        self._circles[key] = (circle, work, asyncio.create_task(mail.run()))
+        with in_circle(circle.slug or None):  # its lines name the circle
+            sending = asyncio.create_task(mail.run())
+        self._circles[key] = (circle, work, sending)
 
     async def remove(self, app: FastAPI) -> None:
         """Stop the circle's background work, and wait (at most `stop_timeout`) for its store

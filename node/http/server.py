@@ -77,7 +77,7 @@ def create_app(
     app.state.options = options
     circle_metrics = (metrics or process_metrics()).circle(node, circle)
     app.state.circle_metrics = circle_metrics
-    app.state.circle = Circle(node, keystore, circle_metrics, options)
+    app.state.circle = Circle(node, keystore, circle_metrics, options, slug=circle)
     node.observer = circle_metrics
     app.add_middleware(RequestTiming, metrics=circle_metrics)
     app.add_middleware(LimitBodies)  # 413 for bodies over their route's limit, before reading

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from typing import Any
 
 import anyio
 
+from node.logs import CIRCLE, in_circle
 from node.network.background import Stopped
 from node.network.delivery import DELIVERY_THREADS, PULLS_AT_ONCE, Federator
 from node.store.append_notices import NoticeSource, listen
@@ -48,6 +50,8 @@ class _Member:
     federator: Federator
     notices: NoticeSource | None
     calendar_check: Callable[[], None] | None
+    # Its tasks run in it: their log lines name the circle (node/logs.py).
+    context: contextvars.Context
     ready: bool = False  # its own feed taken back (`Federator.take_back_first`)
     beginning: asyncio.Task[None] | None = None
     pushing: asyncio.Task[None] | None = None
@@ -90,12 +94,16 @@ class Deliveries:
         *,
         notices: NoticeSource | None = None,
         calendar_check: Callable[[], None] | None = None,
+        circle: str | None = None,
     ) -> None:
         """Drive `federator`'s node under `key` (before `run`, or while it runs, from the loop):
         `notices` where other processes' appends to its store are heard, `calendar_check` its
-        calendar's check (run in a thread; it handles its own failures or they are logged)."""
+        calendar's check (run in a thread; a failure is logged), `circle` what its log lines
+        are about (a host's slug for it)."""
         federator.threads = self.threads
-        member = _Member(key, federator, notices, calendar_check)
+        context = contextvars.copy_context()
+        context.run(CIRCLE.set, circle)
+        member = _Member(key, federator, notices, calendar_check, context)
         federator.on_pull_soon = lambda: self._pull_soon(member)
         self.members[key] = member
         if self._loop is not None:
@@ -145,8 +153,10 @@ class Deliveries:
 
     # Starting and stopping.
 
-    def _spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.create_task(work)
+    def _spawn(
+        self, work: Coroutine[Any, Any, Any], context: contextvars.Context | None = None
+    ) -> asyncio.Task[Any]:
+        task = asyncio.create_task(work, context=context)
         self._tasks.append(task)
         task.add_done_callback(self._forget)
         return task
@@ -156,7 +166,7 @@ class Deliveries:
             self._tasks.remove(task)
 
     def _start(self, member: _Member) -> None:
-        member.beginning = self._spawn(self._begin(member))
+        member.beginning = self._spawn(self._begin(member), member.context)
         source = member.notices
         if source is not None and source.database not in self._listened:
             self._listened.add(source.database)
@@ -198,7 +208,7 @@ class Deliveries:
         if member.pushing is not None and not member.pushing.done():
             member.push_again = True
             return
-        member.pushing = asyncio.create_task(self._push(member))
+        member.pushing = asyncio.create_task(self._push(member), context=member.context)
 
     async def _push(self, member: _Member) -> None:
         federator = member.federator
@@ -209,8 +219,11 @@ class Deliveries:
                 await federator.push_round()
             except Stopped:
                 return
-            except Exception:  # a store outage or a bug: the next wake or poll tries again
-                log.exception("a push round for %s failed; trying again later", member.key)
+            except Exception as error:  # a store outage or a bug: the next wake or poll tries again
+                if not federator.work.outage.failed("pushing", error):
+                    log.exception("a push round failed; trying again later")
+            else:
+                federator.work.outage.served("pushing")
         if member.push_retry is not None:
             member.push_retry.cancel()
             member.push_retry = None
@@ -258,7 +271,9 @@ class Deliveries:
                     # Within a quarter of the interval either side: many nodes spread out.
                     spread = 0.75 + 0.5 * member.federator.rand()
                     member.next_pull = now + member.federator.pull_interval * spread
-                    member.listing = asyncio.create_task(self._pull_node(member, limit))
+                    member.listing = asyncio.create_task(
+                        self._pull_node(member, limit), context=member.context
+                    )
             waits = [m.next_pull - now for m in self.members.values() if m.ready]
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._pull_wakeup.wait(), max(0.0, min(waits, default=3600)))
@@ -271,14 +286,18 @@ class Deliveries:
             due += [(p, federator.pull_stopped) for p in await federator.stopped_peers()]
         except Stopped:
             return
-        except Exception:  # a store outage or a bug: the next round tries again
-            log.exception("listing the peers of %s to pull from failed", member.key)
+        except Exception as error:  # a store outage or a bug: the next round tries again
+            if not federator.work.outage.failed("pulling", error):
+                log.exception("listing the peers to pull from failed; trying again later")
             return
+        federator.work.outage.served("pulling")
         for peer, pull in due:
             where = (member.key, peer.feed_id)
             if where in self._pulling:
                 continue  # still under way (a silent peer, waiting out its timeout)
-            self._pulling[where] = asyncio.create_task(self._pull_one(where, pull(peer), limit))
+            self._pulling[where] = asyncio.create_task(
+                self._pull_one(where, pull(peer), limit), context=member.context
+            )
 
     async def _pull_one(
         self, where: tuple[str, bytes], pull: Coroutine[Any, Any, None], limit: asyncio.Semaphore
@@ -302,7 +321,9 @@ class Deliveries:
                 for member in self.members.values():
                     self._pull_soon(member)
             elif not held and self._leading.is_set():
-                log.warning("this process no longer leads: another pulls and keeps the calendar")
+                # Info: its connection failed (the store is down, said once elsewhere) or
+                # another process took the lease over.
+                log.info("this process no longer leads: another pulls and keeps the calendar")
                 self._leading.clear()
             if isinstance(self.lease, SoleLeader):
                 return  # held for good
@@ -314,13 +335,16 @@ class Deliveries:
             for member in list(self.members.values()):
                 if member.calendar_check is None:
                     continue
+                work = member.federator.work  # the node's own, on the request threads
+                checking = work.run(member.calendar_check)
                 try:
-                    # In the node's own background work, on the request threads.
-                    await member.federator.work.run(member.calendar_check)
+                    await asyncio.create_task(checking, context=member.context)
                 except Stopped:
                     return
-                except Exception:  # a bug: in full, and the checks go on
-                    log.exception(
-                        "the calendar's check of %s failed; trying again later", member.key
-                    )
+                except Exception as error:  # an outage (said once), or a bug: the checks go on
+                    if not work.outage.failed("checking the calendar", error):
+                        with in_circle(member.context.get(CIRCLE)):
+                            log.exception("checking the calendar failed; trying again later")
+                else:
+                    work.outage.served("checking the calendar")
             await asyncio.sleep(self.calendar_interval)

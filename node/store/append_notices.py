@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-log = logging.getLogger("circle_node.store")
+log = logging.getLogger("circle_node.store.notices")
 
 CHANNEL = "circle_node_appended"
 
@@ -76,8 +76,10 @@ async def listen(
                     if sender != me:
                         heard(scope)
         except psycopg.Error as error:
+            # Not an error of its own: the safety poll finds the appends meanwhile, and a store
+            # that is down is said once by the background work (node/network/store_outage.py).
             if not failing:
-                log.warning("cannot listen for appends (looking now and then instead): %s", error)
+                log.info("not listening for appends (looking now and then instead): %s", error)
             failing = True
         await asyncio.sleep(delay)
         delay = min(delay * 2, 60.0)

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
-log = logging.getLogger("circle_node.store")
+log = logging.getLogger("circle_node.store.lease")
 
 
 class Lease(Protocol):
@@ -84,8 +84,8 @@ class LeaderLease:
                     ).fetchone()
                     self._held = bool(row and row[0])
             except Exception as error:  # the server is away: whatever was held went with it
-                if self._held:
-                    log.warning("lost the lease %s (its connection failed): %s", self.name, error)
+                if self._held:  # said as info: a store that is down is said once elsewhere
+                    log.info("lost the lease %s (its connection failed): %s", self.name, error)
                 self._drop()
             return self._held
 
