@@ -9,6 +9,7 @@ from pathlib import Path
 from node.app.persistence import open_node
 from node.http.background import run_background
 from node.http.server import ServerOptions, create_app
+from node.logs import CIRCLE
 from node.settings import Settings
 from tests.node.test_deliveries import until
 
@@ -17,7 +18,7 @@ def test_one_loop_serves_every_circles_app_and_circles_come_and_go(tmp_path: Pat
     nodes = [open_node(Settings(data_dir=tmp_path / name)) for name in ("a", "b", "c")]
     try:
         apps = [
-            create_app(node, None, ServerOptions(f"http://host.example/c/{name}/"))
+            create_app(node, None, ServerOptions(f"http://host.example/c/{name}/"), circle=name)
             for node, name in zip(nodes, "abc", strict=True)
         ]
         checked: list[str] = []
@@ -33,6 +34,8 @@ def test_one_loop_serves_every_circles_app_and_circles_come_and_go(tmp_path: Pat
                     "http://host.example/c/b/",
                 ]
                 await until(lambda: sorted(checked) == ["a", "b"], "both calendars checked")
+                # Delivery's lines for a circle name it (node/logs.py).
+                assert deliveries.members["http://host.example/c/b/"].context.get(CIRCLE) == "b"
                 running.add(apps[2])
                 assert apps[2].state.federator is not None
                 await until(lambda: deliveries.members["http://host.example/c/c/"].ready, "c")
