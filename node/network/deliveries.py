@@ -274,7 +274,13 @@ class Deliveries:
                     member.listing = asyncio.create_task(
                         self._pull_node(member, limit), context=member.context
                     )
-            waits = [m.next_pull - now for m in self.members.values() if m.ready]
+            # Until the next node is due (one whose listing is under way is started again once
+            # it is over: `_pull_node` wakes this loop then, if it was asked for meanwhile).
+            waits = [
+                m.next_pull - now
+                for m in self.members.values()
+                if m.ready and (m.listing is None or m.listing.done())
+            ]
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._pull_wakeup.wait(), max(0.0, min(waits, default=3600)))
 
@@ -290,6 +296,8 @@ class Deliveries:
             if not federator.work.outage.failed("pulling", error):
                 log.exception("listing the peers to pull from failed; trying again later")
             return
+        finally:
+            self._pull_wakeup.set()  # its next listing is scheduled (or asked for) again
         federator.work.outage.served("pulling")
         for peer, pull in due:
             where = (member.key, peer.feed_id)
@@ -308,6 +316,7 @@ class Deliveries:
         except Stopped:
             pass
         finally:
+            pull.close()  # never started, when cancelled while waiting for its turn
             self._pulling.pop(where, None)
 
     # The lease, and the calendar.
@@ -340,7 +349,7 @@ class Deliveries:
                 try:
                     await asyncio.create_task(checking, context=member.context)
                 except Stopped:
-                    return
+                    continue  # that node was taken out, or the process is stopping
                 except Exception as error:  # an outage (said once), or a bug: the checks go on
                     if not work.outage.failed("checking the calendar", error):
                         with in_circle(member.context.get(CIRCLE)):
