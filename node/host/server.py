@@ -32,10 +32,6 @@ from node.http.server import ServerOptions, create_app
 from node.http.web.rendering import SECURITY_HEADERS
 from node.network.identity import KeyStore
 
-# Seconds between a circle's looks at its outbox on a host. Its pushes do not wait for it:
-# each own entry appended wakes its delivery at once; the look only retries what failed.
-HOST_POLL_INTERVAL = 30.0
-
 _PAGE = Environment(autoescape=True).from_string(
     """<!doctype html>
 <html lang="en">
@@ -74,9 +70,7 @@ def circle_app(circle: HostedCircle, options: ServerOptions) -> FastAPI:
     keys = circle.node.feed.keys
     keystore = KeyStore(circle.settings.data_dir, keys) if keys is not None else None
     circle_options = dataclasses.replace(
-        options,
-        public_url=circle_url(options.public_url, circle.slug),
-        poll_interval=max(options.poll_interval, HOST_POLL_INTERVAL),
+        options, public_url=circle_url(options.public_url, circle.slug)
     )
     return create_app(circle.node, keystore, circle_options, circle=circle.slug)
 

@@ -17,7 +17,7 @@ from node.app.node import CircleNode
 from node.app.persistence import open_node
 from node.host.circles import opened_circles
 from node.host.layout import circle_settings
-from node.host.server import HOST_POLL_INTERVAL, create_host_app
+from node.host.server import create_host_app
 from node.http.server import ServerOptions
 from node.http.web.rendering import SECURITY_HEADERS
 from node.settings import Settings
@@ -80,15 +80,19 @@ def test_each_circle_is_served_at_its_path_as_a_node_of_its_own(host) -> None:  
     assert answer.status_code == 307 and answer.headers["location"].endswith("/c/a/")
 
 
-def test_the_host_starts_each_circles_work(host) -> None:  # type: ignore[no-untyped-def]
+def test_the_host_starts_each_circles_work_from_one_loop(host) -> None:  # type: ignore[no-untyped-def]
     client, _, _ = host
+    loops = set()
     for slug in ("a", "b"):
         circle_app = next(
             r.app for r in client.app.routes if getattr(r, "path", "") == f"/c/{slug}"
         )  # type: ignore[attr-defined]
-        federator = circle_app.state.federator
-        assert federator.poll_interval == HOST_POLL_INTERVAL
+        assert circle_app.state.federator is not None
         assert circle_app.state.mail_sender is not None
+        loops.add(id(circle_app.state.deliveries))
+        assert f"{HOST}/c/{slug}" in circle_app.state.deliveries.members
+    # One delivery loop and one calendar for every circle of the host (node/network/deliveries.py).
+    assert len(loops) == 1
 
 
 def test_a_signed_read_made_for_one_circle_is_refused_by_another(host) -> None:  # type: ignore[no-untyped-def]
