@@ -1,7 +1,8 @@
-"""The member API's documentation at `/docs`: Swagger UI served by the node itself, from the
-swagger-ui-bundle package (no CDN: it works offline), started by a file of ours instead of the
-inline script FastAPI's page writes, so that the page's Content-Security-Policy allows scripts
-from the node only.
+"""The member API's documentation at `/docs`: Swagger UI 5 served by the node itself, from the
+files the fastapi-offline package ships (no CDN: it works offline), started by a file of ours
+instead of the inline script FastAPI's page writes, so that the page's Content-Security-Policy
+allows scripts from the node only. Swagger UI 5 reads the OpenAPI 3.1 that FastAPI writes (4 read
+only 3.0, and showed "Unable to render this definition").
 
 Served under a prefix (a circle of a co-op host, node.http.circle_paths), the page asks for its
 files and the spec there: the assets' addresses carry the prefix, the spec's address is in the
@@ -12,17 +13,18 @@ API."""
 from __future__ import annotations
 
 from html import escape
+from importlib.resources import files
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from swagger_ui_bundle import swagger_ui_path
 
 from node.http.circle_paths import prefix
 from node.http.web.rendering import SECURITY_HEADERS
 
 ASSETS = "/docs/assets"
-_VENDOR = Path(str(swagger_ui_path))
+# Only the package's files are used (its FastAPIOffline app serves them with an inline script).
+_VENDOR = Path(str(files("fastapi_offline") / "static"))
 _OURS = Path(__file__).parent / "docs_assets"
 # What the page loads: the files it needs, by the names it asks for, and nothing else.
 _FILES = {

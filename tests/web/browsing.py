@@ -13,7 +13,7 @@ from tests.conftest import UNDER_CI
 from tests.web.conftest import Circle
 
 try:
-    from playwright.sync_api import Browser, Page, ViewportSize, expect
+    from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize, expect
 except ImportError:  # pragma: no cover - without Playwright, skip (fail under CI=true)
     if UNDER_CI:
         raise
@@ -21,6 +21,7 @@ except ImportError:  # pragma: no cover - without Playwright, skip (fail under C
 
 __all__ = [
     "Browser",
+    "ConsoleMessage",
     "Page",
     "Shot",
     "ViewportSize",
