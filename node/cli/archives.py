@@ -14,6 +14,7 @@ from node.cli.opening import (
     Failure,
     fail,
     load_settings,
+    node_settings,
     opened,
     require_node,
 )
@@ -56,12 +57,14 @@ def verify(
 def backup(
     path: Annotated[Path, typer.Argument(help="Where to write the backup (a .tar file)")],
     data: DataOption = None,
+    circle: CircleOption = None,
 ) -> None:
-    """Back up the node: its store (SQLite or PostgreSQL), keys and config (it may keep running)."""
+    """Back up the node: its store (SQLite or PostgreSQL), keys and config (it may keep running).
+    On a host, `--circle SLUG` backs up that circle, a node of its own."""
     from node.cli.backup import BackupError
     from node.cli.backup import backup as write_backup
 
-    settings = load_settings(data)
+    settings = node_settings(data, circle)
     require_node(settings)
     try:
         names = write_backup(settings, path)
@@ -73,16 +76,33 @@ def backup(
 def restore(
     path: Annotated[Path, typer.Argument(help="A backup written by `circle-node backup`")],
     data: DataOption = None,
+    circle: CircleOption = None,
 ) -> None:
     """Restore a backup into an empty data folder (and an empty PostgreSQL store, for a node on
-    PostgreSQL); checks every file and the node's whole feed before it says it is done."""
+    PostgreSQL); checks every file and the node's whole feed before it says it is done. On a
+    host (or a new folder made one), `--circle SLUG` restores it as that circle, which must
+    not be there yet."""
     from node.cli.backup import BackupError
     from node.cli.backup import restore as read_backup
+    from node.host.layout import is_host, slugs
     from node.network.take_back import TAKE_BACK_FILE
 
-    settings = load_settings(data)
+    host = load_settings(data)
+    if circle is None and is_host(host.data_dir):
+        raise fail(
+            f"{host.data_dir} is a host of circles ({', '.join(slugs(host.data_dir))}): "
+            "restore a circle into it with --circle SLUG"
+        )
+    if circle is not None and circle in slugs(host.data_dir):
+        raise fail(
+            f"{host.data_dir} already holds a circle {circle!r}: restore it under another "
+            "slug, or into another host"
+        )
+    settings = host if circle is None else node_settings(data, circle, create=True, settings=host)
+    # A circle's store is the one its host gives it (its own schema on PostgreSQL).
+    given = {"database_url": settings.database_url} if circle is not None else None
     try:
-        restored = read_backup(path, settings.data_dir, progress_bar("restoring"))
+        restored = read_backup(path, settings.data_dir, progress_bar("restoring"), given)
     except (BackupError, OSError) as error:
         raise fail(f"could not restore {path}: {error}") from None
     typer.echo(

@@ -166,11 +166,12 @@ def restore(
     source: Path,
     data_dir: Path,
     progress: Progress | None = None,
+    flags: Mapping[str, Any] | None = None,
 ) -> Restored:
     """Restore a backup into an empty (or new) data folder, and into an empty PostgreSQL store
-    if the backup holds one's rows (named by CIRCLE_NODE_DATABASE_URL or the backup's
-    circle-node.toml). BackupError names the first check that fails; the target is then left
-    as it was."""
+    if the backup holds one's rows (named by `flags`' `database_url`, CIRCLE_NODE_DATABASE_URL
+    or the backup's circle-node.toml: a host's circle is given its own). BackupError names
+    the first check that fails; the target is then left as it was."""
     held = [name for name in A_NODES if (data_dir / name).exists()]
     if held:
         raise BackupError(
@@ -182,7 +183,7 @@ def restore(
     try:
         manifest, names = _unpack(source, staging, progress)
         try:
-            settings = Settings.load(staging)
+            settings = Settings.load(staging, flags)
         except SettingsError as error:
             raise BackupError(f"the restored settings cannot be used: {error}") from None
         if manifest["store"] == "postgresql":

@@ -1,10 +1,12 @@
-"""The commands about a host's circles: `host list`. (`init --slug` adds a circle, `serve`
-serves them all, and every command about one node takes `--circle`.)"""
+"""The commands about a host's circles: `host list`, and `host release` (node/cli/leaving.py).
+(`init --slug` adds a circle, `serve` serves them all, and every command about one node takes
+`--circle`.)"""
 
 from __future__ import annotations
 
 import typer
 
+from node.cli.leaving import release
 from node.cli.opening import DataOption, fail, load_settings, opened
 
 host_app = typer.Typer(
@@ -16,7 +18,8 @@ host_app = typer.Typer(
 @host_app.command("list")
 def host_list(data: DataOption = None) -> None:
     """List the host's circles: slug, name, node id, and place below the host's URL."""
-    from node.host.layout import circle_path, holds_node, slugs
+    from node.host.layout import circle_folder, circle_path, holds_node, slugs
+    from node.host.leaving import moved_to
 
     folder = load_settings(data).data_dir
     if holds_node(folder):
@@ -27,7 +30,12 @@ def host_list(data: DataOption = None) -> None:
             f"no circles in {folder} (`circle-node init --data {folder} --slug SLUG ...` adds one)"
         )
     for slug in held:
-        with opened(data, circle=slug) as (node, _):
+        url = moved_to(circle_folder(folder, slug))
+        with opened(data, circle=slug, moved_ok=True) as (node, _):
             founded = node.records.is_founded
             name = node.records.get_circle().name if founded else "(not founded)"
-            typer.echo(f"{slug}  {name}  {node.feed.node_id}  {circle_path(slug)}/")
+            where = f"{circle_path(slug)}/" if url is None else f"moved to {url}"
+            typer.echo(f"{slug}  {name}  {node.feed.node_id}  {where}")
+
+
+host_app.command("release")(release)

@@ -131,18 +131,24 @@ def opened(
     create: bool = False,
     flag: str = "--circle",
     settings: Settings | None = None,
+    moved_ok: bool = False,
 ) -> Iterator[tuple[CircleNode, Settings]]:
     """Open the node in the data folder, or the host's circle `circle` names (made there only
     with `create`: `init`), with its settings (loaded unless given: a host's, for a circle);
     any known failure becomes a message and exit 1. `flag` is the option that named the
-    circle, for the messages."""
+    circle, for the messages. A circle that left its host (node/host/leaving.py) is refused,
+    unless `moved_ok` (the release itself, finishing what it began)."""
     from eventsourcing.persistence import InterfaceError, OperationalError
 
     from node.app.persistence import open_node
+    from node.host.leaving import moved_message, moved_to
 
     settings = node_settings(data, circle, create=create, flag=flag, settings=settings)
     if not create:
         require_node(settings)
+    gone_to = moved_to(settings.data_dir)
+    if gone_to is not None and not moved_ok:
+        raise fail(moved_message(circle or str(settings.data_dir), gone_to))
     try:
         node = open_node(settings)
     except FAILURES as error:

@@ -4,12 +4,13 @@ circle's settings (node/host/layout.py)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from node.app.node import CircleNode
 from node.app.persistence import open_node
 from node.host.layout import circle_settings, slugs
+from node.host.leaving import moved_message, moved_to
 from node.settings import Settings
 
 
@@ -45,5 +46,17 @@ def opened_circles(host: Settings) -> Iterator[list[HostedCircle]]:
             except Exception as error:
                 raise CircleFailure(slug, error) from error
             stack.callback(node.close)
+            node.feed.gate = _gate(settings, slug)
             circles.append(HostedCircle(slug, settings, node))
         yield circles
+
+
+def _gate(settings: Settings, slug: str) -> Callable[[], str | None]:
+    """What the circle's feed writer asks before each signing: whether it has left the host."""
+    folder = settings.data_dir
+
+    def closed() -> str | None:
+        url = moved_to(folder)
+        return None if url is None else moved_message(slug, url)
+
+    return closed

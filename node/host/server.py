@@ -5,13 +5,20 @@ Each circle keeps, under its path, everything a single node serves at its root: 
 API, member API, `/docs`, pages, and its own `/healthz` and `/metrics`. Starlette runs no
 lifespan of a mounted app: the host's lifespan starts the background work of all its circles,
 one delivery loop and one calendar for all of them (`run_background`, node/http/background.py).
+
+A circle that left the host (node/host/leaving.py) gets no background work, and one that leaves
+while the host serves has its work removed (`_watch_leaving`); in front of its app, the gate
+answers 410 Gone for all but its feed's public reads.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
+import logging
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import PersistenceError
@@ -25,12 +32,18 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from node.host.circles import HostedCircle
 from node.host.layout import circle_path, circle_url
+from node.host.leaving import LeavingGate, moved_to
 from node.http.api.errors import Problem, problem_response
-from node.http.background import run_background
+from node.http.background import Background, run_background
 from node.http.metrics import process_metrics
 from node.http.server import ServerOptions, create_app
 from node.http.web.rendering import SECURITY_HEADERS
 from node.network.identity import KeyStore
+
+# Seconds between the host's looks for circles that left it while served (node/host/leaving.py).
+LEAVING_INTERVAL = 2.0
+
+log = logging.getLogger("circle_node.host")
 
 _PAGE = Environment(autoescape=True).from_string(
     """<!doctype html>
@@ -51,8 +64,13 @@ h1 { color: #2f5d50; } a { color: #2f5d50; } .muted { color: #666; }
 {% if circles %}
 <ul>
 {% for circle in circles %}
+{% if circle.moved_to %}
+<li><a href="{{ circle.moved_to }}/">{{ circle.name }}</a>
+  <span class="muted">moved to {{ circle.moved_to }}/</span></li>
+{% else %}
 <li><a href="{{ circle.path }}/">{{ circle.name }}</a>
   <span class="muted">{{ circle.path }}/</span></li>
+{% endif %}
 {% endfor %}
 </ul>
 {% else %}
@@ -79,22 +97,42 @@ def create_host_app(circles: Sequence[HostedCircle], options: ServerOptions) -> 
     """The host's app: `options` are the host's (its public URL, threads, intervals), from
     which each circle's are made."""
     apps = {circle.slug: circle_app(circle, options) for circle in circles}
+    folders = {circle.slug: circle.settings.data_dir for circle in circles}
+    wake = asyncio.Event()  # a request met a circle that left: stop its work now
+    for slug, each in apps.items():  # in front of all the circle's app does
+        each.add_middleware(LeavingGate, folder=folders[slug], on_moved=wake.set)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # One lease for the host's workers (who pulls and keeps the calendar), named after it.
         first = next(iter(circles), None)
         lease = first.node.store.leader_lease(f"host {options.public_url}") if first else None
-        async with run_background(list(apps.values()), options, lease):
-            yield
+        # A circle that left this host has no work here.
+        here = {slug: each for slug, each in apps.items() if moved_to(folders[slug]) is None}
+        async with run_background(list(here.values()), options, lease) as background:
+            watcher = asyncio.create_task(_watch_leaving(background, here, folders, wake))
+            try:
+                yield
+            finally:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
 
     def home(request: Request) -> Response:
-        listed = [{"name": _name(circle), "path": circle_path(circle.slug)} for circle in circles]
+        listed = [
+            {
+                "name": _name(circle),
+                "path": circle_path(circle.slug),
+                "moved_to": moved_to(circle.settings.data_dir),
+            }
+            for circle in circles
+        ]
         return HTMLResponse(_PAGE.render(circles=listed), headers=SECURITY_HEADERS)
 
     def healthz(request: Request) -> Response:
-        """The host answers; each circle's status (`ok`, `taking_back`, or
-        `store_unavailable`), node id and head. 503 when a circle's store cannot be read."""
+        """The host answers; each circle's status (`ok`, `taking_back`, `store_unavailable`,
+        or `moved`, with the URL it moved to), node id and head. 503 when a circle's store
+        cannot be read."""
         health = {circle.slug: _health(circle) for circle in circles}
         unavailable = any(each["status"] == "store_unavailable" for each in health.values())
         status = "store_unavailable" if unavailable else "ok"
@@ -113,6 +151,25 @@ def create_host_app(circles: Sequence[HostedCircle], options: ServerOptions) -> 
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _problem})
 
 
+async def _watch_leaving(
+    background: Background,
+    apps: dict[str, FastAPI],
+    folders: dict[str, Path],
+    wake: asyncio.Event,
+) -> None:
+    """Remove the background work of each circle that leaves the host while it is served (its
+    marker, node/host/leaving.py): looked for when a request meets one, and every
+    `LEAVING_INTERVAL` seconds (the release may come while no request does)."""
+    apps = dict(apps)
+    while apps:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), LEAVING_INTERVAL)
+        wake.clear()
+        for slug in [each for each in apps if moved_to(folders[each]) is not None]:
+            log.info("circle %r left this host: its delivery, mail and calendar stop", slug)
+            await background.remove(apps.pop(slug))
+
+
 def _name(circle: HostedCircle) -> str:
     records = circle.node.records
     return records.get_circle().name if records.is_founded else circle.slug
@@ -120,6 +177,9 @@ def _name(circle: HostedCircle) -> str:
 
 def _health(circle: HostedCircle) -> dict[str, Any]:
     node = circle.node
+    url = moved_to(circle.settings.data_dir)
+    if url is not None:
+        return {"status": "moved", "node": node.feed.node_id, "moved_to": url}
     try:
         head = node.feed.own_feed().head
         taking_back = node.take_back.pending

@@ -65,6 +65,9 @@ class OwnFeedWriter:
         self._clock = clock
         self._feed_id: bytes | None = None
         self.held_back: str | None = None  # why it may not sign now (FeedBehind)
+        # Asked after the own feed is loaded and before each signing: why this node may not
+        # sign here for good (a circle that left its host, node/host/leaving.py), or None.
+        self.gate: Callable[[], str | None] = lambda: None
         if keys is not None:
             self._ensure_inception(keys)
 
@@ -97,6 +100,13 @@ class OwnFeedWriter:
         if self.held_back is not None:
             raise FeedBehind(self.held_back)
 
+    def _check_gate(self) -> None:
+        """Called with the own feed loaded: a signing that raced what closed the gate either
+        conflicts with the entry saved meanwhile (and, retried, lands here again) or stops."""
+        closed = self.gate()
+        if closed is not None:
+            raise IdentityError(closed)
+
     @property
     def is_federated(self) -> bool:
         """Whether the node has keys: a feed of its own, and peers."""
@@ -120,6 +130,7 @@ class OwnFeedWriter:
         assert self.keys is not None
         self._check_may_sign()
         own = self.own_feed()
+        self._check_gate()
         now = millis(self._clock())
         first = own.next_seq
         signed = own.append_all(self.keys, [(i.type, i.body, i.audience) for i in outgoing], now)
@@ -138,6 +149,7 @@ class OwnFeedWriter:
             raise IdentityError("This node has no keys")
         self._check_may_sign()
         own = self.own_feed()
+        self._check_gate()
         signed, new_keys = own.rotate(self.keys, millis(self._clock()))
         stage(new_keys)
         self._store.save(own, entries=[(own.feed_id, own.head, encode(signed))])
@@ -151,6 +163,7 @@ class OwnFeedWriter:
         if self.keys is None:
             raise IdentityError("This node has no keys")
         own = self.own_feed()
+        self._check_gate()
         if self.keys.current_public != own.key or self.keys.next_digest != own.next_digest:
             raise IdentityError(
                 "This node's key file does not hold the key its feed is committed to (it was "
@@ -259,6 +272,7 @@ class OwnFeedWriter:
             raise IdentityError("This node has no keys")
         self._check_may_sign()
         own = self.own_feed()
+        self._check_gate()
         if url == own.url:
             raise ValueError(f"This node's feed already says it is served at {url}")
         if not is_base_url(url):
@@ -305,6 +319,7 @@ class OwnFeedWriter:
         if to == self.feed_id:
             raise ValueError("A node does not ask itself to join")
         self._check_may_sign()
+        self._check_gate()
         if own.next_seq + 1 > MAX_JOIN_ENTRIES:  # seq 0 .. the request, all sent
             raise ValueError(
                 f"This node's feed is longer than {MAX_JOIN_ENTRIES} entries; ask a node that "

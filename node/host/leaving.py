@@ -1,0 +1,118 @@
+"""A circle leaving its host: the marker that says it moved away, and what the host answers
+for it from then on.
+
+`circle-node host release` writes the marker, `moved-away` in the circle's folder (its new
+URL, one line), before it signs the circle's `node.moved` entry and writes its backup
+(node/cli/leaving.py). From the moment the marker is there, the host:
+
+- signs nothing for the circle: the circle's own feed writer asks `moved_to` after it has
+  loaded the feed and before it signs (node/host/circles.py sets its gate), so a signing that
+  raced the release either conflicts with the `node.moved` entry (and, retried, is refused) or
+  is refused outright;
+- serves nothing of it but the public reads of its feed (its descriptor, its feed's pages and
+  its bodies, up to and including the `node.moved` entry), so that a peer pulling from the old
+  URL still learns the move (PROTOCOL.md 10.7); every other request gets 410 Gone with the
+  new URL (`gone`);
+- runs no background work for it (the host's server stops it: node/host/server.py).
+
+The marker is never removed by the node: a circle that left is restored elsewhere, not here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from node.http.api.errors import PROBLEM
+from node.http.circle_paths import circle_path
+
+MOVED_FILE = "moved-away"
+# What the old host still serves of a circle that left: the public reads of its own feed.
+FEED_READS = ("/federation/node", "/federation/feed")
+BODIES = "/federation/bodies/"
+
+
+def moved_to(folder: Path) -> str | None:
+    """The URL the circle in `folder` moved to, if it left this host (its marker)."""
+    try:
+        text = (folder / MOVED_FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    return text.strip() or "(an unknown URL)"
+
+
+def mark_moved(folder: Path, url: str) -> None:
+    """Write the marker durably: into a file of its own, flushed to disk, renamed into place,
+    and the folder flushed, so that a crash after this returns never loses it."""
+    part = folder / (MOVED_FILE + ".part")
+    part.unlink(missing_ok=True)
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(url + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+    part.replace(folder / MOVED_FILE)
+    directory = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def moved_message(slug: str, url: str) -> str:
+    return (
+        f"circle {slug!r} has left this host: it moved to {url} (`circle-node host release`), "
+        "and nothing is signed for it here any more"
+    )
+
+
+def gone(url: str, scope: Scope) -> JSONResponse:
+    """410 Gone for a request to a circle that moved to `url`: a problem body (`reason`
+    `moved`, `moved_to`) and `Location`, the same circle path and query at the new URL."""
+    path = circle_path(scope)
+    query = scope.get("query_string", b"").decode("latin-1")
+    location = url.rstrip("/") + path + (f"?{query}" if query else "")
+    detail = f"this circle has left this host: it is served at {url} now"
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": "moved",
+        "status": 410,
+        "detail": detail,
+        "reason": "moved",
+        "moved_to": url,
+    }
+    return JSONResponse(body, 410, media_type=PROBLEM, headers={"Location": location})
+
+
+def is_feed_read(scope: Scope) -> bool:
+    """A public read of the feed, which the old host still serves for a circle that left."""
+    if scope.get("method") not in ("GET", "HEAD"):
+        return False
+    path = circle_path(scope)
+    return path in FEED_READS or path.startswith(BODIES)
+
+
+class LeavingGate:
+    """In front of one circle's app on a host: while the circle is here, the app; once it has
+    left (its marker, looked at on each request), `gone` for all but the feed's public reads,
+    and `on_moved` is called (the host stops the circle's work)."""
+
+    def __init__(self, app: ASGIApp, folder: Path, on_moved: Callable[[], None]) -> None:
+        self.app = app
+        self.folder = folder
+        self.on_moved = on_moved
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            url = moved_to(self.folder)
+            if url is not None:
+                self.on_moved()
+                if not is_feed_read(scope):
+                    await gone(url, scope)(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)

@@ -1,0 +1,228 @@
+"""A circle leaves its host (`circle-node host release`) and is restored on another
+(`circle-node restore --circle`), both hosts served by real `circle-node serve` processes: the
+old host answers 410 Gone with the new URL and signs nothing more for it; the circle's peers (a
+circle of the old host and a separate node) follow it to the new host and take its next
+decision there, its feed continuing from the move."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from federation.feed import feed_id_from_node_id
+from node.app.node import CircleNode
+from node.app.persistence import open_node
+from node.demo.local_cluster import LocalNode, wait_for
+from node.demo.scripted import form_aim
+from node.host.layout import circle_settings
+from node.settings import Settings
+from tests.host.serving import HostProcess
+from tests.host.test_serve_host import cli, get, held, refused
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def init(host: Path, slug: str) -> None:
+    cli(
+        "init", "--data", str(host), "--slug", slug, "--name", slug.title(),
+        "--aim", "Feed us", "--domain", "Food", "--founder", "Ada",
+    )  # fmt: skip
+
+
+def circle(host: Path, slug: str) -> CircleNode:
+    """The host's circle opened in this process (as a second worker would)."""
+    return open_node(circle_settings(Settings.load(host), slug))
+
+
+def rota(node: CircleNode) -> tuple[str, str]:
+    """The founder wears an operational hat, to take everyday decisions: (founder, hat)."""
+    founder = next(iter(node.records.get_circle().participants))
+    form_aim(node, "The kitchen feeds the co-op's members, as its mission asks")
+    hat = node.hats.define_hat(founder, "Rota holder", "Keeps the rota", [], ["rota"])
+    selection = node.hats.open_selection(founder, hat)
+    node.hats.nominate(founder, selection, founder, "I keep it already")
+    node.hats.open_change_round(founder, selection)
+    node.hats.propose_candidate(founder, selection, founder, "Nominated")
+    node.consent.consent(founder, selection)
+    node.consent.close_consent_round(founder, selection)
+    return founder, hat
+
+
+def decide(host: Path, slug: str, who: tuple[str, str], title: str) -> int:
+    """An everyday decision in the circle; returns its feed's head after it."""
+    node = circle(host, slug)
+    try:
+        node.decisions.take_everyday_decision(*who, "rota", title, "Cover Sundays")
+        return node.feed.own_feed().head
+    finally:
+        node.close()
+
+
+def url_of(node: CircleNode, node_id: str) -> str | None:
+    peer = node.peering.peer(feed_id_from_node_id(node_id))
+    return None if peer is None or peer.moving_to else peer.url
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Iterator[LocalNode]:
+    node = LocalNode(tmp_path, "coop", pull_interval=1.0)
+    cli(
+        "init", "--data", str(node.data), "--name", "Co-op", "--aim", "Hold us",
+        "--domain", "All", "--founder", "Bea",
+    )  # fmt: skip
+    try:
+        node.start()
+        yield node
+    finally:
+        node.stop()
+
+
+def test_a_circle_leaves_its_host_and_its_peers_follow_it(
+    tmp_path: Path, outside: LocalNode
+) -> None:
+    old_folder, new_folder = tmp_path / "a" / "host", tmp_path / "b" / "host"
+    old_folder.parent.mkdir()
+    new_folder.parent.mkdir()
+    for slug in ("kitchen", "garden"):
+        init(old_folder, slug)
+    node = circle(old_folder, "kitchen")
+    try:
+        who = rota(node)
+        kitchen = node.feed.node_id
+    finally:
+        node.close()
+    old, new = HostProcess(old_folder), HostProcess(new_folder)
+    try:
+        old.start()
+        coop = cli("id", "--data", str(outside.data)).strip()
+        here = f"{old.url}/c/kitchen"
+        cli("peer", "add", f"{old.url}/c/garden", "--data", str(old_folder), "--circle", "kitchen")
+        cli("peer", "add", here, "--data", str(old_folder), "--circle", "garden")
+        cli("peer", "add", outside.url, "--data", str(old_folder), "--circle", "kitchen")
+        cli("peer", "add", here, "--expect", kitchen, "--data", str(outside.data))
+        first = decide(old_folder, "kitchen", who, "Rota 1")
+        wait_for(
+            lambda: (
+                held(old_folder, "garden", kitchen) == first
+                and held(outside.data, None, kitchen) == first
+            ),
+            60,
+            "the kitchen's peers to hold its feed",
+        )
+
+        # The kitchen leaves the old host for the new one.
+        there = f"{new.url}/c/kitchen"
+        backup = tmp_path / "kitchen.tar"
+        out = cli(
+            "host", "release", "--data", str(old_folder), "--circle", "kitchen",
+            "--to", there, str(backup),
+        )  # fmt: skip
+        moved = first + 1
+        assert f"at entry {moved} that it is served at {there}" in out
+        assert backup.stat().st_mode & 0o777 == 0o600
+
+        # The old host: 410 Gone with the new URL for everything but its feed's public reads,
+        # which end at the move; nothing signs for it (the CLI refuses it in one line).
+        status, raw = get(f"{here}/proposals?page=2")
+        assert status == 410
+        problem = json.loads(raw)
+        assert problem["reason"] == "moved" and problem["moved_to"] == there
+        assert get(f"{here}/api/circle")[0] == 410
+        assert get(f"{here}/federation/node")[0] == 200
+        assert old.health()["circles"]["kitchen"] == {
+            "status": "moved", "node": kitchen, "moved_to": there,
+        }  # fmt: skip
+        out = refused("people", "--data", str(old_folder), "--circle", "kitchen")
+        assert f"moved to {there}" in out and out.count("\n") == 1
+        out = refused("move", "https://elsewhere.example", "--data", str(old_folder),
+                      "--circle", "kitchen")  # fmt: skip
+        assert f"moved to {there}" in out
+
+        # Restored on the new host, and served there: it takes its feed back, then signs.
+        cli("restore", "--data", str(new_folder), "--circle", "kitchen", str(backup))
+        new.start()
+        wait_for(lambda: new.health()["circles"]["kitchen"]["status"] == "ok", 60, "the take-back")
+        assert new.health()["circles"]["kitchen"]["head"] == moved
+        second = decide(new_folder, "kitchen", who, "Rota 2")
+        assert second == moved + 1
+
+        # Its peers follow it to the new host and take its next decision there: the feed goes
+        # on from the move, with no fork (a fork would stop the feed at its peers).
+        def followed() -> bool:
+            garden = circle(old_folder, "garden")
+            coop_node = open_node(Settings(data_dir=outside.data))
+            try:
+                return url_of(garden, kitchen) == there and url_of(coop_node, kitchen) == there
+            finally:
+                garden.close()
+                coop_node.close()
+
+        wait_for(followed, 90, "the kitchen's peers to follow it")
+        wait_for(
+            lambda: (
+                held(old_folder, "garden", kitchen) == second
+                and held(outside.data, None, kitchen) == second
+            ),
+            90,
+            "the kitchen's next decision to reach its peers",
+        )
+        assert old.health()["circles"]["kitchen"]["status"] == "moved"
+        assert "equivocat" not in outside.log.read_text().lower()
+        node = circle(old_folder, "kitchen")
+        try:
+            assert node.feed.own_feed().head == moved  # the old host signed nothing more
+        finally:
+            node.close()
+        assert coop != kitchen
+    finally:
+        new.stop()
+        old.stop()
+
+
+def test_release_and_restore_refuse_what_they_cannot_do(tmp_path: Path) -> None:
+    host, other = tmp_path / "host", tmp_path / "other"
+    init(host, "kitchen")
+    init(other, "kitchen")
+    backup = tmp_path / "kitchen.tar"
+
+    out = refused(
+        "host", "release", "--data", str(host), "--circle", "pantry",
+        "--to", "https://b.example/c/pantry", str(backup),
+    )  # fmt: skip
+    assert "no circle 'pantry'" in out and not backup.exists()
+    out = refused(
+        "host", "release", "--data", str(host), "--circle", "kitchen",
+        "--to", "not a url", str(backup),
+    )  # fmt: skip
+    assert "not a node's base URL" in out
+
+    cli("backup", "--data", str(host), "--circle", "kitchen", str(backup))
+    out = refused("restore", "--data", str(other), "--circle", "kitchen", str(backup))
+    assert "already holds a circle 'kitchen'" in out
+    out = refused("restore", "--data", str(other), str(backup))
+    assert "restore a circle into it with --circle SLUG" in out
+    # Into another slug of that host, or into a plain folder: a node of its own, as backed up.
+    cli("restore", "--data", str(other), "--circle", "pantry", str(backup))
+    assert "pantry" in cli("host", "list", "--data", str(other))
+    cli("restore", "--data", str(tmp_path / "single"), str(backup))
+
+    cli(
+        "host", "release", "--data", str(host), "--circle", "kitchen",
+        "--to", "https://b.example/c/kitchen", str(backup),
+    )  # fmt: skip
+    out = refused(
+        "host", "release", "--data", str(host), "--circle", "kitchen",
+        "--to", "https://c.example/c/kitchen", str(backup),
+    )  # fmt: skip
+    assert "already left this host for https://b.example/c/kitchen" in out
+    # Run again with the same URL, it writes the backup again (finishing an interrupted run).
+    backup.unlink()
+    cli(
+        "host", "release", "--data", str(host), "--circle", "kitchen",
+        "--to", "https://b.example/c/kitchen", str(backup),
+    )  # fmt: skip
+    assert backup.exists()
+    assert "moved to https://b.example/c/kitchen" in cli("host", "list", "--data", str(host))
