@@ -141,6 +141,18 @@ def test_a_circle_leaves_its_host_and_its_peers_follow_it(
                       "--circle", "kitchen")  # fmt: skip
         assert f"moved to {there}" in out
 
+        # Its peers, pulling from the old URL, still learn the move there (its feed's pages
+        # end with it), and wait for the new URL to serve the feed before they follow.
+        wait_for(
+            lambda: (
+                held(old_folder, "garden", kitchen) == moved
+                and held(outside.data, None, kitchen) == moved
+            ),
+            60,
+            "the kitchen's peers to pull the move from the old host",
+        )
+        wait_for(lambda: "left this host" in old.log.read_text(), 30, "the kitchen's work to stop")
+
         # Restored on the new host, and served there: it takes its feed back, then signs.
         cli("restore", "--data", str(new_folder), "--circle", "kitchen", str(backup))
         new.start()
@@ -208,6 +220,8 @@ def test_release_and_restore_refuse_what_they_cannot_do(tmp_path: Path) -> None:
     cli("restore", "--data", str(other), "--circle", "pantry", str(backup))
     assert "pantry" in cli("host", "list", "--data", str(other))
     cli("restore", "--data", str(tmp_path / "single"), str(backup))
+    cli("restore", "--data", str(tmp_path / "new"), "--circle", "kitchen", str(backup))
+    assert cli("host", "list", "--data", str(tmp_path / "new")).startswith("kitchen  Kitchen")
 
     cli(
         "host", "release", "--data", str(host), "--circle", "kitchen",
@@ -226,3 +240,49 @@ def test_release_and_restore_refuse_what_they_cannot_do(tmp_path: Path) -> None:
     )  # fmt: skip
     assert backup.exists()
     assert "moved to https://b.example/c/kitchen" in cli("host", "list", "--data", str(host))
+
+
+@pytest.mark.postgres
+def test_a_circle_of_a_host_on_postgresql_is_backed_up_and_restored_in_its_schema(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    import psycopg
+    from psycopg import sql
+
+    base, _, schema = postgres_url.rpartition("?schema=")
+    hosts = {name: tmp_path / name for name in ("a", "b")}
+    for name, folder in hosts.items():
+        folder.mkdir()
+        (folder / "circle-node.toml").write_text(f'database_url = "{base}?schema={schema}{name}"\n')
+    backup = tmp_path / "kitchen.tar"
+    try:
+        init(hosts["a"], "kitchen")
+        node = circle(hosts["a"], "kitchen")
+        try:
+            kitchen, head = node.feed.node_id, node.feed.own_feed().head
+        finally:
+            node.close()
+        out = cli("backup", "--data", str(hosts["a"]), "--circle", "kitchen", str(backup))
+        assert "postgresql/" in out and "circle.sqlite" not in out
+        cli("restore", "--data", str(hosts["b"]), "--circle", "kitchen", str(backup))
+        node = circle(hosts["b"], "kitchen")
+        try:
+            assert (node.feed.node_id, node.feed.own_feed().head) == (kitchen, head)
+            assert node.records.get_circle().name == "Kitchen"
+        finally:
+            node.close()
+        # Restored into its own schema: the same slug on another host, not the first one's.
+        with psycopg.connect(base, autocommit=True) as connection:
+            found = connection.execute(
+                "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE %s",
+                (f"{schema}_\\_kitchen",),
+            ).fetchall()
+        assert sorted(row[0] for row in found) == [f"{schema}a_kitchen", f"{schema}b_kitchen"]
+    finally:
+        with psycopg.connect(base, autocommit=True) as connection:
+            for name in hosts:
+                connection.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                        sql.Identifier(f"{schema}{name}_kitchen")
+                    )
+                )
