@@ -7,6 +7,8 @@ decision there, its feed continuing from the move."""
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,6 +61,15 @@ def decide(host: Path, slug: str, who: tuple[str, str], title: str) -> int:
         return node.feed.own_feed().head
     finally:
         node.close()
+
+
+def location(url: str) -> tuple[int, str | None]:
+    """The status and `Location` of an answer that is an error."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.headers.get("Location")
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Location")
 
 
 def url_of(node: CircleNode, node_id: str) -> str | None:
@@ -130,6 +141,7 @@ def test_a_circle_leaves_its_host_and_its_peers_follow_it(
         assert status == 410
         problem = json.loads(raw)
         assert problem["reason"] == "moved" and problem["moved_to"] == there
+        assert location(f"{here}/proposals?page=2") == (410, f"{there}/proposals?page=2")
         assert get(f"{here}/api/circle")[0] == 410
         assert get(f"{here}/federation/node")[0] == 200
         assert old.health()["circles"]["kitchen"] == {
@@ -189,6 +201,14 @@ def test_a_circle_leaves_its_host_and_its_peers_follow_it(
         finally:
             node.close()
         assert coop != kitchen
+
+        # Started again, the old host still answers for it as gone, and lists it as moved.
+        old.stop()
+        old.start()
+        assert old.health()["circles"]["kitchen"]["status"] == "moved"
+        assert get(f"{here}/")[0] == 410
+        assert get(f"{here}/federation/feed?after=0")[0] == 200
+        assert f"moved to {there}/" in get(f"{old.url}/")[1].decode()
     finally:
         new.stop()
         old.stop()
