@@ -306,3 +306,33 @@ def test_a_circle_of_a_host_on_postgresql_is_backed_up_and_restored_in_its_schem
                         sql.Identifier(f"{schema}{name}_kitchen")
                     )
                 )
+
+
+def test_a_hosts_node_signs_nothing_once_its_circle_has_left(tmp_path: Path) -> None:
+    """The host's node of a circle (its feed writer gated by the marker) had loaded its feed
+    before another process released the circle: its next signing conflicts with the move and,
+    tried again, is refused; it stays refused."""
+    from node.host.circles import opened_circles
+    from node.host.leaving import mark_moved
+    from node.network.own_feed import IdentityError
+
+    folder = tmp_path / "host"
+    init(folder, "kitchen")
+    with opened_circles(Settings.load(folder)) as (hosted,):
+        served = hosted.node
+        who = rota(served)
+        served.decisions.take_everyday_decision(*who, "rota", "Rota 1", "Cover Sundays")
+        before = served.feed.own_feed().head
+
+        releasing = circle(folder, "kitchen")
+        try:
+            mark_moved(hosted.settings.data_dir, "https://b.example/c/kitchen")
+            moved = releasing.feed.announce_url("https://b.example/c/kitchen")
+        finally:
+            releasing.close()
+        assert moved == before + 1
+        for title in ("Rota 2", "Rota 3"):
+            with pytest.raises(IdentityError, match=r"moved to https://b\.example/c/kitchen"):
+                served.decisions.take_everyday_decision(*who, "rota", title, "Cover Sundays")
+        assert served.feed.own_feed().head == moved
+        assert served.records.get_circle().name == "Kitchen"  # reads go on
