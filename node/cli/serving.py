@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from node.cli.opening import DataOption, fail, load_settings, opened
+from node.cli.workers import ThisWorker, fork_workers, refuse_sqlite
 from node.settings import MAX_THREADS, MAX_WORKERS
 
 if TYPE_CHECKING:
@@ -112,7 +113,10 @@ def serve(
 
     Each option may also be set in the environment (CIRCLE_NODE_PORT...) or in the data
     folder's circle-node.toml (port = 8470...): a flag wins over the environment, which wins
-    over the file (docs/operating.md, "Configuration")."""
+    over the file (docs/operating.md, "Configuration").
+
+    With --workers N, N processes serve on one socket, and a parent starts again any that
+    dies (node/cli/workers.py)."""
     from node.host.layout import is_host
     from node.http.server import ServerOptions, create_app
     from node.network.identity import KeyStore
@@ -130,8 +134,10 @@ def serve(
         "access_log": access_log,
     }
     settings = load_settings(data, flags)
+    refuse_sqlite(data, settings.workers)
     # A port that is taken is refused before the store opens.
     listening = listen(settings.host, settings.port)
+    worker = fork_workers(listening, settings.workers)  # with several, the parent stays in there
     options = ServerOptions(
         public_url=settings.url or f"http://{settings.host}:{settings.port}",
         pull_interval=settings.pull_interval,
@@ -141,17 +147,19 @@ def serve(
     )
     if is_host(settings.data_dir):
         with listening:
-            _serve_host(settings, options, listening)
+            _serve_host(settings, options, listening, worker)
         return
     with listening, opened(data, settings=settings) as (node, settings):
         assert node.feed.keys is not None
         server_app = create_app(node, KeyStore(settings.data_dir, node.feed.keys), options)
         typer.echo(f"Serving node {node.feed.node_id} at {options.public_url}")
         _warn_if_moved(node, settings.url)
-        _run(server_app, listening, settings)
+        _run(server_app, listening, settings, worker)
 
 
-def _serve_host(settings: Settings, options: ServerOptions, listening: socket.socket) -> None:
+def _serve_host(
+    settings: Settings, options: ServerOptions, listening: socket.socket, worker: ThisWorker
+) -> None:
     """Serve every circle of the host in the settings' folder, each at /c/SLUG/."""
     from node.host.circles import CircleFailure, opened_circles
     from node.host.layout import circle_url
@@ -166,7 +174,7 @@ def _serve_host(settings: Settings, options: ServerOptions, listening: socket.so
                 node_id = circle.node.feed.node_id
                 typer.echo(f"Serving circle {circle.slug} (node {node_id}) at {at}")
                 _warn_if_moved(circle.node, at)
-            _run(server_app, listening, settings)
+            _run(server_app, listening, settings, worker)
     except CircleFailure as failure:
         raise fail(str(failure)) from None
 
@@ -182,7 +190,7 @@ def _warn_if_moved(node: CircleNode, url: str | None) -> None:
         )
 
 
-def _run(server_app: Any, listening: socket.socket, settings: Settings) -> None:
+def _run(server_app: Any, listening: socket.socket, settings: Settings, worker: ThisWorker) -> None:
     import uvicorn
 
     from node.http.front import front
@@ -198,8 +206,10 @@ def _run(server_app: Any, listening: socket.socket, settings: Settings) -> None:
         proxy_headers=False,  # taken from trusted_proxies only (node/http/front.py)
         http=timed_protocol(settings.request_timeout),  # slow clients are cut off
         timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+        headers=worker.headers,
     )
     with stopped_by_signals():
+        worker.ready()
         uvicorn.Server(config).run(sockets=[listening])
 
 
