@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The machine's PostgreSQL (trust auth); tests skip without it, except under CI=true.
 export CIRCLE_NODE_TEST_POSTGRES ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install browser test demo lint lock bench bench-quick soak fuzz clean
+.PHONY: install browser nginx test demo lint lock bench bench-quick soak fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,19 @@ browser:
 	    echo "chromium is missing and there is no apt-get: install it to run the browser tests" >&2; \
 	  fi; }
 
-test: $(STAMP) browser
+# The test of several workers behind a reverse proxy runs its own instance of Debian's nginx
+# (never the machine's service): installed like chromium, and skipped without it.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing the nginx package for the test behind a reverse proxy"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx \
+	      || echo "Could not install nginx; the test behind a proxy will skip (fail under CI=true)" >&2; \
+	  else \
+	    echo "nginx is missing and there is no apt-get: install it to run the test behind a proxy" >&2; \
+	  fi; }
+
+test: $(STAMP) browser nginx
 	$(BIN)/python -m pytest
 
 demo: $(STAMP)
