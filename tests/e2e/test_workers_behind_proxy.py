@@ -22,6 +22,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,24 +211,28 @@ def test_a_worker_killed_while_it_holds_the_pull_lease_hands_it_to_another(coop:
     # Given: exactly one worker holds the lease.
     wait_for(lambda: len(lease_holders(coop)) == 1, 60, "one worker to hold the pull lease")
     (holder,) = lease_holders(coop)
-    others = coop.workers() - {holder}
-    assert len(others) == WORKERS - 1
 
     # When: it is SIGKILLed (no shutdown code runs: the server ends its session and the lock).
     os.kill(holder, signal.SIGKILL)
 
-    # Then: one of the others takes the lease over, and the parent starts a worker in the
-    # killed one's place.
-    wait_for(lambda: bool(lease_holders(coop) & others), 60, "another worker to take the lease")
-    assert len(lease_holders(coop)) == 1
+    # Then: another worker takes the lease over (one of the others, or the one the parent
+    # starts in the killed one's place, whichever asks first), and only one holds it.
+    wait_for(lambda: bool(lease_holders(coop)), 60, "another worker to take the lease")
+    (taker,) = lease_holders(coop)
+    assert taker != holder
     wait_for(
         lambda: len(coop.workers() - {holder}) == WORKERS, 60, "a worker in the killed one's place"
     )
     assert f"worker {holder} exited (killed by SIGKILL)" in coop.text()
 
-    # And: commands go on through the proxy, each stored once.
-    sending = send_decisions(coop.proxy.url, coop.tokens[1], coop.hat, "after", per_worker=5)
-    after = asyncio.run(sending)
+    # And: commands go on through the proxy, each stored once (sent from a thread of their
+    # own: the browser's session keeps an event loop running in this one).
+    with ThreadPoolExecutor(1) as apart:
+        after = apart.submit(
+            lambda: asyncio.run(
+                send_decisions(coop.proxy.url, coop.tokens[1], coop.hat, "after", per_worker=5)
+            )
+        ).result()
     assert not after.refused and not after.unanswered, after.problems[:3]
     node = coop.open()
     try:
