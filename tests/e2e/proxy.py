@@ -38,7 +38,7 @@ http {{
     fastcgi_temp_path {dir}/temp/fastcgi;
     uwsgi_temp_path {dir}/temp/uwsgi;
     scgi_temp_path {dir}/temp/scgi;
-    client_max_body_size 8m;
+    client_max_body_size 3m;
 
     upstream circle_node {{
         server {upstream};
