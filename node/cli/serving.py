@@ -134,7 +134,7 @@ def serve(
         "access_log": access_log,
     }
     settings = load_settings(data, flags)
-    refuse_sqlite(data, settings.workers)
+    refuse_sqlite(settings, settings.workers)
     # A port that is taken is refused before the store opens.
     listening = listen(settings.host, settings.port)
     worker = fork_workers(listening, settings.workers)  # with several, the parent stays in there

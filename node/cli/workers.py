@@ -21,12 +21,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from node.cli.opening import fail, load_settings
+from node.cli.opening import fail
+
+if TYPE_CHECKING:
+    from node.settings import Settings
 
 log = logging.getLogger("circle_node.workers")
 
@@ -41,11 +43,11 @@ STEADY = 60.0
 STOP_TIMEOUT = 60.0
 
 
-def refuse_sqlite(data: Path | None, workers: int) -> None:
+def refuse_sqlite(settings: Settings, workers: int) -> None:
     """Several workers need PostgreSQL: on SQLite there is no claim on the outbox nor a lease
     on the pulls, and the file's one writer makes them wait on each other. One line and exit 1,
     before anything starts."""
-    if workers > 1 and load_settings(data).database_url is None:
+    if workers > 1 and settings.database_url is None:
         raise fail(
             f"several workers need PostgreSQL (--workers {workers}): set database_url "
             "(or CIRCLE_NODE_DATABASE_URL) to a postgresql:// URL, or serve with one worker"
@@ -71,18 +73,23 @@ def fork_workers(listening: socket.socket, count: int) -> ThisWorker:
     from node.logs import configure as configure_logs
 
     configure_logs(sys.stderr)
-    _before_forking()
     supervisor = _Supervisor(listening, count)
-    ready = supervisor.run()
+    _before_forking()
+    ready = supervisor.run()  # no `with` or `finally` around it: a worker returns through them
     if ready is not None:  # in a worker
         return ThisWorker(ready=ready, headers=[("X-Worker", str(os.getpid()))])
+    _after_all_stopped()
     _exit_parent(supervisor)
 
 
 def _before_forking() -> None:
     """What the parent prepares for every worker before it forks the first: the one place for
-    it. (Prometheus' multiprocess mode wants its directory made here, empty, and named in the
-    environment that the workers inherit.)"""
+    it. (prometheus_client's multiprocess mode: its directory made here, empty, and named in
+    the environment that the workers inherit.)"""
+
+
+def _after_all_stopped() -> None:
+    """What the parent removes once every worker has stopped (the multiprocess directory)."""
 
 
 def _after_worker_exit(pid: int) -> None:
@@ -261,6 +268,7 @@ class _Supervisor:
                 time.sleep(0.1)
             os.close(worker.pipe)
         self.workers.clear()
+        log.info("every worker has stopped")
 
 
 def _stop_with(alive: int) -> Callable[[], None]:
