@@ -134,10 +134,10 @@ def serve(
         "access_log": access_log,
     }
     settings = load_settings(data, flags)
-    refuse_sqlite(settings, settings.workers)
+    refuse_sqlite(settings)
     # A port that is taken is refused before the store opens.
     listening = listen(settings.host, settings.port)
-    worker = fork_workers(listening, settings.workers)  # with several, the parent stays in there
+    worker = fork_workers(listening, settings)  # with several workers, the parent stays in there
     options = ServerOptions(
         public_url=settings.url or f"http://{settings.host}:{settings.port}",
         pull_interval=settings.pull_interval,

@@ -14,13 +14,16 @@ import contextlib
 import logging
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
@@ -43,13 +46,13 @@ STEADY = 60.0
 STOP_TIMEOUT = 60.0
 
 
-def refuse_sqlite(settings: Settings, workers: int) -> None:
+def refuse_sqlite(settings: Settings) -> None:
     """Several workers need PostgreSQL: on SQLite there is no claim on the outbox nor a lease
     on the pulls, and the file's one writer makes them wait on each other. One line and exit 1,
     before anything starts."""
-    if workers > 1 and settings.database_url is None:
+    if settings.workers > 1 and settings.database_url is None:
         raise fail(
-            f"several workers need PostgreSQL (--workers {workers}): set database_url "
+            f"several workers need PostgreSQL (--workers {settings.workers}): set database_url "
             "(or CIRCLE_NODE_DATABASE_URL) to a postgresql:// URL, or serve with one worker"
         )
 
@@ -64,37 +67,47 @@ class ThisWorker:
     headers: list[tuple[str, str]]
 
 
-def fork_workers(listening: socket.socket, count: int) -> ThisWorker:
-    """With one worker, nothing happens: the caller is the worker. With several, the caller
-    becomes their parent and never returns: it exits 0 once stopped by SIGTERM or SIGINT, or 1
-    if no worker could start. In each worker, this returns."""
-    if count <= 1:
+def fork_workers(listening: socket.socket, settings: Settings) -> ThisWorker:
+    """With one worker (`settings.workers`), nothing happens: the caller is the worker. With
+    several, the caller becomes their parent and never returns: it exits 0 once stopped by
+    SIGTERM or SIGINT, or 1 if no worker could start. In each worker, this returns."""
+    if settings.workers <= 1:
         return ThisWorker(ready=lambda: None, headers=[])
     from node.logs import configure as configure_logs
 
-    configure_logs(sys.stderr)
-    supervisor = _Supervisor(listening, count)
-    _before_forking()
+    configure_logs(sys.stderr, settings.log_level)
+    supervisor = _Supervisor(listening, settings.workers)
+    metrics = _before_forking()
     ready = supervisor.run()  # no `with` or `finally` around it: a worker returns through them
     if ready is not None:  # in a worker
         return ThisWorker(ready=ready, headers=[("X-Worker", str(os.getpid()))])
-    _after_all_stopped()
+    _after_all_stopped(metrics)
     _exit_parent(supervisor)
 
 
-def _before_forking() -> None:
+def _before_forking() -> Path:
     """What the parent prepares for every worker before it forks the first: the one place for
-    it. (prometheus_client's multiprocess mode: its directory made here, empty, and named in
-    the environment that the workers inherit.)"""
+    it. The metrics' directory (prometheus_client's multiprocess mode, node/http/metrics.py),
+    made empty, and named in the environment that the workers inherit; returned, to be removed
+    once they have all stopped."""
+    from node.http.metrics import prepare_multiprocess
+
+    directory = Path(tempfile.mkdtemp(prefix="circle-node-metrics-"))
+    prepare_multiprocess(directory)
+    return directory
 
 
-def _after_all_stopped() -> None:
-    """What the parent removes once every worker has stopped (the multiprocess directory)."""
+def _after_all_stopped(metrics: Path) -> None:
+    """What the parent removes once every worker has stopped: the metrics' directory."""
+    shutil.rmtree(metrics, ignore_errors=True)
 
 
 def _after_worker_exit(pid: int) -> None:
     """What the parent does once a worker has exited, before it starts another: the one place
-    for it (prometheus_client's `mark_process_dead(pid)` in multiprocess mode)."""
+    for it. The metrics only a live worker reports are dropped (its counts stay in the sums)."""
+    from node.http.metrics import worker_exited
+
+    worker_exited(pid)
 
 
 def _exit_parent(supervisor: _Supervisor) -> NoReturn:

@@ -1,11 +1,12 @@
 """`serve --workers N` as real processes: refused on SQLite before anything starts; on
-PostgreSQL, the workers answer on one port (each says its pid in `X-Worker`), a worker killed is
-replaced, SIGTERM or SIGINT stops them all (each closes its store) with exit 0, and workers
-whose parent is killed stop too."""
+PostgreSQL, the workers answer on one port (each says its pid in `X-Worker`) and their metrics
+add up, a worker killed is replaced, SIGTERM or SIGINT stops them all (each closes its store)
+with exit 0, and workers whose parent is killed stop too."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -63,6 +64,7 @@ class Workers:
     process: subprocess.Popen[bytes]
     url: str
     log: Path
+    health_checks: int = 0
 
     def answering(self, tries: int = 60) -> set[int]:
         """The pids in `X-Worker` of `tries` requests to /healthz, each on a new connection."""
@@ -70,7 +72,21 @@ class Workers:
         for _ in range(tries):
             with urllib.request.urlopen(f"{self.url}/healthz", timeout=10) as response:
                 pids.add(int(response.headers["X-Worker"]))
+            self.health_checks += 1
         return pids
+
+    def metrics(self) -> tuple[float, set[int]]:
+        """From /metrics, whichever worker answers: the health checks counted, and the pids
+        that the process metrics are given for."""
+        with urllib.request.urlopen(f"{self.url}/metrics", timeout=10) as response:
+            text = response.read().decode()
+        checks = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("circle_node_requests_total{") and 'route="/healthz"' in line
+        )
+        pids = set(map(int, re.findall(r'^process_start_time_seconds\{pid="(\d+)"', text, re.M)))
+        return checks, pids
 
     def children(self) -> set[int]:
         found = subprocess.run(
@@ -119,6 +135,8 @@ def test_every_worker_answers_and_one_killed_is_replaced(workers: Workers) -> No
     pids = workers.children()
     assert len(pids) == 2
     wait_for(lambda: workers.answering() == pids, 60, "every worker to answer")
+    # The metrics add up across the workers, whichever answers.
+    assert workers.metrics() == (workers.health_checks, pids)
 
     # When: one is killed.
     killed = min(pids)
@@ -130,6 +148,8 @@ def test_every_worker_answers_and_one_killed_is_replaced(workers: Workers) -> No
     now = workers.children()
     assert killed not in now
     wait_for(lambda: workers.answering() == now, 60, "the new worker to answer")
+    # The killed worker's counts stay in the sums; the process metrics are the live workers'.
+    assert workers.metrics() == (workers.health_checks, now)
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
