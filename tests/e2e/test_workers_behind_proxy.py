@@ -103,7 +103,8 @@ def coop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Coop]:
              "--pull-interval", "1", "--workers", str(WORKERS)],
             stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
             env={**os.environ, "PYTHONUNBUFFERED": "1",
-                 "CIRCLE_NODE_DATABASE_URL": str(settings.database_url)},
+                 "CIRCLE_NODE_DATABASE_URL": str(settings.database_url),
+                 "CIRCLE_NODE_TRUSTED_PROXIES": "127.0.0.1"},
         )  # fmt: skip
     try:
         with nginx_in_front(folder / "nginx", f"127.0.0.1:{port}", public_port) as proxy:
