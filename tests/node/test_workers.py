@@ -36,8 +36,9 @@ def _command(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
     )
 
 
+@pytest.mark.parametrize("given", ["flag", "file"])
 def test_several_workers_on_sqlite_are_refused_in_one_line_before_anything_starts(
-    tmp_path: Path,
+    tmp_path: Path, given: str
 ) -> None:
     data = tmp_path / "garden"
     founded = _command(
@@ -47,8 +48,11 @@ def test_several_workers_on_sqlite_are_refused_in_one_line_before_anything_start
     )
     assert founded.returncode == 0, founded.stderr
     port = free_port()
+    if given == "file":
+        (data / "circle-node.toml").write_text("workers = 3\n")
     refused = _command(
-        "serve", "--data", str(data), "--port", str(port), "--workers", "3",
+        "serve", "--data", str(data), "--port", str(port),
+        *(["--workers", "3"] if given == "flag" else []),
         env={"CIRCLE_NODE_DATABASE_URL": ""},
     )  # fmt: skip
     assert refused.returncode == 1
