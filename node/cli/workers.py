@@ -52,7 +52,7 @@ def refuse_sqlite(settings: Settings) -> None:
     before anything starts."""
     if settings.workers > 1 and settings.database_url is None:
         raise fail(
-            f"several workers need PostgreSQL (--workers {settings.workers}): set database_url "
+            f"several workers need PostgreSQL ({settings.workers} asked for): set database_url "
             "(or CIRCLE_NODE_DATABASE_URL) to a postgresql:// URL, or serve with one worker"
         )
 
