@@ -14,7 +14,6 @@ own) served by `circle-node serve --workers 3` as a real process, behind the tes
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import signal
 import subprocess
@@ -204,10 +203,6 @@ def test_a_browser_session_and_api_load_spread_over_the_workers_each_command_onc
     )
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("node.store.leader_lease") is None,
-    reason="waits for the pull lease (node/store/leader_lease.py, issue 16 section 2)",
-)
 def test_a_worker_killed_while_it_holds_the_pull_lease_hands_it_to_another(coop: Coop) -> None:
     # Given: exactly one worker holds the lease.
     wait_for(lambda: len(lease_holders(coop)) == 1, 60, "one worker to hold the pull lease")
