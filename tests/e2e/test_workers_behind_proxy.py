@@ -44,7 +44,7 @@ from tests.reliability.harness import (
     record,
     send_decisions,
 )
-from tests.web.conftest import browser  # noqa: F401 (the session's Chromium, a fixture)
+from tests.web.conftest import chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 3
@@ -75,6 +75,14 @@ class Coop:
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium for this module only: the session's (tests/web) would keep Playwright's event
+    loop running in this thread for the tests after this module, and their asyncio.run()."""
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +137,7 @@ def coop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Coop]:
 
 
 def test_a_browser_session_and_api_load_spread_over_the_workers_each_command_once(
-    coop: Coop,
-    browser: Any,  # noqa: F811
+    coop: Coop, browser: Any
 ) -> None:
     from tests.web.browsing import expect, signed_in_with_token
 

@@ -57,6 +57,15 @@ def _no_browser(reason: str) -> NoReturn:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Chromium from the Debian package, headless, through Playwright."""
+    with chromium() as launched:
+        yield launched
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Chromium from the Debian package, headless, through Playwright, until the block ends.
+    (While it runs, Playwright keeps an event loop running in this thread: asyncio.run() is
+    refused here until it is closed.)"""
     executable = shutil.which("chromium")
     if executable is None:
         _no_browser(
