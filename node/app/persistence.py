@@ -138,12 +138,21 @@ def ensure_postgres_schema(env: dict[str, str]) -> None:
     schema = env.get("POSTGRES_SCHEMA")
     if not schema:
         return
+    import psycopg
+    from eventsourcing.persistence import OperationalError
     from psycopg import sql
 
     from node.store.postgres_copy import connect
 
-    with connect(env, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    try:
+        with connect(env, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+            )
+    except psycopg.OperationalError as error:
+        # The server is down or refuses the login: reported as the store being unavailable,
+        # as eventsourcing's own connections report it (one line from the CLI, 503 when serving).
+        raise OperationalError(" ".join(str(error).split())) from None
 
 
 def open_node(settings: Settings, clock: Any = None, *, federated: bool = True) -> CircleNode:

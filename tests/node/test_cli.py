@@ -176,3 +176,22 @@ def test_version_prints_the_installed_version_and_exits_zero() -> None:
     shown = run("--version")
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout == f"circle-node {version('circle-node')}\n"
+
+
+def test_a_database_server_that_does_not_answer_is_one_line_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    # A schema of its own makes the node connect before eventsourcing's pool does.
+    folder = tmp_path / "kitchen"
+    folder.mkdir()
+    (folder / "circle-node.toml").write_text(
+        'database_url = "postgresql://postgres@127.0.0.1:1/test?schema=kitchen"\n'
+    )
+    result = run(
+        "init", "--data", str(folder), "--name", "Kitchen", "--aim", "Cook",
+        "--domain", "The kitchen", "--founder", "Ada",
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: the node's store cannot be reached")
