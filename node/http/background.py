@@ -132,6 +132,7 @@ class Background:
             key,
             federator,
             notices=circle.node.store.notice_source(),
+            changed_file=circle.node.store.changed_file(),
             calendar_check=_due_dates_check(circle),
             circle=circle.slug or None,
         )
@@ -240,11 +241,10 @@ def _signer(circle: Circle) -> Callable[[], tuple[str, object]]:
 
 
 def _waking(deliveries: Deliveries, key: str, circle: Circle) -> Callable[[], None]:
-    """On an own append (in the thread that saved): push for it here, and tell the other
-    processes on its store (PostgreSQL; node/store/append_notices.py)."""
+    """On an own append (in the thread that saved): push for it here. (The store tells the
+    other processes on it itself, wherever it runs: `NodeStore.save`.)"""
 
     def wake() -> None:
         deliveries.wake(key)
-        circle.node.store.announce_appended()
 
     return wake

@@ -7,7 +7,9 @@ acknowledgements, catching up, following moves), which `Deliveries` drives:
 
 - Pushes: a node is pushed for when it is woken: by `wake` (its own appends, in this process),
   by a notification from another process appending to its store (PostgreSQL: `LISTEN`, one
-  connection per database, node/store/append_notices.py), when a peer backing off is due again,
+  connection per database, node/store/append_notices.py; SQLite: the operating system telling
+  that its `-wal` file was written, one watcher for every store, node/store/file_changes.py),
+  when a peer backing off is due again,
   and by a safety poll (`safety_poll`) that finds what no one told of. At most one push round
   runs per node; a wake during it runs another after it.
 - Pulls: every peer of every node is pulled about once per its node's `pull_interval` (spread
@@ -29,6 +31,7 @@ import contextvars
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -37,6 +40,7 @@ from node.logs import CIRCLE, in_circle
 from node.network.background import Stopped
 from node.network.delivery import DELIVERY_THREADS, PULLS_AT_ONCE, Federator
 from node.store.append_notices import NoticeSource, listen
+from node.store.file_changes import watch
 from node.store.leader_lease import Lease, SoleLeader
 
 log = logging.getLogger("circle_node.delivery")
@@ -49,6 +53,7 @@ class _Member:
     key: str
     federator: Federator
     notices: NoticeSource | None
+    changed_file: Path | None
     calendar_check: Callable[[], None] | None
     # Its tasks run in it: their log lines name the circle (node/logs.py).
     context: contextvars.Context
@@ -84,6 +89,7 @@ class Deliveries:
         self._pulling: dict[tuple[str, bytes], asyncio.Task[None]] = {}
         self._tasks: list[asyncio.Task[Any]] = []
         self._listened: set[tuple[Any, ...]] = set()
+        self._watching: asyncio.Task[None] | None = None
 
     # What the server calls.
 
@@ -93,21 +99,25 @@ class Deliveries:
         federator: Federator,
         *,
         notices: NoticeSource | None = None,
+        changed_file: Path | None = None,
         calendar_check: Callable[[], None] | None = None,
         circle: str | None = None,
     ) -> None:
         """Drive `federator`'s node under `key` (before `run`, or while it runs, from the loop):
-        `notices` where other processes' appends to its store are heard, `calendar_check` its
+        `notices` where other processes' appends to its store are heard, `changed_file` the file
+        their commits to it write (SQLite's `-wal`), `calendar_check` its
         calendar's check (run in a thread; a failure is logged), `circle` what its log lines
         are about (a host's slug for it)."""
         federator.threads = self.threads
         context = contextvars.copy_context()
         context.run(CIRCLE.set, circle)
-        member = _Member(key, federator, notices, calendar_check, context)
+        member = _Member(key, federator, notices, changed_file, calendar_check, context)
         federator.on_pull_soon = lambda: self._pull_soon(member)
         self.members[key] = member
         if self._loop is not None:
             self._start(member)
+            if changed_file is not None:
+                self._watch()
 
     def remove(self, key: str) -> None:
         """Stop driving `key`'s node (from the loop): its pushes and pulls under way are
@@ -124,6 +134,8 @@ class Deliveries:
         for where, task in list(self._pulling.items()):
             if where[0] == key:
                 task.cancel()
+        if member.changed_file is not None and self._loop is not None:
+            self._watch()
 
     def wake(self, key: str) -> None:
         """`key`'s node appended to its own feed: push for it now. From any thread."""
@@ -146,6 +158,7 @@ class Deliveries:
         self._spawn(self._calendar_forever())
         for member in list(self.members.values()):
             self._start(member)
+        self._watch()
         try:
             await asyncio.Event().wait()
         finally:
@@ -183,6 +196,7 @@ class Deliveries:
         for member in self.members.values():
             if member.push_retry is not None:
                 member.push_retry.cancel()
+        self._watching = None
         tasks = [*self._tasks, *self._pulling.values()]
         tasks += [t for m in self.members.values() for t in (m.pushing, m.listing) if t]
         for task in tasks:
@@ -241,6 +255,19 @@ class Deliveries:
         # Appends made while no one listened were not heard: look at every node there.
         for member in self.members.values():
             if member.notices is not None and member.notices.database == source.database:
+                self._push_soon(member.key)
+
+    def _watch(self) -> None:
+        """Watch the changed files of the nodes driven now (again, when they change: one
+        watcher for all; a commit in the moment between two watchers waits for the poll)."""
+        if self._watching is not None:
+            self._watching.cancel()
+        files = {m.changed_file for m in self.members.values() if m.changed_file is not None}
+        self._watching = self._spawn(watch(files, self._changed)) if files else None
+
+    def _changed(self, file: Path) -> None:
+        for member in self.members.values():
+            if member.changed_file == file:
                 self._push_soon(member.key)
 
     async def _poll_forever(self) -> None:

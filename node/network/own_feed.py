@@ -61,6 +61,7 @@ class OwnFeedWriter:
         self, store: NodeStore, keys: NodeKeys | None, clock: Callable[[], datetime]
     ) -> None:
         self._store = store
+        store.own_feed_id = OWN_FEED_ID  # its appends tell the processes serving the store
         self.keys = keys
         self._clock = clock
         self._feed_id: bytes | None = None

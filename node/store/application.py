@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -27,6 +28,7 @@ from federation.wire import body_hash
 from node.store.append_notices import NoticeSource
 from node.store.collected_save import notify, record
 from node.store.event_mapping import TypedMapper
+from node.store.file_changes import wal_file
 from node.store.kept import Kept
 from node.store.leader_lease import LeaderLease, Lease, SoleLeader
 from node.store.memory_store import POPOFeedRecorder
@@ -53,6 +55,9 @@ class NodeStore(Application[UUID]):
     # PostgreSQL's tables are named after it (circlenode_events, ...): every store written so
     # far has them under this name (it was the application's class name), so it stays.
     name = "CircleNode"
+    # The id of the aggregate whose saves with entries append to the own feed (set by the
+    # network's own feed, node/network/own_feed.py): after one, `announce_appended`.
+    own_feed_id: UUID | None = None
 
     def __init__(
         self,
@@ -145,6 +150,13 @@ class NodeStore(Application[UUID]):
             self._compact()
         self._take_snapshots(processing_event)
         notify(self, recordings)
+        if kwargs.get("entries") and any(
+            getattr(obj, "id", None) == self.own_feed_id for obj in objs
+        ):
+            # An append to the own feed, by whichever process (a command too): the processes
+            # serving this store push it at once (PostgreSQL; SQLite's commit is heard from
+            # its file, node/store/file_changes.py).
+            self.announce_appended()
         return recordings
 
     def _compact(self) -> None:
@@ -271,6 +283,13 @@ class NodeStore(Application[UUID]):
             return None
         recorder: Any = self.recorder
         return NoticeSource(recorder.connection_kwargs(), recorder.notice_scope)
+
+    def changed_file(self) -> Path | None:
+        """The file another process's commit to this store writes (SQLite: its `-wal`,
+        node/store/file_changes.py); None for a store no other process writes this way."""
+        if not isinstance(self.recorder, SQLiteFeedRecorder):
+            return None
+        return wal_file(self.recorder.datastore.pool.db_name)
 
     def announce_appended(self) -> None:
         """Tell the other processes on the store that the own feed was appended to. Called after

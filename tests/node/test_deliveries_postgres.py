@@ -34,7 +34,6 @@ from node.settings import Settings
 
 node = open_node(Settings(data_dir=Path(sys.argv[1]), database_url=sys.argv[2]))
 node.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
-node.store.announce_appended()  # as the server's observer does after an append
 node.close()
 """
 
