@@ -229,3 +229,40 @@ def test_a_store_down_is_one_line_when_it_begins_and_one_when_it_ends(
     finally:
         a.close()
         b.close()
+
+
+def test_on_a_host_the_secret_below_a_circles_prefix_is_masked_and_the_prefix_kept(
+    tmp_path: Path, lines: Lines
+) -> None:
+    from node.host.circles import opened_circles
+    from node.host.layout import circle_settings
+    from node.host.server import create_host_app
+
+    host = Settings(data_dir=tmp_path / "host")
+    node = open_node(circle_settings(host, "kitchen"))
+    node.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+    node.close()
+    secrets = [
+        "/c/kitchen/calendar/s3cretcalendar.ics",
+        "/c/kitchen/sign-in/link/s3cretlink",
+        "/c/kitchen/unsubscribe/p/s3cret",
+    ]
+    with opened_circles(host) as circles:
+        app = front(create_host_app(circles, ServerOptions("http://testserver")), [PROXY])
+
+        async def send() -> None:
+            transport = httpx.ASGITransport(
+                app=app, client=(PROXY, 40000), raise_app_exceptions=False
+            )
+            async with httpx.AsyncClient(transport=transport, base_url="http://x") as http:
+                for path in secrets:
+                    await http.get(path)
+
+        asyncio.run(send())
+    access = [line for line in lines() if line["logger"] == "circle_node.access"]
+    assert [line["path"] for line in access] == [
+        "/c/kitchen/calendar/<secret>",
+        "/c/kitchen/sign-in/link/<secret>",
+        "/c/kitchen/unsubscribe/p/<secret>",
+    ]
+    assert "s3cret" not in json.dumps(lines())
