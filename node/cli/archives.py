@@ -99,8 +99,9 @@ def restore(
             "slug, or into another host"
         )
     settings = host if circle is None else node_settings(data, circle, create=True, settings=host)
-    # A circle's store is the one its host gives it (its own schema on PostgreSQL).
-    given = {"database_url": settings.database_url} if circle is not None else None
+    # A circle's store is the one its host gives it (its own schema on PostgreSQL): its
+    # settings as loaded, password and all, not loaded again from the backup's file.
+    given = settings if circle is not None else None
     try:
         restored = read_backup(path, settings.data_dir, progress_bar("restoring"), given)
     except (BackupError, OSError) as error:

@@ -166,12 +166,13 @@ def restore(
     source: Path,
     data_dir: Path,
     progress: Progress | None = None,
-    flags: Mapping[str, Any] | None = None,
+    given: Settings | None = None,
 ) -> Restored:
     """Restore a backup into an empty (or new) data folder, and into an empty PostgreSQL store
-    if the backup holds one's rows (named by `flags`' `database_url`, CIRCLE_NODE_DATABASE_URL
-    or the backup's circle-node.toml: a host's circle is given its own). BackupError names
-    the first check that fails; the target is then left as it was."""
+    if the backup holds one's rows (named by CIRCLE_NODE_DATABASE_URL or the backup's
+    circle-node.toml; or, for a host's circle, by `given`, the settings its host gives it,
+    used as they are). BackupError names the first check that fails; the target is then
+    left as it was."""
     held = [name for name in A_NODES if (data_dir / name).exists()]
     if held:
         raise BackupError(
@@ -182,10 +183,13 @@ def restore(
     loaded: dict[str, str] | None = None
     try:
         manifest, names = _unpack(source, staging, progress)
-        try:
-            settings = Settings.load(staging, flags)
-        except SettingsError as error:
-            raise BackupError(f"the restored settings cannot be used: {error}") from None
+        if given is not None:
+            settings = given.model_copy(update={"data_dir": staging})
+        else:
+            try:
+                settings = Settings.load(staging)
+            except SettingsError as error:
+                raise BackupError(f"the restored settings cannot be used: {error}") from None
         if manifest["store"] == "postgresql":
             loaded = _load_rows(settings, staging, names, data_dir)
         elif settings.database_url is not None:

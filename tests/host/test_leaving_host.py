@@ -263,11 +263,17 @@ def test_release_and_restore_refuse_what_they_cannot_do(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("password", [False, True], ids=["no-password", "password-file"])
 def test_a_circle_of_a_host_on_postgresql_is_backed_up_and_restored_in_its_schema(
-    tmp_path: Path, postgres_url: str
+    tmp_path: Path, postgres_url: str, password: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import psycopg
     from psycopg import sql
+
+    if password:  # as the docker setup gives it (the test server trusts any password)
+        secret = tmp_path / "database-password"
+        secret.write_text("s3cret\n")
+        monkeypatch.setenv("CIRCLE_NODE_DATABASE_PASSWORD_FILE", str(secret))
 
     base, _, schema = postgres_url.rpartition("?schema=")
     hosts = {name: tmp_path / name for name in ("a", "b")}
