@@ -24,12 +24,13 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from node.http.api.errors import PROBLEM
-from node.http.circle_paths import circle_path
+from node.http.circle_paths import circle_path, prefix
 
 MOVED_FILE = "moved-away"
 # What the old host still serves of a circle that left: the public reads of its own feed.
@@ -71,11 +72,27 @@ def moved_message(slug: str, url: str) -> str:
     )
 
 
+# What of a path and query stays as sent in `Location`; any other byte is percent-encoded.
+_PATH_KEPT = "/%:@!$&'()*+,;=-._~"
+_QUERY_KEPT = _PATH_KEPT + "?"
+
+
+def _raw_circle_path(scope: Scope) -> str:
+    """The request's path below its circle's prefix as the client sent it, percent-encoding
+    kept (`%2F` stays `%2F`, not a `/`)."""
+    raw: bytes | None = scope.get("raw_path")
+    root = prefix(scope).encode("ascii")  # a slug is ASCII
+    if raw is not None and (raw == root or raw.startswith(root + b"/")):
+        return quote(raw[len(root) :], safe=_PATH_KEPT) or "/"
+    return quote(circle_path(scope), safe="/")  # no raw path, or the prefix sent encoded
+
+
 def gone(url: str, scope: Scope) -> JSONResponse:
     """410 Gone for a request to a circle that moved to `url`: a problem body (`reason`
-    `moved`, `moved_to`) and `Location`, the same circle path and query at the new URL."""
-    path = circle_path(scope)
-    query = scope.get("query_string", b"").decode("latin-1")
+    `moved`, `moved_to`) and `Location`, the same circle path and query at the new URL, as
+    the client wrote them."""
+    path = _raw_circle_path(scope)
+    query = quote(scope.get("query_string", b""), safe=_QUERY_KEPT)
     location = url.rstrip("/") + path + (f"?{query}" if query else "")
     detail = f"this circle has left this host: it is served at {url} now"
     body: dict[str, Any] = {

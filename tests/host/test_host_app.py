@@ -176,3 +176,22 @@ def test_what_the_host_does_not_serve_is_a_problem(host) -> None:  # type: ignor
         assert answer.headers["content-type"] == "application/problem+json"
         assert answer.json()["reason"] == "not_found"
     assert client.post("/healthz").status_code == 405
+
+
+def test_a_circle_that_left_answers_gone_with_the_path_as_it_was_sent(host, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from node.host.layout import circle_folder
+    from node.host.leaving import mark_moved
+
+    client, _, _ = host
+    mark_moved(circle_folder(tmp_path / "host", "a"), "https://b.example/c/a")
+    for sent in (
+        "/c/a/%E2%82%AC",
+        "/c/a/people%3Fx%2Fy/z",
+        "/c/a/proposals?q=%E2%82%AC&x=%2F",
+        "/c/a/",
+    ):
+        answer = client.get(sent, follow_redirects=False)
+        assert answer.status_code == 410, (sent, answer.text)
+        assert answer.json()["reason"] == "moved"
+        below = sent.removeprefix("/c/a")
+        assert answer.headers["location"] == "https://b.example/c/a" + below
