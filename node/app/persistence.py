@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,8 @@ from eventsourcing.cryptography import AESCipher
 from node.network.identity import KEYS_FILE
 from node.settings import CONFIG_FILE, DEFAULT_POOL_SIZE, Settings, SettingsError
 from node.store.keyfiles import read_or_create_secret
+
+MAX_NAME = 63  # PostgreSQL's longest name, in bytes
 
 if TYPE_CHECKING:
     from node.app.node import CircleNode
@@ -127,8 +130,12 @@ def postgres_env(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> dict[str, str]
     }
     schema = parse_qs(parsed.query).get("schema", [""])[0]
     if schema:
-        if not schema.replace("_", "").isalnum():
-            raise SettingsError("A schema name uses letters, digits and underscores only")
+        if not re.fullmatch(r"[A-Za-z0-9_]+", schema):
+            raise SettingsError("A schema name uses ASCII letters, digits and underscores only")
+        if len(schema.encode("ascii")) > MAX_NAME:
+            raise SettingsError(
+                f"A schema name is {MAX_NAME} characters at most: PostgreSQL cuts longer ones short"
+            )
         env["POSTGRES_SCHEMA"] = schema
     return env
 

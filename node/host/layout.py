@@ -19,7 +19,10 @@ SLUG = re.compile(r"[a-z0-9](?:-?[a-z0-9])*")
 MAX_SLUG = 40
 # A circle's tables on PostgreSQL go in a schema of their own, named after the host's.
 DEFAULT_SCHEMA = "circles"
-MAX_SCHEMA = 63  # PostgreSQL cuts longer names short, and two circles could then share one
+# PostgreSQL cuts a name longer than this many bytes short, and two circles could then share
+# one schema; its names here are ASCII (node/app/persistence.py), a byte a character.
+MAX_SCHEMA = 63
+SCHEMA = re.compile(r"[A-Za-z0-9_]+")
 
 
 class HostError(Exception):
@@ -81,11 +84,16 @@ def circle_settings(host: Settings, slug: str) -> Settings:
     parts = urlsplit(host.database_url)
     query = [(key, value) for key, value in parse_qsl(parts.query) if key != "schema"]
     given = dict(parse_qsl(parts.query)).get("schema") or DEFAULT_SCHEMA
+    if not SCHEMA.fullmatch(given):
+        raise SettingsError(
+            f"the host's ?schema= in its database_url, {given!r}, must be ASCII letters, "
+            "digits and underscores only"
+        )
     schema = f"{given}_{slug.replace('-', '_')}"
-    if len(schema) > MAX_SCHEMA:
+    if len(schema.encode("utf-8")) > MAX_SCHEMA:
         raise SettingsError(
             f"the schema of circle {slug!r}, {schema}, is longer than PostgreSQL's "
-            f"{MAX_SCHEMA} characters: give the host a shorter ?schema= in its database_url"
+            f"{MAX_SCHEMA} bytes: give the host a shorter ?schema= in its database_url"
         )
     url = urlunsplit(parts._replace(query=urlencode([*query, ("schema", schema)])))
     return host.model_copy(update={"data_dir": folder, "database_url": url})

@@ -104,3 +104,20 @@ def test_circles_of_a_host_on_postgresql_keep_their_tables_apart(
                         sql.Identifier(f"{schema}_{slug}")
                     )
                 )
+
+
+def test_a_schema_name_is_ascii_so_that_two_circles_never_share_one() -> None:
+    from node.app.persistence import postgres_env
+
+    # Thirty-one two-byte letters: the circles' schemas would be 63 characters and more than
+    # 63 bytes, and PostgreSQL would cut both to the same name.
+    wide = Settings(database_url=f"postgresql://db.example/coop?schema={'é' * 31}")
+    for slug in ("kitchen", "garden"):
+        with pytest.raises(SettingsError, match="ASCII letters, digits and underscores"):
+            circle_settings(wide, slug)
+    for schema in ("café", "ｃｏｏｐ", "٣"):  # isalnum() takes them all
+        with pytest.raises(SettingsError, match="ASCII letters, digits and underscores"):
+            postgres_env(f"postgresql://db.example/coop?schema={schema}")
+    with pytest.raises(SettingsError, match="63"):
+        postgres_env(f"postgresql://db.example/coop?schema={'s' * 64}")
+    assert postgres_env(f"postgresql://db.example/coop?schema=A_{'s' * 61}")["POSTGRES_SCHEMA"]
