@@ -212,12 +212,21 @@ class CircleMetrics(Observer):
     # HTTP.
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count a request; a method outside HTTP's standard ones is counted as `OTHER`, so
+        that made-up methods add no series."""
+        method = method if method in METHODS else "OTHER"
         self.metrics.requests.labels(self.circle, method, route, str(status)).inc()
         self.metrics.request_seconds.labels(self.circle, method, route).observe(seconds)
 
     def exposition(self) -> Response:
         """Every circle's metrics of this process (and, with workers, of all of them)."""
         return self.metrics.exposition()
+
+
+# HTTP's standard methods (RFC 9110, and PATCH): the `method` label's values, with `OTHER`.
+METHODS = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
+)
 
 
 class RequestTiming:

@@ -292,3 +292,17 @@ def test_workers_writing_to_one_directory_add_up(tmp_path: Path) -> None:
     (memory,) = samples(text, "process_resident_memory_bytes")
     assert memory.labels["pid"].isdigit()
     assert len(list(directory.glob("counter_*.db"))) == 3  # the parent and both workers
+
+
+def test_a_made_up_method_is_counted_as_other(two_circles) -> None:  # type: ignore[no-untyped-def]
+    kitchen, _ = two_circles
+    metrics = Metrics()
+    client = TestClient(
+        create_app(kitchen, None, ServerOptions(public_url="http://t"), metrics=metrics)
+    )
+    for method in ("BREW", "WHEN", "GET"):
+        client.request(method, "/healthz")
+    text = metrics.exposition().body.decode()
+    methods = {s.labels["method"] for s in samples(text, "circle_node_requests_total")}
+    assert methods == {"OTHER", "GET"}
+    assert value(text, "circle_node_requests_total", method="OTHER") == 2
