@@ -37,6 +37,19 @@ from node.store.written_by import SQLWrittenBy
 _POSTGRES_CONCAT = "{table}.audience || excluded.audience"
 
 
+# libpq's parameters for the connections kept beside the pool: connecting gives up after 5 s;
+# an idle one is probed after 10 s of silence, twice 5 s apart; and sent data the server does
+# not acknowledge within 10 s (`tcp_user_timeout`, milliseconds) ends the connection.
+APART_TIMEOUTS: dict[str, Any] = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 2,
+    "tcp_user_timeout": 10_000,
+}
+
+
 def _values(row: Any) -> list[Any]:
     return list(row.values()) if isinstance(row, dict) else list(row)
 
@@ -213,10 +226,12 @@ class PostgresFeedRecorder(PostgresApplicationRecorder, ArrayInserts):
 
     def connection_kwargs(self) -> dict[str, Any]:
         """What connects to the store's database (psycopg's keyword arguments), as the pool
-        does, for connections of its own (the leader lease, listening for appends)."""
+        does, for connections of its own (the leader lease, listening for appends), with TCP
+        keepalives and a TCP user timeout: on a cut network such a connection fails within
+        `APART_TIMEOUTS`' bound instead of waiting on the kernel's retransmissions."""
         pooled: Any = self.datastore.pool.kwargs or {}
         kwargs = {k: v for k, v in pooled.items() if v is not None and k != "row_factory"}
-        return {**kwargs, "connect_timeout": 5}
+        return {**kwargs, **APART_TIMEOUTS}
 
     def connect_apart(self) -> psycopg.Connection[Any]:
         """A new connection to the store's database, outside the pool, in autocommit mode."""

@@ -125,6 +125,59 @@ def test_one_holder_of_the_lease_at_a_time_and_it_is_taken_over_when_its_holder_
         holder.wait(30)
 
 
+def test_a_holder_whose_check_goes_unanswered_stops_leading(postgres_url: str) -> None:
+    base = postgres_url.split("?")[0]
+    name = f"lease-test-{postgres_url.rsplit('=', 1)[-1]}-check"
+    sessions: list[psycopg.Connection[object]] = []
+
+    def connect() -> psycopg.Connection[object]:
+        sessions.append(psycopg.connect(base, autocommit=True))
+        return sessions[-1]
+
+    holder = LeaderLease(connect, name, check_timeout=0.5)
+    assert holder.try_take()
+    # Its session asks the server to end it only after a long silence, and bounds its check.
+    session = sessions[0]
+    shown = {
+        setting: session.execute(f"SHOW {setting}").fetchone()[0]  # type: ignore[index]
+        for setting in ("tcp_keepalives_idle", "tcp_keepalives_count", "statement_timeout")
+    }
+    assert shown == {"tcp_keepalives_idle": "30", "tcp_keepalives_count": "3",
+                     "statement_timeout": "500ms"}  # fmt: skip
+    # When the server does not answer its check (here: the lock table it reads is locked),
+    # the check times out and the holder stops leading, its session (and lock) given up.
+    with psycopg.connect(base) as blocking:
+        blocking.execute("LOCK TABLE pg_catalog.pg_locks IN ACCESS EXCLUSIVE MODE")
+        assert not holder.try_take() and not holder.held
+        assert session.closed
+    other = LeaderLease(lambda: psycopg.connect(base, autocommit=True), name)
+    assert other.try_take()
+    other.release()
+
+
+def test_the_connections_beside_the_pool_have_keepalives_and_a_tcp_user_timeout(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    node = open_node(Settings(data_dir=tmp_path / "kitchen", database_url=postgres_url))
+    try:
+        recorder = node.store.recorder
+        expected = {
+            "keepalives": "1",
+            "keepalives_idle": "10",
+            "keepalives_interval": "5",
+            "keepalives_count": "2",
+            "tcp_user_timeout": "10000",
+        }
+        with recorder.connect_apart() as lease_connection:  # type: ignore[attr-defined]
+            parameters = lease_connection.info.get_parameters()
+        assert {key: parameters.get(key) for key in expected} == expected
+        source = node.store.notice_source()  # the listener's connection
+        assert source is not None
+        assert {key: str(source.connect_kwargs.get(key)) for key in expected} == expected
+    finally:
+        node.close()
+
+
 def test_the_workers_of_one_store_share_its_lease(postgres_url: str, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "kitchen", database_url=postgres_url)
     one, two = open_node(settings), open_node(settings)
