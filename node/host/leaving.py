@@ -9,10 +9,10 @@ URL, one line), before it signs the circle's `node.moved` entry and writes its b
   loaded the feed and before it signs (node/host/circles.py sets its gate), so a signing that
   raced the release either conflicts with the `node.moved` entry (and, retried, is refused) or
   is refused outright;
-- serves nothing of it but the public reads of its feed (its descriptor, its feed's pages and
-  its bodies, up to and including the `node.moved` entry), so that a peer pulling from the old
-  URL still learns the move (PROTOCOL.md 10.7); every other request gets 410 Gone with the
-  new URL (`gone`);
+- serves nothing of it but the reads of its feed (its descriptor, its feed's pages and its
+  bodies, up to and including the `node.moved` entry; as ever, to a signed peer also the
+  bodies addressed to it), so that a peer pulling from the old URL still learns the move
+  (PROTOCOL.md 10.7); every other request gets 410 Gone with the new URL (`gone`);
 - runs no background work for it (the host's server stops it: node/host/server.py).
 
 The marker is never removed by the node: a circle that left is restored elsewhere, not here.
@@ -33,7 +33,8 @@ from node.http.api.errors import PROBLEM
 from node.http.circle_paths import circle_path, prefix
 
 MOVED_FILE = "moved-away"
-# What the old host still serves of a circle that left: the public reads of its own feed.
+# What the old host still serves of a circle that left: the reads of its own feed (signed or
+# not).
 FEED_READS = ("/federation/node", "/federation/feed")
 BODIES = "/federation/bodies/"
 
@@ -107,7 +108,8 @@ def gone(url: str, scope: Scope) -> JSONResponse:
 
 
 def is_feed_read(scope: Scope) -> bool:
-    """A public read of the feed, which the old host still serves for a circle that left."""
+    """A read of the feed (public, or signed by a peer), which the old host still serves for a
+    circle that left."""
     if scope.get("method") not in ("GET", "HEAD"):
         return False
     path = circle_path(scope)
@@ -116,7 +118,7 @@ def is_feed_read(scope: Scope) -> bool:
 
 class LeavingGate:
     """In front of one circle's app on a host: while the circle is here, the app; once it has
-    left (its marker, looked at on each request), `gone` for all but the feed's public reads,
+    left (its marker, looked at on each request), `gone` for all but the feed's reads,
     and `on_moved` is called (the host stops the circle's work)."""
 
     def __init__(self, app: ASGIApp, folder: Path, on_moved: Callable[[], None]) -> None:

@@ -8,7 +8,7 @@ one delivery loop and one calendar for all of them (`run_background`, node/http/
 
 A circle that left the host (node/host/leaving.py) gets no background work, and one that leaves
 while the host serves has its work removed (`_watch_leaving`); in front of its app, the gate
-answers 410 Gone for all but its feed's public reads.
+answers 410 Gone for all but its feed's reads (public or signed).
 """
 
 from __future__ import annotations
