@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from bench import api, append, catchup, coldstart, fanout, hypercore_peer, member, postgres
+from bench import (
+    api,
+    append,
+    catchup,
+    coldstart,
+    fanout,
+    host,
+    hypercore_peer,
+    member,
+    postgres,
+)
 from bench.report import Report
 
 pytestmark = pytest.mark.timeout(600)
@@ -77,3 +87,12 @@ def test_member_circle_scenario_runs() -> None:
     assert len(report.rows) == 2
     for row in report.rows:
         assert row.scenario == "member circle" and row.value > 0 and row.baseline
+
+
+def test_co_op_host_scenario_runs() -> None:
+    report = Report(size="smoke")
+    host.run(report, 3, idle=1.0, sample=0.5, requests=5)
+    assert len(report.rows) == 8 and all(row.scenario == "co-op host" for row in report.rows)
+    assert all(row.value >= 0 and row.baseline is not None for row in report.rows)
+    assert "every one of 3 circles" in report.rows[0].figure
+    assert report.rows[-1].note.startswith("5 proposals")
