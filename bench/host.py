@@ -25,7 +25,8 @@ Baselines, same run: the host of one circle for start, RSS and idle work; for th
 idle circle (the difference between the two hosts after the same idle, divided by N - 1), the
 RSS of the host of one circle, which is what a circle costs in a process of its own; a node
 alone, served before the host and again after it, for the command's latency (the two runs'
-latencies taken together).
+latencies taken together; each is measured the same way, after the same idle, and its other
+figures are in the notes).
 """
 
 from __future__ import annotations
@@ -141,7 +142,8 @@ def _wait_for(process: subprocess.Popen[bytes], url: str, circles: int, log: Pat
     started = time.perf_counter()
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"the server exited; see {log}")
+            said = log.read_text(errors="replace").splitlines()[-5:]
+            raise RuntimeError(f"the server exited ({process.returncode}): " + " / ".join(said))
         try:
             status, body = _get(f"{url}/healthz")
             listed = json.loads(body).get("circles")
@@ -185,9 +187,8 @@ def serve_and_measure(
             time.sleep(max(0.0, idle - sample))
             reads, cpu = _read_calls(process.pid), _cpu_seconds(process.pid)
             time.sleep(sample)
-            span = max(sample, 1e-9)  # no idle sample for a node alone: nothing counted
-            reads_per_s = (_read_calls(process.pid) - reads) / span
-            cpu_per_min = (_cpu_seconds(process.pid) - cpu) / span * 60
+            reads_per_s = (_read_calls(process.pid) - reads) / sample
+            cpu_per_min = (_cpu_seconds(process.pid) - cpu) / sample * 60
             rss_idle = rss_mb(process.pid)
             base = f"{url}/c/{measured}" if measured else url
             draft = [
@@ -238,12 +239,12 @@ def run(
         slug, token = build_host(root / "host", circles)
         founded_s = time.perf_counter() - started
         every = [slug_of(n) for n in range(circles)]
-        before = serve_and_measure(root / "alone", [], None, alone_token, 0, 0, requests)
+        before = serve_and_measure(root / "alone", [], None, alone_token, idle, sample, requests)
         one = serve_and_measure(
             root / "one", [one_slug], one_slug, one_token, idle, sample, requests
         )
         many = serve_and_measure(root / "host", every, slug, token, idle, sample, requests)
-        after = serve_and_measure(root / "alone", [], None, alone_token, 0, 0, requests)
+        after = serve_and_measure(root / "alone", [], None, alone_token, idle, sample, requests)
     add_rows(report, circles, many, one, before, after, founded_s, idle, sample)
 
 
@@ -297,6 +298,7 @@ def add_rows(
             baseline=one.rss_idle_mb,
             target="(report)",
             met=None,
+            note=f"a node alone: {before.rss_idle_mb:.1f} and {after.rss_idle_mb:.1f} MiB",
         )
     )
     report.add(
@@ -323,7 +325,8 @@ def add_rows(
             met=None,
             note=f"syscr of /proc/<pid>/io over the last {sample:.0f} s of {idle:.0f} s idle: "
             f"SQLite's reads, files opened, the event loop's wake-ups; "
-            f"{extra:.2f}/s more per circle",
+            f"{extra:.2f}/s more per circle; a node alone: {before.reads_per_s:.1f}/s and "
+            f"{after.reads_per_s:.1f}/s",
         )
     )
     report.add(
@@ -335,7 +338,8 @@ def add_rows(
             baseline=one.cpu_s_per_min,
             target="(report: no periodic work per idle circle)",
             met=None,
-            note=f"utime + stime of /proc/<pid>/stat over the same {sample:.0f} s",
+            note=f"utime + stime of /proc/<pid>/stat over the same {sample:.0f} s; a node "
+            f"alone: {before.cpu_s_per_min:.2f} and {after.cpu_s_per_min:.2f}",
         )
     )
     for percentile in (50, 99):
