@@ -189,7 +189,9 @@ class CircleNode:
         self._releasing = False
         self._publishing = PublishingView(self.records, self.relations, self.hats)
         self._noticing = NoticingView(self.records)
-        self.reminders = Reminders(self.records, self._noticing)
+        self.reminders = Reminders(
+            self.records, self._noticing, queued=lambda: self.reports.observer.mail_queued()
+        )
         self._receiving = ReceivingView(
             self.records,
             self.feed,
@@ -240,7 +242,14 @@ class CircleNode:
     def _save_with_entries(self, objs: Sequence[Any], kwargs: dict[str, Any]) -> Any:
         """Save, appending to the own feed the entries the changes cause, in the same save,
         and the mail they call for (node/app/notices.py)."""
-        objs = (*objs, *self._letters([obj for obj in objs if isinstance(obj, Aggregate)]))
+        letters = self._letters([obj for obj in objs if isinstance(obj, Aggregate)])
+        objs = (*objs, *letters)
+        recordings = self._save_signed(objs, kwargs)
+        if letters:
+            self.reports.observer.mail_queued()  # the mail sender looks now
+        return recordings
+
+    def _save_signed(self, objs: Sequence[Any], kwargs: dict[str, Any]) -> Any:
         if self.feed.is_federated:
             aggregates = [obj for obj in objs if isinstance(obj, Aggregate)]
             outgoing = publishing.outgoing(self._publishing, aggregates)

@@ -7,7 +7,7 @@ it reminds of (node/app/mail_queue.py, `Letter.create_id`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 from eventsourcing.application import AggregateNotFoundError
@@ -36,9 +36,12 @@ Reminder = tuple[str, str, str, str]
 class Reminders:
     """What the calendar reminds people of, queued once each."""
 
-    def __init__(self, records: CircleRecords, noticing: Noticing) -> None:
+    def __init__(
+        self, records: CircleRecords, noticing: Noticing, queued: Callable[[], None] = lambda: None
+    ) -> None:
         self._records = records
         self._noticing = noticing
+        self._queued = queued  # told of each reminder queued (the mail sender looks then)
 
     def remind(self) -> int:
         """Queue the reminders due now and not queued before; returns how many were."""
@@ -98,6 +101,7 @@ class Reminders:
             self._records.save(letter, *self._records.filed("letter", letter.id))
         except IntegrityError:
             return False  # another worker queued it (or filed a letter) just now: next hour
+        self._queued()
         return True
 
     def _deadlines(self, circle: Circle) -> Iterator[Reminder]:

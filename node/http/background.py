@@ -1,6 +1,7 @@
 """The background work of the circles a process serves: delivery and the calendar for all of
-them from one loop (node/network/deliveries.py), and each circle's mail. A single node's
-server runs it in its lifespan (node/http/server.py); a host runs it once for every circle."""
+them from one loop (node/network/deliveries.py), and their mail from another
+(node/network/mailing.py). A single node's server runs it in its lifespan (node/http/server.py);
+a host runs it once for every circle."""
 
 from __future__ import annotations
 
@@ -21,12 +22,12 @@ from federation.client import FederationClient
 from node.app.node import CircleNode
 from node.http.metrics import CircleMetrics
 from node.http.server_options import ServerOptions
-from node.logs import in_circle
 from node.network.background import BackgroundWork
 from node.network.deliveries import Deliveries
 from node.network.delivery import Federator
 from node.network.identity import KeyStore
 from node.network.mail_sender import MailSender
+from node.network.mailing import Mailing
 from node.network.observing import Observer
 from node.network.store_outage import StoreOutage
 from node.store.leader_lease import Lease, SoleLeader
@@ -35,16 +36,23 @@ log = logging.getLogger("circle_node.server")
 
 
 class _WakingObserver(Observer):
-    """Reports to the metrics, and wakes delivery as soon as an own entry is appended (instead
-    of at the next poll); `wake` is called from whichever thread saved."""
+    """Reports to the metrics, wakes delivery as soon as an own entry is appended, and the mail
+    sender as soon as a letter is queued (instead of at the next poll); `wake` and `mail` are
+    called from whichever thread saved."""
 
-    def __init__(self, metrics: CircleMetrics, wake: Callable[[], None]) -> None:
+    def __init__(
+        self, metrics: CircleMetrics, wake: Callable[[], None], mail: Callable[[], None]
+    ) -> None:
         self.metrics = metrics
         self.wake = wake
+        self.mail = mail
 
     def appended(self, count: int) -> None:
         self.metrics.appended(count)
         self.wake()
+
+    def mail_queued(self) -> None:
+        self.mail()
 
     def received(self, peer: bytes, count: int) -> None:
         self.metrics.received(peer, count)
@@ -104,12 +112,17 @@ class Background:
     `add` a circle's app (made by `create_app`) to it, or `remove` one, from the event loop."""
 
     def __init__(
-        self, deliveries: Deliveries, session: aiohttp.ClientSession, options: ServerOptions
+        self,
+        deliveries: Deliveries,
+        mailing: Mailing,
+        session: aiohttp.ClientSession,
+        options: ServerOptions,
     ) -> None:
         self.deliveries = deliveries
+        self.mailing = mailing
         self._session = session
         self._options = options
-        self._circles: dict[str, tuple[Circle, BackgroundWork, asyncio.Task[None]]] = {}
+        self._circles: dict[str, tuple[Circle, BackgroundWork]] = {}
         # The store's state as every circle's background work sees it: an outage is said once.
         self._outage = StoreOutage()
 
@@ -137,20 +150,16 @@ class Background:
             circle=circle.slug or None,
         )
         circle.node.observer = _WakingObserver(
-            circle.metrics, _waking(self.deliveries, key, circle)
+            circle.metrics,
+            _waking(self.deliveries, key, circle),
+            functools.partial(self.mailing.wake, key),
         )
         circle.node.mail_queue.public_url = circle.options.public_url
         circle.node.mail_queue.from_address = options.mail_from
-        mail = MailSender(
-            circle.node.mail_queue,
-            options.smtp,
-            poll_interval=options.mail_interval,
-            work=work,
-        )
+        mail = MailSender(circle.node.mail_queue, options.smtp, work=work)
         app.state.mail_sender = mail
-        with in_circle(circle.slug or None):  # its lines name the circle
-            sending = asyncio.create_task(mail.run())
-        self._circles[key] = (circle, work, sending)
+        self.mailing.add(key, mail, circle=circle.slug or None)
+        self._circles[key] = (circle, work)
 
     async def remove(self, app: FastAPI) -> None:
         """Stop the circle's background work, and wait (at most `stop_timeout`) for its store
@@ -158,29 +167,26 @@ class Background:
         circle: Circle = app.state.circle
         key = circle.options.public_url
         self.deliveries.remove(key)
+        self.mailing.remove(key)
         circle.node.observer = circle.metrics
         taken = self._circles.pop(key, None)
         if taken is not None:
             await self._stop([taken])
 
     async def stop(self) -> None:
-        """Stop every circle's mail, and wait for their store work (delivery is stopped first:
+        """Wait for every circle's store work (delivery and mail are stopped first:
         `run_background`)."""
         circles, self._circles = list(self._circles.values()), {}
         await self._stop(circles)
 
-    async def _stop(self, circles: list[tuple[Circle, BackgroundWork, asyncio.Task[None]]]) -> None:
-        for circle, _, mail in circles:
+    async def _stop(self, circles: list[tuple[Circle, BackgroundWork]]) -> None:
+        for circle, _ in circles:
             circle.node.observer = circle.metrics
-            mail.cancel()
-        for _, _, mail in circles:
-            with contextlib.suppress(asyncio.CancelledError):
-                await mail
         # Their threads may still be reading or writing the store: the store is closed after
         # the server stops, so wait for them here (and take no more).
         deadline = time.monotonic() + self._options.stop_timeout
         over = True
-        for _, work, _ in circles:
+        for _, work in circles:
             left = max(0.0, deadline - time.monotonic())
             over = await asyncio.to_thread(work.stop, left) and over
         if not over:
@@ -196,7 +202,8 @@ async def run_background(
 ) -> AsyncIterator[Background]:
     """Run the background work of every app made by `create_app` (one per circle) while the
     context lasts: delivery and the calendar for all of them from one loop
-    (node/network/deliveries.py), and each circle's mail. `options` gives what is shared: the
+    (node/network/deliveries.py), and their mail from another (node/network/mailing.py).
+    `options` gives what is shared: the
     request threads and timeout, the intervals, the mail server; each app keeps its public URL.
     `lease`: who pulls and keeps the calendar among the processes sharing the store (by default
     the first circle's store's own, node/store/leader_lease.py). On leaving, the background's
@@ -211,18 +218,21 @@ async def run_background(
         pulls_at_once=options.pulls_at_once,
         calendar_interval=options.due_interval,
     )
+    mailing = Mailing(options.smtp, safety_poll=options.mail_interval)
     timeout = aiohttp.ClientTimeout(total=options.request_timeout)
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        background = Background(deliveries, session, options)
+        background = Background(deliveries, mailing, session, options)
         for app in apps:
             background.add(app)
-        delivering = asyncio.create_task(deliveries.run())
+        tasks = [asyncio.create_task(deliveries.run()), asyncio.create_task(mailing.run())]
         try:
             yield background
         finally:
-            delivering.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await delivering
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await background.stop()
 
 

@@ -33,7 +33,9 @@ class ServerOptions:
     # Seconds the server waits, as it stops, for delivery's and the calendar's store work.
     stop_timeout: float = 30.0
     # The SMTP server mail goes through, and who it comes from (node/settings.py); without
-    # them mail stays queued in the store, unsent. Seconds between looks at the queue.
+    # them mail stays queued in the store, unsent. A letter queued is sent at once, and one
+    # that failed when its backoff is over (node/network/mailing.py); besides, each circle's
+    # queue is looked at every `mail_interval` seconds, for what no one told of.
     smtp: SmtpServer | None = None
     mail_from: str = ""
-    mail_interval: float = 10.0
+    mail_interval: float = 300.0

@@ -1,18 +1,20 @@
-"""The mail sender: letters from the store's queue to the SMTP server, on the event loop.
+"""The mail sender of one circle: letters from the store's queue to the SMTP server, on the
+event loop.
 
-Beside delivery (node/network/delivery.py) and like it: a background task of the server that
-takes what is due from the durable queue, claims each (so that of several workers on one store
-one sends it), sends it with aiosmtplib and records the outcome; a failure is retried with
-exponential backoff and full jitter. No request ever waits for it. Without SMTP settings it
-sends nothing and the queue keeps what it has (said once in the log).
+A round (`look`) takes what is due from the durable queue, claims each (so that of several
+workers on one store one sends it), sends it with aiosmtplib and records the outcome; a failure
+is retried with exponential backoff and full jitter, and the sender keeps when (`next_retry`).
+No request ever waits for it. The rounds of every circle a process serves are run from one loop
+(node/network/mailing.py), when a letter is queued, when a retry comes due, and at a slow
+safety poll.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import heapq
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -71,31 +73,42 @@ class SmtpServer:
 class MailSender:
     letters: Letters
     server: SmtpServer | None
-    poll_interval: float = 30.0
     # From a few seconds to an hour between attempts (up to the queue's MAX_ATTEMPTS).
     backoff: Backoff = field(default_factory=lambda: Backoff(base=10.0, cap=3600.0))
     rand: Callable[[], float] = random.random
-    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     work: BackgroundWork = field(default_factory=BackgroundWork)
     threads: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(1))
+    # When the letters that failed here are due again (`time.monotonic`), soonest first.
+    retries: list[float] = field(default_factory=list)
 
-    async def run(self) -> None:
+    @property
+    def next_retry(self) -> float | None:
+        """When the soonest retry known here is due (`time.monotonic`), if any."""
+        return self.retries[0] if self.retries else None
+
+    def retries_due(self, now: float) -> bool:
+        """Whether a retry is due by `now`; those that are are forgotten (the round that
+        follows sends them)."""
+        due = False
+        while self.retries and self.retries[0] <= now:
+            heapq.heappop(self.retries)
+            due = True
+        return due
+
+    async def look(self) -> None:
+        """A round, its failure logged (a store outage once, node/network/store_outage.py);
+        raises `Stopped` once the circle's work is stopped."""
         if self.server is None:
-            log.info("no SMTP server is set (smtp_host, smtp_from): mail stays queued, unsent")
             return
-        while True:
-            try:
-                await self.send_round()
-            except Stopped:
-                return
-            except Exception as error:  # a store outage or a bug must not end sending for good
-                if not self.work.outage.failed("sending mail", error):
-                    log.exception("a round of sending mail failed; trying again")
-            else:
-                self.work.outage.served("sending mail")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), self.poll_interval)
-            self.wakeup.clear()
+        try:
+            await self.send_round()
+        except Stopped:
+            raise
+        except Exception as error:  # a store outage or a bug must not end sending for good
+            if not self.work.outage.failed("sending mail", error):
+                log.exception("a round of sending mail failed; trying again")
+        else:
+            self.work.outage.served("sending mail")
 
     async def _in_thread(self, function: Callable[..., R], *args: Any) -> R:
         return await self.work.run(function, *args, limiter=self.threads)
@@ -127,7 +140,16 @@ class MailSender:
         return sent
 
     def _delay(self, attempt: int) -> float:
-        return self.backoff.delay(attempt, self.rand)
+        # Called in the store's thread as the failure is recorded: the loop reads `retries`
+        # only between rounds, so that heap is not shared while it changes.
+        delay = self.backoff.delay(attempt, self.rand)
+        # A little after the letter's own time (the store's clock), so that it is due then.
+        heapq.heappush(self.retries, time.monotonic() + delay + RETRY_MARGIN)
+        return delay
+
+
+# Seconds between a letter's retry time and the look that sends it.
+RETRY_MARGIN = 1.0
 
 
 def failure_reason(error: BaseException) -> str:

@@ -36,6 +36,9 @@ class Observer:
     def store_error(self, error: BaseException) -> None:
         """Work failed on the store (unreachable, read-only, or every retry conflicted)."""
 
+    def mail_queued(self) -> None:
+        """Letters were queued to be sent (node/app/mail_queue.py), in a save just made."""
+
 
 class Reports:
     """The observer the node's parts report to; the server replaces it once it serves."""

@@ -338,7 +338,6 @@ def test_the_server_sends_from_a_background_task(
         public_url=URL,
         smtp=SmtpServer("127.0.0.1", smtp_port, tls="none", timeout=5),
         mail_from="kitchen@example.org",
-        mail_interval=0.05,
     )
     with TestClient(create_app(api_node, None, options)) as client:
         # When the secretary admits Dora through the API, the request answers at once,

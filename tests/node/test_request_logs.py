@@ -27,6 +27,7 @@ from node.logs import configure, in_circle
 from node.network.background import BackgroundWork
 from node.network.delivery import Federator
 from node.network.mail_sender import MailSender, SmtpServer
+from node.network.mailing import Mailing
 from node.settings import Settings
 from tests.node.test_delivery import FakeNetwork
 
@@ -203,9 +204,9 @@ def test_a_store_down_is_one_line_when_it_begins_and_one_when_it_ends(
         work = BackgroundWork()
         federator = Federator(a, FakeNetwork({"b": b}), poll_interval=0.001, work=work)  # type: ignore[arg-type]
         federator.pull_interval = 0.001
-        mail = MailSender(
-            a.mail_queue, SmtpServer("127.0.0.1", 9, None, None, "none"), 0.001, work=work
-        )
+        server = SmtpServer("127.0.0.1", 9, None, None, "none")
+        mail = Mailing(server, safety_poll=0.001)
+        mail.add("a", MailSender(a.mail_queue, server, work=work))
 
         async def serve_a_while() -> None:
             tasks = [asyncio.create_task(job) for job in (federator.run(), mail.run())]
