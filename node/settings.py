@@ -49,6 +49,7 @@ SECRET_FILES = ("database_url", "database_password", "smtp_password")
 FILE_SUFFIX = "_FILE"
 MAX_THREADS = 256
 MAX_WORKERS = 64
+MAX_PULLS_AT_ONCE = 256
 # Variables of the prefix that are not settings of this model, and are not refused: the test
 # suite's own (`make test`, `make soak`, `make fuzz` set them for every process they start).
 TEST_SUITE = frozenset(
@@ -81,7 +82,9 @@ class Settings(BaseSettings):
       server on the same host: a login without TLS is refused unless the host is loopback).
       The password is a secret: never shown or logged.
     - `serve`'s: `host` and `port` to listen on, the public `url`, `pull_interval`,
-      `request_timeout`, `threads`, `workers`; `trusted_proxies` (addresses or networks whose
+      `pulls_at_once` (peers pulled at once, over every circle of the process),
+      `push_poll_interval` and `mail_poll_interval` (the safety polls of every circle's outbox
+      and mail queue, for what no one told of), `request_timeout`, `threads`, `workers`; `trusted_proxies` (addresses or networks whose
       `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Request-ID` are believed); `log_level`
       and `access_log` (a line per request).
     """
@@ -109,6 +112,9 @@ class Settings(BaseSettings):
     port: Annotated[int, Field(ge=0, le=65535)] = 8470
     url: str | None = None
     pull_interval: Annotated[float, Field(gt=0)] = 30.0
+    pulls_at_once: Annotated[int, Field(ge=1, le=MAX_PULLS_AT_ONCE)] = 8
+    push_poll_interval: Annotated[float, Field(ge=1)] = 60.0
+    mail_poll_interval: Annotated[float, Field(ge=1)] = 300.0
     request_timeout: Annotated[float, Field(ge=0.1)] = 30.0
     threads: Annotated[int, Field(ge=1, le=MAX_THREADS)] = 4
     workers: Annotated[int, Field(ge=1, le=MAX_WORKERS)] = 1
@@ -245,6 +251,9 @@ FILE_KEYS = (
     "port",
     "url",
     "pull_interval",
+    "pulls_at_once",
+    "push_poll_interval",
+    "mail_poll_interval",
     "request_timeout",
     "threads",
     "workers",
@@ -290,6 +299,9 @@ def _described(key: str) -> str:
         "threads": "a whole number (no quotes)",
         "workers": "a whole number (no quotes)",
         "pull_interval": "a number of seconds (no quotes)",
+        "pulls_at_once": "a whole number (no quotes)",
+        "push_poll_interval": "a number of seconds (no quotes)",
+        "mail_poll_interval": "a number of seconds (no quotes)",
         "request_timeout": "a number of seconds (no quotes)",
         "database_pool_size": "a number of connections (no quotes)",
         "smtp_tls": '"starttls", "tls" or "none"',

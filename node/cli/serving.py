@@ -16,7 +16,7 @@ import typer
 
 from node.cli.opening import DataOption, fail, load_settings, opened
 from node.cli.workers import ThisWorker, fork_workers, refuse_sqlite
-from node.settings import MAX_THREADS, MAX_WORKERS
+from node.settings import MAX_PULLS_AT_ONCE, MAX_THREADS, MAX_WORKERS
 
 if TYPE_CHECKING:
     from node.app.node import CircleNode
@@ -64,6 +64,30 @@ def serve(
     ] = None,
     pull_interval: Annotated[
         float | None, typer.Option(help="Seconds between pulls from peers (default: 30)")
+    ] = None,
+    pulls_at_once: Annotated[
+        int | None,
+        typer.Option(
+            help="Peers pulled from at once, over every circle served (default: 8)",
+            min=1,
+            max=MAX_PULLS_AT_ONCE,
+        ),
+    ] = None,
+    push_poll_interval: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds between looks at each circle's outbox for what no one told of; pushes "
+            "go out as soon as a circle appends anyway (default: 60)",
+            min=1,
+        ),
+    ] = None,
+    mail_poll_interval: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds between looks at each circle's mail queue for what no one told of; a "
+            "letter queued is sent at once anyway (default: 300)",
+            min=1,
+        ),
     ] = None,
     request_timeout: Annotated[
         float | None,
@@ -126,6 +150,9 @@ def serve(
         "port": port,
         "url": url,
         "pull_interval": pull_interval,
+        "pulls_at_once": pulls_at_once,
+        "push_poll_interval": push_poll_interval,
+        "mail_poll_interval": mail_poll_interval,
         "request_timeout": request_timeout,
         "threads": threads,
         "workers": workers,
@@ -141,6 +168,9 @@ def serve(
     options = ServerOptions(
         public_url=settings.url or f"http://{settings.host}:{settings.port}",
         pull_interval=settings.pull_interval,
+        pulls_at_once=settings.pulls_at_once,
+        poll_interval=settings.push_poll_interval,
+        mail_interval=settings.mail_poll_interval,
         threads=settings.threads,
         smtp=smtp_server(settings),
         mail_from=settings.smtp_from or "",

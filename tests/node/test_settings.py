@@ -8,6 +8,7 @@ name, and the one-line refusals naming the flag, the variable or the file and ke
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -51,7 +52,8 @@ def test_serve_options_have_defaults_and_come_from_the_file_the_environment_and_
     write_config(
         tmp_path,
         'host = "0.0.0.0"\nport = 9000\nurl = "https://kitchen.example"\npull_interval = 5\n'
-        "request_timeout = 12.5\nthreads = 8\nworkers = 3\n"
+        "request_timeout = 12.5\nthreads = 8\nworkers = 3\npulls_at_once = 16\n"
+        "push_poll_interval = 120\nmail_poll_interval = 600.5\n"
         'trusted_proxies = ["10.0.0.2", "172.16.0.0/12"]\nlog_level = "warning"\n'
         "access_log = false\n",
     )
@@ -61,6 +63,8 @@ def test_serve_options_have_defaults_and_come_from_the_file_the_environment_and_
     assert from_file.request_timeout == 12.5 and from_file.threads == 8
     assert from_file.workers == 3 and from_file.trusted_proxies == ("10.0.0.2/32", "172.16.0.0/12")
     assert from_file.log_level == "warning" and from_file.access_log is False
+    assert (from_file.pulls_at_once, from_file.push_poll_interval) == (16, 120.0)
+    assert from_file.mail_poll_interval == 600.5
     # the environment wins over the file (addresses separated by commas, a level in any case),
     monkeypatch.setenv("CIRCLE_NODE_PORT", "9001")
     monkeypatch.setenv("CIRCLE_NODE_TRUSTED_PROXIES", "192.168.1.10, ::1")
@@ -88,6 +92,10 @@ def test_serve_options_have_defaults_and_come_from_the_file_the_environment_and_
         ('log_level = "loud"', "log_level: Input should be 'debug', 'info', 'warning' or"),
         ('url = "kitchen.example"', "url: must be an http:// or https:// URL"),
         ("pull_interval = 0", "pull_interval: Input should be greater than 0"),
+        ("pulls_at_once = 0", "pulls_at_once: Input should be greater than or equal to 1"),
+        ("pulls_at_once = 2.5", "pulls_at_once must be a whole number \\(no quotes\\)"),
+        ("push_poll_interval = 0.5", "push_poll_interval: Input should be greater than or"),
+        ('mail_poll_interval = "5"', "mail_poll_interval must be a number of seconds"),
         ("host = 1", "host must be quoted text, not 1"),
     ],
 )
@@ -229,3 +237,47 @@ def test_serve_takes_its_options_from_the_settings_and_the_flags_over_them(
         "error: CIRCLE_NODE_THREADS: Input should be a valid integer, unable to parse string "
         "as an integer"
     ]
+
+
+def test_serve_gives_the_background_its_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import node.http.server
+    from node.http.server_options import ServerOptions
+    from node.network.delivery import PULLS_AT_ONCE
+
+    # The settings' defaults are the background's own.
+    defaults, plain = Settings(data_dir=tmp_path), ServerOptions(public_url="http://x")
+    assert defaults.pulls_at_once == PULLS_AT_ONCE == plain.pulls_at_once
+    assert defaults.push_poll_interval == plain.poll_interval
+    assert defaults.mail_poll_interval == plain.mail_interval
+    # Given a node, and its pulls and polls set in the file and by flags,
+    runner = CliRunner()
+    data = tmp_path / "node"
+    founded = runner.invoke(
+        app,
+        [
+            *("init", "--data", str(data), "--name", "Garden", "--aim", "Grow"),
+            *("--domain", "The garden", "--founder", "Ada"),
+        ],
+    )
+    assert founded.exit_code == 0, founded.output
+    write_config(data, "port = 0\npulls_at_once = 3\nmail_poll_interval = 900\n")
+    given: list[ServerOptions] = []
+    create_app = node.http.server.create_app
+
+    def creating(*args: Any, **kwargs: Any) -> Any:
+        given.append(args[2])
+        return create_app(*args, **kwargs)
+
+    monkeypatch.setattr(node.http.server, "create_app", creating)
+    monkeypatch.setattr("node.logs.configure", lambda stream, level: None)
+    monkeypatch.setattr("node.cli.serving.out_of_the_collectors_way", lambda: None)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda server, sockets: None)
+    served = runner.invoke(
+        app, ["serve", "--data", str(data), "--pulls-at-once", "5", "--push-poll-interval", "30"]
+    )
+    # then serving gives them to the background (node/http/background.py).
+    assert served.exit_code == 0, served.output
+    (options,) = given
+    assert (options.pulls_at_once, options.poll_interval, options.mail_interval) == (5, 30, 900)
