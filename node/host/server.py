@@ -19,9 +19,7 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any
 
-from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI
 from jinja2 import Environment
 from starlette.applications import Starlette
@@ -31,6 +29,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from node.host.circles import HostedCircle
+from node.host.health import HostHealth
 from node.host.layout import circle_path, circle_url
 from node.host.leaving import LeavingGate, moved_to
 from node.http.api.errors import Problem, problem_response
@@ -101,6 +100,7 @@ def create_host_app(circles: Sequence[HostedCircle], options: ServerOptions) -> 
     wake = asyncio.Event()  # a request met a circle that left: stop its work now
     for slug, each in apps.items():  # in front of all the circle's app does
         each.add_middleware(LeavingGate, folder=folders[slug], on_moved=wake.set)
+    health = HostHealth(circles)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -109,14 +109,17 @@ def create_host_app(circles: Sequence[HostedCircle], options: ServerOptions) -> 
         lease = first.node.store.leader_lease(f"host {options.public_url}") if first else None
         # A circle that left this host has no work here.
         here = {slug: each for slug, each in apps.items() if moved_to(folders[slug]) is None}
-        async with run_background(list(here.values()), options, lease) as background:
-            watcher = asyncio.create_task(_watch_leaving(background, here, folders, wake))
-            try:
-                yield
-            finally:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
+        try:
+            async with run_background(list(here.values()), options, lease) as background:
+                watcher = asyncio.create_task(_watch_leaving(background, here, folders, wake))
+                try:
+                    yield
+                finally:
+                    watcher.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await watcher
+        finally:
+            health.close()
 
     def home(request: Request) -> Response:
         listed = [
@@ -129,14 +132,15 @@ def create_host_app(circles: Sequence[HostedCircle], options: ServerOptions) -> 
         ]
         return HTMLResponse(_PAGE.render(circles=listed), headers=SECURITY_HEADERS)
 
-    def healthz(request: Request) -> Response:
+    async def healthz(request: Request) -> Response:
         """The host answers; each circle's status (`ok`, `taking_back`, `store_unavailable`,
-        or `moved`, with the URL it moved to), node id and head. 503 when a circle's store
-        cannot be read."""
-        health = {circle.slug: _health(circle) for circle in circles}
-        unavailable = any(each["status"] == "store_unavailable" for each in health.values())
-        status = "store_unavailable" if unavailable else "ok"
-        return JSONResponse({"status": status, "circles": health}, 503 if unavailable else 200)
+        `moved` with the URL it moved to, or `unknown` when another's store could not be read
+        first), node id and head. 503 when a circle's store cannot be read
+        (node/host/health.py)."""
+        available, circles_health = await health.answer()
+        status = "ok" if available else "store_unavailable"
+        body = {"status": status, "circles": circles_health}
+        return JSONResponse(body, 200 if available else 503)
 
     def prometheus(request: Request) -> Response:
         """Every circle's metrics, labelled by its slug (the process's: node/http/metrics.py)."""
@@ -173,23 +177,6 @@ async def _watch_leaving(
 def _name(circle: HostedCircle) -> str:
     records = circle.node.records
     return records.get_circle().name if records.is_founded else circle.slug
-
-
-def _health(circle: HostedCircle) -> dict[str, Any]:
-    node = circle.node
-    url = moved_to(circle.settings.data_dir)
-    if url is not None:
-        return {"status": "moved", "node": node.feed.node_id, "moved_to": url}
-    try:
-        head = node.feed.own_feed().head
-        taking_back = node.take_back.pending
-    except PersistenceError:
-        return {"status": "store_unavailable", "node": node.feed.node_id, "head": None}
-    return {
-        "status": "taking_back" if taking_back else "ok",
-        "node": node.feed.node_id,
-        "head": head,
-    }
 
 
 async def _problem(request: Request, error: Exception) -> Response:

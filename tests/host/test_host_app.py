@@ -4,10 +4,12 @@ reads that only the circle they were made for takes."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from eventsourcing.persistence import OperationalError
 from fastapi.testclient import TestClient
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -195,3 +197,51 @@ def test_a_circle_that_left_answers_gone_with_the_path_as_it_was_sent(host, tmp_
         assert answer.json()["reason"] == "moved"
         below = sent.removeprefix("/c/a")
         assert answer.headers["location"] == "https://b.example/c/a" + below
+
+
+def test_the_hosts_health_reads_the_circles_stores_at_once(host, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    client, circles, _ = host
+    # Given both circles' stores down, each read giving up only once the other's has started
+    # (a read that waited for the other's to end would never start it),
+    both = threading.Barrier(len(circles), timeout=10)
+
+    def gives_up() -> object:
+        both.wait()
+        raise OperationalError("connection failed: Connection refused")
+
+    for node in circles.values():
+        monkeypatch.setattr(node.feed, "own_feed", gives_up)
+    # then the host's health says so, of both.
+    answer = client.get("/healthz")
+    assert answer.status_code == 503
+    assert answer.json()["status"] == "store_unavailable"
+    assert {each["status"] for each in answer.json()["circles"].values()} == {"store_unavailable"}
+
+
+def test_the_hosts_health_answers_once_a_store_gives_up(host, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    client, circles, _ = host
+    # Given circle a's store down, and circle b's read not over until the answer is,
+    answered = threading.Event()
+
+    def gives_up() -> object:
+        raise OperationalError("connection failed: Connection refused")
+
+    def slow() -> object:
+        answered.wait(10)
+        raise OperationalError("too late")
+
+    monkeypatch.setattr(circles["a"].feed, "own_feed", gives_up)
+    monkeypatch.setattr(circles["b"].feed, "own_feed", slow)
+    # then the answer comes as a's read gives up: b's is not waited for.
+    try:
+        answer = client.get("/healthz")
+    finally:
+        answered.set()
+    assert answer.status_code == 503
+    health = answer.json()["circles"]
+    assert health["a"] == {
+        "status": "store_unavailable",
+        "node": circles["a"].feed.node_id,
+        "head": None,
+    }
+    assert health["b"] == {"status": "unknown", "node": circles["b"].feed.node_id, "head": None}
