@@ -5,12 +5,15 @@
 #                      URL, unless they are peers already.
 # The list (CIRCLES, default /setup/circles.txt) has a line per circle, slug|name|aim|domain|
 # founder; the first is the co-op. Running either again changes nothing that is already done.
+# Each founder's personal token is written to FOUNDERS/<slug>.token (default /founders, a volume
+# of its own), mode 0600, never to the output: the service's log may be shipped elsewhere.
 set -eu
 
 DATA=${CIRCLE_NODE_DATA:-/data}
 LIST=${CIRCLES:-/setup/circles.txt}
 TRIES=${CIRCLES_TRIES:-20}
 PAUSE=${CIRCLES_PAUSE:-3}
+FOUNDERS=${FOUNDERS:-/founders}
 
 say() { printf '%s\n' "$*"; }
 fail() { say "error: $*" >&2; exit 1; }
@@ -23,15 +26,18 @@ circles() { grep -v '^[[:space:]]*\(#\|$\)' "$LIST"; }
 circle_id() { circle-node id --data "$DATA" --circle "$1" 2>/dev/null; }
 
 found() {
+    umask 077  # the founders' tokens: readable by this user only
+    mkdir -p "$FOUNDERS" || fail "cannot make $FOUNDERS, where the founders' tokens go"
     circles | while IFS='|' read -r slug name aim domain founder; do
         slug=$(trim "$slug")
         if id=$(circle_id "$slug"); then
             say "circle $slug: founded already, node $id"
             continue
         fi
-        # init prints the founder's personal token, once: read it in this service's log.
+        # init writes the founder's personal token to its file, and says only where it is.
         circle-node init --data "$DATA" --slug "$slug" --name "$(trim "$name")" \
-            --aim "$(trim "$aim")" --domain "$(trim "$domain")" --founder "$(trim "$founder")"
+            --aim "$(trim "$aim")" --domain "$(trim "$domain")" --founder "$(trim "$founder")" \
+            --token-file "$FOUNDERS/$slug.token"
     done
 }
 

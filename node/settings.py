@@ -84,9 +84,9 @@ class Settings(BaseSettings):
     - `serve`'s: `host` and `port` to listen on, the public `url`, `pull_interval`,
       `pulls_at_once` (peers pulled at once, over every circle of the process),
       `push_poll_interval` and `mail_poll_interval` (the safety polls of every circle's outbox
-      and mail queue, for what no one told of), `request_timeout`, `threads`, `workers`; `trusted_proxies` (addresses or networks whose
-      `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Request-ID` are believed); `log_level`
-      and `access_log` (a line per request).
+      and mail queue, for what no one told of), `request_timeout`, `threads`, `workers`;
+      `trusted_proxies` (addresses or networks whose `X-Forwarded-For`, `X-Forwarded-Proto`
+      and `X-Request-ID` are believed); `log_level` and `access_log` (a line per request).
     """
 
     model_config = SettingsConfigDict(

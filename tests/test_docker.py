@@ -47,6 +47,7 @@ def test_compose_has_postgres_caddy_the_node_and_its_one_shots() -> None:
         "caddy-config",
         "trust",
         "node-data",
+        "founders",
     }
 
 

@@ -42,7 +42,9 @@ elif args[0] == "init":
         done(1)
     circles[option("--slug")] = "cn1" + option("--slug")
     peers[option("--slug")] = []
-    print("Founder's personal token (shown this once; keep it safe): t-" + option("--slug"))
+    with open(option("--token-file"), "w") as kept:
+        kept.write("t-" + option("--slug") + "\\n")
+    print("Founder's personal token: in " + option("--token-file"))
 elif args[:2] == ["peer", "list"]:
     for node in peers[option("--circle")]:
         print(node + "  " + "peer".ljust(10) + "  -  -  holds their seq 0")
@@ -70,6 +72,7 @@ class Host:
         command.write_text(f"#!{sys.executable} -S\n{STUB}")
         command.chmod(0o755)
         self.state = folder / "state.json"
+        self.founders = folder / "founders"
         self.save({"circles": {}, "peers": {}, "calls": [], "init_fails": False, "unreachable": 0})
 
     def load(self) -> dict[str, Any]:
@@ -94,6 +97,7 @@ class Host:
             "CIRCLE_NODE_URL": URL + "/",
             "CIRCLES_PAUSE": "0",
             "CIRCLES_TRIES": "3",
+            "FOUNDERS": str(self.founders),
         }
         return subprocess.run(
             ["sh", str(DOCKER / "circles.sh"), step],
@@ -124,7 +128,17 @@ def test_found_founds_each_circle_of_the_list_once(host: Host) -> None:
         ("--founder", "Ben"),
     ):
         assert kitchen[kitchen.index(option) + 1] == value, option
-    assert "t-kitchen" in first.stdout  # the founder's token, in the service's log once
+    # Each founder's token is in a file of its own, readable by its owner only (umask 077),
+    # in a folder only they enter; the log says where, never what.
+    assert host.founders.stat().st_mode & 0o777 == 0o700
+    for slug in ("coop", "kitchen", "garden"):
+        kept = host.founders / f"{slug}.token"
+        assert kept.read_text() == f"t-{slug}\n" and kept.stat().st_mode & 0o777 == 0o600
+        assert f"t-{slug}" not in first.stdout + first.stderr
+        assert f"Founder's personal token: in {kept}" in first.stdout
+    assert [call[call.index("--token-file") + 1] for call in inits] == [
+        str(host.founders / f"{slug}.token") for slug in ("coop", "kitchen", "garden")
+    ]
     # Run again, it founds nothing.
     again = host.run("found")
     assert again.returncode == 0, again.stderr

@@ -3,11 +3,16 @@ their tokens, print its logbook."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, TextIO
 
 import typer
 
-from node.cli.opening import CircleOption, DataOption, Failure, opened
+from node.cli.opening import CircleOption, DataOption, Failure, fail, opened
 
 
 def init(
@@ -32,9 +37,21 @@ def init(
             "(lower-case letters, digits and hyphens)",
         ),
     ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--token-file",
+            metavar="FILE",
+            help="Write the founder's personal token to FILE (mode 0600) instead of showing "
+            "it: for a script whose output goes to a log",
+        ),
+    ] = None,
 ) -> None:
     """Create a node and found its circle (with --slug, one more circle of a host)."""
-    with opened(data, circle=slug, create=True, flag="--slug") as (node, settings):
+    with (
+        _kept_in(token_file) as kept,
+        opened(data, circle=slug, create=True, flag="--slug") as (node, settings),
+    ):
         founder_id = node.circle.found_circle(
             name=name, aim=aim, domain=domain, founder_name=founder, kind=kind, parent=parent
         )
@@ -43,7 +60,32 @@ def init(
         if slug is not None:
             typer.echo(f"Its place on the host: /c/{slug}/ below the URL the host is served at")
         typer.echo(f"Founder's person id: {founder_id}")
-        typer.echo(f"Founder's personal token (shown this once; keep it safe): {token}")
+        if kept is None:
+            typer.echo(f"Founder's personal token (shown this once; keep it safe): {token}")
+        else:
+            kept.write(token + "\n")
+            typer.echo(f"Founder's personal token: in {token_file} (read it once, then delete it)")
+
+
+@contextlib.contextmanager
+def _kept_in(path: Path | None) -> Iterator[TextIO | None]:
+    """Where the founder's token goes: a file of mode 0600 beside `path`, made before anything
+    is founded (so that a token is never issued with nowhere to go), put in `path`'s place once
+    the founding is done, and removed if it fails."""
+    if path is None:
+        yield None
+        return
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    except OSError as error:
+        raise fail(f"cannot write the token file {path}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as kept:
+            yield kept
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
 
 
 def logbook(data: DataOption = None, circle: CircleOption = None) -> None:

@@ -58,6 +58,7 @@ def test_the_script_founds_the_circles_of_a_host_and_peers_them_with_the_coop(
         "CIRCLES": str(DOCKER / "circles.txt"),
         "CIRCLE_NODE_DATA": str(data),
         "CIRCLE_NODE_URL": url,
+        "FOUNDERS": str(tmp_path / "founders"),
     }
 
     def script(step: str) -> subprocess.CompletedProcess[str]:
@@ -70,16 +71,27 @@ def test_the_script_founds_the_circles_of_a_host_and_peers_them_with_the_coop(
             timeout=300,
         )
 
-    # Founded once: three circles, each founder's token shown.
+    # Founded once: three circles, each founder's token in a file of its own (mode 0600, in a
+    # folder of mode 0700), and the output says only where.
     founded = script("found")
     assert founded.returncode == 0, founded.stderr
-    assert founded.stdout.count("Founder's personal token") == 3
+    founders = tmp_path / "founders"
+    assert founders.stat().st_mode & 0o777 == 0o700
+    for slug in ("coop", "kitchen", "garden"):
+        kept = founders / f"{slug}.token"
+        token = kept.read_text().strip()
+        assert token.startswith("cn_") and kept.stat().st_mode & 0o777 == 0o600
+        assert token not in founded.stdout + founded.stderr
+        assert f"Founder's personal token: in {kept}" in founded.stdout
     listed = cli("host", "list", "--data", str(data))
     # A line per circle: its slug, name, node id and path.
     ids = {line.split()[0]: line.split()[-2] for line in listed.stdout.splitlines()}
     assert sorted(ids) == ["coop", "garden", "kitchen"]
+    coop_token = (founders / "coop.token").read_text().strip()
+    # Run again, it founds nothing, and leaves the files as they are.
     again = script("found")
     assert again.returncode == 0 and "Founder's personal token" not in again.stdout
+    assert (founders / "coop.token").read_text().strip() == coop_token
     # Served, then peered.
     log = (tmp_path / "serve.log").open("wb")
     serve = subprocess.Popen(
@@ -91,6 +103,12 @@ def test_the_script_founds_the_circles_of_a_host_and_peers_them_with_the_coop(
     )
     try:
         wait_for(lambda: healthy(url), 60, "the host to serve")
+        # The token lets its founder in.
+        asked = urllib.request.Request(
+            f"{url}/c/coop/api/circle", headers={"Authorization": f"Bearer {coop_token}"}
+        )
+        with urllib.request.urlopen(asked, timeout=10) as answer:
+            assert answer.status == 200
         peered = script("peer")
         assert peered.returncode == 0, peered.stderr
         for circle, peers in (("coop", ("kitchen", "garden")), ("kitchen", ("coop",))):

@@ -70,6 +70,30 @@ def test_init_then_logbook(tmp_path: Path) -> None:
     assert "Ada founded the circle 'Garden' with the aim: Grow food" in result.stdout
 
 
+def test_init_can_keep_the_founders_token_in_a_file_of_its_own_instead_of_showing_it(
+    tmp_path: Path,
+) -> None:
+    # A token file in a folder that is not there: refused before anything is founded.
+    data, kept = str(tmp_path / "node"), tmp_path / "founders" / "garden.token"
+    refused = run(*init_garden(data), "--token-file", str(kept))
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert f"error: cannot write the token file {kept}" in refused.stderr
+    assert run("id", "--data", data).returncode == 1  # nothing founded
+    # Given the folder, the token is written there, mode 0600, and only where it is is shown.
+    kept.parent.mkdir()
+    founded = run(*init_garden(data), "--token-file", str(kept))
+    assert founded.returncode == 0, founded.stderr
+    token = kept.read_text().strip()
+    assert token.startswith("cn_") and token not in founded.stdout
+    assert f"Founder's personal token: in {kept}" in founded.stdout
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert list(kept.parent.iterdir()) == [kept]
+    # A founding that fails leaves the file that was there as it was.
+    again = run(*init_garden(data), "--token-file", str(kept))
+    assert again.returncode == 1 and kept.read_text().strip() == token
+    assert list(kept.parent.iterdir()) == [kept]
+
+
 def test_failures_exit_non_zero_with_a_message_and_no_traceback(tmp_path: Path) -> None:
     data = str(tmp_path / "node")
     args = init_garden(data)
