@@ -1,24 +1,30 @@
 """The one mail loop of a process (node/network/mailing.py): an idle circle's queue is not read;
-a letter queued wakes its sender at once. A real SMTP server (aiosmtpd), a real served node.
+a letter queued wakes its sender at once, and one that failed when its backoff is over. A real
+SMTP server (aiosmtpd), a real served node.
 
 Cast: the kitchen circle (tests/node/api/world.py); Dora, who applies and is admitted.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Callable
+from email.message import EmailMessage
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from fastapi.testclient import TestClient
 
+from federation.backoff import Backoff
 from node.app.node import CircleNode
-from node.network.mail_sender import SmtpServer
+from node.network.mail_sender import MailSender, SmtpServer
+from node.network.mailing import Mailing
 from tests.node.api.world import kitchen
-from tests.node.test_mail import URL, Inbox, admit_dora, api_node, inbox, smtp_port
+from tests.node.test_mail import URL, Inbox, admit_dora, api_node, free_port, inbox, smtp_port
 
 __all__ = ["api_node", "inbox", "smtp_port"]  # the fixtures, shared with test_mail.py
 
@@ -89,3 +95,54 @@ def test_a_letter_queued_wakes_the_sender_at_once(
         assert wait_for(lambda: inbox.messages)
     assert [m["To"] for m in inbox.messages] == ["dora@example.org"]
     assert len(reads) == 2
+
+
+class FailingLetters:
+    """A queue of one letter that the SMTP server (none listening) never takes: what the sender
+    asks of it, counted."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.letter = uuid4()
+
+    def due(self) -> list[UUID]:
+        self.reads += 1
+        return [self.letter]
+
+    def claim(self, letter_id: UUID) -> EmailMessage | None:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "a@example.org", "b@example.org", "x"
+        message.set_content("x")
+        return message
+
+    def sent(self, letter_id: UUID) -> None:
+        raise AssertionError("no server took it")
+
+    def failed(self, letter_id: UUID, error: str, retry_in: Callable[[int], float]) -> bool:
+        retry_in(1)
+        return True
+
+
+def test_a_letter_that_failed_is_looked_at_again_when_its_backoff_is_over() -> None:
+    # Given a sender whose letter fails, backing off a moment, and a safety poll an hour away,
+    letters = FailingLetters()
+    server = SmtpServer("127.0.0.1", free_port(), tls="none", timeout=5)
+    sender = MailSender(letters, server, backoff=Backoff(base=0.05, cap=0.05), rand=lambda: 1.0)
+    mailing = Mailing(server, safety_poll=3600)
+    mailing.add("kitchen", sender)
+
+    async def until_looked_twice() -> None:
+        sending = asyncio.create_task(mailing.run())
+        try:
+            for _ in range(500):
+                if letters.reads >= 2:
+                    return
+                await asyncio.sleep(0.02)
+        finally:
+            sending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sending
+
+    # when it has tried once, then its queue is read again by itself, as the retry comes due.
+    asyncio.run(until_looked_twice())
+    assert letters.reads == 2
