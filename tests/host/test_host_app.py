@@ -211,11 +211,12 @@ def test_the_hosts_health_reads_the_circles_stores_at_once(host, monkeypatch) ->
 
     for node in circles.values():
         monkeypatch.setattr(node.feed, "own_feed", gives_up)
-    # then the host's health says so, of both.
+    # then the host's health says so (of the other, `unknown` if it answered first).
     answer = client.get("/healthz")
     assert answer.status_code == 503
     assert answer.json()["status"] == "store_unavailable"
-    assert {each["status"] for each in answer.json()["circles"].values()} == {"store_unavailable"}
+    said = [each["status"] for each in answer.json()["circles"].values()]
+    assert "store_unavailable" in said and set(said) <= {"store_unavailable", "unknown"}
 
 
 def test_the_hosts_health_answers_once_a_store_gives_up(host, monkeypatch) -> None:  # type: ignore[no-untyped-def]
