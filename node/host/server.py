@@ -38,6 +38,7 @@ from node.http.metrics import process_metrics
 from node.http.server import ServerOptions, create_app
 from node.http.web.rendering import SECURITY_HEADERS
 from node.network.identity import KeyStore
+from node.network.waiting import woken_within
 
 # Seconds between the host's looks for circles that left it while served (node/host/leaving.py).
 LEAVING_INTERVAL = 2.0
@@ -166,8 +167,7 @@ async def _watch_leaving(
     `LEAVING_INTERVAL` seconds (the release may come while no request does)."""
     apps = dict(apps)
     while apps:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), LEAVING_INTERVAL)
+        await woken_within(wake, LEAVING_INTERVAL)
         wake.clear()
         for slug in [each for each in apps if moved_to(folders[each]) is not None]:
             log.info("circle %r left this host: its delivery, mail and calendar stop", slug)

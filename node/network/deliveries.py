@@ -39,6 +39,7 @@ import anyio
 from node.logs import CIRCLE, in_circle
 from node.network.background import Stopped
 from node.network.delivery import DELIVERY_THREADS, PULLS_AT_ONCE, Federator
+from node.network.waiting import woken_within
 from node.store.append_notices import NoticeSource, listen
 from node.store.file_changes import watch
 from node.store.leader_lease import Lease, SoleLeader
@@ -308,8 +309,7 @@ class Deliveries:
                 for m in self.members.values()
                 if m.ready and (m.listing is None or m.listing.done())
             ]
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._pull_wakeup.wait(), max(0.0, min(waits, default=3600)))
+            await woken_within(self._pull_wakeup, min(waits, default=3600))
 
     async def _pull_node(self, member: _Member, limit: asyncio.Semaphore) -> None:
         """Start a pull from each of the node's peers that is due and not being pulled."""

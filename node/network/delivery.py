@@ -13,7 +13,6 @@ Pulls run at start and periodically, so a lost push never loses anything.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -36,6 +35,7 @@ from node.network.peer_book import MoveRefused, NotAPeer
 from node.network.peer_links import PeerContact, PeerLink, contact_of
 from node.network.peers import JOINING, PEER, Peer
 from node.network.take_back import take_back_from_peers
+from node.network.waiting import woken_within
 
 log = logging.getLogger("circle_node.delivery")
 
@@ -124,8 +124,7 @@ class Federator:
                     log.exception("a push round failed; trying again")
             else:
                 self.work.outage.served("pushing")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), self.poll_interval)
+            await woken_within(self.wakeup, self.poll_interval)
             self.wakeup.clear()
 
     async def push_round(self) -> None:
@@ -219,8 +218,7 @@ class Federator:
                     log.exception("a pull round failed; trying again")
             else:
                 self.work.outage.served("pulling")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.pull_wakeup.wait(), self.pull_interval)
+            await woken_within(self.pull_wakeup, self.pull_interval)
 
     async def pull_round(self, limit: asyncio.Semaphore | None = None) -> None:
         """Catch up with every peer followed but those backing off, several at once (at most

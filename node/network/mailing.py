@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from node.logs import CIRCLE
 from node.network.background import Stopped
 from node.network.mail_sender import MailSender, SmtpServer
+from node.network.waiting import woken_within
 
 log = logging.getLogger("circle_node.mail")
 
@@ -100,8 +101,7 @@ class Mailing:
                 for member in list(self.members.values()):
                     if self._due(member, time.monotonic()):
                         await self._look(member)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self._until_next())
+                await woken_within(self._wakeup, self._until_next())
         finally:
             self._loop = None
 
