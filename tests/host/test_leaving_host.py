@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -75,20 +74,6 @@ def location(url: str) -> tuple[int, str | None]:
 def url_of(node: CircleNode, node_id: str) -> str | None:
     peer = node.peering.peer(feed_id_from_node_id(node_id))
     return None if peer is None or peer.moving_to else peer.url
-
-
-@pytest.fixture
-def outside(tmp_path: Path) -> Iterator[LocalNode]:
-    node = LocalNode(tmp_path, "coop", pull_interval=1.0)
-    cli(
-        "init", "--data", str(node.data), "--name", "Co-op", "--aim", "Hold us",
-        "--domain", "All", "--founder", "Bea",
-    )  # fmt: skip
-    try:
-        node.start()
-        yield node
-    finally:
-        node.stop()
 
 
 def test_a_circle_leaves_its_host_and_its_peers_follow_it(

@@ -61,21 +61,6 @@ def host(tmp_path: Path) -> Iterator[HostProcess]:
         served.stop()
 
 
-@pytest.fixture
-def outside(tmp_path: Path) -> Iterator[LocalNode]:
-    """A separate single-circle node, served as today."""
-    node = LocalNode(tmp_path, "coop", pull_interval=1.0)
-    cli(
-        "init", "--data", str(node.data), "--name", "Co-op", "--aim", "Hold us",
-        "--domain", "All", "--founder", "Bea",
-    )  # fmt: skip
-    try:
-        node.start()
-        yield node
-    finally:
-        node.stop()
-
-
 def held(data: Path, circle: str | None, peer: str) -> int:
     """How much of `peer`'s feed the node holds (`peer list`), or -1 if it is not a peer."""
     out = cli("peer", "list", "--data", str(data), *(["--circle", circle] if circle else []))
