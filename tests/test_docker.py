@@ -16,7 +16,6 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-import node.settings
 from node.settings import Settings
 from tests.docker_files import (
     DOCKER,
@@ -114,8 +113,6 @@ def test_secrets_are_files_mounted_where_the_variables_name_them() -> None:
 
 @pytest.mark.parametrize("name", NODE_IMAGE)
 def test_the_node_and_its_one_shots_load_valid_settings(name: str, tmp_path: Path) -> None:
-    if not hasattr(node.settings, "SECRET_FILES"):
-        pytest.skip("node/settings.py reads no CIRCLE_NODE_*_FILE secrets yet (issue 16)")
     service = compose()["services"][name]
     postgres = compose()["services"]["postgres"]["environment"]
     environment = {key: interpolated(str(value)) for key, value in service["environment"].items()}

@@ -13,19 +13,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import typer.main
 
-from node.cli.main import app
 from node.demo.local_cluster import free_port, wait_for
 from tests.e2e.cluster import ROOT, cli
 
 pytestmark = pytest.mark.timeout(420)
 DOCKER = ROOT / "docker"
-
-
-def has_hosts() -> bool:
-    init = typer.main.get_command(app).commands["init"]  # type: ignore[attr-defined]
-    return any("--slug" in param.opts for param in init.params)
 
 
 def healthy(url: str) -> bool:
@@ -39,8 +32,6 @@ def healthy(url: str) -> bool:
 def test_the_script_founds_the_circles_of_a_host_and_peers_them_with_the_coop(
     tmp_path: Path,
 ) -> None:
-    if not has_hosts():
-        pytest.skip("the command line has no init --slug yet: the co-op host (issue 16)")
     data, port = tmp_path / "host", free_port()
     url = f"http://127.0.0.1:{port}"
     bin_folder = tmp_path / "bin"
