@@ -1,14 +1,18 @@
-"""The host's server: each circle's own app (node/http/server.py) mounted at `/c/<slug>`, and
-the host's own routes: `/` (the circles, linked), `/healthz` and `/metrics` (of every circle).
+"""The host's server: the app that serves circles (node/http/server.py), one for all of them,
+mounted at each circle's `/c/<slug>`, and the host's own routes: `/` (the circles, linked),
+`/healthz` and `/metrics` (of every circle).
 
 Each circle keeps, under its path, everything a single node serves at its root: its federation
-API, member API, `/docs`, pages, and its own `/healthz` and `/metrics`. Starlette runs no
-lifespan of a mounted app: the host's lifespan starts the background work of all its circles,
-one delivery loop and one calendar for all of them (`run_background`, node/http/background.py).
+API, member API, `/docs`, pages, and its own `/healthz` and `/metrics`. The app's routes are
+built once, not once per circle (each circle's copy cost megabytes and a third of a second on
+its first request): each mount puts its circle in the request (`InCircle`,
+node/http/served_circle.py). Starlette runs no lifespan of a mounted app: the host's lifespan
+starts the background work of all its circles, one delivery loop and one calendar for all of
+them (`run_background`, node/http/background.py).
 
 A circle that left the host (node/host/leaving.py) gets no background work, and one that leaves
-while the host serves has its work removed (`_watch_leaving`); in front of its app, the gate
-answers 410 Gone for all but its feed's reads (public or signed).
+while the host serves has its work removed (`_watch_leaving`); in front of it, the gate answers
+410 Gone for all but its feed's reads (public or signed).
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from fastapi import FastAPI
 from jinja2 import Environment
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -35,7 +38,8 @@ from node.host.leaving import LeavingGate, moved_to
 from node.http.api.errors import Problem, problem_response
 from node.http.background import Background, run_background
 from node.http.metrics import process_metrics
-from node.http.server import ServerOptions, create_app
+from node.http.served_circle import InCircle, ServedCircle
+from node.http.server import ServerOptions, circles_app, serve_circle
 from node.http.web.rendering import SECURITY_HEADERS
 from node.network.identity import KeyStore
 from node.network.waiting import woken_within
@@ -83,24 +87,29 @@ h1 { color: #2f5d50; } a { color: #2f5d50; } .muted { color: #666; }
 )
 
 
-def circle_app(circle: HostedCircle, options: ServerOptions) -> FastAPI:
-    """One circle's app, as a single node's, at its URL below the host's."""
+def served_circle(circle: HostedCircle, options: ServerOptions) -> ServedCircle:
+    """One circle, as the host's app serves it: at its URL below the host's."""
     keys = circle.node.feed.keys
     keystore = KeyStore(circle.settings.data_dir, keys) if keys is not None else None
     circle_options = dataclasses.replace(
         options, public_url=circle_url(options.public_url, circle.slug)
     )
-    return create_app(circle.node, keystore, circle_options, circle=circle.slug)
+    return serve_circle(circle.node, keystore, circle_options, slug=circle.slug)
 
 
 def create_host_app(circles: Sequence[HostedCircle], options: ServerOptions) -> Starlette:
     """The host's app: `options` are the host's (its public URL, threads, intervals), from
-    which each circle's are made."""
-    apps = {circle.slug: circle_app(circle, options) for circle in circles}
+    which each circle's are made. One app serves every circle (node/http/server.py,
+    `circles_app`), mounted at each circle's path behind what puts the circle in the request
+    (`InCircle`) and, in front of all, the gate that answers for a circle that left."""
+    shared = circles_app()
+    served = {circle.slug: served_circle(circle, options) for circle in circles}
     folders = {circle.slug: circle.settings.data_dir for circle in circles}
     wake = asyncio.Event()  # a request met a circle that left: stop its work now
-    for slug, each in apps.items():  # in front of all the circle's app does
-        each.add_middleware(LeavingGate, folder=folders[slug], on_moved=wake.set)
+    fronts = {
+        slug: LeavingGate(InCircle(shared, each), folder=folders[slug], on_moved=wake.set)
+        for slug, each in served.items()
+    }
     health = HostHealth(circles)
 
     @contextlib.asynccontextmanager
@@ -109,7 +118,7 @@ def create_host_app(circles: Sequence[HostedCircle], options: ServerOptions) -> 
         first = next(iter(circles), None)
         lease = first.node.store.leader_lease(f"host {options.public_url}") if first else None
         # A circle that left this host has no work here.
-        here = {slug: each for slug, each in apps.items() if moved_to(folders[slug]) is None}
+        here = {slug: each for slug, each in served.items() if moved_to(folders[slug]) is None}
         try:
             async with run_background(list(here.values()), options, lease) as background:
                 watcher = asyncio.create_task(_watch_leaving(background, here, folders, wake))
@@ -151,27 +160,29 @@ def create_host_app(circles: Sequence[HostedCircle], options: ServerOptions) -> 
         Route("/", home, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", prometheus, methods=["GET"]),
-        *(Mount(circle_path(slug), app=app) for slug, app in apps.items()),
+        *(Mount(circle_path(slug), app=front) for slug, front in fronts.items()),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _problem})
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _problem})
+    app.state.circles = served  # each circle as served, by its slug
+    return app
 
 
 async def _watch_leaving(
     background: Background,
-    apps: dict[str, FastAPI],
+    circles: dict[str, ServedCircle],
     folders: dict[str, Path],
     wake: asyncio.Event,
 ) -> None:
     """Remove the background work of each circle that leaves the host while it is served (its
     marker, node/host/leaving.py): looked for when a request meets one, and every
     `LEAVING_INTERVAL` seconds (the release may come while no request does)."""
-    apps = dict(apps)
-    while apps:
+    circles = dict(circles)
+    while circles:
         await woken_within(wake, LEAVING_INTERVAL)
         wake.clear()
-        for slug in [each for each in apps if moved_to(folders[each]) is not None]:
+        for slug in [each for each in circles if moved_to(folders[each]) is not None]:
             log.info("circle %r left this host: its delivery, mail and calendar stop", slug)
-            await background.remove(apps.pop(slug))
+            await background.remove(circles.pop(slug))
 
 
 def _name(circle: HostedCircle) -> str:

@@ -11,21 +11,18 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
 
 import aiohttp
 import anyio.to_thread
 from eventsourcing.persistence import IntegrityError
-from fastapi import FastAPI
 
 from federation.client import FederationClient
-from node.app.node import CircleNode
 from node.http.metrics import CircleMetrics
+from node.http.served_circle import ServedCircle
 from node.http.server_options import ServerOptions
 from node.network.background import BackgroundWork
 from node.network.deliveries import Deliveries
 from node.network.delivery import Federator
-from node.network.identity import KeyStore
 from node.network.mail_sender import MailSender
 from node.network.mailing import Mailing
 from node.network.observing import Observer
@@ -73,7 +70,7 @@ class _WakingObserver(Observer):
         self.metrics.store_error(error)
 
 
-def _due_dates_check(circle: Circle) -> Callable[[], None]:
+def _due_dates_check(circle: ServedCircle) -> Callable[[], None]:
     """Reviews come due, terms end, late processes lapse and late consent rounds close by the
     calendar, without anyone asking (`update_due_dates`, also `POST
     /api/decisions/update-due-dates`): a decision whose review came due is marked so, and a
@@ -96,20 +93,9 @@ def _due_dates_check(circle: Circle) -> Callable[[], None]:
     return check
 
 
-@dataclass(frozen=True)
-class Circle:
-    """What the background work of one circle's app needs (`run_background`)."""
-
-    node: CircleNode
-    keystore: KeyStore | None
-    metrics: CircleMetrics
-    options: ServerOptions
-    slug: str = ""  # on a host, what its log lines and metrics name it by
-
-
 class Background:
     """The background work of the circles a process serves, while `run_background` lasts:
-    `add` a circle's app (made by `create_app`) to it, or `remove` one, from the event loop."""
+    `add` a circle to it, or `remove` one, from the event loop."""
 
     def __init__(
         self,
@@ -122,12 +108,11 @@ class Background:
         self.mailing = mailing
         self._session = session
         self._options = options
-        self._circles: dict[str, tuple[Circle, BackgroundWork]] = {}
+        self._circles: dict[str, tuple[ServedCircle, BackgroundWork]] = {}
         # The store's state as every circle's background work sees it: an outage is said once.
         self._outage = StoreOutage()
 
-    def add(self, app: FastAPI) -> None:
-        circle: Circle = app.state.circle
+    def add(self, circle: ServedCircle) -> None:
         key, options = circle.options.public_url, self._options
         # The circle's store work, counted in its metrics when it fails on the store.
         work = BackgroundWork(store_failed=circle.metrics.store_error)
@@ -139,8 +124,8 @@ class Background:
             refresh_keys=functools.partial(_refresh_keys, circle),
             work=work,
         )
-        app.state.federator = federator
-        app.state.deliveries = self.deliveries  # e.g. whether this process leads
+        circle.federator = federator
+        circle.deliveries = self.deliveries  # e.g. whether this process leads
         self.deliveries.add(
             key,
             federator,
@@ -157,14 +142,13 @@ class Background:
         circle.node.mail_queue.public_url = circle.options.public_url
         circle.node.mail_queue.from_address = options.mail_from
         mail = MailSender(circle.node.mail_queue, options.smtp, work=work)
-        app.state.mail_sender = mail
+        circle.mail_sender = mail
         self.mailing.add(key, mail, circle=circle.slug or None)
         self._circles[key] = (circle, work)
 
-    async def remove(self, app: FastAPI) -> None:
+    async def remove(self, circle: ServedCircle) -> None:
         """Stop the circle's background work, and wait (at most `stop_timeout`) for its store
         work under way: then its store may be closed."""
-        circle: Circle = app.state.circle
         key = circle.options.public_url
         self.deliveries.remove(key)
         self.mailing.remove(key)
@@ -179,7 +163,7 @@ class Background:
         circles, self._circles = list(self._circles.values()), {}
         await self._stop(circles)
 
-    async def _stop(self, circles: list[tuple[Circle, BackgroundWork]]) -> None:
+    async def _stop(self, circles: list[tuple[ServedCircle, BackgroundWork]]) -> None:
         for circle, _ in circles:
             circle.node.observer = circle.metrics
         # Their threads may still be reading or writing the store: the store is closed after
@@ -198,19 +182,18 @@ class Background:
 
 @contextlib.asynccontextmanager
 async def run_background(
-    apps: Sequence[FastAPI], options: ServerOptions, lease: Lease | None = None
+    circles: Sequence[ServedCircle], options: ServerOptions, lease: Lease | None = None
 ) -> AsyncIterator[Background]:
-    """Run the background work of every app made by `create_app` (one per circle) while the
-    context lasts: delivery and the calendar for all of them from one loop
-    (node/network/deliveries.py), and their mail from another (node/network/mailing.py).
-    `options` gives what is shared: the
-    request threads and timeout, the intervals, the mail server; each app keeps its public URL.
-    `lease`: who pulls and keeps the calendar among the processes sharing the store (by default
-    the first circle's store's own, node/store/leader_lease.py). On leaving, the background's
-    store work is over (or `stop_timeout` has passed): the stores may be closed then."""
+    """Run the background work of every circle while the context lasts: delivery and the
+    calendar for all of them from one loop (node/network/deliveries.py), and their mail from
+    another (node/network/mailing.py). `options` gives what is shared: the request threads
+    and timeout, the intervals, the mail server; each circle keeps its public URL. `lease`: who
+    pulls and keeps the calendar among the processes sharing the store (by default the first
+    circle's store's own, node/store/leader_lease.py). On leaving, the background's store work
+    is over (or `stop_timeout` has passed): the stores may be closed then."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = options.threads
     if lease is None:
-        lease = apps[0].state.circle.node.store.leader_lease() if apps else SoleLeader()
+        lease = circles[0].node.store.leader_lease() if circles else SoleLeader()
     deliveries = Deliveries(
         lease=lease,
         safety_poll=options.poll_interval,
@@ -222,8 +205,8 @@ async def run_background(
     timeout = aiohttp.ClientTimeout(total=options.request_timeout)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         background = Background(deliveries, mailing, session, options)
-        for app in apps:
-            background.add(app)
+        for circle in circles:
+            background.add(circle)
         tasks = [asyncio.create_task(deliveries.run()), asyncio.create_task(mailing.run())]
         try:
             yield background
@@ -236,12 +219,12 @@ async def run_background(
             await background.stop()
 
 
-def _refresh_keys(circle: Circle) -> None:
+def _refresh_keys(circle: ServedCircle) -> None:
     if circle.keystore is not None:
         circle.node.feed.keys = circle.keystore.current()
 
 
-def _signer(circle: Circle) -> Callable[[], tuple[str, object]]:
+def _signer(circle: ServedCircle) -> Callable[[], tuple[str, object]]:
     def signer() -> tuple[str, object]:
         _refresh_keys(circle)
         assert circle.node.feed.keys is not None
@@ -250,7 +233,7 @@ def _signer(circle: Circle) -> Callable[[], tuple[str, object]]:
     return signer
 
 
-def _waking(deliveries: Deliveries, key: str, circle: Circle) -> Callable[[], None]:
+def _waking(deliveries: Deliveries, key: str, circle: ServedCircle) -> Callable[[], None]:
     """On an own append (in the thread that saved): push for it here. (The store tells the
     other processes on it itself, wherever it runs: `NodeStore.save`.)"""
 

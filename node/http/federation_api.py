@@ -16,7 +16,6 @@ Errors are `application/problem+json` with a machine-readable `reason`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -34,6 +33,7 @@ from node.app.node import CircleNode
 from node.http.api.errors import STORE_UNAVAILABLE, Problem, problem_documented
 from node.http.front import client_address
 from node.http.ratelimit import Limiter
+from node.http.served_circle import ServedCircle, authority, served
 from node.network.peers import APPLICANT, JOINING, PEER, REMOVED
 
 MSGPACK = "application/msgpack"
@@ -83,14 +83,6 @@ def request_url(request: Request, scheme: str) -> str:
     return f"{url}?{query.decode('latin-1')}" if query else url
 
 
-def authority(netloc: str, scheme: str) -> str:
-    """A host[:port] in one form: lowercase, without user information or the scheme's
-    default port."""
-    host = netloc.strip().lower().rpartition("@")[2]
-    default = {"http": ":80", "https": ":443"}.get(scheme, "")
-    return host[: -len(default)] if default and host.endswith(default) else host
-
-
 def _join_refusal(limiter: Limiter, client: str) -> int | None:
     """None if a push from `client` (a node not known here) may go on, else the seconds to
     wait."""
@@ -98,24 +90,22 @@ def _join_refusal(limiter: Limiter, client: str) -> int | None:
 
 
 def _node(request: Request) -> CircleNode:
-    node: CircleNode = request.app.state.node
-    return node
+    return served(request).node
 
 
 def _check_base_url(request: Request) -> None:
     """A signature covers the authority and the path the client addressed: they must be this
     node's own base URL's, or a request signed for another node (on another host, or under
     another path of the same host) could be replayed here to read what was meant for it."""
-    own_authority: str = request.app.state.authority
-    scheme: str = request.app.state.public_scheme
-    if authority(request.headers.get("host", ""), scheme) != own_authority:
+    circle = served(request)
+    if authority(request.headers.get("host", ""), circle.public_scheme) != circle.authority:
         raise Problem(
             401,
             "signature_wrong_authority",
             "this request was signed for another node",
             {"WWW-Authenticate": "Signature"},
         )
-    if not under_path(raw_path(request), request.app.state.public_path):
+    if not under_path(raw_path(request), circle.public_path):
         raise Problem(
             401,
             "signature_wrong_path",
@@ -161,7 +151,7 @@ async def _signer(request: Request, body: bytes = b"") -> bytes:
             return None
 
     def verify() -> str:
-        url = request_url(request, request.app.state.public_scheme)
+        url = request_url(request, served(request).public_scheme)
         return verify_request(request.method, url, request.headers, body, resolve_key=resolve)
 
     return feed_id_from_node_id(await anyio.to_thread.run_sync(verify))
@@ -207,10 +197,15 @@ async def feed_owner(request: Request) -> bytes:
         raise _refused(error) from None
 
 
-def federation_router(
-    join_limiter: Limiter, describe: Callable[[CircleNode], tuple[str, str]]
-) -> APIRouter:
-    """The routes; `describe(node)` gives the (name, public URL) the descriptor announces."""
+def _describe(circle: ServedCircle) -> tuple[str, str]:
+    """The (name, public URL) the circle's descriptor announces."""
+    records = circle.node.records
+    name = records.get_circle().name if records.is_founded else "circle-node"
+    return name, circle.options.public_url
+
+
+def federation_router() -> APIRouter:
+    """The routes (of whichever circle a request is for: node/http/served_circle.py)."""
     router = APIRouter(prefix="/federation", tags=["federation"])
 
     @router.get(
@@ -221,7 +216,7 @@ def federation_router(
     )
     async def descriptor(request: Request) -> Response:
         node = _node(request)
-        name, url = describe(node)
+        name, url = _describe(served(request))
         return msgpack_response(await anyio.to_thread.run_sync(node.feed.descriptor, name, url))
 
     @router.get(
@@ -325,7 +320,8 @@ def federation_router(
         if known is None or known.status in (APPLICANT, REMOVED):
             client = client_address(request)
             # The limits are kept in the store: counted off the event loop.
-            wait = await anyio.to_thread.run_sync(_join_refusal, join_limiter, client)
+            limiter = served(request).join_limiter
+            wait = await anyio.to_thread.run_sync(_join_refusal, limiter, client)
             if wait is not None:
                 raise Problem(
                     429,
@@ -343,7 +339,7 @@ def federation_router(
             raise Problem(status, rejected.reason, rejected.detail) from None
         if reply.reason == "gap":
             # Entries before these are missing here: pull them now rather than at the next round.
-            federator = getattr(request.app.state, "federator", None)
+            federator = served(request).federator
             if federator is not None:
                 federator.pull_soon(push.feed)
         return msgpack_response(reply)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from eventsourcing.persistence import IntegrityError, PersistenceError
@@ -232,11 +233,11 @@ METHODS = frozenset(
 class RequestTiming:
     """Requests by method, route template and status, and their latency: a plain ASGI
     middleware (Starlette's BaseHTTPMiddleware would add a task and a stream to every
-    request)."""
+    request). `metrics_of` gives the metrics of the circle a request is for."""
 
-    def __init__(self, app: ASGIApp, metrics: CircleMetrics) -> None:
+    def __init__(self, app: ASGIApp, metrics_of: Callable[[Scope], CircleMetrics]) -> None:
         self.app = app
-        self.metrics = metrics
+        self.metrics_of = metrics_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -257,4 +258,4 @@ class RequestTiming:
             route = scope.get("route")
             path = getattr(route, "path", "unmatched")  # the template, not the ids in the path
             seconds = time.perf_counter() - start
-            self.metrics.observe_request(scope["method"], path, status, seconds)
+            self.metrics_of(scope).observe_request(scope["method"], path, status, seconds)

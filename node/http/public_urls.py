@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from node.http.served_circle import served
+
 
 def public_url(request: Request) -> str:
     """The node's public URL, without a trailing slash."""
-    url: str = request.app.state.public_url
-    return url
+    return served(request).public_url
 
 
 def calendar_url(request: Request, secret: str) -> str:

@@ -6,7 +6,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit
 
 from eventsourcing.persistence import (
     IntegrityError,
@@ -17,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Lifespan, Scope
 
 from domain.errors import DomainError
 from federation.feed import node_id
@@ -24,12 +24,12 @@ from node.app.node import CircleNode
 from node.http.api import include_api
 from node.http.api.errors import STORE_UNAVAILABLE, Problem, domain_problem, problem_response
 from node.http.api_docs import docs_router
-from node.http.background import Circle, run_background
+from node.http.background import run_background
 from node.http.body_limits import LimitBodies
-from node.http.federation_api import TAKING_BACK_RETRY_AFTER, authority, federation_router
+from node.http.federation_api import TAKING_BACK_RETRY_AFTER, federation_router
 from node.http.log_paths import loggable_path
-from node.http.metrics import Metrics, RequestTiming, process_metrics
-from node.http.ratelimit import rate_limiter
+from node.http.metrics import CircleMetrics, Metrics, RequestTiming, process_metrics
+from node.http.served_circle import InCircle, ServedCircle, served
 from node.http.server_options import ServerOptions
 from node.http.web import include_pages
 from node.http.web.error_pages import problem_page, wants_page
@@ -48,20 +48,42 @@ def create_app(
     circle: str = "",
     metrics: Metrics | None = None,
 ) -> FastAPI:
-    """The app of one circle's node. `circle` labels its metrics (its slug on a host; "" for a
-    node alone), kept in `metrics` (by default, the process's: node/http/metrics.py). Its
-    lifespan runs its background work (`run_background`, node/http/background.py); a host,
-    whose mounted apps' lifespans do not run, runs it once for all its circles."""
-
-    def describe(current: CircleNode) -> tuple[str, str]:
-        name = current.records.get_circle().name if current.records.is_founded else "circle-node"
-        return name, options.public_url
+    """The app of a single circle's node: the app that serves any circle (`circles_app`), with
+    this one in front (`app.state.served`). `circle` labels its metrics (its slug on a host; ""
+    for a node alone), kept in `metrics` (by default, the process's: node/http/metrics.py). Its
+    lifespan runs its background work (`run_background`, node/http/background.py)."""
+    served_circle = serve_circle(node, keystore, options, slug=circle, metrics=metrics)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with run_background([app], options):
+        async with run_background([served_circle], options):
             yield
 
+    app = circles_app(lifespan)
+    app.state.served = served_circle
+    app.add_middleware(InCircle, circle=served_circle)  # outermost: before all the rest
+    return app
+
+
+def serve_circle(
+    node: CircleNode,
+    keystore: KeyStore | None,
+    options: ServerOptions,
+    *,
+    slug: str = "",
+    metrics: Metrics | None = None,
+) -> ServedCircle:
+    """A circle, ready to be served by the app (`options` with its own public URL); its
+    metrics labelled `slug`, in `metrics` (by default the process's)."""
+    circle_metrics = (metrics or process_metrics()).circle(node, slug)
+    node.observer = circle_metrics
+    return ServedCircle(node, keystore, options, circle_metrics, slug)
+
+
+def circles_app(lifespan: Lifespan[FastAPI] | None = None) -> FastAPI:
+    """The app that serves every circle of a process: routes, middleware and handlers built
+    once; each request names its circle in its scope (`InCircle`, node/http/served_circle.py).
+    `lifespan`: a single node's (a host runs the background work itself)."""
     # /docs is the node's own (node/http/api_docs.py): FastAPI's pages load Swagger UI and
     # ReDoc from a CDN, with an inline script.
     app = FastAPI(title="circle-node", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -72,25 +94,9 @@ def create_app(
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]
-    app.state.node = node
-    app.state.keystore = keystore
-    app.state.options = options
-    circle_metrics = (metrics or process_metrics()).circle(node, circle)
-    app.state.circle_metrics = circle_metrics
-    app.state.circle = Circle(node, keystore, circle_metrics, options, slug=circle)
-    node.observer = circle_metrics
-    app.add_middleware(RequestTiming, metrics=circle_metrics)
+    app.add_middleware(RequestTiming, metrics_of=_metrics_of)
     app.add_middleware(LimitBodies)  # 413 for bodies over their route's limit, before reading
-    public = urlsplit(options.public_url)
-    app.state.authority = authority(public.netloc, public.scheme)
-    app.state.public_scheme = public.scheme
-    app.state.public_path = public.path.rstrip("/")  # "" at the root; "/c/<slug>" on a host
-    app.state.public_url = options.public_url.rstrip("/")  # node/http/public_urls.py
-    app.state.join_limiter = rate_limiter(node.store, "join", per_minute=6.0, burst=3.0)
-    # Wrong personal tokens on the member API, per client: as many as sign-ins may try (10 at
-    # once, then one every 6 seconds).
-    app.state.token_limiter = rate_limiter(node.store, "token", per_minute=10.0, burst=10.0)
-    app.include_router(federation_router(app.state.join_limiter, describe))
+    app.include_router(federation_router())
     include_api(app)
     app.include_router(docs_router)
     include_pages(app)
@@ -137,7 +143,7 @@ def create_app(
         # other writers kept winning the race for the same records (every retry conflicted):
         # the request changed nothing; the client may try again shortly.
         busy = isinstance(error, IntegrityError)
-        circle_metrics.store_error(error)
+        served(request).metrics.store_error(error)
         log.error(
             "store %s serving %s %s: %s",
             "busy" if busy else "unavailable",
@@ -187,17 +193,18 @@ def create_app(
     reads_store: dict[int | str, dict[str, Any]] = {503: STORE_UNAVAILABLE}
 
     @app.get("/metrics", tags=["operations"], response_class=Response, responses=reads_store)
-    def prometheus() -> Response:
+    def prometheus(request: Request) -> Response:
         """Prometheus metrics of every circle this process serves (with several workers, of
         all of them): entries, outboxes, peers, rejections, requests, store errors, the build
         and the processes (docs/operating.md, "Observability")."""
-        return circle_metrics.exposition()
+        return served(request).metrics.exposition()
 
     @app.get("/healthz", tags=["operations"], responses=reads_store)
-    def healthz() -> JSONResponse:
+    def healthz(request: Request) -> JSONResponse:
         """Liveness, with what an operator must notice: peers stopped for equivocating, and a
         node restored from a backup that has not yet taken its own feed back (`taking_back`:
         it publishes nothing until it has)."""
+        node = served(request).node
         own = node.feed.own_feed()
         stopped = [node_id(peer.feed_id) for peer in node.peering.peers() if peer.stopped]
         taking_back = node.take_back.pending
@@ -212,6 +219,10 @@ def create_app(
         )
 
     return app
+
+
+def _metrics_of(scope: Scope) -> CircleMetrics:
+    return served(scope).metrics
 
 
 VALIDATION_ERROR = "#/components/schemas/HTTPValidationError"

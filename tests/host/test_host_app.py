@@ -86,13 +86,11 @@ def test_the_host_starts_each_circles_work_from_one_loop(host) -> None:  # type:
     client, _, _ = host
     loops = set()
     for slug in ("a", "b"):
-        circle_app = next(
-            r.app for r in client.app.routes if getattr(r, "path", "") == f"/c/{slug}"
-        )  # type: ignore[attr-defined]
-        assert circle_app.state.federator is not None
-        assert circle_app.state.mail_sender is not None
-        loops.add(id(circle_app.state.deliveries))
-        assert f"{HOST}/c/{slug}" in circle_app.state.deliveries.members
+        circle = client.app.state.circles[slug]  # type: ignore[attr-defined]
+        assert circle.federator is not None
+        assert circle.mail_sender is not None
+        loops.add(id(circle.deliveries))
+        assert f"{HOST}/c/{slug}" in circle.deliveries.members
     # One delivery loop and one calendar for every circle of the host (node/network/deliveries.py).
     assert len(loops) == 1
 

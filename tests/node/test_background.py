@@ -27,7 +27,9 @@ def test_one_loop_serves_every_circles_app_and_circles_come_and_go(tmp_path: Pat
             node.circle.found_circle(name=name, aim="Feed", domain="Food", founder_name="Ada")
 
         async def scenario() -> None:
-            async with run_background(apps[:2], ServerOptions("http://host.example/")) as running:
+            async with run_background(
+                [app.state.served for app in apps[:2]], ServerOptions("http://host.example/")
+            ) as running:
                 deliveries = running.deliveries
                 assert sorted(deliveries.members) == [
                     "http://host.example/c/a/",
@@ -36,12 +38,12 @@ def test_one_loop_serves_every_circles_app_and_circles_come_and_go(tmp_path: Pat
                 await until(lambda: sorted(checked) == ["a", "b"], "both calendars checked")
                 # Delivery's lines for a circle name it (node/logs.py).
                 assert deliveries.members["http://host.example/c/b/"].context.get(CIRCLE) == "b"
-                running.add(apps[2])
-                assert apps[2].state.federator is not None
+                running.add(apps[2].state.served)
+                assert apps[2].state.served.federator is not None
                 await until(lambda: deliveries.members["http://host.example/c/c/"].ready, "c")
-                await running.remove(apps[0])
+                await running.remove(apps[0].state.served)
                 assert "http://host.example/c/a/" not in deliveries.members
-                assert nodes[0].observer is apps[0].state.circle.metrics
+                assert nodes[0].observer is apps[0].state.served.metrics
 
         asyncio.run(scenario())
     finally:

@@ -153,7 +153,7 @@ def test_unknown_nodes_may_only_ask_to_join_and_are_rate_limited(nodes, tmp_path
         )
         response = client.post("/federation/inbox", content=encode(again), headers=MSGPACK)
         assert response.status_code == 429
-        a_limiter = client.app.state.join_limiter  # type: ignore[attr-defined]
+        a_limiter = client.app.state.served.join_limiter  # type: ignore[attr-defined]
         a_limiter.burst = 10.0
         a_limiter.clear()
         reply = decode_push_reply(

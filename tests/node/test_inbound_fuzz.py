@@ -333,8 +333,8 @@ CLIENT = TestClient(APP)
 @given(data=st.data(), which=FEEDS)
 def test_hostile_pushes_over_http_are_never_a_server_error(data: st.DataObject, which: str) -> None:
     node = with_peer(data.draw(st.integers(0, len(AUTHENTIC))))
-    APP.state.node = node  # one app, a fresh node each time (the inbox reads app.state.node)
-    APP.state.join_limiter.clear()
+    APP.state.served.node = node  # one app, a fresh node each time (the inbox reads app.state.node)
+    APP.state.served.join_limiter.clear()
     entries, bodies = data.draw(hostile_runs())
     raw = encode(Push(feed_of(which, node, data.draw), entries, bodies))
     if data.draw(st.booleans()):

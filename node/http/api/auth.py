@@ -13,6 +13,7 @@ from node.app.node import CircleNode
 from node.http.api.errors import Problem
 from node.http.front import client_address
 from node.http.ratelimit import Limiter
+from node.http.served_circle import served
 
 log = logging.getLogger("circle_node.api")
 
@@ -20,8 +21,7 @@ _bearer = HTTPBearer(auto_error=False, description="A personal token (cn_...)")
 
 
 def node_of(request: Request) -> CircleNode:
-    node: CircleNode = request.app.state.node
-    return node
+    return served(request).node
 
 
 async def person(
@@ -39,7 +39,7 @@ async def person(
     # Wrong tokens are counted per client, as sign-ins are: over the limit, a client's tokens
     # are not even looked at until its bucket refills (429).
     client = client_address(request)
-    guesses: Limiter = request.app.state.token_limiter
+    guesses: Limiter = served(request).token_limiter
     node = node_of(request)
 
     def look_up() -> tuple[int | None, str | None]:

@@ -18,6 +18,7 @@ from node.app.credentials import token_hash
 from node.http.api.errors import domain_problem
 from node.http.front import client_address
 from node.http.public_urls import calendar_url
+from node.http.served_circle import served
 from node.http.web.visits import (
     Anyone,
     Member,
@@ -70,7 +71,7 @@ def sign_in(posted: Posted) -> Response:
     found, form = posted.visit, posted.form
     request = found.request
     client = client_address(request)
-    limiter = web_state(request.app).sign_in_limiter
+    limiter = web_state(served(request)).sign_in_limiter
     target = safe_next(form.get("next", "/home"))
     if not limiter.allow(client):
         wait = limiter.retry_after(client)

@@ -19,6 +19,7 @@ from icalendar import Calendar, Event
 from node.app.calendar_items import CalendarItem
 from node.app.node import CircleNode
 from node.http.public_urls import public_url
+from node.http.served_circle import served
 from node.http.web.rendering import SECURITY_HEADERS
 
 log = logging.getLogger("circle_node.web")
@@ -33,7 +34,7 @@ NOT_FOUND = "No calendar at this address: it was revoked or replaced, or never m
 
 @router.get("/calendar/{secret}.ics", include_in_schema=False)
 def personal_calendar(request: Request, secret: str) -> Response:
-    node: CircleNode = request.app.state.node
+    node: CircleNode = served(request).node
     try:
         person = node.calendars.person_for_secret(secret)
         if person is None:

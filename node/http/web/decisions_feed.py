@@ -24,6 +24,7 @@ from domain.decision import Decision
 from node.app.node import CircleNode
 from node.app.published_records import decision_record
 from node.http.public_urls import public_url
+from node.http.served_circle import served
 from node.http.web.rendering import SECURITY_HEADERS
 
 router = APIRouter()
@@ -38,7 +39,7 @@ ET.register_namespace("", ATOM)
 
 @router.get("/decisions.atom", include_in_schema=False)
 def decisions_feed(request: Request) -> Response:
-    node: CircleNode = request.app.state.node
+    node: CircleNode = served(request).node
     if not node.records.is_founded:
         return Response(
             "This node has no circle yet.\n", 404, SECURITY_HEADERS, "text/plain; charset=utf-8"

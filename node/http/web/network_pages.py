@@ -25,13 +25,13 @@ from node.app.joining import check_may_ask_to_join, join_network
 from node.app.node import CircleNode
 from node.http.api.errors import STORE_UNAVAILABLE
 from node.http.public_urls import public_url
+from node.http.served_circle import served
 from node.http.web import network_map
 from node.http.web.forms import FieldRefused
 from node.http.web.names import Names
 from node.http.web.next_acts import allowed, circle_acts, may_propose
 from node.http.web.refusals import refusal
 from node.http.web.visits import Anyone, Member, MemberPost, PageRoute, Visit
-from node.network.delivery import Federator
 from node.network.peers import PEER
 
 router = APIRouter(route_class=PageRoute)
@@ -73,7 +73,7 @@ def _network_page(found: Visit, status: int = 200, **extra: Any) -> Response:
     node = found.node
     # Delivery runs beside the server (not in every process that serves pages): what it
     # knows of reaching each peer is shown where it runs.
-    federator: Federator | None = getattr(found.request.app.state, "federator", None)
+    federator = served(found.request).federator
     head = node.feed.own_feed().head if node.feed.keys is not None else 0
     peers = []
     for peer in node.peering.peers() if node.feed.keys is not None else []:

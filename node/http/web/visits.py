@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote
 
 import anyio
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
@@ -32,15 +31,13 @@ from node.http.api.errors import domain_problem
 from node.http.circle_paths import circle_path, prefix, site_path
 from node.http.log_paths import loggable_path
 from node.http.ratelimit import Limiter, RateLimiter, rate_limiter
+from node.http.served_circle import ServedCircle, served
 from node.http.web.forms import BadForm, Form, read_form
 from node.http.web.rendering import NAV, SECURITY_HEADERS, render
 from node.http.web.sessions import Session, SessionStore, cookie_name
 from node.network.own_feed import FeedBehind
 
 log = logging.getLogger("circle_node.web")
-
-_state_lock = threading.Lock()
-
 
 # A client address may try 10 sign-ins at once, then one every 6 seconds.
 SIGN_INS_PER_MINUTE = 10.0
@@ -58,14 +55,14 @@ class WebState:
     )
 
 
-def web_state(app: FastAPI) -> WebState:
-    """The app's WebState, made on first use (a test may set `app.state.web` beforehand)."""
-    with _state_lock:
-        state = getattr(app.state, "web", None)
+def web_state(circle: ServedCircle) -> WebState:
+    """The circle's WebState, made on first use (a test may set `pages` beforehand)."""
+    with circle.pages_lock:
+        state = circle.pages
         if state is None:
-            node: CircleNode = app.state.node
-            limiter = rate_limiter(node.store, "sign_in", SIGN_INS_PER_MINUTE, SIGN_IN_BURST)
-            state = app.state.web = WebState(SessionStore(node.store.sessions), limiter)
+            store = circle.node.store
+            limiter = rate_limiter(store, "sign_in", SIGN_INS_PER_MINUTE, SIGN_IN_BURST)
+            state = circle.pages = WebState(SessionStore(store.sessions), limiter)
         assert isinstance(state, WebState)
         return state
 
@@ -96,7 +93,7 @@ class Visit:
 
     @property
     def sessions(self) -> SessionStore:
-        return web_state(self.request.app).sessions
+        return web_state(served(self.request)).sessions
 
     def page(
         self,
@@ -189,8 +186,9 @@ def still_signed_in(node: CircleNode, session: Session) -> bool:
 
 
 def visit(request: Request) -> Visit:
-    node: CircleNode = request.app.state.node
-    sessions = web_state(request.app).sessions
+    circle = served(request)
+    node = circle.node
+    sessions = web_state(circle).sessions
     session = sessions.get(request.cookies.get(cookie_name(prefix(request))))
     if session is not None and session.person is not None and not still_signed_in(node, session):
         sessions.close(session.id)
@@ -252,7 +250,7 @@ async def error_page(
     """A readable page for a refusal or an error, with the nav when it can be drawn."""
     found: Visit | None = getattr(request.state, "visit", None)
     if found is None:
-        found = Visit(request, request.app.state.node, None, None)
+        found = Visit(request, served(request).node, None, None)
 
     def draw() -> Response:
         return found.page("error.html", status, headers, title=title, message=message)

@@ -604,7 +604,7 @@ def test_federation_cells() -> None:
         if who == "peer node":
             assert decode_page(response.content).feed == world.peer.feed.feed_id
     # The inbox: what a push can do is what its entries' signatures allow, whoever sends it.
-    client.app.state.join_limiter.burst = 100.0  # type: ignore[attr-defined]
+    client.app.state.served.join_limiter.burst = 100.0  # type: ignore[attr-defined]
     consent_to(world.peer, "adopt_policy", {}, "So that the garden has news", title="Water")
     peer_next = world.peer.feed.own_feed().next_seq  # all of the peer's feed, once taken
     peer_push = world.peer.outbox.pending_push(world.node.feed.feed_id)

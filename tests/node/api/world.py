@@ -59,7 +59,7 @@ def serve(node: CircleNode) -> TestClient:
 def unlimited_guesses(client: TestClient) -> TestClient:
     """The tests' one client sends many wrong tokens on purpose (every route, every case):
     their limit is tested on its own (test_api_access.py)."""
-    client.app.state.token_limiter = RateLimiter(burst=1e9)  # type: ignore[attr-defined]
+    client.app.state.served.token_limiter = RateLimiter(burst=1e9)  # type: ignore[attr-defined]
     return client
 
 
