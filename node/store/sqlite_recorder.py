@@ -1,5 +1,5 @@
 """The SQLite recorder (`APPLICATION_RECORDER_TOPIC=node.store.sqlite_recorder:SQLiteFeedRecorder`):
-eventsourcing's, reading on a connection of each thread's own, with the feed-entry and body
+eventsourcing's, reading on connections kept for reads (`Readers`), with the feed-entry and body
 tables (`recorders.py`), and many rows inserted by one statement."""
 
 from __future__ import annotations

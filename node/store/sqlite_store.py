@@ -1,14 +1,14 @@
-"""`PERSISTENCE_MODULE=node.store.sqlite_store`: eventsourcing's SQLite store, reading events on a
-connection of each thread's own.
+"""`PERSISTENCE_MODULE=node.store.sqlite_store`: eventsourcing's SQLite store, reading events on
+connections of its own.
 
 Every command reads a few aggregates' latest events (is the kept circle still current? what
 is the last version of this index?), and eventsourcing reads each through its connection
 pool: a pooled connection taken and given back under the pool's locks, a BEGIN, the query,
 a ROLLBACK. On SQLite that is most of the cost of such a read. Reads of events outside a
 transaction need none of it: in WAL mode a statement on a connection in autocommit mode reads
-the last committed state, by whichever connection or process it was committed. So each thread
-that reads events gets a connection of its own (`Readers`), and writes still go through the
-pool, in transactions.
+the last committed state, by whichever connection or process it was committed. So reads of
+events take a connection of a small set kept for them (`Readers`), and writes still go
+through the pool, in transactions.
 
 An in-memory store (`:memory:`, `mode=memory`) has no WAL and a connection shares nothing
 with another: its reads stay on the pool.
@@ -19,7 +19,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-import weakref
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -53,93 +52,99 @@ def _translated(error: sqlite3.Error) -> Exception:
     return next(ours(error) for raw, ours in _ERRORS if isinstance(error, raw))
 
 
-class _Held:
-    """A thread's read connection, held in that thread's local storage: when the thread ends
-    (anyio's worker threads end after a while idle), the holder goes and closes it."""
-
-    __slots__ = ("__weakref__", "connection", "reading")
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self.connection = connection
-        self.reading = False  # a statement is under way on it
-
-
 # Seconds `Readers.close` waits for the reads under way before it closes what is idle.
 CLOSE_WAIT = 10.0
+# Read connections a store keeps open between reads.
+IDLE_READERS = 2
 
 
 class Readers:
-    """A read connection per thread (autocommit: each statement reads the last committed
-    state), opened on first use, closed when its thread ends or the store closes.
+    """Read connections of one store (autocommit: each statement reads the last committed
+    state), shared by the threads that read it: a read takes an idle connection, or opens one,
+    and gives it back after; at most `keep` stay open between reads. So a store costs a few
+    connections however many threads read it: a host serves hundreds of stores with the same
+    threads, and a connection for each thread and store was most of the files it held open.
 
     Closing a connection while another thread runs a statement on it crashes the process
     (SIGSEGV), so `close` refuses new reads and waits for the ones under way first."""
 
-    def __init__(self, db_name: str, timeout: float) -> None:
+    def __init__(self, db_name: str, timeout: float, keep: int = IDLE_READERS) -> None:
         self._db_name = db_name
         self._timeout = timeout
-        self._local = threading.local()
-        self._held: weakref.WeakSet[_Held] = weakref.WeakSet()
+        self._keep = keep
+        self._idle: list[sqlite3.Connection] = []
+        self._reading = 0  # connections taken by reads under way
         self._lock = threading.Lock()
         self._read_done = threading.Condition(self._lock)
         self._closed = False
 
+    @property
+    def open_idle(self) -> int:
+        """How many connections are open and idle now."""
+        with self._lock:
+            return len(self._idle)
+
     def rows(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         """All rows of one statement (all of them: a statement left unfinished would hold
         its read open, and keep the WAL from being checkpointed)."""
-        held = self._held_here(reading=True)
+        connection = self._take()
         try:
-            return held.connection.execute(statement, params).fetchall()
+            return connection.execute(statement, params).fetchall()
         except sqlite3.Error as error:
             raise _translated(error) from error
         finally:
-            with self._lock:
-                held.reading = False
-                if self._closed:  # `close` is waiting for the reads under way
-                    self._read_done.notify_all()
+            self._give_back(connection)
 
-    def _connection(self) -> sqlite3.Connection:
-        return self._held_here().connection
-
-    def _held_here(self, reading: bool = False) -> _Held:
-        """This thread's connection, opened on first use; marked as `reading` under the lock,
-        so that `close` either waits for the read or has refused it."""
-        held: _Held | None = getattr(self._local, "held", None)
+    def _take(self) -> sqlite3.Connection:
+        """An idle connection, or a new one; counted as reading under the lock, so that `close`
+        either waits for the read or has refused it."""
         with self._lock:
             if self._closed:
                 raise persistence.InterfaceError("the store is closed")
-            if held is None:
-                try:
-                    connection = sqlite3.connect(
-                        self._db_name,
-                        uri=True,
-                        isolation_level=None,  # autocommit: no transaction is left open
-                        check_same_thread=False,  # its thread's only; closed by whoever ends it
-                        timeout=self._timeout,
-                    )
-                except sqlite3.Error as error:
-                    raise _translated(error) from error
-                held = _Held(connection)
-                weakref.finalize(held, connection.close)
-                self._held.add(held)
-                self._local.held = held
-            held.reading = reading
-        return held
+            self._reading += 1
+            if self._idle:
+                return self._idle.pop()  # the most recently used: its caches are warm
+        try:
+            return sqlite3.connect(
+                self._db_name,
+                uri=True,
+                isolation_level=None,  # autocommit: no transaction is left open
+                check_same_thread=False,  # used by one thread at a time, any thread
+                timeout=self._timeout,
+            )
+        except sqlite3.Error as error:
+            self._done()
+            raise _translated(error) from error
+
+    def _give_back(self, connection: sqlite3.Connection) -> None:
+        with self._lock:
+            kept = not self._closed and len(self._idle) < self._keep
+            if kept:
+                self._idle.append(connection)
+        if not kept:
+            connection.close()
+        self._done()
+
+    def _done(self) -> None:
+        with self._lock:
+            self._reading -= 1
+            if self._closed:  # `close` is waiting for the reads under way
+                self._read_done.notify_all()
 
     def close(self, wait: float = CLOSE_WAIT) -> None:
         """Refuse new reads, wait (at most `wait` seconds) for the reads under way, and close
-        the connections; one still reading after that is left to close when its thread ends."""
+        the idle connections; one still reading after that is closed when its read ends."""
         deadline = time.monotonic() + wait
         with self._lock:
             self._closed = True
-            while any(each.reading for each in self._held):
+            while self._reading:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
                 self._read_done.wait(left)
-            idle = [each for each in self._held if not each.reading]
-        for each in idle:
-            each.connection.close()
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
 
 
 _READERS_MADE = threading.Lock()
@@ -163,7 +168,7 @@ def readers_of(datastore: SQLiteDatastore) -> Readers | None:
 
 
 class OwnReads(SQLiteAggregateRecorder):
-    """`select_events` on the calling thread's read connection (`Readers`)."""
+    """`select_events` on a connection kept for reads (`Readers`)."""
 
     def select_events(
         self,

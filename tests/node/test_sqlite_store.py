@@ -1,6 +1,7 @@
-"""The SQLite store's reads of events, each thread on a connection of its own
+"""The SQLite store's reads of events, on a few connections of their own shared by every thread
 (node/store/sqlite_store.py): the same answers as the library's pooled reads, the last committed
-state whoever committed it, closed with the store, and errors the node answers 503."""
+state whoever committed it, a few connections kept however many threads read, closed with the
+store, and errors the node answers 503."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def test_reads_of_events_answer_as_the_library_reads_them(tmp_path: Path) -> Non
         node.close()
 
 
-def test_a_thread_reads_what_another_handle_committed_and_each_thread_has_its_own_connection(
+def test_a_thread_reads_what_another_handle_committed_on_a_connection_kept_for_reads(
     tmp_path: Path,
 ) -> None:
     settings = Settings(data_dir=tmp_path / "node")
@@ -67,22 +68,20 @@ def test_a_thread_reads_what_another_handle_committed_and_each_thread_has_its_ow
         version = first.records.peek_circle().version
         readers = readers_of(first.store.recorder.datastore)  # type: ignore[attr-defined]
         assert readers is not None
-        connections: list[object] = []
         seen: list[int] = []
 
         def read() -> None:
-            connections.append(readers._connection())
-            connections.append(readers._connection())
             seen.append(first.records.peek_circle().version)
 
         second.people.add_founding_member(ada, "Ben")
-        thread = threading.Thread(target=read)
-        thread.start()
-        thread.join()
-        # Committed by another handle (another worker) after this node last read: seen.
-        assert seen and seen[0] > version
-        assert len(connections) == 2 and connections[0] is connections[1]
-        assert readers._connection() is not connections[0]
+        threads = [threading.Thread(target=read) for _ in range(5)]
+        for thread in threads:
+            thread.start()
+            thread.join()
+        # Committed by another handle (another worker) after this node last read: seen, by
+        # each thread, on the one connection kept between reads one after another.
+        assert seen and all(each > version for each in seen)
+        assert readers.open_idle == 1
     finally:
         first.close()
         second.close()
@@ -103,27 +102,22 @@ def test_an_in_memory_store_reads_through_the_pool() -> None:
     assert readers_of(SQLiteDatastore(":memory:")) is None
 
 
-def test_a_thread_that_ends_closes_its_read_connection(tmp_path: Path) -> None:
-    import gc
+def test_reads_at_once_open_more_connections_and_only_a_few_stay_open(tmp_path: Path) -> None:
     import sqlite3
 
-    readers = Readers(str(tmp_path / "circle.sqlite"), timeout=1)
-    held: list[sqlite3.Connection] = []
-
-    def read() -> None:
-        assert readers.rows("SELECT 1", []) == [(1,)]
-        held.append(readers._connection())
-
-    for _ in range(3):  # as anyio's idle worker threads end and new ones start
-        thread = threading.Thread(target=read)
-        thread.start()
-        thread.join()
-    gc.collect()
-    assert len(held) == 3
-    for connection in held:
+    readers = Readers(str(tmp_path / "circle.sqlite"), timeout=1, keep=2)
+    # Five reads under way at once (as five threads would hold them), each on a connection.
+    taken = [readers._take() for _ in range(5)]
+    assert len({id(each) for each in taken}) == 5
+    for connection in taken:
+        readers._give_back(connection)
+    assert readers.open_idle == 2  # the rest closed as their reads ended
+    for connection in taken[2:]:
         with pytest.raises(sqlite3.ProgrammingError):
             connection.execute("SELECT 1")  # closed
-    assert len(readers._held) == 0
+    # The next reads take the kept ones: no connection is opened for them.
+    assert readers.rows("SELECT 1", []) == [(1,)]
+    assert readers._take() in taken[:2]
     readers.close()
 
 
