@@ -83,7 +83,7 @@ def restore(
     host (or a new folder made one), `--circle SLUG` restores it as that circle, which must
     not be there yet."""
     from node.cli.backup import BackupError
-    from node.cli.backup import restore as read_backup
+    from node.cli.restore import restore as read_backup
     from node.host.layout import is_host, slugs
     from node.network.take_back import TAKE_BACK_FILE
 

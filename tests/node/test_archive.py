@@ -14,7 +14,8 @@ from node.app.archive import ArchiveError, export_archive, verify_archive
 from node.app.logbook import read_logbook
 from node.app.node import KNOWN_TYPES
 from node.app.persistence import open_node, rotate_node_key
-from node.cli.backup import BackupError, backup, restore
+from node.cli.backup import BackupError, backup
+from node.cli.restore import restore
 from node.demo.story import run_story
 from node.settings import Settings
 from tests.conftest import Clock

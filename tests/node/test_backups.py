@@ -25,7 +25,8 @@ import pytest
 
 from node.app.logbook import read_logbook
 from node.app.persistence import open_node
-from node.cli.backup import BackupError, backup, restore
+from node.cli.backup import BackupError, backup
+from node.cli.restore import restore
 from node.settings import Settings
 from tests.conftest import Clock, require_postgres
 
@@ -387,9 +388,9 @@ def test_a_postgresql_restore_killed_after_loading_its_rows_is_cleared_by_the_ne
     killed = (
         "import os, signal, sys\n"
         "from pathlib import Path\n"
-        "import node.cli.backup as b\n"
-        "b._check_node = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
-        "b.restore(Path(sys.argv[1]), Path(sys.argv[2]))\n"
+        "import node.cli.restore as r\n"
+        "r.check_node = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "r.restore(Path(sys.argv[1]), Path(sys.argv[2]))\n"
     )
     env = {**os.environ, "CIRCLE_NODE_DATABASE_URL": other_postgres_url}
     run = subprocess.run(

@@ -27,7 +27,8 @@ from federation.wire import FeedPage, NodeDescriptor, Push, SignedEntry, encode
 from node.app.logbook import read_logbook
 from node.app.node import CircleNode
 from node.app.persistence import open_node, recover_node_feed, rotate_node_key
-from node.cli.backup import backup, restore
+from node.cli.backup import backup
+from node.cli.restore import restore
 from node.http.api.relations import peer_out
 from node.http.server import ServerOptions, create_app
 from node.network.batch import Outgoing

@@ -319,7 +319,8 @@ def test_sign_in_and_join_limits_hold_over_http(tmp_path: Path) -> None:
 
 
 def test_a_backup_holds_keys_so_it_is_its_owners_alone(tmp_path: Path, clock: Clock) -> None:
-    from node.cli.backup import backup, restore
+    from node.cli.backup import backup
+    from node.cli.restore import restore
 
     settings = Settings(data_dir=tmp_path / "kitchen", encrypt=True)
     node = open_node(settings, clock)

@@ -16,7 +16,8 @@ from federation.verify import decode_entry
 from federation.wire import JOIN_REQUEST, FeedPage, encode
 from node.app.logbook import read_logbook
 from node.app.node import CircleNode
-from node.cli.backup import backup, restore
+from node.cli.backup import backup
+from node.cli.restore import restore
 from node.network.own_feed import FeedBehind
 from node.network.take_back import FORKED, NO_PEER, TAKE_BACK_FILE
 from node.settings import Settings

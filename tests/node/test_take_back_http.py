@@ -21,7 +21,8 @@ from federation.verify import decode_page
 from federation.wire import Push, encode
 from node.app.node import CircleNode
 from node.app.persistence import open_node
-from node.cli.backup import backup, restore
+from node.cli.backup import backup
+from node.cli.restore import restore
 from node.demo.scripted import consent_to
 from node.http.server import ServerOptions, create_app
 from node.network.take_back import HELD_BACK

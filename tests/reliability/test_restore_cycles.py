@@ -19,7 +19,8 @@ import pytest
 from federation.wire import FeedPage
 from node.app.node import CircleNode
 from node.app.persistence import open_node
-from node.cli.backup import backup, restore
+from node.cli.backup import backup
+from node.cli.restore import restore
 from node.network.take_back import take_back_from_peers
 from node.settings import Settings
 from tests.node.test_federation_node import deliver, publish

@@ -14,7 +14,8 @@ from fastapi import FastAPI
 
 from node.app.node import CircleNode
 from node.app.persistence import open_node
-from node.cli.backup import backup, restore
+from node.cli.backup import backup
+from node.cli.restore import restore
 from node.demo.scripted import make_active
 from node.http.server import ServerOptions, create_app
 from node.http.web.sessions import COOKIE, IDLE, TOUCH_EVERY, SessionStore
