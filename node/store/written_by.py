@@ -6,7 +6,9 @@ A store is stamped when it is opened (`check_and_stamp`), before anything else i
 A version older than the one that last wrote the store refuses it (`StoreTooNew`): a newer
 version may store what an older one would misread (events it has no class for, rows in a new
 encoding), so the older one stops before it reads or writes anything. Versions are compared as
-Python packaging compares them (`packaging.version`).
+Python packaging compares them (`packaging.version`). Several processes may open one store
+(workers in a rolling upgrade): the stamp only ever moves forwards, each replaced only if it
+still holds what was read (`check_and_stamp`).
 """
 
 from __future__ import annotations
@@ -68,27 +70,43 @@ class SQLWrittenBy:
             return str(next(iter(row.values())) if isinstance(row, dict) else row[0])
         return None
 
-    def write(self, written_by: str) -> None:
-        statement = (
-            f"INSERT INTO {self.table} VALUES (1, ?) "
-            "ON CONFLICT (id) DO UPDATE SET version = excluded.version"
-        )
+    def replace(self, read: str | None, written_by: str) -> bool:
+        """Stamp the store `written_by` if it still holds what was `read` (None: no stamp),
+        in one statement; False if another process stamped it in between (nothing written)."""
+        if read is None:
+            statement = f"INSERT INTO {self.table} VALUES (1, ?) ON CONFLICT (id) DO NOTHING"
+            values: tuple[str, ...] = (written_by,)
+        else:
+            statement = f"UPDATE {self.table} SET version = ? WHERE id = 1 AND version = ?"
+            values = (written_by, read)
         with self._transaction(commit=True) as cursor:
-            cursor.execute(statement.replace("?", self._mark), (written_by,))
+            cursor.execute(statement.replace("?", self._mark), values)
+            raw: Any = getattr(cursor, "sqlite_cursor", None) or cursor  # SQLite's, wrapped
+            return bool(raw.rowcount == 1)
 
 
 def check_and_stamp(rows: SQLWrittenBy, running: str | None) -> None:
     """Refuse a store written by a newer version (`StoreTooNew`); else record `running` as the
-    version that last wrote it."""
+    version that last wrote it.
+
+    The stamp only ever moves forwards: it is replaced only if it still holds the version read
+    (compare and set), and read again if another process stamped it in between. In a rolling
+    upgrade, an older worker that read the store before a newer one stamped it cannot then put
+    its own version back: it finds the newer one, and refuses the store."""
     if running is None:
         log.debug("circle-node is not installed: its version is unknown, the store not stamped")
         return
-    stored = rows.read()
-    if stored == running:
-        return
-    if stored is not None and _newer(stored, running):
+    while True:
+        stored = rows.read()
+        check_not_newer(stored, running)
+        if stored == running or rows.replace(stored, running):
+            return
+
+
+def check_not_newer(stored: str | None, running: str) -> None:
+    """`StoreTooNew` if the store's stamp (`stored`) is of a version newer than `running`."""
+    if stored is not None and stored != running and _newer(stored, running):
         raise StoreTooNew(stored, running)
-    rows.write(running)
 
 
 def _newer(stored: str, running: str) -> bool:

@@ -4,6 +4,7 @@ anything."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import subprocess
@@ -18,7 +19,7 @@ from psycopg import sql
 
 from node.app.persistence import open_node
 from node.settings import Settings
-from node.store.written_by import StoreTooNew, running_version
+from node.store.written_by import SQLWrittenBy, StoreTooNew, check_and_stamp, running_version
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNING = running_version()
@@ -50,7 +51,11 @@ def _stamped(
     connection: Any, table: str, events: str, mark: str, written_by: str | None
 ) -> tuple[str | None, int]:
     if written_by is not None:
-        connection.execute(f"UPDATE {table} SET version = {mark}", (written_by,))
+        connection.execute(
+            f"INSERT INTO {table} VALUES (1, {mark}) "
+            "ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+            (written_by,),
+        )
     row = connection.execute(f"SELECT version FROM {table}").fetchone()
     count = connection.execute(f"SELECT count(*) FROM {events}").fetchone()[0]
     return (row[0] if row else None), int(count)
@@ -84,6 +89,49 @@ def test_an_older_version_refuses_a_newer_store_before_writing_anything(
         "upgrade circle-node, or restore a backup taken before"
     )
     assert _stamp(settings) == before == ("999.1", before[1])  # nothing written
+
+
+@pytest.mark.parametrize("before", ["0.9", None])
+def test_the_stamp_never_goes_back_when_an_older_worker_read_it_first(
+    settings: Settings, before: str | None
+) -> None:
+    """A rolling upgrade: a worker of 1.0 reads the stamp (`before`), then a worker of 2.0
+    stamps the store, then the worker of 1.0 would stamp it with its own version."""
+    node = open_node(settings)
+    try:
+        if before is None:
+            _unstamp(settings)
+        else:
+            _stamp(settings, before)
+        rows: SQLWrittenBy = node.store.recorder.written_by  # type: ignore[attr-defined]
+        read = rows.read
+
+        def read_then_a_newer_worker_stamps() -> str | None:
+            stamp = read()
+            if stamp == before:  # the first read: the newer worker starts right after it
+                _stamp(settings, "2.0")
+            return stamp
+
+        rows.read = read_then_a_newer_worker_stamps  # type: ignore[method-assign]
+        # When the older worker stamps the store, it finds the newer stamp, and refuses.
+        with pytest.raises(StoreTooNew, match=r"circle-node 2\.0, newer than this 1\.0"):
+            check_and_stamp(rows, "1.0")
+    finally:
+        node.close()
+    # Then the stamp is still the newer one's: it never went back.
+    assert _stamp(settings)[0] == "2.0"
+
+
+def _unstamp(settings: Settings) -> None:
+    """Take the stamp away, as in a store made before stamps were kept."""
+    if settings.database_url is None:
+        with contextlib.closing(sqlite3.connect(settings.sqlite_path)) as connection:
+            connection.execute("DELETE FROM written_by")
+            connection.commit()
+        return
+    base, _, schema = settings.database_url.partition("?schema=")
+    with psycopg.connect(base, autocommit=True) as pg:
+        pg.execute(sql.SQL("DELETE FROM {}.circlenode_written_by").format(sql.Identifier(schema)))
 
 
 def test_the_command_line_says_so_in_one_line(tmp_path: Path) -> None:
