@@ -10,6 +10,10 @@ a 500 carries its request id too):
   ProxyHeadersMiddleware does this. Everything that keys on the client's address (the rate
   limits) reads it with `client_address`. Anyone else's headers are ignored: a client cannot
   choose the address it is limited under.
+- A peer's IPv4 address as a dual-stack socket reports it, IPv4-mapped (`::ffff:10.0.0.2`), is
+  taken in its IPv4 form (`10.0.0.2`) before anything reads it: it then matches a trusted IPv4
+  network, and a client is one address whichever socket it came in by. A proxy's hop given
+  IPv4-mapped in `X-Forwarded-For` matches a trusted IPv4 network too.
 - The request id is the trusted proxy's `X-Request-ID` when it is well formed, else a new
   one; it is on every log line written while the request is served (node/logs.py) and in the
   response's `X-Request-ID`.
@@ -48,8 +52,45 @@ def front(app: ASGIApp, trusted_proxies: Sequence[str] = (), *, access_log: bool
     inner = app
     if trusted_proxies:
         # uvicorn's ASGI types are its own TypedDicts; the app is Starlette's: the same shape.
-        inner = cast(ASGIApp, ProxyHeadersMiddleware(cast(Any, app), list(trusted_proxies)))
-    return RequestLog(inner, trusted_proxies, access_log=access_log)
+        trusted = with_ipv4_mapped(trusted_proxies)
+        inner = cast(ASGIApp, ProxyHeadersMiddleware(cast(Any, app), trusted))
+    return IPv4Peers(RequestLog(inner, trusted_proxies, access_log=access_log))
+
+
+def ipv4_form(host: str) -> str:
+    """An IPv4-mapped IPv6 address (`::ffff:10.0.0.2`) as the IPv4 address it maps
+    (`10.0.0.2`); any other host as it is."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return host if mapped is None else str(mapped)
+
+
+def with_ipv4_mapped(networks: Sequence[str]) -> list[str]:
+    """The networks, each IPv4 one followed by its IPv4-mapped IPv6 form (`10.0.0.0/8`, then
+    `::ffff:10.0.0.0/104`): what matches a hop that a dual-stack proxy wrote in that form."""
+    both = []
+    for each in networks:
+        both.append(each)
+        network = ipaddress.ip_network(each)
+        if isinstance(network, ipaddress.IPv4Network):
+            both.append(f"::ffff:{network.network_address}/{96 + network.prefixlen}")
+    return both
+
+
+class IPv4Peers:
+    """The peer's address in its IPv4 form when a dual-stack socket gave it IPv4-mapped."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        peer = scope.get("client")
+        if peer and ipv4_form(peer[0]) != peer[0]:
+            scope = {**scope, "client": (ipv4_form(peer[0]), peer[1])}
+        await self.app(scope, receive, send)
 
 
 def client_address(request: Request) -> str:

@@ -18,11 +18,13 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import Request
+from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
 
 from node.app.node import CircleNode
 from node.app.persistence import open_node
 from node.demo.local_cluster import LocalNode
-from node.http.front import front
+from node.http.front import client_address, front
 from node.http.server import ServerOptions, create_app
 from node.settings import Settings
 
@@ -96,6 +98,44 @@ def test_a_trusted_proxys_scheme_is_taken_and_an_untrusted_one_is_not(
 
     assert asyncio.run(ask(PROXY)) == {"scheme": "https", "client": "203.0.113.7"}
     assert asyncio.run(ask("192.0.2.50")) == {"scheme": "http", "client": "192.0.2.50"}
+
+
+def test_a_proxy_seen_by_a_dual_stack_socket_matches_its_ipv4_network() -> None:
+    """A dual-stack socket reports an IPv4 peer IPv4-mapped (`::ffff:10.0.0.1`): it is still
+    the trusted network's (`10.0.0.0/8`), and any peer's address is given in its IPv4 form."""
+
+    async def seen(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        found = {"client": client_address(request), "scheme": request.url.scheme}
+        await JSONResponse(found)(scope, receive, send)
+
+    app = front(seen, ["10.0.0.0/8"], access_log=False)
+
+    async def ask(peer: str, forwarded_for: str) -> tuple[dict[str, str], str]:
+        transport = httpx.ASGITransport(app=app, client=(peer, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            headers = {
+                "X-Forwarded-For": forwarded_for,
+                "X-Forwarded-Proto": "https",
+                "X-Request-ID": "proxy-given-id",
+            }
+            answer = await http.get("/", headers=headers)
+            return answer.json(), answer.headers["X-Request-ID"]
+
+    # Given a trusted proxy in 10.0.0.0/8, seen as ::ffff:10.0.0.1: its headers are believed.
+    assert asyncio.run(ask("::ffff:10.0.0.1", "203.0.113.7")) == (
+        {"client": "203.0.113.7", "scheme": "https"},
+        "proxy-given-id",
+    )
+    # A hop of a trusted proxy that a dual-stack proxy wrote IPv4-mapped is a trusted one too.
+    assert asyncio.run(ask("10.0.0.2", "203.0.113.8, ::ffff:10.0.0.3"))[0] == {
+        "client": "203.0.113.8",
+        "scheme": "https",
+    }
+    # An untrusted peer seen IPv4-mapped: its headers are ignored, its address is IPv4.
+    client, request_id = asyncio.run(ask("::ffff:192.0.2.50", "203.0.113.9"))
+    assert client == {"client": "192.0.2.50", "scheme": "http"}
+    assert request_id != "proxy-given-id"
 
 
 def test_a_served_node_trusts_the_proxies_of_its_settings(tmp_path: Path) -> None:
