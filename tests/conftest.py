@@ -68,6 +68,16 @@ def require_postgres() -> str:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL URL with a fresh schema of its own, dropped afterwards."""
+    yield from _fresh_schema()
+
+
+@pytest.fixture
+def other_postgres_url() -> Iterator[str]:
+    """A second fresh schema (`postgres_url` gives the first), to restore or move into."""
+    yield from _fresh_schema()
+
+
+def _fresh_schema() -> Iterator[str]:
     import psycopg
     from psycopg import sql
 

@@ -35,7 +35,7 @@ from node.cli.restore_checks import check_integrity, check_node
 from node.network.identity import KEYS_FILE
 from node.network.take_back import FLAG_TEXT, TAKE_BACK_FILE
 from node.settings import Settings, SettingsError
-from node.store.postgres_copy import TABLES
+from node.store.postgres_copy import COPIED
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def _unpack_member(
     archive: tarfile.TarFile, member: tarfile.TarInfo, staging: Path, digest: str
 ) -> None:
     name = member.name
-    known = name in FILES or (name.startswith(ROWS) and name[len(ROWS) :] in TABLES)
+    known = name in FILES or (name.startswith(ROWS) and name[len(ROWS) :] in COPIED)
     if not known or not member.isfile():
         raise BackupError(f"the backup holds {name}, which is not part of a node")
     extracted = archive.extractfile(member)

@@ -1,5 +1,6 @@
 """What a restore (node/cli/restore.py) checks of the node it brings back, before it reports
-success: the SQLite store's integrity; the node's own feed, whole, from its inception (hash
+success: the SQLite store's integrity; that it was not written by a newer circle-node (which
+it would misread: node/store/written_by.py); the node's own feed, whole, from its inception (hash
 chain and every signature); and that the key file holds the key that feed is signed with now.
 A failed check is a BackupError in one line."""
 
@@ -34,6 +35,7 @@ def check_node(settings: Settings, names: list[str]) -> tuple[str, int]:
     """The restored node's own feed verifies, whole, from its inception, and the key file
     holds the key it is signed with now: (node id, head)."""
     from node.app.persistence import open_node
+    from node.store.written_by import StoreTooNew
 
     if settings.encrypt and STORE_KEY not in names:
         raise BackupError(
@@ -43,6 +45,11 @@ def check_node(settings: Settings, names: list[str]) -> tuple[str, int]:
     # that do not decode, a missing table) is a failed check of the restore, in one line.
     try:
         node = open_node(settings, federated=False)
+    except StoreTooNew as error:  # refused before anything of it was read
+        raise BackupError(
+            f"the backup's store was last written by circle-node {error.stored}, newer than "
+            f"this {error.running}: restore it with circle-node {error.stored} or later"
+        ) from None
     except Exception as error:  # any failure: see above
         raise BackupError(f"the restored store does not open: {error}") from None
     try:

@@ -2,9 +2,12 @@
 format: a backup needs no `pg_dump` binary, and none of a version matching the server's.
 
 The tables are the node's store (`circlenode_events`, `_snapshots`, `_feed_entries`,
-`_bodies`). They are copied out in one read-only transaction (one consistent moment, while the
-node keeps running), and back in by one transaction that first checks, under a lock, that the
-tables hold nothing: rows are never added to another node's store. The web pages' sessions
+`_bodies`), and the version that last wrote it (`circlenode_written_by`,
+node/store/written_by.py: a store restored still says which version wrote it, and an older
+version refuses it as it would the store itself). They are copied out in one read-only
+transaction (one consistent moment, while the node keeps running), and back in by one
+transaction that first checks, under a lock, that the node's tables hold nothing: rows are
+never added to another node's store. The web pages' sessions
 (`circlenode_sessions`) are never copied out, and that table is emptied when rows are copied in:
 a restored node starts with everyone signed out. psycopg is imported only
 when rows are copied (SQLite-only installs need not have it).
@@ -30,14 +33,15 @@ TABLES = tuple(
     f"{NodeStore.name.lower()}_{kind}" for kind in ("events", "snapshots", "feed_entries", "bodies")
 )
 _EVENTS = TABLES[0]
+# The version that last wrote the store (node/store/written_by.py): its one row is copied with
+# the node's tables, in place of the stamp of whatever opened the store it is restored into.
+WRITTEN_BY = f"{NodeStore.name.lower()}_written_by"
+COPIED = (*TABLES, WRITTEN_BY)
 # The web pages' sessions (node/store/session_rows.py): never in a backup.
 SESSIONS = f"{NodeStore.name.lower()}_sessions"
-# The tables beside the events that a backup does not hold (node/store/rate_buckets.py,
-# node/store/written_by.py): rows of whatever opened the store, emptied with the node's tables.
-BESIDE = (
-    SESSIONS,
-    *(f"{NodeStore.name.lower()}_{kind}" for kind in ("rate_buckets", "written_by")),
-)
+# The tables beside the events that a backup does not hold (node/store/rate_buckets.py):
+# rows of whatever opened the store, emptied with the node's tables.
+BESIDE = (SESSIONS, f"{NodeStore.name.lower()}_rate_buckets")
 # A restore under way: made with the rows it loads, in their transaction, and dropped once the
 # data folder holds the node. Left behind, it says which folder an unfinished restore was for.
 RESTORING = f"{NodeStore.name.lower()}_restoring"
@@ -73,8 +77,8 @@ def _table(env: Mapping[str, str], name: str) -> sql.Composed:
 
 
 def copy_out(env: Mapping[str, str], folder: Path) -> list[str]:
-    """Write each of the node's tables that exists to `folder/<table>` (COPY's binary format);
-    returns the tables written."""
+    """Write each of the tables copied (`COPIED`) that exists to `folder/<table>` (COPY's
+    binary format); returns the tables written."""
     from psycopg import IsolationLevel, sql
 
     written: list[str] = []
@@ -88,7 +92,7 @@ def copy_out(env: Mapping[str, str], folder: Path) -> list[str]:
                 [_schema(env)],
             )
         }
-        for name in TABLES:
+        for name in COPIED:
             if name not in present:
                 continue
             statement = sql.SQL("COPY {} TO STDOUT (FORMAT BINARY)").format(_table(env, name))
@@ -106,7 +110,8 @@ def copy_out(env: Mapping[str, str], folder: Path) -> list[str]:
 def copy_in(env: Mapping[str, str], files: Mapping[str, Path], target: str) -> None:
     """Load the tables from the files `copy_out` wrote, in one transaction, with the marker of
     a restore into the data folder `target` (`RESTORING`; `finish` drops it). The tables are
-    made if missing; StoreNotEmpty if any of them holds a row (then nothing is written)."""
+    made if missing; StoreNotEmpty if any of the node's holds a row (then nothing is written).
+    The version that wrote the rows, if the files hold it, replaces the store's stamp."""
     from psycopg import sql
 
     # The tables as the node makes them (eventsourcing's, with the feed recorder's).
@@ -121,8 +126,10 @@ def copy_in(env: Mapping[str, str], files: Mapping[str, Path], target: str) -> N
             ).fetchone()
             if held is not None and held[0]:
                 raise StoreNotEmpty(f"{_schema(env)}.{name} already holds rows")
+        if WRITTEN_BY in files:  # the stamp of the empty store, made just now, gives way
+            connection.execute(sql.SQL("DELETE FROM {}").format(_table(env, WRITTEN_BY)))
         for name, path in files.items():
-            if name not in TABLES:
+            if name not in COPIED:
                 raise ValueError(f"{name} is not a table of the node")
             statement = sql.SQL("COPY {} FROM STDIN (FORMAT BINARY)").format(_table(env, name))
             with (
@@ -193,7 +200,7 @@ def clear(env: Mapping[str, str]) -> None:
                 [_schema(env)],
             )
         }
-        emptied = [n for n in TABLES + BESIDE if n in present]
+        emptied = [n for n in COPIED + BESIDE if n in present]
         connection.execute(
             sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(_table(env, n) for n in emptied))
         )

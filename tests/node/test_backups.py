@@ -17,8 +17,6 @@ import sqlite3
 import subprocess
 import sys
 import tarfile
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +26,7 @@ from node.app.persistence import open_node
 from node.cli.backup import BackupError, backup
 from node.cli.restore import restore
 from node.settings import Settings
-from tests.conftest import Clock, require_postgres
+from tests.conftest import Clock
 
 
 def _found(settings: Settings, clock: Clock, name: str = "Moonflower circle") -> None:
@@ -211,21 +209,6 @@ def test_restore_says_which_node_and_feed_it_verified(
 
 
 # A node on PostgreSQL.
-
-
-@pytest.fixture
-def other_postgres_url() -> Iterator[str]:
-    """A second fresh schema (the `postgres_url` fixture gives the first)."""
-    import psycopg
-    from psycopg import sql
-
-    base = require_postgres()
-    schema = f"circle_test_{uuid.uuid4().hex[:12]}"
-    yield f"{base}{'&' if '?' in base else '?'}schema={schema}"
-    with psycopg.connect(base, autocommit=True) as connection:
-        connection.execute(
-            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-        )
 
 
 def _rows(url: str) -> int:
