@@ -141,7 +141,11 @@ def postgres_env(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> dict[str, str]
 
 
 def ensure_postgres_schema(env: dict[str, str]) -> None:
-    """Create the node's schema if the URL named one (eventsourcing expects it to exist)."""
+    """Create the node's schema if the URL named one (eventsourcing expects it to exist).
+
+    It is made on a connection of the process's shared pool when the process holds one for
+    the server (node/store/postgres_pool.py): a host that opens many circles, one schema each,
+    makes them all on the pool's connections, not on a new connection per circle."""
     schema = env.get("POSTGRES_SCHEMA")
     if not schema:
         return
@@ -149,13 +153,17 @@ def ensure_postgres_schema(env: dict[str, str]) -> None:
     from eventsourcing.persistence import OperationalError
     from psycopg import sql
 
-    from node.store.postgres_copy import connect
+    from node.store.postgres_copy import connect, connection_params
+    from node.store.postgres_pool import pooled_connection
 
+    create = sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
     try:
+        with pooled_connection(connection_params(env)) as pooled:
+            if pooled is not None:
+                pooled.execute(create)
+                return
         with connect(env, autocommit=True) as connection:
-            connection.execute(
-                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
-            )
+            connection.execute(create)
     except psycopg.OperationalError as error:
         # The server is down or refuses the login: reported as the store being unavailable,
         # as eventsourcing's own connections report it (one line from the CLI, 503 when serving).

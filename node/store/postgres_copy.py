@@ -56,14 +56,22 @@ def connect(env: Mapping[str, str], *, autocommit: bool = False) -> psycopg.Conn
     import psycopg
 
     return psycopg.connect(
-        dbname=env["POSTGRES_DBNAME"],
-        host=env["POSTGRES_HOST"],
-        port=int(env["POSTGRES_PORT"]),
-        user=env["POSTGRES_USER"],
-        password=env["POSTGRES_PASSWORD"] or None,
+        **connection_params(env),
         connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
         autocommit=autocommit,
     )
+
+
+def connection_params(env: Mapping[str, str]) -> dict[str, Any]:
+    """What names the server, database and user of the eventsourcing settings `env` (psycopg's
+    keyword arguments)."""
+    return {
+        "dbname": env["POSTGRES_DBNAME"],
+        "host": env["POSTGRES_HOST"],
+        "port": int(env["POSTGRES_PORT"]),
+        "user": env["POSTGRES_USER"],
+        "password": env["POSTGRES_PASSWORD"] or None,
+    }
 
 
 def _schema(env: Mapping[str, str]) -> str:

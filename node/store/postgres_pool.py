@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,7 +92,7 @@ def share_pool(datastore: Any) -> None:
     process's pool for its server and database: its own, the first time (its size is the
     `database_pool_size` setting of the store opened first)."""
     own = datastore.pool
-    key = tuple(str(own.kwargs.get(name) or "") for name in _KEYS)
+    key = _key(own.kwargs)
     with _lock:
         shared = _shared.get(key)
         if shared is None:
@@ -102,6 +102,30 @@ def share_pool(datastore: Any) -> None:
     if shared.pool is not own:
         own.close()  # never opened: it holds no connection
     datastore.pool = PoolLease(key, shared)
+
+
+@contextlib.contextmanager
+def pooled_connection(params: Mapping[str, object]) -> Iterator[Any | None]:
+    """A connection of the process's shared pool for these connection parameters (`_KEYS`), in
+    autocommit mode, if the process holds one (None if not): the pool is held open while the
+    connection is used. What a store needs before it is opened (its schema) is then asked on
+    a connection already open, not on one of its own."""
+    key = _key(params)
+    with _lock:
+        shared = _shared.get(key)
+        if shared is not None:
+            shared.leases += 1
+    if shared is None:
+        yield None
+        return
+    with PoolLease(key, shared) as lease:
+        lease.open()  # as the datastores open it: at once if it is open already
+        with lease.connection() as connection:
+            yield connection
+
+
+def _key(params: Mapping[str, object]) -> tuple[str, ...]:
+    return tuple(str(params.get(name) or "") for name in _KEYS)
 
 
 def shared_pools() -> int:

@@ -3,9 +3,13 @@ open no more connections than the pool's size, and one more for their outbox cla
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -111,3 +115,66 @@ def test_the_pool_size_is_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("CIRCLE_NODE_DATABASE_POOL_SIZE", "0")
     with pytest.raises(SettingsError, match=r"^CIRCLE_NODE_DATABASE_POOL_SIZE: "):
         Settings.load(tmp_path)
+
+
+class CountedServer:
+    """The PostgreSQL server, reached through a forwarder on loopback that counts the
+    connections made to it (whatever in the process makes them)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._upstream = (host, port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self.connects = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return  # closed
+            self.connects += 1
+            server = socket.create_connection(self._upstream)
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(1 << 16):
+            sink.sendall(data)
+    with contextlib.suppress(OSError):
+        sink.shutdown(socket.SHUT_WR)
+
+
+def test_stores_opened_on_many_schemas_connect_no_more_than_the_pool(
+    schemas: list[str], tmp_path: Path
+) -> None:
+    """A host's start: its circles opened one after another, each on a schema of its own that
+    is made if missing, connect to the server no more often than the pool's size (and once
+    more, to make the first schema before the pool exists)."""
+    base = urlsplit(require_postgres())
+    counted = CountedServer(base.hostname or "localhost", base.port or 5432)
+    user, at, _ = base.netloc.rpartition("@")
+    through = urlunsplit(base._replace(netloc=f"{user}{at}127.0.0.1:{counted.port}"))
+    nodes: list[CircleNode] = []
+    try:
+        # When a host opens its circles, each on a schema of its own (made on opening).
+        for number, schema in enumerate(schemas):
+            settings = Settings(
+                data_dir=tmp_path / f"circle{number}",
+                database_url=f"{through}?schema={schema}",
+                database_pool_size=POOL,
+            )
+            nodes.append(open_node(settings))
+        # Then the server saw the pool's connections, and the first schema's own: not one
+        # connection per circle.
+        assert counted.connects <= POOL + 1, counted.connects
+    finally:
+        for node in nodes:
+            node.close()
+        counted.close()
