@@ -4,6 +4,8 @@ circle's settings (node/host/layout.py)."""
 from __future__ import annotations
 
 import contextlib
+import logging
+import resource
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -12,6 +14,14 @@ from node.app.persistence import open_node
 from node.host.layout import circle_settings, slugs
 from node.host.leaving import moved_message, moved_to
 from node.settings import Settings
+
+log = logging.getLogger("circle_node.host")
+
+# Files a circle holds open while served (its store and its WAL and shared memory, for a
+# connection or two of each kind), with room to spare; and the process's own beside them
+# (sockets of clients and peers, logs, libraries).
+FILES_PER_CIRCLE = 16
+FILES_OF_THE_PROCESS = 1024
 
 
 @dataclass(frozen=True)
@@ -37,9 +47,11 @@ def opened_circles(host: Settings) -> Iterator[list[HostedCircle]]:
     """Every circle of the host, opened in slug order, and closed again on leaving. One that
     cannot be opened raises CircleFailure (from the error that stopped it), after closing
     those already open."""
+    held = slugs(host.data_dir)
+    allow_open_files(FILES_OF_THE_PROCESS + FILES_PER_CIRCLE * len(held))
     with contextlib.ExitStack() as stack:
         circles = []
-        for slug in slugs(host.data_dir):
+        for slug in held:
             try:
                 settings = circle_settings(host, slug)
                 node = open_node(settings)
@@ -60,3 +72,25 @@ def _gate(settings: Settings, slug: str) -> Callable[[], str | None]:
         return None if url is None else moved_message(slug, url)
 
     return closed
+
+
+def allow_open_files(needed: int) -> int:
+    """Raise the process's limit of open files (its soft limit, up to the hard limit the
+    operator set) to `needed` if it is lower: a host's circles hold files open, and a
+    service's default soft limit is often 1,024. Says so in the log when the hard limit is
+    lower still. Returns the limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return soft
+    wanted = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    if wanted > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    if wanted < needed:
+        log.warning(
+            "this host may need %d open files, and the process may hold at most %d "
+            "(its hard limit): raise it (systemd: LimitNOFILE=; a shell: ulimit -Hn; "
+            "docs/operating.md, 'Hosting a co-op's circles')",
+            needed,
+            wanted,
+        )
+    return wanted
