@@ -1,5 +1,5 @@
 """The pages catch-up has fetched from a peer and not yet taken: fetched ahead of the run being
-stored, within a run's size (node/network/delivery.py, `Federator.catch_up`)."""
+stored, within a run's size (node/network/pulling.py, `PeerPuller.catch_up`)."""
 
 from __future__ import annotations
 

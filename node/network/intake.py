@@ -9,26 +9,23 @@ the node), keyed by (peer, seq): each entry is taken once, however often it arri
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from eventsourcing.domain import Aggregate
 
-from federation.feed import FeedState, KeyHistory, WontSign
+from federation.feed import FeedState, WontSign
 from federation.pages import verify_page
 from federation.verify import (
     Accepted,
     Duplicate,
     Equivocation,
     Gap,
-    HashAt,
     Reason,
     Rejected,
     RetiredKey,
     Supersedes,
     check_entry,
     decode_entry,
-    decode_signed_entry,
     verify_inception,
 )
 from federation.wire import (
@@ -59,6 +56,7 @@ from node.network.superseding import (
     record_superseding,
     superseding_in_push,
 )
+from node.network.verified_pages import verify_pages
 from node.store.application import NodeStore
 from node.store.recorders import EntryRow, SupersededRows
 from node.store.retry import retry_on_conflict
@@ -78,16 +76,6 @@ class Saving(Protocol):
     its own feed the change causes, in one transaction (WontSign if one cannot be signed)."""
 
     def __call__(self, *objs: Any, **kwargs: Any) -> Any: ...
-
-
-@dataclass(frozen=True)
-class _Verified:
-    """Consecutive pulled pages of a feed, verified: the feed's state after them, what to
-    store, and how many of the pages given that is."""
-
-    after: FeedState
-    run: VerifiedRun
-    pages: int
 
 
 class Intake:
@@ -315,7 +303,14 @@ class Intake:
         feed = self._peers.peer_feed(feed_id)
         history = self._peers.key_history(feed)
         try:
-            verified = self._verified(feed.state, pages, self._peers.hash_at(feed), history)
+            verified = verify_pages(
+                feed.state,
+                pages,
+                self._peers.hash_at(feed),
+                history,
+                self.known_types,
+                self._store.mapper.cipher,
+            )
         except Equivocation as proof:
             if not peer.stopped:
                 self._peers.record_equivocation(peer, feed, proof)
@@ -328,60 +323,6 @@ class Intake:
         if verified.run.run:
             self._store_run(peer, verified.run, verified.after, self._stored_feed(feed))
         return len(verified.run.run), verified.pages
-
-    def _verified(
-        self,
-        state: FeedState,
-        pages: Sequence[FeedPage],
-        stored_hash_at: HashAt,
-        history: KeyHistory,
-    ) -> _Verified:
-        """Verify consecutive pages from `state` (`receive_pages`): a refusal of the first page
-        is raised, a later refusal ends the run before that page."""
-        run = VerifiedRun()
-        start = state.next_seq  # the run's first seq (a superseding rotation's, if one)
-
-        def hash_at(seq: int) -> bytes | None:
-            # The entries of the pages before this one are held too (in this save, not stored).
-            if seq < start:
-                return stored_hash_at(seq)
-            index = seq - start
-            if index >= len(run.entries):
-                return None
-            return decode_signed_entry(run.entries[index][2]).hash
-
-        used = 0
-        for page in pages:
-            if page.feed != state.feed_id:
-                if not used:
-                    raise Rejected(Reason.WRONG_FEED, "a page of another feed")
-                break
-            lengths = len(run.entries), len(run.bodies), len(run.run)
-            try:
-                after, entries = verify_page(
-                    state, page.entries, self.known_types, hash_at, history
-                )
-                if entries and entries[0].seq < state.next_seq:  # a superseding rotation
-                    if used:  # it starts a run of its own
-                        raise Rejected(Reason.NOT_CONTIGUOUS, "a run supersedes only first")
-                    start = entries[0].seq
-                new = page.entries[len(page.entries) - len(entries) :]
-                run.bind(
-                    state.feed_id,
-                    list(zip(new, entries, strict=True)),
-                    page.bodies,
-                    self._store.mapper.cipher,
-                )
-            except Rejected:
-                if not used:
-                    raise
-                run.cut(*lengths)
-                break
-            state = after
-            used += 1
-            if not entries:
-                break  # nothing new: catch-up stops here
-        return _Verified(state, run, used)
 
 
 def _record_move(sender: Peer, run: Run, batch: Batch) -> None:
