@@ -1,6 +1,11 @@
 """Delivery for every node a process serves, from one loop: pushes when a node appends, pulls
 from every peer on a schedule, and the calendar. A node's store is read when it appends, when
 one of its peers is due a push or a pull, and at a slow safety poll: an idle node is not polled.
+A node without peers (none followed, none joining: `Federator.peerless`, as its last look at
+them found) has nothing to push or pull: it is left out of the safety poll and the pull
+schedule, and looked at only when told of a change (below); once it has a peer, it is pulled
+at once and scheduled like any other. A peer added is told like an append
+(`PeerBook.add_peer`), so a host of idle circles without peers reads none of their stores.
 
 Each node keeps its own `Federator` (node/network/delivery.py: claims, backoff,
 acknowledgements, catching up, following moves), which `Deliveries` drives:
@@ -227,6 +232,7 @@ class Deliveries:
 
     async def _push(self, member: _Member) -> None:
         federator = member.federator
+        peerless = federator.peerless
         member.push_again = True
         while member.push_again:
             member.push_again = False
@@ -239,6 +245,8 @@ class Deliveries:
                     log.exception("a push round failed; trying again later")
             else:
                 federator.work.outage.served("pushing")
+        if peerless and not federator.peerless:
+            self._pull_soon(member)  # it has a peer now: pulled at once, then on its schedule
         if member.push_retry is not None:
             member.push_retry.cancel()
             member.push_retry = None
@@ -272,12 +280,15 @@ class Deliveries:
                 self._push_soon(member.key)
 
     async def _poll_forever(self) -> None:
-        # One node after the other, spread over the interval: many nodes make no burst.
+        # One node after the other, spread over the interval: many nodes make no burst. A node
+        # without peers is not looked at: it has nothing to push until it is told of a change.
         while True:
-            keys = list(self.members) or [""]
+            keys = [key for key, m in self.members.items() if not m.federator.peerless] or [""]
             for key in keys:
                 await asyncio.sleep(self.safety_poll / len(keys))
-                self._push_soon(key)
+                member = self.members.get(key)
+                if member is not None and not member.federator.peerless:
+                    self._push_soon(key)
 
     # Pulling.
 
@@ -294,7 +305,8 @@ class Deliveries:
             now = loop.time()
             for member in list(self.members.values()):
                 busy = member.listing is not None and not member.listing.done()
-                if member.ready and not busy and (member.pull_now or member.next_pull <= now):
+                due = member.next_pull <= now and not member.federator.peerless
+                if member.ready and not busy and (member.pull_now or due):
                     member.pull_now = False
                     # Within a quarter of the interval either side: many nodes spread out.
                     spread = 0.75 + 0.5 * member.federator.rand()
@@ -307,7 +319,7 @@ class Deliveries:
             waits = [
                 m.next_pull - now
                 for m in self.members.values()
-                if m.ready and (m.listing is None or m.listing.done())
+                if m.ready and not m.federator.peerless and (m.listing is None or m.listing.done())
             ]
             await woken_within(self._pull_wakeup, min(waits, default=3600))
 
@@ -355,7 +367,8 @@ class Deliveries:
                 log.info("this process leads: it pulls from peers and keeps the calendar")
                 self._leading.set()
                 for member in self.members.values():
-                    self._pull_soon(member)
+                    if not member.federator.peerless:
+                        self._pull_soon(member)
             elif not held and self._leading.is_set():
                 # Info: its connection failed (the store is down, said once elsewhere) or
                 # another process took the lease over.

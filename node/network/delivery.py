@@ -68,6 +68,9 @@ class Federator:
     )
     # What the server waits for before it closes the store (node/network/background.py).
     work: BackgroundWork = field(default_factory=BackgroundWork)
+    # Whether the last look at the node's peers found none to push to or pull from (none
+    # followed, none joining): node/network/deliveries.py then looks at it only when told.
+    peerless: bool = field(default=False, init=False)
 
     def pull_soon(self, feed_id: bytes) -> None:
         """A push arrived ahead of what is held from that peer: catch up now."""
@@ -104,8 +107,13 @@ class Federator:
         the threads that carry out requests (`serve --threads`), nor they its."""
         return await self.work.run(function, *args, limiter=self.threads)
 
-    async def _peers(self, *statuses: str) -> list[Peer]:
+    async def _all_peers(self) -> list[Peer]:
         peers = await self._in_thread(self.node.peering.peers)
+        self.peerless = not any(p.status in (PEER, JOINING) and p.url for p in peers)
+        return peers
+
+    async def _peers(self, *statuses: str) -> list[Peer]:
+        peers = await self._all_peers()
         wanted = statuses or (PEER,)
         return [p for p in peers if p.status in wanted and not p.stopped and p.url]
 
@@ -278,7 +286,7 @@ class Federator:
                 )
 
     async def stopped_peers(self) -> list[Peer]:
-        peers = await self._in_thread(self.node.peering.peers)
+        peers = await self._all_peers()
         return [
             p
             for p in peers

@@ -112,6 +112,10 @@ class PeerBook:
             if delivery_id(state.feed_id) not in self._store.repository:
                 changed.append(Delivery(feed_id=state.feed_id))
         self._store.save(*changed, entries=rows)
+        # The processes serving the store do not look at a node without peers until told of a
+        # change (node/network/deliveries.py): tell them, as an append does (PostgreSQL; on
+        # SQLite they hear the commit from the store's file).
+        self._store.announce_appended()
         return state.feed_id
 
     def met(self, feed_id: bytes, name: str, how: str) -> list[Aggregate]:

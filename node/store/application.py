@@ -292,9 +292,9 @@ class NodeStore(Application[UUID]):
         return wal_file(self.recorder.datastore.pool.db_name)
 
     def announce_appended(self) -> None:
-        """Tell the other processes on the store that the own feed was appended to. Called after
-        the save that appended: a failure is logged and not raised (the change is stored; the
-        others find it at their next look)."""
+        """Tell the other processes on the store that the own feed was appended to (or that a
+        peer was added: `PeerBook.add_peer`). Called after the save: a failure is logged and not
+        raised (the change is stored; the others find it at their next look)."""
         announce = getattr(self.recorder, "announce_appended", None)
         if announce is None:
             return
