@@ -1,11 +1,9 @@
 """Delivery for every node a process serves, from one loop: pushes when a node appends, pulls
 from every peer on a schedule, and the calendar. A node's store is read when it appends, when
 one of its peers is due a push or a pull, and at a slow safety poll: an idle node is not polled.
-A node without peers (none followed, none joining: `Federator.peerless`, as its last look at
-them found) has nothing to push or pull: it is left out of the safety poll and the pull
-schedule, and looked at only when told of a change (below); once it has a peer, it is pulled
-at once and scheduled like any other. A peer added is told like an append
-(`PeerBook.add_peer`), so a host of idle circles without peers reads none of their stores.
+A node without peers (none followed, none joining: `Federator.peerless`) is left out of the
+safety poll and the pull schedule until told of a change (an append, or a peer added:
+`PeerBook.add_peer` tells like an append); once it has a peer, it is pulled at once.
 
 Each node keeps its own `Federator` (node/network/delivery.py: claims, backoff,
 acknowledgements, catching up, following moves), which `Deliveries` drives:
@@ -22,10 +20,13 @@ acknowledgements, catching up, following moves), which `Deliveries` drives:
   (`pulls_at_once`), each on its own: a peer that does not answer holds up no other, and one
   whose pages cannot be taken backs off alone.
 - The calendar: each node's check (`calendar_check`), every `calendar_interval`.
+- At start the nodes' first looks and calendar checks take turns (`start_spacing` apart,
+  within `start_window`), on delivery's threads, so that the requests are answered at once.
 
-Pulls and the calendar run in one process at a time among those sharing a store: the one
-holding the lease (node/store/leader_lease.py), which the others ask for now and then. Pushes
-run in every process, each peer's outbox claimed by one at a time (`Federator.deliver`).
+Pulls and the calendar run in one process at a time among those
+sharing a store: the one holding the lease (node/store/leader_lease.py, node/network/leading.py),
+which the others ask for now and then. Pushes run in every process, each peer's outbox claimed
+by one at a time (`Federator.deliver`).
 """
 
 from __future__ import annotations
@@ -34,16 +35,18 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import anyio
 
-from node.logs import CIRCLE, in_circle
+from node.logs import CIRCLE
 from node.network.background import Stopped
+from node.network.calendar_checks import CalendarCheck
 from node.network.delivery import DELIVERY_THREADS, PULLS_AT_ONCE, Federator
+from node.network.leading import Leading
 from node.network.waiting import woken_within
 from node.store.append_notices import NoticeSource, listen
 from node.store.file_changes import watch
@@ -60,7 +63,7 @@ class _Member:
     federator: Federator
     notices: NoticeSource | None
     changed_file: Path | None
-    calendar_check: Callable[[], None] | None
+    calendar: CalendarCheck | None
     # Its tasks run in it: their log lines name the circle (node/logs.py).
     context: contextvars.Context
     ready: bool = False  # its own feed taken back (`Federator.take_back_first`)
@@ -82,7 +85,14 @@ class Deliveries:
     lease_interval: float = 10.0
     pulls_at_once: int = PULLS_AT_ONCE
     calendar_interval: float = 3600.0
-    # Threads for the store work of every node's delivery (`Federator.threads`).
+    # At start the nodes' first looks (and first calendar checks) are spread out, so that a
+    # host of many circles answers its members at once: one after the other, `start_spacing`
+    # seconds apart, over `start_window` seconds at most.
+    start_spacing: float = 0.05
+    start_window: float = 10.0
+    # How the loop waits out those turns (a test's own sees them).
+    pause: Callable[[float], Awaitable[Any]] = asyncio.sleep
+    # Threads for the store work of every node's delivery and calendar (`Federator.threads`).
     threads: anyio.CapacityLimiter = field(
         default_factory=lambda: anyio.CapacityLimiter(DELIVERY_THREADS)
     )
@@ -90,7 +100,7 @@ class Deliveries:
 
     def __post_init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._leading = asyncio.Event()
+        self._leader = Leading(self.lease, self.lease_interval, self._lead_taken)
         self._pull_wakeup = asyncio.Event()
         self._pulling: dict[tuple[str, bytes], asyncio.Task[None]] = {}
         self._tasks: list[asyncio.Task[Any]] = []
@@ -111,13 +121,13 @@ class Deliveries:
     ) -> None:
         """Drive `federator`'s node under `key` (before `run`, or while it runs, from the loop):
         `notices` where other processes' appends to its store are heard, `changed_file` the file
-        their commits to it write (SQLite's `-wal`), `calendar_check` its
-        calendar's check (run in a thread; a failure is logged), `circle` what its log lines
-        are about (a host's slug for it)."""
+        their commits to it write (SQLite's `-wal`), `calendar_check` its calendar's check (in
+        delivery's `threads`), `circle` what its log lines are about (a host's slug for it)."""
         federator.threads = self.threads
         context = contextvars.copy_context()
         context.run(CIRCLE.set, circle)
-        member = _Member(key, federator, notices, changed_file, calendar_check, context)
+        check = calendar_check and CalendarCheck(calendar_check, federator.work, context)
+        member = _Member(key, federator, notices, changed_file, check, context)
         federator.on_pull_soon = lambda: self._pull_soon(member)
         self.members[key] = member
         if self._loop is not None:
@@ -153,17 +163,18 @@ class Deliveries:
     @property
     def leading(self) -> bool:
         """Whether this process holds the lease (and so pulls and keeps the calendar)."""
-        return self._leading.is_set()
+        return self._leader.held
 
     async def run(self) -> None:
         """Drive every node until cancelled; the lease is given up as it ends."""
         self._loop = asyncio.get_running_loop()
-        self._spawn(self._lease_forever())
+        self._spawn(self._leader.keep())
         self._spawn(self._poll_forever())
         self._spawn(self._pull_forever())
         self._spawn(self._calendar_forever())
-        for member in list(self.members.values()):
-            self._start(member)
+        turn = self._start_turn()
+        for index, member in enumerate(list(self.members.values())):
+            self._start(member, index * turn)
         self._watch()
         try:
             await asyncio.Event().wait()
@@ -184,14 +195,20 @@ class Deliveries:
         with contextlib.suppress(ValueError):
             self._tasks.remove(task)
 
-    def _start(self, member: _Member) -> None:
-        member.beginning = self._spawn(self._begin(member), member.context)
+    def _start_turn(self) -> float:
+        """Seconds between two nodes' first looks (or first calendar checks) at start."""
+        return min(self.start_spacing, self.start_window / max(len(self.members), 1))
+
+    def _start(self, member: _Member, delay: float = 0.0) -> None:
+        member.beginning = self._spawn(self._begin(member, delay), member.context)
         source = member.notices
         if source is not None and source.database not in self._listened:
             self._listened.add(source.database)
             self._spawn(listen(source, self._heard, lambda: self._connected(source)))
 
-    async def _begin(self, member: _Member) -> None:
+    async def _begin(self, member: _Member, delay: float) -> None:
+        if delay:
+            await self.pause(delay)  # its turn at start
         # A node restored from a backup takes its own feed back before it pushes or pulls.
         await member.federator.take_back_first()
         member.ready = True
@@ -214,9 +231,8 @@ class Deliveries:
                 pass
             except Exception:  # a bug in one task must not keep the others from stopping
                 log.exception("delivery's background task failed as it stopped")
-        self._leading.clear()
         self._listened.clear()
-        await asyncio.to_thread(self.lease.release)
+        await self._leader.give_up()
         self._loop = None
 
     # Pushing.
@@ -299,7 +315,7 @@ class Deliveries:
     async def _pull_forever(self) -> None:
         limit = asyncio.Semaphore(self.pulls_at_once)
         while True:
-            await self._leading.wait()
+            await self._leader.wait()
             self._pull_wakeup.clear()
             loop = asyncio.get_running_loop()
             now = loop.time()
@@ -358,42 +374,22 @@ class Deliveries:
             pull.close()  # never started, when cancelled while waiting for its turn
             self._pulling.pop(where, None)
 
-    # The lease, and the calendar.
+    # Leading, and the calendar.
 
-    async def _lease_forever(self) -> None:
-        while True:
-            held = await asyncio.to_thread(self.lease.try_take)
-            if held and not self._leading.is_set():
-                log.info("this process leads: it pulls from peers and keeps the calendar")
-                self._leading.set()
-                for member in self.members.values():
-                    if not member.federator.peerless:
-                        self._pull_soon(member)
-            elif not held and self._leading.is_set():
-                # Info: its connection failed (the store is down, said once elsewhere) or
-                # another process took the lease over.
-                log.info("this process no longer leads: another pulls and keeps the calendar")
-                self._leading.clear()
-            if isinstance(self.lease, SoleLeader):
-                return  # held for good
-            await asyncio.sleep(self.lease_interval)
+    def _lead_taken(self) -> None:
+        for member in self.members.values():
+            if not member.federator.peerless:
+                self._pull_soon(member)
 
     async def _calendar_forever(self) -> None:
+        turn = self._start_turn()  # the first round's checks are spread out, as the first looks
         while True:
-            await self._leading.wait()
-            for member in list(self.members.values()):
-                if member.calendar_check is None:
-                    continue
-                work = member.federator.work  # the node's own, on the request threads
-                checking = work.run(member.calendar_check)
-                try:
-                    await asyncio.create_task(checking, context=member.context)
-                except Stopped:
-                    continue  # that node was taken out, or the process is stopping
-                except Exception as error:  # an outage (said once), or a bug: the checks go on
-                    if not work.outage.failed("checking the calendar", error):
-                        with in_circle(member.context.get(CIRCLE)):
-                            log.exception("checking the calendar failed; trying again later")
-                else:
-                    work.outage.served("checking the calendar")
+            await self._leader.wait()
+            checks = [(m.key, m.calendar) for m in self.members.values() if m.calendar]
+            for index, (key, check) in enumerate(checks):
+                if turn and index:
+                    await self.pause(turn)
+                if key in self.members:  # not taken out meanwhile
+                    await check.run(self.threads)
+            turn = 0.0
             await asyncio.sleep(self.calendar_interval)
