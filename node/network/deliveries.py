@@ -23,7 +23,7 @@ acknowledgements, catching up, following moves), which `Deliveries` drives:
 - At start the nodes' first looks and calendar checks take turns (`start_spacing` apart,
   within `start_window`), on delivery's threads, so that the requests are answered at once.
 
-Pulls and the calendar run in one process at a time among those
+Pulls, the calendar and a restored node's take-back run in one process at a time among those
 sharing a store: the one holding the lease (node/store/leader_lease.py, node/network/leading.py),
 which the others ask for now and then. Pushes run in every process, each peer's outbox claimed
 by one at a time (`Federator.deliver`).
@@ -210,7 +210,7 @@ class Deliveries:
         if delay:
             await self.pause(delay)  # its turn at start
         # A node restored from a backup takes its own feed back before it pushes or pulls.
-        await member.federator.take_back_first()
+        await member.federator.take_back_first(self._leader)
         member.ready = True
         self._push_soon(member.key)
         self._pull_soon(member)

@@ -29,6 +29,7 @@ from federation.feed import node_id
 from node.logs import about_peer
 from node.network.background import BackgroundWork, Stopped
 from node.network.delivery_ports import Delivering
+from node.network.leading import Leading
 from node.network.peer_links import PeerContact, PeerLink, contact_of
 from node.network.peers import JOINING, PEER, Peer
 from node.network.pulling import PeerPuller
@@ -81,26 +82,42 @@ class Federator:
         await self.take_back_first()
         await asyncio.gather(self.push_forever(), self.pull_forever())
 
-    async def take_back_first(self) -> None:
+    async def take_back_first(self, leader: Leading | None = None) -> None:
         """A node restored from a backup takes its own feed back from its peers before it
         pushes or pulls anything (node/network/take_back.py); it asks again every
-        `pull_interval` until it has."""
-        while self.node.take_back.pending:
-            try:
-                peers = await self._peers(PEER, JOINING)
-                if await take_back_from_peers(
-                    self.node.take_back, peers, self.client, self._in_thread
-                ):
-                    self.work.outage.served("taking back")
+        `pull_interval` until it has. Among the processes sharing a store (`leader`), only the
+        one holding the lease does: the others sign nothing until the store says it is done
+        (`TakeBack.taken_back_elsewhere`), and look again every `leader.interval`, or at once
+        if they come to hold the lease."""
+        take_back = self.node.take_back
+        while take_back.pending:
+            if leader is None or leader.held:
+                if await self.take_back_round():
                     return
-            except Stopped:
+                await asyncio.sleep(self.pull_interval)
+            elif take_back.taken_back_elsewhere():  # a file's presence: no store read
                 return
-            except Exception as error:  # a store outage or a bug: try again
-                if not self.work.outage.failed("taking back", error):
-                    log.exception("taking back this node's own feed failed; trying again")
             else:
-                self.work.outage.served("taking back")
-            await asyncio.sleep(self.pull_interval)
+                await leader.within(leader.interval)
+
+    async def take_back_round(self) -> bool:
+        """Ask the peers once for their copies of the own feed and take back what the store
+        lacks; True once nothing is left to take back (or the node is stopping)."""
+        if not self.node.take_back.pending:
+            return True
+        try:
+            peers = await self._peers(PEER, JOINING)
+            done = await take_back_from_peers(
+                self.node.take_back, peers, self.client, self._in_thread
+            )
+        except Stopped:
+            return True
+        except Exception as error:  # a store outage or a bug: try again
+            if not self.work.outage.failed("taking back", error):
+                log.exception("taking back this node's own feed failed; trying again")
+            return False
+        self.work.outage.served("taking back")
+        return done
 
     async def _in_thread(self, function: Callable[..., R], *args: Any) -> R:
         """Store work, in a thread of delivery's own (`threads`): a long catch-up never takes

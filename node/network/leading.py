@@ -1,7 +1,7 @@
 """Whether this process leads among those sharing a store, as the delivery loop sees it
 (node/network/deliveries.py): the lease (node/store/leader_lease.py) asked for every
 `interval`, and an event set while it is held, which the work that runs in one process per
-store waits for (pulls, the calendar)."""
+store waits for (pulls, the calendar, a restored node's take-back)."""
 
 from __future__ import annotations
 

@@ -107,6 +107,17 @@ class TakeBack:
     def pending(self) -> bool:
         return self._feed.held_back is not None
 
+    def taken_back_elsewhere(self) -> bool:
+        """Whether another process serving this store took the feed back (it removes the flag
+        once what it took back is stored, or once it found nothing to take): then this one
+        signs again too. Asked, while pending, by the processes that leave the take-back to
+        the one holding the lease (node/network/deliveries.py)."""
+        if self._flag is None or self._flag.exists():
+            return False
+        self._feed.release()
+        self.status = ""
+        return True
+
     def base(self) -> int:
         """Where peers are asked from: the entry before the last one the store holds, so that
         a peer holding another entry at the last seq shows a fork already made."""
