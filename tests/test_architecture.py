@@ -37,8 +37,6 @@ ALREADY_LONGER = frozenset(
         "domain/circle.py",
         "domain/consent.py",
         "domain/relationships.py",
-        "node/network/delivery.py",
-        "node/network/intake.py",
     }
 )
 

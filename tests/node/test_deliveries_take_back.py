@@ -17,7 +17,8 @@ from federation.client import TransportError
 from federation.wire import FeedPage
 from node.app.node import CircleNode
 from node.app.persistence import open_node
-from node.cli.backup import backup, restore
+from node.cli.backup import backup
+from node.cli.restore import restore
 from node.network.deliveries import Deliveries
 from node.network.delivery import Federator
 from node.settings import Settings
