@@ -248,13 +248,15 @@ class Federator:
         `limit`'s worth): a peer that does not answer holds up no other."""
         limit = limit or asyncio.Semaphore(PULLS_AT_ONCE)
 
-        async def limited(pull: Awaitable[None]) -> None:
+        async def limited(pull: Callable[[Peer], Awaitable[None]], peer: Peer) -> None:
+            # The pull is made once its turn comes: one made before, and cancelled while it
+            # waited, would never be awaited.
             async with limit:
-                await pull
+                await pull(peer)
 
-        await asyncio.gather(*(limited(self.pull_peer(peer)) for peer in await self.due_pulls()))
+        await asyncio.gather(*(limited(self.pull_peer, peer) for peer in await self.due_pulls()))
         for peer in await self.stopped_peers():
-            await limited(self.pull_stopped(peer))
+            await limited(self.pull_stopped, peer)
 
     async def due_pulls(self) -> list[Peer]:
         """The peers followed that are not backing off."""
