@@ -1,9 +1,8 @@
 """Delivery for every node a process serves, from one loop: pushes when a node appends, pulls
 from every peer on a schedule, and the calendar. A node's store is read when it appends, when
-one of its peers is due a push or a pull, and at a slow safety poll: an idle node is not polled.
-A node without peers (none followed, none joining: `Federator.peerless`) is left out of the
-safety poll and the pull schedule until told of a change (an append, or a peer added:
-`PeerBook.add_peer` tells like an append); once it has a peer, it is pulled at once.
+one of its peers is due a push or a pull, and at a slow safety poll. A node without peers
+(`Federator.peerless`) is not pulled, and polled one round in `peerless_every`; it is told of a
+peer added as of an append (`PeerBook.add_peer`), and is then pulled at once.
 
 Each node keeps its own `Federator` (node/network/delivery.py: claims, backoff,
 acknowledgements, catching up, following moves), which `Deliveries` drives:
@@ -34,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import itertools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -81,6 +81,8 @@ class Deliveries:
     lease: Lease = field(default_factory=SoleLeader)
     # Seconds between looks at every node's outbox, for what no one told of.
     safety_poll: float = 60.0
+    # A node without peers is looked at one safety poll in this many.
+    peerless_every: int = 10
     # Seconds between attempts to take the lease (and checks that it is still held).
     lease_interval: float = 10.0
     pulls_at_once: int = PULLS_AT_ONCE
@@ -257,6 +259,7 @@ class Deliveries:
             except Stopped:
                 return
             except Exception as error:  # a store outage or a bug: the next wake or poll tries again
+                federator.peerless = False  # unknown now: looked at as any node
                 if not federator.work.outage.failed("pushing", error):
                     log.exception("a push round failed; trying again later")
             else:
@@ -297,13 +300,14 @@ class Deliveries:
 
     async def _poll_forever(self) -> None:
         # One node after the other, spread over the interval: many nodes make no burst. A node
-        # without peers is not looked at: it has nothing to push until it is told of a change.
-        while True:
-            keys = [key for key, m in self.members.items() if not m.federator.peerless] or [""]
-            for key in keys:
-                await asyncio.sleep(self.safety_poll / len(keys))
+        # without peers, one round in `peerless_every` (for a change no one told of).
+        for rounds in itertools.count(1):
+            every = rounds % max(self.peerless_every, 1) == 0
+            keys = [k for k, m in self.members.items() if every or not m.federator.peerless]
+            for key in keys or [""]:
+                await asyncio.sleep(self.safety_poll / max(len(keys), 1))
                 member = self.members.get(key)
-                if member is not None and not member.federator.peerless:
+                if member is not None and (every or not member.federator.peerless):
                     self._push_soon(key)
 
     # Pulling.

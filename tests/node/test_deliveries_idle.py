@@ -1,6 +1,8 @@
-"""An idle host (node/network/deliveries.py): a node without peers is neither polled nor
-pulled, so it reads nothing from its store until it is told of a change (an append, another
-process's commit or notification); once it has a peer it is pushed and pulled like any."""
+"""An idle host (node/network/deliveries.py): a node without peers is not pulled and is polled
+only one safety poll in `peerless_every`, so it reads next to nothing from its store until it is
+told of a change (an append, another process's commit or notification); once it has a peer it
+is pushed and pulled like any. A change no one told of (no watch of its file, a push round that
+failed) is found by the rare poll, or by the next one."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from eventsourcing.persistence import OperationalError
 
 from federation.wire import encode
 from node.app.node import CircleNode
@@ -61,7 +64,7 @@ def test_a_node_without_peers_reads_nothing_until_an_append_brings_it_a_peer(
     found(garden, "Garden")
     orchard.peering.add_peer(garden.feed.descriptor("garden", "garden"), "garden")
     network = FakeNetwork({"kitchen": kitchen, "orchard": orchard, "garden": garden})
-    deliveries = Deliveries(safety_poll=TINY)
+    deliveries = Deliveries(safety_poll=TINY, peerless_every=10_000)  # not within the test
     for name, node in (("kitchen", kitchen), ("orchard", orchard)):
         deliveries.add(name, Federator(node, network, pull_interval=TINY))  # type: ignore[arg-type]
         node.observer = Waking(deliveries, name)
@@ -163,3 +166,56 @@ def test_a_peer_another_process_adds_on_postgresql_is_pulled_at_once(
     finally:
         kitchen.close()
         garden.close()
+
+
+def test_a_peer_added_untold_is_found_by_the_rare_poll(nodes) -> None:  # type: ignore[no-untyped-def]
+    # Given a kitchen without peers whose store's commits are not watched (as where the system
+    # cannot watch files), and a safety poll that looks at nodes without peers one round in 3.
+    kitchen, garden = nodes("kitchen"), nodes("garden")
+    found(garden, "Garden")
+    network = FakeNetwork({"kitchen": kitchen, "garden": garden})
+    deliveries = Deliveries(safety_poll=TINY, peerless_every=3)
+    deliveries.add("kitchen", Federator(kitchen, network, pull_interval=TINY))  # type: ignore[arg-type]
+
+    async def scenario() -> None:
+        await until(lambda: settled(deliveries, "kitchen"), "the kitchen's first look")
+        assert deliveries.members["kitchen"].federator.peerless
+        # When a peer is added beside the server, and no one tells:
+        descriptor = garden.feed.descriptor("garden", "garden")
+        await asyncio.to_thread(kitchen.peering.add_peer, descriptor, "garden")
+        # Then a rare poll finds it, and the kitchen pulls from it.
+        await until(lambda: caught_up(kitchen, garden), "the garden pulled", timeout=10)
+
+    asyncio.run(driving(deliveries, scenario))
+
+
+def test_a_peer_added_whose_push_round_fails_is_looked_at_again(nodes) -> None:  # type: ignore[no-untyped-def]
+    # Given a kitchen without peers whose commits are watched, and a poll that would look at
+    # it again only after a long while.
+    kitchen, garden = nodes("kitchen"), nodes("garden")
+    found(garden, "Garden")
+    network = FakeNetwork({"kitchen": kitchen, "garden": garden})
+    deliveries = Deliveries(safety_poll=TINY, peerless_every=10_000)
+    federator = Federator(kitchen, network, pull_interval=TINY)  # type: ignore[arg-type]
+    deliveries.add("kitchen", federator, changed_file=kitchen.store.changed_file())
+
+    async def scenario() -> None:
+        await until(lambda: settled(deliveries, "kitchen"), "the kitchen's first look")
+        assert federator.peerless
+        real = kitchen.peering.peers
+        failures = [OperationalError("database is locked")]  # one store error, passing
+
+        def flaky():  # type: ignore[no-untyped-def]
+            if failures:
+                raise failures.pop()
+            return real()
+
+        kitchen.peering.peers = flaky  # type: ignore[method-assign]
+        # When a peer is added and the push round its commit wakes fails:
+        descriptor = garden.feed.descriptor("garden", "garden")
+        await asyncio.to_thread(kitchen.peering.add_peer, descriptor, "garden")
+        await until(lambda: not failures, "the push round after the commit")
+        # Then the kitchen is looked at again, and pulls from its new peer.
+        await until(lambda: caught_up(kitchen, garden), "the garden pulled", timeout=10)
+
+    asyncio.run(driving(deliveries, scenario))
