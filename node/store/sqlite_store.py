@@ -54,8 +54,9 @@ def _translated(error: sqlite3.Error) -> Exception:
 
 # Seconds `Readers.close` waits for the reads under way before it closes what is idle.
 CLOSE_WAIT = 10.0
-# Read connections a store keeps open between reads.
-IDLE_READERS = 2
+# Read connections a store keeps open between reads: as many as a node's requests and delivery
+# read at once, mostly (one more is opened for a read, and closed after it).
+IDLE_READERS = 4
 
 
 class Readers:
