@@ -242,9 +242,11 @@ class CircleNode:
     def _save_with_entries(self, objs: Sequence[Any], kwargs: dict[str, Any]) -> Any:
         """Save, appending to the own feed the entries the changes cause, in the same save,
         and the mail they call for (node/app/notices.py)."""
-        letters = self._letters([obj for obj in objs if isinstance(obj, Aggregate)])
+        aggregates = [obj for obj in objs if isinstance(obj, Aggregate)]
+        letters = self._letters(aggregates)
         objs = (*objs, *letters)
         recordings = self._save_signed(objs, kwargs)
+        self.records.decisions_in_force.saved(aggregates)
         if letters:
             self.reports.observer.mail_queued()  # the mail sender looks now
         return recordings

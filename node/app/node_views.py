@@ -6,7 +6,7 @@ publishing (node/app/publishing.py, `Publishing`), the mail a change calls for
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -39,8 +39,11 @@ class PublishingView:
     def get_circle(self) -> Circle:
         return self._records.get_circle()
 
-    def list_decisions(self) -> list[Decision]:
-        return self._records.list_decisions()
+    def decisions_in_force(
+        self, today: date, pending: Sequence[Decision]
+    ) -> tuple[list[str], list[str]]:
+        """The policies in force and the reviews due (node/app/decisions_in_force.py)."""
+        return self._records.decisions_in_force.lists(today, pending)
 
     def person_name(self, person_id: str) -> str:
         return self._records.person_name(person_id)

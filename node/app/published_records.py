@@ -5,7 +5,7 @@ publishing.py decides when each is sent; the member API shows the same records).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import msgspec
@@ -39,7 +39,9 @@ class Publishing(Protocol):
 
     def relationships(self) -> list[Relationship]: ...
 
-    def list_decisions(self) -> list[Decision]: ...
+    def decisions_in_force(
+        self, today: date, pending: Sequence[Decision]
+    ) -> tuple[list[str], list[str]]: ...
 
     def person_name(self, person_id: str) -> str: ...
 
@@ -111,8 +113,8 @@ def addressed_to(ref: str, kind: str, body: msgspec.Struct) -> Outgoing:
 def changes_summary(decision: Decision, classes: set[type[Any]]) -> bool:
     """Whether a decision's change can change its circle's summary (the policies in force,
     the decisions due for review). A new operational decision cannot: it is no policy, and
-    its review date is in the future. Everyday decisions are the most frequent change, and
-    the summary reads every decision of the circle: it is worked out when it can change."""
+    its review date is in the future. Everyday decisions are the most frequent change: the
+    summary is worked out only when it can change."""
     return classes != {event_classes.Decision.Taken} or decision.kind == DecisionKind.POLICY
 
 
@@ -125,16 +127,14 @@ def summaries(node: Publishing, aggregates: Sequence[Aggregate]) -> list[Outgoin
     if not parents:
         return []
     circle = next((a for a in aggregates if isinstance(a, Circle)), None) or node.get_circle()
-    # Read, not changed (listings are the shared copies): a member circle's every decision.
-    decisions = {d.id: d for d in node.list_decisions()}
-    decisions.update({a.id: a for a in aggregates if isinstance(a, Decision)})
     today = local_date(circle.rules, node.clock())
+    # The decisions in force as stored, with those this save changes as it leaves them.
+    pending = [a for a in aggregates if isinstance(a, Decision)]
+    policies, due = node.decisions_in_force(today, pending)
     hats = [
         HatHolder(term.hat_id, term.person_id, node.person_name(term.person_id), term.review_date)
         for term in circle.terms
     ]
-    policies = sorted(d.title for d in decisions.values() if d.in_force and d.kind == "policy")
-    due = sorted(d.title for d in decisions.values() if d.is_review_due(today))
     return [
         addressed_to(
             ref,

@@ -24,6 +24,7 @@ from domain.plan import Plan
 from domain.proposal import Proposal
 from domain.register import REGISTER_ID, Index, Register, index_id
 from domain.selection import HatSelection
+from node.app.decisions_in_force import DecisionsInForce
 from node.network.intake import Saving
 from node.store.application import NodeStore
 from node.store.kept import Kept
@@ -50,9 +51,11 @@ class CircleRecords:
         # The circle's id, once read from the register (it never changes once founded): a
         # command then loads the circle without loading the whole register first.
         self._circle_id: UUID | None = None
-        # Each index's ids as UUIDs, as last listed (an index only grows: a later one is
-        # the same list and more).
-        self._listed: dict[str, tuple[UUID, ...]] = {}
+        # Each index's version and ids as UUIDs, as last listed (an index only grows: a later
+        # one is the same list and more).
+        self._listed: dict[str, tuple[int, tuple[UUID, ...]]] = {}
+        # The decisions in force, as a member circle's summary reads them.
+        self.decisions_in_force = DecisionsInForce(store, self.list_decisions)
         self._move_filings_to_indexes()
 
     @property
@@ -116,21 +119,30 @@ class CircleRecords:
         return index
 
     def ids(self, kind: str) -> tuple[UUID, ...]:
-        """The ids of the records of one kind, in the order they were filed."""
+        """The ids of the records of one kind, in the order they were filed: those listed
+        before, and those filed since, read as the index's later events (not the whole index
+        again, which grows with the circle's record)."""
         if not self.is_founded:
             return ()
-        try:
-            index: Aggregate = self.kept.peek(index_id(kind))
-        except AggregateNotFoundError:
-            return ()
-        assert isinstance(index, Index)
-        entries = index.entries
-        listed = self._listed.get(kind, ())
-        if len(listed) > len(entries) or (listed and str(listed[-1]) != entries[len(listed) - 1]):
-            listed = ()  # not the index listed before (a store restored under a running node)
-        if len(listed) < len(entries):
-            listed += tuple(UUID(entry) for entry in entries[len(listed) :])
-            self._listed[kind] = listed
+        version, listed = self._listed.get(kind, (0, ()))
+        if version:
+            # The event last listed, and those after it: the same index grown, or another one
+            # (a store restored under a running node), listed afresh.
+            later = list(self._store.repository.event_store.get(index_id(kind), gt=version - 1))
+            same = later and later[0].originator_version == version
+            if same and _filed(later[:1]) == listed[-1:]:
+                listed += _filed(later[1:])
+                version = later[-1].originator_version
+            else:
+                version = 0
+        if not version:
+            try:
+                index: Aggregate = self.kept.peek(index_id(kind))
+            except AggregateNotFoundError:
+                return ()
+            assert isinstance(index, Index)
+            version, listed = index.version, tuple(UUID(entry) for entry in index.entries)
+        self._listed[kind] = (version, listed)
         return listed
 
     def filed(self, kind: str, *record_ids: UUID) -> list[Aggregate | Index.Filed]:
@@ -236,6 +248,14 @@ class CircleRecords:
             if isinstance(record, cls):
                 yield record
 
+    def window(self, kind: str, cls: type[A], offset: int, limit: int) -> tuple[list[A], int]:
+        """The records of a kind from `offset` on, at most `limit`, in the order filed, and how
+        many were filed: only those in the window are read (kinds whose records stay once
+        made: decisions, proposals, selections, meetings, plans)."""
+        ids = self.ids(kind)
+        window = self.kept.peek_all(ids[offset : offset + limit])
+        return [record for record in window if isinstance(record, cls)], len(ids)
+
     def list_proposals(self) -> list[Proposal]:
         return list(self.all("proposal", Proposal))
 
@@ -251,3 +271,8 @@ class CircleRecords:
     def list_plans(self) -> list[Plan]:
         """The circle's budgets and plans, in the order they were made."""
         return list(self.all("plan", Plan))
+
+
+def _filed(events: list[Any]) -> tuple[UUID, ...]:
+    """The records these events of an index filed."""
+    return tuple(event.record_id for event in events if isinstance(event, Index.Filed))

@@ -15,7 +15,7 @@ from node.app.published_records import decision_record
 from node.http.api.auth import Node, Person
 from node.http.api.errors import ERROR_RESPONSES
 from node.http.api.fields import Body, Ref, Title
-from node.http.api.paging import Page, Paging, page_of
+from node.http.api.paging import Page, Paging, page_of, window_of
 from node.http.api.threaded import ThreadedRoute
 
 router = APIRouter(route_class=ThreadedRoute, tags=["decisions"], responses=ERROR_RESPONSES)
@@ -71,10 +71,13 @@ def list_decisions(
     ] = None,
 ) -> Page[DecisionOut]:
     today = node.records.today()
+    if review_due is None:  # a page read alone, whatever the number of decisions
+        window, total = node.records.window("decision", Decision, paging.offset, paging.limit)
+        return window_of([decision_out(d, today) for d in window], total, paging)
     decisions = [
         decision_out(d, today)
         for d in node.records.list_decisions()
-        if review_due is None or d.is_review_due(today) == review_due
+        if d.is_review_due(today) == review_due
     ]
     return page_of(decisions, paging)
 

@@ -17,7 +17,7 @@ from node.http.api.auth import Node, Person
 from node.http.api.consent import ProcessFields, process_fields
 from node.http.api.errors import ERROR_RESPONSES
 from node.http.api.fields import Ref, Say, Title, aware, name_of
-from node.http.api.paging import Page, Paging, page_of
+from node.http.api.paging import Page, Paging, page_of, window_of
 from node.http.api.threaded import ThreadedRoute
 
 router = APIRouter(route_class=ThreadedRoute, tags=["hats"], responses=ERROR_RESPONSES)
@@ -246,7 +246,8 @@ def selection_out(circle: Circle, selection: HatSelection) -> SelectionOut:
 @router.get("/selections", summary="Hat selections, open and past (paginated)")
 def list_selections(node: Node, by: Person, paging: Paging) -> Page[SelectionOut]:
     circle = node.records.peek_circle()
-    return page_of([selection_out(circle, s) for s in node.records.list_selections()], paging)
+    window, total = node.records.window("selection", HatSelection, paging.offset, paging.limit)
+    return window_of([selection_out(circle, s) for s in window], total, paging)
 
 
 @router.get(

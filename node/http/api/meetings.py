@@ -19,7 +19,7 @@ from node.app.node import CircleNode
 from node.http.api.auth import Node, Person
 from node.http.api.errors import ERROR_RESPONSES
 from node.http.api.fields import Body, Ref, Say, Title, aware, in_zone
-from node.http.api.paging import Page, Paging, page_of
+from node.http.api.paging import Page, Paging, window_of
 from node.http.api.threaded import ThreadedRoute
 
 router = APIRouter(route_class=ThreadedRoute, tags=["meetings"], responses=ERROR_RESPONSES)
@@ -115,7 +115,8 @@ def _read(node: CircleNode, by: str, meeting_id: str) -> MeetingOut:
 @router.get("/meetings", summary="Meetings, in the order they were scheduled (paginated)")
 def list_meetings(node: Node, by: Person, paging: Paging) -> Page[MeetingOut]:
     level, zone = node.meetings.reader_level(by), node.records.time_zone()
-    return page_of([meeting_out(m, level, zone) for m in node.records.list_meetings()], paging)
+    window, total = node.records.window("meeting", Meeting, paging.offset, paging.limit)
+    return window_of([meeting_out(m, level, zone) for m in window], total, paging)
 
 
 @router.get("/meetings/{meeting_id}", summary="One meeting: attendance, agenda, minutes")

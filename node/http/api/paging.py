@@ -37,3 +37,8 @@ class Page(BaseModel, Generic[T]):
 def page_of(items: Sequence[T], paging: PageRequest) -> Page[T]:
     window = list(items[paging.offset : paging.offset + paging.limit])
     return Page[T](items=window, total=len(items), offset=paging.offset, limit=paging.limit)
+
+
+def window_of(window: Sequence[T], total: int, paging: PageRequest) -> Page[T]:
+    """A page whose items were read alone (`window`, at `paging`'s offset), of `total`."""
+    return Page[T](items=list(window), total=total, offset=paging.offset, limit=paging.limit)

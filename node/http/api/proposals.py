@@ -18,7 +18,7 @@ from node.http.api.auth import Node, Person
 from node.http.api.consent import Outcome, ProcessFields, outcome_out, process_fields
 from node.http.api.errors import ERROR_RESPONSES
 from node.http.api.fields import Body, Ref, Say, Title, aware, in_zone
-from node.http.api.paging import Page, Paging, page_of
+from node.http.api.paging import Page, Paging, page_of, window_of
 from node.http.api.subjects import StoredSubject, SubjectFields, drafts_by_purpose
 from node.http.api.threaded import ThreadedRoute
 
@@ -123,8 +123,11 @@ def list_proposals(
     paging: Paging,
     stage: Annotated[Stage | None, Query(description="Only proposals at this stage")] = None,
 ) -> Page[ProposalSummary]:
-    proposals = [p for p in node.records.list_proposals() if stage is None or p.stage == stage]
     zone = node.records.time_zone()
+    if stage is None:  # a page read alone, whatever the number of proposals
+        window, total = node.records.window("proposal", Proposal, paging.offset, paging.limit)
+        return window_of([_summary(p, zone) for p in window], total, paging)
+    proposals = [p for p in node.records.list_proposals() if p.stage == stage]
     return page_of([_summary(p, zone) for p in proposals], paging)
 
 
