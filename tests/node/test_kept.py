@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from bench.circles import HAT_AREA, found_with_hat
+from domain.decision import Decision
 from domain.register import REGISTER_ID, index_id
 from node.app.credentials import CREDENTIALS_ID
 from node.app.persistence import open_node
@@ -264,3 +265,36 @@ def test_events_after_many_versions_in_one_read_are_those_read_one_by_one(
     assert one_by_one and sorted(at_once, key=str) == sorted(one_by_one, key=str)
     # In one read where the store can.
     assert hasattr(recorder, "select_later") == (open_store.kind != "memory")  # type: ignore[attr-defined]
+
+
+def test_a_window_reads_only_its_records_and_follows_another_workers_filings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path / "node")
+    first, second = open_node(settings), open_node(settings)
+    try:
+        ada, hat = found_with_hat(first)
+        taken = [
+            first.decisions.take_everyday_decision(ada, hat, HAT_AREA, f"Rota {n}", "Sundays")
+            for n in range(10)
+        ]
+        assert first.records.ids("decision") == tuple(UUID(t) for t in taken)
+        # Another worker files two more: the next window here holds them.
+        taken += [
+            second.decisions.take_everyday_decision(ada, hat, HAT_AREA, f"Late {n}", "Mondays")
+            for n in range(2)
+        ]
+        reads: list[object] = []
+        peek_all = first.store.kept.peek_all
+
+        def counted(ids: list[UUID]) -> list[object]:
+            reads.extend(ids)
+            return peek_all(ids)
+
+        monkeypatch.setattr(first.store.kept, "peek_all", counted)
+        window, total = first.records.window("decision", Decision, 8, 3)
+        assert [str(d.id) for d in window] == taken[8:11] and total == 12
+        assert reads == [UUID(t) for t in taken[8:11]]
+    finally:
+        first.close()
+        second.close()
