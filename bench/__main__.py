@@ -9,6 +9,9 @@ Sizes (full; `--quick` is a tenth, except where said):
 - cold start: 1,000,000 events, a circle of 10,000 (quick: 100,000 and 1,000)
 - PostgreSQL: catch-up and API at the sizes above
 - member circle: 1,000 everyday decisions in a member circle of a co-op, and in a lone circle
+- flat in history: a policy and an everyday decision at 1,000 and 10,000 decisions against
+  the circle's start; list and logbook pages at 100,000 events against 1,000 (quick: 100 and
+  1,000 decisions; 10,000 events)
 - co-op host: 300 circles served by one process, a minute idle, 200 commands (quick: 5
   circles, 2 s idle, 20 commands)
 """
@@ -18,11 +21,21 @@ from __future__ import annotations
 import argparse
 import time
 
-from bench import api, append, catchup, coldstart, fanout, host, member, postgres
+from bench import api, append, catchup, coldstart, fanout, flat, host, member, postgres
 from bench.report import Report
 from node.cli.serving import out_of_the_collectors_way
 
-SCENARIOS = ("catch-up", "append", "api", "fan-out", "cold-start", "postgres", "member", "host")
+SCENARIOS = (
+    "catch-up",
+    "append",
+    "api",
+    "fan-out",
+    "cold-start",
+    "postgres",
+    "member",
+    "flat",
+    "host",
+)
 
 
 def main() -> None:
@@ -60,6 +73,8 @@ def main() -> None:
         postgres.run(report, 100_000 // scale, 125 // scale, pulled, served)
     if "member" in only:
         member.run(report, 1_000 // scale)
+    if "flat" in only:
+        flat.run(report, (1_000 // scale, 10_000 // scale), 100_000 // scale)
     if "host" in only:
         if args.quick:
             host.run(report, 5, idle=2.0, sample=1.0, requests=20)

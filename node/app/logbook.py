@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from node.app.confidential import is_confidential, shown_to
 from node.app.event_classes import (
@@ -16,9 +16,9 @@ from node.app.event_classes import (
     Meeting,
     MemberAims,
     Proposal,
-    Relationship,
 )
-from node.app.logbook_appeals import APPEAL_ACTORS, APPEAL_EVENTS
+from node.app.logbook_actors import actor_of
+from node.app.logbook_appeals import APPEAL_EVENTS
 from node.app.logbook_feeds import FEED_EVENTS, peer_names
 from node.app.logbook_kinds import LineKind, LineKinds
 from node.app.logbook_meetings import MEETING_EVENTS
@@ -41,14 +41,28 @@ class LogbookEntry:
     kind: str = LineKind.CIRCLE  # what it is about (node/app/logbook_kinds.py)
 
 
-class _Context:
-    """Resolves ids to names and titles while the logbook is told."""
+class Learnt(Protocol):
+    """What the telling learns of the records as it goes (their titles, the hats' names, the
+    circles' names), by key: a dict, or node/app/logbook_lines.py's record of when it learnt
+    each."""
 
-    def __init__(self, node: CircleNode) -> None:
+    def __setitem__(self, key: str, value: str) -> None: ...
+
+    def get(self, key: str, default: str) -> str: ...
+
+
+class Context:
+    """Resolves ids to names and titles while the logbook is told. What it learnt of the
+    records is in `learnt` (titles, hat names, circles' names), fresh dicts by default."""
+
+    def __init__(
+        self, node: CircleNode, learnt: tuple[Learnt, Learnt, Learnt] | None = None
+    ) -> None:
         self.node = node
-        self.titles: dict[str, str] = {}
-        self.hat_names: dict[str, str] = {}
-        self.circles: dict[str, str] = {}  # relationship id or node id -> the circle's name
+        self.titles: Learnt
+        self.hat_names: Learnt
+        self.circles: Learnt  # relationship id or node id -> the circle's name
+        self.titles, self.hat_names, self.circles = learnt or ({}, {}, {})
         self._names: dict[str, str] = {}
         self._peers: dict[str, str] | None = None
         self.zone = node.records.time_zone()
@@ -81,28 +95,28 @@ class _Context:
         return self.hat_names.get(hat_id, hat_id)
 
 
-def _founded(e: Any, c: _Context) -> str:
+def _founded(e: Any, c: Context) -> str:
     for hat in e.hats:
         c.hat_names[hat.hat_id] = hat.name.lower()
     return f"{c.name(e.founder_id)} founded the circle {e.name!r} with the aim: {e.aim}"
 
 
-def _hat_defined(e: Any, c: _Context) -> str:
+def _hat_defined(e: Any, c: Context) -> str:
     c.hat_names[e.hat.hat_id] = e.hat.name.lower()
     return f"The {e.hat.name.lower()} hat was defined: {e.hat.purpose}"
 
 
-def _drafted(e: Any, c: _Context) -> str:
+def _drafted(e: Any, c: Context) -> str:
     c.titles[str(e.originator_id)] = e.title
     return f"{c.name(e.proposer)} drafted the proposal {e.title!r}"
 
 
-def _selection_opened(e: Any, c: _Context) -> str:
+def _selection_opened(e: Any, c: Context) -> str:
     c.titles[str(e.originator_id)] = f"the selection of a {c.hat(e.hat_id)}"
     return f"A selection for the {c.hat(e.hat_id)} hat opened (term until {e.review_date})"
 
 
-def _decision_taken(e: Any, c: _Context) -> str:
+def _decision_taken(e: Any, c: Context) -> str:
     c.titles[str(e.originator_id)] = e.title
     if e.kind == "operational":
         return (
@@ -112,12 +126,12 @@ def _decision_taken(e: Any, c: _Context) -> str:
     return f"Policy in force: {e.title!r} (review by {e.review_date})"
 
 
-def _meeting_scheduled(e: Any, c: _Context) -> str:
+def _meeting_scheduled(e: Any, c: Context) -> str:
     c.titles[str(e.originator_id)] = e.title
     return f"Meeting {e.title!r} scheduled for {e.when:%Y-%m-%d %H:%M}"
 
 
-def _membership(e: Any, c: _Context) -> str:
+def _membership(e: Any, c: Context) -> str:
     words = {
         "trial": "began a trial",
         "declined": "and the circle parted at the end of the trial",
@@ -133,7 +147,7 @@ def _membership(e: Any, c: _Context) -> str:
     return text
 
 
-def _round_closed(e: Any, c: _Context) -> str:
+def _round_closed(e: Any, c: Context) -> str:
     r = e.record
     return (
         f"Consent round {r.number} on {c.title(e.originator_id)!r} closed: "
@@ -143,18 +157,18 @@ def _round_closed(e: Any, c: _Context) -> str:
     )
 
 
-def _answer_changed(e: Any, c: _Context) -> str:
+def _answer_changed(e: Any, c: Context) -> str:
     on = f"{c.name(e.person_id)} changed their answer to {c.title(e.originator_id)!r}"
     if e.consents:
         return f"{on} to consent" + (f" (concern: {e.text})" if e.text else "")
     return f"{on} to an objection: {e.text}"
 
 
-def _amended(e: Any, c: _Context) -> str:
+def _amended(e: Any, c: Context) -> str:
     return f"{c.title(e.originator_id)!r} was amended"
 
 
-def _rules_changed(e: Any, c: _Context) -> str:
+def _rules_changed(e: Any, c: Context) -> str:
     rules = e.rules
     text = (
         f"The circle's rules changed: decides by {rules.decision_method.replace('_', ' ')}, "
@@ -168,7 +182,7 @@ def _rules_changed(e: Any, c: _Context) -> str:
     return text
 
 
-def _nominated(e: Any, c: _Context) -> str:
+def _nominated(e: Any, c: Context) -> str:
     n = e.nomination
     verb = "changed their nomination to" if n.changed else "nominated"
     return (
@@ -177,7 +191,7 @@ def _nominated(e: Any, c: _Context) -> str:
     )
 
 
-Describe = Callable[[Any, _Context], str]
+Describe = Callable[[Any, Context], str]
 
 # What each kind of event says, by its class. Proposals and hat selections record the consent
 # process's own events (`ConsentProcess.ConsentGiven`): the table names them once for both.
@@ -329,42 +343,12 @@ DESCRIBE: dict[type[Any], Describe] = {
 }
 
 
-# Who did it: the first of these fields an event has (the people's ids; a seat's id for a
-# linked seat). Events whose actor sits deeper name it in ACTOR. Facts from other circles
-# (a relationship's events) and the calendar's (a review came due, a term ended) name no one.
-ACTOR_FIELDS = (
-    "by",
-    "proposer",
-    "taken_by",
-    "opened_by",
-    "scheduled_by",
-    "founder_id",
-    "person_id",
-)
-ACTOR: dict[type[Any], Callable[[Any], str | None]] = {
-    HatSelection.Nominated: lambda e: e.nomination.nominator,
-    Circle.HatPutOn: lambda e: e.term.person_id,
-    Relationship.ConsentRequestAnswered: lambda e: getattr(e, "person", "") or None,
-    **APPEAL_ACTORS,
-}
-
-
-def actor_of(event: Any) -> str | None:
-    """The id of who did what the event records, where it names them."""
-    for cls in type(event).__mro__:
-        if cls in ACTOR:
-            return ACTOR[cls](event)
-    if isinstance(event, Relationship.Event):
-        return None
-    return next((str(v) for f in ACTOR_FIELDS if (v := getattr(event, f, None))), None)
-
-
 def read_logbook(node: CircleNode, level: str | None = None) -> Iterator[LogbookEntry]:
     """Every recorded change of the circle, oldest first, as a sentence, with its time in the
     circle's time zone, who did it and the kind of record it is about: as a participant of
     `level` reads it (a guest does not read confidential items and their minutes), or whole
     (None: the node's operator, e.g. for `export`), each line saying if it is confidential."""
-    context = _Context(node)
+    context = Context(node)
     kinds = LineKinds()
     start = 1
     while True:
@@ -373,20 +357,25 @@ def read_logbook(node: CircleNode, level: str | None = None) -> Iterator[Logbook
             event: Any = node.store.mapper.to_domain_event(notification)
             describe = describer(type(event))
             if describe is not None and shown_to(level, type(event)):
-                at = event.timestamp.astimezone(context.zone)
-                record_id = str(event.originator_id)
-                yield LogbookEntry(
-                    when=getattr(event, "today", None) or at.date(),
-                    record_id=record_id,
-                    text=describe(event, context),
-                    at=at,
-                    confidential=is_confidential(type(event)),
-                    actor=actor_of(event),
-                    kind=kinds(type(event), record_id),
-                )
+                kind = kinds(type(event), str(event.originator_id))
+                yield told(event, describe, context, kind)
         if len(notifications) < PAGE:
             return
         start = notifications[-1].id + 1
+
+
+def told(event: Any, describe: Describe, context: Context, kind: str) -> LogbookEntry:
+    """The line telling `event`, of `kind`."""
+    at = event.timestamp.astimezone(context.zone)
+    return LogbookEntry(
+        when=getattr(event, "today", None) or at.date(),
+        record_id=str(event.originator_id),
+        text=describe(event, context),
+        at=at,
+        confidential=is_confidential(type(event)),
+        actor=actor_of(event),
+        kind=kind,
+    )
 
 
 def describer(event_class: type[Any]) -> Describe | None:

@@ -9,11 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from node.app.logbook import LogbookEntry
 from node.app.logbook_kinds import LineKind
+from node.app.logbook_lines import logbook_page
 from node.app.logbook_search import LogbookSearch, search_logbook
 from node.http.api.auth import Node, Person
 from node.http.api.errors import ERROR_RESPONSES
-from node.http.api.paging import Page, Paging, page_of
+from node.http.api.paging import Page, Paging, page_of, window_of
 from node.http.api.threaded import ThreadedRoute
 
 router = APIRouter(route_class=ThreadedRoute, tags=["logbook"], responses=ERROR_RESPONSES)
@@ -58,17 +60,21 @@ def logbook(
         date | None, Query(description="Recorded on this day or before (the circle's days)")
     ] = None,
 ) -> Page[LogbookLine]:
+    level = node.meetings.reader_level(by)
+    if not (text or kind or since or until):  # a page told alone, however long the logbook
+        window, total = logbook_page(node, level, paging.offset, paging.limit)
+        return window_of([_line(entry) for entry in window], total, paging)
     search = LogbookSearch(text, kind or "", since, until)
-    lines = [
-        LogbookLine(
-            when=entry.when,
-            at=entry.at,
-            record_id=entry.record_id,
-            actor=entry.actor,
-            text=entry.text,
-            kind=LineKind(entry.kind),
-            confidential=entry.confidential,
-        )
-        for entry in search_logbook(node, node.meetings.reader_level(by), search)
-    ]
-    return page_of(lines, paging)
+    return page_of([_line(entry) for entry in search_logbook(node, level, search)], paging)
+
+
+def _line(entry: LogbookEntry) -> LogbookLine:
+    return LogbookLine(
+        when=entry.when,
+        at=entry.at,
+        record_id=entry.record_id,
+        actor=entry.actor,
+        text=entry.text,
+        kind=LineKind(entry.kind),
+        confidential=entry.confidential,
+    )
