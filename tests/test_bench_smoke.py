@@ -10,6 +10,7 @@ from bench import (
     catchup,
     coldstart,
     fanout,
+    flat,
     host,
     hypercore_peer,
     member,
@@ -87,6 +88,17 @@ def test_member_circle_scenario_runs() -> None:
     assert len(report.rows) == 2
     for row in report.rows:
         assert row.scenario == "member circle" and row.value > 0 and row.baseline
+
+
+def test_flat_in_history_scenario_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(flat, "STEP", 5)
+    monkeypatch.setattr(flat, "SMALL", 400)
+    monkeypatch.setattr(flat, "PAGES", 2)
+    report = Report(size="smoke")
+    flat.run(report, (10, 20), 600)
+    assert len(report.rows) == 6 and all(row.scenario == "flat in history" for row in report.rows)
+    assert all(row.value > 0 and row.baseline for row in report.rows)
+    assert "at 20 decisions" in report.rows[2].figure
 
 
 def test_co_op_host_scenario_runs() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 import weakref
 from array import array
+from collections.abc import Sequence
 from typing import Any
 
 from domain.meeting import reads_confidential
@@ -91,7 +92,7 @@ class LogbookLines:
             kinds = [_KINDS[self._kinds[n]] for n in at]
         return self._tell(ids, kinds, whole), total
 
-    def _tell(self, ids: list[int], kinds: list[str], whole: bool) -> list[LogbookEntry]:
+    def _tell(self, ids: list[int], kinds: Sequence[str], whole: bool) -> list[LogbookEntry]:
         if not ids:
             return []
         store = self._node.store

@@ -44,7 +44,7 @@ def hold_a_meeting_with_a_confidential_item(node: CircleNode) -> None:
     node.people.admit(secretary, gus, "guest")
     meeting = node.meetings.schedule_meeting(facilitator, "March meeting", node.records.now())
     node.meetings.record_attendance(secretary, meeting, [secretary, facilitator, gus])
-    items = ["Rota", AgendaItem("Pay review", confidential=True)]
+    items: list[str | AgendaItem] = ["Rota", AgendaItem("Pay review", confidential=True)]
     node.meetings.consent_agenda(facilitator, meeting, items)
     node.meetings.ask_guests_to_leave(facilitator, meeting, 2)
     node.meetings.record_item_decided(secretary, meeting, 1, "Weekly rota")
