@@ -1,40 +1,51 @@
 """Flat in history: what a command and a page cost as a circle's record grows, against what
 they cost when it was young (issue 17, target 1).
 
-One member circle of a co-op (bench/member.py sets them up) grows by everyday decisions, the
-most frequent change. Measured, each at the circle's start and again at each count of
-decisions (1,000 and 10,000; `--quick`: 100 and 1,000):
+Two member circles, each of its own co-op (bench/member.py sets them up): an old one, grown by
+everyday decisions (the most frequent change), and a young one, the baseline, measured in turns
+with it (this machine's load drifts more than the figures, so each figure is the median of
+ROUNDS rounds, each timing the young circle then the old). Measured at each count of the old
+circle's decisions (1,000 and 10,000; `--quick`: 100 and 1,000), the young one having taken
+ROUNDS x (ROUND + 1) decisions more at each count:
 - ms per policy adopted through a whole consent process (its summary goes to the co-op);
-- ms per everyday decision, the mean over STEP of them.
-And, with the circle's store at 1,000 events and again at 100,000 (`--quick`: 10,000), over
-HTTP in this process (FastAPI's test client, the founder's token), ms per page of LIMIT:
-- the decisions list (`GET /api/decisions`), its last page (the latest decisions);
-- the logbook (`GET /api/logbook`), its last page.
-Each figure's baseline is the same measured at the start (or at 1,000 events) in the same
-run; the target is at most 1.2 times it.
+- ms per everyday decision, the mean of ROUND of them.
+Then, the young circle's store grown to 1,000 events and the old one's to 100,000 (`--quick`:
+10,000), ms per page of LIMIT over HTTP in this process (FastAPI's test client, the founder's
+token), the last page of each list (the latest):
+- the decisions list (`GET /api/decisions`);
+- the logbook (`GET /api/logbook`).
+The target is at most 1.2 times the young circle's figure.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from statistics import median
+from typing import Any
 
 from fastapi.testclient import TestClient
 
 from bench.circles import HAT_AREA
-from bench.member import POLICIES, _member_of_a_coop, _ms_per_policy
+from bench.member import _member_of_a_coop
 from bench.report import Report, Row
+from domain.values import Purpose
 from node.app.node import CircleNode
-from node.demo.scripted import founder, select
+from node.demo.scripted import consent_to, founder, select
 from node.http.ratelimit import RateLimiter
 from node.http.server import ServerOptions, create_app
 
 TARGET = 1.2
-STEP = 100  # everyday decisions timed at each count
+ROUNDS = 5  # of the young circle, then the old, timed in turns
+ROUND = 20  # everyday decisions timed in each round
 LIMIT = 50  # a page's items
-PAGES = 20  # page requests timed at each size (the logbook's: a fifth, at least 3)
-SMALL = 1_000  # events in the store when the pages' baseline is measured
+PAGES = 4  # page requests timed in each round
+SMALL = 1_000  # events in the young circle's store when pages are timed
+
+# Each figure's (young, old) medians, by name.
+Turns = dict[str, tuple[float, float]]
 
 
 class Growing:
@@ -67,9 +78,15 @@ class Growing:
 
     def ms_per_decision(self) -> float:
         start = time.perf_counter()
-        for _ in range(STEP):
+        for _ in range(ROUND):
             self.decide()
-        return (time.perf_counter() - start) / STEP * 1000
+        return (time.perf_counter() - start) / ROUND * 1000
+
+    def ms_per_policy(self) -> float:
+        start = time.perf_counter()
+        consent_to(self.node, Purpose.ADOPT_POLICY, {}, text=f"Policy {self.taken}")
+        self.taken += 1
+        return (time.perf_counter() - start) * 1000
 
 
 class Pages:
@@ -94,7 +111,7 @@ class Pages:
     def measure(self) -> dict[str, float]:
         return {
             "decisions": self.ms_per_last_page("/api/decisions", PAGES),
-            "logbook": self.ms_per_last_page("/api/logbook", max(3, PAGES // 5)),
+            "logbook": self.ms_per_last_page("/api/logbook", PAGES),
         }
 
     def _get(self, path: str) -> dict[str, int]:
@@ -104,61 +121,68 @@ class Pages:
         return result
 
 
+def _in_turns(measure: Callable[[Any], dict[str, float]], young: Any, old: Any) -> Turns:
+    """Each figure's median over ROUNDS rounds, the young one measured first in each."""
+    rounds = [(measure(young), measure(old)) for _ in range(ROUNDS)]
+    return {
+        name: (median(y[name] for y, _ in rounds), median(o[name] for _, o in rounds))
+        for name in rounds[0][0]
+    }
+
+
+def _commands(circle: Growing) -> dict[str, float]:
+    return {"everyday": circle.ms_per_decision(), "policy": circle.ms_per_policy()}
+
+
 def run(report: Report, counts: tuple[int, int], events: int) -> None:
-    """`counts`: the decisions at which commands are timed; `events`: the store's size at
-    which pages are timed against SMALL."""
+    """`counts`: the old circle's decisions when commands are timed; `events`: its store's
+    size when pages are timed (the young one's: SMALL)."""
     print(
         f"flat in history: commands at {counts[0]:,} and {counts[1]:,} decisions, "
-        f"pages at {SMALL:,} and {events:,} events"
+        f"pages at {events:,} events against {SMALL:,}, in turns with a young circle"
     )
+    commands: dict[int, Turns] = {}
     with tempfile.TemporaryDirectory(prefix="bench-flat-") as tmp:
-        coop, kitchen = _member_of_a_coop(Path(tmp))
+        pairs = [_member_of_a_coop(Path(tmp) / name) for name in ("young", "old")]
         try:
-            circle = Growing(kitchen)
-            pages = Pages(kitchen, circle.by)
-            policy = {0: _ms_per_policy(kitchen)}
-            everyday = {0: circle.ms_per_decision()}
-            circle.grow_to_events(SMALL)
-            small = pages.measure()
-            small_at = circle.events()
+            young, old = (Growing(kitchen) for _, kitchen in pairs)
+            for circle in (young, old):  # warm, untimed
+                _commands(circle)
             for count in counts:
-                circle.grow_to(count)
-                everyday[count] = circle.ms_per_decision()
-                policy[count] = _ms_per_policy(kitchen)
-            circle.grow_to_events(events)
-            large = pages.measure()
-            large_at = circle.events()
+                old.grow_to(count)
+                commands[count] = _in_turns(_commands, young, old)
+            young_taken = young.taken
+            young.grow_to_events(SMALL)
+            old.grow_to_events(events)
+            sizes = (young.events(), old.events())
+            pages = _in_turns(Pages.measure, Pages(young.node, young.by), Pages(old.node, old.by))
         finally:
-            coop.close()
-            kitchen.close()
+            for coop, kitchen in pairs:
+                coop.close()
+                kitchen.close()
+    young_name = f"the same in a young member circle (at most {young_taken:,} decisions)"
     for count in counts:
-        _row(
-            report,
-            f"ms per policy adopted at {count:,} decisions",
-            policy,
-            count,
-            f"mean of {POLICIES}, a whole consent process; the summary goes to the co-op",
-        )
-        _row(
-            report,
-            f"ms per everyday decision at {count:,} decisions",
-            everyday,
-            count,
-            f"mean of {STEP}",
-        )
+        for name, what in (("policy", "policy adopted"), ("everyday", "everyday decision")):
+            in_young, in_old = commands[count][name]
+            _compare(
+                report,
+                f"ms per {what} at {count:,} decisions",
+                in_old,
+                young_name,
+                in_young,
+                f"median of {ROUNDS} rounds in turns"
+                + ("; a whole consent process" if name == "policy" else f" of {ROUND} each"),
+            )
     for name, what in (("decisions", "decisions list"), ("logbook", "logbook")):
+        in_young, in_old = pages[name]
         _compare(
             report,
-            f"ms per page of the {what} at {large_at:,} events",
-            large[name],
-            f"the same at {small_at:,} events",
-            small[name],
-            f"the last page of {LIMIT}, over HTTP in-process",
+            f"ms per page of the {what} at {sizes[1]:,} events",
+            in_old,
+            f"the same at {sizes[0]:,} events",
+            in_young,
+            f"the last page of {LIMIT}, over HTTP in-process; median of {ROUNDS} rounds in turns",
         )
-
-
-def _row(report: Report, figure: str, by_count: dict[int, float], count: int, note: str) -> None:
-    _compare(report, figure, by_count[count], "the same at the circle's start", by_count[0], note)
 
 
 def _compare(

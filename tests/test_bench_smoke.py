@@ -91,7 +91,8 @@ def test_member_circle_scenario_runs() -> None:
 
 
 def test_flat_in_history_scenario_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(flat, "STEP", 5)
+    monkeypatch.setattr(flat, "ROUNDS", 2)
+    monkeypatch.setattr(flat, "ROUND", 3)
     monkeypatch.setattr(flat, "SMALL", 400)
     monkeypatch.setattr(flat, "PAGES", 2)
     report = Report(size="smoke")
