@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The machine's PostgreSQL (trust auth); tests skip without it, except under CI=true.
 export CIRCLE_NODE_TEST_POSTGRES ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install browser nginx test demo lint lock bench bench-quick soak fuzz clean
+.PHONY: install browser nginx test demo lint lock bench bench-quick bench-network soak fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,11 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick
+
+# A network of a thousand circles on five host processes, and one co-op policy through it
+# (bench/network.py): about half an hour, so not part of `make bench`.
+bench-network: $(STAMP)
+	$(BIN)/python -m bench --only network
 
 # The long versions of the reliability tests (SIGKILLs, outages, faults): about 30 minutes.
 soak: $(STAMP)

@@ -14,6 +14,9 @@ Sizes (full; `--quick` is a tenth, except where said):
   1,000 decisions; 10,000 events)
 - co-op host: 300 circles served by one process, a minute idle, 200 commands (quick: 5
   circles, 2 s idle, 20 commands)
+- network (only when named, `make bench-network`: about half an hour): four hosts of 250
+  member circles and the co-op's host, a minute idle, one co-op policy (quick: 4 x 10
+  circles, 10 s idle)
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from bench import api, append, catchup, coldstart, fanout, flat, host, member, postgres
+from bench import api, append, catchup, coldstart, fanout, flat, host, member, network, postgres
 from bench.report import Report
 from node.cli.serving import out_of_the_collectors_way
 
@@ -36,6 +39,8 @@ SCENARIOS = (
     "flat",
     "host",
 )
+# Run only when named: too long for every `make bench`.
+NAMED_ONLY = ("network",)
 
 
 def main() -> None:
@@ -44,11 +49,12 @@ def main() -> None:
     parser.add_argument(
         "--only",
         default=",".join(SCENARIOS),
-        help=f"comma-separated scenarios to run (default all: {','.join(SCENARIOS)})",
+        help=f"comma-separated scenarios to run (default all: {','.join(SCENARIOS)}; also "
+        f"{','.join(NAMED_ONLY)}, only when named)",
     )
     args = parser.parse_args()
     only = {name.strip() for name in args.only.split(",") if name.strip()}
-    unknown = only - set(SCENARIOS)
+    unknown = only - set(SCENARIOS) - set(NAMED_ONLY)
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     # As `circle-node serve` does once it is built: what is loaded now lives as long as the
@@ -80,6 +86,11 @@ def main() -> None:
             host.run(report, 5, idle=2.0, sample=1.0, requests=20)
         else:
             host.run(report, 300)
+    if "network" in only:
+        if args.quick:
+            network.run(report, 4, 10, idle=10.0)
+        else:
+            network.run(report)
     report.write()
     print(f"wrote bench/RESULTS.md and bench/results.json in {time.perf_counter() - started:.0f} s")
 
