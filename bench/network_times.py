@@ -12,10 +12,12 @@ from typing import Any
 
 from bench.network_setup import COOP_SLUG, HostPlan
 from federation.verify import decode_entry
+from federation.wire import MAX_PUSH_BYTES, Push, encode
 from node.app.node import CircleNode
 from node.app.peer_view import peer_view_id
 from node.cli.opening import opened
 from node.network.messages import DECISION_RECORD
+from node.network.outbox import PUSH_BATCH
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class PolicyTimes:
 
     delays: list[float]
     members: int
+    push_bytes: int  # the push that carries the policy to one member circle, MessagePack
 
     @property
     def committed(self) -> int:
@@ -36,6 +39,12 @@ class PolicyTimes:
     @property
     def median_s(self) -> float | None:
         return statistics.median(self.delays) if self.delays else None
+
+    def percentile_s(self, percentile: int) -> float | None:
+        if not self.delays:
+            return None
+        ordered = sorted(self.delays)
+        return ordered[min(len(ordered) - 1, len(ordered) * percentile // 100)]
 
     @property
     def last_s(self) -> float | None:
@@ -50,6 +59,13 @@ def saved_at(coop: CircleNode, after: int) -> float:
         if entry.type == DECISION_RECORD:
             return entry.time / 1000
     raise RuntimeError(f"the co-op published no decision after seq {after}")
+
+
+def push_bytes(coop: CircleNode, after: int, member: bytes) -> int:
+    """The size of the push that carries the co-op's entries after seq `after` (the policy) to
+    one member circle: the message its outbox sends, without the HTTP around it."""
+    entries, bodies = coop.feed.run(after, PUSH_BATCH, member, MAX_PUSH_BYTES)
+    return len(encode(Push(coop.feed.feed_id, entries, bodies)))
 
 
 def committed_at(member: CircleNode, coop_feed: bytes, decision: str) -> float | None:
@@ -71,6 +87,8 @@ def policy_times(plans: list[HostPlan], decision: str, coop_head: int) -> Policy
     with opened(coop_host.folder, circle=COOP_SLUG) as (coop, _):
         saved = saved_at(coop, coop_head)
         coop_feed = coop.feed.feed_id
+        some_member = coop.peering.peers()[0].feed_id
+        size = push_bytes(coop, coop_head, some_member)
     delays = []
     members = 0
     for plan in member_hosts:
@@ -80,4 +98,4 @@ def policy_times(plans: list[HostPlan], decision: str, coop_head: int) -> Policy
                 at = committed_at(member, coop_feed, decision)
             if at is not None:
                 delays.append(at - saved)
-    return PolicyTimes(delays, members)
+    return PolicyTimes(delays, members, size)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from bench import (
@@ -14,6 +16,7 @@ from bench import (
     host,
     hypercore_peer,
     member,
+    network,
     postgres,
 )
 from bench.report import Report
@@ -109,3 +112,20 @@ def test_co_op_host_scenario_runs() -> None:
     assert all(row.value >= 0 and row.baseline is not None for row in report.rows)
     assert "every one of 3 circles" in report.rows[0].figure
     assert report.rows[-1].note.startswith("5 proposals")
+
+
+def test_network_scenario_runs() -> None:
+    report = Report(size="smoke")
+    network.run(report, 2, 2, idle=1.0)
+    # The policy's time; each host's start; RSS per idle circle of each member host; the
+    # co-op's host's RSS.
+    assert len(report.rows) == 1 + 3 + 2 + 1
+    assert all(row.scenario == "network" for row in report.rows)
+    policy = report.rows[0]
+    assert "last of 4 member circles" in policy.figure
+    assert policy.value > 0 and policy.baseline is not None and policy.baseline > 0
+    assert policy.note.startswith("4 of 4 member circles committed it")
+    starts, per_circle, coop = report.rows[1:4], report.rows[4:6], report.rows[6]
+    assert all(row.value > 0 and row.baseline for row in [*starts, coop])
+    # A difference of two processes' RSS: at two circles a host's noise may outweigh one.
+    assert all(math.isfinite(row.value) and row.baseline for row in per_circle)
