@@ -72,7 +72,7 @@ bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick
 
 # A network of a thousand circles on five host processes, and one co-op policy through it
-# (bench/network.py): about half an hour, so not part of `make bench`.
+# (bench/network.py): about ten minutes, so not part of `make bench`.
 bench-network: $(STAMP)
 	$(BIN)/python -m bench --only network
 

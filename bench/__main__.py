@@ -14,7 +14,7 @@ Sizes (full; `--quick` is a tenth, except where said):
   1,000 decisions; 10,000 events)
 - co-op host: 300 circles served by one process, a minute idle, 200 commands (quick: 5
   circles, 2 s idle, 20 commands)
-- network (only when named, `make bench-network`: about half an hour): four hosts of 250
+- network (only when named, `make bench-network`: about ten minutes): four hosts of 250
   member circles and the co-op's host, a minute idle, one co-op policy (quick: 4 x 10
   circles, 10 s idle)
 """
