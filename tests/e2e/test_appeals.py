@@ -22,6 +22,7 @@ from node.app.joining import join_network
 from node.demo.local_cluster import local_cluster
 from node.demo.network_cast import Network
 from node.demo.scripted import founder, make_active
+from tests.e2e.cluster import start_all
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -63,8 +64,7 @@ def test_an_appeal_crosses_to_the_co_op_and_its_answers_come_back(tmp_path: Path
                 person = kitchen.people.apply_to_join(name, Level.LEARNING)
                 kitchen.people.admit(founder(kitchen), person, Level.LEARNING)
                 tokens[name.lower()] = kitchen.tokens.issue_token(person)[1]
-        for process in nodes.values():
-            process.start()
+        start_all(nodes.values())
         coop_url, kitchen_url = nodes["coop"].url, nodes["kitchen"].url
 
         # And: the kitchen joins the network through the co-op and becomes part of it.

@@ -17,6 +17,7 @@ from node.app.node import KNOWN_TYPES, CircleNode
 from node.demo.local_cluster import local_cluster
 from node.demo.network_cast import Network, found_circles, network_views
 from node.demo.network_story import run_story
+from tests.e2e.cluster import start_all
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -26,8 +27,7 @@ def test_every_flow_between_circles_on_four_real_nodes(tmp_path: Path) -> None:
     with local_cluster(tmp_path, "coop", "kitchen", "garden", "orchard") as nodes:
         network = Network(nodes, told.append)
         found_circles(network)
-        for process in nodes.values():
-            process.start()
+        start_all(nodes.values())
         run_story(network, lambda key: nodes[key].stop(), lambda key: nodes[key].start())
         views = "\n".join(network_views(network))
         ref = {key: network.ref(key) for key in nodes}

@@ -16,7 +16,7 @@ from federation.verify import decode_entry, decode_push_reply
 from federation.wire import Push, encode
 from node.app.node import CircleNode
 from node.demo.scripted import form_aim
-from tests.e2e.cluster import NodeProcess, cli, cluster, wait_for
+from tests.e2e.cluster import NodeProcess, cli, cluster, start_all, wait_for
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -77,8 +77,7 @@ def test_three_nodes_publish_catch_up_rotate_and_detect_equivocation(tmp_path: P
         for name, node in nodes.items():
             with node.handle() as store:
                 authors[name] = found_with_rota(store, name.title())
-        for node in nodes.values():
-            node.start()
+        start_all(nodes.values())
         peer_all(nodes)
 
         # The co-op publishes; both circles receive and verify everything (push, then pull).

@@ -18,7 +18,7 @@ from federation.feed import feed_id_from_node_id
 from node.app.joining import join_network
 from node.demo.network_cast import Network
 from node.demo.scripted import founder, make_active
-from tests.e2e.cluster import cluster
+from tests.e2e.cluster import cluster, start_all
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -36,8 +36,7 @@ def part_of_the_co_op(network: Network) -> None:
                 name=name, aim="Care", domain="Care in the Calder Valley", founder_name="Founder"
             )
             make_active(node)
-    for process in network.nodes.values():
-        process.start()
+    start_all(network.nodes.values())
     with network.open(KITCHEN) as node:
         coop_url, kitchen_url = network.nodes[COOP].url, network.nodes[KITCHEN].url
         asyncio.run(join_network(node, coop_url, kitchen_url, "May we join?"))

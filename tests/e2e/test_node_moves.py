@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from node.demo.local_cluster import free_port
-from tests.e2e.cluster import cli, cluster, wait_for
+from tests.e2e.cluster import cli, cluster, start_all, wait_for
 from tests.e2e.test_federation import decide, found_with_rota, head, held, peer_all
 
 pytestmark = pytest.mark.timeout(240)
@@ -19,8 +19,7 @@ def test_a_node_that_moves_is_followed_by_its_peer(tmp_path: Path) -> None:
         coop, kitchen = nodes["coop"], nodes["kitchen"]
         with kitchen.handle() as store:
             founder, hat = found_with_rota(store, "Kitchen")
-        for node in nodes.values():
-            node.start()
+        start_all(nodes.values())
         peer_all(nodes)
         wait_for(lambda: held(coop, kitchen) == head(kitchen), what="the coop to hold the feed")
 

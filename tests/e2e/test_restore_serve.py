@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from node.network.take_back import TAKE_BACK_FILE
-from tests.e2e.cluster import NodeProcess, cli, cluster, wait_for
+from tests.e2e.cluster import NodeProcess, cli, cluster, start_all, wait_for
 from tests.e2e.test_federation import decide, found_with_rota, head, held, peer_all
 
 pytestmark = pytest.mark.timeout(240)
@@ -30,8 +30,7 @@ def test_backup_publish_restore_serve_takes_back_and_never_forks(tmp_path: Path)
         kitchen, coop = nodes["kitchen"], nodes["coop"]
         with kitchen.handle() as store:
             author = found_with_rota(store, "Kitchen")
-        for node in nodes.values():
-            node.start()
+        start_all(nodes.values())
         peer_all(nodes)
         # The kitchen publishes, is backed up, publishes more; the co-op holds all of it.
         with kitchen.handle() as store:
