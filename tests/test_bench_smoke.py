@@ -24,7 +24,8 @@ from bench.report import Report
 pytestmark = pytest.mark.timeout(600)
 
 
-def test_catch_up_scenario_runs_over_several_pages() -> None:
+def test_catch_up_scenario_runs_over_several_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(catchup, "RUNS", 1)  # one catch-up: the code runs all the same
     report = Report(size="smoke")
     catchup.run(report, 2_500, hypercore=False)  # three pages: multi-page pulls of large replies
     (row,) = report.rows
@@ -50,7 +51,10 @@ def test_append_scenario_runs() -> None:
     assert all(row.value > 0 and row.baseline for row in report.rows)
 
 
-def test_api_scenario_runs_against_the_node_and_the_bare_app() -> None:
+def test_api_scenario_runs_against_the_node_and_the_bare_app(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(api, "REPEATS", 1)  # one server of each, not three: the code is the same
     report = Report(size="smoke")
     result = api.run(report, 2)
     assert result.node.requests == result.bare.requests == 2 * api.CLIENTS
@@ -74,6 +78,7 @@ def test_cold_start_scenario_runs(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_postgres_scenario_runs_or_says_why_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(api, "REPEATS", 1)  # the SQLite baseline's servers: one of each
     report = Report(size="smoke")
     if postgres.unavailable(postgres.server_url()) is None:
         postgres.run(report, 300, 2)
