@@ -19,7 +19,7 @@ host_app = typer.Typer(
 def host_list(data: DataOption = None) -> None:
     """List the host's circles: slug, name, node id, and place below the host's URL."""
     from node.host.layout import circle_folder, circle_path, holds_node, slugs
-    from node.host.leaving import moved_to
+    from node.host.moved_marker import moved_to
 
     folder = load_settings(data).data_dir
     if holds_node(folder):

@@ -33,7 +33,7 @@ def release(
     from federation.wire import is_base_url
     from node.cli.backup import BackupError, backup
     from node.host.layout import holds_node
-    from node.host.leaving import mark_moved, moved_to
+    from node.host.moved_marker import mark_moved, moved_to
     from node.store.retry import retry_on_conflict
 
     url = to.rstrip("/")

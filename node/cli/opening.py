@@ -136,12 +136,12 @@ def opened(
     """Open the node in the data folder, or the host's circle `circle` names (made there only
     with `create`: `init`), with its settings (loaded unless given: a host's, for a circle);
     any known failure becomes a message and exit 1. `flag` is the option that named the
-    circle, for the messages. A circle that left its host (node/host/leaving.py) is refused,
+    circle, for the messages. A circle that left its host (node/host/moved_marker.py) is refused,
     unless `moved_ok` (the release itself, finishing what it began)."""
     from eventsourcing.persistence import InterfaceError, OperationalError
 
     from node.app.persistence import open_node
-    from node.host.leaving import moved_message, moved_to
+    from node.host.moved_marker import moved_message, moved_to
 
     settings = node_settings(data, circle, create=create, flag=flag, settings=settings)
     if not create:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from node.app.node import CircleNode
 from node.app.persistence import open_node
 from node.host.layout import circle_settings, slugs
-from node.host.leaving import moved_message, moved_to
+from node.host.moved_marker import moved_message, moved_to
 from node.settings import Settings
 
 log = logging.getLogger("circle_node.host")

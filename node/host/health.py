@@ -19,7 +19,7 @@ from typing import Any
 from eventsourcing.persistence import PersistenceError
 
 from node.host.circles import HostedCircle
-from node.host.leaving import moved_to
+from node.host.moved_marker import moved_to
 
 # Stores read at once for one answer.
 READS_AT_ONCE = 8

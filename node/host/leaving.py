@@ -15,12 +15,11 @@ URL, one line), before it signs the circle's `node.moved` entry and writes its b
   (PROTOCOL.md 10.7); every other request gets 410 Gone with the new URL (`gone`);
 - runs no background work for it (the host's server stops it: node/host/server.py).
 
-The marker is never removed by the node: a circle that left is restored elsewhere, not here.
+The marker itself (writing and reading it) is node/host/moved_marker.py.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,48 +28,14 @@ from urllib.parse import quote
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from node.host.moved_marker import moved_to
 from node.http.api.errors import PROBLEM
 from node.http.circle_paths import circle_path, prefix
 
-MOVED_FILE = "moved-away"
 # What the old host still serves of a circle that left: the reads of its own feed (signed or
 # not).
 FEED_READS = ("/federation/node", "/federation/feed")
 BODIES = "/federation/bodies/"
-
-
-def moved_to(folder: Path) -> str | None:
-    """The URL the circle in `folder` moved to, if it left this host (its marker)."""
-    try:
-        text = (folder / MOVED_FILE).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    return text.strip() or "(an unknown URL)"
-
-
-def mark_moved(folder: Path, url: str) -> None:
-    """Write the marker durably: into a file of its own, flushed to disk, renamed into place,
-    and the folder flushed, so that a crash after this returns never loses it."""
-    part = folder / (MOVED_FILE + ".part")
-    part.unlink(missing_ok=True)
-    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(url + "\n")
-        file.flush()
-        os.fsync(file.fileno())
-    part.replace(folder / MOVED_FILE)
-    directory = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-
-
-def moved_message(slug: str, url: str) -> str:
-    return (
-        f"circle {slug!r} has left this host: it moved to {url} (`circle-node host release`), "
-        "and nothing is signed for it here any more"
-    )
 
 
 # What of a path and query stays as sent in `Location`; any other byte is percent-encoded.

@@ -34,7 +34,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from node.host.circles import HostedCircle
 from node.host.health import HostHealth
 from node.host.layout import circle_path, circle_url
-from node.host.leaving import LeavingGate, moved_to
+from node.host.leaving import LeavingGate
+from node.host.moved_marker import moved_to
 from node.http.api.errors import Problem, problem_response
 from node.http.background import Background, run_background
 from node.http.metrics import process_metrics

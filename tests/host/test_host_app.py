@@ -180,7 +180,7 @@ def test_what_the_host_does_not_serve_is_a_problem(host) -> None:  # type: ignor
 
 def test_a_circle_that_left_answers_gone_with_the_path_as_it_was_sent(host, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from node.host.layout import circle_folder
-    from node.host.leaving import mark_moved
+    from node.host.moved_marker import mark_moved
 
     client, _, _ = host
     mark_moved(circle_folder(tmp_path / "host", "a"), "https://b.example/c/a")

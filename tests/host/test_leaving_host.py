@@ -304,7 +304,7 @@ def test_a_hosts_node_signs_nothing_once_its_circle_has_left(tmp_path: Path) -> 
     before another process released the circle: its next signing conflicts with the move and,
     tried again, is refused; it stays refused."""
     from node.host.circles import opened_circles
-    from node.host.leaving import mark_moved
+    from node.host.moved_marker import mark_moved
     from node.network.own_feed import IdentityError
 
     folder = tmp_path / "host"
