@@ -18,6 +18,7 @@ answer 200. No cell may give a 5xx.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -34,7 +35,9 @@ from federation.verify import decode_entry, decode_page, decode_push_reply
 from federation.wire import JOIN_REQUEST, Push, encode
 from node.app.node import CircleNode
 from node.demo.scripted import consent_to
-from node.http.server import ServerOptions, create_app
+from node.http.ratelimit import RateLimiter
+from node.http.served_circle import InCircle
+from node.http.server import ServerOptions, circles_app, serve_circle
 from tests.node.api.everyone import START, Everyone, everyone, fill_path
 from tests.node.api.matrix_rules import (
     ALL,
@@ -101,15 +104,29 @@ from tests.node.api.web_matrix import (
     WEB_PATH_PARAMS,
     form_fields,
 )
-from tests.node.api.world import unlimited_guesses
 
 OUTSIDERS = ("anonymous", "lee (left)", "peer node", "unknown node")
 
 
+@functools.cache
+def _one_app() -> Any:
+    return circles_app()
+
+
+def node_app(world: Everyone) -> InCircle:
+    """The app that serves every circle, built once for the matrix as a host builds it once,
+    with this case's circle in front (what `create_app` is, but for building the app's routes
+    again in every case)."""
+    options = ServerOptions(public_url="http://testserver")
+    return InCircle(_one_app(), serve_circle(world.node, None, options))
+
+
 def app_for(world: Everyone) -> TestClient:
-    return unlimited_guesses(
-        TestClient(create_app(world.node, None, ServerOptions(public_url="http://testserver")))
-    )
+    """A client of the case's circle, whose wrong tokens are not limited (the tests send many
+    on purpose: their limit is tested on its own, test_api_access.py)."""
+    app = node_app(world)
+    app.circle.token_limiter = RateLimiter(burst=1e9)
+    return TestClient(app)
 
 
 API: dict[tuple[str, str], Rule] = {
@@ -424,9 +441,8 @@ def app_routes() -> set[tuple[str, str]]:
     """(method, path) of every route the app serves: its routers' (the hidden web pages
     included) and its spec's."""
     world = everyone()
-    app = create_app(world.node, None, ServerOptions(public_url="http://testserver"))
-    found = set(_walk(app.routes))
-    spec = TestClient(app).get("/openapi.json").json()
+    found = set(_walk(_one_app().routes))
+    spec = TestClient(node_app(world)).get("/openapi.json").json()
     for path, operations in spec["paths"].items():
         found |= {(method.upper(), path) for method in operations}
     return found
@@ -604,7 +620,7 @@ def test_federation_cells() -> None:
         if who == "peer node":
             assert decode_page(response.content).feed == world.peer.feed.feed_id
     # The inbox: what a push can do is what its entries' signatures allow, whoever sends it.
-    client.app.state.served.join_limiter.burst = 100.0  # type: ignore[attr-defined]
+    client.app.circle.join_limiter.burst = 100.0  # type: ignore[attr-defined]
     consent_to(world.peer, "adopt_policy", {}, "So that the garden has news", title="Water")
     peer_next = world.peer.feed.own_feed().next_seq  # all of the peer's feed, once taken
     peer_push = world.peer.outbox.pending_push(world.node.feed.feed_id)
@@ -712,7 +728,7 @@ def test_web_page_cells() -> None:
         made[setup] = made[setup] if setup in made else setup(world)
     pages = {key: fill_path(key[1], made[setup]) for key, setup in WEB_PAGES.items()}
     assert not [path for path in pages.values() if "{" in path], pages
-    app = create_app(world.node, None, ServerOptions(public_url="http://testserver"))
+    app = node_app(world)
     sessions = {who: web_client(app) for who in MEMBERS}
     for who, client in sessions.items():
         signed_in(client, world.tokens[who])
@@ -776,7 +792,7 @@ def test_web_form_cells(method: str, path: str, step: str | None) -> None:
     target_path, fields, rule = web_form(world, method, path, step)
     denied = [who for who in MEMBERS if who not in rule.allowed]
     allowed = [who for who in MEMBERS if who in rule.allowed]
-    app = create_app(world.node, None, ServerOptions(public_url="http://testserver"))
+    app = node_app(world)
     wrong = []
     for who in denied + allowed:
         client = web_client(app)
@@ -796,7 +812,7 @@ def test_web_only_form_cells(method: str, path: str) -> None:
     rule = WEB_ONLY[(method, path)]
     world = everyone()
     target_path = fill_path(path, rule.setup(world))
-    app = create_app(world.node, None, ServerOptions(public_url="http://testserver"))
+    app = node_app(world)
     wrong = []
     for who in MEMBERS:
         client = web_client(app)
@@ -818,7 +834,7 @@ def test_a_confirmation_is_asked_of_whom_may_act(path: str, step: str) -> None:
     world = everyone()
     target_path, fields, rule = web_form(world, "POST", path, step or None)
     unconfirmed = {name: value for name, value in fields.items() if name != "confirmed"}
-    app = create_app(world.node, None, ServerOptions(public_url="http://testserver"))
+    app = node_app(world)
     wrong = []
     for who in MEMBERS:
         client = web_client(app)
@@ -894,7 +910,7 @@ def _form_for(world: Everyone, path: str, step: str | None) -> tuple[str, dict[s
 )
 def test_every_form_refuses_a_post_without_its_csrf_token(path: str, step: str | None) -> None:
     world = everyone()
-    app = create_app(world.node, None, ServerOptions(public_url="http://testserver"))
+    app = node_app(world)
     target_path, fields, who = _form_for(world, path, step)
     client = web_client(app)
     if who == "anyone":
