@@ -92,7 +92,7 @@ def test_a_peer_that_cannot_be_reached_is_shown_so(
         rand=lambda: 1.0,
         backoff=Backoff(base=60, cap=3600),
     )
-    c.client.app.state.served.federator = federator  # type: ignore[attr-defined]
+    c.client.app.circle.federator = federator  # type: ignore[attr-defined]
     ada = Browserless(c.client.app)  # type: ignore[arg-type]
     assert ada.sign_in(c.tokens["ada"]).status_code == 303
 

@@ -340,7 +340,7 @@ def test_wrong_tokens_are_rate_limited_per_client_as_sign_ins_are(circle: Circle
     c = circle
     now = [0.0]
     limiter = RateLimiter(per_minute=10.0, burst=10.0, clock=lambda: now[0])
-    c.client.app.state.served.token_limiter = limiter  # type: ignore[attr-defined]
+    c.client.app.circle.token_limiter = limiter  # type: ignore[attr-defined]
     wrong = {"Authorization": "Bearer cn_a-guess"}
     # Given ten wrong tokens from one address, each refused as unknown.
     for _ in range(10):

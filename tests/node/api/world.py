@@ -3,10 +3,12 @@ tokens, and a client that signs in as any of them."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 
@@ -15,7 +17,8 @@ from node.app.node import CircleNode
 from node.app.persistence import open_node
 from node.demo.scripted import consent_to, form_aim, select
 from node.http.ratelimit import RateLimiter
-from node.http.server import ServerOptions, create_app
+from node.http.served_circle import InCircle
+from node.http.server import ServerOptions, circles_app, serve_circle
 from node.settings import Settings
 from tests.conftest import Clock
 from tests.node.circles import sync
@@ -49,18 +52,22 @@ class Circle:
         return response.json()
 
 
+@functools.cache
+def one_app() -> FastAPI:
+    """The app that serves every circle, built once for the tests as a host builds it once
+    (building it again for each test, and its routes on its first request, cost about a third
+    of a second a test)."""
+    return circles_app()
+
+
 def serve(node: CircleNode) -> TestClient:
-    # No `with`: the app's delivery loops do not run; requests are served all the same.
-    return unlimited_guesses(
-        TestClient(create_app(node, None, ServerOptions(public_url="http://testserver")))
-    )
-
-
-def unlimited_guesses(client: TestClient) -> TestClient:
-    """The tests' one client sends many wrong tokens on purpose (every route, every case):
-    their limit is tested on its own (test_api_access.py)."""
-    client.app.state.served.token_limiter = RateLimiter(burst=1e9)  # type: ignore[attr-defined]
-    return client
+    """A client of the node's circle: the app that serves every circle with this one in front
+    (`client.app.circle`), as `create_app` and a host put it. No lifespan: the app's delivery
+    loops do not run; requests are served all the same. The client sends many wrong tokens on
+    purpose (every route, every case): their limit is tested on its own (test_api_access.py)."""
+    circle = serve_circle(node, None, ServerOptions(public_url="http://testserver"))
+    circle.token_limiter = RateLimiter(burst=1e9)
+    return TestClient(InCircle(one_app(), circle))
 
 
 def kitchen(node: CircleNode, name: str = "Kitchen") -> Circle:
