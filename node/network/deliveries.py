@@ -18,7 +18,8 @@ acknowledgements, catching up, following moves), which `Deliveries` drives:
   by a quarter either side, so that many nodes pull at different times), several at once
   (`pulls_at_once`), each on its own: a peer that does not answer holds up no other, and one
   whose pages cannot be taken backs off alone.
-- The calendar: each node's check (`calendar_check`), every `calendar_interval`.
+- The calendar: each node's check (`calendar_check`), every `calendar_interval` (after a round
+  the store failed, every `calendar_retry`).
 - At start the nodes' first looks and calendar checks take turns (`start_spacing` apart,
   within `start_window`), on delivery's threads, so that the requests are answered at once.
 
@@ -44,7 +45,7 @@ import anyio
 
 from node.logs import CIRCLE
 from node.network.background import Stopped
-from node.network.calendar_checks import CalendarCheck
+from node.network.calendar_checks import CalendarCheck, check_round
 from node.network.delivery import DELIVERY_THREADS, PULLS_AT_ONCE, Federator
 from node.network.leading import Leading
 from node.network.waiting import woken_within
@@ -87,6 +88,7 @@ class Deliveries:
     lease_interval: float = 10.0
     pulls_at_once: int = PULLS_AT_ONCE
     calendar_interval: float = 3600.0
+    calendar_retry: float = 10.0  # after a round the store failed
     # At start the nodes' first looks (and first calendar checks) are spread out, so that a
     # host of many circles answers its members at once: one after the other, `start_spacing`
     # seconds apart, over `start_window` seconds at most.
@@ -390,10 +392,8 @@ class Deliveries:
         while True:
             await self._leader.wait()
             checks = [(m.key, m.calendar) for m in self.members.values() if m.calendar]
-            for index, (key, check) in enumerate(checks):
-                if turn and index:
-                    await self.pause(turn)
-                if key in self.members:  # not taken out meanwhile
-                    await check.run(self.threads)
+            failed = await check_round(
+                checks, self.members.__contains__, self.threads, self.pause, turn
+            )
             turn = 0.0
-            await asyncio.sleep(self.calendar_interval)
+            await asyncio.sleep(self.calendar_retry if failed else self.calendar_interval)
