@@ -12,9 +12,13 @@ here the rows are only counted, read and forgotten.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from node.store.session_rows import Transaction
+
+# Rows of one statement that only reads, on a connection kept for reads (SQLite's `Readers`).
+Read = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
 
 
 class RateBuckets(Protocol):
@@ -41,9 +45,18 @@ class SQLRateBuckets:
     numbers (SQLite's min and max, PostgreSQL's LEAST and GREATEST)."""
 
     def __init__(
-        self, transaction: Transaction, table: str, mark: str, least: str, greatest: str
+        self,
+        transaction: Transaction,
+        table: str,
+        mark: str,
+        least: str,
+        greatest: str,
+        read: Read | None = None,
     ) -> None:
         self._transaction = transaction
+        # A bucket read on every request (the member API's token check runs it on the event
+        # loop) skips a transaction of its own where the store keeps connections for reads.
+        self._read = read
         self.table = table
         self._mark = mark
         # The bucket refilled to now: `b` is the row as kept, `excluded` the row offered.
@@ -57,6 +70,8 @@ class SQLRateBuckets:
         )
 
     def _rows(self, statement: str, params: tuple[Any, ...], commit: bool) -> list[list[Any]]:
+        if not commit and self._read is not None:
+            return [list(row) for row in self._read(statement.replace("?", self._mark), params)]
         with self._transaction(commit=commit) as cursor:
             cursor.execute(statement.replace("?", self._mark), params)
             if not commit or "RETURNING" in statement:

@@ -23,7 +23,7 @@ from node.store.recorders import (
     chunks,
 )
 from node.store.session_rows import SQLSessionRows
-from node.store.sqlite_store import OwnReads
+from node.store.sqlite_store import OwnReads, readers_of
 from node.store.written_by import SQLWrittenBy
 
 # New SQLite stores have SQLite's default pages (4 KiB). Stores made with 16 KiB pages by
@@ -81,7 +81,15 @@ class SQLiteFeedRecorder(OwnReads, SQLiteApplicationRecorder):
     @property
     def rate_buckets(self) -> SQLRateBuckets:
         """Rate limits' buckets (node/store/rate_buckets.py)."""
-        return SQLRateBuckets(self.datastore.transaction, "rate_buckets", "?", "min", "max")
+        readers = readers_of(self.datastore)
+        return SQLRateBuckets(
+            self.datastore.transaction,
+            "rate_buckets",
+            "?",
+            "min",
+            "max",
+            read=readers.rows if readers is not None else None,
+        )
 
     def construct_create_table_statements(self) -> list[str]:
         return [
