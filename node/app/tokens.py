@@ -107,14 +107,22 @@ class Tokens:
 
     def person_for_token(self, token: str) -> str | None:
         """Who signs in with this token: someone of the circle who has not left; else None."""
-        try:
-            credentials: Credentials = self._work.kept.peek(CREDENTIALS_ID)
-        except AggregateNotFoundError:
+        # Checked on every request of the member API: the credentials and the circle are
+        # brought up to date in one read of the store.
+        if not self._work.is_founded:
+            return None
+        circle_id = self._work.circle_id
+        kept = {each.id: each for each in self._work.kept.peek_all([CREDENTIALS_ID, circle_id])}
+        credentials: Credentials | None = kept.get(CREDENTIALS_ID)
+        if credentials is None:
             return None
         person = credentials.person_for(token)
-        if person is None or not self._work.is_founded:
+        if person is None:
             return None
-        participant = self._work.peek_circle().participants.get(person)
+        circle = kept.get(circle_id)
+        if circle is None:
+            circle = self._work.peek_circle()  # gone after all: refused as that refuses it
+        participant = circle.participants.get(person)
         if participant is None or participant.status in GONE:
             return None
         return person

@@ -49,9 +49,9 @@ async def person(
         return None, node.tokens.person_for_token(credentials.credentials)
 
     if node.store.reads_are_local:
-        # Three reads (the client's bucket, two kept aggregates), quick on SQLite: cheaper
-        # here than a hand-off to a thread (the route's own hand-off follows). A store
-        # across a network is read off the event loop.
+        # Two reads (the client's bucket on a kept read connection, the credentials and the
+        # circle in one), quick on SQLite: cheaper here than a hand-off to a thread (the
+        # route's own hand-off follows). A store across a network is read off the event loop.
         wait, found = look_up()
     else:
         wait, found = await anyio.to_thread.run_sync(look_up)
