@@ -248,12 +248,16 @@ def listen(host: str, port: int) -> socket.socket:
     not have is one line and exit 1."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        return socket.create_server((host, port), family=family, backlog=2048)
+        made = socket.create_server((host, port), family=family, backlog=2048)
     except OSError as error:
         # The system's words for it, without the "(while attempting to bind ...)" that
         # create_server adds.
         reason = (error.strerror or str(error)).partition(" (while attempting")[0]
         raise fail(f"cannot listen on {host}:{port}: {reason}") from None
+    # Named TCP (create_server leaves the protocol 0), so that each connection accepted is
+    # too and asyncio turns Nagle's algorithm off on it (TCP_NODELAY): otherwise a response's
+    # body, written after its headers, waits for the client's delayed acknowledgement.
+    return socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fileno=made.detach())
 
 
 @contextlib.contextmanager
