@@ -100,13 +100,13 @@ def apply(
 
 def _heard(c: RunContext) -> bool:
     """Whether messages from the sender may take effect here now."""
-    return c.node.is_founded and c.sender.status in (PEER, JOINING)
+    return c.founded and c.sender.status in (PEER, JOINING)
 
 
 def _held_back(c: RunContext) -> bool:
     """Messages wait while this node has no circle to change, and an applicant's until its
     circle is admitted (PROTOCOL.md 11.2)."""
-    return not c.node.is_founded or c.sender.status == APPLICANT
+    return not c.founded or c.sender.status == APPLICANT
 
 
 def _not_yet_admitted(c: RunContext, record: m.Introduction) -> bool:

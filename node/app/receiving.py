@@ -90,6 +90,9 @@ class RunContext:
         self.me = node.node_id
         self.now = node.clock()
         self.admitted = False  # this run admitted this node (an introduction of it)
+        # Whether the node has a circle, asked once a run: no message of a peer founds one, and
+        # an unfounded node's answer is a read of the store (for each of the run's entries).
+        self.founded = node.is_founded
 
     @property
     def today(self) -> date:
