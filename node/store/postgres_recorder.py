@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 from uuid import UUID
 
@@ -58,6 +59,16 @@ def _first(row: Any) -> Any:
     return _values(row)[0]
 
 
+def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """The rows as one list per column (the parameters of an `unnest` of arrays)."""
+    return [[row[column] for row in rows] for column in range(width)]
+
+
+def _distinct_hashes(bodies: Sequence[BodyRow]) -> bool:
+    """Whether the body rows (in hash order) are non-empty and name each hash once."""
+    return bool(bodies) and all(a[0] != b[0] for a, b in pairwise(bodies))
+
+
 class PostgresFeedRecorder(PostgresApplicationRecorder, ArrayInserts):
     # eventsourcing retries a failed write; but when the server committed it and only the
     # acknowledgement was lost, the retry conflicts with the write itself, and the command
@@ -90,6 +101,29 @@ class PostgresFeedRecorder(PostgresApplicationRecorder, ArrayInserts):
                 "CREATE TABLE IF NOT EXISTS {}.{} "
                 "(hash bytea PRIMARY KEY, data bytea NOT NULL, audience bytea NOT NULL)"
             ).format(self.schema, self.bodies_table)
+        )
+        # A save's entries and bodies go as one array per column, one statement each (not a
+        # statement per row: a catch-up's save holds thousands), in binary (`%b`): as text,
+        # each bytea of an array is written out in hex by Python, which costs more than the
+        # statements it saves.
+        self._insert_entries = sql.SQL(
+            "INSERT INTO {}.{} SELECT * FROM unnest(%b::bytea[], %b::bigint[], %b::bytea[])"
+        ).format(self.schema, self.entries_table)
+        merged = sql.SQL(
+            " ON CONFLICT (hash) DO UPDATE SET audience = "
+            + MERGED_AUDIENCE.format(table="b", concat=_POSTGRES_CONCAT.format(table="b"))
+        )
+        self._insert_bodies = (
+            sql.SQL(
+                "INSERT INTO {}.{} AS b SELECT * FROM unnest(%b::bytea[], %b::bytea[], %b::bytea[])"
+            ).format(self.schema, self.bodies_table)
+            + merged
+        )
+        self._insert_body = (
+            sql.SQL("INSERT INTO {}.{} AS b VALUES (%s, %s, %s)").format(
+                self.schema, self.bodies_table
+            )
+            + merged
         )
         # The web pages' sessions (node/store/session_rows.py). Its statements are plain
         # strings (the table's name quoted: the schema's and the store's own name).
@@ -178,22 +212,14 @@ class PostgresFeedRecorder(PostgresApplicationRecorder, ArrayInserts):
             )
         entries: list[EntryRow] = kwargs.get("entries") or []
         if entries:
-            curs.executemany(
-                sql.SQL("INSERT INTO {}.{} VALUES (%s, %s, %s)").format(
-                    self.schema, self.entries_table
-                ),
-                entries,
-            )
-        bodies: list[BodyRow] = kwargs.get("bodies") or []
-        if bodies:
-            curs.executemany(
-                sql.SQL(
-                    "INSERT INTO {}.{} AS b VALUES (%s, %s, %s) ON CONFLICT (hash) DO UPDATE "
-                    "SET audience = "
-                    + MERGED_AUDIENCE.format(table="b", concat=_POSTGRES_CONCAT.format(table="b"))
-                ).format(self.schema, self.bodies_table),
-                by_hash(bodies),
-            )
+            curs.execute(self._insert_entries, _columns(entries, 3))
+        bodies = by_hash(kwargs.get("bodies") or [])
+        if _distinct_hashes(bodies):
+            curs.execute(self._insert_bodies, _columns(bodies, 3))
+        elif bodies:
+            # One body bound twice in the save: a statement may not change a row twice, so
+            # each row goes on its own, its audience merged with the one before.
+            curs.executemany(self._insert_body, bodies)
         erased: list[bytes] = list(kwargs.get("erase_bodies") or [])
         for chunk in chunks(erased):
             curs.execute(
