@@ -395,5 +395,5 @@ class Deliveries:
             failed = await check_round(
                 checks, self.members.__contains__, self.threads, self.pause, turn
             )
-            turn = 0.0
-            await asyncio.sleep(self.calendar_retry if failed else self.calendar_interval)
+            turn, wait = 0.0, self.calendar_interval
+            await asyncio.sleep(min(self.calendar_retry, wait) if failed else wait)
