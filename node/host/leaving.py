@@ -20,6 +20,7 @@ The marker itself (writing and reading it) is node/host/moved_marker.py.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,13 +30,15 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from node.host.moved_marker import moved_to
-from node.http.api.errors import PROBLEM
+from node.http.api.errors import PROBLEM, Problem, problem_response
 from node.http.circle_paths import circle_path, prefix
 
 # What the old host still serves of a circle that left: the reads of its own feed (signed or
 # not).
 FEED_READS = ("/federation/node", "/federation/feed")
 BODIES = "/federation/bodies/"
+
+log = logging.getLogger("circle_node.host")
 
 
 # What of a path and query stays as sent in `Location`; any other byte is percent-encoded.
@@ -93,10 +96,28 @@ class LeavingGate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            url = moved_to(self.folder)
+            try:
+                url = moved_to(self.folder)
+            except OSError as error:  # the marker is there but cannot be read: whether the
+                # circle left is not known, so nothing is served for it (it might sign)
+                log.error("cannot read the moved-away marker in %s: %s", self.folder, error)
+                await unknown_whereabouts(scope, receive, send)
+                return
             if url is not None:
                 self.on_moved()
                 if not is_feed_read(scope):
                     await gone(url, scope)(scope, receive, send)
                     return
         await self.app(scope, receive, send)
+
+
+async def unknown_whereabouts(scope: Scope, receive: Receive, send: Send) -> None:
+    """503 for a circle whose marker cannot be read (its folder's permissions, a disk error)."""
+    problem = Problem(
+        503,
+        "store_unavailable",
+        "This host cannot tell whether this circle is still served here (its folder cannot be "
+        "read); nothing was changed. The host's operator must check the circle's folder.",
+        {"Retry-After": "30"},
+    )
+    await problem_response(problem)(scope, receive, send)

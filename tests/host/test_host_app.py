@@ -197,6 +197,20 @@ def test_a_circle_that_left_answers_gone_with_the_path_as_it_was_sent(host, tmp_
         assert answer.headers["location"] == "https://b.example/c/a" + below
 
 
+def test_a_circle_whose_marker_cannot_be_read_is_a_problem_not_served(host, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from node.host.layout import circle_folder
+    from node.host.moved_marker import MOVED_FILE
+
+    client, _, _ = host
+    (circle_folder(tmp_path / "host", "a") / MOVED_FILE).mkdir()  # there, but not readable
+    answer = client.get("/c/a/federation/node")
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["reason"] == "store_unavailable"
+    assert answer.headers["retry-after"] == "30"
+    assert client.get("/c/b/federation/node").status_code == 200  # the others are served
+
+
 def test_the_hosts_health_reads_the_circles_stores_at_once(host, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     client, circles, _ = host
     # Given both circles' stores down, each read giving up only once the other's has started
