@@ -30,6 +30,21 @@ def make(tmp_path: Path, clock: Clock) -> Iterator[Callable[[str], CircleNode]]:
 
 
 @pytest.fixture
+def nodes(tmp_path: Path) -> Iterator[Callable[[str], CircleNode]]:
+    """Opens nodes by name, as `make` does but on the real clock (for delivery, whose timers
+    and backoffs run on it); closes them afterwards."""
+    opened: list[CircleNode] = []
+
+    def open_one(name: str) -> CircleNode:
+        opened.append(open_node(Settings(data_dir=tmp_path / name)))
+        return opened[-1]
+
+    yield open_one
+    for node in opened:
+        node.close()
+
+
+@pytest.fixture
 def linked(make: Callable[[str], CircleNode]) -> dict[str, CircleNode]:
     """Two nodes: the co-op and the kitchen, each active, the kitchen a member circle of the
     co-op (each step by consent, everything moved between them)."""

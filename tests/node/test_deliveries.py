@@ -8,8 +8,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -19,11 +18,9 @@ from aiohttp import web
 from federation.client import FederationClient
 from federation.wire import MAX_PAGE_ENTRIES, encode
 from node.app.node import CircleNode
-from node.app.persistence import open_node
 from node.network.deliveries import Deliveries
 from node.network.delivery import Federator
 from node.network.observing import Observer
-from node.settings import Settings
 from tests.node.test_delivery import FakeNetwork
 
 pytestmark = pytest.mark.timeout(120)
@@ -53,20 +50,6 @@ async def driving(deliveries: Deliveries, scenario: Callable[[], Awaitable[None]
 def caught_up(puller: CircleNode, peer: CircleNode) -> bool:
     held = puller.peering.peer_feed(peer.feed.feed_id).next_seq
     return held == peer.feed.own_feed().next_seq
-
-
-@pytest.fixture
-def nodes(tmp_path: Path) -> Iterator[Callable[[str], CircleNode]]:
-    opened: list[CircleNode] = []
-
-    def open_one(name: str) -> CircleNode:
-        node = open_node(Settings(data_dir=tmp_path / name))
-        opened.append(node)
-        return node
-
-    yield open_one
-    for node in opened:
-        node.close()
 
 
 # A silent peer.

@@ -7,14 +7,12 @@ failed) is found by the rare poll, or by the next one."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from eventsourcing.persistence import OperationalError
 
 from federation.wire import encode
-from node.app.node import CircleNode
 from node.app.persistence import open_node
 from node.network.deliveries import Deliveries
 from node.network.delivery import Federator
@@ -33,19 +31,6 @@ from tests.node.test_delivery import FakeNetwork
 pytestmark = pytest.mark.timeout(120)
 
 TINY = 0.01  # the safety poll's and the pull schedule's interval here: many rounds in a test
-
-
-@pytest.fixture
-def nodes(tmp_path: Path) -> Iterator[Callable[[str], CircleNode]]:
-    opened: list[CircleNode] = []
-
-    def open_one(name: str) -> CircleNode:
-        opened.append(open_node(Settings(data_dir=tmp_path / name)))
-        return opened[-1]
-
-    yield open_one
-    for node in opened:
-        node.close()
 
 
 def settled(deliveries: Deliveries, key: str) -> bool:

@@ -5,35 +5,17 @@ requests' threads are free to answer members from the first moment."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import anyio.to_thread
 import pytest
 
-from node.app.node import CircleNode
-from node.app.persistence import open_node
 from node.logs import CIRCLE
 from node.network.deliveries import Deliveries
 from node.network.delivery import Federator
-from node.settings import Settings
 from tests.node.test_deliveries import driving, until
 from tests.node.test_delivery import FakeNetwork
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def nodes(tmp_path: Path) -> Iterator[Callable[[str], CircleNode]]:
-    opened: list[CircleNode] = []
-
-    def open_one(name: str) -> CircleNode:
-        opened.append(open_node(Settings(data_dir=tmp_path / name)))
-        return opened[-1]
-
-    yield open_one
-    for node in opened:
-        node.close()
 
 
 def test_first_looks_and_calendar_checks_take_turns_on_deliverys_threads(nodes) -> None:  # type: ignore[no-untyped-def]
