@@ -9,6 +9,7 @@ the app's routes and their validators.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -59,22 +60,22 @@ class ServedCircle:
         self.join_limiter = rate_limiter(store, "join", per_minute=6.0, burst=3.0)
         self.token_limiter = rate_limiter(store, "token", per_minute=10.0, burst=10.0)
 
-    @property
+    @functools.cached_property
     def public_url(self) -> str:
         """The circle's public URL, without a trailing slash (node/http/public_urls.py)."""
         return self.options.public_url.rstrip("/")
 
-    @property
+    @functools.cached_property
     def public_scheme(self) -> str:
         return urlsplit(self.options.public_url).scheme
 
-    @property
+    @functools.cached_property
     def authority(self) -> str:
         """The public URL's host and port, as a request's `Host` names it."""
         public = urlsplit(self.options.public_url)
         return authority(public.netloc, public.scheme)
 
-    @property
+    @functools.cached_property
     def public_path(self) -> str:
         """The public URL's path: "" at the root, `/c/<slug>` on a host."""
         return urlsplit(self.options.public_url).path.rstrip("/")
