@@ -30,6 +30,9 @@ from node.store.application import NodeStore
 from node.store.kept import Kept
 
 A = TypeVar("A", bound=Aggregate)
+
+# Records read at once by a search from the newest back (`newest_first`).
+NEWEST_READ = 20
 log = logging.getLogger("circle_node.store")
 Clock = Callable[[], datetime]
 FORMER_PARTICIPANT = "a former participant"
@@ -255,6 +258,15 @@ class CircleRecords:
         ids = self.ids(kind)
         window = self.kept.peek_all(ids[offset : offset + limit])
         return [record for record in window if isinstance(record, cls)], len(ids)
+
+    def newest_first(self, kind: str, cls: type[A]) -> Iterator[A]:
+        """The records of a kind from the last filed back, read a few at a time: for a search
+        that expects its record among the newest, without reading the whole list."""
+        ids = self.ids(kind)
+        for end in range(len(ids), 0, -NEWEST_READ):
+            for record in reversed(self.kept.peek_all(ids[max(0, end - NEWEST_READ) : end])):
+                if isinstance(record, cls):
+                    yield record
 
     def list_proposals(self) -> list[Proposal]:
         return list(self.all("proposal", Proposal))

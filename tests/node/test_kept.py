@@ -13,7 +13,7 @@ from domain.decision import Decision
 from domain.register import REGISTER_ID, index_id
 from node.app.credentials import CREDENTIALS_ID
 from node.app.persistence import open_node
-from node.app.records import FORMER_PARTICIPANT
+from node.app.records import FORMER_PARTICIPANT, NEWEST_READ
 from node.demo.scripted import make_active
 from node.network.feeds import OWN_FEED_ID
 from node.settings import Settings
@@ -298,3 +298,31 @@ def test_a_window_reads_only_its_records_and_follows_another_workers_filings(
     finally:
         first.close()
         second.close()
+
+
+def test_newest_first_reads_from_the_last_filed_back_only_as_far_as_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = open_node(Settings(data_dir=tmp_path / "node"))
+    try:
+        ada, hat = found_with_hat(node)
+        taken = [
+            node.decisions.take_everyday_decision(ada, hat, HAT_AREA, f"Rota {n}", "Sundays")
+            for n in range(NEWEST_READ * 2 + 5)
+        ]
+        reads: list[UUID] = []
+        peek_all = node.store.kept.peek_all
+
+        def counted(ids: list[UUID]) -> list[object]:
+            reads.extend(ids)
+            return peek_all(ids)
+
+        monkeypatch.setattr(node.store.kept, "peek_all", counted)
+        newest = node.records.newest_first("decision", Decision)
+        assert str(next(newest).id) == taken[-1]
+        assert reads == [UUID(t) for t in taken[-NEWEST_READ:]]  # one read of the newest few
+        # Read on to the first: every decision once, newest first.
+        assert [str(d.id) for d in newest] == taken[-2::-1]
+        assert sorted(reads) == sorted(UUID(t) for t in taken)
+    finally:
+        node.close()

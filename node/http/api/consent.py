@@ -12,10 +12,11 @@ from pydantic import BaseModel, Field
 
 from domain.circle import Circle
 from domain.consent import ConsentProcess
+from domain.decision import Decision
 from domain.errors import NotFound
 from domain.proposal import Proposal
 from domain.round_end import quorum_of
-from domain.values import Stage
+from domain.values import Purpose, Stage
 from node.app.node import CircleNode
 from node.http.api.fields import in_zone
 
@@ -166,8 +167,9 @@ def process_by_id(node: CircleNode, process_id: str) -> ConsentProcess:
 def outcome_out(node: CircleNode, process_id: str, outcome: str) -> Outcome:
     """Where a closed round or a vote led, with the policy a consented proposal made."""
     made = None
-    if outcome == Stage.CONSENTED and isinstance(process_by_id(node, process_id), Proposal):
-        made = next(
-            (str(d.id) for d in node.records.list_decisions() if d.proposal_id == process_id), None
-        )
+    process = process_by_id(node, process_id) if outcome == Stage.CONSENTED else None
+    if isinstance(process, Proposal) and process.purpose == Purpose.ADOPT_POLICY:
+        # The policy was filed by the save that closed the round: among the newest decisions.
+        decisions = node.records.newest_first("decision", Decision)
+        made = next((str(d.id) for d in decisions if d.proposal_id == process_id), None)
     return Outcome(outcome=str(outcome), decision_id=made)
