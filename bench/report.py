@@ -11,6 +11,12 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 
+# Below this line RESULTS.md is kept by hand (runs compared, profiles, what limits each): a run
+# rewrites only the table above it.
+KEPT_BY_HAND = (
+    "<!-- Kept by hand below this line: `python -m bench` rewrites only what is above. -->"
+)
+
 
 @dataclass
 class Row:
@@ -47,7 +53,7 @@ class Report:
             f"{_num(row.baseline)}; ratio {ratio}) target {row.target} {verdict}".rstrip()
         )
 
-    def write(self) -> None:
+    def write(self, folder: Path = HERE) -> None:
         machine = machine_info()
         load = f"{self.load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
         data = {
@@ -57,7 +63,7 @@ class Report:
             "load_average": load,
             "rows": [{**asdict(r), "ratio": r.ratio} for r in self.rows],
         }
-        (HERE / "results.json").write_text(json.dumps(data, indent=2) + "\n")
+        (folder / "results.json").write_text(json.dumps(data, indent=2) + "\n")
         lines = [
             "# Benchmark results",
             "",
@@ -77,7 +83,10 @@ class Report:
                 f"| {r.scenario} | {r.figure} | {_num(r.value)} | {r.baseline_name} | "
                 f"{_num(r.baseline)} | {ratio} | {r.target} | {met} | {r.note} |"
             )
-        (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
+        results = folder / "RESULTS.md"
+        by_hand = results.read_text().partition(KEPT_BY_HAND)[2] if results.exists() else ""
+        lines += ["", KEPT_BY_HAND]
+        results.write_text("\n".join(lines) + (by_hand or "\n"))
 
 
 def _num(value: float | None) -> str:
