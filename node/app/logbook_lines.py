@@ -26,6 +26,9 @@ from node.app.logbook_kinds import LineKind, LineKinds
 from node.app.node import CircleNode
 
 _KINDS = list(LineKind)
+# Two lines of a page at most this many events apart are read in one run, with the events
+# between them: a page reads at most this many events per line.
+RUN_GAP = 8
 
 
 class LearntAsOf:
@@ -76,18 +79,29 @@ class LogbookLines:
         self._ids = array("q")  # each line's notification, in order
         self._kinds = array("b")  # each line's kind, as its index in LineKind
         self._open = array("q")  # the lines a guest reads (not confidential), by their index
+        # The lines of each kind (by its index in LineKind), by their index: all of them, and
+        # those a guest reads.
+        self._of_kind = {
+            (whole, kind): array("q") for whole in (True, False) for kind in range(len(_KINDS))
+        }
         self._learnt = (LearntAsOf(), LearntAsOf(), LearntAsOf())
         self._line_kinds = LineKinds()
 
-    def page(self, level: str | None, offset: int, limit: int) -> tuple[list[LogbookEntry], int]:
+    def page(
+        self, level: str | None, offset: int, limit: int, kind: str | None = None
+    ) -> tuple[list[LogbookEntry], int]:
         """The lines from `offset` on, at most `limit`, oldest first, as a participant of
-        `level` reads them (None: the whole record), and how many lines they read in all."""
+        `level` reads them (None: the whole record), of `kind` only if given, and how many
+        lines they read in all."""
         with self._lock:
             self._catch_up()
             whole = level is None or reads_confidential(level)
-            total = len(self._ids) if whole else len(self._open)
+            chosen: array[int] | None = self._open if not whole else None
+            if kind is not None:
+                chosen = self._of_kind[whole, _KINDS.index(LineKind(kind))]
+            total = len(self._ids) if chosen is None else len(chosen)
             lines = range(offset, min(offset + limit, total))
-            at = list(lines) if whole else [self._open[n] for n in lines]
+            at = list(lines) if chosen is None else [chosen[n] for n in lines]
             ids = [self._ids[n] for n in at]
             kinds = [_KINDS[self._kinds[n]] for n in at]
         return self._tell(ids, kinds, whole), total
@@ -96,8 +110,7 @@ class LogbookLines:
         if not ids:
             return []
         store = self._node.store
-        found = store.recorder.select_notifications(ids[0], ids[-1] - ids[0] + 1, stop=ids[-1])
-        by_id = {notification.id: notification for notification in found}
+        by_id = {notification.id: notification for notification in _read(store, ids)}
         views = tuple(learnt.view(whole) for learnt in self._learnt)
         context = Context(self._node, views)  # type: ignore[arg-type]
         entries = []
@@ -149,11 +162,30 @@ class LogbookLines:
         for learnt in self._learnt:
             learnt.at, learnt.confidential = notification_id, confidential
         describe(event, context)  # for what it learns of the records; its text is told later
-        kind = self._line_kinds(type(event), str(event.originator_id))
+        kind = _KINDS.index(LineKind(self._line_kinds(type(event), str(event.originator_id))))
+        line = len(self._ids)
         if not confidential:
-            self._open.append(len(self._ids))
+            self._open.append(line)
+            self._of_kind[False, kind].append(line)
+        self._of_kind[True, kind].append(line)
         self._ids.append(notification_id)
-        self._kinds.append(_KINDS.index(LineKind(kind)))
+        self._kinds.append(kind)
+
+
+def _read(store: Any, ids: list[int]) -> list[Any]:
+    """The notifications of these ids (ascending), in runs of nearby ones: one read of the
+    store for a page of lines next to each other, a few for lines far apart (a page of one
+    kind), never the events between distant lines."""
+    found: list[Any] = []
+    start = previous = ids[0]
+    for notification_id in [*ids[1:], None]:
+        if notification_id is not None and notification_id - previous <= RUN_GAP:
+            previous = notification_id
+            continue
+        found += store.recorder.select_notifications(start, previous - start + 1, stop=previous)
+        if notification_id is not None:
+            start = previous = notification_id
+    return found
 
 
 _LINES: weakref.WeakKeyDictionary[CircleNode, LogbookLines] = weakref.WeakKeyDictionary()
@@ -161,12 +193,12 @@ _MADE = threading.Lock()
 
 
 def logbook_page(
-    node: CircleNode, level: str | None, offset: int, limit: int
+    node: CircleNode, level: str | None, offset: int, limit: int, kind: str | None = None
 ) -> tuple[list[LogbookEntry], int]:
-    """A page of the node's logbook as a participant of `level` reads it, and its number of
-    lines (LogbookLines.page)."""
+    """A page of the node's logbook as a participant of `level` reads it (of `kind` only, if
+    given), and its number of lines (LogbookLines.page)."""
     with _MADE:
         lines = _LINES.get(node)
         if lines is None:
             lines = _LINES[node] = LogbookLines(node)
-    return lines.page(level, offset, limit)
+    return lines.page(level, offset, limit, kind)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from domain.records import AgendaItem
 from node.app.logbook import read_logbook
-from node.app.logbook_lines import LearntAsOf, logbook_page
+from node.app.logbook_kinds import LineKind
+from node.app.logbook_lines import RUN_GAP, LearntAsOf, logbook_page
 from node.app.node import CircleNode
 from node.app.persistence import open_node
 from node.demo.story import run_story
@@ -26,14 +28,18 @@ READERS = (None, "full", "learning", "guest")
 
 
 def same_as_read_from_the_start(node: CircleNode, size: int = 7) -> None:
+    """Every reader's pages, of every line and of each kind, are the lines read from the
+    start."""
     for level in READERS:
-        whole = list(read_logbook(node, level))
-        paged = []
-        for offset in range(0, len(whole) + size, size):
-            page, total = logbook_page(node, level, offset, size)
-            assert total == len(whole)
-            paged += page
-        assert paged == whole, level
+        every = list(read_logbook(node, level))
+        for kind in (None, *LineKind):
+            whole = [entry for entry in every if kind is None or entry.kind == kind]
+            paged = []
+            for offset in range(0, len(whole) + size, size):
+                page, total = logbook_page(node, level, offset, size, kind)
+                assert total == len(whole)
+                paged += page
+            assert paged == whole, (level, kind)
 
 
 def hold_a_meeting_with_a_confidential_item(node: CircleNode) -> None:
@@ -81,6 +87,52 @@ def test_pages_follow_another_workers_saves(told: CircleNode, tmp_path: Path, cl
         same_as_read_from_the_start(told)
     finally:
         other.close()
+
+
+def test_pages_stay_right_after_a_restart(told: CircleNode, tmp_path: Path, clock: Clock) -> None:
+    # Given: the story's pages read once, then the node closed.
+    same_as_read_from_the_start(told)
+    told.close()
+    # When: the node opens again on its store, and the record grows.
+    again = open_node(Settings(data_dir=tmp_path / "node"), clock)
+    try:
+        hold_a_meeting_with_a_confidential_item(again)
+        # Then: its pages say what a reading from the start says.
+        same_as_read_from_the_start(again)
+    finally:
+        again.close()
+
+
+def test_a_page_reads_its_own_events_not_those_between_its_lines(told: CircleNode) -> None:
+    # Given: the story's meetings, then proposals drafted, then another meeting: lines of
+    # one kind far apart.
+    facilitator = told.records.get_circle().wearers("facilitator")[0]
+    recorder = told.store.recorder
+    before = recorder.max_notification_id()
+    for n in range(RUN_GAP + 1):
+        told.proposals.draft_proposal(facilitator, f"Idea {n}", "Text")
+    drafts = range(before + 1, recorder.max_notification_id() + 1)
+    told.meetings.schedule_meeting(facilitator, "April meeting", told.records.now())
+    every = [entry for entry in read_logbook(told) if entry.kind == LineKind.MEETINGS]
+    assert len(every) > 2
+    read: list[int] = []
+    select = recorder.select_notifications
+
+    def counted(start: int, limit: int, *args: Any, **kwargs: Any) -> Any:
+        found = select(start, limit, *args, **kwargs)
+        read.extend(notification.id for notification in found)
+        return found
+
+    logbook_page(told, None, 0, 1)  # caught up
+    # When: a page of that kind is read.
+    recorder.select_notifications = counted  # type: ignore[method-assign]
+    try:
+        page, _ = logbook_page(told, None, 0, len(every), LineKind.MEETINGS)
+    finally:
+        del recorder.select_notifications
+    # Then: it tells them, without reading the drafts between them.
+    assert page == every
+    assert read and not set(read) & set(drafts)
 
 
 def test_what_was_learnt_is_read_as_the_telling_knew_it_then() -> None:

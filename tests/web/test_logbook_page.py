@@ -11,10 +11,13 @@ import re
 from datetime import timedelta
 from html import unescape
 
+import pytest
+
 from domain.records import AgendaItem
 from domain.values import Purpose
 from node.app.logbook import read_logbook
 from node.demo.scripted import consent_to
+from node.http.web import logbook_page
 from node.http.web.logbook_page import PER_PAGE
 from tests.conftest import Clock
 from tests.node.api.world import Circle
@@ -87,6 +90,34 @@ def test_the_logbook_is_found_by_words_kind_and_days(kitchen_circle: Circle, clo
     assert 'id="search-text" name="text" value="rota"' in page
     assert '<option value="proposals" selected>' in page
     assert '<a href="/logbook">Show every line</a>' in page
+
+
+def test_a_page_of_every_line_or_of_a_kind_is_told_alone(
+    kitchen_circle: Circle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c, ids, node = kitchen_circle, kitchen_circle.ids, kitchen_circle.node
+    # Given: two pages of proposals' lines; every line, newest first.
+    for n in range(PER_PAGE + 5):
+        node.proposals.draft_proposal(ids["cleo"], f"Idea {n}", "Text")
+    every = list(read_logbook(node))[::-1]
+    ada = signed_in(c, "ada")
+
+    # When: pages of every line and of a kind are asked, the logbook never read whole.
+    def not_read_whole(*args: object) -> None:
+        raise AssertionError("the whole logbook was read")
+
+    monkeypatch.setattr(logbook_page, "search_logbook", not_read_whole)
+    for kind in ("", "proposals", "hats", "meetings"):
+        kept = [entry.text for entry in every if not kind or entry.kind == kind]
+        pages = max(1, -(-len(kept) // PER_PAGE))
+        for number in (1, 2, 3):
+            page = ada.client.get("/logbook", params={"kind": kind, "page": number}).text
+            # Then: each shows its lines, newest first, and how many there are.
+            shown = min(number, pages)
+            assert _lines(page) == kept[(shown - 1) * PER_PAGE : shown * PER_PAGE], (kind, number)
+            counted = f"{len(kept)} line{'s' if len(kept) != 1 else ''}"
+            assert f"<h2>{counted}" in page
+            assert pages == 1 or f"page {shown} of {pages}</h2>" in page
 
 
 def test_the_search_is_kept_while_paging(kitchen_circle: Circle) -> None:

@@ -61,9 +61,10 @@ def logbook(
     ] = None,
 ) -> Page[LogbookLine]:
     level = node.meetings.reader_level(by)
-    if not (text or kind or since or until):  # a page told alone, however long the logbook
-        window, total = logbook_page(node, level, paging.offset, paging.limit)
+    if not (text or since or until):  # a page told alone, however long the logbook
+        window, total = logbook_page(node, level, paging.offset, paging.limit, kind)
         return window_of([_line(entry) for entry in window], total, paging)
+    # Words and days are looked for in every line told (see node/app/logbook_search.py).
     search = LogbookSearch(text, kind or "", since, until)
     return page_of([_line(entry) for entry in search_logbook(node, level, search)], paging)
 

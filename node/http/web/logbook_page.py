@@ -14,8 +14,11 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from domain.errors import DomainError
+from node.app.logbook import LogbookEntry
 from node.app.logbook_kinds import LineKind
+from node.app.logbook_lines import logbook_page
 from node.app.logbook_search import LogbookSearch, search_logbook
+from node.app.node import CircleNode
 from node.http.web.forms import Form
 from node.http.web.names import Names
 from node.http.web.refusals import refusal
@@ -49,8 +52,32 @@ def _page_number(query: Form) -> int:
         return 1
 
 
+def _pages(lines: int) -> int:
+    return max(1, -(-lines // PER_PAGE))
+
+
+def _newest_first(
+    node: CircleNode, level: str, search: LogbookSearch, number: int
+) -> tuple[list[LogbookEntry], int, int]:
+    """The lines of page `number` (the last if there are fewer) of those the search keeps,
+    newest first: a member reads what happened lately, and pages back in time; how many lines
+    it keeps; and the page's number. A page of every line, or of one kind, is told alone
+    (node/app/logbook_lines.py), however long the logbook; words and days are looked for in
+    every line told."""
+    if search.text.strip() or search.since or search.until:
+        every = search_logbook(node, level, search)[::-1]
+        number = min(number, _pages(len(every)))
+        return every[(number - 1) * PER_PAGE : number * PER_PAGE], len(every), number
+    kind = search.kind or None
+    _, total = logbook_page(node, level, 0, 0, kind)
+    number = min(number, _pages(total))
+    start = max(0, total - number * PER_PAGE)
+    window, total = logbook_page(node, level, start, total - (number - 1) * PER_PAGE - start, kind)
+    return window[::-1], total, number
+
+
 @router.get("/logbook", include_in_schema=False)
-def logbook_page(found: Member) -> Response:
+def logbook(found: Member) -> Response:
     node = found.node
     query = Form(list(found.request.query_params.multi_items()))
     context: dict[str, Any] = {
@@ -65,10 +92,9 @@ def logbook_page(found: Member) -> Response:
     except DomainError as error:
         shown = refusal(error, "search", query, main_field="until")
         return found.page("logbook.html", shown.status, refused=shown, **context)
-    # Newest first: a member reads what happened lately, and pages back in time.
-    lines = search_logbook(node, node.meetings.reader_level(found.person or ""), search)[::-1]
-    pages = max(1, -(-len(lines) // PER_PAGE))
-    number = min(_page_number(query), pages)
+    level = node.meetings.reader_level(found.person or "")
+    lines, total, number = _newest_first(node, level, search, _page_number(query))
+    pages = _pages(total)
     names = Names(node)
     kept = {name: query.get(name) for name in SEARCH_FIELDS if query.get(name)}
 
@@ -83,12 +109,12 @@ def logbook_page(found: Member) -> Response:
             "actor": names(line.actor),
             "confidential": line.confidential,
         }
-        for line in lines[(number - 1) * PER_PAGE : number * PER_PAGE]
+        for line in lines
     ]
     context["pages"] = {
         "number": number,
         "count": pages,
-        "total": len(lines),
+        "total": total,
         "newer": link(number - 1) if number > 1 else "",
         "older": link(number + 1) if number < pages else "",
     }

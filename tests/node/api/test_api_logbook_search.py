@@ -5,6 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
+
+from node.app.logbook import read_logbook
+from node.app.logbook_kinds import LineKind
+from node.http.api import logbook as api_logbook
 from tests.node.api.world import Circle, assert_problem
 
 
@@ -44,3 +49,23 @@ def test_the_logbook_is_found_by_words_kind_and_days(circle: Circle) -> None:
         "invalid_request",
         "The last day comes before the first: nothing can be found",
     )
+
+
+def test_a_page_of_one_kind_is_told_alone(circle: Circle, monkeypatch: pytest.MonkeyPatch) -> None:
+    c = circle
+    # Given: proposals drafted among the kitchen's story; its lines of each kind.
+    for n in range(5):
+        c.ok("cleo", "/proposals", {"title": f"Idea {n}", "text": "A bin"}, 201)
+    every = list(read_logbook(c.node, "full"))
+
+    # When: pages of each kind are asked, the logbook never read from its start.
+    def not_read_whole(*args: object) -> None:
+        raise AssertionError("the whole logbook was read")
+
+    monkeypatch.setattr(api_logbook, "search_logbook", not_read_whole)
+    for kind in LineKind:
+        kept = [entry.text for entry in every if entry.kind == kind]
+        page = c.get("cleo", "/logbook", params={"kind": kind, "offset": 2, "limit": 3}).json()
+        # Then: each is the lines of that kind, from its offset, and how many there are.
+        assert [line["text"] for line in page["items"]] == kept[2:5], kind
+        assert page["total"] == len(kept)
