@@ -105,7 +105,7 @@ def test_flat_in_history_scenario_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(flat, "PAGES", 2)
     report = Report(size="smoke")
     flat.run(report, (10, 20), 600)
-    assert len(report.rows) == 6 and all(row.scenario == "flat in history" for row in report.rows)
+    assert len(report.rows) == 8 and all(row.scenario == "flat in history" for row in report.rows)
     assert all(row.value > 0 and row.baseline for row in report.rows)
     assert "at 20 decisions" in report.rows[2].figure
 
