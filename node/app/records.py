@@ -25,6 +25,7 @@ from domain.proposal import Proposal
 from domain.register import REGISTER_ID, Index, Register, index_id
 from domain.selection import HatSelection
 from node.app.decisions_in_force import DecisionsInForce
+from node.app.filed_by_state import FiledByState
 from node.network.intake import Saving
 from node.store.application import NodeStore
 from node.store.kept import Kept
@@ -59,6 +60,10 @@ class CircleRecords:
         self._listed: dict[str, tuple[int, tuple[UUID, ...]]] = {}
         # The decisions in force, as a member circle's summary reads them.
         self.decisions_in_force = DecisionsInForce(store, self.list_decisions)
+        # The proposals by their stage, for a page of those at one stage.
+        self.proposals_by_stage = FiledByState(
+            store, lambda: self.ids("proposal"), Proposal, lambda proposal: str(proposal.stage)
+        )
         self._move_filings_to_indexes()
 
     @property

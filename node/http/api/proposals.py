@@ -18,7 +18,7 @@ from node.http.api.auth import Node, Person
 from node.http.api.consent import Outcome, ProcessFields, outcome_out, process_fields
 from node.http.api.errors import ERROR_RESPONSES
 from node.http.api.fields import Body, Ref, Say, Title, aware, in_zone
-from node.http.api.paging import Page, Paging, page_of, window_of
+from node.http.api.paging import Page, Paging, window_of
 from node.http.api.subjects import StoredSubject, SubjectFields, drafts_by_purpose
 from node.http.api.threaded import ThreadedRoute
 
@@ -127,8 +127,9 @@ def list_proposals(
     if stage is None:  # a page read alone, whatever the number of proposals
         window, total = node.records.window("proposal", Proposal, paging.offset, paging.limit)
         return window_of([_summary(p, zone) for p in window], total, paging)
-    proposals = [p for p in node.records.list_proposals() if p.stage == stage]
-    return page_of([_summary(p, zone) for p in proposals], paging)
+    # Those at one stage, a page read alone too (node/app/filed_by_state.py).
+    window, total = node.records.proposals_by_stage.window(stage, paging.offset, paging.limit)
+    return window_of([_summary(p, zone) for p in window], total, paging)
 
 
 @router.get(

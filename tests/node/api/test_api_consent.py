@@ -292,3 +292,30 @@ def test_a_topic_decided_by_formal_vote_and_answers_in_advance(circle: Circle) -
         "against": 1,
         "abstentions": 0,
     }
+
+
+def test_proposals_at_one_stage_are_paged_in_the_order_drafted(circle: Circle) -> None:
+    c = circle
+    # Given: five proposals drafted, the second and fourth presented.
+    drafted = [draft(c, title=f"Idea {n}")["id"] for n in range(5)]
+    for proposal in (drafted[1], drafted[3]):
+        c.ok("cleo", f"/proposals/{proposal}/present")
+    every = c.get("cleo", "/proposals", params={"limit": 100}).json()["items"]
+
+    # When: the proposals at a stage are asked a page at a time.
+    def at(stage: str, offset: int, limit: int) -> dict[str, Any]:
+        answer = c.get(
+            "cleo", "/proposals", params={"stage": stage, "offset": offset, "limit": limit}
+        )
+        assert answer.status_code == 200, answer.text
+        page: dict[str, Any] = answer.json()
+        return page
+
+    # Then: each page is those of the whole list at that stage, in the order drafted.
+    for stage in ("draft", "presented", "consented"):
+        kept = [p["id"] for p in every if p["stage"] == stage]
+        for offset in range(0, len(kept) + 2, 2):
+            page = at(stage, offset, 2)
+            assert [p["id"] for p in page["items"]] == kept[offset : offset + 2], stage
+            assert page["total"] == len(kept)
+    assert [p["id"] for p in at("presented", 0, 10)["items"]] == [drafted[1], drafted[3]]
