@@ -14,6 +14,7 @@ Then, the young circle's store grown to 1,000 events and the old one's to 100,00
 token), the last page of each list (the latest):
 - the decisions list (`GET /api/decisions`);
 - the logbook (`GET /api/logbook`);
+- the proposals at one stage (`GET /api/proposals?stage=consented`: the policies adopted);
 - the logbook's lines of one kind (`GET /api/logbook?kind=proposals`: the policies' consent
   processes, far apart in the old circle's record);
 - the logbook in the browser (`GET /logbook`, its first page: the newest lines), signed in
@@ -137,6 +138,7 @@ class Pages:
         return {
             "decisions": self.ms_per_last_page("/api/decisions", PAGES),
             "logbook": self.ms_per_last_page("/api/logbook", PAGES),
+            "proposals at a stage": self.ms_per_last_page("/api/proposals?stage=consented", PAGES),
             "logbook of a kind": self.ms_per_last_page("/api/logbook?kind=proposals", PAGES),
             "browser logbook": self.ms_per_browser_page("/logbook", PAGES),
         }
@@ -207,6 +209,7 @@ def run(report: Report, counts: tuple[int, int], events: int) -> None:
     for name, what, which in (
         ("decisions", "page of the decisions list", "the last page"),
         ("logbook", "page of the logbook", "the last page"),
+        ("proposals at a stage", "page of the proposals consented", "the last page"),
         ("logbook of a kind", "page of the logbook's proposals", "the last page"),
         ("browser logbook", "logbook page in the browser", "the newest page"),
     ):
