@@ -59,6 +59,7 @@ class FiledByState(Generic[A]):
         self._lock = threading.Lock()  # one reader or catch-up at a time
         self._position: int | None = None  # the last notification seen; None: not built
         self._placed: dict[UUID, int] = {}  # each filed record's place in the filed order
+        self._looked = 0  # how many of the filed ids were placed
         self._states: dict[UUID, str] = {}  # each placed record's state
         self._unplaced: set[UUID] = set()  # changed, not yet seen filed: looked for again
         self._by_state: dict[str, list[int]] = {}  # each state's records' places, sorted
@@ -99,6 +100,7 @@ class FiledByState(Generic[A]):
     def _build(self, top: int) -> None:
         """Every record as listed now (any change from `top` on is read again next time)."""
         self._placed, self._states, self._unplaced, self._by_state = {}, {}, set(), {}
+        self._looked = 0
         ids = self._ids()
         self._place_new(ids)
         for record in self._store.kept.peek_all(ids):
@@ -108,8 +110,9 @@ class FiledByState(Generic[A]):
 
     def _place_new(self, ids: tuple[UUID, ...]) -> None:
         """The places of the records filed since the last look (an index only grows)."""
-        for place in range(len(self._placed), len(ids)):
-            self._placed[ids[place]] = place
+        for place in range(self._looked, len(ids)):
+            self._placed.setdefault(ids[place], place)
+        self._looked = len(ids)
 
     def _put(self, record: A) -> None:
         """Record the record's state as it is now."""
