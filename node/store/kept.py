@@ -49,6 +49,11 @@ class Kept:
         self._never = never
         self._lock = threading.Lock()
         self._kept: OrderedDict[UUID, Aggregate] = OrderedDict()
+        # Aggregates asked for and not found, most recently asked last (at most `size`): asked
+        # again, one read of their events says whether they are still not there, where a load
+        # reads the snapshots first, then the events. A node asks after every save for the
+        # messages it holds back, which most nodes never have.
+        self._absent: OrderedDict[UUID, None] = OrderedDict()
 
     def peek(self, aggregate_id: UUID) -> Any:
         """The aggregate as stored now, shared: read it, never change it.
@@ -56,8 +61,15 @@ class Kept:
         Raises eventsourcing's AggregateNotFoundError if the store has no such aggregate."""
         with self._lock:
             kept = self._current(aggregate_id)
+            absent = kept is None and aggregate_id in self._absent
         if kept is None:
-            fresh: Aggregate = self._repository.get(aggregate_id)
+            if absent and not self._has_events(aggregate_id):
+                raise AggregateNotFoundError(aggregate_id)
+            try:
+                fresh: Aggregate = self._repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                self._note_absent(aggregate_id)
+                raise
             self._put(fresh)
             return fresh
         later = list(self._repository.event_store.get(aggregate_id, gt=kept.version))
@@ -132,10 +144,24 @@ class Kept:
         with self._lock:
             self._kept.pop(aggregate_id, None)
 
-    def _put(self, aggregate: Aggregate) -> None:
-        if isinstance(aggregate, self._never):
-            return
+    def _has_events(self, aggregate_id: UUID) -> bool:
+        """Whether the store holds any event of the aggregate. One with none is not there: a
+        snapshot is only ever taken of an aggregate with events (those an erasure deletes are
+        never snapshotted)."""
+        return bool(self._repository.event_store.recorder.select_events(aggregate_id, limit=1))
+
+    def _note_absent(self, aggregate_id: UUID) -> None:
         with self._lock:
+            self._absent[aggregate_id] = None
+            self._absent.move_to_end(aggregate_id)
+            while len(self._absent) > self._size:
+                self._absent.popitem(last=False)
+
+    def _put(self, aggregate: Aggregate) -> None:
+        with self._lock:
+            self._absent.pop(aggregate.id, None)
+            if isinstance(aggregate, self._never):
+                return
             kept = self._kept.get(aggregate.id)
             if kept is not None and kept.version >= aggregate.version:
                 return  # another thread kept a later one meanwhile

@@ -7,10 +7,11 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.application import AggregateNotFoundError
 
 from bench.circles import HAT_AREA, found_with_hat
 from domain.decision import Decision
-from domain.register import REGISTER_ID, index_id
+from domain.register import REGISTER_ID, Index, index_id
 from node.app.credentials import CREDENTIALS_ID
 from node.app.persistence import open_node
 from node.app.records import FORMER_PARTICIPANT, NEWEST_READ
@@ -326,3 +327,61 @@ def test_newest_first_reads_from_the_last_filed_back_only_as_far_as_asked(
         assert sorted(reads) == sorted(UUID(t) for t in taken)
     finally:
         node.close()
+
+
+def test_an_aggregate_not_found_is_asked_for_again_in_one_read_and_found_once_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path / "node")
+    first, second = open_node(settings), open_node(settings)
+    try:
+        first.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        kept = first.store.kept
+        missing = index_id("plan")  # no plan filed yet: no index of plans
+        with pytest.raises(AggregateNotFoundError):
+            kept.peek(missing)
+        reads: list[str] = []
+        for name, recorder in (
+            ("events", first.store.recorder),
+            ("snapshots", first.store.snapshots.recorder),  # type: ignore[union-attr]
+        ):
+            monkeypatch.setattr(recorder, "select_events", _counted(recorder, name, reads))
+        # Asked again (as the node asks for the messages it holds back after every save):
+        # one read of its events, not a load from its snapshot and its events.
+        with pytest.raises(AggregateNotFoundError):
+            kept.peek(missing)
+        assert reads == ["events"]
+        # Another worker makes it: the next use here finds it, and keeps it.
+        second.save(Index(kind="plan"))
+        assert kept.peek(missing).kind == "plan"
+        reads.clear()
+        assert kept.peek(missing).kind == "plan"
+        assert reads == ["events"]  # the events after the kept version, as for any kept one
+    finally:
+        first.close()
+        second.close()
+
+
+def test_the_aggregates_remembered_as_not_found_are_at_most_the_kept_size(
+    tmp_path: Path,
+) -> None:
+    node = open_node(Settings(data_dir=tmp_path / "node"))
+    try:
+        kept = Kept(node.store.repository, size=3)
+        asked = [uuid4() for _ in range(5)]
+        for aggregate_id in asked:
+            with pytest.raises(AggregateNotFoundError):
+                kept.peek(aggregate_id)
+        assert list(kept._absent) == asked[2:]  # the most recently asked
+    finally:
+        node.close()
+
+
+def _counted(recorder: object, name: str, reads: list[str]) -> object:
+    select_events = recorder.select_events  # type: ignore[attr-defined]
+
+    def counted(*args: object, **options: object) -> object:
+        reads.append(name)
+        return select_events(*args, **options)
+
+    return counted
