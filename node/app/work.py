@@ -10,6 +10,7 @@ does this). A peer's entries run in the intake's own unit of work (node/network/
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -23,6 +24,7 @@ from domain.decision import Decision
 from domain.meeting import Meeting
 from domain.plan import Plan
 from domain.proposal import Proposal
+from domain.rules import local_date
 from domain.selection import HatSelection
 from node.store.kept import Kept
 
@@ -90,8 +92,16 @@ class UnitOfWork:
     def __init__(self, work: Work) -> None:
         self.work = work
         self.now = work.now()
+        # The circle as stored when the unit begins, read once: its time zone, and what the
+        # command reads of it (`shared_circle`) or copies to change (`circle`). None before
+        # the circle is founded.
+        self._stored: Circle | None = work.peek_circle() if work.is_founded else None
         # The date in the circle's time zone: what falls due on a date does so at local midnight.
-        self.today = work.local(self.now).date()
+        self.today = (
+            local_date(self._stored.rules, self.now)
+            if self._stored is not None
+            else work.local(self.now).date()
+        )
         self._changing: dict[UUID, Aggregate] = {}
         self._order: list[Any] = []  # what to save, in the order it was loaded or added
         self._read: list[Circle] = []
@@ -116,12 +126,17 @@ class UnitOfWork:
     def circle(self) -> Circle:
         """The circle, a copy of its own to change."""
         held: Any = self._changing.get(self.work.circle_id)
-        circle: Circle = held if held is not None else self._keep(self.work.get_circle())
+        if held is None:
+            stored = self._stored
+            held = self._keep(
+                copy.deepcopy(stored) if stored is not None else self.work.get_circle()
+            )
+        circle: Circle = held
         return circle
 
     def shared_circle(self) -> Circle:
         """The circle as kept, shared: to read only (checked unchanged when committing)."""
-        circle = self.work.peek_circle()
+        circle = self._stored if self._stored is not None else self.work.peek_circle()
         self._read.append(circle)
         return circle
 
