@@ -2,7 +2,9 @@
 
 `Application.save` checks every aggregate against a typing Protocol at run time before it
 collects its events, which is a large part of a save of many aggregates (bench/RESULTS.md,
-"append"). The node collects the events itself, then calls what `Application.save` calls:
+"append"), and `ProcessingEvent.collect_events` checks each domain event given alone (an
+index's `Filed`, in every command that files a record) against another. The node collects
+the events itself, then calls what `Application.save` calls:
 `_record` (store the events with the `saved_kwargs` the recorder takes: feed entries and
 bodies) and `_notify` (tell followers). tests/node/test_collected_save.py pins both, and
 pyproject.toml pins eventsourcing to the minor version they are tested with.
@@ -28,8 +30,10 @@ def record(
         if isinstance(obj, Aggregate):
             processing_event.events.extend(obj.collect_events())
             processing_event.aggregates[obj.id] = obj
+        elif isinstance(obj, Aggregate.Event):
+            processing_event.events.append(obj)  # a domain event of its own
         elif obj is not None:
-            processing_event.collect_events(obj)  # a domain event of its own
+            processing_event.collect_events(obj)  # anything else, as the library takes it
     processing_event.saved_kwargs.update(kwargs)
     return processing_event, app._record(processing_event)
 

@@ -8,7 +8,9 @@ changes either, these tests fail before any store does.
 from __future__ import annotations
 
 import inspect
+from uuid import uuid4
 
+import pytest
 from eventsourcing.application import Application, ProcessingEvent
 
 from domain.register import Index
@@ -40,4 +42,34 @@ def test_record_and_notify_store_the_events_with_the_recorders_keyword_arguments
     assert [r.domain_event.originator_version for r in recordings] == [1, 2]
     assert processing_event.aggregates == {index.id: index}
     assert store.repository.get(index.id).ids() == [index.id]
+    store.close()
+
+
+def test_a_domain_event_given_alone_is_stored_without_the_librarys_protocol_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given: an index stored, and a `Filed` event at its next version, made without loading
+    # it (as node/app/records.py `filed` makes them for every record a command files).
+    store = NodeStore(env={"PERSISTENCE_MODULE": "node.store.memory_store"})
+    index = Index(kind="proposal")
+    store.save(index)
+    record_id = uuid4()
+    filed = Index.Filed(  # type: ignore[call-arg]
+        originator_id=index.id,
+        originator_version=2,
+        timestamp=Index.Filed.create_timestamp(),
+        record_id=record_id,
+    )
+
+    # The library's check of each object against its typing Protocols: not asked.
+    def checked(*objs: object, **kwargs: object) -> None:
+        raise AssertionError("collected through ProcessingEvent.collect_events")
+
+    monkeypatch.setattr(ProcessingEvent, "collect_events", checked)
+    # When: it is recorded alone.
+    processing_event, recordings = record(store, [filed], {})
+    # Then: it is stored, as the library stores it, and the index loads with the record.
+    assert processing_event.events == [filed] and not processing_event.aggregates
+    assert [r.domain_event for r in recordings] == [filed]
+    assert store.repository.get(index.id).ids() == [record_id]
     store.close()
