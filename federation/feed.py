@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -89,12 +90,19 @@ class WontSign(ValueError):
     """An entry peers would refuse (too large, a bad type name): it is never signed."""
 
 
+@lru_cache(maxsize=256)
+def _is_type_name(type: str) -> bool:
+    """Whether `type` is an entry type name (a writer signs a few, over and over: each is
+    matched against the pattern once)."""
+    return bool(re.search(TYPE_PATTERN, type)) and len(type) <= MAX_TYPE_LENGTH
+
+
 def _sign(key: Ed25519PrivateKey, entry: Entry) -> SignedEntry:
-    if not re.search(TYPE_PATTERN, entry.type) or len(entry.type) > MAX_TYPE_LENGTH:
+    if not _is_type_name(entry.type):
         raise WontSign(f"{entry.type!r} is not an entry type name")
     if len(entry.audience) > MAX_AUDIENCE:
         raise WontSign(f"an audience of {len(entry.audience)} is more than {MAX_AUDIENCE}")
-    if any(len(member) != 32 for member in entry.audience):
+    if entry.audience and any(len(member) != 32 for member in entry.audience):
         raise WontSign("an audience names feed ids (32 bytes each)")
     if entry.body_size > MAX_BODY_BYTES:
         raise WontSign(f"a body of {entry.body_size} bytes is more than {MAX_BODY_BYTES}")
@@ -157,7 +165,8 @@ def append(
     if keys.current_public != state.key:
         raise ValueError("These keys do not sign this feed at its current seq")
     signed = _sign(keys.current, next_entry(state, type, body, time_ms, audience))
-    return signed, replace(state, next_seq=state.next_seq + 1, last_hash=signed.hash)
+    after = FeedState(state.feed_id, state.next_seq + 1, signed.hash, state.key, state.next_digest)
+    return signed, after
 
 
 def rotate(

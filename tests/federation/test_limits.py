@@ -99,3 +99,31 @@ def test_a_nodes_base_url_is_http_or_https_with_a_host_and_a_real_port(
 ) -> None:
     # A node.moved naming anything else is not followed, and `move` refuses it (PROTOCOL.md 4.10).
     assert is_base_url(url) is base
+
+
+def test_a_writer_matches_each_type_name_against_the_pattern_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import re
+    from uuid import uuid4
+
+    matched: list[str] = []
+    search = re.search
+
+    def counted(pattern: str, text: str) -> re.Match[str] | None:
+        matched.append(text)
+        return search(pattern, text)
+
+    monkeypatch.setattr("federation.feed.re.search", counted)
+    feed = Feed.start()
+    state: FeedState = feed.state
+    name = f"test.once{uuid4().hex}"  # a name no other test signed
+    for n in range(3):
+        _, state = append(state, feed.keys, name, b"x", n)
+    assert matched.count(name) == 1 and state.next_seq == feed.state.next_seq + 3
+    # A name refused once is refused every time; so is an audience not of feed ids.
+    for _ in range(2):
+        with pytest.raises(WontSign, match="not an entry type name"):
+            append(state, feed.keys, "Note", None, 1)
+    with pytest.raises(WontSign, match="names feed ids"):
+        append(state, feed.keys, "note", b"x", 1, [bytes(32), bytes(31)])
