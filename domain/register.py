@@ -3,6 +3,7 @@ selections, decisions, meetings, people, relationships, support requests, appeal
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -28,8 +29,10 @@ KINDS = (
 REGISTER_ID = uuid5(NAMESPACE_URL, "circle-node:register")
 
 
+@lru_cache(maxsize=len(KINDS))
 def index_id(kind: str) -> UUID:
-    """Where the index of one kind of record sits."""
+    """Where the index of one kind of record sits (worked out once per kind: a command that
+    files a record asks twice)."""
     return uuid5(NAMESPACE_URL, f"circle-node:register:{kind}")
 
 

@@ -343,7 +343,18 @@ def teller(aggregate_class: type[Aggregate], event_class: type[Any]) -> Teller |
     other circles; None if it tells them nothing by itself. What only the circle's full and
     learning participants read (a confidential agenda item, its minutes) tells them nothing,
     whatever the tables say: it never leaves the node."""
+    pair = (aggregate_class, event_class)
+    try:
+        return _TOLD[pair]
+    except KeyError:
+        pass
     if is_confidential(event_class):
-        return None
-    tellers = TELL.get(aggregate_class, {})
-    return next((tellers[cls] for cls in event_class.__mro__ if cls in tellers), None)
+        told = None
+    else:
+        tellers = TELL.get(aggregate_class, {})
+        told = next((tellers[cls] for cls in event_class.__mro__ if cls in tellers), None)
+    _TOLD[pair] = told  # the tables never change: each pair of classes is looked up once
+    return told
+
+
+_TOLD: dict[tuple[type, type], Teller | None] = {}
