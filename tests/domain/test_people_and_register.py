@@ -53,3 +53,13 @@ def test_the_register_names_the_circle_and_indexes_its_records_by_kind():
     # What it returns is a copy: the index cannot be changed behind its back.
     proposals.ids().clear()
     assert proposals.ids() == [first, second]
+
+
+def test_an_index_sits_where_stores_written_before_put_it() -> None:
+    # Its id is worked out once per kind (kept by the process): it is still the one every
+    # store holds its index under, whichever kind is asked first and however often.
+    from uuid import NAMESPACE_URL, uuid5
+
+    for kind in (*KINDS, *KINDS):
+        assert index_id(kind) == uuid5(NAMESPACE_URL, f"circle-node:register:{kind}")
+    assert index_id("decision") is index_id("decision")

@@ -47,6 +47,7 @@ from domain.relationships import Relationship
 from domain.selection import HatSelection
 from domain.support import SupportRequest
 from node.app.calendar_secrets import CalendarSecrets
+from node.app.confidential import is_confidential
 from node.app.credentials import Credentials
 from node.app.held_messages import HeldMessages
 from node.app.idempotency import CarriedOut
@@ -303,3 +304,14 @@ def test_the_logbook_names_only_events_of_the_aggregates_it_tells() -> None:
     # Then: every class it names is one of them.
     strangers = sorted(cls.__qualname__ for cls in set(DESCRIBE) - events)
     assert not strangers, f"the logbook's table names: {strangers}"
+
+
+def test_a_teller_looked_up_again_is_the_one_the_tables_name() -> None:
+    # Each pair of classes is looked up in the tables once, then remembered: asked again
+    # (every save asks for each of its events), the answer is the tables' own.
+    for aggregate, tellers in TELL.items():
+        for event_class in events_of(aggregate):
+            first = teller(aggregate, event_class)
+            named = next((tellers[c] for c in event_class.__mro__ if c in tellers), None)
+            expected = None if is_confidential(event_class) else named
+            assert first is expected and teller(aggregate, event_class) is expected
