@@ -125,7 +125,8 @@ def postgres_env(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> dict[str, str]
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_MAX_OVERFLOW": "0",
         # Check a pooled connection before use: after a server restart, dead connections are
-        # replaced instead of failing the next commands.
+        # replaced instead of failing the next commands. The process's shared pool does it
+        # without a round trip (node/store/postgres_pool.py, `checked_if_spoken_to`).
         "POSTGRES_PRE_PING": "y",
     }
     schema = parse_qs(parsed.query).get("schema", [""])[0]
