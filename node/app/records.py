@@ -110,7 +110,8 @@ class CircleRecords:
 
     def _register(self) -> Register:
         try:
-            register: Aggregate = self._store.repository.get(REGISTER_ID)
+            # Not kept (it may be large), but one read while it is missing (unfounded).
+            register: Aggregate = self.kept.load(REGISTER_ID)
         except AggregateNotFoundError:
             raise NotFound("This node has no circle yet; found one first") from None
         assert isinstance(register, Register)

@@ -8,6 +8,10 @@ command takes its own copy to change (`copy`). Each use costs one indexed read o
 after the kept version, instead of a load from the last snapshot; a listing (`peek_all`) one
 read for all its records.
 
+An aggregate the store did not hold at the last look (a node's register before its circle is
+founded, the messages held back while none are) is remembered as missing: the next look reads
+its events alone (one read), not its snapshot and then its events.
+
 A command done with its copy once saved hands it over (`adopt`): kept as it is, the next use
 finds nothing later in the store and copies nothing. Copies are cheap where it matters:
 records that never change once made (answers) are shared between copies (domain/records.py).
@@ -49,11 +53,8 @@ class Kept:
         self._never = never
         self._lock = threading.Lock()
         self._kept: OrderedDict[UUID, Aggregate] = OrderedDict()
-        # Aggregates asked for and not found, most recently asked last (at most `size`): asked
-        # again, one read of their events says whether they are still not there, where a load
-        # reads the snapshots first, then the events. A node asks after every save for the
-        # messages it holds back, which most nodes never have.
-        self._absent: OrderedDict[UUID, None] = OrderedDict()
+        # The ids the store held no aggregate of at the last look, most recently asked last.
+        self._missing: OrderedDict[UUID, None] = OrderedDict()
 
     def peek(self, aggregate_id: UUID) -> Any:
         """The aggregate as stored now, shared: read it, never change it.
@@ -61,15 +62,8 @@ class Kept:
         Raises eventsourcing's AggregateNotFoundError if the store has no such aggregate."""
         with self._lock:
             kept = self._current(aggregate_id)
-            absent = kept is None and aggregate_id in self._absent
         if kept is None:
-            if absent and not self._has_events(aggregate_id):
-                raise AggregateNotFoundError(aggregate_id)
-            try:
-                fresh: Aggregate = self._repository.get(aggregate_id)
-            except AggregateNotFoundError:
-                self._note_absent(aggregate_id)
-                raise
+            fresh: Aggregate = self.load(aggregate_id)
             self._put(fresh)
             return fresh
         later = list(self._repository.event_store.get(aggregate_id, gt=kept.version))
@@ -106,7 +100,7 @@ class Kept:
             aggregate = kept.get(aggregate_id)
             if aggregate is None:
                 try:
-                    aggregate = self._repository.get(aggregate_id)
+                    aggregate = self.load(aggregate_id)
                 except AggregateNotFoundError:
                     continue
                 self._put(aggregate)
@@ -117,6 +111,30 @@ class Kept:
                 self._put(aggregate)
             aggregates.append(aggregate)
         return aggregates
+
+    def load(self, aggregate_id: UUID) -> Any:
+        """The aggregate from the store (its snapshot and the events after it), neither kept
+        nor shared (the caller's own). One the store does not hold is remembered as missing:
+        while it is, one read of its events finds that it still is (a snapshot is only taken
+        of events stored: no events, no snapshot)."""
+        with self._lock:
+            missing = aggregate_id in self._missing
+        if missing and not list(self._repository.event_store.get(aggregate_id, limit=1)):
+            with self._lock:
+                self._missing.move_to_end(aggregate_id, last=True)
+            raise AggregateNotFoundError(aggregate_id)
+        try:
+            found: Aggregate = self._repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            with self._lock:
+                self._missing[aggregate_id] = None
+                self._missing.move_to_end(aggregate_id)
+                while len(self._missing) > self._size:
+                    self._missing.popitem(last=False)
+            raise
+        with self._lock:
+            self._missing.pop(aggregate_id, None)
+        return found
 
     def copy(self, aggregate_id: UUID) -> Any:
         """The aggregate as stored now, a copy of its own for a command to change."""
@@ -143,25 +161,12 @@ class Kept:
     def forget(self, aggregate_id: UUID) -> None:
         with self._lock:
             self._kept.pop(aggregate_id, None)
-
-    def _has_events(self, aggregate_id: UUID) -> bool:
-        """Whether the store holds any event of the aggregate. One with none is not there: a
-        snapshot is only ever taken of an aggregate with events (those an erasure deletes are
-        never snapshotted)."""
-        return bool(self._repository.event_store.recorder.select_events(aggregate_id, limit=1))
-
-    def _note_absent(self, aggregate_id: UUID) -> None:
-        with self._lock:
-            self._absent[aggregate_id] = None
-            self._absent.move_to_end(aggregate_id)
-            while len(self._absent) > self._size:
-                self._absent.popitem(last=False)
+            self._missing.pop(aggregate_id, None)
 
     def _put(self, aggregate: Aggregate) -> None:
+        if isinstance(aggregate, self._never):
+            return
         with self._lock:
-            self._absent.pop(aggregate.id, None)
-            if isinstance(aggregate, self._never):
-                return
             kept = self._kept.get(aggregate.id)
             if kept is not None and kept.version >= aggregate.version:
                 return  # another thread kept a later one meanwhile

@@ -372,7 +372,7 @@ def test_the_aggregates_remembered_as_not_found_are_at_most_the_kept_size(
         for aggregate_id in asked:
             with pytest.raises(AggregateNotFoundError):
                 kept.peek(aggregate_id)
-        assert list(kept._absent) == asked[2:]  # the most recently asked
+        assert list(kept._missing) == asked[2:]  # the most recently asked
     finally:
         node.close()
 
@@ -385,3 +385,38 @@ def _counted(recorder: object, name: str, reads: list[str]) -> object:
         return select_events(*args, **options)
 
     return counted
+
+
+def test_an_aggregate_missing_is_looked_for_again_by_its_events_alone(tmp_path: Path) -> None:
+    """A node before its circle is founded asks at every run taken whether it has one: the
+    register, missing, is looked for again with one read of its events, not its snapshot
+    then its events; once another handle stores it, it is found."""
+    settings = Settings(data_dir=tmp_path / "node")
+    first, second = open_node(settings), open_node(settings)
+    reads: list[str] = []
+    events = second.store.events.recorder
+    assert second.store.snapshots is not None
+    snapshots = second.store.snapshots.recorder
+
+    def counted(recorder: object, name: str) -> None:
+        select = recorder.select_events  # type: ignore[attr-defined]
+
+        def select_events(*args: object, **kwargs: object) -> object:
+            reads.append(name)
+            return select(*args, **kwargs)
+
+        recorder.select_events = select_events  # type: ignore[attr-defined]
+
+    counted(events, "events")
+    counted(snapshots, "snapshots")
+    try:
+        assert not second.records.is_founded
+        reads.clear()
+        assert not second.records.is_founded
+        assert reads == ["events"], reads
+        first.circle.found_circle(name="Kitchen", aim="Feed", domain="Food", founder_name="Ada")
+        assert second.records.is_founded
+        assert second.records.circle_id == first.records.circle_id
+    finally:
+        first.close()
+        second.close()
