@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from federation.feed import FeedState, WontSign
@@ -44,7 +45,7 @@ from federation.wire import (
     is_base_url,
 )
 from node.network.batch import Batch
-from node.network.feeds import PeerFeed, peer_id
+from node.network.feeds import PeerFeed, peer_feed_id, peer_id
 from node.network.observing import Reports, counting_refusals
 from node.network.own_feed import MAX_JOIN_ENTRIES
 from node.network.peer_book import NotAPeer, OwnId, PeerBook, introduce
@@ -223,6 +224,7 @@ class Intake:
             superseded=moved,
             **batch.save_kwargs(),
         )
+        self._store.kept.adopt(feed)  # as stored: the next run's read finds nothing later
         return batch
 
     def _stored_feed(self, held: PeerFeed) -> Callable[[], tuple[PeerFeed, list[Aggregate]]]:
@@ -295,12 +297,13 @@ class Intake:
 
     def _receive_pages(self, pages: Sequence[FeedPage]) -> tuple[int, int]:
         feed_id = pages[0].feed
-        peer = self._peers.peer(feed_id)
+        peer, feed = self._peers.peer_and_feed(feed_id)
         if peer is None:
             raise NotAPeer("Pull only from peers")
         if peer.status == REMOVED:
             raise Rejected(Reason.UNKNOWN_NODE, "this node no longer exchanges feeds with yours")
-        feed = self._peers.peer_feed(feed_id)
+        if feed is None:
+            raise AggregateNotFoundError(peer_feed_id(feed_id))
         history = self._peers.key_history(feed)
         try:
             verified = verify_pages(

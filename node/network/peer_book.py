@@ -7,6 +7,7 @@ same save)."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -73,16 +74,28 @@ class PeerBook:
         self._own = own
         self._met = met
 
+    # A peer and its feed are read through the store's kept aggregates (node/store/kept.py):
+    # each use reads only the events after the kept version, and the caller gets a copy of
+    # its own, as from a load.
+
     def peer(self, feed_id: bytes) -> Peer | None:
         try:
-            peer: Peer = self._store.load(Peer, peer_id(feed_id))
+            peer: Peer = self._store.kept.copy(peer_id(feed_id))
         except AggregateNotFoundError:
             return None
         return peer
 
     def peer_feed(self, feed_id: bytes) -> PeerFeed:
-        feed: PeerFeed = self._store.load(PeerFeed, peer_feed_id(feed_id))
+        feed: PeerFeed = self._store.kept.copy(peer_feed_id(feed_id))
         return feed
+
+    def peer_and_feed(self, feed_id: bytes) -> tuple[Peer | None, PeerFeed | None]:
+        """The peer and its feed (None for either the store does not hold), copies of their
+        own, in one read of the store (a catch-up reads both at each of its saves)."""
+        ids = [peer_id(feed_id), peer_feed_id(feed_id)]
+        found = {aggregate.id: aggregate for aggregate in self._store.kept.peek_all(ids)}
+        peer, feed = (found.get(aggregate_id) for aggregate_id in ids)
+        return copy.deepcopy(peer), copy.deepcopy(feed)
 
     @retry_on_conflict
     def add_peer(self, descriptor: NodeDescriptor, url: str, status: str = PEER) -> bytes:

@@ -13,6 +13,7 @@ from federation.verify import Equivocation, Reason, Rejected, decode_entry
 from federation.wire import FeedPage, SignedEntry
 from node.app.node import CircleNode
 from node.network.delivery import Federator
+from node.network.feeds import peer_feed_id, peer_id
 from tests.node.test_federation_node import connect, publish
 
 
@@ -204,3 +205,33 @@ def test_when_taking_fails_otherwise_the_pages_before_are_kept(make) -> None:  #
         asyncio.run(federator.catch_up(peer))
     # As if the pages had come one at a time: those before the failing one are held.
     assert b.peering.peer_feed(a.feed.feed_id).next_seq == 7
+
+
+def test_each_save_of_a_catch_up_reads_the_peer_and_its_feed_once(make) -> None:  # type: ignore[no-untyped-def]
+    """The peer and its feed are read together, from what is kept of them: one read of the
+    store for both (of the events after the kept versions), not a snapshot and events each."""
+    a, b = make("a"), make("b")
+    connect(a, b)
+    publish(a, 6)
+    first, *rest = pages_of(a, b, 2)
+    b.intake.receive_pages([first])  # the peer and its feed are kept from here on
+    recorder = b.store.events.recorder
+    reads: list[object] = []
+    select_later, select_events = recorder.select_later, recorder.select_events
+
+    def later(*args: object) -> object:
+        reads.append("later")
+        return select_later(*args)
+
+    def events(*args: object, **kwargs: object) -> object:
+        reads.append(kwargs.get("originator_id", args[0] if args else None))
+        return select_events(*args, **kwargs)
+
+    recorder.select_later, recorder.select_events = later, events
+    for page in rest:
+        reads.clear()
+        assert b.intake.receive_pages([page])[0] == len(page.entries)
+        assert reads.count("later") == 1
+        assert not {peer_id(a.feed.feed_id), peer_feed_id(a.feed.feed_id)} & set(reads)
+        last = decode_entry(page.entries[-1])
+        assert b.peering.peer_feed(a.feed.feed_id).next_seq == last.seq + 1
