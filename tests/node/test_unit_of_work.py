@@ -53,3 +53,31 @@ def test_the_units_copy_of_the_circle_is_its_own_and_the_shared_one_as_stored(
         assert uow.shared_circle() is shared
     finally:
         node.close()
+
+
+def test_a_consent_reads_the_circle_once(tmp_path: Path) -> None:
+    node = open_node(Settings(data_dir=tmp_path / "node"))
+    try:
+        ada = node.circle.found_circle(
+            name="Kitchen", aim="Feed", domain="Food", founder_name="Ada"
+        )
+        ben = node.people.add_founding_member(ada, "Ben")
+        proposal = node.proposals.draft_proposal(ada, "Rota", "Share the rota fairly")
+        node.proposals.present(ada, proposal)
+        node.proposals.open_reactions(ada, proposal)
+        node.consent.open_consent_round(ada, proposal)
+        circle_id = node.records.circle_id
+        recorder: Any = node.store.events.recorder
+        select_events = recorder.select_events
+        reads: list[object] = []
+
+        def counted(*args: object, **kwargs: object) -> object:
+            reads.append(kwargs.get("originator_id", args[0] if args else None))
+            return select_events(*args, **kwargs)
+
+        recorder.select_events = counted
+        node.consent.consent(ben, proposal)
+        assert reads.count(circle_id) == 1
+        assert node.records.get_process(proposal).answers[ben].consents
+    finally:
+        node.close()
