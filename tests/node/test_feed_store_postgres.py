@@ -75,3 +75,25 @@ def test_a_body_bound_again_is_readable_by_both_audiences(node: CircleNode) -> N
     assert found[body_hash(b"public")][2] == b""
     assert found[body_hash(b"twice")][2] == OTHER + READER
     assert len(node.store.feeds.select_entries(node.feed.feed_id, 0, 100)) == 6
+
+
+def test_bodies_are_read_in_one_statement_however_many(
+    node: CircleNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a page's worth of bodies (more than SQLite's statements take at once).
+    bodies = [b"body %d" % n for n in range(1200)]
+    save = appended(node, [(body, []) for body in bodies])
+    node.save(save.pop("aggregate"), **save)
+    # When they are read, one statement reads them all.
+    statements: list[object] = []
+    execute = psycopg.Cursor.execute
+
+    def counted(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        statements.append(query)
+        return execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counted)
+    found = node.store.stored_data([body_hash(body) for body in bodies])
+    assert len(statements) == 1
+    assert found == {body_hash(body): body for body in bodies}
+    assert node.store.stored_data([]) == {}
