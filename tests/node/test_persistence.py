@@ -195,9 +195,11 @@ def test_a_command_that_loses_a_race_is_retried(tmp_path: Path, clock: Clock) ->
     second = open_node(settings, clock)
     ada = first.circle.found_circle(name="C", aim="A", domain="D", founder_name="Ada")
     loads = 0
-    original = CircleRecords.get_circle
+    original = CircleRecords.peek_circle
 
-    def get_circle_then_race(self: CircleRecords):  # type: ignore[no-untyped-def]
+    def peek_circle_then_race(self: CircleRecords):  # type: ignore[no-untyped-def]
+        # A command's unit of work reads the circle once (node/app/work.py), and changes a
+        # copy of what it read.
         nonlocal loads
         circle = original(self)
         loads += 1
@@ -206,7 +208,7 @@ def test_a_command_that_loses_a_race_is_retried(tmp_path: Path, clock: Clock) ->
             second.hats.define_hat(ada, "Gardener", "Grows food", [], ["garden"])
         return circle
 
-    first.records.get_circle = get_circle_then_race.__get__(first.records)  # type: ignore[method-assign]
+    first.records.peek_circle = peek_circle_then_race.__get__(first.records)  # type: ignore[method-assign]
     first.hats.define_hat(ada, "Cook", "Cooks", [], ["kitchen"])
     assert loads == 2
     hats = second.records.get_circle().hats
