@@ -8,6 +8,7 @@ do follows the domain: their participation level and the hats they wear. Errors 
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
+from fastapi.routing import APIRoute
 
 from node.http.api.appeals import router as appeal_routes
 from node.http.api.calendar import router as calendar_routes
@@ -46,9 +47,49 @@ ROUTERS = (
 
 
 def include_api(app: FastAPI) -> None:
-    """The member API's routers, each included in the app itself (under /api, with the
-    Idempotency-Key dependency), not nested in one router of their own: FastAPI matches a
-    request again at each level of nesting, which the API bench showed in every consent
-    (bench/RESULTS.md, "API")."""
+    """The member API's routes, each added to the app's own routes under /api, with the
+    Idempotency-Key dependency first, in the routers' order.
+
+    Not `app.include_router`: FastAPI keeps an included router as one route of the app, and
+    matches a request against every route of each router in turn, then once more against the
+    routes of the router that matched; a consent was matched against about sixty routes twice
+    (bench/RESULTS.md, "The API's path"). The app's own routes are matched once each. A
+    request's route is then the whole template (`/api/proposals/{proposal_id}`), as the
+    metrics' `route` label names it (docs/operating.md)."""
     for routes in ROUTERS:
-        app.include_router(routes, prefix="/api", dependencies=[Depends(once)])
+        for route in routes.routes:
+            assert isinstance(route, APIRoute)
+            _add_under_api(app, route)
+
+
+def _add_under_api(app: FastAPI, route: APIRoute) -> None:
+    """`route` as `include_router(prefix="/api", dependencies=[Depends(once)])` includes it
+    (tests/node/api/test_api_routes.py compares the two apps' specs)."""
+    app.router.add_api_route(
+        "/api" + route.path,
+        route.endpoint,
+        response_model=route.response_model,
+        status_code=route.status_code,
+        tags=route.tags,
+        dependencies=[Depends(once), *route.dependencies],
+        summary=route.summary,
+        description=route.description,
+        response_description=route.response_description,
+        responses=route.responses,
+        deprecated=route.deprecated,
+        methods=route.methods,
+        operation_id=route.operation_id,
+        response_model_include=route.response_model_include,
+        response_model_exclude=route.response_model_exclude,
+        response_model_by_alias=route.response_model_by_alias,
+        response_model_exclude_unset=route.response_model_exclude_unset,
+        response_model_exclude_defaults=route.response_model_exclude_defaults,
+        response_model_exclude_none=route.response_model_exclude_none,
+        include_in_schema=route.include_in_schema,
+        response_class=route.response_class,
+        name=route.name,
+        route_class_override=type(route),
+        callbacks=route.callbacks,
+        openapi_extra=route.openapi_extra,
+        generate_unique_id_function=route.generate_unique_id_function,
+    )

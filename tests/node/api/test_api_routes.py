@@ -1,0 +1,41 @@
+"""The member API's routes are the app's own routes under /api (node/http/api/__init__.py):
+documented exactly as FastAPI's `include_router` documents them, and a request's route is its
+whole template, as the metrics name it."""
+
+from __future__ import annotations
+
+from fastapi import Depends, FastAPI
+from prometheus_client.parser import text_string_to_metric_families
+
+from node.http.api import ROUTERS, include_api
+from node.http.api.once import once
+from tests.node.api.world import Circle
+
+
+def test_the_routes_added_under_api_are_documented_as_included_routers_are() -> None:
+    added = FastAPI()
+    include_api(added)
+    included = FastAPI()
+    for routes in ROUTERS:
+        included.include_router(routes, prefix="/api", dependencies=[Depends(once)])
+    assert added.openapi() == included.openapi()
+    # Each route once, in the app's own routes (none nested in an included router).
+    under_api = [route for route in added.routes if getattr(route, "path", "").startswith("/api/")]
+    assert len(under_api) == sum(len(routes.routes) for routes in ROUTERS)
+
+
+def test_a_request_is_counted_under_its_routes_whole_template(circle: Circle) -> None:
+    # FastAPI's included routers left the request with the route as its router held it,
+    # without /api: docs/operating.md names the template with it.
+    process = "no-such-process"
+    answer = circle.post("cleo", f"/processes/{process}/consents", {"concern": ""})
+    assert answer.status_code == 404
+    text = circle.client.get("/metrics").text
+    routes = {
+        sample.labels["route"]
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "circle_node_requests_total" and sample.labels["method"] == "POST"
+    }
+    assert "/api/processes/{process_id}/consents" in routes
+    assert "/processes/{process_id}/consents" not in routes
