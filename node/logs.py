@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 _TOKEN = re.compile(r"cn_[A-Za-z0-9_-]{20,}")
+# One encoder for every line: `json.dumps` with an option makes an encoder per call.
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 CIRCLE: ContextVar[str | None] = ContextVar("circle", default=None)
@@ -75,7 +77,7 @@ class JsonFormatter(logging.Formatter):
                 entry[name] = _TOKEN.sub("cn_[masked]", value) if isinstance(value, str) else value
         if record.exc_info:
             entry["error"] = _TOKEN.sub("cn_[masked]", self.formatException(record.exc_info))
-        return json.dumps(entry, ensure_ascii=False)
+        return _JSON.encode(entry)
 
 
 def configure(stream: TextIO, level: int | str = logging.INFO) -> None:

@@ -54,12 +54,14 @@ def front(app: ASGIApp, trusted_proxies: Sequence[str] = (), *, access_log: bool
         # uvicorn's ASGI types are its own TypedDicts; the app is Starlette's: the same shape.
         trusted = with_ipv4_mapped(trusted_proxies)
         inner = cast(ASGIApp, ProxyHeadersMiddleware(cast(Any, app), trusted))
-    return IPv4Peers(RequestLog(inner, trusted_proxies, access_log=access_log))
+    return RequestLog(inner, trusted_proxies, access_log=access_log)
 
 
 def ipv4_form(host: str) -> str:
     """An IPv4-mapped IPv6 address (`::ffff:10.0.0.2`) as the IPv4 address it maps
     (`10.0.0.2`); any other host as it is."""
+    if ":" not in host:
+        return host  # not IPv6, so not IPv4-mapped: the common case, without parsing it
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
@@ -80,17 +82,13 @@ def with_ipv4_mapped(networks: Sequence[str]) -> list[str]:
     return both
 
 
-class IPv4Peers:
-    """The peer's address in its IPv4 form when a dual-stack socket gave it IPv4-mapped."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        peer = scope.get("client")
-        if peer and ipv4_form(peer[0]) != peer[0]:
-            scope = {**scope, "client": (ipv4_form(peer[0]), peer[1])}
-        await self.app(scope, receive, send)
+def ipv4_peer(scope: Scope) -> Scope:
+    """The scope with the peer's address in its IPv4 form when a dual-stack socket gave it
+    IPv4-mapped (the same scope otherwise)."""
+    peer = scope.get("client")
+    if peer and ipv4_form(peer[0]) != peer[0]:
+        return {**scope, "client": (ipv4_form(peer[0]), peer[1])}
+    return scope
 
 
 def client_address(request: Request) -> str:
@@ -111,7 +109,9 @@ class _Trusted:
 
 
 class RequestLog:
-    """The request id (taken from a trusted proxy or made), and the access line."""
+    """The peer's address in its IPv4 form (`ipv4_peer`), the request id (taken from a
+    trusted proxy or made), and the access line: one ASGI layer for the three, as the front
+    of every request."""
 
     def __init__(self, app: ASGIApp, trusted_proxies: Sequence[str], *, access_log: bool) -> None:
         self.app = app
@@ -127,6 +127,7 @@ class RequestLog:
         return uuid.uuid4().hex
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope = ipv4_peer(scope)
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

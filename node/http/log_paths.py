@@ -16,6 +16,20 @@ _SECRET_PATHS = re.compile(
 )
 
 
+# What Starlette's `request.url` changes of a path as it builds the URL: a path without any of
+# these, starting with one "/", is its URL's path as it is.
+_CHANGED_IN_A_URL = re.compile(r"[?#\\\t\r\n]|^//|^[^/]|^$")
+
+
 def loggable_path(request: Request) -> str:
     """The request's path, with any secret it carries replaced by `<secret>`."""
-    return _SECRET_PATHS.sub(r"\1<secret>", request.url.path)
+    return _SECRET_PATHS.sub(r"\1<secret>", url_path(request))
+
+
+def url_path(request: Request) -> str:
+    """`request.url.path`, without building the URL where the path is the same as the
+    scope's (the access log takes it for every request)."""
+    path: str = request.scope["path"]
+    if _CHANGED_IN_A_URL.search(path):
+        return request.url.path
+    return path

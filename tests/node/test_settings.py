@@ -15,7 +15,7 @@ import uvicorn
 from typer.testing import CliRunner
 
 from node.cli.main import app
-from node.http.front import IPv4Peers, RequestLog
+from node.http.front import RequestLog
 from node.settings import Settings, SettingsError
 
 
@@ -227,8 +227,8 @@ def test_serve_takes_its_options_from_the_settings_and_the_flags_over_them(
     # The app is served behind the node's own front (node/http/front.py), not uvicorn's
     # proxy headers (which would believe 127.0.0.1 whatever trusted_proxies says).
     server = configs[-1]
-    assert isinstance(server, uvicorn.Server) and isinstance(server.config.app, IPv4Peers)
-    assert isinstance(server.config.app.app, RequestLog)  # IPv4-mapped peers made IPv4 first
+    # One layer in front: IPv4-mapped peers made IPv4 first, then the request id and the log.
+    assert isinstance(server, uvicorn.Server) and isinstance(server.config.app, RequestLog)
     assert server.config.proxy_headers is False and server.config.access_log is False
     # A bad value in the environment is one line naming it, and nothing is served.
     monkeypatch.setenv("CIRCLE_NODE_THREADS", "many")
