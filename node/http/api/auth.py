@@ -17,17 +17,29 @@ from node.http.served_circle import served
 
 log = logging.getLogger("circle_node.api")
 
-_bearer = HTTPBearer(auto_error=False, description="A personal token (cn_...)")
-
 
 def node_of(request: Request) -> CircleNode:
     return served(request).node
 
 
-async def person(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
+class PersonalToken(HTTPBearer):
+    """The dependency that answers who is calling: the person a personal token belongs to.
+
+    A subclass of FastAPI's HTTPBearer, documented as it (the spec's `HTTPBearer` scheme),
+    so that reading the header and checking the token are one dependency of each route
+    instead of two: FastAPI's work for each dependency, on the event loop, is most of what
+    they cost."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            scheme_name="HTTPBearer", auto_error=False, description="A personal token (cn_...)"
+        )
+
+    async def __call__(self, request: Request) -> str:  # type: ignore[override]
+        return await person(request, await super().__call__(request))
+
+
+async def person(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str:
     """The person id of the caller; 401 without a valid token of someone still in the circle."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Problem(
@@ -95,4 +107,4 @@ async def _node(request: Request) -> CircleNode:
 
 
 Node = Annotated[CircleNode, Depends(_node)]
-Person = Annotated[str, Depends(person)]
+Person = Annotated[str, Depends(PersonalToken())]

@@ -5,9 +5,12 @@ whole template, as the metrics name it."""
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPBearer
 from prometheus_client.parser import text_string_to_metric_families
 
 from node.http.api import ROUTERS, include_api
+from node.http.api.auth import PersonalToken
 from node.http.api.once import once
 from tests.node.api.world import Circle
 
@@ -39,3 +42,20 @@ def test_a_request_is_counted_under_its_routes_whole_template(circle: Circle) ->
     }
     assert "/api/processes/{process_id}/consents" in routes
     assert "/processes/{process_id}/consents" not in routes
+
+
+def test_the_caller_is_one_dependency_of_each_route_that_needs_one() -> None:
+    # The header read and the token check in one (PersonalToken), not the check depending on
+    # FastAPI's HTTPBearer: FastAPI's work per dependency is most of what it costs.
+    app = FastAPI()
+    include_api(app)
+    callers = [
+        dependency
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        for dependency in route.dependant.dependencies
+        if isinstance(dependency.call, HTTPBearer)
+    ]
+    assert len(callers) >= 70
+    assert all(isinstance(caller.call, PersonalToken) for caller in callers)
+    assert all(not caller.dependencies for caller in callers)
