@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from eventsourcing.persistence import IntegrityError, PersistenceError
 from fastapi import Response
@@ -186,6 +187,9 @@ class CircleMetrics(Observer):
     def __init__(self, metrics: Metrics, circle: str) -> None:
         self.metrics = metrics
         self.circle = circle
+        # The series of each (method, route, status) answered, found once: prometheus_client
+        # checks and looks up the labels on every `labels` call.
+        self._request_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     # Observer.
 
@@ -216,8 +220,17 @@ class CircleMetrics(Observer):
         """Count a request; a method outside HTTP's standard ones is counted as `OTHER`, so
         that made-up methods add no series."""
         method = method if method in METHODS else "OTHER"
-        self.metrics.requests.labels(self.circle, method, route, str(status)).inc()
-        self.metrics.request_seconds.labels(self.circle, method, route).observe(seconds)
+        key = (method, route, status)
+        series = self._request_series.get(key)
+        if series is None:
+            series = (
+                self.metrics.requests.labels(self.circle, method, route, str(status)),
+                self.metrics.request_seconds.labels(self.circle, method, route),
+            )
+            self._request_series[key] = series
+        answered, latency = series
+        answered.inc()
+        latency.observe(seconds)
 
     def exposition(self) -> Response:
         """Every circle's metrics of this process (and, with workers, of all of them)."""

@@ -306,3 +306,28 @@ def test_a_made_up_method_is_counted_as_other(two_circles) -> None:  # type: ign
     methods = {s.labels["method"] for s in samples(text, "circle_node_requests_total")}
     assert methods == {"OTHER", "GET"}
     assert value(text, "circle_node_requests_total", method="OTHER") == 2
+
+
+def test_a_routes_series_are_looked_up_once_and_counted_every_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    metrics = Metrics()
+    circle = metrics.circle(None, "kitchen")
+    looked_up = []
+    labels = metrics.requests.labels
+
+    def counting(*values: str) -> object:
+        looked_up.append(values)
+        return labels(*values)
+
+    monkeypatch.setattr(metrics.requests, "labels", counting)
+    for _ in range(3):
+        circle.observe_request("POST", "/api/proposals", 201, 0.01)
+    circle.observe_request("POST", "/api/proposals", 400, 0.01)
+    assert looked_up == [
+        ("kitchen", "POST", "/api/proposals", "201"),
+        ("kitchen", "POST", "/api/proposals", "400"),
+    ]
+    text = metrics.exposition().body.decode()
+    assert value(text, "circle_node_requests_total", route="/api/proposals", status="201") == 3
+    assert value(text, "circle_node_request_seconds_count", route="/api/proposals") == 4
