@@ -146,7 +146,7 @@ async def _signer(request: Request, body: bytes = b"") -> bytes:
         except ValueError:
             return None
         try:
-            return load_public_key(node.peering.peer_feed(feed_id).key)
+            return load_public_key(node.peering.held_feed(feed_id).key)
         except AggregateNotFoundError:
             return None
 

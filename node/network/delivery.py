@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import anyio
 
 from federation.backoff import Backoff
-from federation.client import FederationClient, TransportError
+from federation.client import FederationClient
 from federation.feed import node_id
 from node.logs import about_peer
 from node.network.background import BackgroundWork, Stopped
@@ -33,6 +33,7 @@ from node.network.leading import Leading
 from node.network.peer_links import PeerContact, PeerLink, contact_of
 from node.network.peers import JOINING, PEER, Peer
 from node.network.pulling import PeerPuller
+from node.network.pushing import PushRound
 from node.network.take_back import take_back_from_peers
 from node.network.waiting import woken_within
 
@@ -154,7 +155,20 @@ class Federator:
         self.refresh_keys()
         now = self.clock()
         due = [p for p in await self._peers() if self.link(p.feed_id).not_before <= now]
-        await asyncio.gather(*(self.deliver(peer) for peer in due))
+        if due:
+            await self._pusher.run(due)
+
+    @property
+    def _pusher(self) -> PushRound:
+        return PushRound(
+            self.node,
+            self.client,
+            self.link,
+            self.clock,
+            self.backoff,
+            self.rand,
+            self._in_thread,
+        )
 
     def next_push_retry(self) -> float | None:
         """In how many seconds the first peer backing off is tried again; None if none is."""
@@ -167,65 +181,6 @@ class Federator:
     def contact(self, feed_id: bytes) -> PeerContact:
         """What this process knows of reaching the peer: last contact, failures in a row."""
         return contact_of(self.link(feed_id), self.clock(), self.wall())
-
-    async def deliver(self, peer: Peer) -> None:
-        """Push everything owed to `peer`, batch by batch, until it is up to date or fails.
-
-        Several workers on one store take turns: only the one that claims the peer's outbox
-        pushes to it, from the cursor as the last one left it (so each entry is pushed once).
-        """
-        if await self._in_thread(self.node.outbox.pending_push, peer.feed_id, 1) is None:
-            return  # nothing owed: no need to claim
-        if not await self._in_thread(self.node.outbox.claim_outbox, peer.feed_id):
-            return
-        try:
-            await self._deliver(peer)
-        finally:
-            await self._in_thread(self.node.outbox.release_outbox, peer.feed_id)
-
-    async def _deliver(self, peer: Peer) -> None:
-        link = self.link(peer.feed_id)
-        while True:
-            push = await self._in_thread(self.node.outbox.pending_push, peer.feed_id)
-            if push is None:
-                return
-            try:
-                reply = await self.client.push(peer.url, push)
-            except TransportError as error:
-                self._failed(peer, link, error.reason if error.status is None else str(error))
-                return
-            before = await self._in_thread(lambda: self.node.outbox.delivery(peer.feed_id).next_seq)
-            await self._in_thread(self.node.outbox.acknowledge, peer.feed_id, reply.next_seq)
-            if reply.next_seq <= before:
-                # No progress: back off like a failure (the peer pulls what it misses).
-                self._failed(peer, link, f"no progress: {reply.reason or 'nothing taken'}")
-                return
-            link.failures = 0
-            link.last_error = reply.reason
-            link.delivered_at = self.clock()
-            self.node.observer.contacted(peer.feed_id)
-            if reply.reason:
-                log.warning(
-                    "peer %s refused part of a push: %s",
-                    node_id(peer.feed_id),
-                    reply.reason,
-                    extra=about_peer(node_id(peer.feed_id)),
-                )
-
-    def _failed(self, peer: Peer, link: PeerLink, error: str) -> None:
-        link.failures += 1
-        self.node.observer.delivery_failed(peer.feed_id, "push")
-        link.last_error = error
-        delay = self.backoff.delay(link.failures, self.rand)
-        link.not_before = self.clock() + delay
-        log.warning(
-            "push to %s failed (attempt %d, retrying in %.1f s): %s",
-            node_id(peer.feed_id),
-            link.failures,
-            delay,
-            error,
-            extra=about_peer(node_id(peer.feed_id)),
-        )
 
     # Pulling.
 

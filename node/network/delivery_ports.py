@@ -3,12 +3,13 @@ intake of pulled pages, and taking its own feed back after a restore."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from federation.wire import FeedPage, NodeDescriptor, Push
 from node.network.feeds import PeerFeed
 from node.network.observing import Observer
+from node.network.outbox import OwedPushes
 from node.network.peers import Delivery, Peer
 from node.network.take_back import TakeBack
 
@@ -18,6 +19,8 @@ class Peering(Protocol):
 
     def peer_feed(self, feed_id: bytes) -> PeerFeed: ...
 
+    def held_feed(self, feed_id: bytes) -> PeerFeed: ...
+
     def follow_move(self, feed_id: bytes, url: str, descriptor: NodeDescriptor) -> Peer: ...
 
 
@@ -26,11 +29,19 @@ class Owing(Protocol):
 
     def pending_push(self, feed_id: bytes) -> Push | None: ...
 
+    def push_from(self, feed_id: bytes, next_seq: int) -> Push | None: ...
+
+    def claim_owed(self, feed_ids: Sequence[bytes]) -> OwedPushes: ...
+
     def claim_outbox(self, feed_id: bytes) -> bool: ...
 
     def release_outbox(self, feed_id: bytes) -> None: ...
 
+    def release_outboxes(self, feed_ids: Sequence[bytes]) -> None: ...
+
     def acknowledge(self, feed_id: bytes, next_seq: int) -> None: ...
+
+    def acknowledge_all(self, acknowledged: Mapping[bytes, int]) -> None: ...
 
 
 class Taking(Protocol):

@@ -20,6 +20,7 @@ from federation.wire import (
     MAX_PUSH_BYTES,
     PROTOCOL_VERSION,
     SIGNATURE_SIZE,
+    BodyRef,
     FeedPage,
     JoinRequest,
     NodeDescriptor,
@@ -229,31 +230,37 @@ class OwnFeedWriter:
         entries, bodies, _ = self._run(after, limit, reader, max_bytes - MESSAGE_OVERHEAD)
         return entries, bodies
 
+    def runs(
+        self, after: int, limit: int, readers: Sequence[bytes], max_bytes: int
+    ) -> dict[bytes, tuple[list[SignedEntry], list[bytes]]]:
+        """`run` for each of `readers` (peers that stand at the same seq): the entries and the
+        bodies read from the store once for all of them."""
+        entries = self.own_entries(after, limit)
+        refs = _body_refs(entries)
+        wanted = {
+            ref.body_hash
+            for ref in refs
+            if ref.body_hash and any(_readable(ref, reader) for reader in readers)
+        }
+        stored = self._store.stored_data(list(wanted))
+        budget = max_bytes - MESSAGE_OVERHEAD
+        runs = {}
+        for reader in readers:
+            kept, bodies, _ = _cut(entries, refs, stored, reader, budget)
+            runs[reader] = (kept, bodies)
+        return runs
+
     def _run(
         self, after: int, limit: int, reader: bytes | None, budget: int
     ) -> tuple[list[SignedEntry], list[bytes], int]:
         """`run` within `budget` bytes for the entries and bodies; also returns what is left of
         the budget."""
         entries = self.own_entries(after, limit)
-        wanted: list[bytes | None] = []
-        for signed in entries:
-            # Own entries, checked when signed: only what names the body is decoded.
-            entry = BODY_REF_DECODER.decode(signed.entry)
-            readable = entry.body_hash and (not entry.audience or reader in entry.audience)
-            wanted.append(entry.body_hash if readable else None)
-        stored = self._store.stored_data([digest for digest in wanted if digest])
-        kept: list[SignedEntry] = []
-        bodies: list[bytes] = []
-        for signed, digest in zip(entries, wanted, strict=True):
-            body = stored.get(digest) if digest else None
-            size = _wire_size(signed.entry, body)
-            if kept and size > budget:
-                break
-            budget -= size
-            kept.append(signed)
-            if body is not None:
-                bodies.append(body)
-        return kept, bodies, budget
+        refs = _body_refs(entries)
+        stored = self._store.stored_data(
+            [ref.body_hash for ref in refs if ref.body_hash and _readable(ref, reader)]
+        )
+        return _cut(entries, refs, stored, reader, budget)
 
     def body_for(self, digest: bytes, reader: bytes | None) -> bytes | None:
         """A stored body if `reader` may read it; None if unknown, PermissionError if not theirs."""
@@ -337,6 +344,38 @@ class OwnFeedWriter:
                 "knows it to introduce it instead"
             )
         return entries, bodies
+
+
+def _body_refs(entries: Sequence[SignedEntry]) -> list[BodyRef]:
+    # Own entries, checked when signed: only what names the body is decoded.
+    return [BODY_REF_DECODER.decode(signed.entry) for signed in entries]
+
+
+def _readable(ref: BodyRef, reader: bytes | None) -> bool:
+    return bool(ref.body_hash) and (not ref.audience or reader in ref.audience)
+
+
+def _cut(
+    entries: Sequence[SignedEntry],
+    refs: Sequence[BodyRef],
+    stored: dict[bytes, bytes],
+    reader: bytes | None,
+    budget: int,
+) -> tuple[list[SignedEntry], list[bytes], int]:
+    """The entries with the bodies `reader` may read, cut short before they pass `budget`
+    bytes (always at least one entry); also returns what is left of the budget."""
+    kept: list[SignedEntry] = []
+    bodies: list[bytes] = []
+    for signed, ref in zip(entries, refs, strict=True):
+        body = stored.get(ref.body_hash) if _readable(ref, reader) else None
+        size = _wire_size(signed.entry, body)
+        if kept and size > budget:
+            break
+        budget -= size
+        kept.append(signed)
+        if body is not None:
+            bodies.append(body)
+    return kept, bodies, budget
 
 
 def _wire_size(entry: bytes, body: bytes | None) -> int:

@@ -97,6 +97,12 @@ class PeerBook:
         peer, feed = (found.get(aggregate_id) for aggregate_id in ids)
         return copy.deepcopy(peer), copy.deepcopy(feed)
 
+    def held_feed(self, feed_id: bytes) -> PeerFeed:
+        """What is held of a peer's feed (its seq, its key), shared: read it, never change it
+        (kept in memory, brought up to date from the store: node/store/kept.py)."""
+        feed: PeerFeed = self._store.kept.peek(peer_feed_id(feed_id))
+        return feed
+
     @retry_on_conflict
     def add_peer(self, descriptor: NodeDescriptor, url: str, status: str = PEER) -> bytes:
         """Know a node as a peer, from the descriptor it serves (its inception proves its id).
@@ -136,11 +142,14 @@ class PeerBook:
         return self._met(feed_id, name, how)
 
     def peers(self) -> list[Peer]:
+        """Every peer, shared: read them, never change them (kept in memory and brought up to
+        date from the store in one read for all: node/store/kept.py)."""
         try:
-            index: PeerIndex = self._store.load(PeerIndex, PEER_INDEX_ID)
+            index: PeerIndex = self._store.kept.peek(PEER_INDEX_ID)
         except AggregateNotFoundError:
             return []
-        return [peer for feed_id in index.feed_ids if (peer := self.peer(feed_id)) is not None]
+        peers: list[Peer] = self._store.kept.peek_all([peer_id(f) for f in index.feed_ids])
+        return peers
 
     def indexed(self, feed_id: bytes) -> list[Aggregate]:
         """The peer index with `feed_id` added (to save with the new peer)."""

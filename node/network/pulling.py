@@ -53,7 +53,7 @@ class PeerPuller:
         and stored: those are taken together, in one save, each verified on its own
         (`receive_pages`). `progress` hears (seq held, the peer's head) after each save.
         """
-        held = await self.in_thread(lambda: self.node.peering.peer_feed(peer.feed_id).next_seq)
+        held = await self.in_thread(lambda: self.node.peering.held_feed(peer.feed_id).next_seq)
         after = held - 1
         fetched = FetchedPages()
         fetch = asyncio.create_task(self._fetch(peer, after, fetched))

@@ -55,6 +55,7 @@ class Kept:
         self._kept: OrderedDict[UUID, Aggregate] = OrderedDict()
         # The ids the store held no aggregate of at the last look, most recently asked last.
         self._missing: OrderedDict[UUID, None] = OrderedDict()
+        self._listed: set[UUID] = set()  # every aggregate a listing asked for
 
     def peek(self, aggregate_id: UUID) -> Any:
         """The aggregate as stored now, shared: read it, never change it.
@@ -79,12 +80,15 @@ class Kept:
     def peek_all(self, aggregate_ids: Sequence[UUID]) -> list[Any]:
         """The aggregates as stored now, shared, in the order given (those the store does not
         hold are left out): one read of the store for all the kept ones, however many, where
-        `peek` makes one each. The kept set grows to hold them all: a listing read once is
-        read again (a member circle's summary reads every decision at each policy), and with
+        `peek` makes one each. The kept set grows to hold them all, and those of every other
+        listing: a listing read once is read again (a member circle's summary reads every
+        decision at each policy, delivery every peer and its cursor at each round), and with
         more records than KEPT it would otherwise push out the circle, the feed and the
-        credentials, and load most of its records from the store every time."""
+        credentials (or another listing's records), and load most of its records from the
+        store every time."""
         with self._lock:
-            self._size = max(self._size, len(aggregate_ids) + KEPT)
+            self._listed.update(aggregate_ids)
+            self._size = max(self._size, len(self._listed) + KEPT)
             kept = {}
             for aggregate_id in aggregate_ids:
                 found = self._current(aggregate_id)
