@@ -2,7 +2,8 @@
 bench/results.json.
 
 Sizes (full; `--quick` is a tenth, except where said):
-- catch-up: 100,000 entries (and hypercore, the same count)
+- catch-up: 100,000 entries (and hypercore, the same count; and a restarted peer that missed
+  as many)
 - append: 20,000 entries batched; 2,000 commands one by one
 - API: 16 clients x 125 consents (2,000 requests)
 - fan-out: N = 10, 25, 50 peers (quick: 2, 4, 6)
@@ -24,7 +25,19 @@ from __future__ import annotations
 import argparse
 import time
 
-from bench import api, append, catchup, coldstart, fanout, flat, host, member, network, postgres
+from bench import (
+    api,
+    append,
+    catchup,
+    coldstart,
+    fanout,
+    flat,
+    host,
+    member,
+    network,
+    postgres,
+    restarted_peer,
+)
 from bench.report import Report
 from node.cli.serving import out_of_the_collectors_way
 
@@ -67,6 +80,7 @@ def main() -> None:
     pulled = served = None
     if "catch-up" in only:
         pulled = catchup.run(report, 100_000 // scale)
+        restarted_peer.run(report, 100_000 // scale, pulled.rate)
     if "append" in only:
         append.run(report, 20_000 // scale, 2_000 // scale)
     if "api" in only:

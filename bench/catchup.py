@@ -9,7 +9,8 @@ the node's own catch-up code (`Federator.catch_up`).
 Baselines, same run: verifying the same N entries one signature at a time (Ed25519), which is
 what catch-up would cost without chain-plus-last-signature verification; and the Node.js peer,
 hypercore 10 replicating N x 200-byte entries between two in-memory cores (bench/peers/, see
-bench/hypercore_peer.py), a second row.
+bench/hypercore_peer.py), a second row. The scenario's third row, a restarted peer that missed
+N entries, is bench/restarted_peer.py.
 
 `measure(count, database_url)` is also used by the PostgreSQL scenario (both nodes' stores on
 PostgreSQL).

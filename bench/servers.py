@@ -22,9 +22,11 @@ def served(
     pull_interval: float = 3600.0,
     database_url: str | None = None,
     threads: int | None = None,
+    poll: float = 0.1,
 ) -> Iterator[str]:
     """A `circle-node serve` process for `data` (its store on PostgreSQL if `database_url`;
-    with `threads` request threads, else the node's default)."""
+    with `threads` request threads, else the node's default), once /healthz answers (asked
+    every `poll` seconds)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "CIRCLE_NODE_DATABASE_URL"}
     if database_url:
@@ -51,7 +53,7 @@ def served(
         env=env,
     )
     try:
-        wait_until_serving(process, url, data / "serve.log")
+        wait_until_serving(process, url, data / "serve.log", poll=poll)
         yield url
     finally:
         stop(process)

@@ -18,6 +18,7 @@ from bench import (
     member,
     network,
     postgres,
+    restarted_peer,
 )
 from bench.report import Report
 
@@ -31,6 +32,18 @@ def test_catch_up_scenario_runs_over_several_pages(monkeypatch: pytest.MonkeyPat
     (row,) = report.rows
     assert row.scenario == "catch-up" and row.value > 0 and row.baseline and row.baseline > 0
     assert "2,500 entries" in row.note
+
+
+def test_restarted_peer_scenario_times_a_real_peer_catching_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(restarted_peer, "RUNS", 1)  # one restart: the code runs all the same
+    report = Report(size="smoke")
+    (restart,) = restarted_peer.run(report, 1_500, catch_up_rate=10_000.0)  # two pages
+    (row,) = report.rows
+    assert row.scenario == "catch-up" and row.value == restart.held > 0
+    assert row.baseline == 0.15 and "1,500 entries" in row.figure
+    assert 0 < restart.first <= restart.held and restart.started > 0
 
 
 def test_the_hypercore_peer_runs_or_says_why_not(monkeypatch: pytest.MonkeyPatch) -> None:
