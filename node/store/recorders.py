@@ -21,6 +21,7 @@ recorders: SQLite
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 from uuid import UUID
@@ -57,11 +58,10 @@ def by_hash(bodies: Sequence[BodyRow]) -> list[BodyRow]:
     """Body rows in the order of their hashes (a stable sort: rows of one hash keep theirs, so
     their audiences merge as they came). Hashes are random: in order, a batch of inserts walks
     the hash index in order instead of jumping about it, which is faster."""
-    return sorted(bodies, key=_hash_of)
+    return sorted(bodies, key=_HASH_OF)
 
 
-def _hash_of(row: BodyRow) -> bytes:
-    return row[0]
+_HASH_OF = operator.itemgetter(0)  # a row's hash (in C: the sort's key is asked of every row)
 
 
 def chunks(items: Sequence[bytes]) -> Iterable[Sequence[bytes]]:

@@ -12,6 +12,7 @@ import pytest
 from federation.wire import body_hash, encode
 from node.app.persistence import open_node
 from node.settings import Settings
+from node.store.recorders import by_hash
 from tests.conftest import Clock
 
 
@@ -109,3 +110,16 @@ def test_events_go_in_several_statements_with_their_notification_ids(
         assert node.records.get_circle().version == circle.version
     finally:
         node.close()
+
+
+def test_body_rows_go_in_in_the_order_of_their_hashes_and_keep_theirs_within_one() -> None:
+    # Given body rows in no order, two of them of one hash (one body bound for two audiences).
+    rows = [
+        (b"\x02", b"b", b""),
+        (b"\x01", b"a", b"x"),
+        (b"\x03", b"c", b""),
+        (b"\x01", b"a", b"y"),
+    ]
+    # Then they are inserted by hash, and the two of one hash in the order they came (so that
+    # their audiences merge as they came).
+    assert by_hash(rows) == [rows[1], rows[3], rows[0], rows[2]]
