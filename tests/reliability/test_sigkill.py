@@ -126,8 +126,8 @@ def test_sigkill_during_command_bursts_loses_no_acknowledged_command(
 
 def test_sigkill_during_catch_up_of_a_large_feed(tmp_path: Path, rng: random.Random) -> None:
     # Catch-up stores up to RUN_ENTRIES per save: a feed of several runs, so that a kill can
-    # land between them.
-    size = scaled(30000, 60000)
+    # land between them (a few runs; twice as many in the long run).
+    size = RUN_ENTRIES * scaled(15, 30) // 4
     kills = scaled(2, 55)
     author = Served(tmp_path, "author")
     store = author.open()
