@@ -2,7 +2,9 @@
 force, the reviews come due), kept up to date as decisions change instead of read from every
 decision at each change (node/app/published_records.py `summaries`).
 
-It is built from the listed decisions the first time it is read, and from then on brought up
+It is built from every filed decision the first time it is read, a few hundred decisions
+to a read of the store and none of them kept in memory beyond its lists (a node that restarts
+reads a large circle's decisions in few reads, not one by one), and from then on brought up
 to date from the store's notifications after the last one it saw: the decisions their events
 name are read again (a command's own save hands over its decisions as saved, `saved`). Events
 saved by another thread or worker are found the same way, so a node on a shared store reads
@@ -47,9 +49,9 @@ class DecisionsInForce:
     """The titles of the policies in force and the review dates of the decisions in force,
     by decision, brought up to date from the store at each read."""
 
-    def __init__(self, store: NodeStore, list_decisions: Callable[[], list[Decision]]) -> None:
+    def __init__(self, store: NodeStore, decision_ids: Callable[[], Sequence[UUID]]) -> None:
         self._store = store
-        self._list_decisions = list_decisions
+        self._decision_ids = decision_ids  # every filed decision's, in the order filed
         self._lock = threading.Lock()  # held while the lists are read or changed
         self._catching = threading.Lock()  # one catch-up at a time: none puts back older state
         self._position: int | None = None  # the last notification seen; None: not built
@@ -119,12 +121,20 @@ class DecisionsInForce:
             self._position = max(top, self._position or 0)
 
     def _build(self, top: int) -> None:
-        """Every decision as listed now (any change from `top` on is read again next time)."""
-        decisions = self._list_decisions()
+        """Every filed decision as stored now (any change from `top` on is read again next
+        time), read a chunk at a time into fresh lists, which replace the old at once."""
+        policies: dict[UUID, str] = {}
+        reviews: dict[UUID, tuple[date, str]] = {}
+        ids = list(dict.fromkeys(self._decision_ids()))  # a record filed twice counts once
+        for decision in self._store.kept.replay_all(ids):
+            if not isinstance(decision, Decision) or not decision.in_force:
+                continue
+            if decision.kind == DecisionKind.POLICY:
+                policies[decision.id] = decision.title
+            reviews[decision.id] = (decision.review_date, decision.title)
+        by_review = sorted((review, str(i)) for i, (review, _) in reviews.items())
         with self._lock:
-            self._policies, self._reviews, self._by_review = {}, {}, []
-            for decision in decisions:
-                self._put(decision)
+            self._policies, self._reviews, self._by_review = policies, reviews, by_review
             self._position = top
 
     def _put(self, decision: Decision) -> None:

@@ -59,7 +59,7 @@ class CircleRecords:
         # one is the same list and more).
         self._listed: dict[str, tuple[int, tuple[UUID, ...]]] = {}
         # The decisions in force, as a member circle's summary reads them.
-        self.decisions_in_force = DecisionsInForce(store, self.list_decisions)
+        self.decisions_in_force = DecisionsInForce(store, lambda: self.ids("decision"))
         # The proposals by their stage, for a page of those at one stage.
         self.proposals_by_stage = FiledByState(
             store, lambda: self.ids("proposal"), Proposal, lambda proposal: str(proposal.stage)

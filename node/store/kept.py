@@ -28,7 +28,7 @@ from __future__ import annotations
 import copy as copying
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -39,6 +39,9 @@ from eventsourcing.persistence import StoredEvent
 # Enough for a circle's working set (its circle, feed, credentials, open processes) and the
 # decisions a member circle's summary reads at each change of them.
 KEPT = 1024
+# Records read at once by `replay_all`: one read of the store each, and no more of them in
+# memory at a time.
+REPLAYED = 400
 
 
 class Kept:
@@ -139,6 +142,33 @@ class Kept:
         with self._lock:
             self._missing.pop(aggregate_id, None)
         return found
+
+    def replay_all(self, aggregate_ids: Sequence[UUID]) -> Iterator[Any]:
+        """The aggregates as stored now, shared, in the order given (those the store does not
+        hold are left out), read REPLAYED at a time: one read of the store per chunk (the
+        events after the kept version of each kept one, every event of the others, replayed),
+        and none of them kept. For a read model built once from every record of a kind: where
+        `peek_all` would load each record it does not keep in a read of its own, and keep
+        them all."""
+        store = self._repository.event_store
+        for start in range(0, len(aggregate_ids), REPLAYED):
+            ids = aggregate_ids[start : start + REPLAYED]
+            with self._lock:
+                kept = {i: a for i in ids if (a := self._current(i)) is not None}
+            versions = [(i, kept[i].version if i in kept else 0) for i in ids]
+            later: dict[UUID, list[Any]] = {}
+            for stored in events_after(store.recorder, versions):
+                event: Any = store.mapper.to_domain_event(stored)
+                later.setdefault(event.originator_id, []).append(event)
+            for aggregate_id in ids:
+                aggregate = kept.get(aggregate_id)
+                events = later.get(aggregate_id, [])
+                if aggregate is not None and events:
+                    aggregate = copying.deepcopy(aggregate)
+                for event in events:
+                    aggregate = event.mutate(aggregate)
+                if aggregate is not None:
+                    yield aggregate
 
     def copy(self, aggregate_id: UUID) -> Any:
         """The aggregate as stored now, a copy of its own for a command to change."""

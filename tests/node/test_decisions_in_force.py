@@ -52,10 +52,10 @@ def test_the_lists_follow_own_saves_and_another_workers(
         # revokes the first policy; then the reviews come due.
         listed = first.records.list_decisions
 
-        def not_again() -> list[Decision]:
+        def not_again(ids: object) -> list[Decision]:
             raise AssertionError("every decision was read again")
 
-        monkeypatch.setattr(first.records, "list_decisions", not_again)
+        monkeypatch.setattr(first.store.kept, "replay_all", not_again)
         consent_to(first, Purpose.ADOPT_POLICY, {}, title="Shared fridge")
         second.decisions.take_everyday_decision(
             ada, hat, HAT_AREA, "Late rota", "Mondays", review_date=soon
@@ -67,7 +67,6 @@ def test_the_lists_follow_own_saves_and_another_workers(
         # Then: the lists are those every decision gives, read without reading them all.
         assert in_force.lists(today) == (["Shared fridge"], [])
         assert in_force.lists(later) == (["Shared fridge"], ["Late rota", "Rota 0", "Rota 1"])
-        monkeypatch.setattr(first.records, "list_decisions", listed)
         assert in_force.lists(later) == read_afresh(first, later)
     finally:
         first.close()
@@ -90,5 +89,61 @@ def test_pending_changes_count_as_the_save_leaves_them(tmp_path: Path, clock: Cl
         # Then: the lists leave it out, and the stored state is unchanged.
         assert in_force.lists(today, [pending]) == ([], [])
         assert in_force.lists(today) == (["Quiet hours"], [])
+    finally:
+        node.close()
+
+
+def test_a_restarted_node_builds_the_lists_in_a_few_reads_keeping_no_decision(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path / "kitchen")
+    node = open_node(settings, clock)
+    try:
+        # Given: twenty-five everyday decisions, some reviewed soon, a policy adopted and one
+        # revoked, in a store a node opens afresh (nothing of it in memory).
+        ada, hat = found_with_hat(node)
+        soon = node.records.today() + timedelta(days=3)
+        for n in range(25):
+            review = soon if n % 4 == 0 else None
+            node.decisions.take_everyday_decision(
+                ada, hat, HAT_AREA, f"Rota {n}", "Sundays", review_date=review
+            )
+        consent_to(node, Purpose.ADOPT_POLICY, {}, title="Quiet hours")
+        consent_to(node, Purpose.ADOPT_POLICY, {}, title="Shared fridge")
+        (quiet,) = [d for d in node.records.list_decisions() if d.title == "Quiet hours"]
+        consent_to(node, Purpose.REVOKE_DECISION, {"decision_id": str(quiet.id)}, title="No more")
+        decision_ids = set(node.records.ids("decision"))
+        later = soon + timedelta(days=1)
+        expected = read_afresh(node, later)
+    finally:
+        node.close()
+    node = open_node(settings, clock)
+    try:
+        recorder = node.store.recorder
+        reads: list[object] = []
+        select_events, select_later = recorder.select_events, recorder.select_later
+
+        def counted_events(originator_id: object, **options: object) -> object:
+            reads.append(originator_id)
+            return select_events(originator_id, **options)  # type: ignore[arg-type]
+
+        def counted_later(versions: list[tuple[object, int]]) -> object:
+            reads.append(len(versions))
+            return select_later(versions)
+
+        monkeypatch.setattr(recorder, "select_events", counted_events)
+        monkeypatch.setattr(recorder, "select_later", counted_later)
+        monkeypatch.setattr("node.store.kept.REPLAYED", 10)
+        # When: the lists are first read.
+        lists = node.records.decisions_in_force.lists(later)
+        # Then: they are those every decision gives, read ten decisions to a read, not one
+        # each; and none of the decisions is kept in memory for it.
+        assert lists == expected
+        assert (
+            len(decision_ids) == 27 and expected[0] == ["Shared fridge"] and len(expected[1]) == 7
+        )
+        assert not decision_ids & set(reads)
+        assert [r for r in reads if isinstance(r, int)] == [10, 10, 7]
+        assert not decision_ids & set(node.store.kept._kept)
     finally:
         node.close()
