@@ -22,6 +22,7 @@ from eventsourcing.utils import Environment, EnvType
 from psycopg import Cursor, sql
 
 from node.store.postgres_pool import share_pool
+from node.store.snapshot_rows import latest_versions
 
 
 class ArrayInserts(library.PostgresAggregateRecorder):
@@ -54,7 +55,21 @@ class ArrayInserts(library.PostgresAggregateRecorder):
 
 
 class SnapshotRecorder(ArrayInserts):
-    """The snapshots' recorder."""
+    """The snapshots' recorder, which keeps only the latest snapshot of each aggregate
+    (node/store/snapshot_rows.py)."""
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        inserted = super().insert_events(stored_events, **kwargs)
+        statement = sql.SQL(
+            "DELETE FROM {}.{} WHERE originator_id = %s AND originator_version < %s"
+        ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name))
+        as_text = self.datastore.originator_id_type == "text"
+        with self.datastore.transaction(commit=True) as curs:
+            for aggregate_id, version in latest_versions(stored_events):
+                curs.execute(statement, (str(aggregate_id) if as_text else aggregate_id, version))
+        return inserted
 
 
 # The one factory class of this module (eventsourcing looks for exactly one).

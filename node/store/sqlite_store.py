@@ -32,6 +32,8 @@ from eventsourcing.sqlite import (
     SQLiteDatastore,
 )
 
+from node.store.snapshot_rows import latest_versions
+
 # sqlite3's errors as eventsourcing's (the node answers OperationalError and InterfaceError
 # as a store it cannot use just now: 503), as the library's own transactions map them.
 _ERRORS: tuple[tuple[type[sqlite3.Error], type[Exception]], ...] = (
@@ -246,7 +248,21 @@ LATER_CHUNK = 400
 
 
 class SnapshotRecorder(OwnReads):
-    """The snapshots' recorder (eventsourcing's aggregate recorder, with `OwnReads`)."""
+    """The snapshots' recorder (eventsourcing's aggregate recorder, with `OwnReads`), which
+    keeps only the latest snapshot of each aggregate (node/store/snapshot_rows.py)."""
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        inserted = super().insert_events(stored_events, **kwargs)
+        statement = (
+            f"DELETE FROM {self.events_table_name} "
+            "WHERE originator_id = ? AND originator_version < ?"
+        )
+        with self.datastore.transaction(commit=True) as c:
+            for aggregate_id, version in latest_versions(stored_events):
+                c.execute(statement, (aggregate_id.hex, version))
+        return inserted
 
 
 # The one factory class of this module (eventsourcing looks for exactly one).
