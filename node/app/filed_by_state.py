@@ -103,7 +103,7 @@ class FiledByState(Generic[A]):
         self._looked = 0
         ids = self._ids()
         self._place_new(ids)
-        for record in self._store.kept.peek_all(ids):
+        for record in self._store.kept.replay_all(ids):  # a few hundred to a read, none kept
             if isinstance(record, self._cls):
                 self._put(record)
         self._position = top

@@ -253,7 +253,7 @@ class CircleRecords:
     def all(self, kind: str, cls: type[A]) -> Iterator[A]:
         """The records of a kind as stored, shared (see node/store/kept.py): listings read them and
         never change them (a command changes a copy: `get_decision`, `get_proposal`...)."""
-        for record in self.kept.peek_all(self.ids(kind)):
+        for record in self.kept.peek_all(self.ids(kind), listing=kind):
             if isinstance(record, cls):
                 yield record
 

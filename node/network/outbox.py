@@ -99,7 +99,8 @@ class Outbox:
 
     def _cursors(self, feed_ids: Sequence[bytes]) -> dict[bytes, int]:
         """Each peer's cursor (a peer without one is left out), in one read of the store."""
-        deliveries: list[Delivery] = self._store.kept.peek_all([delivery_id(f) for f in feed_ids])
+        ids = [delivery_id(feed_id) for feed_id in feed_ids]
+        deliveries: list[Delivery] = self._store.kept.peek_all(ids, listing="deliveries")
         return {delivery.feed_id: delivery.next_seq for delivery in deliveries}
 
     def claim_outbox(self, feed_id: bytes) -> bool:

@@ -148,7 +148,8 @@ class PeerBook:
             index: PeerIndex = self._store.kept.peek(PEER_INDEX_ID)
         except AggregateNotFoundError:
             return []
-        peers: list[Peer] = self._store.kept.peek_all([peer_id(f) for f in index.feed_ids])
+        ids = [peer_id(feed_id) for feed_id in index.feed_ids]
+        peers: list[Peer] = self._store.kept.peek_all(ids, listing="peers")
         return peers
 
     def indexed(self, feed_id: bytes) -> list[Aggregate]:

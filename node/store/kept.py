@@ -58,7 +58,7 @@ class Kept:
         self._kept: OrderedDict[UUID, Aggregate] = OrderedDict()
         # The ids the store held no aggregate of at the last look, most recently asked last.
         self._missing: OrderedDict[UUID, None] = OrderedDict()
-        self._listed: set[UUID] = set()  # every aggregate a listing asked for
+        self._listings: dict[str, int] = {}  # the size of each listing read whole, by name
 
     def peek(self, aggregate_id: UUID) -> Any:
         """The aggregate as stored now, shared: read it, never change it.
@@ -80,18 +80,22 @@ class Kept:
         self._put(fresh)
         return fresh
 
-    def peek_all(self, aggregate_ids: Sequence[UUID]) -> list[Any]:
+    def peek_all(self, aggregate_ids: Sequence[UUID], listing: str | None = None) -> list[Any]:
         """The aggregates as stored now, shared, in the order given (those the store does not
         hold are left out): one read of the store for all the kept ones, however many, where
-        `peek` makes one each. The kept set grows to hold them all, and those of every other
-        listing: a listing read once is read again (a member circle's summary reads every
-        decision at each policy, delivery every peer and its cursor at each round), and with
-        more records than KEPT it would otherwise push out the circle, the feed and the
-        credentials (or another listing's records), and load most of its records from the
-        store every time."""
+        `peek` makes one each.
+
+        A listing read whole, named by `listing` (every record of a kind, every peer), is read
+        again and again (delivery lists every peer and its cursor at each round): the kept set
+        grows to hold it and every other listing read whole at once, as each last was, since
+        with more records than KEPT they would push out the circle, the feed, the credentials
+        and each other, and load most of their records from the store every time. A part of a
+        list (a page) does not grow it: its records are kept as any others, the most recently
+        used first."""
         with self._lock:
-            self._listed.update(aggregate_ids)
-            self._size = max(self._size, len(self._listed) + KEPT)
+            if listing is not None:
+                self._listings[listing] = len(aggregate_ids)
+                self._size = max(self._size, sum(self._listings.values()) + KEPT)
             kept = {}
             for aggregate_id in aggregate_ids:
                 found = self._current(aggregate_id)

@@ -420,24 +420,3 @@ def test_an_aggregate_missing_is_looked_for_again_by_its_events_alone(tmp_path: 
     finally:
         first.close()
         second.close()
-
-
-def test_two_listings_larger_than_the_kept_set_keep_each_other(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Delivery lists every peer and every peer's cursor at each round: the second listing
-    must not push out the first one's records (read again, one by one, every round)."""
-    node = open_node(Settings(data_dir=tmp_path / "node"))
-    try:
-        ada, hat = found_with_hat(node)
-        taken = [
-            UUID(node.decisions.take_everyday_decision(ada, hat, HAT_AREA, f"Rota {n}", "Sun"))
-            for n in range(20)
-        ]
-        monkeypatch.setattr("node.store.kept.KEPT", 8)
-        small = Kept(node.store.repository, size=8)
-        small.peek_all(taken[:10])
-        small.peek_all(taken[10:])
-        assert set(taken) <= set(small._kept)
-    finally:
-        node.close()
