@@ -59,10 +59,10 @@ def include_api(app: FastAPI) -> None:
     for routes in ROUTERS:
         for route in routes.routes:
             assert isinstance(route, APIRoute)
-            _add_under_api(app, route)
+            add_under_api(app, route)
 
 
-def _add_under_api(app: FastAPI, route: APIRoute) -> None:
+def add_under_api(app: FastAPI, route: APIRoute) -> None:
     """`route` as `include_router(prefix="/api", dependencies=[Depends(once)])` includes it
     (tests/node/api/test_api_routes.py compares the two apps' specs)."""
     app.router.add_api_route(
@@ -92,4 +92,7 @@ def _add_under_api(app: FastAPI, route: APIRoute) -> None:
         callbacks=route.callbacks,
         openapi_extra=route.openapi_extra,
         generate_unique_id_function=route.generate_unique_id_function,
+        strict_content_type=route.strict_content_type,
+        max_body_size=route.max_body_size,
+        form_limits=route.form_limits,
     )
