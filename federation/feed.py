@@ -165,7 +165,15 @@ def append(
     if keys.current_public != state.key:
         raise ValueError("These keys do not sign this feed at its current seq")
     signed = _sign(keys.current, next_entry(state, type, body, time_ms, audience))
-    after = FeedState(state.feed_id, state.next_seq + 1, signed.hash, state.key, state.next_digest)
+    # Built directly, not through dataclasses.replace (this runs for every entry signed): each
+    # field named, so that one added later is not left out without a type error.
+    after = FeedState(
+        feed_id=state.feed_id,
+        next_seq=state.next_seq + 1,
+        last_hash=signed.hash,
+        key=state.key,
+        next_digest=state.next_digest,
+    )
     return signed, after
 
 
