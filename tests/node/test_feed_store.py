@@ -123,3 +123,45 @@ def test_body_rows_go_in_in_the_order_of_their_hashes_and_keep_theirs_within_one
     # Then they are inserted by hash, and the two of one hash in the order they came (so that
     # their audiences merge as they came).
     assert by_hash(rows) == [rows[1], rows[3], rows[0], rows[2]]
+
+
+def test_bodies_new_and_held_in_one_save_keep_the_upserts_outcome(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Bodies held already and new ones in one save, three rows to a statement (statements of
+    # new rows, of held ones, of both, and with a hash twice): a held body keeps its data, its
+    # audience merges with the new one (public if either is), a new one is stored as bound.
+    monkeypatch.setattr("node.store.sqlite_recorder.ROWS_PER_INSERT", 3)
+    node = open_node(Settings(data_dir=tmp_path / "a"), clock)
+    try:
+        reader, other = bytes([1]) * 32, bytes([2]) * 32
+        first = [(b"held %d" % n, [reader] if n % 2 else []) for n in range(6)]
+        node.save(bodies=[node.store.body_row(body, audience) for body, audience in first])
+        again = [(b"held %d" % n, [other]) for n in range(6)]
+        new = [(b"new %d" % n, [reader] if n % 2 else []) for n in range(7)]
+        twice = [(b"new 0", [other]), (b"new 1", [other]), (b"new 1", [])]
+        rows = [node.store.body_row(body, audience) for body, audience in again + new + twice]
+        node.save(bodies=rows)
+        found = node.store.feeds.select_bodies([row[0] for row in rows])
+        for n in range(6):  # held: a public one stays public, another merges the audiences
+            expected = reader + other if n % 2 else b""
+            assert found[body_hash(b"held %d" % n)] == (
+                body_hash(b"held %d" % n),
+                b"held %d" % n,
+                expected,
+            )
+        assert found[body_hash(b"new 0")][2] == b""  # public first: stays public
+        assert found[body_hash(b"new 1")][2] == b""  # then bound public: public
+        for n in range(2, 7):
+            assert found[body_hash(b"new %d" % n)][1:] == (
+                b"new %d" % n,
+                reader if n % 2 else b"",
+            )
+        assert len(found) == 13
+        # All held: every audience merges again.
+        node.save(bodies=[node.store.body_row(b"held %d" % n, [reader]) for n in range(6)])
+        found = node.store.feeds.select_bodies([body_hash(b"held 1"), body_hash(b"held 2")])
+        assert found[body_hash(b"held 1")][2] == reader + other + reader
+        assert found[body_hash(b"held 2")][2] == b""
+    finally:
+        node.close()
