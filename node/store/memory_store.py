@@ -77,7 +77,8 @@ class POPOFeedRecorder(popo.POPOApplicationRecorder):
 
 def _merged(held: BodyRow | None, row: BodyRow) -> BodyRow:
     """One row per hash, as the SQL recorders keep it (`MERGED_AUDIENCE`): public if either
-    binding is, else the two audiences one after the other; the data stays as first stored."""
+    binding is, else the two audiences one after the other (an audience held already is not
+    added again); the data stays as first stored."""
     if held is None:
         return row
     digest, data, audience = held
@@ -85,6 +86,8 @@ def _merged(held: BodyRow | None, row: BodyRow) -> BodyRow:
         return held
     if not row[2]:
         return (digest, data, row[2])
+    if row[2] in audience:
+        return held
     return (digest, data, audience + row[2])
 
 

@@ -111,7 +111,11 @@ class PostgresFeedRecorder(PostgresApplicationRecorder, ArrayInserts):
         ).format(self.schema, self.entries_table)
         merged = sql.SQL(
             " ON CONFLICT (hash) DO UPDATE SET audience = "
-            + MERGED_AUDIENCE.format(table="b", concat=_POSTGRES_CONCAT.format(table="b"))
+            + MERGED_AUDIENCE.format(
+                table="b",
+                concat=_POSTGRES_CONCAT.format(table="b"),
+                contains="position(excluded.audience in b.audience) > 0",
+            )
         )
         self._insert_bodies = (
             sql.SQL(

@@ -34,10 +34,13 @@ EntryRow = tuple[bytes, int, bytes]
 # given `superseded=[...]` moves those rows to that key before it inserts its own entries.
 SupersededRows = tuple[bytes, int, bytes]
 CHUNK = 500
-# The same body bound by two entries: public if either is, else readable by both audiences.
+# The same body bound by two entries: public if either is, else readable by both audiences;
+# an audience held already (the same body bound again for the same readers) is not added
+# again, so a body bound many times keeps its audience's size.
 MERGED_AUDIENCE = (
     "CASE WHEN length(excluded.audience) = 0 THEN excluded.audience "
     "WHEN length({table}.audience) = 0 THEN {table}.audience "
+    "WHEN {contains} THEN {table}.audience "
     "ELSE {concat} END"
 )
 

@@ -36,7 +36,9 @@ from node.store.written_by import SQLWrittenBy
 # blobs, hence the cast back to a blob.
 _SQLITE_CONCAT = "CAST({table}.audience || excluded.audience AS BLOB)"
 _UPSERT = " ON CONFLICT (hash) DO UPDATE SET audience = " + MERGED_AUDIENCE.format(
-    table="bodies", concat=_SQLITE_CONCAT.format(table="bodies")
+    table="bodies",
+    concat=_SQLITE_CONCAT.format(table="bodies"),
+    contains="instr(bodies.audience, excluded.audience) > 0",
 )
 # Rows inserted by one statement (the multi-row VALUES of SQLite): events, entries, bodies.
 # Row by row (executemany, or eventsourcing's statement per event), Python takes and gives

@@ -75,6 +75,12 @@ def test_a_body_bound_again_is_readable_by_both_audiences(node: CircleNode) -> N
     assert found[body_hash(b"public")][2] == b""
     assert found[body_hash(b"twice")][2] == OTHER + READER
     assert len(node.store.feeds.select_entries(node.feed.feed_id, 0, 100)) == 6
+    # And bound again for readers it has, a body's audience stays as it is (no growth).
+    save = appended(node, [(b"shared", [READER]), (b"shared", [OTHER]), (b"twice", [READER])])
+    node.save(save.pop("aggregate"), **save)
+    found = node.store.feeds.select_bodies([body_hash(b) for b in (b"shared", b"twice")])
+    assert found[body_hash(b"shared")][2] == READER + OTHER
+    assert found[body_hash(b"twice")][2] == OTHER + READER
 
 
 def test_bodies_are_read_in_one_statement_however_many(
