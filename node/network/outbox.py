@@ -81,9 +81,19 @@ class Outbox:
         out), and make the first push to each: the own feed read once per seq they stand at."""
         next_seq = self._own.own_feed().next_seq
         owed = [f for f, seq in self._cursors(feed_ids).items() if seq < next_seq]
-        claimed = [f for f in owed if self.claim_outbox(f)]
-        if not claimed:
-            return OwedPushes(next_seq=next_seq)
+        claimed: list[bytes] = []
+        try:
+            for feed_id in owed:
+                if self.claim_outbox(feed_id):
+                    claimed.append(feed_id)
+            if not claimed:
+                return OwedPushes(next_seq=next_seq)
+            return self._owed(claimed, limit, next_seq)
+        except BaseException:  # none of the claims outlives a failed read
+            self.release_outboxes(claimed)
+            raise
+
+    def _owed(self, claimed: list[bytes], limit: int, next_seq: int) -> OwedPushes:
         # Read again once claimed: another worker may have delivered meanwhile.
         cursors = self._cursors(claimed)
         standing: dict[int, list[bytes]] = {}

@@ -4,10 +4,13 @@ together, and their acknowledgements saved.
 The round's store work is done for all its peers at once, not peer by peer: their cursors are
 read and their outboxes claimed in one call (`Outbox.claim_owed`, which reads the own feed once
 for all the peers standing at the same seq), and the acknowledgements are saved together
-(`Acknowledgements`): those that come while a save is under way go in the next one. Every
-acknowledgement is saved before the round ends, and before the outboxes are released to other
-workers (PostgreSQL's claims). One not saved when the process dies leaves the cursor where it
-was: those entries are pushed again and taken as duplicates (at least once, as ever).
+(`Acknowledgements`): those that come while a save is under way go in the next one. Each
+peer's delivery pushes what was owed when the round began (what is appended meanwhile wakes the
+next round) until it is up to date or fails; its outbox is released to other workers
+(PostgreSQL's claims) when it ends, once its acknowledgements are saved, not when the slowest
+peer's ends. Once a save of acknowledgements failed, nothing more is pushed in the round. An
+acknowledgement not saved when the process dies leaves the cursor where it was: those entries
+are pushed again and taken as duplicates (at least once, as ever).
 
 The `Federator` (node/network/delivery.py) decides when a round runs and which peers are due;
 how each push went is kept on the peer's link (backoff after a failure, or after a push the
@@ -36,8 +39,9 @@ log = logging.getLogger("circle_node.delivery")
 
 class Acknowledgements:
     """Acknowledgements of a round, saved as they come: one save at a time, each taking all
-    that came while the one before it was under way (`add`); `flush` waits until all are
-    saved, and raises what a save raised."""
+    that came while the one before it was under way (`add`); `saved` waits until all that came
+    are saved, and raises what a save raised. Once a save failed, none is saved any more
+    (`failed`): the cursors stay where they were."""
 
     def __init__(self, save: Callable[[dict[bytes, int]], None], in_thread: InThread) -> None:
         self._save = save
@@ -45,6 +49,10 @@ class Acknowledgements:
         self._waiting: dict[bytes, int] = {}
         self._saving: asyncio.Task[None] | None = None
         self._error: Exception | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self._error is not None
 
     def add(self, feed_id: bytes, next_seq: int) -> None:
         self._waiting[feed_id] = max(next_seq, self._waiting.get(feed_id, 0))
@@ -61,17 +69,18 @@ class Acknowledgements:
                     for feed_id, next_seq in batch.items():  # still to be saved
                         self._waiting[feed_id] = max(next_seq, self._waiting.get(feed_id, 0))
                     raise
-        except Exception as error:  # raised by `flush`
+        except Exception as error:  # raised by `saved`
             self._error = error
         finally:
             self._saving = None
 
-    async def flush(self) -> None:
+    async def saved(self) -> None:
+        """Wait until every acknowledgement added so far is saved (a waiter cancelled does
+        not cancel the save the others wait for)."""
         while self._saving is not None:
-            await self._saving
+            await asyncio.shield(self._saving)
         if self._error is not None:
-            error, self._error = self._error, None
-            raise error
+            raise self._error
 
 
 @dataclass(frozen=True)
@@ -91,31 +100,55 @@ class PushRound:
         """Push everything owed to each of `due`, batch by batch, until it is up to date or
         fails. Several workers on one store take turns: only the one that claims a peer's
         outbox pushes to it, from the cursor as the last one left it (so each entry is pushed
-        once)."""
+        once). Each peer's claim is released when its delivery ends and its acknowledgements
+        are saved; the round raises the first error of its peers' deliveries once they have
+        all ended."""
         outbox = self.node.outbox
         owed = await self.in_thread(outbox.claim_owed, [peer.feed_id for peer in due])
         if not owed.claimed:
             return
         acknowledgements = Acknowledgements(outbox.acknowledge_all, self.in_thread)
-        try:
-            await asyncio.gather(
-                *(
-                    self._deliver(
-                        peer,
-                        owed.pushes[peer.feed_id],
-                        owed.cursors[peer.feed_id],
-                        owed.next_seq,
-                        acknowledgements,
-                    )
-                    for peer in due
-                    if peer.feed_id in owed.pushes
+        pushing = [peer for peer in due if peer.feed_id in owed.pushes]
+        idle = [f for f in owed.claimed if f not in owed.pushes]  # caught up meanwhile
+        releasing_idle = [self.in_thread(outbox.release_outboxes, idle)] if idle else []
+        outcomes = await asyncio.gather(
+            *releasing_idle,
+            *(
+                self._deliver_then_release(
+                    peer,
+                    owed.pushes[peer.feed_id],
+                    owed.cursors[peer.feed_id],
+                    owed.next_seq,
+                    acknowledgements,
                 )
-            )
+                for peer in pushing
+            ),
+            return_exceptions=True,
+        )
+        errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        for error in errors[1:]:
+            if error is not errors[0]:
+                log.warning("another delivery of the push round failed too", exc_info=error)
+        if errors:
+            raise errors[0]
+
+    async def _deliver_then_release(
+        self,
+        peer: Peer,
+        push: Push,
+        cursor: int,
+        next_seq: int,
+        acknowledgements: Acknowledgements,
+    ) -> None:
+        """Deliver to one peer, then release its outbox once its acknowledgements are saved
+        (at least once: a claim never goes before the cursor it leaves is durable)."""
+        try:
+            await self._deliver(peer, push, cursor, next_seq, acknowledgements)
         finally:
             try:
-                await acknowledgements.flush()
+                await acknowledgements.saved()
             finally:
-                await self.in_thread(outbox.release_outboxes, owed.claimed)
+                await self.in_thread(self.node.outbox.release_outboxes, [peer.feed_id])
 
     async def _deliver(
         self,
@@ -126,9 +159,11 @@ class PushRound:
         acknowledgements: Acknowledgements,
     ) -> None:
         """Push to one peer from `cursor` on (`push` the first batch), while the own feed's
-        `next_seq` was what it was when the round began (later entries: the next round)."""
+        `next_seq` was what it was when the round began (later entries: the next round), until
+        a push fails or an acknowledgement could not be saved (what it pushes could not be
+        acknowledged)."""
         link = self.link(peer.feed_id)
-        while push is not None:
+        while push is not None and not acknowledgements.failed:
             try:
                 reply = await self.client.push(peer.url, push)
             except TransportError as error:
