@@ -126,7 +126,7 @@ def test_flat_in_history_scenario_runs(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_co_op_host_scenario_runs() -> None:
     report = Report(size="smoke")
     host.run(report, 3, idle=1.0, sample=0.5, requests=5)
-    assert len(report.rows) == 9 and all(row.scenario == "co-op host" for row in report.rows)
+    assert len(report.rows) == 8 and all(row.scenario == "co-op host" for row in report.rows)
     assert all(row.value >= 0 and row.baseline is not None for row in report.rows)
     assert "every one of 3 circles" in report.rows[0].figure
     assert report.rows[-1].note.startswith("5 proposals")
