@@ -131,6 +131,6 @@ def run(report: Report, count: int) -> None:
             baseline=policy_early,
             target="(report: grows with the decisions taken)",
             met=None,
-            note=f"mean of {POLICIES}; the summary is worked out from every decision",
+            note=f"mean of {POLICIES}; the summary reads the decisions in force (a read model)",
         )
     )
