@@ -22,8 +22,12 @@ PEERS = ("b", "c", "d", "e")
 @pytest.fixture
 def star(tmp_path: Path) -> Iterator[dict[str, CircleNode]]:
     """Node a, peered with four others (each of them with a)."""
-    nodes = {name: open_node(Settings(data_dir=tmp_path / name)) for name in ("a", *PEERS)}
-    a = nodes["a"]
+    yield from _star(open_node(Settings(data_dir=tmp_path / "a")), tmp_path)
+
+
+def _star(a: CircleNode, tmp_path: Path) -> Iterator[dict[str, CircleNode]]:
+    """Node `a` and four others on SQLite, each peered with it, closed after use."""
+    nodes = {"a": a, **{n: open_node(Settings(data_dir=tmp_path / n)) for n in PEERS}}
     for name in PEERS:
         a.peering.add_peer(nodes[name].feed.descriptor(name, name), name)
         nodes[name].peering.add_peer(a.feed.descriptor("a", "a"), "a")
@@ -180,13 +184,7 @@ def test_a_failed_read_after_the_claims_releases_them(
 def postgres_star(tmp_path: Path, postgres_url: str) -> Iterator[dict[str, CircleNode]]:
     """Node a on PostgreSQL (where a claim is held by the process), peered with four others."""
     a = open_node(Settings(data_dir=tmp_path / "a", database_url=postgres_url))
-    nodes = {"a": a, **{n: open_node(Settings(data_dir=tmp_path / n)) for n in PEERS}}
-    for name in PEERS:
-        a.peering.add_peer(nodes[name].feed.descriptor(name, name), name)
-        nodes[name].peering.add_peer(a.feed.descriptor("a", "a"), "a")
-    yield nodes
-    for node in nodes.values():
-        node.close()
+    yield from _star(a, tmp_path)
 
 
 def test_a_failed_read_after_the_claims_releases_them_on_postgres(
