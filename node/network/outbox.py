@@ -80,7 +80,8 @@ class Outbox:
         """Claim the outboxes of the peers owed something (those another worker has are left
         out), and make the first push to each: the own feed read once per seq they stand at."""
         next_seq = self._own.own_feed().next_seq
-        owed = [f for f, seq in self._cursors(feed_ids).items() if seq < next_seq]
+        cursors = self._cursors(feed_ids, listing="deliveries")  # every peer due, read whole
+        owed = [f for f, seq in cursors.items() if seq < next_seq]
         claimed: list[bytes] = []
         try:
             for feed_id in owed:
@@ -107,10 +108,11 @@ class Outbox:
                     pushes[reader] = Push(self._own.feed_id, entries, bodies)
         return OwedPushes(claimed, pushes, cursors, next_seq)
 
-    def _cursors(self, feed_ids: Sequence[bytes]) -> dict[bytes, int]:
-        """Each peer's cursor (a peer without one is left out), in one read of the store."""
+    def _cursors(self, feed_ids: Sequence[bytes], listing: str | None = None) -> dict[bytes, int]:
+        """Each peer's cursor (a peer without one is left out), in one read of the store;
+        `listing` names a read of every peer's (node/store/kept.py `peek_all`)."""
         ids = [delivery_id(feed_id) for feed_id in feed_ids]
-        deliveries: list[Delivery] = self._store.kept.peek_all(ids, listing="deliveries")
+        deliveries: list[Delivery] = self._store.kept.peek_all(ids, listing)
         return {delivery.feed_id: delivery.next_seq for delivery in deliveries}
 
     def claim_outbox(self, feed_id: bytes) -> bool:
