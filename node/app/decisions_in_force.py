@@ -26,10 +26,8 @@ from eventsourcing.utils import get_topic
 
 from domain.decision import Decision
 from domain.values import DecisionKind
+from node.app.notified import notified_since
 from node.store.application import NodeStore
-
-# Notifications read at once while catching up.
-PAGE = 500
 
 
 def _decision_topics() -> tuple[str, ...]:
@@ -100,14 +98,8 @@ class DecisionsInForce:
         if top == position:
             return
         versions: dict[UUID, int] = {}
-        start = position + 1
-        while True:
-            found = recorder.select_notifications(start, PAGE, stop=top, topics=TOPICS)
-            for notification in found:
-                versions[notification.originator_id] = notification.originator_version
-            if len(found) < PAGE:
-                break
-            start = found[-1].id + 1
+        for notification in notified_since(recorder, position + 1, top, TOPICS):
+            versions[notification.originator_id] = notification.originator_version
         as_saved = {d.id: d for d in saved}
         changed = []
         for decision_id, version in versions.items():

@@ -18,26 +18,11 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.utils import get_topic
 
+from node.app.notified import event_topics, notified_since
 from node.store.application import NodeStore
 
 A = TypeVar("A", bound=Aggregate)
-
-# Notifications read at once while catching up.
-PAGE = 500
-
-
-def event_topics(cls: type[Aggregate]) -> tuple[str, ...]:
-    """The topics of the events of an aggregate class and of the classes it derives from, as
-    the store names them."""
-    classes = {
-        event
-        for ancestor in cls.__mro__
-        for event in vars(ancestor).values()
-        if isinstance(event, type) and issubclass(event, Aggregate.Event)
-    }
-    return tuple(sorted(get_topic(event) for event in classes))
 
 
 class FiledByState(Generic[A]):
@@ -83,13 +68,8 @@ class FiledByState(Generic[A]):
             self._build(top)
             return
         changed = set(self._unplaced)
-        start = self._position + 1
-        while start <= top:
-            found = recorder.select_notifications(start, PAGE, stop=top, topics=self._topics)
-            changed.update(notification.originator_id for notification in found)
-            if len(found) < PAGE:
-                break
-            start = found[-1].id + 1
+        notified = notified_since(recorder, self._position + 1, top, self._topics)
+        changed.update(notification.originator_id for notification in notified)
         self._position = top
         if changed:
             self._place_new(self._ids())
